@@ -1,0 +1,224 @@
+//! The bind request and its local checks (SPEC "The bind flow", step 2), in
+//! the order the spec gives. Pure: the caller gathers the facts, this decides.
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::bin::{self, CardFacts, WalletPolicy};
+use crate::card::{Cvv, Expiry, Pan};
+use crate::catalog::ErrorCode;
+use crate::failure::Failure;
+use crate::holder::{HolderName, IdNumber, Phone};
+
+/// A bind request after parsing: every field valid by construction.
+#[derive(Debug)]
+pub struct BindRequest {
+    pub pan: Pan,
+    pub facts: CardFacts,
+    pub holder_name: HolderName,
+    pub id_number: IdNumber,
+    pub phone: Phone,
+    pub expiry: Option<Expiry>,
+    pub cvv: Option<Cvv>,
+}
+
+/// The raw fields as they arrive.
+pub struct RawCardHolder<'a> {
+    pub card_number: &'a str,
+    pub holder_name: &'a str,
+    pub id_number: &'a str,
+    pub phone: &'a str,
+    pub expiry: Option<&'a str>,
+    pub cvv: Option<&'a str>,
+}
+
+impl BindRequest {
+    /// Format, Luhn, BIN, wallet policy, expiry and the ID check digit, in that
+    /// order; the first failing check names the error.
+    pub fn parse(raw: RawCardHolder<'_>, policy: &WalletPolicy, now: OffsetDateTime) -> Result<BindRequest, Failure> {
+        let pan = Pan::parse(raw.card_number)?;
+        let facts = bin::lookup(&pan)?;
+        policy.check(&facts)?;
+        let expiry = raw.expiry.filter(|s| !s.trim().is_empty()).map(Expiry::parse).transpose()?;
+        let cvv = raw.cvv.filter(|s| !s.trim().is_empty()).map(Cvv::parse).transpose()?;
+        if facts.card_type.needs_expiry_and_cvv() && (expiry.is_none() || cvv.is_none()) {
+            return Err(ErrorCode::CreditCardDetailsRequired.into());
+        }
+        if let Some(e) = expiry {
+            if e.is_expired_at(now.year(), now.month() as u8) {
+                return Err(ErrorCode::CardExpired.into());
+            }
+        }
+        let holder_name = HolderName::parse(raw.holder_name)?;
+        let id_number = IdNumber::parse(raw.id_number)?;
+        let phone = Phone::parse(raw.phone)?;
+        Ok(BindRequest { pan, facts, holder_name, id_number, phone, expiry, cvv })
+    }
+}
+
+/// The account's real-name state, as far as binding cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KycState {
+    Unverified,
+    Verified,
+    Rejected,
+}
+
+impl KycState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KycState::Unverified => "unverified",
+            KycState::Verified => "verified",
+            KycState::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KycState> {
+        [KycState::Unverified, KycState::Verified, KycState::Rejected].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A live binding, as shown in a limit error (masked facts only).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LiveCard {
+    pub binding_id: String,
+    pub issuer: String,
+    pub card_type: String,
+    pub last4: String,
+}
+
+/// The facts the account-side checks need, gathered by the caller.
+pub struct AccountFacts<'a> {
+    pub kyc: KycState,
+    pub name_matches_kyc: bool,
+    pub id_matches_kyc: bool,
+    pub live_cards: &'a [LiveCard],
+    /// The live binding of this same card in this account, if any.
+    pub duplicate_of: Option<&'a str>,
+    pub locked_until: Option<OffsetDateTime>,
+    pub issuer_maintenance_until: Option<OffsetDateTime>,
+}
+
+/// KYC, name/ID consistency, duplicate card, binding limit, risk lock, issuer
+/// maintenance — checked before anything is sent to the issuer.
+pub fn check_account(f: &AccountFacts<'_>, policy: &WalletPolicy, now: OffsetDateTime) -> Result<(), Failure> {
+    match f.kyc {
+        KycState::Unverified => return Err(ErrorCode::KycRequired.into()),
+        KycState::Rejected => return Err(ErrorCode::KycRejected.into()),
+        KycState::Verified => {}
+    }
+    if !f.name_matches_kyc {
+        return Err(ErrorCode::HolderNameNotKycName.into());
+    }
+    if !f.id_matches_kyc {
+        return Err(ErrorCode::HolderIdNotKycId.into());
+    }
+    if let Some(existing) = f.duplicate_of {
+        return Err(Failure::new(ErrorCode::CardAlreadyBound).with_details(json!({ "binding_id": existing })));
+    }
+    if f.live_cards.len() as u32 >= policy.binding_limit {
+        return Err(Failure::new(ErrorCode::BindingLimitReached)
+            .with_details(json!({ "limit": policy.binding_limit, "cards": f.live_cards })));
+    }
+    if let Some(until) = f.locked_until.filter(|u| *u > now) {
+        return Err(Failure::new(ErrorCode::RiskLocked).retry_at(until));
+    }
+    if let Some(until) = f.issuer_maintenance_until.filter(|u| *u > now) {
+        return Err(Failure::new(ErrorCode::IssuerMaintenance).retry_at(until));
+    }
+    Ok(())
+}
+
+/// KYC admission: adults of 16 or more may hold a wallet account.
+pub const MIN_KYC_AGE: i32 = 16;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::luhn_check_digit;
+    use crate::holder::id_check_char;
+    use time::Duration;
+
+    fn pan(prefix: &str, len: usize) -> String {
+        let p = format!("{prefix}{}", "1".repeat(len - prefix.len() - 1));
+        format!("{p}{}", luhn_check_digit(&p))
+    }
+
+    fn id() -> String {
+        let p = "11010519900307123";
+        format!("{p}{}", id_check_char(p))
+    }
+
+    fn raw<'a>(card: &'a str, id: &'a str, expiry: Option<&'a str>, cvv: Option<&'a str>) -> RawCardHolder<'a> {
+        RawCardHolder { card_number: card, holder_name: "张三", id_number: id, phone: "13800138000", expiry, cvv }
+    }
+
+    fn now() -> OffsetDateTime {
+        time::macros::datetime!(2026-11-23 12:00 UTC)
+    }
+
+    #[test]
+    fn parse_orders_checks() {
+        let p = WalletPolicy::default();
+        let id = id();
+        assert_eq!(BindRequest::parse(raw("12ab", &id, None, None), &p, now()).unwrap_err().code, ErrorCode::CardNumberFormat);
+        let rural = pan("623066", 19);
+        assert_eq!(BindRequest::parse(raw(&rural, &id, None, None), &p, now()).unwrap_err().code, ErrorCode::IssuerNotSupported);
+        let credit = pan("427020", 16);
+        assert_eq!(
+            BindRequest::parse(raw(&credit, &id, None, None), &p, now()).unwrap_err().code,
+            ErrorCode::CreditCardDetailsRequired
+        );
+        assert_eq!(
+            BindRequest::parse(raw(&credit, &id, Some("01/25"), Some("123")), &p, now()).unwrap_err().code,
+            ErrorCode::CardExpired
+        );
+        assert!(BindRequest::parse(raw(&credit, &id, Some("01/29"), Some("123")), &p, now()).is_ok());
+        let bad_id = format!("{}0", &id[..17]);
+        let debit = pan("622202", 19);
+        if bad_id != id {
+            assert_eq!(
+                BindRequest::parse(raw(&debit, &bad_id, None, None), &p, now()).unwrap_err().code,
+                ErrorCode::IdNumberCheckDigit
+            );
+        }
+    }
+
+    fn facts<'a>(cards: &'a [LiveCard]) -> AccountFacts<'a> {
+        AccountFacts {
+            kyc: KycState::Verified,
+            name_matches_kyc: true,
+            id_matches_kyc: true,
+            live_cards: cards,
+            duplicate_of: None,
+            locked_until: None,
+            issuer_maintenance_until: None,
+        }
+    }
+
+    #[test]
+    fn account_checks() {
+        let p = WalletPolicy::default();
+        assert!(check_account(&facts(&[]), &p, now()).is_ok());
+        let f = AccountFacts { kyc: KycState::Unverified, ..facts(&[]) };
+        assert_eq!(check_account(&f, &p, now()).unwrap_err().code, ErrorCode::KycRequired);
+        let f = AccountFacts { name_matches_kyc: false, ..facts(&[]) };
+        assert_eq!(check_account(&f, &p, now()).unwrap_err().code, ErrorCode::HolderNameNotKycName);
+        let f = AccountFacts { duplicate_of: Some("bnd_1"), ..facts(&[]) };
+        let e = check_account(&f, &p, now()).unwrap_err();
+        assert_eq!(e.details.unwrap()["binding_id"], "bnd_1");
+        let cards: Vec<LiveCard> = (0..5)
+            .map(|i| LiveCard { binding_id: format!("b{i}"), issuer: "ICBC".into(), card_type: "debit".into(), last4: "0000".into() })
+            .collect();
+        let e = check_account(&facts(&cards), &p, now()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BindingLimitReached);
+        assert_eq!(e.details.unwrap()["cards"].as_array().unwrap().len(), 5);
+        let until = now() + Duration::minutes(30);
+        let f = AccountFacts { locked_until: Some(until), ..facts(&[]) };
+        assert_eq!(check_account(&f, &p, now()).unwrap_err().retry_after, Some(until));
+        let f = AccountFacts { locked_until: Some(now() - Duration::minutes(1)), ..facts(&[]) };
+        assert!(check_account(&f, &p, now()).is_ok());
+        let f = AccountFacts { issuer_maintenance_until: Some(until), ..facts(&[]) };
+        assert_eq!(check_account(&f, &p, now()).unwrap_err().code, ErrorCode::IssuerMaintenance);
+    }
+}

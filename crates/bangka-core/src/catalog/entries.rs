@@ -1,0 +1,1661 @@
+//! The catalog's entries, one per [`ErrorCode`]. Wording rules: speak to the holder, name the cause precisely,
+//! never blame vaguely, never echo card numbers, ID numbers or codes; remediation steps are concrete actions in order.
+use super::{Category, Entry, ErrorCode, FixBy, RetryHint, Text};
+
+const fn t(zh: &'static str, en: &'static str) -> Text {
+    Text { zh, en }
+}
+
+pub(super) const ENTRIES: &[Entry] = &[
+    // ------------------------------------------------------------------
+    // input: the request itself is wrong
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::MalformedRequest,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "请求内容无法解析：不是有效的 JSON，或有字段缺失、类型错误或超出长度限制。",
+            "The request could not be read: the body is not valid JSON, or a field is missing, has the wrong type or is too long.",
+        ),
+        cause: t(
+            "Bangka 只接受符合接口文档的 JSON 请求体。请求体语法错误、缺少必填字段、字段类型不符或超过长度上限时，请求在处理前即被拒绝，不会产生任何变更。",
+            "Bangka only accepts JSON bodies that match the API reference. A syntax error, a missing required field, a field of the wrong type or a value over its length limit stops the request before any processing, so nothing was changed.",
+        ),
+        remediation: &[
+            t(
+                "如果响应中指出了出错的字段，先检查该字段，并对照接口文档修正请求体。",
+                "If the response names a field, start there and correct the request body against the API reference.",
+            ),
+            t(
+                "确认请求体是合法的 JSON，字段名、类型和长度都与文档一致。",
+                "Make sure the body is valid JSON and that field names, types and lengths match the reference.",
+            ),
+            t(
+                "修正后重新发送请求；这次失败没有产生任何变更。",
+                "Send the corrected request again; the failed one changed nothing.",
+            ),
+            t(
+                "如果您是持卡人并看到此提示，请将钱包应用更新到最新版本后重试；仍然失败请联系钱包客服并提供请求编号。",
+                "If you are a cardholder seeing this, update the wallet app to the latest version and try again; if it still fails, contact wallet support with the request id.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::UnsupportedMediaType,
+        category: Category::Input,
+        http_status: 415,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "请求体必须是 JSON，并设置请求头 Content-Type: application/json。",
+            "The request body must be JSON, sent with the header Content-Type: application/json.",
+        ),
+        cause: t(
+            "Bangka 的接口只接受 JSON 请求体。请求缺少 Content-Type 头，或其值不是 application/json（例如表单格式），因此没有被处理。",
+            "Bangka's API only accepts JSON bodies. The request had no Content-Type header, or it named another format (a form encoding, for example), so it was not processed.",
+        ),
+        remediation: &[
+            t(
+                "在请求头中设置 Content-Type: application/json。",
+                "Set the header Content-Type: application/json on the request.",
+            ),
+            t(
+                "以 JSON 编码请求体，不要使用表单或 multipart 格式。",
+                "Encode the body as JSON, not as a form or multipart body.",
+            ),
+            t("重新发送请求。", "Send the request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PayloadTooLarge,
+        category: Category::Input,
+        http_status: 413,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "请求体过大，超出了允许的上限。",
+            "The request body is larger than the allowed limit.",
+        ),
+        cause: t(
+            "为保护服务，Bangka 对请求体大小设有上限。绑卡相关请求通常只有几百字节，超过上限多半是带上了多余的数据，或客户端重复拼接了内容。",
+            "To protect the service, Bangka limits the size of request bodies. Card-binding requests are normally a few hundred bytes, so hitting the limit usually means extra data was attached or the client concatenated content by mistake.",
+        ),
+        remediation: &[
+            t(
+                "只发送接口文档中列出的字段，去掉多余数据（如图片、日志或重复内容）。",
+                "Send only the fields listed in the API reference and drop anything else (images, logs, repeated content).",
+            ),
+            t(
+                "检查客户端是否把多个请求的内容拼进了同一个请求体。",
+                "Check that the client does not put several requests into one body.",
+            ),
+            t("缩减后重新发送请求。", "Send the smaller request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::NotFound,
+        category: Category::Input,
+        http_status: 404,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("找不到请求的资源。", "The requested resource was not found."),
+        cause: t(
+            "请求的地址有误，或该资源（如某次绑卡或激活记录）不存在，或不属于当前调用方，因此对其不可见。",
+            "The path is wrong, or the resource (a binding or activation, for example) does not exist or belongs to another caller and is therefore not visible to this one.",
+        ),
+        remediation: &[
+            t(
+                "核对请求路径及其中的编号是否正确、完整。",
+                "Check that the path and any id in it are correct and complete.",
+            ),
+            t(
+                "确认该资源是由同一账户、同一调用方创建的；其他调用方的资源不可见。",
+                "Make sure the resource was created for the same account by the same caller; other callers' resources are not visible.",
+            ),
+            t(
+                "如果资源是刚创建的，确认创建请求已成功返回，并使用返回的编号。",
+                "If the resource was just created, make sure the create request succeeded and use the id it returned.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::MethodNotAllowed,
+        category: Category::Input,
+        http_status: 405,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "该地址不支持此请求方法。",
+            "This path does not support the request method used.",
+        ),
+        cause: t(
+            "每个接口只接受特定的 HTTP 方法（例如查询用 GET、提交用 POST），使用其他方法的请求不会被处理。",
+            "Each endpoint accepts specific HTTP methods (GET to read, POST to submit, for example); a request with another method is not processed.",
+        ),
+        remediation: &[
+            t(
+                "查看响应中的 Allow 头（如有）或接口文档，确认该地址支持的方法。",
+                "Check the Allow header of the response, if present, or the API reference for the methods this path supports.",
+            ),
+            t(
+                "改用正确的方法重新发送请求。",
+                "Send the request again with the right method.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardNumberFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行卡号格式不正确，应为 16 到 19 位数字。",
+            "The card number should be 16 to 19 digits.",
+        ),
+        cause: t(
+            "银行卡号由 16 至 19 位数字组成。输入的卡号位数不对或夹杂了其他字符，常见于漏输、多输一位，或粘贴时带入了多余内容。",
+            "Bank card numbers have 16 to 19 digits. The number entered has a different length or contains other characters, which usually means a digit was missed or doubled, or extra text came along when pasting.",
+        ),
+        remediation: &[
+            t(
+                "对照卡片正面（或发卡行 App 中显示的卡号）重新输入完整卡号。",
+                "Enter the full number again, reading it from the front of the card (or from your bank's app).",
+            ),
+            t(
+                "只输入数字，不要包含字母或符号。",
+                "Enter digits only, with no letters or symbols.",
+            ),
+            t(
+                "如果卡号是粘贴的，检查是否带入了多余字符或少粘了几位。",
+                "If you pasted the number, check that nothing extra came along and nothing was cut off.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardNumberLuhn,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行卡号有误，请核对后重新输入。",
+            "This card number is not valid; please check it and enter it again.",
+        ),
+        cause: t(
+            "银行卡号的最后一位是由前面各位计算出的校验位。校验没有通过，说明卡号中很可能有一位输错，或相邻两位顺序颠倒。",
+            "The last digit of a card number is a check digit calculated from the others. The check failed, so most likely one digit was mistyped or two neighbouring digits were swapped.",
+        ),
+        remediation: &[
+            t(
+                "逐位对照卡片核对卡号，特别留意容易看错的数字（如 6 和 8、1 和 7）。",
+                "Compare the number with the card digit by digit, watching for easily confused digits such as 6 and 8 or 1 and 7.",
+            ),
+            t(
+                "如果是拍照识别的卡号，请改为手动输入，或重新识别后仔细核对。",
+                "If the number was scanned from a photo, type it by hand or scan again and check it carefully.",
+            ),
+            t(
+                "重新输入完整卡号后提交。",
+                "Enter the full number again and submit.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardBinUnknown,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "无法识别这张卡的发卡银行，请核对卡号。",
+            "We could not identify the bank that issued this card; please check the card number.",
+        ),
+        cause: t(
+            "卡号的前几位标识发卡银行和卡种。输入的卡号开头与已知的任何银行卡号段都不匹配，通常是开头几位输错，也可能这不是银行卡（如商场购物卡、交通卡）。",
+            "The first digits of a card number identify the issuing bank and card type. The number entered starts with digits that match no known bank card range: usually the first digits were mistyped, or the card is not a bank card (a store or transit card, for example).",
+        ),
+        remediation: &[
+            t(
+                "核对卡号开头几位，确认与卡片上的一致。",
+                "Check the first digits of the number against the card.",
+            ),
+            t(
+                "确认这是一张银行发行的借记卡或信用卡，而不是购物卡、会员卡等非银行卡。",
+                "Make sure it is a debit or credit card issued by a bank, not a shopping, membership or other non-bank card.",
+            ),
+            t(
+                "如确认卡号无误仍无法识别，请换一张卡绑定，或联系客服并提供卡片后四位和发卡行名称（切勿提供完整卡号）。",
+                "If the number is right and still not recognised, bind another card, or contact support with the card's last four digits and the bank's name (never the full number).",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ExpiryFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "有效期格式不正确，请按“月/年”（MM/YY）填写，例如 08/27。",
+            "Enter the expiry date as MM/YY, for example 08/27.",
+        ),
+        cause: t(
+            "信用卡的有效期由两位月份和两位年份组成。输入的内容不是这种格式，或月份不在 01 到 12 之间。",
+            "A card's expiry date is a two-digit month and a two-digit year. The value entered is not in that form, or the month is not between 01 and 12.",
+        ),
+        remediation: &[
+            t(
+                "在卡片上找到有效期（通常标为“有效期”或 VALID THRU）。",
+                "Find the expiry date on the card (usually labelled VALID THRU).",
+            ),
+            t(
+                "先填月份、再填年份，各两位，例如 2027 年 8 月填写 08/27。",
+                "Enter the month first and then the year, two digits each: August 2027 is 08/27.",
+            ),
+            t("重新提交。", "Submit again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CvvFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "安全码（CVV）格式不正确，应为卡片背面签名栏旁的 3 位数字。",
+            "The security code (CVV) should be the 3 digits next to the signature strip on the back of the card.",
+        ),
+        cause: t(
+            "CVV 是印在信用卡背面签名栏附近的 3 位数字，用于证明您持有这张卡。输入的内容不是 3 位数字。",
+            "The CVV is the 3-digit number printed near the signature strip on the back of a credit card; it shows that you hold the card. The value entered is not 3 digits.",
+        ),
+        remediation: &[
+            t(
+                "翻到卡片背面，找到签名栏旁边的 3 位数字。",
+                "Turn the card over and find the 3 digits next to the signature strip.",
+            ),
+            t(
+                "只输入这 3 位数字，不要包含签名栏上的其他数字。",
+                "Enter just those 3 digits, not any other numbers printed on the strip.",
+            ),
+            t(
+                "安全码只用于本次验证，请勿告诉任何人，包括自称客服的人员。",
+                "The security code is only for this check; never tell it to anyone, including people who say they are support staff.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CreditCardDetailsRequired,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这是一张信用卡，绑定时还需要填写有效期和安全码（CVV）。",
+            "This is a credit card, so its expiry date and security code (CVV) are needed too.",
+        ),
+        cause: t(
+            "银行验证信用卡时，除卡号、姓名、身份证号和手机号外，还要求提供有效期和卡背面的 3 位安全码。本次提交缺少其中一项或两项。",
+            "To verify a credit card, the bank needs its expiry date and the 3-digit security code on the back in addition to the number, name, ID number and phone. One or both were missing.",
+        ),
+        remediation: &[
+            t(
+                "在卡片上找到有效期，按 MM/YY 填写。",
+                "Find the expiry date on the card and enter it as MM/YY.",
+            ),
+            t(
+                "在卡片背面签名栏旁找到 3 位安全码并填写。",
+                "Find the 3-digit security code next to the signature strip on the back and enter it.",
+            ),
+            t("填写完整后重新提交绑卡。", "Submit the binding again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::HolderNameFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "持卡人姓名格式不正确，请填写与身份证一致的姓名。",
+            "The cardholder name is not valid; please enter your name as it appears on your ID card.",
+        ),
+        cause: t(
+            "姓名为空、过长，或包含数字、符号等姓名中不会出现的字符。",
+            "The name is empty, too long, or contains digits or symbols that do not occur in names.",
+        ),
+        remediation: &[
+            t(
+                "按身份证上的写法填写完整姓名。",
+                "Enter your full name exactly as written on your ID card.",
+            ),
+            t(
+                "去掉数字、称谓、表情等姓名以外的内容，以及前后多余的空格。",
+                "Remove digits, titles, emoji and anything else that is not part of the name, and any leading or trailing spaces.",
+            ),
+            t("重新提交。", "Submit again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IdNumberFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "身份证号格式不正确，应为 18 位：前 17 位为数字，最后一位为数字或 X。",
+            "The ID number should be 18 characters: 17 digits followed by a digit or X.",
+        ),
+        cause: t(
+            "居民身份证号码共 18 位，其中第 7 至 14 位是出生日期。输入的号码位数不对、含有其他字符，或其中的出生日期不是有效日期。",
+            "A resident ID number has 18 characters, and characters 7 to 14 are the date of birth. The number entered has the wrong length, contains other characters, or its date of birth is not a real date.",
+        ),
+        remediation: &[
+            t(
+                "对照身份证重新输入完整的 18 位号码。",
+                "Enter all 18 characters again, reading them from your ID card.",
+            ),
+            t(
+                "如果最后一位是 X，请输入字母 X，不要用乘号或其他字符代替。",
+                "If the last character is X, type the letter X, not a multiplication sign or another character.",
+            ),
+            t(
+                "检查第 7 至 14 位的出生日期是否与证件一致。",
+                "Check that characters 7 to 14 match the date of birth on the card.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IdNumberCheckDigit,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "身份证号有误，请核对后重新输入。",
+            "This ID number is not valid; please check it and enter it again.",
+        ),
+        cause: t(
+            "身份证号的最后一位是按国家标准 GB 11643-1999 由前 17 位计算出的校验码。校验不一致，说明号码中很可能有一位输错，或相邻两位顺序颠倒。",
+            "The last character of a resident ID number is a check character calculated from the first 17 digits (national standard GB 11643-1999). It does not match, so most likely one digit was mistyped or two neighbouring digits were swapped.",
+        ),
+        remediation: &[
+            t(
+                "逐位对照身份证核对号码。",
+                "Compare the number with your ID card character by character.",
+            ),
+            t(
+                "确认最后一位与证件一致：是 X 就输入字母 X，是数字就输入数字。",
+                "Make sure the last character matches the card: the letter X if it is X, otherwise the digit.",
+            ),
+            t("重新输入完整号码后提交。", "Enter the full number again and submit."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PhoneFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "手机号格式不正确，请输入以 1 开头的 11 位中国大陆手机号。",
+            "Enter an 11-digit mainland China mobile number starting with 1.",
+        ),
+        cause: t(
+            "绑卡验证使用中国大陆手机号，共 11 位、以 1 开头。输入的号码位数不对、不以 1 开头，或含有数字以外的字符。",
+            "Card binding uses a mainland China mobile number: 11 digits starting with 1. The number entered has the wrong length, does not start with 1, or contains characters other than digits.",
+        ),
+        remediation: &[
+            t(
+                "只输入 11 位手机号，不要加 +86、区号、空格或横线。",
+                "Enter the 11 digits only, without +86, an area code, spaces or dashes.",
+            ),
+            t(
+                "请使用这张卡在银行预留的手机号（开卡时登记的号码），以便接收验证短信。",
+                "Use the phone number reserved for this card at the bank (the one registered when the card was opened), so you can receive the verification SMS.",
+            ),
+            t("重新提交。", "Submit again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::OtpFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "验证码格式不正确，应为 6 位数字。",
+            "The verification code should be 6 digits.",
+        ),
+        cause: t(
+            "短信验证码为 6 位数字。输入的位数不对，或含有数字以外的字符。",
+            "SMS verification codes are 6 digits. The value entered has a different length or contains other characters.",
+        ),
+        remediation: &[
+            t(
+                "打开最新收到的验证短信，输入其中的 6 位数字。",
+                "Open the latest verification SMS and enter the 6 digits in it.",
+            ),
+            t(
+                "如果是复制粘贴的，检查是否带入了空格或其他文字。",
+                "If you pasted the code, check that no spaces or other text came along.",
+            ),
+            t(
+                "验证码只在本页面输入，请勿告诉任何人。",
+                "Enter the code only on this page and never tell it to anyone.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IdempotencyKeyInvalid,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "Idempotency-Key 请求头无效，应为 1 到 255 个可见 ASCII 字符。",
+            "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
+        ),
+        cause: t(
+            "Idempotency-Key 用于安全地重试同一请求。本次的值为空、超过 255 个字符，或含有空格、换行、中文等非可见 ASCII 字符。",
+            "The Idempotency-Key lets a request be retried safely. The value sent is empty, longer than 255 characters, or contains spaces, line breaks, non-ASCII text or other characters that are not visible ASCII.",
+        ),
+        remediation: &[
+            t(
+                "为每个新操作生成一个唯一的键，例如 UUID。",
+                "Generate a unique key for each new operation, such as a UUID.",
+            ),
+            t(
+                "确认键只含可见 ASCII 字符，长度在 1 到 255 之间。",
+                "Make sure the key has only visible ASCII characters and is 1 to 255 long.",
+            ),
+            t(
+                "重试同一操作时继续使用同一个键。",
+                "Reuse the same key when retrying the same operation.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IdempotencyKeyReused,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "此 Idempotency-Key 已用于另一个内容不同的请求。",
+            "This Idempotency-Key was already used for a request with a different body.",
+        ),
+        cause: t(
+            "同一个 Idempotency-Key 只能对应一个请求内容，这样重试时才能返回原来的结果。本次请求沿用了已用过的键，但请求体与首次不同；为避免把新操作误当成重试，请求被拒绝。",
+            "One Idempotency-Key stands for one request body, so that a retry returns the original result. This request reused a key with a different body; to avoid mistaking a new operation for a retry, it was rejected.",
+        ),
+        remediation: &[
+            t(
+                "如果这是一次新的操作，请生成新的 Idempotency-Key。",
+                "If this is a new operation, generate a new Idempotency-Key.",
+            ),
+            t(
+                "如果这是重试，请发送与首次完全相同的请求体。",
+                "If this is a retry, send exactly the same body as the first time.",
+            ),
+            t(
+                "检查客户端是否在不同操作之间复用了同一个键。",
+                "Check that the client does not share one key between different operations.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IdempotencyInProgress,
+        category: Category::Input,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "使用相同 Idempotency-Key 的请求仍在处理中，请在提示的时间后重试。",
+            "A request with the same Idempotency-Key is still being processed; please retry after the time shown.",
+        ),
+        cause: t(
+            "首次请求尚未完成（例如仍在等待银行答复）时，又收到了使用相同键的请求。为避免重复操作，两个请求不会同时处理。",
+            "A request with the same key arrived while the first one was still running (waiting for the bank, for example). To avoid doing the operation twice, the two are not processed at the same time.",
+        ),
+        remediation: &[
+            t(
+                "在提示的时间后，用相同的键和相同的请求体重试，即可得到首次请求的结果。",
+                "After the time shown, retry with the same key and the same body to get the first request's result.",
+            ),
+            t(
+                "不要换一个新键重新提交，否则可能重复执行同一操作。",
+                "Do not resubmit with a new key, or the operation may be carried out twice.",
+            ),
+            t(
+                "调整客户端，避免在尚未收到响应时立即并发重试。",
+                "Adjust the client so that it does not fire concurrent retries before the first response arrives.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // policy: the wallet's rules or access control
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::Unauthenticated,
+        category: Category::Policy,
+        http_status: 401,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "身份验证失败：缺少 API 密钥或访问令牌，或其无效。",
+            "Authentication failed: the API key or bearer token is missing or invalid.",
+        ),
+        cause: t(
+            "调用 Bangka 接口需要在 Authorization 头中携带有效的 API 密钥或 Bearer 令牌。本次请求没有携带，或携带的值有误、已过期或已被吊销。",
+            "Calls to Bangka need a valid API key or bearer token in the Authorization header. This request had none, or the one it had is wrong, expired or revoked.",
+        ),
+        remediation: &[
+            t(
+                "确认请求带有 Authorization: Bearer 头，且值完整、没有多余的空格或换行。",
+                "Make sure the request has an Authorization: Bearer header with the complete value and no stray spaces or line breaks.",
+            ),
+            t(
+                "确认所用密钥属于当前环境（测试或生产），且未被吊销或轮换。",
+                "Make sure the key belongs to this environment (test or production) and has not been revoked or rotated.",
+            ),
+            t(
+                "如需新的密钥，请联系钱包平台管理员签发。",
+                "If you need a new key, ask the wallet platform's administrator to issue one.",
+            ),
+            t(
+                "如果您是持卡人并看到此提示，请重新登录钱包后再试。",
+                "If you are a cardholder seeing this, sign in to the wallet again and retry.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::Forbidden,
+        category: Category::Policy,
+        http_status: 403,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "当前 API 密钥无权调用此接口。",
+            "This API key is not allowed to use this endpoint.",
+        ),
+        cause: t(
+            "每个 API 密钥都有一个角色，角色决定它可以调用哪些接口。当前密钥的角色不包含此接口的权限。",
+            "Every API key has a role, and the role decides which endpoints it may call. This key's role does not include this endpoint.",
+        ),
+        remediation: &[
+            t(
+                "确认调用此接口时使用的是具备相应权限的密钥，而不是其他用途的密钥。",
+                "Make sure this call uses a key meant for this endpoint, not a key issued for another purpose.",
+            ),
+            t(
+                "如确需此权限，请联系管理员为密钥分配相应角色，或签发新的密钥。",
+                "If the access is really needed, ask the administrator to grant the role or issue a suitable key.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IssuerNotSupported,
+        category: Category::Policy,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "本钱包暂不支持绑定该银行发行的卡，请换一张其他银行的卡。",
+            "This wallet does not accept cards from this bank yet; please use a card from another bank.",
+        ),
+        cause: t(
+            "钱包只能绑定已接入银行发行的卡。这张卡的发卡行目前不在支持范围内，与卡片本身是否正常无关。",
+            "The wallet can only bind cards from banks it is connected to. This card's bank is not among them at present; this says nothing about the card itself.",
+        ),
+        remediation: &[
+            t(
+                "在钱包的支持银行列表中查看可以绑定的银行（接入方可调用 GET /v1/issuers 获取列表）。",
+                "See which banks are supported in the wallet's list of banks (integrators can fetch it with GET /v1/issuers).",
+            ),
+            t(
+                "换一张受支持银行的借记卡或信用卡进行绑定。",
+                "Bind a debit or credit card from a supported bank instead.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardTypeNotAccepted,
+        category: Category::Policy,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "本钱包暂不支持绑定该银行的这类卡片，请换一张卡。",
+            "This wallet does not accept this type of card from this bank; please use another card.",
+        ),
+        cause: t(
+            "钱包对每家银行只接受部分卡种，例如不接受该行的预付卡、礼品卡。这张卡的类型不在可绑定范围内。",
+            "For each bank the wallet accepts only some card types; it does not take a bank's prepaid or gift cards, for example. This card's type is not one of them.",
+        ),
+        remediation: &[
+            t(
+                "查看钱包的支持银行说明，了解该银行可以绑定的卡种。",
+                "Check the wallet's list of supported banks to see which card types it accepts from this bank.",
+            ),
+            t(
+                "改用该银行可绑定的其他卡（如借记卡），或其他受支持银行的卡。",
+                "Bind another card from this bank that is accepted (a debit card, for example), or a card from another supported bank.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::BindingLimitReached,
+        category: Category::Policy,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "您的账户绑定的银行卡数量已达上限，请先解绑一张不再使用的卡。",
+            "Your account already has the maximum number of bound cards; please unbind one you no longer use first.",
+        ),
+        cause: t(
+            "为保障账户安全，每个钱包账户可绑定的银行卡数量有上限（默认 5 张）。您的账户已绑定的卡已达到这个数量。",
+            "For account safety, each wallet account can hold a limited number of bound cards (5 by default). Your account has reached that number.",
+        ),
+        remediation: &[
+            t(
+                "在钱包的银行卡管理中查看已绑定的卡。",
+                "Open card management in the wallet and review your bound cards.",
+            ),
+            t(
+                "解绑一张不再使用的卡；解绑前请确认它没有关联的自动扣款、分期还款等服务。",
+                "Unbind a card you no longer use; before that, make sure no automatic payments or instalments depend on it.",
+            ),
+            t("然后重新绑定新卡。", "Then bind the new card again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardAlreadyBound,
+        category: Category::Policy,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡已绑定到您的账户，无需重复绑定。",
+            "This card is already bound to your account; there is no need to bind it again.",
+        ),
+        cause: t(
+            "同一张卡在一个账户中只能绑定一次，这张卡已在您的已绑卡列表中。",
+            "A card can be bound to an account only once, and this card is already in your list of bound cards.",
+        ),
+        remediation: &[
+            t(
+                "在银行卡管理中找到这张卡，直接使用已有的绑定。",
+                "Find the card in card management and use the existing binding.",
+            ),
+            t(
+                "如果列表中没有显示，请刷新页面或重新登录后再查看。",
+                "If it is not shown, refresh the page or sign in again and look once more.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // account: the wallet account's state
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::AccountPhoneTaken,
+        category: Category::Account,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "该手机号已注册过钱包账户。",
+            "A wallet account already exists for this phone number.",
+        ),
+        cause: t(
+            "每个手机号只能注册一个钱包账户。这个号码已有对应的账户：可能是您之前注册过，也可能号码曾属于他人（运营商回收后重新分配）。",
+            "Each phone number can have only one wallet account, and this number already has one: you may have registered before, or the number may have belonged to someone else before the carrier reassigned it.",
+        ),
+        remediation: &[
+            t(
+                "如果是您本人的账户，请直接用该手机号登录。",
+                "If it is your account, sign in with this phone number.",
+            ),
+            t(
+                "如果忘记了登录方式，请通过登录页的找回功能找回账户。",
+                "If you cannot remember how to sign in, use the account recovery option on the sign-in page.",
+            ),
+            t(
+                "如果您从未注册过，请联系客服核实并处理该号码下的旧账户。",
+                "If you never registered, contact support to check and resolve the old account on this number.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::KycRequired,
+        category: Category::Account,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "绑定银行卡前，请先完成实名认证。",
+            "Please complete real-name verification before binding a card.",
+        ),
+        cause: t(
+            "按照支付账户实名制的要求，钱包账户须先完成实名认证（核验本人姓名和身份证号）才能绑定银行卡。您的账户尚未完成实名认证。",
+            "Under the real-name rules for payment accounts, a wallet account must pass real-name verification (your name and ID number) before it can bind cards. Your account has not done so yet.",
+        ),
+        remediation: &[
+            t(
+                "在钱包中进入实名认证页面，填写本人姓名和身份证号。",
+                "Open real-name verification in the wallet and enter your own name and ID number.",
+            ),
+            t(
+                "认证通过后，重新绑定本人名下的银行卡。",
+                "Once verified, bind a card in your own name again.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::KycAlreadyVerified,
+        category: Category::Account,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "您的账户已完成实名认证，无需重复认证。",
+            "Your account has already passed real-name verification.",
+        ),
+        cause: t(
+            "实名认证完成后即与账户绑定。如需修改已认证的姓名或身份证号（例如证件信息变更），须经人工审核，不能在线直接重新提交。",
+            "Once real-name verification is done it stays with the account. Changing the verified name or ID number (after a change of documents, for example) needs a manual review and cannot be resubmitted online.",
+        ),
+        remediation: &[
+            t(
+                "如果只是想绑卡，请直接绑定本人名下的银行卡。",
+                "If you only want to bind a card, go ahead and bind a card in your own name.",
+            ),
+            t(
+                "如确需变更实名信息，请联系客服申请审核，并准备好本人有效身份证件。",
+                "If your verified details really must change, contact support to request a review and have your valid ID card ready.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::KycRejected,
+        category: Category::Account,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "实名认证未通过，暂时无法绑定银行卡。",
+            "Real-name verification was not approved, so cards cannot be bound for now.",
+        ),
+        cause: t(
+            "提交的实名信息未通过审核，例如证件信息无法核验，或持证人未满 16 周岁，不符合使用绑卡服务的条件。",
+            "The real-name details submitted were not approved: the ID could not be verified, for example, or the holder is under 16 and not yet eligible for card binding.",
+        ),
+        remediation: &[
+            t(
+                "联系客服了解未通过的具体原因，并索取工单号以便跟进。",
+                "Contact support to learn the exact reason, and ask for a ticket number so you can follow up.",
+            ),
+            t(
+                "按客服要求提供本人有效身份证件（如身份证正反面照片）。",
+                "Provide your valid ID documents as support asks (for example photos of both sides of your ID card).",
+            ),
+            t(
+                "审核通过后，重新绑定本人名下的银行卡。",
+                "Once approved, bind a card in your own name again.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::HolderNameNotKycName,
+        category: Category::Account,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "填写的持卡人姓名与账户实名认证的姓名不一致。钱包只能绑定本人名下的银行卡。",
+            "The cardholder name entered differs from your account's verified name. A wallet can only bind cards in the account holder's own name.",
+        ),
+        cause: t(
+            "为防止他人银行卡被冒用，钱包只允许绑定与账户实名信息一致的本人卡片。本次填写的姓名与账户实名认证的姓名不同。",
+            "To stop other people's cards from being misused, a wallet only binds cards whose holder matches the account's verified identity. The name entered differs from the verified name.",
+        ),
+        remediation: &[
+            t(
+                "确认这是您本人名下的卡，并填写与实名认证一致的姓名。",
+                "Make sure the card is in your own name and enter your name as verified on the account.",
+            ),
+            t(
+                "检查姓名中是否有错别字、同音字或多余的空格。",
+                "Check the name for typos, similar-sounding characters or extra spaces.",
+            ),
+            t(
+                "如果这是家人的卡，请让持卡人用自己的钱包账户绑定。",
+                "If the card belongs to a family member, they need to bind it to their own wallet account.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::HolderIdNotKycId,
+        category: Category::Account,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "填写的身份证号与账户实名认证的身份证号不一致。钱包只能绑定本人名下的银行卡。",
+            "The ID number entered differs from your account's verified ID number. A wallet can only bind cards in the account holder's own name.",
+        ),
+        cause: t(
+            "为防止他人银行卡被冒用，钱包只允许绑定与账户实名信息一致的本人卡片。本次填写的身份证号与账户实名认证的号码不同。",
+            "To stop other people's cards from being misused, a wallet only binds cards whose holder matches the account's verified identity. The ID number entered differs from the verified one.",
+        ),
+        remediation: &[
+            t(
+                "确认这是您本人名下的卡，并填写实名认证时使用的身份证号。",
+                "Make sure the card is in your own name and enter the ID number you verified the account with.",
+            ),
+            t(
+                "逐位核对号码，注意最后一位 X 与数字的区别。",
+                "Check the number character by character, minding an X in the last place.",
+            ),
+            t(
+                "如果这是家人的卡，请让持卡人用自己的钱包账户绑定。",
+                "If the card belongs to a family member, they need to bind it to their own wallet account.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // card: the card's state (locally or at the issuer)
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::CardExpired,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡已过有效期，无法绑定。",
+            "This card has passed its expiry date and cannot be bound.",
+        ),
+        cause: t(
+            "卡片过了有效期后，银行不再允许使用。银行通常会在到期前寄送新卡或通知您领取。",
+            "Once a card is past its expiry date, the bank no longer accepts it. Banks usually send a replacement card, or ask you to collect one, before the old one expires.",
+        ),
+        remediation: &[
+            t(
+                "使用银行换发的新卡绑定（新卡的有效期和安全码会变化，卡号也可能不同）。",
+                "Bind the replacement card from your bank (its expiry date and security code differ, and the number may too).",
+            ),
+            t(
+                "如果还没收到新卡，请联系发卡行或在银行 App 中申请换卡。",
+                "If you have not received one, contact your bank or request a replacement in its app.",
+            ),
+            t(
+                "新卡如需激活，请先激活再绑定。",
+                "If the new card needs activating, activate it before binding.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardNotActivated,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡尚未激活，请先激活后再绑定。您可以直接在钱包内完成激活。",
+            "This card has not been activated yet. Please activate it first; you can do so right here in the wallet.",
+        ),
+        cause: t(
+            "新卡或换发的卡在激活之前无法使用，银行会拒绝绑定。可以在钱包内通过短信验证码激活，也可以通过银行 App、ATM 或柜台激活。",
+            "A new or replacement card cannot be used until it is activated, so the bank refuses to bind it. You can activate it in the wallet with an SMS code, or through your bank's app, an ATM or a branch counter.",
+        ),
+        remediation: &[
+            t(
+                "在钱包内按提示激活：确认激活后，输入银行发送到预留手机号的短信验证码。",
+                "Activate it in the wallet: confirm activation, then enter the SMS code the bank sends to your reserved phone number.",
+            ),
+            t(
+                "如果收不到验证码，请检查手机信号、是否欠费，以及是否有拦截短信的安全软件。",
+                "If the code does not arrive, check your signal, that your phone account is in credit, and whether a security app is blocking SMS.",
+            ),
+            t(
+                "也可以通过发卡行手机银行 App、ATM，或携带身份证和银行卡到柜台激活。",
+                "Alternatively, activate it in your bank's app, at an ATM, or at a branch counter with your ID card and the card.",
+            ),
+            t(
+                "激活后回到钱包，重新绑定这张卡。",
+                "After activating, come back to the wallet and bind the card again.",
+            ),
+            t(
+                "绑定成功后，可以先做一笔小额支付，确认卡片能正常使用。",
+                "Once it is bound, make a small test payment to confirm the card works.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardAlreadyActivated,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡已经激活，无需再次激活，请直接绑定。",
+            "This card is already active; there is no need to activate it again, just bind it.",
+        ),
+        cause: t(
+            "卡片只需激活一次。发卡行显示这张卡已处于激活状态。",
+            "A card only needs activating once, and the bank shows this card as already active.",
+        ),
+        remediation: &[
+            t(
+                "返回绑卡页面，直接绑定这张卡。",
+                "Go back to card binding and bind the card.",
+            ),
+            t(
+                "如果绑卡时仍提示未激活，请联系客服，并提供卡片后四位和发卡行名称。",
+                "If binding still says the card is not activated, contact support with the card's last four digits and the bank's name.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardFrozen,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Bank,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡已被发卡银行冻结，暂时无法绑定。",
+            "Your bank has frozen this card, so it cannot be bound for now.",
+        ),
+        cause: t(
+            "银行可能因风险管控、身份证件过期、长期未使用或有权机关的要求等原因冻结卡片。冻结期间卡片不能用于支付或绑定，只有发卡行可以解除。",
+            "Banks freeze cards for reasons such as risk controls, an expired ID document on file, long inactivity or an order from the authorities. A frozen card cannot be used to pay or be bound, and only the bank can unfreeze it.",
+        ),
+        remediation: &[
+            t(
+                "拨打卡片背面的发卡行客服电话，询问冻结原因和解冻方式。",
+                "Call the bank's service number on the back of the card and ask why the card is frozen and how to unfreeze it.",
+            ),
+            t(
+                "按银行要求办理解冻；如需到网点办理，请携带本人身份证和银行卡。",
+                "Follow the bank's steps to unfreeze it; if you must visit a branch, bring your ID card and the bank card.",
+            ),
+            t(
+                "解冻后回到钱包，重新绑定这张卡。",
+                "Once it is unfrozen, come back to the wallet and bind the card again.",
+            ),
+            t(
+                "如需我们协助，请联系客服，并索取工单号以便跟进。",
+                "If you need our help, contact support and ask for a ticket number so you can follow up.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardReportedLost,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Bank,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡已在发卡银行办理挂失，无法绑定。",
+            "This card has been reported lost or stolen at the bank and cannot be bound.",
+        ),
+        cause: t(
+            "卡片挂失后，银行会停用这张卡，通常会为持卡人补发新卡。",
+            "When a card is reported lost or stolen, the bank blocks it and usually issues a replacement to the cardholder.",
+        ),
+        remediation: &[
+            t(
+                "如果已补办新卡，请使用新卡绑定（新卡可能需要先激活）。",
+                "If you have a replacement card, bind that one instead (it may need activating first).",
+            ),
+            t(
+                "如果您没有办理过挂失，请立即拨打卡片背面的银行客服电话核实，并检查账户近期交易。",
+                "If you did not report the card, call the bank's service number on the back of the card right away and check your recent transactions.",
+            ),
+            t(
+                "联系银行或我们的客服时，切勿提供完整卡号、密码或验证码。",
+                "When contacting the bank or our support, never give out the full card number, a password or a code.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardClosed,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Bank,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡对应的账户已销户，无法绑定。",
+            "The account behind this card has been closed, so it cannot be bound.",
+        ),
+        cause: t(
+            "卡片对应的银行账户已经注销，这张卡不能再使用。",
+            "The bank account behind this card has been closed, and the card can no longer be used.",
+        ),
+        remediation: &[
+            t(
+                "换一张正常使用中的银行卡绑定。",
+                "Bind another card that is in use.",
+            ),
+            t(
+                "如果您认为这张卡不应被注销，请联系发卡行核实。",
+                "If you believe the card should not have been closed, contact your bank to check.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::OnlinePaymentsDisabled,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡未开通快捷支付（网上支付）功能，请先在银行开通后再绑定。",
+            "Online and quick payments are switched off for this card; please turn them on at your bank, then bind again.",
+        ),
+        cause: t(
+            "绑定到钱包需要卡片开通快捷支付或网上支付。这项功能在发卡行处是关闭的：可能开卡时没有开通，也可能后来被关闭。",
+            "Binding to a wallet needs the card's quick payment (online payment) service. It is switched off at the bank: either it was never turned on when the card was opened, or it was turned off later.",
+        ),
+        remediation: &[
+            t(
+                "在发卡行手机银行 App 中找到快捷支付（或网上支付、第三方支付）设置并开通。",
+                "In your bank's app, find the quick payment (online or third-party payment) setting and turn it on.",
+            ),
+            t(
+                "也可以携带身份证和银行卡到柜台办理开通。",
+                "Or turn it on at a branch counter, bringing your ID card and the bank card.",
+            ),
+            t(
+                "开通后回到钱包，重新绑定这张卡。",
+                "Then come back to the wallet and bind the card again.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // issuer: the bank's answer or availability
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::FourElementsNameMismatch,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行反馈：填写的姓名与这张卡开户时登记的姓名不一致。",
+            "Your bank says the name entered does not match the name on record for this card.",
+        ),
+        cause: t(
+            "绑卡时，银行会核对卡号、姓名、身份证号和预留手机号。银行记录的开户姓名与本次填写的姓名不同。",
+            "When binding, the bank checks the card number, name, ID number and reserved phone number together. The name it has on record for this card differs from the one entered.",
+        ),
+        remediation: &[
+            t(
+                "按开户时登记的姓名（与身份证一致）重新填写，注意错别字和多余空格。",
+                "Enter the name the account was opened under (as on your ID card), watching for typos and extra spaces.",
+            ),
+            t(
+                "确认这张卡是您本人名下的卡。",
+                "Make sure the card is in your own name.",
+            ),
+            t(
+                "如果近期改过名，请先到发卡行更新姓名信息。",
+                "If you changed your name recently, update it at your bank first.",
+            ),
+            t(
+                "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
+                "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::FourElementsIdMismatch,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行反馈：填写的身份证号与这张卡开户时登记的证件号不一致。",
+            "Your bank says the ID number entered does not match its records for this card.",
+        ),
+        cause: t(
+            "绑卡时，银行会核对卡号、姓名、身份证号和预留手机号。银行记录的开户证件号与本次填写的身份证号不同。",
+            "When binding, the bank checks the card number, name, ID number and reserved phone number together. The ID number it has on record for this card differs from the one entered.",
+        ),
+        remediation: &[
+            t(
+                "对照身份证逐位核对号码后重新填写，注意最后一位 X。",
+                "Check the number against your ID card character by character, minding an X in the last place, and enter it again.",
+            ),
+            t(
+                "确认这张卡是您本人名下、用这张身份证开立的卡。",
+                "Make sure the card is in your own name and was opened with this ID card.",
+            ),
+            t(
+                "如果开卡后换领过身份证或证件号码有变化，请先到发卡行更新证件信息。",
+                "If your ID card was renewed or its number changed after the card was opened, update your details at the bank first.",
+            ),
+            t(
+                "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
+                "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::FourElementsPhoneMismatch,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行反馈：填写的手机号不是这张卡在银行预留的手机号。",
+            "Your bank says the phone number entered is not the one reserved for this card.",
+        ),
+        cause: t(
+            "银行只认可开卡时登记的预留手机号，并向它发送验证短信。本次填写的号码与银行记录不同，常见于更换手机号后没有在银行更新。",
+            "The bank only accepts the phone number reserved when the card was opened and sends verification SMS to it. The number entered differs from its records, which often happens after changing numbers without telling the bank.",
+        ),
+        remediation: &[
+            t(
+                "改用这张卡在银行预留的手机号重新绑定；不确定时，可在手机银行 App 中查看，或拨打银行客服电话查询。",
+                "Bind again with the phone number reserved at the bank; if unsure, look it up in your bank's app or ask the bank's service line.",
+            ),
+            t(
+                "如果预留号码已不再使用，请通过手机银行 App 或携带身份证和银行卡到柜台更新预留手机号。",
+                "If the reserved number is no longer yours, update it in your bank's app or at a branch counter with your ID card and the bank card.",
+            ),
+            t(
+                "更新完成后回到钱包，重新绑定这张卡。",
+                "Once it is updated, come back to the wallet and bind the card again.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CvvMismatch,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行反馈：安全码（CVV）不正确。",
+            "Your bank says the security code (CVV) is incorrect.",
+        ),
+        cause: t(
+            "CVV 是信用卡背面签名栏旁的 3 位数字。银行核对后发现，填写的安全码与这张卡不符。",
+            "The CVV is the 3-digit number next to the signature strip on the back of the card. The bank found that the code entered does not match this card.",
+        ),
+        remediation: &[
+            t(
+                "翻到卡片背面，核对签名栏旁的 3 位数字后重新输入。",
+                "Turn the card over, check the 3 digits next to the signature strip and enter them again.",
+            ),
+            t(
+                "确认输入的是当前这张卡的安全码；换发新卡后安全码会改变。",
+                "Make sure you use the code of this very card; a replacement card has a new code.",
+            ),
+            t(
+                "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
+                "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ExpiryMismatch,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行反馈：有效期不正确。",
+            "Your bank says the expiry date is incorrect.",
+        ),
+        cause: t(
+            "银行核对后发现，填写的有效期与这张卡记录的有效期不符，常见于月份和年份填反，或填写了旧卡的有效期。",
+            "The bank found that the expiry date entered differs from the one on record for this card; often month and year were swapped, or the date of an older card was used.",
+        ),
+        remediation: &[
+            t(
+                "对照卡片上的有效期，按“月/年”（MM/YY）重新填写。",
+                "Read the expiry date from the card and enter it again as MM/YY, month first.",
+            ),
+            t(
+                "如果近期换发过新卡，请使用新卡上的有效期。",
+                "If the card was recently replaced, use the date on the new card.",
+            ),
+            t(
+                "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
+                "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IssuerRestricted,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Bank,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "发卡银行限制这张卡绑定到第三方钱包。",
+            "Your bank does not allow this card to be bound to third-party wallets.",
+        ),
+        cause: t(
+            "银行出于风险管控或卡片产品规则，禁止这张卡在第三方支付平台绑定或支付。这项限制只能由银行解除。",
+            "For risk reasons or under the card product's rules, the bank blocks this card from being bound or used on third-party payment platforms. Only the bank can lift this.",
+        ),
+        remediation: &[
+            t(
+                "拨打卡片背面的发卡行客服电话，询问这张卡是否限制第三方支付，并申请解除限制。",
+                "Call the bank's service number on the back of the card, ask whether third-party payments are restricted for it, and ask for the restriction to be lifted.",
+            ),
+            t(
+                "银行解除限制后，回到钱包重新绑定。",
+                "Once the bank lifts it, come back to the wallet and bind the card again.",
+            ),
+            t(
+                "如果银行无法解除，请换一张卡绑定。",
+                "If the bank cannot lift it, bind another card.",
+            ),
+            t(
+                "如需我们协助，请联系客服，并索取工单号以便跟进。",
+                "If you need our help, contact support and ask for a ticket number so you can follow up.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CardNotFoundAtIssuer,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "银行反馈：查不到这个卡号对应的银行卡，请核对卡号。",
+            "Your bank has no card with this number; please check the card number.",
+        ),
+        cause: t(
+            "卡号格式正确，开头也属于这家银行，但银行系统中没有这个卡号的记录。通常是中间某几位输错，也可能是使用了已换发的旧卡号。",
+            "The number is well formed and its first digits belong to this bank, but the bank has no record of it. Usually some digits in the middle were mistyped, or the number of an older, replaced card was used.",
+        ),
+        remediation: &[
+            t(
+                "对照卡片正面（或发卡行 App 中显示的卡号）逐位核对后重新输入。",
+                "Check the number digit by digit against the front of the card (or your bank's app) and enter it again.",
+            ),
+            t(
+                "如果这张卡换发过新卡，请使用新卡的卡号。",
+                "If the card has been replaced, use the new card's number.",
+            ),
+            t(
+                "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
+                "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
+            ),
+            t(
+                "如确认卡号无误仍提示此错误，请联系发卡行确认卡片状态。",
+                "If the number is right and this still appears, contact your bank to confirm the card's status.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IssuerMaintenance,
+        category: Category::Issuer,
+        http_status: 503,
+        fix_by: FixBy::Bank,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "发卡银行系统正在维护，请在提示的时间后重试。",
+            "Your bank's system is under maintenance; please retry after the time shown.",
+        ),
+        cause: t(
+            "银行正在进行计划内的系统维护，维护期间无法完成绑卡验证。本次操作没有产生任何变更。",
+            "The bank is carrying out scheduled maintenance, and cards cannot be verified until it ends. Nothing was changed by this attempt.",
+        ),
+        remediation: &[
+            t(
+                "在提示的时间之后重新绑定。",
+                "Bind the card again after the time shown.",
+            ),
+            t(
+                "可以查看钱包或发卡行发布的维护公告，了解维护时段。",
+                "Check the wallet's or the bank's maintenance announcements for the maintenance window.",
+            ),
+            t(
+                "如急需使用，可以先绑定其他银行的卡。",
+                "If you need a card urgently, bind a card from another bank in the meantime.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IssuerUnavailable,
+        category: Category::Issuer,
+        http_status: 503,
+        fix_by: FixBy::Bank,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "发卡银行暂时未能响应，本次操作没有产生任何变更，请在提示的时间后重试。",
+            "Your bank did not respond in time and nothing was changed; please retry after the time shown.",
+        ),
+        cause: t(
+            "银行系统没有在规定时间内答复，或返回了错误。这通常是暂时性的，本次请求没有产生任何变更。",
+            "The bank's system did not answer in time, or answered with an error. This is usually temporary, and the request changed nothing.",
+        ),
+        remediation: &[
+            t(
+                "在提示的时间后重试。",
+                "Retry after the time shown.",
+            ),
+            t(
+                "如果多次重试仍失败，请查看服务状态页或公告，确认是否为系统性故障。",
+                "If it keeps failing, check the status page or announcements for a wider outage.",
+            ),
+            t(
+                "如果问题持续，请联系客服，提供请求编号和操作时间，并索取工单号。",
+                "If the problem persists, contact support with the request id and the time of the attempt, and ask for a ticket number.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // OTP challenges
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::OtpIncorrect,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "验证码不正确，请核对最新短信后重新输入。剩余尝试次数有限。",
+            "The verification code is incorrect; please check the latest SMS and enter it again. Only a few tries remain.",
+        ),
+        cause: t(
+            "输入的验证码与本次发送的不一致，常见于输入了旧短信中的验证码，或输错了某一位。",
+            "The code entered does not match the one sent for this step; often a code from an older SMS was used, or one digit was mistyped.",
+        ),
+        remediation: &[
+            t(
+                "打开最新一条验证短信，核对 6 位验证码后重新输入；如果重新发送过验证码，请以最新一条为准。",
+                "Open the most recent verification SMS, check the 6 digits and enter them again; if a code was resent, use the newest one.",
+            ),
+            t(
+                "确认短信来自发卡银行或本钱包，且对应的是本次操作。",
+                "Make sure the SMS comes from your bank or this wallet and is for this operation.",
+            ),
+            t(
+                "注意：错误次数用完后本次验证将失效，需要重新获取验证码。",
+                "Note that once the tries are used up, this verification ends and you need a new code.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::OtpExpired,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "验证码已过期，请重新获取。",
+            "The verification code has expired; please request a new one.",
+        ),
+        cause: t(
+            "短信验证码发送后 5 分钟内有效，超过时间即失效。",
+            "SMS verification codes are valid for 5 minutes after they are sent and expire after that.",
+        ),
+        remediation: &[
+            t(
+                "点击“重新获取验证码”。",
+                "Request a new verification code.",
+            ),
+            t(
+                "收到短信后，在 5 分钟内输入新的验证码。",
+                "Enter the new code within 5 minutes of receiving it.",
+            ),
+            t(
+                "如果短信迟迟未到，请检查手机信号、是否欠费、SIM 卡是否正常，以及是否有拦截短信的安全软件。",
+                "If the SMS is slow to arrive, check your signal, that your phone account is in credit, that the SIM card works, and whether a security app is blocking SMS.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::OtpAttemptsExhausted,
+        category: Category::Risk,
+        http_status: 429,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "验证码错误次数过多，本次验证已失效，请重新发起并获取新的验证码。",
+            "Too many incorrect codes: this verification has ended. Please start again and request a new code.",
+        ),
+        cause: t(
+            "为防止验证码被猜中，每次验证最多允许输错 5 次。本次验证已达到上限，无法继续使用。",
+            "To stop codes from being guessed, each verification allows at most 5 wrong codes. This one has reached the limit and cannot be used any more.",
+        ),
+        remediation: &[
+            t(
+                "重新发起绑卡（或激活），获取新的验证码。",
+                "Start the binding (or activation) again to get a new code.",
+            ),
+            t(
+                "输入前仔细核对最新一条短信中的验证码。",
+                "Check the code in the latest SMS carefully before entering it.",
+            ),
+            t(
+                "请勿反复失败：多次失败会触发安全保护，绑卡功能将被暂停。",
+                "Avoid repeated failures: they trigger a safety pause on card binding.",
+            ),
+            t(
+                "如果您收到了并非本人申请的验证码，请勿告诉任何人，并联系客服。",
+                "If you received codes you did not ask for, do not share them with anyone, and contact support.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::OtpResendCooldown,
+        category: Category::Input,
+        http_status: 429,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "验证码发送过于频繁，请在提示的时间后再重新获取。",
+            "A new code can only be sent after a short wait; please request it again after the time shown.",
+        ),
+        cause: t(
+            "为防止短信被滥发，两次发送验证码之间需间隔 60 秒。上一条验证码刚刚发出不久。",
+            "To prevent SMS abuse, codes can be sent at most once every 60 seconds, and the previous one was sent only moments ago.",
+        ),
+        remediation: &[
+            t(
+                "先查看是否已收到上一条验证码，收到就直接输入。",
+                "First check whether the previous code has arrived; if so, just enter it.",
+            ),
+            t(
+                "等待期间检查手机信号、是否欠费、SIM 卡是否正常，以及短信拦截软件或垃圾短信箱。",
+                "While waiting, check your signal, that your phone account is in credit and the SIM card works, and look in any SMS blocking app or spam folder.",
+            ),
+            t(
+                "确认接收短信的是这张卡在银行预留的手机号。",
+                "Make sure the SMS goes to the phone number reserved for this card at the bank.",
+            ),
+            t(
+                "在提示的时间后再点击重新发送；仍收不到时，可切换网络或重启手机后再试。",
+                "After the time shown, request the code again; if it still does not arrive, switch networks or restart the phone and try again.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::BindingNotPending,
+        category: Category::Input,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这次绑卡不在等待验证码的状态，无法提交验证码。",
+            "This binding is not waiting for a verification code.",
+        ),
+        cause: t(
+            "只有等待短信验证的绑卡才能提交验证码。这次绑卡已经完成，或已经失效（例如验证码过期或错误次数过多后被放弃）。",
+            "A code can only be submitted for a binding that is waiting for SMS verification. This one is already complete, or was abandoned (after the code expired or too many wrong tries, for example).",
+        ),
+        remediation: &[
+            t(
+                "在银行卡管理中查看这张卡是否已经绑定成功。",
+                "Check card management to see whether the card is already bound.",
+            ),
+            t(
+                "如果没有绑定成功，请重新发起绑卡，并输入新收到的验证码。",
+                "If it is not, start the binding again and enter the new code you receive.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ActivationNotPending,
+        category: Category::Input,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这次激活不在等待验证码的状态，无法提交验证码。",
+            "This activation is not waiting for a verification code.",
+        ),
+        cause: t(
+            "只有等待短信验证的激活才能提交验证码。这次激活已经完成，或已经失效（例如验证码过期或错误次数过多后被放弃）。",
+            "A code can only be submitted for an activation that is waiting for SMS verification. This one is already complete, or was abandoned (after the code expired or too many wrong tries, for example).",
+        ),
+        remediation: &[
+            t(
+                "直接尝试绑定这张卡：如果激活已经完成，绑卡即可成功。",
+                "Try binding the card: if the activation already went through, binding will succeed.",
+            ),
+            t(
+                "如果仍提示未激活，请重新发起激活，并输入新收到的验证码。",
+                "If it still says the card is not activated, start the activation again and enter the new code you receive.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // risk
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::RiskLocked,
+        category: Category::Risk,
+        http_status: 423,
+        fix_by: FixBy::Holder,
+        ticket_advised: true,
+        retry: RetryHint::At,
+        message: t(
+            "失败次数过多，为保障您的资金安全，绑卡功能已暂停，请在提示的时间后再试。",
+            "Too many failed attempts: for your safety, card binding is paused. Please try again after the time shown.",
+        ),
+        cause: t(
+            "短时间内多次验证失败（例如信息与银行记录不符，或验证码多次输错）会触发安全保护，绑卡将暂停至少 30 分钟，以防他人冒用您的信息。",
+            "Several failed verifications in a short time (details not matching the bank's records, or wrong codes) trigger a safety pause of at least 30 minutes on card binding, to stop anyone from misusing your details.",
+        ),
+        remediation: &[
+            t(
+                "在提示的时间之后再试，暂停期间请不要反复尝试。",
+                "Wait until the time shown, and do not keep trying during the pause.",
+            ),
+            t(
+                "再次绑卡前，准备好银行卡和身份证，逐项核对姓名、身份证号、卡号和银行预留手机号。",
+                "Before trying again, have the card and your ID card at hand and check the name, ID number, card number and reserved phone number one by one.",
+            ),
+            t(
+                "如需尽快解锁，请联系客服，经本人身份核验后即可解锁；请索取工单号以便跟进。",
+                "To unlock sooner, contact support; they unlock it after verifying your identity. Ask for a ticket number so you can follow up.",
+            ),
+            t(
+                "如果这些尝试不是您本人所为，请立即联系发卡行冻结卡片，并修改钱包登录密码。",
+                "If these attempts were not yours, call your bank at once to freeze the card, and change your wallet password.",
+            ),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // system
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::Internal,
+        category: Category::System,
+        http_status: 500,
+        fix_by: FixBy::Wallet,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "我们这边出现了意外错误，请稍后重试；如问题持续，请联系客服并提供请求编号。",
+            "Something went wrong on our side. Please try again; if it keeps happening, contact support with the request id.",
+        ),
+        cause: t(
+            "Bangka 内部发生了意外错误，与您填写的信息无关。本次操作没有产生变更，或可以使用相同的 Idempotency-Key 安全地重试。",
+            "An unexpected error occurred inside Bangka; it was not caused by the details you entered. Either nothing was changed, or the operation can be retried safely with the same Idempotency-Key.",
+        ),
+        remediation: &[
+            t(
+                "稍后重试；接入方请使用相同的 Idempotency-Key 重试，操作不会被重复执行。",
+                "Try again shortly; integrators should retry with the same Idempotency-Key so the operation is not carried out twice.",
+            ),
+            t(
+                "如果问题持续，请联系客服，提供请求编号（request_id）和操作时间，并索取工单号。",
+                "If it keeps happening, contact support with the request id (request_id) and the time of the attempt, and ask for a ticket number.",
+            ),
+            t(
+                "联系客服时，切勿提供完整卡号、密码或验证码。",
+                "When contacting support, never give out the full card number, a password or a code.",
+            ),
+        ],
+    },
+];

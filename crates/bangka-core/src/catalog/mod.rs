@@ -1,0 +1,291 @@
+//! The error catalog: the one source of truth for every failure Bangka can
+//! report (SPEC "Errors that explain themselves").
+//!
+//! Each [`ErrorCode`] has exactly one [`Entry`] in [`entries`]: category, HTTP
+//! status, who can fix it, whether a ticket is advised, a message for the
+//! holder in zh-CN and en, the cause (for the help page), ordered remediation
+//! steps and what to prepare for support. The HTTP layer renders entries, the
+//! help pages and `docs/errors.md` are generated from them, and tests check
+//! that every code has both languages and at least one step.
+
+mod entries;
+
+use serde::Serialize;
+
+/// Who can fix the problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixBy {
+    Holder,
+    Bank,
+    Wallet,
+}
+
+/// The broad kind of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Input,
+    Account,
+    Card,
+    Issuer,
+    Policy,
+    Risk,
+    System,
+}
+
+/// A text in both languages Bangka speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Text {
+    #[serde(rename = "zh-CN")]
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+/// The holder's language, from `Accept-Language` (zh-CN is the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Picks the first supported language of an `Accept-Language` header,
+    /// honouring q-values; anything unknown falls back to zh-CN.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(header) = header else { return Lang::Zh };
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let lang = if tag.starts_with("en") {
+                Lang::En
+            } else if tag.starts_with("zh") {
+                Lang::Zh
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh,
+            Lang::En => self.en,
+        }
+    }
+}
+
+/// When waiting is (part of) the remedy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryHint {
+    /// Retrying later does not help by itself.
+    Never,
+    /// The error carries a concrete `retry_after` time.
+    At,
+}
+
+/// One catalog entry. See the module docs.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Entry {
+    pub code: ErrorCode,
+    pub category: Category,
+    pub http_status: u16,
+    pub fix_by: FixBy,
+    pub ticket_advised: bool,
+    pub retry: RetryHint,
+    pub message: Text,
+    pub cause: Text,
+    pub remediation: &'static [Text],
+}
+
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal,)+) => {
+        /// Every stable error code. Codes are never reused or renamed.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorCode { $($(#[$doc])* $variant,)+ }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)+ }
+            }
+
+            pub fn parse(s: &str) -> Option<ErrorCode> {
+                match s { $($code => Some(ErrorCode::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // input: the request itself is wrong
+    MalformedRequest => "MALFORMED_REQUEST",
+    UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+    PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+    NotFound => "NOT_FOUND",
+    MethodNotAllowed => "METHOD_NOT_ALLOWED",
+    CardNumberFormat => "CARD_NUMBER_FORMAT",
+    CardNumberLuhn => "CARD_NUMBER_LUHN",
+    CardBinUnknown => "CARD_BIN_UNKNOWN",
+    ExpiryFormat => "EXPIRY_FORMAT",
+    CvvFormat => "CVV_FORMAT",
+    CreditCardDetailsRequired => "CREDIT_CARD_DETAILS_REQUIRED",
+    HolderNameFormat => "HOLDER_NAME_FORMAT",
+    IdNumberFormat => "ID_NUMBER_FORMAT",
+    IdNumberCheckDigit => "ID_NUMBER_CHECK_DIGIT",
+    PhoneFormat => "PHONE_FORMAT",
+    OtpFormat => "OTP_FORMAT",
+    IdempotencyKeyInvalid => "IDEMPOTENCY_KEY_INVALID",
+    IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+    IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
+    // policy: the wallet's rules or access control
+    Unauthenticated => "UNAUTHENTICATED",
+    Forbidden => "FORBIDDEN",
+    IssuerNotSupported => "ISSUER_NOT_SUPPORTED",
+    CardTypeNotAccepted => "CARD_TYPE_NOT_ACCEPTED",
+    BindingLimitReached => "BINDING_LIMIT_REACHED",
+    CardAlreadyBound => "CARD_ALREADY_BOUND",
+    // account: the wallet account's state
+    AccountPhoneTaken => "ACCOUNT_PHONE_TAKEN",
+    KycRequired => "KYC_REQUIRED",
+    KycAlreadyVerified => "KYC_ALREADY_VERIFIED",
+    KycRejected => "KYC_REJECTED",
+    HolderNameNotKycName => "HOLDER_NAME_NOT_KYC_NAME",
+    HolderIdNotKycId => "HOLDER_ID_NOT_KYC_ID",
+    // card: the card's state (locally or at the issuer)
+    CardExpired => "CARD_EXPIRED",
+    CardNotActivated => "CARD_NOT_ACTIVATED",
+    CardAlreadyActivated => "CARD_ALREADY_ACTIVATED",
+    CardFrozen => "CARD_FROZEN",
+    CardReportedLost => "CARD_REPORTED_LOST",
+    CardClosed => "CARD_CLOSED",
+    OnlinePaymentsDisabled => "ONLINE_PAYMENTS_DISABLED",
+    // issuer: the bank's answer or availability
+    FourElementsNameMismatch => "FOUR_ELEMENTS_NAME_MISMATCH",
+    FourElementsIdMismatch => "FOUR_ELEMENTS_ID_MISMATCH",
+    FourElementsPhoneMismatch => "FOUR_ELEMENTS_PHONE_MISMATCH",
+    CvvMismatch => "CVV_MISMATCH",
+    ExpiryMismatch => "EXPIRY_MISMATCH",
+    IssuerRestricted => "ISSUER_RESTRICTED",
+    CardNotFoundAtIssuer => "CARD_NOT_FOUND_AT_ISSUER",
+    IssuerMaintenance => "ISSUER_MAINTENANCE",
+    IssuerUnavailable => "ISSUER_UNAVAILABLE",
+    // OTP challenges
+    OtpIncorrect => "OTP_INCORRECT",
+    OtpExpired => "OTP_EXPIRED",
+    OtpAttemptsExhausted => "OTP_ATTEMPTS_EXHAUSTED",
+    OtpResendCooldown => "OTP_RESEND_COOLDOWN",
+    BindingNotPending => "BINDING_NOT_PENDING",
+    ActivationNotPending => "ACTIVATION_NOT_PENDING",
+    // risk
+    RiskLocked => "RISK_LOCKED",
+    // system
+    Internal => "INTERNAL",
+}
+
+impl ErrorCode {
+    /// This code's catalog entry.
+    pub fn entry(self) -> &'static Entry {
+        // The completeness test guarantees exactly one entry per code.
+        entries::ENTRIES
+            .iter()
+            .find(|e| e.code == self)
+            .expect("every error code has a catalog entry")
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// All entries, in code order.
+pub fn entries() -> impl Iterator<Item = &'static Entry> {
+    ErrorCode::ALL.iter().map(|c| c.entry())
+}
+
+/// What every holder should have at hand when contacting support (seed 000
+/// "联系客服前要准备的材料"); the diagnosis and tickets fill these in.
+pub const PREPARE_FOR_SUPPORT: &[Text] = &[
+    Text { zh: "错误码与请求编号（request_id / attempt_id）", en: "The error code and request id (request_id / attempt_id)" },
+    Text { zh: "操作时间", en: "The time of the operation" },
+    Text { zh: "卡片后四位与发卡行（切勿提供完整卡号、密码或验证码）", en: "The card's last four digits and issuing bank (never the full number, a password or a code)" },
+    Text { zh: "绑卡时使用的手机号（可脱敏）", en: "The phone number used for binding (masked is fine)" },
+    Text { zh: "相关短信或交易记录", en: "Related SMS messages or transactions" },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_code_has_exactly_one_entry() {
+        for code in ErrorCode::ALL {
+            let n = entries::ENTRIES.iter().filter(|e| e.code == *code).count();
+            assert_eq!(n, 1, "{} has {n} entries", code.as_str());
+        }
+        assert_eq!(entries::ENTRIES.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn every_entry_speaks_both_languages_and_offers_a_step() {
+        for e in entries() {
+            let c = e.code.as_str();
+            for t in [e.message, e.cause].iter().chain(e.remediation) {
+                assert!(!t.zh.trim().is_empty() && !t.en.trim().is_empty(), "{c}: empty text");
+                assert!(t.zh.chars().any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch)), "{c}: zh text has no Chinese: {}", t.zh);
+                assert!(t.en.is_ascii(), "{c}: en text is not ASCII: {}", t.en);
+            }
+            assert!(!e.remediation.is_empty(), "{c}: no remediation step");
+            assert!((400..600).contains(&e.http_status), "{c}: status {}", e.http_status);
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_screaming_snake() {
+        let mut seen = HashSet::new();
+        for c in ErrorCode::ALL {
+            let s = c.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'), "{s}");
+            assert_eq!(ErrorCode::parse(s), Some(*c));
+        }
+    }
+
+    #[test]
+    fn waiting_codes_say_so() {
+        for code in [ErrorCode::IssuerMaintenance, ErrorCode::OtpResendCooldown, ErrorCode::RiskLocked, ErrorCode::IdempotencyInProgress, ErrorCode::IssuerUnavailable] {
+            assert_eq!(code.entry().retry, RetryHint::At, "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_supported_language() {
+        assert_eq!(Lang::from_accept_language(None), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("fr, en;q=0.5, zh-CN;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::from_accept_language(Some("de")), Lang::Zh);
+    }
+}

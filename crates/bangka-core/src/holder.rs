@@ -1,0 +1,204 @@
+//! Who the holder says they are: name, resident ID number, phone.
+
+use std::fmt;
+
+use crate::catalog::ErrorCode;
+use crate::secret::Secret;
+
+/// The holder's name as on the card and ID: 1–40 characters, letters (CJK or
+/// Latin), spaces, the middle dot used in transliterated names, no digits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HolderName(String);
+
+impl HolderName {
+    pub fn parse(input: &str) -> Result<HolderName, ErrorCode> {
+        let s = input.trim();
+        let n = s.chars().count();
+        let ok_char = |c: char| c.is_alphabetic() || c == ' ' || c == '·' || c == '.' || c == '-';
+        if n == 0 || n > 40 || !s.chars().all(ok_char) {
+            return Err(ErrorCode::HolderNameFormat);
+        }
+        Ok(HolderName(s.split_whitespace().collect::<Vec<_>>().join(" ")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `张*` / `王*明`: the first character and, for three or more, the last.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        match chars.len() {
+            0 | 1 => "*".into(),
+            2 => format!("{}*", chars[0]),
+            n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+        }
+    }
+}
+
+impl fmt::Debug for HolderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HolderName({})", self.masked())
+    }
+}
+
+/// A PRC resident identity number (GB 11643-1999): 6-digit region, 8-digit
+/// birth date, 3-digit sequence, check character (ISO 7064 MOD 11-2).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdNumber(Secret<String>);
+
+const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+
+/// The check character for the first 17 digits of an ID number.
+pub fn id_check_char(first17: &str) -> char {
+    let sum: u32 = first17.bytes().zip(ID_WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    ID_CHECK[(sum % 11) as usize]
+}
+
+impl IdNumber {
+    pub fn parse(input: &str) -> Result<IdNumber, ErrorCode> {
+        let s = input.trim().to_ascii_uppercase();
+        let b = s.as_bytes();
+        if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
+            return Err(ErrorCode::IdNumberFormat);
+        }
+        if b[0] == b'0' {
+            return Err(ErrorCode::IdNumberFormat);
+        }
+        let year: i32 = s[6..10].parse().map_err(|_| ErrorCode::IdNumberFormat)?;
+        let month: u8 = s[10..12].parse().map_err(|_| ErrorCode::IdNumberFormat)?;
+        let day: u8 = s[12..14].parse().map_err(|_| ErrorCode::IdNumberFormat)?;
+        let month = time::Month::try_from(month).map_err(|_| ErrorCode::IdNumberFormat)?;
+        if !(1900..=2100).contains(&year) || time::Date::from_calendar_date(year, month, day).is_err() {
+            return Err(ErrorCode::IdNumberFormat);
+        }
+        if id_check_char(&s[..17]) != char::from(b[17]) {
+            return Err(ErrorCode::IdNumberCheckDigit);
+        }
+        Ok(IdNumber(Secret::new(s)))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    pub fn birth_date(&self) -> time::Date {
+        let s = self.expose();
+        let month = time::Month::try_from(s[10..12].parse::<u8>().expect("checked")).expect("checked");
+        time::Date::from_calendar_date(s[6..10].parse().expect("checked"), month, s[12..14].parse().expect("checked"))
+            .expect("checked at parse")
+    }
+
+    /// Full years of age on `today`.
+    pub fn age_on(&self, today: time::Date) -> i32 {
+        let b = self.birth_date();
+        let mut age = today.year() - b.year();
+        if (today.month() as u8, today.day()) < (b.month() as u8, b.day()) {
+            age -= 1;
+        }
+        age
+    }
+
+    /// `1101**********123X`: first 4 and last 4 (as Chinese wallets show it).
+    pub fn masked(&self) -> String {
+        let s = self.expose();
+        format!("{}{}{}", &s[..4], "*".repeat(10), &s[14..])
+    }
+}
+
+impl fmt::Debug for IdNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdNumber(***)")
+    }
+}
+
+/// A mainland China mobile number: 11 digits, `1[3-9]xxxxxxxxx`. A `+86` or
+/// `86` prefix and spaces/dashes are accepted and removed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(input: &str) -> Result<Phone, ErrorCode> {
+        let cleaned: String = input.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
+        let s = cleaned.strip_prefix("+86").or_else(|| cleaned.strip_prefix("0086")).unwrap_or(&cleaned);
+        let s = if s.len() == 13 && s.starts_with("86") { &s[2..] } else { s };
+        let b = s.as_bytes();
+        if b.len() != 11 || b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) || !b.iter().all(u8::is_ascii_digit) {
+            return Err(ErrorCode::PhoneFormat);
+        }
+        Ok(Phone(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `138****5678`.
+    pub fn masked(&self) -> String {
+        format!("{}****{}", &self.0[..3], &self.0[7..])
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_with_check(first17: &str) -> String {
+        format!("{first17}{}", id_check_char(first17))
+    }
+
+    #[test]
+    fn id_check_digit_known_value() {
+        // The worked example of GB 11643-1999.
+        assert_eq!(id_check_char("11010519491231002"), 'X');
+        assert!(IdNumber::parse("11010519491231002X").is_ok());
+        assert!(IdNumber::parse("11010519491231002x").is_ok());
+        assert_eq!(IdNumber::parse("110105194912310021").unwrap_err(), ErrorCode::IdNumberCheckDigit);
+    }
+
+    #[test]
+    fn id_rejects_bad_shapes_and_dates() {
+        assert_eq!(IdNumber::parse("1234").unwrap_err(), ErrorCode::IdNumberFormat);
+        assert_eq!(IdNumber::parse(&id_with_check("11010519491331002")).unwrap_err(), ErrorCode::IdNumberFormat);
+        assert_eq!(IdNumber::parse(&id_with_check("11010520230229002")).unwrap_err(), ErrorCode::IdNumberFormat);
+        assert!(IdNumber::parse(&id_with_check("11010520240229002")).is_ok());
+        assert_eq!(IdNumber::parse("11010519491231002Y").unwrap_err(), ErrorCode::IdNumberFormat);
+    }
+
+    #[test]
+    fn id_masks_and_computes_age() {
+        let id = IdNumber::parse("11010519491231002X").unwrap();
+        assert_eq!(id.masked(), "1101**********002X");
+        assert_eq!(format!("{id:?}"), "IdNumber(***)");
+        let d = time::Date::from_calendar_date(2026, time::Month::December, 30).unwrap();
+        assert_eq!(id.age_on(d), 76);
+        let d = time::Date::from_calendar_date(2026, time::Month::December, 31).unwrap();
+        assert_eq!(id.age_on(d), 77);
+    }
+
+    #[test]
+    fn phone_parses_and_masks() {
+        let p = Phone::parse("+86 138-0013-8000").unwrap();
+        assert_eq!(p.as_str(), "13800138000");
+        assert_eq!(p.masked(), "138****8000");
+        assert!(Phone::parse("12800138000").is_err());
+        assert!(Phone::parse("1380013800").is_err());
+        assert!(Phone::parse("1380013800a").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(HolderName::parse("  张三 ").unwrap().as_str(), "张三");
+        assert_eq!(HolderName::parse("买买提·艾力").unwrap().masked(), "买***力");
+        assert!(HolderName::parse("").is_err());
+        assert!(HolderName::parse("张3").is_err());
+        assert!(HolderName::parse(&"名".repeat(41)).is_err());
+    }
+}

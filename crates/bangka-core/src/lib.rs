@@ -1,0 +1,26 @@
+//! Bangka's domain core: pure, no I/O (no sqlx, axum or tokio here).
+//!
+//! # Layout
+//! - [`secret`]: `Secret<T, Strategy>`, values that cannot print.
+//! - [`card`], [`holder`], [`otp`]: parsed input types (`Pan`, `Cvv`, `Expiry`,
+//!   `HolderName`, `IdNumber`, `Phone`, `Otp`), valid by construction.
+//! - [`bin`]: the BIN table, issuers and the wallet's acceptance policy.
+//! - [`bind`]: the bind request and the ordered local checks.
+//! - [`binding`]: the binding lifecycle state machine.
+//! - [`risk`]: velocity rules and locks.
+//! - [`catalog`]: every error code with its bilingual explanation.
+
+pub mod bin;
+pub mod bind;
+pub mod binding;
+pub mod card;
+pub mod catalog;
+pub mod clock;
+pub mod failure;
+pub mod holder;
+pub mod otp;
+pub mod risk;
+pub mod secret;
+
+pub use catalog::ErrorCode;
+pub use failure::Failure;

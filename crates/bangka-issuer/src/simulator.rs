@@ -1,0 +1,387 @@
+//! The issuer simulator: banks with realistic BIN ranges and a fixed set of
+//! test cards, one per scenario, so every failure can be tried by hand.
+//!
+//! Card numbers are generated (BIN + serial + Luhn check digit), not typed
+//! into source; `docs/test-cards.md` lists them as `GET /v1/demo/cards` shows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bangka_core::bin::{self, CardType};
+use bangka_core::card::{Expiry, Pan, luhn_check_digit};
+use bangka_core::clock::Clock;
+use bangka_core::holder::id_check_char;
+use bangka_core::{ErrorCode, Failure};
+use serde::Serialize;
+use time::Duration;
+
+use crate::{CardHolder, IssuerConnector, MaintenanceWindow};
+
+/// The demo holder every test card is typed in the name of (the mismatch
+/// scenarios' bank records differ from it).
+pub const DEMO_HOLDER_NAME: &str = "张三";
+const OTHER_HOLDER_NAME: &str = "李四";
+const DEMO_ID_BODY: &str = "11010519900307123";
+const OTHER_ID_BODY: &str = "31010419851212045";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BankState {
+    Normal,
+    NotActivated,
+    Frozen,
+    Lost,
+    Expired,
+    Closed,
+}
+
+/// What the bank knows about one card.
+#[derive(Debug, Clone)]
+struct BankCard {
+    holder_name: String,
+    id_number: String,
+    phone: String,
+    expiry: Expiry,
+    cvv: String,
+    state: BankState,
+    online_payments: bool,
+    restricted: bool,
+    faulty: bool,
+    /// Balance (debit/prepaid) or available credit, in fen.
+    #[allow(dead_code)]
+    available_fen: i64,
+}
+
+/// A test card as a person types it, with the code the bind is expected to end in.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestCard {
+    pub scenario: &'static str,
+    pub card_number: String,
+    pub holder_name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub expiry: Option<String>,
+    pub cvv: Option<String>,
+    pub issuer: &'static str,
+    pub card_type: &'static str,
+    pub expect_code: Option<&'static str>,
+    pub note: &'static str,
+}
+
+struct Scenario {
+    name: &'static str,
+    bin: &'static str,
+    state: BankState,
+    expect: Option<ErrorCode>,
+    note: &'static str,
+}
+
+const fn sc(name: &'static str, bin: &'static str, state: BankState, expect: Option<ErrorCode>, note: &'static str) -> Scenario {
+    Scenario { name, bin, state, expect, note }
+}
+
+use BankState::*;
+const SCENARIOS: &[Scenario] = &[
+    sc("ok_debit", "622202", Normal, None, "ICBC debit card in good standing"),
+    sc("ok_credit", "439225", Normal, None, "CMB Visa credit card; expiry and CVV required"),
+    sc("ok_debit_ccb", "621700", Normal, None, "CCB debit card in good standing"),
+    sc("ok_debit_abc", "622848", Normal, None, "ABC debit card in good standing"),
+    sc("ok_debit_boc", "621661", Normal, None, "BOC debit card in good standing"),
+    sc("ok_prepaid", "623886", Normal, None, "Metro prepaid card, already activated"),
+    sc("ok_credit_ccb", "552801", Normal, None, "CCB Mastercard credit card"),
+    sc("not_activated", "621700", NotActivated, Some(ErrorCode::CardNotActivated), "CCB debit card never activated; activate it in the wallet, then bind"),
+    sc("prepaid_not_activated", "623886", NotActivated, Some(ErrorCode::CardNotActivated), "Metro prepaid card not yet activated"),
+    sc("name_mismatch", "622848", Normal, Some(ErrorCode::FourElementsNameMismatch), "the bank has another holder name on file"),
+    sc("id_mismatch", "621661", Normal, Some(ErrorCode::FourElementsIdMismatch), "the bank has another ID number on file"),
+    sc("phone_mismatch", "622202", Normal, Some(ErrorCode::FourElementsPhoneMismatch), "the typed phone is not the one reserved at the bank"),
+    sc("frozen", "621700", Frozen, Some(ErrorCode::CardFrozen), "frozen by the bank"),
+    sc("lost", "622848", Lost, Some(ErrorCode::CardReportedLost), "reported lost at the bank"),
+    sc("expired", "621661", Expired, Some(ErrorCode::CardExpired), "past its expiry at the bank"),
+    sc("closed", "622202", Closed, Some(ErrorCode::CardClosed), "account closed at the bank"),
+    sc("online_payments_disabled", "622588", Normal, Some(ErrorCode::OnlinePaymentsDisabled), "quick/online payments switched off at the bank"),
+    sc("wrong_cvv", "552801", Normal, Some(ErrorCode::CvvMismatch), "the typed CVV differs from the card's"),
+    sc("wrong_expiry", "622836", Normal, Some(ErrorCode::ExpiryMismatch), "the typed expiry differs from the card's"),
+    sc("issuer_not_supported", "623066", Normal, Some(ErrorCode::IssuerNotSupported), "a bank this wallet does not accept"),
+    sc("card_type_not_accepted", "606983", Normal, Some(ErrorCode::CardTypeNotAccepted), "a BOC gift (prepaid) card, a type the wallet does not accept"),
+    sc("issuer_maintenance", "621799", Normal, Some(ErrorCode::IssuerMaintenance), "PSBC is in a simulated maintenance window"),
+    sc("issuer_restricted", "621661", Normal, Some(ErrorCode::IssuerRestricted), "the bank does not allow binding this card to third-party wallets"),
+    sc("issuer_error", "622588", Normal, Some(ErrorCode::IssuerUnavailable), "the bank answers with a server error"),
+];
+
+fn with_check(payload: &str) -> String {
+    format!("{payload}{}", luhn_check_digit(payload))
+}
+
+fn card_number(bin: &str, index: usize) -> String {
+    let range = bin::BIN_TABLE.iter().find(|r| r.prefix == bin).expect("scenario BIN is in the BIN table");
+    let serial_len = range.length - bin.len() - 1;
+    let serial = format!("{:0>width$}", 3_000_017 + index * 1_000_003, width = serial_len);
+    with_check(&format!("{bin}{}", &serial[serial.len() - serial_len..]))
+}
+
+fn demo_id() -> String {
+    format!("{DEMO_ID_BODY}{}", id_check_char(DEMO_ID_BODY))
+}
+
+fn other_id() -> String {
+    format!("{OTHER_ID_BODY}{}", id_check_char(OTHER_ID_BODY))
+}
+
+struct Entry {
+    test: TestCard,
+    bank: BankCard,
+}
+
+fn build(index: usize, s: &Scenario) -> Entry {
+    let range = bin::BIN_TABLE.iter().find(|r| r.prefix == s.bin).expect("scenario BIN is known");
+    let number = card_number(s.bin, index);
+    let phone = format!("139{:08}", 10_000_000 + index);
+    let expiry = if s.state == Expired { Expiry { month: 1, year: 2024 } } else { Expiry { month: 12, year: 2030 } };
+    let cvv = format!("{:03}", (index * 137 + 211) % 1000);
+    let credit = range.card_type == CardType::Credit;
+    let mut bank = BankCard {
+        holder_name: DEMO_HOLDER_NAME.into(),
+        id_number: demo_id(),
+        phone: phone.clone(),
+        expiry,
+        cvv: cvv.clone(),
+        state: s.state,
+        online_payments: true,
+        restricted: false,
+        faulty: false,
+        available_fen: if credit { 5_000_000 } else { 1_000_000 },
+    };
+    let mut typed_phone = phone;
+    let mut typed_cvv = cvv;
+    let mut typed_expiry = expiry;
+    match s.name {
+        "name_mismatch" => bank.holder_name = OTHER_HOLDER_NAME.into(),
+        "id_mismatch" => bank.id_number = other_id(),
+        "phone_mismatch" => typed_phone = "13800000000".into(),
+        "online_payments_disabled" => bank.online_payments = false,
+        "issuer_restricted" => bank.restricted = true,
+        "issuer_error" => bank.faulty = true,
+        "wrong_cvv" => typed_cvv = format!("{:03}", (typed_cvv.parse::<u32>().unwrap_or(0) + 1) % 1000),
+        "wrong_expiry" => typed_expiry = Expiry { month: 11, year: 2031 },
+        _ => {}
+    }
+    let test = TestCard {
+        scenario: s.name,
+        card_number: number,
+        holder_name: DEMO_HOLDER_NAME.into(),
+        id_number: demo_id(),
+        phone: typed_phone,
+        expiry: credit.then(|| typed_expiry.as_mm_yy()),
+        cvv: credit.then_some(typed_cvv),
+        issuer: range.issuer,
+        card_type: range.card_type.as_str(),
+        expect_code: s.expect.map(ErrorCode::as_str),
+        note: s.note,
+    };
+    Entry { test, bank }
+}
+
+/// The in-process issuer simulator. Card states change (activation) in
+/// memory; a restart restores the table.
+pub struct Simulator {
+    cards: Mutex<HashMap<String, BankCard>>,
+    tests: Vec<TestCard>,
+    windows: Mutex<Vec<MaintenanceWindow>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Simulator {
+    /// The standard bank set. PSBC is put in a maintenance window from now
+    /// for 30 days so the `issuer_maintenance` scenario can be tried.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        let mut cards = HashMap::new();
+        let mut tests = Vec::new();
+        for (i, s) in SCENARIOS.iter().enumerate() {
+            let e = build(i, s);
+            cards.insert(e.test.card_number.clone(), e.bank);
+            tests.push(e.test);
+        }
+        let now = clock.now();
+        let windows = vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
+        Simulator { cards: Mutex::new(cards), tests, windows: Mutex::new(windows), clock }
+    }
+
+    /// The test cards, as a person types them.
+    pub fn test_cards(&self) -> &[TestCard] {
+        &self.tests
+    }
+
+    /// Schedules a maintenance window at an issuer.
+    pub fn schedule_maintenance(&self, window: MaintenanceWindow) {
+        self.windows.lock().expect("sim lock").push(window);
+    }
+
+    fn in_maintenance(&self, pan: &Pan) -> Option<Failure> {
+        let issuer = bin::lookup(pan).ok()?.issuer;
+        let now = self.clock.now();
+        let windows = self.windows.lock().expect("sim lock");
+        windows
+            .iter()
+            .find(|w| w.issuer == issuer && w.is_active(now))
+            .map(|w| Failure::new(ErrorCode::IssuerMaintenance).retry_at(w.ends_at))
+    }
+
+    /// Four elements, then expiry/CVV, in the order a bank checks them: the
+    /// card's state is told only to someone who knows the elements.
+    fn check_elements(&self, bank: &BankCard, c: &CardHolder<'_>) -> Result<(), Failure> {
+        if bank.faulty {
+            return Err(ErrorCode::IssuerUnavailable.into());
+        }
+        if bank.holder_name != c.holder_name.as_str() {
+            return Err(ErrorCode::FourElementsNameMismatch.into());
+        }
+        if bank.id_number != c.id_number.expose() {
+            return Err(ErrorCode::FourElementsIdMismatch.into());
+        }
+        if bank.phone != c.phone.as_str() {
+            return Err(ErrorCode::FourElementsPhoneMismatch.into());
+        }
+        if let Some(e) = c.expiry {
+            if *e != bank.expiry {
+                return Err(ErrorCode::ExpiryMismatch.into());
+            }
+        }
+        if let Some(cvv) = c.cvv {
+            if cvv.expose() != bank.cvv {
+                return Err(ErrorCode::CvvMismatch.into());
+            }
+        }
+        Ok(())
+    }
+
+    fn with_card<T>(&self, c: &CardHolder<'_>, f: impl FnOnce(&mut BankCard) -> Result<T, Failure>) -> Result<T, Failure> {
+        if let Some(m) = self.in_maintenance(c.pan) {
+            return Err(m);
+        }
+        let mut cards = self.cards.lock().expect("sim lock");
+        let bank = cards.get_mut(c.pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
+        f(bank)
+    }
+}
+
+fn state_failure(state: BankState) -> Option<ErrorCode> {
+    match state {
+        Normal => None,
+        NotActivated => Some(ErrorCode::CardNotActivated),
+        Frozen => Some(ErrorCode::CardFrozen),
+        Lost => Some(ErrorCode::CardReportedLost),
+        Expired => Some(ErrorCode::CardExpired),
+        Closed => Some(ErrorCode::CardClosed),
+    }
+}
+
+#[async_trait]
+impl IssuerConnector for Simulator {
+    async fn verify_for_binding(&self, c: CardHolder<'_>) -> Result<(), Failure> {
+        self.with_card(&c, |bank| {
+            self.check_elements(bank, &c)?;
+            if let Some(code) = state_failure(bank.state) {
+                return Err(code.into());
+            }
+            if !bank.online_payments {
+                return Err(ErrorCode::OnlinePaymentsDisabled.into());
+            }
+            if bank.restricted {
+                return Err(ErrorCode::IssuerRestricted.into());
+            }
+            Ok(())
+        })
+    }
+
+    async fn verify_for_activation(&self, c: CardHolder<'_>) -> Result<(), Failure> {
+        self.with_card(&c, |bank| {
+            self.check_elements(bank, &c)?;
+            match bank.state {
+                NotActivated => Ok(()),
+                Normal => Err(ErrorCode::CardAlreadyActivated.into()),
+                other => Err(state_failure(other).expect("not normal").into()),
+            }
+        })
+    }
+
+    async fn activate(&self, c: CardHolder<'_>) -> Result<(), Failure> {
+        self.with_card(&c, |bank| {
+            self.check_elements(bank, &c)?;
+            match bank.state {
+                NotActivated => {
+                    bank.state = Normal;
+                    Ok(())
+                }
+                Normal => Err(ErrorCode::CardAlreadyActivated.into()),
+                other => Err(state_failure(other).expect("not normal").into()),
+            }
+        })
+    }
+
+    async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
+        let now = self.clock.now();
+        self.windows.lock().expect("sim lock").iter().filter(|w| w.ends_at > now).cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bangka_core::bind::{BindRequest, RawCardHolder};
+    use bangka_core::bin::WalletPolicy;
+    use bangka_core::clock::SystemClock;
+
+    fn sim() -> Simulator {
+        Simulator::new(Arc::new(SystemClock))
+    }
+
+    #[test]
+    fn test_cards_are_valid_unique_and_cover_the_contract_scenarios() {
+        let s = sim();
+        let mut numbers = std::collections::HashSet::new();
+        for t in s.test_cards() {
+            let pan = Pan::parse(&t.card_number).expect("valid card number");
+            let facts = bin::lookup(&pan).expect("known BIN");
+            assert_eq!(facts.issuer, t.issuer);
+            assert!(numbers.insert(t.card_number.clone()), "duplicate {}", t.scenario);
+        }
+        for name in [
+            "ok_debit", "ok_credit", "not_activated", "prepaid_not_activated", "name_mismatch", "id_mismatch",
+            "phone_mismatch", "frozen", "lost", "expired", "closed", "online_payments_disabled", "wrong_cvv",
+            "wrong_expiry", "issuer_not_supported", "issuer_maintenance",
+        ] {
+            assert!(s.test_cards().iter().any(|t| t.scenario == name), "missing scenario {name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn each_scenario_fails_with_its_expected_code() {
+        let s = sim();
+        let policy = WalletPolicy::default();
+        for t in s.test_cards().to_vec() {
+            let raw = RawCardHolder {
+                card_number: &t.card_number,
+                holder_name: &t.holder_name,
+                id_number: &t.id_number,
+                phone: &t.phone,
+                expiry: t.expiry.as_deref(),
+                cvv: t.cvv.as_deref(),
+            };
+            let got = match BindRequest::parse(raw, &policy, s.clock.now()) {
+                Err(f) => Some(f.code),
+                Ok(req) => {
+                    let c = CardHolder {
+                        pan: &req.pan,
+                        holder_name: &req.holder_name,
+                        id_number: &req.id_number,
+                        phone: &req.phone,
+                        expiry: req.expiry.as_ref(),
+                        cvv: req.cvv.as_ref(),
+                    };
+                    s.verify_for_binding(c).await.err().map(|f| f.code)
+                }
+            };
+            assert_eq!(got.map(ErrorCode::as_str), t.expect_code, "scenario {}", t.scenario);
+        }
+    }
+}

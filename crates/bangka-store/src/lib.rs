@@ -1,0 +1,220 @@
+//! Bangka's persistence: one SQL dialect over SQLite (embedded default) and
+//! PostgreSQL (scale-out), through sqlx's `Any` driver, plus the card vault.
+//!
+//! # Why `Any` and portable SQL
+//! Both backends must run the same store code and the same test suite. The
+//! SQL here sticks to what both speak (`$n` parameters, `ON CONFLICT`,
+//! `RETURNING`, partial unique indexes); times are Unix milliseconds and
+//! money is integer fen, so no driver-specific types are needed. Only the
+//! migrations differ (BLOB vs BYTEA).
+//!
+//! # Durability
+//! SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged commit
+//! survives power loss) and one writer connection; PostgreSQL keeps its own
+//! fsync defaults. Every multi-row change is one transaction.
+//!
+//! # Layout
+//! - [`vault`]: keys, envelope encryption, fingerprints.
+//! - [`repo`]: the queries, grouped by aggregate.
+
+pub mod repo;
+pub mod vault;
+
+use std::str::FromStr;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use time::OffsetDateTime;
+
+pub use repo::*;
+pub use vault::{SealedCard, Vault};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("key file problem: {0}")]
+    Keys(String),
+    #[error("vault record cannot be decrypted")]
+    Crypto,
+    #[error("unsupported database url (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: a pool and which backend it talks to. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+impl Store {
+    /// Connects to `url` (`sqlite://FILE` or `postgres://…`). For PostgreSQL,
+    /// `schema` (if given) is created if missing and used as the search path,
+    /// which is how each test run gets a fresh, isolated schema.
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let pool = match backend {
+            Backend::Sqlite => {
+                // One connection: SQLite has one writer anyway, and a single
+                // connection makes every transaction serializable without
+                // BUSY errors under concurrent requests.
+                AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&sqlite_url_with_create(url))
+                    .await?
+            }
+            Backend::Postgres => {
+                if let Some(schema) = schema {
+                    if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        return Err(StoreError::Corrupt("schema name must be [A-Za-z0-9_]".into()));
+                    }
+                    let setup = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+                    setup.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await?;
+                    setup.close().await;
+                }
+                let search_path = schema.map(|s| format!("SET search_path TO {s}"));
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .after_connect(move |conn, _| {
+                        let sp = search_path.clone();
+                        Box::pin(async move {
+                            if let Some(sp) = sp {
+                                conn.execute(sp.as_str()).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+        };
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the embedded migrations not yet applied, each in a transaction.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        self.pool
+            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .await?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        for (version, sql) in migrations {
+            let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Postgres {
+                // Serialize concurrent starts of several instances.
+                tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
+            }
+            let applied: Option<(i64,)> =
+                sqlx::query_as("SELECT version FROM schema_migrations WHERE version = $1").bind(version).fetch_optional(&mut *tx).await?;
+            if applied.is_none() {
+                sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(version)
+                    .bind(to_ms(OffsetDateTime::now_utc()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// SQLite: moves the WAL into the main file (used before inspecting the
+    /// file in tests, and on shutdown).
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            self.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") }
+}
+
+pub fn to_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn from_ms(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A random id with a type prefix: `bnd_` + 20 base32 characters (100 bits).
+pub fn new_id(prefix: &str) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..20).map(|_| char::from(ALPHABET[rng.gen_range(0..32)])).collect();
+    format!("{prefix}_{tail}")
+}
+
+/// Whether `e` is a unique violation of the named constraint. PostgreSQL
+/// names the constraint or index; SQLite names the table and columns.
+pub(crate) fn is_unique_violation(e: &sqlx::Error, pg_name: &str, sqlite_columns: &str) -> bool {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            db.constraint() == Some(pg_name) || db.message().contains(sqlite_columns)
+        }
+        _ => false,
+    }
+}
+
+impl FromStr for Backend {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl),
+        }
+    }
+}

@@ -1,0 +1,901 @@
+//! The queries, grouped by aggregate. Handlers never see SQL; flows call
+//! these methods, and each multi-row change is one transaction here.
+
+use bangka_core::bind::{KycState, LiveCard};
+use bangka_core::binding::{BindingStatus, LIVE_STATUSES_SQL};
+use bangka_core::otp::{Challenge, OtpPurpose};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+
+use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
+
+fn opt_time(v: Option<i64>) -> Option<OffsetDateTime> {
+    v.map(from_ms)
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: String,
+    pub phone: String,
+    pub kyc: KycState,
+    pub kyc_name_mac: Option<String>,
+    pub kyc_id_mac: Option<String>,
+    pub status: String,
+    pub locked_until: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
+    let kyc: String = r.try_get("kyc_status")?;
+    Ok(AccountRow {
+        id: r.try_get("id")?,
+        phone: r.try_get("phone")?,
+        kyc: KycState::parse(&kyc).ok_or_else(|| StoreError::Corrupt(format!("kyc_status {kyc}")))?,
+        kyc_name_mac: r.try_get("kyc_name_mac")?,
+        kyc_id_mac: r.try_get("kyc_id_mac")?,
+        status: r.try_get("status")?,
+        locked_until: opt_time(r.try_get("locked_until")?),
+        created_at: from_ms(r.try_get("created_at")?),
+    })
+}
+
+/// The named constraint a write ran into, mapped once here.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Conflict {
+    PhoneTaken,
+}
+
+/// What sealed KYC data looks like when stored.
+pub struct KycRecord {
+    pub status: KycState,
+    pub name_mac: String,
+    pub id_mac: String,
+    pub name_sealed: Vec<u8>,
+    pub id_sealed: Vec<u8>,
+}
+
+const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, locked_until, created_at";
+
+impl Store {
+    pub async fn create_account(&self, phone: &str, now: OffsetDateTime) -> Result<Result<AccountRow, Conflict>, StoreError> {
+        let id = new_id("acc");
+        let res = sqlx::query(
+            "INSERT INTO accounts (id, phone, kyc_status, status, created_at) VALUES ($1, $2, 'unverified', 'active', $3)",
+        )
+        .bind(&id)
+        .bind(phone)
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await;
+        match res {
+            Ok(_) => Ok(Ok(self.get_account(&id).await?.expect("just inserted"))),
+            Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => Ok(Err(Conflict::PhoneTaken)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(account_row).transpose()
+    }
+
+    /// Records the KYC outcome, only for an account not yet verified.
+    /// Returns false when the account's KYC was already settled.
+    pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
+             WHERE id = $6 AND kyc_status = 'unverified'",
+        )
+        .bind(kyc.status.as_str())
+        .bind(&kyc.name_mac)
+        .bind(&kyc.id_mac)
+        .bind(&kyc.name_sealed)
+        .bind(&kyc.id_sealed)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn lock_account(&self, account_id: &str, until: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE accounts SET locked_until = $1, version = version + 1 WHERE id = $2")
+            .bind(to_ms(until))
+            .bind(account_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- API keys
+
+impl Store {
+    pub async fn insert_api_key(&self, role: &str, key_hash: &str, now: OffsetDateTime) -> Result<String, StoreError> {
+        let id = new_id("key");
+        sqlx::query("INSERT INTO api_keys (id, role, key_hash, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(role)
+            .bind(key_hash)
+            .bind(to_ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    /// The (id, role) of an unrevoked key with this hash.
+    pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<(String, String)>, StoreError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL").bind(key_hash).fetch_optional(&self.pool).await?;
+        Ok(row)
+    }
+}
+
+// ---------------------------------------------------------------- bindings
+
+#[derive(Debug, Clone)]
+pub struct BindingRow {
+    pub id: String,
+    pub account_id: String,
+    pub fingerprint: String,
+    pub vault_id: Option<String>,
+    pub bin: String,
+    pub last4: String,
+    pub brand: String,
+    pub card_type: String,
+    pub issuer: String,
+    pub expiry: Option<String>,
+    pub phone: String,
+    pub elements_mac: String,
+    pub status: BindingStatus,
+    pub challenge_id: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub activated_at: Option<OffsetDateTime>,
+}
+
+const BINDING_COLS: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at";
+
+fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
+    let status: String = r.try_get("status")?;
+    Ok(BindingRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        fingerprint: r.try_get("fingerprint")?,
+        vault_id: r.try_get("vault_id")?,
+        bin: r.try_get("bin")?,
+        last4: r.try_get("last4")?,
+        brand: r.try_get("brand")?,
+        card_type: r.try_get("card_type")?,
+        issuer: r.try_get("issuer")?,
+        expiry: r.try_get("expiry")?,
+        phone: r.try_get("phone")?,
+        elements_mac: r.try_get("elements_mac")?,
+        status: BindingStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("binding status {status}")))?,
+        challenge_id: r.try_get("challenge_id")?,
+        created_at: from_ms(r.try_get("created_at")?),
+        updated_at: from_ms(r.try_get("updated_at")?),
+        activated_at: opt_time(r.try_get("activated_at")?),
+    })
+}
+
+/// A challenge about to be created.
+pub struct NewChallenge {
+    pub id: String,
+    pub purpose: OtpPurpose,
+    pub phone: String,
+    pub code_mac: Vec<u8>,
+    pub expires_at: OffsetDateTime,
+    pub sent_at: OffsetDateTime,
+}
+
+/// A message for the outbox, written in the same transaction as the change
+/// it tells about.
+pub struct NewMessage {
+    pub channel: &'static str,
+    pub recipient: String,
+    pub body: String,
+}
+
+/// Everything a new pending binding writes, at once.
+pub struct NewPendingBinding<'a> {
+    pub binding: &'a BindingRow,
+    pub sealed: &'a SealedCard,
+    pub challenge: &'a NewChallenge,
+    pub message: &'a NewMessage,
+    pub limit: u32,
+    pub now: OffsetDateTime,
+}
+
+/// How creating a pending binding ended. The checks are repeated inside the
+/// transaction, so concurrent requests cannot both pass them.
+#[derive(Debug)]
+pub enum PendingOutcome {
+    Created,
+    /// An identical pending binding (same card and elements, challenge still
+    /// usable) exists: the holder should enter the code already sent.
+    Existing(BindingRow),
+    /// The card is already live in this account.
+    Duplicate(String),
+    LimitReached(Vec<LiveCard>),
+}
+
+impl Store {
+    pub async fn get_binding(&self, account_id: &str, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE id = $1 AND account_id = $2"))
+            .bind(binding_id)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(binding_row).transpose()
+    }
+
+    /// The account's bindings, newest first; abandoned attempts (`failed`)
+    /// are left out unless asked for.
+    pub async fn list_bindings(&self, account_id: &str, include_failed: bool) -> Result<Vec<BindingRow>, StoreError> {
+        let filter = if include_failed { "" } else { " AND status <> 'failed'" };
+        let rows = sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE account_id = $1{filter} ORDER BY created_at DESC, id"))
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(binding_row).collect()
+    }
+
+    pub async fn live_cards(&self, account_id: &str) -> Result<Vec<LiveCard>, StoreError> {
+        live_cards(&mut *self.pool.acquire().await?, account_id).await
+    }
+
+    /// The live binding of this card in this account, if any.
+    pub async fn live_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status IN {LIVE_STATUSES_SQL}"
+        ))
+        .bind(account_id)
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn pending_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<BindingRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {BINDING_COLS} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
+        ))
+        .bind(account_id)
+        .bind(fingerprint)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(binding_row).transpose()
+    }
+
+    pub async fn create_pending_binding(&self, p: NewPendingBinding<'_>) -> Result<PendingOutcome, StoreError> {
+        let b = p.binding;
+        let mut tx = self.pool.begin().await?;
+        // Taking the account row first serializes binds of one account on
+        // both backends (a row lock on PostgreSQL, the write lock on SQLite).
+        sqlx::query("UPDATE accounts SET version = version + 1 WHERE id = $1").bind(&b.account_id).execute(&mut *tx).await?;
+        let live = live_cards(&mut tx, &b.account_id).await?;
+        let dup: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status IN {LIVE_STATUSES_SQL}"
+        ))
+        .bind(&b.account_id)
+        .bind(&b.fingerprint)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((id,)) = dup {
+            return Ok(PendingOutcome::Duplicate(id));
+        }
+        if live.len() as u32 >= p.limit {
+            return Ok(PendingOutcome::LimitReached(live));
+        }
+        let old = sqlx::query(&format!(
+            "SELECT {BINDING_COLS} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
+        ))
+        .bind(&b.account_id)
+        .bind(&b.fingerprint)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(old) = old.as_ref().map(binding_row).transpose()? {
+            let usable = match &old.challenge_id {
+                Some(cid) => challenge_in(&mut tx, cid).await?.is_some_and(|(c, _)| c.expires_at > p.now && c.attempts < 5 && !c.passed),
+                None => false,
+            };
+            if usable && old.elements_mac == b.elements_mac {
+                return Ok(PendingOutcome::Existing(old));
+            }
+            // A new attempt with other elements supersedes the old one.
+            fail_pending(&mut tx, &old, p.now).await?;
+        }
+        insert_sealed(&mut tx, p.sealed, p.now).await?;
+        insert_challenge(&mut tx, p.challenge).await?;
+        sqlx::query(&format!(
+            "INSERT INTO bindings ({BINDING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ))
+        .bind(&b.id)
+        .bind(&b.account_id)
+        .bind(&b.fingerprint)
+        .bind(&b.vault_id)
+        .bind(&b.bin)
+        .bind(&b.last4)
+        .bind(&b.brand)
+        .bind(&b.card_type)
+        .bind(&b.issuer)
+        .bind(&b.expiry)
+        .bind(&b.phone)
+        .bind(&b.elements_mac)
+        .bind(b.status.as_str())
+        .bind(&b.challenge_id)
+        .bind(to_ms(b.created_at))
+        .bind(to_ms(b.updated_at))
+        .bind(b.activated_at.map(to_ms))
+        .execute(&mut *tx)
+        .await?;
+        insert_message(&mut tx, p.message, p.now).await?;
+        tx.commit().await?;
+        Ok(PendingOutcome::Created)
+    }
+
+    /// Passes the challenge, activates the binding and issues its token, at
+    /// once. Returns false (and changes nothing) if the binding was no longer
+    /// pending — a concurrent confirm won.
+    pub async fn activate_binding(&self, binding: &BindingRow, token: &NewToken, notice: &NewMessage, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE bindings SET status = 'active', activated_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending_verification'",
+        )
+        .bind(to_ms(now))
+        .bind(&binding.id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(cid) = &binding.challenge_id {
+            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(cid).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO tokens (id, binding_id, number, status, domain, atc, created_at) VALUES ($1, $2, $3, 'active', $4, 0, $5)")
+            .bind(&token.id)
+            .bind(&binding.id)
+            .bind(&token.number)
+            .bind(&token.domain)
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Abandons a pending binding whose challenge can no longer pass.
+    pub async fn fail_pending_binding(&self, binding: &BindingRow, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        fail_pending(&mut tx, binding, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn live_cards(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<Vec<LiveCard>, StoreError> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT id, issuer, card_type, last4 FROM bindings WHERE account_id = $1 AND status IN {LIVE_STATUSES_SQL} ORDER BY created_at, id"
+    ))
+    .bind(account_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(binding_id, issuer, card_type, last4)| LiveCard { binding_id, issuer, card_type, last4 }).collect())
+}
+
+async fn fail_pending(tx: &mut Transaction<'_, Any>, b: &BindingRow, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query("UPDATE bindings SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
+        .bind(to_ms(now))
+        .bind(&b.id)
+        .execute(&mut **tx)
+        .await?;
+    if let Some(vid) = &b.vault_id {
+        shred(tx, vid, now).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- vault rows
+
+async fn insert_sealed(tx: &mut Transaction<'_, Any>, s: &SealedCard, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO vault_cards (id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&s.id)
+    .bind(&s.fingerprint)
+    .bind(s.key_version)
+    .bind(&s.wrapped_dek)
+    .bind(&s.dek_nonce)
+    .bind(&s.pan_ct)
+    .bind(&s.pan_nonce)
+    .bind(to_ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Crypto-shredding: the wrapped data key and the ciphertext are destroyed,
+/// so the PAN cannot be recovered; the fingerprint stays for audit.
+async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query("UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2")
+        .bind(to_ms(now))
+        .bind(vault_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn get_sealed(&self, vault_id: &str) -> Result<Option<SealedCard>, StoreError> {
+        type Row = (String, String, i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+        let row: Option<Row> =
+            sqlx::query_as("SELECT id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce FROM vault_cards WHERE id = $1")
+                .bind(vault_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(id, fingerprint, key_version, w, dn, ct, n)| {
+            Some(SealedCard { id, fingerprint, key_version, wrapped_dek: w?, dek_nonce: dn?, pan_ct: ct?, pan_nonce: n? })
+        }))
+    }
+}
+
+// ---------------------------------------------------------------- tokens
+
+pub struct NewToken {
+    pub id: String,
+    pub number: String,
+    pub domain: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: String,
+    pub binding_id: String,
+    pub number: String,
+    pub status: String,
+    pub domain: String,
+    pub atc: i64,
+}
+
+impl Store {
+    pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, binding_id, number, status, domain, atc FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(binding_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, binding_id, number, status, domain, atc)| TokenRow { id, binding_id, number, status, domain, atc }))
+    }
+}
+
+// ---------------------------------------------------------------- challenges
+
+#[derive(Debug, Clone)]
+pub struct ChallengeRow {
+    pub challenge: Challenge,
+    pub phone: String,
+    pub sends: i64,
+}
+
+async fn insert_challenge(tx: &mut Transaction<'_, Any>, c: &NewChallenge) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO challenges (id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at) VALUES ($1, $2, $3, $4, $5, 0, 1, $6)",
+    )
+    .bind(&c.id)
+    .bind(c.purpose.as_str())
+    .bind(&c.phone)
+    .bind(&c.code_mac)
+    .bind(to_ms(c.expires_at))
+    .bind(to_ms(c.sent_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn challenge_in(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<(Challenge, ChallengeRow)>, StoreError> {
+    let row = sqlx::query("SELECT id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, passed_at FROM challenges WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let purpose: String = r.try_get("purpose")?;
+    let c = Challenge {
+        id: r.try_get("id")?,
+        purpose: OtpPurpose::parse(&purpose).ok_or_else(|| StoreError::Corrupt(format!("purpose {purpose}")))?,
+        code_mac: r.try_get("code_mac")?,
+        expires_at: from_ms(r.try_get("expires_at")?),
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        last_sent_at: from_ms(r.try_get("last_sent_at")?),
+        passed: r.try_get::<Option<i64>, _>("passed_at")?.is_some(),
+    };
+    let row = ChallengeRow { challenge: c.clone(), phone: r.try_get("phone")?, sends: r.try_get("sends")? };
+    Ok(Some((c, row)))
+}
+
+impl Store {
+    pub async fn get_challenge(&self, id: &str) -> Result<Option<ChallengeRow>, StoreError> {
+        Ok(challenge_in(&mut *self.pool.acquire().await?, id).await?.map(|(_, r)| r))
+    }
+
+    /// Counts a wrong code, only while tries remain (concurrent wrong codes
+    /// cannot exceed the limit). Returns whether the try was counted.
+    pub async fn count_wrong_otp(&self, id: &str, max_attempts: u32) -> Result<bool, StoreError> {
+        let res = sqlx::query("UPDATE challenges SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND passed_at IS NULL")
+            .bind(id)
+            .bind(i64::from(max_attempts))
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// A new code for the same challenge: fresh expiry and tries, counted as a
+    /// send, with its message — only if the cooldown has passed (checked
+    /// again here against the stored send time, so concurrent resends send once).
+    pub async fn resend_challenge(
+        &self,
+        id: &str,
+        code_mac: &[u8],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+        not_before_last_sent: OffsetDateTime,
+        message: &NewMessage,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE challenges SET code_mac = $1, expires_at = $2, attempts = 0, sends = sends + 1, last_sent_at = $3
+             WHERE id = $4 AND passed_at IS NULL AND last_sent_at <= $5",
+        )
+        .bind(code_mac)
+        .bind(to_ms(expires_at))
+        .bind(to_ms(now))
+        .bind(id)
+        .bind(to_ms(not_before_last_sent))
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_message(&mut tx, message, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+// ---------------------------------------------------------------- activations
+
+#[derive(Debug, Clone)]
+pub struct ActivationRow {
+    pub id: String,
+    pub account_id: String,
+    pub vault_id: Option<String>,
+    pub issuer: String,
+    pub bin: String,
+    pub last4: String,
+    pub status: String,
+    pub challenge_id: String,
+    pub created_at: OffsetDateTime,
+}
+
+impl Store {
+    pub async fn create_activation(&self, a: &ActivationRow, sealed: &SealedCard, challenge: &NewChallenge, message: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_sealed(&mut tx, sealed, now).await?;
+        insert_challenge(&mut tx, challenge).await?;
+        sqlx::query(
+            "INSERT INTO activations (id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(&a.id)
+        .bind(&a.account_id)
+        .bind(&a.vault_id)
+        .bind(&a.issuer)
+        .bind(&a.bin)
+        .bind(&a.last4)
+        .bind(&a.status)
+        .bind(&a.challenge_id)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        insert_message(&mut tx, message, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_activation(&self, account_id: &str, id: &str) -> Result<Option<ActivationRow>, StoreError> {
+        let row: Option<(String, String, Option<String>, String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at FROM activations WHERE id = $1 AND account_id = $2",
+        )
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at)| ActivationRow {
+            id,
+            account_id,
+            vault_id,
+            issuer,
+            bin,
+            last4,
+            status,
+            challenge_id,
+            created_at: from_ms(created_at),
+        }))
+    }
+
+    /// Ends an activation (`activated` or `failed`): the challenge is marked
+    /// passed if it was, and the PAN kept for it is shredded — an activation
+    /// needs it only until the issuer has answered.
+    pub async fn finish_activation(&self, a: &ActivationRow, status: &str, passed: bool, notice: Option<&NewMessage>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending_verification'")
+            .bind(status)
+            .bind(to_ms(now))
+            .bind(&a.id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if passed {
+            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(&a.challenge_id).execute(&mut *tx).await?;
+        }
+        if let Some(vid) = &a.vault_id {
+            shred(&mut tx, vid, now).await?;
+        }
+        if let Some(m) = notice {
+            insert_message(&mut tx, m, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+// ---------------------------------------------------------------- attempts
+
+/// One try at binding or activating, successful or not (diagnosis and risk).
+#[derive(Debug, Clone)]
+pub struct AttemptRow {
+    pub id: String,
+    pub account_id: String,
+    pub kind: String,
+    pub binding_id: Option<String>,
+    pub issuer: Option<String>,
+    pub bin: Option<String>,
+    pub last4: Option<String>,
+    pub code: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl Store {
+    pub async fn record_attempt(&self, a: &AttemptRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&a.id)
+        .bind(&a.account_id)
+        .bind(&a.kind)
+        .bind(&a.binding_id)
+        .bind(&a.issuer)
+        .bind(&a.bin)
+        .bind(&a.last4)
+        .bind(&a.code)
+        .bind(to_ms(a.created_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Failed verifications (codes in `codes`) of an account since `since`.
+    pub async fn count_failures(&self, account_id: &str, codes: &[&str], since: OffsetDateTime) -> Result<u32, StoreError> {
+        let list = codes.iter().map(|c| format!("'{}'", c.replace('\'', ""))).collect::<Vec<_>>().join(",");
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})"))
+            .bind(account_id)
+            .bind(to_ms(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u32)
+    }
+
+    pub async fn list_attempts(&self, account_id: &str) -> Result<Vec<AttemptRow>, StoreError> {
+        type Row = (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, account_id, kind, binding_id, issuer, bin, last4, code, created_at FROM attempts WHERE account_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, account_id, kind, binding_id, issuer, bin, last4, code, created_at)| AttemptRow {
+                id,
+                account_id,
+                kind,
+                binding_id,
+                issuer,
+                bin,
+                last4,
+                code,
+                created_at: from_ms(created_at),
+            })
+            .collect())
+    }
+}
+
+// ---------------------------------------------------------------- outbox
+
+async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO outbox (id, channel, recipient, body, created_at, tries) VALUES ($1, $2, $3, $4, $5, 0)")
+        .bind(new_id("msg"))
+        .bind(m.channel)
+        .bind(&m.recipient)
+        .bind(&m.body)
+        .bind(to_ms(now))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InboxMessage {
+    pub id: String,
+    pub phone: String,
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+}
+
+impl Store {
+    pub async fn undelivered(&self, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, channel, recipient, body FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, channel, recipient, body)| OutboxMessage { id, channel, recipient, body: body.unwrap_or_default() })
+            .collect())
+    }
+
+    /// Claims and delivers one message to the demo phone inbox in one
+    /// transaction; the outbox copy of the body is erased on delivery (it may
+    /// hold an OTP). Safe on many instances: only one claim succeeds.
+    pub async fn deliver_to_demo_inbox(&self, m: &OutboxMessage, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query("UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1 WHERE id = $2 AND delivered_at IS NULL")
+            .bind(to_ms(now))
+            .bind(&m.id)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO demo_inbox (id, phone, body, received_at) VALUES ($1, $2, $3, $4)")
+            .bind(&m.id)
+            .bind(&m.recipient)
+            .bind(&m.body)
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks a message delivered by a sink outside the database (the log sink).
+    pub async fn mark_delivered(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query("UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1 WHERE id = $2 AND delivered_at IS NULL")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn inbox(&self, phone: &str) -> Result<Vec<InboxMessage>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT id, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY received_at DESC, id DESC LIMIT 50")
+                .bind(phone)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, phone, body, t)| InboxMessage { id, phone, body, received_at: from_ms(t) }).collect())
+    }
+}
+
+// ---------------------------------------------------------------- idempotency
+
+/// What to do with a request carrying an `Idempotency-Key`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IdemBegin {
+    /// First time: run it, then [`Store::idem_complete`].
+    Fresh,
+    /// Done before: send this stored answer again.
+    Replay { status: u16, response: String },
+    /// The same key is being processed right now.
+    InProgress,
+    /// The key was used with a different request.
+    Mismatch,
+}
+
+impl Store {
+    /// Claims `key` for a request with hash `request_hash`. A claim left
+    /// unfinished for longer than `stale_after` (a crashed instance) is taken over.
+    pub async fn idem_begin(&self, scope: &str, key: &str, request_hash: &str, now: OffsetDateTime, stale_after: time::Duration) -> Result<IdemBegin, StoreError> {
+        let res = sqlx::query(
+            "INSERT INTO idempotency (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, idem_key) DO NOTHING",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(request_hash)
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await?;
+        if res.rows_affected() == 1 {
+            return Ok(IdemBegin::Fresh);
+        }
+        let row: Option<(String, Option<i64>, Option<String>, i64)> =
+            sqlx::query_as("SELECT request_hash, status_code, response, created_at FROM idempotency WHERE scope = $1 AND idem_key = $2")
+                .bind(scope)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((hash, status, response, created_at)) = row else {
+            // Released between our insert and select: try once more.
+            return Box::pin(self.idem_begin(scope, key, request_hash, now, stale_after)).await;
+        };
+        if hash != request_hash {
+            return Ok(IdemBegin::Mismatch);
+        }
+        match (status, response) {
+            (Some(s), Some(r)) => Ok(IdemBegin::Replay { status: s as u16, response: r }),
+            _ if from_ms(created_at) + stale_after < now => {
+                let took = sqlx::query(
+                    "UPDATE idempotency SET created_at = $1 WHERE scope = $2 AND idem_key = $3 AND created_at = $4 AND status_code IS NULL",
+                )
+                .bind(to_ms(now))
+                .bind(scope)
+                .bind(key)
+                .bind(created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(if took.rows_affected() == 1 { IdemBegin::Fresh } else { IdemBegin::InProgress })
+            }
+            _ => Ok(IdemBegin::InProgress),
+        }
+    }
+
+    pub async fn idem_complete(&self, scope: &str, key: &str, status: u16, response: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE idempotency SET status_code = $1, response = $2 WHERE scope = $3 AND idem_key = $4")
+            .bind(i64::from(status))
+            .bind(response)
+            .bind(scope)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Releases a claim whose request failed before it could change
+    /// anything (a server-side error): the same key may be retried.
+    pub async fn idem_release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL")
+            .bind(scope)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
