@@ -53,8 +53,9 @@ pub trait IssuerConnector: Send + Sync {
     /// that exists, matches and is not yet activated.
     async fn verify_for_activation(&self, card: CardHolder<'_>) -> Result<(), Failure>;
 
-    /// Activates the card (after Bangka verified the holder's OTP).
-    async fn activate(&self, card: CardHolder<'_>) -> Result<(), Failure>;
+    /// Activates the card (after Bangka verified the holder's OTP; the
+    /// elements were checked by `verify_for_activation`).
+    async fn activate(&self, pan: &Pan) -> Result<(), Failure>;
 
     /// The issuer's announced maintenance windows (current and upcoming).
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow>;

@@ -304,18 +304,20 @@ impl IssuerConnector for Simulator {
         })
     }
 
-    async fn activate(&self, c: CardHolder<'_>) -> Result<(), Failure> {
-        self.with_card(&c, |bank| {
-            self.check_elements(bank, &c)?;
-            match bank.state {
-                NotActivated => {
-                    bank.state = Normal;
-                    Ok(())
-                }
-                Normal => Err(ErrorCode::CardAlreadyActivated.into()),
-                other => Err(state_failure(other).expect("not normal").into()),
+    async fn activate(&self, pan: &Pan) -> Result<(), Failure> {
+        if let Some(m) = self.in_maintenance(pan) {
+            return Err(m);
+        }
+        let mut cards = self.cards.lock().expect("sim lock");
+        let bank = cards.get_mut(pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
+        match bank.state {
+            NotActivated => {
+                bank.state = Normal;
+                Ok(())
             }
-        })
+            Normal => Err(ErrorCode::CardAlreadyActivated.into()),
+            other => Err(state_failure(other).expect("not normal").into()),
+        }
     }
 
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {

@@ -1,1 +1,123 @@
-fn main() {}
+//! `bangka`: the command line. `bangka serve` runs the service (embedded
+//! default: a SQLite file and the in-process issuer simulator);
+//! `bangka keys create --role wallet` makes an API key.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bangka_core::clock::SystemClock;
+use bangka_server::auth::{Role, generate_key, hash_key};
+use bangka_server::{Application, Config, open_store, telemetry};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "bangka", version, about = "Card binding for digital wallets; every failure explains itself.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// Data directory: the SQLite file and the key files (created on first start).
+    #[arg(long, default_value = "./bangka-data", env = "BANGKA_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Use PostgreSQL instead of the embedded SQLite file, e.g. postgres://127.0.0.1/bangka.
+    #[arg(long, env = "BANGKA_DATABASE_URL")]
+    database_url: Option<String>,
+    /// PostgreSQL schema (created if missing).
+    #[arg(long)]
+    database_schema: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "BANGKA_LISTEN")]
+    listen: SocketAddr,
+    /// Turn off the demo endpoints (test cards, phone inbox).
+    #[arg(long)]
+    no_demo: bool,
+    /// Live bindings allowed per account.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
+    binding_limit: u32,
+    /// Log JSON lines instead of text.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key; the key is printed once, as the last line.
+    Create {
+        #[arg(long, value_parser = ["wallet", "support", "risk", "admin"])]
+        role: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
+    Config {
+        data_dir: store.data_dir.clone(),
+        listen,
+        database_url: store.database_url.clone(),
+        database_schema: store.database_schema.clone(),
+        demo,
+        binding_limit,
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(a) => {
+            telemetry::init(matches!(a.log_format, LogFormat::Json));
+            let cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
+            let app = Application::build(cfg.clone(), Arc::new(SystemClock)).await?;
+            tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
+            if cfg.demo {
+                tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");
+            }
+            tracing::info!("create an API key with: bangka keys create --role wallet --data-dir {}", cfg.data_dir.display());
+            app.run_until(async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await
+        }
+        Command::Keys { command: KeysCommand::Create { role, store } } => {
+            let role = Role::parse(&role).context("unknown role")?;
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, _) = open_store(&cfg).await?;
+            let key = generate_key(role);
+            let id = store.insert_api_key(role.as_str(), &hash_key(&key), time::OffsetDateTime::now_utc()).await?;
+            store.close().await;
+            eprintln!("created {} key {id}; it is shown only once:", role.as_str());
+            println!("{key}");
+            Ok(())
+        }
+    }
+}

@@ -533,7 +533,8 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// A new code for the same challenge: fresh expiry and tries, counted as a
+    /// A new code for the same challenge: fresh expiry (the wrong tries still
+    /// count, so resending cannot reset the limit), counted as a
     /// send, with its message — only if the cooldown has passed (checked
     /// again here against the stored send time, so concurrent resends send once).
     pub async fn resend_challenge(
@@ -547,7 +548,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
-            "UPDATE challenges SET code_mac = $1, expires_at = $2, attempts = 0, sends = sends + 1, last_sent_at = $3
+            "UPDATE challenges SET code_mac = $1, expires_at = $2, sends = sends + 1, last_sent_at = $3
              WHERE id = $4 AND passed_at IS NULL AND last_sent_at <= $5",
         )
         .bind(code_mac)

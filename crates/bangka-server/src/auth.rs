@@ -1,0 +1,77 @@
+//! API keys and roles. Keys are random 256-bit strings shown once; only their
+//! SHA-256 is stored (a key has full entropy, so a slow hash adds nothing).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::header;
+use bangka_core::ErrorCode;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Wallet,
+    Support,
+    Risk,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Wallet => "wallet",
+            Role::Support => "support",
+            Role::Risk => "risk",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Wallet, Role::Support, Role::Risk, Role::Admin].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A new key: `bk_<role>_<64 hex>`.
+pub fn generate_key(role: Role) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("bk_{}_{}", role.as_str(), hex::encode(bytes))
+}
+
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub key_id: String,
+    pub role: Role,
+}
+
+/// A caller with the wallet role (the `/v1/accounts/...` API).
+#[derive(Debug, Clone)]
+pub struct WalletAuth(pub Principal);
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
+    let key = value.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ErrorCode::Unauthenticated)?;
+    let (key_id, role) = state.store.find_api_key(&hash_key(key)).await?.ok_or(ErrorCode::Unauthenticated)?;
+    let role = Role::parse(&role).ok_or(ErrorCode::Unauthenticated)?;
+    Ok(Principal { key_id, role })
+}
+
+impl FromRequestParts<AppState> for WalletAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if p.role != Role::Wallet {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Ok(WalletAuth(p))
+    }
+}

@@ -1,0 +1,168 @@
+//! One API error type for every handler, rendered from the catalog.
+//!
+//! Handlers return `Err(ApiError)`; `IntoResponse` only sets the status and
+//! attaches the failure as a response extension, because the envelope needs
+//! the caller's language and the request id, which the handler does not
+//! carry. [`render_errors`] (outermost middleware) writes the envelope. It
+//! also turns axum's own bare 404/405/413 answers into catalog errors, so no
+//! response leaves the server without an explanation.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bangka_core::catalog::{Lang, PREPARE_FOR_SUPPORT};
+use bangka_core::{ErrorCode, Failure};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::telemetry::RequestId;
+
+/// Every failure a handler can return.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A catalog failure, with the attempt it was recorded as (if any).
+    Domain { failure: Failure, attempt_id: Option<String> },
+    /// Something broke on our side; logged in full, shown as `INTERNAL`.
+    Internal(anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn with_attempt(self, attempt_id: &str) -> Self {
+        match self {
+            ApiError::Domain { failure, .. } => ApiError::Domain { failure, attempt_id: Some(attempt_id.to_owned()) },
+            other => other,
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::Domain { failure, .. } => failure.code,
+            ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        ApiError::Domain { failure, attempt_id: None }
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Failure::new(code).into()
+    }
+}
+
+impl From<bangka_store::StoreError> for ApiError {
+    fn from(e: bangka_store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::Internal(e)
+    }
+}
+
+/// The failure waiting to be rendered, carried as a response extension.
+#[derive(Debug, Clone)]
+pub struct PendingError {
+    pub failure: Failure,
+    pub attempt_id: Option<String>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let pending = match self {
+            ApiError::Domain { failure, attempt_id } => PendingError { failure, attempt_id },
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                PendingError { failure: Failure::new(ErrorCode::Internal), attempt_id: None }
+            }
+        };
+        let status = StatusCode::from_u16(pending.failure.code.entry().http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = status.into_response();
+        res.extensions_mut().insert(pending);
+        res
+    }
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The error envelope (`{"error": {...}}`) in the holder's language.
+pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {
+    let e = p.failure.code.entry();
+    let mut body = json!({
+        "code": e.code.as_str(),
+        "category": e.category,
+        "message": e.message.get(lang),
+        "remediation": e.remediation.iter().map(|t| t.get(lang)).collect::<Vec<_>>(),
+        "fix_by": e.fix_by,
+        "ticket_advised": e.ticket_advised,
+        "request_id": request_id,
+        "doc_url": format!("/help/errors/{}", e.code.as_str()),
+        "lang": lang.tag(),
+    });
+    if let Some(at) = p.failure.retry_after {
+        body["retry_after"] = json!(rfc3339(at));
+    }
+    if let Some(a) = &p.attempt_id {
+        body["attempt_id"] = json!(a);
+    }
+    if let Some(d) = &p.failure.details {
+        body["details"] = d.clone();
+    }
+    if e.ticket_advised {
+        body["prepare_for_support"] = json!(PREPARE_FOR_SUPPORT.iter().map(|t| t.get(lang)).collect::<Vec<_>>());
+    }
+    json!({ "error": body })
+}
+
+/// Outermost middleware: renders [`PendingError`]s and axum's bare errors.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let mut res = next.run(req).await;
+    let pending = res.extensions_mut().remove::<PendingError>().or_else(|| {
+        let bare = res.headers().get(header::CONTENT_TYPE).is_none_or(|ct| !ct.as_bytes().starts_with(b"application/json"));
+        let code = match res.status() {
+            StatusCode::NOT_FOUND => Some(ErrorCode::NotFound),
+            StatusCode::METHOD_NOT_ALLOWED => Some(ErrorCode::MethodNotAllowed),
+            StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorCode::PayloadTooLarge),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorCode::UnsupportedMediaType),
+            _ => None,
+        };
+        code.filter(|_| bare).map(|c| PendingError { failure: Failure::new(c), attempt_id: None })
+    });
+    let Some(p) = pending else { return res };
+    let e = p.failure.code.entry();
+    tracing::info!(code = e.code.as_str(), status = e.http_status, "request failed");
+    let status = StatusCode::from_u16(e.http_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = envelope(&p, lang, &request_id);
+    let mut out = Response::new(Body::from(body.to_string()));
+    *out.status_mut() = status;
+    let headers = out.headers_mut();
+    for (k, v) in res.headers() {
+        if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
+            headers.insert(k.clone(), v.clone());
+        }
+    }
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+    if let Some(at) = p.failure.retry_after {
+        let secs = (at - OffsetDateTime::now_utc()).whole_seconds().max(1);
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            headers.insert(header::RETRY_AFTER, v);
+        }
+    }
+    out
+}

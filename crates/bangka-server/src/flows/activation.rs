@@ -1,0 +1,151 @@
+//! Card activation through the wallet (seed 000: 未激活 → 激活): the issuer
+//! checks the elements, the holder proves the reserved phone with an OTP,
+//! the issuer activates the card. The PAN is kept sealed only until then.
+
+use axum::http::StatusCode;
+use bangka_core::bind::KycState;
+use bangka_core::bin;
+use bangka_core::card::Pan;
+use bangka_core::holder::{HolderName, IdNumber, Phone};
+use bangka_core::otp::{Otp, OtpPurpose, Verification};
+use bangka_core::{ErrorCode, Failure};
+use bangka_issuer::CardHolder;
+use bangka_store::{ActivationRow, NewMessage, new_id};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::bind::issuer_failure;
+use super::{AttemptFacts, check_not_locked, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::{ActivationView, NextAction};
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActivationBody {
+    pub card_number: String,
+    pub holder_name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    let parsed = (|| -> Result<_, Failure> {
+        let pan = Pan::parse(&body.card_number)?;
+        let facts = bin::lookup(&pan)?;
+        app.policy.check(&facts)?;
+        Ok((pan, facts, HolderName::parse(&body.holder_name)?, IdNumber::parse(&body.id_number)?, Phone::parse(&body.phone)?))
+    })();
+    let (pan, facts, name, id, phone) = match parsed {
+        Ok(p) => p,
+        Err(f) => return Err(failed(app, account_id, "activate", &AttemptFacts::default(), f.into()).await),
+    };
+    let attempt_facts = AttemptFacts::card(&facts, pan.last4());
+    let checks = async {
+        match account.kyc {
+            KycState::Unverified => return Err(ApiError::from(ErrorCode::KycRequired)),
+            KycState::Rejected => return Err(ErrorCode::KycRejected.into()),
+            KycState::Verified => {}
+        }
+        if account.kyc_name_mac.as_deref() != Some(&app.vault.mac("kyc-name", &[name.as_str()])) {
+            return Err(ErrorCode::HolderNameNotKycName.into());
+        }
+        if account.kyc_id_mac.as_deref() != Some(&app.vault.mac("kyc-id", &[id.expose()])) {
+            return Err(ErrorCode::HolderIdNotKycId.into());
+        }
+        check_not_locked(&account, now)?;
+        let card = CardHolder { pan: &pan, holder_name: &name, id_number: &id, phone: &phone, expiry: None, cvv: None };
+        app.issuer.verify_for_activation(card).await.map_err(|f| issuer_failure(app, f))
+    };
+    if let Err(e) = checks.await {
+        return Err(failed(app, account_id, "activate", &attempt_facts, e).await);
+    }
+    let vault_id = new_id("vc");
+    let sealed = app.vault.seal_pan(&vault_id, &pan);
+    let (challenge, otp) = new_challenge(app, OtpPurpose::Activate, phone.as_str());
+    let activation = ActivationRow {
+        id: new_id("act"),
+        account_id: account_id.into(),
+        vault_id: Some(vault_id),
+        issuer: facts.issuer.into(),
+        bin: facts.bin.into(),
+        last4: pan.last4().into(),
+        status: "pending_verification".into(),
+        challenge_id: challenge.id.clone(),
+        created_at: now,
+    };
+    let msg = otp_sms(OtpPurpose::Activate, &otp, pan.last4(), phone.as_str(), app.otp.ttl.whole_minutes());
+    app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
+    outbox::deliver(app).await;
+    record_attempt(app, account_id, "activate", &attempt_facts, None).await?;
+    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge vanished"))?;
+    Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&activation, Some(NextAction::otp(&c, &app.otp))))))
+}
+
+pub async fn get(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
+    let next = if a.status == "pending_verification" {
+        app.store.get_challenge(&a.challenge_id).await?.map(|c| NextAction::otp(&c, &app.otp))
+    } else {
+        None
+    };
+    Ok((StatusCode::OK, json!(ActivationView::new(&a, next))))
+}
+
+pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp: &str) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
+    if a.status != "pending_verification" {
+        return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status })).into());
+    }
+    check_not_locked(&account, now)?;
+    let facts = AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), binding_id: None };
+    let otp = Otp::parse(otp)?;
+    let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
+    match c.challenge.verify(&app.vault.otp_mac(&c.challenge.id, otp.expose()), now, &app.otp) {
+        Verification::Passed => {}
+        Verification::Incorrect { remaining } => {
+            if !app.store.count_wrong_otp(&c.challenge.id, app.otp.max_attempts).await? {
+                return Err(ErrorCode::OtpAttemptsExhausted.into());
+            }
+            if remaining == 0 {
+                app.store.finish_activation(&a, "failed", false, None, now).await?;
+            }
+            let e = Failure::new(ErrorCode::OtpIncorrect).with_details(json!({ "attempts_remaining": remaining }));
+            return Err(failed(app, account_id, "activate", &facts, e.into()).await);
+        }
+        Verification::Exhausted => {
+            app.store.finish_activation(&a, "failed", false, None, now).await?;
+            return Err(failed(app, account_id, "activate", &facts, ErrorCode::OtpAttemptsExhausted.into()).await);
+        }
+        Verification::Expired => return Err(failed(app, account_id, "activate", &facts, ErrorCode::OtpExpired.into()).await),
+    }
+    let vault_id = a.vault_id.clone().ok_or(ErrorCode::ActivationNotPending)?;
+    let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
+    let pan = app.vault.open_pan(&sealed)?;
+    if let Err(f) = app.issuer.activate(&pan).await {
+        return Err(failed(app, account_id, "activate", &facts, issuer_failure(app, f)).await);
+    }
+    let notice = NewMessage {
+        channel: "sms",
+        recipient: c.phone.clone(),
+        body: format!(
+            "【Bangka】尾号{last4}的银行卡已激活，现在可以绑定到钱包。\nBangka: the card ending {last4} is now activated and can be bound to your wallet.",
+            last4 = a.last4
+        ),
+    };
+    if !app.store.finish_activation(&a, "activated", true, Some(&notice), now).await? {
+        return Err(ErrorCode::ActivationNotPending.into());
+    }
+    outbox::deliver(app).await;
+    record_attempt(app, account_id, "activate", &facts, None).await?;
+    let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut v = json!(ActivationView::new(&done, None));
+    v["next_steps"] = json!([
+        { "type": "bind", "hint": "POST /v1/accounts/{id}/bindings with the same card" },
+    ]);
+    Ok((StatusCode::OK, v))
+}

@@ -1,0 +1,297 @@
+//! The bind flow (SPEC "The bind flow"): local checks → issuer checks → OTP →
+//! active binding with a vaulted PAN and a token.
+
+use axum::http::StatusCode;
+use bangka_core::bin::TOKEN_BIN;
+use bangka_core::bind::{AccountFacts, BindRequest, RawCardHolder, check_account};
+use bangka_core::binding::BindingStatus;
+use bangka_core::card::luhn_check_digit;
+use bangka_core::otp::{Otp, OtpPurpose, Verification};
+use bangka_core::{ErrorCode, Failure};
+use bangka_issuer::CardHolder;
+use bangka_store::{BindingRow, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Duration;
+use utoipa::ToSchema;
+
+use super::{AttemptFacts, check_not_locked, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::{BindingView, NextAction};
+
+/// `POST /v1/accounts/{id}/bindings`. Credit cards also need `expiry`
+/// (`MM/YY`) and `cvv`; the CVV is passed to the issuer once and never stored.
+#[derive(Deserialize, ToSchema)]
+pub struct BindBody {
+    pub card_number: String,
+    pub holder_name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub expiry: Option<String>,
+    pub cvv: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OtpBody {
+    pub otp: String,
+}
+
+pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    let raw = RawCardHolder {
+        card_number: &body.card_number,
+        holder_name: &body.holder_name,
+        id_number: &body.id_number,
+        phone: &body.phone,
+        expiry: body.expiry.as_deref(),
+        cvv: body.cvv.as_deref(),
+    };
+    let req = match BindRequest::parse(raw, &app.policy, now) {
+        Ok(r) => r,
+        Err(f) => return Err(failed(app, account_id, "bind", &AttemptFacts::default(), f.into()).await),
+    };
+    let facts = AttemptFacts::card(&req.facts, req.pan.last4());
+    match check_and_verify(app, &account, &req).await {
+        Ok(Some(existing)) => {
+            let attempt = record_attempt(app, account_id, "bind", &AttemptFacts { binding_id: Some(existing.id.clone()), ..facts }, None).await?;
+            return Ok((StatusCode::ACCEPTED, view_pending(app, &existing, Some(attempt)).await?));
+        }
+        Ok(None) => {}
+        Err(e) => return Err(failed(app, account_id, "bind", &facts, e).await),
+    }
+
+    let binding_id = new_id("bnd");
+    let vault_id = new_id("vc");
+    let sealed = app.vault.seal_pan(&vault_id, &req.pan);
+    let (challenge, otp) = new_challenge(app, OtpPurpose::Bind, req.phone.as_str());
+    let binding = BindingRow {
+        id: binding_id.clone(),
+        account_id: account_id.into(),
+        fingerprint: sealed.fingerprint.clone(),
+        vault_id: Some(vault_id),
+        bin: req.facts.bin.into(),
+        last4: req.pan.last4().into(),
+        brand: req.facts.brand.as_str().into(),
+        card_type: req.facts.card_type.as_str().into(),
+        issuer: req.facts.issuer.into(),
+        expiry: req.expiry.map(|e| e.as_mm_yy()),
+        phone: req.phone.as_str().into(),
+        elements_mac: elements_mac(app, &req),
+        status: BindingStatus::PendingVerification,
+        challenge_id: Some(challenge.id.clone()),
+        created_at: now,
+        updated_at: now,
+        activated_at: None,
+    };
+    let message = otp_sms(OtpPurpose::Bind, &otp, req.pan.last4(), req.phone.as_str(), app.otp.ttl.whole_minutes());
+    let outcome = app
+        .store
+        .create_pending_binding(NewPendingBinding { binding: &binding, sealed: &sealed, challenge: &challenge, message: &message, limit: app.policy.binding_limit, now })
+        .await?;
+    let _ = who;
+    let with_binding = |id: &str| AttemptFacts { binding_id: Some(id.to_owned()), ..facts.clone() };
+    match outcome {
+        PendingOutcome::Created => {
+            outbox::deliver(app).await;
+            let attempt = record_attempt(app, account_id, "bind", &with_binding(&binding_id), None).await?;
+            tracing::info!(binding_id, issuer = req.facts.issuer, card = %req.pan.masked(), "bind pending verification");
+            Ok((StatusCode::ACCEPTED, view_pending(app, &binding, Some(attempt)).await?))
+        }
+        PendingOutcome::Existing(b) => {
+            let attempt = record_attempt(app, account_id, "bind", &with_binding(&b.id), None).await?;
+            Ok((StatusCode::ACCEPTED, view_pending(app, &b, Some(attempt)).await?))
+        }
+        PendingOutcome::Duplicate(id) => {
+            let e = Failure::new(ErrorCode::CardAlreadyBound).with_details(json!({ "binding_id": id }));
+            Err(failed(app, account_id, "bind", &facts, e.into()).await)
+        }
+        PendingOutcome::LimitReached(cards) => {
+            let e = Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": app.policy.binding_limit, "cards": cards }));
+            Err(failed(app, account_id, "bind", &facts, e.into()).await)
+        }
+    }
+}
+
+/// A keyed hash of the elements as typed: an identical repeat of a pending
+/// bind reuses it instead of asking the issuer (and the SMS gateway) again.
+fn elements_mac(app: &AppState, req: &BindRequest) -> String {
+    let expiry = req.expiry.map(|e| e.as_mm_yy()).unwrap_or_default();
+    app.vault.mac("bind-elements", &[req.holder_name.as_str(), req.id_number.expose(), req.phone.as_str(), &expiry])
+}
+
+/// Account-side checks, then the issuer. `Ok(Some(b))`: an identical pending
+/// binding already waits for its code.
+async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, req: &BindRequest) -> ApiResult<Option<BindingRow>> {
+    let now = app.clock.now();
+    let fingerprint = app.vault.fingerprint(&req.pan);
+    let name_matches = account.kyc_name_mac.as_deref() == Some(&app.vault.mac("kyc-name", &[req.holder_name.as_str()]));
+    let id_matches = account.kyc_id_mac.as_deref() == Some(&app.vault.mac("kyc-id", &[req.id_number.expose()]));
+    let live = app.store.live_cards(&account.id).await?;
+    let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
+    let maintenance = app.issuer.maintenance_windows().await.into_iter().find(|w| w.issuer == req.facts.issuer && w.is_active(now)).map(|w| w.ends_at);
+    check_account(
+        &AccountFacts {
+            kyc: account.kyc,
+            name_matches_kyc: name_matches,
+            id_matches_kyc: id_matches,
+            live_cards: &live,
+            duplicate_of: duplicate.as_deref(),
+            locked_until: account.locked_until,
+            issuer_maintenance_until: maintenance,
+        },
+        &app.policy,
+        now,
+    )?;
+    if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await? {
+        if p.elements_mac == elements_mac(app, req) && challenge_usable(app, &p).await? {
+            return Ok(Some(p));
+        }
+    }
+    let card = CardHolder {
+        pan: &req.pan,
+        holder_name: &req.holder_name,
+        id_number: &req.id_number,
+        phone: &req.phone,
+        expiry: req.expiry.as_ref(),
+        cvv: req.cvv.as_ref(),
+    };
+    app.issuer.verify_for_binding(card).await.map_err(|f| issuer_failure(app, f))?;
+    Ok(None)
+}
+
+async fn challenge_usable(app: &AppState, b: &BindingRow) -> ApiResult<bool> {
+    let Some(cid) = &b.challenge_id else { return Ok(false) };
+    let now = app.clock.now();
+    Ok(app.store.get_challenge(cid).await?.is_some_and(|c| !c.challenge.passed && c.challenge.expires_at > now && c.challenge.attempts < app.otp.max_attempts))
+}
+
+/// An issuer that failed to answer gets a concrete retry time.
+pub fn issuer_failure(app: &AppState, f: Failure) -> ApiError {
+    if f.code == ErrorCode::IssuerUnavailable && f.retry_after.is_none() {
+        return f.retry_at(app.clock.now() + Duration::seconds(30)).into();
+    }
+    f.into()
+}
+
+async fn view_pending(app: &AppState, b: &BindingRow, attempt: Option<String>) -> ApiResult<Value> {
+    let next = match &b.challenge_id {
+        Some(cid) => app.store.get_challenge(cid).await?.map(|c| NextAction::otp(&c, &app.otp)),
+        None => None,
+    };
+    Ok(serde_json::to_value(BindingView::new(b, None, next, attempt)).map_err(anyhow::Error::from)?)
+}
+
+pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
+    if b.status == BindingStatus::PendingVerification {
+        return view_pending(app, b, None).await;
+    }
+    let token = app.store.token_for_binding(&b.id).await?;
+    Ok(serde_json::to_value(BindingView::new(b, token.as_ref(), None, None)).map_err(anyhow::Error::from)?)
+}
+
+async fn pending_binding(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(BindingRow, bangka_store::ChallengeRow)> {
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    if b.status != BindingStatus::PendingVerification {
+        return Err(Failure::new(ErrorCode::BindingNotPending).with_details(json!({ "status": b.status.as_str() })).into());
+    }
+    let cid = b.challenge_id.clone().ok_or(ErrorCode::BindingNotPending)?;
+    let c = app.store.get_challenge(&cid).await?.ok_or(ErrorCode::BindingNotPending)?;
+    Ok((b, c))
+}
+
+/// `POST …/bindings/{bid}/otp/resend`: a new code after the cooldown.
+pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    let (b, c) = pending_binding(app, account_id, binding_id).await?;
+    if c.challenge.attempts >= app.otp.max_attempts {
+        return Err(ErrorCode::OtpAttemptsExhausted.into());
+    }
+    if let Err(at) = c.challenge.check_resend(now, &app.otp) {
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+    }
+    let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
+    let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
+    let msg: NewMessage = otp_sms(OtpPurpose::Bind, &otp, &b.last4, &c.phone, app.otp.ttl.whole_minutes());
+    let sent = app.store.resend_challenge(&c.challenge.id, &mac, now + app.otp.ttl, now, now - app.otp.resend_cooldown, &msg).await?;
+    if !sent {
+        // A concurrent resend won; this one waits like any other.
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(now + app.otp.resend_cooldown).into());
+    }
+    outbox::deliver(app).await;
+    Ok((StatusCode::OK, view_pending(app, &b, None).await?))
+}
+
+/// `POST …/bindings/{bid}/confirm`: the OTP makes the binding active and
+/// issues its token, in one transaction.
+pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_id: &str, body: OtpBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    let (b, c) = pending_binding(app, account_id, binding_id).await?;
+    let facts = AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) };
+    check_not_locked(&account, now)?;
+    let otp = Otp::parse(&body.otp)?;
+    let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
+    match c.challenge.verify(&mac, now, &app.otp) {
+        Verification::Passed => {}
+        Verification::Incorrect { remaining } => {
+            if !app.store.count_wrong_otp(&c.challenge.id, app.otp.max_attempts).await? {
+                return Err(ErrorCode::OtpAttemptsExhausted.into());
+            }
+            if remaining == 0 {
+                app.store.fail_pending_binding(&b, now).await?;
+            }
+            let e = Failure::new(ErrorCode::OtpIncorrect).with_details(json!({ "attempts_remaining": remaining }));
+            return Err(failed(app, account_id, "confirm", &facts, e.into()).await);
+        }
+        Verification::Exhausted => {
+            app.store.fail_pending_binding(&b, now).await?;
+            return Err(failed(app, account_id, "confirm", &facts, ErrorCode::OtpAttemptsExhausted.into()).await);
+        }
+        Verification::Expired => return Err(failed(app, account_id, "confirm", &facts, ErrorCode::OtpExpired.into()).await),
+    }
+    let token = NewToken { id: new_id("tok"), number: new_token_number(), domain: format!("wallet:{}", who.key_id) };
+    let notice = NewMessage {
+        channel: "sms",
+        recipient: c.phone.clone(),
+        body: format!(
+            "【Bangka】尾号{last4}的银行卡已成功绑定。如非本人操作，请立即冻结该卡并联系客服。\nBangka: the card ending {last4} is now bound to your wallet. If this was not you, freeze the card and contact support.",
+            last4 = b.last4
+        ),
+    };
+    if !app.store.activate_binding(&b, &token, &notice, now).await? {
+        return Err(ErrorCode::BindingNotPending.into());
+    }
+    outbox::deliver(app).await;
+    record_attempt(app, account_id, "confirm", &facts, None).await?;
+    tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
+    let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, view(app, &active).await?))
+}
+
+/// A Luhn-valid 16-digit token number from the token BIN.
+fn new_token_number() -> String {
+    let mut rng = rand::rngs::OsRng;
+    let body: String = (0..9).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect();
+    let payload = format!("{TOKEN_BIN}{body}");
+    format!("{payload}{}", luhn_check_digit(&payload))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn token_numbers_are_luhn_valid_and_not_card_bins() {
+        for _ in 0..100 {
+            let t = super::new_token_number();
+            assert_eq!(t.len(), 16);
+            assert!(bangka_core::card::luhn_valid(&t));
+            let pan = bangka_core::card::Pan::parse(&t).unwrap();
+            assert_eq!(bangka_core::bin::lookup(&pan).unwrap_err(), bangka_core::ErrorCode::CardBinUnknown);
+        }
+    }
+}

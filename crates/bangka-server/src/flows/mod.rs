@@ -1,0 +1,135 @@
+//! The flows: what happens for each operation, step by step, between the
+//! HTTP edge, the pure domain core, the store and the issuer.
+
+pub mod accounts;
+pub mod activation;
+pub mod bind;
+pub mod outbox;
+
+use bangka_core::ErrorCode;
+use bangka_core::bin::CardFacts;
+use bangka_core::otp::{Otp, OtpPurpose};
+use bangka_store::{AccountRow, AttemptRow, NewChallenge, NewMessage, new_id};
+use rand::Rng;
+use time::OffsetDateTime;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Failures that count toward the risk lock: someone guessing card holder
+/// data or codes.
+pub const VERIFICATION_FAILURES: &[ErrorCode] = &[
+    ErrorCode::FourElementsNameMismatch,
+    ErrorCode::FourElementsIdMismatch,
+    ErrorCode::FourElementsPhoneMismatch,
+    ErrorCode::CvvMismatch,
+    ErrorCode::ExpiryMismatch,
+    ErrorCode::CardNotFoundAtIssuer,
+    ErrorCode::OtpIncorrect,
+];
+
+pub async fn load_account(app: &AppState, account_id: &str) -> ApiResult<AccountRow> {
+    app.store.get_account(account_id).await?.ok_or_else(|| ErrorCode::NotFound.into())
+}
+
+/// The card facts an attempt is recorded with (masked only).
+#[derive(Default, Clone)]
+pub struct AttemptFacts {
+    pub issuer: Option<String>,
+    pub bin: Option<String>,
+    pub last4: Option<String>,
+    pub binding_id: Option<String>,
+}
+
+impl AttemptFacts {
+    pub fn card(facts: &CardFacts, last4: &str) -> Self {
+        AttemptFacts { issuer: Some(facts.issuer.into()), bin: Some(facts.bin.into()), last4: Some(last4.into()), binding_id: None }
+    }
+}
+
+pub async fn record_attempt(app: &AppState, account_id: &str, kind: &str, facts: &AttemptFacts, code: Option<ErrorCode>) -> ApiResult<String> {
+    let id = new_id("att");
+    app.store
+        .record_attempt(&AttemptRow {
+            id: id.clone(),
+            account_id: account_id.into(),
+            kind: kind.into(),
+            binding_id: facts.binding_id.clone(),
+            issuer: facts.issuer.clone(),
+            bin: facts.bin.clone(),
+            last4: facts.last4.clone(),
+            code: code.map(|c| c.as_str().into()),
+            created_at: app.clock.now(),
+        })
+        .await?;
+    Ok(id)
+}
+
+/// Records a failed attempt, applies the risk rule, and returns the error
+/// carrying the attempt id (so support and diagnosis can find it).
+pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &AttemptFacts, err: ApiError) -> ApiError {
+    let code = err.code();
+    let attempt = match record_attempt(app, account_id, kind, facts, Some(code)).await {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
+    if VERIFICATION_FAILURES.contains(&code) {
+        if let Err(e) = apply_risk(app, account_id).await {
+            return e;
+        }
+    }
+    err.with_attempt(&attempt)
+}
+
+async fn apply_risk(app: &AppState, account_id: &str) -> ApiResult<()> {
+    let now = app.clock.now();
+    let codes: Vec<&str> = VERIFICATION_FAILURES.iter().map(|c| c.as_str()).collect();
+    let n = app.store.count_failures(account_id, &codes, now - app.risk.window).await?;
+    if let Some(until) = app.risk.lock_after_failure(n, now) {
+        tracing::warn!(account_id, failures = n, "risk lock: too many failed verifications");
+        app.store.lock_account(account_id, until).await?;
+    }
+    Ok(())
+}
+
+/// Refuses while the account is risk-locked.
+pub fn check_not_locked(account: &AccountRow, now: OffsetDateTime) -> ApiResult<()> {
+    match account.locked_until.filter(|u| *u > now) {
+        Some(until) => Err(bangka_core::Failure::new(ErrorCode::RiskLocked).retry_at(until).into()),
+        None => Ok(()),
+    }
+}
+
+/// A fresh six-digit code and its challenge row (the code stored only as a
+/// keyed hash).
+pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewChallenge, Otp) {
+    let now = app.clock.now();
+    let id = new_id("chl");
+    let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
+    let challenge = NewChallenge {
+        code_mac: app.vault.otp_mac(&id, otp.expose()),
+        id,
+        purpose,
+        phone: phone.into(),
+        expires_at: now + app.otp.ttl,
+        sent_at: now,
+    };
+    (challenge, otp)
+}
+
+/// The SMS carrying a code, in both languages (the holder's language is not
+/// known to the SMS channel).
+pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_minutes: i64) -> NewMessage {
+    let (zh_what, en_what) = match purpose {
+        OtpPurpose::Bind => ("绑定", "bind"),
+        OtpPurpose::Activate => ("激活", "activate"),
+    };
+    NewMessage {
+        channel: "sms",
+        recipient: phone.into(),
+        body: format!(
+            "【Bangka】验证码 {code}，用于{zh_what}尾号{last4}的银行卡，{ttl_minutes}分钟内有效。请勿将验证码告诉任何人。\nBangka: {code} is your code to {en_what} the card ending {last4}, valid for {ttl_minutes} minutes. Never share it.",
+            code = otp.expose()
+        ),
+    }
+}

@@ -1,0 +1,43 @@
+//! Delivering the notification outbox. Messages are written in the same
+//! transaction as the change they tell about; delivery happens after commit
+//! (right away, and again from the background job for anything left over).
+//! Sinks: the demo phone inbox (demo mode) or the log (masked recipient, no
+//! body — a body may hold an OTP).
+
+use bangka_core::holder::Phone;
+
+use crate::state::AppState;
+
+/// Delivers what is pending; errors are logged and retried by the job.
+pub async fn deliver(app: &AppState) {
+    if let Err(e) = deliver_pending(app).await {
+        tracing::warn!(error = %e, "outbox delivery failed; will retry");
+    }
+}
+
+async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError> {
+    loop {
+        let batch = app.store.undelivered(50).await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for m in &batch {
+            let now = app.clock.now();
+            let delivered = if app.demo { app.store.deliver_to_demo_inbox(m, now).await? } else { app.store.mark_delivered(&m.id, now).await? };
+            if delivered {
+                let to = Phone::parse(&m.recipient).map(|p| p.masked()).unwrap_or_else(|_| "***".into());
+                tracing::info!(message_id = %m.id, channel = %m.channel, to = %to, "notification delivered");
+            }
+        }
+    }
+}
+
+/// The background job: delivers leftovers every second until shutdown.
+pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => deliver(&app).await,
+            _ = shutdown.changed() => return,
+        }
+    }
+}

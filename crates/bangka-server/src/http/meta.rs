@@ -1,0 +1,215 @@
+//! Public endpoints: supported issuers, the error catalog and its help pages,
+//! health, the OpenAPI document, and (demo mode) test cards and the phone inbox.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use bangka_core::ErrorCode;
+use bangka_core::bin::{BIN_TABLE, ISSUERS};
+use bangka_core::catalog::{self, Lang, PREPARE_FOR_SUPPORT};
+use bangka_core::holder::Phone;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::error::{ApiResult, rfc3339};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/issuers", get(issuers))
+        .route("/v1/errors", get(errors))
+        .route("/help/errors/{code}", get(help_page))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/openapi.json", get(openapi_json))
+}
+
+pub fn demo_router() -> Router<AppState> {
+    Router::new().route("/v1/demo/cards", get(demo_cards)).route("/v1/demo/inbox/{phone}", get(demo_inbox))
+}
+
+/// The error envelope every failure is sent in.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `CARD_NOT_ACTIVATED`; see `GET /v1/errors`.
+    pub code: String,
+    /// `input`, `account`, `card`, `issuer`, `policy`, `risk` or `system`.
+    pub category: String,
+    /// For the holder, in the language of `Accept-Language` (zh-CN default, en).
+    pub message: String,
+    /// Ordered next steps.
+    pub remediation: Vec<String>,
+    /// RFC 3339 time when waiting is the remedy.
+    pub retry_after: Option<String>,
+    /// `holder`, `bank` or `wallet`.
+    pub fix_by: String,
+    pub ticket_advised: bool,
+    pub request_id: String,
+    /// The recorded attempt, for diagnosis and support.
+    pub attempt_id: Option<String>,
+    /// Self-service help page for this code.
+    pub doc_url: String,
+    pub lang: String,
+    /// Facts specific to this failure (e.g. the existing binding, the cards counted against the limit).
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
+    pub prepare_for_support: Option<Vec<String>>,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself."),
+    paths(
+        super::create_account, super::get_account, super::verify_kyc,
+        super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding,
+        super::start_activation, super::get_activation, super::confirm_activation,
+        issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox,
+    ),
+    components(schemas(ErrorEnvelope, ErrorBody)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+/// The banks and card types this wallet accepts, with maintenance state.
+#[utoipa::path(get, path = "/v1/issuers", tag = "meta", responses((status = 200, description = "Issuers, accepted card types, maintenance windows")))]
+async fn issuers(State(app): State<AppState>) -> Json {
+    let now = app.clock.now();
+    let windows = app.issuer.maintenance_windows().await;
+    let list: Vec<Value> = ISSUERS
+        .iter()
+        .map(|i| {
+            let accepted: Vec<&str> = app.policy.accepted_types(i.id).unwrap_or(&[]).iter().map(|t| t.as_str()).collect();
+            let mine: Vec<&bangka_issuer::MaintenanceWindow> = windows.iter().filter(|w| w.issuer == i.id).collect();
+            let current = mine.iter().find(|w| w.is_active(now));
+            json!({
+                "id": i.id,
+                "name": i.name,
+                "supported": !accepted.is_empty(),
+                "accepted_card_types": accepted,
+                "bins": BIN_TABLE.iter().filter(|r| r.issuer == i.id).map(|r| json!({"prefix": r.prefix, "type": r.card_type, "brand": r.brand, "length": r.length})).collect::<Vec<_>>(),
+                "in_maintenance": current.is_some(),
+                "maintenance_ends_at": current.map(|w| rfc3339(w.ends_at)),
+                "maintenance_windows": mine.iter().map(|w| json!({"starts_at": rfc3339(w.starts_at), "ends_at": rfc3339(w.ends_at)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(json!({ "binding_limit": app.policy.binding_limit, "issuers": list }))
+}
+
+struct Json(Value);
+
+impl IntoResponse for Json {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+pub fn catalog_json() -> Value {
+    json!({ "errors": catalog::entries().map(|e| json!({
+        "code": e.code,
+        "category": e.category,
+        "http_status": e.http_status,
+        "fix_by": e.fix_by,
+        "ticket_advised": e.ticket_advised,
+        "retry": e.retry,
+        "message": e.message,
+        "cause": e.cause,
+        "remediation": e.remediation,
+        "doc_url": format!("/help/errors/{}", e.code.as_str()),
+    })).collect::<Vec<_>>() })
+}
+
+/// The whole error catalog, both languages.
+#[utoipa::path(get, path = "/v1/errors", tag = "meta", responses((status = 200, description = "Every error code with zh-CN and en texts")))]
+async fn errors() -> Json {
+    Json(catalog_json())
+}
+
+/// Self-service help for one error code (HTML): cause, steps, what to prepare for support.
+#[utoipa::path(get, path = "/help/errors/{code}", tag = "meta", responses((status = 200, description = "HTML help page"), (status = 404, body = ErrorEnvelope)))]
+async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let code = ErrorCode::parse(&code).ok_or(ErrorCode::NotFound)?;
+    let lang = Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let e = code.entry();
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let section = |l: Lang| {
+        let steps: String = e.remediation.iter().map(|t| format!("<li>{}</li>", esc(t.get(l)))).collect();
+        let prep: String = PREPARE_FOR_SUPPORT.iter().map(|t| format!("<li>{}</li>", esc(t.get(l)))).collect();
+        let (h_cause, h_steps, h_prep) = match l {
+            Lang::Zh => ("原因", "您可以这样做", "联系客服前请准备"),
+            Lang::En => ("Why this happens", "What you can do", "What to prepare for support"),
+        };
+        format!(
+            "<section lang=\"{tag}\"><h2>{msg}</h2><h3>{h_cause}</h3><p>{cause}</p><h3>{h_steps}</h3><ol>{steps}</ol><h3>{h_prep}</h3><ul>{prep}</ul></section>",
+            tag = l.tag(),
+            msg = esc(e.message.get(l)),
+            cause = esc(e.cause.get(l)),
+        )
+    };
+    let other = if lang == Lang::Zh { Lang::En } else { Lang::Zh };
+    let html = format!(
+        "<!doctype html><html lang=\"{tag}\"><head><meta charset=\"utf-8\"><title>{code} · Bangka</title></head><body><h1><code>{code}</code></h1><p>HTTP {status} · {category:?} · fix by {fix:?}</p>{first}<hr>{second}</body></html>",
+        tag = lang.tag(),
+        code = e.code.as_str(),
+        status = e.http_status,
+        category = e.category,
+        fix = e.fix_by,
+        first = section(lang),
+        second = section(other),
+    );
+    Ok(Html(html).into_response())
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "alive")))]
+async fn healthz() -> Json {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "meta", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
+async fn readyz(State(app): State<AppState>) -> Response {
+    if app.store.ping().await {
+        axum::Json(json!({ "status": "ready" })).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "not_ready", "database": "unreachable" }))).into_response()
+    }
+}
+
+async fn openapi_json() -> Json {
+    Json(serde_json::to_value(super::openapi()).unwrap_or(Value::Null))
+}
+
+/// Demo: the simulator's test cards (one per scenario) as a person types them.
+#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, description = "Test cards with the code each is expected to end in")))]
+async fn demo_cards(State(app): State<AppState>) -> Json {
+    let cards = app.simulator.as_ref().map(|s| s.test_cards().to_vec()).unwrap_or_default();
+    Json(serde_json::to_value(cards).unwrap_or(Value::Null))
+}
+
+/// Demo: the SMS messages a phone received (OTPs readable), newest first.
+#[utoipa::path(get, path = "/v1/demo/inbox/{phone}", tag = "demo", responses((status = 200, description = "Messages"), (status = "4XX", body = ErrorEnvelope)))]
+async fn demo_inbox(State(app): State<AppState>, Path(phone): Path<String>) -> ApiResult<Response> {
+    let phone = Phone::parse(&phone)?;
+    crate::flows::outbox::deliver(&app).await;
+    let messages = app.store.inbox(phone.as_str()).await?;
+    Ok(axum::Json(json!({ "phone": phone.as_str(), "messages": messages })).into_response())
+}

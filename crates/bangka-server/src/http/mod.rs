@@ -1,0 +1,157 @@
+//! The HTTP edge: routes, handlers and the OpenAPI document. Handlers parse,
+//! authenticate and hand over to [`crate::flows`]; they hold no SQL and no
+//! business rules.
+
+mod body;
+mod meta;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+use crate::auth::WalletAuth;
+use crate::error::ApiResult;
+use crate::flows::{accounts, activation, bind};
+use crate::idempotency;
+use crate::state::AppState;
+use body::parse_json;
+
+pub use meta::ApiDoc;
+
+/// Request bodies are small JSON documents.
+const BODY_LIMIT: usize = 16 * 1024;
+
+pub fn router(app: AppState) -> Router {
+    let demo = app.demo;
+    let mut r = Router::new()
+        .route("/v1/accounts", post(create_account))
+        .route("/v1/accounts/{id}", get(get_account))
+        .route("/v1/accounts/{id}/kyc", post(verify_kyc))
+        .route("/v1/accounts/{id}/bindings", post(create_binding).get(list_bindings))
+        .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
+        .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
+        .route("/v1/accounts/{id}/bindings/{bid}/confirm", post(confirm_binding))
+        .route("/v1/accounts/{id}/activations", post(start_activation))
+        .route("/v1/accounts/{id}/activations/{aid}", get(get_activation))
+        .route("/v1/accounts/{id}/activations/{aid}/confirm", post(confirm_activation))
+        .merge(meta::router());
+    if demo {
+        r = r.merge(meta::demo_router());
+    }
+    r.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(app)
+}
+
+/// Create a wallet account for a phone number.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = accounts::NewAccountBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, "POST /v1/accounts", &body, || accounts::create(&app, req)).await
+}
+
+/// Show an account (phone masked).
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_account(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    ok(accounts::get(&app, &id).await)
+}
+
+/// Real-name verification (实名认证): name and resident ID number.
+#[utoipa::path(post, path = "/v1/accounts/{id}/kyc", tag = "accounts", request_body = accounts::KycBody,
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn verify_kyc(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/kyc"), &body, || accounts::verify_kyc(&app, &id, req)).await
+}
+
+/// Start binding a card: local checks, issuer checks, then an SMS code to the
+/// reserved phone (`next_action`).
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings", tag = "bindings", request_body = bind::BindBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope), (status = "5XX", body = meta::ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn create_binding(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings"), &body, || bind::start(&app, &who, &id, req)).await
+}
+
+/// The account's bindings (abandoned attempts left out), newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/bindings", tag = "bindings",
+    responses((status = 200, body = Vec<crate::views::BindingView>), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_bindings(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    crate::flows::load_account(&app, &id).await?;
+    let mut out = Vec::new();
+    for b in app.store.list_bindings(&id, false).await? {
+        out.push(bind::view(&app, &b).await?);
+    }
+    ok(Ok((axum::http::StatusCode::OK, serde_json::Value::Array(out))))
+}
+
+/// One binding.
+#[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}", tag = "bindings",
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_binding(State(app): State<AppState>, _: WalletAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
+    let b = app.store.get_binding(&id, &bid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
+    ok(Ok((axum::http::StatusCode::OK, bind::view(&app, &b).await?)))
+}
+
+/// Send a new SMS code (after the cooldown).
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/otp/resend", tag = "bindings",
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn resend_binding_otp(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path((id, bid)): Path<(String, String)>, headers: HeaderMap) -> ApiResult<Response> {
+    // No body: the binding in the path is the whole request.
+    let key = idempotency::key_from(&headers)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), b"", || bind::resend(&app, &id, &bid)).await
+}
+
+/// Confirm a binding with the SMS code: the binding becomes active and gets a token.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/confirm", tag = "bindings", request_body = bind::OtpBody,
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn confirm_binding(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path((id, bid)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), &body, || bind::confirm(&app, &who, &id, &bid, req)).await
+}
+
+/// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
+#[utoipa::path(post, path = "/v1/accounts/{id}/activations", tag = "activations", request_body = activation::ActivationBody,
+    responses((status = 202, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn start_activation(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations"), &body, || activation::start(&app, &id, req)).await
+}
+
+/// One activation.
+#[utoipa::path(get, path = "/v1/accounts/{id}/activations/{aid}", tag = "activations",
+    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_activation(State(app): State<AppState>, _: WalletAuth, Path((id, aid)): Path<(String, String)>) -> ApiResult<Response> {
+    ok(activation::get(&app, &id, &aid).await)
+}
+
+/// Confirm an activation with the SMS code; the issuer activates the card.
+#[utoipa::path(post, path = "/v1/accounts/{id}/activations/{aid}/confirm", tag = "activations", request_body = bind::OtpBody,
+    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn confirm_activation(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path((id, aid)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req: bind::OtpBody = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations/{aid}/confirm"), &body, || activation::confirm(&app, &id, &aid, &req.otp)).await
+}
+
+fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    r.map(|(s, v)| (s, axum::Json(v)).into_response())
+}
+
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,121 @@
+//! The Bangka server: configuration, start-up and the pieces a request passes
+//! through. `main.rs` is only the CLI; tests build an [`Application`] directly.
+//!
+//! # Layout
+//! - [`http`]: routes and handlers (the edge), the OpenAPI document.
+//! - [`flows`]: one module per operation, step by step.
+//! - [`error`]: the one API error type and the catalog envelope.
+//! - [`idempotency`], [`auth`], [`telemetry`]: cross-cutting request concerns.
+//! - [`views`]: response bodies (masked card facts only).
+
+pub mod auth;
+pub mod error;
+pub mod flows;
+pub mod http;
+pub mod idempotency;
+pub mod state;
+pub mod telemetry;
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bangka_core::bin::WalletPolicy;
+use bangka_core::clock::Clock;
+use bangka_core::otp::OtpRules;
+use bangka_core::risk::RiskRules;
+use bangka_issuer::Simulator;
+use bangka_store::{Store, Vault};
+
+pub use state::AppState;
+
+/// Everything `bangka serve` can be told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds the SQLite file (embedded mode) and the key files.
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// `postgres://…` for scale-out; `None` means the SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use (created if missing); tests use a fresh one.
+    pub database_schema: Option<String>,
+    /// Demo endpoints (test cards, phone inbox).
+    pub demo: bool,
+    pub binding_limit: u32,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("bangka.db").display()))
+    }
+}
+
+/// Opens the data directory: creates it, the key files and the database on
+/// first start, and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let vault = Vault::load_or_create(&config.data_dir).context("loading the vault keys")?;
+    let store = Store::connect(&config.database_url(), config.database_schema.as_deref()).await.context("opening the database")?;
+    Ok((store, vault))
+}
+
+/// A built server, bound to its port, not yet serving.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let (store, vault) = open_store(&config).await?;
+        let simulator = Arc::new(Simulator::new(clock.clone()));
+        let policy = WalletPolicy { binding_limit: config.binding_limit, ..WalletPolicy::default() };
+        let state = AppState {
+            store,
+            vault,
+            issuer: simulator.clone(),
+            simulator: Some(simulator),
+            clock,
+            policy: Arc::new(policy),
+            otp: OtpRules::default(),
+            risk: RiskRules::default(),
+            demo: config.demo,
+            idempotency_wait: idempotency::WAIT_FOR_FIRST,
+        };
+        let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Mutable access before serving (tests tune rules and waits).
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains requests, stops the
+    /// background jobs and checkpoints the database.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let job = tokio::spawn(flows::outbox::run(self.state.clone(), stop_rx));
+        let store = self.state.store.clone();
+        let app = http::router(self.state)
+            .layer(axum::middleware::from_fn(error::render_errors))
+            .layer(axum::middleware::from_fn(telemetry::request_id));
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        let _ = stop_tx.send(true);
+        let _ = job.await;
+        store.checkpoint().await?;
+        store.close().await;
+        Ok(())
+    }
+}

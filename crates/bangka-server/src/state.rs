@@ -1,0 +1,30 @@
+//! The shared application context every handler gets.
+
+use std::sync::Arc;
+
+use bangka_core::bin::WalletPolicy;
+use bangka_core::clock::Clock;
+use bangka_core::otp::OtpRules;
+use bangka_core::risk::RiskRules;
+use bangka_issuer::{IssuerConnector, Simulator};
+use bangka_store::{Store, Vault};
+
+/// Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub vault: Vault,
+    pub issuer: Arc<dyn IssuerConnector>,
+    /// The in-process simulator, when it is the issuer (demo endpoints read
+    /// its test cards).
+    pub simulator: Option<Arc<Simulator>>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Arc<WalletPolicy>,
+    pub otp: OtpRules,
+    pub risk: RiskRules,
+    /// Demo endpoints and the demo phone inbox.
+    pub demo: bool,
+    /// How long a duplicate request waits for the first one holding the same
+    /// `Idempotency-Key` before answering `IDEMPOTENCY_IN_PROGRESS`.
+    pub idempotency_wait: std::time::Duration,
+}

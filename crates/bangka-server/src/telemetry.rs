@@ -1,0 +1,44 @@
+//! Telemetry in one place: the log subscriber and the request-id middleware.
+//!
+//! Logs are structured (JSON with `--log-format json`). Nothing card-related
+//! is ever logged in the clear: card types print masked by construction, and
+//! request bodies are never logged.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+/// The id of one request, echoed as `x-request-id` and in every error.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Installs the global subscriber once. `json` selects JSON lines.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
+}
+
+/// Assigns a request id (or keeps a sane incoming `x-request-id`) and runs
+/// the request inside a span that carries it.
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let incoming = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .map(str::to_owned);
+    let id = incoming.unwrap_or_else(|| bangka_store::new_id("req"));
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let started = std::time::Instant::now();
+    let mut res = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done"));
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}

@@ -1,0 +1,169 @@
+//! What the API shows: response bodies, built from store rows. Only masked
+//! card facts ever appear here.
+
+use bangka_core::card::mask_pan_digits;
+use bangka_store::{AccountRow, ActivationRow, BindingRow, ChallengeRow, TokenRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::rfc3339;
+use bangka_core::otp::OtpRules;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub phone_masked: String,
+    /// `unverified`, `verified` or `rejected`.
+    pub kyc_status: String,
+    pub status: String,
+    pub locked_until: Option<String>,
+    pub created_at: String,
+}
+
+impl AccountView {
+    pub fn from_row(a: &AccountRow) -> Self {
+        let masked = bangka_core::holder::Phone::parse(&a.phone).map(|p| p.masked()).unwrap_or_else(|_| "***".into());
+        AccountView {
+            id: a.id.clone(),
+            phone_masked: masked,
+            kyc_status: a.kyc.as_str().into(),
+            status: a.status.clone(),
+            locked_until: a.locked_until.map(rfc3339),
+            created_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CardView {
+    pub bin: String,
+    pub last4: String,
+    /// First 6 and last 4 digits at most.
+    pub masked: String,
+    pub brand: String,
+    #[serde(rename = "type")]
+    pub card_type: String,
+    pub issuer: String,
+    pub expiry: Option<String>,
+}
+
+fn masked_from_parts(bin: &str, last4: &str, card_type_len: usize) -> String {
+    // Rebuild a mask of the right length without the PAN: BIN + stars + last 4.
+    let middle = card_type_len.saturating_sub(bin.len() + 4);
+    mask_pan_digits(&format!("{bin}{}{last4}", "0".repeat(middle)))
+}
+
+fn card_length(bin: &str) -> usize {
+    bangka_core::bin::BIN_TABLE.iter().find(|r| r.prefix == bin).map(|r| r.length).unwrap_or(16)
+}
+
+impl CardView {
+    pub fn from_binding(b: &BindingRow) -> Self {
+        CardView {
+            bin: b.bin.clone(),
+            last4: b.last4.clone(),
+            masked: masked_from_parts(&b.bin, &b.last4, card_length(&b.bin)),
+            brand: b.brand.clone(),
+            card_type: b.card_type.clone(),
+            issuer: b.issuer.clone(),
+            expiry: b.expiry.clone(),
+        }
+    }
+
+    pub fn from_activation(a: &ActivationRow) -> Self {
+        let range = bangka_core::bin::BIN_TABLE.iter().find(|r| r.prefix == a.bin);
+        CardView {
+            bin: a.bin.clone(),
+            last4: a.last4.clone(),
+            masked: masked_from_parts(&a.bin, &a.last4, card_length(&a.bin)),
+            brand: range.map(|r| r.brand.as_str()).unwrap_or("unknown").into(),
+            card_type: range.map(|r| r.card_type.as_str()).unwrap_or("unknown").into(),
+            issuer: a.issuer.clone(),
+            expiry: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub number_last4: String,
+    /// `active`, `suspended` or `deleted`.
+    pub status: String,
+}
+
+impl TokenView {
+    pub fn from_row(t: &TokenRow) -> Self {
+        TokenView { number_last4: t.number[t.number.len() - 4..].to_owned(), status: t.status.clone() }
+    }
+}
+
+/// What the holder must do next.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextAction {
+    /// `otp`: enter the SMS code sent to `masked_phone`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub challenge_id: String,
+    pub masked_phone: String,
+    pub expires_at: String,
+    pub resend_available_at: String,
+    pub attempts_remaining: u32,
+}
+
+impl NextAction {
+    pub fn otp(c: &ChallengeRow, rules: &OtpRules) -> Self {
+        let masked = bangka_core::holder::Phone::parse(&c.phone).map(|p| p.masked()).unwrap_or_else(|_| "***".into());
+        NextAction {
+            kind: "otp".into(),
+            challenge_id: c.challenge.id.clone(),
+            masked_phone: masked,
+            expires_at: rfc3339(c.challenge.expires_at),
+            resend_available_at: rfc3339(c.challenge.resend_available_at(rules)),
+            attempts_remaining: rules.max_attempts.saturating_sub(c.challenge.attempts),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BindingView {
+    pub id: String,
+    /// `pending_verification`, `active`, `frozen`, `unbinding`, `unbound`, `deleted` or `failed`.
+    pub status: String,
+    pub card: CardView,
+    pub token: Option<TokenView>,
+    pub next_action: Option<NextAction>,
+    pub attempt_id: Option<String>,
+    pub created_at: String,
+    pub activated_at: Option<String>,
+}
+
+impl BindingView {
+    pub fn new(b: &BindingRow, token: Option<&TokenRow>, next: Option<NextAction>, attempt_id: Option<String>) -> Self {
+        BindingView {
+            id: b.id.clone(),
+            status: b.status.as_str().into(),
+            card: CardView::from_binding(b),
+            token: token.map(TokenView::from_row),
+            next_action: next,
+            attempt_id,
+            created_at: rfc3339(b.created_at),
+            activated_at: b.activated_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivationView {
+    pub id: String,
+    /// `pending_verification`, `activated` or `failed`.
+    pub status: String,
+    pub card: CardView,
+    pub next_action: Option<NextAction>,
+    pub created_at: String,
+}
+
+impl ActivationView {
+    pub fn new(a: &ActivationRow, next: Option<NextAction>) -> Self {
+        ActivationView { id: a.id.clone(), status: a.status.clone(), card: CardView::from_activation(a), next_action: next, created_at: rfc3339(a.created_at) }
+    }
+}
