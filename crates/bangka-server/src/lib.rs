@@ -9,6 +9,7 @@
 //! - [`views`]: response bodies (masked card facts only).
 
 pub mod auth;
+pub mod docs;
 pub mod error;
 pub mod flows;
 pub mod http;

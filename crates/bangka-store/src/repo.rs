@@ -808,7 +808,7 @@ impl Store {
 
     pub async fn inbox(&self, phone: &str) -> Result<Vec<InboxMessage>, StoreError> {
         let rows: Vec<(String, String, String, i64)> =
-            sqlx::query_as("SELECT id, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY received_at DESC, id DESC LIMIT 50")
+            sqlx::query_as("SELECT id, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY seq DESC LIMIT 50")
                 .bind(phone)
                 .fetch_all(&self.pool)
                 .await?;

@@ -119,12 +119,13 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_undelivered ON outbox (delivered_at, created_at);
 
 CREATE TABLE demo_inbox (
-    id           TEXT PRIMARY KEY,
+    seq          BIGSERIAL PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
     phone        TEXT NOT NULL,
     body         TEXT NOT NULL,
     received_at  BIGINT NOT NULL
 );
-CREATE INDEX demo_inbox_by_phone ON demo_inbox (phone, received_at);
+CREATE INDEX demo_inbox_by_phone ON demo_inbox (phone, seq);
 
 CREATE TABLE idempotency (
     scope         TEXT NOT NULL,

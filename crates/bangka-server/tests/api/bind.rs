@@ -1,0 +1,226 @@
+//! The bind flow end to end, every test-card scenario, activation, OTP rules,
+//! limits, risk locks, and isolation between accounts.
+
+use serde_json::json;
+use time::Duration;
+
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+use crate::on_both_backends;
+
+async fn ok_debit_binds_end_to_end(app: TestApp) {
+    let acc = app.verified_account().await;
+    let card = app.card("ok_debit").await;
+    let r = app.bind(&acc, &card).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["status"], "pending_verification");
+    let next = &r.body["next_action"];
+    assert_eq!(next["type"], "otp");
+    assert!(next["challenge_id"].as_str().unwrap().starts_with("chl_"));
+    assert!(next["masked_phone"].as_str().unwrap().contains("****"));
+    assert!(next["expires_at"].is_string() && next["resend_available_at"].is_string());
+    assert!(r.body["attempt_id"].as_str().unwrap().starts_with("att_"));
+    let bid = r.body["id"].as_str().unwrap();
+    let otp = app.latest_otp(card["phone"].as_str().unwrap()).await;
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings/{bid}/confirm"), json!({ "otp": otp })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "active");
+    assert_eq!(r.body["card"]["issuer"], "ICBC");
+    assert_eq!(r.body["card"]["type"], "debit");
+    let number = card["card_number"].as_str().unwrap();
+    assert_eq!(r.body["card"]["last4"], &number[number.len() - 4..]);
+    assert_eq!(r.body["card"]["bin"], &number[..6]);
+    assert_eq!(r.body["token"]["status"], "active");
+    assert!(!r.body.to_string().contains(number), "full PAN in response");
+    // The binding is listed and readable; confirming again is refused.
+    let list = app.get(&format!("/v1/accounts/{acc}/bindings")).await;
+    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    let one = app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await;
+    assert_eq!(one.body["status"], "active");
+    let again = app.post(&format!("/v1/accounts/{acc}/bindings/{bid}/confirm"), json!({ "otp": otp })).await;
+    assert_eq!(again.status, 409);
+    again.assert_error("BINDING_NOT_PENDING");
+    // The same card cannot be bound twice: the error names the binding.
+    let dup = app.bind(&acc, &card).await;
+    assert_eq!(dup.status, 409);
+    assert_eq!(dup.assert_error("CARD_ALREADY_BOUND")["details"]["binding_id"], bid);
+}
+on_both_backends!(ok_debit_binds_end_to_end);
+
+/// Every test card ends in its `expect_code`, explained in both languages.
+async fn every_scenario_fails_with_its_expected_code(app: TestApp) {
+    for card in app.cards().await {
+        let scenario = card["scenario"].as_str().unwrap();
+        let acc = app.verified_account().await;
+        let path = format!("/v1/accounts/{acc}/bindings");
+        let zh = app.post(&path, TestApp::bind_body(&card)).await;
+        match card["expect_code"].as_str() {
+            None => {
+                assert_eq!(zh.status, 202, "{scenario}: {}", zh.body);
+                let bid = zh.body["id"].as_str().unwrap();
+                let otp = app.latest_otp(card["phone"].as_str().unwrap()).await;
+                let r = app.post(&format!("{path}/{bid}/confirm"), json!({ "otp": otp })).await;
+                assert_eq!(r.body["status"], "active", "{scenario}: {}", r.body);
+            }
+            Some(code) => {
+                let e = zh.assert_error(code);
+                assert!(e["attempt_id"].as_str().is_some_and(|a| a.starts_with("att_")), "{scenario}: no attempt id");
+                assert!(e["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{scenario}: zh message");
+                let en = app.post_en(&path, TestApp::bind_body(&card)).await;
+                let e = en.assert_error(code);
+                assert!(e["message"].as_str().unwrap().is_ascii(), "{scenario}: en message");
+                assert_eq!(e["lang"], "en");
+                assert_eq!(zh.status, en.status);
+            }
+        }
+    }
+}
+on_both_backends!(every_scenario_fails_with_its_expected_code);
+
+async fn not_activated_card_binds_after_activation(app: TestApp) {
+    for scenario in ["not_activated", "prepaid_not_activated"] {
+        let acc = app.verified_account().await;
+        let card = app.card(scenario).await;
+        let r = app.bind(&acc, &card).await;
+        r.assert_error("CARD_NOT_ACTIVATED");
+        let act = app
+            .post(
+                &format!("/v1/accounts/{acc}/activations"),
+                json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] }),
+            )
+            .await;
+        assert_eq!(act.status, 202, "{}", act.body);
+        assert_eq!(act.body["next_action"]["type"], "otp");
+        let aid = act.body["id"].as_str().unwrap();
+        let otp = app.latest_otp(card["phone"].as_str().unwrap()).await;
+        let wrong = app.post(&format!("/v1/accounts/{acc}/activations/{aid}/confirm"), json!({ "otp": "abc" })).await;
+        wrong.assert_error("OTP_FORMAT");
+        let done = app.post(&format!("/v1/accounts/{acc}/activations/{aid}/confirm"), json!({ "otp": otp })).await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert_eq!(done.body["status"], "activated");
+        let again = app.post(&format!("/v1/accounts/{acc}/activations/{aid}/confirm"), json!({ "otp": otp })).await;
+        again.assert_error("ACTIVATION_NOT_PENDING");
+        app.bind_confirmed(&acc, scenario).await;
+        // Activating an active card says so.
+        let act = app
+            .post(
+                &format!("/v1/accounts/{acc}/activations"),
+                json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] }),
+            )
+            .await;
+        act.assert_error("CARD_ALREADY_ACTIVATED");
+    }
+}
+on_both_backends!(not_activated_card_binds_after_activation);
+
+async fn otp_rules_expiry_tries_and_resend_cooldown(app: TestApp) {
+    let acc = app.verified_account().await;
+    let card = app.card("ok_debit_ccb").await;
+    let r = app.bind(&acc, &card).await;
+    let bid = r.body["id"].as_str().unwrap().to_owned();
+    let phone = card["phone"].as_str().unwrap();
+    let first = app.latest_otp(phone).await;
+    // Resend is refused during the cooldown with the time it opens.
+    let resend = format!("/v1/accounts/{acc}/bindings/{bid}/otp/resend");
+    let r = app.post(&resend, json!({})).await;
+    assert_eq!(r.status, 429);
+    let e = r.assert_error("OTP_RESEND_COOLDOWN");
+    assert_eq!(e["retry_after"], r.body["error"]["retry_after"]);
+    assert!(e["retry_after"].is_string());
+    assert!(r.headers.get("retry-after").is_some());
+    // After five minutes the code has expired; a resend gives a new one.
+    app.clock.advance(Duration::minutes(5));
+    let confirm = format!("/v1/accounts/{acc}/bindings/{bid}/confirm");
+    app.post(&confirm, json!({ "otp": first })).await.assert_error("OTP_EXPIRED");
+    let r = app.post(&resend, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let second = app.latest_otp(phone).await;
+    // Wrong codes count down; the fifth wrong one ends the challenge.
+    let wrong = if second == "000000" { "111111" } else { "000000" };
+    for remaining in (0..5).rev() {
+        let r = app.post(&confirm, json!({ "otp": wrong })).await;
+        assert_eq!(r.assert_error("OTP_INCORRECT")["details"]["attempts_remaining"], remaining);
+    }
+    let r = app.post(&confirm, json!({ "otp": second })).await;
+    assert!(matches!(r.code(), Some("BINDING_NOT_PENDING") | Some("OTP_ATTEMPTS_EXHAUSTED")), "{}", r.body);
+    let b = app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await;
+    assert_eq!(b.body["status"], "failed");
+    // Starting over works.
+    app.bind_confirmed(&acc, "ok_debit_ccb").await;
+}
+on_both_backends!(otp_rules_expiry_tries_and_resend_cooldown);
+
+async fn binding_limit_lists_the_current_cards(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, Options { binding_limit: 2, ..Options::default() }).await else { return };
+    let acc = app.verified_account().await;
+    app.bind_confirmed(&acc, "ok_debit").await;
+    app.bind_confirmed(&acc, "ok_debit_abc").await;
+    let r = app.bind(&acc, &app.card("ok_debit_boc").await).await;
+    assert_eq!(r.status, 409);
+    let e = r.assert_error("BINDING_LIMIT_REACHED");
+    assert_eq!(e["details"]["limit"], 2);
+    let cards = e["details"]["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 2);
+    assert!(cards.iter().all(|c| c["last4"].as_str().unwrap().len() == 4 && c["binding_id"].is_string()));
+}
+
+mod binding_limit_lists_the_current_cards {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::binding_limit_lists_the_current_cards(super::Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::binding_limit_lists_the_current_cards(super::Backend::Postgres).await
+    }
+}
+
+/// Ten failed verifications lock binding until a stated time.
+async fn repeated_failures_lock_with_unlock_time(app: TestApp) {
+    let acc = app.verified_account().await;
+    let card = app.card("phone_mismatch").await;
+    for _ in 0..10 {
+        app.bind(&acc, &card).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+    }
+    let r = app.bind(&acc, &app.card("ok_debit").await).await;
+    assert_eq!(r.status, 423);
+    let e = r.assert_error("RISK_LOCKED");
+    let until = time::OffsetDateTime::parse(e["retry_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let now = bangka_core::clock::Clock::now(&*app.clock);
+    assert!(until >= now + Duration::minutes(29), "lock shorter than 30 minutes");
+    assert_eq!(e["ticket_advised"], true);
+    app.clock.advance(Duration::minutes(31));
+    app.bind_confirmed(&acc, "ok_debit").await;
+}
+on_both_backends!(repeated_failures_lock_with_unlock_time);
+
+/// A binding of one account is not reachable through another's path.
+async fn accounts_are_isolated(app: TestApp) {
+    let a = app.verified_account().await;
+    let b = app.verified_account().await;
+    let bound = app.bind_confirmed(&a, "ok_debit").await;
+    let bid = bound["id"].as_str().unwrap();
+    let r = app.get(&format!("/v1/accounts/{b}/bindings/{bid}")).await;
+    assert_eq!(r.status, 404);
+    r.assert_error("NOT_FOUND");
+    let r = app.post(&format!("/v1/accounts/{b}/bindings/{bid}/confirm"), json!({ "otp": "123456" })).await;
+    r.assert_error("NOT_FOUND");
+    assert_eq!(app.get(&format!("/v1/accounts/{b}/bindings")).await.body.as_array().unwrap().len(), 0);
+}
+on_both_backends!(accounts_are_isolated);
+
+async fn kyc_rules(app: TestApp) {
+    let r = app.post("/v1/accounts", json!({ "phone": "13712345678" })).await;
+    let acc = r.body["id"].as_str().unwrap().to_owned();
+    app.post("/v1/accounts", json!({ "phone": "+86 137 1234 5678" })).await.assert_error("ACCOUNT_PHONE_TAKEN");
+    // Binding needs KYC.
+    app.bind(&acc, &app.card("ok_debit").await).await.assert_error("KYC_REQUIRED");
+    let card = app.card("ok_debit").await;
+    let r = app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王五", "id_number": card["id_number"] })).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["kyc_status"], "verified");
+    assert!(!r.body.to_string().contains(card["id_number"].as_str().unwrap()));
+    app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王五", "id_number": card["id_number"] })).await.assert_error("KYC_ALREADY_VERIFIED");
+    // The card's holder name must be the account's real name.
+    app.bind(&acc, &card).await.assert_error("HOLDER_NAME_NOT_KYC_NAME");
+}
+on_both_backends!(kyc_rules);

@@ -1,0 +1,223 @@
+//! The catalog is complete and true: every code is produced by a real
+//! request, the generated docs match, the help pages and OpenAPI exist.
+
+use std::collections::BTreeSet;
+
+use bangka_core::ErrorCode;
+use bangka_core::card::luhn_check_digit;
+use bangka_core::holder::id_check_char;
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::helpers::{Backend, Options, Resp, TestApp, spawn_app, spawn_app_with};
+
+struct Seen(BTreeSet<String>);
+
+impl Seen {
+    #[track_caller]
+    fn expect(&mut self, r: Resp, code: &str) -> Resp {
+        r.assert_error(code);
+        self.0.insert(code.to_owned());
+        r
+    }
+}
+
+/// Drives the real server into every code of the catalog, one request each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_catalog_code_is_reachable() {
+    let opts = Options { idempotency_wait: std::time::Duration::from_millis(300), ..Options::default() };
+    let app = spawn_app_with(Backend::Sqlite, opts).await.unwrap();
+    let mut seen = Seen(BTreeSet::new());
+    let acc = app.verified_account().await;
+    let bindings = format!("/v1/accounts/{acc}/bindings");
+    let debit = app.card("ok_debit").await;
+    let credit = app.card("ok_credit").await;
+    let with = |card: &Value, f: &str, v: Value| {
+        let mut b = TestApp::bind_body(card);
+        b[f] = v;
+        b
+    };
+
+    // Every scenario card's expected code.
+    for card in app.cards().await {
+        if let Some(code) = card["expect_code"].as_str() {
+            let a = app.verified_account().await;
+            seen.expect(app.bind(&a, &card).await, code);
+        }
+    }
+    // Input.
+    let raw = |body: &'static str, ct: &'static str| {
+        let (c, url, key) = (app.client.clone(), format!("{}{bindings}", app.base), app.key.clone());
+        async move {
+            let r = c.post(url).bearer_auth(key).header("content-type", ct).body(body).send().await.unwrap();
+            Resp { status: r.status().as_u16(), headers: r.headers().clone(), body: r.json().await.unwrap() }
+        }
+    };
+    seen.expect(raw("{", "application/json").await, "MALFORMED_REQUEST");
+    seen.expect(raw("{}", "text/plain").await, "UNSUPPORTED_MEDIA_TYPE");
+    let big = app.client.post(format!("{}{bindings}", app.base)).bearer_auth(&app.key).header("content-type", "application/json").body(vec![b' '; 64 * 1024]).send().await.unwrap();
+    seen.expect(Resp { status: big.status().as_u16(), headers: big.headers().clone(), body: big.json().await.unwrap() }, "PAYLOAD_TOO_LARGE");
+    seen.expect(app.get("/v1/nowhere").await, "NOT_FOUND");
+    seen.expect(app.request(reqwest::Method::PUT, "/v1/accounts", None, &[]).await, "METHOD_NOT_ALLOWED");
+    seen.expect(app.post(&bindings, with(&debit, "card_number", json!("12ab"))).await, "CARD_NUMBER_FORMAT");
+    seen.expect(app.post(&bindings, with(&debit, "card_number", json!("6222020000000000001"))).await, "CARD_NUMBER_LUHN");
+    seen.expect(app.post(&bindings, with(&debit, "card_number", json!("4111111111111111"))).await, "CARD_BIN_UNKNOWN");
+    seen.expect(app.post(&bindings, with(&credit, "expiry", json!("99/99"))).await, "EXPIRY_FORMAT");
+    seen.expect(app.post(&bindings, with(&credit, "cvv", json!("1"))).await, "CVV_FORMAT");
+    seen.expect(app.post(&bindings, with(&credit, "cvv", Value::Null)).await, "CREDIT_CARD_DETAILS_REQUIRED");
+    seen.expect(app.post(&bindings, with(&credit, "expiry", json!("01/21"))).await, "CARD_EXPIRED");
+    seen.expect(app.post(&bindings, with(&debit, "holder_name", json!(""))).await, "HOLDER_NAME_FORMAT");
+    seen.expect(app.post(&bindings, with(&debit, "id_number", json!("123"))).await, "ID_NUMBER_FORMAT");
+    seen.expect(app.post(&bindings, with(&debit, "id_number", json!("110105194912310021"))).await, "ID_NUMBER_CHECK_DIGIT");
+    seen.expect(app.post(&bindings, with(&debit, "phone", json!("999"))).await, "PHONE_FORMAT");
+    seen.expect(app.request(reqwest::Method::POST, &bindings, Some(&TestApp::bind_body(&debit)), &[("idempotency-key", "bad key with spaces")]).await, "IDEMPOTENCY_KEY_INVALID");
+    let k = [("idempotency-key", "k-reuse")];
+    app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000001" })), &k).await;
+    seen.expect(app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000002" })), &k).await, "IDEMPOTENCY_KEY_REUSED");
+    // Policy and auth.
+    let anon = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).send().await.unwrap();
+    seen.expect(Resp { status: anon.status().as_u16(), headers: anon.headers().clone(), body: anon.json().await.unwrap() }, "UNAUTHENTICATED");
+    let admin = bangka_server::auth::generate_key(bangka_server::auth::Role::Admin);
+    app.state.store.insert_api_key("admin", &bangka_server::auth::hash_key(&admin), time::OffsetDateTime::now_utc()).await.unwrap();
+    let r = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).bearer_auth(&admin).send().await.unwrap();
+    seen.expect(Resp { status: r.status().as_u16(), headers: r.headers().clone(), body: r.json().await.unwrap() }, "FORBIDDEN");
+    app.bind_confirmed(&acc, "ok_debit").await;
+    seen.expect(app.bind(&acc, &debit).await, "CARD_ALREADY_BOUND");
+    for s in ["ok_debit_ccb", "ok_debit_abc", "ok_debit_boc", "ok_prepaid"] {
+        app.bind_confirmed(&acc, s).await;
+    }
+    seen.expect(app.bind(&acc, &credit).await, "BINDING_LIMIT_REACHED");
+    // Account.
+    seen.expect(app.post("/v1/accounts", json!({ "phone": "13600000001" })).await, "ACCOUNT_PHONE_TAKEN");
+    let fresh = app.post("/v1/accounts", json!({ "phone": "13600000003" })).await.body["id"].as_str().unwrap().to_owned();
+    seen.expect(app.bind(&fresh, &debit).await, "KYC_REQUIRED");
+    seen.expect(app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "张三", "id_number": debit["id_number"] })).await, "KYC_ALREADY_VERIFIED");
+    let child_body = "11010520150601123";
+    let child_id = format!("{child_body}{}", id_check_char(child_body));
+    seen.expect(app.post(&format!("/v1/accounts/{fresh}/kyc"), json!({ "real_name": "张小", "id_number": child_id })).await, "KYC_REJECTED");
+    let other = app.verified_account().await;
+    seen.expect(app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "holder_name", json!("王五"))).await, "HOLDER_NAME_NOT_KYC_NAME");
+    let other_id_body = "44030419880808765";
+    seen.expect(
+        app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "id_number", json!(format!("{other_id_body}{}", id_check_char(other_id_body))))).await,
+        "HOLDER_ID_NOT_KYC_ID",
+    );
+    // A valid ICBC number the bank has never issued.
+    let unknown = format!("622202999999999999{}", luhn_check_digit("622202999999999999"));
+    seen.expect(app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "card_number", json!(unknown))).await, "CARD_NOT_FOUND_AT_ISSUER");
+    let activation = |card: &Value| json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] });
+    seen.expect(app.post(&format!("/v1/accounts/{other}/activations"), activation(&debit)).await, "CARD_ALREADY_ACTIVATED");
+    let na = app.card("not_activated").await;
+    let act = app.post(&format!("/v1/accounts/{other}/activations"), activation(&na)).await;
+    let aid = act.body["id"].as_str().unwrap();
+    let otp = app.latest_otp(na["phone"].as_str().unwrap()).await;
+    app.post(&format!("/v1/accounts/{other}/activations/{aid}/confirm"), json!({ "otp": otp })).await;
+    seen.expect(app.post(&format!("/v1/accounts/{other}/activations/{aid}/confirm"), json!({ "otp": otp })).await, "ACTIVATION_NOT_PENDING");
+    // OTP.
+    let card = app.card("ok_credit_ccb").await;
+    let r = app.bind(&other, &card).await;
+    let bid = r.body["id"].as_str().unwrap().to_owned();
+    let confirm = format!("/v1/accounts/{other}/bindings/{bid}/confirm");
+    seen.expect(app.post(&confirm, json!({ "otp": "12" })).await, "OTP_FORMAT");
+    seen.expect(app.post(&format!("/v1/accounts/{other}/bindings/{bid}/otp/resend"), json!({})).await, "OTP_RESEND_COOLDOWN");
+    let good = app.latest_otp(card["phone"].as_str().unwrap()).await;
+    let bad = if good == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        seen.expect(app.post(&confirm, json!({ "otp": bad })).await, "OTP_INCORRECT");
+    }
+    seen.expect(app.post(&confirm, json!({ "otp": good })).await, "BINDING_NOT_PENDING");
+    let r = app.bind(&other, &app.card("ok_debit_boc").await).await;
+    let bid2 = r.body["id"].as_str().unwrap().to_owned();
+    let confirm2 = format!("/v1/accounts/{other}/bindings/{bid2}/confirm");
+    let good = app.latest_otp(app.card("ok_debit_boc").await["phone"].as_str().unwrap()).await;
+    app.clock.advance(Duration::minutes(6));
+    seen.expect(app.post(&confirm2, json!({ "otp": good })).await, "OTP_EXPIRED");
+    // An exhausted challenge whose binding is still pending (the tries were
+    // used up by concurrent requests, or a crash before the binding was failed).
+    let cid = r.body["next_action"]["challenge_id"].as_str().unwrap();
+    sqlx::query("UPDATE challenges SET attempts = 5 WHERE id = $1").bind(cid).execute(app.state.store.pool()).await.unwrap();
+    seen.expect(app.post(&confirm2, json!({ "otp": good })).await, "OTP_ATTEMPTS_EXHAUSTED");
+    // Risk: ten failed verifications lock the account.
+    let pm = app.card("phone_mismatch").await;
+    let risky = app.verified_account().await;
+    for _ in 0..10 {
+        app.bind(&risky, &pm).await;
+    }
+    seen.expect(app.bind(&risky, &debit).await, "RISK_LOCKED");
+    // Idempotency in progress: another instance holds the key.
+    let body = json!({ "phone": "13600000009" });
+    let hash = {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"POST /v1/accounts");
+        h.update([0]);
+        h.update(serde_json::to_vec(&body).unwrap());
+        hex::encode(h.finalize())
+    };
+    let (key_id, _) = app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key)).await.unwrap().unwrap();
+    app.state.store.idem_begin(&key_id, "held", &hash, bangka_core::clock::Clock::now(&*app.clock), Duration::hours(1)).await.unwrap();
+    let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&body), &[("idempotency-key", "held")]).await;
+    assert!(seen.expect(r, "IDEMPOTENCY_IN_PROGRESS").body["error"]["retry_after"].is_string());
+    // A broken database is our failure, explained as such.
+    app.state.store.close().await;
+    seen.expect(app.get(&format!("/v1/accounts/{acc}")).await, "INTERNAL");
+
+    let all: BTreeSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    let missing: Vec<_> = all.difference(&seen.0).collect();
+    assert!(missing.is_empty(), "codes never produced by a request: {missing:?}");
+}
+
+/// `docs/errors.md` is generated from the catalog; set BANGKA_BLESS=1 to rewrite it.
+#[test]
+fn docs_errors_md_matches_catalog() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/errors.md");
+    let want = bangka_server::docs::errors_markdown();
+    if std::env::var("BANGKA_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(have == want, "docs/errors.md is out of date: run BANGKA_BLESS=1 cargo test -p bangka-server --test api docs_errors_md");
+}
+
+#[tokio::test]
+async fn catalog_help_pages_and_openapi_are_served() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let cat = app.get("/v1/errors").await;
+    let errors = cat.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), ErrorCode::ALL.len());
+    for e in errors {
+        assert!(e["message"]["zh-CN"].is_string() && e["message"]["en"].is_string());
+        let page = app.client.get(format!("{}{}", app.base, e["doc_url"].as_str().unwrap())).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains(e["code"].as_str().unwrap()) && html.contains("<ol>"));
+    }
+    app.get("/help/errors/NO_SUCH_CODE").await.assert_error("NOT_FOUND");
+    let api = app.get("/openapi.json").await.body;
+    for p in [
+        "/v1/accounts",
+        "/v1/accounts/{id}/kyc",
+        "/v1/accounts/{id}/bindings",
+        "/v1/accounts/{id}/bindings/{bid}",
+        "/v1/accounts/{id}/bindings/{bid}/otp/resend",
+        "/v1/accounts/{id}/bindings/{bid}/confirm",
+        "/v1/accounts/{id}/activations",
+        "/v1/accounts/{id}/activations/{aid}/confirm",
+        "/v1/issuers",
+        "/v1/errors",
+        "/v1/demo/cards",
+        "/v1/demo/inbox/{phone}",
+    ] {
+        assert!(api["paths"][p].is_object(), "{p} missing from openapi.json");
+    }
+    assert!(api["components"]["schemas"]["ErrorEnvelope"].is_object());
+    let issuers = app.get("/v1/issuers").await.body;
+    let list = issuers["issuers"].as_array().unwrap();
+    let psbc = list.iter().find(|i| i["id"] == "PSBC").unwrap();
+    assert_eq!(psbc["in_maintenance"], true);
+    assert!(psbc["maintenance_ends_at"].is_string());
+    let rural = list.iter().find(|i| i["id"] == "RURAL").unwrap();
+    assert_eq!(rural["supported"], false);
+    assert_eq!(app.get("/healthz").await.status, 200);
+    assert_eq!(app.get("/readyz").await.status, 200);
+}

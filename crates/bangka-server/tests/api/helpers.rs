@@ -1,0 +1,274 @@
+//! The black-box harness: `spawn_app(backend)` starts the real application on
+//! a random port against a fresh SQLite file or a fresh PostgreSQL schema,
+//! with a manual clock, and returns a client with one helper per operation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bangka_core::clock::ManualClock;
+use bangka_server::auth::{Role, generate_key, hash_key};
+use bangka_server::{AppState, Application, Config};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub key: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    schema: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// A response, reduced to what tests look at.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    pub fn code(&self) -> Option<&str> {
+        self.body["error"]["code"].as_str()
+    }
+
+    /// Asserts a catalog error with this code, fully explained.
+    #[track_caller]
+    pub fn assert_error(&self, code: &str) -> &Value {
+        let e = &self.body["error"];
+        assert_eq!(e["code"], code, "expected {code}, got {} {}", self.status, self.body);
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "no message: {}", self.body);
+        assert!(e["remediation"].as_array().is_some_and(|r| !r.is_empty()), "no remediation: {}", self.body);
+        assert!(e["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "no request id: {}", self.body);
+        assert!(e["category"].is_string() && e["fix_by"].is_string() && e["doc_url"].is_string());
+        e
+    }
+}
+
+pub fn pg_url() -> String {
+    std::env::var("BANGKA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("BANGKA_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+async fn postgres_answers(url: &str) -> bool {
+    sqlx::any::install_default_drivers();
+    let attempt = sqlx::any::AnyPoolOptions::new().max_connections(1).acquire_timeout(std::time::Duration::from_secs(3)).connect(url);
+    matches!(tokio::time::timeout(std::time::Duration::from_secs(4), attempt).await, Ok(Ok(_)))
+}
+
+pub struct Options {
+    pub binding_limit: u32,
+    /// How long a duplicate waits for the first request with its key.
+    pub idempotency_wait: std::time::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { binding_limit: 5, idempotency_wait: std::time::Duration::from_secs(20) }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, Options::default()).await
+}
+
+/// `None` when the backend is PostgreSQL and no server answers (and
+/// `BANGKA_REQUIRE_POSTGRES` is not 1): the test is skipped, loudly.
+pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> {
+    let data_dir = std::env::temp_dir().join(format!("bangka-test-{}", hex(8)));
+    let (database_url, schema) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres => {
+            let url = pg_url();
+            if !postgres_answers(&url).await {
+                if postgres_required() {
+                    panic!("PostgreSQL is required (BANGKA_REQUIRE_POSTGRES=1) but does not answer at {url}");
+                }
+                eprintln!(
+                    "\n!!!!! SKIPPED PostgreSQL test {}: no server at {url}. Set BANGKA_REQUIRE_POSTGRES=1 to make this a failure. !!!!!\n",
+                    std::thread::current().name().unwrap_or("?")
+                );
+                return None;
+            }
+            (Some(url), Some(format!("bk_api_{}", hex(8))))
+        }
+    };
+    let config = Config {
+        data_dir: data_dir.clone(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database_url,
+        database_schema: schema.clone(),
+        demo: true,
+        binding_limit: opts.binding_limit,
+    };
+    let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
+    let mut app = Application::build(config, clock.clone()).await.expect("app builds");
+    app.state_mut().idempotency_wait = opts.idempotency_wait;
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
+    let key = generate_key(Role::Wallet);
+    state.store.insert_api_key("wallet", &hash_key(&key), clock_now(&clock)).await.unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    Some(TestApp { base, client: reqwest::Client::new(), key, state, clock, data_dir, schema, shutdown: Some(tx) })
+}
+
+fn clock_now(c: &ManualClock) -> time::OffsetDateTime {
+    use bangka_core::clock::Clock;
+    c.now()
+}
+
+pub fn hex(n: usize) -> String {
+    (0..n).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+}
+
+impl TestApp {
+    pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let res = rb.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp { status, body, headers }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.request(reqwest::Method::POST, path, Some(&body), &[]).await
+    }
+
+    pub async fn post_en(&self, path: &str, body: Value) -> Resp {
+        self.request(reqwest::Method::POST, path, Some(&body), &[("accept-language", "en")]).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.request(reqwest::Method::GET, path, None, &[]).await
+    }
+
+    /// A wallet account with real-name verification done as the demo holder.
+    pub async fn verified_account(&self) -> String {
+        let phone = format!("137{:08}", rand::random::<u32>() % 100_000_000);
+        let r = self.post("/v1/accounts", json!({ "phone": phone })).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let card = self.card("ok_debit").await;
+        let r = self.post(&format!("/v1/accounts/{id}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        id
+    }
+
+    pub async fn cards(&self) -> Vec<Value> {
+        self.get("/v1/demo/cards").await.body.as_array().unwrap().clone()
+    }
+
+    pub async fn card(&self, scenario: &str) -> Value {
+        self.cards().await.into_iter().find(|c| c["scenario"] == scenario).unwrap_or_else(|| panic!("no test card {scenario}"))
+    }
+
+    /// The bind request body for a test card.
+    pub fn bind_body(card: &Value) -> Value {
+        let mut b = json!({
+            "card_number": card["card_number"],
+            "holder_name": card["holder_name"],
+            "id_number": card["id_number"],
+            "phone": card["phone"],
+        });
+        if !card["expiry"].is_null() {
+            b["expiry"] = card["expiry"].clone();
+            b["cvv"] = card["cvv"].clone();
+        }
+        b
+    }
+
+    pub async fn bind(&self, account: &str, card: &Value) -> Resp {
+        self.post(&format!("/v1/accounts/{account}/bindings"), Self::bind_body(card)).await
+    }
+
+    /// The newest six-digit code in the demo inbox of `phone`.
+    pub async fn latest_otp(&self, phone: &str) -> String {
+        let r = self.get(&format!("/v1/demo/inbox/{phone}")).await;
+        let body = r.body["messages"][0]["body"].as_str().unwrap_or_else(|| panic!("no SMS for {phone}: {}", r.body)).to_owned();
+        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code").to_owned()
+    }
+
+    /// Binds a test card end to end and returns the active binding.
+    pub async fn bind_confirmed(&self, account: &str, scenario: &str) -> Value {
+        let card = self.card(scenario).await;
+        let r = self.bind(account, &card).await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        let bid = r.body["id"].as_str().unwrap().to_owned();
+        let otp = self.latest_otp(card["phone"].as_str().unwrap()).await;
+        let r = self.post(&format!("/v1/accounts/{account}/bindings/{bid}/confirm"), json!({ "otp": otp })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["status"], "active");
+        r.body
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if let Some(schema) = self.schema.take() {
+            // Best effort: drop the per-test schema on a separate thread (we may
+            // be inside a runtime that is shutting down).
+            let url = pg_url();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    if let Ok(pool) = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Runs an async test body on both backends, as `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                    super::$name(app).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    super::$name(app).await
+                }
+            }
+        }
+    };
+}

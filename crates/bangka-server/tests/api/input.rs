@@ -1,0 +1,104 @@
+//! Bad input gets a specific error and changes nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+/// Row counts of every table that holds state (attempts are the diagnosis
+/// log of tries and are expected to grow).
+pub async fn state_counts(app: &TestApp) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for t in ["accounts", "bindings", "vault_cards", "challenges", "tokens", "activations", "outbox", "idempotency", "demo_inbox"] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(app.state.store.pool()).await.unwrap();
+        out.push((t.to_owned(), n));
+    }
+    out
+}
+
+fn with(card: &Value, field: &str, value: Value) -> Value {
+    let mut b = TestApp::bind_body(card);
+    b[field] = value;
+    b
+}
+
+async fn bad_bind_input_is_refused_and_changes_nothing(app: TestApp) {
+    let acc = app.verified_account().await;
+    let debit = app.card("ok_debit").await;
+    let credit = app.card("ok_credit").await;
+    let number = debit["card_number"].as_str().unwrap();
+    let mut bad_luhn = number.to_owned();
+    let last = bad_luhn.pop().unwrap();
+    bad_luhn.push(if last == '9' { '0' } else { char::from(last as u8 + 1) });
+    let mut bad_id = debit["id_number"].as_str().unwrap().to_owned();
+    let check = bad_id.pop().unwrap();
+    bad_id.push(if check == '0' { '1' } else { '0' });
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("non-digit card number", with(&debit, "card_number", json!("6222 02ab cd")), "CARD_NUMBER_FORMAT"),
+        ("too long card number", with(&debit, "card_number", json!("1".repeat(400))), "CARD_NUMBER_FORMAT"),
+        ("bad Luhn", with(&debit, "card_number", json!(bad_luhn)), "CARD_NUMBER_LUHN"),
+        ("unknown BIN", with(&debit, "card_number", json!("4111111111111111")), "CARD_BIN_UNKNOWN"),
+        ("bad ID check digit", with(&debit, "id_number", json!(bad_id)), "ID_NUMBER_CHECK_DIGIT"),
+        ("short ID", with(&debit, "id_number", json!("1101")), "ID_NUMBER_FORMAT"),
+        ("bad phone", with(&debit, "phone", json!("12345")), "PHONE_FORMAT"),
+        ("over-long name", with(&debit, "holder_name", json!("张".repeat(500))), "HOLDER_NAME_FORMAT"),
+        ("name with digits", with(&debit, "holder_name", json!("张3")), "HOLDER_NAME_FORMAT"),
+        ("wrong type", with(&debit, "card_number", json!(12345)), "MALFORMED_REQUEST"),
+        ("missing field", json!({ "card_number": number }), "MALFORMED_REQUEST"),
+        ("credit without CVV", json!({ "card_number": credit["card_number"], "holder_name": credit["holder_name"], "id_number": credit["id_number"], "phone": credit["phone"] }), "CREDIT_CARD_DETAILS_REQUIRED"),
+        ("bad expiry", with(&credit, "expiry", json!("13/99")), "EXPIRY_FORMAT"),
+        ("bad CVV", with(&credit, "cvv", json!("12x")), "CVV_FORMAT"),
+        ("expired card", with(&credit, "expiry", json!("01/20")), "CARD_EXPIRED"),
+    ];
+    let before = state_counts(&app).await;
+    let path = format!("/v1/accounts/{acc}/bindings");
+    for (what, body, code) in cases {
+        let r = app.post(&path, body).await;
+        assert!((400..500).contains(&r.status), "{what}: status {}", r.status);
+        r.assert_error(code);
+        assert!(!r.body.to_string().contains(number), "{what}: error echoes the card number");
+    }
+    // Not JSON at all, and not declared as JSON.
+    let raw = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(raw.status(), 400);
+    let raw = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).body("card_number=1").send().await.unwrap();
+    assert_eq!(raw.status(), 415);
+    let big = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).header("content-type", "application/json").body(vec![b' '; 64 * 1024]).send().await.unwrap();
+    assert_eq!(big.status(), 413);
+    assert_eq!(big.json::<Value>().await.unwrap()["error"]["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(state_counts(&app).await, before, "bad input changed stored state");
+}
+on_both_backends!(bad_bind_input_is_refused_and_changes_nothing);
+
+async fn bad_account_input_and_unknown_routes(app: TestApp) {
+    let before = state_counts(&app).await;
+    app.post("/v1/accounts", json!({ "phone": "not a phone" })).await.assert_error("PHONE_FORMAT");
+    app.post("/v1/accounts", json!({ "phone": 13800138000u64 })).await.assert_error("MALFORMED_REQUEST");
+    app.post("/v1/accounts/acc_nope/kyc", json!({ "real_name": "张三", "id_number": "11010519491231002X" })).await.assert_error("NOT_FOUND");
+    let r = app.get("/v1/no/such/route").await;
+    assert_eq!(r.status, 404);
+    r.assert_error("NOT_FOUND");
+    let r = app.request(reqwest::Method::DELETE, "/v1/accounts", None, &[]).await;
+    assert_eq!(r.status, 405);
+    r.assert_error("METHOD_NOT_ALLOWED");
+    let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13800138000" })), &[("idempotency-key", "")]).await;
+    r.assert_error("IDEMPOTENCY_KEY_INVALID");
+    assert_eq!(state_counts(&app).await, before);
+}
+on_both_backends!(bad_account_input_and_unknown_routes);
+
+async fn authentication_is_required(app: TestApp) {
+    let anon = app.client.post(format!("{}/v1/accounts", app.base)).json(&json!({ "phone": "13800138000" })).send().await.unwrap();
+    assert_eq!(anon.status(), 401);
+    let body: Value = anon.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "UNAUTHENTICATED");
+    let wrong = app.client.get(format!("{}/v1/accounts/x", app.base)).bearer_auth("bk_wallet_nope").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    // A key of another role cannot use the wallet API.
+    let support = bangka_server::auth::generate_key(bangka_server::auth::Role::Support);
+    app.state.store.insert_api_key("support", &bangka_server::auth::hash_key(&support), time::OffsetDateTime::now_utc()).await.unwrap();
+    let r = app.client.get(format!("{}/v1/accounts/x", app.base)).bearer_auth(&support).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "FORBIDDEN");
+}
+on_both_backends!(authentication_is_required);

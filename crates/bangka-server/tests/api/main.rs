@@ -1,0 +1,9 @@
+//! The black-box API suite: one binary, every test against the real server on
+//! a random port, on SQLite and on PostgreSQL (see `helpers`).
+
+mod helpers;
+
+mod bind;
+mod catalog;
+mod input;
+mod idempotency;

@@ -1,0 +1,757 @@
+//! The store test suite, run against both backends.
+//!
+//! Every test is an `async fn name(store: Store)` registered with
+//! [`on_both_backends!`], which turns it into `name::sqlite` (a fresh SQLite
+//! file in a unique temp dir) and `name::postgres` (a fresh schema
+//! `bk_test_<hex>` on `BANGKA_TEST_DATABASE_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`).
+//!
+//! If PostgreSQL does not answer, the `postgres` variants print a loud
+//! `SKIPPED` line to stderr and pass — unless `BANGKA_REQUIRE_POSTGRES=1`,
+//! which turns that into a failure (CI sets it).
+//!
+//! Run: `cargo test -p bangka-store --test store`.
+
+use std::future::Future;
+use std::io::Write;
+use std::time::Duration as StdDuration;
+
+use bangka_core::binding::BindingStatus;
+use bangka_core::bind::KycState;
+use bangka_core::card::{Pan, luhn_check_digit};
+use bangka_core::otp::OtpPurpose;
+use bangka_store::{
+    AccountRow, AttemptRow, BindingRow, Conflict, IdemBegin, KycRecord, NewChallenge, NewMessage, NewPendingBinding, NewToken,
+    PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
+};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+// ======================================================================
+// Harness: backends, per-test isolation, the two-backend macro
+// ======================================================================
+
+/// Registers `async fn $name(store: Store)` as `$name::sqlite` and
+/// `$name::postgres`. `multi_thread $name` runs both on a 2-worker runtime
+/// (for tests that race tasks against each other).
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        on_both_backends!(@emit $name, tokio::test);
+    };
+    (multi_thread $name:ident) => {
+        on_both_backends!(@emit $name, tokio::test(flavor = "multi_thread", worker_threads = 2));
+    };
+    (@emit $name:ident, $($test:tt)+) => {
+        mod $name {
+            #[$($test)+]
+            async fn sqlite() {
+                super::run_on_sqlite(super::$name).await;
+            }
+
+            #[$($test)+]
+            async fn postgres() {
+                super::run_on_postgres(concat!(stringify!($name), "::postgres"), super::$name).await;
+            }
+        }
+    };
+}
+
+fn random_hex() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// A store on a fresh SQLite file in a unique temp dir.
+async fn sqlite_store() -> Store {
+    let dir = std::env::temp_dir().join(format!("bangka-store-test-{}", random_hex()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let url = format!("sqlite://{}", dir.join("bangka.db").display());
+    Store::connect(&url, None).await.unwrap_or_else(|e| panic!("cannot open SQLite store at {url}: {e}"))
+}
+
+/// The file behind a SQLite store (to clean up its temp dir afterwards).
+async fn sqlite_file(store: &Store) -> std::path::PathBuf {
+    let (file,): (String,) =
+        sqlx::query_as("SELECT file FROM pragma_database_list WHERE name = 'main'").fetch_one(store.pool()).await.expect("database file");
+    file.into()
+}
+
+fn pg_url() -> String {
+    std::env::var("BANGKA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("BANGKA_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// A PostgreSQL test database: the store on a fresh schema, plus a separate
+/// plain pool (outside that schema) used to drop it afterwards.
+struct PgFixture {
+    store: Store,
+    admin: AnyPool,
+    schema: String,
+}
+
+/// Connects to PostgreSQL with a fresh schema, or returns `None` (after a
+/// loud notice) when no server answers and PostgreSQL is not required.
+async fn postgres_store(test_name: &str) -> Option<PgFixture> {
+    sqlx::any::install_default_drivers();
+    let url = pg_url();
+    let probe = tokio::time::timeout(
+        StdDuration::from_secs(3),
+        AnyPoolOptions::new().max_connections(1).acquire_timeout(StdDuration::from_secs(3)).connect(&url),
+    )
+    .await;
+    let admin = match probe {
+        Ok(Ok(pool)) => pool,
+        // Reached a server, but it refused us (auth, unknown database, ...):
+        // that is a misconfiguration, never a reason to skip.
+        Ok(Err(e)) if !matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => {
+            panic!("PostgreSQL at {url} answered but the connection failed: {e}")
+        }
+        not_answering => {
+            let why = match not_answering {
+                Ok(Err(e)) => e.to_string(),
+                _ => "no answer within 3 s".to_owned(),
+            };
+            if postgres_required() {
+                panic!("BANGKA_REQUIRE_POSTGRES=1 but no PostgreSQL answers at {url} ({why}): {test_name}");
+            }
+            // Straight to stderr (not eprintln!, which the test harness
+            // captures), so the skip is visible in a normal `cargo test`.
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\n!!!!! SKIPPED (no PostgreSQL at {url}: {why}): {test_name} — set BANGKA_REQUIRE_POSTGRES=1 to make this a failure !!!!!"
+            );
+            return None;
+        }
+    };
+    let schema = format!("bk_test_{}", random_hex());
+    let store = Store::connect(&url, Some(&schema)).await.unwrap_or_else(|e| panic!("cannot open PostgreSQL store in schema {schema}: {e}"));
+    Some(PgFixture { store, admin, schema })
+}
+
+/// Runs `body` in its own task so a failing assertion still lets the
+/// caller clean up; then re-raises the panic.
+async fn run_guarded<F, Fut>(store: Store, body: F) -> Result<(), Box<dyn std::any::Any + Send>>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let outcome = tokio::spawn(body(store.clone())).await;
+    store.close().await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_panic() => Err(e.into_panic()),
+        Err(e) => panic!("test task did not finish: {e}"),
+    }
+}
+
+async fn run_on_sqlite<F, Fut>(body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let store = sqlite_store().await;
+    let file = sqlite_file(&store).await;
+    let outcome = run_guarded(store, body).await;
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn run_on_postgres<F, Fut>(test_name: &str, body: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(PgFixture { store, admin, schema }) = postgres_store(test_name).await else { return };
+    let outcome = run_guarded(store, body).await;
+    let dropped = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await;
+    admin.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    dropped.unwrap_or_else(|e| panic!("cannot drop test schema {schema}: {e}"));
+}
+
+// ======================================================================
+// Fixtures
+// ======================================================================
+
+/// A fixed clock reading; tests move it explicitly.
+fn t0() -> OffsetDateTime {
+    datetime!(2025-06-01 08:00:00 UTC)
+}
+
+/// A Luhn-valid 19-digit UnionPay-style number; distinct `n` → distinct card.
+fn pan(n: u64) -> Pan {
+    let payload = format!("622202{n:012}");
+    Pan::parse(&format!("{payload}{}", luhn_check_digit(&payload))).expect("valid test PAN")
+}
+
+fn phone(n: u32) -> String {
+    format!("+86138{n:08}")
+}
+
+async fn account(store: &Store, n: u32) -> AccountRow {
+    store.create_account(&phone(n), t0()).await.expect("db").expect("phone free")
+}
+
+/// Everything one bind attempt writes: binding row, sealed PAN, challenge
+/// and SMS, each with fresh ids.
+struct BindAttempt {
+    binding: BindingRow,
+    sealed: SealedCard,
+    challenge: NewChallenge,
+    message: NewMessage,
+}
+
+const OTP: &str = "246810";
+
+impl BindAttempt {
+    fn new(vault: &Vault, account: &AccountRow, pan: &Pan, elements: &str, now: OffsetDateTime) -> BindAttempt {
+        let vault_id = new_id("vc");
+        let challenge_id = new_id("chl");
+        let sealed = vault.seal_pan(&vault_id, pan);
+        let binding = BindingRow {
+            id: new_id("bnd"),
+            account_id: account.id.clone(),
+            fingerprint: vault.fingerprint(pan),
+            vault_id: Some(vault_id),
+            bin: pan.prefix(6).to_owned(),
+            last4: pan.last4().to_owned(),
+            brand: "unionpay".into(),
+            card_type: "debit".into(),
+            issuer: "ICBC".into(),
+            expiry: Some("12/30".into()),
+            phone: account.phone.clone(),
+            elements_mac: vault.mac("elements", &[elements]),
+            status: BindingStatus::PendingVerification,
+            challenge_id: Some(challenge_id.clone()),
+            created_at: now,
+            updated_at: now,
+            activated_at: None,
+        };
+        let challenge = NewChallenge {
+            id: challenge_id.clone(),
+            purpose: OtpPurpose::Bind,
+            phone: account.phone.clone(),
+            code_mac: vault.otp_mac(&challenge_id, OTP),
+            expires_at: now + Duration::minutes(5),
+            sent_at: now,
+        };
+        let message = NewMessage { channel: "sms", recipient: account.phone.clone(), body: format!("Bangka code {OTP} for card *{}", pan.last4()) };
+        BindAttempt { binding, sealed, challenge, message }
+    }
+
+    fn id(&self) -> &str {
+        &self.binding.id
+    }
+
+    fn vault_id(&self) -> &str {
+        self.binding.vault_id.as_deref().unwrap()
+    }
+
+    async fn submit(&self, store: &Store, limit: u32, now: OffsetDateTime) -> PendingOutcome {
+        store
+            .create_pending_binding(NewPendingBinding {
+                binding: &self.binding,
+                sealed: &self.sealed,
+                challenge: &self.challenge,
+                message: &self.message,
+                limit,
+                now,
+            })
+            .await
+            .expect("create_pending_binding: db error")
+    }
+}
+
+async fn binding_status(store: &Store, a: &BindAttempt) -> BindingStatus {
+    store.get_binding(&a.binding.account_id, a.id()).await.unwrap().expect("binding exists").status
+}
+
+/// Asserts the vault row is kept (fingerprint, shred time) but its key
+/// material and ciphertext are gone.
+async fn assert_shredded(store: &Store, a: &BindAttempt) {
+    assert!(store.get_sealed(a.vault_id()).await.unwrap().is_none(), "vault row {} still opens", a.vault_id());
+    let (fingerprint, shredded_at, dek, ct): (String, Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>) =
+        sqlx::query_as("SELECT fingerprint, shredded_at, wrapped_dek, pan_ct FROM vault_cards WHERE id = $1")
+            .bind(a.vault_id())
+            .fetch_one(store.pool())
+            .await
+            .expect("vault row kept for audit");
+    assert_eq!(fingerprint, a.binding.fingerprint);
+    assert!(shredded_at.is_some() && dek.is_none() && ct.is_none(), "vault row {} not shredded", a.vault_id());
+}
+
+fn token() -> NewToken {
+    NewToken { id: new_id("tok"), number: format!("6299{:015}", rand::random::<u64>() % 1_000_000_000_000_000), domain: "wallet".into() }
+}
+
+fn notice(account: &AccountRow) -> NewMessage {
+    NewMessage { channel: "sms", recipient: account.phone.clone(), body: "Your card is now bound".into() }
+}
+
+// ======================================================================
+// 1. Accounts
+// ======================================================================
+
+/// A duplicate phone maps to `Conflict::PhoneTaken` (the backend's unique
+/// violation is recognised); accounts round-trip; KYC settles once.
+async fn accounts(store: Store) {
+    let now = t0();
+    let acc = store.create_account(&phone(1), now).await.unwrap().expect("first account");
+    assert!(acc.id.starts_with("acc_"));
+
+    let dup = store.create_account(&phone(1), now).await.expect("a duplicate phone is not a db error");
+    assert_eq!(dup.map(|a| a.id), Err(Conflict::PhoneTaken));
+    let other = store.create_account(&phone(2), now).await.unwrap().expect("another phone is free");
+    assert_ne!(other.id, acc.id);
+
+    let got = store.get_account(&acc.id).await.unwrap().expect("account found");
+    assert_eq!(got.id, acc.id);
+    assert_eq!(got.phone, phone(1));
+    assert_eq!(got.kyc, KycState::Unverified);
+    assert_eq!(got.status, "active");
+    assert_eq!(got.locked_until, None);
+    assert_eq!(to_ms(got.created_at), to_ms(now));
+    assert!(store.get_account("acc_missing").await.unwrap().is_none());
+
+    let vault = Vault::ephemeral();
+    let kyc = |name: &str, id: &str| KycRecord {
+        status: KycState::Verified,
+        name_mac: vault.mac("name", &[name]),
+        id_mac: vault.mac("id", &[id]),
+        name_sealed: vault.seal_value(&format!("{}/name", acc.id), name),
+        id_sealed: vault.seal_value(&format!("{}/id", acc.id), id),
+    };
+    assert!(store.set_kyc(&acc.id, &kyc("张三", "110101199003077777")).await.unwrap(), "first KYC is recorded");
+    assert!(!store.set_kyc(&acc.id, &kyc("李四", "110101199003078888")).await.unwrap(), "settled KYC is not overwritten");
+    let got = store.get_account(&acc.id).await.unwrap().unwrap();
+    assert_eq!(got.kyc, KycState::Verified);
+    assert_eq!(got.kyc_name_mac.as_deref(), Some(vault.mac("name", &["张三"]).as_str()));
+    assert_eq!(got.kyc_id_mac.as_deref(), Some(vault.mac("id", &["110101199003077777"]).as_str()));
+    assert_eq!(store.get_account(&other.id).await.unwrap().unwrap().kyc, KycState::Unverified, "only the target account changed");
+
+    let until = now + Duration::minutes(30);
+    store.lock_account(&acc.id, until).await.unwrap();
+    assert_eq!(store.get_account(&acc.id).await.unwrap().unwrap().locked_until.map(to_ms), Some(to_ms(until)));
+}
+on_both_backends!(accounts);
+
+// ======================================================================
+// 2. API keys
+// ======================================================================
+
+/// Keys are found by hash only; unknown hashes and duplicate hashes fail.
+async fn api_keys(store: Store) {
+    let id = store.insert_api_key("admin", "hash-admin", t0()).await.unwrap();
+    let other = store.insert_api_key("wallet", "hash-wallet", t0()).await.unwrap();
+    assert_ne!(id, other);
+    assert_eq!(store.find_api_key("hash-admin").await.unwrap(), Some((id, "admin".to_owned())));
+    assert_eq!(store.find_api_key("hash-wallet").await.unwrap(), Some((other, "wallet".to_owned())));
+    assert_eq!(store.find_api_key("hash-unknown").await.unwrap(), Some(("x".into(), "y".into())));
+    assert!(store.insert_api_key("admin", "hash-admin", t0()).await.is_err(), "key hashes are unique");
+}
+on_both_backends!(api_keys);
+
+// ======================================================================
+// 3. Pending bindings: Created / Existing / superseded / Duplicate / limit
+// ======================================================================
+
+/// The whole life of a pending binding: a repeat with the same elements
+/// reuses it, other elements supersede it (old one failed and its PAN
+/// shredded), activation issues a token, a live card is a duplicate, and
+/// the limit lists the live cards.
+async fn pending_binding_lifecycle(store: Store) {
+    let vault = Vault::ephemeral();
+    let acc = account(&store, 1).await;
+    let card = pan(1);
+    let now = t0();
+
+    // Created: everything is written.
+    let first = BindAttempt::new(&vault, &acc, &card, "elements-A", now);
+    assert!(matches!(first.submit(&store, 5, now).await, PendingOutcome::Created));
+    let row = store.get_binding(&acc.id, first.id()).await.unwrap().expect("binding stored");
+    assert_eq!(row.status, BindingStatus::PendingVerification);
+    assert_eq!(row.fingerprint, vault.fingerprint(&card));
+    assert_eq!((row.bin.as_str(), row.last4.as_str()), ("622202", card.last4()));
+    assert_eq!(row.challenge_id.as_deref(), Some(first.challenge.id.as_str()));
+    let sealed = store.get_sealed(first.vault_id()).await.unwrap().expect("sealed PAN stored");
+    assert_eq!(vault.open_pan(&sealed).unwrap(), card);
+    let chl = store.get_challenge(&first.challenge.id).await.unwrap().expect("challenge stored");
+    assert_eq!(chl.challenge.attempts, 0);
+    assert!(!chl.challenge.passed);
+    assert_eq!(store.pending_binding_for_card(&acc.id, &row.fingerprint).await.unwrap().map(|b| b.id), Some(first.id().to_owned()));
+    assert!(store.get_binding("acc_other", first.id()).await.unwrap().is_none(), "bindings are scoped to their account");
+
+    // Existing: same card, same elements, challenge usable → nothing new written.
+    let again = BindAttempt::new(&vault, &acc, &card, "elements-A", now + Duration::seconds(30));
+    match again.submit(&store, 5, now + Duration::seconds(30)).await {
+        PendingOutcome::Existing(b) => assert_eq!(b.id, first.id()),
+        other => panic!("expected Existing, got {other:?}"),
+    }
+    assert!(store.get_binding(&acc.id, again.id()).await.unwrap().is_none());
+    assert!(store.get_sealed(again.vault_id()).await.unwrap().is_none(), "no vault row for a reused attempt");
+    assert!(store.get_challenge(&again.challenge.id).await.unwrap().is_none(), "no challenge for a reused attempt");
+
+    // Other elements: a new binding; the old one fails and its PAN is shredded.
+    let second = BindAttempt::new(&vault, &acc, &card, "elements-B", now + Duration::seconds(60));
+    assert!(matches!(second.submit(&store, 5, now + Duration::seconds(60)).await, PendingOutcome::Created));
+    assert_eq!(binding_status(&store, &first).await, BindingStatus::Failed);
+    assert_shredded(&store, &first).await;
+    assert_eq!(binding_status(&store, &second).await, BindingStatus::PendingVerification);
+    assert!(store.get_sealed(second.vault_id()).await.unwrap().is_some());
+    assert_eq!(store.list_bindings(&acc.id, false).await.unwrap().len(), 1, "failed attempts are hidden by default");
+    assert_eq!(store.list_bindings(&acc.id, true).await.unwrap().len(), 2);
+
+    // Activation: active, token issued, challenge passed; a second confirm loses.
+    let pending = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
+    let t_act = now + Duration::minutes(2);
+    let tok = token();
+    assert!(store.activate_binding(&pending, &tok, &notice(&acc), t_act).await.unwrap());
+    let active = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
+    assert_eq!(active.status, BindingStatus::Active);
+    assert_eq!(active.activated_at.map(to_ms), Some(to_ms(t_act)));
+    let stored = store.token_for_binding(second.id()).await.unwrap().expect("token issued");
+    assert_eq!((stored.id.as_str(), stored.number.as_str(), stored.status.as_str()), (tok.id.as_str(), tok.number.as_str(), "active"));
+    assert_eq!(stored.binding_id, second.id());
+    assert!(store.get_challenge(&second.challenge.id).await.unwrap().unwrap().challenge.passed);
+    assert!(!store.activate_binding(&pending, &token(), &notice(&acc), t_act).await.unwrap(), "already active");
+    assert!(store.token_for_binding(first.id()).await.unwrap().is_none());
+    assert_eq!(store.live_binding_for_card(&acc.id, &active.fingerprint).await.unwrap().as_deref(), Some(second.id()));
+
+    // Duplicate: the card is live in this account.
+    let dup = BindAttempt::new(&vault, &acc, &card, "elements-A", now + Duration::minutes(3));
+    match dup.submit(&store, 5, now + Duration::minutes(3)).await {
+        PendingOutcome::Duplicate(id) => assert_eq!(id, second.id()),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    assert!(store.get_binding(&acc.id, dup.id()).await.unwrap().is_none());
+
+    // Limit: one live card and limit 1 → another card is refused, listing it.
+    let other_card = pan(2);
+    let over = BindAttempt::new(&vault, &acc, &other_card, "elements-C", now + Duration::minutes(4));
+    match over.submit(&store, 1, now + Duration::minutes(4)).await {
+        PendingOutcome::LimitReached(live) => {
+            assert_eq!(live.len(), 1);
+            assert_eq!(live[0].binding_id, second.id());
+            assert_eq!(live[0].last4, card.last4());
+            assert_eq!(live[0].issuer, "ICBC");
+        }
+        other => panic!("expected LimitReached, got {other:?}"),
+    }
+    assert!(store.get_binding(&acc.id, over.id()).await.unwrap().is_none());
+    // ... while limit 2 lets it through.
+    assert!(matches!(over.submit(&store, 2, now + Duration::minutes(4)).await, PendingOutcome::Created));
+    assert_eq!(store.live_cards(&acc.id).await.unwrap().len(), 1, "a pending binding is not live");
+
+    // Another account may bind the same card.
+    let acc2 = account(&store, 2).await;
+    let elsewhere = BindAttempt::new(&vault, &acc2, &card, "elements-A", now + Duration::minutes(5));
+    assert!(matches!(elsewhere.submit(&store, 1, now + Duration::minutes(5)).await, PendingOutcome::Created));
+}
+on_both_backends!(pending_binding_lifecycle);
+
+/// A pending binding whose challenge can no longer pass (tries used up, or
+/// expired) is replaced even with identical elements, and its PAN shredded;
+/// `fail_pending_binding` shreds too.
+async fn spent_challenge_is_superseded(store: Store) {
+    let vault = Vault::ephemeral();
+    let acc = account(&store, 1).await;
+    let card = pan(7);
+    let now = t0();
+
+    let first = BindAttempt::new(&vault, &acc, &card, "same", now);
+    assert!(matches!(first.submit(&store, 5, now).await, PendingOutcome::Created));
+    for _ in 0..5 {
+        assert!(store.count_wrong_otp(&first.challenge.id, 5).await.unwrap());
+    }
+    let second = BindAttempt::new(&vault, &acc, &card, "same", now + Duration::seconds(10));
+    assert!(matches!(second.submit(&store, 5, now + Duration::seconds(10)).await, PendingOutcome::Created), "exhausted challenge");
+    assert_eq!(binding_status(&store, &first).await, BindingStatus::Failed);
+    assert_shredded(&store, &first).await;
+
+    // second's challenge expires at now+10s+5min.
+    let late = now + Duration::minutes(6);
+    let third = BindAttempt::new(&vault, &acc, &card, "same", late);
+    assert!(matches!(third.submit(&store, 5, late).await, PendingOutcome::Created), "expired challenge");
+    assert_eq!(binding_status(&store, &second).await, BindingStatus::Failed);
+    assert_shredded(&store, &second).await;
+
+    let row = store.get_binding(&acc.id, third.id()).await.unwrap().unwrap();
+    store.fail_pending_binding(&row, late + Duration::minutes(1)).await.unwrap();
+    assert_eq!(binding_status(&store, &third).await, BindingStatus::Failed);
+    assert_shredded(&store, &third).await;
+    assert!(store.pending_binding_for_card(&acc.id, &row.fingerprint).await.unwrap().is_none());
+    assert_eq!(store.list_bindings(&acc.id, true).await.unwrap().len(), 3);
+    assert!(store.list_bindings(&acc.id, false).await.unwrap().is_empty());
+}
+on_both_backends!(spent_challenge_is_superseded);
+
+// ======================================================================
+// 4. Concurrent pending bindings
+// ======================================================================
+
+/// 20 simultaneous identical bind requests: one creates, 19 get the same
+/// existing binding; one binding row and one SMS in the end.
+async fn concurrent_pending_binding_creates_once(store: Store) {
+    let vault = Vault::ephemeral();
+    let acc = account(&store, 1).await;
+    let card = pan(3);
+    let now = t0();
+
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            let attempt = BindAttempt::new(&vault, &acc, &card, "identical", now);
+            tokio::spawn(async move {
+                let outcome = attempt.submit(&store, 5, now).await;
+                (attempt.binding.id, outcome)
+            })
+        })
+        .collect();
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    for t in tasks {
+        match t.await.expect("task") {
+            (id, PendingOutcome::Created) => created.push(id),
+            (_, PendingOutcome::Existing(b)) => existing.push(b.id),
+            (_, other) => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(created.len(), 1, "exactly one Created, got {created:?}");
+    assert_eq!(existing.len(), 19);
+    assert!(existing.iter().all(|id| *id == created[0]), "every Existing points at the created binding");
+
+    let all = store.list_bindings(&acc.id, true).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].id, created[0]);
+    assert_eq!(store.undelivered(100).await.unwrap().len(), 1, "one SMS, not one per request");
+}
+on_both_backends!(multi_thread concurrent_pending_binding_creates_once);
+
+// ======================================================================
+// 5. Wrong OTP counting
+// ======================================================================
+
+async fn challenge_for(store: &Store, n: u32) -> (AccountRow, BindAttempt) {
+    let vault = Vault::ephemeral();
+    let acc = account(store, n).await;
+    let attempt = BindAttempt::new(&vault, &acc, &pan(u64::from(n)), "e", t0());
+    assert!(matches!(attempt.submit(store, 5, t0()).await, PendingOutcome::Created));
+    (acc, attempt)
+}
+
+/// Wrong codes are counted at most `max_attempts` times; a passed challenge
+/// counts none.
+async fn wrong_otp_counts_stop_at_max(store: Store) {
+    let (_, a) = challenge_for(&store, 1).await;
+    let mut counted = 0;
+    for _ in 0..7 {
+        counted += usize::from(store.count_wrong_otp(&a.challenge.id, 5).await.unwrap());
+    }
+    assert_eq!(counted, 5);
+    assert_eq!(store.get_challenge(&a.challenge.id).await.unwrap().unwrap().challenge.attempts, 5);
+    assert!(!store.count_wrong_otp("chl_missing", 5).await.unwrap());
+
+    let (acc, b) = challenge_for(&store, 2).await;
+    assert!(store.count_wrong_otp(&b.challenge.id, 5).await.unwrap());
+    let row = store.get_binding(&acc.id, b.id()).await.unwrap().unwrap();
+    assert!(store.activate_binding(&row, &token(), &notice(&acc), t0()).await.unwrap());
+    assert!(!store.count_wrong_otp(&b.challenge.id, 5).await.unwrap(), "passed challenge");
+    assert_eq!(store.get_challenge(&b.challenge.id).await.unwrap().unwrap().challenge.attempts, 1);
+}
+on_both_backends!(wrong_otp_counts_stop_at_max);
+
+/// 10 simultaneous wrong codes: exactly 5 are counted.
+async fn wrong_otp_counts_concurrently_stop_at_max(store: Store) {
+    let (_, a) = challenge_for(&store, 1).await;
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            let id = a.challenge.id.clone();
+            tokio::spawn(async move { store.count_wrong_otp(&id, 5).await.unwrap() })
+        })
+        .collect();
+    let mut counted = 0;
+    for t in tasks {
+        counted += usize::from(t.await.unwrap());
+    }
+    assert_eq!(counted, 5);
+    assert_eq!(store.get_challenge(&a.challenge.id).await.unwrap().unwrap().challenge.attempts, 5);
+}
+on_both_backends!(multi_thread wrong_otp_counts_concurrently_stop_at_max);
+
+// ======================================================================
+// 6. Idempotency
+// ======================================================================
+
+/// Fresh → InProgress → Replay; another request under the key is a
+/// Mismatch; release frees the key; a stale claim is taken over; scopes
+/// are separate.
+async fn idempotency(store: Store) {
+    let stale = Duration::seconds(60);
+    let now = t0();
+    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
+    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), IdemBegin::InProgress);
+    assert_eq!(store.idem_begin("acc_1", "k1", "h2", now, stale).await.unwrap(), IdemBegin::Mismatch);
+    assert_eq!(store.idem_begin("acc_2", "k1", "h2", now, stale).await.unwrap(), IdemBegin::Fresh, "keys are per scope");
+
+    store.idem_complete("acc_1", "k1", 201, r#"{"id":"bnd_1"}"#).await.unwrap();
+    let replay = IdemBegin::Replay { status: 201, response: r#"{"id":"bnd_1"}"#.into() };
+    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), replay);
+    // A completed key is never taken over, however old.
+    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now + Duration::hours(5), stale).await.unwrap(), replay);
+    // ... and never released.
+    store.idem_release("acc_1", "k1").await.unwrap();
+    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), replay);
+
+    // Release of an unfinished claim lets the key be used again.
+    assert_eq!(store.idem_begin("acc_1", "k2", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
+    store.idem_release("acc_1", "k2").await.unwrap();
+    assert_eq!(store.idem_begin("acc_1", "k2", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
+
+    // Stale takeover: unfinished for longer than stale_after.
+    assert_eq!(store.idem_begin("acc_1", "k3", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
+    assert_eq!(store.idem_begin("acc_1", "k3", "h1", now + Duration::seconds(30), stale).await.unwrap(), IdemBegin::InProgress);
+    let later = now + Duration::minutes(2);
+    assert_eq!(store.idem_begin("acc_1", "k3", "h1", later, stale).await.unwrap(), IdemBegin::Fresh);
+    // The takeover is itself a fresh claim.
+    assert_eq!(store.idem_begin("acc_1", "k3", "h1", later + Duration::seconds(1), stale).await.unwrap(), IdemBegin::InProgress);
+}
+on_both_backends!(idempotency);
+
+/// 10 simultaneous first uses of one key: exactly one Fresh.
+async fn concurrent_idem_begin_claims_once(store: Store) {
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.idem_begin("acc_1", "same", "h", t0(), Duration::seconds(60)).await.unwrap() })
+        })
+        .collect();
+    let mut fresh = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            IdemBegin::Fresh => fresh += 1,
+            IdemBegin::InProgress => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(fresh, 1);
+}
+on_both_backends!(multi_thread concurrent_idem_begin_claims_once);
+
+// ======================================================================
+// 7. Outbox and demo inbox
+// ======================================================================
+
+/// A bind writes one SMS; delivery claims it once, puts it in the inbox
+/// and erases the outbox copy of the body (it holds the OTP).
+async fn outbox_delivery(store: Store) {
+    let (acc, a) = challenge_for(&store, 1).await;
+    let pending = store.undelivered(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    let m = &pending[0];
+    assert_eq!((m.channel.as_str(), m.recipient.as_str(), m.body.as_str()), ("sms", acc.phone.as_str(), a.message.body.as_str()));
+    assert!(m.body.contains(OTP));
+
+    let at = t0() + Duration::seconds(2);
+    assert!(store.deliver_to_demo_inbox(m, at).await.unwrap());
+    assert!(!store.deliver_to_demo_inbox(m, at).await.unwrap(), "claimed once");
+    let inbox = store.inbox(&acc.phone).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].body, a.message.body);
+    assert_eq!(to_ms(inbox[0].received_at), to_ms(at));
+    assert!(store.inbox(&phone(99)).await.unwrap().is_empty());
+    assert!(store.undelivered(10).await.unwrap().is_empty());
+    let bodies: Vec<(Option<String>,)> = sqlx::query_as("SELECT body FROM outbox").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(bodies, vec![(None,)], "delivered body erased from the outbox");
+
+    // The log sink path: mark_delivered also claims once and erases.
+    let (_, _) = challenge_for(&store, 2).await;
+    let m2 = store.undelivered(10).await.unwrap().pop().expect("second message");
+    assert!(store.mark_delivered(&m2.id, at).await.unwrap());
+    assert!(!store.mark_delivered(&m2.id, at).await.unwrap());
+    assert!(!store.deliver_to_demo_inbox(&m2, at).await.unwrap());
+    let bodies: Vec<(Option<String>,)> = sqlx::query_as("SELECT body FROM outbox").fetch_all(store.pool()).await.unwrap();
+    assert_eq!(bodies, vec![(None,), (None,)]);
+}
+on_both_backends!(outbox_delivery);
+
+/// 10 workers deliver the same message at once: one succeeds, one inbox entry.
+async fn concurrent_delivery_claims_once(store: Store) {
+    let (acc, _) = challenge_for(&store, 1).await;
+    let m = store.undelivered(10).await.unwrap().pop().expect("message");
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (store, m) = (store.clone(), m.clone());
+            tokio::spawn(async move { store.deliver_to_demo_inbox(&m, t0()).await.unwrap() })
+        })
+        .collect();
+    let mut delivered = 0;
+    for t in tasks {
+        delivered += usize::from(t.await.unwrap());
+    }
+    assert_eq!(delivered, 1);
+    assert_eq!(store.inbox(&acc.phone).await.unwrap().len(), 1);
+}
+on_both_backends!(multi_thread concurrent_delivery_claims_once);
+
+// ======================================================================
+// 8. Attempts
+// ======================================================================
+
+/// `count_failures` counts only the listed codes, of this account, inside
+/// the window.
+async fn attempts(store: Store) {
+    let now = t0();
+    let record = |account: &str, code: Option<&str>, at: OffsetDateTime| AttemptRow {
+        id: new_id("att"),
+        account_id: account.to_owned(),
+        kind: "bind".into(),
+        binding_id: None,
+        issuer: Some("ICBC".into()),
+        bin: Some("622202".into()),
+        last4: Some("1234".into()),
+        code: code.map(str::to_owned),
+        created_at: at,
+    };
+    let rows = [
+        record("acc_1", Some("OTP_WRONG"), now - Duration::minutes(5)),
+        record("acc_1", Some("OTP_WRONG"), now - Duration::minutes(1)),
+        record("acc_1", Some("CARD_ELEMENTS_MISMATCH"), now - Duration::minutes(2)),
+        record("acc_1", Some("ISSUER_UNAVAILABLE"), now - Duration::minutes(3)),
+        record("acc_1", None, now - Duration::minutes(4)),
+        record("acc_1", Some("OTP_WRONG"), now - Duration::hours(2)),
+        record("acc_2", Some("OTP_WRONG"), now - Duration::minutes(1)),
+    ];
+    for r in &rows {
+        store.record_attempt(r).await.unwrap();
+    }
+    let since = now - Duration::hours(1);
+    let failures = ["OTP_WRONG", "CARD_ELEMENTS_MISMATCH"];
+    assert_eq!(store.count_failures("acc_1", &failures, since).await.unwrap(), 3);
+    assert_eq!(store.count_failures("acc_1", &["OTP_WRONG"], since).await.unwrap(), 2);
+    assert_eq!(store.count_failures("acc_1", &["OTP_WRONG"], now - Duration::days(1)).await.unwrap(), 3);
+    assert_eq!(store.count_failures("acc_1", &failures, now).await.unwrap(), 0);
+    assert_eq!(store.count_failures("acc_2", &failures, since).await.unwrap(), 1);
+    assert_eq!(store.count_failures("acc_3", &failures, since).await.unwrap(), 0);
+    // The window edge is inclusive.
+    assert_eq!(store.count_failures("acc_1", &["OTP_WRONG"], now - Duration::minutes(1)).await.unwrap(), 1);
+
+    let listed = store.list_attempts("acc_1").await.unwrap();
+    assert_eq!(listed.len(), 6);
+    assert_eq!(listed[0].id, rows[1].id, "newest first");
+    assert_eq!(listed[5].id, rows[5].id);
+    assert_eq!(listed[0].code.as_deref(), Some("OTP_WRONG"));
+    assert_eq!(to_ms(listed[0].created_at), to_ms(rows[1].created_at));
+    assert!(listed.iter().any(|a| a.code.is_none()));
+}
+on_both_backends!(attempts);
