@@ -693,6 +693,9 @@ impl Store {
 
     /// Failed verifications (codes in `codes`) of an account since `since`.
     pub async fn count_failures(&self, account_id: &str, codes: &[&str], since: OffsetDateTime) -> Result<u32, StoreError> {
+        if codes.is_empty() {
+            return Ok(0);
+        }
         let list = codes.iter().map(|c| format!("'{}'", c.replace('\'', ""))).collect::<Vec<_>>().join(",");
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})"))
             .bind(account_id)

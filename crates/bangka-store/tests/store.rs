@@ -16,8 +16,8 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Duration as StdDuration;
 
-use bangka_core::binding::BindingStatus;
 use bangka_core::bind::KycState;
+use bangka_core::binding::BindingStatus;
 use bangka_core::card::{Pan, luhn_check_digit};
 use bangka_core::otp::OtpPurpose;
 use bangka_store::{
@@ -280,7 +280,8 @@ async fn binding_status(store: &Store, a: &BindAttempt) -> BindingStatus {
 /// material and ciphertext are gone.
 async fn assert_shredded(store: &Store, a: &BindAttempt) {
     assert!(store.get_sealed(a.vault_id()).await.unwrap().is_none(), "vault row {} still opens", a.vault_id());
-    let (fingerprint, shredded_at, dek, ct): (String, Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>) =
+    type VaultRow = (String, Option<i64>, Option<Vec<u8>>, Option<Vec<u8>>);
+    let (fingerprint, shredded_at, dek, ct): VaultRow =
         sqlx::query_as("SELECT fingerprint, shredded_at, wrapped_dek, pan_ct FROM vault_cards WHERE id = $1")
             .bind(a.vault_id())
             .fetch_one(store.pool())
@@ -356,7 +357,7 @@ async fn api_keys(store: Store) {
     assert_ne!(id, other);
     assert_eq!(store.find_api_key("hash-admin").await.unwrap(), Some((id, "admin".to_owned())));
     assert_eq!(store.find_api_key("hash-wallet").await.unwrap(), Some((other, "wallet".to_owned())));
-    assert_eq!(store.find_api_key("hash-unknown").await.unwrap(), Some(("x".into(), "y".into())));
+    assert_eq!(store.find_api_key("hash-unknown").await.unwrap(), None);
     assert!(store.insert_api_key("admin", "hash-admin", t0()).await.is_err(), "key hashes are unique");
 }
 on_both_backends!(api_keys);
@@ -684,6 +685,26 @@ async fn outbox_delivery(store: Store) {
     assert_eq!(bodies, vec![(None,), (None,)]);
 }
 on_both_backends!(outbox_delivery);
+
+/// The inbox lists newest arrival first, even when arrival times tie.
+async fn inbox_orders_by_arrival(store: Store) {
+    let vault = Vault::ephemeral();
+    let acc = account(&store, 1).await;
+    for n in 0..3 {
+        let a = BindAttempt::new(&vault, &acc, &pan(10 + n), "e", t0());
+        assert!(matches!(a.submit(&store, 5, t0()).await, PendingOutcome::Created));
+    }
+    let messages = store.undelivered(10).await.unwrap();
+    assert_eq!(messages.len(), 3);
+    // Deliver in reverse of outbox order, all at the same instant.
+    for m in messages.iter().rev() {
+        assert!(store.deliver_to_demo_inbox(m, t0()).await.unwrap());
+    }
+    let inbox: Vec<String> = store.inbox(&acc.phone).await.unwrap().into_iter().map(|m| m.id).collect();
+    let expected: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    assert_eq!(inbox, expected, "newest arrival (last delivered) first");
+}
+on_both_backends!(inbox_orders_by_arrival);
 
 /// 10 workers deliver the same message at once: one succeeds, one inbox entry.
 async fn concurrent_delivery_claims_once(store: Store) {
