@@ -44,10 +44,10 @@ impl BindRequest {
         if facts.card_type.needs_expiry_and_cvv() && (expiry.is_none() || cvv.is_none()) {
             return Err(ErrorCode::CreditCardDetailsRequired.into());
         }
-        if let Some(e) = expiry {
-            if e.is_expired_at(now.year(), now.month() as u8) {
-                return Err(ErrorCode::CardExpired.into());
-            }
+        if let Some(e) = expiry
+            && e.is_expired_at(now.year(), now.month() as u8)
+        {
+            return Err(ErrorCode::CardExpired.into());
         }
         let holder_name = HolderName::parse(raw.holder_name)?;
         let id_number = IdNumber::parse(raw.id_number)?;
@@ -117,8 +117,9 @@ pub fn check_account(f: &AccountFacts<'_>, policy: &WalletPolicy, now: OffsetDat
         return Err(Failure::new(ErrorCode::CardAlreadyBound).with_details(json!({ "binding_id": existing })));
     }
     if f.live_cards.len() as u32 >= policy.binding_limit {
-        return Err(Failure::new(ErrorCode::BindingLimitReached)
-            .with_details(json!({ "limit": policy.binding_limit, "cards": f.live_cards })));
+        return Err(
+            Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": policy.binding_limit, "cards": f.live_cards }))
+        );
     }
     if let Some(until) = f.locked_until.filter(|u| *u > now) {
         return Err(Failure::new(ErrorCode::RiskLocked).retry_at(until));
@@ -165,22 +166,13 @@ mod tests {
         let rural = pan("623066", 19);
         assert_eq!(BindRequest::parse(raw(&rural, &id, None, None), &p, now()).unwrap_err().code, ErrorCode::IssuerNotSupported);
         let credit = pan("427020", 16);
-        assert_eq!(
-            BindRequest::parse(raw(&credit, &id, None, None), &p, now()).unwrap_err().code,
-            ErrorCode::CreditCardDetailsRequired
-        );
-        assert_eq!(
-            BindRequest::parse(raw(&credit, &id, Some("01/25"), Some("123")), &p, now()).unwrap_err().code,
-            ErrorCode::CardExpired
-        );
+        assert_eq!(BindRequest::parse(raw(&credit, &id, None, None), &p, now()).unwrap_err().code, ErrorCode::CreditCardDetailsRequired);
+        assert_eq!(BindRequest::parse(raw(&credit, &id, Some("01/25"), Some("123")), &p, now()).unwrap_err().code, ErrorCode::CardExpired);
         assert!(BindRequest::parse(raw(&credit, &id, Some("01/29"), Some("123")), &p, now()).is_ok());
         let bad_id = format!("{}0", &id[..17]);
         let debit = pan("622202", 19);
         if bad_id != id {
-            assert_eq!(
-                BindRequest::parse(raw(&debit, &bad_id, None, None), &p, now()).unwrap_err().code,
-                ErrorCode::IdNumberCheckDigit
-            );
+            assert_eq!(BindRequest::parse(raw(&debit, &bad_id, None, None), &p, now()).unwrap_err().code, ErrorCode::IdNumberCheckDigit);
         }
     }
 

@@ -30,7 +30,7 @@ pub fn mask_pan_digits(digits: &str) -> String {
 
 /// Luhn (mod 10) check over a string of ASCII digits.
 pub fn luhn_valid(digits: &str) -> bool {
-    luhn_sum(digits, false) % 10 == 0
+    luhn_sum(digits, false).is_multiple_of(10)
 }
 
 /// The digit that makes `payload` + digit Luhn-valid.
@@ -176,11 +176,7 @@ pub struct Cvv(Secret<String>);
 impl Cvv {
     pub fn parse(input: &str) -> Result<Cvv, ErrorCode> {
         let s = input.trim();
-        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Cvv(Secret::new(s.to_owned())))
-        } else {
-            Err(ErrorCode::CvvFormat)
-        }
+        if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) { Ok(Cvv(Secret::new(s.to_owned()))) } else { Err(ErrorCode::CvvFormat) }
     }
 
     pub fn expose(&self) -> &str {

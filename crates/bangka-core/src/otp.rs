@@ -19,11 +19,7 @@ pub struct Otp(Secret<String>);
 impl Otp {
     pub fn parse(input: &str) -> Result<Otp, ErrorCode> {
         let s = input.trim();
-        if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Otp(Secret::new(s.to_owned())))
-        } else {
-            Err(ErrorCode::OtpFormat)
-        }
+        if s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) { Ok(Otp(Secret::new(s.to_owned()))) } else { Err(ErrorCode::OtpFormat) }
     }
 
     /// Wraps a freshly generated code.
@@ -93,7 +89,9 @@ pub struct Challenge {
 pub enum Verification {
     Passed,
     /// Wrong code; `remaining` tries are left (the attempt counts).
-    Incorrect { remaining: u32 },
+    Incorrect {
+        remaining: u32,
+    },
     /// No tries were left before this one (this attempt does not count).
     Exhausted,
     Expired,

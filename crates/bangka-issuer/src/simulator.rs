@@ -89,22 +89,52 @@ const SCENARIOS: &[Scenario] = &[
     sc("ok_debit_boc", "621661", Normal, None, "BOC debit card in good standing"),
     sc("ok_prepaid", "623886", Normal, None, "Metro prepaid card, already activated"),
     sc("ok_credit_ccb", "552801", Normal, None, "CCB Mastercard credit card"),
-    sc("not_activated", "621700", NotActivated, Some(ErrorCode::CardNotActivated), "CCB debit card never activated; activate it in the wallet, then bind"),
+    sc(
+        "not_activated",
+        "621700",
+        NotActivated,
+        Some(ErrorCode::CardNotActivated),
+        "CCB debit card never activated; activate it in the wallet, then bind",
+    ),
     sc("prepaid_not_activated", "623886", NotActivated, Some(ErrorCode::CardNotActivated), "Metro prepaid card not yet activated"),
     sc("name_mismatch", "622848", Normal, Some(ErrorCode::FourElementsNameMismatch), "the bank has another holder name on file"),
     sc("id_mismatch", "621661", Normal, Some(ErrorCode::FourElementsIdMismatch), "the bank has another ID number on file"),
-    sc("phone_mismatch", "622202", Normal, Some(ErrorCode::FourElementsPhoneMismatch), "the typed phone is not the one reserved at the bank"),
+    sc(
+        "phone_mismatch",
+        "622202",
+        Normal,
+        Some(ErrorCode::FourElementsPhoneMismatch),
+        "the typed phone is not the one reserved at the bank",
+    ),
     sc("frozen", "621700", Frozen, Some(ErrorCode::CardFrozen), "frozen by the bank"),
     sc("lost", "622848", Lost, Some(ErrorCode::CardReportedLost), "reported lost at the bank"),
     sc("expired", "621661", Expired, Some(ErrorCode::CardExpired), "past its expiry at the bank"),
     sc("closed", "622202", Closed, Some(ErrorCode::CardClosed), "account closed at the bank"),
-    sc("online_payments_disabled", "622588", Normal, Some(ErrorCode::OnlinePaymentsDisabled), "quick/online payments switched off at the bank"),
+    sc(
+        "online_payments_disabled",
+        "622588",
+        Normal,
+        Some(ErrorCode::OnlinePaymentsDisabled),
+        "quick/online payments switched off at the bank",
+    ),
     sc("wrong_cvv", "552801", Normal, Some(ErrorCode::CvvMismatch), "the typed CVV differs from the card's"),
     sc("wrong_expiry", "622836", Normal, Some(ErrorCode::ExpiryMismatch), "the typed expiry differs from the card's"),
     sc("issuer_not_supported", "623066", Normal, Some(ErrorCode::IssuerNotSupported), "a bank this wallet does not accept"),
-    sc("card_type_not_accepted", "606983", Normal, Some(ErrorCode::CardTypeNotAccepted), "a BOC gift (prepaid) card, a type the wallet does not accept"),
+    sc(
+        "card_type_not_accepted",
+        "606983",
+        Normal,
+        Some(ErrorCode::CardTypeNotAccepted),
+        "a BOC gift (prepaid) card, a type the wallet does not accept",
+    ),
     sc("issuer_maintenance", "621799", Normal, Some(ErrorCode::IssuerMaintenance), "PSBC is in a simulated maintenance window"),
-    sc("issuer_restricted", "621661", Normal, Some(ErrorCode::IssuerRestricted), "the bank does not allow binding this card to third-party wallets"),
+    sc(
+        "issuer_restricted",
+        "621661",
+        Normal,
+        Some(ErrorCode::IssuerRestricted),
+        "the bank does not allow binding this card to third-party wallets",
+    ),
     sc("issuer_error", "622588", Normal, Some(ErrorCode::IssuerUnavailable), "the bank answers with a server error"),
 ];
 
@@ -202,7 +232,8 @@ impl Simulator {
             tests.push(e.test);
         }
         let now = clock.now();
-        let windows = vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
+        let windows =
+            vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
         Simulator { cards: Mutex::new(cards), tests, windows: Mutex::new(windows), clock }
     }
 
@@ -241,15 +272,15 @@ impl Simulator {
         if bank.phone != c.phone.as_str() {
             return Err(ErrorCode::FourElementsPhoneMismatch.into());
         }
-        if let Some(e) = c.expiry {
-            if *e != bank.expiry {
-                return Err(ErrorCode::ExpiryMismatch.into());
-            }
+        if let Some(e) = c.expiry
+            && *e != bank.expiry
+        {
+            return Err(ErrorCode::ExpiryMismatch.into());
         }
-        if let Some(cvv) = c.cvv {
-            if cvv.expose() != bank.cvv {
-                return Err(ErrorCode::CvvMismatch.into());
-            }
+        if let Some(cvv) = c.cvv
+            && cvv.expose() != bank.cvv
+        {
+            return Err(ErrorCode::CvvMismatch.into());
         }
         Ok(())
     }
@@ -329,8 +360,8 @@ impl IssuerConnector for Simulator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bangka_core::bind::{BindRequest, RawCardHolder};
     use bangka_core::bin::WalletPolicy;
+    use bangka_core::bind::{BindRequest, RawCardHolder};
     use bangka_core::clock::SystemClock;
 
     fn sim() -> Simulator {
@@ -348,9 +379,22 @@ mod tests {
             assert!(numbers.insert(t.card_number.clone()), "duplicate {}", t.scenario);
         }
         for name in [
-            "ok_debit", "ok_credit", "not_activated", "prepaid_not_activated", "name_mismatch", "id_mismatch",
-            "phone_mismatch", "frozen", "lost", "expired", "closed", "online_payments_disabled", "wrong_cvv",
-            "wrong_expiry", "issuer_not_supported", "issuer_maintenance",
+            "ok_debit",
+            "ok_credit",
+            "not_activated",
+            "prepaid_not_activated",
+            "name_mismatch",
+            "id_mismatch",
+            "phone_mismatch",
+            "frozen",
+            "lost",
+            "expired",
+            "closed",
+            "online_payments_disabled",
+            "wrong_cvv",
+            "wrong_expiry",
+            "issuer_not_supported",
+            "issuer_maintenance",
         ] {
             assert!(s.test_cards().iter().any(|t| t.scenario == name), "missing scenario {name}");
         }

@@ -2,8 +2,8 @@
 //! SHA-256 is stored (a key has full entropy, so a slow hash adds nothing).
 
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use bangka_core::ErrorCode;
 use rand::RngCore;
 use sha2::{Digest, Sha256};

@@ -35,7 +35,9 @@ pub fn errors_markdown() -> String {
             s.push_str(&format!("{}. {} / {}\n", i + 1, t.en, t.zh));
         }
     }
-    s.push_str("\n## What to prepare for support\n\nErrors marked \"ticket advised\" add this list to the envelope as `prepare_for_support`:\n\n");
+    s.push_str(
+        "\n## What to prepare for support\n\nErrors marked \"ticket advised\" add this list to the envelope as `prepare_for_support`:\n\n",
+    );
     for t in PREPARE_FOR_SUPPORT {
         s.push_str(&format!("- {} / {}\n", t.en, t.zh));
     }

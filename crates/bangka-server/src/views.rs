@@ -164,6 +164,12 @@ pub struct ActivationView {
 
 impl ActivationView {
     pub fn new(a: &ActivationRow, next: Option<NextAction>) -> Self {
-        ActivationView { id: a.id.clone(), status: a.status.clone(), card: CardView::from_activation(a), next_action: next, created_at: rfc3339(a.created_at) }
+        ActivationView {
+            id: a.id.clone(),
+            status: a.status.clone(),
+            card: CardView::from_activation(a),
+            next_action: next,
+            created_at: rfc3339(a.created_at),
+        }
     }
 }

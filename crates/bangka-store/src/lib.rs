@@ -81,8 +81,10 @@ impl Store {
                     .max_connections(1)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
-                                .await?;
+                            conn.execute(
+                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+                            )
+                            .await?;
                             Ok(())
                         })
                     })
@@ -129,9 +131,7 @@ impl Store {
 
     /// Applies the embedded migrations not yet applied, each in a transaction.
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.pool
-            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            .await?;
+        self.pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
         let migrations = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
@@ -201,9 +201,7 @@ pub fn new_id(prefix: &str) -> String {
 /// names the constraint or index; SQLite names the table and columns.
 pub(crate) fn is_unique_violation(e: &sqlx::Error, pg_name: &str, sqlite_columns: &str) -> bool {
     match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            db.constraint() == Some(pg_name) || db.message().contains(sqlite_columns)
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => db.constraint() == Some(pg_name) || db.message().contains(sqlite_columns),
         _ => false,
     }
 }

@@ -62,14 +62,13 @@ const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, sta
 impl Store {
     pub async fn create_account(&self, phone: &str, now: OffsetDateTime) -> Result<Result<AccountRow, Conflict>, StoreError> {
         let id = new_id("acc");
-        let res = sqlx::query(
-            "INSERT INTO accounts (id, phone, kyc_status, status, created_at) VALUES ($1, $2, 'unverified', 'active', $3)",
-        )
-        .bind(&id)
-        .bind(phone)
-        .bind(to_ms(now))
-        .execute(&self.pool)
-        .await;
+        let res =
+            sqlx::query("INSERT INTO accounts (id, phone, kyc_status, status, created_at) VALUES ($1, $2, 'unverified', 'active', $3)")
+                .bind(&id)
+                .bind(phone)
+                .bind(to_ms(now))
+                .execute(&self.pool)
+                .await;
         match res {
             Ok(_) => Ok(Ok(self.get_account(&id).await?.expect("just inserted"))),
             Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => Ok(Err(Conflict::PhoneTaken)),
@@ -127,8 +126,10 @@ impl Store {
 
     /// The (id, role) of an unrevoked key with this hash.
     pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL").bind(key_hash).fetch_optional(&self.pool).await?;
+        let row: Option<(String, String)> = sqlx::query_as("SELECT id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row)
     }
 }
@@ -216,7 +217,7 @@ pub enum PendingOutcome {
     Created,
     /// An identical pending binding (same card and elements, challenge still
     /// usable) exists: the holder should enter the code already sent.
-    Existing(BindingRow),
+    Existing(Box<BindingRow>),
     /// The card is already live in this account.
     Duplicate(String),
     LimitReached(Vec<LiveCard>),
@@ -303,7 +304,7 @@ impl Store {
                 None => false,
             };
             if usable && old.elements_mac == b.elements_mac {
-                return Ok(PendingOutcome::Existing(old));
+                return Ok(PendingOutcome::Existing(Box::new(old)));
             }
             // A new attempt with other elements supersedes the old one.
             fail_pending(&mut tx, &old, p.now).await?;
@@ -340,7 +341,13 @@ impl Store {
     /// Passes the challenge, activates the binding and issues its token, at
     /// once. Returns false (and changes nothing) if the binding was no longer
     /// pending — a concurrent confirm won.
-    pub async fn activate_binding(&self, binding: &BindingRow, token: &NewToken, notice: &NewMessage, now: OffsetDateTime) -> Result<bool, StoreError> {
+    pub async fn activate_binding(
+        &self,
+        binding: &BindingRow,
+        token: &NewToken,
+        notice: &NewMessage,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE bindings SET status = 'active', activated_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending_verification'",
@@ -355,14 +362,16 @@ impl Store {
         if let Some(cid) = &binding.challenge_id {
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(cid).execute(&mut *tx).await?;
         }
-        sqlx::query("INSERT INTO tokens (id, binding_id, number, status, domain, atc, created_at) VALUES ($1, $2, $3, 'active', $4, 0, $5)")
-            .bind(&token.id)
-            .bind(&binding.id)
-            .bind(&token.number)
-            .bind(&token.domain)
-            .bind(to_ms(now))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO tokens (id, binding_id, number, status, domain, atc, created_at) VALUES ($1, $2, $3, 'active', $4, 0, $5)",
+        )
+        .bind(&token.id)
+        .bind(&binding.id)
+        .bind(&token.number)
+        .bind(&token.domain)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
@@ -421,11 +430,13 @@ async fn insert_sealed(tx: &mut Transaction<'_, Any>, s: &SealedCard, now: Offse
 /// Crypto-shredding: the wrapped data key and the ciphertext are destroyed,
 /// so the PAN cannot be recovered; the fingerprint stays for audit.
 async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query("UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2")
-        .bind(to_ms(now))
-        .bind(vault_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2",
+    )
+    .bind(to_ms(now))
+    .bind(vault_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -498,10 +509,12 @@ async fn insert_challenge(tx: &mut Transaction<'_, Any>, c: &NewChallenge) -> Re
 }
 
 async fn challenge_in(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<(Challenge, ChallengeRow)>, StoreError> {
-    let row = sqlx::query("SELECT id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, passed_at FROM challenges WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, passed_at FROM challenges WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(r) = row else { return Ok(None) };
     let purpose: String = r.try_get("purpose")?;
     let c = Challenge {
@@ -583,7 +596,14 @@ pub struct ActivationRow {
 }
 
 impl Store {
-    pub async fn create_activation(&self, a: &ActivationRow, sealed: &SealedCard, challenge: &NewChallenge, message: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+    pub async fn create_activation(
+        &self,
+        a: &ActivationRow,
+        sealed: &SealedCard,
+        challenge: &NewChallenge,
+        message: &NewMessage,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         insert_sealed(&mut tx, sealed, now).await?;
         insert_challenge(&mut tx, challenge).await?;
@@ -608,7 +628,8 @@ impl Store {
     }
 
     pub async fn get_activation(&self, account_id: &str, id: &str) -> Result<Option<ActivationRow>, StoreError> {
-        let row: Option<(String, String, Option<String>, String, String, String, String, String, i64)> = sqlx::query_as(
+        type Row = (String, String, Option<String>, String, String, String, String, String, i64);
+        let row: Option<Row> = sqlx::query_as(
             "SELECT id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at FROM activations WHERE id = $1 AND account_id = $2",
         )
         .bind(id)
@@ -631,7 +652,14 @@ impl Store {
     /// Ends an activation (`activated` or `failed`): the challenge is marked
     /// passed if it was, and the PAN kept for it is shredded — an activation
     /// needs it only until the issuer has answered.
-    pub async fn finish_activation(&self, a: &ActivationRow, status: &str, passed: bool, notice: Option<&NewMessage>, now: OffsetDateTime) -> Result<bool, StoreError> {
+    pub async fn finish_activation(
+        &self,
+        a: &ActivationRow,
+        status: &str,
+        passed: bool,
+        notice: Option<&NewMessage>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending_verification'")
             .bind(status)
@@ -643,7 +671,11 @@ impl Store {
             return Ok(false);
         }
         if passed {
-            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(&a.challenge_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2")
+                .bind(to_ms(now))
+                .bind(&a.challenge_id)
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some(vid) = &a.vault_id {
             shred(&mut tx, vid, now).await?;
@@ -697,11 +729,12 @@ impl Store {
             return Ok(0);
         }
         let list = codes.iter().map(|c| format!("'{}'", c.replace('\'', ""))).collect::<Vec<_>>().join(",");
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})"))
-            .bind(account_id)
-            .bind(to_ms(since))
-            .fetch_one(&self.pool)
-            .await?;
+        let (n,): (i64,) =
+            sqlx::query_as(&format!("SELECT COUNT(*) FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})"))
+                .bind(account_id)
+                .bind(to_ms(since))
+                .fetch_one(&self.pool)
+                .await?;
         Ok(n as u32)
     }
 
@@ -763,12 +796,11 @@ pub struct InboxMessage {
 
 impl Store {
     pub async fn undelivered(&self, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
-        let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, channel, recipient, body FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, id LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, channel, recipient, body FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, id LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
             .map(|(id, channel, recipient, body)| OutboxMessage { id, channel, recipient, body: body.unwrap_or_default() })
@@ -780,11 +812,12 @@ impl Store {
     /// hold an OTP). Safe on many instances: only one claim succeeds.
     pub async fn deliver_to_demo_inbox(&self, m: &OutboxMessage, now: OffsetDateTime) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query("UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1 WHERE id = $2 AND delivered_at IS NULL")
-            .bind(to_ms(now))
-            .bind(&m.id)
-            .execute(&mut *tx)
-            .await?;
+        let claimed =
+            sqlx::query("UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1 WHERE id = $2 AND delivered_at IS NULL")
+                .bind(to_ms(now))
+                .bind(&m.id)
+                .execute(&mut *tx)
+                .await?;
         if claimed.rows_affected() != 1 {
             return Ok(false);
         }
@@ -837,7 +870,14 @@ pub enum IdemBegin {
 impl Store {
     /// Claims `key` for a request with hash `request_hash`. A claim left
     /// unfinished for longer than `stale_after` (a crashed instance) is taken over.
-    pub async fn idem_begin(&self, scope: &str, key: &str, request_hash: &str, now: OffsetDateTime, stale_after: time::Duration) -> Result<IdemBegin, StoreError> {
+    pub async fn idem_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: OffsetDateTime,
+        stale_after: time::Duration,
+    ) -> Result<IdemBegin, StoreError> {
         let res = sqlx::query(
             "INSERT INTO idempotency (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, idem_key) DO NOTHING",
         )

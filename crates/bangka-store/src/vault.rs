@@ -124,7 +124,15 @@ impl Vault {
 
     pub fn seal_pan(&self, id: &str, pan: &Pan) -> SealedCard {
         let (wrapped_dek, dek_nonce, pan_ct, pan_nonce) = self.seal(id, pan.expose().as_bytes());
-        SealedCard { id: id.to_owned(), fingerprint: self.fingerprint(pan), key_version: self.master_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce }
+        SealedCard {
+            id: id.to_owned(),
+            fingerprint: self.fingerprint(pan),
+            key_version: self.master_version,
+            wrapped_dek,
+            dek_nonce,
+            pan_ct,
+            pan_nonce,
+        }
     }
 
     pub fn open_pan(&self, card: &SealedCard) -> Result<Pan, StoreError> {
@@ -214,7 +222,9 @@ fn write_private(path: &Path, contents: &str) -> Result<(), StoreError> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(|e| StoreError::Keys(format!("cannot create {}: {e}", path.display())))?;
-    f.write_all(contents.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| StoreError::Keys(format!("cannot write {}: {e}", path.display())))
+    f.write_all(contents.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| StoreError::Keys(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]

@@ -128,7 +128,8 @@ async fn postgres_store(test_name: &str) -> Option<PgFixture> {
         }
     };
     let schema = format!("bk_test_{}", random_hex());
-    let store = Store::connect(&url, Some(&schema)).await.unwrap_or_else(|e| panic!("cannot open PostgreSQL store in schema {schema}: {e}"));
+    let store =
+        Store::connect(&url, Some(&schema)).await.unwrap_or_else(|e| panic!("cannot open PostgreSQL store in schema {schema}: {e}"));
     Some(PgFixture { store, admin, schema })
 }
 
@@ -245,7 +246,8 @@ impl BindAttempt {
             expires_at: now + Duration::minutes(5),
             sent_at: now,
         };
-        let message = NewMessage { channel: "sms", recipient: account.phone.clone(), body: format!("Bangka code {OTP} for card *{}", pan.last4()) };
+        let message =
+            NewMessage { channel: "sms", recipient: account.phone.clone(), body: format!("Bangka code {OTP} for card *{}", pan.last4()) };
         BindAttempt { binding, sealed, challenge, message }
     }
 

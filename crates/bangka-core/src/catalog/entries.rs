@@ -34,10 +34,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "确认请求体是合法的 JSON，字段名、类型和长度都与文档一致。",
                 "Make sure the body is valid JSON and that field names, types and lengths match the reference.",
             ),
-            t(
-                "修正后重新发送请求；这次失败没有产生任何变更。",
-                "Send the corrected request again; the failed one changed nothing.",
-            ),
+            t("修正后重新发送请求；这次失败没有产生任何变更。", "Send the corrected request again; the failed one changed nothing."),
             t(
                 "如果您是持卡人并看到此提示，请将钱包应用更新到最新版本后重试；仍然失败请联系钱包客服并提供请求编号。",
                 "If you are a cardholder seeing this, update the wallet app to the latest version and try again; if it still fails, contact wallet support with the request id.",
@@ -60,14 +57,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             "Bangka's API only accepts JSON bodies. The request had no Content-Type header, or it named another format (a form encoding, for example), so it was not processed.",
         ),
         remediation: &[
-            t(
-                "在请求头中设置 Content-Type: application/json。",
-                "Set the header Content-Type: application/json on the request.",
-            ),
-            t(
-                "以 JSON 编码请求体，不要使用表单或 multipart 格式。",
-                "Encode the body as JSON, not as a form or multipart body.",
-            ),
+            t("在请求头中设置 Content-Type: application/json。", "Set the header Content-Type: application/json on the request."),
+            t("以 JSON 编码请求体，不要使用表单或 multipart 格式。", "Encode the body as JSON, not as a form or multipart body."),
             t("重新发送请求。", "Send the request again."),
         ],
     },
@@ -78,10 +69,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Wallet,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "请求体过大，超出了允许的上限。",
-            "The request body is larger than the allowed limit.",
-        ),
+        message: t("请求体过大，超出了允许的上限。", "The request body is larger than the allowed limit."),
         cause: t(
             "为保护服务，Bangka 对请求体大小设有上限。绑卡相关请求通常只有几百字节，超过上限多半是带上了多余的数据，或客户端重复拼接了内容。",
             "To protect the service, Bangka limits the size of request bodies. Card-binding requests are normally a few hundred bytes, so hitting the limit usually means extra data was attached or the client concatenated content by mistake.",
@@ -91,10 +79,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "只发送接口文档中列出的字段，去掉多余数据（如图片、日志或重复内容）。",
                 "Send only the fields listed in the API reference and drop anything else (images, logs, repeated content).",
             ),
-            t(
-                "检查客户端是否把多个请求的内容拼进了同一个请求体。",
-                "Check that the client does not put several requests into one body.",
-            ),
+            t("检查客户端是否把多个请求的内容拼进了同一个请求体。", "Check that the client does not put several requests into one body."),
             t("缩减后重新发送请求。", "Send the smaller request again."),
         ],
     },
@@ -111,10 +96,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The path is wrong, or the resource (a binding or activation, for example) does not exist or belongs to another caller and is therefore not visible to this one.",
         ),
         remediation: &[
-            t(
-                "核对请求路径及其中的编号是否正确、完整。",
-                "Check that the path and any id in it are correct and complete.",
-            ),
+            t("核对请求路径及其中的编号是否正确、完整。", "Check that the path and any id in it are correct and complete."),
             t(
                 "确认该资源是由同一账户、同一调用方创建的；其他调用方的资源不可见。",
                 "Make sure the resource was created for the same account by the same caller; other callers' resources are not visible.",
@@ -132,10 +114,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Wallet,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "该地址不支持此请求方法。",
-            "This path does not support the request method used.",
-        ),
+        message: t("该地址不支持此请求方法。", "This path does not support the request method used."),
         cause: t(
             "每个接口只接受特定的 HTTP 方法（例如查询用 GET、提交用 POST），使用其他方法的请求不会被处理。",
             "Each endpoint accepts specific HTTP methods (GET to read, POST to submit, for example); a request with another method is not processed.",
@@ -145,10 +124,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "查看响应中的 Allow 头（如有）或接口文档，确认该地址支持的方法。",
                 "Check the Allow header of the response, if present, or the API reference for the methods this path supports.",
             ),
-            t(
-                "改用正确的方法重新发送请求。",
-                "Send the request again with the right method.",
-            ),
+            t("改用正确的方法重新发送请求。", "Send the request again with the right method."),
         ],
     },
     Entry {
@@ -158,10 +134,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "银行卡号格式不正确，应为 16 到 19 位数字。",
-            "The card number should be 16 to 19 digits.",
-        ),
+        message: t("银行卡号格式不正确，应为 16 到 19 位数字。", "The card number should be 16 to 19 digits."),
         cause: t(
             "银行卡号由 16 至 19 位数字组成。输入的卡号位数不对或夹杂了其他字符，常见于漏输、多输一位，或粘贴时带入了多余内容。",
             "Bank card numbers have 16 to 19 digits. The number entered has a different length or contains other characters, which usually means a digit was missed or doubled, or extra text came along when pasting.",
@@ -171,10 +144,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "对照卡片正面（或发卡行 App 中显示的卡号）重新输入完整卡号。",
                 "Enter the full number again, reading it from the front of the card (or from your bank's app).",
             ),
-            t(
-                "只输入数字，不要包含字母或符号。",
-                "Enter digits only, with no letters or symbols.",
-            ),
+            t("只输入数字，不要包含字母或符号。", "Enter digits only, with no letters or symbols."),
             t(
                 "如果卡号是粘贴的，检查是否带入了多余字符或少粘了几位。",
                 "If you pasted the number, check that nothing extra came along and nothing was cut off.",
@@ -188,10 +158,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "银行卡号有误，请核对后重新输入。",
-            "This card number is not valid; please check it and enter it again.",
-        ),
+        message: t("银行卡号有误，请核对后重新输入。", "This card number is not valid; please check it and enter it again."),
         cause: t(
             "银行卡号的最后一位是由前面各位计算出的校验位。校验没有通过，说明卡号中很可能有一位输错，或相邻两位顺序颠倒。",
             "The last digit of a card number is a check digit calculated from the others. The check failed, so most likely one digit was mistyped or two neighbouring digits were swapped.",
@@ -205,10 +172,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "如果是拍照识别的卡号，请改为手动输入，或重新识别后仔细核对。",
                 "If the number was scanned from a photo, type it by hand or scan again and check it carefully.",
             ),
-            t(
-                "重新输入完整卡号后提交。",
-                "Enter the full number again and submit.",
-            ),
+            t("重新输入完整卡号后提交。", "Enter the full number again and submit."),
         ],
     },
     Entry {
@@ -227,10 +191,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The first digits of a card number identify the issuing bank and card type. The number entered starts with digits that match no known bank card range: usually the first digits were mistyped, or the card is not a bank card (a store or transit card, for example).",
         ),
         remediation: &[
-            t(
-                "核对卡号开头几位，确认与卡片上的一致。",
-                "Check the first digits of the number against the card.",
-            ),
+            t("核对卡号开头几位，确认与卡片上的一致。", "Check the first digits of the number against the card."),
             t(
                 "确认这是一张银行发行的借记卡或信用卡，而不是购物卡、会员卡等非银行卡。",
                 "Make sure it is a debit or credit card issued by a bank, not a shopping, membership or other non-bank card.",
@@ -248,19 +209,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "有效期格式不正确，请按“月/年”（MM/YY）填写，例如 08/27。",
-            "Enter the expiry date as MM/YY, for example 08/27.",
-        ),
+        message: t("有效期格式不正确，请按“月/年”（MM/YY）填写，例如 08/27。", "Enter the expiry date as MM/YY, for example 08/27."),
         cause: t(
             "信用卡的有效期由两位月份和两位年份组成。输入的内容不是这种格式，或月份不在 01 到 12 之间。",
             "A card's expiry date is a two-digit month and a two-digit year. The value entered is not in that form, or the month is not between 01 and 12.",
         ),
         remediation: &[
-            t(
-                "在卡片上找到有效期（通常标为“有效期”或 VALID THRU）。",
-                "Find the expiry date on the card (usually labelled VALID THRU).",
-            ),
+            t("在卡片上找到有效期（通常标为“有效期”或 VALID THRU）。", "Find the expiry date on the card (usually labelled VALID THRU)."),
             t(
                 "先填月份、再填年份，各两位，例如 2027 年 8 月填写 08/27。",
                 "Enter the month first and then the year, two digits each: August 2027 is 08/27.",
@@ -284,14 +239,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The CVV is the 3-digit number printed near the signature strip on the back of a credit card; it shows that you hold the card. The value entered is not 3 digits.",
         ),
         remediation: &[
-            t(
-                "翻到卡片背面，找到签名栏旁边的 3 位数字。",
-                "Turn the card over and find the 3 digits next to the signature strip.",
-            ),
-            t(
-                "只输入这 3 位数字，不要包含签名栏上的其他数字。",
-                "Enter just those 3 digits, not any other numbers printed on the strip.",
-            ),
+            t("翻到卡片背面，找到签名栏旁边的 3 位数字。", "Turn the card over and find the 3 digits next to the signature strip."),
+            t("只输入这 3 位数字，不要包含签名栏上的其他数字。", "Enter just those 3 digits, not any other numbers printed on the strip."),
             t(
                 "安全码只用于本次验证，请勿告诉任何人，包括自称客服的人员。",
                 "The security code is only for this check; never tell it to anyone, including people who say they are support staff.",
@@ -314,10 +263,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "To verify a credit card, the bank needs its expiry date and the 3-digit security code on the back in addition to the number, name, ID number and phone. One or both were missing.",
         ),
         remediation: &[
-            t(
-                "在卡片上找到有效期，按 MM/YY 填写。",
-                "Find the expiry date on the card and enter it as MM/YY.",
-            ),
+            t("在卡片上找到有效期，按 MM/YY 填写。", "Find the expiry date on the card and enter it as MM/YY."),
             t(
                 "在卡片背面签名栏旁找到 3 位安全码并填写。",
                 "Find the 3-digit security code next to the signature strip on the back and enter it.",
@@ -341,10 +287,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The name is empty, too long, or contains digits or symbols that do not occur in names.",
         ),
         remediation: &[
-            t(
-                "按身份证上的写法填写完整姓名。",
-                "Enter your full name exactly as written on your ID card.",
-            ),
+            t("按身份证上的写法填写完整姓名。", "Enter your full name exactly as written on your ID card."),
             t(
                 "去掉数字、称谓、表情等姓名以外的内容，以及前后多余的空格。",
                 "Remove digits, titles, emoji and anything else that is not part of the name, and any leading or trailing spaces.",
@@ -368,18 +311,12 @@ pub(super) const ENTRIES: &[Entry] = &[
             "A resident ID number has 18 characters, and characters 7 to 14 are the date of birth. The number entered has the wrong length, contains other characters, or its date of birth is not a real date.",
         ),
         remediation: &[
-            t(
-                "对照身份证重新输入完整的 18 位号码。",
-                "Enter all 18 characters again, reading them from your ID card.",
-            ),
+            t("对照身份证重新输入完整的 18 位号码。", "Enter all 18 characters again, reading them from your ID card."),
             t(
                 "如果最后一位是 X，请输入字母 X，不要用乘号或其他字符代替。",
                 "If the last character is X, type the letter X, not a multiplication sign or another character.",
             ),
-            t(
-                "检查第 7 至 14 位的出生日期是否与证件一致。",
-                "Check that characters 7 to 14 match the date of birth on the card.",
-            ),
+            t("检查第 7 至 14 位的出生日期是否与证件一致。", "Check that characters 7 to 14 match the date of birth on the card."),
         ],
     },
     Entry {
@@ -389,19 +326,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "身份证号有误，请核对后重新输入。",
-            "This ID number is not valid; please check it and enter it again.",
-        ),
+        message: t("身份证号有误，请核对后重新输入。", "This ID number is not valid; please check it and enter it again."),
         cause: t(
             "身份证号的最后一位是按国家标准 GB 11643-1999 由前 17 位计算出的校验码。校验不一致，说明号码中很可能有一位输错，或相邻两位顺序颠倒。",
             "The last character of a resident ID number is a check character calculated from the first 17 digits (national standard GB 11643-1999). It does not match, so most likely one digit was mistyped or two neighbouring digits were swapped.",
         ),
         remediation: &[
-            t(
-                "逐位对照身份证核对号码。",
-                "Compare the number with your ID card character by character.",
-            ),
+            t("逐位对照身份证核对号码。", "Compare the number with your ID card character by character."),
             t(
                 "确认最后一位与证件一致：是 X 就输入字母 X，是数字就输入数字。",
                 "Make sure the last character matches the card: the letter X if it is X, otherwise the digit.",
@@ -443,27 +374,15 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "验证码格式不正确，应为 6 位数字。",
-            "The verification code should be 6 digits.",
-        ),
+        message: t("验证码格式不正确，应为 6 位数字。", "The verification code should be 6 digits."),
         cause: t(
             "短信验证码为 6 位数字。输入的位数不对，或含有数字以外的字符。",
             "SMS verification codes are 6 digits. The value entered has a different length or contains other characters.",
         ),
         remediation: &[
-            t(
-                "打开最新收到的验证短信，输入其中的 6 位数字。",
-                "Open the latest verification SMS and enter the 6 digits in it.",
-            ),
-            t(
-                "如果是复制粘贴的，检查是否带入了空格或其他文字。",
-                "If you pasted the code, check that no spaces or other text came along.",
-            ),
-            t(
-                "验证码只在本页面输入，请勿告诉任何人。",
-                "Enter the code only on this page and never tell it to anyone.",
-            ),
+            t("打开最新收到的验证短信，输入其中的 6 位数字。", "Open the latest verification SMS and enter the 6 digits in it."),
+            t("如果是复制粘贴的，检查是否带入了空格或其他文字。", "If you pasted the code, check that no spaces or other text came along."),
+            t("验证码只在本页面输入，请勿告诉任何人。", "Enter the code only on this page and never tell it to anyone."),
         ],
     },
     Entry {
@@ -482,18 +401,12 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The Idempotency-Key lets a request be retried safely. The value sent is empty, longer than 255 characters, or contains spaces, line breaks, non-ASCII text or other characters that are not visible ASCII.",
         ),
         remediation: &[
-            t(
-                "为每个新操作生成一个唯一的键，例如 UUID。",
-                "Generate a unique key for each new operation, such as a UUID.",
-            ),
+            t("为每个新操作生成一个唯一的键，例如 UUID。", "Generate a unique key for each new operation, such as a UUID."),
             t(
                 "确认键只含可见 ASCII 字符，长度在 1 到 255 之间。",
                 "Make sure the key has only visible ASCII characters and is 1 to 255 long.",
             ),
-            t(
-                "重试同一操作时继续使用同一个键。",
-                "Reuse the same key when retrying the same operation.",
-            ),
+            t("重试同一操作时继续使用同一个键。", "Reuse the same key when retrying the same operation."),
         ],
     },
     Entry {
@@ -512,18 +425,9 @@ pub(super) const ENTRIES: &[Entry] = &[
             "One Idempotency-Key stands for one request body, so that a retry returns the original result. This request reused a key with a different body; to avoid mistaking a new operation for a retry, it was rejected.",
         ),
         remediation: &[
-            t(
-                "如果这是一次新的操作，请生成新的 Idempotency-Key。",
-                "If this is a new operation, generate a new Idempotency-Key.",
-            ),
-            t(
-                "如果这是重试，请发送与首次完全相同的请求体。",
-                "If this is a retry, send exactly the same body as the first time.",
-            ),
-            t(
-                "检查客户端是否在不同操作之间复用了同一个键。",
-                "Check that the client does not share one key between different operations.",
-            ),
+            t("如果这是一次新的操作，请生成新的 Idempotency-Key。", "If this is a new operation, generate a new Idempotency-Key."),
+            t("如果这是重试，请发送与首次完全相同的请求体。", "If this is a retry, send exactly the same body as the first time."),
+            t("检查客户端是否在不同操作之间复用了同一个键。", "Check that the client does not share one key between different operations."),
         ],
     },
     Entry {
@@ -583,10 +487,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "确认所用密钥属于当前环境（测试或生产），且未被吊销或轮换。",
                 "Make sure the key belongs to this environment (test or production) and has not been revoked or rotated.",
             ),
-            t(
-                "如需新的密钥，请联系钱包平台管理员签发。",
-                "If you need a new key, ask the wallet platform's administrator to issue one.",
-            ),
+            t("如需新的密钥，请联系钱包平台管理员签发。", "If you need a new key, ask the wallet platform's administrator to issue one."),
             t(
                 "如果您是持卡人并看到此提示，请重新登录钱包后再试。",
                 "If you are a cardholder seeing this, sign in to the wallet again and retry.",
@@ -600,10 +501,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Wallet,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "当前 API 密钥无权调用此接口。",
-            "This API key is not allowed to use this endpoint.",
-        ),
+        message: t("当前 API 密钥无权调用此接口。", "This API key is not allowed to use this endpoint."),
         cause: t(
             "每个 API 密钥都有一个角色，角色决定它可以调用哪些接口。当前密钥的角色不包含此接口的权限。",
             "Every API key has a role, and the role decides which endpoints it may call. This key's role does not include this endpoint.",
@@ -639,10 +537,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "在钱包的支持银行列表中查看可以绑定的银行（接入方可调用 GET /v1/issuers 获取列表）。",
                 "See which banks are supported in the wallet's list of banks (integrators can fetch it with GET /v1/issuers).",
             ),
-            t(
-                "换一张受支持银行的借记卡或信用卡进行绑定。",
-                "Bind a debit or credit card from a supported bank instead.",
-            ),
+            t("换一张受支持银行的借记卡或信用卡进行绑定。", "Bind a debit or credit card from a supported bank instead."),
         ],
     },
     Entry {
@@ -687,10 +582,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "For account safety, each wallet account can hold a limited number of bound cards (5 by default). Your account has reached that number.",
         ),
         remediation: &[
-            t(
-                "在钱包的银行卡管理中查看已绑定的卡。",
-                "Open card management in the wallet and review your bound cards.",
-            ),
+            t("在钱包的银行卡管理中查看已绑定的卡。", "Open card management in the wallet and review your bound cards."),
             t(
                 "解绑一张不再使用的卡；解绑前请确认它没有关联的自动扣款、分期还款等服务。",
                 "Unbind a card you no longer use; before that, make sure no automatic payments or instalments depend on it.",
@@ -714,10 +606,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "A card can be bound to an account only once, and this card is already in your list of bound cards.",
         ),
         remediation: &[
-            t(
-                "在银行卡管理中找到这张卡，直接使用已有的绑定。",
-                "Find the card in card management and use the existing binding.",
-            ),
+            t("在银行卡管理中找到这张卡，直接使用已有的绑定。", "Find the card in card management and use the existing binding."),
             t(
                 "如果列表中没有显示，请刷新页面或重新登录后再查看。",
                 "If it is not shown, refresh the page or sign in again and look once more.",
@@ -734,19 +623,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "该手机号已注册过钱包账户。",
-            "A wallet account already exists for this phone number.",
-        ),
+        message: t("该手机号已注册过钱包账户。", "A wallet account already exists for this phone number."),
         cause: t(
             "每个手机号只能注册一个钱包账户。这个号码已有对应的账户：可能是您之前注册过，也可能号码曾属于他人（运营商回收后重新分配）。",
             "Each phone number can have only one wallet account, and this number already has one: you may have registered before, or the number may have belonged to someone else before the carrier reassigned it.",
         ),
         remediation: &[
-            t(
-                "如果是您本人的账户，请直接用该手机号登录。",
-                "If it is your account, sign in with this phone number.",
-            ),
+            t("如果是您本人的账户，请直接用该手机号登录。", "If it is your account, sign in with this phone number."),
             t(
                 "如果忘记了登录方式，请通过登录页的找回功能找回账户。",
                 "If you cannot remember how to sign in, use the account recovery option on the sign-in page.",
@@ -764,10 +647,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "绑定银行卡前，请先完成实名认证。",
-            "Please complete real-name verification before binding a card.",
-        ),
+        message: t("绑定银行卡前，请先完成实名认证。", "Please complete real-name verification before binding a card."),
         cause: t(
             "按照支付账户实名制的要求，钱包账户须先完成实名认证（核验本人姓名和身份证号）才能绑定银行卡。您的账户尚未完成实名认证。",
             "Under the real-name rules for payment accounts, a wallet account must pass real-name verification (your name and ID number) before it can bind cards. Your account has not done so yet.",
@@ -777,10 +657,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "在钱包中进入实名认证页面，填写本人姓名和身份证号。",
                 "Open real-name verification in the wallet and enter your own name and ID number.",
             ),
-            t(
-                "认证通过后，重新绑定本人名下的银行卡。",
-                "Once verified, bind a card in your own name again.",
-            ),
+            t("认证通过后，重新绑定本人名下的银行卡。", "Once verified, bind a card in your own name again."),
         ],
     },
     Entry {
@@ -790,10 +667,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "您的账户已完成实名认证，无需重复认证。",
-            "Your account has already passed real-name verification.",
-        ),
+        message: t("您的账户已完成实名认证，无需重复认证。", "Your account has already passed real-name verification."),
         cause: t(
             "实名认证完成后即与账户绑定。如需修改已认证的姓名或身份证号（例如证件信息变更），须经人工审核，不能在线直接重新提交。",
             "Once real-name verification is done it stays with the account. Changing the verified name or ID number (after a change of documents, for example) needs a manual review and cannot be resubmitted online.",
@@ -816,10 +690,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: true,
         retry: RetryHint::Never,
-        message: t(
-            "实名认证未通过，暂时无法绑定银行卡。",
-            "Real-name verification was not approved, so cards cannot be bound for now.",
-        ),
+        message: t("实名认证未通过，暂时无法绑定银行卡。", "Real-name verification was not approved, so cards cannot be bound for now."),
         cause: t(
             "提交的实名信息未通过审核，例如证件信息无法核验，或持证人未满 16 周岁，不符合使用绑卡服务的条件。",
             "The real-name details submitted were not approved: the ID could not be verified, for example, or the holder is under 16 and not yet eligible for card binding.",
@@ -833,10 +704,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "按客服要求提供本人有效身份证件（如身份证正反面照片）。",
                 "Provide your valid ID documents as support asks (for example photos of both sides of your ID card).",
             ),
-            t(
-                "审核通过后，重新绑定本人名下的银行卡。",
-                "Once approved, bind a card in your own name again.",
-            ),
+            t("审核通过后，重新绑定本人名下的银行卡。", "Once approved, bind a card in your own name again."),
         ],
     },
     Entry {
@@ -859,10 +727,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "确认这是您本人名下的卡，并填写与实名认证一致的姓名。",
                 "Make sure the card is in your own name and enter your name as verified on the account.",
             ),
-            t(
-                "检查姓名中是否有错别字、同音字或多余的空格。",
-                "Check the name for typos, similar-sounding characters or extra spaces.",
-            ),
+            t("检查姓名中是否有错别字、同音字或多余的空格。", "Check the name for typos, similar-sounding characters or extra spaces."),
             t(
                 "如果这是家人的卡，请让持卡人用自己的钱包账户绑定。",
                 "If the card belongs to a family member, they need to bind it to their own wallet account.",
@@ -889,10 +754,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "确认这是您本人名下的卡，并填写实名认证时使用的身份证号。",
                 "Make sure the card is in your own name and enter the ID number you verified the account with.",
             ),
-            t(
-                "逐位核对号码，注意最后一位 X 与数字的区别。",
-                "Check the number character by character, minding an X in the last place.",
-            ),
+            t("逐位核对号码，注意最后一位 X 与数字的区别。", "Check the number character by character, minding an X in the last place."),
             t(
                 "如果这是家人的卡，请让持卡人用自己的钱包账户绑定。",
                 "If the card belongs to a family member, they need to bind it to their own wallet account.",
@@ -909,10 +771,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "这张卡已过有效期，无法绑定。",
-            "This card has passed its expiry date and cannot be bound.",
-        ),
+        message: t("这张卡已过有效期，无法绑定。", "This card has passed its expiry date and cannot be bound."),
         cause: t(
             "卡片过了有效期后，银行不再允许使用。银行通常会在到期前寄送新卡或通知您领取。",
             "Once a card is past its expiry date, the bank no longer accepts it. Banks usually send a replacement card, or ask you to collect one, before the old one expires.",
@@ -926,10 +785,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "如果还没收到新卡，请联系发卡行或在银行 App 中申请换卡。",
                 "If you have not received one, contact your bank or request a replacement in its app.",
             ),
-            t(
-                "新卡如需激活，请先激活再绑定。",
-                "If the new card needs activating, activate it before binding.",
-            ),
+            t("新卡如需激活，请先激活再绑定。", "If the new card needs activating, activate it before binding."),
         ],
     },
     Entry {
@@ -960,10 +816,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "也可以通过发卡行手机银行 App、ATM，或携带身份证和银行卡到柜台激活。",
                 "Alternatively, activate it in your bank's app, at an ATM, or at a branch counter with your ID card and the card.",
             ),
-            t(
-                "激活后回到钱包，重新绑定这张卡。",
-                "After activating, come back to the wallet and bind the card again.",
-            ),
+            t("激活后回到钱包，重新绑定这张卡。", "After activating, come back to the wallet and bind the card again."),
             t(
                 "绑定成功后，可以先做一笔小额支付，确认卡片能正常使用。",
                 "Once it is bound, make a small test payment to confirm the card works.",
@@ -986,10 +839,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "A card only needs activating once, and the bank shows this card as already active.",
         ),
         remediation: &[
-            t(
-                "返回绑卡页面，直接绑定这张卡。",
-                "Go back to card binding and bind the card.",
-            ),
+            t("返回绑卡页面，直接绑定这张卡。", "Go back to card binding and bind the card."),
             t(
                 "如果绑卡时仍提示未激活，请联系客服，并提供卡片后四位和发卡行名称。",
                 "If binding still says the card is not activated, contact support with the card's last four digits and the bank's name.",
@@ -1003,10 +853,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: true,
         retry: RetryHint::Never,
-        message: t(
-            "这张卡已被发卡银行冻结，暂时无法绑定。",
-            "Your bank has frozen this card, so it cannot be bound for now.",
-        ),
+        message: t("这张卡已被发卡银行冻结，暂时无法绑定。", "Your bank has frozen this card, so it cannot be bound for now."),
         cause: t(
             "银行可能因风险管控、身份证件过期、长期未使用或有权机关的要求等原因冻结卡片。冻结期间卡片不能用于支付或绑定，只有发卡行可以解除。",
             "Banks freeze cards for reasons such as risk controls, an expired ID document on file, long inactivity or an order from the authorities. A frozen card cannot be used to pay or be bound, and only the bank can unfreeze it.",
@@ -1020,10 +867,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "按银行要求办理解冻；如需到网点办理，请携带本人身份证和银行卡。",
                 "Follow the bank's steps to unfreeze it; if you must visit a branch, bring your ID card and the bank card.",
             ),
-            t(
-                "解冻后回到钱包，重新绑定这张卡。",
-                "Once it is unfrozen, come back to the wallet and bind the card again.",
-            ),
+            t("解冻后回到钱包，重新绑定这张卡。", "Once it is unfrozen, come back to the wallet and bind the card again."),
             t(
                 "如需我们协助，请联系客服，并索取工单号以便跟进。",
                 "If you need our help, contact support and ask for a ticket number so you can follow up.",
@@ -1037,10 +881,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: true,
         retry: RetryHint::Never,
-        message: t(
-            "这张卡已在发卡银行办理挂失，无法绑定。",
-            "This card has been reported lost or stolen at the bank and cannot be bound.",
-        ),
+        message: t("这张卡已在发卡银行办理挂失，无法绑定。", "This card has been reported lost or stolen at the bank and cannot be bound."),
         cause: t(
             "卡片挂失后，银行会停用这张卡，通常会为持卡人补发新卡。",
             "When a card is reported lost or stolen, the bank blocks it and usually issues a replacement to the cardholder.",
@@ -1067,19 +908,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "这张卡对应的账户已销户，无法绑定。",
-            "The account behind this card has been closed, so it cannot be bound.",
-        ),
+        message: t("这张卡对应的账户已销户，无法绑定。", "The account behind this card has been closed, so it cannot be bound."),
         cause: t(
             "卡片对应的银行账户已经注销，这张卡不能再使用。",
             "The bank account behind this card has been closed, and the card can no longer be used.",
         ),
         remediation: &[
-            t(
-                "换一张正常使用中的银行卡绑定。",
-                "Bind another card that is in use.",
-            ),
+            t("换一张正常使用中的银行卡绑定。", "Bind another card that is in use."),
             t(
                 "如果您认为这张卡不应被注销，请联系发卡行核实。",
                 "If you believe the card should not have been closed, contact your bank to check.",
@@ -1106,14 +941,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "在发卡行手机银行 App 中找到快捷支付（或网上支付、第三方支付）设置并开通。",
                 "In your bank's app, find the quick payment (online or third-party payment) setting and turn it on.",
             ),
-            t(
-                "也可以携带身份证和银行卡到柜台办理开通。",
-                "Or turn it on at a branch counter, bringing your ID card and the bank card.",
-            ),
-            t(
-                "开通后回到钱包，重新绑定这张卡。",
-                "Then come back to the wallet and bind the card again.",
-            ),
+            t("也可以携带身份证和银行卡到柜台办理开通。", "Or turn it on at a branch counter, bringing your ID card and the bank card."),
+            t("开通后回到钱包，重新绑定这张卡。", "Then come back to the wallet and bind the card again."),
         ],
     },
     // ------------------------------------------------------------------
@@ -1139,14 +968,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "按开户时登记的姓名（与身份证一致）重新填写，注意错别字和多余空格。",
                 "Enter the name the account was opened under (as on your ID card), watching for typos and extra spaces.",
             ),
-            t(
-                "确认这张卡是您本人名下的卡。",
-                "Make sure the card is in your own name.",
-            ),
-            t(
-                "如果近期改过名，请先到发卡行更新姓名信息。",
-                "If you changed your name recently, update it at your bank first.",
-            ),
+            t("确认这张卡是您本人名下的卡。", "Make sure the card is in your own name."),
+            t("如果近期改过名，请先到发卡行更新姓名信息。", "If you changed your name recently, update it at your bank first."),
             t(
                 "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
                 "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
@@ -1173,10 +996,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "对照身份证逐位核对号码后重新填写，注意最后一位 X。",
                 "Check the number against your ID card character by character, minding an X in the last place, and enter it again.",
             ),
-            t(
-                "确认这张卡是您本人名下、用这张身份证开立的卡。",
-                "Make sure the card is in your own name and was opened with this ID card.",
-            ),
+            t("确认这张卡是您本人名下、用这张身份证开立的卡。", "Make sure the card is in your own name and was opened with this ID card."),
             t(
                 "如果开卡后换领过身份证或证件号码有变化，请先到发卡行更新证件信息。",
                 "If your ID card was renewed or its number changed after the card was opened, update your details at the bank first.",
@@ -1211,10 +1031,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "如果预留号码已不再使用，请通过手机银行 App 或携带身份证和银行卡到柜台更新预留手机号。",
                 "If the reserved number is no longer yours, update it in your bank's app or at a branch counter with your ID card and the bank card.",
             ),
-            t(
-                "更新完成后回到钱包，重新绑定这张卡。",
-                "Once it is updated, come back to the wallet and bind the card again.",
-            ),
+            t("更新完成后回到钱包，重新绑定这张卡。", "Once it is updated, come back to the wallet and bind the card again."),
         ],
     },
     Entry {
@@ -1224,10 +1041,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "银行反馈：安全码（CVV）不正确。",
-            "Your bank says the security code (CVV) is incorrect.",
-        ),
+        message: t("银行反馈：安全码（CVV）不正确。", "Your bank says the security code (CVV) is incorrect."),
         cause: t(
             "CVV 是信用卡背面签名栏旁的 3 位数字。银行核对后发现，填写的安全码与这张卡不符。",
             "The CVV is the 3-digit number next to the signature strip on the back of the card. The bank found that the code entered does not match this card.",
@@ -1254,10 +1068,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "银行反馈：有效期不正确。",
-            "Your bank says the expiry date is incorrect.",
-        ),
+        message: t("银行反馈：有效期不正确。", "Your bank says the expiry date is incorrect."),
         cause: t(
             "银行核对后发现，填写的有效期与这张卡记录的有效期不符，常见于月份和年份填反，或填写了旧卡的有效期。",
             "The bank found that the expiry date entered differs from the one on record for this card; often month and year were swapped, or the date of an older card was used.",
@@ -1267,10 +1078,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "对照卡片上的有效期，按“月/年”（MM/YY）重新填写。",
                 "Read the expiry date from the card and enter it again as MM/YY, month first.",
             ),
-            t(
-                "如果近期换发过新卡，请使用新卡上的有效期。",
-                "If the card was recently replaced, use the date on the new card.",
-            ),
+            t("如果近期换发过新卡，请使用新卡上的有效期。", "If the card was recently replaced, use the date on the new card."),
             t(
                 "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
                 "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
@@ -1284,10 +1092,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: true,
         retry: RetryHint::Never,
-        message: t(
-            "发卡银行限制这张卡绑定到第三方钱包。",
-            "Your bank does not allow this card to be bound to third-party wallets.",
-        ),
+        message: t("发卡银行限制这张卡绑定到第三方钱包。", "Your bank does not allow this card to be bound to third-party wallets."),
         cause: t(
             "银行出于风险管控或卡片产品规则，禁止这张卡在第三方支付平台绑定或支付。这项限制只能由银行解除。",
             "For risk reasons or under the card product's rules, the bank blocks this card from being bound or used on third-party payment platforms. Only the bank can lift this.",
@@ -1297,14 +1102,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "拨打卡片背面的发卡行客服电话，询问这张卡是否限制第三方支付，并申请解除限制。",
                 "Call the bank's service number on the back of the card, ask whether third-party payments are restricted for it, and ask for the restriction to be lifted.",
             ),
-            t(
-                "银行解除限制后，回到钱包重新绑定。",
-                "Once the bank lifts it, come back to the wallet and bind the card again.",
-            ),
-            t(
-                "如果银行无法解除，请换一张卡绑定。",
-                "If the bank cannot lift it, bind another card.",
-            ),
+            t("银行解除限制后，回到钱包重新绑定。", "Once the bank lifts it, come back to the wallet and bind the card again."),
+            t("如果银行无法解除，请换一张卡绑定。", "If the bank cannot lift it, bind another card."),
             t(
                 "如需我们协助，请联系客服，并索取工单号以便跟进。",
                 "If you need our help, contact support and ask for a ticket number so you can follow up.",
@@ -1331,10 +1130,7 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "对照卡片正面（或发卡行 App 中显示的卡号）逐位核对后重新输入。",
                 "Check the number digit by digit against the front of the card (or your bank's app) and enter it again.",
             ),
-            t(
-                "如果这张卡换发过新卡，请使用新卡的卡号。",
-                "If the card has been replaced, use the new card's number.",
-            ),
+            t("如果这张卡换发过新卡，请使用新卡的卡号。", "If the card has been replaced, use the new card's number."),
             t(
                 "核对无误后再提交：连续多次失败会触发安全保护，绑卡将被暂停。",
                 "Submit only once you have checked: repeated failures trigger a safety pause on card binding.",
@@ -1361,18 +1157,12 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The bank is carrying out scheduled maintenance, and cards cannot be verified until it ends. Nothing was changed by this attempt.",
         ),
         remediation: &[
-            t(
-                "在提示的时间之后重新绑定。",
-                "Bind the card again after the time shown.",
-            ),
+            t("在提示的时间之后重新绑定。", "Bind the card again after the time shown."),
             t(
                 "可以查看钱包或发卡行发布的维护公告，了解维护时段。",
                 "Check the wallet's or the bank's maintenance announcements for the maintenance window.",
             ),
-            t(
-                "如急需使用，可以先绑定其他银行的卡。",
-                "If you need a card urgently, bind a card from another bank in the meantime.",
-            ),
+            t("如急需使用，可以先绑定其他银行的卡。", "If you need a card urgently, bind a card from another bank in the meantime."),
         ],
     },
     Entry {
@@ -1391,10 +1181,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The bank's system did not answer in time, or answered with an error. This is usually temporary, and the request changed nothing.",
         ),
         remediation: &[
-            t(
-                "在提示的时间后重试。",
-                "Retry after the time shown.",
-            ),
+            t("在提示的时间后重试。", "Retry after the time shown."),
             t(
                 "如果多次重试仍失败，请查看服务状态页或公告，确认是否为系统性故障。",
                 "If it keeps failing, check the status page or announcements for a wider outage.",
@@ -1445,23 +1232,14 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "验证码已过期，请重新获取。",
-            "The verification code has expired; please request a new one.",
-        ),
+        message: t("验证码已过期，请重新获取。", "The verification code has expired; please request a new one."),
         cause: t(
             "短信验证码发送后 5 分钟内有效，超过时间即失效。",
             "SMS verification codes are valid for 5 minutes after they are sent and expire after that.",
         ),
         remediation: &[
-            t(
-                "点击“重新获取验证码”。",
-                "Request a new verification code.",
-            ),
-            t(
-                "收到短信后，在 5 分钟内输入新的验证码。",
-                "Enter the new code within 5 minutes of receiving it.",
-            ),
+            t("点击“重新获取验证码”。", "Request a new verification code."),
+            t("收到短信后，在 5 分钟内输入新的验证码。", "Enter the new code within 5 minutes of receiving it."),
             t(
                 "如果短信迟迟未到，请检查手机信号、是否欠费、SIM 卡是否正常，以及是否有拦截短信的安全软件。",
                 "If the SMS is slow to arrive, check your signal, that your phone account is in credit, that the SIM card works, and whether a security app is blocking SMS.",
@@ -1484,14 +1262,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             "To stop codes from being guessed, each verification allows at most 5 wrong codes. This one has reached the limit and cannot be used any more.",
         ),
         remediation: &[
-            t(
-                "重新发起绑卡（或激活），获取新的验证码。",
-                "Start the binding (or activation) again to get a new code.",
-            ),
-            t(
-                "输入前仔细核对最新一条短信中的验证码。",
-                "Check the code in the latest SMS carefully before entering it.",
-            ),
+            t("重新发起绑卡（或激活），获取新的验证码。", "Start the binding (or activation) again to get a new code."),
+            t("输入前仔细核对最新一条短信中的验证码。", "Check the code in the latest SMS carefully before entering it."),
             t(
                 "请勿反复失败：多次失败会触发安全保护，绑卡功能将被暂停。",
                 "Avoid repeated failures: they trigger a safety pause on card binding.",
@@ -1518,10 +1290,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "To prevent SMS abuse, codes can be sent at most once every 60 seconds, and the previous one was sent only moments ago.",
         ),
         remediation: &[
-            t(
-                "先查看是否已收到上一条验证码，收到就直接输入。",
-                "First check whether the previous code has arrived; if so, just enter it.",
-            ),
+            t("先查看是否已收到上一条验证码，收到就直接输入。", "First check whether the previous code has arrived; if so, just enter it."),
             t(
                 "等待期间检查手机信号、是否欠费、SIM 卡是否正常，以及短信拦截软件或垃圾短信箱。",
                 "While waiting, check your signal, that your phone account is in credit and the SIM card works, and look in any SMS blocking app or spam folder.",
@@ -1543,19 +1312,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "这次绑卡不在等待验证码的状态，无法提交验证码。",
-            "This binding is not waiting for a verification code.",
-        ),
+        message: t("这次绑卡不在等待验证码的状态，无法提交验证码。", "This binding is not waiting for a verification code."),
         cause: t(
             "只有等待短信验证的绑卡才能提交验证码。这次绑卡已经完成，或已经失效（例如验证码过期或错误次数过多后被放弃）。",
             "A code can only be submitted for a binding that is waiting for SMS verification. This one is already complete, or was abandoned (after the code expired or too many wrong tries, for example).",
         ),
         remediation: &[
-            t(
-                "在银行卡管理中查看这张卡是否已经绑定成功。",
-                "Check card management to see whether the card is already bound.",
-            ),
+            t("在银行卡管理中查看这张卡是否已经绑定成功。", "Check card management to see whether the card is already bound."),
             t(
                 "如果没有绑定成功，请重新发起绑卡，并输入新收到的验证码。",
                 "If it is not, start the binding again and enter the new code you receive.",
@@ -1569,10 +1332,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t(
-            "这次激活不在等待验证码的状态，无法提交验证码。",
-            "This activation is not waiting for a verification code.",
-        ),
+        message: t("这次激活不在等待验证码的状态，无法提交验证码。", "This activation is not waiting for a verification code."),
         cause: t(
             "只有等待短信验证的激活才能提交验证码。这次激活已经完成，或已经失效（例如验证码过期或错误次数过多后被放弃）。",
             "A code can only be submitted for an activation that is waiting for SMS verification. This one is already complete, or was abandoned (after the code expired or too many wrong tries, for example).",
@@ -1607,10 +1367,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "Several failed verifications in a short time (details not matching the bank's records, or wrong codes) trigger a safety pause of at least 30 minutes on card binding, to stop anyone from misusing your details.",
         ),
         remediation: &[
-            t(
-                "在提示的时间之后再试，暂停期间请不要反复尝试。",
-                "Wait until the time shown, and do not keep trying during the pause.",
-            ),
+            t("在提示的时间之后再试，暂停期间请不要反复尝试。", "Wait until the time shown, and do not keep trying during the pause."),
             t(
                 "再次绑卡前，准备好银行卡和身份证，逐项核对姓名、身份证号、卡号和银行预留手机号。",
                 "Before trying again, have the card and your ID card at hand and check the name, ID number, card number and reserved phone number one by one.",

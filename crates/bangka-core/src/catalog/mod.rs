@@ -59,9 +59,7 @@ impl Lang {
         for part in header.split(',') {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let lang = if tag.starts_with("en") {
                 Lang::En
             } else if tag.starts_with("zh") {
@@ -207,10 +205,7 @@ impl ErrorCode {
     /// This code's catalog entry.
     pub fn entry(self) -> &'static Entry {
         // The completeness test guarantees exactly one entry per code.
-        entries::ENTRIES
-            .iter()
-            .find(|e| e.code == self)
-            .expect("every error code has a catalog entry")
+        entries::ENTRIES.iter().find(|e| e.code == self).expect("every error code has a catalog entry")
     }
 }
 
@@ -230,7 +225,10 @@ pub fn entries() -> impl Iterator<Item = &'static Entry> {
 pub const PREPARE_FOR_SUPPORT: &[Text] = &[
     Text { zh: "错误码与请求编号（request_id / attempt_id）", en: "The error code and request id (request_id / attempt_id)" },
     Text { zh: "操作时间", en: "The time of the operation" },
-    Text { zh: "卡片后四位与发卡行（切勿提供完整卡号、密码或验证码）", en: "The card's last four digits and issuing bank (never the full number, a password or a code)" },
+    Text {
+        zh: "卡片后四位与发卡行（切勿提供完整卡号、密码或验证码）",
+        en: "The card's last four digits and issuing bank (never the full number, a password or a code)",
+    },
     Text { zh: "绑卡时使用的手机号（可脱敏）", en: "The phone number used for binding (masked is fine)" },
     Text { zh: "相关短信或交易记录", en: "Related SMS messages or transactions" },
 ];
@@ -276,7 +274,13 @@ mod tests {
 
     #[test]
     fn waiting_codes_say_so() {
-        for code in [ErrorCode::IssuerMaintenance, ErrorCode::OtpResendCooldown, ErrorCode::RiskLocked, ErrorCode::IdempotencyInProgress, ErrorCode::IssuerUnavailable] {
+        for code in [
+            ErrorCode::IssuerMaintenance,
+            ErrorCode::OtpResendCooldown,
+            ErrorCode::RiskLocked,
+            ErrorCode::IdempotencyInProgress,
+            ErrorCode::IssuerUnavailable,
+        ] {
             assert_eq!(code.entry().retry, RetryHint::At, "{}", code.as_str());
         }
     }

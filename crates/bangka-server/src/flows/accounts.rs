@@ -67,7 +67,9 @@ pub async fn verify_kyc(app: &AppState, account_id: &str, body: KycBody) -> ApiR
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
     if status == KycState::Rejected {
-        return Err(Failure::new(ErrorCode::KycRejected).with_details(json!({ "reason": "under_minimum_age", "minimum_age": MIN_KYC_AGE })).into());
+        return Err(Failure::new(ErrorCode::KycRejected)
+            .with_details(json!({ "reason": "under_minimum_age", "minimum_age": MIN_KYC_AGE }))
+            .into());
     }
     let a = load_account(app, account_id).await?;
     let mut v = json!(AccountView::from_row(&a));

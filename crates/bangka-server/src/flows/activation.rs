@@ -3,8 +3,8 @@
 //! the issuer activates the card. The PAN is kept sealed only until then.
 
 use axum::http::StatusCode;
-use bangka_core::bind::KycState;
 use bangka_core::bin;
+use bangka_core::bind::KycState;
 use bangka_core::card::Pan;
 use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::otp::{Otp, OtpPurpose, Verification};

@@ -57,7 +57,8 @@ pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: Bind
     let facts = AttemptFacts::card(&req.facts, req.pan.last4());
     match check_and_verify(app, &account, &req).await {
         Ok(Some(existing)) => {
-            let attempt = record_attempt(app, account_id, "bind", &AttemptFacts { binding_id: Some(existing.id.clone()), ..facts }, None).await?;
+            let attempt =
+                record_attempt(app, account_id, "bind", &AttemptFacts { binding_id: Some(existing.id.clone()), ..facts }, None).await?;
             return Ok((StatusCode::ACCEPTED, view_pending(app, &existing, Some(attempt)).await?));
         }
         Ok(None) => {}
@@ -90,7 +91,14 @@ pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: Bind
     let message = otp_sms(OtpPurpose::Bind, &otp, req.pan.last4(), req.phone.as_str(), app.otp.ttl.whole_minutes());
     let outcome = app
         .store
-        .create_pending_binding(NewPendingBinding { binding: &binding, sealed: &sealed, challenge: &challenge, message: &message, limit: app.policy.binding_limit, now })
+        .create_pending_binding(NewPendingBinding {
+            binding: &binding,
+            sealed: &sealed,
+            challenge: &challenge,
+            message: &message,
+            limit: app.policy.binding_limit,
+            now,
+        })
         .await?;
     let _ = who;
     let with_binding = |id: &str| AttemptFacts { binding_id: Some(id.to_owned()), ..facts.clone() };
@@ -132,7 +140,8 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
     let id_matches = account.kyc_id_mac.as_deref() == Some(&app.vault.mac("kyc-id", &[req.id_number.expose()]));
     let live = app.store.live_cards(&account.id).await?;
     let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
-    let maintenance = app.issuer.maintenance_windows().await.into_iter().find(|w| w.issuer == req.facts.issuer && w.is_active(now)).map(|w| w.ends_at);
+    let maintenance =
+        app.issuer.maintenance_windows().await.into_iter().find(|w| w.issuer == req.facts.issuer && w.is_active(now)).map(|w| w.ends_at);
     check_account(
         &AccountFacts {
             kyc: account.kyc,
@@ -146,10 +155,11 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
         &app.policy,
         now,
     )?;
-    if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await? {
-        if p.elements_mac == elements_mac(app, req) && challenge_usable(app, &p).await? {
-            return Ok(Some(p));
-        }
+    if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await?
+        && p.elements_mac == elements_mac(app, req)
+        && challenge_usable(app, &p).await?
+    {
+        return Ok(Some(p));
     }
     let card = CardHolder {
         pan: &req.pan,
@@ -166,7 +176,11 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
 async fn challenge_usable(app: &AppState, b: &BindingRow) -> ApiResult<bool> {
     let Some(cid) = &b.challenge_id else { return Ok(false) };
     let now = app.clock.now();
-    Ok(app.store.get_challenge(cid).await?.is_some_and(|c| !c.challenge.passed && c.challenge.expires_at > now && c.challenge.attempts < app.otp.max_attempts))
+    Ok(app
+        .store
+        .get_challenge(cid)
+        .await?
+        .is_some_and(|c| !c.challenge.passed && c.challenge.expires_at > now && c.challenge.attempts < app.otp.max_attempts))
 }
 
 /// An issuer that failed to answer gets a concrete retry time.
@@ -233,7 +247,12 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let (b, c) = pending_binding(app, account_id, binding_id).await?;
-    let facts = AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) };
+    let facts = AttemptFacts {
+        issuer: Some(b.issuer.clone()),
+        bin: Some(b.bin.clone()),
+        last4: Some(b.last4.clone()),
+        binding_id: Some(b.id.clone()),
+    };
     check_not_locked(&account, now)?;
     let otp = Otp::parse(&body.otp)?;
     let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());

@@ -47,7 +47,13 @@ impl AttemptFacts {
     }
 }
 
-pub async fn record_attempt(app: &AppState, account_id: &str, kind: &str, facts: &AttemptFacts, code: Option<ErrorCode>) -> ApiResult<String> {
+pub async fn record_attempt(
+    app: &AppState,
+    account_id: &str,
+    kind: &str,
+    facts: &AttemptFacts,
+    code: Option<ErrorCode>,
+) -> ApiResult<String> {
     let id = new_id("att");
     app.store
         .record_attempt(&AttemptRow {
@@ -73,10 +79,10 @@ pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &Attemp
         Ok(id) => id,
         Err(e) => return e,
     };
-    if VERIFICATION_FAILURES.contains(&code) {
-        if let Err(e) = apply_risk(app, account_id).await {
-            return e;
-        }
+    if VERIFICATION_FAILURES.contains(&code)
+        && let Err(e) = apply_risk(app, account_id).await
+    {
+        return e;
     }
     err.with_attempt(&attempt)
 }

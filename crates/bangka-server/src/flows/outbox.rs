@@ -23,7 +23,8 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
         }
         for m in &batch {
             let now = app.clock.now();
-            let delivered = if app.demo { app.store.deliver_to_demo_inbox(m, now).await? } else { app.store.mark_delivered(&m.id, now).await? };
+            let delivered =
+                if app.demo { app.store.deliver_to_demo_inbox(m, now).await? } else { app.store.mark_delivered(&m.id, now).await? };
             if delivered {
                 let to = Phone::parse(&m.recipient).map(|p| p.masked()).unwrap_or_else(|_| "***".into());
                 tracing::info!(message_id = %m.id, channel = %m.channel, to = %to, "notification delivered");

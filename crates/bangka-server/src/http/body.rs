@@ -14,13 +14,17 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     }
     serde_json::from_slice(body).map_err(|e| {
         let reason = match e.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => "body is not valid JSON".to_owned(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
+                "body is not valid JSON".to_owned()
+            }
             serde_json::error::Category::Data => {
                 let msg = e.to_string();
                 // Only serde's "missing field `x`" / "unknown field `x`" are
                 // safe to repeat: they name a field, not a value.
                 match msg.find("field `") {
-                    Some(i) if msg.starts_with("missing field") => msg[..msg[i + 7..].find('`').map(|j| i + 8 + j).unwrap_or(msg.len())].to_owned(),
+                    Some(i) if msg.starts_with("missing field") => {
+                        msg[..msg[i + 7..].find('`').map(|j| i + 8 + j).unwrap_or(msg.len())].to_owned()
+                    }
                     _ => "a field has the wrong type or an invalid value".to_owned(),
                 }
             }

@@ -66,7 +66,13 @@ async fn get_account(State(app): State<AppState>, _: WalletAuth, Path(id): Path<
 /// Real-name verification (实名认证): name and resident ID number.
 #[utoipa::path(post, path = "/v1/accounts/{id}/kyc", tag = "accounts", request_body = accounts::KycBody,
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn verify_kyc(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn verify_kyc(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let key = idempotency::key_from(&headers)?;
     let req = parse_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/kyc"), &body, || accounts::verify_kyc(&app, &id, req)).await
@@ -78,7 +84,13 @@ async fn verify_kyc(State(app): State<AppState>, WalletAuth(who): WalletAuth, Pa
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope), (status = "5XX", body = meta::ErrorEnvelope)),
     security(("bearer" = [])))]
-async fn create_binding(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn create_binding(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let key = idempotency::key_from(&headers)?;
     let req = parse_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings"), &body, || bind::start(&app, &who, &id, req)).await
@@ -107,25 +119,46 @@ async fn get_binding(State(app): State<AppState>, _: WalletAuth, Path((id, bid))
 /// Send a new SMS code (after the cooldown).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/otp/resend", tag = "bindings",
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn resend_binding_otp(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path((id, bid)): Path<(String, String)>, headers: HeaderMap) -> ApiResult<Response> {
+async fn resend_binding_otp(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     // No body: the binding in the path is the whole request.
     let key = idempotency::key_from(&headers)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), b"", || bind::resend(&app, &id, &bid)).await
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), b"", || bind::resend(&app, &id, &bid))
+        .await
 }
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/confirm", tag = "bindings", request_body = bind::OtpBody,
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn confirm_binding(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path((id, bid)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn confirm_binding(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let key = idempotency::key_from(&headers)?;
     let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), &body, || bind::confirm(&app, &who, &id, &bid, req)).await
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), &body, || {
+        bind::confirm(&app, &who, &id, &bid, req)
+    })
+    .await
 }
 
 /// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
 #[utoipa::path(post, path = "/v1/accounts/{id}/activations", tag = "activations", request_body = activation::ActivationBody,
     responses((status = 202, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn start_activation(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn start_activation(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let key = idempotency::key_from(&headers)?;
     let req = parse_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations"), &body, || activation::start(&app, &id, req)).await
@@ -141,10 +174,19 @@ async fn get_activation(State(app): State<AppState>, _: WalletAuth, Path((id, ai
 /// Confirm an activation with the SMS code; the issuer activates the card.
 #[utoipa::path(post, path = "/v1/accounts/{id}/activations/{aid}/confirm", tag = "activations", request_body = bind::OtpBody,
     responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn confirm_activation(State(app): State<AppState>, WalletAuth(who): WalletAuth, Path((id, aid)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn confirm_activation(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, aid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let key = idempotency::key_from(&headers)?;
     let req: bind::OtpBody = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations/{aid}/confirm"), &body, || activation::confirm(&app, &id, &aid, &req.otp)).await
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations/{aid}/confirm"), &body, || {
+        activation::confirm(&app, &id, &aid, &req.otp)
+    })
+    .await
 }
 
 fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {

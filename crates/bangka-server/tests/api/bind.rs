@@ -219,7 +219,9 @@ async fn kyc_rules(app: TestApp) {
     assert_eq!(r.status, 200);
     assert_eq!(r.body["kyc_status"], "verified");
     assert!(!r.body.to_string().contains(card["id_number"].as_str().unwrap()));
-    app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王五", "id_number": card["id_number"] })).await.assert_error("KYC_ALREADY_VERIFIED");
+    app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王五", "id_number": card["id_number"] }))
+        .await
+        .assert_error("KYC_ALREADY_VERIFIED");
     // The card's holder name must be the account's real name.
     app.bind(&acc, &card).await.assert_error("HOLDER_NAME_NOT_KYC_NAME");
 }

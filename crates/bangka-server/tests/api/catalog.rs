@@ -55,8 +55,19 @@ async fn every_catalog_code_is_reachable() {
     };
     seen.expect(raw("{", "application/json").await, "MALFORMED_REQUEST");
     seen.expect(raw("{}", "text/plain").await, "UNSUPPORTED_MEDIA_TYPE");
-    let big = app.client.post(format!("{}{bindings}", app.base)).bearer_auth(&app.key).header("content-type", "application/json").body(vec![b' '; 64 * 1024]).send().await.unwrap();
-    seen.expect(Resp { status: big.status().as_u16(), headers: big.headers().clone(), body: big.json().await.unwrap() }, "PAYLOAD_TOO_LARGE");
+    let big = app
+        .client
+        .post(format!("{}{bindings}", app.base))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
+    seen.expect(
+        Resp { status: big.status().as_u16(), headers: big.headers().clone(), body: big.json().await.unwrap() },
+        "PAYLOAD_TOO_LARGE",
+    );
     seen.expect(app.get("/v1/nowhere").await, "NOT_FOUND");
     seen.expect(app.request(reqwest::Method::PUT, "/v1/accounts", None, &[]).await, "METHOD_NOT_ALLOWED");
     seen.expect(app.post(&bindings, with(&debit, "card_number", json!("12ab"))).await, "CARD_NUMBER_FORMAT");
@@ -70,13 +81,23 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.post(&bindings, with(&debit, "id_number", json!("123"))).await, "ID_NUMBER_FORMAT");
     seen.expect(app.post(&bindings, with(&debit, "id_number", json!("110105194912310021"))).await, "ID_NUMBER_CHECK_DIGIT");
     seen.expect(app.post(&bindings, with(&debit, "phone", json!("999"))).await, "PHONE_FORMAT");
-    seen.expect(app.request(reqwest::Method::POST, &bindings, Some(&TestApp::bind_body(&debit)), &[("idempotency-key", "bad key with spaces")]).await, "IDEMPOTENCY_KEY_INVALID");
+    seen.expect(
+        app.request(reqwest::Method::POST, &bindings, Some(&TestApp::bind_body(&debit)), &[("idempotency-key", "bad key with spaces")])
+            .await,
+        "IDEMPOTENCY_KEY_INVALID",
+    );
     let k = [("idempotency-key", "k-reuse")];
     app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000001" })), &k).await;
-    seen.expect(app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000002" })), &k).await, "IDEMPOTENCY_KEY_REUSED");
+    seen.expect(
+        app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000002" })), &k).await,
+        "IDEMPOTENCY_KEY_REUSED",
+    );
     // Policy and auth.
     let anon = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).send().await.unwrap();
-    seen.expect(Resp { status: anon.status().as_u16(), headers: anon.headers().clone(), body: anon.json().await.unwrap() }, "UNAUTHENTICATED");
+    seen.expect(
+        Resp { status: anon.status().as_u16(), headers: anon.headers().clone(), body: anon.json().await.unwrap() },
+        "UNAUTHENTICATED",
+    );
     let admin = bangka_server::auth::generate_key(bangka_server::auth::Role::Admin);
     app.state.store.insert_api_key("admin", &bangka_server::auth::hash_key(&admin), time::OffsetDateTime::now_utc()).await.unwrap();
     let r = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).bearer_auth(&admin).send().await.unwrap();
@@ -91,20 +112,36 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.post("/v1/accounts", json!({ "phone": "13600000001" })).await, "ACCOUNT_PHONE_TAKEN");
     let fresh = app.post("/v1/accounts", json!({ "phone": "13600000003" })).await.body["id"].as_str().unwrap().to_owned();
     seen.expect(app.bind(&fresh, &debit).await, "KYC_REQUIRED");
-    seen.expect(app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "张三", "id_number": debit["id_number"] })).await, "KYC_ALREADY_VERIFIED");
+    seen.expect(
+        app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "张三", "id_number": debit["id_number"] })).await,
+        "KYC_ALREADY_VERIFIED",
+    );
     let child_body = "11010520150601123";
     let child_id = format!("{child_body}{}", id_check_char(child_body));
-    seen.expect(app.post(&format!("/v1/accounts/{fresh}/kyc"), json!({ "real_name": "张小", "id_number": child_id })).await, "KYC_REJECTED");
+    seen.expect(
+        app.post(&format!("/v1/accounts/{fresh}/kyc"), json!({ "real_name": "张小", "id_number": child_id })).await,
+        "KYC_REJECTED",
+    );
     let other = app.verified_account().await;
-    seen.expect(app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "holder_name", json!("王五"))).await, "HOLDER_NAME_NOT_KYC_NAME");
+    seen.expect(
+        app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "holder_name", json!("王五"))).await,
+        "HOLDER_NAME_NOT_KYC_NAME",
+    );
     let other_id_body = "44030419880808765";
     seen.expect(
-        app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "id_number", json!(format!("{other_id_body}{}", id_check_char(other_id_body))))).await,
+        app.post(
+            &format!("/v1/accounts/{other}/bindings"),
+            with(&debit, "id_number", json!(format!("{other_id_body}{}", id_check_char(other_id_body)))),
+        )
+        .await,
         "HOLDER_ID_NOT_KYC_ID",
     );
     // A valid ICBC number the bank has never issued.
     let unknown = format!("622202999999999999{}", luhn_check_digit("622202999999999999"));
-    seen.expect(app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "card_number", json!(unknown))).await, "CARD_NOT_FOUND_AT_ISSUER");
+    seen.expect(
+        app.post(&format!("/v1/accounts/{other}/bindings"), with(&debit, "card_number", json!(unknown))).await,
+        "CARD_NOT_FOUND_AT_ISSUER",
+    );
     let activation = |card: &Value| json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] });
     seen.expect(app.post(&format!("/v1/accounts/{other}/activations"), activation(&debit)).await, "CARD_ALREADY_ACTIVATED");
     let na = app.card("not_activated").await;
@@ -112,7 +149,10 @@ async fn every_catalog_code_is_reachable() {
     let aid = act.body["id"].as_str().unwrap();
     let otp = app.latest_otp(na["phone"].as_str().unwrap()).await;
     app.post(&format!("/v1/accounts/{other}/activations/{aid}/confirm"), json!({ "otp": otp })).await;
-    seen.expect(app.post(&format!("/v1/accounts/{other}/activations/{aid}/confirm"), json!({ "otp": otp })).await, "ACTIVATION_NOT_PENDING");
+    seen.expect(
+        app.post(&format!("/v1/accounts/{other}/activations/{aid}/confirm"), json!({ "otp": otp })).await,
+        "ACTIVATION_NOT_PENDING",
+    );
     // OTP.
     let card = app.card("ok_credit_ccb").await;
     let r = app.bind(&other, &card).await;

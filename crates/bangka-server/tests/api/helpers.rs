@@ -175,7 +175,8 @@ impl TestApp {
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.body["id"].as_str().unwrap().to_owned();
         let card = self.card("ok_debit").await;
-        let r = self.post(&format!("/v1/accounts/{id}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await;
+        let r =
+            self.post(&format!("/v1/accounts/{id}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await;
         assert_eq!(r.status, 200, "{}", r.body);
         id
     }

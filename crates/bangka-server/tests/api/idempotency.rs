@@ -73,7 +73,8 @@ async fn concurrent_identical_binds_make_one_binding(app: TestApp) {
     assert_eq!(ids.len(), 1, "identical binds share one pending binding");
     let all = app.get(&path2).await;
     assert_eq!(all.body.as_array().unwrap().len(), 1);
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM bindings WHERE account_id = $1").bind(&acc2).fetch_one(app.state.store.pool()).await.unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM bindings WHERE account_id = $1").bind(&acc2).fetch_one(app.state.store.pool()).await.unwrap();
     assert_eq!(n, 1, "no abandoned duplicates either");
 }
 on_both_backends!(concurrent_identical_binds_make_one_binding);

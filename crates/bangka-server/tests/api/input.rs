@@ -45,7 +45,11 @@ async fn bad_bind_input_is_refused_and_changes_nothing(app: TestApp) {
         ("name with digits", with(&debit, "holder_name", json!("张3")), "HOLDER_NAME_FORMAT"),
         ("wrong type", with(&debit, "card_number", json!(12345)), "MALFORMED_REQUEST"),
         ("missing field", json!({ "card_number": number }), "MALFORMED_REQUEST"),
-        ("credit without CVV", json!({ "card_number": credit["card_number"], "holder_name": credit["holder_name"], "id_number": credit["id_number"], "phone": credit["phone"] }), "CREDIT_CARD_DETAILS_REQUIRED"),
+        (
+            "credit without CVV",
+            json!({ "card_number": credit["card_number"], "holder_name": credit["holder_name"], "id_number": credit["id_number"], "phone": credit["phone"] }),
+            "CREDIT_CARD_DETAILS_REQUIRED",
+        ),
         ("bad expiry", with(&credit, "expiry", json!("13/99")), "EXPIRY_FORMAT"),
         ("bad CVV", with(&credit, "cvv", json!("12x")), "CVV_FORMAT"),
         ("expired card", with(&credit, "expiry", json!("01/20")), "CARD_EXPIRED"),
@@ -59,11 +63,27 @@ async fn bad_bind_input_is_refused_and_changes_nothing(app: TestApp) {
         assert!(!r.body.to_string().contains(number), "{what}: error echoes the card number");
     }
     // Not JSON at all, and not declared as JSON.
-    let raw = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let raw = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(raw.status(), 400);
     let raw = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).body("card_number=1").send().await.unwrap();
     assert_eq!(raw.status(), 415);
-    let big = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).header("content-type", "application/json").body(vec![b' '; 64 * 1024]).send().await.unwrap();
+    let big = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(big.status(), 413);
     assert_eq!(big.json::<Value>().await.unwrap()["error"]["code"], "PAYLOAD_TOO_LARGE");
     assert_eq!(state_counts(&app).await, before, "bad input changed stored state");
@@ -74,7 +94,9 @@ async fn bad_account_input_and_unknown_routes(app: TestApp) {
     let before = state_counts(&app).await;
     app.post("/v1/accounts", json!({ "phone": "not a phone" })).await.assert_error("PHONE_FORMAT");
     app.post("/v1/accounts", json!({ "phone": 13800138000u64 })).await.assert_error("MALFORMED_REQUEST");
-    app.post("/v1/accounts/acc_nope/kyc", json!({ "real_name": "张三", "id_number": "11010519491231002X" })).await.assert_error("NOT_FOUND");
+    app.post("/v1/accounts/acc_nope/kyc", json!({ "real_name": "张三", "id_number": "11010519491231002X" }))
+        .await
+        .assert_error("NOT_FOUND");
     let r = app.get("/v1/no/such/route").await;
     assert_eq!(r.status, 404);
     r.assert_error("NOT_FOUND");

@@ -5,5 +5,5 @@ mod helpers;
 
 mod bind;
 mod catalog;
-mod input;
 mod idempotency;
+mod input;
