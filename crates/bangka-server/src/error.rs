@@ -3,16 +3,20 @@
 //! Handlers return `Err(ApiError)`; `IntoResponse` only sets the status and
 //! attaches the failure as a response extension, because the envelope needs
 //! the caller's language and the request id, which the handler does not
-//! carry. [`render_errors`] (outermost middleware) writes the envelope. It
+//! carry. [`render_errors`] (a middleware around every route) writes the envelope. It
 //! also turns axum's own bare 404/405/413 answers into catalog errors, so no
 //! response leaves the server without an explanation.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bangka_core::catalog::{Lang, PREPARE_FOR_SUPPORT};
+use bangka_core::clock::Clock;
 use bangka_core::{ErrorCode, Failure};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -94,7 +98,10 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// RFC 3339 with millisecond precision (what the store keeps), so a time
+/// reads the same in the answer that created it and in every later read.
 pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -127,8 +134,9 @@ pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {
     json!({ "error": body })
 }
 
-/// Outermost middleware: renders [`PendingError`]s and axum's bare errors.
-pub async fn render_errors(req: Request, next: Next) -> Response {
+/// Middleware around every route: renders [`PendingError`]s and axum's bare
+/// errors. Takes the clock so `Retry-After` agrees with `retry_after`.
+pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, next: Next) -> Response {
     let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let mut res = next.run(req).await;
@@ -159,7 +167,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
     if let Some(at) = p.failure.retry_after {
-        let secs = (at - OffsetDateTime::now_utc()).whole_seconds().max(1);
+        let secs = (at - clock.now()).whole_seconds().max(1);
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
             headers.insert(header::RETRY_AFTER, v);
         }

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{IdemBegin, from_ms, to_ms};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use time::Duration;
 
 use crate::auth::Principal;
@@ -48,11 +47,9 @@ where
     let Some(key) = key else {
         return f().await.map(|(s, v)| (s, axum::Json(v)).into_response());
     };
-    let mut h = Sha256::new();
-    h.update(route.as_bytes());
-    h.update([0]);
-    h.update(body);
-    let hash = hex::encode(h.finalize());
+    // Keyed: a bind body holds a card number, which a plain hash would let
+    // anyone with the database guess from the BIN and last four.
+    let hash = request_hash(app, route, body);
     let scope = who.key_id.as_str();
     let deadline = tokio::time::Instant::now() + app.idempotency_wait;
     loop {
@@ -88,6 +85,11 @@ where
         None => app.store.idem_release(scope, &key).await?,
     }
     outcome.map(|(s, v)| (s, axum::Json(v)).into_response())
+}
+
+/// The stored fingerprint of a request: route and body under the MAC key.
+pub fn request_hash(app: &AppState, route: &str, body: &[u8]) -> String {
+    app.vault.mac_bytes("idempotency", &[route.as_bytes(), body])
 }
 
 fn replay(status: u16, stored: &str) -> ApiResult<Response> {

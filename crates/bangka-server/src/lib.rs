@@ -109,8 +109,10 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let job = tokio::spawn(flows::outbox::run(self.state.clone(), stop_rx));
         let store = self.state.store.clone();
+        let clock = self.state.clock.clone();
+        // request_id is outermost: the id exists before anything can fail.
         let app = http::router(self.state)
-            .layer(axum::middleware::from_fn(error::render_errors))
+            .layer(axum::middleware::from_fn_with_state(clock, error::render_errors))
             .layer(axum::middleware::from_fn(telemetry::request_id));
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);

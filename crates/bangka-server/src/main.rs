@@ -78,6 +78,29 @@ enum KeysCommand {
     },
 }
 
+/// Ctrl-C or SIGTERM (what service managers send) starts a graceful shutdown.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
 fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
     Config {
         data_dir: store.data_dir.clone(),
@@ -102,11 +125,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");
             }
             tracing::info!("create an API key with: bangka keys create --role wallet --data-dir {}", cfg.data_dir.display());
-            app.run_until(async {
-                let _ = tokio::signal::ctrl_c().await;
-                tracing::info!("shutting down");
-            })
-            .await
+            app.run_until(shutdown_signal()).await
         }
         Command::Keys { command: KeysCommand::Create { role, store } } => {
             let role = Role::parse(&role).context("unknown role")?;

@@ -18,7 +18,8 @@ pub struct RequestId(pub String);
 /// Installs the global subscriber once. `json` selects JSON lines.
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
 }
 
@@ -33,7 +34,9 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         .map(str::to_owned);
     let id = incoming.unwrap_or_else(|| bangka_store::new_id("req"));
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    // The route template, not the raw path: paths carry ids and phone numbers.
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done"));

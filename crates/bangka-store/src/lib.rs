@@ -4,7 +4,7 @@
 //! # Why `Any` and portable SQL
 //! Both backends must run the same store code and the same test suite. The
 //! SQL here sticks to what both speak (`$n` parameters, `ON CONFLICT`,
-//! `RETURNING`, partial unique indexes); times are Unix milliseconds and
+//! partial unique indexes); times are Unix milliseconds and
 //! money is integer fen, so no driver-specific types are needed. Only the
 //! migrations differ (BLOB vs BYTEA).
 //!

@@ -223,6 +223,16 @@ pub enum PendingOutcome {
     LimitReached(Vec<LiveCard>),
 }
 
+/// How confirming a pending binding ended.
+#[derive(Debug)]
+pub enum ActivateOutcome {
+    Activated,
+    /// No longer pending: a concurrent confirm won, or it was abandoned.
+    NotPending,
+    /// Other binds of the account became live first; nothing changed.
+    LimitReached(Vec<LiveCard>),
+}
+
 impl Store {
     pub async fn get_binding(&self, account_id: &str, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE id = $1 AND account_id = $2"))
@@ -339,16 +349,23 @@ impl Store {
     }
 
     /// Passes the challenge, activates the binding and issues its token, at
-    /// once. Returns false (and changes nothing) if the binding was no longer
-    /// pending — a concurrent confirm won.
+    /// once. The binding limit is checked again here, under the account row
+    /// lock: several binds may be pending at once, and only `limit` of them
+    /// may become live.
     pub async fn activate_binding(
         &self,
         binding: &BindingRow,
         token: &NewToken,
         notice: &NewMessage,
+        limit: u32,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<ActivateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE accounts SET version = version + 1 WHERE id = $1").bind(&binding.account_id).execute(&mut *tx).await?;
+        let live = live_cards(&mut tx, &binding.account_id).await?;
+        if live.len() as u32 >= limit {
+            return Ok(ActivateOutcome::LimitReached(live));
+        }
         let res = sqlx::query(
             "UPDATE bindings SET status = 'active', activated_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending_verification'",
         )
@@ -357,7 +374,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if res.rows_affected() != 1 {
-            return Ok(false);
+            return Ok(ActivateOutcome::NotPending);
         }
         if let Some(cid) = &binding.challenge_id {
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(cid).execute(&mut *tx).await?;
@@ -374,7 +391,7 @@ impl Store {
         .await?;
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(ActivateOutcome::Activated)
     }
 
     /// Abandons a pending binding whose challenge can no longer pass.

@@ -117,6 +117,14 @@ impl Vault {
         hex::encode(self.fingerprint_key.hmac(&all))
     }
 
+    /// A keyed hash of raw bytes (request bodies for idempotency: they may
+    /// hold a card number, so a plain hash would be guessable).
+    pub fn mac_bytes(&self, label: &str, parts: &[&[u8]]) -> String {
+        let mut all: Vec<&[u8]> = vec![b"bangka/mac-bytes/v1", label.as_bytes()];
+        all.extend_from_slice(parts);
+        hex::encode(self.fingerprint_key.hmac(&all))
+    }
+
     /// The keyed hash an OTP is stored as, bound to its challenge.
     pub fn otp_mac(&self, challenge_id: &str, code: &str) -> Vec<u8> {
         self.master.hmac(&[b"bangka/otp/v1", challenge_id.as_bytes(), code.as_bytes()]).to_vec()

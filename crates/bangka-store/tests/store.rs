@@ -21,8 +21,8 @@ use bangka_core::binding::BindingStatus;
 use bangka_core::card::{Pan, luhn_check_digit};
 use bangka_core::otp::OtpPurpose;
 use bangka_store::{
-    AccountRow, AttemptRow, BindingRow, Conflict, IdemBegin, KycRecord, NewChallenge, NewMessage, NewPendingBinding, NewToken,
-    PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
+    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Conflict, IdemBegin, KycRecord, NewChallenge, NewMessage, NewPendingBinding,
+    NewToken, PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
 };
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -418,7 +418,7 @@ async fn pending_binding_lifecycle(store: Store) {
     let pending = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
     let t_act = now + Duration::minutes(2);
     let tok = token();
-    assert!(store.activate_binding(&pending, &tok, &notice(&acc), t_act).await.unwrap());
+    assert!(matches!(store.activate_binding(&pending, &tok, &notice(&acc), 5, t_act).await.unwrap(), ActivateOutcome::Activated));
     let active = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
     assert_eq!(active.status, BindingStatus::Active);
     assert_eq!(active.activated_at.map(to_ms), Some(to_ms(t_act)));
@@ -426,7 +426,10 @@ async fn pending_binding_lifecycle(store: Store) {
     assert_eq!((stored.id.as_str(), stored.number.as_str(), stored.status.as_str()), (tok.id.as_str(), tok.number.as_str(), "active"));
     assert_eq!(stored.binding_id, second.id());
     assert!(store.get_challenge(&second.challenge.id).await.unwrap().unwrap().challenge.passed);
-    assert!(!store.activate_binding(&pending, &token(), &notice(&acc), t_act).await.unwrap(), "already active");
+    assert!(
+        matches!(store.activate_binding(&pending, &token(), &notice(&acc), 5, t_act).await.unwrap(), ActivateOutcome::NotPending),
+        "already active"
+    );
     assert!(store.token_for_binding(first.id()).await.unwrap().is_none());
     assert_eq!(store.live_binding_for_card(&acc.id, &active.fingerprint).await.unwrap().as_deref(), Some(second.id()));
 
@@ -567,7 +570,7 @@ async fn wrong_otp_counts_stop_at_max(store: Store) {
     let (acc, b) = challenge_for(&store, 2).await;
     assert!(store.count_wrong_otp(&b.challenge.id, 5).await.unwrap());
     let row = store.get_binding(&acc.id, b.id()).await.unwrap().unwrap();
-    assert!(store.activate_binding(&row, &token(), &notice(&acc), t0()).await.unwrap());
+    assert!(matches!(store.activate_binding(&row, &token(), &notice(&acc), 5, t0()).await.unwrap(), ActivateOutcome::Activated));
     assert!(!store.count_wrong_otp(&b.challenge.id, 5).await.unwrap(), "passed challenge");
     assert_eq!(store.get_challenge(&b.challenge.id).await.unwrap().unwrap().challenge.attempts, 1);
 }

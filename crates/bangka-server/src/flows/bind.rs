@@ -9,7 +9,7 @@ use bangka_core::card::luhn_check_digit;
 use bangka_core::otp::{Otp, OtpPurpose, Verification};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{BindingRow, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
+use bangka_store::{ActivateOutcome, BindingRow, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -62,7 +62,7 @@ pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: Bind
             return Ok((StatusCode::ACCEPTED, view_pending(app, &existing, Some(attempt)).await?));
         }
         Ok(None) => {}
-        Err(e) => return Err(failed(app, account_id, "bind", &facts, e).await),
+        Err(e) => return Err(failed(app, account_id, "bind", &facts, offer_activation(e, account_id)).await),
     }
 
     let binding_id = new_id("bnd");
@@ -121,6 +121,20 @@ pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: Bind
             let e = Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": app.policy.binding_limit, "cards": cards }));
             Err(failed(app, account_id, "bind", &facts, e.into()).await)
         }
+    }
+}
+
+/// A card that is not activated can be activated right here: the error says
+/// where, so the wallet can offer it as the next step.
+fn offer_activation(e: ApiError, account_id: &str) -> ApiError {
+    match e {
+        ApiError::Domain { failure, attempt_id } if failure.code == ErrorCode::CardNotActivated => {
+            let failure = failure.with_details(json!({
+                "activation": { "method": "POST", "path": format!("/v1/accounts/{account_id}/activations"), "fields": ["card_number", "holder_name", "id_number", "phone"] }
+            }));
+            ApiError::Domain { failure, attempt_id }
+        }
+        other => other,
     }
 }
 
@@ -283,8 +297,13 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
             last4 = b.last4
         ),
     };
-    if !app.store.activate_binding(&b, &token, &notice, now).await? {
-        return Err(ErrorCode::BindingNotPending.into());
+    match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, now).await? {
+        ActivateOutcome::Activated => {}
+        ActivateOutcome::NotPending => return Err(ErrorCode::BindingNotPending.into()),
+        ActivateOutcome::LimitReached(cards) => {
+            let e = Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": app.policy.binding_limit, "cards": cards }));
+            return Err(failed(app, account_id, "confirm", &facts, e.into()).await);
+        }
     }
     outbox::deliver(app).await;
     record_attempt(app, account_id, "confirm", &facts, None).await?;

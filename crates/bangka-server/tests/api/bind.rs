@@ -81,7 +81,8 @@ async fn not_activated_card_binds_after_activation(app: TestApp) {
         let acc = app.verified_account().await;
         let card = app.card(scenario).await;
         let r = app.bind(&acc, &card).await;
-        r.assert_error("CARD_NOT_ACTIVATED");
+        let e = r.assert_error("CARD_NOT_ACTIVATED");
+        assert_eq!(e["details"]["activation"]["path"], format!("/v1/accounts/{acc}/activations"));
         let act = app
             .post(
                 &format!("/v1/accounts/{acc}/activations"),
@@ -161,6 +162,26 @@ async fn binding_limit_lists_the_current_cards(backend: Backend) {
     let cards = e["details"]["cards"].as_array().unwrap();
     assert_eq!(cards.len(), 2);
     assert!(cards.iter().all(|c| c["last4"].as_str().unwrap().len() == 4 && c["binding_id"].is_string()));
+    // Pending binds do not count until confirmed, so the limit is checked
+    // again at confirm: two pending binds on a full-but-one account, only
+    // the first confirm wins.
+    let acc = app.verified_account().await;
+    app.bind_confirmed(&acc, "ok_debit").await;
+    let mut pending = Vec::new();
+    for s in ["ok_debit_abc", "ok_debit_boc"] {
+        let card = app.card(s).await;
+        let r = app.bind(&acc, &card).await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        pending.push((r.body["id"].as_str().unwrap().to_owned(), app.latest_otp(card["phone"].as_str().unwrap()).await));
+    }
+    let (first, second) = (&pending[0], &pending[1]);
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings/{}/confirm", first.0), json!({ "otp": first.1 })).await;
+    assert_eq!(r.body["status"], "active", "{}", r.body);
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings/{}/confirm", second.0), json!({ "otp": second.1 })).await;
+    assert_eq!(r.status, 409);
+    r.assert_error("BINDING_LIMIT_REACHED");
+    let live = app.get(&format!("/v1/accounts/{acc}/bindings")).await;
+    assert_eq!(live.body.as_array().unwrap().iter().filter(|b| b["status"] == "active").count(), 2);
 }
 
 mod binding_limit_lists_the_current_cards {

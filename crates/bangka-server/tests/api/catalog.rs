@@ -186,14 +186,7 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.bind(&risky, &debit).await, "RISK_LOCKED");
     // Idempotency in progress: another instance holds the key.
     let body = json!({ "phone": "13600000009" });
-    let hash = {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(b"POST /v1/accounts");
-        h.update([0]);
-        h.update(serde_json::to_vec(&body).unwrap());
-        hex::encode(h.finalize())
-    };
+    let hash = bangka_server::idempotency::request_hash(&app.state, "POST /v1/accounts", &serde_json::to_vec(&body).unwrap());
     let (key_id, _) = app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key)).await.unwrap().unwrap();
     app.state.store.idem_begin(&key_id, "held", &hash, bangka_core::clock::Clock::now(&*app.clock), Duration::hours(1)).await.unwrap();
     let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&body), &[("idempotency-key", "held")]).await;
