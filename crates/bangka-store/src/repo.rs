@@ -401,6 +401,50 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Abandons pending binds and activations started before `cutoff` (their
+    /// codes expired long ago) and shreds the PANs kept for them: card data
+    /// is kept no longer than an operation needs it. Each row is ended by a
+    /// conditional update, so several instances running this never collide.
+    /// Returns how many were ended.
+    pub async fn abandon_stale(&self, cutoff: OffsetDateTime, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {BINDING_COLS} FROM bindings WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500"
+        ))
+        .bind(to_ms(cutoff))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut ended = 0;
+        for b in rows.iter().map(binding_row) {
+            let b = b?;
+            let mut tx = self.pool.begin().await?;
+            fail_pending(&mut tx, &b, now).await?;
+            tx.commit().await?;
+            ended += 1;
+        }
+        let acts: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT id, vault_id FROM activations WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500")
+                .bind(to_ms(cutoff))
+                .fetch_all(&self.pool)
+                .await?;
+        for (id, vault_id) in acts {
+            let mut tx = self.pool.begin().await?;
+            let res =
+                sqlx::query("UPDATE activations SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
+                    .bind(to_ms(now))
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            if res.rows_affected() == 1 {
+                if let Some(v) = &vault_id {
+                    shred(&mut tx, v, now).await?;
+                }
+                ended += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(ended)
+    }
 }
 
 async fn live_cards(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<Vec<LiveCard>, StoreError> {

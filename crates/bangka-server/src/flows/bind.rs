@@ -39,7 +39,7 @@ pub struct OtpBody {
     pub otp: String,
 }
 
-pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn start(app: &AppState, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let raw = RawCardHolder {
@@ -100,7 +100,6 @@ pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: Bind
             now,
         })
         .await?;
-    let _ = who;
     let with_binding = |id: &str| AttemptFacts { binding_id: Some(id.to_owned()), ..facts.clone() };
     match outcome {
         PendingOutcome::Created => {

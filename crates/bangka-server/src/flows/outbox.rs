@@ -1,3 +1,6 @@
+//! Background work: delivering the notification outbox, and sweeping
+//! abandoned operations.
+//!
 //! Delivering the notification outbox. Messages are written in the same
 //! transaction as the change they tell about; delivery happens after commit
 //! (right away, and again from the background job for anything left over).
@@ -33,12 +36,35 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
     }
 }
 
-/// The background job: delivers leftovers every second until shutdown.
+/// Pending binds and activations older than this are abandoned and their
+/// sealed PANs shredded (their codes expired long before).
+pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
+
+/// The background jobs: every second, deliver leftover messages; every
+/// minute, abandon stale pending operations. Safe on many instances (every
+/// step claims its rows with a conditional update).
 pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut tick: u64 = 0;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => deliver(&app).await,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                deliver(&app).await;
+                if tick.is_multiple_of(60) {
+                    sweep(&app).await;
+                }
+                tick += 1;
+            }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Ends pending operations whose codes expired long ago.
+pub async fn sweep(app: &AppState) {
+    let now = app.clock.now();
+    match app.store.abandon_stale(now - ABANDON_PENDING_AFTER, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(ended = n, "abandoned stale pending binds and activations"),
+        Err(e) => tracing::warn!(error = %e, "sweeping stale pending operations failed; will retry"),
     }
 }

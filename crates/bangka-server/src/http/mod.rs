@@ -93,7 +93,7 @@ async fn create_binding(
 ) -> ApiResult<Response> {
     let key = idempotency::key_from(&headers)?;
     let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings"), &body, || bind::start(&app, &who, &id, req)).await
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings"), &body, || bind::start(&app, &id, req)).await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.

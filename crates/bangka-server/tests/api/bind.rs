@@ -214,6 +214,24 @@ async fn repeated_failures_lock_with_unlock_time(app: TestApp) {
 }
 on_both_backends!(repeated_failures_lock_with_unlock_time);
 
+/// A bind never confirmed is abandoned after an hour and its PAN shredded.
+async fn stale_pending_binds_are_abandoned_and_shredded(app: TestApp) {
+    let acc = app.verified_account().await;
+    let r = app.bind(&acc, &app.card("ok_debit").await).await;
+    let bid = r.body["id"].as_str().unwrap().to_owned();
+    let (vault_id,): (String,) =
+        sqlx::query_as("SELECT vault_id FROM bindings WHERE id = $1").bind(&bid).fetch_one(app.state.store.pool()).await.unwrap();
+    bangka_server::flows::outbox::sweep(&app.state).await;
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await.body["status"], "pending_verification");
+    app.clock.advance(Duration::minutes(61));
+    bangka_server::flows::outbox::sweep(&app.state).await;
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await.body["status"], "failed");
+    assert!(app.state.store.get_sealed(&vault_id).await.unwrap().is_none(), "PAN not shredded");
+    // The holder simply starts again.
+    app.bind_confirmed(&acc, "ok_debit").await;
+}
+on_both_backends!(stale_pending_binds_are_abandoned_and_shredded);
+
 /// A binding of one account is not reachable through another's path.
 async fn accounts_are_isolated(app: TestApp) {
     let a = app.verified_account().await;
