@@ -14,6 +14,7 @@ pub mod error;
 pub mod flows;
 pub mod http;
 pub mod idempotency;
+pub mod keys;
 pub mod state;
 pub mod telemetry;
 pub mod views;

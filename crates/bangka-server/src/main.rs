@@ -76,6 +76,15 @@ enum KeysCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Rotate the master key: write a new one, re-wrap every data key under it
+    /// (card data is not re-encrypted), then remove the old key files.
+    RotateMaster {
+        /// Keep the old key files (e.g. until the new key is on every machine).
+        #[arg(long)]
+        keep_old: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// Ctrl-C or SIGTERM (what service managers send) starts a graceful shutdown.
@@ -126,6 +135,17 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!("create an API key with: bangka keys create --role wallet --data-dir {}", cfg.data_dir.display());
             app.run_until(shutdown_signal()).await
+        }
+        Command::Keys { command: KeysCommand::RotateMaster { keep_old, store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, vault) = open_store(&cfg).await?;
+            let report = bangka_server::keys::rotate_master(&store, &vault, keep_old).await?;
+            store.close().await;
+            println!(
+                "master key v{} is current; {} data keys re-wrapped; old key files removed: {:?}",
+                report.new_version, report.rewrapped, report.removed_versions
+            );
+            Ok(())
         }
         Command::Keys { command: KeysCommand::Create { role, store } } => {
             let role = Role::parse(&role).context("unknown role")?;

@@ -37,6 +37,8 @@ pub enum StoreError {
     Keys(String),
     #[error("vault record cannot be decrypted")]
     Crypto,
+    #[error("cannot re-wrap the data key of {0}: it does not open under any loaded master key")]
+    Rewrap(String),
     #[error("unsupported database url (use sqlite:// or postgres://)")]
     UnsupportedUrl,
     #[error("stored data is not valid: {0}")]

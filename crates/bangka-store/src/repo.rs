@@ -515,6 +515,78 @@ impl Store {
     }
 }
 
+// ---------------------------------------------------------------- key rotation
+
+/// The context (associated data) a sealed KYC field is bound to.
+pub fn kyc_context(account_id: &str, field: &str) -> String {
+    format!("{account_id}/kyc-{field}")
+}
+
+impl Store {
+    /// One pass of re-wrapping data keys under the vault's current master
+    /// key: card data keys, then sealed KYC fields. Card data is never
+    /// re-encrypted. Each row is updated only if it is still as read, so
+    /// passes on several machines never clobber each other. Returns how many
+    /// rows were re-wrapped; repeat until a pass returns 0.
+    pub async fn rewrap_pass(&self, vault: &crate::Vault) -> Result<u64, StoreError> {
+        let current = vault.current_version();
+        let mut done = 0;
+        let cards: Vec<(String, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, key_version, wrapped_dek, dek_nonce FROM vault_cards WHERE wrapped_dek IS NOT NULL AND key_version <> $1 LIMIT 500",
+        )
+        .bind(current)
+        .fetch_all(&self.pool)
+        .await?;
+        for (id, version, wrapped, nonce) in cards {
+            if let Some((v, w, n)) = vault.rewrap_dek(&id, version, &wrapped, &nonce).map_err(|_| StoreError::Rewrap(id.clone()))? {
+                let res = sqlx::query(
+                    "UPDATE vault_cards SET wrapped_dek = $1, dek_nonce = $2, key_version = $3 WHERE id = $4 AND key_version = $5",
+                )
+                .bind(&w)
+                .bind(&n)
+                .bind(v)
+                .bind(&id)
+                .bind(version)
+                .execute(&self.pool)
+                .await?;
+                done += res.rows_affected();
+            }
+        }
+        let accounts: Vec<(String, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT id, kyc_name_enc, kyc_id_enc FROM accounts WHERE kyc_name_enc IS NOT NULL AND kyc_id_enc IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        for (id, name, idn) in accounts {
+            let new_name = vault.rewrap_value(&kyc_context(&id, "name"), &name).map_err(|_| StoreError::Rewrap(id.clone()))?;
+            let new_id = vault.rewrap_value(&kyc_context(&id, "id"), &idn).map_err(|_| StoreError::Rewrap(id.clone()))?;
+            if new_name.is_none() && new_id.is_none() {
+                continue;
+            }
+            let res = sqlx::query(
+                "UPDATE accounts SET kyc_name_enc = $1, kyc_id_enc = $2 WHERE id = $3 AND kyc_name_enc = $4 AND kyc_id_enc = $5",
+            )
+            .bind(new_name.as_deref().unwrap_or(&name))
+            .bind(new_id.as_deref().unwrap_or(&idn))
+            .bind(&id)
+            .bind(&name)
+            .bind(&idn)
+            .execute(&self.pool)
+            .await?;
+            done += res.rows_affected();
+        }
+        Ok(done)
+    }
+
+    /// How many card data keys are still wrapped under another key than `version`.
+    pub async fn cards_not_under(&self, version: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM vault_cards WHERE wrapped_dek IS NOT NULL AND key_version <> $1")
+            .bind(version)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+}
+
 // ---------------------------------------------------------------- tokens
 
 pub struct NewToken {

@@ -8,7 +8,10 @@
 //! Fingerprints are HMAC-SHA256 under a separate key, so equal cards can be
 //! found without decrypting anything.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -79,29 +82,146 @@ pub struct SealedCard {
     pub pan_nonce: Vec<u8>,
 }
 
-/// The vault's keys and operations. Cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Vault {
-    master: Key,
-    master_version: i64,
-    fingerprint_key: Key,
+/// The master keys by version; the highest is current (new seals use it),
+/// older ones still open what they wrapped until rotation re-wraps it.
+struct Keyring {
+    masters: BTreeMap<i64, Key>,
+    checked: Instant,
 }
 
+impl Keyring {
+    fn current(&self) -> (i64, Key) {
+        let (v, k) = self.masters.iter().next_back().expect("a keyring always holds a key");
+        (*v, k.clone())
+    }
+}
+
+/// The vault's keys and operations. Cheap to clone.
+#[derive(Clone)]
+pub struct Vault {
+    ring: Arc<RwLock<Keyring>>,
+    fingerprint_key: Key,
+    /// Where the key files live; `None` for an ephemeral vault.
+    dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vault(***)")
+    }
+}
+
+/// Version 1 of the master key (the first start's file).
 const MASTER_FILE: &str = "master.key";
 const FINGERPRINT_FILE: &str = "fingerprint.key";
+/// How often a running vault looks for a newer master key (after
+/// `bangka keys rotate-master` wrote one).
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+fn master_file(version: i64) -> String {
+    if version == 1 { MASTER_FILE.to_owned() } else { format!("master-v{version}.key") }
+}
+
+fn read_masters(dir: &Path) -> Result<BTreeMap<i64, Key>, StoreError> {
+    let mut masters = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::Keys(format!("cannot list {}: {e}", dir.display())))?;
+    for entry in entries {
+        let name = entry.map_err(|e| StoreError::Keys(e.to_string()))?.file_name();
+        let name = name.to_string_lossy();
+        let version = if name == MASTER_FILE {
+            Some(1)
+        } else {
+            name.strip_prefix("master-v").and_then(|r| r.strip_suffix(".key")).and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 1)
+        };
+        if let Some(v) = version {
+            let text = std::fs::read_to_string(dir.join(&*name)).map_err(|e| StoreError::Keys(format!("cannot read {name}: {e}")))?;
+            masters.insert(v, Key::from_hex(&text)?);
+        }
+    }
+    Ok(masters)
+}
 
 impl Vault {
     /// Loads the keys from `dir`, creating them (mode 0600) on first start.
     pub fn load_or_create(dir: &Path) -> Result<Vault, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Keys(format!("cannot create {}: {e}", dir.display())))?;
-        let master = load_or_create_key(&dir.join(MASTER_FILE))?;
+        let mut masters = read_masters(dir)?;
+        if masters.is_empty() {
+            masters.insert(1, load_or_create_key(&dir.join(MASTER_FILE))?);
+        }
         let fingerprint_key = load_or_create_key(&dir.join(FINGERPRINT_FILE))?;
-        Ok(Vault { master, master_version: 1, fingerprint_key })
+        let ring = Keyring { masters, checked: Instant::now() };
+        Ok(Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key, dir: Some(dir.to_owned()) })
     }
 
     /// A vault with fresh random keys (tests).
     pub fn ephemeral() -> Vault {
-        Vault { master: Key::generate(), master_version: 1, fingerprint_key: Key::generate() }
+        let ring = Keyring { masters: BTreeMap::from([(1, Key::generate())]), checked: Instant::now() };
+        Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key: Key::generate(), dir: None }
+    }
+
+    /// Re-reads the key directory (new master keys appear there on rotation).
+    fn refresh(&self, force: bool) {
+        let Some(dir) = &self.dir else { return };
+        if !force && self.ring.read().expect("keyring lock").checked.elapsed() < REFRESH_EVERY {
+            return;
+        }
+        match read_masters(dir) {
+            Ok(found) if !found.is_empty() => {
+                let mut ring = self.ring.write().expect("keyring lock");
+                // Keys already loaded stay (a retired file may be gone while
+                // rows wrapped under it are being re-wrapped elsewhere).
+                for (v, k) in found {
+                    ring.masters.entry(v).or_insert(k);
+                }
+                ring.checked = Instant::now();
+            }
+            Ok(_) => {}
+            Err(e) => tracing_free_warn(&e),
+        }
+    }
+
+    fn current_master(&self) -> (i64, Key) {
+        self.refresh(false);
+        self.ring.read().expect("keyring lock").current()
+    }
+
+    fn master(&self, version: i64) -> Result<Key, StoreError> {
+        if let Some(k) = self.ring.read().expect("keyring lock").masters.get(&version) {
+            return Ok(k.clone());
+        }
+        self.refresh(true);
+        self.ring.read().expect("keyring lock").masters.get(&version).cloned().ok_or(StoreError::Crypto)
+    }
+
+    /// The version new seals are wrapped under.
+    pub fn current_version(&self) -> i64 {
+        self.current_master().0
+    }
+
+    /// Writes a new master key file (the next version, mode 0600) and makes
+    /// it current for this vault. Other instances pick it up within seconds.
+    pub fn create_next_master(&self) -> Result<i64, StoreError> {
+        let dir = self.dir.as_ref().ok_or_else(|| StoreError::Keys("an ephemeral vault has no key directory".into()))?;
+        self.refresh(true);
+        let next = self.ring.read().expect("keyring lock").current().0 + 1;
+        let key = Key::generate();
+        write_private(&dir.join(master_file(next)), &hex::encode(key.bytes()))?;
+        self.ring.write().expect("keyring lock").masters.insert(next, key);
+        Ok(next)
+    }
+
+    /// Removes the files of master keys older than the current one (call
+    /// only when no row is wrapped under them any more).
+    pub fn remove_old_master_files(&self) -> Result<Vec<i64>, StoreError> {
+        let dir = self.dir.as_ref().ok_or_else(|| StoreError::Keys("an ephemeral vault has no key directory".into()))?;
+        let current = self.current_version();
+        let mut removed = Vec::new();
+        for v in read_masters(dir)?.keys().copied().filter(|v| *v < current) {
+            std::fs::remove_file(dir.join(master_file(v))).map_err(|e| StoreError::Keys(format!("cannot remove key v{v}: {e}")))?;
+            removed.push(v);
+        }
+        Ok(removed)
     }
 
     /// The card's fingerprint: a keyed hash, equal for equal PANs.
@@ -125,17 +245,21 @@ impl Vault {
         hex::encode(self.fingerprint_key.hmac(&all))
     }
 
-    /// The keyed hash an OTP is stored as, bound to its challenge.
+    /// The keyed hash an OTP is stored as, bound to its challenge. (Under the
+    /// fingerprint key, not the master key, so a rotation never invalidates
+    /// a code in flight.)
     pub fn otp_mac(&self, challenge_id: &str, code: &str) -> Vec<u8> {
-        self.master.hmac(&[b"bangka/otp/v1", challenge_id.as_bytes(), code.as_bytes()]).to_vec()
+        self.fingerprint_key.hmac(&[b"bangka/otp/v1", challenge_id.as_bytes(), code.as_bytes()]).to_vec()
     }
 
     pub fn seal_pan(&self, id: &str, pan: &Pan) -> SealedCard {
-        let (wrapped_dek, dek_nonce, pan_ct, pan_nonce) = self.seal(id, pan.expose().as_bytes());
+        let (version, master) = self.current_master();
+        let (pan_ct, pan_nonce, dek) = seal_with_fresh_dek(id, pan.expose().as_bytes());
+        let (wrapped_dek, dek_nonce) = wrap(&master, version, id, dek.bytes());
         SealedCard {
             id: id.to_owned(),
             fingerprint: self.fingerprint(pan),
-            key_version: self.master_version,
+            key_version: version,
             wrapped_dek,
             dek_nonce,
             pan_ct,
@@ -144,61 +268,117 @@ impl Vault {
     }
 
     pub fn open_pan(&self, card: &SealedCard) -> Result<Pan, StoreError> {
-        let clear = self.open(&card.id, &card.wrapped_dek, &card.dek_nonce, &card.pan_ct, &card.pan_nonce)?;
+        let dek = unwrap(&self.master(card.key_version)?, card.key_version, &card.id, &card.wrapped_dek, &card.dek_nonce)?;
+        let clear = open_with(&dek, &card.id, &card.pan_ct, &card.pan_nonce)?;
         let s = std::str::from_utf8(&clear).map_err(|_| StoreError::Crypto)?;
         Pan::parse(s).map_err(|_| StoreError::Crypto)
     }
 
+    /// Re-wraps a card's data key under the current master key. `None` when
+    /// it already is; the card data itself is not re-encrypted.
+    pub fn rewrap_dek(&self, id: &str, version: i64, wrapped: &[u8], nonce: &[u8]) -> Result<Option<Rewrapped>, StoreError> {
+        let (current, master) = self.current_master();
+        if version == current {
+            return Ok(None);
+        }
+        let dek = unwrap(&self.master(version)?, version, id, wrapped, nonce)?;
+        let (w, n) = wrap(&master, current, id, &dek);
+        Ok(Some((current, w, n)))
+    }
+
     /// Seals a small holder value (name, ID number) into one blob:
-    /// `dek_nonce(12) || wrapped_dek(48) || nonce(12) || ciphertext`.
+    /// `version(8, big-endian) || dek_nonce(12) || wrapped_dek(48) || nonce(12) || ciphertext`.
     pub fn seal_value(&self, context: &str, value: &str) -> Vec<u8> {
-        let (wrapped, dn, ct, n) = self.seal(context, value.as_bytes());
-        [dn, wrapped, n, ct].concat()
+        let (version, master) = self.current_master();
+        let (ct, n, dek) = seal_with_fresh_dek(context, value.as_bytes());
+        let (wrapped, dn) = wrap(&master, version, context, dek.bytes());
+        [&version.to_be_bytes()[..], &dn, &wrapped, &n, &ct].concat()
     }
 
     pub fn open_value(&self, context: &str, blob: &[u8]) -> Result<Zeroizing<String>, StoreError> {
-        if blob.len() < 12 + 48 + 12 {
-            return Err(StoreError::Crypto);
-        }
-        let (dn, rest) = blob.split_at(12);
-        let (wrapped, rest) = rest.split_at(48);
-        let (n, ct) = rest.split_at(12);
-        let clear = self.open(context, wrapped, dn, ct, n)?;
+        let (version, dn, wrapped, n, ct) = split_blob(blob)?;
+        let dek = unwrap(&self.master(version)?, version, context, wrapped, dn)?;
+        let clear = open_with(&dek, context, ct, n)?;
         String::from_utf8(clear.to_vec()).map(Zeroizing::new).map_err(|_| StoreError::Crypto)
     }
 
-    fn seal(&self, aad: &str, clear: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
-        let dek = Key::generate();
-        let pan_nonce = random_nonce();
-        let ct = dek
-            .cipher()
-            .encrypt(Nonce::from_slice(&pan_nonce), Payload { msg: clear, aad: aad.as_bytes() })
-            .expect("AES-GCM encryption does not fail for small inputs");
-        let dek_nonce = random_nonce();
-        let wrap_aad = format!("{aad}|v{}", self.master_version);
-        let wrapped = self
-            .master
-            .cipher()
-            .encrypt(Nonce::from_slice(&dek_nonce), Payload { msg: dek.bytes(), aad: wrap_aad.as_bytes() })
-            .expect("AES-GCM encryption does not fail for small inputs");
-        (wrapped, dek_nonce.to_vec(), ct, pan_nonce.to_vec())
-    }
-
-    fn open(&self, aad: &str, wrapped: &[u8], dek_nonce: &[u8], ct: &[u8], nonce: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> {
-        if dek_nonce.len() != 12 || nonce.len() != 12 {
-            return Err(StoreError::Crypto);
+    /// Re-wraps a sealed value's data key under the current master key;
+    /// `None` when it already is.
+    pub fn rewrap_value(&self, context: &str, blob: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let (version, dn, wrapped, n, ct) = split_blob(blob)?;
+        let (current, master) = self.current_master();
+        if version == current {
+            return Ok(None);
         }
-        let wrap_aad = format!("{aad}|v{}", self.master_version);
-        let dek = Zeroizing::new(
-            self.master
-                .cipher()
-                .decrypt(Nonce::from_slice(dek_nonce), Payload { msg: wrapped, aad: wrap_aad.as_bytes() })
-                .map_err(|_| StoreError::Crypto)?,
-        );
-        let cipher = Aes256Gcm::new_from_slice(&dek).map_err(|_| StoreError::Crypto)?;
-        let clear = cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() }).map_err(|_| StoreError::Crypto)?;
-        Ok(Zeroizing::new(clear))
+        let dek = unwrap(&self.master(version)?, version, context, wrapped, dn)?;
+        let (w2, n2) = wrap(&master, current, context, &dek);
+        Ok(Some([&current.to_be_bytes()[..], &n2, &w2, n, ct].concat()))
     }
+}
+
+/// A re-wrapped data key: (key version, wrapped key, nonce).
+pub type Rewrapped = (i64, Vec<u8>, Vec<u8>);
+
+type BlobParts<'a> = (i64, &'a [u8], &'a [u8], &'a [u8], &'a [u8]);
+
+fn split_blob(blob: &[u8]) -> Result<BlobParts<'_>, StoreError> {
+    if blob.len() < 8 + 12 + 48 + 12 {
+        return Err(StoreError::Crypto);
+    }
+    let (v, rest) = blob.split_at(8);
+    let version = i64::from_be_bytes(v.try_into().map_err(|_| StoreError::Crypto)?);
+    let (dn, rest) = rest.split_at(12);
+    let (wrapped, rest) = rest.split_at(48);
+    let (n, ct) = rest.split_at(12);
+    Ok((version, dn, wrapped, n, ct))
+}
+
+/// Encrypts under a fresh data key; returns (ciphertext, nonce, data key).
+fn seal_with_fresh_dek(aad: &str, clear: &[u8]) -> (Vec<u8>, Vec<u8>, Key) {
+    let dek = Key::generate();
+    let nonce = random_nonce();
+    let ct = dek
+        .cipher()
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: clear, aad: aad.as_bytes() })
+        .expect("AES-GCM encryption does not fail for small inputs");
+    (ct, nonce.to_vec(), dek)
+}
+
+fn open_with(dek: &[u8], aad: &str, ct: &[u8], nonce: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    if nonce.len() != 12 {
+        return Err(StoreError::Crypto);
+    }
+    let cipher = Aes256Gcm::new_from_slice(dek).map_err(|_| StoreError::Crypto)?;
+    cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() }).map(Zeroizing::new).map_err(|_| StoreError::Crypto)
+}
+
+/// Wraps a data key under a master key; the associated data binds the row
+/// and the key version, so a wrapped key cannot be moved or relabelled.
+fn wrap(master: &Key, version: i64, aad: &str, dek: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let nonce = random_nonce();
+    let wrap_aad = format!("{aad}|v{version}");
+    let wrapped = master
+        .cipher()
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: dek, aad: wrap_aad.as_bytes() })
+        .expect("AES-GCM encryption does not fail for small inputs");
+    (wrapped, nonce.to_vec())
+}
+
+fn unwrap(master: &Key, version: i64, aad: &str, wrapped: &[u8], nonce: &[u8]) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    if nonce.len() != 12 {
+        return Err(StoreError::Crypto);
+    }
+    let wrap_aad = format!("{aad}|v{version}");
+    master
+        .cipher()
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: wrapped, aad: wrap_aad.as_bytes() })
+        .map(Zeroizing::new)
+        .map_err(|_| StoreError::Crypto)
+}
+
+/// The vault has no logger; a failed refresh keeps the loaded keys.
+fn tracing_free_warn(e: &StoreError) {
+    eprintln!("bangka vault: could not re-read the key directory: {e}");
 }
 
 fn random_nonce() -> [u8; 12] {
@@ -277,6 +457,48 @@ mod tests {
         let blob = v.seal_value("acc_1/name", "张三");
         assert_eq!(v.open_value("acc_1/name", &blob).unwrap().as_str(), "张三");
         assert!(v.open_value("acc_2/name", &blob).is_err());
+    }
+
+    #[test]
+    fn rotation_rewraps_keys_and_old_files_can_go() {
+        let dir = std::env::temp_dir().join(format!("bangka-rot-{}", rand::random::<u64>()));
+        let v = Vault::load_or_create(&dir).unwrap();
+        let sealed = v.seal_pan("vc_1", &pan());
+        let blob = v.seal_value("acc/name", "张三");
+        assert_eq!(v.create_next_master().unwrap(), 2);
+        assert_eq!(v.current_version(), 2);
+        // Old seals still open; new seals use v2.
+        assert_eq!(v.open_pan(&sealed).unwrap(), pan());
+        assert_eq!(v.seal_pan("vc_2", &pan()).key_version, 2);
+        let (ver, w, n) = v.rewrap_dek(&sealed.id, sealed.key_version, &sealed.wrapped_dek, &sealed.dek_nonce).unwrap().unwrap();
+        let rewrapped = SealedCard { key_version: ver, wrapped_dek: w, dek_nonce: n, ..sealed.clone() };
+        assert_eq!(rewrapped.pan_ct, sealed.pan_ct, "card data is not re-encrypted");
+        let blob2 = v.rewrap_value("acc/name", &blob).unwrap().unwrap();
+        assert!(v.rewrap_value("acc/name", &blob2).unwrap().is_none());
+        assert_eq!(v.remove_old_master_files().unwrap(), vec![1]);
+        // A fresh start (as after a restart) has only v2, and opens the re-wrapped rows.
+        let restarted = Vault::load_or_create(&dir).unwrap();
+        assert_eq!(restarted.current_version(), 2);
+        assert_eq!(restarted.open_pan(&rewrapped).unwrap(), pan());
+        assert_eq!(restarted.open_value("acc/name", &blob2).unwrap().as_str(), "张三");
+        assert!(restarted.open_pan(&sealed).is_err(), "v1-wrapped key is gone with its file");
+        // Relabelling a wrapped key's version is detected.
+        let relabelled = SealedCard { key_version: 2, ..sealed };
+        assert!(restarted.open_pan(&relabelled).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_running_vault_sees_a_key_rotated_by_another_process() {
+        let dir = std::env::temp_dir().join(format!("bangka-rot2-{}", rand::random::<u64>()));
+        let server = Vault::load_or_create(&dir).unwrap();
+        let cli = Vault::load_or_create(&dir).unwrap();
+        cli.create_next_master().unwrap();
+        let sealed = cli.seal_pan("vc_1", &pan());
+        // An unknown version makes the running vault re-read the directory.
+        assert_eq!(server.open_pan(&sealed).unwrap(), pan());
+        assert_eq!(server.current_version(), 2);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use bangka_core::bind::{KycState, MIN_KYC_AGE};
 use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{Conflict, KycRecord};
+use bangka_store::{Conflict, KycRecord, kyc_context};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -60,8 +60,8 @@ pub async fn verify_kyc(app: &AppState, account_id: &str, body: KycBody) -> ApiR
         status,
         name_mac: app.vault.mac("kyc-name", &[name.as_str()]),
         id_mac: app.vault.mac("kyc-id", &[id.expose()]),
-        name_sealed: app.vault.seal_value(&format!("{account_id}/kyc-name"), name.as_str()),
-        id_sealed: app.vault.seal_value(&format!("{account_id}/kyc-id"), id.expose()),
+        name_sealed: app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
+        id_sealed: app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
     };
     if !app.store.set_kyc(account_id, &record).await? {
         return Err(ErrorCode::KycAlreadyVerified.into());

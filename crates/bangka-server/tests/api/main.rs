@@ -7,3 +7,4 @@ mod bind;
 mod catalog;
 mod idempotency;
 mod input;
+mod keys;
