@@ -7,7 +7,7 @@ use bangka_core::bin;
 use bangka_core::bind::KycState;
 use bangka_core::card::Pan;
 use bangka_core::holder::{HolderName, IdNumber, Phone};
-use bangka_core::otp::{Otp, OtpPurpose, Verification};
+use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
 use bangka_store::{ActivationRow, NewMessage, new_id};
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::bind::issuer_failure;
-use super::{AttemptFacts, check_not_locked, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::{ActivationView, NextAction};
@@ -105,24 +105,11 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     let facts = AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), binding_id: None };
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
-    match c.challenge.verify(&app.vault.otp_mac(&c.challenge.id, otp.expose()), now, &app.otp) {
-        Verification::Passed => {}
-        Verification::Incorrect { remaining } => {
-            if !app.store.count_wrong_otp(&c.challenge.id, app.otp.max_attempts).await? {
-                return Err(ErrorCode::OtpAttemptsExhausted.into());
-            }
-            if remaining == 0 {
-                app.store.finish_activation(&a, "failed", false, None, now).await?;
-            }
-            let e = Failure::new(ErrorCode::OtpIncorrect).with_details(json!({ "attempts_remaining": remaining }));
-            return Err(failed(app, account_id, "activate", &facts, e.into()).await);
-        }
-        Verification::Exhausted => {
-            app.store.finish_activation(&a, "failed", false, None, now).await?;
-            return Err(failed(app, account_id, "activate", &facts, ErrorCode::OtpAttemptsExhausted.into()).await);
-        }
-        Verification::Expired => return Err(failed(app, account_id, "activate", &facts, ErrorCode::OtpExpired.into()).await),
-    }
+    check_otp(app, account_id, "activate", &facts, &c, &otp, async || {
+        app.store.finish_activation(&a, "failed", false, None, now).await?;
+        Ok(())
+    })
+    .await?;
     let vault_id = a.vault_id.clone().ok_or(ErrorCode::ActivationNotPending)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     let pan = app.vault.open_pan(&sealed)?;

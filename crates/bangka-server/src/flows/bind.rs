@@ -6,7 +6,7 @@ use bangka_core::bin::TOKEN_BIN;
 use bangka_core::bind::{AccountFacts, BindRequest, RawCardHolder, check_account};
 use bangka_core::binding::BindingStatus;
 use bangka_core::card::luhn_check_digit;
-use bangka_core::otp::{Otp, OtpPurpose, Verification};
+use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
 use bangka_store::{ActivateOutcome, BindingRow, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::{AttemptFacts, check_not_locked, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -268,25 +268,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     };
     check_not_locked(&account, now)?;
     let otp = Otp::parse(&body.otp)?;
-    let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
-    match c.challenge.verify(&mac, now, &app.otp) {
-        Verification::Passed => {}
-        Verification::Incorrect { remaining } => {
-            if !app.store.count_wrong_otp(&c.challenge.id, app.otp.max_attempts).await? {
-                return Err(ErrorCode::OtpAttemptsExhausted.into());
-            }
-            if remaining == 0 {
-                app.store.fail_pending_binding(&b, now).await?;
-            }
-            let e = Failure::new(ErrorCode::OtpIncorrect).with_details(json!({ "attempts_remaining": remaining }));
-            return Err(failed(app, account_id, "confirm", &facts, e.into()).await);
-        }
-        Verification::Exhausted => {
-            app.store.fail_pending_binding(&b, now).await?;
-            return Err(failed(app, account_id, "confirm", &facts, ErrorCode::OtpAttemptsExhausted.into()).await);
-        }
-        Verification::Expired => return Err(failed(app, account_id, "confirm", &facts, ErrorCode::OtpExpired.into()).await),
-    }
+    check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
     let token = NewToken { id: new_id("tok"), number: new_token_number(), domain: format!("wallet:{}", who.key_id) };
     let notice = NewMessage {
         channel: "sms",

@@ -7,9 +7,10 @@ pub mod bind;
 pub mod outbox;
 
 use bangka_core::ErrorCode;
+use bangka_core::Failure;
 use bangka_core::bin::CardFacts;
-use bangka_core::otp::{Otp, OtpPurpose};
-use bangka_store::{AccountRow, AttemptRow, NewChallenge, NewMessage, new_id};
+use bangka_core::otp::{Otp, OtpPurpose, Verification};
+use bangka_store::{AccountRow, AttemptRow, ChallengeRow, NewChallenge, NewMessage, new_id};
 use rand::Rng;
 use time::OffsetDateTime;
 
@@ -104,6 +105,41 @@ pub fn check_not_locked(account: &AccountRow, now: OffsetDateTime) -> ApiResult<
         Some(until) => Err(bangka_core::Failure::new(ErrorCode::RiskLocked).retry_at(until).into()),
         None => Ok(()),
     }
+}
+
+/// Checks a code against its challenge. A wrong code counts a try (never
+/// beyond the limit) and says how many are left; when the last try is
+/// used, `abandon` ends the operation the challenge guards (a binding or
+/// an activation), so it cannot be guessed at any further.
+pub async fn check_otp(
+    app: &AppState,
+    account_id: &str,
+    kind: &str,
+    facts: &AttemptFacts,
+    c: &ChallengeRow,
+    otp: &Otp,
+    abandon: impl AsyncFnOnce() -> ApiResult<()>,
+) -> ApiResult<()> {
+    let now = app.clock.now();
+    let code = match c.challenge.verify(&app.vault.otp_mac(&c.challenge.id, otp.expose()), now, &app.otp) {
+        Verification::Passed => return Ok(()),
+        Verification::Incorrect { remaining } => {
+            if !app.store.count_wrong_otp(&c.challenge.id, app.otp.max_attempts).await? {
+                // Concurrent wrong codes used the last try first.
+                return Err(ErrorCode::OtpAttemptsExhausted.into());
+            }
+            if remaining == 0 {
+                abandon().await?;
+            }
+            Failure::new(ErrorCode::OtpIncorrect).with_details(serde_json::json!({ "attempts_remaining": remaining }))
+        }
+        Verification::Exhausted => {
+            abandon().await?;
+            ErrorCode::OtpAttemptsExhausted.into()
+        }
+        Verification::Expired => ErrorCode::OtpExpired.into(),
+    };
+    Err(failed(app, account_id, kind, facts, code.into()).await)
 }
 
 /// A fresh six-digit code and its challenge row (the code stored only as a

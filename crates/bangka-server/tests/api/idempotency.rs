@@ -27,49 +27,44 @@ async fn same_key_replays_and_other_body_is_refused(app: TestApp) {
 }
 on_both_backends!(same_key_replays_and_other_body_is_refused);
 
+/// Sends twenty identical binds at once; all must be accepted. Returns the
+/// distinct binding ids they answered with.
+async fn bind_concurrently(app: &TestApp, path: &str, body: &serde_json::Value, key: Option<&str>) -> HashSet<String> {
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let mut rb = app.client.post(format!("{}{path}", app.base)).bearer_auth(&app.key).json(body);
+        if let Some(k) = key {
+            rb = rb.header("idempotency-key", k);
+        }
+        tasks.push(tokio::spawn(async move {
+            let r = rb.send().await.unwrap();
+            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let mut ids = HashSet::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 202, "{body}");
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
 /// Twenty concurrent identical binds with one key → one binding, twenty
 /// equal answers; twenty without a key → still one binding.
 async fn concurrent_identical_binds_make_one_binding(app: TestApp) {
     let acc = app.verified_account().await;
     let card = app.card("ok_debit").await;
     let body = TestApp::bind_body(&card);
-    let path = format!("/v1/accounts/{acc}/bindings");
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (client, url, key, body) = (app.client.clone(), format!("{}{path}", app.base), app.key.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = client.post(url).bearer_auth(key).header("idempotency-key", "bind-once").json(&body).send().await.unwrap();
-            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
-        }));
-    }
-    let mut ids = HashSet::new();
-    for t in tasks {
-        let (status, body) = t.await.unwrap();
-        assert_eq!(status, 202, "{body}");
-        ids.insert(body["id"].as_str().unwrap().to_owned());
-    }
+    let ids = bind_concurrently(&app, &format!("/v1/accounts/{acc}/bindings"), &body, Some("bind-once")).await;
     assert_eq!(ids.len(), 1, "one key, one binding");
     let (sms,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(app.state.store.pool()).await.unwrap();
     assert_eq!(sms, 1, "one SMS for one binding");
 
     let acc2 = app.verified_account().await;
-    let card2 = app.card("ok_debit_abc").await;
-    let body2 = TestApp::bind_body(&card2);
+    let body2 = TestApp::bind_body(&app.card("ok_debit_abc").await);
     let path2 = format!("/v1/accounts/{acc2}/bindings");
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (client, url, key, body) = (app.client.clone(), format!("{}{path2}", app.base), app.key.clone(), body2.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = client.post(url).bearer_auth(key).json(&body).send().await.unwrap();
-            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
-        }));
-    }
-    let mut ids = HashSet::new();
-    for t in tasks {
-        let (status, body) = t.await.unwrap();
-        assert_eq!(status, 202, "{body}");
-        ids.insert(body["id"].as_str().unwrap().to_owned());
-    }
+    let ids = bind_concurrently(&app, &path2, &body2, None).await;
     assert_eq!(ids.len(), 1, "identical binds share one pending binding");
     let all = app.get(&path2).await;
     assert_eq!(all.body.as_array().unwrap().len(), 1);
