@@ -202,3 +202,52 @@ mod tests {
         assert!(HolderName::parse(&"名".repeat(41)).is_err());
     }
 }
+
+/// A six-digit payment password (支付密码), as Chinese wallets use. Repeated
+/// digits and runs (`111111`, `123456`, `654321`) are refused as trivially
+/// guessable. It is only ever hashed (argon2id) at the edge, never stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PaymentPassword(Secret<String>);
+
+impl PaymentPassword {
+    pub fn parse(input: &str) -> Result<PaymentPassword, ErrorCode> {
+        let b = input.as_bytes();
+        if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
+            return Err(ErrorCode::PaymentPasswordFormat);
+        }
+        let steps: Vec<i16> = b.windows(2).map(|w| i16::from(w[1]) - i16::from(w[0])).collect();
+        let constant_step = steps.iter().all(|d| *d == steps[0]);
+        if constant_step && matches!(steps[0], -1..=1) {
+            return Err(ErrorCode::PaymentPasswordWeak);
+        }
+        Ok(PaymentPassword(Secret::new(input.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+}
+
+impl fmt::Debug for PaymentPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PaymentPassword(***)")
+    }
+}
+
+#[cfg(test)]
+mod payment_password_tests {
+    use super::*;
+
+    #[test]
+    fn six_digits_not_trivial() {
+        assert!(PaymentPassword::parse("902714").is_ok());
+        assert!(PaymentPassword::parse("135790").is_ok());
+        for weak in ["111111", "123456", "654321", "000000", "456789"] {
+            assert_eq!(PaymentPassword::parse(weak).unwrap_err(), ErrorCode::PaymentPasswordWeak, "{weak}");
+        }
+        for bad in ["12345", "1234567", "12a456", " 90271", ""] {
+            assert_eq!(PaymentPassword::parse(bad).unwrap_err(), ErrorCode::PaymentPasswordFormat, "{bad}");
+        }
+        assert_eq!(format!("{:?}", PaymentPassword::parse("902714").unwrap()), "PaymentPassword(***)");
+    }
+}

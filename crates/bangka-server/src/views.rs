@@ -17,6 +17,8 @@ pub struct AccountView {
     pub kyc_status: String,
     pub status: String,
     pub locked_until: Option<String>,
+    /// Whether a payment password is set (the password itself is never shown).
+    pub payment_password_set: bool,
     pub created_at: String,
 }
 
@@ -29,6 +31,7 @@ impl AccountView {
             kyc_status: a.kyc.as_str().into(),
             status: a.status.clone(),
             locked_until: a.locked_until.map(rfc3339),
+            payment_password_set: a.payment_password_set_at.is_some(),
             created_at: rfc3339(a.created_at),
         }
     }

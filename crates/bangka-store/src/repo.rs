@@ -25,6 +25,7 @@ pub struct AccountRow {
     pub kyc_id_mac: Option<String>,
     pub status: String,
     pub locked_until: Option<OffsetDateTime>,
+    pub payment_password_set_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
 }
 
@@ -38,6 +39,7 @@ fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
         kyc_id_mac: r.try_get("kyc_id_mac")?,
         status: r.try_get("status")?,
         locked_until: opt_time(r.try_get("locked_until")?),
+        payment_password_set_at: opt_time(r.try_get("payment_password_set_at")?),
         created_at: from_ms(r.try_get("created_at")?),
     })
 }
@@ -57,7 +59,7 @@ pub struct KycRecord {
     pub id_sealed: Vec<u8>,
 }
 
-const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, locked_until, created_at";
+const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, locked_until, payment_password_set_at, created_at";
 
 impl Store {
     pub async fn create_account(&self, phone: &str, now: OffsetDateTime) -> Result<Result<AccountRow, Conflict>, StoreError> {
@@ -97,6 +99,41 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(res.rows_affected() == 1)
+    }
+
+    /// The stored payment password hash (PHC string), if one is set.
+    pub async fn payment_password_hash(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1").bind(account_id).fetch_optional(&self.pool).await?;
+        Ok(row.and_then(|r| r.0))
+    }
+
+    /// Sets the payment password hash, only if the stored one is still
+    /// `expected` (none, or the one the caller verified the current password
+    /// against): a concurrent change is never silently overwritten.
+    pub async fn set_payment_password(
+        &self,
+        account_id: &str,
+        hash: &str,
+        expected: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let q = match expected {
+            Some(old) => sqlx::query(
+                "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3 AND payment_password_hash = $4",
+            )
+            .bind(hash)
+            .bind(to_ms(now))
+            .bind(account_id)
+            .bind(old),
+            None => sqlx::query(
+                "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3 AND payment_password_hash IS NULL",
+            )
+            .bind(hash)
+            .bind(to_ms(now))
+            .bind(account_id),
+        };
+        Ok(q.execute(&self.pool).await?.rows_affected() == 1)
     }
 
     pub async fn lock_account(&self, account_id: &str, until: OffsetDateTime) -> Result<(), StoreError> {

@@ -708,6 +708,27 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::PaymentPasswordIncorrect,
+        category: Category::Account,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("支付密码不正确。", "The payment password is incorrect."),
+        cause: t(
+            "输入的支付密码与账户设置的不一致。多次输错会触发风控，暂停相关操作。",
+            "The payment password entered does not match the one set for the account. Repeated mistakes trigger a temporary risk lock.",
+        ),
+        remediation: &[
+            t("核对后重新输入 6 位支付密码。", "Check and enter the 6-digit payment password again."),
+            t(
+                "如果忘记了支付密码，请联系客服核验身份后重置，不要反复尝试。",
+                "If you have forgotten it, contact support to reset it after an identity check instead of guessing.",
+            ),
+            t("如果您没有进行此操作，请立即冻结卡片并联系客服。", "If this was not you, freeze your cards and contact support at once."),
+        ],
+    },
+    Entry {
         code: ErrorCode::HolderNameNotKycName,
         category: Category::Account,
         http_status: 422,
@@ -732,6 +753,43 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "如果这是家人的卡，请让持卡人用自己的钱包账户绑定。",
                 "If the card belongs to a family member, they need to bind it to their own wallet account.",
             ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PaymentPasswordFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("支付密码须为 6 位数字。", "The payment password must be 6 digits."),
+        cause: t(
+            "支付密码用于确认付款，只能由 6 位数字组成，不能含字母、空格或符号。",
+            "The payment password confirms payments; it is exactly 6 digits, with no letters, spaces or symbols.",
+        ),
+        remediation: &[
+            t("输入 6 位数字作为支付密码。", "Enter 6 digits as the payment password."),
+            t("不要使用银行卡密码或登录密码。", "Do not reuse your bank card PIN or your login password."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PaymentPasswordWeak,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "支付密码过于简单，请换一个不易被猜到的 6 位数字。",
+            "This payment password is too easy to guess; please choose another 6 digits.",
+        ),
+        cause: t(
+            "相同数字（如 111111）或连续数字（如 123456、654321）的密码很容易被他人猜中，为保护资金安全不允许使用。",
+            "Repeated digits (such as 111111) or runs (such as 123456 or 654321) are the first guesses anyone tries, so they are not allowed.",
+        ),
+        remediation: &[
+            t("选择不重复、不连续的 6 位数字。", "Choose 6 digits that neither repeat nor run in sequence."),
+            t("避免使用生日、手机号或身份证号中的数字。", "Avoid digits from your birthday, phone number or ID number."),
         ],
     },
     Entry {

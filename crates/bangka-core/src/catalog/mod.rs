@@ -153,6 +153,8 @@ error_codes! {
     IdNumberCheckDigit => "ID_NUMBER_CHECK_DIGIT",
     PhoneFormat => "PHONE_FORMAT",
     OtpFormat => "OTP_FORMAT",
+    PaymentPasswordFormat => "PAYMENT_PASSWORD_FORMAT",
+    PaymentPasswordWeak => "PAYMENT_PASSWORD_WEAK",
     IdempotencyKeyInvalid => "IDEMPOTENCY_KEY_INVALID",
     IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
     IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
@@ -168,6 +170,7 @@ error_codes! {
     KycRequired => "KYC_REQUIRED",
     KycAlreadyVerified => "KYC_ALREADY_VERIFIED",
     KycRejected => "KYC_REJECTED",
+    PaymentPasswordIncorrect => "PAYMENT_PASSWORD_INCORRECT",
     HolderNameNotKycName => "HOLDER_NAME_NOT_KYC_NAME",
     HolderIdNotKycId => "HOLDER_ID_NOT_KYC_ID",
     // card: the card's state (locally or at the issuer)

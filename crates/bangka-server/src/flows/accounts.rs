@@ -2,14 +2,14 @@
 
 use axum::http::StatusCode;
 use bangka_core::bind::{KycState, MIN_KYC_AGE};
-use bangka_core::holder::{HolderName, IdNumber, Phone};
+use bangka_core::holder::{HolderName, IdNumber, PaymentPassword, Phone};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Conflict, KycRecord, kyc_context};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::load_account;
+use super::{AttemptFacts, check_not_locked, failed, load_account};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::views::AccountView;
@@ -76,4 +76,69 @@ pub async fn verify_kyc(app: &AppState, account_id: &str, body: KycBody) -> ApiR
     v["real_name_masked"] = json!(name.masked());
     v["id_number_masked"] = json!(id.masked());
     Ok((StatusCode::OK, v))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PaymentPasswordBody {
+    /// Six digits, not repeated or in sequence.
+    pub password: String,
+    /// Required to change a password that is already set.
+    pub current_password: Option<String>,
+}
+
+/// Sets (or, with the current one, changes) the payment password. Only an
+/// argon2id hash is stored. A wrong current password counts toward the
+/// risk lock like any failed verification.
+pub async fn set_payment_password(app: &AppState, account_id: &str, body: PaymentPasswordBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    if account.kyc != KycState::Verified {
+        return Err(ErrorCode::KycRequired.into());
+    }
+    let new = PaymentPassword::parse(&body.password)?;
+    let existing = app.store.payment_password_hash(account_id).await?;
+    if let Some(stored) = &existing {
+        let current = body.current_password.as_deref().map(PaymentPassword::parse);
+        let matches = match current {
+            Some(Ok(pw)) => verify_password(pw, stored.clone()).await?,
+            _ => false,
+        };
+        if !matches {
+            let e = Failure::new(ErrorCode::PaymentPasswordIncorrect).with_details(json!({ "current_password_required": true }));
+            return Err(failed(app, account_id, "payment_password", &AttemptFacts::default(), e.into()).await);
+        }
+    }
+    let hash = hash_password(new).await?;
+    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), now).await? {
+        // Changed concurrently: the current password verified is no longer current.
+        return Err(ErrorCode::PaymentPasswordIncorrect.into());
+    }
+    let a = load_account(app, account_id).await?;
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a))))
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes: OWASP's minimum),
+/// off the async threads.
+async fn hash_password(pw: PaymentPassword) -> ApiResult<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    let phc = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        argon2::Argon2::default().hash_password(pw.expose().as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(anyhow::Error::from)?
+    .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+    Ok(phc)
+}
+
+pub async fn verify_password(pw: PaymentPassword, phc: String) -> ApiResult<bool> {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&phc).map(|h| argon2::Argon2::default().verify_password(pw.expose().as_bytes(), &h).is_ok())
+    })
+    .await
+    .map_err(anyhow::Error::from)?
+    .map_err(|e| anyhow::anyhow!("stored payment password hash: {e}"))?;
+    Ok(ok)
 }

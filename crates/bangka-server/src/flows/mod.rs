@@ -27,6 +27,7 @@ pub const VERIFICATION_FAILURES: &[ErrorCode] = &[
     ErrorCode::ExpiryMismatch,
     ErrorCode::CardNotFoundAtIssuer,
     ErrorCode::OtpIncorrect,
+    ErrorCode::PaymentPasswordIncorrect,
 ];
 
 pub async fn load_account(app: &AppState, account_id: &str) -> ApiResult<AccountRow> {

@@ -31,6 +31,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts", post(create_account))
         .route("/v1/accounts/{id}", get(get_account))
         .route("/v1/accounts/{id}/kyc", post(verify_kyc))
+        .route("/v1/accounts/{id}/payment-password", post(set_payment_password))
         .route("/v1/accounts/{id}/bindings", post(create_binding).get(list_bindings))
         .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
@@ -76,6 +77,24 @@ async fn verify_kyc(
     let key = idempotency::key_from(&headers)?;
     let req = parse_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/kyc"), &body, || accounts::verify_kyc(&app, &id, req)).await
+}
+
+/// Set the payment password (6 digits), or change it with `current_password`.
+#[utoipa::path(post, path = "/v1/accounts/{id}/payment-password", tag = "accounts", request_body = accounts::PaymentPasswordBody,
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn set_payment_password(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/payment-password"), &body, || {
+        accounts::set_payment_password(&app, &id, req)
+    })
+    .await
 }
 
 /// Start binding a card: local checks, issuer checks, then an SMS code to the

@@ -265,3 +265,31 @@ async fn kyc_rules(app: TestApp) {
     app.bind(&acc, &card).await.assert_error("HOLDER_NAME_NOT_KYC_NAME");
 }
 on_both_backends!(kyc_rules);
+
+/// The payment password: six digits, not trivial, stored only as argon2id,
+/// changed only with the current one.
+async fn payment_password_rules(app: TestApp) {
+    let acc = app.verified_account().await;
+    let path = format!("/v1/accounts/{acc}/payment-password");
+    app.post(&path, json!({ "password": "12345a" })).await.assert_error("PAYMENT_PASSWORD_FORMAT");
+    app.post(&path, json!({ "password": "123456" })).await.assert_error("PAYMENT_PASSWORD_WEAK");
+    let r = app.post(&path, json!({ "password": "902714" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["payment_password_set"], true);
+    let (hash,): (String,) = sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1")
+        .bind(&acc)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("902714"), "stored as argon2id only");
+    app.post(&path, json!({ "password": "135790" })).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    let r = app.post(&path, json!({ "password": "135790", "current_password": "111222" })).await;
+    assert_eq!(r.status, 403);
+    r.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    let r = app.post(&path, json!({ "password": "135790", "current_password": "902714" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // An account without real-name verification cannot set one.
+    let fresh = app.post("/v1/accounts", json!({ "phone": "13912340000" })).await.body["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/accounts/{fresh}/payment-password"), json!({ "password": "902714" })).await.assert_error("KYC_REQUIRED");
+}
+on_both_backends!(payment_password_rules);

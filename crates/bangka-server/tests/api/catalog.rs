@@ -92,6 +92,11 @@ async fn every_catalog_code_is_reachable() {
         app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000002" })), &k).await,
         "IDEMPOTENCY_KEY_REUSED",
     );
+    let pp = format!("/v1/accounts/{acc}/payment-password");
+    seen.expect(app.post(&pp, json!({ "password": "12" })).await, "PAYMENT_PASSWORD_FORMAT");
+    seen.expect(app.post(&pp, json!({ "password": "111111" })).await, "PAYMENT_PASSWORD_WEAK");
+    app.post(&pp, json!({ "password": "902714" })).await;
+    seen.expect(app.post(&pp, json!({ "password": "135790", "current_password": "135790" })).await, "PAYMENT_PASSWORD_INCORRECT");
     // Policy and auth.
     let anon = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).send().await.unwrap();
     seen.expect(
