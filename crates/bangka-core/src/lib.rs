@@ -8,6 +8,7 @@
 //! - [`bind`]: the bind request and the ordered local checks.
 //! - [`binding`]: the binding lifecycle state machine.
 //! - [`risk`]: velocity rules and locks.
+//! - [`token`]: the token lifecycle (who may suspend and resume).
 //! - [`catalog`]: every error code with its bilingual explanation.
 
 pub mod bin;
@@ -21,6 +22,7 @@ pub mod holder;
 pub mod otp;
 pub mod risk;
 pub mod secret;
+pub mod token;
 
 pub use catalog::ErrorCode;
 pub use failure::Failure;

@@ -21,6 +21,16 @@ fn vault(c: &mut Criterion) {
     c.bench_function("seal_pan", |b| b.iter(|| v.seal_pan(black_box("vc_bench"), black_box(&p))));
     c.bench_function("open_pan", |b| b.iter(|| v.open_pan(black_box(&sealed)).unwrap()));
     c.bench_function("fingerprint", |b| b.iter(|| v.fingerprint(black_box(&p))));
+    let token_key = v.new_token_key("tok_bench");
+    let input = bangka_store::CryptogramInput {
+        token_number: "9900011234567890",
+        atc: 42,
+        amount_minor: 1234,
+        currency: "CNY",
+        merchant_id: "m_bench",
+        expires_at_ms: 1_800_000_000_000,
+    };
+    c.bench_function("cryptogram", |b| b.iter(|| v.cryptogram(black_box("tok_bench"), black_box(&token_key), black_box(&input)).unwrap()));
     c.bench_function("otp_mac", |b| b.iter(|| v.otp_mac(black_box("chl_bench"), black_box("123456"))));
 }
 

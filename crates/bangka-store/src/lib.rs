@@ -27,7 +27,7 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use repo::*;
-pub use vault::{SealedCard, Vault};
+pub use vault::{CryptogramInput, SealedCard, Vault};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

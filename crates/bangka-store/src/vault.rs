@@ -316,6 +316,57 @@ impl Vault {
     }
 }
 
+/// What a payment cryptogram covers: one token, one counter value, one
+/// amount to one merchant, until one time.
+#[derive(Debug, Clone, Copy)]
+pub struct CryptogramInput<'a> {
+    pub token_number: &'a str,
+    pub atc: i64,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub merchant_id: &'a str,
+    pub expires_at_ms: i64,
+}
+
+impl Vault {
+    /// A fresh 256-bit per-token key, sealed for storage like any value.
+    pub fn new_token_key(&self, token_id: &str) -> Vec<u8> {
+        let key = Key::generate();
+        self.seal_value(&format!("token-key/{token_id}"), &hex::encode(key.bytes()))
+    }
+
+    /// The one-time cryptogram: HMAC-SHA256 under the token's key over every
+    /// field (length-prefixed), truncated to 8 bytes (16 hex digits) as EMV
+    /// application cryptograms are.
+    pub fn cryptogram(&self, token_id: &str, sealed_key: &[u8], c: &CryptogramInput<'_>) -> Result<String, StoreError> {
+        let key_hex = self.open_value(&format!("token-key/{token_id}"), sealed_key)?;
+        let key = Key::from_hex(&key_hex)?;
+        let mac = key.hmac(&[
+            b"bangka/cryptogram/v1",
+            c.token_number.as_bytes(),
+            &c.atc.to_be_bytes(),
+            &c.amount_minor.to_be_bytes(),
+            c.currency.as_bytes(),
+            c.merchant_id.as_bytes(),
+            &c.expires_at_ms.to_be_bytes(),
+        ]);
+        Ok(hex::encode_upper(&mac[..8]))
+    }
+
+    /// Recomputes and compares in constant time.
+    pub fn verify_cryptogram(
+        &self,
+        token_id: &str,
+        sealed_key: &[u8],
+        c: &CryptogramInput<'_>,
+        presented: &str,
+    ) -> Result<bool, StoreError> {
+        use subtle::ConstantTimeEq;
+        let want = self.cryptogram(token_id, sealed_key, c)?;
+        Ok(want.len() == presented.len() && bool::from(want.as_bytes().ct_eq(presented.as_bytes())))
+    }
+}
+
 /// A re-wrapped data key: (key version, wrapped key, nonce).
 pub type Rewrapped = (i64, Vec<u8>, Vec<u8>);
 
@@ -499,6 +550,39 @@ mod tests {
         assert_eq!(server.open_pan(&sealed).unwrap(), pan());
         assert_eq!(server.current_version(), 2);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn cryptograms_bind_every_field() {
+        let v = Vault::ephemeral();
+        let key = v.new_token_key("tok_1");
+        let base = CryptogramInput {
+            token_number: "9900011234567890",
+            atc: 7,
+            amount_minor: 1234,
+            currency: "CNY",
+            merchant_id: "m_1",
+            expires_at_ms: 1_000,
+        };
+        let c = v.cryptogram("tok_1", &key, &base).unwrap();
+        assert_eq!(c.len(), 16);
+        assert_eq!(c, v.cryptogram("tok_1", &key, &base).unwrap());
+        assert!(v.verify_cryptogram("tok_1", &key, &base, &c).unwrap());
+        let variants = [
+            CryptogramInput { atc: 8, ..base },
+            CryptogramInput { amount_minor: 1235, ..base },
+            CryptogramInput { currency: "USD", ..base },
+            CryptogramInput { merchant_id: "m_2", ..base },
+            CryptogramInput { expires_at_ms: 1_001, ..base },
+            CryptogramInput { token_number: "9900011234567891", ..base },
+        ];
+        for other in variants {
+            assert!(!v.verify_cryptogram("tok_1", &key, &other, &c).unwrap(), "{other:?}");
+        }
+        // Another token's key, or the key under another token's id, does not verify.
+        let key2 = v.new_token_key("tok_2");
+        assert!(!v.verify_cryptogram("tok_2", &key2, &base, &c).unwrap());
+        assert!(v.cryptogram("tok_2", &key, &base).is_err());
     }
 
     #[test]
