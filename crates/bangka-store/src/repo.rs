@@ -268,6 +268,8 @@ pub enum ActivateOutcome {
     NotPending,
     /// Other binds of the account became live first; nothing changed.
     LimitReached(Vec<LiveCard>),
+    /// The drawn token number is already in use; nothing changed.
+    TokenNumberTaken,
 }
 
 impl Store {
@@ -416,7 +418,7 @@ impl Store {
         if let Some(cid) = &binding.challenge_id {
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(cid).execute(&mut *tx).await?;
         }
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO tokens (id, binding_id, number, status, domain, atc, created_at) VALUES ($1, $2, $3, 'active', $4, 0, $5)",
         )
         .bind(&token.id)
@@ -425,7 +427,13 @@ impl Store {
         .bind(&token.domain)
         .bind(to_ms(now))
         .execute(&mut *tx)
-        .await?;
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // Rolled back whole; the caller draws another number.
+            Err(e) if is_unique_violation(&e, "tokens_number_key", "tokens.number") => return Ok(ActivateOutcome::TokenNumberTaken),
+            Err(e) => return Err(e.into()),
+        }
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(ActivateOutcome::Activated)

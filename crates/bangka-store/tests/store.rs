@@ -462,6 +462,19 @@ async fn pending_binding_lifecycle(store: Store) {
     let acc2 = account(&store, 2).await;
     let elsewhere = BindAttempt::new(&vault, &acc2, &card, "elements-A", now + Duration::minutes(5));
     assert!(matches!(elsewhere.submit(&store, 1, now + Duration::minutes(5)).await, PendingOutcome::Created));
+
+    // A token number already in use rolls the activation back whole.
+    let pending2 = store.get_binding(&acc2.id, elsewhere.id()).await.unwrap().unwrap();
+    let clash = NewToken { id: new_id("tok"), number: tok.number.clone(), domain: "wallet:test".into() };
+    assert!(matches!(
+        store.activate_binding(&pending2, &clash, &notice(&acc2), 5, now + Duration::minutes(6)).await.unwrap(),
+        ActivateOutcome::TokenNumberTaken
+    ));
+    assert_eq!(store.get_binding(&acc2.id, elsewhere.id()).await.unwrap().unwrap().status, BindingStatus::PendingVerification);
+    assert!(matches!(
+        store.activate_binding(&pending2, &token(), &notice(&acc2), 5, now + Duration::minutes(6)).await.unwrap(),
+        ActivateOutcome::Activated
+    ));
 }
 on_both_backends!(pending_binding_lifecycle);
 

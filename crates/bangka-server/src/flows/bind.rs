@@ -269,7 +269,6 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     check_not_locked(&account, now)?;
     let otp = Otp::parse(&body.otp)?;
     check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
-    let token = NewToken { id: new_id("tok"), number: new_token_number(), domain: format!("wallet:{}", who.key_id) };
     let notice = NewMessage {
         channel: "sms",
         recipient: c.phone.clone(),
@@ -278,12 +277,21 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
             last4 = b.last4
         ),
     };
-    match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, now).await? {
-        ActivateOutcome::Activated => {}
-        ActivateOutcome::NotPending => return Err(ErrorCode::BindingNotPending.into()),
-        ActivateOutcome::LimitReached(cards) => {
-            let e = Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": app.policy.binding_limit, "cards": cards }));
-            return Err(failed(app, account_id, "confirm", &facts, e.into()).await);
+    // Token numbers are drawn at random (10^9 per BIN); a number already in
+    // use rolls the activation back and another is drawn.
+    let mut draws = 0;
+    loop {
+        let token = NewToken { id: new_id("tok"), number: new_token_number(), domain: format!("wallet:{}", who.key_id) };
+        match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, now).await? {
+            ActivateOutcome::Activated => break,
+            ActivateOutcome::TokenNumberTaken if draws < 8 => draws += 1,
+            ActivateOutcome::TokenNumberTaken => return Err(anyhow::anyhow!("no free token number after {draws} draws").into()),
+            ActivateOutcome::NotPending => return Err(ErrorCode::BindingNotPending.into()),
+            ActivateOutcome::LimitReached(cards) => {
+                let e =
+                    Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": app.policy.binding_limit, "cards": cards }));
+                return Err(failed(app, account_id, "confirm", &facts, e.into()).await);
+            }
         }
     }
     outbox::deliver(app).await;
