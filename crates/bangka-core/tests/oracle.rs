@@ -40,7 +40,11 @@ fn check_digits_agree_with_python_stdnum() {
         if std::env::var("BANGKA_REQUIRE_ORACLES").is_ok_and(|v| v == "1") {
             panic!("python3 with python-stdnum is required (BANGKA_REQUIRE_ORACLES=1)");
         }
-        eprintln!("\n!!!!! SKIPPED oracle test: python3 with python-stdnum not found (pip install python-stdnum) !!!!!\n");
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\n!!!!! SKIPPED oracle test: python3 with python-stdnum not found (pip install python-stdnum) !!!!!"
+        );
         return;
     }
     let mut rng = Lcg(20261123);

@@ -95,8 +95,12 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
                 if postgres_required() {
                     panic!("PostgreSQL is required (BANGKA_REQUIRE_POSTGRES=1) but does not answer at {url}");
                 }
-                eprintln!(
-                    "\n!!!!! SKIPPED PostgreSQL test {}: no server at {url}. Set BANGKA_REQUIRE_POSTGRES=1 to make this a failure. !!!!!\n",
+                // Straight to the process's stderr (not eprintln!, which the
+                // test harness captures), so the skip shows in `cargo test`.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "\n!!!!! SKIPPED PostgreSQL test {}: no server at {url}. Set BANGKA_REQUIRE_POSTGRES=1 to make this a failure. !!!!!",
                     std::thread::current().name().unwrap_or("?")
                 );
                 return None;
