@@ -57,6 +57,13 @@ pub trait IssuerConnector: Send + Sync {
     /// elements were checked by `verify_for_activation`).
     async fn activate(&self, pan: &Pan) -> Result<(), Failure>;
 
+    /// Authorizes `amount_fen` on the card (a hold on balance or credit);
+    /// returns the issuer's authorization id. Refusals name the cause.
+    async fn authorize(&self, pan: &Pan, amount_fen: i64) -> Result<String, Failure>;
+
+    /// Releases an authorization's hold.
+    async fn void(&self, authorization: &str) -> Result<(), Failure>;
+
     /// The issuer's announced maintenance windows (current and upcoming).
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow>;
 }

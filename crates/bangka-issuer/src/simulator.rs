@@ -48,7 +48,6 @@ struct BankCard {
     restricted: bool,
     faulty: bool,
     /// Balance (debit/prepaid) or available credit, in fen.
-    #[allow(dead_code)]
     available_fen: i64,
 }
 
@@ -136,6 +135,10 @@ const SCENARIOS: &[Scenario] = &[
         "the bank does not allow binding this card to third-party wallets",
     ),
     sc("issuer_error", "622588", Normal, Some(ErrorCode::IssuerUnavailable), "the bank answers with a server error"),
+    // Appended (earlier cards keep their numbers): funds for payment tests.
+    sc("low_balance", "622202", Normal, None, "ICBC debit card holding 1.00 CNY"),
+    sc("credit_limit_low", "439225", Normal, None, "CMB Visa credit card with 50.00 CNY of credit left"),
+    sc("zero_balance", "623886", Normal, None, "Metro prepaid card with nothing left on it: binds, but cannot pay"),
 ];
 
 fn with_check(payload: &str) -> String {
@@ -185,6 +188,9 @@ fn build(index: usize, s: &Scenario) -> Entry {
     let mut typed_cvv = cvv;
     let mut typed_expiry = expiry;
     match s.name {
+        "low_balance" => bank.available_fen = 100,
+        "credit_limit_low" => bank.available_fen = 5_000,
+        "zero_balance" => bank.available_fen = 0,
         "name_mismatch" => bank.holder_name = OTHER_HOLDER_NAME.into(),
         "id_mismatch" => bank.id_number = other_id(),
         "phone_mismatch" => typed_phone = "13800000000".into(),
@@ -215,6 +221,8 @@ fn build(index: usize, s: &Scenario) -> Entry {
 /// memory; a restart restores the table.
 pub struct Simulator {
     cards: Mutex<HashMap<String, BankCard>>,
+    /// Authorizations holding funds: id → (card number, amount in fen).
+    holds: Mutex<HashMap<String, (String, i64)>>,
     tests: Vec<TestCard>,
     windows: Mutex<Vec<MaintenanceWindow>>,
     clock: Arc<dyn Clock>,
@@ -234,7 +242,7 @@ impl Simulator {
         let now = clock.now();
         let windows =
             vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
-        Simulator { cards: Mutex::new(cards), tests, windows: Mutex::new(windows), clock }
+        Simulator { cards: Mutex::new(cards), holds: Mutex::new(HashMap::new()), tests, windows: Mutex::new(windows), clock }
     }
 
     /// The test cards, as a person types them.
@@ -351,6 +359,42 @@ impl IssuerConnector for Simulator {
         }
     }
 
+    async fn authorize(&self, pan: &Pan, amount_fen: i64) -> Result<String, Failure> {
+        if let Some(m) = self.in_maintenance(pan) {
+            return Err(m);
+        }
+        let mut cards = self.cards.lock().expect("sim lock");
+        let bank = cards.get_mut(pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
+        if bank.faulty {
+            return Err(ErrorCode::IssuerUnavailable.into());
+        }
+        if let Some(code) = state_failure(bank.state) {
+            return Err(code.into());
+        }
+        if !bank.online_payments {
+            return Err(ErrorCode::OnlinePaymentsDisabled.into());
+        }
+        if bank.restricted {
+            return Err(ErrorCode::IssuerRestricted.into());
+        }
+        if amount_fen <= 0 || bank.available_fen < amount_fen {
+            return Err(ErrorCode::InsufficientFunds.into());
+        }
+        bank.available_fen -= amount_fen;
+        let id = format!("auth{}", self.holds.lock().expect("sim lock").len() + 1);
+        self.holds.lock().expect("sim lock").insert(id.clone(), (pan.expose().to_owned(), amount_fen));
+        Ok(id)
+    }
+
+    async fn void(&self, authorization: &str) -> Result<(), Failure> {
+        let (pan, amount) =
+            self.holds.lock().expect("sim lock").remove(authorization).ok_or_else(|| Failure::new(ErrorCode::IssuerUnavailable))?;
+        if let Some(bank) = self.cards.lock().expect("sim lock").get_mut(&pan) {
+            bank.available_fen += amount;
+        }
+        Ok(())
+    }
+
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
         let now = self.clock.now();
         self.windows.lock().expect("sim lock").iter().filter(|w| w.ends_at > now).cloned().collect()
@@ -398,6 +442,20 @@ mod tests {
         ] {
             assert!(s.test_cards().iter().any(|t| t.scenario == name), "missing scenario {name}");
         }
+    }
+
+    #[tokio::test]
+    async fn authorizations_hold_funds_and_voids_release_them() {
+        let s = sim();
+        let card = |name: &str| Pan::parse(&s.test_cards().iter().find(|t| t.scenario == name).unwrap().card_number).unwrap();
+        let low = card("low_balance");
+        let a = s.authorize(&low, 60).await.unwrap();
+        assert_eq!(s.authorize(&low, 60).await.unwrap_err().code, ErrorCode::InsufficientFunds);
+        s.void(&a).await.unwrap();
+        assert!(s.authorize(&low, 100).await.is_ok());
+        assert_eq!(s.authorize(&card("zero_balance"), 1).await.unwrap_err().code, ErrorCode::InsufficientFunds);
+        assert_eq!(s.authorize(&card("frozen"), 1).await.unwrap_err().code, ErrorCode::CardFrozen);
+        assert_eq!(s.authorize(&card("credit_limit_low"), 5_001).await.unwrap_err().code, ErrorCode::InsufficientFunds);
     }
 
     #[tokio::test]

@@ -1007,6 +1007,27 @@ pub(super) const ENTRIES: &[Entry] = &[
     // issuer: the bank's answer or availability
     // ------------------------------------------------------------------
     Entry {
+        code: ErrorCode::InsufficientFunds,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("卡内余额或可用额度不足。", "There is not enough balance or available credit on this card."),
+        cause: t(
+            "发卡银行拒绝了这笔扣款：储蓄卡或预付卡的余额、信用卡的可用额度低于本次金额。",
+            "The bank declined the amount: the balance of the debit or prepaid card, or the credit card's available credit, is lower than it.",
+        ),
+        remediation: &[
+            t("在银行 App 中查看余额或可用额度。", "Check the balance or available credit in your bank's app."),
+            t(
+                "为储蓄卡充值、为预付卡充值，或还款以恢复信用额度后再试。",
+                "Top up the debit or prepaid card, or repay the credit card, and try again.",
+            ),
+            t("也可以换一张已绑定的卡支付。", "Or pay with another card bound to your wallet."),
+        ],
+    },
+    Entry {
         code: ErrorCode::FourElementsNameMismatch,
         category: Category::Issuer,
         http_status: 422,
@@ -1380,6 +1401,29 @@ pub(super) const ENTRIES: &[Entry] = &[
             t(
                 "如果没有绑定成功，请重新发起绑卡，并输入新收到的验证码。",
                 "If it is not, start the binding again and enter the new code you receive.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::BindingNotActive,
+        category: Category::Input,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这张卡目前不是已绑定可用的状态。", "This card is not bound and usable right now."),
+        cause: t(
+            "只有绑定成功（已验证短信验证码）且未冻结、未解绑的卡才能进行此操作。",
+            "Only a card whose binding is complete (SMS code confirmed) and that is not frozen or being unbound can be used for this.",
+        ),
+        remediation: &[
+            t(
+                "如果绑定还在等待验证码，请先输入短信验证码完成绑定。",
+                "If the binding is still waiting for its SMS code, enter the code to finish it first.",
+            ),
+            t(
+                "在卡片管理中查看这张卡的状态；已冻结的卡需先解冻。",
+                "Check the card's status in card management; a frozen card must be unfrozen first.",
             ),
         ],
     },

@@ -181,6 +181,7 @@ error_codes! {
     CardReportedLost => "CARD_REPORTED_LOST",
     CardClosed => "CARD_CLOSED",
     OnlinePaymentsDisabled => "ONLINE_PAYMENTS_DISABLED",
+    InsufficientFunds => "INSUFFICIENT_FUNDS",
     // issuer: the bank's answer or availability
     FourElementsNameMismatch => "FOUR_ELEMENTS_NAME_MISMATCH",
     FourElementsIdMismatch => "FOUR_ELEMENTS_ID_MISMATCH",
@@ -197,6 +198,7 @@ error_codes! {
     OtpAttemptsExhausted => "OTP_ATTEMPTS_EXHAUSTED",
     OtpResendCooldown => "OTP_RESEND_COOLDOWN",
     BindingNotPending => "BINDING_NOT_PENDING",
+    BindingNotActive => "BINDING_NOT_ACTIVE",
     ActivationNotPending => "ACTIVATION_NOT_PENDING",
     // risk
     RiskLocked => "RISK_LOCKED",

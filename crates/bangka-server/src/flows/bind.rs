@@ -309,6 +309,57 @@ fn new_token_number() -> String {
     format!("{payload}{}", luhn_check_digit(&payload))
 }
 
+/// The amount of the small test authorization (小额测试): 0.01 CNY.
+pub const TEST_AUTHORIZATION_FEN: i64 = 1;
+
+/// `POST …/bindings/{bid}/test-authorization`: authorizes 0.01 CNY on the
+/// bound card and voids it at once, to tell the holder plainly whether the
+/// card can pay online (seed 000: "激活卡片后先小额测试一次"). A decline is the
+/// answer, not an error; only a test that could not run (the bank is down or
+/// in maintenance) is an error, with its retry time.
+pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    if b.status != BindingStatus::Active {
+        return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": b.status.as_str() })).into());
+    }
+    let facts = AttemptFacts {
+        issuer: Some(b.issuer.clone()),
+        bin: Some(b.bin.clone()),
+        last4: Some(b.last4.clone()),
+        binding_id: Some(b.id.clone()),
+    };
+    let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
+    let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::BindingNotActive)?;
+    let pan = app.vault.open_pan(&sealed)?;
+    let outcome = match app.issuer.authorize(&pan, TEST_AUTHORIZATION_FEN).await {
+        Ok(auth) => {
+            // The hold is released at once; a failed void is retried by the
+            // bank's own expiry of holds, so it is logged, not shown.
+            if let Err(f) = app.issuer.void(&auth).await {
+                tracing::warn!(binding_id, code = f.code.as_str(), "voiding the test authorization failed");
+            }
+            Ok(())
+        }
+        Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
+            return Err(failed(app, account_id, "test_authorization", &facts, issuer_failure(app, f)).await);
+        }
+        Err(f) => Err(f.code),
+    };
+    let attempt = record_attempt(app, account_id, "test_authorization", &facts, outcome.err()).await?;
+    let mut v = json!({
+        "binding_id": b.id,
+        "amount": { "minor": TEST_AUTHORIZATION_FEN, "currency": "CNY" },
+        "voided": outcome.is_ok(),
+        "can_pay_online": outcome.is_ok(),
+        "attempt_id": attempt,
+    });
+    if let Err(code) = outcome {
+        v["reason"] = json!({ "code": code.as_str(), "doc_url": format!("/help/errors/{}", code.as_str()) });
+    }
+    Ok((StatusCode::OK, v))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -79,7 +79,7 @@ impl Modify for BearerAuth {
     info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself."),
     paths(
         super::create_account, super::get_account, super::verify_kyc, super::set_payment_password,
-        super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding,
+        super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding, super::test_authorization,
         super::start_activation, super::get_activation, super::confirm_activation,
         issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox,
     ),

@@ -36,6 +36,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
         .route("/v1/accounts/{id}/bindings/{bid}/confirm", post(confirm_binding))
+        .route("/v1/accounts/{id}/bindings/{bid}/test-authorization", post(test_authorization))
         .route("/v1/accounts/{id}/activations", post(start_activation))
         .route("/v1/accounts/{id}/activations/{aid}", get(get_activation))
         .route("/v1/accounts/{id}/activations/{aid}/confirm", post(confirm_activation))
@@ -164,6 +165,24 @@ async fn confirm_binding(
     let req = parse_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), &body, || {
         bind::confirm(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;
+/// answers whether the card can pay online and, if not, why.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/test-authorization", tag = "bindings",
+    responses((status = 200, description = "`can_pay_online`, and `reason` {code, doc_url} when it cannot"), (status = "4XX", body = meta::ErrorEnvelope), (status = "5XX", body = meta::ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn test_authorization(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/test-authorization"), b"", || {
+        bind::test_authorization(&app, &id, &bid)
     })
     .await
 }

@@ -293,3 +293,34 @@ async fn payment_password_rules(app: TestApp) {
     app.post(&format!("/v1/accounts/{fresh}/payment-password"), json!({ "password": "902714" })).await.assert_error("KYC_REQUIRED");
 }
 on_both_backends!(payment_password_rules);
+
+/// 小额测试: 0.01 CNY authorized and voided at once says whether a bound card
+/// can pay online, and why not.
+async fn small_test_authorization_tells_whether_the_card_can_pay(app: TestApp) {
+    let acc = app.verified_account().await;
+    for scenario in ["ok_debit", "low_balance", "credit_limit_low"] {
+        let b = app.bind_confirmed(&acc, scenario).await;
+        let path = format!("/v1/accounts/{acc}/bindings/{}/test-authorization", b["id"].as_str().unwrap());
+        for _ in 0..2 {
+            let r = app.post(&path, json!({})).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["can_pay_online"], true, "{scenario}: {}", r.body);
+            assert_eq!(r.body["voided"], true);
+            assert_eq!(r.body["amount"]["minor"], 1);
+        }
+    }
+    let b = app.bind_confirmed(&acc, "zero_balance").await;
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings/{}/test-authorization", b["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["can_pay_online"], false);
+    assert_eq!(r.body["reason"]["code"], "INSUFFICIENT_FUNDS");
+    assert_eq!(r.body["reason"]["doc_url"], "/help/errors/INSUFFICIENT_FUNDS");
+    // Only an active binding can be tested.
+    let other = app.verified_account().await;
+    let pending = app.bind(&other, &app.card("ok_debit").await).await;
+    let r =
+        app.post(&format!("/v1/accounts/{other}/bindings/{}/test-authorization", pending.body["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.assert_error("BINDING_NOT_ACTIVE")["details"]["status"], "pending_verification");
+}
+on_both_backends!(small_test_authorization_tells_whether_the_card_can_pay);

@@ -182,6 +182,16 @@ async fn every_catalog_code_is_reachable() {
     let cid = r.body["next_action"]["challenge_id"].as_str().unwrap();
     sqlx::query("UPDATE challenges SET attempts = 5 WHERE id = $1").bind(cid).execute(app.state.store.pool()).await.unwrap();
     seen.expect(app.post(&confirm2, json!({ "otp": good })).await, "OTP_ATTEMPTS_EXHAUSTED");
+    // The small test authorization: a card that binds but cannot pay, and a
+    // binding that is not active yet.
+    let ta = app.verified_account().await;
+    let zb = app.bind_confirmed(&ta, "zero_balance").await;
+    let r = app.post(&format!("/v1/accounts/{ta}/bindings/{}/test-authorization", zb["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(r.body["can_pay_online"], false, "{}", r.body);
+    seen.0.insert(r.body["reason"]["code"].as_str().unwrap().to_owned());
+    let pending = app.bind(&ta, &debit).await;
+    let path = format!("/v1/accounts/{ta}/bindings/{}/test-authorization", pending.body["id"].as_str().unwrap());
+    seen.expect(app.post(&path, json!({})).await, "BINDING_NOT_ACTIVE");
     // Risk: ten failed verifications lock the account.
     let pm = app.card("phone_mismatch").await;
     let risky = app.verified_account().await;
