@@ -223,6 +223,8 @@ pub struct Simulator {
     cards: Mutex<HashMap<String, BankCard>>,
     /// Authorizations holding funds: id → (card number, amount in fen).
     holds: Mutex<HashMap<String, (String, i64)>>,
+    /// Numbers authorizations; never reused, even after a void.
+    next_hold: std::sync::atomic::AtomicU64,
     tests: Vec<TestCard>,
     windows: Mutex<Vec<MaintenanceWindow>>,
     clock: Arc<dyn Clock>,
@@ -242,7 +244,7 @@ impl Simulator {
         let now = clock.now();
         let windows =
             vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
-        Simulator { cards: Mutex::new(cards), holds: Mutex::new(HashMap::new()), tests, windows: Mutex::new(windows), clock }
+        Simulator { cards: Mutex::new(cards), holds: Mutex::new(HashMap::new()), next_hold: 1.into(), tests, windows: Mutex::new(windows), clock }
     }
 
     /// The test cards, as a person types them.
@@ -381,7 +383,7 @@ impl IssuerConnector for Simulator {
             return Err(ErrorCode::InsufficientFunds.into());
         }
         bank.available_fen -= amount_fen;
-        let id = format!("auth{}", self.holds.lock().expect("sim lock").len() + 1);
+        let id = format!("auth{}", self.next_hold.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         self.holds.lock().expect("sim lock").insert(id.clone(), (pan.expose().to_owned(), amount_fen));
         Ok(id)
     }
@@ -452,6 +454,12 @@ mod tests {
         let a = s.authorize(&low, 60).await.unwrap();
         assert_eq!(s.authorize(&low, 60).await.unwrap_err().code, ErrorCode::InsufficientFunds);
         s.void(&a).await.unwrap();
+        // Hold ids are never reused: voiding one releases exactly its funds.
+        let b = s.authorize(&low, 40).await.unwrap();
+        let c = s.authorize(&low, 40).await.unwrap();
+        assert_ne!(b, c);
+        s.void(&b).await.unwrap();
+        s.void(&c).await.unwrap();
         assert!(s.authorize(&low, 100).await.is_ok());
         assert_eq!(s.authorize(&card("zero_balance"), 1).await.unwrap_err().code, ErrorCode::InsufficientFunds);
         assert_eq!(s.authorize(&card("frozen"), 1).await.unwrap_err().code, ErrorCode::CardFrozen);
