@@ -455,11 +455,13 @@ mod tests {
         assert_eq!(s.authorize(&low, 60).await.unwrap_err().code, ErrorCode::InsufficientFunds);
         s.void(&a).await.unwrap();
         // Hold ids are never reused: voiding one releases exactly its funds.
-        let b = s.authorize(&low, 40).await.unwrap();
-        let c = s.authorize(&low, 40).await.unwrap();
-        assert_ne!(b, c);
+        let b = s.authorize(&low, 30).await.unwrap();
+        let c = s.authorize(&low, 30).await.unwrap();
         s.void(&b).await.unwrap();
+        let d = s.authorize(&low, 30).await.unwrap();
+        assert_ne!(c, d);
         s.void(&c).await.unwrap();
+        s.void(&d).await.unwrap();
         assert!(s.authorize(&low, 100).await.is_ok());
         assert_eq!(s.authorize(&card("zero_balance"), 1).await.unwrap_err().code, ErrorCode::InsufficientFunds);
         assert_eq!(s.authorize(&card("frozen"), 1).await.unwrap_err().code, ErrorCode::CardFrozen);
