@@ -244,7 +244,14 @@ impl Simulator {
         let now = clock.now();
         let windows =
             vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
-        Simulator { cards: Mutex::new(cards), holds: Mutex::new(HashMap::new()), next_hold: 1.into(), tests, windows: Mutex::new(windows), clock }
+        Simulator {
+            cards: Mutex::new(cards),
+            holds: Mutex::new(HashMap::new()),
+            next_hold: 1.into(),
+            tests,
+            windows: Mutex::new(windows),
+            clock,
+        }
     }
 
     /// The test cards, as a person types them.
@@ -296,13 +303,34 @@ impl Simulator {
     }
 
     fn with_card<T>(&self, c: &CardHolder<'_>, f: impl FnOnce(&mut BankCard) -> Result<T, Failure>) -> Result<T, Failure> {
-        if let Some(m) = self.in_maintenance(c.pan) {
+        self.with_pan(c.pan, f)
+    }
+
+    /// Runs `f` on the bank's record of the card, unless the bank is in
+    /// maintenance or has no such card.
+    fn with_pan<T>(&self, pan: &Pan, f: impl FnOnce(&mut BankCard) -> Result<T, Failure>) -> Result<T, Failure> {
+        if let Some(m) = self.in_maintenance(pan) {
             return Err(m);
         }
         let mut cards = self.cards.lock().expect("sim lock");
-        let bank = cards.get_mut(c.pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
+        let bank = cards.get_mut(pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
         f(bank)
     }
+}
+
+/// Whether the card can be used online at all: its state, the online
+/// payments switch, the bank's own restrictions.
+fn usable_online(bank: &BankCard) -> Result<(), Failure> {
+    if let Some(code) = state_failure(bank.state) {
+        return Err(code.into());
+    }
+    if !bank.online_payments {
+        return Err(ErrorCode::OnlinePaymentsDisabled.into());
+    }
+    if bank.restricted {
+        return Err(ErrorCode::IssuerRestricted.into());
+    }
+    Ok(())
 }
 
 fn state_failure(state: BankState) -> Option<ErrorCode> {
@@ -321,16 +349,7 @@ impl IssuerConnector for Simulator {
     async fn verify_for_binding(&self, c: CardHolder<'_>) -> Result<(), Failure> {
         self.with_card(&c, |bank| {
             self.check_elements(bank, &c)?;
-            if let Some(code) = state_failure(bank.state) {
-                return Err(code.into());
-            }
-            if !bank.online_payments {
-                return Err(ErrorCode::OnlinePaymentsDisabled.into());
-            }
-            if bank.restricted {
-                return Err(ErrorCode::IssuerRestricted.into());
-            }
-            Ok(())
+            usable_online(bank)
         })
     }
 
@@ -346,43 +365,28 @@ impl IssuerConnector for Simulator {
     }
 
     async fn activate(&self, pan: &Pan) -> Result<(), Failure> {
-        if let Some(m) = self.in_maintenance(pan) {
-            return Err(m);
-        }
-        let mut cards = self.cards.lock().expect("sim lock");
-        let bank = cards.get_mut(pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
-        match bank.state {
+        self.with_pan(pan, |bank| match bank.state {
             NotActivated => {
                 bank.state = Normal;
                 Ok(())
             }
             Normal => Err(ErrorCode::CardAlreadyActivated.into()),
             other => Err(state_failure(other).expect("not normal").into()),
-        }
+        })
     }
 
     async fn authorize(&self, pan: &Pan, amount_fen: i64) -> Result<String, Failure> {
-        if let Some(m) = self.in_maintenance(pan) {
-            return Err(m);
-        }
-        let mut cards = self.cards.lock().expect("sim lock");
-        let bank = cards.get_mut(pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
-        if bank.faulty {
-            return Err(ErrorCode::IssuerUnavailable.into());
-        }
-        if let Some(code) = state_failure(bank.state) {
-            return Err(code.into());
-        }
-        if !bank.online_payments {
-            return Err(ErrorCode::OnlinePaymentsDisabled.into());
-        }
-        if bank.restricted {
-            return Err(ErrorCode::IssuerRestricted.into());
-        }
-        if amount_fen <= 0 || bank.available_fen < amount_fen {
-            return Err(ErrorCode::InsufficientFunds.into());
-        }
-        bank.available_fen -= amount_fen;
+        self.with_pan(pan, |bank| {
+            if bank.faulty {
+                return Err(ErrorCode::IssuerUnavailable.into());
+            }
+            usable_online(bank)?;
+            if amount_fen <= 0 || bank.available_fen < amount_fen {
+                return Err(ErrorCode::InsufficientFunds.into());
+            }
+            bank.available_fen -= amount_fen;
+            Ok(())
+        })?;
         let id = format!("auth{}", self.next_hold.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         self.holds.lock().expect("sim lock").insert(id.clone(), (pan.expose().to_owned(), amount_fen));
         Ok(id)
