@@ -223,6 +223,17 @@ impl PaymentPassword {
         Ok(PaymentPassword(Secret::new(input.to_owned())))
     }
 
+    /// A password as typed to confirm a payment: only its shape is checked
+    /// (six digits). The strength rules apply when one is set, not here —
+    /// a confirmation must fail as "incorrect", never as "too weak".
+    pub fn parse_for_check(input: &str) -> Result<PaymentPassword, ErrorCode> {
+        let b = input.as_bytes();
+        if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
+            return Err(ErrorCode::PaymentPasswordFormat);
+        }
+        Ok(PaymentPassword(Secret::new(input.to_owned())))
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose()
     }

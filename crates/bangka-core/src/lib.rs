@@ -8,7 +8,10 @@
 //! - [`bind`]: the bind request and the ordered local checks.
 //! - [`binding`]: the binding lifecycle state machine.
 //! - [`risk`]: velocity rules and locks.
-//! - [`token`]: the token lifecycle (who may suspend and resume).
+//! - [`token`]: the token lifecycle (who may suspend and resume), token
+//!   numbers and cryptograms as presented.
+//! - [`money`], [`payment`]: amounts in minor units, the payment state
+//!   machine, capture/refund arithmetic, what a payer is told on a decline.
 //! - [`catalog`]: every error code with its bilingual explanation.
 
 pub mod bin;
@@ -19,7 +22,9 @@ pub mod catalog;
 pub mod clock;
 pub mod failure;
 pub mod holder;
+pub mod money;
 pub mod otp;
+pub mod payment;
 pub mod risk;
 pub mod secret;
 pub mod token;

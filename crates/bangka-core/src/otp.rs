@@ -43,6 +43,8 @@ impl fmt::Debug for Otp {
 pub enum OtpPurpose {
     Bind,
     Activate,
+    /// Confirms one payment: the code is bound to its amount and merchant.
+    Pay,
 }
 
 impl OtpPurpose {
@@ -50,11 +52,12 @@ impl OtpPurpose {
         match self {
             OtpPurpose::Bind => "bind",
             OtpPurpose::Activate => "activate",
+            OtpPurpose::Pay => "pay",
         }
     }
 
     pub fn parse(s: &str) -> Option<OtpPurpose> {
-        [OtpPurpose::Bind, OtpPurpose::Activate].into_iter().find(|p| p.as_str() == s)
+        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay].into_iter().find(|p| p.as_str() == s)
     }
 }
 

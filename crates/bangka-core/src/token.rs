@@ -5,7 +5,11 @@
 //! by risk control can only be lifted by them, never by the holder or the
 //! wallet — otherwise a fraudster holding the wallet could undo it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::bin::TOKEN_BIN;
+use crate::card::luhn_valid;
+use crate::{ErrorCode, Failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -15,8 +19,22 @@ pub enum TokenStatus {
     Deleted,
 }
 
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "active",
+            TokenStatus::Suspended => "suspended",
+            TokenStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TokenStatus> {
+        [TokenStatus::Active, TokenStatus::Suspended, TokenStatus::Deleted].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
 /// Who changes a token's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Actor {
     Holder,
@@ -26,8 +44,26 @@ pub enum Actor {
     System,
 }
 
+impl Actor {
+    pub const ALL: [Actor; 5] = [Actor::Holder, Actor::Wallet, Actor::Issuer, Actor::Risk, Actor::System];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Holder => "holder",
+            Actor::Wallet => "wallet",
+            Actor::Issuer => "issuer",
+            Actor::Risk => "risk",
+            Actor::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Actor> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 /// Why a token's state changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     HolderRequest,
@@ -37,6 +73,33 @@ pub enum Reason {
     CardReissued,
     Unbinding,
     Unbound,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 7] =
+        [Reason::HolderRequest, Reason::Lost, Reason::Stolen, Reason::Fraud, Reason::CardReissued, Reason::Unbinding, Reason::Unbound];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::HolderRequest => "holder_request",
+            Reason::Lost => "lost",
+            Reason::Stolen => "stolen",
+            Reason::Fraud => "fraud",
+            Reason::CardReissued => "card_reissued",
+            Reason::Unbinding => "unbinding",
+            Reason::Unbound => "unbound",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Reasons that would tip off someone holding a stolen card or wallet;
+    /// a refused payment names who suspended the token, never these.
+    pub fn is_fraud_sensitive(self) -> bool {
+        matches!(self, Reason::Lost | Reason::Stolen | Reason::Fraud)
+    }
 }
 
 /// A token's state with the authority behind a suspension.
@@ -58,6 +121,39 @@ pub enum Refusal {
     NotSuspended,
     /// The suspension was made by an authority this actor does not have.
     SuspendedBy(Actor),
+}
+
+impl Refusal {
+    /// The catalog failure for a refused transition of a token in `current`.
+    pub fn failure(self, current: TokenState) -> Failure {
+        match self {
+            Refusal::Deleted => ErrorCode::TokenDeleted.into(),
+            Refusal::NotActive | Refusal::NotSuspended => {
+                Failure::new(ErrorCode::TokenStateConflict).with_details(serde_json::json!({ "status": current.status.as_str() }))
+            }
+            Refusal::SuspendedBy(a) => {
+                Failure::new(ErrorCode::TokenResumeNotAllowed).with_details(serde_json::json!({ "suspended_by": a.as_str() }))
+            }
+        }
+    }
+}
+
+impl TokenState {
+    /// Why this token cannot pay, for the payer: who suspended it (and the
+    /// reason only when it is not fraud-sensitive), or that it is deleted.
+    pub fn payment_refusal(self) -> Option<Failure> {
+        match self.status {
+            TokenStatus::Active => None,
+            TokenStatus::Deleted => Some(ErrorCode::TokenDeleted.into()),
+            TokenStatus::Suspended => {
+                let mut d = serde_json::json!({ "suspended_by": self.suspended_by.map(Actor::as_str) });
+                if let Some(r) = self.reason.filter(|r| !r.is_fraud_sensitive()) {
+                    d["reason"] = r.as_str().into();
+                }
+                Some(Failure::new(ErrorCode::TokenSuspended).with_details(d))
+            }
+        }
+    }
 }
 
 impl Actor {
@@ -104,9 +200,74 @@ impl TokenState {
     }
 }
 
+/// A token number as presented by a merchant: 16 digits, Luhn-valid, from
+/// the token BIN. A real card number never parses as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenNumber(String);
+
+impl TokenNumber {
+    pub fn parse(s: &str) -> Result<TokenNumber, Failure> {
+        let ok = s.len() == 16 && s.bytes().all(|b| b.is_ascii_digit()) && s.starts_with(TOKEN_BIN) && luhn_valid(s);
+        if ok { Ok(TokenNumber(s.to_owned())) } else { Err(ErrorCode::TokenNumberFormat.into()) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A one-time payment cryptogram: 16 hex digits (stored lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CryptogramValue(String);
+
+impl CryptogramValue {
+    pub fn parse(s: &str) -> Result<CryptogramValue, Failure> {
+        if s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(CryptogramValue(s.to_ascii_lowercase()))
+        } else {
+            Err(ErrorCode::CryptogramFormat.into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for a in Actor::ALL {
+            assert_eq!(Actor::parse(a.as_str()), Some(a));
+        }
+        for r in Reason::ALL {
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
+        for t in [TokenStatus::Active, TokenStatus::Suspended, TokenStatus::Deleted] {
+            assert_eq!(TokenStatus::parse(t.as_str()), Some(t));
+        }
+    }
+
+    #[test]
+    fn token_numbers_and_cryptograms_parse() {
+        let payload = format!("{TOKEN_BIN}123456789");
+        let number = format!("{payload}{}", crate::card::luhn_check_digit(&payload));
+        assert!(TokenNumber::parse(&number).is_ok());
+        let mut wrong_check = number.clone().into_bytes();
+        wrong_check[15] = if wrong_check[15] == b'9' { b'0' } else { wrong_check[15] + 1 };
+        for bad in
+            [String::from_utf8(wrong_check).unwrap(), "6222021234567890".into(), "99000112345678".into(), "abc".into(), String::new()]
+        {
+            assert_eq!(TokenNumber::parse(&bad).unwrap_err().code, ErrorCode::TokenNumberFormat, "{bad}");
+        }
+        assert_eq!(CryptogramValue::parse("0123456789ABCDEF").unwrap().as_str(), "0123456789abcdef");
+        for bad in ["0123456789abcde", "0123456789abcdefa", "0123456789abcdeg", ""] {
+            assert_eq!(CryptogramValue::parse(bad).unwrap_err().code, ErrorCode::CryptogramFormat, "{bad}");
+        }
+    }
 
     #[test]
     fn suspend_resume_delete() {
@@ -120,6 +281,18 @@ mod tests {
         assert_eq!(d.resume(Actor::Issuer), Err(Refusal::Deleted));
         assert_eq!(d.suspend(Actor::Issuer, Reason::Fraud), Err(Refusal::Deleted));
         assert_eq!(d.delete(Reason::Unbound), Err(Refusal::Deleted));
+    }
+
+    #[test]
+    fn refused_payments_name_who_but_not_fraud_reasons() {
+        assert!(TokenState::ACTIVE.payment_refusal().is_none());
+        let f = TokenState::ACTIVE.suspend(Actor::Issuer, Reason::Stolen).unwrap().payment_refusal().unwrap();
+        assert_eq!(f.code, ErrorCode::TokenSuspended);
+        assert_eq!(f.details.unwrap(), serde_json::json!({ "suspended_by": "issuer" }));
+        let f = TokenState::ACTIVE.suspend(Actor::Holder, Reason::HolderRequest).unwrap().payment_refusal().unwrap();
+        assert_eq!(f.details.unwrap(), serde_json::json!({ "suspended_by": "holder", "reason": "holder_request" }));
+        let d = TokenState::ACTIVE.delete(Reason::Unbound).unwrap();
+        assert_eq!(d.payment_refusal().unwrap().code, ErrorCode::TokenDeleted);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use bangka_core::card::{Cvv, Expiry, Pan};
 use bangka_core::holder::{HolderName, IdNumber, Phone};
 use time::OffsetDateTime;
 
-pub use simulator::{Simulator, TestCard};
+pub use simulator::{BankState, Simulator, TestCard};
 
 /// The card and holder data sent to the issuer for verification. Borrowed:
 /// the connector keeps none of it.
@@ -57,12 +57,24 @@ pub trait IssuerConnector: Send + Sync {
     /// elements were checked by `verify_for_activation`).
     async fn activate(&self, pan: &Pan) -> Result<(), Failure>;
 
-    /// Authorizes `amount_fen` on the card (a hold on balance or credit);
-    /// returns the issuer's authorization id. Refusals name the cause.
-    async fn authorize(&self, pan: &Pan, amount_fen: i64) -> Result<String, Failure>;
+    /// Authorizes `amount_fen` on the card (a hold on balance or credit) and
+    /// returns the issuer's authorization code. Refusals name the cause.
+    /// Idempotent per `reference` (Bangka's payment id): a repeat returns
+    /// the first answer's hold and never holds twice.
+    async fn authorize(&self, pan: &Pan, amount_fen: i64, reference: &str) -> Result<String, Failure>;
 
-    /// Releases an authorization's hold.
-    async fn void(&self, authorization: &str) -> Result<(), Failure>;
+    /// Releases the hold of the authorization made under `reference`.
+    /// Idempotent; a reference with no hold (the authorization never
+    /// arrived) is a success.
+    async fn void(&self, reference: &str) -> Result<(), Failure>;
+
+    /// Takes `amount_fen` (at most the held amount) of the authorization;
+    /// the rest of the hold is released. Idempotent per `reference`.
+    async fn capture(&self, reference: &str, amount_fen: i64) -> Result<(), Failure>;
+
+    /// Returns `amount_fen` of a captured payment to the card. Idempotent
+    /// per `refund_id`.
+    async fn refund(&self, reference: &str, refund_id: &str, amount_fen: i64) -> Result<(), Failure>;
 
     /// The issuer's announced maintenance windows (current and upcoming).
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow>;

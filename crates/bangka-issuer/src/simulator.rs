@@ -25,8 +25,12 @@ const OTHER_HOLDER_NAME: &str = "李四";
 const DEMO_ID_BODY: &str = "11010519900307123";
 const OTHER_ID_BODY: &str = "31010419851212045";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum BankState {
+/// A card's state at the bank. Demo mode lets a person change it for a bound
+/// card (`POST /v1/demo/cards/{scenario}/bank-state`), so payment refusals
+/// for a card the bank froze after binding can be tried by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BankState {
     Normal,
     NotActivated,
     Frozen,
@@ -217,12 +221,23 @@ fn build(index: usize, s: &Scenario) -> Entry {
     Entry { test, bank }
 }
 
+/// One authorization at the bank.
+#[derive(Debug, Clone)]
+struct Hold {
+    code: String,
+    pan: String,
+    held: i64,
+    captured: Option<i64>,
+    refunds: std::collections::HashSet<String>,
+    voided: bool,
+}
+
 /// The in-process issuer simulator. Card states change (activation) in
 /// memory; a restart restores the table.
 pub struct Simulator {
     cards: Mutex<HashMap<String, BankCard>>,
-    /// Authorizations holding funds: id → (card number, amount in fen).
-    holds: Mutex<HashMap<String, (String, i64)>>,
+    /// Authorizations by Bangka's reference.
+    holds: Mutex<HashMap<String, Hold>>,
     /// Numbers authorizations; never reused, even after a void.
     next_hold: std::sync::atomic::AtomicU64,
     tests: Vec<TestCard>,
@@ -257,6 +272,43 @@ impl Simulator {
     /// The test cards, as a person types them.
     pub fn test_cards(&self) -> &[TestCard] {
         &self.tests
+    }
+
+    /// Changes the bank's record of a test card: its state, and whether the
+    /// bank answers for it at all (`answering = false` makes every call
+    /// for it fail as `ISSUER_UNAVAILABLE`). Returns false for an unknown
+    /// scenario.
+    pub fn set_bank_state(&self, scenario: &str, state: BankState, answering: bool) -> bool {
+        let Some(t) = self.tests.iter().find(|t| t.scenario == scenario) else { return false };
+        let mut cards = self.cards.lock().expect("sim lock");
+        let Some(bank) = cards.get_mut(&t.card_number) else { return false };
+        bank.state = state;
+        bank.faulty = !answering;
+        true
+    }
+
+    /// The balance or available credit of a test card, in fen.
+    pub fn available_fen(&self, scenario: &str) -> Option<i64> {
+        let t = self.tests.iter().find(|t| t.scenario == scenario)?;
+        self.cards.lock().expect("sim lock").get(&t.card_number).map(|b| b.available_fen)
+    }
+
+    /// Runs `f` on a hold, unless the bank is down for its card.
+    fn with_hold<T>(&self, reference: &str, f: impl FnOnce(&mut Hold, &mut BankCard) -> Result<T, Failure>) -> Result<T, Failure> {
+        let pan = {
+            let holds = self.holds.lock().expect("sim lock");
+            holds.get(reference).map(|h| h.pan.clone())
+        };
+        let Some(pan) = pan else { return Err(ErrorCode::PaymentStateConflict.into()) };
+        let pan = Pan::parse(&pan).map_err(|_| Failure::new(ErrorCode::IssuerUnavailable))?;
+        self.with_pan(&pan, |bank| {
+            if bank.faulty {
+                return Err(ErrorCode::IssuerUnavailable.into());
+            }
+            let mut holds = self.holds.lock().expect("sim lock");
+            let hold = holds.get_mut(reference).expect("hold seen above");
+            f(hold, bank)
+        })
     }
 
     /// Schedules a maintenance window at an issuer.
@@ -375,30 +427,74 @@ impl IssuerConnector for Simulator {
         })
     }
 
-    async fn authorize(&self, pan: &Pan, amount_fen: i64) -> Result<String, Failure> {
+    async fn authorize(&self, pan: &Pan, amount_fen: i64, reference: &str) -> Result<String, Failure> {
         self.with_pan(pan, |bank| {
             if bank.faulty {
                 return Err(ErrorCode::IssuerUnavailable.into());
+            }
+            let mut holds = self.holds.lock().expect("sim lock");
+            if let Some(h) = holds.get(reference) {
+                return Ok(h.code.clone());
             }
             usable_online(bank)?;
             if amount_fen <= 0 || bank.available_fen < amount_fen {
                 return Err(ErrorCode::InsufficientFunds.into());
             }
             bank.available_fen -= amount_fen;
-            Ok(())
-        })?;
-        let id = format!("auth{}", self.next_hold.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-        self.holds.lock().expect("sim lock").insert(id.clone(), (pan.expose().to_owned(), amount_fen));
-        Ok(id)
+            let code = format!("auth{}", self.next_hold.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            let hold = Hold {
+                code: code.clone(),
+                pan: pan.expose().to_owned(),
+                held: amount_fen,
+                captured: None,
+                refunds: Default::default(),
+                voided: false,
+            };
+            holds.insert(reference.to_owned(), hold);
+            Ok(code)
+        })
     }
 
-    async fn void(&self, authorization: &str) -> Result<(), Failure> {
-        let (pan, amount) =
-            self.holds.lock().expect("sim lock").remove(authorization).ok_or_else(|| Failure::new(ErrorCode::IssuerUnavailable))?;
-        if let Some(bank) = self.cards.lock().expect("sim lock").get_mut(&pan) {
-            bank.available_fen += amount;
+    async fn void(&self, reference: &str) -> Result<(), Failure> {
+        if !self.holds.lock().expect("sim lock").contains_key(reference) {
+            return Ok(());
         }
-        Ok(())
+        self.with_hold(reference, |hold, bank| {
+            if hold.captured.is_some() {
+                return Err(ErrorCode::PaymentStateConflict.into());
+            }
+            if !hold.voided {
+                hold.voided = true;
+                bank.available_fen += hold.held;
+            }
+            Ok(())
+        })
+    }
+
+    async fn capture(&self, reference: &str, amount_fen: i64) -> Result<(), Failure> {
+        self.with_hold(reference, |hold, bank| match hold.captured {
+            Some(_) => Ok(()),
+            None if hold.voided || amount_fen > hold.held || amount_fen <= 0 => Err(ErrorCode::PaymentStateConflict.into()),
+            None => {
+                hold.captured = Some(amount_fen);
+                bank.available_fen += hold.held - amount_fen;
+                Ok(())
+            }
+        })
+    }
+
+    async fn refund(&self, reference: &str, refund_id: &str, amount_fen: i64) -> Result<(), Failure> {
+        self.with_hold(reference, |hold, bank| {
+            if hold.refunds.contains(refund_id) {
+                return Ok(());
+            }
+            if hold.captured.is_none_or(|c| amount_fen > c || amount_fen <= 0) {
+                return Err(ErrorCode::PaymentStateConflict.into());
+            }
+            hold.refunds.insert(refund_id.to_owned());
+            bank.available_fen += amount_fen;
+            Ok(())
+        })
     }
 
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
@@ -455,21 +551,49 @@ mod tests {
         let s = sim();
         let card = |name: &str| Pan::parse(&s.test_cards().iter().find(|t| t.scenario == name).unwrap().card_number).unwrap();
         let low = card("low_balance");
-        let a = s.authorize(&low, 60).await.unwrap();
-        assert_eq!(s.authorize(&low, 60).await.unwrap_err().code, ErrorCode::InsufficientFunds);
-        s.void(&a).await.unwrap();
-        // Hold ids are never reused: voiding one releases exactly its funds.
-        let b = s.authorize(&low, 30).await.unwrap();
-        let c = s.authorize(&low, 30).await.unwrap();
-        s.void(&b).await.unwrap();
-        let d = s.authorize(&low, 30).await.unwrap();
-        assert_ne!(c, d);
-        s.void(&c).await.unwrap();
-        s.void(&d).await.unwrap();
-        assert!(s.authorize(&low, 100).await.is_ok());
-        assert_eq!(s.authorize(&card("zero_balance"), 1).await.unwrap_err().code, ErrorCode::InsufficientFunds);
-        assert_eq!(s.authorize(&card("frozen"), 1).await.unwrap_err().code, ErrorCode::CardFrozen);
-        assert_eq!(s.authorize(&card("credit_limit_low"), 5_001).await.unwrap_err().code, ErrorCode::InsufficientFunds);
+        let a = s.authorize(&low, 60, "p1").await.unwrap();
+        // Idempotent per reference: the repeat holds nothing more.
+        assert_eq!(s.authorize(&low, 60, "p1").await.unwrap(), a);
+        assert_eq!(s.available_fen("low_balance"), Some(40));
+        assert_eq!(s.authorize(&low, 60, "p2").await.unwrap_err().code, ErrorCode::InsufficientFunds);
+        s.void("p1").await.unwrap();
+        s.void("p1").await.unwrap();
+        s.void("never-authorized").await.unwrap();
+        assert_eq!(s.available_fen("low_balance"), Some(100));
+        // Authorization codes are never reused.
+        let b = s.authorize(&low, 30, "p3").await.unwrap();
+        assert_ne!(a, b);
+        assert_eq!(s.authorize(&card("zero_balance"), 1, "p4").await.unwrap_err().code, ErrorCode::InsufficientFunds);
+        assert_eq!(s.authorize(&card("frozen"), 1, "p5").await.unwrap_err().code, ErrorCode::CardFrozen);
+        assert_eq!(s.authorize(&card("credit_limit_low"), 5_001, "p6").await.unwrap_err().code, ErrorCode::InsufficientFunds);
+    }
+
+    #[tokio::test]
+    async fn captures_release_the_rest_and_refunds_return_money_once() {
+        let s = sim();
+        let pan = Pan::parse(&s.test_cards().iter().find(|t| t.scenario == "low_balance").unwrap().card_number).unwrap();
+        s.authorize(&pan, 80, "p1").await.unwrap();
+        s.capture("p1", 50).await.unwrap();
+        s.capture("p1", 50).await.unwrap();
+        assert_eq!(s.available_fen("low_balance"), Some(50));
+        assert_eq!(s.void("p1").await.unwrap_err().code, ErrorCode::PaymentStateConflict);
+        s.refund("p1", "r1", 20).await.unwrap();
+        s.refund("p1", "r1", 20).await.unwrap();
+        assert_eq!(s.available_fen("low_balance"), Some(70));
+        assert_eq!(s.refund("nope", "r2", 1).await.unwrap_err().code, ErrorCode::PaymentStateConflict);
+    }
+
+    #[tokio::test]
+    async fn the_bank_can_freeze_a_card_or_stop_answering() {
+        let s = sim();
+        let pan = Pan::parse(&s.test_cards().iter().find(|t| t.scenario == "ok_debit").unwrap().card_number).unwrap();
+        assert!(s.set_bank_state("ok_debit", BankState::Lost, true));
+        assert_eq!(s.authorize(&pan, 1, "p1").await.unwrap_err().code, ErrorCode::CardReportedLost);
+        assert!(s.set_bank_state("ok_debit", BankState::Normal, false));
+        assert_eq!(s.authorize(&pan, 1, "p2").await.unwrap_err().code, ErrorCode::IssuerUnavailable);
+        assert!(s.set_bank_state("ok_debit", BankState::Normal, true));
+        assert!(s.authorize(&pan, 1, "p3").await.is_ok());
+        assert!(!s.set_bank_state("no_such_card", BankState::Normal, true));
     }
 
     #[tokio::test]

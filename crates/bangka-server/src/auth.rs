@@ -14,6 +14,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Wallet,
+    /// A merchant (or its acquirer) presenting tokens for payment.
+    Merchant,
     Support,
     Risk,
     Admin,
@@ -23,6 +25,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Wallet => "wallet",
+            Role::Merchant => "merchant",
             Role::Support => "support",
             Role::Risk => "risk",
             Role::Admin => "admin",
@@ -30,7 +33,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Wallet, Role::Support, Role::Risk, Role::Admin].into_iter().find(|r| r.as_str() == s)
+        [Role::Wallet, Role::Merchant, Role::Support, Role::Risk, Role::Admin].into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -73,5 +76,45 @@ impl FromRequestParts<AppState> for WalletAuth {
             return Err(ErrorCode::Forbidden.into());
         }
         Ok(WalletAuth(p))
+    }
+}
+
+/// A caller that may present tokens for payment: a merchant, or a wallet
+/// acting as the merchant gateway for its own in-app purchases.
+#[derive(Debug, Clone)]
+pub struct PaymentsAuth(pub Principal);
+
+impl FromRequestParts<AppState> for PaymentsAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if !matches!(p.role, Role::Merchant | Role::Wallet) {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Ok(PaymentsAuth(p))
+    }
+}
+
+/// An operator (support, risk, admin): the `/v1/ops/...` API. Each handler
+/// narrows the roles further with [`OpsAuth::require`].
+#[derive(Debug, Clone)]
+pub struct OpsAuth(pub Principal);
+
+impl OpsAuth {
+    pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
+        if roles.contains(&self.0.role) { Ok(&self.0) } else { Err(ErrorCode::Forbidden.into()) }
+    }
+}
+
+impl FromRequestParts<AppState> for OpsAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if !matches!(p.role, Role::Support | Role::Risk | Role::Admin) {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Ok(OpsAuth(p))
     }
 }

@@ -33,7 +33,7 @@ pub async fn rotate_master(store: &Store, vault: &Vault, keep_old: bool) -> Resu
         }
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     }
-    let left = store.cards_not_under(new_version).await?;
+    let left = store.cards_not_under(new_version).await? + store.values_not_under(new_version).await?;
     let removed_versions = if keep_old || left > 0 { Vec::new() } else { vault.remove_old_master_files()? };
     Ok(RotationReport { new_version, rewrapped, removed_versions })
 }

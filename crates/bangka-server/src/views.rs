@@ -2,11 +2,11 @@
 //! card facts ever appear here.
 
 use bangka_core::card::mask_pan_digits;
-use bangka_store::{AccountRow, ActivationRow, BindingRow, ChallengeRow, TokenRow};
+use bangka_store::{AccountRow, ActivationRow, BindingRow, ChallengeRow, PaymentOp, PaymentRow, TokenRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::rfc3339;
+pub use crate::error::rfc3339;
 use bangka_core::otp::OtpRules;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,11 +92,24 @@ pub struct TokenView {
     pub number_last4: String,
     /// `active`, `suspended` or `deleted`.
     pub status: String,
+    /// Who suspended it: `holder`, `wallet`, `issuer`, `risk` or `system`.
+    /// A suspension by the issuer or risk control can only be lifted by them.
+    pub suspended_by: Option<String>,
+    /// Why, e.g. `holder_request`, `lost`, `stolen`, `fraud`, `card_reissued`.
+    pub reason: Option<String>,
+    /// The application transaction counter: cryptograms issued so far.
+    pub atc: i64,
 }
 
 impl TokenView {
     pub fn from_row(t: &TokenRow) -> Self {
-        TokenView { number_last4: t.number[t.number.len() - 4..].to_owned(), status: t.status.clone() }
+        TokenView {
+            number_last4: t.number[t.number.len() - 4..].to_owned(),
+            status: t.state.status.as_str().into(),
+            suspended_by: t.state.suspended_by.map(|a| a.as_str().into()),
+            reason: t.state.reason.map(|r| r.as_str().into()),
+            atc: t.atc,
+        }
     }
 }
 
@@ -173,6 +186,90 @@ impl ActivationView {
             card: CardView::from_activation(a),
             next_action: next,
             created_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+/// An amount in minor units with its currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AmountView {
+    /// Minor units (fen).
+    pub minor: i64,
+    pub currency: String,
+}
+
+/// Why a payment did not go through: a catalog code and its help page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonView {
+    pub code: String,
+    pub doc_url: String,
+}
+
+impl ReasonView {
+    fn of(code: &str) -> Self {
+        ReasonView { code: code.into(), doc_url: format!("/help/errors/{code}") }
+    }
+}
+
+/// One call to the issuer a payment made or is making.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentOpView {
+    /// `authorize`, `capture` or `refund`.
+    pub kind: String,
+    pub amount: i64,
+    /// `pending` (the bank has not confirmed yet; retried automatically), `done` or `failed`.
+    pub status: String,
+    pub created_at: String,
+}
+
+/// A payment (a consumption record, 消费记录).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    /// `pending`, `authorized`, `declined`, `failed`, `voided`, `captured`,
+    /// `partially_refunded` or `refunded`.
+    pub status: String,
+    pub amount: AmountView,
+    pub captured: i64,
+    pub refunded: i64,
+    pub merchant_id: String,
+    pub binding_id: String,
+    pub card: CardView,
+    /// Why it was declined or failed, as the payer is told.
+    pub reason: Option<ReasonView>,
+    /// Operators only: the issuer's precise reason (e.g. the card was
+    /// reported lost), which the payer is not told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_reason: Option<ReasonView>,
+    pub operations: Vec<PaymentOpView>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl PaymentView {
+    pub fn new(p: &PaymentRow, b: &BindingRow, ops: &[PaymentOp], for_ops: bool) -> Self {
+        PaymentView {
+            id: p.id.clone(),
+            status: p.status.as_str().into(),
+            amount: AmountView { minor: p.amount, currency: p.currency.clone() },
+            captured: p.captured,
+            refunded: p.refunded,
+            merchant_id: p.merchant_id.clone(),
+            binding_id: p.binding_id.clone(),
+            card: CardView::from_binding(b),
+            reason: p.shown_code.as_deref().map(ReasonView::of),
+            issuer_reason: if for_ops { p.decline_code.as_deref().map(ReasonView::of) } else { None },
+            operations: ops
+                .iter()
+                .map(|o| PaymentOpView {
+                    kind: o.kind.as_str().into(),
+                    amount: o.amount,
+                    status: o.status.clone(),
+                    created_at: rfc3339(o.created_at),
+                })
+                .collect(),
+            created_at: rfc3339(p.created_at),
+            updated_at: rfc3339(p.updated_at),
         }
     }
 }

@@ -17,6 +17,7 @@
 //! - [`vault`]: keys, envelope encryption, fingerprints.
 //! - [`repo`]: the queries, grouped by aggregate.
 
+pub mod payments;
 pub mod repo;
 pub mod vault;
 
@@ -26,8 +27,9 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+pub use payments::*;
 pub use repo::*;
-pub use vault::{CryptogramInput, SealedCard, Vault};
+pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -58,10 +60,16 @@ pub struct Store {
     backend: Backend,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql")), (2, include_str!("../migrations/sqlite/0002_payment_password.sql"))];
-const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql")), (2, include_str!("../migrations/postgres/0002_payment_password.sql"))];
+const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_payment_password.sql")),
+    (3, include_str!("../migrations/sqlite/0003_payments.sql")),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_payment_password.sql")),
+    (3, include_str!("../migrations/postgres/0003_payments.sql")),
+];
 
 impl Store {
     /// Connects to `url` (`sqlite://FILE` or `postgres://…`). For PostgreSQL,

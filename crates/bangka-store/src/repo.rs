@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
+use crate::payments::NewToken;
 use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 fn opt_time(v: Option<i64>) -> Option<OffsetDateTime> {
@@ -227,6 +228,11 @@ pub struct NewChallenge {
     pub code_mac: Vec<u8>,
     pub expires_at: OffsetDateTime,
     pub sent_at: OffsetDateTime,
+    /// What the challenge guards (a binding id), for challenges found by it.
+    pub subject: Option<String>,
+    /// A keyed hash of the operation's details (a payment's amount and
+    /// merchant): the code confirms exactly that operation.
+    pub context_mac: Option<String>,
 }
 
 /// A message for the outbox, written in the same transaction as the change
@@ -279,6 +285,13 @@ impl Store {
             .bind(account_id)
             .fetch_optional(&self.pool)
             .await?;
+        row.as_ref().map(binding_row).transpose()
+    }
+
+    /// A binding by id alone (the payment path knows the token, not the account).
+    pub async fn binding_by_id(&self, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
+        let row =
+            sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE id = $1")).bind(binding_id).fetch_optional(&self.pool).await?;
         row.as_ref().map(binding_row).transpose()
     }
 
@@ -419,12 +432,14 @@ impl Store {
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(cid).execute(&mut *tx).await?;
         }
         let inserted = sqlx::query(
-            "INSERT INTO tokens (id, binding_id, number, status, domain, atc, created_at) VALUES ($1, $2, $3, 'active', $4, 0, $5)",
+            "INSERT INTO tokens (id, binding_id, number, status, domain, atc, key_sealed, created_at, updated_at)
+             VALUES ($1, $2, $3, 'active', $4, 0, $5, $6, $6)",
         )
         .bind(&token.id)
         .bind(&binding.id)
         .bind(&token.number)
         .bind(&token.domain)
+        .bind(&token.key_sealed)
         .bind(to_ms(now))
         .execute(&mut *tx)
         .await;
@@ -569,7 +584,7 @@ pub fn kyc_context(account_id: &str, field: &str) -> String {
 
 impl Store {
     /// One pass of re-wrapping data keys under the vault's current master
-    /// key: card data keys, then sealed KYC fields. Card data is never
+    /// key: card data keys, then sealed KYC fields, then token keys. Card data is never
     /// re-encrypted. Each row is updated only if it is still as read, so
     /// passes on several machines never clobber each other. Returns how many
     /// rows were re-wrapped; repeat until a pass returns 0.
@@ -619,6 +634,20 @@ impl Store {
             .await?;
             done += res.rows_affected();
         }
+        let tokens: Vec<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT id, key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&self.pool).await?;
+        for (id, sealed) in tokens {
+            let Some(new) = vault.rewrap_value(&crate::token_key_context(&id), &sealed).map_err(|_| StoreError::Rewrap(id.clone()))? else {
+                continue;
+            };
+            let res = sqlx::query("UPDATE tokens SET key_sealed = $1 WHERE id = $2 AND key_sealed = $3")
+                .bind(&new)
+                .bind(&id)
+                .bind(&sealed)
+                .execute(&self.pool)
+                .await?;
+            done += res.rows_affected();
+        }
         Ok(done)
     }
 
@@ -630,35 +659,25 @@ impl Store {
             .await?;
         Ok(n)
     }
-}
 
-// ---------------------------------------------------------------- tokens
-
-pub struct NewToken {
-    pub id: String,
-    pub number: String,
-    pub domain: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct TokenRow {
-    pub id: String,
-    pub binding_id: String,
-    pub number: String,
-    pub status: String,
-    pub domain: String,
-    pub atc: i64,
-}
-
-impl Store {
-    pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT id, binding_id, number, status, domain, atc FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1",
-        )
-        .bind(binding_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(id, binding_id, number, status, domain, atc)| TokenRow { id, binding_id, number, status, domain, atc }))
+    /// How many sealed values (KYC fields, token keys) are still wrapped
+    /// under another key than `version`. With [`Store::cards_not_under`],
+    /// what must be 0 before an old master key file may go.
+    pub async fn values_not_under(&self, version: i64) -> Result<i64, StoreError> {
+        let mut blobs: Vec<(Vec<u8>,)> =
+            sqlx::query_as("SELECT key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&self.pool).await?;
+        let kyc: Vec<(Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT kyc_name_enc, kyc_id_enc FROM accounts WHERE kyc_name_enc IS NOT NULL AND kyc_id_enc IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        blobs.extend(kyc.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
+        let mut n = 0;
+        for (b,) in blobs {
+            if crate::sealed_value_version(&b)? != version {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -671,9 +690,10 @@ pub struct ChallengeRow {
     pub sends: i64,
 }
 
-async fn insert_challenge(tx: &mut Transaction<'_, Any>, c: &NewChallenge) -> Result<(), StoreError> {
+pub(crate) async fn insert_challenge(tx: &mut Transaction<'_, Any>, c: &NewChallenge) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO challenges (id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at) VALUES ($1, $2, $3, $4, $5, 0, 1, $6)",
+        "INSERT INTO challenges (id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, subject, context_mac)
+         VALUES ($1, $2, $3, $4, $5, 0, 1, $6, $7, $8)",
     )
     .bind(&c.id)
     .bind(c.purpose.as_str())
@@ -681,6 +701,8 @@ async fn insert_challenge(tx: &mut Transaction<'_, Any>, c: &NewChallenge) -> Re
     .bind(&c.code_mac)
     .bind(to_ms(c.expires_at))
     .bind(to_ms(c.sent_at))
+    .bind(c.subject.as_deref())
+    .bind(c.context_mac.as_deref())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -943,7 +965,7 @@ impl Store {
 
 // ---------------------------------------------------------------- outbox
 
-async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+pub(crate) async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO outbox (id, channel, recipient, body, created_at, tries) VALUES ($1, $2, $3, $4, $5, 0)")
         .bind(new_id("msg"))
         .bind(m.channel)

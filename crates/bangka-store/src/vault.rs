@@ -316,6 +316,16 @@ impl Vault {
     }
 }
 
+/// The context (associated data) a token's sealed key is bound to.
+pub fn token_key_context(token_id: &str) -> String {
+    format!("token-key/{token_id}")
+}
+
+/// The master key version a sealed value is wrapped under.
+pub fn sealed_value_version(blob: &[u8]) -> Result<i64, StoreError> {
+    split_blob(blob).map(|(v, ..)| v)
+}
+
 /// What a payment cryptogram covers: one token, one counter value, one
 /// amount to one merchant, until one time.
 #[derive(Debug, Clone, Copy)]
@@ -332,14 +342,14 @@ impl Vault {
     /// A fresh 256-bit per-token key, sealed for storage like any value.
     pub fn new_token_key(&self, token_id: &str) -> Vec<u8> {
         let key = Key::generate();
-        self.seal_value(&format!("token-key/{token_id}"), &hex::encode(key.bytes()))
+        self.seal_value(&token_key_context(token_id), &hex::encode(key.bytes()))
     }
 
     /// The one-time cryptogram: HMAC-SHA256 under the token's key over every
     /// field (length-prefixed), truncated to 8 bytes (16 hex digits) as EMV
     /// application cryptograms are.
     pub fn cryptogram(&self, token_id: &str, sealed_key: &[u8], c: &CryptogramInput<'_>) -> Result<String, StoreError> {
-        let key_hex = self.open_value(&format!("token-key/{token_id}"), sealed_key)?;
+        let key_hex = self.open_value(&token_key_context(token_id), sealed_key)?;
         let key = Key::from_hex(&key_hex)?;
         let mac = key.hmac(&[
             b"bangka/cryptogram/v1",
@@ -350,7 +360,7 @@ impl Vault {
             c.merchant_id.as_bytes(),
             &c.expires_at_ms.to_be_bytes(),
         ]);
-        Ok(hex::encode_upper(&mac[..8]))
+        Ok(hex::encode(&mac[..8]))
     }
 
     /// Recomputes and compares in constant time.

@@ -245,6 +245,8 @@ impl BindAttempt {
             code_mac: vault.otp_mac(&challenge_id, OTP),
             expires_at: now + Duration::minutes(5),
             sent_at: now,
+            subject: None,
+            context_mac: None,
         };
         let message =
             NewMessage { channel: "sms", recipient: account.phone.clone(), body: format!("Bangka code {OTP} for card *{}", pan.last4()) };
@@ -294,7 +296,12 @@ async fn assert_shredded(store: &Store, a: &BindAttempt) {
 }
 
 fn token() -> NewToken {
-    NewToken { id: new_id("tok"), number: format!("6299{:015}", rand::random::<u64>() % 1_000_000_000_000_000), domain: "wallet".into() }
+    NewToken {
+        id: new_id("tok"),
+        number: format!("6299{:015}", rand::random::<u64>() % 1_000_000_000_000_000),
+        key_sealed: vec![1],
+        domain: "wallet".into(),
+    }
 }
 
 fn notice(account: &AccountRow) -> NewMessage {
@@ -423,7 +430,10 @@ async fn pending_binding_lifecycle(store: Store) {
     assert_eq!(active.status, BindingStatus::Active);
     assert_eq!(active.activated_at.map(to_ms), Some(to_ms(t_act)));
     let stored = store.token_for_binding(second.id()).await.unwrap().expect("token issued");
-    assert_eq!((stored.id.as_str(), stored.number.as_str(), stored.status.as_str()), (tok.id.as_str(), tok.number.as_str(), "active"));
+    assert_eq!(
+        (stored.id.as_str(), stored.number.as_str(), stored.state.status.as_str()),
+        (tok.id.as_str(), tok.number.as_str(), "active")
+    );
     assert_eq!(stored.binding_id, second.id());
     assert!(store.get_challenge(&second.challenge.id).await.unwrap().unwrap().challenge.passed);
     assert!(
@@ -465,7 +475,7 @@ async fn pending_binding_lifecycle(store: Store) {
 
     // A token number already in use rolls the activation back whole.
     let pending2 = store.get_binding(&acc2.id, elsewhere.id()).await.unwrap().unwrap();
-    let clash = NewToken { id: new_id("tok"), number: tok.number.clone(), domain: "wallet:test".into() };
+    let clash = NewToken { id: new_id("tok"), number: tok.number.clone(), domain: "wallet:test".into(), key_sealed: vec![1] };
     assert!(matches!(
         store.activate_binding(&pending2, &clash, &notice(&acc2), 5, now + Duration::minutes(6)).await.unwrap(),
         ActivateOutcome::TokenNumberTaken

@@ -460,6 +460,180 @@ pub(super) const ENTRIES: &[Entry] = &[
             ),
         ],
     },
+    Entry {
+        code: ErrorCode::AmountFormat,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "金额格式不正确：金额须以“分”为单位，用 JSON 整数表示。",
+            "The amount must be a whole number of fen (minor units), sent as a JSON integer.",
+        ),
+        cause: t(
+            "Bangka 以“分”为单位记录金额，金额字段必须是 JSON 整数：12.34 元应发送为 1234。带小数的数值（如 12.345）或以字符串形式发送的金额都会被拒绝。本次请求没有产生任何扣款或变更。",
+            "Bangka keeps amounts in fen, the smallest unit of the currency, so the amount field must be a JSON integer: 12.34 CNY is sent as 1234. A number with a decimal part (such as 12.345) or an amount sent as a string is refused. Nothing was charged or changed.",
+        ),
+        remediation: &[
+            t(
+                "把金额换算成“分”：元金额乘以 100，例如 12.34 元发送 1234；请用整数运算换算，避免浮点误差。",
+                "Convert the amount to fen by multiplying the CNY amount by 100 (12.34 CNY is 1234), using integer arithmetic to avoid floating-point errors.",
+            ),
+            t(
+                "以 JSON 整数发送金额，不要加引号、小数点或货币符号。",
+                "Send it as a JSON integer, without quotes, a decimal point or a currency symbol.",
+            ),
+            t("修正后重新发送请求；这次失败没有产生任何扣款。", "Send the corrected request again; the failed one charged nothing."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::AmountOutOfRange,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "金额超出允许范围：须大于 0，且单笔不超过 100,000.00 元。",
+            "The amount is out of range: it must be above zero and at most 100,000.00 CNY per payment.",
+        ),
+        cause: t(
+            "每笔付款的金额须为正数，且不超过单笔上限 100,000.00 元（10000000 分）。本次金额为 0、负数或高于上限；响应详情中给出了允许的范围。本次请求没有产生任何扣款或变更。",
+            "Each payment must be for a positive amount of at most 100,000.00 CNY (10000000 fen). This amount is zero, negative or above that maximum; the response details give the allowed bounds. Nothing was charged or changed.",
+        ),
+        remediation: &[
+            t(
+                "核对金额是否以“分”为单位且换算正确，常见错误是多乘或漏乘了 100。",
+                "Check that the amount is in fen and converted correctly; a common mistake is an extra or a missing factor of 100.",
+            ),
+            t(
+                "确认金额大于 0，且不超过响应详情中给出的上限。",
+                "Make sure the amount is above zero and not above the maximum given in the response details.",
+            ),
+            t("修正后重新发送请求；这次失败没有产生任何扣款。", "Send the corrected request again; the failed one charged nothing."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CurrencyNotSupported,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("不支持该币种，目前仅支持人民币（CNY）。", "This currency is not supported; Bangka settles in Chinese yuan (CNY) only."),
+        cause: t(
+            "币种须为 Bangka 结算的币种的三位字母代码。本次提交的币种代码格式不正确，或不是 Bangka 结算的币种；目前只支持 CNY。本次请求没有产生任何扣款或变更。",
+            "The currency must be the three-letter code of a currency Bangka settles in. The code sent is malformed, or names a currency Bangka does not settle in; today that is CNY only. Nothing was charged or changed.",
+        ),
+        remediation: &[
+            t("将币种字段设为 CNY，金额按人民币“分”计算。", "Set the currency field to CNY and express the amount in fen."),
+            t(
+                "以其他币种标价的订单，请先换算成人民币金额后再发起付款。",
+                "For an order priced in another currency, convert it to a CNY amount before requesting the payment.",
+            ),
+            t("修正后重新发送请求。", "Send the corrected request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::MerchantIdFormat,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "商户编号（merchant_id）格式不正确，应为 1 到 64 个字母、数字或 _ - . : 符号。",
+            "The merchant id (merchant_id) must be 1 to 64 letters, digits or the symbols _ - . :",
+        ),
+        cause: t(
+            "merchant_id 长度须为 1 到 64 个字符，只能包含字母、数字以及 _、-、.、: 四种符号。本次提交的值为空、超过 64 个字符，或含有空格等不允许的字符。",
+            "merchant_id must be 1 to 64 characters long and may contain only letters, digits and the symbols _ - . and :. The value sent is empty, longer than 64 characters, or contains spaces or other characters that are not allowed.",
+        ),
+        remediation: &[
+            t(
+                "使用收单方或钱包平台分配的商户编号，原样发送。",
+                "Use the merchant id assigned by the acquirer or the wallet platform, exactly as given.",
+            ),
+            t(
+                "去掉前后空格，并确认只含字母、数字和 _ - . : 符号，长度不超过 64。",
+                "Trim leading and trailing spaces, and make sure it has only letters, digits and _ - . : and is at most 64 characters.",
+            ),
+            t("修正后重新发送请求。", "Send the corrected request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::TokenNumberFormat,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("支付标记号码格式不正确。", "The token number is not valid."),
+        cause: t(
+            "支付标记（token）是付款时代替真实卡号使用的号码：共 16 位数字，以 Bangka 的标记号段 990001 开头，并能通过卡号校验位（Luhn）检查。本次提交的号码不符合这些条件。此处绝不接受真实银行卡号。",
+            "A token is the number used in place of the real card number when paying: 16 digits, starting with Bangka's token range 990001 and passing the card-number check digit (Luhn). The number sent does not meet these rules. A real card number is never accepted here.",
+        ),
+        remediation: &[
+            t(
+                "使用钱包获取一次性支付码时响应中返回的支付标记号码，原样发送，不要截断或加空格。",
+                "Use the token number returned in the wallet's cryptogram response, exactly as given, without cutting it or adding spaces.",
+            ),
+            t(
+                "不要在此处发送真实银行卡号；商户侧不应保存或传输真实卡号。",
+                "Never send a real card number here; the merchant side should not store or pass on real card numbers.",
+            ),
+            t("修正后重新发送请求。", "Send the corrected request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CryptogramFormat,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("一次性支付码（cryptogram）格式不正确，应为 16 位十六进制字符。", "The cryptogram should be 16 hexadecimal digits."),
+        cause: t(
+            "一次性支付码由获取支付码的接口返回，是 16 位十六进制字符。本次提交的值长度不对或含有其他字符，常见于被截断，或带入了空格、引号。",
+            "A cryptogram is returned by the cryptogram endpoint and is 16 hexadecimal digits. The value sent has another length or contains other characters; often it was cut short or picked up spaces or quotes.",
+        ),
+        remediation: &[
+            t(
+                "原样使用获取支付码接口返回的值，不要修改、截断或拼接。",
+                "Use the value from the cryptogram endpoint exactly as returned, without editing, cutting or joining it.",
+            ),
+            t("检查是否带入了空格、换行或引号。", "Check that no spaces, line breaks or quotes came along."),
+            t(
+                "修正后重新发送请求；如果无法确定原值，请让钱包为本次付款重新获取支付码。",
+                "Send the corrected request again; if the original value is in doubt, have the wallet request a new cryptogram for this payment.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::OpsReasonRequired,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("此运营操作须写明操作原因（5 到 500 个字符）。", "This operator action needs a written reason of 5 to 500 characters."),
+        cause: t(
+            "去标记化（查询真实卡号）、代表银行或风控暂停支付标记等运营操作会影响持卡人的卡片和隐私，必须写明原因，原因会记入审计日志。本次请求没有填写原因，或原因少于 5 个或多于 500 个字符，操作未执行。",
+            "Operator actions such as detokenization (looking up the real card number) or suspending a token on behalf of the bank or risk control affect the holder's card and privacy, so each needs a written reason, which is kept in the audit log. This request had no reason, or one shorter than 5 or longer than 500 characters, so nothing was done.",
+        ),
+        remediation: &[
+            t(
+                "在请求的原因字段中写明为什么需要此操作，例如关联的工单号和依据，长度 5 到 500 个字符。",
+                "Fill in the request's reason field with why the action is needed, such as the related ticket and what it is based on, in 5 to 500 characters.",
+            ),
+            t(
+                "原因中不要写入完整卡号、身份证号、密码或验证码，审计日志会保留这段文字。",
+                "Do not put a full card number, ID number, password or code in the reason; the audit log keeps the text.",
+            ),
+            t("填写后重新提交操作。", "Submit the action again."),
+        ],
+    },
     // ------------------------------------------------------------------
     // policy: the wallet's rules or access control
     // ------------------------------------------------------------------
@@ -726,6 +900,61 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "If you have forgotten it, contact support to reset it after an identity check instead of guessing.",
             ),
             t("如果您没有进行此操作，请立即冻结卡片并联系客服。", "If this was not you, freeze your cards and contact support at once."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PaymentPasswordNotSet,
+        category: Category::Account,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "您还没有设置支付密码，请先设置，或改用短信验证码确认付款。",
+            "You have not set a payment password yet; set one first, or confirm the payment with an SMS code instead.",
+        ),
+        cause: t(
+            "本次选择用支付密码确认付款，但您的账户尚未设置支付密码。",
+            "This payment was to be confirmed with the payment password, but your account does not have one yet.",
+        ),
+        remediation: &[
+            t(
+                "在钱包中设置 6 位支付密码（接入方调用 POST /v1/accounts/{id}/payment-password）。",
+                "Set a 6-digit payment password in the wallet (integrators call POST /v1/accounts/{id}/payment-password).",
+            ),
+            t("设置完成后，重新确认付款并输入支付密码。", "Then confirm the payment again with the payment password."),
+            t(
+                "也可以暂不设置，改为获取短信验证码来确认本次付款。",
+                "Or, without setting one, request an SMS code and confirm this payment with it.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PaymentVerificationRequired,
+        category: Category::Account,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "确认付款需要且只能使用一种验证方式：支付密码或短信验证码。",
+            "Confirming a payment needs exactly one check: the payment password or an SMS code.",
+        ),
+        cause: t(
+            "每笔付款都须由持卡人确认，请求中须带且只带一种验证：6 位支付密码，或事先通过 POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp 获取的短信验证码。本次请求两者都没有或两者都有，或者带了短信验证码，但之前没有获取过验证码，或获取的验证码已被使用。",
+            "Every payment is confirmed by the holder, and the request must carry exactly one check: the 6-digit payment password, or an SMS code requested first with POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp. This request had neither, or both, or an SMS code when no code had been requested or the requested one was already used.",
+        ),
+        remediation: &[
+            t(
+                "让持卡人选择一种方式：输入支付密码，或接收短信验证码。",
+                "Let the holder choose one way: enter the payment password, or receive an SMS code.",
+            ),
+            t(
+                "选择短信验证时，先调用 POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp 发送验证码，再在请求中只带上持卡人输入的验证码。",
+                "For SMS, first call POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp to send a code, then send only the code the holder enters.",
+            ),
+            t("选择支付密码时，只带上支付密码，不要同时带验证码。", "For the password, send only the password, not a code as well."),
+            t("每个短信验证码只能使用一次，下次付款请重新获取。", "Each SMS code works once; request a new one for the next payment."),
         ],
     },
     Entry {
@@ -1447,6 +1676,368 @@ pub(super) const ENTRIES: &[Entry] = &[
             t(
                 "如果仍提示未激活，请重新发起激活，并输入新收到的验证码。",
                 "If it still says the card is not activated, start the activation again and enter the new code you receive.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::BindingFrozen,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡在钱包中的绑定已冻结，暂时不能用于付款。",
+            "This card's binding in the wallet is frozen, so it cannot be used to pay for now.",
+        ),
+        cause: t(
+            "绑定可以由您本人冻结（例如手机丢失时），也可以由钱包出于安全原因冻结。冻结期间，使用这张卡的付款都会被拒绝，直到通过加强验证解冻。这与银行是否冻结卡片无关。",
+            "A binding can be frozen by you (after losing your phone, for example) or by the wallet for safety. While it is frozen, payments with this card are refused until it is unfrozen with strong verification. This is separate from any freeze at the bank.",
+        ),
+        remediation: &[
+            t(
+                "如果是您本人冻结的，请先确认手机和账户安全，再在钱包的银行卡管理中解冻，并按提示完成身份验证。",
+                "If you froze it, first make sure your phone and account are safe, then unfreeze it in card management in the wallet and complete the identity check it asks for.",
+            ),
+            t(
+                "如果不是您本人冻结的，请联系钱包客服了解原因，并提供请求编号。",
+                "If you did not freeze it, contact wallet support with the request id to learn why.",
+            ),
+            t("在此期间，可以改用其他已绑定的卡付款。", "Meanwhile, pay with another card bound to your wallet."),
+        ],
+    },
+    // ------------------------------------------------------------------
+    // payment: tokens, cryptograms and payments
+    // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::TokenNotFound,
+        category: Category::Payment,
+        http_status: 404,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("找不到这个支付标记号码。", "No token with this number was found."),
+        cause: t(
+            "支付标记（token）是付款时代替真实卡号使用的号码。Bangka 中没有与本次提交的号码对应的支付标记，常见于号码抄错、来自另一个环境（测试或生产），或并非钱包返回的号码。",
+            "A token is the number used in place of the real card number when paying. Bangka has no token with the number sent; usually it was copied wrongly, comes from another environment (test or production), or was not returned by the wallet at all.",
+        ),
+        remediation: &[
+            t(
+                "确认支付标记号码取自钱包获取一次性支付码的响应，并原样发送。",
+                "Make sure the token number comes from the wallet's cryptogram response and is sent exactly as given.",
+            ),
+            t(
+                "确认请求发往与钱包相同的环境（测试或生产）。",
+                "Make sure the request goes to the same environment (test or production) as the wallet's.",
+            ),
+            t(
+                "如仍找不到，请让持卡人在钱包中重新选择付款卡片，以获得新的支付码。",
+                "If it is still not found, ask the holder to pick the card again in the wallet, which gives a new cryptogram.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::TokenSuspended,
+        category: Category::Payment,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡的支付标记已暂停使用，暂时无法用它付款。",
+            "This card's token is suspended, so it cannot be used to pay for now.",
+        ),
+        cause: t(
+            "支付标记是付款时代替真实卡号使用的号码。它已被暂停，响应详情中的 suspended_by 说明了由谁暂停：holder（您本人）、wallet（钱包）、issuer（发卡银行）或 risk（风控）。由发卡银行或风控暂停的，只能由他们解除。",
+            "A token is the stand-in number used instead of the card number when paying. This one is suspended; suspended_by in the response details says by whom: holder (you), wallet, issuer (your bank) or risk (risk control). A suspension by the bank or risk control can only be lifted by them.",
+        ),
+        remediation: &[
+            t(
+                "如果是您本人暂停的（holder），在钱包的银行卡管理中恢复这张卡的支付标记即可。",
+                "If you suspended it (holder), resume the card's token in card management in the wallet.",
+            ),
+            t(
+                "如果是发卡银行暂停的（issuer），请拨打卡片背面的银行客服电话询问；如果是钱包或风控暂停的（wallet、risk），请联系钱包客服并提供请求编号。",
+                "If your bank suspended it (issuer), call the service number on the back of the card; if the wallet or risk control did (wallet, risk), contact wallet support with the request id.",
+            ),
+            t("在此期间，可以改用其他已绑定的卡付款。", "Meanwhile, pay with another card bound to your wallet."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::TokenDeleted,
+        category: Category::Payment,
+        http_status: 410,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这张卡的支付标记已删除，不能再用于付款。", "This card's token has been deleted and can never be used to pay again."),
+        cause: t(
+            "卡片被解绑、从钱包中删除，或被银行换发新卡时，原支付标记会被永久删除，任何付款都不能再使用它。",
+            "When a card is unbound, deleted from the wallet or replaced by the bank, its token is deleted for good and no payment can use it again.",
+        ),
+        remediation: &[
+            t(
+                "在银行卡管理中查看这张卡是否还在；如需继续使用，请重新绑定这张卡。",
+                "Check in card management whether the card is still there; to keep using it, bind it again.",
+            ),
+            t(
+                "如果银行已换发新卡，请绑定新卡（新卡可能需要先激活）。",
+                "If the bank has replaced the card, bind the new card instead (it may need activating first).",
+            ),
+            t("绑定完成后，重新发起付款。", "Once it is bound, make the payment again."),
+            t(
+                "如果您没有解绑或删除过这张卡，请联系钱包客服核实。",
+                "If you did not unbind or delete the card, contact wallet support to check.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::TokenDomainMismatch,
+        category: Category::Payment,
+        http_status: 403,
+        fix_by: FixBy::Wallet,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t("这个支付标记属于另一个钱包，不能在这里使用。", "This token belongs to another wallet and cannot be used here."),
+        cause: t(
+            "每个支付标记只为一个钱包（使用范围）生成，也只能在该钱包中使用。被复制到其他地方的支付标记无法付款，以防卡片信息被冒用。",
+            "Each token is provisioned for one wallet (its domain) and works only there. A token copied anywhere else cannot pay; this stops card details from being misused.",
+        ),
+        remediation: &[
+            t(
+                "接入方：使用本钱包为这张卡创建的绑定及其支付标记发起付款，不要使用从其他钱包获得的支付标记。",
+                "Integrators: pay with this wallet's own binding of the card and its token, never with a token obtained from another wallet.",
+            ),
+            t(
+                "如果持卡人想在本钱包中使用这张卡，请让其在本钱包中绑定这张卡。",
+                "If the holder wants to use the card in this wallet, have them bind it in this wallet.",
+            ),
+            t(
+                "如果持卡人没有把卡片交给他人使用，建议其立即冻结这张卡并联系客服，索取工单号以便跟进。",
+                "If the holder did not share the card with anyone, advise them to freeze it at once and contact support, asking for a ticket number to follow up.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::TokenStateConflict,
+        category: Category::Payment,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("支付标记当前的状态不允许此操作。", "The token's current status does not allow this action."),
+        cause: t(
+            "只有使用中的支付标记才能暂停，只有已暂停的支付标记才能恢复。本次操作与支付标记的当前状态不符（例如暂停一个已暂停的标记）；响应详情给出了当前状态。",
+            "Only an active token can be suspended, and only a suspended one can be resumed. This action does not fit the token's current status (suspending one that is already suspended, for example); the response details give the current status.",
+        ),
+        remediation: &[
+            t("刷新并查看支付标记的当前状态。", "Refresh and check the token's current status."),
+            t(
+                "如果它已是想要的状态，无需再操作；否则按当前状态选择正确的操作（暂停或恢复）后重试。",
+                "If it is already in the state you wanted, nothing more is needed; otherwise choose the action that fits its status (suspend or resume) and try again.",
+            ),
+            t(
+                "已删除的支付标记不能暂停或恢复；如需用这张卡付款，请重新绑定。",
+                "A deleted token can be neither suspended nor resumed; to pay with the card, bind it again.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::TokenResumeNotAllowed,
+        category: Category::Payment,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡的支付标记是由发卡银行或风控暂停的，只能由他们恢复。",
+            "This card's token was suspended by your bank or by risk control, and only they can resume it.",
+        ),
+        cause: t(
+            "由发卡银行或风控发起的暂停，不能在钱包中由您或钱包自行解除。这是为了在钱包账户落入他人之手时保护您：冒用者无法自行恢复付款。",
+            "A suspension made by the bank or by risk control cannot be lifted from the wallet, by you or by the wallet. This protects you if the wallet account falls into someone else's hands: they cannot simply resume payments.",
+        ),
+        remediation: &[
+            t(
+                "如果是发卡银行暂停的，请拨打卡片背面的银行客服电话，询问原因并申请恢复。",
+                "If your bank suspended it, call the service number on the back of the card to ask why and to ask for it to be resumed.",
+            ),
+            t(
+                "如果是风控暂停的，请联系钱包客服，提供请求编号，并索取工单号以便跟进。",
+                "If risk control suspended it, contact wallet support with the request id, and ask for a ticket number so you can follow up.",
+            ),
+            t("在此期间，可以改用其他已绑定的卡付款。", "Meanwhile, pay with another card bound to your wallet."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CryptogramInvalid,
+        category: Category::Payment,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("一次性支付码无效：它不是为这个支付标记生成的。", "The cryptogram is not valid: it was not issued for this token."),
+        cause: t(
+            "一次性支付码（cryptogram）是持卡人确认付款后，钱包为某个支付标记获取的，只对该支付标记有效。本次提交的支付码不是为这个支付标记签发的，例如属于另一张卡的支付标记，或被修改过。",
+            "A cryptogram (one-time payment code) is requested by the wallet for one token after the holder confirms a payment, and is valid only with that token. The cryptogram sent was not issued for this token; it may belong to another card's token, or have been altered.",
+        ),
+        remediation: &[
+            t(
+                "请钱包为本次付款重新获取一次性支付码，并与同一响应中的支付标记号码一起发送。",
+                "Have the wallet request a new cryptogram for this payment, and send it together with the token number from the same response.",
+            ),
+            t("不要自行构造、修改或重复使用支付码。", "Do not construct, edit or reuse cryptograms."),
+            t(
+                "检查集成代码是否把不同付款的支付标记和支付码混用了。",
+                "Check that the integration does not mix up tokens and cryptograms from different payments.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CryptogramReplayed,
+        category: Category::Payment,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这个一次性支付码已经用过，不能再次付款。", "This cryptogram has already been used and cannot pay again."),
+        cause: t(
+            "每个一次性支付码只能完成一笔付款。这个支付码已用于一笔付款，再次提交会被拒绝，以防重复扣款。",
+            "Each cryptogram pays once. This one has already been used for a payment, so a repeat is refused to prevent a double charge.",
+        ),
+        remediation: &[
+            t(
+                "先查看消费记录，确认第一笔付款是否已经成功；如已成功，无需任何操作。",
+                "First check the payment records to see whether the first payment went through; if it did, nothing more is needed.",
+            ),
+            t(
+                "如果第一笔付款没有成功，请让持卡人重新确认付款，获取新的支付码后再发起。",
+                "If it did not, ask the holder to confirm the payment again to get a new cryptogram, and pay with that.",
+            ),
+            t(
+                "接入方因超时需要重试时，请用相同的 Idempotency-Key 重发原请求，以取回第一次的结果。",
+                "Integrators retrying after a timeout should resend the original request with the same Idempotency-Key to get the first result back.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CryptogramMismatch,
+        category: Category::Payment,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "付款的金额、币种或商户与持卡人确认的不一致，本次没有扣款。",
+            "The payment's amount, currency or merchant differs from what the holder confirmed; nothing was charged.",
+        ),
+        cause: t(
+            "一次性支付码与持卡人确认时的金额、币种和商户绑定，只能用于完全相同的付款。本次付款中有一项或几项与确认时不同，响应详情中的 fields 列出了不一致的项。本次没有产生任何扣款。",
+            "A cryptogram is tied to the amount, currency and merchant the holder confirmed, and can only pay exactly that. One or more of them differ in this payment; fields in the response details lists which. Nothing was charged.",
+        ),
+        remediation: &[
+            t("查看响应详情中的 fields，找出不一致的项。", "Look at fields in the response details to see what differs."),
+            t(
+                "如果是集成问题，发起付款时请使用与确认时完全相同的金额（分）、币种和商户编号。",
+                "If the integration changed them, pay with exactly the amount (in fen), currency and merchant id that were confirmed.",
+            ),
+            t(
+                "如果金额或商户确实有变化，请让持卡人按新的金额和商户重新确认，获取新的支付码。",
+                "If the amount or merchant really changed, ask the holder to confirm again for the new amount and merchant to get a new cryptogram.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CryptogramExpired,
+        category: Category::Payment,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("一次性支付码已过期，请重新确认付款。", "The cryptogram has expired; please confirm the payment again."),
+        cause: t(
+            "一次性支付码在持卡人确认付款后 5 分钟内有效。这个支付码已超过有效期，本次没有产生任何扣款。",
+            "A cryptogram is valid for 5 minutes after the holder confirms the payment. This one is past that, and nothing was charged.",
+        ),
+        remediation: &[
+            t("请持卡人重新确认付款，获取新的一次性支付码。", "Ask the holder to confirm the payment again to get a new cryptogram."),
+            t("拿到新的支付码后，在 5 分钟内发起付款。", "Make the payment within 5 minutes of getting the new cryptogram."),
+            t(
+                "接入方应在持卡人确认后立即提交付款，不要预先获取支付码备用。",
+                "Integrators should submit the payment right after the holder confirms, not fetch cryptograms in advance.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::IssuerDeclined,
+        category: Category::Issuer,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t("发卡银行拒绝了这笔付款。", "Your bank declined this payment."),
+        cause: t(
+            "为保护持卡人，这里不显示拒绝的具体原因：原因可能涉及卡片的状态，只能由发卡银行与持卡人本人沟通。本次没有产生扣款。",
+            "To protect the cardholder, the reason is not shown here: it may concern the state of the card, which only the bank can discuss with the cardholder. Nothing was charged.",
+        ),
+        remediation: &[
+            t(
+                "拨打卡片背面的发卡行客服电话，询问这笔付款被拒绝的原因。",
+                "Call the bank's service number on the back of the card and ask why the payment was declined.",
+            ),
+            t("在此期间，可以改用其他已绑定的卡付款。", "Meanwhile, pay with another card bound to your wallet."),
+            t(
+                "如果这笔付款不是您本人发起的，请立即在钱包中冻结这张卡，并联系发卡行。",
+                "If you did not make this payment, freeze the card in the wallet at once and contact your bank.",
+            ),
+            t(
+                "如需我们协助，请联系客服，提供请求编号，并索取工单号以便跟进。",
+                "If you need our help, contact support with the request id and ask for a ticket number so you can follow up.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::PaymentStateConflict,
+        category: Category::Payment,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这笔付款当前的状态不允许此操作。", "The payment's current status does not allow this action."),
+        cause: t(
+            "只有已授权的付款才能请款（capture），只有已请款且仍有可退金额的付款才能退款。本次操作与付款的当前状态不符；响应详情给出了当前状态。",
+            "Only an authorized payment can be captured, and only a captured payment with money left to refund can be refunded. This action does not fit the payment's current status; the response details give it.",
+        ),
+        remediation: &[
+            t(
+                "查看响应详情中的当前状态，或重新查询这笔付款。",
+                "Check the current status in the response details, or fetch the payment again.",
+            ),
+            t(
+                "如果付款已请款或已全额退款，说明之前的操作已经生效，无需重复。",
+                "If the payment is already captured or fully refunded, the earlier action took effect and need not be repeated.",
+            ),
+            t("按当前状态选择正确的操作：先请款，再退款。", "Choose the action that fits the status: capture first, then refund."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::AmountExceedsRemaining,
+        category: Category::Payment,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("金额超过了可请款或可退款的剩余金额。", "The amount is more than what is left to capture or refund."),
+        cause: t(
+            "请款金额不能超过授权金额；退款金额不能超过剩余可退金额（已请款金额减去已退款金额）。本次金额超出了上限，响应详情以“分”给出了剩余金额。本次请求没有产生任何变更。",
+            "A capture cannot exceed the authorized amount, and a refund cannot exceed what is left (captured minus already refunded). This amount is above that; the response details give the remaining amount in fen. Nothing was changed.",
+        ),
+        remediation: &[
+            t("查看响应详情中的剩余金额（单位：分）。", "Read the remaining amount (in fen) in the response details."),
+            t("将金额调整为不超过剩余金额后，重新发送请求。", "Send the request again with an amount no greater than that."),
+            t(
+                "如需收取超出授权的金额，请让持卡人为差额另行确认一笔付款。",
+                "To collect more than was authorized, ask the holder to confirm a new payment for the difference.",
             ),
         ],
     },

@@ -31,6 +31,8 @@ pub enum Category {
     Issuer,
     Policy,
     Risk,
+    /// Tokens, cryptograms and payments.
+    Payment,
     System,
 }
 
@@ -158,6 +160,19 @@ error_codes! {
     IdempotencyKeyInvalid => "IDEMPOTENCY_KEY_INVALID",
     IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
     IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
+    /// An amount that is not a whole number of minor units (fen), e.g. 12.345 or "12.34".
+    AmountFormat => "AMOUNT_FORMAT",
+    /// Zero, negative, or above the per-payment maximum.
+    AmountOutOfRange => "AMOUNT_OUT_OF_RANGE",
+    /// A currency code that is malformed or not one Bangka settles in (CNY only).
+    CurrencyNotSupported => "CURRENCY_NOT_SUPPORTED",
+    MerchantIdFormat => "MERCHANT_ID_FORMAT",
+    /// Not a 16-digit, Luhn-valid number from the token BIN.
+    TokenNumberFormat => "TOKEN_NUMBER_FORMAT",
+    /// Not 16 hexadecimal digits.
+    CryptogramFormat => "CRYPTOGRAM_FORMAT",
+    /// An operator action without a stated reason (detokenization, ops suspension).
+    OpsReasonRequired => "OPS_REASON_REQUIRED",
     // policy: the wallet's rules or access control
     Unauthenticated => "UNAUTHENTICATED",
     Forbidden => "FORBIDDEN",
@@ -171,6 +186,11 @@ error_codes! {
     KycAlreadyVerified => "KYC_ALREADY_VERIFIED",
     KycRejected => "KYC_REJECTED",
     PaymentPasswordIncorrect => "PAYMENT_PASSWORD_INCORRECT",
+    /// A payment confirmation by password, but the account has none set.
+    PaymentPasswordNotSet => "PAYMENT_PASSWORD_NOT_SET",
+    /// A cryptogram request with neither a payment password nor an SMS code
+    /// (or both, or a code when none was requested).
+    PaymentVerificationRequired => "PAYMENT_VERIFICATION_REQUIRED",
     HolderNameNotKycName => "HOLDER_NAME_NOT_KYC_NAME",
     HolderIdNotKycId => "HOLDER_ID_NOT_KYC_ID",
     // card: the card's state (locally or at the issuer)
@@ -200,6 +220,35 @@ error_codes! {
     BindingNotPending => "BINDING_NOT_PENDING",
     BindingNotActive => "BINDING_NOT_ACTIVE",
     ActivationNotPending => "ACTIVATION_NOT_PENDING",
+    /// The binding is frozen (by the holder or the wallet): unfreeze it first.
+    BindingFrozen => "BINDING_FROZEN",
+    // payment: tokens, cryptograms and payments
+    /// No token with this number.
+    TokenNotFound => "TOKEN_NOT_FOUND",
+    /// The token is suspended; details say by whom (holder, wallet, issuer, risk).
+    TokenSuspended => "TOKEN_SUSPENDED",
+    /// The token was deleted (card unbound or replaced); it can never pay again.
+    TokenDeleted => "TOKEN_DELETED",
+    /// The token is used outside the domain it was provisioned for (another wallet).
+    TokenDomainMismatch => "TOKEN_DOMAIN_MISMATCH",
+    /// A suspend of a token that is not active, or a resume of one that is not suspended.
+    TokenStateConflict => "TOKEN_STATE_CONFLICT",
+    /// The suspension was made by the issuer or risk control; only they can lift it.
+    TokenResumeNotAllowed => "TOKEN_RESUME_NOT_ALLOWED",
+    /// Not a cryptogram this token was given.
+    CryptogramInvalid => "CRYPTOGRAM_INVALID",
+    /// The cryptogram was already used for a payment.
+    CryptogramReplayed => "CRYPTOGRAM_REPLAYED",
+    /// The payment's amount, currency or merchant differs from the cryptogram's.
+    CryptogramMismatch => "CRYPTOGRAM_MISMATCH",
+    CryptogramExpired => "CRYPTOGRAM_EXPIRED",
+    /// The bank declined for a reason it does not want told to the payer
+    /// (card frozen, lost or stolen, restricted, closed); ops see the precise one.
+    IssuerDeclined => "ISSUER_DECLINED",
+    /// Capture of a payment that is not authorized, refund of one not captured.
+    PaymentStateConflict => "PAYMENT_STATE_CONFLICT",
+    /// Capture above the authorized amount, refund above what is left to refund.
+    AmountExceedsRemaining => "AMOUNT_EXCEEDS_REMAINING",
     // risk
     RiskLocked => "RISK_LOCKED",
     // system

@@ -281,7 +281,9 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     // use rolls the activation back and another is drawn.
     let mut draws = 0;
     loop {
-        let token = NewToken { id: new_id("tok"), number: new_token_number(), domain: format!("wallet:{}", who.key_id) };
+        let id = new_id("tok");
+        let key_sealed = app.vault.new_token_key(&id);
+        let token = NewToken { id, number: new_token_number(), domain: token_domain(who), key_sealed };
         match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, now).await? {
             ActivateOutcome::Activated => break,
             ActivateOutcome::TokenNumberTaken if draws < 8 => draws += 1,
@@ -299,6 +301,12 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
     let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, view(app, &active).await?))
+}
+
+/// The domain a token is provisioned for: the wallet (API key) that bound
+/// the card. Only that wallet can ask for its cryptograms.
+pub fn token_domain(who: &Principal) -> String {
+    format!("wallet:{}", who.key_id)
 }
 
 /// A Luhn-valid 16-digit token number from the token BIN.
@@ -332,11 +340,12 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::BindingNotActive)?;
     let pan = app.vault.open_pan(&sealed)?;
-    let outcome = match app.issuer.authorize(&pan, TEST_AUTHORIZATION_FEN).await {
-        Ok(auth) => {
+    let reference = new_id("tst");
+    let outcome = match app.issuer.authorize(&pan, TEST_AUTHORIZATION_FEN, &reference).await {
+        Ok(_) => {
             // The hold is released at once; a failed void is retried by the
             // bank's own expiry of holds, so it is logged, not shown.
-            if let Err(f) = app.issuer.void(&auth).await {
+            if let Err(f) = app.issuer.void(&reference).await {
                 tracing::warn!(binding_id, code = f.code.as_str(), "voiding the test authorization failed");
             }
             Ok(())

@@ -4,7 +4,10 @@
 pub mod accounts;
 pub mod activation;
 pub mod bind;
+pub mod ops;
 pub mod outbox;
+pub mod payments;
+pub mod tokens;
 
 use bangka_core::ErrorCode;
 use bangka_core::Failure;
@@ -156,6 +159,8 @@ pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewCh
         phone: phone.into(),
         expires_at: now + app.otp.ttl,
         sent_at: now,
+        subject: None,
+        context_mac: None,
     };
     (challenge, otp)
 }
@@ -166,6 +171,7 @@ pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_min
     let (zh_what, en_what) = match purpose {
         OtpPurpose::Bind => ("绑定", "bind"),
         OtpPurpose::Activate => ("激活", "activate"),
+        OtpPurpose::Pay => ("支付确认", "confirm a payment with"),
     };
     NewMessage {
         channel: "sms",

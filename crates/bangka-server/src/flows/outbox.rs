@@ -40,8 +40,9 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
 /// sealed PANs shredded (their codes expired long before).
 pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
 
-/// The background jobs: every second, deliver leftover messages; every
-/// minute, abandon stale pending operations. Safe on many instances (every
+/// The background jobs: every second, deliver leftover messages; every ten
+/// seconds, finish payment ops left pending; every minute, abandon stale
+/// pending operations. Safe on many instances (every
 /// step claims its rows with a conditional update).
 pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut tick: u64 = 0;
@@ -51,6 +52,11 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
                 deliver(&app).await;
                 if tick.is_multiple_of(60) {
                     sweep(&app).await;
+                }
+                if tick.is_multiple_of(10)
+                    && let Err(e) = super::payments::recover(&app).await
+                {
+                    tracing::warn!(error = ?e, "payment job failed; will retry");
                 }
                 tick += 1;
             }

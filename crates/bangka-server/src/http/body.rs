@@ -33,6 +33,15 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     })
 }
 
+/// A body that may be left out entirely (no fields needed): empty means
+/// the defaults; anything sent must be valid JSON like any body.
+pub fn parse_optional_json<T: DeserializeOwned + Default>(headers: &HeaderMap, body: &[u8]) -> Result<T, Failure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    parse_json(headers, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,10 @@ pub fn router() -> Router<AppState> {
 }
 
 pub fn demo_router() -> Router<AppState> {
-    Router::new().route("/v1/demo/cards", get(demo_cards)).route("/v1/demo/inbox/{phone}", get(demo_inbox))
+    Router::new()
+        .route("/v1/demo/cards", get(demo_cards))
+        .route("/v1/demo/cards/{scenario}/bank-state", axum::routing::post(demo_bank_state))
+        .route("/v1/demo/inbox/{phone}", get(demo_inbox))
 }
 
 /// The error envelope every failure is sent in.
@@ -81,7 +84,11 @@ impl Modify for BearerAuth {
         super::create_account, super::get_account, super::verify_kyc, super::set_payment_password,
         super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding, super::test_authorization,
         super::start_activation, super::get_activation, super::confirm_activation,
-        issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox,
+        super::payments::create_cryptogram, super::payments::request_payment_otp, super::payments::list_binding_payments,
+        super::payments::suspend_token, super::payments::resume_token,
+        super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
+        super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
+        issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state,
     ),
     components(schemas(ErrorEnvelope, ErrorBody)),
     modifiers(&BearerAuth),
@@ -212,4 +219,33 @@ async fn demo_inbox(State(app): State<AppState>, Path(phone): Path<String>) -> A
     crate::flows::outbox::deliver(&app).await;
     let messages = app.store.inbox(phone.as_str()).await?;
     Ok(axum::Json(json!({ "phone": phone.as_str(), "messages": messages })).into_response())
+}
+
+/// Demo: what the simulated bank thinks of a test card.
+#[derive(serde::Deserialize, ToSchema)]
+pub struct BankStateBody {
+    /// `normal`, `frozen`, `lost`, `expired`, `closed` or `not_activated`.
+    #[schema(value_type = String)]
+    pub state: bangka_issuer::BankState,
+    /// `false`: the bank stops answering for this card (`ISSUER_UNAVAILABLE`).
+    pub answering: Option<bool>,
+}
+
+/// Demo: change a test card's state at the simulated bank — e.g. the bank
+/// freezes a card after it was bound — so payment refusals can be tried by hand.
+#[utoipa::path(post, path = "/v1/demo/cards/{scenario}/bank-state", tag = "demo", request_body = BankStateBody,
+    responses((status = 200, description = "The new state"), (status = "4XX", body = ErrorEnvelope)))]
+async fn demo_bank_state(
+    State(app): State<AppState>,
+    Path(scenario): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let req: BankStateBody = super::body::parse_json(&headers, &body)?;
+    let sim = app.simulator.as_ref().ok_or(ErrorCode::NotFound)?;
+    let answering = req.answering.unwrap_or(true);
+    if !sim.set_bank_state(&scenario, req.state, answering) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(axum::Json(json!({ "scenario": scenario, "state": req.state, "answering": answering })).into_response())
 }

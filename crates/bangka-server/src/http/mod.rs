@@ -4,6 +4,7 @@
 
 mod body;
 mod meta;
+mod payments;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -40,6 +41,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}/activations", post(start_activation))
         .route("/v1/accounts/{id}/activations/{aid}", get(get_activation))
         .route("/v1/accounts/{id}/activations/{aid}/confirm", post(confirm_activation))
+        .merge(payments::router())
         .merge(meta::router());
     if demo {
         r = r.merge(meta::demo_router());

@@ -192,6 +192,68 @@ async fn every_catalog_code_is_reachable() {
     let pending = app.bind(&ta, &debit).await;
     let path = format!("/v1/accounts/{ta}/bindings/{}/test-authorization", pending.body["id"].as_str().unwrap());
     seen.expect(app.post(&path, json!({})).await, "BINDING_NOT_ACTIVE");
+    // Payments: input, confirmation, cryptograms, tokens, the issuer.
+    let m = "m_catalog";
+    let np = app.verified_account().await;
+    let npb = app.bind_confirmed(&np, "ok_debit_abc").await;
+    let np_payer = crate::helpers::Payer { account: np.clone(), binding: npb["id"].as_str().unwrap().to_owned() };
+    seen.expect(app.cryptogram(&np_payer, 100, m).await, "PAYMENT_PASSWORD_NOT_SET");
+    let payer = app.payer("ok_debit_ccb").await;
+    let cg = format!("/v1/accounts/{}/bindings/{}/cryptograms", payer.account, payer.binding);
+    let terms = |amount: Value, currency: &str, merchant: &str| json!({ "amount": amount, "currency": currency, "merchant_id": merchant, "payment_password": crate::helpers::PAY_PASSWORD });
+    seen.expect(app.post(&cg, terms(json!(1.5), "CNY", m)).await, "AMOUNT_FORMAT");
+    seen.expect(app.post(&cg, terms(json!(0), "CNY", m)).await, "AMOUNT_OUT_OF_RANGE");
+    seen.expect(app.post(&cg, terms(json!(100), "USD", m)).await, "CURRENCY_NOT_SUPPORTED");
+    seen.expect(app.post(&cg, terms(json!(100), "CNY", "a b")).await, "MERCHANT_ID_FORMAT");
+    seen.expect(app.post(&cg, json!({ "amount": 100, "currency": "CNY", "merchant_id": m })).await, "PAYMENT_VERIFICATION_REQUIRED");
+    let (token, cgm) = app.cryptogram_ok(&payer, 100, m).await;
+    seen.expect(app.pay("990001", &cgm, 100, m).await, "TOKEN_NUMBER_FORMAT");
+    seen.expect(app.pay(&token, "zz", 100, m).await, "CRYPTOGRAM_FORMAT");
+    let payload = "990001000000000";
+    seen.expect(app.pay(&format!("{payload}{}", luhn_check_digit(payload)), &cgm, 100, m).await, "TOKEN_NOT_FOUND");
+    seen.expect(app.pay(&token, "00000000000000ff", 100, m).await, "CRYPTOGRAM_INVALID");
+    seen.expect(app.pay(&token, &cgm, 101, m).await, "CRYPTOGRAM_MISMATCH");
+    let pid = app.pay(&token, &cgm, 100, m).await.body["id"].as_str().unwrap().to_owned();
+    seen.expect(app.pay(&token, &cgm, 100, m).await, "CRYPTOGRAM_REPLAYED");
+    seen.expect(app.post(&format!("/v1/payments/{pid}/capture"), json!({ "amount": 101 })).await, "AMOUNT_EXCEEDS_REMAINING");
+    seen.expect(app.post(&format!("/v1/payments/{pid}/refund"), json!({ "amount": 1 })).await, "PAYMENT_STATE_CONFLICT");
+    let other_wallet = app.key_for(bangka_server::auth::Role::Wallet).await;
+    seen.expect(
+        app.request_as(&other_wallet, reqwest::Method::POST, &cg, Some(&terms(json!(100), "CNY", m))).await,
+        "TOKEN_DOMAIN_MISMATCH",
+    );
+    let tok = format!("/v1/accounts/{}/bindings/{}/token", payer.account, payer.binding);
+    seen.expect(app.post(&format!("{tok}/resume"), json!({})).await, "TOKEN_STATE_CONFLICT");
+    let (_, held) = app.cryptogram_ok(&payer, 100, m).await;
+    let admin_key = app.key_for(bangka_server::auth::Role::Admin).await;
+    let ops = format!("/v1/ops/tokens/{token}/suspend");
+    seen.expect(
+        app.request_as(&admin_key, reqwest::Method::POST, &ops, Some(&json!({ "on_behalf_of": "issuer", "note": "" }))).await,
+        "OPS_REASON_REQUIRED",
+    );
+    app.request_as(
+        &admin_key,
+        reqwest::Method::POST,
+        &ops,
+        Some(&json!({ "on_behalf_of": "issuer", "reason": "fraud", "note": "bank fraud team" })),
+    )
+    .await;
+    seen.expect(app.pay(&token, &held, 100, m).await, "TOKEN_SUSPENDED");
+    seen.expect(app.post(&format!("{tok}/resume"), json!({})).await, "TOKEN_RESUME_NOT_ALLOWED");
+    let lost = app.payer("ok_credit").await;
+    let (lt, lc) = app.cryptogram_ok(&lost, 100, m).await;
+    app.post("/v1/demo/cards/ok_credit/bank-state", json!({ "state": "lost" })).await;
+    seen.expect(app.pay(&lt, &lc, 100, m).await, "ISSUER_DECLINED");
+    app.post("/v1/demo/cards/ok_credit/bank-state", json!({ "state": "normal" })).await;
+    let (lt, lc) = app.cryptogram_ok(&lost, 100, m).await;
+    sqlx::query("UPDATE bindings SET status = 'frozen' WHERE id = $1").bind(&lost.binding).execute(app.state.store.pool()).await.unwrap();
+    seen.expect(app.pay(&lt, &lc, 100, m).await, "BINDING_FROZEN");
+    sqlx::query("UPDATE tokens SET status = 'deleted' WHERE number = $1").bind(&lt).execute(app.state.store.pool()).await.unwrap();
+    seen.expect(app.pay(&lt, &lc, 100, m).await, "TOKEN_DELETED");
+    let expiring = app.payer("ok_credit_ccb").await;
+    let (et, ec) = app.cryptogram_ok(&expiring, 100, m).await;
+    app.clock.advance(Duration::minutes(6));
+    seen.expect(app.pay(&et, &ec, 100, m).await, "CRYPTOGRAM_EXPIRED");
     // Risk: ten failed verifications lock the account.
     let pm = app.card("phone_mismatch").await;
     let risky = app.verified_account().await;

@@ -233,12 +233,133 @@ impl TestApp {
     }
 }
 
+/// The payment password every paying test account gets.
+pub const PAY_PASSWORD: &str = "135790";
+
+/// An account with an active binding ready to pay.
+pub struct Payer {
+    pub account: String,
+    pub binding: String,
+}
+
+impl TestApp {
+    /// A new API key with `role`.
+    pub async fn key_for(&self, role: Role) -> String {
+        let key = generate_key(role);
+        self.state.store.insert_api_key(role.as_str(), &hash_key(&key), clock_now(&self.clock)).await.unwrap();
+        key
+    }
+
+    /// A request with another API key.
+    pub async fn request_as(&self, key: &str, method: reqwest::Method, path: &str, body: Option<&Value>) -> Resp {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let res = rb.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
+    }
+
+    pub async fn set_payment_password(&self, account: &str) {
+        let r = self.post(&format!("/v1/accounts/{account}/payment-password"), json!({ "password": PAY_PASSWORD })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    /// A verified account with the test card `scenario` bound and a payment password set.
+    pub async fn payer(&self, scenario: &str) -> Payer {
+        let account = self.verified_account().await;
+        let b = self.bind_confirmed(&account, scenario).await;
+        self.set_payment_password(&account).await;
+        Payer { account, binding: b["id"].as_str().unwrap().to_owned() }
+    }
+
+    /// Asks for a cryptogram confirmed with the payment password.
+    pub async fn cryptogram(&self, p: &Payer, amount: i64, merchant: &str) -> Resp {
+        let path = format!("/v1/accounts/{}/bindings/{}/cryptograms", p.account, p.binding);
+        self.post(&path, json!({ "amount": amount, "currency": "CNY", "merchant_id": merchant, "payment_password": PAY_PASSWORD })).await
+    }
+
+    /// A cryptogram that must be issued: (token number, cryptogram).
+    pub async fn cryptogram_ok(&self, p: &Payer, amount: i64, merchant: &str) -> (String, String) {
+        let r = self.cryptogram(p, amount, merchant).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        (r.body["token_number"].as_str().unwrap().to_owned(), r.body["cryptogram"].as_str().unwrap().to_owned())
+    }
+
+    pub async fn pay(&self, token: &str, cryptogram: &str, amount: i64, merchant: &str) -> Resp {
+        self.post(
+            "/v1/payments",
+            json!({ "token_number": token, "cryptogram": cryptogram, "amount": amount, "currency": "CNY", "merchant_id": merchant }),
+        )
+        .await
+    }
+
+    /// Sends the same POST `n` times at once (each on its own task).
+    pub async fn post_concurrently(&self, path: &str, body: &Value, n: usize) -> Vec<Resp> {
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let rb = self.client.post(format!("{}{path}", self.base)).bearer_auth(&self.key).json(body);
+            tasks.push(tokio::spawn(async move {
+                let r = rb.send().await.expect("request sent");
+                let status = r.status().as_u16();
+                let headers = r.headers().clone();
+                let text = r.text().await.unwrap();
+                Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
+    /// Stops this server and starts a new one over the same data directory
+    /// and database (a restart: the in-memory issuer simulator starts afresh).
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let config = Config {
+            data_dir: self.data_dir.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: self.schema.as_ref().map(|_| pg_url()),
+            database_schema: self.schema.clone(),
+            demo: true,
+            binding_limit: 5,
+        };
+        let clock = self.clock.clone();
+        let app = Application::build(config, clock.clone()).await.expect("app restarts");
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        // The new app owns the directory and schema from now on.
+        let schema = self.schema.take();
+        let data_dir = std::mem::take(&mut self.data_dir);
+        let key = std::mem::take(&mut self.key);
+        TestApp { base, client: reqwest::Client::new(), key, state, clock, data_dir, schema, shutdown: Some(tx) }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.data_dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
         if let Some(schema) = self.schema.take() {
             // Best effort: drop the per-test schema on a separate thread (we may
             // be inside a runtime that is shutting down).

@@ -8,3 +8,4 @@ mod catalog;
 mod idempotency;
 mod input;
 mod keys;
+mod payments;

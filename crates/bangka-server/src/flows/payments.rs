@@ -1,0 +1,512 @@
+//! Paying with a bound card (SPEC "Token", "Payment").
+//!
+//! 1. The holder confirms one payment (amount, currency, merchant) with the
+//!    payment password or an SMS code; the wallet gets a one-time
+//!    cryptogram for it, computed under the token's own key over the next
+//!    ATC value (`cryptogram`).
+//! 2. The merchant presents token number, cryptogram, amount, currency and
+//!    merchant id (`pay`). Bangka checks, in order: the cryptogram is one it
+//!    issued, unused, unexpired and for exactly these fields; the token and
+//!    the binding can pay. It then consumes the cryptogram and asks the
+//!    issuer to authorize.
+//! 3. The merchant captures and refunds (`capture`, `refund`); each issuer
+//!    call is written down first as a pending op, so a crash or an issuer
+//!    outage leaves work the payment job finishes.
+
+use axum::http::StatusCode;
+use bangka_core::binding::BindingStatus;
+use bangka_core::holder::PaymentPassword;
+use bangka_core::money::{Currency, Money};
+use bangka_core::otp::{Otp, OtpPurpose};
+use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, PaymentStatus};
+use bangka_core::token::{CryptogramValue, TokenNumber};
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{
+    AuthOutcome, BindingRow, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PaymentRow, TokenRow, new_id,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::accounts::verify_password;
+use super::bind::{issuer_failure, token_domain};
+use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, outbox, record_attempt};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::{NextAction, PaymentView, rfc3339};
+
+/// What one payment is for: the holder confirms exactly this.
+#[derive(Deserialize, ToSchema)]
+pub struct PaymentTerms {
+    /// Minor units (fen) as a JSON integer: 12.34 CNY is `1234`.
+    #[schema(value_type = i64)]
+    pub amount: Value,
+    /// `CNY`.
+    pub currency: String,
+    pub merchant_id: String,
+}
+
+/// `POST /v1/accounts/{id}/bindings/{bid}/cryptograms`: the payment terms and
+/// exactly one of `payment_password` or `otp` (an SMS code requested with
+/// `…/cryptograms/otp` for the same terms).
+#[derive(Deserialize, ToSchema)]
+pub struct CryptogramBody {
+    #[serde(flatten)]
+    pub terms: PaymentTerms,
+    pub payment_password: Option<String>,
+    pub otp: Option<String>,
+}
+
+/// `POST /v1/payments`.
+#[derive(Deserialize, ToSchema)]
+pub struct PaymentBody {
+    pub token_number: String,
+    pub cryptogram: String,
+    #[serde(flatten)]
+    pub terms: PaymentTerms,
+}
+
+/// `POST /v1/payments/{pid}/capture` (amount optional: all of it) and
+/// `/refund` (amount required).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct AmountBody {
+    #[schema(value_type = Option<i64>)]
+    pub amount: Option<Value>,
+}
+
+/// Parsed payment terms.
+struct Terms {
+    money: Money,
+    merchant: MerchantId,
+}
+
+fn parse_terms(t: &PaymentTerms) -> Result<Terms, Failure> {
+    Ok(Terms { money: Money::parse(&t.amount, &t.currency)?, merchant: MerchantId::parse(&t.merchant_id)? })
+}
+
+/// How the holder confirmed.
+enum Confirmation {
+    Password(PaymentPassword),
+    Otp(Otp),
+}
+
+fn parse_confirmation(body: &CryptogramBody) -> Result<Confirmation, Failure> {
+    match (&body.payment_password, &body.otp) {
+        (Some(pw), None) => Ok(Confirmation::Password(PaymentPassword::parse_for_check(pw)?)),
+        (None, Some(otp)) => Ok(Confirmation::Otp(Otp::parse(otp)?)),
+        (None, None) => Err(verification_required("missing")),
+        (Some(_), Some(_)) => Err(verification_required("both_given")),
+    }
+}
+
+fn verification_required(reason: &str) -> Failure {
+    Failure::new(ErrorCode::PaymentVerificationRequired).with_details(json!({ "reason": reason, "accepted": ["payment_password", "otp"] }))
+}
+
+fn facts_of(b: &BindingRow) -> AttemptFacts {
+    AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) }
+}
+
+/// The binding and its token, if this wallet may pay with them now.
+async fn payable(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(BindingRow, TokenRow)> {
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    check_binding_can_pay(&b)?;
+    let token = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+    if token.domain != token_domain(who) {
+        return Err(ErrorCode::TokenDomainMismatch.into());
+    }
+    if let Some(f) = token.state.payment_refusal() {
+        return Err(f.into());
+    }
+    Ok((b, token))
+}
+
+fn check_binding_can_pay(b: &BindingRow) -> Result<(), Failure> {
+    match b.status {
+        BindingStatus::Active => Ok(()),
+        BindingStatus::Frozen => Err(ErrorCode::BindingFrozen.into()),
+        other => Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() }))),
+    }
+}
+
+/// The keyed hash an SMS payment code is bound to: this binding, amount,
+/// currency and merchant.
+fn terms_mac(app: &AppState, binding_id: &str, t: &Terms) -> String {
+    app.vault.mac("pay-terms", &[binding_id, &t.money.minor().to_string(), t.money.currency().as_str(), t.merchant.as_str()])
+}
+
+/// `POST …/bindings/{bid}/cryptograms/otp`: sends an SMS code that confirms
+/// exactly this payment (the message names amount and merchant).
+pub async fn request_otp(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: PaymentTerms,
+) -> ApiResult<(StatusCode, Value)> {
+    let terms = parse_terms(&body)?;
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    let (b, _token) = payable(app, who, account_id, binding_id).await?;
+    if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Pay).await?
+        && let Err(at) = last.challenge.check_resend(now, &app.otp)
+    {
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+    }
+    let (mut challenge, otp) = new_challenge(app, OtpPurpose::Pay, &b.phone);
+    challenge.subject = Some(b.id.clone());
+    challenge.context_mac = Some(terms_mac(app, &b.id, &terms));
+    let message = NewMessage {
+        channel: "sms",
+        recipient: b.phone.clone(),
+        body: format!(
+            "【Bangka】验证码 {code}，用于尾号{last4}的银行卡向商户 {merchant} 支付 {amount}，{ttl}分钟内有效。请勿将验证码告诉任何人。\nBangka: {code} confirms a payment of {amount} to {merchant} with the card ending {last4}, valid for {ttl} minutes. Never share it.",
+            code = otp.expose(),
+            last4 = b.last4,
+            merchant = terms.merchant.as_str(),
+            amount = terms.money.display(),
+            ttl = app.otp.ttl.whole_minutes(),
+        ),
+    };
+    app.store.create_challenge(&challenge, &message).await?;
+    outbox::deliver(app).await;
+    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+    Ok((StatusCode::ACCEPTED, json!({ "binding_id": b.id, "next_action": NextAction::otp(&c, &app.otp) })))
+}
+
+/// `POST …/bindings/{bid}/cryptograms`: the holder's confirmation buys one
+/// cryptogram for exactly these terms. Nothing moves (not even the ATC)
+/// unless every check passes.
+pub async fn cryptogram(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: CryptogramBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let terms = parse_terms(&body.terms)?;
+    let confirmation = parse_confirmation(&body)?;
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    let (b, token) = payable(app, who, account_id, binding_id).await?;
+    let facts = facts_of(&b);
+
+    let challenge_id = match confirmation {
+        Confirmation::Password(pw) => {
+            let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
+            if !verify_password(pw, stored).await? {
+                return Err(failed(app, account_id, "cryptogram", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
+            }
+            None
+        }
+        Confirmation::Otp(otp) => {
+            let (c, context) =
+                app.store.latest_challenge(&b.id, OtpPurpose::Pay).await?.ok_or_else(|| verification_required("no_code_requested"))?;
+            if c.challenge.passed {
+                return Err(verification_required("code_already_used").into());
+            }
+            if context.as_deref() != Some(terms_mac(app, &b.id, &terms).as_str()) {
+                return Err(verification_required("code_for_other_terms").into());
+            }
+            // An exhausted code simply stays unusable; a new one can be asked for.
+            check_otp(app, account_id, "cryptogram", &facts, &c, &otp, async || Ok(())).await?;
+            Some(c.challenge.id)
+        }
+    };
+
+    let key = match &token.key_sealed {
+        Some(k) => k.clone(),
+        None => app.store.ensure_token_key(&token.id, &app.vault.new_token_key(&token.id)).await?,
+    };
+    let expires_at = now + CRYPTOGRAM_TTL;
+    let req = CryptogramRequest {
+        amount: terms.money.minor(),
+        currency: terms.money.currency().as_str(),
+        merchant_id: terms.merchant.as_str(),
+        expires_at,
+        challenge_id: challenge_id.as_deref(),
+    };
+    let issued = match app.store.issue_cryptogram(&app.vault, &token, &key, &req, now).await? {
+        CryptogramOutcome::Issued(c) => c,
+        CryptogramOutcome::ChallengeUsed => return Err(verification_required("code_already_used").into()),
+        CryptogramOutcome::TokenNotActive => {
+            let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+            return Err(t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into());
+        }
+    };
+    record_attempt(app, account_id, "cryptogram", &facts, None).await?;
+    tracing::info!(binding_id = %b.id, atc = issued.atc, "cryptogram issued");
+    Ok((
+        StatusCode::CREATED,
+        json!({
+            "token_number": token.number,
+            "cryptogram": issued.value,
+            "expires_at": rfc3339(expires_at),
+            "atc": issued.atc,
+            "amount": terms.money.minor(),
+            "currency": terms.money.currency().as_str(),
+            "merchant_id": terms.merchant.as_str(),
+            "binding_id": b.id,
+        }),
+    ))
+}
+
+/// `POST /v1/payments`: the merchant presents the token and cryptogram.
+pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResult<(StatusCode, Value)> {
+    let number = TokenNumber::parse(&body.token_number)?;
+    let presented = CryptogramValue::parse(&body.cryptogram)?;
+    let terms = parse_terms(&body.terms)?;
+    let now = app.clock.now();
+
+    let token = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
+    let issued = app.store.find_cryptogram(&app.vault, &token.id, presented.as_str()).await?.ok_or(ErrorCode::CryptogramInvalid)?;
+    if issued.used_at.is_some() {
+        return Err(ErrorCode::CryptogramReplayed.into());
+    }
+    if now >= issued.expires_at {
+        return Err(Failure::new(ErrorCode::CryptogramExpired).with_details(json!({ "expired_at": rfc3339(issued.expires_at) })).into());
+    }
+    let key = token.key_sealed.as_deref().ok_or(ErrorCode::CryptogramInvalid)?;
+    let input = CryptogramInput {
+        token_number: &token.number,
+        atc: issued.atc,
+        amount_minor: terms.money.minor(),
+        currency: terms.money.currency().as_str(),
+        merchant_id: terms.merchant.as_str(),
+        expires_at_ms: bangka_store::to_ms(issued.expires_at),
+    };
+    if !app.vault.verify_cryptogram(&token.id, key, &input, presented.as_str())? {
+        let mut fields = Vec::new();
+        if issued.amount != terms.money.minor() {
+            fields.push("amount");
+        }
+        if issued.currency != terms.money.currency().as_str() {
+            fields.push("currency");
+        }
+        if issued.merchant_id != terms.merchant.as_str() {
+            fields.push("merchant_id");
+        }
+        if fields.is_empty() {
+            return Err(ErrorCode::CryptogramInvalid.into());
+        }
+        return Err(Failure::new(ErrorCode::CryptogramMismatch).with_details(json!({ "fields": fields })).into());
+    }
+    if let Some(f) = token.state.payment_refusal() {
+        return Err(f.into());
+    }
+    let b = app.store.binding_by_id(&token.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
+    check_binding_can_pay(&b)?;
+
+    let payment = PaymentRow {
+        id: new_id("pay"),
+        account_id: b.account_id.clone(),
+        binding_id: b.id.clone(),
+        token_id: token.id.clone(),
+        cryptogram_id: issued.id.clone(),
+        created_by: who.key_id.clone(),
+        merchant_id: terms.merchant.as_str().into(),
+        currency: terms.money.currency().as_str().into(),
+        amount: terms.money.minor(),
+        captured: 0,
+        refunded: 0,
+        status: PaymentStatus::Pending,
+        decline_code: None,
+        shown_code: None,
+        issuer_code: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let op_id = new_id("op");
+    if !app.store.begin_payment(&payment, &op_id).await? {
+        return Err(ErrorCode::CryptogramReplayed.into());
+    }
+    let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
+    let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::BindingNotActive)?;
+    let pan = app.vault.open_pan(&sealed)?;
+    let answer = app.issuer.authorize(&pan, payment.amount, &payment.id).await;
+    drop(pan);
+    let now = app.clock.now();
+    let facts = facts_of(&b);
+    let refusal: Option<ApiError> = match &answer {
+        Ok(code) => {
+            if !app.store.finish_authorization(&payment.id, &op_id, AuthOutcome::Authorized { issuer_code: code }, now).await? {
+                // The payment job gave up on this slow answer and failed the
+                // payment: release the hold that arrived after all.
+                let _ = app.issuer.void(&payment.id).await;
+                return Err(issuer_failure(app, ErrorCode::IssuerUnavailable.into()));
+            }
+            None
+        }
+        Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
+            app.store.finish_authorization(&payment.id, &op_id, AuthOutcome::Failed { code: f.code.as_str() }, now).await?;
+            Some(issuer_failure(app, f.clone()))
+        }
+        Err(f) => {
+            let shown = payment::shown_to_payer(f.code);
+            let outcome = AuthOutcome::Declined { decline_code: f.code.as_str(), shown_code: shown.as_str() };
+            app.store.finish_authorization(&payment.id, &op_id, outcome, now).await?;
+            tracing::info!(payment_id = %payment.id, decline = f.code.as_str(), shown = shown.as_str(), "payment declined");
+            Some(Failure::new(shown).into())
+        }
+    };
+    let attempt = record_attempt(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code)).await?;
+    if let Some(e) = refusal {
+        return Err(with_payment_id(e, &payment.id).with_attempt(&attempt));
+    }
+    let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
+    tracing::info!(payment_id = %row.id, status = row.status.as_str(), "payment authorized");
+    Ok((StatusCode::CREATED, view(app, &row, false).await?))
+}
+
+/// Refusals after the payment was recorded name it, so the merchant and
+/// support can find the record.
+fn with_payment_id(e: ApiError, payment_id: &str) -> ApiError {
+    match e {
+        ApiError::Domain { mut failure, attempt_id } => {
+            let mut d = failure.details.take().unwrap_or_else(|| json!({}));
+            d["payment_id"] = payment_id.into();
+            ApiError::Domain { failure: failure.with_details(d), attempt_id }
+        }
+        other => other,
+    }
+}
+
+/// A payment the caller created (another caller's payment does not exist
+/// for it).
+async fn own_payment(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<PaymentRow> {
+    let p = app.store.get_payment(payment_id).await?.ok_or(ErrorCode::NotFound)?;
+    if p.created_by != who.key_id {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(p)
+}
+
+fn amounts(p: &PaymentRow) -> Amounts {
+    Amounts { authorized: p.amount, captured: p.captured, refunded: p.refunded }
+}
+
+fn parse_amount(v: Option<&Value>, p: &PaymentRow) -> Result<Option<i64>, Failure> {
+    let currency = Currency::parse(&p.currency)?;
+    v.map(|v| Money::parse_in(v, currency).map(Money::minor)).transpose()
+}
+
+/// `POST /v1/payments/{pid}/capture`.
+pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: AmountBody) -> ApiResult<(StatusCode, Value)> {
+    let p = own_payment(app, who, payment_id).await?;
+    let requested = parse_amount(body.amount.as_ref(), &p)?;
+    let amount = payment::capture_amount(p.status, amounts(&p), requested)?;
+    let op_id = new_id("op");
+    if !app.store.begin_capture(&p.id, amount, &op_id, app.clock.now()).await? {
+        // Changed meanwhile: answer from its state now.
+        let now_p = own_payment(app, who, payment_id).await?;
+        payment::capture_amount(now_p.status, amounts(&now_p), requested)?;
+        return Err(ErrorCode::PaymentStateConflict.into());
+    }
+    settle_op(app, &p.id, &op_id, app.issuer.capture(&p.id, amount).await).await?;
+    let row = own_payment(app, who, payment_id).await?;
+    Ok((StatusCode::OK, view(app, &row, false).await?))
+}
+
+/// `POST /v1/payments/{pid}/refund`.
+pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: AmountBody) -> ApiResult<(StatusCode, Value)> {
+    let p = own_payment(app, who, payment_id).await?;
+    let Some(amount) = parse_amount(body.amount.as_ref(), &p)? else {
+        return Err(Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": "amount", "problem": "required" })).into());
+    };
+    let op_id = new_id("op");
+    // Concurrent refunds: each attempt is a compare-and-set on the refunded
+    // total; a loser re-reads and checks again what is left.
+    let mut current = p;
+    loop {
+        let next = payment::refund(current.status, amounts(&current), amount)?;
+        if app.store.begin_refund(&current.id, amount, current.refunded, next, &op_id, app.clock.now()).await? {
+            break;
+        }
+        current = own_payment(app, who, payment_id).await?;
+    }
+    settle_op(app, &current.id, &op_id, app.issuer.refund(&current.id, &op_id, amount).await).await?;
+    let row = own_payment(app, who, payment_id).await?;
+    Ok((StatusCode::OK, view(app, &row, false).await?))
+}
+
+/// Records the issuer's confirmation of a capture or refund; when the issuer
+/// did not answer, the op stays pending and the payment job retries it (the
+/// issuer call is idempotent per op).
+async fn settle_op(app: &AppState, payment_id: &str, op_id: &str, answer: Result<(), Failure>) -> ApiResult<()> {
+    match answer {
+        Ok(()) => Ok(app.store.finish_op(op_id, app.clock.now()).await?),
+        Err(f) => {
+            tracing::warn!(payment_id, op_id, code = f.code.as_str(), "issuer did not confirm; the payment job will retry");
+            Ok(())
+        }
+    }
+}
+
+/// `GET /v1/payments/{pid}`.
+pub async fn get(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = own_payment(app, who, payment_id).await?;
+    Ok((StatusCode::OK, view(app, &p, false).await?))
+}
+
+/// `GET /v1/accounts/{id}/bindings/{bid}/payments`: the holder's consumption
+/// records for one card, newest first.
+pub async fn list_for_binding(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut out = Vec::new();
+    for p in app.store.payments_for_binding(&b.id, 200).await? {
+        out.push(view(app, &p, false).await?);
+    }
+    Ok((StatusCode::OK, Value::Array(out)))
+}
+
+/// A payment as the payer sees it, or (`for_ops`) with the issuer's precise
+/// decline reason.
+pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<Value> {
+    let b = app.store.binding_by_id(&p.binding_id).await?.ok_or_else(|| anyhow::anyhow!("payment without binding"))?;
+    let ops = app.store.payment_ops(&p.id).await?;
+    let v = PaymentView::new(p, &b, &ops, for_ops);
+    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+}
+
+/// A pending op older than this lost its request (a crash, or an issuer that
+/// never answered; connectors time out well before it).
+pub const RETRY_OPS_AFTER: time::Duration = time::Duration::seconds(30);
+
+/// The payment job: finishes what requests left pending. An authorization
+/// with no recorded answer is reversed at the issuer (void is a no-op when
+/// no hold exists) and the payment fails, freeing its cryptogram; a capture
+/// or refund is sent again (idempotent per op at the issuer) until the bank
+/// confirms it. Each op is claimed first, so several instances never run
+/// the same one. Returns how many ops were finished.
+pub async fn recover(app: &AppState) -> ApiResult<u64> {
+    let now = app.clock.now();
+    let mut finished = 0;
+    for op in app.store.stale_ops(now - RETRY_OPS_AFTER, 100).await? {
+        if !app.store.claim_op(&op, now).await? {
+            continue;
+        }
+        let answer = match op.kind {
+            OpKind::Authorize => app.issuer.void(&op.payment_id).await,
+            OpKind::Capture => app.issuer.capture(&op.payment_id, op.amount).await,
+            OpKind::Refund => app.issuer.refund(&op.payment_id, &op.id, op.amount).await,
+        };
+        if let Err(f) = answer {
+            tracing::warn!(op_id = %op.id, kind = op.kind.as_str(), code = f.code.as_str(), tries = op.tries + 1, "payment op still not confirmed by the issuer");
+            continue;
+        }
+        match op.kind {
+            OpKind::Authorize => {
+                let outcome = AuthOutcome::Failed { code: ErrorCode::IssuerUnavailable.as_str() };
+                app.store.finish_authorization(&op.payment_id, &op.id, outcome, app.clock.now()).await?;
+            }
+            OpKind::Capture | OpKind::Refund => app.store.finish_op(&op.id, app.clock.now()).await?,
+        }
+        tracing::info!(op_id = %op.id, kind = op.kind.as_str(), payment_id = %op.payment_id, "payment op finished by the job");
+        finished += 1;
+    }
+    Ok(finished)
+}

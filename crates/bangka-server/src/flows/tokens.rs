@@ -1,0 +1,131 @@
+//! Suspending and resuming tokens (SPEC "Token").
+//!
+//! The holder (through the wallet) can suspend a card's token — a lost
+//! phone, a card mislaid — and resume it. The issuer and risk control
+//! suspend through the operations API; their suspensions are theirs to
+//! lift ([`bangka_core::token::TokenState::resume`]), so a fraudster holding
+//! the wallet cannot undo them.
+
+use axum::http::StatusCode;
+use bangka_core::ErrorCode;
+use bangka_core::token::{Actor, Reason, TokenNumber, TokenState};
+use bangka_store::{AuditEntry, TokenRow};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::bind::view;
+use super::load_account;
+use crate::auth::{OpsAuth, Role};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// `POST …/bindings/{bid}/token/suspend`.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct SuspendBody {
+    /// `holder_request` (default), `lost` or `stolen`.
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Reason>,
+    /// `holder` (default: the holder asked for it in the wallet) or `wallet`
+    /// (the wallet acts on its own, e.g. a compromised device).
+    #[schema(value_type = Option<String>)]
+    pub by: Option<Actor>,
+}
+
+/// `POST /v1/ops/tokens/{number}/suspend` and `/resume`.
+#[derive(Deserialize, ToSchema)]
+pub struct OpsTokenBody {
+    /// `issuer` or `risk`: whose decision this records.
+    #[schema(value_type = String)]
+    pub on_behalf_of: Actor,
+    /// For a suspension: `lost`, `stolen`, `fraud` or `card_reissued`.
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Reason>,
+    /// Why, in words (5–500 characters), for the audit log.
+    pub note: String,
+}
+
+/// An operator's stated reason, 5–500 characters.
+pub fn ops_reason(note: &str) -> ApiResult<&str> {
+    let n = note.trim();
+    if (5..=500).contains(&n.chars().count()) { Ok(n) } else { Err(ErrorCode::OpsReasonRequired.into()) }
+}
+
+fn wallet_actor(by: Option<Actor>) -> ApiResult<Actor> {
+    match by.unwrap_or(Actor::Holder) {
+        a @ (Actor::Holder | Actor::Wallet) => Ok(a),
+        _ => Err(ErrorCode::Forbidden.into()),
+    }
+}
+
+async fn binding_token(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(bangka_store::BindingRow, TokenRow)> {
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+    Ok((b, t))
+}
+
+/// Applies `step` to the token's state and stores it if nothing changed
+/// meanwhile (otherwise reads again and re-decides).
+async fn transition(
+    app: &AppState,
+    token: TokenRow,
+    step: impl Fn(TokenState) -> Result<TokenState, bangka_core::token::Refusal>,
+    audit: Option<&AuditEntry<'_>>,
+) -> ApiResult<()> {
+    let mut t = token;
+    for _ in 0..5 {
+        let to = step(t.state).map_err(|r| r.failure(t.state))?;
+        if app.store.change_token_state(&t.id, t.state, to, audit, app.clock.now()).await? {
+            tracing::info!(token_id = %t.id, status = to.status.as_str(), by = ?to.suspended_by, "token state changed");
+            return Ok(());
+        }
+        t = app.store.token_by_number(&t.number).await?.ok_or(ErrorCode::NotFound)?;
+    }
+    Err(anyhow::anyhow!("token state kept changing").into())
+}
+
+pub async fn suspend(app: &AppState, account_id: &str, binding_id: &str, body: SuspendBody) -> ApiResult<(StatusCode, Value)> {
+    let by = wallet_actor(body.by)?;
+    let reason = body.reason.unwrap_or(Reason::HolderRequest);
+    if !matches!(reason, Reason::HolderRequest | Reason::Lost | Reason::Stolen) {
+        return Err(ErrorCode::MalformedRequest.into());
+    }
+    let (b, t) = binding_token(app, account_id, binding_id).await?;
+    transition(app, t, |s| s.suspend(by, reason), None).await?;
+    Ok((StatusCode::OK, view(app, &b).await?))
+}
+
+pub async fn resume(app: &AppState, account_id: &str, binding_id: &str, body: SuspendBody) -> ApiResult<(StatusCode, Value)> {
+    let by = wallet_actor(body.by)?;
+    let (b, t) = binding_token(app, account_id, binding_id).await?;
+    transition(app, t, |s| s.resume(by), None).await?;
+    Ok((StatusCode::OK, view(app, &b).await?))
+}
+
+/// The ops side: the issuer's or risk control's decision, recorded by an
+/// operator (admin for either; a risk reviewer only for risk).
+pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTokenBody, suspend: bool) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Admin, Role::Risk])?;
+    let actor = body.on_behalf_of;
+    match (p.role, actor) {
+        (Role::Admin, Actor::Issuer | Actor::Risk) | (Role::Risk, Actor::Risk) => {}
+        _ => return Err(ErrorCode::Forbidden.into()),
+    }
+    let note = ops_reason(&body.note)?;
+    let number = TokenNumber::parse(number)?;
+    let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
+    let action = if suspend { "token.suspend" } else { "token.resume" };
+    let audit = AuditEntry { actor: &p.key_id, action, subject: &t.id, reason: Some(note) };
+    if suspend {
+        let reason = body.reason.unwrap_or(Reason::Fraud);
+        if !matches!(reason, Reason::Lost | Reason::Stolen | Reason::Fraud | Reason::CardReissued) {
+            return Err(ErrorCode::MalformedRequest.into());
+        }
+        transition(app, t.clone(), |s| s.suspend(actor, reason), Some(&audit)).await?;
+    } else {
+        transition(app, t.clone(), |s| s.resume(actor), Some(&audit)).await?;
+    }
+    let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
+    Ok((StatusCode::OK, serde_json::to_value(crate::views::TokenView::from_row(&t)).map_err(anyhow::Error::from)?))
+}

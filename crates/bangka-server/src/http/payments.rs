@@ -1,0 +1,216 @@
+//! Routes for tokens, cryptograms, payments and the operations API.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use super::body::{parse_json, parse_optional_json};
+use super::meta::ErrorEnvelope;
+use super::ok;
+use crate::auth::{OpsAuth, PaymentsAuth, WalletAuth};
+use crate::error::ApiResult;
+use crate::flows::{ops, payments, tokens};
+use crate::idempotency;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/accounts/{id}/bindings/{bid}/cryptograms", post(create_cryptogram))
+        .route("/v1/accounts/{id}/bindings/{bid}/cryptograms/otp", post(request_payment_otp))
+        .route("/v1/accounts/{id}/bindings/{bid}/payments", get(list_binding_payments))
+        .route("/v1/accounts/{id}/bindings/{bid}/token/suspend", post(suspend_token))
+        .route("/v1/accounts/{id}/bindings/{bid}/token/resume", post(resume_token))
+        .route("/v1/payments", post(create_payment))
+        .route("/v1/payments/{pid}", get(get_payment))
+        .route("/v1/payments/{pid}/capture", post(capture_payment))
+        .route("/v1/payments/{pid}/refund", post(refund_payment))
+        .route("/v1/ops/detokenize", post(detokenize))
+        .route("/v1/ops/payments/{pid}", get(ops_payment))
+        .route("/v1/ops/tokens/{number}/suspend", post(ops_suspend_token))
+        .route("/v1/ops/tokens/{number}/resume", post(ops_resume_token))
+}
+
+/// A one-time cryptogram for one payment, after the holder confirms it with
+/// the payment password or an SMS code (`…/cryptograms/otp` first).
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/cryptograms", tag = "payments", request_body = payments::CryptogramBody,
+    responses((status = 201, description = "`token_number`, `cryptogram`, `expires_at`, `atc`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn create_cryptogram(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms"), &body, || {
+        payments::cryptogram(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// Send an SMS code that confirms exactly this payment (amount and merchant named in the message).
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/cryptograms/otp", tag = "payments", request_body = payments::PaymentTerms,
+    responses((status = 202, description = "`next_action`: the SMS challenge"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn request_payment_otp(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp"), &body, || {
+        payments::request_otp(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// The card's payments (consumption records), newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}/payments", tag = "payments",
+    responses((status = 200, body = Vec<crate::views::PaymentView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_binding_payments(State(app): State<AppState>, _: WalletAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
+    ok(payments::list_for_binding(&app, &id, &bid).await)
+}
+
+/// Suspend the card's token (the holder's or the wallet's decision); it can
+/// be resumed the same way.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/token/suspend", tag = "tokens", request_body = Option<tokens::SuspendBody>,
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn suspend_token(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_optional_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"), &body, || {
+        tokens::suspend(&app, &id, &bid, req)
+    })
+    .await
+}
+
+/// Resume a token the holder or wallet suspended. A suspension by the issuer
+/// or risk control is refused here (`TOKEN_RESUME_NOT_ALLOWED`).
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/token/resume", tag = "tokens", request_body = Option<tokens::SuspendBody>,
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn resume_token(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_optional_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"), &body, || {
+        tokens::resume(&app, &id, &bid, req)
+    })
+    .await
+}
+
+/// Pay with a token and a one-time cryptogram (merchant side). The issuer
+/// authorizes; capture and refund follow.
+#[utoipa::path(post, path = "/v1/payments", tag = "payments", request_body = payments::PaymentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn create_payment(
+    State(app): State<AppState>,
+    PaymentsAuth(who): PaymentsAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, "POST /v1/payments", &body, || payments::pay(&app, &who, req)).await
+}
+
+/// One payment this caller made.
+#[utoipa::path(get, path = "/v1/payments/{pid}", tag = "payments",
+    responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_payment(State(app): State<AppState>, PaymentsAuth(who): PaymentsAuth, Path(pid): Path<String>) -> ApiResult<Response> {
+    ok(payments::get(&app, &who, &pid).await)
+}
+
+/// Capture an authorized payment: all of it, or `amount` fen of it (the rest of the hold is released).
+#[utoipa::path(post, path = "/v1/payments/{pid}/capture", tag = "payments", request_body = Option<payments::AmountBody>,
+    responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn capture_payment(
+    State(app): State<AppState>,
+    PaymentsAuth(who): PaymentsAuth,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_optional_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/payments/{pid}/capture"), &body, || payments::capture(&app, &who, &pid, req)).await
+}
+
+/// Refund `amount` fen of a captured payment (several partial refunds allowed, never more than captured).
+#[utoipa::path(post, path = "/v1/payments/{pid}/refund", tag = "payments", request_body = payments::AmountBody,
+    responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn refund_payment(
+    State(app): State<AppState>,
+    PaymentsAuth(who): PaymentsAuth,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/payments/{pid}/refund"), &body, || payments::refund(&app, &who, &pid, req)).await
+}
+
+/// Ops (admin only): the full card number behind a token. The reason is
+/// audited before the number is returned.
+#[utoipa::path(post, path = "/v1/ops/detokenize", tag = "ops", request_body = ops::DetokenizeBody,
+    responses((status = 200, description = "`card_number`, `audit_id`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn detokenize(State(app): State<AppState>, who: OpsAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let req = parse_json(&headers, &body)?;
+    ok(ops::detokenize(&app, &who, req).await)
+}
+
+/// Ops: a payment with the issuer's precise decline reason.
+#[utoipa::path(get, path = "/v1/ops/payments/{pid}", tag = "ops",
+    responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_payment(State(app): State<AppState>, who: OpsAuth, Path(pid): Path<String>) -> ApiResult<Response> {
+    ok(ops::payment(&app, &who, &pid).await)
+}
+
+/// Ops: suspend a token on behalf of the issuer or risk control (audited).
+#[utoipa::path(post, path = "/v1/ops/tokens/{number}/suspend", tag = "ops", request_body = tokens::OpsTokenBody,
+    responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_suspend_token(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = parse_json(&headers, &body)?;
+    ok(tokens::ops_change(&app, &who, &number, req, true).await)
+}
+
+/// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
+#[utoipa::path(post, path = "/v1/ops/tokens/{number}/resume", tag = "ops", request_body = tokens::OpsTokenBody,
+    responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_resume_token(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req = parse_json(&headers, &body)?;
+    ok(tokens::ops_change(&app, &who, &number, req, false).await)
+}

@@ -1,0 +1,648 @@
+//! Tokens, cryptograms, payments and the operator audit log.
+//!
+//! Every counter and state change here is a conditional update inside one
+//! transaction: the ATC only moves forward, a cryptogram is consumed once,
+//! a capture or refund never takes more than is left, and concurrent
+//! requests (or several instances) cannot make one effect twice.
+
+use bangka_core::otp::OtpPurpose;
+use bangka_core::payment::PaymentStatus;
+use bangka_core::token::{Actor, Reason, TokenState, TokenStatus};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge, insert_message};
+use crate::vault::CryptogramInput;
+use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
+
+// ---------------------------------------------------------------- tokens
+
+pub struct NewToken {
+    pub id: String,
+    pub number: String,
+    pub domain: String,
+    /// The token's own key, sealed under the master key.
+    pub key_sealed: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: String,
+    pub binding_id: String,
+    pub number: String,
+    pub state: TokenState,
+    pub domain: String,
+    pub atc: i64,
+    pub key_sealed: Option<Vec<u8>>,
+}
+
+const TOKEN_COLS: &str = "id, binding_id, number, status, suspended_by, reason, domain, atc, key_sealed";
+
+fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
+    let status: String = r.try_get("status")?;
+    let by: Option<String> = r.try_get("suspended_by")?;
+    let reason: Option<String> = r.try_get("reason")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("token {what}"));
+    Ok(TokenRow {
+        id: r.try_get("id")?,
+        binding_id: r.try_get("binding_id")?,
+        number: r.try_get("number")?,
+        state: TokenState {
+            status: TokenStatus::parse(&status).ok_or_else(|| corrupt(&status))?,
+            suspended_by: by.as_deref().map(|a| Actor::parse(a).ok_or_else(|| corrupt(a))).transpose()?,
+            reason: reason.as_deref().map(|a| Reason::parse(a).ok_or_else(|| corrupt(a))).transpose()?,
+        },
+        domain: r.try_get("domain")?,
+        atc: r.try_get("atc")?,
+        key_sealed: r.try_get("key_sealed")?,
+    })
+}
+
+/// An operator action, recorded with the change it made.
+pub struct AuditEntry<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub reason: Option<&'a str>,
+}
+
+async fn insert_audit(conn: &mut sqlx::AnyConnection, e: &AuditEntry<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+    let id = new_id("aud");
+    sqlx::query("INSERT INTO audit_log (id, actor, action, subject, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&id)
+        .bind(e.actor)
+        .bind(e.action)
+        .bind(e.subject)
+        .bind(e.reason)
+        .bind(to_ms(now))
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+impl Store {
+    pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1"))
+            .bind(binding_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(token_row).transpose()
+    }
+
+    pub async fn token_by_number(&self, number: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row =
+            sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1")).bind(number).fetch_optional(&self.pool).await?;
+        row.as_ref().map(token_row).transpose()
+    }
+
+    /// Gives a token issued before tokens had keys its key; returns the key
+    /// the token ends up with (another request may have set one first).
+    pub async fn ensure_token_key(&self, token_id: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        sqlx::query("UPDATE tokens SET key_sealed = $1 WHERE id = $2 AND key_sealed IS NULL")
+            .bind(sealed)
+            .bind(token_id)
+            .execute(&self.pool)
+            .await?;
+        let (key,): (Option<Vec<u8>>,) =
+            sqlx::query_as("SELECT key_sealed FROM tokens WHERE id = $1").bind(token_id).fetch_one(&self.pool).await?;
+        key.ok_or_else(|| StoreError::Corrupt(format!("token {token_id} has no key")))
+    }
+
+    /// Moves a token from `from` to `to`, only if it is still in `from`
+    /// (a concurrent change wins, and the caller re-reads). An operator
+    /// action is audited in the same transaction. Returns whether it moved.
+    pub async fn change_token_state(
+        &self,
+        token_id: &str,
+        from: TokenState,
+        to: TokenState,
+        audit: Option<&AuditEntry<'_>>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE tokens SET status = $1, suspended_by = $2, reason = $3, updated_at = $4
+             WHERE id = $5 AND status = $6 AND COALESCE(suspended_by, '') = $7",
+        )
+        .bind(to.status.as_str())
+        .bind(to.suspended_by.map(Actor::as_str))
+        .bind(to.reason.map(Reason::as_str))
+        .bind(to_ms(now))
+        .bind(token_id)
+        .bind(from.status.as_str())
+        .bind(from.suspended_by.map(Actor::as_str).unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(a) = audit {
+            insert_audit(&mut tx, a, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records an operator action that changes nothing else (a
+    /// detokenization). Written before the data is handed out.
+    pub async fn audit(&self, e: &AuditEntry<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+        insert_audit(&mut *self.pool.acquire().await?, e, now).await
+    }
+
+    pub async fn audit_entries(&self, subject: &str) -> Result<Vec<(String, String, String, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, actor, action, reason FROM audit_log WHERE subject = $1 ORDER BY seq")
+            .bind(subject)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
+
+// ---------------------------------------------------------------- payment challenges
+
+impl Store {
+    /// Creates a challenge and queues its SMS, at once.
+    pub async fn create_challenge(&self, c: &NewChallenge, message: &NewMessage) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_challenge(&mut tx, c).await?;
+        insert_message(&mut tx, message, c.sent_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest challenge for `purpose` guarding `subject`, with the
+    /// context it was bound to.
+    pub async fn latest_challenge(&self, subject: &str, purpose: OtpPurpose) -> Result<Option<(ChallengeRow, Option<String>)>, StoreError> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT id, context_mac FROM challenges WHERE subject = $1 AND purpose = $2 ORDER BY last_sent_at DESC, id DESC LIMIT 1",
+        )
+        .bind(subject)
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, context)) = row else { return Ok(None) };
+        Ok(self.get_challenge(&id).await?.map(|c| (c, context)))
+    }
+}
+
+// ---------------------------------------------------------------- cryptograms
+
+/// What the holder confirmed one payment for.
+pub struct CryptogramRequest<'a> {
+    pub amount: i64,
+    pub currency: &'a str,
+    pub merchant_id: &'a str,
+    pub expires_at: OffsetDateTime,
+    /// The SMS challenge passed for it, consumed in the same transaction.
+    pub challenge_id: Option<&'a str>,
+}
+
+#[derive(Debug)]
+pub struct IssuedCryptogram {
+    pub id: String,
+    pub value: String,
+    pub atc: i64,
+}
+
+#[derive(Debug)]
+pub enum CryptogramOutcome {
+    Issued(IssuedCryptogram),
+    /// The token stopped being active meanwhile.
+    TokenNotActive,
+    /// The SMS code was used by a concurrent request.
+    ChallengeUsed,
+}
+
+#[derive(Debug, Clone)]
+pub struct CryptogramRow {
+    pub id: String,
+    pub token_id: String,
+    pub atc: i64,
+    pub amount: i64,
+    pub currency: String,
+    pub merchant_id: String,
+    pub expires_at: OffsetDateTime,
+    pub used_at: Option<OffsetDateTime>,
+}
+
+/// The keyed hash a cryptogram is found by (the value is not stored).
+fn cryptogram_lookup(vault: &Vault, token_id: &str, value: &str) -> String {
+    vault.mac("cryptogram", &[token_id, value])
+}
+
+impl Store {
+    /// Moves the token's ATC forward by one and computes the cryptogram for
+    /// that counter value, in one transaction: two requests never share an
+    /// ATC, and a failure leaves the counter where it was.
+    pub async fn issue_cryptogram(
+        &self,
+        vault: &Vault,
+        token: &TokenRow,
+        key_sealed: &[u8],
+        req: &CryptogramRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<CryptogramOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(cid) = req.challenge_id {
+            let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
+                .bind(to_ms(now))
+                .bind(cid)
+                .execute(&mut *tx)
+                .await?;
+            if res.rows_affected() != 1 {
+                return Ok(CryptogramOutcome::ChallengeUsed);
+            }
+        }
+        let res =
+            sqlx::query("UPDATE tokens SET atc = atc + 1 WHERE id = $1 AND status = 'active'").bind(&token.id).execute(&mut *tx).await?;
+        if res.rows_affected() != 1 {
+            return Ok(CryptogramOutcome::TokenNotActive);
+        }
+        let (atc,): (i64,) = sqlx::query_as("SELECT atc FROM tokens WHERE id = $1").bind(&token.id).fetch_one(&mut *tx).await?;
+        let input = CryptogramInput {
+            token_number: &token.number,
+            atc,
+            amount_minor: req.amount,
+            currency: req.currency,
+            merchant_id: req.merchant_id,
+            expires_at_ms: to_ms(req.expires_at),
+        };
+        let value = vault.cryptogram(&token.id, key_sealed, &input)?;
+        let id = new_id("cgm");
+        sqlx::query(
+            "INSERT INTO cryptograms (id, token_id, lookup, atc, amount, currency, merchant_id, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&token.id)
+        .bind(cryptogram_lookup(vault, &token.id, &value))
+        .bind(atc)
+        .bind(req.amount)
+        .bind(req.currency)
+        .bind(req.merchant_id)
+        .bind(to_ms(req.expires_at))
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CryptogramOutcome::Issued(IssuedCryptogram { id, value, atc }))
+    }
+
+    /// The cryptogram `value` issued to this token, if any.
+    pub async fn find_cryptogram(&self, vault: &Vault, token_id: &str, value: &str) -> Result<Option<CryptogramRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, token_id, atc, amount, currency, merchant_id, expires_at, used_at FROM cryptograms WHERE token_id = $1 AND lookup = $2",
+        )
+        .bind(token_id)
+        .bind(cryptogram_lookup(vault, token_id, value))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(CryptogramRow {
+            id: r.try_get("id")?,
+            token_id: r.try_get("token_id")?,
+            atc: r.try_get("atc")?,
+            amount: r.try_get("amount")?,
+            currency: r.try_get("currency")?,
+            merchant_id: r.try_get("merchant_id")?,
+            expires_at: from_ms(r.try_get("expires_at")?),
+            used_at: r.try_get::<Option<i64>, _>("used_at")?.map(from_ms),
+        }))
+    }
+}
+
+// ---------------------------------------------------------------- payments
+
+#[derive(Debug, Clone)]
+pub struct PaymentRow {
+    pub id: String,
+    pub account_id: String,
+    pub binding_id: String,
+    pub token_id: String,
+    pub cryptogram_id: String,
+    pub created_by: String,
+    pub merchant_id: String,
+    pub currency: String,
+    pub amount: i64,
+    pub captured: i64,
+    pub refunded: i64,
+    pub status: PaymentStatus,
+    /// The issuer's precise reason for a decline (operators only).
+    pub decline_code: Option<String>,
+    /// What the payer was told.
+    pub shown_code: Option<String>,
+    pub issuer_code: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+const PAYMENT_COLS: &str = "id, account_id, binding_id, token_id, cryptogram_id, created_by, merchant_id, currency, amount, captured, refunded, \
+                            status, decline_code, shown_code, issuer_code, created_at, updated_at";
+
+fn payment_row(r: &AnyRow) -> Result<PaymentRow, StoreError> {
+    let status: String = r.try_get("status")?;
+    Ok(PaymentRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        binding_id: r.try_get("binding_id")?,
+        token_id: r.try_get("token_id")?,
+        cryptogram_id: r.try_get("cryptogram_id")?,
+        created_by: r.try_get("created_by")?,
+        merchant_id: r.try_get("merchant_id")?,
+        currency: r.try_get("currency")?,
+        amount: r.try_get("amount")?,
+        captured: r.try_get("captured")?,
+        refunded: r.try_get("refunded")?,
+        status: PaymentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
+        decline_code: r.try_get("decline_code")?,
+        shown_code: r.try_get("shown_code")?,
+        issuer_code: r.try_get("issuer_code")?,
+        created_at: from_ms(r.try_get("created_at")?),
+        updated_at: from_ms(r.try_get("updated_at")?),
+    })
+}
+
+/// One issuer call a payment needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Authorize,
+    Capture,
+    Refund,
+}
+
+impl OpKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpKind::Authorize => "authorize",
+            OpKind::Capture => "capture",
+            OpKind::Refund => "refund",
+        }
+    }
+
+    fn parse(s: &str) -> Option<OpKind> {
+        [OpKind::Authorize, OpKind::Capture, OpKind::Refund].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentOp {
+    pub id: String,
+    pub payment_id: String,
+    pub kind: OpKind,
+    pub amount: i64,
+    /// `pending` (written, the issuer's answer not yet recorded), `done`, `failed`.
+    pub status: String,
+    pub tries: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+fn op_row(r: &AnyRow) -> Result<PaymentOp, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    Ok(PaymentOp {
+        id: r.try_get("id")?,
+        payment_id: r.try_get("payment_id")?,
+        kind: OpKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("payment op {kind}")))?,
+        amount: r.try_get("amount")?,
+        status: r.try_get("status")?,
+        tries: r.try_get("tries")?,
+        created_at: from_ms(r.try_get("created_at")?),
+        updated_at: from_ms(r.try_get("updated_at")?),
+    })
+}
+
+/// How the issuer answered an authorization.
+pub enum AuthOutcome<'a> {
+    Authorized {
+        issuer_code: &'a str,
+    },
+    /// Refused; `decline_code` is precise, `shown_code` what the payer sees.
+    Declined {
+        decline_code: &'a str,
+        shown_code: &'a str,
+    },
+    /// Not reached (down, in maintenance, or no answer before a crash):
+    /// nothing is held, and the cryptogram may be presented again.
+    Failed {
+        code: &'a str,
+    },
+}
+
+async fn insert_op(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    payment_id: &str,
+    kind: OpKind,
+    amount: i64,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO payment_ops (id, payment_id, kind, amount, status, tries, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+    )
+    .bind(id)
+    .bind(payment_id)
+    .bind(kind.as_str())
+    .bind(amount)
+    .bind(to_ms(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Consumes the cryptogram and records the payment as `pending` with its
+    /// authorization op, at once. Returns false (nothing written) when the
+    /// cryptogram was already used: a replay, even a concurrent one.
+    pub async fn begin_payment(&self, p: &PaymentRow, op_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE cryptograms SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(to_ms(p.created_at))
+            .bind(&p.cryptogram_id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(&format!(
+            "INSERT INTO payments ({PAYMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, 'pending', NULL, NULL, NULL, $10, $10)"
+        ))
+        .bind(&p.id)
+        .bind(&p.account_id)
+        .bind(&p.binding_id)
+        .bind(&p.token_id)
+        .bind(&p.cryptogram_id)
+        .bind(&p.created_by)
+        .bind(&p.merchant_id)
+        .bind(&p.currency)
+        .bind(p.amount)
+        .bind(to_ms(p.created_at))
+        .execute(&mut *tx)
+        .await?;
+        insert_op(&mut tx, op_id, &p.id, OpKind::Authorize, p.amount, p.created_at).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records the issuer's answer to a pending authorization. Returns false
+    /// when the payment was no longer pending (the recovery job ended it).
+    pub async fn finish_authorization(
+        &self,
+        payment_id: &str,
+        op_id: &str,
+        outcome: AuthOutcome<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (status, decline, shown, issuer_code, op_status) = match outcome {
+            AuthOutcome::Authorized { issuer_code } => (PaymentStatus::Authorized, None, None, Some(issuer_code), "done"),
+            AuthOutcome::Declined { decline_code, shown_code } => {
+                (PaymentStatus::Declined, Some(decline_code), Some(shown_code), None, "done")
+            }
+            AuthOutcome::Failed { code } => (PaymentStatus::Failed, Some(code), Some(code), None, "failed"),
+        };
+        let res = sqlx::query(
+            "UPDATE payments SET status = $1, decline_code = $2, shown_code = $3, issuer_code = $4, updated_at = $5 WHERE id = $6 AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(decline)
+        .bind(shown)
+        .bind(issuer_code)
+        .bind(to_ms(now))
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE payment_ops SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(op_status)
+            .bind(to_ms(now))
+            .bind(op_id)
+            .execute(&mut *tx)
+            .await?;
+        if status == PaymentStatus::Failed {
+            sqlx::query("UPDATE cryptograms SET used_at = NULL WHERE id = (SELECT cryptogram_id FROM payments WHERE id = $1)")
+                .bind(payment_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks an authorized payment captured for `amount` and writes the
+    /// capture op. Returns false when it was no longer `authorized`.
+    pub async fn begin_capture(&self, payment_id: &str, amount: i64, op_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE payments SET status = 'captured', captured = $1, updated_at = $2 WHERE id = $3 AND status = 'authorized' AND amount >= $1",
+        )
+        .bind(amount)
+        .bind(to_ms(now))
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_op(&mut tx, op_id, payment_id, OpKind::Capture, amount, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Adds a refund of `amount` to a payment read with `refunded_before`
+    /// already refunded, moving it to `new_status`, and writes the refund op.
+    /// Returns false when another refund changed the payment first.
+    pub async fn begin_refund(
+        &self,
+        payment_id: &str,
+        amount: i64,
+        refunded_before: i64,
+        new_status: PaymentStatus,
+        op_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE payments SET refunded = refunded + $1, status = $2, updated_at = $3
+             WHERE id = $4 AND refunded = $5 AND status IN ('captured', 'partially_refunded') AND captured - refunded >= $1",
+        )
+        .bind(amount)
+        .bind(new_status.as_str())
+        .bind(to_ms(now))
+        .bind(payment_id)
+        .bind(refunded_before)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_op(&mut tx, op_id, payment_id, OpKind::Refund, amount, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks a capture or refund op done once the issuer confirmed it.
+    pub async fn finish_op(&self, op_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE payment_ops SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'pending'")
+            .bind(to_ms(now))
+            .bind(op_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ops left pending since before `cutoff` (their request crashed or the
+    /// issuer did not answer).
+    pub async fn stale_ops(&self, cutoff: OffsetDateTime, limit: i64) -> Result<Vec<PaymentOp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at FROM payment_ops
+             WHERE status = 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT $2",
+        )
+        .bind(to_ms(cutoff))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(op_row).collect()
+    }
+
+    /// Claims a stale op for one retry: only one instance wins (the row's
+    /// `updated_at` and `tries` move on), the others skip it.
+    pub async fn claim_op(&self, op: &PaymentOp, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res =
+            sqlx::query("UPDATE payment_ops SET tries = tries + 1, updated_at = $1 WHERE id = $2 AND status = 'pending' AND tries = $3")
+                .bind(to_ms(now))
+                .bind(&op.id)
+                .bind(op.tries)
+                .execute(&self.pool)
+                .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    pub async fn get_payment(&self, id: &str) -> Result<Option<PaymentRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(payment_row).transpose()
+    }
+
+    /// A binding's payments, newest first (the holder's consumption records).
+    pub async fn payments_for_binding(&self, binding_id: &str, limit: i64) -> Result<Vec<PaymentRow>, StoreError> {
+        let rows =
+            sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE binding_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"))
+                .bind(binding_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(payment_row).collect()
+    }
+
+    pub async fn payment_ops(&self, payment_id: &str) -> Result<Vec<PaymentOp>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at FROM payment_ops WHERE payment_id = $1
+             ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 ELSE 2 END, id",
+        )
+        .bind(payment_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(op_row).collect()
+    }
+}
