@@ -1,7 +1,9 @@
 //! Card data never leaks: the real `bangka` binary binds every test card
-//! (plus activations and bad input carrying card numbers), then the data
-//! directory (database, WAL, key files) and the captured logs are searched
-//! for every test card number, ID number and CVV field. Zero occurrences.
+//! (plus activations and bad input carrying card numbers), pays with each
+//! bound card (cryptogram, payment, capture, refund) and detokenizes it as an
+//! administrator; then the data directory (database, WAL, key files) and the
+//! captured logs are searched for every test card number, ID number, CVV
+//! field and cryptogram. Zero occurrences.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,12 +22,19 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start(log_format: &str) -> (Server, String) {
+fn create_key(data_dir: &Path, role: &str) -> String {
+    let bin = env!("CARGO_BIN_EXE_bangka");
+    let out = Command::new(bin).args(["keys", "create", "--role", role, "--data-dir"]).arg(data_dir).output().unwrap();
+    assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned()
+}
+
+/// Starts the server; returns it with a wallet key and an admin key.
+fn start(log_format: &str) -> (Server, String, String) {
     let bin = env!("CARGO_BIN_EXE_bangka");
     let data_dir = std::env::temp_dir().join(format!("bangka-leak-{}-{}", log_format, rand::random::<u64>()));
-    let out = Command::new(bin).args(["keys", "create", "--role", "wallet", "--data-dir"]).arg(&data_dir).output().unwrap();
-    assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
-    let key = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned();
+    let key = create_key(&data_dir, "wallet");
+    let admin = create_key(&data_dir, "admin");
     let port = free_port();
     let log = data_dir.with_extension("log");
     let logfile = std::fs::File::create(&log).unwrap();
@@ -37,7 +46,7 @@ fn start(log_format: &str) -> (Server, String) {
         .stderr(Stdio::from(logfile))
         .spawn()
         .unwrap();
-    (Server { child, base: format!("http://127.0.0.1:{port}"), data_dir, log }, key)
+    (Server { child, base: format!("http://127.0.0.1:{port}"), data_dir, log }, key, admin)
 }
 
 async fn wait_ready(c: &reqwest::Client, base: &str) {
@@ -59,17 +68,16 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn occurrences(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len()).filter(|w| w.eq_ignore_ascii_case(needle)).count()
-}
-
-/// Searches every file for every secret; returns the findings.
+/// Searches every file for every secret (ASCII case-insensitively);
+/// returns the findings. Files are read as lossy UTF-8 so the standard
+/// library's substring search does the work (a byte-window loop in an
+/// unoptimized test binary took half a minute).
 fn search(files: &[PathBuf], secrets: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     for f in files {
-        let bytes = std::fs::read(f).unwrap();
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).to_ascii_lowercase();
         for s in secrets {
-            let n = occurrences(&bytes, s.as_bytes());
+            let n = text.matches(s.to_ascii_lowercase().as_str()).count();
             if n > 0 {
                 found.push(format!("{} times {:?} in {}", n, s, f.display()));
             }
@@ -78,7 +86,9 @@ fn search(files: &[PathBuf], secrets: &[String]) -> Vec<String> {
     found
 }
 
-async fn exercise(c: &reqwest::Client, base: &str, key: &str) -> Vec<Value> {
+/// Binds every test card, pays with each bound one and detokenizes it.
+/// Returns the cards and the cryptograms handed out.
+async fn exercise(c: &reqwest::Client, base: &str, key: &str, admin: &str) -> (Vec<Value>, Vec<String>) {
     let cards: Vec<Value> = c.get(format!("{base}/v1/demo/cards")).send().await.unwrap().json().await.unwrap();
     let post = |path: String, body: Value| {
         let c = c.clone();
@@ -89,6 +99,7 @@ async fn exercise(c: &reqwest::Client, base: &str, key: &str) -> Vec<Value> {
             r.json::<Value>().await.unwrap()
         }
     };
+    let mut cryptograms = Vec::new();
     let otp_for = |phone: String| {
         let c = c.clone();
         let url = format!("{base}/v1/demo/inbox/{phone}");
@@ -117,8 +128,30 @@ async fn exercise(c: &reqwest::Client, base: &str, key: &str) -> Vec<Value> {
         let r = post(format!("/v1/accounts/{acc}/bindings"), body.clone()).await;
         if r["status"] == "pending_verification" {
             let otp = otp_for(card["phone"].as_str().unwrap().to_owned()).await;
-            let r = post(format!("/v1/accounts/{acc}/bindings/{}/confirm", r["id"].as_str().unwrap()), json!({ "otp": otp })).await;
+            let bid = r["id"].as_str().unwrap().to_owned();
+            let r = post(format!("/v1/accounts/{acc}/bindings/{bid}/confirm"), json!({ "otp": otp })).await;
             assert_eq!(r["status"], "active", "{r}");
+            post(format!("/v1/accounts/{acc}/bindings/{bid}/test-authorization"), json!({})).await;
+            post(format!("/v1/accounts/{acc}/payment-password"), json!({ "password": "135790" })).await;
+            let terms = json!({ "amount": 100, "currency": "CNY", "merchant_id": "m_leak", "payment_password": "135790" });
+            let cg = post(format!("/v1/accounts/{acc}/bindings/{bid}/cryptograms"), terms).await;
+            let (token, cgm) = (cg["token_number"].as_str().unwrap().to_owned(), cg["cryptogram"].as_str().unwrap().to_owned());
+            cryptograms.push(cgm.clone());
+            let pay = json!({ "token_number": token, "cryptogram": cgm, "amount": 100, "currency": "CNY", "merchant_id": "m_leak" });
+            let paid = post("/v1/payments".into(), pay).await;
+            if let Some(pid) = paid["id"].as_str() {
+                post(format!("/v1/payments/{pid}/capture"), json!({})).await;
+                post(format!("/v1/payments/{pid}/refund"), json!({ "amount": 50 })).await;
+            }
+            let r = c
+                .post(format!("{base}/v1/ops/detokenize"))
+                .bearer_auth(admin)
+                .json(&json!({ "token_number": token, "reason": "leak test: detokenization must not leave traces" }))
+                .send()
+                .await
+                .unwrap();
+            let detok: Value = r.json().await.unwrap();
+            assert_eq!(detok["card_number"], card["card_number"], "{detok}");
         }
         // Bad input that carries the card number where it does not belong.
         let mut wrong = body.clone();
@@ -128,14 +161,15 @@ async fn exercise(c: &reqwest::Client, base: &str, key: &str) -> Vec<Value> {
         wrong_type["card_number"] = json!(card["card_number"].as_str().unwrap().parse::<u64>().unwrap_or(0));
         post(format!("/v1/accounts/{acc}/bindings"), wrong_type).await;
     }
-    cards
+    assert!(cryptograms.len() >= 10, "paid with the bound cards");
+    (cards, cryptograms)
 }
 
 async fn no_card_data_in_files_or_logs(log_format: &str) {
-    let (mut server, key) = start(log_format);
+    let (mut server, key, admin) = start(log_format);
     let c = reqwest::Client::new();
     wait_ready(&c, &server.base).await;
-    let cards = exercise(&c, &server.base, &key).await;
+    let (cards, cryptograms) = exercise(&c, &server.base, &key, &admin).await;
     let mut secrets: Vec<String> = Vec::new();
     for card in &cards {
         let pan = card["card_number"].as_str().unwrap();
@@ -147,6 +181,8 @@ async fn no_card_data_in_files_or_logs(log_format: &str) {
         secrets.push(pan[6..].to_owned());
         secrets.push(card["id_number"].as_str().unwrap().to_owned());
     }
+    // Cryptograms are stored only as keyed lookup hashes, never logged.
+    secrets.extend(cryptograms);
     secrets.sort();
     secrets.dedup();
     // CVVs are three digits, which any timestamp may contain; instead no
@@ -154,6 +190,11 @@ async fn no_card_data_in_files_or_logs(log_format: &str) {
     for pattern in ["\"cvv\"", "cvv=", "cvv:", "cvv\":"] {
         secrets.push(pattern.to_owned());
     }
+    // The search itself finds a planted card number, in binary surroundings.
+    let control = server.data_dir.with_extension("control");
+    std::fs::write(&control, [&[0xff, 0x00][..], secrets[0].as_bytes(), &[0xfe]].concat()).unwrap();
+    assert_eq!(search(std::slice::from_ref(&control), &secrets).len(), 1, "the search finds what is there");
+    std::fs::remove_file(&control).unwrap();
     // While running (the WAL holds recent writes) ...
     let found = search(&files_under(&server.data_dir), &secrets);
     assert!(found.is_empty(), "card data in the data directory while running: {found:#?}");
@@ -166,6 +207,10 @@ async fn no_card_data_in_files_or_logs(log_format: &str) {
     assert!(files.iter().any(|f| f.extension().is_some_and(|e| e == "db")), "no database file found");
     let log = std::fs::read_to_string(&server.log).unwrap();
     assert!(log.contains("bind pending verification") && log.contains("binding active"), "the log captured the binds");
+    assert!(
+        log.contains("payment authorized") && log.contains("detokenized by an operator"),
+        "the log captured payments and detokenization"
+    );
     let found = search(&files, &secrets);
     assert!(found.is_empty(), "card data found: {found:#?}");
     let _ = std::fs::remove_dir_all(&server.data_dir);
