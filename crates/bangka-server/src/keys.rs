@@ -1,4 +1,7 @@
-//! Master key rotation (`bangka keys rotate-master`).
+//! Key rotation: the master key (`bangka keys rotate-master`, online) and
+//! the fingerprint key (`bangka keys rotate-fingerprint`, offline).
+//!
+//! Master key rotation.
 //!
 //! No downtime: a new master key file is written next to the old one;
 //! running instances pick it up within seconds (and at once when they meet a
@@ -9,7 +12,7 @@
 //! every instance's data directory before the re-wrap (`--keep-old` keeps
 //! the old files until you have).
 
-use bangka_store::{Store, StoreError, Vault};
+use bangka_store::{RekeyReport, Store, StoreError, Vault};
 
 #[derive(Debug)]
 pub struct RotationReport {
@@ -36,4 +39,45 @@ pub async fn rotate_master(store: &Store, vault: &Vault, keep_old: bool) -> Resu
     let left = store.cards_not_under(new_version).await? + store.values_not_under(new_version).await?;
     let removed_versions = if keep_old || left > 0 { Vec::new() } else { vault.remove_old_master_files()? };
     Ok(RotationReport { new_version, rewrapped, removed_versions })
+}
+
+#[derive(Debug)]
+pub struct FingerprintRotationReport {
+    pub new_version: i64,
+    pub rekeyed: RekeyReport,
+    pub removed_versions: Vec<i64>,
+}
+
+/// Fingerprint key rotation (`bangka keys rotate-fingerprint`), offline: stop
+/// every instance first (they keep the old key in memory), rotate, start them
+/// with the new key file in their data directories.
+///
+/// Crash-safe in any step: the new key is written as a `.pending` file, the
+/// database's hashes and its recorded key version change in one
+/// transaction, and only then is the file made final. An instance starting
+/// after a crash uses the version the database names ([`Vault::open`]),
+/// finishing or discarding the pending file accordingly.
+///
+/// Short-lived hashes cannot be recomputed and end: open SMS codes expire
+/// (a new code can be asked for), outstanding cryptograms stop being found,
+/// and a request retried with an `Idempotency-Key` from before the rotation
+/// is refused as `IDEMPOTENCY_KEY_REUSED` instead of replayed (never run twice).
+pub async fn rotate_fingerprint(
+    store: &Store,
+    vault: &Vault,
+    keep_old: bool,
+    now: time::OffsetDateTime,
+) -> Result<FingerprintRotationReport, StoreError> {
+    let old = store.fingerprint_key_version().await?;
+    if vault.fingerprint_version() != old {
+        return Err(StoreError::Keys(format!(
+            "this vault holds fingerprint key v{}, the database is under v{old}",
+            vault.fingerprint_version()
+        )));
+    }
+    let staged = vault.stage_fingerprint_key()?;
+    let rekeyed = store.rekey_fingerprints(old, &staged, now).await?;
+    staged.commit_fingerprint_key()?;
+    let removed_versions = if keep_old { Vec::new() } else { staged.remove_old_fingerprint_files()? };
+    Ok(FingerprintRotationReport { new_version: staged.fingerprint_version(), rekeyed, removed_versions })
 }

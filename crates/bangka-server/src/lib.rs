@@ -59,8 +59,9 @@ impl Config {
 /// first start, and applies migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let vault = Vault::load_or_create(&config.data_dir).context("loading the vault keys")?;
     let store = Store::connect(&config.database_url(), config.database_schema.as_deref()).await.context("opening the database")?;
+    let fingerprint_version = store.fingerprint_key_version().await.context("reading the key versions")?;
+    let vault = Vault::open(&config.data_dir, fingerprint_version).context("loading the vault keys")?;
     Ok((store, vault))
 }
 

@@ -71,7 +71,7 @@ enum LogFormat {
 enum KeysCommand {
     /// Create an API key; the key is printed once, as the last line.
     Create {
-        #[arg(long, value_parser = ["wallet", "support", "risk", "admin"])]
+        #[arg(long, value_parser = ["wallet", "merchant", "support", "risk", "admin"])]
         role: String,
         #[command(flatten)]
         store: StoreArgs,
@@ -80,6 +80,16 @@ enum KeysCommand {
     /// (card data is not re-encrypted), then remove the old key files.
     RotateMaster {
         /// Keep the old key files (e.g. until the new key is on every machine).
+        #[arg(long)]
+        keep_old: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Rotate the fingerprint key (the key of card fingerprints and holder-data
+    /// hashes), offline: stop every instance first. Recomputes every hash under
+    /// a new key in one transaction, then removes the old key file.
+    RotateFingerprint {
+        /// Keep the old key file.
         #[arg(long)]
         keep_old: bool,
         #[command(flatten)]
@@ -144,6 +154,18 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "master key v{} is current; {} data keys re-wrapped; old key files removed: {:?}",
                 report.new_version, report.rewrapped, report.removed_versions
+            );
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::RotateFingerprint { keep_old, store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, vault) = open_store(&cfg).await?;
+            let report = bangka_server::keys::rotate_fingerprint(&store, &vault, keep_old, time::OffsetDateTime::now_utc()).await?;
+            store.close().await;
+            let r = &report.rekeyed;
+            println!(
+                "fingerprint key v{} is current; re-keyed {} cards and {} accounts; {} pending binds will ask the bank again; {} open SMS codes expired; old key files removed: {:?}",
+                report.new_version, r.cards, r.accounts, r.pending_binds, r.expired_challenges, report.removed_versions
             );
             Ok(())
         }

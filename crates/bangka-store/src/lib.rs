@@ -64,11 +64,13 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_payment_password.sql")),
     (3, include_str!("../migrations/sqlite/0003_payments.sql")),
+    (4, include_str!("../migrations/sqlite/0004_key_state.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_payment_password.sql")),
     (3, include_str!("../migrations/postgres/0003_payments.sql")),
+    (4, include_str!("../migrations/postgres/0004_key_state.sql")),
 ];
 
 impl Store {

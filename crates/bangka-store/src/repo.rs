@@ -577,6 +577,15 @@ impl Store {
 
 // ---------------------------------------------------------------- key rotation
 
+/// What a fingerprint key rotation changed.
+#[derive(Debug, Default)]
+pub struct RekeyReport {
+    pub cards: u64,
+    pub accounts: u64,
+    pub pending_binds: u64,
+    pub expired_challenges: u64,
+}
+
 /// The context (associated data) a sealed KYC field is bound to.
 pub fn kyc_context(account_id: &str, field: &str) -> String {
     format!("{account_id}/kyc-{field}")
@@ -658,6 +667,86 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(n)
+    }
+
+    /// The fingerprint key version the database's hashes are under.
+    pub async fn fingerprint_key_version(&self) -> Result<i64, StoreError> {
+        let (v,): (i64,) = sqlx::query_as("SELECT version FROM key_state WHERE name = 'fingerprint'").fetch_one(&self.pool).await?;
+        Ok(v)
+    }
+
+    /// Re-keys every long-lived keyed hash under `new`'s fingerprint key, in
+    /// one transaction with the switch of the recorded version (from
+    /// `old_version`; refused if another rotation moved it). Card
+    /// fingerprints are recomputed from the vaulted PANs, the KYC hashes from
+    /// the sealed KYC fields. What cannot be recomputed is ended: pending
+    /// binds lose their reuse hash (a repeat asks the issuer again) and open
+    /// OTP challenges expire (the holder asks for a new code).
+    pub async fn rekey_fingerprints(&self, old_version: i64, new: &crate::Vault, now: OffsetDateTime) -> Result<RekeyReport, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE key_state SET version = $1 WHERE name = 'fingerprint' AND version = $2")
+            .bind(new.fingerprint_version())
+            .bind(old_version)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Err(StoreError::Keys(format!("the fingerprint key is no longer v{old_version}: another rotation ran")));
+        }
+        let mut report = RekeyReport::default();
+        let cards = sqlx::query(
+            "SELECT id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce FROM vault_cards WHERE wrapped_dek IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &cards {
+            let sealed = SealedCard {
+                id: r.try_get("id")?,
+                fingerprint: r.try_get("fingerprint")?,
+                key_version: r.try_get("key_version")?,
+                wrapped_dek: r.try_get("wrapped_dek")?,
+                dek_nonce: r.try_get("dek_nonce")?,
+                pan_ct: r.try_get("pan_ct")?,
+                pan_nonce: r.try_get("pan_nonce")?,
+            };
+            let fingerprint = new.fingerprint(&new.open_pan(&sealed)?);
+            sqlx::query("UPDATE vault_cards SET fingerprint = $1 WHERE id = $2")
+                .bind(&fingerprint)
+                .bind(&sealed.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE bindings SET fingerprint = $1 WHERE vault_id = $2")
+                .bind(&fingerprint)
+                .bind(&sealed.id)
+                .execute(&mut *tx)
+                .await?;
+            report.cards += 1;
+        }
+        let accounts: Vec<(String, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT id, kyc_name_enc, kyc_id_enc FROM accounts WHERE kyc_name_enc IS NOT NULL AND kyc_id_enc IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        for (id, name, idn) in accounts {
+            let name = new.open_value(&kyc_context(&id, "name"), &name)?;
+            let idn = new.open_value(&kyc_context(&id, "id"), &idn)?;
+            sqlx::query("UPDATE accounts SET kyc_name_mac = $1, kyc_id_mac = $2 WHERE id = $3")
+                .bind(new.kyc_name_mac(name.as_str()))
+                .bind(new.kyc_id_mac(idn.as_str()))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            report.accounts += 1;
+        }
+        report.pending_binds = sqlx::query("UPDATE bindings SET elements_mac = '' WHERE status = 'pending_verification'")
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        report.expired_challenges = sqlx::query("UPDATE challenges SET expires_at = $1 WHERE passed_at IS NULL AND expires_at > $1")
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(report)
     }
 
     /// How many sealed values (KYC fields, token keys) are still wrapped

@@ -100,7 +100,11 @@ impl Keyring {
 #[derive(Clone)]
 pub struct Vault {
     ring: Arc<RwLock<Keyring>>,
+    /// The fingerprint key in effect (the database records its version; see
+    /// [`Vault::open`]). Every keyed hash — card fingerprints, holder-data
+    /// MACs, OTPs, lookups — is computed under it.
     fingerprint_key: Key,
+    fingerprint_version: i64,
     /// Where the key files live; `None` for an ephemeral vault.
     dir: Option<PathBuf>,
 }
@@ -117,6 +121,38 @@ const FINGERPRINT_FILE: &str = "fingerprint.key";
 /// How often a running vault looks for a newer master key (after
 /// `bangka keys rotate-master` wrote one).
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
+fn fingerprint_file(version: i64) -> String {
+    if version == 1 { FINGERPRINT_FILE.to_owned() } else { format!("fingerprint-v{version}.key") }
+}
+
+/// A fingerprint key written by a rotation that has not committed yet.
+fn pending_fingerprint_file(version: i64) -> String {
+    format!("{}.pending", fingerprint_file(version))
+}
+
+/// The fingerprint key files in `dir`: (version, pending?).
+fn list_fingerprint_files(dir: &Path) -> Result<Vec<(i64, bool)>, StoreError> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| StoreError::Keys(format!("cannot list {}: {e}", dir.display())))?;
+    for entry in entries {
+        let name = entry.map_err(|e| StoreError::Keys(e.to_string()))?.file_name();
+        let name = name.to_string_lossy();
+        let (base, pending) = match name.strip_suffix(".pending") {
+            Some(b) => (b, true),
+            None => (&*name, false),
+        };
+        let version = if base == FINGERPRINT_FILE {
+            Some(1)
+        } else {
+            base.strip_prefix("fingerprint-v").and_then(|r| r.strip_suffix(".key")).and_then(|v| v.parse::<i64>().ok()).filter(|v| *v > 1)
+        };
+        if let Some(v) = version {
+            out.push((v, pending));
+        }
+    }
+    Ok(out)
+}
 
 fn master_file(version: i64) -> String {
     if version == 1 { MASTER_FILE.to_owned() } else { format!("master-v{version}.key") }
@@ -149,15 +185,90 @@ impl Vault {
         if masters.is_empty() {
             masters.insert(1, load_or_create_key(&dir.join(MASTER_FILE))?);
         }
-        let fingerprint_key = load_or_create_key(&dir.join(FINGERPRINT_FILE))?;
+        let finals: Vec<i64> = list_fingerprint_files(dir)?.into_iter().filter(|(_, p)| !p).map(|(v, _)| v).collect();
+        let fingerprint_version = finals.into_iter().max().unwrap_or(1);
+        let fingerprint_key = load_or_create_key(&dir.join(fingerprint_file(fingerprint_version)))?;
         let ring = Keyring { masters, checked: Instant::now() };
-        Ok(Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key, dir: Some(dir.to_owned()) })
+        Ok(Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key, fingerprint_version, dir: Some(dir.to_owned()) })
+    }
+
+    /// Loads the keys from `dir` with the fingerprint key version the
+    /// database records as in effect. Finishes a fingerprint rotation that
+    /// committed in the database but crashed before its key file was made
+    /// final, and discards the key of one that never committed.
+    pub fn open(dir: &Path, fingerprint_version: i64) -> Result<Vault, StoreError> {
+        let mut vault = Vault::load_or_create(dir)?;
+        for (v, pending) in list_fingerprint_files(dir)? {
+            if !pending {
+                continue;
+            }
+            let path = dir.join(pending_fingerprint_file(v));
+            if v == fingerprint_version {
+                std::fs::rename(&path, dir.join(fingerprint_file(v)))
+                    .map_err(|e| StoreError::Keys(format!("cannot finish key v{v}: {e}")))?;
+            } else {
+                std::fs::remove_file(&path).map_err(|e| StoreError::Keys(format!("cannot discard key v{v}: {e}")))?;
+            }
+        }
+        let path = dir.join(fingerprint_file(fingerprint_version));
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            StoreError::Keys(format!(
+                "the database uses fingerprint key v{fingerprint_version}, but {} is missing: copy it from the machine that rotated it",
+                path.display()
+            ))
+        })?;
+        vault.fingerprint_key = Key::from_hex(&text)?;
+        vault.fingerprint_version = fingerprint_version;
+        Ok(vault)
+    }
+
+    /// The version of the fingerprint key in use.
+    pub fn fingerprint_version(&self) -> i64 {
+        self.fingerprint_version
+    }
+
+    /// Writes the next fingerprint key as a pending file (mode 0600) and
+    /// returns a vault computing under it. The caller re-keys the database
+    /// with it and then calls [`Vault::commit_fingerprint_key`] on it.
+    pub fn stage_fingerprint_key(&self) -> Result<Vault, StoreError> {
+        let dir = self.dir.as_ref().ok_or_else(|| StoreError::Keys("an ephemeral vault has no key directory".into()))?;
+        let next = self.fingerprint_version + 1;
+        let key = Key::generate();
+        let path = dir.join(pending_fingerprint_file(next));
+        // A leftover from a rotation that never committed.
+        let _ = std::fs::remove_file(&path);
+        write_private(&path, &hex::encode(key.bytes()))?;
+        Ok(Vault { fingerprint_key: key, fingerprint_version: next, ..self.clone() })
+    }
+
+    /// Makes this vault's staged fingerprint key final.
+    pub fn commit_fingerprint_key(&self) -> Result<(), StoreError> {
+        let dir = self.dir.as_ref().ok_or_else(|| StoreError::Keys("an ephemeral vault has no key directory".into()))?;
+        let v = self.fingerprint_version;
+        std::fs::rename(dir.join(pending_fingerprint_file(v)), dir.join(fingerprint_file(v)))
+            .map_err(|e| StoreError::Keys(format!("cannot finish fingerprint key v{v}: {e}")))
+    }
+
+    /// Removes the files of older fingerprint keys (destroying them: hashes
+    /// left under them, e.g. of shredded cards, can no longer be matched).
+    pub fn remove_old_fingerprint_files(&self) -> Result<Vec<i64>, StoreError> {
+        let dir = self.dir.as_ref().ok_or_else(|| StoreError::Keys("an ephemeral vault has no key directory".into()))?;
+        let mut removed = Vec::new();
+        for (v, pending) in list_fingerprint_files(dir)? {
+            if !pending && v < self.fingerprint_version {
+                std::fs::remove_file(dir.join(fingerprint_file(v)))
+                    .map_err(|e| StoreError::Keys(format!("cannot remove fingerprint key v{v}: {e}")))?;
+                removed.push(v);
+            }
+        }
+        removed.sort_unstable();
+        Ok(removed)
     }
 
     /// A vault with fresh random keys (tests).
     pub fn ephemeral() -> Vault {
         let ring = Keyring { masters: BTreeMap::from([(1, Key::generate())]), checked: Instant::now() };
-        Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key: Key::generate(), dir: None }
+        Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key: Key::generate(), fingerprint_version: 1, dir: None }
     }
 
     /// Re-reads the key directory (new master keys appear there on rotation).
@@ -235,6 +346,16 @@ impl Vault {
         let mut all: Vec<&[u8]> = vec![b"bangka/mac/v1", label.as_bytes()];
         all.extend(parts.iter().map(|p| p.as_bytes()));
         hex::encode(self.fingerprint_key.hmac(&all))
+    }
+
+    /// The keyed hash of a KYC real name, compared to what a bind types.
+    pub fn kyc_name_mac(&self, name: &str) -> String {
+        self.mac("kyc-name", &[name])
+    }
+
+    /// The keyed hash of a KYC resident ID number.
+    pub fn kyc_id_mac(&self, id_number: &str) -> String {
+        self.mac("kyc-id", &[id_number])
     }
 
     /// A keyed hash of raw bytes (request bodies for idempotency: they may

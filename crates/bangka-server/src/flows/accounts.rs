@@ -58,8 +58,8 @@ pub async fn verify_kyc(app: &AppState, account_id: &str, body: KycBody) -> ApiR
     let status = if id.age_on(now.date()) >= MIN_KYC_AGE { KycState::Verified } else { KycState::Rejected };
     let record = KycRecord {
         status,
-        name_mac: app.vault.mac("kyc-name", &[name.as_str()]),
-        id_mac: app.vault.mac("kyc-id", &[id.expose()]),
+        name_mac: app.vault.kyc_name_mac(name.as_str()),
+        id_mac: app.vault.kyc_id_mac(id.expose()),
         name_sealed: app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
         id_sealed: app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
     };

@@ -49,10 +49,10 @@ pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> Ap
             KycState::Rejected => return Err(ErrorCode::KycRejected.into()),
             KycState::Verified => {}
         }
-        if account.kyc_name_mac.as_deref() != Some(&app.vault.mac("kyc-name", &[name.as_str()])) {
+        if account.kyc_name_mac.as_deref() != Some(&app.vault.kyc_name_mac(name.as_str())) {
             return Err(ErrorCode::HolderNameNotKycName.into());
         }
-        if account.kyc_id_mac.as_deref() != Some(&app.vault.mac("kyc-id", &[id.expose()])) {
+        if account.kyc_id_mac.as_deref() != Some(&app.vault.kyc_id_mac(id.expose())) {
             return Err(ErrorCode::HolderIdNotKycId.into());
         }
         check_not_locked(&account, now)?;

@@ -149,8 +149,8 @@ fn elements_mac(app: &AppState, req: &BindRequest) -> String {
 async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, req: &BindRequest) -> ApiResult<Option<BindingRow>> {
     let now = app.clock.now();
     let fingerprint = app.vault.fingerprint(&req.pan);
-    let name_matches = account.kyc_name_mac.as_deref() == Some(&app.vault.mac("kyc-name", &[req.holder_name.as_str()]));
-    let id_matches = account.kyc_id_mac.as_deref() == Some(&app.vault.mac("kyc-id", &[req.id_number.expose()]));
+    let name_matches = account.kyc_name_mac.as_deref() == Some(&app.vault.kyc_name_mac(req.holder_name.as_str()));
+    let id_matches = account.kyc_id_mac.as_deref() == Some(&app.vault.kyc_id_mac(req.id_number.expose()));
     let live = app.store.live_cards(&account.id).await?;
     let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
     let maintenance =

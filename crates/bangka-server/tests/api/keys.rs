@@ -77,3 +77,87 @@ async fn rotation_rewraps_every_card_without_downtime(app: TestApp) {
     }
 }
 on_both_backends!(rotation_rewraps_every_card_without_downtime);
+
+/// Fingerprint key rotation: every card fingerprint and KYC hash is
+/// recomputed under the new key, so after a restart duplicate detection and
+/// the KYC comparison still work, open SMS codes have expired (a new one
+/// works), cards still pay, and the old key file is gone.
+async fn fingerprint_rotation_rekeys_every_hash(app: TestApp) {
+    let acc = app.verified_account().await;
+    app.set_payment_password(&acc).await;
+    let bound = app.bind_confirmed(&acc, "ok_debit").await;
+    let payer = Payer { account: acc.clone(), binding: bound["id"].as_str().unwrap().to_owned() };
+    let pending_card = app.card("ok_debit_ccb").await;
+    let pending = app.bind(&acc, &pending_card).await;
+    assert_eq!(pending.status, 202, "{}", pending.body);
+    let pending_id = pending.body["id"].as_str().unwrap().to_owned();
+    let phone = pending_card["phone"].as_str().unwrap().to_owned();
+    let old_code = app.latest_otp(&phone).await;
+    let fingerprint = |id: String| {
+        let pool = app.state.store.pool().clone();
+        async move {
+            let (f,): (String,) = sqlx::query_as("SELECT fingerprint FROM bindings WHERE id = $1").bind(id).fetch_one(&pool).await.unwrap();
+            f
+        }
+    };
+    let before = fingerprint(payer.binding.clone()).await;
+
+    let cli_vault = Vault::open(&app.data_dir, 1).unwrap();
+    let report = bangka_server::keys::rotate_fingerprint(&app.state.store, &cli_vault, false, bangka_core::clock::Clock::now(&*app.clock))
+        .await
+        .unwrap();
+    assert_eq!(report.new_version, 2);
+    assert!(report.rekeyed.cards >= 2 && report.rekeyed.accounts >= 1, "{report:?}");
+    assert_eq!(report.removed_versions, vec![1]);
+    assert!(!app.data_dir.join("fingerprint.key").exists() && app.data_dir.join("fingerprint-v2.key").exists());
+    assert_ne!(fingerprint(payer.binding.clone()).await, before);
+
+    let app = app.restart().await;
+    assert_eq!(app.state.vault.fingerprint_version(), 2);
+    app.bind(&acc, &app.card("ok_debit").await).await.assert_error("CARD_ALREADY_BOUND");
+    let mut other_name = TestApp::bind_body(&app.card("ok_debit_abc").await);
+    other_name["holder_name"] = "李四".into();
+    app.post(&format!("/v1/accounts/{acc}/bindings"), other_name).await.assert_error("HOLDER_NAME_NOT_KYC_NAME");
+    let confirm = format!("/v1/accounts/{acc}/bindings/{pending_id}/confirm");
+    app.post(&confirm, serde_json::json!({ "otp": old_code })).await.assert_error("OTP_EXPIRED");
+    app.clock.advance(time::Duration::seconds(61));
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings/{pending_id}/otp/resend"), serde_json::json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.post(&confirm, serde_json::json!({ "otp": app.latest_otp(&phone).await })).await;
+    assert_eq!(r.body["status"], "active", "{}", r.body);
+    let (token, cgm) = app.cryptogram_ok(&payer, 100, "m_fp").await;
+    assert_eq!(app.pay(&token, &cgm, 100, "m_fp").await.status, 201);
+}
+on_both_backends!(fingerprint_rotation_rekeys_every_hash);
+
+/// A crash at either step of a fingerprint rotation leaves a state the next
+/// start resolves: before the database switched, the staged key is
+/// discarded; after, it is made final.
+async fn fingerprint_rotation_survives_a_crash_at_each_step(app: TestApp) {
+    let acc = app.verified_account().await;
+    app.bind_confirmed(&acc, "ok_debit").await;
+    let dir = app.data_dir.clone();
+    let store = &app.state.store;
+
+    // Crash after the key file was staged, before the database changed.
+    let v1 = Vault::open(&dir, store.fingerprint_key_version().await.unwrap()).unwrap();
+    v1.stage_fingerprint_key().unwrap();
+    assert!(dir.join("fingerprint-v2.key.pending").exists());
+    let reopened = Vault::open(&dir, store.fingerprint_key_version().await.unwrap()).unwrap();
+    assert_eq!(reopened.fingerprint_version(), 1);
+    assert!(!dir.join("fingerprint-v2.key.pending").exists(), "an uncommitted key is discarded");
+
+    // Crash after the database switched, before the file was made final.
+    let staged = reopened.stage_fingerprint_key().unwrap();
+    store.rekey_fingerprints(1, &staged, time::OffsetDateTime::now_utc()).await.unwrap();
+    assert_eq!(store.fingerprint_key_version().await.unwrap(), 2);
+    // A second rotation from the old version is refused, not applied twice.
+    assert!(store.rekey_fingerprints(1, &staged, time::OffsetDateTime::now_utc()).await.is_err());
+    let app = app.restart().await;
+    assert_eq!(app.state.vault.fingerprint_version(), 2);
+    assert!(dir.join("fingerprint-v2.key").exists() && !dir.join("fingerprint-v2.key.pending").exists());
+    app.bind(&acc, &app.card("ok_debit").await).await.assert_error("CARD_ALREADY_BOUND");
+    // The old key file stays until a rotation removes it (--keep-old semantics).
+    assert!(dir.join("fingerprint.key").exists());
+}
+on_both_backends!(fingerprint_rotation_survives_a_crash_at_each_step);
