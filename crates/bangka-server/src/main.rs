@@ -1,6 +1,7 @@
 //! `bangka`: the command line. `bangka serve` runs the service (embedded
 //! default: a SQLite file and the in-process issuer simulator);
-//! `bangka keys create --role wallet` makes an API key.
+//! `bangka keys create --role wallet` makes an API key; `bangka audit verify`
+//! checks the audit chain.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,6 +28,20 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// The hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the whole chain; exit 1 at the first edited, removed or reordered entry.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -135,6 +150,22 @@ fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32)
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Audit { command: AuditCommand::Verify { store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, _) = open_store(&cfg).await?;
+            let verdict = store.verify_audit().await?;
+            store.close().await;
+            match verdict.problem {
+                None => {
+                    println!("audit log intact: {} entries, head {}", verdict.entries, verdict.head);
+                    Ok(())
+                }
+                Some((at, why)) => {
+                    println!("audit log BROKEN at entry {at}: {why}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Serve(a) => {
             telemetry::init(matches!(a.log_format, LogFormat::Json));
             let cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);

@@ -17,6 +17,7 @@
 //! - [`vault`]: keys, envelope encryption, fingerprints.
 //! - [`repo`]: the queries, grouped by aggregate.
 
+pub mod audit;
 pub mod payments;
 pub mod repo;
 pub mod vault;
@@ -27,6 +28,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use payments::*;
 pub use repo::*;
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
@@ -65,12 +67,14 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_payment_password.sql")),
     (3, include_str!("../migrations/sqlite/0003_payments.sql")),
     (4, include_str!("../migrations/sqlite/0004_key_state.sql")),
+    (5, include_str!("../migrations/sqlite/0005_audit_chain.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_payment_password.sql")),
     (3, include_str!("../migrations/postgres/0003_payments.sql")),
     (4, include_str!("../migrations/postgres/0004_key_state.sql")),
+    (5, include_str!("../migrations/postgres/0005_audit_chain.sql")),
 ];
 
 impl Store {
@@ -132,6 +136,7 @@ impl Store {
         };
         let store = Store { pool, backend };
         store.migrate().await?;
+        store.chain_unchained_audit().await?;
         Ok(store)
     }
 

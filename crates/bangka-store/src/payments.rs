@@ -12,6 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::audit::{Cause, Change};
 use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge, insert_message};
 use crate::vault::CryptogramInput;
 use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
@@ -59,28 +60,6 @@ fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
     })
 }
 
-/// An operator action, recorded with the change it made.
-pub struct AuditEntry<'a> {
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub subject: &'a str,
-    pub reason: Option<&'a str>,
-}
-
-async fn insert_audit(conn: &mut sqlx::AnyConnection, e: &AuditEntry<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-    let id = new_id("aud");
-    sqlx::query("INSERT INTO audit_log (id, actor, action, subject, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&id)
-        .bind(e.actor)
-        .bind(e.action)
-        .bind(e.subject)
-        .bind(e.reason)
-        .bind(to_ms(now))
-        .execute(&mut *conn)
-        .await?;
-    Ok(id)
-}
-
 impl Store {
     pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1"))
@@ -110,14 +89,14 @@ impl Store {
     }
 
     /// Moves a token from `from` to `to`, only if it is still in `from`
-    /// (a concurrent change wins, and the caller re-reads). An operator
-    /// action is audited in the same transaction. Returns whether it moved.
+    /// (a concurrent change wins, and the caller re-reads), audited in the
+    /// same transaction. Returns whether it moved.
     pub async fn change_token_state(
         &self,
         token_id: &str,
         from: TokenState,
         to: TokenState,
-        audit: Option<&AuditEntry<'_>>,
+        cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -137,24 +116,26 @@ impl Store {
         if res.rows_affected() != 1 {
             return Ok(false);
         }
-        if let Some(a) = audit {
-            insert_audit(&mut tx, a, now).await?;
-        }
+        let action = match to.status {
+            TokenStatus::Active => "token.resume",
+            TokenStatus::Suspended => "token.suspend",
+            TokenStatus::Deleted => "token.delete",
+        };
+        let (before, after) = (describe_token(from), describe_token(to));
+        let change = Change { action, subject: token_id, before: Some(&before), after: Some(&after) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(true)
     }
+}
 
-    /// Records an operator action that changes nothing else (a
-    /// detokenization). Written before the data is handed out.
-    pub async fn audit(&self, e: &AuditEntry<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-        insert_audit(&mut *self.pool.acquire().await?, e, now).await
-    }
-
-    pub async fn audit_entries(&self, subject: &str) -> Result<Vec<(String, String, String, Option<String>)>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, actor, action, reason FROM audit_log WHERE subject = $1 ORDER BY seq")
-            .bind(subject)
-            .fetch_all(&self.pool)
-            .await?)
+/// A token state as the audit log records it, e.g. `suspended by issuer (stolen)`.
+fn describe_token(s: TokenState) -> String {
+    match (s.suspended_by, s.reason) {
+        (Some(by), Some(r)) => format!("{} by {} ({})", s.status.as_str(), by.as_str(), r.as_str()),
+        (Some(by), None) => format!("{} by {}", s.status.as_str(), by.as_str()),
+        (None, Some(r)) => format!("{} ({})", s.status.as_str(), r.as_str()),
+        (None, None) => s.status.as_str().to_owned(),
     }
 }
 

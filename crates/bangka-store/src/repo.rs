@@ -410,6 +410,7 @@ impl Store {
         token: &NewToken,
         notice: &NewMessage,
         limit: u32,
+        cause: crate::Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<ActivateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -450,6 +451,13 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         insert_message(&mut tx, notice, now).await?;
+        let change = crate::Change {
+            action: "binding.activate",
+            subject: &binding.id,
+            before: Some(BindingStatus::PendingVerification.as_str()),
+            after: Some(BindingStatus::Active.as_str()),
+        };
+        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(ActivateOutcome::Activated)
     }

@@ -425,7 +425,10 @@ async fn pending_binding_lifecycle(store: Store) {
     let pending = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
     let t_act = now + Duration::minutes(2);
     let tok = token();
-    assert!(matches!(store.activate_binding(&pending, &tok, &notice(&acc), 5, t_act).await.unwrap(), ActivateOutcome::Activated));
+    assert!(matches!(
+        store.activate_binding(&pending, &tok, &notice(&acc), 5, bangka_store::Cause::api("key_test"), t_act).await.unwrap(),
+        ActivateOutcome::Activated
+    ));
     let active = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
     assert_eq!(active.status, BindingStatus::Active);
     assert_eq!(active.activated_at.map(to_ms), Some(to_ms(t_act)));
@@ -437,7 +440,10 @@ async fn pending_binding_lifecycle(store: Store) {
     assert_eq!(stored.binding_id, second.id());
     assert!(store.get_challenge(&second.challenge.id).await.unwrap().unwrap().challenge.passed);
     assert!(
-        matches!(store.activate_binding(&pending, &token(), &notice(&acc), 5, t_act).await.unwrap(), ActivateOutcome::NotPending),
+        matches!(
+            store.activate_binding(&pending, &token(), &notice(&acc), 5, bangka_store::Cause::api("key_test"), t_act).await.unwrap(),
+            ActivateOutcome::NotPending
+        ),
         "already active"
     );
     assert!(store.token_for_binding(first.id()).await.unwrap().is_none());
@@ -477,12 +483,18 @@ async fn pending_binding_lifecycle(store: Store) {
     let pending2 = store.get_binding(&acc2.id, elsewhere.id()).await.unwrap().unwrap();
     let clash = NewToken { id: new_id("tok"), number: tok.number.clone(), domain: "wallet:test".into(), key_sealed: vec![1] };
     assert!(matches!(
-        store.activate_binding(&pending2, &clash, &notice(&acc2), 5, now + Duration::minutes(6)).await.unwrap(),
+        store
+            .activate_binding(&pending2, &clash, &notice(&acc2), 5, bangka_store::Cause::api("key_test"), now + Duration::minutes(6))
+            .await
+            .unwrap(),
         ActivateOutcome::TokenNumberTaken
     ));
     assert_eq!(store.get_binding(&acc2.id, elsewhere.id()).await.unwrap().unwrap().status, BindingStatus::PendingVerification);
     assert!(matches!(
-        store.activate_binding(&pending2, &token(), &notice(&acc2), 5, now + Duration::minutes(6)).await.unwrap(),
+        store
+            .activate_binding(&pending2, &token(), &notice(&acc2), 5, bangka_store::Cause::api("key_test"), now + Duration::minutes(6))
+            .await
+            .unwrap(),
         ActivateOutcome::Activated
     ));
 }
@@ -593,7 +605,10 @@ async fn wrong_otp_counts_stop_at_max(store: Store) {
     let (acc, b) = challenge_for(&store, 2).await;
     assert!(store.count_wrong_otp(&b.challenge.id, 5).await.unwrap());
     let row = store.get_binding(&acc.id, b.id()).await.unwrap().unwrap();
-    assert!(matches!(store.activate_binding(&row, &token(), &notice(&acc), 5, t0()).await.unwrap(), ActivateOutcome::Activated));
+    assert!(matches!(
+        store.activate_binding(&row, &token(), &notice(&acc), 5, bangka_store::Cause::api("key_test"), t0()).await.unwrap(),
+        ActivateOutcome::Activated
+    ));
     assert!(!store.count_wrong_otp(&b.challenge.id, 5).await.unwrap(), "passed challenge");
     assert_eq!(store.get_challenge(&b.challenge.id).await.unwrap().unwrap().challenge.attempts, 1);
 }
@@ -804,3 +819,28 @@ async fn attempts(store: Store) {
     assert!(listed.iter().any(|a| a.code.is_none()));
 }
 on_both_backends!(attempts);
+
+// ---------------------------------------------------------------- audit chain
+
+/// Forty concurrent appends (ten connections on PostgreSQL) make one
+/// unbroken chain: numbered 1..=40, each linked to the one before.
+async fn concurrent_audit_appends_keep_one_chain(store: Store) {
+    let now = OffsetDateTime::now_utc();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let subject = format!("subject-{}", i % 4);
+            let change = bangka_store::Change { action: "test.append", subject: &subject, before: Some("a"), after: Some("b") };
+            s.audit(bangka_store::Cause::api("key_test"), change, now).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let verdict = store.verify_audit().await.unwrap();
+    assert_eq!(verdict.problem, None);
+    assert_eq!(verdict.entries, 40);
+    assert_eq!(store.audit_entries("subject-1").await.unwrap().len(), 10);
+}
+on_both_backends!(multi_thread concurrent_audit_appends_keep_one_chain);

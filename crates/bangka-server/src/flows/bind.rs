@@ -9,7 +9,7 @@ use bangka_core::card::luhn_check_digit;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{ActivateOutcome, BindingRow, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
+use bangka_store::{ActivateOutcome, BindingRow, Cause, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -284,7 +284,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         let id = new_id("tok");
         let key_sealed = app.vault.new_token_key(&id);
         let token = NewToken { id, number: new_token_number(), domain: token_domain(who), key_sealed };
-        match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, now).await? {
+        match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, Cause::api(&who.key_id), now).await? {
             ActivateOutcome::Activated => break,
             ActivateOutcome::TokenNumberTaken if draws < 8 => draws += 1,
             ActivateOutcome::TokenNumberTaken => return Err(anyhow::anyhow!("no free token number after {draws} draws").into()),

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::token::TokenNumber;
-use bangka_store::AuditEntry;
+use bangka_store::{Cause, Change};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -36,10 +36,8 @@ pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> 
     // A deleted card's data key is gone (crypto-shredding): nothing to show.
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::TokenDeleted)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::TokenDeleted)?;
-    let audit_id = app
-        .store
-        .audit(&AuditEntry { actor: &p.key_id, action: "token.detokenize", subject: &t.id, reason: Some(reason) }, app.clock.now())
-        .await?;
+    let change = Change { action: "token.detokenize", subject: &t.id, before: None, after: None };
+    let audit_id = app.store.audit(Cause::api(&p.key_id).with_note(reason), change, app.clock.now()).await?;
     let pan = app.vault.open_pan(&sealed)?;
     tracing::warn!(token_id = %t.id, audit_id, operator = %p.key_id, "detokenized by an operator");
     Ok((

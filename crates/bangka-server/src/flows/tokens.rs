@@ -9,14 +9,14 @@
 use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::token::{Actor, Reason, TokenNumber, TokenState};
-use bangka_store::{AuditEntry, TokenRow};
+use bangka_store::{Cause, TokenRow};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::bind::view;
 use super::load_account;
-use crate::auth::{OpsAuth, Role};
+use crate::auth::{OpsAuth, Principal, Role};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -71,12 +71,12 @@ async fn transition(
     app: &AppState,
     token: TokenRow,
     step: impl Fn(TokenState) -> Result<TokenState, bangka_core::token::Refusal>,
-    audit: Option<&AuditEntry<'_>>,
+    cause: Cause<'_>,
 ) -> ApiResult<()> {
     let mut t = token;
     for _ in 0..5 {
         let to = step(t.state).map_err(|r| r.failure(t.state))?;
-        if app.store.change_token_state(&t.id, t.state, to, audit, app.clock.now()).await? {
+        if app.store.change_token_state(&t.id, t.state, to, cause, app.clock.now()).await? {
             tracing::info!(token_id = %t.id, status = to.status.as_str(), by = ?to.suspended_by, "token state changed");
             return Ok(());
         }
@@ -85,21 +85,33 @@ async fn transition(
     Err(anyhow::anyhow!("token state kept changing").into())
 }
 
-pub async fn suspend(app: &AppState, account_id: &str, binding_id: &str, body: SuspendBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn suspend(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: SuspendBody,
+) -> ApiResult<(StatusCode, Value)> {
     let by = wallet_actor(body.by)?;
     let reason = body.reason.unwrap_or(Reason::HolderRequest);
     if !matches!(reason, Reason::HolderRequest | Reason::Lost | Reason::Stolen) {
         return Err(ErrorCode::MalformedRequest.into());
     }
     let (b, t) = binding_token(app, account_id, binding_id).await?;
-    transition(app, t, |s| s.suspend(by, reason), None).await?;
+    transition(app, t, |s| s.suspend(by, reason), Cause::api(&who.key_id)).await?;
     Ok((StatusCode::OK, view(app, &b).await?))
 }
 
-pub async fn resume(app: &AppState, account_id: &str, binding_id: &str, body: SuspendBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn resume(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: SuspendBody,
+) -> ApiResult<(StatusCode, Value)> {
     let by = wallet_actor(body.by)?;
     let (b, t) = binding_token(app, account_id, binding_id).await?;
-    transition(app, t, |s| s.resume(by), None).await?;
+    transition(app, t, |s| s.resume(by), Cause::api(&who.key_id)).await?;
     Ok((StatusCode::OK, view(app, &b).await?))
 }
 
@@ -115,16 +127,15 @@ pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTo
     let note = ops_reason(&body.note)?;
     let number = TokenNumber::parse(number)?;
     let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
-    let action = if suspend { "token.suspend" } else { "token.resume" };
-    let audit = AuditEntry { actor: &p.key_id, action, subject: &t.id, reason: Some(note) };
+    let cause = Cause::api(&p.key_id).with_note(note);
     if suspend {
         let reason = body.reason.unwrap_or(Reason::Fraud);
         if !matches!(reason, Reason::Lost | Reason::Stolen | Reason::Fraud | Reason::CardReissued) {
             return Err(ErrorCode::MalformedRequest.into());
         }
-        transition(app, t.clone(), |s| s.suspend(actor, reason), Some(&audit)).await?;
+        transition(app, t.clone(), |s| s.suspend(actor, reason), cause).await?;
     } else {
-        transition(app, t.clone(), |s| s.resume(actor), Some(&audit)).await?;
+        transition(app, t.clone(), |s| s.resume(actor), cause).await?;
     }
     let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
     Ok((StatusCode::OK, serde_json::to_value(crate::views::TokenView::from_row(&t)).map_err(anyhow::Error::from)?))

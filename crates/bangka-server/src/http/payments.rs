@@ -93,7 +93,7 @@ async fn suspend_token(
     let key = idempotency::key_from(&headers)?;
     let req = parse_optional_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"), &body, || {
-        tokens::suspend(&app, &id, &bid, req)
+        tokens::suspend(&app, &who, &id, &bid, req)
     })
     .await
 }
@@ -112,7 +112,7 @@ async fn resume_token(
     let key = idempotency::key_from(&headers)?;
     let req = parse_optional_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"), &body, || {
-        tokens::resume(&app, &id, &bid, req)
+        tokens::resume(&app, &who, &id, &bid, req)
     })
     .await
 }

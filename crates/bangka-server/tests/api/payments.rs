@@ -162,7 +162,20 @@ async fn every_refusal_has_its_own_code(app: TestApp) {
     wrong_party.assert_error("TOKEN_RESUME_NOT_ALLOWED");
     let r = ops("resume", json!({ "on_behalf_of": "issuer", "note": "card found by the holder" })).await;
     assert_eq!(r.body["status"], "active", "{}", r.body);
-    assert_eq!(app.state.store.audit_entries(&token_id(&app, &token).await).await.unwrap().len(), 2);
+    // Every change is in the audit log, with its before and after state.
+    let audit = app.state.store.audit_entries(&token_id(&app, &token).await).await.unwrap();
+    let trail: Vec<(&str, &str)> = audit.iter().map(|e| (e.action.as_str(), e.after.as_deref().unwrap())).collect();
+    assert_eq!(
+        trail,
+        [
+            ("token.suspend", "suspended by holder (holder_request)"),
+            ("token.resume", "active"),
+            ("token.suspend", "suspended by issuer (stolen)"),
+            ("token.resume", "active"),
+        ]
+    );
+    assert_eq!(audit[2].reason.as_deref(), Some("bank reports the card stolen"));
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
 
     // Another wallet cannot use this wallet's token.
     let other_wallet = app.key_for(Role::Wallet).await;
@@ -439,9 +452,10 @@ async fn detokenization_is_for_admins_and_audited(app: TestApp) {
     assert_eq!(r.body["card_number"], app.card("ok_debit").await["card_number"]);
     let audit = app.state.store.audit_entries(&tid).await.unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].2, "token.detokenize");
-    assert_eq!(audit[0].3.as_deref(), Some("chargeback investigation #4411"));
-    assert_eq!(audit[0].0, r.body["audit_id"].as_str().unwrap());
+    assert_eq!(audit[0].action, "token.detokenize");
+    assert_eq!(audit[0].reason.as_deref(), Some("chargeback investigation #4411"));
+    assert_eq!(audit[0].id, r.body["audit_id"].as_str().unwrap());
+    assert_eq!(audit[0].origin, "api");
     // A risk reviewer may act for risk control, not for the bank.
     let risk = app.key_for(Role::Risk).await;
     let as_bank = json!({ "on_behalf_of": "issuer", "reason": "fraud", "note": "pretending to be the bank" });
