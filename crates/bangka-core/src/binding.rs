@@ -66,6 +66,64 @@ impl BindingStatus {
     }
 }
 
+/// Why a binding was frozen (SPEC "Freeze / report lost"). Freezing is a
+/// safety action: immediate, no SMS code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreezeReason {
+    /// The holder wants the card paused.
+    HolderRequest,
+    /// The phone with the wallet on it is lost.
+    PhoneLost,
+    /// Payments the holder does not recognize.
+    SuspiciousActivity,
+    /// The card itself is lost: reported to the bank too.
+    CardLost,
+    /// The card was stolen: reported to the bank too.
+    CardStolen,
+}
+
+impl FreezeReason {
+    pub const ALL: [FreezeReason; 5] = [
+        FreezeReason::HolderRequest,
+        FreezeReason::PhoneLost,
+        FreezeReason::SuspiciousActivity,
+        FreezeReason::CardLost,
+        FreezeReason::CardStolen,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FreezeReason::HolderRequest => "holder_request",
+            FreezeReason::PhoneLost => "phone_lost",
+            FreezeReason::SuspiciousActivity => "suspicious_activity",
+            FreezeReason::CardLost => "card_lost",
+            FreezeReason::CardStolen => "card_stolen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FreezeReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// A lost or stolen card is reported to the issuer, and such a card is
+    /// never unfrozen in the wallet: the bank replaces it.
+    pub fn reports_to_issuer(self) -> bool {
+        matches!(self, FreezeReason::CardLost | FreezeReason::CardStolen)
+    }
+
+    /// The reason recorded on the token suspended with the binding.
+    pub fn token_reason(self) -> crate::token::Reason {
+        use crate::token::Reason;
+        match self {
+            FreezeReason::HolderRequest => Reason::HolderRequest,
+            FreezeReason::PhoneLost | FreezeReason::CardLost => Reason::Lost,
+            FreezeReason::CardStolen => Reason::Stolen,
+            FreezeReason::SuspiciousActivity => Reason::Fraud,
+        }
+    }
+}
+
 /// The SQL list of live statuses, for the store's partial unique index and
 /// counts (kept next to [`BindingStatus::is_live`] so the two cannot drift).
 pub const LIVE_STATUSES_SQL: &str = "('active','frozen','unbinding')";
@@ -86,6 +144,15 @@ mod tests {
         for s in BindingStatus::ALL {
             assert_eq!(s.is_live(), LIVE_STATUSES_SQL.contains(&format!("'{}'", s.as_str())), "{s:?}");
         }
+    }
+
+    #[test]
+    fn freeze_reasons() {
+        for r in FreezeReason::ALL {
+            assert_eq!(FreezeReason::parse(r.as_str()), Some(r));
+        }
+        assert!(FreezeReason::CardStolen.reports_to_issuer() && !FreezeReason::PhoneLost.reports_to_issuer());
+        assert!(FreezeReason::SuspiciousActivity.token_reason().is_fraud_sensitive());
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub enum OtpPurpose {
     Activate,
     /// Confirms one payment: the code is bound to its amount and merchant.
     Pay,
+    /// Lifts a freeze (with the payment password, when one is set).
+    Unfreeze,
 }
 
 impl OtpPurpose {
@@ -53,11 +55,12 @@ impl OtpPurpose {
             OtpPurpose::Bind => "bind",
             OtpPurpose::Activate => "activate",
             OtpPurpose::Pay => "pay",
+            OtpPurpose::Unfreeze => "unfreeze",
         }
     }
 
     pub fn parse(s: &str) -> Option<OtpPurpose> {
-        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay].into_iter().find(|p| p.as_str() == s)
+        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay, OtpPurpose::Unfreeze].into_iter().find(|p| p.as_str() == s)
     }
 }
 

@@ -76,6 +76,10 @@ pub trait IssuerConnector: Send + Sync {
     /// per `refund_id`.
     async fn refund(&self, reference: &str, refund_id: &str, amount_fen: i64) -> Result<(), Failure>;
 
+    /// The holder reports the card lost or stolen: the bank blocks it (and
+    /// will replace it). Idempotent.
+    async fn report_lost(&self, pan: &Pan, stolen: bool) -> Result<(), Failure>;
+
     /// The issuer's announced maintenance windows (current and upcoming).
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow>;
 }

@@ -497,6 +497,17 @@ impl IssuerConnector for Simulator {
         })
     }
 
+    async fn report_lost(&self, pan: &Pan, _stolen: bool) -> Result<(), Failure> {
+        self.with_pan(pan, |bank| {
+            if bank.faulty {
+                return Err(ErrorCode::IssuerUnavailable.into());
+            }
+            // The simulator has one blocked state for both.
+            bank.state = Lost;
+            Ok(())
+        })
+    }
+
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
         let now = self.clock.now();
         self.windows.lock().expect("sim lock").iter().filter(|w| w.ends_at > now).cloned().collect()

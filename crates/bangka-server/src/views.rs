@@ -146,6 +146,8 @@ pub struct BindingView {
     /// `pending_verification`, `active`, `frozen`, `unbinding`, `unbound`, `deleted` or `failed`.
     pub status: String,
     pub card: CardView,
+    /// While frozen: `holder_request`, `phone_lost`, `suspicious_activity`, `card_lost` or `card_stolen`.
+    pub frozen_reason: Option<String>,
     pub token: Option<TokenView>,
     pub next_action: Option<NextAction>,
     pub attempt_id: Option<String>,
@@ -159,6 +161,7 @@ impl BindingView {
             id: b.id.clone(),
             status: b.status.as_str().into(),
             card: CardView::from_binding(b),
+            frozen_reason: b.frozen_reason.map(|r| r.as_str().into()),
             token: token.map(TokenView::from_row),
             next_action: next,
             attempt_id,

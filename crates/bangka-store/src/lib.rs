@@ -18,6 +18,7 @@
 //! - [`repo`]: the queries, grouped by aggregate.
 
 pub mod audit;
+pub mod lifecycle;
 pub mod payments;
 pub mod repo;
 pub mod vault;
@@ -29,6 +30,7 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
+pub use lifecycle::{TokenMove, UnfreezeOutcome};
 pub use payments::*;
 pub use repo::*;
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
@@ -68,6 +70,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_payments.sql")),
     (4, include_str!("../migrations/sqlite/0004_key_state.sql")),
     (5, include_str!("../migrations/sqlite/0005_audit_chain.sql")),
+    (6, include_str!("../migrations/sqlite/0006_freeze.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -75,6 +78,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_payments.sql")),
     (4, include_str!("../migrations/postgres/0004_key_state.sql")),
     (5, include_str!("../migrations/postgres/0005_audit_chain.sql")),
+    (6, include_str!("../migrations/postgres/0006_freeze.sql")),
 ];
 
 impl Store {

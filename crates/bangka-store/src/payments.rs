@@ -100,33 +100,49 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let res = sqlx::query(
-            "UPDATE tokens SET status = $1, suspended_by = $2, reason = $3, updated_at = $4
-             WHERE id = $5 AND status = $6 AND COALESCE(suspended_by, '') = $7",
-        )
-        .bind(to.status.as_str())
-        .bind(to.suspended_by.map(Actor::as_str))
-        .bind(to.reason.map(Reason::as_str))
-        .bind(to_ms(now))
-        .bind(token_id)
-        .bind(from.status.as_str())
-        .bind(from.suspended_by.map(Actor::as_str).unwrap_or(""))
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
+        if !move_token(&mut tx, token_id, from, to, cause, now).await? {
             return Ok(false);
         }
-        let action = match to.status {
-            TokenStatus::Active => "token.resume",
-            TokenStatus::Suspended => "token.suspend",
-            TokenStatus::Deleted => "token.delete",
-        };
-        let (before, after) = (describe_token(from), describe_token(to));
-        let change = Change { action, subject: token_id, before: Some(&before), after: Some(&after) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// The token half of a state change, inside the caller's transaction:
+/// conditional on the token still being in `from`, audited.
+pub(crate) async fn move_token(
+    conn: &mut sqlx::AnyConnection,
+    token_id: &str,
+    from: TokenState,
+    to: TokenState,
+    cause: Cause<'_>,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let res = sqlx::query(
+        "UPDATE tokens SET status = $1, suspended_by = $2, reason = $3, updated_at = $4
+         WHERE id = $5 AND status = $6 AND COALESCE(suspended_by, '') = $7",
+    )
+    .bind(to.status.as_str())
+    .bind(to.suspended_by.map(Actor::as_str))
+    .bind(to.reason.map(Reason::as_str))
+    .bind(to_ms(now))
+    .bind(token_id)
+    .bind(from.status.as_str())
+    .bind(from.suspended_by.map(Actor::as_str).unwrap_or(""))
+    .execute(&mut *conn)
+    .await?;
+    if res.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let action = match to.status {
+        TokenStatus::Active => "token.resume",
+        TokenStatus::Suspended => "token.suspend",
+        TokenStatus::Deleted => "token.delete",
+    };
+    let (before, after) = (describe_token(from), describe_token(to));
+    let change = Change { action, subject: token_id, before: Some(&before), after: Some(&after) };
+    crate::audit::append(conn, cause, change, now).await?;
+    Ok(true)
 }
 
 /// A token state as the audit log records it, e.g. `suspended by issuer (stolen)`.

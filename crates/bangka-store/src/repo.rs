@@ -2,7 +2,7 @@
 //! these methods, and each multi-row change is one transaction here.
 
 use bangka_core::bind::{KycState, LiveCard};
-use bangka_core::binding::{BindingStatus, LIVE_STATUSES_SQL};
+use bangka_core::binding::{BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
 use bangka_core::otp::{Challenge, OtpPurpose};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -193,9 +193,14 @@ pub struct BindingRow {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub activated_at: Option<OffsetDateTime>,
+    /// Why it is frozen, while it is.
+    pub frozen_reason: Option<FreezeReason>,
 }
 
 const BINDING_COLS: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at";
+
+/// What a read returns: the inserted columns plus those later steps set.
+const BINDING_SELECT: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at, frozen_reason";
 
 fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
     let status: String = r.try_get("status")?;
@@ -217,6 +222,7 @@ fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
         created_at: from_ms(r.try_get("created_at")?),
         updated_at: from_ms(r.try_get("updated_at")?),
         activated_at: opt_time(r.try_get("activated_at")?),
+        frozen_reason: r.try_get::<Option<String>, _>("frozen_reason")?.as_deref().and_then(FreezeReason::parse),
     })
 }
 
@@ -280,7 +286,7 @@ pub enum ActivateOutcome {
 
 impl Store {
     pub async fn get_binding(&self, account_id: &str, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE id = $1 AND account_id = $2"))
+        let row = sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1 AND account_id = $2"))
             .bind(binding_id)
             .bind(account_id)
             .fetch_optional(&self.pool)
@@ -290,8 +296,10 @@ impl Store {
 
     /// A binding by id alone (the payment path knows the token, not the account).
     pub async fn binding_by_id(&self, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
-        let row =
-            sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE id = $1")).bind(binding_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1"))
+            .bind(binding_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(binding_row).transpose()
     }
 
@@ -299,10 +307,11 @@ impl Store {
     /// are left out unless asked for.
     pub async fn list_bindings(&self, account_id: &str, include_failed: bool) -> Result<Vec<BindingRow>, StoreError> {
         let filter = if include_failed { "" } else { " AND status <> 'failed'" };
-        let rows = sqlx::query(&format!("SELECT {BINDING_COLS} FROM bindings WHERE account_id = $1{filter} ORDER BY created_at DESC, id"))
-            .bind(account_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1{filter} ORDER BY created_at DESC, id"))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(binding_row).collect()
     }
 
@@ -324,7 +333,7 @@ impl Store {
 
     pub async fn pending_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<BindingRow>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {BINDING_COLS} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
+            "SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
         ))
         .bind(account_id)
         .bind(fingerprint)
@@ -354,7 +363,7 @@ impl Store {
             return Ok(PendingOutcome::LimitReached(live));
         }
         let old = sqlx::query(&format!(
-            "SELECT {BINDING_COLS} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
+            "SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
         ))
         .bind(&b.account_id)
         .bind(&b.fingerprint)
@@ -477,7 +486,7 @@ impl Store {
     /// Returns how many were ended.
     pub async fn abandon_stale(&self, cutoff: OffsetDateTime, now: OffsetDateTime) -> Result<u64, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {BINDING_COLS} FROM bindings WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500"
+            "SELECT {BINDING_SELECT} FROM bindings WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500"
         ))
         .bind(to_ms(cutoff))
         .fetch_all(&self.pool)

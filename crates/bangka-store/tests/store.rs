@@ -237,6 +237,7 @@ impl BindAttempt {
             created_at: now,
             updated_at: now,
             activated_at: None,
+            frozen_reason: None,
         };
         let challenge = NewChallenge {
             id: challenge_id.clone(),

@@ -1657,6 +1657,53 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::BindingNotFrozen,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这张卡没有被冻结，无需解冻。", "This card is not frozen, so there is nothing to unfreeze."),
+        cause: t(
+            "只有处于冻结状态的绑定卡才能解冻。这张卡当前是其他状态（例如正常可用，或正在解绑）。",
+            "Only a frozen card can be unfrozen. This card is in another state (usable, for example, or being unbound).",
+        ),
+        remediation: &[
+            t("在卡片管理中刷新并查看这张卡的当前状态。", "Refresh card management and check the card's current status."),
+            t(
+                "如果卡片正常可用，可以直接使用；如果付款仍被拒绝，请查看拒绝时给出的错误码。",
+                "If the card is usable, just use it; if payments are still refused, look at the code given with the refusal.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::StrongVerificationRequired,
+        category: Category::Account,
+        http_status: 400,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "解冻需要加强验证：请同时输入短信验证码和支付密码。",
+            "Unfreezing needs strong verification: enter both the SMS code and your payment password.",
+        ),
+        cause: t(
+            "冻结是保护措施，解冻则会让这张卡重新可以付款，所以需要比冻结更强的验证：发送到银行预留手机号的短信验证码，以及（已设置时）支付密码。本次请求缺少其中一项，或尚未获取验证码。",
+            "Freezing protects you, and unfreezing makes the card able to pay again, so it needs stronger proof than freezing did: the SMS code sent to the card's reserved phone and, if you have set one, your payment password. This request lacked one of them, or no code was requested yet.",
+        ),
+        remediation: &[
+            t(
+                "先发起解冻获取短信验证码（不带验证码提交一次即可发送）。",
+                "First start the unfreeze to get an SMS code (submitting it without a code sends one).",
+            ),
+            t("然后同时提交短信验证码和支付密码完成解冻。", "Then submit the SMS code together with your payment password to finish."),
+            t(
+                "如果忘记了支付密码或收不到短信，请联系客服核验身份后处理。",
+                "If you forgot the payment password or receive no SMS, contact support to verify your identity.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::ActivationNotPending,
         category: Category::Input,
         http_status: 409,

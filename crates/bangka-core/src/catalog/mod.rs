@@ -222,6 +222,10 @@ error_codes! {
     ActivationNotPending => "ACTIVATION_NOT_PENDING",
     /// The binding is frozen (by the holder or the wallet): unfreeze it first.
     BindingFrozen => "BINDING_FROZEN",
+    /// Unfreeze of a binding that is not frozen.
+    BindingNotFrozen => "BINDING_NOT_FROZEN",
+    /// Unfreezing needs the SMS code and, when one is set, the payment password.
+    StrongVerificationRequired => "STRONG_VERIFICATION_REQUIRED",
     // payment: tokens, cryptograms and payments
     /// No token with this number.
     TokenNotFound => "TOKEN_NOT_FOUND",

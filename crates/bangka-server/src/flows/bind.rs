@@ -87,6 +87,7 @@ pub async fn start(app: &AppState, account_id: &str, body: BindBody) -> ApiResul
         created_at: now,
         updated_at: now,
         activated_at: None,
+        frozen_reason: None,
     };
     let message = otp_sms(OtpPurpose::Bind, &otp, req.pan.last4(), req.phone.as_str(), app.otp.ttl.whole_minutes());
     let outcome = app

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod bind;
+pub mod freeze;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
@@ -172,6 +173,7 @@ pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_min
         OtpPurpose::Bind => ("绑定", "bind"),
         OtpPurpose::Activate => ("激活", "activate"),
         OtpPurpose::Pay => ("支付确认", "confirm a payment with"),
+        OtpPurpose::Unfreeze => ("解冻", "unfreeze"),
     };
     NewMessage {
         channel: "sms",

@@ -294,10 +294,16 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
         }
         return Err(Failure::new(ErrorCode::CryptogramMismatch).with_details(json!({ "fields": fields })).into());
     }
+    // A frozen binding is named as such (its token is suspended with it,
+    // but "unfreeze the card" is the remedy); then the token; then any other
+    // state of the binding.
+    let b = app.store.binding_by_id(&token.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
+    if b.status == BindingStatus::Frozen {
+        return Err(ErrorCode::BindingFrozen.into());
+    }
     if let Some(f) = token.state.payment_refusal() {
         return Err(f.into());
     }
-    let b = app.store.binding_by_id(&token.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
     check_binding_can_pay(&b)?;
 
     let payment = PaymentRow {

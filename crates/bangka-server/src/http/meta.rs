@@ -86,6 +86,7 @@ impl Modify for BearerAuth {
         super::start_activation, super::get_activation, super::confirm_activation,
         super::payments::create_cryptogram, super::payments::request_payment_otp, super::payments::list_binding_payments,
         super::payments::suspend_token, super::payments::resume_token,
+        super::lifecycle::freeze_binding, super::lifecycle::unfreeze_binding,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
         issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state,

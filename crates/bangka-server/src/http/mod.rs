@@ -3,6 +3,7 @@
 //! business rules.
 
 mod body;
+mod lifecycle;
 mod meta;
 mod payments;
 
@@ -42,6 +43,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}/activations/{aid}", get(get_activation))
         .route("/v1/accounts/{id}/activations/{aid}/confirm", post(confirm_activation))
         .merge(payments::router())
+        .merge(lifecycle::router())
         .merge(meta::router());
     if demo {
         r = r.merge(meta::demo_router());

@@ -246,8 +246,16 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.pay(&lt, &lc, 100, m).await, "ISSUER_DECLINED");
     app.post("/v1/demo/cards/ok_credit/bank-state", json!({ "state": "normal" })).await;
     let (lt, lc) = app.cryptogram_ok(&lost, 100, m).await;
-    sqlx::query("UPDATE bindings SET status = 'frozen' WHERE id = $1").bind(&lost.binding).execute(app.state.store.pool()).await.unwrap();
+    let lost_b = format!("/v1/accounts/{}/bindings/{}", lost.account, lost.binding);
+    app.post(&format!("{lost_b}/freeze"), json!({ "reason": "holder_request" })).await;
     seen.expect(app.pay(&lt, &lc, 100, m).await, "BINDING_FROZEN");
+    seen.expect(app.post(&format!("{lost_b}/unfreeze"), json!({ "otp": "123456" })).await, "STRONG_VERIFICATION_REQUIRED");
+    seen.expect(
+        app.post(&format!("/v1/accounts/{}/bindings/{}/unfreeze", payer.account, payer.binding), json!({})).await,
+        "BINDING_NOT_FROZEN",
+    );
+    // Unbinding (next in issue 5) deletes tokens; here the rows are set directly.
+    sqlx::query("UPDATE bindings SET status = 'active' WHERE id = $1").bind(&lost.binding).execute(app.state.store.pool()).await.unwrap();
     sqlx::query("UPDATE tokens SET status = 'deleted' WHERE number = $1").bind(&lt).execute(app.state.store.pool()).await.unwrap();
     seen.expect(app.pay(&lt, &lc, 100, m).await, "TOKEN_DELETED");
     let expiring = app.payer("ok_credit_ccb").await;

@@ -8,4 +8,5 @@ mod catalog;
 mod idempotency;
 mod input;
 mod keys;
+mod lifecycle;
 mod payments;

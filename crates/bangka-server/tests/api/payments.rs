@@ -213,10 +213,13 @@ async fn every_refusal_has_its_own_code(app: TestApp) {
     bank_state(&app, "ok_debit_ccb", "normal", true).await;
     assert_eq!(app.pay(&t, &c, 300, M).await.status, 201);
 
-    // A frozen binding or a deleted token (the freeze and unbind flows set
-    // these; here the rows are set directly).
+    // A frozen binding (see lifecycle.rs for freeze itself) and a deleted
+    // token (the unbind flow of issue 5 deletes tokens; here the row is set
+    // directly).
     let (t, c) = app.cryptogram_ok(&p, 200, M).await;
-    sqlx::query("UPDATE bindings SET status = 'frozen' WHERE id = $1").bind(&p.binding).execute(app.state.store.pool()).await.unwrap();
+    let frozen =
+        app.post(&format!("/v1/accounts/{}/bindings/{}/freeze", p.account, p.binding), json!({ "reason": "holder_request" })).await;
+    assert_eq!(frozen.body["status"], "frozen", "{}", frozen.body);
     app.pay(&t, &c, 200, M).await.assert_error("BINDING_FROZEN");
     app.cryptogram(&p, 200, M).await.assert_error("BINDING_FROZEN");
     sqlx::query("UPDATE bindings SET status = 'active' WHERE id = $1").bind(&p.binding).execute(app.state.store.pool()).await.unwrap();

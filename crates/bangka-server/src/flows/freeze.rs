@@ -1,0 +1,209 @@
+//! Freeze and unfreeze a bound card (SPEC "Freeze / report lost").
+//!
+//! Freezing is a safety action: immediate, no SMS code (a holder whose phone
+//! was stolen cannot wait for one), idempotent (freezing a frozen card just
+//! answers its state). It suspends the card's token in the same
+//! transaction, so payments stop at once. A lost or stolen card is also
+//! reported to the bank, and is never unfrozen in the wallet: the bank
+//! replaces it.
+//!
+//! Unfreezing makes the card able to pay again, so it needs more than
+//! freezing did: the SMS code to the reserved phone and, when one is set,
+//! the payment password. It resumes the token only if the freeze suspended
+//! it; a suspension by the bank or risk control stays.
+
+use axum::http::StatusCode;
+use bangka_core::binding::{BindingStatus, FreezeReason};
+use bangka_core::holder::PaymentPassword;
+use bangka_core::otp::{Otp, OtpPurpose};
+use bangka_core::token::{Actor, TokenStatus};
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{BindingRow, Cause, NewMessage, TokenMove, UnfreezeOutcome};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::accounts::verify_password;
+use super::bind::view;
+use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox};
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::views::NextAction;
+
+/// `POST …/bindings/{bid}/freeze`.
+#[derive(Deserialize, ToSchema)]
+pub struct FreezeBody {
+    /// `holder_request`, `phone_lost`, `suspicious_activity`, `card_lost` or
+    /// `card_stolen` (the last two are reported to the bank too).
+    #[schema(value_type = String)]
+    pub reason: FreezeReason,
+}
+
+/// `POST …/bindings/{bid}/unfreeze`: without `otp`, sends the SMS code;
+/// then with `otp` (and `payment_password` when one is set).
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UnfreezeBody {
+    pub otp: Option<String>,
+    pub payment_password: Option<String>,
+}
+
+fn facts(b: &BindingRow) -> AttemptFacts {
+    AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) }
+}
+
+fn notice(b: &BindingRow, zh: &str, en: &str) -> NewMessage {
+    NewMessage {
+        channel: "sms",
+        recipient: b.phone.clone(),
+        body: format!("【Bangka】尾号{last4}的银行卡{zh}\nBangka: the card ending {last4} {en}", last4 = b.last4),
+    }
+}
+
+pub async fn freeze(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: FreezeBody,
+) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    match b.status {
+        BindingStatus::Frozen => return Ok((StatusCode::OK, view(app, &b).await?)),
+        BindingStatus::Active => {}
+        other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
+    }
+    let reason = body.reason;
+    let token = app.store.token_for_binding(&b.id).await?;
+    let token_move = token.as_ref().filter(|t| t.state.status == TokenStatus::Active).and_then(|t| {
+        t.state.suspend(Actor::Holder, reason.token_reason()).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to })
+    });
+    let msg = notice(
+        &b,
+        "已冻结，暂时无法付款。如非本人操作，请立即联系客服。",
+        "is frozen and cannot pay for now. If this was not you, contact support at once.",
+    );
+    let now = app.clock.now();
+    let cause = Cause::api(&who.key_id).with_note(reason.as_str());
+    if !app.store.freeze_binding(&b, reason, token_move, &msg, cause, now).await? {
+        // Frozen (or unbound) concurrently: answer with what it is now.
+        let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+        if now_b.status != BindingStatus::Frozen {
+            return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": now_b.status.as_str() })).into());
+        }
+        return Ok((StatusCode::OK, view(app, &now_b).await?));
+    }
+    outbox::deliver(app).await;
+    tracing::info!(binding_id = %b.id, reason = reason.as_str(), "binding frozen");
+    let frozen = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut v = view(app, &frozen).await?;
+    if reason.reports_to_issuer() {
+        // The freeze stands whatever the bank answers; the holder is told
+        // plainly whether the bank was reached.
+        let notified = report_to_issuer(app, &b, reason == FreezeReason::CardStolen).await;
+        v["issuer_notified"] = json!(notified);
+        if !notified {
+            v["issuer_advice"] = json!("The bank could not be reached: call the number on the back of the card to report it lost.");
+        }
+    }
+    Ok((StatusCode::OK, v))
+}
+
+async fn report_to_issuer(app: &AppState, b: &BindingRow, stolen: bool) -> bool {
+    let pan = async {
+        let vault_id = b.vault_id.as_deref()?;
+        let sealed = app.store.get_sealed(vault_id).await.ok()??;
+        app.vault.open_pan(&sealed).ok()
+    };
+    let Some(pan) = pan.await else { return false };
+    match app.issuer.report_lost(&pan, stolen).await {
+        Ok(()) => true,
+        Err(f) => {
+            tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed");
+            false
+        }
+    }
+}
+
+pub async fn unfreeze(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: UnfreezeBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let otp = body.otp.as_deref().map(Otp::parse).transpose()?;
+    let password = body.payment_password.as_deref().map(PaymentPassword::parse_for_check).transpose()?;
+    let account = load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    if b.status != BindingStatus::Frozen {
+        return Err(Failure::new(ErrorCode::BindingNotFrozen).with_details(json!({ "status": b.status.as_str() })).into());
+    }
+    if b.frozen_reason.is_some_and(FreezeReason::reports_to_issuer) {
+        let e = Failure::new(ErrorCode::CardReportedLost)
+            .with_details(json!({ "frozen_reason": b.frozen_reason.map(FreezeReason::as_str), "next": "bind the replacement card" }));
+        return Err(e.into());
+    }
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    let stored_password = app.store.payment_password_hash(account_id).await?;
+
+    let Some(otp) = otp else {
+        // Step one: send the code.
+        if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Unfreeze).await?
+            && let Err(at) = last.challenge.check_resend(now, &app.otp)
+        {
+            return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+        }
+        let (mut challenge, code) = new_challenge(app, OtpPurpose::Unfreeze, &b.phone);
+        challenge.subject = Some(b.id.clone());
+        let sms = otp_sms(OtpPurpose::Unfreeze, &code, &b.last4, &b.phone, app.otp.ttl.whole_minutes());
+        app.store.create_challenge(&challenge, &sms).await?;
+        outbox::deliver(app).await;
+        let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            json!({
+                "binding_id": b.id,
+                "next_action": NextAction::otp(&c, &app.otp),
+                "payment_password_required": stored_password.is_some(),
+            }),
+        ));
+    };
+
+    let missing = |what: &str| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": what }));
+    let (c, _) = app.store.latest_challenge(&b.id, OtpPurpose::Unfreeze).await?.ok_or_else(|| missing("sms_code_request"))?;
+    if c.challenge.passed {
+        return Err(missing("sms_code_request").into());
+    }
+    let f = facts(&b);
+    if let Some(stored) = stored_password {
+        let pw = password.ok_or_else(|| missing("payment_password"))?;
+        if !verify_password(pw, stored).await? {
+            return Err(failed(app, account_id, "unfreeze", &f, ErrorCode::PaymentPasswordIncorrect.into()).await);
+        }
+    }
+    check_otp(app, account_id, "unfreeze", &f, &c, &otp, async || Ok(())).await?;
+
+    let token = app.store.token_for_binding(&b.id).await?;
+    // Only the freeze's own suspension is lifted.
+    let token_move = token
+        .as_ref()
+        .filter(|t| t.state.suspended_by == Some(Actor::Holder))
+        .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
+    let msg = notice(
+        &b,
+        "已解冻，可以正常付款。如非本人操作，请立即冻结并联系客服。",
+        "is unfrozen and can pay again. If this was not you, freeze it and contact support.",
+    );
+    match app.store.unfreeze_binding(&b, &c.challenge.id, token_move, &msg, Cause::api(&who.key_id), app.clock.now()).await? {
+        UnfreezeOutcome::Unfrozen => {}
+        UnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
+        UnfreezeOutcome::NotFrozen => return Err(ErrorCode::BindingNotFrozen.into()),
+    }
+    outbox::deliver(app).await;
+    tracing::info!(binding_id = %b.id, "binding unfrozen");
+    let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, view(app, &active).await?))
+}

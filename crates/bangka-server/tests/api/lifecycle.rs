@@ -1,0 +1,115 @@
+//! Freeze and unfreeze: a safety action that never waits on an SMS, and a
+//! way back that needs more than the way in.
+
+use bangka_server::auth::Role;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{PAY_PASSWORD, Payer, TestApp};
+use crate::on_both_backends;
+
+const M: &str = "m_books";
+
+fn paths(p: &Payer) -> (String, String) {
+    let b = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    (format!("{b}/freeze"), format!("{b}/unfreeze"))
+}
+
+async fn freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let (freeze, unfreeze) = paths(&p);
+    let card = app.card("ok_debit").await;
+    let phone = card["phone"].as_str().unwrap().to_owned();
+    let (token, before_freeze) = app.cryptogram_ok(&p, 500, M).await;
+
+    let r = app.post(&freeze, json!({ "reason": "phone_lost" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "frozen");
+    assert_eq!(r.body["frozen_reason"], "phone_lost");
+    assert_eq!(r.body["token"]["status"], "suspended");
+    assert_eq!(r.body["token"]["suspended_by"], "holder");
+    let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await;
+    assert!(inbox.body["messages"][0]["body"].as_str().unwrap().contains("已冻结"), "{}", inbox.body);
+    // Payments stop at once, even with a cryptogram issued before.
+    app.pay(&token, &before_freeze, 500, M).await.assert_error("BINDING_FROZEN");
+    app.cryptogram(&p, 500, M).await.assert_error("BINDING_FROZEN");
+    // Freezing again answers the state and changes nothing.
+    let audit_before = app.state.store.audit_entries(&p.binding).await.unwrap().len();
+    assert_eq!(app.post(&freeze, json!({ "reason": "holder_request" })).await.body["frozen_reason"], "phone_lost");
+    assert_eq!(app.state.store.audit_entries(&p.binding).await.unwrap().len(), audit_before);
+
+    // Unfreezing: first a code, then code and payment password together.
+    app.post(&unfreeze, json!({ "otp": "123456", "payment_password": PAY_PASSWORD })).await.assert_error("STRONG_VERIFICATION_REQUIRED");
+    let r = app.post(&unfreeze, json!({})).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["next_action"]["type"], "otp");
+    assert_eq!(r.body["payment_password_required"], true);
+    let otp = app.latest_otp(&phone).await;
+    let e = app.post(&unfreeze, json!({ "otp": otp })).await;
+    assert_eq!(e.assert_error("STRONG_VERIFICATION_REQUIRED")["details"]["missing"], "payment_password");
+    app.post(&unfreeze, json!({ "otp": otp, "payment_password": "024680" })).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    let wrong = if otp == "000000" { "111111" } else { "000000" };
+    app.post(&unfreeze, json!({ "otp": wrong, "payment_password": PAY_PASSWORD })).await.assert_error("OTP_INCORRECT");
+    let r = app.post(&unfreeze, json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!((r.body["status"].as_str(), r.body["token"]["status"].as_str()), (Some("active"), Some("active")));
+    assert!(r.body["frozen_reason"].is_null());
+    app.post(&unfreeze, json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await.assert_error("BINDING_NOT_FROZEN");
+    let (token, cgm) = app.cryptogram_ok(&p, 500, M).await;
+    assert_eq!(app.pay(&token, &cgm, 500, M).await.status, 201);
+
+    let trail: Vec<String> = app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(trail, ["binding.activate", "binding.freeze", "binding.unfreeze"]);
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+}
+on_both_backends!(freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password);
+
+/// A stolen card is reported to the bank and stays frozen in the wallet; if
+/// the bank cannot be reached the freeze still stands, and the holder is told.
+async fn reporting_a_card_stolen_tells_the_bank(app: TestApp) {
+    let p = app.payer("ok_debit_ccb").await;
+    let (freeze, unfreeze) = paths(&p);
+    let r = app.post(&freeze, json!({ "reason": "card_stolen" })).await;
+    assert_eq!((r.body["status"].as_str(), r.body["issuer_notified"].as_bool()), (Some("frozen"), Some(true)), "{}", r.body);
+    // The bank now refuses the card to anyone.
+    let other = app.verified_account().await;
+    app.bind(&other, &app.card("ok_debit_ccb").await).await.assert_error("CARD_REPORTED_LOST");
+    let e = app.post(&unfreeze, json!({})).await;
+    assert_eq!(e.assert_error("CARD_REPORTED_LOST")["details"]["next"], "bind the replacement card");
+
+    let q = app.payer("ok_debit_abc").await;
+    app.post("/v1/demo/cards/ok_debit_abc/bank-state", json!({ "state": "normal", "answering": false })).await;
+    let r = app.post(&paths(&q).0, json!({ "reason": "card_lost" })).await;
+    assert_eq!(r.body["status"], "frozen", "{}", r.body);
+    assert_eq!(r.body["issuer_notified"], false);
+    assert!(r.body["issuer_advice"].is_string());
+}
+on_both_backends!(reporting_a_card_stolen_tells_the_bank);
+
+/// Unfreezing lifts only the freeze's own suspension: one made for the bank
+/// stays. An account with no payment password unfreezes with the code alone.
+async fn unfreeze_keeps_the_banks_suspension(app: TestApp) {
+    let acc = app.verified_account().await;
+    let b = app.bind_confirmed(&acc, "ok_debit_boc").await;
+    let p = Payer { account: acc, binding: b["id"].as_str().unwrap().to_owned() };
+    let (freeze, unfreeze) = paths(&p);
+    app.post(&freeze, json!({ "reason" : "bogus" })).await.assert_error("MALFORMED_REQUEST");
+    let token = app.state.store.token_for_binding(&p.binding).await.unwrap().unwrap().number;
+    let admin = app.key_for(Role::Admin).await;
+    let body = json!({ "on_behalf_of": "issuer", "reason": "fraud", "note": "bank fraud team hold" });
+    let r = app.request_as(&admin, Method::POST, &format!("/v1/ops/tokens/{token}/suspend"), Some(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(app.post(&freeze, json!({ "reason": "suspicious_activity" })).await.body["status"], "frozen");
+    app.post(&unfreeze, json!({ "otp": "12" })).await.assert_error("OTP_FORMAT");
+    assert_eq!(app.post(&unfreeze, json!({})).await.body["payment_password_required"], false);
+    let otp = app.latest_otp(app.card("ok_debit_boc").await["phone"].as_str().unwrap()).await;
+    let r = app.post(&unfreeze, json!({ "otp": otp })).await;
+    assert_eq!(r.body["status"], "active", "{}", r.body);
+    assert_eq!(r.body["token"]["suspended_by"], "issuer");
+
+    // Only an active binding can be frozen.
+    let pending = app.bind(&p.account, &app.card("ok_prepaid").await).await;
+    let path = format!("/v1/accounts/{}/bindings/{}/freeze", p.account, pending.body["id"].as_str().unwrap());
+    app.post(&path, json!({ "reason": "holder_request" })).await.assert_error("BINDING_NOT_ACTIVE");
+}
+on_both_backends!(unfreeze_keeps_the_banks_suspension);
