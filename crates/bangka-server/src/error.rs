@@ -19,8 +19,6 @@ use bangka_core::catalog::{Lang, PREPARE_FOR_SUPPORT};
 use bangka_core::clock::Clock;
 use bangka_core::{ErrorCode, Failure};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::telemetry::RequestId;
 
@@ -98,12 +96,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// RFC 3339 with millisecond precision (what the store keeps), so a time
-/// reads the same in the answer that created it and in every later read.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_default()
-}
+pub use bangka_store::rfc3339;
 
 /// The error envelope (`{"error": {...}}`) in the holder's language.
 pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {

@@ -76,9 +76,11 @@ impl Application {
         let (store, vault) = open_store(&config).await?;
         let simulator = Arc::new(Simulator::new(clock.clone()));
         let policy = WalletPolicy { binding_limit: config.binding_limit, ..WalletPolicy::default() };
+        let signer = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
         let state = AppState {
             store,
             vault,
+            signer,
             issuer: simulator.clone(),
             simulator: Some(simulator),
             clock,

@@ -29,10 +29,31 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Signed receipts.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
     /// The hash-chained audit log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Verify a receipt file offline; exit 1 if it was changed or not signed
+    /// by the trusted key.
+    Verify {
+        /// The receipt (a JSON document from GET /v1/accounts/{id}/receipts/{rid}).
+        file: PathBuf,
+        /// The service's public key (hex, from GET /v1/receipts/public-key).
+        #[arg(long)]
+        public_key: Option<String>,
+        /// Or trust the key in this data directory (the service's own).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -150,6 +171,47 @@ fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32)
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Receipt { command: ReceiptCommand::Verify { file, public_key, data_dir } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let doc: serde_json::Value = match serde_json::from_str(&text) {
+                Ok(d) => d,
+                Err(_) => {
+                    println!("receipt INVALID: {} is not JSON", file.display());
+                    std::process::exit(1);
+                }
+            };
+            let trusted = match (public_key, data_dir) {
+                (Some(k), _) => Some(k),
+                (None, Some(dir)) => Some(bangka_store::ReceiptSigner::load_or_create(&dir)?.public_key_hex()),
+                (None, None) => None,
+            };
+            match bangka_store::verify_receipt(&doc, trusted.as_deref()) {
+                Ok(key_id) => {
+                    let r = &doc["receipt"];
+                    println!(
+                        "receipt valid: {} {} at {} (signed by key {key_id})",
+                        r["operation"].as_str().unwrap_or("?"),
+                        r["id"].as_str().unwrap_or("?"),
+                        r["at"].as_str().unwrap_or("?")
+                    );
+                    if trusted.is_none() {
+                        println!(
+                            "note: the signing key was not compared with a trusted key; pass --public-key (GET /v1/receipts/public-key)"
+                        );
+                    }
+                    Ok(())
+                }
+                Err(problem) => {
+                    let why = match problem {
+                        bangka_store::ReceiptProblem::Malformed(w) => format!("not a receipt document: {w}"),
+                        bangka_store::ReceiptProblem::UntrustedKey { key_id } => format!("signed by key {key_id}, not the trusted key"),
+                        bangka_store::ReceiptProblem::BadSignature => "the signature does not match: the receipt was changed".to_owned(),
+                    };
+                    println!("receipt INVALID: {why}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Audit { command: AuditCommand::Verify { store } } => {
             let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
             let (store, _) = open_store(&cfg).await?;

@@ -7,13 +7,15 @@ use bangka_core::clock::Clock;
 use bangka_core::otp::OtpRules;
 use bangka_core::risk::RiskRules;
 use bangka_issuer::{IssuerConnector, Simulator};
-use bangka_store::{Store, Vault};
+use bangka_store::{ReceiptSigner, Store, Vault};
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub vault: Vault,
+    /// Signs receipts (Ed25519; `receipt-signing.key` in the data directory).
+    pub signer: ReceiptSigner,
     pub issuer: Arc<dyn IssuerConnector>,
     /// The in-process simulator, when it is the issuer (demo endpoints read
     /// its test cards).

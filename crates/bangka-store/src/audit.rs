@@ -103,13 +103,21 @@ impl AuditRecord {
     }
 }
 
-/// Appends one entry inside the caller's transaction; returns its id and hash.
+/// Where an appended entry sits in the chain.
+#[derive(Debug, Clone)]
+pub struct AuditRef {
+    pub id: String,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Appends one entry inside the caller's transaction.
 pub(crate) async fn append(
     conn: &mut sqlx::AnyConnection,
     cause: Cause<'_>,
     change: Change<'_>,
     now: OffsetDateTime,
-) -> Result<(String, String), StoreError> {
+) -> Result<AuditRef, StoreError> {
     sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").execute(&mut *conn).await?;
     let (seq, prev_hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let mut rec = AuditRecord {
@@ -146,7 +154,7 @@ pub(crate) async fn append(
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&rec.hash).execute(&mut *conn).await?;
-    Ok((rec.id, rec.hash))
+    Ok(AuditRef { id: rec.id, seq: rec.seq, hash: rec.hash })
 }
 
 const RECORD_COLS: &str = "seq, id, actor, origin, action, subject, before_state, after_state, reason, created_at, prev_hash, hash";
@@ -182,9 +190,9 @@ impl Store {
     /// in its own transaction. Returns the entry id.
     pub async fn audit(&self, cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let (id, _) = append(&mut tx, cause, change, now).await?;
+        let r = append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(r.id)
     }
 
     /// The entries about one subject, in order.

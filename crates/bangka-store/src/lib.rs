@@ -20,6 +20,7 @@
 pub mod audit;
 pub mod lifecycle;
 pub mod payments;
+pub mod receipts;
 pub mod repo;
 pub mod vault;
 
@@ -30,8 +31,9 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
-pub use lifecycle::{TokenMove, UnfreezeOutcome};
+pub use lifecycle::{TokenMove, Trail, UnfreezeOutcome};
 pub use payments::*;
+pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
@@ -71,6 +73,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_key_state.sql")),
     (5, include_str!("../migrations/sqlite/0005_audit_chain.sql")),
     (6, include_str!("../migrations/sqlite/0006_freeze.sql")),
+    (7, include_str!("../migrations/sqlite/0007_receipts.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -79,6 +82,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_key_state.sql")),
     (5, include_str!("../migrations/postgres/0005_audit_chain.sql")),
     (6, include_str!("../migrations/postgres/0006_freeze.sql")),
+    (7, include_str!("../migrations/postgres/0007_receipts.sql")),
 ];
 
 impl Store {
@@ -238,4 +242,12 @@ impl FromStr for Backend {
             _ => Err(StoreError::UnsupportedUrl),
         }
     }
+}
+
+/// RFC 3339 with millisecond precision (what the store keeps), so a time
+/// reads the same in the answer that created it, in every later read and in
+/// a signed receipt.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

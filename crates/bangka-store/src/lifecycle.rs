@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::payments::move_token;
+use crate::receipts::ReceiptDraft;
 use crate::repo::{BindingRow, NewMessage, insert_message};
 use crate::{Store, StoreError, to_ms};
 
@@ -17,6 +18,14 @@ pub struct TokenMove<'a> {
     pub token_id: &'a str,
     pub from: TokenState,
     pub to: TokenState,
+}
+
+/// What a lifecycle change leaves behind, in its own transaction: the audit
+/// entry (who caused it) and the signed receipt.
+#[derive(Clone, Copy)]
+pub struct Trail<'a> {
+    pub cause: Cause<'a>,
+    pub receipt: &'a ReceiptDraft<'a>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,7 +48,7 @@ impl Store {
         reason: FreezeReason,
         token: Option<TokenMove<'_>>,
         notice: &NewMessage,
-        cause: Cause<'_>,
+        trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -55,15 +64,16 @@ impl Store {
             return Ok(false);
         }
         let after = format!("frozen ({})", reason.as_str());
-        crate::audit::append(
+        let audit_ref = crate::audit::append(
             &mut tx,
-            cause,
+            trail.cause,
             Change { action: "binding.freeze", subject: &b.id, before: Some("active"), after: Some(&after) },
             now,
         )
         .await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, cause, now).await?;
+            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
@@ -79,7 +89,7 @@ impl Store {
         challenge_id: &str,
         token: Option<TokenMove<'_>>,
         notice: &NewMessage,
-        cause: Cause<'_>,
+        trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<UnfreezeOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -102,15 +112,16 @@ impl Store {
             return Ok(UnfreezeOutcome::NotFrozen);
         }
         let before = format!("frozen ({})", b.frozen_reason.map(FreezeReason::as_str).unwrap_or("unknown"));
-        crate::audit::append(
+        let audit_ref = crate::audit::append(
             &mut tx,
-            cause,
+            trail.cause,
             Change { action: "binding.unfreeze", subject: &b.id, before: Some(&before), after: Some("active") },
             now,
         )
         .await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, cause, now).await?;
+            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;

@@ -419,7 +419,7 @@ impl Store {
         token: &NewToken,
         notice: &NewMessage,
         limit: u32,
-        cause: crate::Cause<'_>,
+        trail: crate::Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<ActivateOutcome, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -466,7 +466,8 @@ impl Store {
             before: Some(BindingStatus::PendingVerification.as_str()),
             after: Some(BindingStatus::Active.as_str()),
         };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         tx.commit().await?;
         Ok(ActivateOutcome::Activated)
     }

@@ -582,7 +582,7 @@ fn load_or_create_key(path: &Path) -> Result<Key, StoreError> {
 }
 
 /// Writes a file readable by its owner only (0600), refusing to overwrite.
-fn write_private(path: &Path, contents: &str) -> Result<(), StoreError> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), StoreError> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);

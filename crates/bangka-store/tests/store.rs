@@ -427,7 +427,17 @@ async fn pending_binding_lifecycle(store: Store) {
     let t_act = now + Duration::minutes(2);
     let tok = token();
     assert!(matches!(
-        store.activate_binding(&pending, &tok, &notice(&acc), 5, bangka_store::Cause::api("key_test"), t_act).await.unwrap(),
+        store
+            .activate_binding(
+                &pending,
+                &tok,
+                &notice(&acc),
+                5,
+                bangka_store::Trail { cause: bangka_store::Cause::api("key_test"), receipt: &receipt_draft(&pending.account_id) },
+                t_act
+            )
+            .await
+            .unwrap(),
         ActivateOutcome::Activated
     ));
     let active = store.get_binding(&acc.id, second.id()).await.unwrap().unwrap();
@@ -442,7 +452,17 @@ async fn pending_binding_lifecycle(store: Store) {
     assert!(store.get_challenge(&second.challenge.id).await.unwrap().unwrap().challenge.passed);
     assert!(
         matches!(
-            store.activate_binding(&pending, &token(), &notice(&acc), 5, bangka_store::Cause::api("key_test"), t_act).await.unwrap(),
+            store
+                .activate_binding(
+                    &pending,
+                    &token(),
+                    &notice(&acc),
+                    5,
+                    bangka_store::Trail { cause: bangka_store::Cause::api("key_test"), receipt: &receipt_draft(&pending.account_id) },
+                    t_act
+                )
+                .await
+                .unwrap(),
             ActivateOutcome::NotPending
         ),
         "already active"
@@ -485,7 +505,14 @@ async fn pending_binding_lifecycle(store: Store) {
     let clash = NewToken { id: new_id("tok"), number: tok.number.clone(), domain: "wallet:test".into(), key_sealed: vec![1] };
     assert!(matches!(
         store
-            .activate_binding(&pending2, &clash, &notice(&acc2), 5, bangka_store::Cause::api("key_test"), now + Duration::minutes(6))
+            .activate_binding(
+                &pending2,
+                &clash,
+                &notice(&acc2),
+                5,
+                bangka_store::Trail { cause: bangka_store::Cause::api("key_test"), receipt: &receipt_draft(&pending2.account_id) },
+                now + Duration::minutes(6)
+            )
             .await
             .unwrap(),
         ActivateOutcome::TokenNumberTaken
@@ -493,7 +520,14 @@ async fn pending_binding_lifecycle(store: Store) {
     assert_eq!(store.get_binding(&acc2.id, elsewhere.id()).await.unwrap().unwrap().status, BindingStatus::PendingVerification);
     assert!(matches!(
         store
-            .activate_binding(&pending2, &token(), &notice(&acc2), 5, bangka_store::Cause::api("key_test"), now + Duration::minutes(6))
+            .activate_binding(
+                &pending2,
+                &token(),
+                &notice(&acc2),
+                5,
+                bangka_store::Trail { cause: bangka_store::Cause::api("key_test"), receipt: &receipt_draft(&pending2.account_id) },
+                now + Duration::minutes(6)
+            )
             .await
             .unwrap(),
         ActivateOutcome::Activated
@@ -607,7 +641,17 @@ async fn wrong_otp_counts_stop_at_max(store: Store) {
     assert!(store.count_wrong_otp(&b.challenge.id, 5).await.unwrap());
     let row = store.get_binding(&acc.id, b.id()).await.unwrap().unwrap();
     assert!(matches!(
-        store.activate_binding(&row, &token(), &notice(&acc), 5, bangka_store::Cause::api("key_test"), t0()).await.unwrap(),
+        store
+            .activate_binding(
+                &row,
+                &token(),
+                &notice(&acc),
+                5,
+                bangka_store::Trail { cause: bangka_store::Cause::api("key_test"), receipt: &receipt_draft(&row.account_id) },
+                t0()
+            )
+            .await
+            .unwrap(),
         ActivateOutcome::Activated
     ));
     assert!(!store.count_wrong_otp(&b.challenge.id, 5).await.unwrap(), "passed challenge");
@@ -822,6 +866,19 @@ async fn attempts(store: Store) {
 on_both_backends!(attempts);
 
 // ---------------------------------------------------------------- audit chain
+
+/// The receipt every test activation is given.
+fn receipt_draft(account_id: &str) -> bangka_store::ReceiptDraft<'_> {
+    static SIGNER: std::sync::OnceLock<bangka_store::ReceiptSigner> = std::sync::OnceLock::new();
+    bangka_store::ReceiptDraft {
+        signer: SIGNER.get_or_init(bangka_store::ReceiptSigner::ephemeral),
+        operation: "bind",
+        account_id,
+        binding_id: "bnd_test",
+        card: serde_json::json!({ "masked": "622202*********0000" }),
+        details: serde_json::json!({}),
+    }
+}
 
 /// Forty concurrent appends (ten connections on PostgreSQL) make one
 /// unbroken chain: numbered 1..=40, each linked to the one before.

@@ -9,14 +9,16 @@ use bangka_core::card::luhn_check_digit;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{ActivateOutcome, BindingRow, Cause, NewMessage, NewPendingBinding, NewToken, PendingOutcome, new_id};
+use bangka_store::{ActivateOutcome, BindingRow, Cause, NewMessage, NewPendingBinding, NewToken, PendingOutcome, Trail, new_id};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use super::{
+    AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft, record_attempt,
+};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -278,6 +280,12 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
             last4 = b.last4
         ),
     };
+    let receipt = receipt_draft(
+        app,
+        "bind",
+        &b,
+        json!({ "phone_masked": bangka_core::holder::Phone::parse(&b.phone).map(|p| p.masked()).unwrap_or_default() }),
+    );
     // Token numbers are drawn at random (10^9 per BIN); a number already in
     // use rolls the activation back and another is drawn.
     let mut draws = 0;
@@ -285,7 +293,18 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         let id = new_id("tok");
         let key_sealed = app.vault.new_token_key(&id);
         let token = NewToken { id, number: new_token_number(), domain: token_domain(who), key_sealed };
-        match app.store.activate_binding(&b, &token, &notice, app.policy.binding_limit, Cause::api(&who.key_id), now).await? {
+        match app
+            .store
+            .activate_binding(
+                &b,
+                &token,
+                &notice,
+                app.policy.binding_limit,
+                Trail { cause: Cause::api(&who.key_id), receipt: &receipt },
+                now,
+            )
+            .await?
+        {
             ActivateOutcome::Activated => break,
             ActivateOutcome::TokenNumberTaken if draws < 8 => draws += 1,
             ActivateOutcome::TokenNumberTaken => return Err(anyhow::anyhow!("no free token number after {draws} draws").into()),

@@ -18,14 +18,14 @@ use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{BindingRow, Cause, NewMessage, TokenMove, UnfreezeOutcome};
+use bangka_store::{BindingRow, Cause, NewMessage, TokenMove, Trail, UnfreezeOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::view;
-use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox};
+use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -86,7 +86,8 @@ pub async fn freeze(
     );
     let now = app.clock.now();
     let cause = Cause::api(&who.key_id).with_note(reason.as_str());
-    if !app.store.freeze_binding(&b, reason, token_move, &msg, cause, now).await? {
+    let receipt = receipt_draft(app, "freeze", &b, json!({ "reason": reason.as_str() }));
+    if !app.store.freeze_binding(&b, reason, token_move, &msg, Trail { cause, receipt: &receipt }, now).await? {
         // Frozen (or unbound) concurrently: answer with what it is now.
         let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
         if now_b.status != BindingStatus::Frozen {
@@ -178,6 +179,7 @@ pub async fn unfreeze(
         return Err(missing("sms_code_request").into());
     }
     let f = facts(&b);
+    let f_password_used = stored_password.is_some();
     if let Some(stored) = stored_password {
         let pw = password.ok_or_else(|| missing("payment_password"))?;
         if !verify_password(pw, stored).await? {
@@ -197,7 +199,24 @@ pub async fn unfreeze(
         "已解冻，可以正常付款。如非本人操作，请立即冻结并联系客服。",
         "is unfrozen and can pay again. If this was not you, freeze it and contact support.",
     );
-    match app.store.unfreeze_binding(&b, &c.challenge.id, token_move, &msg, Cause::api(&who.key_id), app.clock.now()).await? {
+    let receipt = receipt_draft(
+        app,
+        "unfreeze",
+        &b,
+        json!({ "verified_with": if f_password_used { "sms_code+payment_password" } else { "sms_code" } }),
+    );
+    match app
+        .store
+        .unfreeze_binding(
+            &b,
+            &c.challenge.id,
+            token_move,
+            &msg,
+            Trail { cause: Cause::api(&who.key_id), receipt: &receipt },
+            app.clock.now(),
+        )
+        .await?
+    {
         UnfreezeOutcome::Unfrozen => {}
         UnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
         UnfreezeOutcome::NotFrozen => return Err(ErrorCode::BindingNotFrozen.into()),

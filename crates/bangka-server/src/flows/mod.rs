@@ -34,6 +34,24 @@ pub const VERIFICATION_FAILURES: &[ErrorCode] = &[
     ErrorCode::PaymentPasswordIncorrect,
 ];
 
+/// The receipt for an operation on a binding: masked card facts only.
+pub fn receipt_draft<'a>(
+    app: &'a AppState,
+    operation: &'a str,
+    b: &'a bangka_store::BindingRow,
+    details: serde_json::Value,
+) -> bangka_store::ReceiptDraft<'a> {
+    let card = crate::views::CardView::from_binding(b);
+    bangka_store::ReceiptDraft {
+        signer: &app.signer,
+        operation,
+        account_id: &b.account_id,
+        binding_id: &b.id,
+        card: serde_json::json!({ "masked": card.masked, "last4": card.last4, "issuer": card.issuer, "brand": card.brand, "type": card.card_type }),
+        details,
+    }
+}
+
 pub async fn load_account(app: &AppState, account_id: &str) -> ApiResult<AccountRow> {
     app.store.get_account(account_id).await?.ok_or_else(|| ErrorCode::NotFound.into())
 }

@@ -4,8 +4,8 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
-use axum::routing::post;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 
 use super::body::{parse_json, parse_optional_json};
 use super::meta::ErrorEnvelope;
@@ -19,6 +19,36 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/accounts/{id}/bindings/{bid}/freeze", post(freeze_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/unfreeze", post(unfreeze_binding))
+        .route("/v1/accounts/{id}/receipts", get(list_receipts))
+        .route("/v1/accounts/{id}/receipts/{rid}", get(get_receipt))
+        .route("/v1/receipts/public-key", get(receipt_public_key))
+}
+
+/// The account's receipts, newest first: each a self-contained signed JSON
+/// document (`receipt` and its Ed25519 `signature`), verifiable offline with
+/// `bangka receipt verify FILE --public-key …`.
+#[utoipa::path(get, path = "/v1/accounts/{id}/receipts", tag = "receipts",
+    responses((status = 200, description = "Signed receipt documents"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_receipts(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    crate::flows::load_account(&app, &id).await?;
+    let list = app.store.receipts(&id).await?;
+    Ok(axum::Json(serde_json::Value::Array(list)).into_response())
+}
+
+/// One receipt, to download and keep.
+#[utoipa::path(get, path = "/v1/accounts/{id}/receipts/{rid}", tag = "receipts",
+    responses((status = 200, description = "A signed receipt document"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_receipt(State(app): State<AppState>, _: WalletAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
+    let doc = app.store.receipt(&id, &rid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
+    let disposition = format!("attachment; filename=\"{rid}.json\"");
+    Ok(([(axum::http::header::CONTENT_DISPOSITION, disposition)], axum::Json(doc)).into_response())
+}
+
+/// The public key receipts are signed with (Ed25519, hex).
+#[utoipa::path(get, path = "/v1/receipts/public-key", tag = "receipts", responses((status = 200, description = "`alg`, `key_id`, `public_key`")))]
+async fn receipt_public_key(State(app): State<AppState>) -> Response {
+    axum::Json(serde_json::json!({ "alg": "Ed25519", "key_id": app.signer.key_id(), "public_key": app.signer.public_key_hex() }))
+        .into_response()
 }
 
 /// Freeze a card at once (no SMS code): its token is suspended and payments

@@ -113,3 +113,55 @@ async fn unfreeze_keeps_the_banks_suspension(app: TestApp) {
     app.post(&path, json!({ "reason": "holder_request" })).await.assert_error("BINDING_NOT_ACTIVE");
 }
 on_both_backends!(unfreeze_keeps_the_banks_suspension);
+
+/// Bind, freeze and unfreeze each leave a signed receipt (masked card only)
+/// that verifies offline with `bangka receipt verify`, anchors its audit
+/// entry, and stops verifying once changed.
+async fn operations_leave_signed_receipts(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let (freeze, unfreeze) = paths(&p);
+    app.post(&freeze, json!({ "reason": "holder_request" })).await;
+    app.post(&unfreeze, json!({})).await;
+    let otp = app.latest_otp(app.card("ok_debit").await["phone"].as_str().unwrap()).await;
+    assert_eq!(app.post(&unfreeze, json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await.status, 200);
+
+    let key = app.get("/v1/receipts/public-key").await.body;
+    let public = key["public_key"].as_str().unwrap().to_owned();
+    let list = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let ops: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["receipt"]["operation"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["unfreeze", "freeze", "bind"]);
+    let pan = app.card("ok_debit").await["card_number"].as_str().unwrap().to_owned();
+    assert!(!list.to_string().contains(&pan), "receipts hold the masked card only");
+    let audit = app.state.store.audit_entries(&p.binding).await.unwrap();
+    for (r, entry) in list.as_array().unwrap().iter().rev().zip(&audit) {
+        assert_eq!(bangka_store::verify_receipt(r, Some(&public)), Ok(key["key_id"].as_str().unwrap().to_owned()));
+        assert_eq!(r["receipt"]["audit_hash"], entry.hash.as_str(), "the receipt anchors its audit entry");
+        assert_eq!(r["receipt"]["card"]["last4"], pan[pan.len() - 4..]);
+    }
+
+    // Offline, with the real binary.
+    let rid = list[2]["receipt"]["id"].as_str().unwrap();
+    let one = app.get(&format!("/v1/accounts/{}/receipts/{rid}", p.account)).await;
+    assert!(one.headers["content-disposition"].to_str().unwrap().contains(&format!("{rid}.json")));
+    let file = app.data_dir.with_extension(format!("{rid}.json"));
+    let verify = |path: &std::path::Path, args: &[&str]| {
+        let out =
+            std::process::Command::new(env!("CARGO_BIN_EXE_bangka")).args(["receipt", "verify"]).arg(path).args(args).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    std::fs::write(&file, serde_json::to_string_pretty(&one.body).unwrap()).unwrap();
+    let (ok, text) = verify(&file, &["--public-key", &public]);
+    assert!(ok && text.contains("receipt valid: bind"), "{text}");
+    let (ok, text) = verify(&file, &["--data-dir", app.data_dir.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let other = bangka_store::ReceiptSigner::ephemeral().public_key_hex();
+    let (ok, text) = verify(&file, &["--public-key", &other]);
+    assert!(!ok && text.contains("not the trusted key"), "{text}");
+    let mut changed = one.body.clone();
+    changed["receipt"]["card"]["masked"] = json!("622202*********9999");
+    std::fs::write(&file, changed.to_string()).unwrap();
+    let (ok, text) = verify(&file, &["--public-key", &public]);
+    assert!(!ok && text.contains("was changed"), "{text}");
+    let _ = std::fs::remove_file(&file);
+}
+on_both_backends!(operations_leave_signed_receipts);
