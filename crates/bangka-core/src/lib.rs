@@ -10,6 +10,7 @@
 //! - [`risk`]: velocity rules and locks.
 //! - [`token`]: the token lifecycle (who may suspend and resume), token
 //!   numbers and cryptograms as presented.
+//! - [`mandate`]: autopay agreements (kinds, statuses, what blocks an unbind).
 //! - [`money`], [`payment`]: amounts in minor units, the payment state
 //!   machine, capture/refund arithmetic, what a payer is told on a decline.
 //! - [`catalog`]: every error code with its bilingual explanation.
@@ -22,6 +23,7 @@ pub mod catalog;
 pub mod clock;
 pub mod failure;
 pub mod holder;
+pub mod mandate;
 pub mod money;
 pub mod otp;
 pub mod payment;

@@ -1657,6 +1657,55 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::MandateAlreadyExists,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡已与该商户开通了自动扣款协议，无需重复开通。",
+            "This card already has an autopay agreement with this merchant; there is no need to set up another.",
+        ),
+        cause: t(
+            "同一张卡与同一商户只能有一份有效（待生效、生效中或已暂停）的自动扣款协议，以免重复扣款。",
+            "A card can have only one standing autopay agreement (pending, active or suspended) with a merchant, so that no charge is taken twice.",
+        ),
+        remediation: &[
+            t(
+                "在钱包的自动扣款管理中查看现有协议及其限额。",
+                "Look at the existing agreement and its limit in the wallet's autopay settings.",
+            ),
+            t(
+                "如需更改限额或类型，先取消现有协议，再重新开通。",
+                "To change its limit or kind, cancel the existing agreement first, then set up a new one.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::MandateNotActive,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这份自动扣款协议已经取消、到期或未开通成功，无法再操作。",
+            "This autopay agreement is already cancelled, expired or was never set up, so it cannot be changed.",
+        ),
+        cause: t(
+            "只有待生效、生效中或已暂停的协议才能取消。这份协议的状态见返回信息中的 status。",
+            "Only a pending, active or suspended agreement can be cancelled. This agreement's status is in the response's details.",
+        ),
+        remediation: &[
+            t("刷新自动扣款管理，查看协议的当前状态。", "Refresh the autopay settings to see the agreement's current status."),
+            t(
+                "协议已取消或到期时，商户不能再用它扣款，无需其他操作。",
+                "A cancelled or expired agreement can no longer be charged by the merchant; nothing else is needed.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::BindingNotFrozen,
         category: Category::Card,
         http_status: 409,

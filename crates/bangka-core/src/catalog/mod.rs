@@ -222,6 +222,10 @@ error_codes! {
     ActivationNotPending => "ACTIVATION_NOT_PENDING",
     /// The binding is frozen (by the holder or the wallet): unfreeze it first.
     BindingFrozen => "BINDING_FROZEN",
+    /// An autopay agreement with this merchant already stands on this card.
+    MandateAlreadyExists => "MANDATE_ALREADY_EXISTS",
+    /// Cancel of an agreement already revoked, expired or failed.
+    MandateNotActive => "MANDATE_NOT_ACTIVE",
     /// Unfreeze of a binding that is not frozen.
     BindingNotFrozen => "BINDING_NOT_FROZEN",
     /// Unfreezing needs the SMS code and, when one is set, the payment password.

@@ -11,7 +11,7 @@ use super::body::{parse_json, parse_optional_json};
 use super::meta::ErrorEnvelope;
 use crate::auth::WalletAuth;
 use crate::error::ApiResult;
-use crate::flows::freeze;
+use crate::flows::{freeze, mandates};
 use crate::idempotency;
 use crate::state::AppState;
 
@@ -22,6 +22,57 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/receipts", get(list_receipts))
         .route("/v1/accounts/{id}/receipts/{rid}", get(get_receipt))
         .route("/v1/receipts/public-key", get(receipt_public_key))
+        .route("/v1/accounts/{id}/mandates", post(create_mandate).get(list_mandates))
+        .route("/v1/accounts/{id}/mandates/{mid}", get(get_mandate))
+        .route("/v1/accounts/{id}/mandates/{mid}/cancel", post(cancel_mandate))
+}
+
+/// Set up an autopay agreement (自动扣款 / 免密支付) on a bound card, confirmed
+/// with the payment password. It is `active` only once the bank confirmed the
+/// card can be charged; otherwise it is `failed` with the bank's reason.
+#[utoipa::path(post, path = "/v1/accounts/{id}/mandates", tag = "mandates", request_body = mandates::MandateBody,
+    responses((status = 201, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn create_mandate(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/mandates"), &body, || mandates::create(&app, &who, &id, req)).await
+}
+
+/// The account's autopay agreements, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/mandates", tag = "mandates",
+    responses((status = 200, body = Vec<mandates::MandateView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_mandates(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    super::ok(mandates::list(&app, &id).await)
+}
+
+/// One autopay agreement.
+#[utoipa::path(get, path = "/v1/accounts/{id}/mandates/{mid}", tag = "mandates",
+    responses((status = 200, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_mandate(State(app): State<AppState>, _: WalletAuth, Path((id, mid)): Path<(String, String)>) -> ApiResult<Response> {
+    super::ok(mandates::get(&app, &id, &mid).await)
+}
+
+/// Cancel an autopay agreement at once (no code needed to stop charges).
+#[utoipa::path(post, path = "/v1/accounts/{id}/mandates/{mid}/cancel", tag = "mandates",
+    responses((status = 200, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn cancel_mandate(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, mid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/mandates/{mid}/cancel"), b"", || {
+        mandates::cancel(&app, &who, &id, &mid)
+    })
+    .await
 }
 
 /// The account's receipts, newest first: each a self-contained signed JSON

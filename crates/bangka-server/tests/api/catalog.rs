@@ -258,6 +258,19 @@ async fn every_catalog_code_is_reachable() {
     sqlx::query("UPDATE bindings SET status = 'active' WHERE id = $1").bind(&lost.binding).execute(app.state.store.pool()).await.unwrap();
     sqlx::query("UPDATE tokens SET status = 'deleted' WHERE number = $1").bind(&lt).execute(app.state.store.pool()).await.unwrap();
     seen.expect(app.pay(&lt, &lc, 100, m).await, "TOKEN_DELETED");
+    let mandates = format!("/v1/accounts/{}/mandates", payer.account);
+    let mandate = json!({ "binding_id": payer.binding, "merchant_id": "m_cat", "kind": "installment", "max_amount": 100, "currency": "CNY", "payment_password": crate::helpers::PAY_PASSWORD });
+    app.request_as(
+        &admin_key,
+        reqwest::Method::POST,
+        &format!("/v1/ops/tokens/{token}/resume"),
+        Some(&json!({ "on_behalf_of": "issuer", "note": "bank released it" })),
+    )
+    .await;
+    let mid = app.post(&mandates, mandate.clone()).await.body["id"].as_str().unwrap().to_owned();
+    seen.expect(app.post(&mandates, mandate).await, "MANDATE_ALREADY_EXISTS");
+    app.post(&format!("{mandates}/{mid}/cancel"), json!({})).await;
+    seen.expect(app.post(&format!("{mandates}/{mid}/cancel"), json!({})).await, "MANDATE_NOT_ACTIVE");
     let expiring = app.payer("ok_credit_ccb").await;
     let (et, ec) = app.cryptogram_ok(&expiring, 100, m).await;
     app.clock.advance(Duration::minutes(6));

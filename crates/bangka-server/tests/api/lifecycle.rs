@@ -165,3 +165,59 @@ async fn operations_leave_signed_receipts(app: TestApp) {
     let _ = std::fs::remove_file(&file);
 }
 on_both_backends!(operations_leave_signed_receipts);
+
+/// Autopay agreements: active only after the bank's check, one per card and
+/// merchant, cancelled at once; a failed setup is `failed`, never `active`.
+async fn mandates_are_honest_about_their_state(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let path = format!("/v1/accounts/{}/mandates", p.account);
+    let body = |merchant: &str, binding: &str| json!({ "binding_id": binding, "merchant_id": merchant, "kind": "subscription", "max_amount": 3000, "currency": "CNY", "payment_password": PAY_PASSWORD });
+    let r = app.post(&path, body("m_video", &p.binding)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["kind"].as_str(), r.body["max_amount"].as_i64()),
+        (Some("active"), Some("subscription"), Some(3000))
+    );
+    let mid = r.body["id"].as_str().unwrap().to_owned();
+    let sms = app.get(&format!("/v1/demo/inbox/{}", app.card("ok_debit").await["phone"].as_str().unwrap())).await;
+    assert!(sms.body["messages"][0]["body"].as_str().unwrap().contains("m_video"), "{}", sms.body);
+    let e = app.post(&path, body("m_video", &p.binding)).await;
+    assert_eq!(e.assert_error("MANDATE_ALREADY_EXISTS")["details"]["mandate_id"], mid.as_str());
+
+    let mut bad = body("m_music", &p.binding);
+    bad["kind"] = json!("forever");
+    app.post(&path, bad).await.assert_error("MALFORMED_REQUEST");
+    let mut bad = body("m_music", &p.binding);
+    bad["max_amount"] = json!(0);
+    app.post(&path, bad).await.assert_error("AMOUNT_OUT_OF_RANGE");
+    let mut bad = body("m_music", &p.binding);
+    bad["payment_password"] = json!("024680");
+    app.post(&path, bad).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+
+    let cancel = format!("{path}/{mid}/cancel");
+    let r = app.post(&cancel, json!({})).await;
+    assert_eq!((r.body["status"].as_str(), r.body["revoked_at"].is_string()), (Some("revoked"), true), "{}", r.body);
+    let e = app.post(&cancel, json!({})).await;
+    assert_eq!(e.assert_error("MANDATE_NOT_ACTIVE")["details"]["status"], "revoked");
+    assert_eq!(app.post(&path, body("m_video", &p.binding)).await.status, 201, "a new agreement after the old one was cancelled");
+    let trail: Vec<String> = app.state.store.audit_entries(&mid).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(trail, ["mandate.create", "mandate.active", "mandate.revoked"]);
+
+    // A card the bank will not charge: the agreement is recorded as failed.
+    let acc = p.account.clone();
+    let zero = app.bind_confirmed(&acc, "zero_balance").await;
+    let e = app.post(&path, body("m_gym", zero["id"].as_str().unwrap())).await;
+    let failed_id = e.assert_error("INSUFFICIENT_FUNDS")["details"]["mandate_id"].as_str().unwrap().to_owned();
+    let m = app.get(&format!("{path}/{failed_id}")).await;
+    assert_eq!((m.body["status"].as_str(), m.body["failure"]["code"].as_str()), (Some("failed"), Some("INSUFFICIENT_FUNDS")), "{}", m.body);
+    assert!(m.body["activated_at"].is_null());
+    // And one the bank does not answer for.
+    app.post("/v1/demo/cards/ok_debit/bank-state", json!({ "state": "normal", "answering": false })).await;
+    let e = app.post(&path, body("m_news", &p.binding)).await;
+    assert!(e.assert_error("ISSUER_UNAVAILABLE")["retry_after"].is_string());
+    let list = app.get(&path).await.body;
+    let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "active").count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == "failed").count(), 2, "{statuses:?}");
+}
+on_both_backends!(mandates_are_honest_about_their_state);

@@ -1,0 +1,221 @@
+//! Autopay agreements (SPEC "Mandate"): set up with the holder's payment
+//! password and a check at the bank, listed, cancelled by the holder.
+//!
+//! Setup is honest about failure: the agreement is recorded `pending`, the
+//! bank is asked whether the card can be charged online (a 0.01 CNY
+//! authorization, voided at once), and only then does it become `active`. A
+//! refusal leaves it `failed` with the bank's reason — never `active`.
+
+use axum::http::StatusCode;
+use bangka_core::holder::PaymentPassword;
+use bangka_core::mandate::{MandateKind, MandateStatus};
+use bangka_core::money::Money;
+use bangka_core::payment::MerchantId;
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{Cause, MandateRow, NewMandate, NewMessage, new_id};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use super::accounts::verify_password;
+use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure, token_domain};
+use super::{AttemptFacts, check_not_locked, failed, load_account};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// `POST /v1/accounts/{id}/mandates`.
+#[derive(Deserialize, ToSchema)]
+pub struct MandateBody {
+    pub binding_id: String,
+    pub merchant_id: String,
+    /// `subscription`, `installment` or `password_free`.
+    #[schema(value_type = String)]
+    pub kind: MandateKind,
+    /// The most one charge may take, in fen.
+    #[schema(value_type = i64)]
+    pub max_amount: Value,
+    pub currency: String,
+    /// The holder confirms the agreement with the payment password.
+    pub payment_password: String,
+}
+
+/// An autopay agreement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MandateView {
+    pub id: String,
+    pub binding_id: String,
+    pub merchant_id: String,
+    pub kind: String,
+    /// `pending`, `active`, `suspended`, `revoked`, `expired` or `failed` (the setup failed; never active).
+    pub status: String,
+    pub max_amount: i64,
+    pub currency: String,
+    /// Why the setup failed: a catalog code and its help page.
+    pub failure: Option<Value>,
+    pub created_at: String,
+    pub activated_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl MandateView {
+    pub fn new(m: &MandateRow) -> Self {
+        MandateView {
+            id: m.id.clone(),
+            binding_id: m.binding_id.clone(),
+            merchant_id: m.merchant_id.clone(),
+            kind: m.kind.as_str().into(),
+            status: m.status.as_str().into(),
+            max_amount: m.max_amount,
+            currency: m.currency.clone(),
+            failure: m.failure_code.as_ref().map(|c| json!({ "code": c, "doc_url": format!("/help/errors/{c}") })),
+            created_at: rfc3339(m.created_at),
+            activated_at: m.activated_at.map(rfc3339),
+            revoked_at: m.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+fn to_value(m: &MandateRow) -> ApiResult<Value> {
+    Ok(serde_json::to_value(MandateView::new(m)).map_err(anyhow::Error::from)?)
+}
+
+pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: MandateBody) -> ApiResult<(StatusCode, Value)> {
+    let merchant = MerchantId::parse(&body.merchant_id)?;
+    let limit = Money::parse(&body.max_amount, &body.currency)?;
+    let password = PaymentPassword::parse_for_check(&body.payment_password)?;
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    let b = app.store.get_binding(account_id, &body.binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    match b.status {
+        bangka_core::binding::BindingStatus::Active => {}
+        bangka_core::binding::BindingStatus::Frozen => return Err(ErrorCode::BindingFrozen.into()),
+        other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
+    }
+    let token = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+    if token.domain != token_domain(who) {
+        return Err(ErrorCode::TokenDomainMismatch.into());
+    }
+    if let Some(f) = token.state.payment_refusal() {
+        return Err(f.into());
+    }
+    let facts = AttemptFacts {
+        issuer: Some(b.issuer.clone()),
+        bin: Some(b.bin.clone()),
+        last4: Some(b.last4.clone()),
+        binding_id: Some(b.id.clone()),
+    };
+    let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
+    if !verify_password(password, stored).await? {
+        return Err(failed(app, account_id, "mandate", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
+    }
+
+    let id = new_id("mdt");
+    let cause = Cause::api(&who.key_id);
+    let new = NewMandate {
+        id: &id,
+        account_id,
+        binding_id: &b.id,
+        merchant_id: merchant.as_str(),
+        kind: body.kind,
+        max_amount: limit.minor(),
+        currency: limit.currency().as_str(),
+    };
+    if !app.store.create_mandate(&new, cause, now).await? {
+        let existing = app.store.standing_mandates(&b.id).await?.into_iter().find(|m| m.merchant_id == merchant.as_str()).map(|m| m.id);
+        return Err(Failure::new(ErrorCode::MandateAlreadyExists).with_details(json!({ "mandate_id": existing })).into());
+    }
+
+    // Can the bank charge this card online? Ask before claiming `active`.
+    let check = async {
+        let vault_id = b.vault_id.as_deref().ok_or_else(|| Failure::new(ErrorCode::BindingNotActive))?;
+        let sealed = app.store.get_sealed(vault_id).await.map_err(|_| Failure::new(ErrorCode::IssuerUnavailable))?;
+        let sealed = sealed.ok_or_else(|| Failure::new(ErrorCode::BindingNotActive))?;
+        let pan = app.vault.open_pan(&sealed).map_err(|_| Failure::new(ErrorCode::BindingNotActive))?;
+        let reference = format!("{id}-setup");
+        app.issuer.authorize(&pan, TEST_AUTHORIZATION_FEN, &reference).await?;
+        if let Err(f) = app.issuer.void(&reference).await {
+            tracing::warn!(mandate_id = %id, code = f.code.as_str(), "voiding the mandate setup check failed");
+        }
+        Ok::<(), Failure>(())
+    };
+    let later = app.clock.now();
+    match check.await {
+        Ok(()) => {
+            let notice = NewMessage {
+                channel: "sms",
+                recipient: b.phone.clone(),
+                body: format!(
+                    "【Bangka】尾号{last4}的银行卡已与商户 {m} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。\nBangka: autopay with {m} is on for the card ending {last4}, up to {limit} per charge. Cancel it any time in the wallet.",
+                    last4 = b.last4,
+                    m = merchant.as_str(),
+                    limit = limit.display()
+                ),
+            };
+            app.store.move_mandate(&id, &[MandateStatus::Pending], MandateStatus::Active, None, Some(&notice), cause, later).await?;
+            super::outbox::deliver(app).await;
+        }
+        Err(f) => {
+            app.store
+                .move_mandate(&id, &[MandateStatus::Pending], MandateStatus::Failed, Some(f.code.as_str()), None, cause, later)
+                .await?;
+            let e = if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) {
+                issuer_failure(app, f)
+            } else {
+                f.into()
+            };
+            return Err(with_mandate_id(e, &id));
+        }
+    }
+    let m = app.store.get_mandate(account_id, &id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::CREATED, to_value(&m)?))
+}
+
+fn with_mandate_id(e: ApiError, id: &str) -> ApiError {
+    match e {
+        ApiError::Domain { mut failure, attempt_id } => {
+            let mut d = failure.details.take().unwrap_or_else(|| json!({}));
+            d["mandate_id"] = id.into();
+            ApiError::Domain { failure: failure.with_details(d), attempt_id }
+        }
+        other => other,
+    }
+}
+
+pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    let out: Vec<MandateView> = app.store.mandates(account_id).await?.iter().map(MandateView::new).collect();
+    Ok((StatusCode::OK, serde_json::to_value(out).map_err(anyhow::Error::from)?))
+}
+
+pub async fn get(app: &AppState, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, to_value(&m)?))
+}
+
+/// `POST /v1/accounts/{id}/mandates/{mid}/cancel`: the holder revokes an
+/// agreement at once (cancelling never needs a code).
+pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+    let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let notice = NewMessage {
+        channel: "sms",
+        recipient: b.phone.clone(),
+        body: format!(
+            "【Bangka】尾号{last4}的银行卡与商户 {m} 的自动扣款已取消。\nBangka: autopay with {m} is cancelled for the card ending {last4}.",
+            last4 = b.last4,
+            m = m.merchant_id
+        ),
+    };
+    let standing = [MandateStatus::Pending, MandateStatus::Active, MandateStatus::Suspended];
+    if !app.store.move_mandate(id, &standing, MandateStatus::Revoked, None, Some(&notice), Cause::api(&who.key_id), app.clock.now()).await?
+    {
+        let now_m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+        return Err(Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": now_m.status.as_str() })).into());
+    }
+    super::outbox::deliver(app).await;
+    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, to_value(&m)?))
+}
