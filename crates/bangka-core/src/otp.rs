@@ -47,6 +47,8 @@ pub enum OtpPurpose {
     Pay,
     /// Lifts a freeze (with the payment password, when one is set).
     Unfreeze,
+    /// Confirms an unbind (and a delete with it).
+    Unbind,
 }
 
 impl OtpPurpose {
@@ -56,11 +58,14 @@ impl OtpPurpose {
             OtpPurpose::Activate => "activate",
             OtpPurpose::Pay => "pay",
             OtpPurpose::Unfreeze => "unfreeze",
+            OtpPurpose::Unbind => "unbind",
         }
     }
 
     pub fn parse(s: &str) -> Option<OtpPurpose> {
-        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay, OtpPurpose::Unfreeze].into_iter().find(|p| p.as_str() == s)
+        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay, OtpPurpose::Unfreeze, OtpPurpose::Unbind]
+            .into_iter()
+            .find(|p| p.as_str() == s)
     }
 }
 

@@ -89,6 +89,7 @@ impl Application {
             risk: RiskRules::default(),
             demo: config.demo,
             idempotency_wait: idempotency::WAIT_FOR_FIRST,
+            cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         Ok(Application { listener, state })

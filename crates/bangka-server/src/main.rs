@@ -92,6 +92,10 @@ struct ServeArgs {
     /// Live bindings allowed per account.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     binding_limit: u32,
+    /// How long an unbind can be revoked before it completes, e.g. `24h`
+    /// (default), `30m`, or `5s` for a demo.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    cooling_off: time::Duration,
     /// Log JSON lines instead of text.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -154,6 +158,23 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// `90s`, `30m`, `24h`, `7d`: a positive whole number and a unit.
+fn parse_duration(s: &str) -> Result<time::Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = n.parse().map_err(|_| format!("{s:?}: expected a number and a unit (s, m, h, d), e.g. 24h"))?;
+    let d = match unit {
+        "s" => time::Duration::seconds(n),
+        "m" => time::Duration::minutes(n),
+        "h" => time::Duration::hours(n),
+        "d" => time::Duration::days(n),
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d, e.g. 24h")),
+    };
+    if n <= 0 || n > 365 * 86_400 {
+        return Err(format!("{s:?}: must be positive and at most a year"));
+    }
+    Ok(d)
 }
 
 fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
@@ -231,7 +252,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(a) => {
             telemetry::init(matches!(a.log_format, LogFormat::Json));
             let cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
-            let app = Application::build(cfg.clone(), Arc::new(SystemClock)).await?;
+            let mut app = Application::build(cfg.clone(), Arc::new(SystemClock)).await?;
+            app.state_mut().cooling_off = a.cooling_off;
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
             if cfg.demo {
                 tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");

@@ -26,6 +26,8 @@ pub struct AppState {
     pub risk: RiskRules,
     /// Demo endpoints and the demo phone inbox.
     pub demo: bool,
+    /// How long an unbind can be revoked before the job completes it.
+    pub cooling_off: time::Duration,
     /// How long a duplicate request waits for the first one holding the same
     /// `Idempotency-Key` before answering `IDEMPOTENCY_IN_PROGRESS`.
     pub idempotency_wait: std::time::Duration,

@@ -31,7 +31,7 @@ use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
-pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnfreezeOutcome};
+pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use payments::*;
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
@@ -75,6 +75,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_freeze.sql")),
     (7, include_str!("../migrations/sqlite/0007_receipts.sql")),
     (8, include_str!("../migrations/sqlite/0008_mandates.sql")),
+    (9, include_str!("../migrations/sqlite/0009_unbind.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -85,6 +86,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_freeze.sql")),
     (7, include_str!("../migrations/postgres/0007_receipts.sql")),
     (8, include_str!("../migrations/postgres/0008_mandates.sql")),
+    (9, include_str!("../migrations/postgres/0009_unbind.sql")),
 ];
 
 impl Store {

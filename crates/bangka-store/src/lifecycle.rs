@@ -292,3 +292,261 @@ impl Store {
         rows.iter().map(mandate_row).collect()
     }
 }
+
+// ---------------------------------------------------------------- unbind
+
+/// An unbind request; see migration 0009 for its states.
+#[derive(Debug, Clone)]
+pub struct UnbindRequest {
+    pub id: String,
+    pub binding_id: String,
+    pub account_id: String,
+    pub challenge_id: String,
+    pub cancel_mandates: bool,
+    pub delete_card: bool,
+    pub needs_password: bool,
+    /// `requested`, `cooling_off`, `revoked` or `completed`.
+    pub status: String,
+    pub created_at: OffsetDateTime,
+    pub cooling_off_ends_at: Option<OffsetDateTime>,
+}
+
+const UNBIND_COLS: &str =
+    "id, binding_id, account_id, challenge_id, cancel_mandates, delete_card, needs_password, status, created_at, cooling_off_ends_at";
+
+fn unbind_row(r: &sqlx::any::AnyRow) -> Result<UnbindRequest, StoreError> {
+    Ok(UnbindRequest {
+        id: r.try_get("id")?,
+        binding_id: r.try_get("binding_id")?,
+        account_id: r.try_get("account_id")?,
+        challenge_id: r.try_get("challenge_id")?,
+        cancel_mandates: r.try_get::<i64, _>("cancel_mandates")? != 0,
+        delete_card: r.try_get::<i64, _>("delete_card")? != 0,
+        needs_password: r.try_get::<i64, _>("needs_password")? != 0,
+        status: r.try_get("status")?,
+        created_at: from_ms(r.try_get("created_at")?),
+        cooling_off_ends_at: r.try_get::<Option<i64>, _>("cooling_off_ends_at")?.map(from_ms),
+    })
+}
+
+impl Store {
+    /// Records an unbind request with its SMS challenge and message, at once.
+    pub async fn create_unbind_request(
+        &self,
+        r: &UnbindRequest,
+        challenge: &crate::NewChallenge,
+        message: &NewMessage,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        crate::repo::insert_challenge(&mut tx, challenge).await?;
+        insert_message(&mut tx, message, r.created_at).await?;
+        sqlx::query(&format!("INSERT INTO unbind_requests ({UNBIND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, NULL)"))
+            .bind(&r.id)
+            .bind(&r.binding_id)
+            .bind(&r.account_id)
+            .bind(&r.challenge_id)
+            .bind(i64::from(r.cancel_mandates))
+            .bind(i64::from(r.delete_card))
+            .bind(i64::from(r.needs_password))
+            .bind(to_ms(r.created_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest unbind request for a binding.
+    pub async fn latest_unbind_request(&self, binding_id: &str) -> Result<Option<UnbindRequest>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {UNBIND_COLS} FROM unbind_requests WHERE binding_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(binding_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(unbind_row).transpose()
+    }
+
+    /// Unbinds whose cooling-off has ended.
+    pub async fn due_unbinds(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<UnbindRequest>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {UNBIND_COLS} FROM unbind_requests WHERE status = 'cooling_off' AND cooling_off_ends_at <= $1 ORDER BY cooling_off_ends_at LIMIT $2"
+        ))
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(unbind_row).collect()
+    }
+
+    /// Confirms an unbind: the challenge is consumed, the binding becomes
+    /// `unbinding`, the token is suspended, the listed mandates are revoked,
+    /// the cooling-off starts — with audit entries, receipt and notice, in
+    /// one transaction. Returns false (nothing changed) if anything moved
+    /// meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_unbind(
+        &self,
+        r: &UnbindRequest,
+        token: Option<TokenMove<'_>>,
+        mandates: &[String],
+        ends_at: OffsetDateTime,
+        notice: &NewMessage,
+        trail: Trail<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let steps = [
+            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(&r.challenge_id),
+            sqlx::query("UPDATE unbind_requests SET status = 'cooling_off', confirmed_at = $1, cooling_off_ends_at = $2 WHERE id = $3 AND status = 'requested'")
+                .bind(to_ms(now))
+                .bind(to_ms(ends_at))
+                .bind(&r.id),
+            sqlx::query("UPDATE bindings SET status = 'unbinding', updated_at = $1 WHERE id = $2 AND status = 'active'").bind(to_ms(now)).bind(&r.binding_id),
+        ];
+        for q in steps {
+            if q.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        for m in mandates {
+            let res = sqlx::query(&format!(
+                "UPDATE mandates SET status = 'revoked', revoked_at = $1, updated_at = $1 WHERE id = $2 AND status IN {STANDING_STATUSES_SQL}"
+            ))
+            .bind(to_ms(now))
+            .bind(m)
+            .execute(&mut *tx)
+            .await?;
+            if res.rows_affected() == 1 {
+                let cause = trail.cause.with_note("cancelled with the unbind");
+                crate::audit::append(
+                    &mut tx,
+                    cause,
+                    Change { action: "mandate.revoked", subject: m, before: Some("standing"), after: Some("revoked") },
+                    now,
+                )
+                .await?;
+            }
+        }
+        let change = Change { action: "binding.unbind", subject: &r.binding_id, before: Some("active"), after: Some("unbinding") };
+        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        if let Some(t) = token {
+            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+        }
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Revokes an unbind during its cooling-off: the binding is `active`
+    /// again and the token resumed, in one transaction. Returns false if the
+    /// window had closed or it was no longer cooling off.
+    pub async fn revoke_unbind(
+        &self,
+        r: &UnbindRequest,
+        token: Option<TokenMove<'_>>,
+        notice: &NewMessage,
+        trail: Trail<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let steps = [
+            sqlx::query("UPDATE unbind_requests SET status = 'revoked', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at > $1")
+                .bind(to_ms(now))
+                .bind(&r.id),
+            sqlx::query("UPDATE bindings SET status = 'active', updated_at = $1 WHERE id = $2 AND status = 'unbinding'").bind(to_ms(now)).bind(&r.binding_id),
+        ];
+        for q in steps {
+            if q.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        let change = Change { action: "binding.unbind_revoke", subject: &r.binding_id, before: Some("unbinding"), after: Some("active") };
+        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        if let Some(t) = token {
+            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+        }
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Completes an unbind after its cooling-off (the job): the binding is
+    /// `unbound` — or `deleted`, its card data key destroyed, when delete was
+    /// asked for — and the token deleted, in one transaction. The request's
+    /// conditional update claims it, so several instances never complete it
+    /// twice. Returns false if another instance (or a revoke) got there first.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn complete_unbind(
+        &self,
+        r: &UnbindRequest,
+        b: &BindingRow,
+        token: Option<TokenMove<'_>>,
+        notice: &NewMessage,
+        trail: Trail<'_>,
+        delete_receipt: Option<&ReceiptDraft<'_>>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let claimed = sqlx::query("UPDATE unbind_requests SET status = 'completed', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at <= $1")
+            .bind(to_ms(now))
+            .bind(&r.id)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let end = if r.delete_card { "deleted" } else { "unbound" };
+        let res = sqlx::query("UPDATE bindings SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'unbinding'")
+            .bind(end)
+            .bind(to_ms(now))
+            .bind(&r.binding_id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "binding.unbound", subject: &r.binding_id, before: Some("unbinding"), after: Some("unbound") };
+        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        if let Some(t) = token {
+            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+        }
+        if let (true, Some(vault_id), Some(receipt)) = (r.delete_card, b.vault_id.as_deref(), delete_receipt) {
+            // Crypto-shredding: the data key goes, so the PAN cannot be
+            // recovered even from a backup taken before.
+            crate::repo::shred(&mut tx, vault_id, now).await?;
+            let change = Change {
+                action: "binding.delete",
+                subject: &r.binding_id,
+                before: Some("unbound"),
+                after: Some("deleted (card data key destroyed)"),
+            };
+            let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+            crate::receipts::issue(&mut tx, receipt, &audit_ref, now).await?;
+        }
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Payments on a card whose money is still in transit: authorized and
+    /// not captured or voided, or with an issuer call not yet confirmed.
+    pub async fn unsettled_payments(&self, binding_id: &str) -> Result<Vec<crate::PaymentRow>, StoreError> {
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM payments WHERE binding_id = $1 AND (status IN ('pending', 'authorized')
+                 OR id IN (SELECT payment_id FROM payment_ops WHERE status = 'pending')) ORDER BY created_at",
+        )
+        .bind(binding_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for (id,) in ids {
+            if let Some(p) = self.get_payment(&id).await? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -568,7 +568,7 @@ async fn insert_sealed(tx: &mut Transaction<'_, Any>, s: &SealedCard, now: Offse
 
 /// Crypto-shredding: the wrapped data key and the ciphertext are destroyed,
 /// so the PAN cannot be recovered; the fingerprint stays for audit.
-async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+pub(crate) async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2",
     )

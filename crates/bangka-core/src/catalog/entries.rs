@@ -1706,6 +1706,144 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::UnbindBlocked,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡暂时还不能解绑，原因已全部列在返回信息中；本次没有做任何变更。",
+            "This card cannot be unbound yet; every reason is listed in the response, and nothing was changed.",
+        ),
+        cause: t(
+            "解绑前会一次性检查所有条件，返回信息的 blockers 列出了每一项未满足的原因：这张卡上仍有生效中的自动扣款协议；有尚未结清的付款（已授权但商户尚未扣款，或退款、扣款仍在等待银行确认）；这张卡已被冻结；或账户已被临时锁定。Bangka 绝不会在您不知情时替您取消自动扣款协议，所以会先停下来告诉您。",
+            "Before unbinding, every condition is checked at once, and blockers in the response details lists each one not met: the card still has active autopay agreements; some payments are not settled yet (authorized but not yet charged by the merchant, or a refund or charge still waiting for the bank's confirmation); the card is frozen; or the account is temporarily locked. Bangka never cancels your autopay agreements without telling you, so it stops and tells you first.",
+        ),
+        remediation: &[
+            t("查看返回信息中列出的每一项原因，逐项处理。", "Go through each reason listed in the response and deal with them one by one."),
+            t(
+                "自动扣款协议：可在自动扣款管理中逐个取消，也可以在重新发起解绑时选择同时取消这些协议（cancel_mandates: true）。",
+                "Autopay agreements: cancel them one by one in the autopay settings, or choose to cancel them as part of the unbind when you start it again (cancel_mandates: true).",
+            ),
+            t(
+                "未结清的付款：请等待商户完成扣款或释放预授权、银行确认后再试（返回信息列出每笔付款及其状态）；账户被锁定：请在提示的时间之后再试。",
+                "Unsettled payments: wait until the merchant captures or releases them and the bank confirms (the response lists each payment and its status); a locked account: try again after the time shown.",
+            ),
+            t(
+                "卡片已冻结：请先解冻再解绑；如果是因手机或卡片丢失而冻结，请联系客服处理。全部处理完后，重新发起解绑。",
+                "A frozen card: unfreeze it first; if it was frozen because your phone or card was lost, contact support instead. Once everything is dealt with, start the unbind again.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::UnbindInProgress,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡的解绑已经确认，正处于冷静期，无需再次解绑。",
+            "The unbind of this card is already confirmed and in its cooling-off period; there is no need to unbind it again.",
+        ),
+        cause: t(
+            "解绑确认后会先进入冷静期（默认 24 小时），冷静期结束时的时间见返回信息。冷静期内您可以撤销解绑，继续使用这张卡；冷静期结束后，卡片会自动解绑。",
+            "Once an unbind is confirmed, a cooling-off period starts (24 hours by default); the response details give the time it ends. During it you can revoke the unbind and keep the card; after it, the card is unbound automatically.",
+        ),
+        remediation: &[
+            t(
+                "如果确实要解绑，无需任何操作，冷静期结束后卡片会自动解绑。",
+                "If you do want to unbind the card, do nothing: it is unbound automatically when the cooling-off ends.",
+            ),
+            t(
+                "如果想保留这张卡，请在冷静期结束前，在钱包的银行卡管理中撤销解绑。",
+                "If you want to keep the card, revoke the unbind in card management in the wallet before the cooling-off ends.",
+            ),
+            t(
+                "如果解绑不是您本人发起的，请立即撤销解绑并联系客服。",
+                "If you did not start this unbind, revoke it at once and contact support.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::UnbindNotRequested,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡没有待处理的解绑申请，无法确认或撤销。",
+            "There is no pending unbind request for this card, so there is nothing to confirm or revoke.",
+        ),
+        cause: t(
+            "确认或撤销解绑都需要先发起解绑申请。这张卡从未发起过解绑，或之前的解绑申请已经过期失效。",
+            "Confirming or revoking an unbind needs an unbind request first. None was made for this card, or the earlier request has expired.",
+        ),
+        remediation: &[
+            t("在银行卡管理中刷新并查看这张卡的当前状态。", "Refresh card management and check the card's current status."),
+            t(
+                "如需解绑，请先发起解绑（POST .../unbind），再用收到的短信验证码确认。",
+                "To unbind it, start the unbind first (POST .../unbind), then confirm it with the SMS code you receive.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::CoolingOffOver,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "冷静期已结束，这张卡已完成解绑，不能再撤销。",
+            "The cooling-off period has ended: this card is unbound and the unbind can no longer be revoked.",
+        ),
+        cause: t(
+            "解绑只能在冷静期内撤销。冷静期结束时解绑即已完成，这张卡及其支付标记已从钱包中移除。",
+            "An unbind can only be revoked during its cooling-off period. When that period ended, the unbind was completed and the card and its token were removed from the wallet.",
+        ),
+        remediation: &[
+            t(
+                "如需继续使用这张卡，请在钱包中重新绑定，并按提示重新完成验证。",
+                "To use the card again, bind it again in the wallet and complete the new verification it asks for.",
+            ),
+            t(
+                "如需继续使用自动扣款，请在重新绑定后与商户重新开通。",
+                "To keep autopay, set up the agreements with the merchants again after binding the card.",
+            ),
+            t(
+                "如果解绑不是您本人发起的，请联系客服并提供请求编号。",
+                "If you did not start this unbind, contact support with the request id.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::BindingUnbinding,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这张卡正在解绑中，暂时不能用于付款。", "This card is being unbound, so it cannot be used to pay."),
+        cause: t(
+            "这张卡的解绑已经确认，正处于冷静期。冷静期内卡片的支付标记已暂停，使用这张卡的付款都会被拒绝；冷静期结束后卡片会自动解绑。",
+            "The unbind of this card is confirmed and its cooling-off period is running. During it the card's token is suspended and payments with the card are refused; when it ends, the card is unbound automatically.",
+        ),
+        remediation: &[
+            t(
+                "如果想继续用这张卡付款，请在钱包的银行卡管理中撤销解绑，然后重新付款。",
+                "To keep paying with this card, revoke the unbind in card management in the wallet, then pay again.",
+            ),
+            t("否则，请改用其他已绑定的卡付款。", "Otherwise, pay with another card bound to your wallet."),
+            t(
+                "如果解绑不是您本人发起的，请立即撤销解绑并联系客服。",
+                "If you did not start this unbind, revoke it at once and contact support.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::BindingNotFrozen,
         category: Category::Card,
         http_status: 409,

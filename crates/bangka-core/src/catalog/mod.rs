@@ -226,6 +226,18 @@ error_codes! {
     MandateAlreadyExists => "MANDATE_ALREADY_EXISTS",
     /// Cancel of an agreement already revoked, expired or failed.
     MandateNotActive => "MANDATE_NOT_ACTIVE",
+    /// Unbind refused: preconditions not met; `details.blockers` lists every
+    /// one at once (standing mandates, unsettled payments, a frozen binding,
+    /// a locked account) with what resolves each.
+    UnbindBlocked => "UNBIND_BLOCKED",
+    /// An unbind of this card is already under way (cooling-off running).
+    UnbindInProgress => "UNBIND_IN_PROGRESS",
+    /// Confirm or revoke with no unbind requested for this card.
+    UnbindNotRequested => "UNBIND_NOT_REQUESTED",
+    /// Revoke after the cooling-off ended: the card is unbound.
+    CoolingOffOver => "COOLING_OFF_OVER",
+    /// A payment with a card whose unbind is in its cooling-off.
+    BindingUnbinding => "BINDING_UNBINDING",
     /// Unfreeze of a binding that is not frozen.
     BindingNotFrozen => "BINDING_NOT_FROZEN",
     /// Unfreezing needs the SMS code and, when one is set, the payment password.

@@ -10,6 +10,7 @@ pub mod ops;
 pub mod outbox;
 pub mod payments;
 pub mod tokens;
+pub mod unbind;
 
 use bangka_core::ErrorCode;
 use bangka_core::Failure;
@@ -193,6 +194,7 @@ pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_min
         OtpPurpose::Activate => ("激活", "activate"),
         OtpPurpose::Pay => ("支付确认", "confirm a payment with"),
         OtpPurpose::Unfreeze => ("解冻", "unfreeze"),
+        OtpPurpose::Unbind => ("解绑", "unbind"),
     };
     NewMessage {
         channel: "sms",

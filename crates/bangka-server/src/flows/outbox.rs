@@ -40,7 +40,8 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
 /// sealed PANs shredded (their codes expired long before).
 pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
 
-/// The background jobs: every second, deliver leftover messages; every ten
+/// The background jobs: every second, deliver leftover messages and complete
+/// unbinds whose cooling-off ended; every ten
 /// seconds, finish payment ops left pending; every minute, abandon stale
 /// pending operations. Safe on many instances (every
 /// step claims its rows with a conditional update).
@@ -52,6 +53,9 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
                 deliver(&app).await;
                 if tick.is_multiple_of(60) {
                     sweep(&app).await;
+                }
+                if let Err(e) = super::unbind::complete_due(&app).await {
+                    tracing::warn!(error = ?e, "unbind completion failed; will retry");
                 }
                 if tick.is_multiple_of(10)
                     && let Err(e) = super::payments::recover(&app).await

@@ -126,6 +126,7 @@ fn check_binding_can_pay(b: &BindingRow) -> Result<(), Failure> {
     match b.status {
         BindingStatus::Active => Ok(()),
         BindingStatus::Frozen => Err(ErrorCode::BindingFrozen.into()),
+        BindingStatus::Unbinding => Err(ErrorCode::BindingUnbinding.into()),
         other => Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() }))),
     }
 }
@@ -263,6 +264,11 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
 
     let token = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
     let issued = app.store.find_cryptogram(&app.vault, &token.id, presented.as_str()).await?.ok_or(ErrorCode::CryptogramInvalid)?;
+    // A deleted token (the card was unbound) is the answer whatever else is
+    // wrong with the cryptogram.
+    if token.state.status == bangka_core::token::TokenStatus::Deleted {
+        return Err(ErrorCode::TokenDeleted.into());
+    }
     if issued.used_at.is_some() {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
@@ -298,8 +304,10 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     // but "unfreeze the card" is the remedy); then the token; then any other
     // state of the binding.
     let b = app.store.binding_by_id(&token.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
-    if b.status == BindingStatus::Frozen {
-        return Err(ErrorCode::BindingFrozen.into());
+    match b.status {
+        BindingStatus::Frozen => return Err(ErrorCode::BindingFrozen.into()),
+        BindingStatus::Unbinding => return Err(ErrorCode::BindingUnbinding.into()),
+        _ => {}
     }
     if let Some(f) = token.state.payment_refusal() {
         return Err(f.into());

@@ -11,7 +11,7 @@ use super::body::{parse_json, parse_optional_json};
 use super::meta::ErrorEnvelope;
 use crate::auth::WalletAuth;
 use crate::error::ApiResult;
-use crate::flows::{freeze, mandates};
+use crate::flows::{freeze, mandates, unbind};
 use crate::idempotency;
 use crate::state::AppState;
 
@@ -22,6 +22,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/receipts", get(list_receipts))
         .route("/v1/accounts/{id}/receipts/{rid}", get(get_receipt))
         .route("/v1/receipts/public-key", get(receipt_public_key))
+        .route("/v1/accounts/{id}/bindings/{bid}/unbind", post(request_unbind))
+        .route("/v1/accounts/{id}/bindings/{bid}/unbind/confirm", post(confirm_unbind))
+        .route("/v1/accounts/{id}/bindings/{bid}/unbind/revoke", post(revoke_unbind))
         .route("/v1/accounts/{id}/mandates", post(create_mandate).get(list_mandates))
         .route("/v1/accounts/{id}/mandates/{mid}", get(get_mandate))
         .route("/v1/accounts/{id}/mandates/{mid}/cancel", post(cancel_mandate))
@@ -137,6 +140,63 @@ async fn unfreeze_binding(
     let req = parse_optional_json(&headers, &body)?;
     idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unfreeze"), &body, || {
         freeze::unfreeze(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// Unbind a card: every blocker is answered at once (`409 UNBIND_BLOCKED`);
+/// otherwise `202` with `next_action` (an SMS code) and the `verification`
+/// asked for confirm. `cancel_mandates` cancels the card's autopay
+/// agreements with it; `delete` destroys the card's data when it completes.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind", tag = "bindings", request_body = Option<unbind::UnbindBody>,
+    responses((status = 202, description = "`next_action`, `verification`, `will_cancel_mandates`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn request_unbind(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_optional_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind"), &body, || {
+        unbind::request(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// Confirm an unbind with the SMS code (and the payment password when asked):
+/// the card stops paying at once and the cooling-off starts.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind/confirm", tag = "bindings", request_body = unbind::UnbindConfirmBody,
+    responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn confirm_unbind(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    let req = parse_json(&headers, &body)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/confirm"), &body, || {
+        unbind::confirm(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// Revoke an unbind during its cooling-off: the card is bound and pays again.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind/revoke", tag = "bindings",
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn revoke_unbind(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let key = idempotency::key_from(&headers)?;
+    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), b"", || {
+        unbind::revoke(&app, &who, &id, &bid)
     })
     .await
 }

@@ -271,6 +271,21 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.post(&mandates, mandate).await, "MANDATE_ALREADY_EXISTS");
     app.post(&format!("{mandates}/{mid}/cancel"), json!({})).await;
     seen.expect(app.post(&format!("{mandates}/{mid}/cancel"), json!({})).await, "MANDATE_NOT_ACTIVE");
+    // Unbind: blocked, not requested, in progress, paying meanwhile, over.
+    let leaving = app.payer("ok_prepaid").await;
+    let lb = format!("/v1/accounts/{}/bindings/{}", leaving.account, leaving.binding);
+    let standing = json!({ "binding_id": leaving.binding, "merchant_id": "m_cat", "kind": "subscription", "max_amount": 100, "currency": "CNY", "payment_password": crate::helpers::PAY_PASSWORD });
+    app.post(&format!("/v1/accounts/{}/mandates", leaving.account), standing).await;
+    seen.expect(app.post(&format!("{lb}/unbind"), json!({})).await, "UNBIND_BLOCKED");
+    seen.expect(app.post(&format!("{lb}/unbind/revoke"), json!({})).await, "UNBIND_NOT_REQUESTED");
+    let (ut, uc) = app.cryptogram_ok(&leaving, 100, m).await;
+    app.post(&format!("{lb}/unbind"), json!({ "cancel_mandates": true })).await;
+    let code = app.latest_otp(app.card("ok_prepaid").await["phone"].as_str().unwrap()).await;
+    app.post(&format!("{lb}/unbind/confirm"), json!({ "otp": code })).await;
+    seen.expect(app.post(&format!("{lb}/unbind"), json!({})).await, "UNBIND_IN_PROGRESS");
+    seen.expect(app.pay(&ut, &uc, 100, m).await, "BINDING_UNBINDING");
+    app.clock.advance(Duration::hours(24));
+    seen.expect(app.post(&format!("{lb}/unbind/revoke"), json!({})).await, "COOLING_OFF_OVER");
     let expiring = app.payer("ok_credit_ccb").await;
     let (et, ec) = app.cryptogram_ok(&expiring, 100, m).await;
     app.clock.advance(Duration::minutes(6));

@@ -221,3 +221,133 @@ async fn mandates_are_honest_about_their_state(app: TestApp) {
     assert_eq!(statuses.iter().filter(|s| **s == "failed").count(), 2, "{statuses:?}");
 }
 on_both_backends!(mandates_are_honest_about_their_state);
+
+async fn unbind_code(app: &TestApp, phone: &str) -> String {
+    app.latest_otp(phone).await
+}
+
+/// The acceptance walk: a mandate blocks the unbind (listed), unbinding with
+/// cancel starts the cooling-off and stops payments at once, revoke restores
+/// the card, a second unbind completes after 24 h, and the token is deleted.
+async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let phone = app.card("ok_debit").await["phone"].as_str().unwrap().to_owned();
+    let base = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    let m = app
+        .post(
+            &format!("/v1/accounts/{}/mandates", p.account),
+            json!({ "binding_id": p.binding, "merchant_id": "m_video", "kind": "subscription", "max_amount": 3000, "currency": "CNY", "payment_password": PAY_PASSWORD }),
+        )
+        .await;
+    let mid = m.body["id"].as_str().unwrap().to_owned();
+    // An authorized, uncaptured payment is money in transit.
+    let (token, cgm) = app.cryptogram_ok(&p, 700, M).await;
+    let pid = app.pay(&token, &cgm, 700, M).await.body["id"].as_str().unwrap().to_owned();
+
+    let e = app.post(&format!("{base}/unbind"), json!({})).await;
+    let blockers = e.assert_error("UNBIND_BLOCKED")["details"]["blockers"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = blockers.iter().map(|b| b["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["mandate", "unsettled_payment"], "all blockers at once: {blockers:?}");
+    assert_eq!(blockers[0]["mandate_id"], mid.as_str());
+    assert_eq!(blockers[1]["payment_id"], pid.as_str());
+    assert_eq!(app.get(&base).await.body["status"], "active", "nothing changed");
+    app.post(&format!("/v1/payments/{pid}/capture"), json!({})).await;
+
+    let r = app.post(&format!("{base}/unbind"), json!({ "cancel_mandates": true })).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["verification"], json!(["sms_code"]));
+    assert_eq!(r.body["will_cancel_mandates"], json!([mid]));
+    app.post(&format!("{base}/unbind/confirm"), json!({ "otp": "12" })).await.assert_error("OTP_FORMAT");
+    let (token, before) = app.cryptogram_ok(&p, 100, M).await;
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": unbind_code(&app, &phone).await })).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!((r.body["status"].as_str(), r.body["token"]["status"].as_str()), (Some("unbinding"), Some("suspended")));
+    assert!(r.body["cooling_off_ends_at"].is_string());
+    assert_eq!(app.get(&format!("/v1/accounts/{}/mandates/{mid}", p.account)).await.body["status"], "revoked");
+    // Pay during cooling-off, unbind twice, freeze during unbinding: each its own answer.
+    app.pay(&token, &before, 100, M).await.assert_error("BINDING_UNBINDING");
+    app.cryptogram(&p, 100, M).await.assert_error("BINDING_UNBINDING");
+    let e = app.post(&format!("{base}/unbind"), json!({})).await;
+    assert!(e.assert_error("UNBIND_IN_PROGRESS")["details"]["cooling_off_ends_at"].is_string());
+    app.post(&format!("{base}/freeze"), json!({ "reason": "holder_request" })).await.assert_error("BINDING_NOT_ACTIVE");
+
+    // Revoke: exactly as before, and it pays.
+    let r = app.post(&format!("{base}/unbind/revoke"), json!({})).await;
+    assert_eq!((r.body["status"].as_str(), r.body["token"]["status"].as_str()), (Some("active"), Some("active")), "{}", r.body);
+    app.post(&format!("{base}/unbind/revoke"), json!({})).await.assert_error("UNBIND_NOT_REQUESTED");
+    app.post(&format!("{base}/unbind/confirm"), json!({ "otp": "123456" })).await.assert_error("UNBIND_NOT_REQUESTED");
+    let (token, cgm) = app.cryptogram_ok(&p, 100, M).await;
+    let paid = app.pay(&token, &cgm, 100, M).await;
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    app.post(&format!("/v1/payments/{}/capture", paid.body["id"].as_str().unwrap()), json!({})).await;
+
+    // Unbind again and let the cooling-off run out.
+    app.clock.advance(time::Duration::seconds(61));
+    let (token, unused) = app.cryptogram_ok(&p, 100, M).await;
+    assert_eq!(app.post(&format!("{base}/unbind"), json!({})).await.status, 202);
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": unbind_code(&app, &phone).await })).await;
+    assert_eq!(r.body["status"], "unbinding", "{}", r.body);
+    app.clock.advance(time::Duration::hours(23));
+    assert_eq!(bangka_server::flows::unbind::complete_due(&app.state).await.unwrap(), 0, "still cooling off");
+    app.clock.advance(time::Duration::hours(1));
+    // Two job runs at once (two instances) complete it once.
+    let (a, b) =
+        tokio::join!(bangka_server::flows::unbind::complete_due(&app.state), bangka_server::flows::unbind::complete_due(&app.state));
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let after = app.get(&base).await.body;
+    assert_eq!((after["status"].as_str(), after["token"]["status"].as_str()), (Some("unbound"), Some("deleted")), "{after}");
+    app.post(&format!("{base}/unbind/revoke"), json!({})).await.assert_error("COOLING_OFF_OVER");
+    // The card is gone: that is the answer, whatever else is wrong.
+    app.pay(&token, &unused, 100, M).await.assert_error("TOKEN_DELETED");
+    let ops = app.state.store.audit_entries(&p.binding).await.unwrap();
+    let trail: Vec<&str> = ops.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(trail, ["binding.activate", "binding.unbind", "binding.unbind_revoke", "binding.unbind", "binding.unbound"]);
+    assert_eq!(ops.last().unwrap().actor, "system");
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let kinds: Vec<&str> = receipts.as_array().unwrap().iter().map(|r| r["receipt"]["operation"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["unbind_complete", "unbind", "unbind_revoke", "unbind", "bind"]);
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+}
+on_both_backends!(unbind_with_cooling_off_and_revoke);
+
+/// Unbind with delete: stronger verification, and when the cooling-off ends
+/// the card's data key is destroyed — the PAN cannot be opened any more.
+async fn unbind_with_delete_shreds_the_card(app: TestApp) {
+    let p = app.payer("ok_debit_abc").await;
+    let phone = app.card("ok_debit_abc").await["phone"].as_str().unwrap().to_owned();
+    let base = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    let (token, _) = app.cryptogram_ok(&p, 100, M).await;
+    let r = app.post(&format!("{base}/unbind"), json!({ "delete": true })).await;
+    assert_eq!(r.body["verification"], json!(["sms_code", "payment_password"]), "{}", r.body);
+    let otp = unbind_code(&app, &phone).await;
+    let e = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": otp })).await;
+    assert_eq!(e.assert_error("STRONG_VERIFICATION_REQUIRED")["details"]["missing"], "payment_password");
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await;
+    assert_eq!(r.body["status"], "unbinding", "{}", r.body);
+    let vault_id: (String,) =
+        sqlx::query_as("SELECT vault_id FROM bindings WHERE id = $1").bind(&p.binding).fetch_one(app.state.store.pool()).await.unwrap();
+    assert!(app.state.store.get_sealed(&vault_id.0).await.unwrap().is_some(), "still recoverable during the cooling-off");
+    app.clock.advance(time::Duration::hours(24));
+    assert_eq!(bangka_server::flows::unbind::complete_due(&app.state).await.unwrap(), 1);
+    assert_eq!(app.get(&base).await.body["status"], "deleted");
+    assert!(app.state.store.get_sealed(&vault_id.0).await.unwrap().is_none(), "the data key is destroyed");
+    let (wrapped, ct): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as("SELECT wrapped_dek, pan_ct FROM vault_cards WHERE id = $1")
+        .bind(&vault_id.0)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    assert!(wrapped.is_none() && ct.is_none());
+    let admin = app.key_for(Role::Admin).await;
+    let body = json!({ "token_number": token, "reason": "after deletion, nothing to see" });
+    app.request_as(&admin, Method::POST, "/v1/ops/detokenize", Some(&body)).await.assert_error("TOKEN_DELETED");
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    assert_eq!(receipts[0]["receipt"]["operation"], "delete");
+    // The masked facts stay for the records.
+    assert_eq!(app.get(&base).await.body["card"]["last4"].as_str().unwrap().len(), 4);
+    // Unbinding without a payment password set cannot delete.
+    let acc = app.verified_account().await;
+    let b = app.bind_confirmed(&acc, "ok_debit_boc").await;
+    let e = app.post(&format!("/v1/accounts/{acc}/bindings/{}/unbind", b["id"].as_str().unwrap()), json!({ "delete": true })).await;
+    e.assert_error("PAYMENT_PASSWORD_NOT_SET");
+}
+on_both_backends!(unbind_with_delete_shreds_the_card);

@@ -1,0 +1,301 @@
+//! Unbinding a card (SPEC "Unbind request", "Delete"; seed 003).
+//!
+//! 1. `request`: every precondition is checked up front and all failures
+//!    are answered at once (`UNBIND_BLOCKED` with `details.blockers`):
+//!    standing autopay agreements (cancellable in the same request with
+//!    `cancel_mandates: true` — never silently), money in transit, a frozen
+//!    card, a locked account. Then an SMS code is sent; the response says
+//!    which verification is asked (SMS code, plus the payment password when
+//!    deleting or when the account had recent failed verifications).
+//! 2. `confirm`: the binding becomes `unbinding`, its token is suspended at
+//!    once, the agreements are cancelled, and the cooling-off starts.
+//! 3. `revoke` during the cooling-off restores the binding and its token.
+//! 4. After it, the job (`complete_due`) unbinds the card (token deleted),
+//!    and with `delete` destroys the card's data key (crypto-shredding).
+//!
+//! Each step is one transaction with its audit entries, receipt and notice.
+
+use axum::http::StatusCode;
+use bangka_core::binding::BindingStatus;
+use bangka_core::holder::PaymentPassword;
+use bangka_core::otp::{Otp, OtpPurpose};
+use bangka_core::token::{Actor, Reason, TokenStatus};
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{BindingRow, Cause, NewMessage, TokenMove, Trail, UnbindRequest, new_id};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Duration;
+use utoipa::ToSchema;
+
+use super::accounts::verify_password;
+use super::bind::view;
+use super::{AttemptFacts, VERIFICATION_FAILURES, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft};
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::views::{NextAction, rfc3339};
+
+/// The default cooling-off (`bangka serve --cooling-off`).
+pub const DEFAULT_COOLING_OFF: Duration = Duration::hours(24);
+
+/// `POST …/bindings/{bid}/unbind`.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct UnbindBody {
+    /// Cancel the card's autopay agreements as part of the unbind.
+    #[serde(default)]
+    pub cancel_mandates: bool,
+    /// Delete the card too: its data is destroyed when the unbind completes.
+    #[serde(default)]
+    pub delete: bool,
+}
+
+/// `POST …/unbind/confirm`.
+#[derive(Deserialize, ToSchema)]
+pub struct UnbindConfirmBody {
+    pub otp: String,
+    pub payment_password: Option<String>,
+}
+
+fn facts(b: &BindingRow) -> AttemptFacts {
+    AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) }
+}
+
+fn notice(b: &BindingRow, zh: &str, en: &str) -> NewMessage {
+    NewMessage {
+        channel: "sms",
+        recipient: b.phone.clone(),
+        body: format!("【Bangka】尾号{last4}的银行卡{zh}\nBangka: the card ending {last4} {en}", last4 = b.last4),
+    }
+}
+
+/// An unbind already under way is named as such, with its window.
+async fn in_progress(app: &AppState, b: &BindingRow) -> ApiResult<Failure> {
+    let r = app.store.latest_unbind_request(&b.id).await?;
+    let ends = r.and_then(|r| r.cooling_off_ends_at).map(rfc3339);
+    Ok(Failure::new(ErrorCode::UnbindInProgress).with_details(json!({
+        "cooling_off_ends_at": ends,
+        "revoke": { "method": "POST", "path": format!("/v1/accounts/{}/bindings/{}/unbind/revoke", b.account_id, b.id) },
+    })))
+}
+
+/// Everything that stands in the way, at once.
+async fn blockers(app: &AppState, b: &BindingRow, cancel_mandates: bool) -> ApiResult<Vec<Value>> {
+    let mut out = Vec::new();
+    let account = load_account(app, &b.account_id).await?;
+    let now = app.clock.now();
+    if let Some(until) = account.locked_until.filter(|u| *u > now) {
+        out.push(json!({ "type": "account_locked", "until": rfc3339(until), "resolve": "wait until the time shown, or contact support" }));
+    }
+    if b.status == BindingStatus::Frozen {
+        out.push(json!({ "type": "binding_frozen", "reason": b.frozen_reason.map(|r| r.as_str()), "resolve": "unfreeze the card first" }));
+    }
+    if !cancel_mandates {
+        for m in app.store.standing_mandates(&b.id).await? {
+            out.push(json!({
+                "type": "mandate", "mandate_id": m.id, "merchant_id": m.merchant_id, "kind": m.kind.as_str(), "status": m.status.as_str(),
+                "resolve": "cancel it, or unbind with cancel_mandates: true",
+            }));
+        }
+    }
+    for p in app.store.unsettled_payments(&b.id).await? {
+        out.push(json!({
+            "type": "unsettled_payment", "payment_id": p.id, "amount": { "minor": p.amount, "currency": p.currency }, "status": p.status.as_str(),
+            "resolve": "wait until the merchant captures or releases it and the bank confirms",
+        }));
+    }
+    Ok(out)
+}
+
+pub async fn request(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: UnbindBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    match b.status {
+        BindingStatus::Active | BindingStatus::Frozen => {}
+        BindingStatus::Unbinding => return Err(in_progress(app, &b).await?.into()),
+        other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
+    }
+    let found = blockers(app, &b, body.cancel_mandates).await?;
+    if !found.is_empty() {
+        let e = Failure::new(ErrorCode::UnbindBlocked).with_details(json!({ "blockers": found, "nothing_changed": true }));
+        return Err(e.into());
+    }
+    // Verification strength by risk: deleting, or recent failed
+    // verifications on the account, ask for the payment password too.
+    let now = app.clock.now();
+    let codes: Vec<&str> = VERIFICATION_FAILURES.iter().map(|c| c.as_str()).collect();
+    let recent_failures = app.store.count_failures(account_id, &codes, now - app.risk.window).await?;
+    let has_password = account.payment_password_set_at.is_some();
+    if body.delete && !has_password {
+        let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": "deleting a card needs the payment password" }));
+        return Err(e.into());
+    }
+    let needs_password = has_password && (body.delete || recent_failures > 0);
+    let (mut challenge, code) = new_challenge(app, OtpPurpose::Unbind, &b.phone);
+    challenge.subject = Some(b.id.clone());
+    let r = UnbindRequest {
+        id: new_id("ubr"),
+        binding_id: b.id.clone(),
+        account_id: account_id.into(),
+        challenge_id: challenge.id.clone(),
+        cancel_mandates: body.cancel_mandates,
+        delete_card: body.delete,
+        needs_password,
+        status: "requested".into(),
+        created_at: now,
+        cooling_off_ends_at: None,
+    };
+    let sms = otp_sms(OtpPurpose::Unbind, &code, &b.last4, &b.phone, app.otp.ttl.whole_minutes());
+    app.store.create_unbind_request(&r, &challenge, &sms).await?;
+    outbox::deliver(app).await;
+    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+    let cancels: Vec<String> =
+        if body.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
+    let verification = if needs_password { json!(["sms_code", "payment_password"]) } else { json!(["sms_code"]) };
+    tracing::info!(binding_id = %b.id, by = %who.key_id, delete = body.delete, "unbind requested");
+    Ok((
+        StatusCode::ACCEPTED,
+        json!({
+            "unbind_request_id": r.id,
+            "binding_id": b.id,
+            "next_action": NextAction::otp(&c, &app.otp),
+            "verification": verification,
+            "will_cancel_mandates": cancels,
+            "delete": body.delete,
+            "cooling_off_seconds": app.cooling_off.whole_seconds(),
+            "confirm": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/unbind/confirm", b.id) },
+        }),
+    ))
+}
+
+pub async fn confirm(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: UnbindConfirmBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let otp = Otp::parse(&body.otp)?;
+    let password = body.payment_password.as_deref().map(PaymentPassword::parse_for_check).transpose()?;
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    if b.status == BindingStatus::Unbinding {
+        return Err(in_progress(app, &b).await?.into());
+    }
+    let r = app.store.latest_unbind_request(&b.id).await?.filter(|r| r.status == "requested").ok_or(ErrorCode::UnbindNotRequested)?;
+    // Anything that changed since the request is answered the same way.
+    let found = blockers(app, &b, r.cancel_mandates).await?;
+    if !found.is_empty() {
+        return Err(Failure::new(ErrorCode::UnbindBlocked).with_details(json!({ "blockers": found, "nothing_changed": true })).into());
+    }
+    let f = facts(&b);
+    if r.needs_password {
+        let pw = password
+            .ok_or_else(|| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "payment_password" })))?;
+        let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
+        if !verify_password(pw, stored).await? {
+            return Err(failed(app, account_id, "unbind", &f, ErrorCode::PaymentPasswordIncorrect.into()).await);
+        }
+    }
+    let c = app.store.get_challenge(&r.challenge_id).await?.ok_or(ErrorCode::UnbindNotRequested)?;
+    check_otp(app, account_id, "unbind", &f, &c, &otp, async || Ok(())).await?;
+
+    let now = app.clock.now();
+    let ends_at = now + app.cooling_off;
+    let token = app.store.token_for_binding(&b.id).await?;
+    let token_move = token
+        .as_ref()
+        .filter(|t| t.state.status == TokenStatus::Active)
+        .and_then(|t| t.state.suspend(Actor::Holder, Reason::Unbinding).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
+    let mandates: Vec<String> =
+        if r.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
+    let receipt = receipt_draft(
+        app,
+        "unbind",
+        &b,
+        json!({ "cooling_off_ends_at": rfc3339(ends_at), "cancelled_mandates": mandates, "delete": r.delete_card }),
+    );
+    let msg = notice(
+        &b,
+        &format!("将于{}解绑，在此之前可随时撤销。如非本人操作，请立即撤销并联系客服。", rfc3339(ends_at)),
+        &format!(
+            "will be unbound at {}; you can revoke this until then. If this was not you, revoke it and contact support.",
+            rfc3339(ends_at)
+        ),
+    );
+    let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
+    if !app.store.confirm_unbind(&r, token_move, &mandates, ends_at, &msg, trail, now).await? {
+        return Err(ErrorCode::UnbindNotRequested.into());
+    }
+    outbox::deliver(app).await;
+    tracing::info!(binding_id = %b.id, "unbind confirmed; cooling-off started");
+    let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut v = view(app, &now_b).await?;
+    v["cooling_off_ends_at"] = json!(rfc3339(ends_at));
+    v["cancelled_mandates"] = json!(mandates);
+    v["revoke"] = json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/unbind/revoke", b.id) });
+    Ok((StatusCode::ACCEPTED, v))
+}
+
+pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let r = app.store.latest_unbind_request(&b.id).await?.ok_or(ErrorCode::UnbindNotRequested)?;
+    let now = app.clock.now();
+    let over = || Failure::new(ErrorCode::CoolingOffOver).with_details(json!({ "status": b.status.as_str() }));
+    match r.status.as_str() {
+        "cooling_off" if r.cooling_off_ends_at.is_some_and(|e| e > now) => {}
+        "cooling_off" | "completed" => return Err(over().into()),
+        _ => return Err(ErrorCode::UnbindNotRequested.into()),
+    }
+    let token = app.store.token_for_binding(&b.id).await?;
+    let token_move = token
+        .as_ref()
+        .filter(|t| t.state.suspended_by == Some(Actor::Holder) && t.state.reason == Some(Reason::Unbinding))
+        .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
+    let receipt = receipt_draft(app, "unbind_revoke", &b, json!({ "unbind_request_id": r.id }));
+    let msg = notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.");
+    let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
+    if !app.store.revoke_unbind(&r, token_move, &msg, trail, now).await? {
+        return Err(over().into());
+    }
+    outbox::deliver(app).await;
+    let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, view(app, &now_b).await?))
+}
+
+/// The job: completes every unbind whose cooling-off ended. Safe on several
+/// instances (each completion claims its request). Returns how many.
+pub async fn complete_due(app: &AppState) -> ApiResult<u64> {
+    let now = app.clock.now();
+    let mut done = 0;
+    for r in app.store.due_unbinds(now, 100).await? {
+        let Some(b) = app.store.binding_by_id(&r.binding_id).await? else { continue };
+        let token = app.store.token_for_binding(&b.id).await?;
+        let token_move = token
+            .as_ref()
+            .filter(|t| t.state.status != TokenStatus::Deleted)
+            .and_then(|t| t.state.delete(Reason::Unbound).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
+        let receipt = receipt_draft(app, "unbind_complete", &b, json!({ "unbind_request_id": r.id }));
+        let delete_receipt = receipt_draft(app, "delete", &b, json!({ "card_data": "destroyed (data key shredded)" }));
+        let msg = if r.delete_card {
+            notice(&b, "已解绑并删除，卡片数据已销毁。", "is unbound and deleted; its card data is destroyed.")
+        } else {
+            notice(&b, "已解绑。", "is unbound.")
+        };
+        let trail = Trail { cause: Cause::job(), receipt: &receipt };
+        if app.store.complete_unbind(&r, &b, token_move, &msg, trail, Some(&delete_receipt), now).await? {
+            tracing::info!(binding_id = %b.id, deleted = r.delete_card, "unbind completed");
+            done += 1;
+        }
+    }
+    if done > 0 {
+        outbox::deliver(app).await;
+    }
+    Ok(done)
+}
