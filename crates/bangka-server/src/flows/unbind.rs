@@ -136,6 +136,13 @@ pub async fn request(
         return Err(e.into());
     }
     let needs_password = has_password && (body.delete || recent_failures > 0);
+    // A repeated request sends a new code only after the resend cooldown.
+    if let Some(prev) = app.store.latest_unbind_request(&b.id).await?.filter(|r| r.status == "requested")
+        && let Some(c) = app.store.get_challenge(&prev.challenge_id).await?
+        && let Err(at) = c.challenge.check_resend(now, &app.otp)
+    {
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+    }
     let (mut challenge, code) = new_challenge(app, OtpPurpose::Unbind, &b.phone);
     challenge.subject = Some(b.id.clone());
     let r = UnbindRequest {

@@ -257,6 +257,7 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["verification"], json!(["sms_code"]));
     assert_eq!(r.body["will_cancel_mandates"], json!([mid]));
+    app.post(&format!("{base}/unbind"), json!({ "cancel_mandates": true })).await.assert_error("OTP_RESEND_COOLDOWN");
     app.post(&format!("{base}/unbind/confirm"), json!({ "otp": "12" })).await.assert_error("OTP_FORMAT");
     let (token, before) = app.cryptogram_ok(&p, 100, M).await;
     let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": unbind_code(&app, &phone).await })).await;
