@@ -41,6 +41,19 @@ impl ApiError {
         }
     }
 
+    /// Adds one fact to a domain failure's details (e.g. the id of the record
+    /// a refusal left behind, so the caller and support can find it).
+    pub fn with_detail(self, key: &str, value: &str) -> Self {
+        match self {
+            ApiError::Domain { mut failure, attempt_id } => {
+                let mut d = failure.details.take().unwrap_or_else(|| serde_json::json!({}));
+                d[key] = value.into();
+                ApiError::Domain { failure: failure.with_details(d), attempt_id }
+            }
+            other => other,
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Domain { failure, .. } => failure.code,

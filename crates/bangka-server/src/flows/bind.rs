@@ -263,12 +263,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let (b, c) = pending_binding(app, account_id, binding_id).await?;
-    let facts = AttemptFacts {
-        issuer: Some(b.issuer.clone()),
-        bin: Some(b.bin.clone()),
-        last4: Some(b.last4.clone()),
-        binding_id: Some(b.id.clone()),
-    };
+    let facts = AttemptFacts::binding(&b);
     check_not_locked(&account, now)?;
     let otp = Otp::parse(&body.otp)?;
     check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
@@ -351,12 +346,7 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
     if b.status != BindingStatus::Active {
         return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": b.status.as_str() })).into());
     }
-    let facts = AttemptFacts {
-        issuer: Some(b.issuer.clone()),
-        bin: Some(b.bin.clone()),
-        last4: Some(b.last4.clone()),
-        binding_id: Some(b.id.clone()),
-    };
+    let facts = AttemptFacts::binding(&b);
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::BindingNotActive)?;
     let pan = app.vault.open_pan(&sealed)?;

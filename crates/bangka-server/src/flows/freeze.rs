@@ -18,14 +18,14 @@ use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{BindingRow, Cause, NewMessage, TokenMove, Trail, UnfreezeOutcome};
+use bangka_store::{BindingRow, Cause, TokenMove, Trail, UnfreezeOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::view;
-use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft};
+use super::{AttemptFacts, card_notice, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -48,18 +48,6 @@ pub struct UnfreezeBody {
     pub payment_password: Option<String>,
 }
 
-fn facts(b: &BindingRow) -> AttemptFacts {
-    AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) }
-}
-
-fn notice(b: &BindingRow, zh: &str, en: &str) -> NewMessage {
-    NewMessage {
-        channel: "sms",
-        recipient: b.phone.clone(),
-        body: format!("【Bangka】尾号{last4}的银行卡{zh}\nBangka: the card ending {last4} {en}", last4 = b.last4),
-    }
-}
-
 pub async fn freeze(
     app: &AppState,
     who: &Principal,
@@ -79,7 +67,7 @@ pub async fn freeze(
     let token_move = token.as_ref().filter(|t| t.state.status == TokenStatus::Active).and_then(|t| {
         t.state.suspend(Actor::Holder, reason.token_reason()).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to })
     });
-    let msg = notice(
+    let msg = card_notice(
         &b,
         "已冻结，暂时无法付款。如非本人操作，请立即联系客服。",
         "is frozen and cannot pay for now. If this was not you, contact support at once.",
@@ -178,7 +166,7 @@ pub async fn unfreeze(
     if c.challenge.passed {
         return Err(missing("sms_code_request").into());
     }
-    let f = facts(&b);
+    let f = AttemptFacts::binding(&b);
     let f_password_used = stored_password.is_some();
     if let Some(stored) = stored_password {
         let pw = password.ok_or_else(|| missing("payment_password"))?;
@@ -194,7 +182,7 @@ pub async fn unfreeze(
         .as_ref()
         .filter(|t| t.state.suspended_by == Some(Actor::Holder))
         .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
-    let msg = notice(
+    let msg = card_notice(
         &b,
         "已解冻，可以正常付款。如非本人操作，请立即冻结并联系客服。",
         "is unfrozen and can pay again. If this was not you, freeze it and contact support.",

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::verify_password;
-use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure, token_domain};
+use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure};
 use super::{AttemptFacts, check_not_locked, failed, load_account};
 use crate::auth::Principal;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -88,25 +88,9 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     check_not_locked(&account, now)?;
-    let b = app.store.get_binding(account_id, &body.binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    match b.status {
-        bangka_core::binding::BindingStatus::Active => {}
-        bangka_core::binding::BindingStatus::Frozen => return Err(ErrorCode::BindingFrozen.into()),
-        other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
-    }
-    let token = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
-    if token.domain != token_domain(who) {
-        return Err(ErrorCode::TokenDomainMismatch.into());
-    }
-    if let Some(f) = token.state.payment_refusal() {
-        return Err(f.into());
-    }
-    let facts = AttemptFacts {
-        issuer: Some(b.issuer.clone()),
-        bin: Some(b.bin.clone()),
-        last4: Some(b.last4.clone()),
-        binding_id: Some(b.id.clone()),
-    };
+    // The card must be able to pay from this wallet, exactly as for a payment.
+    let (b, _token) = super::payments::payable(app, who, account_id, &body.binding_id).await?;
+    let facts = AttemptFacts::binding(&b);
     let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
     if !verify_password(password, stored).await? {
         return Err(failed(app, account_id, "mandate", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
@@ -166,22 +150,11 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
             } else {
                 f.into()
             };
-            return Err(with_mandate_id(e, &id));
+            return Err(e.with_detail("mandate_id", &id));
         }
     }
     let m = app.store.get_mandate(account_id, &id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::CREATED, to_value(&m)?))
-}
-
-fn with_mandate_id(e: ApiError, id: &str) -> ApiError {
-    match e {
-        ApiError::Domain { mut failure, attempt_id } => {
-            let mut d = failure.details.take().unwrap_or_else(|| json!({}));
-            d["mandate_id"] = id.into();
-            ApiError::Domain { failure: failure.with_details(d), attempt_id }
-        }
-        other => other,
-    }
 }
 
 pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {

@@ -36,6 +36,16 @@ pub const VERIFICATION_FAILURES: &[ErrorCode] = &[
     ErrorCode::PaymentPasswordIncorrect,
 ];
 
+/// A notice about a bound card to its reserved phone, in both languages:
+/// `zh` and `en` complete "the card ending NNNN …".
+pub fn card_notice(b: &bangka_store::BindingRow, zh: &str, en: &str) -> NewMessage {
+    NewMessage {
+        channel: "sms",
+        recipient: b.phone.clone(),
+        body: format!("【Bangka】尾号{last4}的银行卡{zh}\nBangka: the card ending {last4} {en}", last4 = b.last4),
+    }
+}
+
 /// The receipt for an operation on a binding: masked card facts only.
 pub fn receipt_draft<'a>(
     app: &'a AppState,
@@ -68,6 +78,16 @@ pub struct AttemptFacts {
 }
 
 impl AttemptFacts {
+    /// The facts of a bound (or pending) card.
+    pub fn binding(b: &bangka_store::BindingRow) -> Self {
+        AttemptFacts {
+            issuer: Some(b.issuer.clone()),
+            bin: Some(b.bin.clone()),
+            last4: Some(b.last4.clone()),
+            binding_id: Some(b.id.clone()),
+        }
+    }
+
     pub fn card(facts: &CardFacts, last4: &str) -> Self {
         AttemptFacts { issuer: Some(facts.issuer.into()), bin: Some(facts.bin.into()), last4: Some(last4.into()), binding_id: None }
     }

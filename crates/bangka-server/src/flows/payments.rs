@@ -104,12 +104,8 @@ fn verification_required(reason: &str) -> Failure {
     Failure::new(ErrorCode::PaymentVerificationRequired).with_details(json!({ "reason": reason, "accepted": ["payment_password", "otp"] }))
 }
 
-fn facts_of(b: &BindingRow) -> AttemptFacts {
-    AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) }
-}
-
 /// The binding and its token, if this wallet may pay with them now.
-async fn payable(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(BindingRow, TokenRow)> {
+pub(super) async fn payable(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(BindingRow, TokenRow)> {
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     check_binding_can_pay(&b)?;
     let token = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
@@ -193,7 +189,7 @@ pub async fn cryptogram(
     let now = app.clock.now();
     check_not_locked(&account, now)?;
     let (b, token) = payable(app, who, account_id, binding_id).await?;
-    let facts = facts_of(&b);
+    let facts = AttemptFacts::binding(&b);
 
     let challenge_id = match confirmation {
         Confirmation::Password(pw) => {
@@ -343,7 +339,7 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     let answer = app.issuer.authorize(&pan, payment.amount, &payment.id).await;
     drop(pan);
     let now = app.clock.now();
-    let facts = facts_of(&b);
+    let facts = AttemptFacts::binding(&b);
     let refusal: Option<ApiError> = match &answer {
         Ok(code) => {
             if !app.store.finish_authorization(&payment.id, &op_id, AuthOutcome::Authorized { issuer_code: code }, now).await? {
@@ -368,24 +364,11 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     };
     let attempt = record_attempt(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code)).await?;
     if let Some(e) = refusal {
-        return Err(with_payment_id(e, &payment.id).with_attempt(&attempt));
+        return Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt));
     }
     let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
     tracing::info!(payment_id = %row.id, status = row.status.as_str(), "payment authorized");
     Ok((StatusCode::CREATED, view(app, &row, false).await?))
-}
-
-/// Refusals after the payment was recorded name it, so the merchant and
-/// support can find the record.
-fn with_payment_id(e: ApiError, payment_id: &str) -> ApiError {
-    match e {
-        ApiError::Domain { mut failure, attempt_id } => {
-            let mut d = failure.details.take().unwrap_or_else(|| json!({}));
-            d["payment_id"] = payment_id.into();
-            ApiError::Domain { failure: failure.with_details(d), attempt_id }
-        }
-        other => other,
-    }
 }
 
 /// A payment the caller created (another caller's payment does not exist

@@ -21,7 +21,7 @@ use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, Reason, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{BindingRow, Cause, NewMessage, TokenMove, Trail, UnbindRequest, new_id};
+use bangka_store::{BindingRow, Cause, TokenMove, Trail, UnbindRequest, new_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::Duration;
@@ -29,7 +29,9 @@ use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::view;
-use super::{AttemptFacts, VERIFICATION_FAILURES, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft};
+use super::{
+    AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft,
+};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -54,18 +56,6 @@ pub struct UnbindBody {
 pub struct UnbindConfirmBody {
     pub otp: String,
     pub payment_password: Option<String>,
-}
-
-fn facts(b: &BindingRow) -> AttemptFacts {
-    AttemptFacts { issuer: Some(b.issuer.clone()), bin: Some(b.bin.clone()), last4: Some(b.last4.clone()), binding_id: Some(b.id.clone()) }
-}
-
-fn notice(b: &BindingRow, zh: &str, en: &str) -> NewMessage {
-    NewMessage {
-        channel: "sms",
-        recipient: b.phone.clone(),
-        body: format!("【Bangka】尾号{last4}的银行卡{zh}\nBangka: the card ending {last4} {en}", last4 = b.last4),
-    }
 }
 
 /// An unbind already under way is named as such, with its window.
@@ -200,7 +190,7 @@ pub async fn confirm(
     if !found.is_empty() {
         return Err(Failure::new(ErrorCode::UnbindBlocked).with_details(json!({ "blockers": found, "nothing_changed": true })).into());
     }
-    let f = facts(&b);
+    let f = AttemptFacts::binding(&b);
     if r.needs_password {
         let pw = password
             .ok_or_else(|| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "payment_password" })))?;
@@ -227,7 +217,7 @@ pub async fn confirm(
         &b,
         json!({ "cooling_off_ends_at": rfc3339(ends_at), "cancelled_mandates": mandates, "delete": r.delete_card }),
     );
-    let msg = notice(
+    let msg = card_notice(
         &b,
         &format!("将于{}解绑，在此之前可随时撤销。如非本人操作，请立即撤销并联系客服。", rfc3339(ends_at)),
         &format!(
@@ -266,7 +256,7 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
         .filter(|t| t.state.suspended_by == Some(Actor::Holder) && t.state.reason == Some(Reason::Unbinding))
         .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
     let receipt = receipt_draft(app, "unbind_revoke", &b, json!({ "unbind_request_id": r.id }));
-    let msg = notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.");
+    let msg = card_notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.");
     let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
     if !app.store.revoke_unbind(&r, token_move, &msg, trail, now).await? {
         return Err(over().into());
@@ -291,9 +281,9 @@ pub async fn complete_due(app: &AppState) -> ApiResult<u64> {
         let receipt = receipt_draft(app, "unbind_complete", &b, json!({ "unbind_request_id": r.id }));
         let delete_receipt = receipt_draft(app, "delete", &b, json!({ "card_data": "destroyed (data key shredded)" }));
         let msg = if r.delete_card {
-            notice(&b, "已解绑并删除，卡片数据已销毁。", "is unbound and deleted; its card data is destroyed.")
+            card_notice(&b, "已解绑并删除，卡片数据已销毁。", "is unbound and deleted; its card data is destroyed.")
         } else {
-            notice(&b, "已解绑。", "is unbound.")
+            card_notice(&b, "已解绑。", "is unbound.")
         };
         let trail = Trail { cause: Cause::job(), receipt: &receipt };
         if app.store.complete_unbind(&r, &b, token_move, &msg, trail, Some(&delete_receipt), now).await? {

@@ -7,12 +7,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::body::{parse_json, parse_optional_json};
 use super::meta::ErrorEnvelope;
 use crate::auth::WalletAuth;
 use crate::error::ApiResult;
 use crate::flows::{freeze, mandates, unbind};
-use crate::idempotency;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -43,9 +41,8 @@ async fn create_mandate(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/mandates"), &body, || mandates::create(&app, &who, &id, req)).await
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/mandates"), |req| mandates::create(&app, &who, &id, req))
+        .await
 }
 
 /// The account's autopay agreements, newest first.
@@ -71,8 +68,7 @@ async fn cancel_mandate(
     Path((id, mid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/mandates/{mid}/cancel"), b"", || {
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/mandates/{mid}/cancel"), || {
         mandates::cancel(&app, &who, &id, &mid)
     })
     .await
@@ -116,9 +112,7 @@ async fn freeze_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/freeze"), &body, || {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/freeze"), |req| {
         freeze::freeze(&app, &who, &id, &bid, req)
     })
     .await
@@ -136,9 +130,7 @@ async fn unfreeze_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_optional_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unfreeze"), &body, || {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unfreeze"), |req| {
         freeze::unfreeze(&app, &who, &id, &bid, req)
     })
     .await
@@ -158,9 +150,7 @@ async fn request_unbind(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_optional_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind"), &body, || {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind"), |req| {
         unbind::request(&app, &who, &id, &bid, req)
     })
     .await
@@ -177,9 +167,7 @@ async fn confirm_unbind(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/confirm"), &body, || {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/confirm"), |req| {
         unbind::confirm(&app, &who, &id, &bid, req)
     })
     .await
@@ -194,8 +182,7 @@ async fn revoke_unbind(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), b"", || {
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), || {
         unbind::revoke(&app, &who, &id, &bid)
     })
     .await

@@ -15,7 +15,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
-use crate::auth::WalletAuth;
+use crate::auth::{Principal, WalletAuth};
 use crate::error::ApiResult;
 use crate::flows::{accounts, activation, bind};
 use crate::idempotency;
@@ -57,9 +57,7 @@ pub fn router(app: AppState) -> Router {
     responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, "POST /v1/accounts", &body, || accounts::create(&app, req)).await
+    post_json(&app, &who, &headers, &body, "POST /v1/accounts", |req| accounts::create(&app, req)).await
 }
 
 /// Show an account (phone masked).
@@ -79,9 +77,7 @@ async fn verify_kyc(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/kyc"), &body, || accounts::verify_kyc(&app, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/kyc"), |req| accounts::verify_kyc(&app, &id, req)).await
 }
 
 /// Set the payment password (6 digits), or change it with `current_password`.
@@ -94,9 +90,7 @@ async fn set_payment_password(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/payment-password"), &body, || {
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), |req| {
         accounts::set_payment_password(&app, &id, req)
     })
     .await
@@ -115,9 +109,7 @@ async fn create_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings"), &body, || bind::start(&app, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings"), |req| bind::start(&app, &id, req)).await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.
@@ -149,10 +141,7 @@ async fn resend_binding_otp(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    // No body: the binding in the path is the whole request.
-    let key = idempotency::key_from(&headers)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), b"", || bind::resend(&app, &id, &bid))
-        .await
+    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), || bind::resend(&app, &id, &bid)).await
 }
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
@@ -165,9 +154,7 @@ async fn confirm_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), &body, || {
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), |req| {
         bind::confirm(&app, &who, &id, &bid, req)
     })
     .await
@@ -184,8 +171,7 @@ async fn test_authorization(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/test-authorization"), b"", || {
+    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/test-authorization"), || {
         bind::test_authorization(&app, &id, &bid)
     })
     .await
@@ -201,9 +187,7 @@ async fn start_activation(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations"), &body, || activation::start(&app, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/activations"), |req| activation::start(&app, &id, req)).await
 }
 
 /// One activation.
@@ -223,12 +207,59 @@ async fn confirm_activation(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req: bind::OtpBody = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/activations/{aid}/confirm"), &body, || {
-        activation::confirm(&app, &id, &aid, &req.otp)
-    })
-    .await
+    let route = format!("POST /v1/accounts/{id}/activations/{aid}/confirm");
+    let (state, id, aid) = (&app, &id, &aid);
+    post_json(state, &who, &headers, &body, &route, |req: bind::OtpBody| async move { activation::confirm(state, id, aid, &req.otp).await })
+        .await
+}
+
+/// The shape of every state-changing POST with a JSON body: read the
+/// `Idempotency-Key`, parse the body, run the flow at most once per key.
+async fn post_json<T, F, Fut>(
+    app: &AppState,
+    who: &Principal,
+    headers: &HeaderMap,
+    body: &Bytes,
+    route: &str,
+    flow: F,
+) -> ApiResult<Response>
+where
+    T: serde::de::DeserializeOwned,
+    F: FnOnce(T) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
+{
+    let key = idempotency::key_from(headers)?;
+    let req = parse_json(headers, body)?;
+    idempotency::run(app, who, key, route, body, || flow(req)).await
+}
+
+/// As [`post_json`], for a body that may be left out (its fields all optional).
+async fn post_optional_json<T, F, Fut>(
+    app: &AppState,
+    who: &Principal,
+    headers: &HeaderMap,
+    body: &Bytes,
+    route: &str,
+    flow: F,
+) -> ApiResult<Response>
+where
+    T: serde::de::DeserializeOwned + Default,
+    F: FnOnce(T) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
+{
+    let key = idempotency::key_from(headers)?;
+    let req = body::parse_optional_json(headers, body)?;
+    idempotency::run(app, who, key, route, body, || flow(req)).await
+}
+
+/// As [`post_json`], for a POST whose path is the whole request.
+async fn post_empty<F, Fut>(app: &AppState, who: &Principal, headers: &HeaderMap, route: &str, flow: F) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
+{
+    let key = idempotency::key_from(headers)?;
+    idempotency::run(app, who, key, route, b"", flow).await
 }
 
 fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {

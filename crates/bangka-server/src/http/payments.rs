@@ -7,13 +7,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::body::{parse_json, parse_optional_json};
+use super::body::parse_json;
 use super::meta::ErrorEnvelope;
 use super::ok;
 use crate::auth::{OpsAuth, PaymentsAuth, WalletAuth};
 use crate::error::ApiResult;
 use crate::flows::{ops, payments, tokens};
-use crate::idempotency;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -45,9 +44,7 @@ async fn create_cryptogram(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms"), &body, || {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms"), |req| {
         payments::cryptogram(&app, &who, &id, &bid, req)
     })
     .await
@@ -64,9 +61,7 @@ async fn request_payment_otp(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp"), &body, || {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp"), |req| {
         payments::request_otp(&app, &who, &id, &bid, req)
     })
     .await
@@ -90,9 +85,7 @@ async fn suspend_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_optional_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"), &body, || {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"), |req| {
         tokens::suspend(&app, &who, &id, &bid, req)
     })
     .await
@@ -109,9 +102,7 @@ async fn resume_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_optional_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"), &body, || {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"), |req| {
         tokens::resume(&app, &who, &id, &bid, req)
     })
     .await
@@ -129,9 +120,7 @@ async fn create_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, "POST /v1/payments", &body, || payments::pay(&app, &who, req)).await
+    super::post_json(&app, &who, &headers, &body, "POST /v1/payments", |req| payments::pay(&app, &who, req)).await
 }
 
 /// One payment this caller made.
@@ -151,9 +140,10 @@ async fn capture_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_optional_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/payments/{pid}/capture"), &body, || payments::capture(&app, &who, &pid, req)).await
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/capture"), |req| {
+        payments::capture(&app, &who, &pid, req)
+    })
+    .await
 }
 
 /// Refund `amount` fen of a captured payment (several partial refunds allowed, never more than captured).
@@ -166,9 +156,8 @@ async fn refund_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let key = idempotency::key_from(&headers)?;
-    let req = parse_json(&headers, &body)?;
-    idempotency::run(&app, &who, key, &format!("POST /v1/payments/{pid}/refund"), &body, || payments::refund(&app, &who, &pid, req)).await
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/refund"), |req| payments::refund(&app, &who, &pid, req))
+        .await
 }
 
 /// Ops (admin only): the full card number behind a token. The reason is
