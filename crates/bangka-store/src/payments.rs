@@ -450,7 +450,7 @@ impl Store {
     /// Consumes the cryptogram and records the payment as `pending` with its
     /// authorization op, at once. Returns false (nothing written) when the
     /// cryptogram was already used: a replay, even a concurrent one.
-    pub async fn begin_payment(&self, p: &PaymentRow, op_id: &str) -> Result<bool, StoreError> {
+    pub async fn begin_payment(&self, p: &PaymentRow, op_id: &str, cause: Cause<'_>) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query("UPDATE cryptograms SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(to_ms(p.created_at))
@@ -476,6 +476,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         insert_op(&mut tx, op_id, &p.id, OpKind::Authorize, p.amount, p.created_at).await?;
+        let change = Change { action: "payment.create", subject: &p.id, before: None, after: Some(PaymentStatus::Pending.as_str()) };
+        crate::audit::append(&mut tx, cause, change, p.created_at).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -487,6 +489,7 @@ impl Store {
         payment_id: &str,
         op_id: &str,
         outcome: AuthOutcome<'_>,
+        cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -523,13 +526,24 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let action = format!("payment.{}", status.as_str());
+        let change =
+            Change { action: &action, subject: payment_id, before: Some(PaymentStatus::Pending.as_str()), after: Some(status.as_str()) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(true)
     }
 
     /// Marks an authorized payment captured for `amount` and writes the
     /// capture op. Returns false when it was no longer `authorized`.
-    pub async fn begin_capture(&self, payment_id: &str, amount: i64, op_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+    pub async fn begin_capture(
+        &self,
+        payment_id: &str,
+        amount: i64,
+        op_id: &str,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE payments SET status = 'captured', captured = $1, updated_at = $2 WHERE id = $3 AND status = 'authorized' AND amount >= $1",
@@ -543,6 +557,8 @@ impl Store {
             return Ok(false);
         }
         insert_op(&mut tx, op_id, payment_id, OpKind::Capture, amount, now).await?;
+        let change = Change { action: "payment.capture", subject: payment_id, before: Some("authorized"), after: Some("captured") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -550,6 +566,7 @@ impl Store {
     /// Adds a refund of `amount` to a payment read with `refunded_before`
     /// already refunded, moving it to `new_status`, and writes the refund op.
     /// Returns false when another refund changed the payment first.
+    #[allow(clippy::too_many_arguments)]
     pub async fn begin_refund(
         &self,
         payment_id: &str,
@@ -557,6 +574,7 @@ impl Store {
         refunded_before: i64,
         new_status: PaymentStatus,
         op_id: &str,
+        cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -575,6 +593,8 @@ impl Store {
             return Ok(false);
         }
         insert_op(&mut tx, op_id, payment_id, OpKind::Refund, amount, now).await?;
+        let change = Change { action: "payment.refund", subject: payment_id, before: None, after: Some(new_status.as_str()) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(true)
     }

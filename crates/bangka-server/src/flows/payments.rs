@@ -22,7 +22,7 @@ use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, PaymentSta
 use bangka_core::token::{CryptogramValue, TokenNumber};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{
-    AuthOutcome, BindingRow, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PaymentRow, TokenRow, new_id,
+    AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PaymentRow, TokenRow, new_id,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -330,7 +330,7 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
         updated_at: now,
     };
     let op_id = new_id("op");
-    if !app.store.begin_payment(&payment, &op_id).await? {
+    if !app.store.begin_payment(&payment, &op_id, Cause::api(&who.key_id)).await? {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
@@ -342,7 +342,11 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     let facts = AttemptFacts::binding(&b);
     let refusal: Option<ApiError> = match &answer {
         Ok(code) => {
-            if !app.store.finish_authorization(&payment.id, &op_id, AuthOutcome::Authorized { issuer_code: code }, now).await? {
+            if !app
+                .store
+                .finish_authorization(&payment.id, &op_id, AuthOutcome::Authorized { issuer_code: code }, Cause::api(&who.key_id), now)
+                .await?
+            {
                 // The payment job gave up on this slow answer and failed the
                 // payment: release the hold that arrived after all.
                 let _ = app.issuer.void(&payment.id).await;
@@ -351,13 +355,15 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
             None
         }
         Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
-            app.store.finish_authorization(&payment.id, &op_id, AuthOutcome::Failed { code: f.code.as_str() }, now).await?;
+            app.store
+                .finish_authorization(&payment.id, &op_id, AuthOutcome::Failed { code: f.code.as_str() }, Cause::api(&who.key_id), now)
+                .await?;
             Some(issuer_failure(app, f.clone()))
         }
         Err(f) => {
             let shown = payment::shown_to_payer(f.code);
             let outcome = AuthOutcome::Declined { decline_code: f.code.as_str(), shown_code: shown.as_str() };
-            app.store.finish_authorization(&payment.id, &op_id, outcome, now).await?;
+            app.store.finish_authorization(&payment.id, &op_id, outcome, Cause::api(&who.key_id), now).await?;
             tracing::info!(payment_id = %payment.id, decline = f.code.as_str(), shown = shown.as_str(), "payment declined");
             Some(Failure::new(shown).into())
         }
@@ -396,7 +402,7 @@ pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: Am
     let requested = parse_amount(body.amount.as_ref(), &p)?;
     let amount = payment::capture_amount(p.status, amounts(&p), requested)?;
     let op_id = new_id("op");
-    if !app.store.begin_capture(&p.id, amount, &op_id, app.clock.now()).await? {
+    if !app.store.begin_capture(&p.id, amount, &op_id, Cause::api(&who.key_id), app.clock.now()).await? {
         // Changed meanwhile: answer from its state now.
         let now_p = own_payment(app, who, payment_id).await?;
         payment::capture_amount(now_p.status, amounts(&now_p), requested)?;
@@ -419,7 +425,7 @@ pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: Amo
     let mut current = p;
     loop {
         let next = payment::refund(current.status, amounts(&current), amount)?;
-        if app.store.begin_refund(&current.id, amount, current.refunded, next, &op_id, app.clock.now()).await? {
+        if app.store.begin_refund(&current.id, amount, current.refunded, next, &op_id, Cause::api(&who.key_id), app.clock.now()).await? {
             break;
         }
         current = own_payment(app, who, payment_id).await?;
@@ -498,7 +504,7 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         match op.kind {
             OpKind::Authorize => {
                 let outcome = AuthOutcome::Failed { code: ErrorCode::IssuerUnavailable.as_str() };
-                app.store.finish_authorization(&op.payment_id, &op.id, outcome, app.clock.now()).await?;
+                app.store.finish_authorization(&op.payment_id, &op.id, outcome, Cause::job(), app.clock.now()).await?;
             }
             OpKind::Capture | OpKind::Refund => app.store.finish_op(&op.id, app.clock.now()).await?,
         }

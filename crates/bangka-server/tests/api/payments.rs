@@ -67,6 +67,8 @@ async fn pay_capture_refund(app: TestApp) {
     app.post(&format!("/v1/payments/{pid}/refund"), json!({ "amount": 1 })).await.assert_error("PAYMENT_STATE_CONFLICT");
     let ops: Vec<&str> = r.body["operations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
     assert_eq!(ops, ["done", "done", "done", "done"]);
+    let trail: Vec<String> = app.state.store.audit_entries(&pid).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(trail, ["payment.create", "payment.authorized", "payment.capture", "payment.refund", "payment.refund"]);
 
     let list = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", p.account, p.binding)).await;
     let list = list.body.as_array().unwrap();
@@ -424,7 +426,7 @@ async fn payment_job_finishes_what_requests_left(app: TestApp) {
         created_at: now,
         updated_at: now,
     };
-    assert!(app.state.store.begin_payment(&crashed, "op_crashed").await.unwrap());
+    assert!(app.state.store.begin_payment(&crashed, "op_crashed", bangka_store::Cause::api("someone")).await.unwrap());
     app.pay(&token, &cgm, 300, M).await.assert_error("CRYPTOGRAM_REPLAYED");
     app.clock.advance(Duration::seconds(31));
     assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 1);
