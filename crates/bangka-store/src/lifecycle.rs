@@ -534,19 +534,10 @@ impl Store {
     /// Payments on a card whose money is still in transit: authorized and
     /// not captured or voided, or with an issuer call not yet confirmed.
     pub async fn unsettled_payments(&self, binding_id: &str) -> Result<Vec<crate::PaymentRow>, StoreError> {
-        let ids: Vec<(String,)> = sqlx::query_as(
-            "SELECT id FROM payments WHERE binding_id = $1 AND (status IN ('pending', 'authorized')
-                 OR id IN (SELECT payment_id FROM payment_ops WHERE status = 'pending')) ORDER BY created_at",
+        self.payments_where(
+            "binding_id = $1 AND (status IN ('pending', 'authorized') OR id IN (SELECT payment_id FROM payment_ops WHERE status = 'pending'))",
+            binding_id,
         )
-        .bind(binding_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::new();
-        for (id,) in ids {
-            if let Some(p) = self.get_payment(&id).await? {
-                out.push(p);
-            }
-        }
-        Ok(out)
+        .await
     }
 }

@@ -641,6 +641,16 @@ impl Store {
         row.as_ref().map(payment_row).transpose()
     }
 
+    /// Payments matching `filter` (SQL over the payments table with `$1`
+    /// bound to `arg`), oldest first.
+    pub(crate) async fn payments_where(&self, filter: &str, arg: &str) -> Result<Vec<PaymentRow>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE {filter} ORDER BY created_at, id"))
+            .bind(arg)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(payment_row).collect()
+    }
+
     /// A binding's payments, newest first (the holder's consumption records).
     pub async fn payments_for_binding(&self, binding_id: &str, limit: i64) -> Result<Vec<PaymentRow>, StoreError> {
         let rows =
