@@ -44,6 +44,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// PostgreSQL schema to use (created if missing); tests use a fresh one.
     pub database_schema: Option<String>,
+    /// Where card data keys are kept, when not beside the database (see
+    /// `bangka_store::card_keys`).
+    pub card_key_store_url: Option<String>,
     /// Demo endpoints (test cards, phone inbox).
     pub demo: bool,
     pub binding_limit: u32,
@@ -59,7 +62,10 @@ impl Config {
 /// first start, and applies migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let store = Store::connect(&config.database_url(), config.database_schema.as_deref()).await.context("opening the database")?;
+    let store =
+        Store::connect_with_key_store(&config.database_url(), config.database_schema.as_deref(), config.card_key_store_url.as_deref())
+            .await
+            .context("opening the database")?;
     let fingerprint_version = store.fingerprint_key_version().await.context("reading the key versions")?;
     let vault = Vault::open(&config.data_dir, fingerprint_version).context("loading the vault keys")?;
     Ok((store, vault))

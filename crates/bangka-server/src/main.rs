@@ -77,6 +77,12 @@ struct StoreArgs {
     /// PostgreSQL schema (created if missing).
     #[arg(long)]
     database_schema: Option<String>,
+    /// Keep card data keys in this database instead of beside the main one
+    /// (`<data-dir>/bangka.card-keys.db`, or the schema `<schema>_card_keys`):
+    /// a deleted card's key is destroyed there, so backups of the main
+    /// database never hold a key that opens a card number.
+    #[arg(long, env = "BANGKA_CARD_KEY_STORE_URL")]
+    card_key_store_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -183,6 +189,7 @@ fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32)
         listen,
         database_url: store.database_url.clone(),
         database_schema: store.database_schema.clone(),
+        card_key_store_url: store.card_key_store_url.clone(),
         demo,
         binding_limit,
     }

@@ -15,9 +15,11 @@
 //!
 //! # Layout
 //! - [`vault`]: keys, envelope encryption, fingerprints.
+//! - [`card_keys`]: the card data keys, kept apart from the database.
 //! - [`repo`]: the queries, grouped by aggregate.
 
 pub mod audit;
+pub mod card_keys;
 pub mod lifecycle;
 pub mod payments;
 pub mod receipts;
@@ -64,6 +66,7 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    keys: card_keys::CardKeys,
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -76,6 +79,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/sqlite/0007_receipts.sql")),
     (8, include_str!("../migrations/sqlite/0008_mandates.sql")),
     (9, include_str!("../migrations/sqlite/0009_unbind.sql")),
+    (10, include_str!("../migrations/sqlite/0010_card_key_store.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -87,68 +91,31 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/postgres/0007_receipts.sql")),
     (8, include_str!("../migrations/postgres/0008_mandates.sql")),
     (9, include_str!("../migrations/postgres/0009_unbind.sql")),
+    (10, include_str!("../migrations/postgres/0010_card_key_store.sql")),
 ];
 
 impl Store {
     /// Connects to `url` (`sqlite://FILE` or `postgres://…`). For PostgreSQL,
     /// `schema` (if given) is created if missing and used as the search path,
     /// which is how each test run gets a fresh, isolated schema.
+    /// Opens the database at `url` (and, for PostgreSQL, `schema`) and its
+    /// card key store at the default place beside it (see [`card_keys`]).
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Store, StoreError> {
-        install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
-            return Err(StoreError::UnsupportedUrl);
-        };
-        let pool = match backend {
-            Backend::Sqlite => {
-                // One connection: SQLite has one writer anyway, and a single
-                // connection makes every transaction serializable without
-                // BUSY errors under concurrent requests.
-                AnyPoolOptions::new()
-                    .max_connections(1)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&sqlite_url_with_create(url))
-                    .await?
-            }
-            Backend::Postgres => {
-                if let Some(schema) = schema {
-                    if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                        return Err(StoreError::Corrupt("schema name must be [A-Za-z0-9_]".into()));
-                    }
-                    let setup = AnyPoolOptions::new().max_connections(1).connect(url).await?;
-                    setup.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await?;
-                    setup.close().await;
-                }
-                let search_path = schema.map(|s| format!("SET search_path TO {s}"));
-                AnyPoolOptions::new()
-                    .max_connections(10)
-                    .after_connect(move |conn, _| {
-                        let sp = search_path.clone();
-                        Box::pin(async move {
-                            if let Some(sp) = sp {
-                                conn.execute(sp.as_str()).await?;
-                            }
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
-            }
-        };
-        let store = Store { pool, backend };
+        Self::connect_with_key_store(url, schema, None).await
+    }
+
+    /// Like [`Store::connect`], with the card key store at `key_store_url`
+    /// (another file or server, so that database backups never hold card
+    /// data keys) instead of the default place.
+    pub async fn connect_with_key_store(url: &str, schema: Option<&str>, key_store_url: Option<&str>) -> Result<Store, StoreError> {
+        let (pool, backend) = open_pool(url, schema).await?;
+        let (keys_url, keys_schema) = card_keys::location(url, schema, key_store_url)?;
+        let keys = card_keys::CardKeys::open(&keys_url, keys_schema.as_deref()).await?;
+        let store = Store { pool, backend, keys };
         store.migrate().await?;
         store.chain_unchained_audit().await?;
+        store.move_legacy_card_keys().await?;
+        store.destroy_shredded_keys().await?;
         Ok(store)
     }
 
@@ -204,7 +171,69 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.keys.close().await;
     }
+}
+
+/// A pool for `url`: SQLite with one connection in WAL mode and
+/// `synchronous=FULL`, or PostgreSQL with `search_path` set to `schema`
+/// (created if missing).
+pub(crate) async fn open_pool(url: &str, schema: Option<&str>) -> Result<(AnyPool, Backend), StoreError> {
+    install_default_drivers();
+    let backend = if url.starts_with("sqlite:") {
+        Backend::Sqlite
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Backend::Postgres
+    } else {
+        return Err(StoreError::UnsupportedUrl);
+    };
+    let pool = match backend {
+        Backend::Sqlite => {
+            // One connection: SQLite has one writer anyway, and a single
+            // connection makes every transaction serializable without
+            // BUSY errors under concurrent requests. `secure_delete`
+            // overwrites deleted content, so a destroyed card key does not
+            // linger in free pages.
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&sqlite_url_with_create(url))
+                .await?
+        }
+        Backend::Postgres => {
+            if let Some(schema) = schema {
+                if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    return Err(StoreError::Corrupt("schema name must be [A-Za-z0-9_]".into()));
+                }
+                let setup = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+                setup.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await?;
+                setup.close().await;
+            }
+            let search_path = schema.map(|s| format!("SET search_path TO {s}"));
+            AnyPoolOptions::new()
+                .max_connections(10)
+                .after_connect(move |conn, _| {
+                    let sp = search_path.clone();
+                    Box::pin(async move {
+                        if let Some(sp) = sp {
+                            conn.execute(sp.as_str()).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        }
+    };
+    Ok((pool, backend))
 }
 
 fn sqlite_url_with_create(url: &str) -> String {

@@ -528,6 +528,7 @@ impl Store {
         }
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
+        self.destroy_shredded_keys().await?;
         Ok(true)
     }
 

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
+use crate::card_keys::WrappedKey;
 use crate::payments::NewToken;
 use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
@@ -342,7 +343,23 @@ impl Store {
         row.as_ref().map(binding_row).transpose()
     }
 
+    /// Records a pending bind with its sealed card, challenge and SMS, or
+    /// answers why not (duplicate, limit, an attempt still usable). The
+    /// card's key is written to the key store first and destroyed again
+    /// when no vault row came of it.
     pub async fn create_pending_binding(&self, p: NewPendingBinding<'_>) -> Result<PendingOutcome, StoreError> {
+        self.put_card_key(p.sealed, p.now).await?;
+        let vault_id = p.sealed.id.clone();
+        let outcome = self.insert_pending_binding(p).await;
+        if !matches!(outcome, Ok(PendingOutcome::Created)) {
+            self.keys.destroy(&[vault_id]).await?;
+        }
+        // A superseded attempt was shredded.
+        self.destroy_shredded_keys().await?;
+        outcome
+    }
+
+    async fn insert_pending_binding(&self, p: NewPendingBinding<'_>) -> Result<PendingOutcome, StoreError> {
         let b = p.binding;
         let mut tx = self.pool.begin().await?;
         // Taking the account row first serializes binds of one account on
@@ -477,6 +494,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         fail_pending(&mut tx, binding, now).await?;
         tx.commit().await?;
+        self.destroy_shredded_keys().await?;
         Ok(())
     }
 
@@ -521,6 +539,7 @@ impl Store {
             }
             tx.commit().await?;
         }
+        self.destroy_shredded_keys().await?;
         Ok(ended)
     }
 }
@@ -549,25 +568,25 @@ async fn fail_pending(tx: &mut Transaction<'_, Any>, b: &BindingRow, now: Offset
 
 // ---------------------------------------------------------------- vault rows
 
+/// The vault row of a sealed card: the ciphertext only. Its data key went
+/// to the card key store first ([`Store::put_card_key`]).
 async fn insert_sealed(tx: &mut Transaction<'_, Any>, s: &SealedCard, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO vault_cards (id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&s.id)
-    .bind(&s.fingerprint)
-    .bind(s.key_version)
-    .bind(&s.wrapped_dek)
-    .bind(&s.dek_nonce)
-    .bind(&s.pan_ct)
-    .bind(&s.pan_nonce)
-    .bind(to_ms(now))
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("INSERT INTO vault_cards (id, fingerprint, key_version, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&s.id)
+        .bind(&s.fingerprint)
+        .bind(s.key_version)
+        .bind(&s.pan_ct)
+        .bind(&s.pan_nonce)
+        .bind(to_ms(now))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
-/// Crypto-shredding: the wrapped data key and the ciphertext are destroyed,
-/// so the PAN cannot be recovered; the fingerprint stays for audit.
+/// Crypto-shredding, inside the operation's transaction: the ciphertext
+/// goes at once, and the row is marked so that its data key is destroyed in
+/// the card key store right after commit ([`Store::destroy_shredded_keys`]).
+/// The fingerprint stays for audit.
 pub(crate) async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2",
@@ -580,16 +599,98 @@ pub(crate) async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: Of
 }
 
 impl Store {
+    /// A card's ciphertext with its data key; `None` once shredded.
     pub async fn get_sealed(&self, vault_id: &str) -> Result<Option<SealedCard>, StoreError> {
-        type Row = (String, String, i64, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>, Option<Vec<u8>>);
+        type Row = (String, String, Option<Vec<u8>>, Option<Vec<u8>>);
         let row: Option<Row> =
-            sqlx::query_as("SELECT id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce FROM vault_cards WHERE id = $1")
+            sqlx::query_as("SELECT id, fingerprint, pan_ct, pan_nonce FROM vault_cards WHERE id = $1 AND shredded_at IS NULL")
                 .bind(vault_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.and_then(|(id, fingerprint, key_version, w, dn, ct, n)| {
-            Some(SealedCard { id, fingerprint, key_version, wrapped_dek: w?, dek_nonce: dn?, pan_ct: ct?, pan_nonce: n? })
+        let Some((id, fingerprint, Some(pan_ct), Some(pan_nonce))) = row else { return Ok(None) };
+        let Some(k) = self.keys.get(&id).await? else { return Ok(None) };
+        Ok(Some(SealedCard {
+            id,
+            fingerprint,
+            key_version: k.key_version,
+            wrapped_dek: k.wrapped_dek,
+            dek_nonce: k.dek_nonce,
+            pan_ct,
+            pan_nonce,
         }))
+    }
+
+    /// Writes a sealed card's data key to the card key store; called before
+    /// the transaction that inserts the vault row.
+    async fn put_card_key(&self, s: &SealedCard, now: OffsetDateTime) -> Result<(), StoreError> {
+        let key = WrappedKey { key_version: s.key_version, wrapped_dek: s.wrapped_dek.clone(), dek_nonce: s.dek_nonce.clone() };
+        self.keys.put(&s.id, &key, now).await
+    }
+
+    /// Destroys the data keys of shredded vault rows in the card key store
+    /// and marks the rows. Idempotent and safe on several instances
+    /// (destroying a key twice is a no-op). Returns how many were destroyed.
+    pub async fn destroy_shredded_keys(&self) -> Result<u64, StoreError> {
+        let mut total = 0;
+        loop {
+            let ids: Vec<(String,)> =
+                sqlx::query_as("SELECT id FROM vault_cards WHERE shredded_at IS NOT NULL AND key_destroyed_at IS NULL LIMIT 200")
+                    .fetch_all(&self.pool)
+                    .await?;
+            if ids.is_empty() {
+                return Ok(total);
+            }
+            let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+            self.keys.destroy(&ids).await?;
+            let now = to_ms(OffsetDateTime::now_utc());
+            for id in &ids {
+                sqlx::query("UPDATE vault_cards SET key_destroyed_at = $1 WHERE id = $2").bind(now).bind(id).execute(&self.pool).await?;
+            }
+            total += ids.len() as u64;
+        }
+    }
+
+    /// Destroys keys written before `cutoff` whose vault row never committed
+    /// (the insert rolled back). Returns how many.
+    pub async fn sweep_orphan_keys(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        let mut orphans = Vec::new();
+        for id in self.keys.written_before(cutoff, 1000).await? {
+            let row: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM vault_cards WHERE id = $1").bind(&id).fetch_optional(&self.pool).await?;
+            if row.is_none() {
+                orphans.push(id);
+            }
+        }
+        self.keys.destroy(&orphans).await?;
+        Ok(orphans.len() as u64)
+    }
+
+    /// Databases from before the card key store kept the wrapped data key
+    /// in the vault row: move each to the key store, then clear it here.
+    pub(crate) async fn move_legacy_card_keys(&self) -> Result<(), StoreError> {
+        type Row = (String, i64, Vec<u8>, Vec<u8>, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, key_version, wrapped_dek, dek_nonce, created_at FROM vault_cards WHERE wrapped_dek IS NOT NULL AND dek_nonce IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for (id, key_version, wrapped_dek, dek_nonce, created_at) in rows {
+            self.keys.put(&id, &WrappedKey { key_version, wrapped_dek, dek_nonce }, from_ms(created_at)).await?;
+            sqlx::query("UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL WHERE id = $1").bind(&id).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the card key store still holds this card's key (tests and
+    /// the delete walk-through).
+    pub async fn card_key_exists(&self, vault_id: &str) -> Result<bool, StoreError> {
+        Ok(self.keys.get(vault_id).await?.is_some())
+    }
+
+    /// SQLite: moves both WALs into their files (before inspecting them).
+    pub async fn checkpoint_all(&self) -> Result<(), StoreError> {
+        self.checkpoint().await?;
+        self.keys.checkpoint().await
     }
 }
 
@@ -618,25 +719,11 @@ impl Store {
     pub async fn rewrap_pass(&self, vault: &crate::Vault) -> Result<u64, StoreError> {
         let current = vault.current_version();
         let mut done = 0;
-        let cards: Vec<(String, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, key_version, wrapped_dek, dek_nonce FROM vault_cards WHERE wrapped_dek IS NOT NULL AND key_version <> $1 LIMIT 500",
-        )
-        .bind(current)
-        .fetch_all(&self.pool)
-        .await?;
-        for (id, version, wrapped, nonce) in cards {
-            if let Some((v, w, n)) = vault.rewrap_dek(&id, version, &wrapped, &nonce).map_err(|_| StoreError::Rewrap(id.clone()))? {
-                let res = sqlx::query(
-                    "UPDATE vault_cards SET wrapped_dek = $1, dek_nonce = $2, key_version = $3 WHERE id = $4 AND key_version = $5",
-                )
-                .bind(&w)
-                .bind(&n)
-                .bind(v)
-                .bind(&id)
-                .bind(version)
-                .execute(&self.pool)
-                .await?;
-                done += res.rows_affected();
+        for (id, k) in self.keys.not_under(current, 500).await? {
+            let rewrapped =
+                vault.rewrap_dek(&id, k.key_version, &k.wrapped_dek, &k.dek_nonce).map_err(|_| StoreError::Rewrap(id.clone()))?;
+            if let Some((key_version, wrapped_dek, dek_nonce)) = rewrapped {
+                done += self.keys.replace(&id, k.key_version, &WrappedKey { key_version, wrapped_dek, dek_nonce }).await?;
             }
         }
         let accounts: Vec<(String, Vec<u8>, Vec<u8>)> =
@@ -680,11 +767,7 @@ impl Store {
 
     /// How many card data keys are still wrapped under another key than `version`.
     pub async fn cards_not_under(&self, version: i64) -> Result<i64, StoreError> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM vault_cards WHERE wrapped_dek IS NOT NULL AND key_version <> $1")
-            .bind(version)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(n)
+        self.keys.count_not_under(version).await
     }
 
     /// The fingerprint key version the database's hashes are under.
@@ -711,20 +794,23 @@ impl Store {
             return Err(StoreError::Keys(format!("the fingerprint key is no longer v{old_version}: another rotation ran")));
         }
         let mut report = RekeyReport::default();
-        let cards = sqlx::query(
-            "SELECT id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce FROM vault_cards WHERE wrapped_dek IS NOT NULL",
+        // The vault rows are read inside the transaction (SQLite has one
+        // connection); their keys come from the card key store.
+        let cards: Vec<(String, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, fingerprint, pan_ct, pan_nonce FROM vault_cards WHERE pan_ct IS NOT NULL AND pan_nonce IS NOT NULL AND shredded_at IS NULL",
         )
         .fetch_all(&mut *tx)
         .await?;
-        for r in &cards {
+        for (id, fingerprint, pan_ct, pan_nonce) in cards {
+            let Some(k) = self.keys.get(&id).await? else { continue };
             let sealed = SealedCard {
-                id: r.try_get("id")?,
-                fingerprint: r.try_get("fingerprint")?,
-                key_version: r.try_get("key_version")?,
-                wrapped_dek: r.try_get("wrapped_dek")?,
-                dek_nonce: r.try_get("dek_nonce")?,
-                pan_ct: r.try_get("pan_ct")?,
-                pan_nonce: r.try_get("pan_nonce")?,
+                id,
+                fingerprint,
+                key_version: k.key_version,
+                wrapped_dek: k.wrapped_dek,
+                dek_nonce: k.dek_nonce,
+                pan_ct,
+                pan_nonce,
             };
             let fingerprint = new.fingerprint(&new.open_pan(&sealed)?);
             sqlx::query("UPDATE vault_cards SET fingerprint = $1 WHERE id = $2")
@@ -911,6 +997,7 @@ impl Store {
         message: &NewMessage,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        self.put_card_key(sealed, now).await?;
         let mut tx = self.pool.begin().await?;
         insert_sealed(&mut tx, sealed, now).await?;
         insert_challenge(&mut tx, challenge).await?;
@@ -991,6 +1078,7 @@ impl Store {
             insert_message(&mut tx, m, now).await?;
         }
         tx.commit().await?;
+        self.destroy_shredded_keys().await?;
         Ok(true)
     }
 }

@@ -172,7 +172,7 @@ where
 {
     let Some(PgFixture { store, admin, schema }) = postgres_store(test_name).await else { return };
     let outcome = run_guarded(store, body).await;
-    let dropped = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await;
+    let dropped = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema}, {schema}_card_keys CASCADE")).execute(&admin).await;
     admin.close().await;
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
@@ -294,6 +294,7 @@ async fn assert_shredded(store: &Store, a: &BindAttempt) {
             .expect("vault row kept for audit");
     assert_eq!(fingerprint, a.binding.fingerprint);
     assert!(shredded_at.is_some() && dek.is_none() && ct.is_none(), "vault row {} not shredded", a.vault_id());
+    assert!(!store.card_key_exists(a.vault_id()).await.unwrap(), "the data key of {} is still in the card key store", a.vault_id());
 }
 
 fn token() -> NewToken {
@@ -902,3 +903,40 @@ async fn concurrent_audit_appends_keep_one_chain(store: Store) {
     assert_eq!(store.audit_entries("subject-1").await.unwrap().len(), 10);
 }
 on_both_backends!(multi_thread concurrent_audit_appends_keep_one_chain);
+
+/// A database from before the card key store kept each wrapped data key in
+/// its vault row: opening it moves every key to the key store and clears
+/// it from the row, and the card still opens.
+#[tokio::test]
+async fn legacy_card_keys_move_to_the_key_store() {
+    let store = sqlite_store().await;
+    let file = sqlite_file(&store).await;
+    let dir = file.parent().unwrap().to_owned();
+    let vault = Vault::ephemeral();
+    let pan = Pan::parse("6222021234567890128").unwrap();
+    let sealed = vault.seal_pan("vc_legacy", &pan);
+    sqlx::query(
+        "INSERT INTO vault_cards (id, fingerprint, key_version, wrapped_dek, dek_nonce, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+    )
+    .bind(&sealed.id)
+    .bind(&sealed.fingerprint)
+    .bind(sealed.key_version)
+    .bind(&sealed.wrapped_dek)
+    .bind(&sealed.dek_nonce)
+    .bind(&sealed.pan_ct)
+    .bind(&sealed.pan_nonce)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert!(store.get_sealed("vc_legacy").await.unwrap().is_none(), "without its key in the key store the row does not open");
+    store.close().await;
+    let url = format!("sqlite://{}", file.display());
+    let store = Store::connect(&url, None).await.unwrap();
+    let reopened = store.get_sealed("vc_legacy").await.unwrap().expect("the key moved to the key store");
+    assert_eq!(vault.open_pan(&reopened).unwrap().expose(), pan.expose());
+    let (left,): (Option<Vec<u8>>,) =
+        sqlx::query_as("SELECT wrapped_dek FROM vault_cards WHERE id = 'vc_legacy'").fetch_one(store.pool()).await.unwrap();
+    assert!(left.is_none(), "the key stays in the database row");
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

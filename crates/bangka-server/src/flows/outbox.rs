@@ -77,4 +77,16 @@ pub async fn sweep(app: &AppState) {
         Ok(n) => tracing::info!(ended = n, "abandoned stale pending binds and activations"),
         Err(e) => tracing::warn!(error = %e, "sweeping stale pending operations failed; will retry"),
     }
+    // Card keys: those of rows shredded by an operation that crashed before
+    // destroying them, and those whose vault row never committed.
+    let keys = async {
+        let shredded = app.store.destroy_shredded_keys().await?;
+        let orphans = app.store.sweep_orphan_keys(now - ABANDON_PENDING_AFTER).await?;
+        Ok::<_, bangka_store::StoreError>(shredded + orphans)
+    };
+    match keys.await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(destroyed = n, "destroyed card keys left behind"),
+        Err(e) => tracing::warn!(error = %e, "destroying card keys failed; will retry"),
+    }
 }

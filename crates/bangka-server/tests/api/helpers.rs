@@ -23,7 +23,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
-    schema: Option<String>,
+    pub schema: Option<String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -113,6 +113,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url,
         database_schema: schema.clone(),
+        card_key_store_url: None,
         demo: true,
         binding_limit: opts.binding_limit,
     };
@@ -329,6 +330,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: self.schema.as_ref().map(|_| pg_url()),
             database_schema: self.schema.clone(),
+            card_key_store_url: None,
             demo: true,
             binding_limit: 5,
         };
@@ -368,7 +370,7 @@ impl Drop for TestApp {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                 rt.block_on(async move {
                     if let Ok(pool) = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await {
-                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema}, {schema}_card_keys CASCADE")).execute(&pool).await;
                     }
                 });
             })

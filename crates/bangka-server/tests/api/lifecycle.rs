@@ -327,17 +327,36 @@ async fn unbind_with_delete_shreds_the_card(app: TestApp) {
     assert_eq!(r.body["status"], "unbinding", "{}", r.body);
     let vault_id: (String,) =
         sqlx::query_as("SELECT vault_id FROM bindings WHERE id = $1").bind(&p.binding).fetch_one(app.state.store.pool()).await.unwrap();
-    assert!(app.state.store.get_sealed(&vault_id.0).await.unwrap().is_some(), "still recoverable during the cooling-off");
+    let sealed = app.state.store.get_sealed(&vault_id.0).await.unwrap().expect("still recoverable during the cooling-off");
+    // A backup of the database taken now holds the ciphertext but not the
+    // data key: that lives in the card key store.
+    let in_db = |col: &'static str| {
+        let q = format!("SELECT {col} FROM vault_cards WHERE id = $1");
+        let (pool, id) = (app.state.store.pool().clone(), vault_id.0.clone());
+        async move { sqlx::query_as::<_, (Option<Vec<u8>>,)>(&q).bind(id).fetch_one(&pool).await.unwrap().0 }
+    };
+    assert!(in_db("wrapped_dek").await.is_none() && in_db("pan_ct").await.is_some());
     app.clock.advance(time::Duration::hours(24));
     assert_eq!(bangka_server::flows::unbind::complete_due(&app.state).await.unwrap(), 1);
     assert_eq!(app.get(&base).await.body["status"], "deleted");
     assert!(app.state.store.get_sealed(&vault_id.0).await.unwrap().is_none(), "the data key is destroyed");
-    let (wrapped, ct): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as("SELECT wrapped_dek, pan_ct FROM vault_cards WHERE id = $1")
-        .bind(&vault_id.0)
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap();
-    assert!(wrapped.is_none() && ct.is_none());
+    assert!(!app.state.store.card_key_exists(&vault_id.0).await.unwrap(), "the card key store still holds the key");
+    assert!(in_db("pan_ct").await.is_none());
+    // The backup's ciphertext has no key anywhere: not in any file the
+    // service keeps (SQLite overwrites deleted cells and the key store's WAL
+    // is truncated).
+    if app.schema.is_none() {
+        app.state.store.checkpoint_all().await.unwrap();
+        for f in std::fs::read_dir(&app.data_dir).unwrap() {
+            let path = f.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(sealed.wrapped_dek.len()).any(|w| w == sealed.wrapped_dek),
+                "the data key is still in {}",
+                path.display()
+            );
+        }
+    }
     let admin = app.key_for(Role::Admin).await;
     let body = json!({ "token_number": token, "reason": "after deletion, nothing to see" });
     app.request_as(&admin, Method::POST, "/v1/ops/detokenize", Some(&body)).await.assert_error("TOKEN_DELETED");
