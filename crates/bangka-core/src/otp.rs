@@ -49,6 +49,8 @@ pub enum OtpPurpose {
     Unfreeze,
     /// Confirms an unbind (and a delete with it).
     Unbind,
+    /// Confirms deleting an unbound card (with the payment password).
+    Delete,
 }
 
 impl OtpPurpose {
@@ -59,11 +61,12 @@ impl OtpPurpose {
             OtpPurpose::Pay => "pay",
             OtpPurpose::Unfreeze => "unfreeze",
             OtpPurpose::Unbind => "unbind",
+            OtpPurpose::Delete => "delete",
         }
     }
 
     pub fn parse(s: &str) -> Option<OtpPurpose> {
-        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay, OtpPurpose::Unfreeze, OtpPurpose::Unbind]
+        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay, OtpPurpose::Unfreeze, OtpPurpose::Unbind, OtpPurpose::Delete]
             .into_iter()
             .find(|p| p.as_str() == s)
     }

@@ -532,6 +532,44 @@ impl Store {
         Ok(true)
     }
 
+    /// Deletes an unbound card once its SMS challenge passed (consumed
+    /// here): the binding becomes `deleted` and the vault row is shredded,
+    /// with audit entry, receipt and notice, in one transaction; the data key
+    /// is destroyed in the card key store right after. Returns false
+    /// (nothing changed) if the code was used or the card moved meanwhile.
+    pub async fn delete_unbound(
+        &self,
+        b: &BindingRow,
+        challenge_id: &str,
+        notice: &NewMessage,
+        trail: Trail<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let steps = [
+            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(challenge_id),
+            sqlx::query("UPDATE bindings SET status = 'deleted', updated_at = $1 WHERE id = $2 AND status = 'unbound'")
+                .bind(to_ms(now))
+                .bind(&b.id),
+        ];
+        for q in steps {
+            if q.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        if let Some(vault_id) = b.vault_id.as_deref() {
+            crate::repo::shred(&mut tx, vault_id, now).await?;
+        }
+        let change =
+            Change { action: "binding.delete", subject: &b.id, before: Some("unbound"), after: Some("deleted (card data key destroyed)") };
+        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        self.destroy_shredded_keys().await?;
+        Ok(true)
+    }
+
     /// Payments on a card whose money is still in transit: authorized and
     /// not captured or voided, or with an issuer call not yet confirmed.
     pub async fn unsettled_payments(&self, binding_id: &str) -> Result<Vec<crate::PaymentRow>, StoreError> {

@@ -1790,6 +1790,49 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::DeleteRequiresUnbind,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这张卡还没有解绑，不能直接删除。", "This card is not unbound yet, so it cannot be deleted on its own."),
+        cause: t(
+            "删除会永久销毁卡片数据，只能在解绑完成之后进行，或在发起解绑时一并申请。这张卡仍在使用中或正在解绑冷静期内，卡片数据没有任何改动。",
+            "Deleting destroys the card's data for good, so it comes only after the unbind, or together with it when the unbind is requested. This card is still in use or in its unbind cooling-off; nothing about it was changed.",
+        ),
+        remediation: &[
+            t(
+                "发起解绑时选择同时删除（POST .../unbind，delete 为 true），冷静期结束后卡片数据会被销毁。",
+                "Request the unbind with deletion (POST .../unbind with delete: true); the card's data is destroyed when the cooling-off ends.",
+            ),
+            t(
+                "如果解绑已在冷静期内，请等冷静期结束、解绑完成后再删除。",
+                "If an unbind is already in its cooling-off, wait until it completes, then delete the card.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::BindingAlreadyDeleted,
+        category: Category::Card,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("这张卡已经删除，卡片数据已销毁。", "This card is already deleted; its card data was destroyed."),
+        cause: t(
+            "这张卡之前已被删除，卡号的加密密钥已经销毁，任何人都无法再恢复卡号。钱包只保留掩码后的卡片信息和操作记录。",
+            "The card was deleted before: the key that encrypted its number was destroyed, so nobody can recover the number. The wallet keeps only masked card facts and the record of what was done.",
+        ),
+        remediation: &[
+            t(
+                "无需再次删除。删除回执可在回执列表中查看和下载。",
+                "There is nothing more to delete. The delete receipt is in your receipts list to view and download.",
+            ),
+            t("如需再次使用这张卡，请重新绑定。", "To use the card again, bind it again."),
+        ],
+    },
+    Entry {
         code: ErrorCode::CoolingOffOver,
         category: Category::Card,
         http_status: 409,

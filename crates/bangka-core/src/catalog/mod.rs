@@ -238,6 +238,11 @@ error_codes! {
     CoolingOffOver => "COOLING_OFF_OVER",
     /// A payment with a card whose unbind is in its cooling-off.
     BindingUnbinding => "BINDING_UNBINDING",
+    /// Delete of a card that is not unbound yet (unbind it with
+    /// `delete: true`, or delete it once the unbind completed).
+    DeleteRequiresUnbind => "DELETE_REQUIRES_UNBIND",
+    /// Delete of a card whose data was already destroyed.
+    BindingAlreadyDeleted => "BINDING_ALREADY_DELETED",
     /// Unfreeze of a binding that is not frozen.
     BindingNotFrozen => "BINDING_NOT_FROZEN",
     /// Unfreezing needs the SMS code and, when one is set, the payment password.

@@ -215,6 +215,7 @@ pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_min
         OtpPurpose::Pay => ("支付确认", "confirm a payment with"),
         OtpPurpose::Unfreeze => ("解冻", "unfreeze"),
         OtpPurpose::Unbind => ("解绑", "unbind"),
+        OtpPurpose::Delete => ("删除卡片", "delete the card"),
     };
     NewMessage {
         channel: "sms",

@@ -296,3 +296,110 @@ pub async fn complete_due(app: &AppState) -> ApiResult<u64> {
     }
     Ok(done)
 }
+
+/// `POST …/bindings/{bid}/delete/confirm`.
+#[derive(Deserialize, ToSchema)]
+pub struct DeleteConfirmBody {
+    pub otp: String,
+    pub payment_password: String,
+}
+
+/// Why this card cannot be deleted on its own now, if it cannot.
+async fn delete_refusal(app: &AppState, b: &BindingRow) -> ApiResult<Option<Failure>> {
+    let path = format!("/v1/accounts/{}/bindings/{}/unbind", b.account_id, b.id);
+    Ok(match b.status {
+        BindingStatus::Unbound => None,
+        BindingStatus::Deleted => Some(ErrorCode::BindingAlreadyDeleted.into()),
+        BindingStatus::Active | BindingStatus::Frozen => Some(Failure::new(ErrorCode::DeleteRequiresUnbind).with_details(json!({
+            "status": b.status.as_str(),
+            "unbind_and_delete": { "method": "POST", "path": path, "body": { "delete": true } },
+        }))),
+        BindingStatus::Unbinding => {
+            let r = app.store.latest_unbind_request(&b.id).await?;
+            let deleting = r.as_ref().is_some_and(|r| r.delete_card);
+            let ends = r.and_then(|r| r.cooling_off_ends_at).map(rfc3339);
+            Some(Failure::new(ErrorCode::DeleteRequiresUnbind).with_details(json!({
+                "status": "unbinding",
+                "cooling_off_ends_at": ends,
+                "deleted_when_unbind_completes": deleting,
+            })))
+        }
+        other => Some(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() }))),
+    })
+}
+
+/// `POST …/bindings/{bid}/delete`: deleting an unbound card asks for more
+/// than the unbind did — an SMS code and the payment password. This sends
+/// the code; anything else than an unbound card is refused with why.
+pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    if let Some(f) = delete_refusal(app, &b).await? {
+        return Err(f.into());
+    }
+    if account.payment_password_set_at.is_none() {
+        let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": "deleting a card needs the payment password" }));
+        return Err(e.into());
+    }
+    let now = app.clock.now();
+    if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Delete).await?
+        && let Err(at) = last.challenge.check_resend(now, &app.otp)
+    {
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+    }
+    let (mut challenge, code) = new_challenge(app, OtpPurpose::Delete, &b.phone);
+    challenge.subject = Some(b.id.clone());
+    let sms = otp_sms(OtpPurpose::Delete, &code, &b.last4, &b.phone, app.otp.ttl.whole_minutes());
+    app.store.create_challenge(&challenge, &sms).await?;
+    outbox::deliver(app).await;
+    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        json!({
+            "binding_id": b.id,
+            "next_action": NextAction::otp(&c, &app.otp),
+            "verification": ["sms_code", "payment_password"],
+            "confirm": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/delete/confirm", b.id) },
+        }),
+    ))
+}
+
+/// `POST …/bindings/{bid}/delete/confirm` {otp, payment_password}: the card's
+/// data key is destroyed; only masked facts and the audit trail remain.
+pub async fn confirm_delete(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+    body: DeleteConfirmBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let otp = Otp::parse(&body.otp)?;
+    let password = PaymentPassword::parse_for_check(&body.payment_password)?;
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    if let Some(f) = delete_refusal(app, &b).await? {
+        return Err(f.into());
+    }
+    let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
+    let (c, _) = app.store.latest_challenge(&b.id, OtpPurpose::Delete).await?.ok_or_else(missing)?;
+    if c.challenge.passed {
+        return Err(missing().into());
+    }
+    let f = AttemptFacts::binding(&b);
+    let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
+    if !verify_password(password, stored).await? {
+        return Err(failed(app, account_id, "delete", &f, ErrorCode::PaymentPasswordIncorrect.into()).await);
+    }
+    check_otp(app, account_id, "delete", &f, &c, &otp, async || Ok(())).await?;
+    let receipt = receipt_draft(app, "delete", &b, json!({ "card_data": "destroyed (data key shredded)" }));
+    let msg = card_notice(&b, "已删除，卡片数据已销毁。", "is deleted; its card data is destroyed.");
+    let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
+    if !app.store.delete_unbound(&b, &c.challenge.id, &msg, trail, app.clock.now()).await? {
+        let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+        return Err(delete_refusal(app, &now_b).await?.unwrap_or_else(missing).into());
+    }
+    outbox::deliver(app).await;
+    tracing::info!(binding_id = %b.id, "card deleted");
+    let deleted = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, view(app, &deleted).await?))
+}

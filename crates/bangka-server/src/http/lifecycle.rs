@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/bindings/{bid}/unbind", post(request_unbind))
         .route("/v1/accounts/{id}/bindings/{bid}/unbind/confirm", post(confirm_unbind))
         .route("/v1/accounts/{id}/bindings/{bid}/unbind/revoke", post(revoke_unbind))
+        .route("/v1/accounts/{id}/bindings/{bid}/delete", post(request_delete))
+        .route("/v1/accounts/{id}/bindings/{bid}/delete/confirm", post(confirm_delete))
         .route("/v1/accounts/{id}/mandates", post(create_mandate).get(list_mandates))
         .route("/v1/accounts/{id}/mandates/{mid}", get(get_mandate))
         .route("/v1/accounts/{id}/mandates/{mid}/cancel", post(cancel_mandate))
@@ -184,6 +186,41 @@ async fn revoke_unbind(
 ) -> ApiResult<Response> {
     super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), || {
         unbind::revoke(&app, &who, &id, &bid)
+    })
+    .await
+}
+
+/// Delete an unbound card: sends an SMS code; confirm with it and the payment
+/// password. A card not yet unbound is refused (`DELETE_REQUIRES_UNBIND`:
+/// unbind with `delete: true` instead).
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/delete", tag = "bindings",
+    responses((status = 202, description = "`next_action` (SMS code) and `verification`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn request_delete(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete"), || {
+        unbind::request_delete(&app, &id, &bid)
+    })
+    .await
+}
+
+/// Confirm a delete with the SMS code and the payment password: the card's
+/// data key is destroyed (crypto-shredding); only masked facts remain.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/delete/confirm", tag = "bindings", request_body = unbind::DeleteConfirmBody,
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn confirm_delete(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete/confirm"), |req| {
+        unbind::confirm_delete(&app, &who, &id, &bid, req)
     })
     .await
 }

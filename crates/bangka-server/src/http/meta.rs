@@ -88,6 +88,7 @@ impl Modify for BearerAuth {
         super::payments::suspend_token, super::payments::resume_token,
         super::lifecycle::freeze_binding, super::lifecycle::unfreeze_binding,
         super::lifecycle::request_unbind, super::lifecycle::confirm_unbind, super::lifecycle::revoke_unbind,
+        super::lifecycle::request_delete, super::lifecycle::confirm_delete,
         super::lifecycle::list_receipts, super::lifecycle::get_receipt, super::lifecycle::receipt_public_key,
         super::lifecycle::create_mandate, super::lifecycle::list_mandates, super::lifecycle::get_mandate, super::lifecycle::cancel_mandate,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,

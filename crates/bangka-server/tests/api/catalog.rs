@@ -284,8 +284,15 @@ async fn every_catalog_code_is_reachable() {
     app.post(&format!("{lb}/unbind/confirm"), json!({ "otp": code })).await;
     seen.expect(app.post(&format!("{lb}/unbind"), json!({})).await, "UNBIND_IN_PROGRESS");
     seen.expect(app.pay(&ut, &uc, 100, m).await, "BINDING_UNBINDING");
+    seen.expect(app.post(&format!("{lb}/delete"), json!({})).await, "DELETE_REQUIRES_UNBIND");
     app.clock.advance(Duration::hours(24));
     seen.expect(app.post(&format!("{lb}/unbind/revoke"), json!({})).await, "COOLING_OFF_OVER");
+    bangka_server::flows::unbind::complete_due(&app.state).await.unwrap();
+    app.post(&format!("{lb}/delete"), json!({})).await;
+    let code = app.latest_otp(app.card("ok_prepaid").await["phone"].as_str().unwrap()).await;
+    let confirm = json!({ "otp": code, "payment_password": crate::helpers::PAY_PASSWORD });
+    assert_eq!(app.post(&format!("{lb}/delete/confirm"), confirm).await.status, 200);
+    seen.expect(app.post(&format!("{lb}/delete"), json!({})).await, "BINDING_ALREADY_DELETED");
     let expiring = app.payer("ok_credit_ccb").await;
     let (et, ec) = app.cryptogram_ok(&expiring, 100, m).await;
     app.clock.advance(Duration::minutes(6));

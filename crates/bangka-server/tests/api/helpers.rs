@@ -161,6 +161,39 @@ impl TestApp {
         Resp { status, body, headers }
     }
 
+    /// Fault injection: every write to `table` fails from now on (a
+    /// database trigger raises), as if the store died at that step, until
+    /// [`TestApp::heal_writes`].
+    pub async fn break_writes(&self, table: &str) {
+        let pool = self.state.store.pool();
+        if self.schema.is_none() {
+            for op in ["INSERT", "UPDATE", "DELETE"] {
+                let t = format!(
+                    "CREATE TRIGGER bk_fail_{table}_{op} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+                );
+                sqlx::query(&t).execute(pool).await.unwrap();
+            }
+        } else {
+            let f = "CREATE OR REPLACE FUNCTION bk_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$";
+            sqlx::raw_sql(f).execute(pool).await.unwrap();
+            let t = format!(
+                "CREATE TRIGGER bk_fail_{table} BEFORE INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION bk_fail()"
+            );
+            sqlx::query(&t).execute(pool).await.unwrap();
+        }
+    }
+
+    pub async fn heal_writes(&self, table: &str) {
+        let pool = self.state.store.pool();
+        if self.schema.is_none() {
+            for op in ["INSERT", "UPDATE", "DELETE"] {
+                sqlx::query(&format!("DROP TRIGGER bk_fail_{table}_{op}")).execute(pool).await.unwrap();
+            }
+        } else {
+            sqlx::query(&format!("DROP TRIGGER bk_fail_{table} ON {table}")).execute(pool).await.unwrap();
+        }
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Resp {
         self.request(reqwest::Method::POST, path, Some(&body), &[]).await
     }

@@ -371,3 +371,119 @@ async fn unbind_with_delete_shreds_the_card(app: TestApp) {
     e.assert_error("PAYMENT_PASSWORD_NOT_SET");
 }
 on_both_backends!(unbind_with_delete_shreds_the_card);
+
+/// Delete on its own: only an unbound card, with an SMS code and the
+/// payment password; a card still bound or cooling off is refused and left
+/// as it was; a second delete is its own answer.
+async fn delete_comes_only_after_unbind(app: TestApp) {
+    let p = app.payer("ok_debit_abc").await;
+    let phone = app.card("ok_debit_abc").await["phone"].as_str().unwrap().to_owned();
+    let base = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    let e = app.post(&format!("{base}/delete"), json!({})).await;
+    assert_eq!(e.assert_error("DELETE_REQUIRES_UNBIND")["details"]["unbind_and_delete"]["body"]["delete"], true);
+    assert_eq!(app.get(&base).await.body["status"], "active", "nothing changed");
+    app.post(&format!("{base}/unbind"), json!({})).await;
+    app.post(&format!("{base}/unbind/confirm"), json!({ "otp": unbind_code(&app, &phone).await })).await;
+    let e = app.post(&format!("{base}/delete"), json!({})).await;
+    assert_eq!(e.assert_error("DELETE_REQUIRES_UNBIND")["details"]["status"], "unbinding");
+    app.clock.advance(time::Duration::hours(24));
+    bangka_server::flows::unbind::complete_due(&app.state).await.unwrap();
+    assert_eq!(app.get(&base).await.body["status"], "unbound");
+    let vault_id: (String,) =
+        sqlx::query_as("SELECT vault_id FROM bindings WHERE id = $1").bind(&p.binding).fetch_one(app.state.store.pool()).await.unwrap();
+    assert!(app.state.store.card_key_exists(&vault_id.0).await.unwrap(), "an unbound card's data is kept until deleted");
+
+    app.post(&format!("{base}/delete/confirm"), json!({ "otp": "123456", "payment_password": PAY_PASSWORD }))
+        .await
+        .assert_error("STRONG_VERIFICATION_REQUIRED");
+    let r = app.post(&format!("{base}/delete"), json!({})).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["verification"], json!(["sms_code", "payment_password"]));
+    let code = app.latest_otp(&phone).await;
+    app.post(&format!("{base}/delete/confirm"), json!({ "otp": code })).await.assert_error("MALFORMED_REQUEST");
+    app.post(&format!("{base}/delete/confirm"), json!({ "otp": code, "payment_password": "000000" }))
+        .await
+        .assert_error("PAYMENT_PASSWORD_INCORRECT");
+    assert!(app.state.store.card_key_exists(&vault_id.0).await.unwrap(), "a refused delete destroys nothing");
+    let r = app.post(&format!("{base}/delete/confirm"), json!({ "otp": code, "payment_password": PAY_PASSWORD })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "deleted");
+    assert!(!app.state.store.card_key_exists(&vault_id.0).await.unwrap(), "the data key is destroyed");
+    app.post(&format!("{base}/delete"), json!({})).await.assert_error("BINDING_ALREADY_DELETED");
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    assert_eq!(receipts[0]["receipt"]["operation"], "delete");
+    let trail: Vec<String> = app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(trail.last().map(String::as_str), Some("binding.delete"));
+}
+on_both_backends!(delete_comes_only_after_unbind);
+
+/// What the unbind steps leave behind, in one comparable value.
+async fn unbind_state(app: &TestApp, p: &Payer, mandate: &str) -> serde_json::Value {
+    let b = app.get(&format!("/v1/accounts/{}/bindings/{}", p.account, p.binding)).await.body;
+    let m = app.get(&format!("/v1/accounts/{}/mandates/{mandate}", p.account)).await.body;
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let audit = app.state.store.verify_audit().await.unwrap();
+    assert!(audit.problem.is_none(), "{:?}", audit.problem);
+    let requests: Vec<(String,)> = sqlx::query_as("SELECT status FROM unbind_requests WHERE binding_id = $1 ORDER BY created_at")
+        .bind(&p.binding)
+        .fetch_all(app.state.store.pool())
+        .await
+        .unwrap();
+    json!({
+        "binding": b["status"], "token": b["token"]["status"], "mandate": m["status"],
+        "receipts": receipts.as_array().unwrap().len(), "audit_entries": audit.entries,
+        "requests": requests.into_iter().map(|r| r.0).collect::<Vec<_>>(),
+    })
+}
+
+/// A crash at any step of an unbind: the store fails at each table the
+/// step writes, one at a time. Every time the answer is an error and
+/// nothing at all changed (one transaction per step); once the store works
+/// again, the same SMS code confirms, and the job completes what a failed
+/// run left.
+async fn a_failing_store_at_any_unbind_step_leaves_no_half_state(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let phone = app.card("ok_debit").await["phone"].as_str().unwrap().to_owned();
+    let base = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    let body = json!({ "binding_id": p.binding, "merchant_id": M, "kind": "subscription", "max_amount": 3000, "currency": "CNY", "payment_password": PAY_PASSWORD });
+    let mandate = app.post(&format!("/v1/accounts/{}/mandates", p.account), body).await.body["id"].as_str().unwrap().to_owned();
+
+    // The request: a failure leaves no request and sends no code.
+    for table in ["challenges", "unbind_requests", "outbox"] {
+        let before = unbind_state(&app, &p, &mandate).await;
+        app.break_writes(table).await;
+        let r = app.post(&format!("{base}/unbind"), json!({ "cancel_mandates": true })).await;
+        app.heal_writes(table).await;
+        assert_eq!(r.status, 500, "{table}: {}", r.body);
+        assert_eq!(unbind_state(&app, &p, &mandate).await, before, "request with {table} failing");
+    }
+    assert_eq!(app.post(&format!("{base}/unbind"), json!({ "cancel_mandates": true })).await.status, 202);
+    let code = app.latest_otp(&phone).await;
+
+    // The confirm: binding, token, mandate, request, audit, receipt, notice.
+    let before = unbind_state(&app, &p, &mandate).await;
+    for table in ["unbind_requests", "bindings", "mandates", "tokens", "audit_log", "receipts", "outbox"] {
+        app.break_writes(table).await;
+        let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": code })).await;
+        app.heal_writes(table).await;
+        assert!(r.status >= 500, "{table}: {} {}", r.status, r.body);
+        assert_eq!(unbind_state(&app, &p, &mandate).await, before, "confirm with {table} failing");
+    }
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": code })).await;
+    assert_eq!(r.status, 202, "the same code works once the store does: {}", r.body);
+
+    // Completion by the job: a failed run changes nothing, the next one completes.
+    app.clock.advance(time::Duration::hours(24));
+    let cooling = unbind_state(&app, &p, &mandate).await;
+    for table in ["unbind_requests", "bindings", "tokens", "audit_log", "receipts", "outbox"] {
+        app.break_writes(table).await;
+        let run = bangka_server::flows::unbind::complete_due(&app.state).await;
+        app.heal_writes(table).await;
+        assert!(run.is_err(), "{table}: the job reports the failure");
+        assert_eq!(unbind_state(&app, &p, &mandate).await, cooling, "completion with {table} failing");
+    }
+    assert_eq!(bangka_server::flows::unbind::complete_due(&app.state).await.unwrap(), 1);
+    let done = unbind_state(&app, &p, &mandate).await;
+    assert_eq!((done["binding"].as_str(), done["token"].as_str()), (Some("unbound"), Some("deleted")), "{done}");
+}
+on_both_backends!(a_failing_store_at_any_unbind_step_leaves_no_half_state);
