@@ -146,6 +146,58 @@ impl fmt::Debug for Phone {
     }
 }
 
+/// An email address for notices: `local@domain` with a dot in the domain,
+/// no spaces or control characters, at most 254 characters (RFC 5321's
+/// path limit). Deliverability is the mail system's business; this only
+/// refuses what can never be delivered. Printed masked (`a***@example.com`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Email, ErrorCode> {
+        let s = input.trim();
+        let ok = s.len() <= 254
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+            && s.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && local.len() <= 64
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains("..")
+            });
+        if !ok {
+            return Err(ErrorCode::EmailFormat);
+        }
+        Ok(Email(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `a***@example.com`.
+    pub fn masked(&self) -> String {
+        mask_email(&self.0)
+    }
+}
+
+/// Masks a stored email address: first character of the local part, then
+/// `***@` and the domain.
+pub fn mask_email(s: &str) -> String {
+    match s.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".into(),
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", self.masked())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +312,26 @@ mod payment_password_tests {
             assert_eq!(PaymentPassword::parse(bad).unwrap_err(), ErrorCode::PaymentPasswordFormat, "{bad}");
         }
         assert_eq!(format!("{:?}", PaymentPassword::parse("902714").unwrap()), "PaymentPassword(***)");
+    }
+
+    #[test]
+    fn email_parses_what_can_be_delivered() {
+        assert_eq!(Email::parse(" li.lei@example.com ").unwrap().as_str(), "li.lei@example.com");
+        assert_eq!(Email::parse("li.lei@example.com").unwrap().masked(), "l***@example.com");
+        for bad in [
+            "",
+            "li",
+            "@example.com",
+            "li@",
+            "li@example",
+            "li@@example.com",
+            "li lei@example.com",
+            "li@.example.com",
+            "li@example..com",
+            "li@example.com.",
+        ] {
+            assert_eq!(Email::parse(bad), Err(ErrorCode::EmailFormat), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(65))).is_err());
     }
 }

@@ -15,6 +15,7 @@ pub mod flows;
 pub mod http;
 pub mod idempotency;
 pub mod keys;
+pub mod notify;
 pub mod state;
 pub mod telemetry;
 pub mod views;
@@ -44,6 +45,9 @@ pub struct Config {
     pub database_url: Option<String>,
     /// PostgreSQL schema to use (created if missing); tests use a fresh one.
     pub database_schema: Option<String>,
+    /// Deliver notifications by POSTing them here (the wallet backend sends
+    /// them on); without it, the demo inbox (demo mode) or the log.
+    pub notify_webhook: Option<String>,
     /// Where card data keys are kept, when not beside the database (see
     /// `bangka_store::card_keys`).
     pub card_key_store_url: Option<String>,
@@ -83,6 +87,11 @@ impl Application {
         let simulator = Arc::new(Simulator::new(clock.clone()));
         let policy = WalletPolicy { binding_limit: config.binding_limit, ..WalletPolicy::default() };
         let signer = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
+        let sink: Arc<dyn notify::Sink> = match (&config.notify_webhook, config.demo) {
+            (Some(url), _) => Arc::new(notify::Webhook::new(url)?),
+            (None, true) => Arc::new(notify::DemoInbox { store: store.clone(), clock: clock.clone() }),
+            (None, false) => Arc::new(notify::LogSink),
+        };
         let state = AppState {
             store,
             vault,
@@ -94,6 +103,7 @@ impl Application {
             otp: OtpRules::default(),
             risk: RiskRules::default(),
             demo: config.demo,
+            sink,
             idempotency_wait: idempotency::WAIT_FOR_FIRST,
             cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
         };

@@ -102,6 +102,11 @@ struct ServeArgs {
     /// (default), `30m`, or `5s` for a demo.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     cooling_off: time::Duration,
+    /// Deliver SMS, push and email notices by POSTing each as JSON to this
+    /// URL (the wallet backend sends them on); without it, the demo inbox in
+    /// demo mode, else the log.
+    #[arg(long, env = "BANGKA_NOTIFY_WEBHOOK")]
+    notify_webhook: Option<String>,
     /// Log JSON lines instead of text.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -190,6 +195,7 @@ fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32)
         database_url: store.database_url.clone(),
         database_schema: store.database_schema.clone(),
         card_key_store_url: store.card_key_store_url.clone(),
+        notify_webhook: None,
         demo,
         binding_limit,
     }
@@ -258,7 +264,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(a) => {
             telemetry::init(matches!(a.log_format, LogFormat::Json));
-            let cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
+            let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
+            cfg.notify_webhook = a.notify_webhook.clone();
             let mut app = Application::build(cfg.clone(), Arc::new(SystemClock)).await?;
             app.state_mut().cooling_off = a.cooling_off;
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");

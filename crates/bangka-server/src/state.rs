@@ -26,6 +26,8 @@ pub struct AppState {
     pub risk: RiskRules,
     /// Demo endpoints and the demo phone inbox.
     pub demo: bool,
+    /// Where notifications are delivered (demo inbox, webhook or log).
+    pub sink: Arc<dyn crate::notify::Sink>,
     /// How long an unbind can be revoked before the job completes it.
     pub cooling_off: time::Duration,
     /// How long a duplicate request waits for the first one holding the same

@@ -20,6 +20,10 @@ pub struct AccountView {
     /// Whether a payment password is set (the password itself is never shown).
     pub payment_password_set: bool,
     pub created_at: String,
+    /// The language of the holder's notices (`zh-CN` or `en`).
+    pub language: String,
+    /// Where notices also go by email, masked (`l***@example.com`).
+    pub email_masked: Option<String>,
 }
 
 impl AccountView {
@@ -33,6 +37,8 @@ impl AccountView {
             locked_until: a.locked_until.map(rfc3339),
             payment_password_set: a.payment_password_set_at.is_some(),
             created_at: rfc3339(a.created_at),
+            language: a.language.clone(),
+            email_masked: a.email.as_deref().map(bangka_core::holder::mask_email),
         }
     }
 }

@@ -80,6 +80,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_mandates.sql")),
     (9, include_str!("../migrations/sqlite/0009_unbind.sql")),
     (10, include_str!("../migrations/sqlite/0010_card_key_store.sql")),
+    (11, include_str!("../migrations/sqlite/0011_notifications.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -92,6 +93,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_mandates.sql")),
     (9, include_str!("../migrations/postgres/0009_unbind.sql")),
     (10, include_str!("../migrations/postgres/0010_card_key_store.sql")),
+    (11, include_str!("../migrations/postgres/0011_notifications.sql")),
 ];
 
 impl Store {

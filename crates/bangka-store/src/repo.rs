@@ -29,6 +29,10 @@ pub struct AccountRow {
     pub locked_until: Option<OffsetDateTime>,
     pub payment_password_set_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
+    /// `zh-CN` or `en`: the language of the holder's notices.
+    pub language: String,
+    /// Where notices also go by email, if the holder gave one.
+    pub email: Option<String>,
 }
 
 fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
@@ -43,7 +47,17 @@ fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
         locked_until: opt_time(r.try_get("locked_until")?),
         payment_password_set_at: opt_time(r.try_get("payment_password_set_at")?),
         created_at: from_ms(r.try_get("created_at")?),
+        language: r.try_get("language")?,
+        email: r.try_get("email")?,
     })
+}
+
+/// A new wallet account.
+pub struct NewAccount<'a> {
+    pub phone: &'a str,
+    /// `zh-CN` or `en`.
+    pub language: &'a str,
+    pub email: Option<&'a str>,
 }
 
 /// The named constraint a write ran into, mapped once here.
@@ -61,18 +75,22 @@ pub struct KycRecord {
     pub id_sealed: Vec<u8>,
 }
 
-const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, locked_until, payment_password_set_at, created_at";
+const ACCOUNT_COLS: &str =
+    "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, locked_until, payment_password_set_at, created_at, language, email";
 
 impl Store {
-    pub async fn create_account(&self, phone: &str, now: OffsetDateTime) -> Result<Result<AccountRow, Conflict>, StoreError> {
+    pub async fn create_account(&self, a: NewAccount<'_>, now: OffsetDateTime) -> Result<Result<AccountRow, Conflict>, StoreError> {
         let id = new_id("acc");
-        let res =
-            sqlx::query("INSERT INTO accounts (id, phone, kyc_status, status, created_at) VALUES ($1, $2, 'unverified', 'active', $3)")
-                .bind(&id)
-                .bind(phone)
-                .bind(to_ms(now))
-                .execute(&self.pool)
-                .await;
+        let res = sqlx::query(
+            "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email) VALUES ($1, $2, 'unverified', 'active', $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(a.phone)
+        .bind(to_ms(now))
+        .bind(a.language)
+        .bind(a.email)
+        .execute(&self.pool)
+        .await;
         match res {
             Ok(_) => Ok(Ok(self.get_account(&id).await?.expect("just inserted"))),
             Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => Ok(Err(Conflict::PhoneTaken)),
@@ -240,14 +258,6 @@ pub struct NewChallenge {
     /// A keyed hash of the operation's details (a payment's amount and
     /// merchant): the code confirms exactly that operation.
     pub context_mac: Option<String>,
-}
-
-/// A message for the outbox, written in the same transaction as the change
-/// it tells about.
-pub struct NewMessage {
-    pub channel: &'static str,
-    pub recipient: String,
-    pub body: String,
 }
 
 /// Everything a new pending binding writes, at once.
@@ -1160,90 +1170,261 @@ impl Store {
 
 // ---------------------------------------------------------------- outbox
 
+/// Queues a message for the holder in the same transaction as the change
+/// it tells about. The account's language picks the text; the message fans
+/// out to its channels: SMS to the phone always (codes go only there, to
+/// the number the bank or the account registered), and a notice also as a
+/// push to the wallet app and, when the account has one, as an email.
 pub(crate) async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO outbox (id, channel, recipient, body, created_at, tries) VALUES ($1, $2, $3, $4, $5, 0)")
+    let account: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT language, email FROM accounts WHERE id = $1").bind(&m.account_id).fetch_optional(&mut **tx).await?;
+    let (language, email) = account.unwrap_or_else(|| ("zh-CN".into(), None));
+    let body = if language == "en" { &m.en } else { &m.zh };
+    let (kind, expires_at) = match m.kind {
+        MessageKind::Code { expires_at } => ("code", Some(to_ms(expires_at))),
+        MessageKind::Notice => ("notice", None),
+    };
+    let mut channels = vec![("sms", m.phone.clone())];
+    if m.kind == MessageKind::Notice {
+        channels.push(("push", m.account_id.clone()));
+        if let Some(e) = email {
+            channels.push(("email", e));
+        }
+    }
+    for (channel, recipient) in channels {
+        sqlx::query(
+            "INSERT INTO outbox (id, channel, recipient, body, created_at, tries, account_id, kind, expires_at, next_attempt_at)
+             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $5)",
+        )
         .bind(new_id("msg"))
-        .bind(m.channel)
-        .bind(&m.recipient)
-        .bind(&m.body)
+        .bind(channel)
+        .bind(&recipient)
+        .bind(body)
         .bind(to_ms(now))
+        .bind(&m.account_id)
+        .bind(kind)
+        .bind(expires_at)
         .execute(&mut **tx)
         .await?;
+    }
     Ok(())
 }
 
+/// What a message is: a one-time code (worthless after `expires_at`, so
+/// never delivered late) or a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Code { expires_at: OffsetDateTime },
+    Notice,
+}
+
+/// A message for the outbox, written in the same transaction as the change
+/// it tells about, in both languages (the account's picks one).
 #[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub kind: MessageKind,
+    pub account_id: String,
+    /// Where SMS goes: the card's reserved phone, or the account's.
+    pub phone: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// A queued message on one channel.
+#[derive(Clone)]
 pub struct OutboxMessage {
     pub id: String,
+    /// `sms`, `push` or `email`.
     pub channel: String,
+    /// A phone number, an account id (push) or an email address.
     pub recipient: String,
     pub body: String,
+    pub tries: i64,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl std::fmt::Debug for OutboxMessage {
+    /// Never the body (it may hold a code) nor the full recipient.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxMessage").field("id", &self.id).field("channel", &self.channel).field("tries", &self.tries).finish()
+    }
+}
+
+/// One outbox row as operators see it (no body).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxStatus {
+    pub id: String,
+    pub channel: String,
+    pub kind: String,
+    pub tries: i64,
+    pub delivered: bool,
+    pub body_kept: bool,
+    pub last_error: Option<String>,
+    pub end_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_attempt_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct InboxMessage {
     pub id: String,
+    pub channel: String,
+    #[serde(rename = "to")]
     pub phone: String,
     pub body: String,
     #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
 }
 
+/// Why a message stopped being retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveUp {
+    /// A code whose challenge expired: delivering it late helps nobody.
+    Expired,
+    /// The sink kept failing for the whole retry budget.
+    Exhausted,
+}
+
 impl Store {
-    pub async fn undelivered(&self, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
-        let rows: Vec<(String, String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, channel, recipient, body FROM outbox WHERE delivered_at IS NULL ORDER BY created_at, id LIMIT $1")
-                .bind(limit)
+    /// Messages due for (another) delivery attempt: not delivered, not
+    /// given up, their backoff over and no live claim by another instance.
+    pub async fn due_messages(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
+        type Row = (String, String, String, Option<String>, i64, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, channel, recipient, body, tries, expires_at FROM outbox
+             WHERE delivered_at IS NULL AND ended_at IS NULL
+               AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND (claimed_until IS NULL OR claimed_until <= $1)
+             ORDER BY created_at, id LIMIT $2",
+        )
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, channel, recipient, body, tries, expires_at)| OutboxMessage {
+                id,
+                channel,
+                recipient,
+                body: body.unwrap_or_default(),
+                tries,
+                expires_at: expires_at.map(from_ms),
+            })
+            .collect())
+    }
+
+    /// Claims a message for one delivery attempt until `until`, so several
+    /// instances never send it at once. False when another holds it or it
+    /// is done.
+    pub async fn claim_message(&self, id: &str, now: OffsetDateTime, until: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND delivered_at IS NULL AND ended_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)",
+        )
+        .bind(to_ms(until))
+        .bind(id)
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// The sink took it: the body is erased (it may hold a code).
+    pub async fn mark_delivered(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1, claimed_until = NULL, last_error = NULL WHERE id = $2 AND delivered_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// The sink failed: try again at `next` (the caller's backoff).
+    pub async fn retry_message(&self, id: &str, error: &str, next: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET tries = tries + 1, next_attempt_at = $1, claimed_until = NULL, last_error = $2 WHERE id = $3 AND delivered_at IS NULL")
+            .bind(to_ms(next))
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stops retrying a message; its body is erased.
+    pub async fn give_up_message(&self, id: &str, why: GiveUp, error: Option<&str>, now: OffsetDateTime) -> Result<(), StoreError> {
+        let reason = match why {
+            GiveUp::Expired => "expired",
+            GiveUp::Exhausted => "retries_exhausted",
+        };
+        let tried = i64::from(why == GiveUp::Exhausted);
+        sqlx::query(
+            "UPDATE outbox SET ended_at = $1, end_reason = $2, body = NULL, claimed_until = NULL, tries = tries + $3, last_error = COALESCE($4, last_error)
+             WHERE id = $5 AND delivered_at IS NULL AND ended_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(reason)
+        .bind(tried)
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The demo sink: puts a message in the demo inbox of its recipient.
+    /// Idempotent per message id (a retried delivery lands once).
+    pub async fn put_in_demo_inbox(&self, m: &OutboxMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO demo_inbox (id, phone, body, received_at, channel) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&m.id)
+        .bind(&m.recipient)
+        .bind(&m.body)
+        .bind(to_ms(now))
+        .bind(&m.channel)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The demo inbox of a phone number, account id (push) or email address.
+    pub async fn inbox(&self, recipient: &str) -> Result<Vec<InboxMessage>, StoreError> {
+        let rows: Vec<(String, String, String, String, i64)> =
+            sqlx::query_as("SELECT id, channel, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY seq DESC LIMIT 50")
+                .bind(recipient)
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, channel, recipient, body)| OutboxMessage { id, channel, recipient, body: body.unwrap_or_default() })
+            .map(|(id, channel, phone, body, t)| InboxMessage { id, channel, phone, body, received_at: from_ms(t) })
             .collect())
     }
 
-    /// Claims and delivers one message to the demo phone inbox in one
-    /// transaction; the outbox copy of the body is erased on delivery (it may
-    /// hold an OTP). Safe on many instances: only one claim succeeds.
-    pub async fn deliver_to_demo_inbox(&self, m: &OutboxMessage, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let claimed =
-            sqlx::query("UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1 WHERE id = $2 AND delivered_at IS NULL")
-                .bind(to_ms(now))
-                .bind(&m.id)
-                .execute(&mut *tx)
-                .await?;
-        if claimed.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO demo_inbox (id, phone, body, received_at) VALUES ($1, $2, $3, $4)")
-            .bind(&m.id)
-            .bind(&m.recipient)
-            .bind(&m.body)
-            .bind(to_ms(now))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// Marks a message delivered by a sink outside the database (the log sink).
-    pub async fn mark_delivered(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let res = sqlx::query("UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1 WHERE id = $2 AND delivered_at IS NULL")
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(res.rows_affected() == 1)
-    }
-
-    pub async fn inbox(&self, phone: &str) -> Result<Vec<InboxMessage>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> =
-            sqlx::query_as("SELECT id, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY seq DESC LIMIT 50")
-                .bind(phone)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id, phone, body, t)| InboxMessage { id, phone, body, received_at: from_ms(t) }).collect())
+    /// An account's outbox rows, newest first, without bodies (ops, tests).
+    pub async fn outbox_status(&self, account_id: &str) -> Result<Vec<OutboxStatus>, StoreError> {
+        type Row = (String, String, String, i64, Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, channel, kind, tries, delivered_at, body, last_error, end_reason, next_attempt_at FROM outbox
+             WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, channel, kind, tries, delivered, body, last_error, end_reason, next)| OutboxStatus {
+                id,
+                channel,
+                kind,
+                tries,
+                delivered: delivered.is_some(),
+                body_kept: body.is_some(),
+                last_error,
+                end_reason,
+                next_attempt_at: next.map(from_ms),
+            })
+            .collect())
     }
 }
 

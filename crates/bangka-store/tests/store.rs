@@ -21,8 +21,8 @@ use bangka_core::binding::BindingStatus;
 use bangka_core::card::{Pan, luhn_check_digit};
 use bangka_core::otp::OtpPurpose;
 use bangka_store::{
-    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Conflict, IdemBegin, KycRecord, NewChallenge, NewMessage, NewPendingBinding,
-    NewToken, PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
+    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Conflict, IdemBegin, KycRecord, MessageKind, NewAccount, NewChallenge, NewMessage,
+    NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
 };
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -200,7 +200,7 @@ fn phone(n: u32) -> String {
 }
 
 async fn account(store: &Store, n: u32) -> AccountRow {
-    store.create_account(&phone(n), t0()).await.expect("db").expect("phone free")
+    store.create_account(NewAccount { phone: &phone(n), language: "zh-CN", email: None }, t0()).await.expect("db").expect("phone free")
 }
 
 /// Everything one bind attempt writes: binding row, sealed PAN, challenge
@@ -249,8 +249,13 @@ impl BindAttempt {
             subject: None,
             context_mac: None,
         };
-        let message =
-            NewMessage { channel: "sms", recipient: account.phone.clone(), body: format!("Bangka code {OTP} for card *{}", pan.last4()) };
+        let message = NewMessage {
+            kind: MessageKind::Code { expires_at: now + Duration::minutes(5) },
+            account_id: account.id.clone(),
+            phone: account.phone.clone(),
+            zh: format!("Bangka 验证码 {OTP}，尾号 {}", pan.last4()),
+            en: format!("Bangka code {OTP} for card *{}", pan.last4()),
+        };
         BindAttempt { binding, sealed, challenge, message }
     }
 
@@ -307,7 +312,13 @@ fn token() -> NewToken {
 }
 
 fn notice(account: &AccountRow) -> NewMessage {
-    NewMessage { channel: "sms", recipient: account.phone.clone(), body: "Your card is now bound".into() }
+    NewMessage {
+        kind: MessageKind::Notice,
+        account_id: account.id.clone(),
+        phone: account.phone.clone(),
+        zh: "您的卡已绑定".into(),
+        en: "Your card is now bound".into(),
+    }
 }
 
 // ======================================================================
@@ -318,12 +329,20 @@ fn notice(account: &AccountRow) -> NewMessage {
 /// violation is recognised); accounts round-trip; KYC settles once.
 async fn accounts(store: Store) {
     let now = t0();
-    let acc = store.create_account(&phone(1), now).await.unwrap().expect("first account");
+    let acc =
+        store.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, now).await.unwrap().expect("first account");
     assert!(acc.id.starts_with("acc_"));
 
-    let dup = store.create_account(&phone(1), now).await.expect("a duplicate phone is not a db error");
+    let dup = store
+        .create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, now)
+        .await
+        .expect("a duplicate phone is not a db error");
     assert_eq!(dup.map(|a| a.id), Err(Conflict::PhoneTaken));
-    let other = store.create_account(&phone(2), now).await.unwrap().expect("another phone is free");
+    let other = store
+        .create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, now)
+        .await
+        .unwrap()
+        .expect("another phone is free");
     assert_ne!(other.id, acc.id);
 
     let got = store.get_account(&acc.id).await.unwrap().expect("account found");
@@ -610,7 +629,7 @@ async fn concurrent_pending_binding_creates_once(store: Store) {
     let all = store.list_bindings(&acc.id, true).await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].id, created[0]);
-    assert_eq!(store.undelivered(100).await.unwrap().len(), 1, "one SMS, not one per request");
+    assert_eq!(store.due_messages(t0(), 100).await.unwrap().len(), 1, "one SMS, not one per request");
 }
 on_both_backends!(multi_thread concurrent_pending_binding_creates_once);
 
@@ -742,38 +761,54 @@ on_both_backends!(multi_thread concurrent_idem_begin_claims_once);
 // 7. Outbox and demo inbox
 // ======================================================================
 
-/// A bind writes one SMS; delivery claims it once, puts it in the inbox
-/// and erases the outbox copy of the body (it holds the OTP).
+/// A bind writes one SMS (in the account's language); an attempt claims it
+/// once, the demo sink puts it in the inbox (once, even if repeated), and
+/// delivery erases the outbox copy of the body (it holds the code).
 async fn outbox_delivery(store: Store) {
     let (acc, a) = challenge_for(&store, 1).await;
-    let pending = store.undelivered(10).await.unwrap();
+    let pending = store.due_messages(t0(), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     let m = &pending[0];
-    assert_eq!((m.channel.as_str(), m.recipient.as_str(), m.body.as_str()), ("sms", acc.phone.as_str(), a.message.body.as_str()));
+    assert_eq!((m.channel.as_str(), m.recipient.as_str(), m.body.as_str()), ("sms", acc.phone.as_str(), a.message.zh.as_str()));
     assert!(m.body.contains(OTP));
 
     let at = t0() + Duration::seconds(2);
-    assert!(store.deliver_to_demo_inbox(m, at).await.unwrap());
-    assert!(!store.deliver_to_demo_inbox(m, at).await.unwrap(), "claimed once");
+    assert!(store.claim_message(&m.id, at, at + Duration::seconds(30)).await.unwrap());
+    assert!(!store.claim_message(&m.id, at, at + Duration::seconds(30)).await.unwrap(), "claimed once");
+    assert!(store.due_messages(at, 10).await.unwrap().is_empty(), "a claimed message is not due for others");
+    store.put_in_demo_inbox(m, at).await.unwrap();
+    store.put_in_demo_inbox(m, at).await.unwrap();
+    assert!(store.mark_delivered(&m.id, at).await.unwrap());
+    assert!(!store.mark_delivered(&m.id, at).await.unwrap());
     let inbox = store.inbox(&acc.phone).await.unwrap();
-    assert_eq!(inbox.len(), 1);
-    assert_eq!(inbox[0].body, a.message.body);
+    assert_eq!(inbox.len(), 1, "a repeated delivery lands once");
+    assert_eq!(inbox[0].body, a.message.zh);
     assert_eq!(to_ms(inbox[0].received_at), to_ms(at));
     assert!(store.inbox(&phone(99)).await.unwrap().is_empty());
-    assert!(store.undelivered(10).await.unwrap().is_empty());
+    assert!(store.due_messages(at + Duration::minutes(1), 10).await.unwrap().is_empty());
     let bodies: Vec<(Option<String>,)> = sqlx::query_as("SELECT body FROM outbox").fetch_all(store.pool()).await.unwrap();
     assert_eq!(bodies, vec![(None,)], "delivered body erased from the outbox");
-
-    // The log sink path: mark_delivered also claims once and erases.
-    let (_, _) = challenge_for(&store, 2).await;
-    let m2 = store.undelivered(10).await.unwrap().pop().expect("second message");
-    assert!(store.mark_delivered(&m2.id, at).await.unwrap());
-    assert!(!store.mark_delivered(&m2.id, at).await.unwrap());
-    assert!(!store.deliver_to_demo_inbox(&m2, at).await.unwrap());
-    let bodies: Vec<(Option<String>,)> = sqlx::query_as("SELECT body FROM outbox").fetch_all(store.pool()).await.unwrap();
-    assert_eq!(bodies, vec![(None,), (None,)]);
 }
 on_both_backends!(outbox_delivery);
+
+/// A failed attempt waits for its backoff; giving up erases the body.
+async fn outbox_retries_and_gives_up(store: Store) {
+    let (acc, _) = challenge_for(&store, 1).await;
+    let m = store.due_messages(t0(), 10).await.unwrap().pop().expect("message");
+    assert!(store.claim_message(&m.id, t0(), t0() + Duration::seconds(30)).await.unwrap());
+    store.retry_message(&m.id, "webhook answered 503", t0() + Duration::seconds(2)).await.unwrap();
+    assert!(store.due_messages(t0() + Duration::seconds(1), 10).await.unwrap().is_empty(), "waits for its backoff");
+    let again = store.due_messages(t0() + Duration::seconds(2), 10).await.unwrap().pop().expect("due again");
+    assert_eq!(again.tries, 1);
+    store.give_up_message(&m.id, bangka_store::GiveUp::Exhausted, Some("webhook answered 503"), t0()).await.unwrap();
+    assert!(store.due_messages(t0() + Duration::hours(1), 10).await.unwrap().is_empty());
+    let status = store.outbox_status(&acc.id).await.unwrap();
+    assert_eq!(status.len(), 1);
+    assert_eq!((status[0].tries, status[0].body_kept, status[0].delivered), (2, false, false));
+    assert_eq!(status[0].end_reason.as_deref(), Some("retries_exhausted"));
+    assert_eq!(status[0].last_error.as_deref(), Some("webhook answered 503"));
+}
+on_both_backends!(outbox_retries_and_gives_up);
 
 /// The inbox lists newest arrival first, even when arrival times tie.
 async fn inbox_orders_by_arrival(store: Store) {
@@ -783,11 +818,11 @@ async fn inbox_orders_by_arrival(store: Store) {
         let a = BindAttempt::new(&vault, &acc, &pan(10 + n), "e", t0());
         assert!(matches!(a.submit(&store, 5, t0()).await, PendingOutcome::Created));
     }
-    let messages = store.undelivered(10).await.unwrap();
+    let messages = store.due_messages(t0(), 10).await.unwrap();
     assert_eq!(messages.len(), 3);
     // Deliver in reverse of outbox order, all at the same instant.
     for m in messages.iter().rev() {
-        assert!(store.deliver_to_demo_inbox(m, t0()).await.unwrap());
+        store.put_in_demo_inbox(m, t0()).await.unwrap();
     }
     let inbox: Vec<String> = store.inbox(&acc.phone).await.unwrap().into_iter().map(|m| m.id).collect();
     let expected: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
@@ -795,22 +830,21 @@ async fn inbox_orders_by_arrival(store: Store) {
 }
 on_both_backends!(inbox_orders_by_arrival);
 
-/// 10 workers deliver the same message at once: one succeeds, one inbox entry.
+/// 10 workers claim the same message at once: exactly one gets it.
 async fn concurrent_delivery_claims_once(store: Store) {
-    let (acc, _) = challenge_for(&store, 1).await;
-    let m = store.undelivered(10).await.unwrap().pop().expect("message");
+    let (_, _) = challenge_for(&store, 1).await;
+    let m = store.due_messages(t0(), 10).await.unwrap().pop().expect("message");
     let tasks: Vec<_> = (0..10)
         .map(|_| {
-            let (store, m) = (store.clone(), m.clone());
-            tokio::spawn(async move { store.deliver_to_demo_inbox(&m, t0()).await.unwrap() })
+            let (store, id) = (store.clone(), m.id.clone());
+            tokio::spawn(async move { store.claim_message(&id, t0(), t0() + Duration::seconds(30)).await.unwrap() })
         })
         .collect();
-    let mut delivered = 0;
+    let mut claimed = 0;
     for t in tasks {
-        delivered += usize::from(t.await.unwrap());
+        claimed += usize::from(t.await.unwrap());
     }
-    assert_eq!(delivered, 1);
-    assert_eq!(store.inbox(&acc.phone).await.unwrap().len(), 1);
+    assert_eq!(claimed, 1);
 }
 on_both_backends!(multi_thread concurrent_delivery_claims_once);
 

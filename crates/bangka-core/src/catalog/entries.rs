@@ -341,6 +341,40 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::EmailFormat,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("邮箱地址格式不正确。", "The email address is not valid."),
+        cause: t(
+            "通知邮件需要一个能收信的地址，形如 name@example.com。输入的地址缺少 @ 或域名，含有空格，或超过 254 个字符。",
+            "Notices by email need an address that can receive mail, like name@example.com. The address entered lacks an @ or a domain, contains spaces, or is longer than 254 characters.",
+        ),
+        remediation: &[
+            t("检查邮箱地址的拼写后重新输入。", "Check the spelling of the address and enter it again."),
+            t("不需要邮件通知时，可以不填邮箱。", "If you do not want notices by email, leave the email out."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::LanguageNotSupported,
+        category: Category::Input,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("不支持该通知语言，请选择 zh-CN 或 en。", "That notification language is not supported: choose zh-CN or en."),
+        cause: t(
+            "短信、推送和邮件通知目前提供简体中文（zh-CN）和英文（en）两种语言。",
+            "SMS, push and email notices are written in Simplified Chinese (zh-CN) and English (en).",
+        ),
+        remediation: &[t(
+            "把 language 设为 \"zh-CN\" 或 \"en\"；不填时默认使用 zh-CN。",
+            "Set language to \"zh-CN\" or \"en\"; without it, zh-CN is used.",
+        )],
+    },
+    Entry {
         code: ErrorCode::PhoneFormat,
         category: Category::Input,
         http_status: 422,

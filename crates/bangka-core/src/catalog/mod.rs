@@ -82,6 +82,15 @@ impl Lang {
             Lang::En => "en",
         }
     }
+
+    /// A holder's chosen language: exactly `zh-CN` or `en`.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        match tag {
+            "zh-CN" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
 }
 
 impl Text {
@@ -154,6 +163,10 @@ error_codes! {
     IdNumberFormat => "ID_NUMBER_FORMAT",
     IdNumberCheckDigit => "ID_NUMBER_CHECK_DIGIT",
     PhoneFormat => "PHONE_FORMAT",
+    /// An email address that cannot receive mail (`name@domain.tld`).
+    EmailFormat => "EMAIL_FORMAT",
+    /// A notification language other than `zh-CN` or `en`.
+    LanguageNotSupported => "LANGUAGE_NOT_SUPPORTED",
     OtpFormat => "OTP_FORMAT",
     PaymentPasswordFormat => "PAYMENT_PASSWORD_FORMAT",
     PaymentPasswordWeak => "PAYMENT_PASSWORD_WEAK",

@@ -2,9 +2,10 @@
 
 use axum::http::StatusCode;
 use bangka_core::bind::{KycState, MIN_KYC_AGE};
-use bangka_core::holder::{HolderName, IdNumber, PaymentPassword, Phone};
+use bangka_core::catalog::Lang;
+use bangka_core::holder::{Email, HolderName, IdNumber, PaymentPassword, Phone};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{Conflict, KycRecord, kyc_context};
+use bangka_store::{Conflict, KycRecord, NewAccount, kyc_context};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -18,6 +19,10 @@ use crate::views::AccountView;
 pub struct NewAccountBody {
     /// Mainland mobile number, e.g. `13800138000`.
     pub phone: String,
+    /// The language of the holder's notices: `zh-CN` (default) or `en`.
+    pub language: Option<String>,
+    /// Notices also go here by email when given.
+    pub email: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -29,7 +34,11 @@ pub struct KycBody {
 
 pub async fn create(app: &AppState, body: NewAccountBody) -> ApiResult<(StatusCode, Value)> {
     let phone = Phone::parse(&body.phone)?;
-    match app.store.create_account(phone.as_str(), app.clock.now()).await? {
+    let language =
+        body.language.as_deref().map(|l| Lang::from_tag(l).ok_or(ErrorCode::LanguageNotSupported)).transpose()?.unwrap_or_default();
+    let email = body.email.as_deref().map(Email::parse).transpose()?;
+    let new = NewAccount { phone: phone.as_str(), language: language.tag(), email: email.as_ref().map(Email::as_str) };
+    match app.store.create_account(new, app.clock.now()).await? {
         Ok(a) => Ok((StatusCode::CREATED, json!(AccountView::from_row(&a)))),
         Err(Conflict::PhoneTaken) => Err(ErrorCode::AccountPhoneTaken.into()),
     }

@@ -10,7 +10,7 @@ use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{ActivationRow, NewMessage, new_id};
+use bangka_store::{ActivationRow, new_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -76,7 +76,7 @@ pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> Ap
         challenge_id: challenge.id.clone(),
         created_at: now,
     };
-    let msg = otp_sms(OtpPurpose::Activate, &otp, pan.last4(), phone.as_str(), app.otp.ttl.whole_minutes());
+    let msg = otp_sms(app, OtpPurpose::Activate, &otp, pan.last4(), account_id, phone.as_str());
     app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
     outbox::deliver(app).await;
     record_attempt(app, account_id, "activate", &attempt_facts, None).await?;
@@ -116,14 +116,8 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     if let Err(f) = app.issuer.activate(&pan).await {
         return Err(failed(app, account_id, "activate", &facts, issuer_failure(app, f)).await);
     }
-    let notice = NewMessage {
-        channel: "sms",
-        recipient: c.phone.clone(),
-        body: format!(
-            "【Bangka】尾号{last4}的银行卡已激活，现在可以绑定到钱包。\nBangka: the card ending {last4} is now activated and can be bound to your wallet.",
-            last4 = a.last4
-        ),
-    };
+    let notice =
+        super::notice(account_id, &c.phone, &a.last4, "已激活，现在可以绑定到钱包。", "is now activated and can be bound to your wallet.");
     if !app.store.finish_activation(&a, "activated", true, Some(&notice), now).await? {
         return Err(ErrorCode::ActivationNotPending.into());
     }

@@ -91,7 +91,7 @@ pub async fn start(app: &AppState, account_id: &str, body: BindBody) -> ApiResul
         activated_at: None,
         frozen_reason: None,
     };
-    let message = otp_sms(OtpPurpose::Bind, &otp, req.pan.last4(), req.phone.as_str(), app.otp.ttl.whole_minutes());
+    let message = otp_sms(app, OtpPurpose::Bind, &otp, req.pan.last4(), account_id, req.phone.as_str());
     let outcome = app
         .store
         .create_pending_binding(NewPendingBinding {
@@ -247,7 +247,7 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiRe
     }
     let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
     let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
-    let msg: NewMessage = otp_sms(OtpPurpose::Bind, &otp, &b.last4, &c.phone, app.otp.ttl.whole_minutes());
+    let msg: NewMessage = otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone);
     let sent = app.store.resend_challenge(&c.challenge.id, &mac, now + app.otp.ttl, now, now - app.otp.resend_cooldown, &msg).await?;
     if !sent {
         // A concurrent resend won; this one waits like any other.
@@ -267,14 +267,13 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     check_not_locked(&account, now)?;
     let otp = Otp::parse(&body.otp)?;
     check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
-    let notice = NewMessage {
-        channel: "sms",
-        recipient: c.phone.clone(),
-        body: format!(
-            "【Bangka】尾号{last4}的银行卡已成功绑定。如非本人操作，请立即冻结该卡并联系客服。\nBangka: the card ending {last4} is now bound to your wallet. If this was not you, freeze the card and contact support.",
-            last4 = b.last4
-        ),
-    };
+    let notice = super::notice(
+        account_id,
+        &c.phone,
+        &b.last4,
+        "已成功绑定。如非本人操作，请立即冻结该卡并联系客服。",
+        "is now bound to your wallet. If this was not you, freeze the card and contact support.",
+    );
     let receipt = receipt_draft(
         app,
         "bind",

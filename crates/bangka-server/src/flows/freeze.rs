@@ -147,7 +147,7 @@ pub async fn unfreeze(
         }
         let (mut challenge, code) = new_challenge(app, OtpPurpose::Unfreeze, &b.phone);
         challenge.subject = Some(b.id.clone());
-        let sms = otp_sms(OtpPurpose::Unfreeze, &code, &b.last4, &b.phone, app.otp.ttl.whole_minutes());
+        let sms = otp_sms(app, OtpPurpose::Unfreeze, &code, &b.last4, &b.account_id, &b.phone);
         app.store.create_challenge(&challenge, &sms).await?;
         outbox::deliver(app).await;
         let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;

@@ -12,7 +12,7 @@ use bangka_core::mandate::{MandateKind, MandateStatus};
 use bangka_core::money::Money;
 use bangka_core::payment::MerchantId;
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{Cause, MandateRow, NewMandate, NewMessage, new_id};
+use bangka_store::{Cause, MandateRow, NewMandate, new_id};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -128,16 +128,12 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
     let later = app.clock.now();
     match check.await {
         Ok(()) => {
-            let notice = NewMessage {
-                channel: "sms",
-                recipient: b.phone.clone(),
-                body: format!(
-                    "【Bangka】尾号{last4}的银行卡已与商户 {m} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。\nBangka: autopay with {m} is on for the card ending {last4}, up to {limit} per charge. Cancel it any time in the wallet.",
-                    last4 = b.last4,
-                    m = merchant.as_str(),
-                    limit = limit.display()
-                ),
-            };
+            let (m, limit) = (merchant.as_str(), limit.display());
+            let notice = super::card_notice(
+                &b,
+                &format!("已与商户 {m} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。"),
+                &format!("has autopay with {m} on, up to {limit} per charge. Cancel it any time in the wallet."),
+            );
             app.store.move_mandate(&id, &[MandateStatus::Pending], MandateStatus::Active, None, Some(&notice), cause, later).await?;
             super::outbox::deliver(app).await;
         }
@@ -173,15 +169,11 @@ pub async fn get(app: &AppState, account_id: &str, id: &str) -> ApiResult<(Statu
 pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
     let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let notice = NewMessage {
-        channel: "sms",
-        recipient: b.phone.clone(),
-        body: format!(
-            "【Bangka】尾号{last4}的银行卡与商户 {m} 的自动扣款已取消。\nBangka: autopay with {m} is cancelled for the card ending {last4}.",
-            last4 = b.last4,
-            m = m.merchant_id
-        ),
-    };
+    let notice = super::card_notice(
+        &b,
+        &format!("与商户 {} 的自动扣款已取消。", m.merchant_id),
+        &format!("no longer has autopay with {}: it is cancelled.", m.merchant_id),
+    );
     let standing = [MandateStatus::Pending, MandateStatus::Active, MandateStatus::Suspended];
     if !app.store.move_mandate(id, &standing, MandateStatus::Revoked, None, Some(&notice), Cause::api(&who.key_id), app.clock.now()).await?
     {

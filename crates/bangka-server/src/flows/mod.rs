@@ -16,7 +16,7 @@ use bangka_core::ErrorCode;
 use bangka_core::Failure;
 use bangka_core::bin::CardFacts;
 use bangka_core::otp::{Otp, OtpPurpose, Verification};
-use bangka_store::{AccountRow, AttemptRow, ChallengeRow, NewChallenge, NewMessage, new_id};
+use bangka_store::{AccountRow, AttemptRow, ChallengeRow, MessageKind, NewChallenge, NewMessage, new_id};
 use rand::Rng;
 use time::OffsetDateTime;
 
@@ -39,10 +39,19 @@ pub const VERIFICATION_FAILURES: &[ErrorCode] = &[
 /// A notice about a bound card to its reserved phone, in both languages:
 /// `zh` and `en` complete "the card ending NNNN …".
 pub fn card_notice(b: &bangka_store::BindingRow, zh: &str, en: &str) -> NewMessage {
+    notice(&b.account_id, &b.phone, &b.last4, zh, en)
+}
+
+/// A notice about the card ending `last4`, in both languages (the account's
+/// language picks one when it is queued): by SMS to `phone`, and as a push
+/// and an email to the account.
+pub fn notice(account_id: &str, phone: &str, last4: &str, zh: &str, en: &str) -> NewMessage {
     NewMessage {
-        channel: "sms",
-        recipient: b.phone.clone(),
-        body: format!("【Bangka】尾号{last4}的银行卡{zh}\nBangka: the card ending {last4} {en}", last4 = b.last4),
+        kind: MessageKind::Notice,
+        account_id: account_id.into(),
+        phone: phone.into(),
+        zh: format!("【Bangka】尾号{last4}的银行卡{zh}"),
+        en: format!("Bangka: the card ending {last4} {en}"),
     }
 }
 
@@ -206,9 +215,9 @@ pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewCh
     (challenge, otp)
 }
 
-/// The SMS carrying a code, in both languages (the holder's language is not
-/// known to the SMS channel).
-pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_minutes: i64) -> NewMessage {
+/// The SMS carrying a code (SMS only, never push or email: the code proves
+/// the holder has the phone). Not delivered after the code expires.
+pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, account_id: &str, phone: &str) -> NewMessage {
     let (zh_what, en_what) = match purpose {
         OtpPurpose::Bind => ("绑定", "bind"),
         OtpPurpose::Activate => ("激活", "activate"),
@@ -217,12 +226,24 @@ pub fn otp_sms(purpose: OtpPurpose, otp: &Otp, last4: &str, phone: &str, ttl_min
         OtpPurpose::Unbind => ("解绑", "unbind"),
         OtpPurpose::Delete => ("删除卡片", "delete the card"),
     };
+    let ttl = app.otp.ttl.whole_minutes();
+    let code = otp.expose();
+    code_message(
+        app,
+        account_id,
+        phone,
+        format!("【Bangka】验证码 {code}，用于{zh_what}尾号{last4}的银行卡，{ttl}分钟内有效。请勿将验证码告诉任何人。"),
+        format!("Bangka: {code} is your code to {en_what} the card ending {last4}, valid for {ttl} minutes. Never share it."),
+    )
+}
+
+/// A code message: expires with the code.
+pub fn code_message(app: &AppState, account_id: &str, phone: &str, zh: String, en: String) -> NewMessage {
     NewMessage {
-        channel: "sms",
-        recipient: phone.into(),
-        body: format!(
-            "【Bangka】验证码 {code}，用于{zh_what}尾号{last4}的银行卡，{ttl_minutes}分钟内有效。请勿将验证码告诉任何人。\nBangka: {code} is your code to {en_what} the card ending {last4}, valid for {ttl_minutes} minutes. Never share it.",
-            code = otp.expose()
-        ),
+        kind: MessageKind::Code { expires_at: app.clock.now() + app.otp.ttl },
+        account_id: account_id.into(),
+        phone: phone.into(),
+        zh,
+        en,
     }
 }

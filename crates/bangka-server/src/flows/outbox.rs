@@ -3,34 +3,75 @@
 //!
 //! Delivering the notification outbox. Messages are written in the same
 //! transaction as the change they tell about; delivery happens after commit
-//! (right away, and again from the background job for anything left over).
-//! Sinks: the demo phone inbox (demo mode) or the log (masked recipient, no
-//! body — a body may hold an OTP).
+//! (right away, and again from the background job for anything left over)
+//! through the configured [`crate::notify::Sink`]. Each attempt claims its
+//! row first (several instances never send one twice at once); a failure is
+//! retried with exponential backoff up to [`MAX_TRIES`]; a code nobody
+//! received before it expired is dropped, not delivered late. The body is
+//! erased once delivered or given up (it may hold a code).
 
-use bangka_core::holder::Phone;
+use time::Duration;
 
+use crate::notify::{MAX_TRIES, masked_recipient, retry_delay};
 use crate::state::AppState;
 
-/// Delivers what is pending; errors are logged and retried by the job.
+/// How long one delivery attempt holds its claim.
+const CLAIM: Duration = Duration::seconds(30);
+
+/// Delivers what is due: inline when the sink is local (the demo inbox, so
+/// a code is readable when the request answers), otherwise in a background
+/// task (the request does not wait on a webhook). Errors are logged; the
+/// job retries.
 pub async fn deliver(app: &AppState) {
+    if app.sink.inline() {
+        deliver_now(app).await;
+    } else {
+        let app = app.clone();
+        tokio::spawn(async move { deliver_now(&app).await });
+    }
+}
+
+/// Delivers what is due and waits for it (the job).
+pub async fn deliver_now(app: &AppState) {
     if let Err(e) = deliver_pending(app).await {
         tracing::warn!(error = %e, "outbox delivery failed; will retry");
     }
 }
 
 async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError> {
+    use bangka_store::GiveUp;
     loop {
-        let batch = app.store.undelivered(50).await?;
+        let now = app.clock.now();
+        let batch = app.store.due_messages(now, 50).await?;
         if batch.is_empty() {
             return Ok(());
         }
         for m in &batch {
-            let now = app.clock.now();
-            let delivered =
-                if app.demo { app.store.deliver_to_demo_inbox(m, now).await? } else { app.store.mark_delivered(&m.id, now).await? };
-            if delivered {
-                let to = Phone::parse(&m.recipient).map(|p| p.masked()).unwrap_or_else(|_| "***".into());
-                tracing::info!(message_id = %m.id, channel = %m.channel, to = %to, "notification delivered");
+            if m.expires_at.is_some_and(|e| e <= now) {
+                app.store.give_up_message(&m.id, GiveUp::Expired, None, now).await?;
+                tracing::info!(message_id = %m.id, channel = %m.channel, "code expired before delivery; dropped");
+                continue;
+            }
+            if !app.store.claim_message(&m.id, now, now + CLAIM).await? {
+                continue;
+            }
+            match app.sink.deliver(m).await {
+                Ok(()) => {
+                    if app.store.mark_delivered(&m.id, app.clock.now()).await? {
+                        tracing::info!(message_id = %m.id, channel = %m.channel, to = %masked_recipient(m), sink = app.sink.name(), "notification delivered");
+                    }
+                }
+                Err(e) => {
+                    let tries = m.tries + 1;
+                    if tries >= MAX_TRIES {
+                        app.store.give_up_message(&m.id, GiveUp::Exhausted, Some(&e), app.clock.now()).await?;
+                        tracing::error!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification given up after every retry");
+                    } else {
+                        let next = app.clock.now() + retry_delay(tries);
+                        app.store.retry_message(&m.id, &e, next).await?;
+                        tracing::warn!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification not delivered; will retry");
+                    }
+                }
             }
         }
     }
@@ -50,7 +91,7 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
     loop {
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
-                deliver(&app).await;
+                deliver_now(&app).await;
                 if tick.is_multiple_of(60) {
                     sweep(&app).await;
                 }

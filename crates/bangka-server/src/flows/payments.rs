@@ -22,7 +22,7 @@ use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, PaymentSta
 use bangka_core::token::{CryptogramValue, TokenNumber};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{
-    AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PaymentRow, TokenRow, new_id,
+    AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, OpKind, PaymentRow, TokenRow, new_id,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -155,18 +155,19 @@ pub async fn request_otp(
     let (mut challenge, otp) = new_challenge(app, OtpPurpose::Pay, &b.phone);
     challenge.subject = Some(b.id.clone());
     challenge.context_mac = Some(terms_mac(app, &b.id, &terms));
-    let message = NewMessage {
-        channel: "sms",
-        recipient: b.phone.clone(),
-        body: format!(
-            "【Bangka】验证码 {code}，用于尾号{last4}的银行卡向商户 {merchant} 支付 {amount}，{ttl}分钟内有效。请勿将验证码告诉任何人。\nBangka: {code} confirms a payment of {amount} to {merchant} with the card ending {last4}, valid for {ttl} minutes. Never share it.",
-            code = otp.expose(),
-            last4 = b.last4,
-            merchant = terms.merchant.as_str(),
-            amount = terms.money.display(),
-            ttl = app.otp.ttl.whole_minutes(),
+    let (code, last4, merchant, amount, ttl) =
+        (otp.expose(), &b.last4, terms.merchant.as_str(), terms.money.display(), app.otp.ttl.whole_minutes());
+    let message = super::code_message(
+        app,
+        account_id,
+        &b.phone,
+        format!(
+            "【Bangka】验证码 {code}，用于尾号{last4}的银行卡向商户 {merchant} 支付 {amount}，{ttl}分钟内有效。请勿将验证码告诉任何人。"
         ),
-    };
+        format!(
+            "Bangka: {code} confirms a payment of {amount} to {merchant} with the card ending {last4}, valid for {ttl} minutes. Never share it."
+        ),
+    );
     app.store.create_challenge(&challenge, &message).await?;
     outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;

@@ -147,7 +147,7 @@ pub async fn request(
         created_at: now,
         cooling_off_ends_at: None,
     };
-    let sms = otp_sms(OtpPurpose::Unbind, &code, &b.last4, &b.phone, app.otp.ttl.whole_minutes());
+    let sms = otp_sms(app, OtpPurpose::Unbind, &code, &b.last4, &b.account_id, &b.phone);
     app.store.create_unbind_request(&r, &challenge, &sms).await?;
     outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
@@ -349,7 +349,7 @@ pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) 
     }
     let (mut challenge, code) = new_challenge(app, OtpPurpose::Delete, &b.phone);
     challenge.subject = Some(b.id.clone());
-    let sms = otp_sms(OtpPurpose::Delete, &code, &b.last4, &b.phone, app.otp.ttl.whole_minutes());
+    let sms = otp_sms(app, OtpPurpose::Delete, &code, &b.last4, &b.account_id, &b.phone);
     app.store.create_challenge(&challenge, &sms).await?;
     outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;

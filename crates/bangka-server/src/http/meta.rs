@@ -9,7 +9,7 @@ use axum::routing::get;
 use bangka_core::ErrorCode;
 use bangka_core::bin::{BIN_TABLE, ISSUERS};
 use bangka_core::catalog::{self, Lang, PREPARE_FOR_SUPPORT};
-use bangka_core::holder::Phone;
+use bangka_core::holder::{Email, Phone};
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -32,7 +32,7 @@ pub fn demo_router() -> Router<AppState> {
     Router::new()
         .route("/v1/demo/cards", get(demo_cards))
         .route("/v1/demo/cards/{scenario}/bank-state", axum::routing::post(demo_bank_state))
-        .route("/v1/demo/inbox/{phone}", get(demo_inbox))
+        .route("/v1/demo/inbox/{recipient}", get(demo_inbox))
 }
 
 /// The error envelope every failure is sent in.
@@ -217,13 +217,21 @@ async fn demo_cards(State(app): State<AppState>) -> Json {
     Json(serde_json::to_value(cards).unwrap_or(Value::Null))
 }
 
-/// Demo: the SMS messages a phone received (OTPs readable), newest first.
-#[utoipa::path(get, path = "/v1/demo/inbox/{phone}", tag = "demo", responses((status = 200, description = "Messages"), (status = "4XX", body = ErrorEnvelope)))]
-async fn demo_inbox(State(app): State<AppState>, Path(phone): Path<String>) -> ApiResult<Response> {
-    let phone = Phone::parse(&phone)?;
-    crate::flows::outbox::deliver(&app).await;
-    let messages = app.store.inbox(phone.as_str()).await?;
-    Ok(axum::Json(json!({ "phone": phone.as_str(), "messages": messages })).into_response())
+/// Demo: the messages a phone number received by SMS (codes readable), or
+/// an account id by push, or an email address by email; newest first.
+#[utoipa::path(get, path = "/v1/demo/inbox/{recipient}", tag = "demo", responses((status = 200, description = "Messages"), (status = "4XX", body = ErrorEnvelope)))]
+async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) -> ApiResult<Response> {
+    let recipient =
+        if recipient.starts_with("acc_") && recipient.len() <= 40 && recipient.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            recipient
+        } else if recipient.contains('@') {
+            Email::parse(&recipient)?.as_str().to_owned()
+        } else {
+            Phone::parse(&recipient)?.as_str().to_owned()
+        };
+    crate::flows::outbox::deliver_now(&app).await;
+    let messages = app.store.inbox(&recipient).await?;
+    Ok(axum::Json(json!({ "recipient": recipient, "phone": recipient, "messages": messages })).into_response())
 }
 
 /// Demo: what the simulated bank thinks of a test card.

@@ -81,6 +81,8 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.post(&bindings, with(&debit, "id_number", json!("123"))).await, "ID_NUMBER_FORMAT");
     seen.expect(app.post(&bindings, with(&debit, "id_number", json!("110105194912310021"))).await, "ID_NUMBER_CHECK_DIGIT");
     seen.expect(app.post(&bindings, with(&debit, "phone", json!("999"))).await, "PHONE_FORMAT");
+    seen.expect(app.post("/v1/accounts", json!({ "phone": "13900001111", "email": "li@localhost" })).await, "EMAIL_FORMAT");
+    seen.expect(app.post("/v1/accounts", json!({ "phone": "13900001111", "language": "fr" })).await, "LANGUAGE_NOT_SUPPORTED");
     seen.expect(
         app.request(reqwest::Method::POST, &bindings, Some(&TestApp::bind_body(&debit)), &[("idempotency-key", "bad key with spaces")])
             .await,
@@ -359,7 +361,7 @@ async fn catalog_help_pages_and_openapi_are_served() {
         "/v1/issuers",
         "/v1/errors",
         "/v1/demo/cards",
-        "/v1/demo/inbox/{phone}",
+        "/v1/demo/inbox/{recipient}",
     ] {
         assert!(api["paths"][p].is_object(), "{p} missing from openapi.json");
     }

@@ -71,11 +71,13 @@ pub struct Options {
     pub binding_limit: u32,
     /// How long a duplicate waits for the first request with its key.
     pub idempotency_wait: std::time::Duration,
+    /// Deliver notifications to this URL instead of the demo inbox.
+    pub notify_webhook: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { binding_limit: 5, idempotency_wait: std::time::Duration::from_secs(20) }
+        Options { binding_limit: 5, idempotency_wait: std::time::Duration::from_secs(20), notify_webhook: None }
     }
 }
 
@@ -114,6 +116,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         database_url,
         database_schema: schema.clone(),
         card_key_store_url: None,
+        notify_webhook: opts.notify_webhook.clone(),
         demo: true,
         binding_limit: opts.binding_limit,
     };
@@ -364,6 +367,7 @@ impl TestApp {
             database_url: self.schema.as_ref().map(|_| pg_url()),
             database_schema: self.schema.clone(),
             card_key_store_url: None,
+            notify_webhook: None,
             demo: true,
             binding_limit: 5,
         };

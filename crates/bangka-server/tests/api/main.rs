@@ -9,4 +9,5 @@ mod idempotency;
 mod input;
 mod keys;
 mod lifecycle;
+mod notifications;
 mod payments;
