@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
+use crate::audit::{Cause, Change};
 use crate::card_keys::WrappedKey;
 use crate::payments::NewToken;
 use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
@@ -105,7 +106,10 @@ impl Store {
 
     /// Records the KYC outcome, only for an account not yet verified.
     /// Returns false when the account's KYC was already settled.
-    pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord) -> Result<bool, StoreError> {
+    /// Records the KYC result, only over `unverified`, with its audit entry
+    /// (the status only: never the name or ID number).
+    pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
              WHERE id = $6 AND kyc_status = 'unverified'",
@@ -116,9 +120,15 @@ impl Store {
         .bind(&kyc.name_sealed)
         .bind(&kyc.id_sealed)
         .bind(account_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(res.rows_affected() == 1)
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "account.kyc", subject: account_id, before: Some("unverified"), after: Some(kyc.status.as_str()) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The stored payment password hash (PHC string), if one is set.
@@ -136,6 +146,7 @@ impl Store {
         account_id: &str,
         hash: &str,
         expected: Option<&str>,
+        cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let q = match expected {
@@ -153,15 +164,29 @@ impl Store {
             .bind(to_ms(now))
             .bind(account_id),
         };
-        Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+        let mut tx = self.pool.begin().await?;
+        if q.execute(&mut *tx).await?.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let (before, after) = if expected.is_some() { ("set", "changed") } else { ("unset", "set") };
+        let change = Change { action: "account.payment_password", subject: account_id, before: Some(before), after: Some(after) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    pub async fn lock_account(&self, account_id: &str, until: OffsetDateTime) -> Result<(), StoreError> {
+    /// A risk lock until `until`, audited as the system's decision.
+    pub async fn lock_account(&self, account_id: &str, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE accounts SET locked_until = $1, version = version + 1 WHERE id = $2")
             .bind(to_ms(until))
             .bind(account_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        let after = format!("locked until {}", crate::rfc3339(until));
+        let change = Change { action: "account.lock", subject: account_id, before: None, after: Some(&after) };
+        crate::audit::append(&mut tx, Cause::job().with_note("risk: failed verifications"), change, now).await?;
+        tx.commit().await?;
         Ok(())
     }
 }

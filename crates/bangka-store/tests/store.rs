@@ -21,8 +21,8 @@ use bangka_core::binding::BindingStatus;
 use bangka_core::card::{Pan, luhn_check_digit};
 use bangka_core::otp::OtpPurpose;
 use bangka_store::{
-    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Conflict, IdemBegin, KycRecord, MessageKind, NewAccount, NewChallenge, NewMessage,
-    NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
+    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Cause, Conflict, IdemBegin, KycRecord, MessageKind, NewAccount, NewChallenge,
+    NewMessage, NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
 };
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -362,8 +362,11 @@ async fn accounts(store: Store) {
         name_sealed: vault.seal_value(&format!("{}/name", acc.id), name),
         id_sealed: vault.seal_value(&format!("{}/id", acc.id), id),
     };
-    assert!(store.set_kyc(&acc.id, &kyc("张三", "110101199003077777")).await.unwrap(), "first KYC is recorded");
-    assert!(!store.set_kyc(&acc.id, &kyc("李四", "110101199003078888")).await.unwrap(), "settled KYC is not overwritten");
+    assert!(store.set_kyc(&acc.id, &kyc("张三", "110101199003077777"), Cause::job(), t0()).await.unwrap(), "first KYC is recorded");
+    assert!(
+        !store.set_kyc(&acc.id, &kyc("李四", "110101199003078888"), Cause::job(), t0()).await.unwrap(),
+        "settled KYC is not overwritten"
+    );
     let got = store.get_account(&acc.id).await.unwrap().unwrap();
     assert_eq!(got.kyc, KycState::Verified);
     assert_eq!(got.kyc_name_mac.as_deref(), Some(vault.mac("name", &["张三"]).as_str()));
@@ -371,7 +374,7 @@ async fn accounts(store: Store) {
     assert_eq!(store.get_account(&other.id).await.unwrap().unwrap().kyc, KycState::Unverified, "only the target account changed");
 
     let until = now + Duration::minutes(30);
-    store.lock_account(&acc.id, until).await.unwrap();
+    store.lock_account(&acc.id, until, t0()).await.unwrap();
     assert_eq!(store.get_account(&acc.id).await.unwrap().unwrap().locked_until.map(to_ms), Some(to_ms(until)));
 }
 on_both_backends!(accounts);

@@ -5,12 +5,13 @@ use bangka_core::bind::{KycState, MIN_KYC_AGE};
 use bangka_core::catalog::Lang;
 use bangka_core::holder::{Email, HolderName, IdNumber, PaymentPassword, Phone};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{Conflict, KycRecord, NewAccount, kyc_context};
+use bangka_store::{Cause, Conflict, KycRecord, NewAccount, kyc_context};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::{AttemptFacts, check_not_locked, failed, load_account};
+use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::views::AccountView;
@@ -52,7 +53,7 @@ pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Val
 /// Verifies the real name: the ID number must be well-formed with a valid
 /// check digit and birth date, and the holder at least 16. Name and ID are
 /// stored sealed, plus keyed hashes for the bind-time comparison.
-pub async fn verify_kyc(app: &AppState, account_id: &str, body: KycBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body: KycBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     if account.kyc != KycState::Unverified {
         return Err(match account.kyc {
@@ -72,7 +73,7 @@ pub async fn verify_kyc(app: &AppState, account_id: &str, body: KycBody) -> ApiR
         name_sealed: app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
         id_sealed: app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
     };
-    if !app.store.set_kyc(account_id, &record).await? {
+    if !app.store.set_kyc(account_id, &record, Cause::api(&who.key_id), now).await? {
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
     if status == KycState::Rejected {
@@ -98,7 +99,12 @@ pub struct PaymentPasswordBody {
 /// Sets (or, with the current one, changes) the payment password. Only an
 /// argon2id hash is stored. A wrong current password counts toward the
 /// risk lock like any failed verification.
-pub async fn set_payment_password(app: &AppState, account_id: &str, body: PaymentPasswordBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn set_payment_password(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    body: PaymentPasswordBody,
+) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     check_not_locked(&account, now)?;
@@ -119,7 +125,7 @@ pub async fn set_payment_password(app: &AppState, account_id: &str, body: Paymen
         }
     }
     let hash = hash_password(new).await?;
-    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), now).await? {
+    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), Cause::api(&who.key_id), now).await? {
         // Changed concurrently: the current password verified is no longer current.
         return Err(ErrorCode::PaymentPasswordIncorrect.into());
     }

@@ -148,7 +148,7 @@ async fn apply_risk(app: &AppState, account_id: &str) -> ApiResult<()> {
     let n = app.store.count_failures(account_id, &codes, now - app.risk.window).await?;
     if let Some(until) = app.risk.lock_after_failure(n, now) {
         tracing::warn!(account_id, failures = n, "risk lock: too many failed verifications");
-        app.store.lock_account(account_id, until).await?;
+        app.store.lock_account(account_id, until, app.clock.now()).await?;
     }
     Ok(())
 }

@@ -77,7 +77,7 @@ async fn verify_kyc(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/kyc"), |req| accounts::verify_kyc(&app, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/kyc"), |req| accounts::verify_kyc(&app, &who, &id, req)).await
 }
 
 /// Set the payment password (6 digits), or change it with `current_password`.
@@ -91,7 +91,7 @@ async fn set_payment_password(
     body: Bytes,
 ) -> ApiResult<Response> {
     post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), |req| {
-        accounts::set_payment_password(&app, &id, req)
+        accounts::set_payment_password(&app, &who, &id, req)
     })
     .await
 }

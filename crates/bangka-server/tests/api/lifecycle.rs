@@ -487,3 +487,20 @@ async fn a_failing_store_at_any_unbind_step_leaves_no_half_state(app: TestApp) {
     assert_eq!((done["binding"].as_str(), done["token"].as_str()), (Some("unbound"), Some("deleted")), "{done}");
 }
 on_both_backends!(a_failing_store_at_any_unbind_step_leaves_no_half_state);
+
+/// Account changes are in the audit chain too: KYC, the payment password
+/// (never its hash) and a risk lock.
+async fn account_changes_are_audited(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let entries = app.state.store.audit_entries(&p.account).await.unwrap();
+    let trail: Vec<(&str, Option<&str>)> = entries.iter().map(|e| (e.action.as_str(), e.after.as_deref())).collect();
+    assert_eq!(trail, [("account.kyc", Some("verified")), ("account.payment_password", Some("set"))]);
+    let pm = app.card("phone_mismatch").await;
+    for _ in 0..10 {
+        app.bind(&p.account, &pm).await;
+    }
+    let last = app.state.store.audit_entries(&p.account).await.unwrap().pop().unwrap();
+    assert_eq!((last.action.as_str(), last.actor.as_str()), ("account.lock", "system"));
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+}
+on_both_backends!(account_changes_are_audited);
