@@ -145,6 +145,16 @@ impl CardKeys {
         Ok(())
     }
 
+    /// Deletes keys whose vault row never committed (no ciphertext exists
+    /// for them anywhere), without the file clean-up [`CardKeys::destroy`]
+    /// does: there is nothing a backup could pair them with.
+    pub(crate) async fn forget(&self, vault_ids: &[String]) -> Result<(), StoreError> {
+        for id in vault_ids {
+            sqlx::query("DELETE FROM card_keys WHERE vault_id = $1").bind(id).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Keys wrapped under another master key version than `version`.
     pub(crate) async fn not_under(&self, version: i64, limit: i64) -> Result<Vec<(String, WrappedKey)>, StoreError> {
         let rows: Vec<(String, i64, Vec<u8>, Vec<u8>)> =

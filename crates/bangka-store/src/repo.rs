@@ -387,7 +387,7 @@ impl Store {
         let vault_id = p.sealed.id.clone();
         let outcome = self.insert_pending_binding(p).await;
         if !matches!(outcome, Ok(PendingOutcome::Created)) {
-            self.keys.destroy(&[vault_id]).await?;
+            self.keys.forget(&[vault_id]).await?;
         }
         // A superseded attempt was shredded.
         self.destroy_shredded_keys().await?;
@@ -696,7 +696,7 @@ impl Store {
                 orphans.push(id);
             }
         }
-        self.keys.destroy(&orphans).await?;
+        self.keys.forget(&orphans).await?;
         Ok(orphans.len() as u64)
     }
 
