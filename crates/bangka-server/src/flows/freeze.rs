@@ -25,11 +25,10 @@ use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::view;
-use super::{AttemptFacts, card_notice, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft};
+use super::{AttemptFacts, card_notice, check_not_locked, check_otp, failed, load_account, outbox, receipt_draft, send_binding_code};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::views::NextAction;
 
 /// `POST …/bindings/{bid}/freeze`.
 #[derive(Deserialize, ToSchema)]
@@ -140,22 +139,12 @@ pub async fn unfreeze(
 
     let Some(otp) = otp else {
         // Step one: send the code.
-        if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Unfreeze).await?
-            && let Err(at) = last.challenge.check_resend(now, &app.otp)
-        {
-            return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
-        }
-        let (mut challenge, code) = new_challenge(app, OtpPurpose::Unfreeze, &b.phone);
-        challenge.subject = Some(b.id.clone());
-        let sms = otp_sms(app, OtpPurpose::Unfreeze, &code, &b.last4, &b.account_id, &b.phone);
-        app.store.create_challenge(&challenge, &sms).await?;
-        outbox::deliver(app).await;
-        let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+        let next_action = send_binding_code(app, &b, OtpPurpose::Unfreeze).await?;
         return Ok((
             StatusCode::ACCEPTED,
             json!({
                 "binding_id": b.id,
-                "next_action": NextAction::otp(&c, &app.otp),
+                "next_action": next_action,
                 "payment_password_required": stored_password.is_some(),
             }),
         ));

@@ -215,6 +215,25 @@ pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewCh
     (challenge, otp)
 }
 
+/// Sends a fresh SMS code for `purpose` on a bound card (unfreeze, delete):
+/// refused during the resend cooldown of the last one; returns what the
+/// holder needs to type it (`next_action`).
+pub async fn send_binding_code(app: &AppState, b: &bangka_store::BindingRow, purpose: OtpPurpose) -> ApiResult<crate::views::NextAction> {
+    let now = app.clock.now();
+    if let Some((last, _)) = app.store.latest_challenge(&b.id, purpose).await?
+        && let Err(at) = last.challenge.check_resend(now, &app.otp)
+    {
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+    }
+    let (mut challenge, code) = new_challenge(app, purpose, &b.phone);
+    challenge.subject = Some(b.id.clone());
+    let sms = otp_sms(app, purpose, &code, &b.last4, &b.account_id, &b.phone);
+    app.store.create_challenge(&challenge, &sms).await?;
+    outbox::deliver(app).await;
+    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+    Ok(crate::views::NextAction::otp(&c, &app.otp))
+}
+
 /// The SMS carrying a code (SMS only, never push or email: the code proves
 /// the holder has the phone). Not delivered after the code expires.
 pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, account_id: &str, phone: &str) -> NewMessage {

@@ -31,6 +31,7 @@ use super::accounts::verify_password;
 use super::bind::view;
 use super::{
     AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft,
+    send_binding_code,
 };
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -341,23 +342,12 @@ pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) 
         let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": "deleting a card needs the payment password" }));
         return Err(e.into());
     }
-    let now = app.clock.now();
-    if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Delete).await?
-        && let Err(at) = last.challenge.check_resend(now, &app.otp)
-    {
-        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
-    }
-    let (mut challenge, code) = new_challenge(app, OtpPurpose::Delete, &b.phone);
-    challenge.subject = Some(b.id.clone());
-    let sms = otp_sms(app, OtpPurpose::Delete, &code, &b.last4, &b.account_id, &b.phone);
-    app.store.create_challenge(&challenge, &sms).await?;
-    outbox::deliver(app).await;
-    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+    let next_action = send_binding_code(app, &b, OtpPurpose::Delete).await?;
     Ok((
         StatusCode::ACCEPTED,
         json!({
             "binding_id": b.id,
-            "next_action": NextAction::otp(&c, &app.otp),
+            "next_action": next_action,
             "verification": ["sms_code", "payment_password"],
             "confirm": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/delete/confirm", b.id) },
         }),
