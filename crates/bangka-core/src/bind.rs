@@ -78,6 +78,67 @@ impl KycState {
     }
 }
 
+/// The account's standing (SPEC "Account"). A risk lock is separate
+/// (`locked_until`): it ends by itself, a freeze only by the holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    /// Frozen by the holder (unknown transactions, a lost phone): nothing
+    /// pays, binds or unbinds until it is unfrozen with strong verification.
+    Frozen,
+    Closed,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Frozen => "frozen",
+            AccountStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountStatus> {
+        [AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Why a holder froze the whole account (seed 001: unknown transactions →
+/// freeze the account, then contact support).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountFreezeReason {
+    /// Transactions the holder does not recognise.
+    UnknownTransactions,
+    /// The phone with the wallet on it is lost or stolen.
+    PhoneLost,
+    /// Someone else may know the password or have used the account.
+    AccountCompromised,
+    HolderRequest,
+}
+
+impl AccountFreezeReason {
+    pub const ALL: [AccountFreezeReason; 4] = [
+        AccountFreezeReason::UnknownTransactions,
+        AccountFreezeReason::PhoneLost,
+        AccountFreezeReason::AccountCompromised,
+        AccountFreezeReason::HolderRequest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountFreezeReason::UnknownTransactions => "unknown_transactions",
+            AccountFreezeReason::PhoneLost => "phone_lost",
+            AccountFreezeReason::AccountCompromised => "account_compromised",
+            AccountFreezeReason::HolderRequest => "holder_request",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountFreezeReason> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// A live binding, as shown in a limit error (masked facts only).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LiveCard {
@@ -89,6 +150,7 @@ pub struct LiveCard {
 
 /// The facts the account-side checks need, gathered by the caller.
 pub struct AccountFacts<'a> {
+    pub status: AccountStatus,
     pub kyc: KycState,
     pub name_matches_kyc: bool,
     pub id_matches_kyc: bool,
@@ -99,9 +161,13 @@ pub struct AccountFacts<'a> {
     pub issuer_maintenance_until: Option<OffsetDateTime>,
 }
 
-/// KYC, name/ID consistency, duplicate card, binding limit, risk lock, issuer
-/// maintenance — checked before anything is sent to the issuer.
+/// Account frozen, KYC, name/ID consistency, duplicate card, binding limit,
+/// risk lock, issuer maintenance — checked before anything is sent to the
+/// issuer.
 pub fn check_account(f: &AccountFacts<'_>, policy: &WalletPolicy, now: OffsetDateTime) -> Result<(), Failure> {
+    if f.status == AccountStatus::Frozen {
+        return Err(ErrorCode::AccountFrozen.into());
+    }
     match f.kyc {
         KycState::Unverified => return Err(ErrorCode::KycRequired.into()),
         KycState::Rejected => return Err(ErrorCode::KycRejected.into()),
@@ -178,6 +244,7 @@ mod tests {
 
     fn facts<'a>(cards: &'a [LiveCard]) -> AccountFacts<'a> {
         AccountFacts {
+            status: AccountStatus::Active,
             kyc: KycState::Verified,
             name_matches_kyc: true,
             id_matches_kyc: true,
@@ -212,5 +279,20 @@ mod tests {
         assert!(check_account(&f, &p, now()).is_ok());
         let f = AccountFacts { issuer_maintenance_until: Some(until), ..facts(&[]) };
         assert_eq!(check_account(&f, &p, now()).unwrap_err().code, ErrorCode::IssuerMaintenance);
+        let f = AccountFacts { status: AccountStatus::Frozen, kyc: KycState::Unverified, ..facts(&[]) };
+        assert_eq!(check_account(&f, &p, now()).unwrap_err().code, ErrorCode::AccountFrozen, "a frozen account is named first");
+    }
+
+    #[test]
+    fn account_status_and_freeze_reason_names() {
+        for s in [AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed] {
+            assert_eq!(AccountStatus::parse(s.as_str()), Some(s));
+        }
+        for r in AccountFreezeReason::ALL {
+            assert_eq!(AccountFreezeReason::parse(r.as_str()), Some(r));
+            let json = format!("\"{}\"", r.as_str());
+            assert_eq!(serde_json::from_str::<AccountFreezeReason>(&json).unwrap(), r);
+        }
+        assert_eq!(AccountStatus::parse("locked"), None);
     }
 }

@@ -29,6 +29,7 @@ pub mod otp;
 pub mod payment;
 pub mod risk;
 pub mod secret;
+pub mod settlement;
 pub mod token;
 
 pub use catalog::ErrorCode;

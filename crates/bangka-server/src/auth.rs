@@ -53,6 +53,10 @@ pub fn hash_key(key: &str) -> String {
 pub struct Principal {
     pub key_id: String,
     pub role: Role,
+    /// The merchant a merchant key speaks for (`bangka keys create --role
+    /// merchant --merchant-id M`): its payments must name that merchant,
+    /// and only such a key charges that merchant's autopay agreements.
+    pub merchant_id: Option<String>,
 }
 
 /// A caller with the wallet role (the `/v1/accounts/...` API).
@@ -62,9 +66,9 @@ pub struct WalletAuth(pub Principal);
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
     let key = value.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ErrorCode::Unauthenticated)?;
-    let (key_id, role) = state.store.find_api_key(&hash_key(key)).await?.ok_or(ErrorCode::Unauthenticated)?;
-    let role = Role::parse(&role).ok_or(ErrorCode::Unauthenticated)?;
-    Ok(Principal { key_id, role })
+    let found = state.store.find_api_key(&hash_key(key)).await?.ok_or(ErrorCode::Unauthenticated)?;
+    let role = Role::parse(&found.role).ok_or(ErrorCode::Unauthenticated)?;
+    Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id })
 }
 
 impl FromRequestParts<AppState> for WalletAuth {
@@ -93,6 +97,23 @@ impl FromRequestParts<AppState> for PaymentsAuth {
             return Err(ErrorCode::Forbidden.into());
         }
         Ok(PaymentsAuth(p))
+    }
+}
+
+/// A merchant key (autopay charges: the key is the merchant's only proof
+/// of who it is, so it must be bound to a merchant id).
+#[derive(Debug, Clone)]
+pub struct MerchantAuth(pub Principal);
+
+impl FromRequestParts<AppState> for MerchantAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        if p.role != Role::Merchant {
+            return Err(ErrorCode::Forbidden.into());
+        }
+        Ok(MerchantAuth(p))
     }
 }
 

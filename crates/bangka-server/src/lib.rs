@@ -106,6 +106,7 @@ impl Application {
             sink,
             idempotency_wait: idempotency::WAIT_FOR_FIRST,
             cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
+            refund_settles_after: flows::settlements::DEFAULT_REFUND_SETTLES_AFTER,
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         Ok(Application { listener, state })

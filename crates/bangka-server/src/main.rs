@@ -102,6 +102,10 @@ struct ServeArgs {
     /// (default), `30m`, or `5s` for a demo.
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     cooling_off: time::Duration,
+    /// How long a refund the bank confirmed is in transit to the card before
+    /// it counts as arrived, e.g. `72h` (default) or `10s` for a demo.
+    #[arg(long, default_value = "72h", value_parser = parse_duration)]
+    refund_settles_after: time::Duration,
     /// Deliver SMS, push and email notices by POSTing each as JSON to this
     /// URL (the wallet backend sends them on); without it, the demo inbox in
     /// demo mode, else the log.
@@ -124,6 +128,11 @@ enum KeysCommand {
     Create {
         #[arg(long, value_parser = ["wallet", "merchant", "support", "risk", "admin"])]
         role: String,
+        /// Bind a merchant key to this merchant id. Only a bound key can
+        /// charge the merchant's autopay agreements, and its payments must
+        /// name this merchant.
+        #[arg(long)]
+        merchant_id: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -268,6 +277,7 @@ async fn main() -> anyhow::Result<()> {
             cfg.notify_webhook = a.notify_webhook.clone();
             let mut app = Application::build(cfg.clone(), Arc::new(SystemClock)).await?;
             app.state_mut().cooling_off = a.cooling_off;
+            app.state_mut().refund_settles_after = a.refund_settles_after;
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
             if cfg.demo {
                 tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");
@@ -298,12 +308,22 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { role, store } } => {
+        Command::Keys { command: KeysCommand::Create { role, merchant_id, store } } => {
             let role = Role::parse(&role).context("unknown role")?;
+            let merchant_id = match (role, merchant_id) {
+                (_, None) => None,
+                (Role::Merchant, Some(m)) => Some(
+                    bangka_core::payment::MerchantId::parse(&m)
+                        .map_err(|_| anyhow::anyhow!("--merchant-id must be 1-64 of A-Z a-z 0-9 _ - . :"))?,
+                ),
+                (_, Some(_)) => anyhow::bail!("--merchant-id is only for --role merchant"),
+            };
             let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
             let (store, _) = open_store(&cfg).await?;
             let key = generate_key(role);
-            let id = store.insert_api_key(role.as_str(), &hash_key(&key), time::OffsetDateTime::now_utc()).await?;
+            let id = store
+                .insert_api_key(role.as_str(), &hash_key(&key), merchant_id.as_ref().map(|m| m.as_str()), time::OffsetDateTime::now_utc())
+                .await?;
             store.close().await;
             eprintln!("created {} key {id}; it is shown only once:", role.as_str());
             println!("{key}");

@@ -30,6 +30,9 @@ pub struct AppState {
     pub sink: Arc<dyn crate::notify::Sink>,
     /// How long an unbind can be revoked before the job completes it.
     pub cooling_off: time::Duration,
+    /// How long a refund the bank confirmed is in transit to the card
+    /// (unbinding waits for it).
+    pub refund_settles_after: time::Duration,
     /// How long a duplicate request waits for the first one holding the same
     /// `Idempotency-Key` before answering `IDEMPOTENCY_IN_PROGRESS`.
     pub idempotency_wait: std::time::Duration,

@@ -15,7 +15,11 @@ pub struct AccountView {
     pub phone_masked: String,
     /// `unverified`, `verified` or `rejected`.
     pub kyc_status: String,
+    /// `active`, `frozen` (by the holder; see `frozen_reason`) or `closed`.
     pub status: String,
+    /// Why the holder froze the account, while it is frozen.
+    pub frozen_reason: Option<String>,
+    /// A risk lock's end, while one runs.
     pub locked_until: Option<String>,
     /// Whether a payment password is set (the password itself is never shown).
     pub payment_password_set: bool,
@@ -33,7 +37,8 @@ impl AccountView {
             id: a.id.clone(),
             phone_masked: masked,
             kyc_status: a.kyc.as_str().into(),
-            status: a.status.clone(),
+            status: a.status.as_str().into(),
+            frozen_reason: a.frozen_reason.map(|r| r.as_str().into()),
             locked_until: a.locked_until.map(rfc3339),
             payment_password_set: a.payment_password_set_at.is_some(),
             created_at: rfc3339(a.created_at),
@@ -242,6 +247,9 @@ pub struct PaymentView {
     pub captured: i64,
     pub refunded: i64,
     pub merchant_id: String,
+    /// The autopay agreement it was charged under (absent when the holder
+    /// confirmed this payment itself).
+    pub mandate_id: Option<String>,
     pub binding_id: String,
     pub card: CardView,
     /// Why it was declined or failed, as the payer is told.
@@ -264,6 +272,7 @@ impl PaymentView {
             captured: p.captured,
             refunded: p.refunded,
             merchant_id: p.merchant_id.clone(),
+            mandate_id: p.mandate_id.clone(),
             binding_id: p.binding_id.clone(),
             card: CardView::from_binding(b),
             reason: p.shown_code.as_deref().map(ReasonView::of),

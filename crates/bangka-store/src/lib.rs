@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod payments;
 pub mod receipts;
 pub mod repo;
+pub mod settlements;
 pub mod vault;
 
 use std::str::FromStr;
@@ -37,6 +38,7 @@ pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, Unf
 pub use payments::*;
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
+pub use settlements::{NewSettlement, SettlementRow};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +83,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_unbind.sql")),
     (10, include_str!("../migrations/sqlite/0010_card_key_store.sql")),
     (11, include_str!("../migrations/sqlite/0011_notifications.sql")),
+    (12, include_str!("../migrations/sqlite/0012_charges_settlements_account_freeze.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -94,6 +97,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_unbind.sql")),
     (10, include_str!("../migrations/postgres/0010_card_key_store.sql")),
     (11, include_str!("../migrations/postgres/0011_notifications.sql")),
+    (12, include_str!("../migrations/postgres/0012_charges_settlements_account_freeze.sql")),
 ];
 
 impl Store {

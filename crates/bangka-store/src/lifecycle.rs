@@ -263,6 +263,13 @@ impl Store {
         Ok(true)
     }
 
+    /// A mandate by id alone (a merchant charging it; the caller checks
+    /// the merchant).
+    pub async fn mandate_by_id(&self, id: &str) -> Result<Option<MandateRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(mandate_row).transpose()
+    }
+
     pub async fn get_mandate(&self, account_id: &str, id: &str) -> Result<Option<MandateRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE id = $1 AND account_id = $2"))
             .bind(id)

@@ -7,10 +7,11 @@
 
 use bangka_core::otp::OtpPurpose;
 use bangka_core::payment::PaymentStatus;
+use bangka_core::settlement::SettlementKind;
 use bangka_core::token::{Actor, Reason, TokenState, TokenStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::audit::{Cause, Change};
 use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge, insert_message};
@@ -317,6 +318,9 @@ pub struct PaymentRow {
     pub binding_id: String,
     pub token_id: String,
     pub cryptogram_id: String,
+    /// The autopay agreement a merchant charged, when it was not the holder
+    /// confirming this one payment.
+    pub mandate_id: Option<String>,
     pub created_by: String,
     pub merchant_id: String,
     pub currency: String,
@@ -333,7 +337,7 @@ pub struct PaymentRow {
     pub updated_at: OffsetDateTime,
 }
 
-const PAYMENT_COLS: &str = "id, account_id, binding_id, token_id, cryptogram_id, created_by, merchant_id, currency, amount, captured, refunded, \
+const PAYMENT_COLS: &str = "id, account_id, binding_id, token_id, cryptogram_id, mandate_id, created_by, merchant_id, currency, amount, captured, refunded, \
                             status, decline_code, shown_code, issuer_code, created_at, updated_at";
 
 fn payment_row(r: &AnyRow) -> Result<PaymentRow, StoreError> {
@@ -344,6 +348,7 @@ fn payment_row(r: &AnyRow) -> Result<PaymentRow, StoreError> {
         binding_id: r.try_get("binding_id")?,
         token_id: r.try_get("token_id")?,
         cryptogram_id: r.try_get("cryptogram_id")?,
+        mandate_id: r.try_get("mandate_id")?,
         created_by: r.try_get("created_by")?,
         merchant_id: r.try_get("merchant_id")?,
         currency: r.try_get("currency")?,
@@ -365,6 +370,9 @@ pub enum OpKind {
     Authorize,
     Capture,
     Refund,
+    /// Releasing an authorized hold (the merchant's void, or the hold's
+    /// expiry).
+    Void,
 }
 
 impl OpKind {
@@ -373,11 +381,12 @@ impl OpKind {
             OpKind::Authorize => "authorize",
             OpKind::Capture => "capture",
             OpKind::Refund => "refund",
+            OpKind::Void => "void",
         }
     }
 
     fn parse(s: &str) -> Option<OpKind> {
-        [OpKind::Authorize, OpKind::Capture, OpKind::Refund].into_iter().find(|k| k.as_str() == s)
+        [OpKind::Authorize, OpKind::Capture, OpKind::Refund, OpKind::Void].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -461,13 +470,14 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(&format!(
-            "INSERT INTO payments ({PAYMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, 'pending', NULL, NULL, NULL, $10, $10)"
+            "INSERT INTO payments ({PAYMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, 'pending', NULL, NULL, NULL, $11, $11)"
         ))
         .bind(&p.id)
         .bind(&p.account_id)
         .bind(&p.binding_id)
         .bind(&p.token_id)
         .bind(&p.cryptogram_id)
+        .bind(&p.mandate_id)
         .bind(&p.created_by)
         .bind(&p.merchant_id)
         .bind(&p.currency)
@@ -489,6 +499,7 @@ impl Store {
         payment_id: &str,
         op_id: &str,
         outcome: AuthOutcome<'_>,
+        notice: Option<&NewMessage>,
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -530,6 +541,9 @@ impl Store {
         let change =
             Change { action: &action, subject: payment_id, before: Some(PaymentStatus::Pending.as_str()), after: Some(status.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
+        if let Some(m) = notice {
+            insert_message(&mut tx, m, now).await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -599,14 +613,74 @@ impl Store {
         Ok(true)
     }
 
-    /// Marks a capture or refund op done once the issuer confirmed it.
-    pub async fn finish_op(&self, op_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE payment_ops SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'pending'")
+    /// Marks a capture, refund or void op done once the issuer confirmed
+    /// it. A confirmed refund is money on its way to the card: it is
+    /// recorded as in transit until `refund_settles_after` has passed
+    /// (unbinding waits for it), in the same transaction.
+    pub async fn finish_op(&self, op_id: &str, refund_settles_after: Duration, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE payment_ops SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'pending'")
             .bind(to_ms(now))
             .bind(op_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        if res.rows_affected() == 1 {
+            let refund: Option<(String, String, String, String, i64)> = sqlx::query_as(
+                "SELECT p.id, p.account_id, p.binding_id, p.currency, o.amount FROM payment_ops o JOIN payments p ON p.id = o.payment_id
+                 WHERE o.id = $1 AND o.kind = 'refund'",
+            )
+            .bind(op_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((payment_id, account_id, binding_id, currency, amount)) = refund {
+                let s = crate::settlements::NewSettlement {
+                    account_id: &account_id,
+                    binding_id: &binding_id,
+                    kind: SettlementKind::Refund,
+                    payment_id: Some(&payment_id),
+                    op_id: Some(op_id),
+                    amount,
+                    currency: &currency,
+                    expected_at: now + refund_settles_after,
+                };
+                crate::settlements::insert(&mut tx, &s, Cause::job(), now).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Voids an authorized payment (nothing was captured) and writes the
+    /// void op. Returns false when it was no longer `authorized`.
+    pub async fn begin_void(&self, payment_id: &str, op_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE payments SET status = 'voided', updated_at = $1 WHERE id = $2 AND status = 'authorized'")
+            .bind(to_ms(now))
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let amount: (i64,) = sqlx::query_as("SELECT amount FROM payments WHERE id = $1").bind(payment_id).fetch_one(&mut *tx).await?;
+        insert_op(&mut tx, op_id, payment_id, OpKind::Void, amount.0, now).await?;
+        let change = Change { action: "payment.void", subject: payment_id, before: Some("authorized"), after: Some("voided") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Authorized payments created before `cutoff` and never captured: holds
+    /// the payment job releases.
+    pub async fn stale_authorizations(&self, cutoff: OffsetDateTime, limit: i64) -> Result<Vec<PaymentRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PAYMENT_COLS} FROM payments WHERE status = 'authorized' AND created_at <= $1 ORDER BY created_at, id LIMIT $2"
+        ))
+        .bind(to_ms(cutoff))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(payment_row).collect()
     }
 
     /// Ops left pending since before `cutoff` (their request crashed or the
@@ -665,7 +739,7 @@ impl Store {
     pub async fn payment_ops(&self, payment_id: &str) -> Result<Vec<PaymentOp>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at FROM payment_ops WHERE payment_id = $1
-             ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 ELSE 2 END, id",
+             ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 WHEN 'void' THEN 1 ELSE 2 END, id",
         )
         .bind(payment_id)
         .fetch_all(&self.pool)

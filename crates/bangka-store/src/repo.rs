@@ -1,7 +1,7 @@
 //! The queries, grouped by aggregate. Handlers never see SQL; flows call
 //! these methods, and each multi-row change is one transaction here.
 
-use bangka_core::bind::{KycState, LiveCard};
+use bangka_core::bind::{AccountFreezeReason, AccountStatus, KycState, LiveCard};
 use bangka_core::binding::{BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
 use bangka_core::otp::{Challenge, OtpPurpose};
 use sqlx::any::AnyRow;
@@ -26,7 +26,10 @@ pub struct AccountRow {
     pub kyc: KycState,
     pub kyc_name_mac: Option<String>,
     pub kyc_id_mac: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
+    /// Why the holder froze the account, while it is frozen.
+    pub frozen_reason: Option<AccountFreezeReason>,
+    pub frozen_at: Option<OffsetDateTime>,
     pub locked_until: Option<OffsetDateTime>,
     pub payment_password_set_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
@@ -38,13 +41,19 @@ pub struct AccountRow {
 
 fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
     let kyc: String = r.try_get("kyc_status")?;
+    let status: String = r.try_get("status")?;
+    let frozen_reason: Option<String> = r.try_get("frozen_reason")?;
     Ok(AccountRow {
         id: r.try_get("id")?,
         phone: r.try_get("phone")?,
         kyc: KycState::parse(&kyc).ok_or_else(|| StoreError::Corrupt(format!("kyc_status {kyc}")))?,
         kyc_name_mac: r.try_get("kyc_name_mac")?,
         kyc_id_mac: r.try_get("kyc_id_mac")?,
-        status: r.try_get("status")?,
+        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status}")))?,
+        frozen_reason: frozen_reason
+            .map(|r| AccountFreezeReason::parse(&r).ok_or_else(|| StoreError::Corrupt(format!("account frozen_reason {r}"))))
+            .transpose()?,
+        frozen_at: opt_time(r.try_get("frozen_at")?),
         locked_until: opt_time(r.try_get("locked_until")?),
         payment_password_set_at: opt_time(r.try_get("payment_password_set_at")?),
         created_at: from_ms(r.try_get("created_at")?),
@@ -76,12 +85,18 @@ pub struct KycRecord {
     pub id_sealed: Vec<u8>,
 }
 
-const ACCOUNT_COLS: &str =
-    "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, locked_until, payment_password_set_at, created_at, language, email";
+const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, frozen_reason, frozen_at, locked_until, payment_password_set_at, created_at, language, email";
 
 impl Store {
-    pub async fn create_account(&self, a: NewAccount<'_>, now: OffsetDateTime) -> Result<Result<AccountRow, Conflict>, StoreError> {
+    /// Opens an account, audited (the phone is not in the audit entry).
+    pub async fn create_account(
+        &self,
+        a: NewAccount<'_>,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<AccountRow, Conflict>, StoreError> {
         let id = new_id("acc");
+        let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email) VALUES ($1, $2, 'unverified', 'active', $3, $4, $5)",
         )
@@ -90,13 +105,17 @@ impl Store {
         .bind(to_ms(now))
         .bind(a.language)
         .bind(a.email)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match res {
-            Ok(_) => Ok(Ok(self.get_account(&id).await?.expect("just inserted"))),
-            Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => Ok(Err(Conflict::PhoneTaken)),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => return Ok(Err(Conflict::PhoneTaken)),
+            Err(e) => return Err(e.into()),
         }
+        let change = Change { action: "account.create", subject: &id, before: None, after: Some("active") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(Ok(self.get_account(&id).await?.expect("just inserted")))
     }
 
     pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
@@ -191,29 +210,125 @@ impl Store {
     }
 }
 
+// ---------------------------------------------------------------- account freeze
+
+/// The answer to an account unfreeze.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AccountUnfreezeOutcome {
+    Unfrozen,
+    /// The SMS code was used meanwhile (a concurrent unfreeze).
+    ChallengeUsed,
+    NotFrozen,
+}
+
+impl Store {
+    /// Freezes an active account with its audit entry and notice, in one
+    /// transaction. Returns false when it was not active (already frozen).
+    pub async fn freeze_account(
+        &self,
+        account_id: &str,
+        reason: AccountFreezeReason,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE accounts SET status = 'frozen', frozen_reason = $1, frozen_at = $2, version = version + 1 WHERE id = $3 AND status = 'active'",
+        )
+        .bind(reason.as_str())
+        .bind(to_ms(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "account.freeze", subject: account_id, before: Some("active"), after: Some("frozen") };
+        crate::audit::append(&mut tx, cause.with_note(reason.as_str()), change, now).await?;
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Unfreezes a frozen account, using up the SMS code that verified it,
+    /// with its audit entry and notice, in one transaction.
+    pub async fn unfreeze_account(
+        &self,
+        account_id: &str,
+        challenge_id: &str,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AccountUnfreezeOutcome, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
+            .bind(to_ms(now))
+            .bind(challenge_id)
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Ok(AccountUnfreezeOutcome::ChallengeUsed);
+        }
+        let res = sqlx::query(
+            "UPDATE accounts SET status = 'active', frozen_reason = NULL, frozen_at = NULL, version = version + 1 WHERE id = $1 AND status = 'frozen'",
+        )
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(AccountUnfreezeOutcome::NotFrozen);
+        }
+        let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(AccountUnfreezeOutcome::Unfrozen)
+    }
+}
+
 // ---------------------------------------------------------------- API keys
 
 impl Store {
-    pub async fn insert_api_key(&self, role: &str, key_hash: &str, now: OffsetDateTime) -> Result<String, StoreError> {
+    /// Stores a key's hash with its role and, for a merchant key, the
+    /// merchant it speaks for.
+    pub async fn insert_api_key(
+        &self,
+        role: &str,
+        key_hash: &str,
+        merchant_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError> {
         let id = new_id("key");
-        sqlx::query("INSERT INTO api_keys (id, role, key_hash, created_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO api_keys (id, role, key_hash, merchant_id, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(role)
             .bind(key_hash)
+            .bind(merchant_id)
             .bind(to_ms(now))
             .execute(&self.pool)
             .await?;
         Ok(id)
     }
 
-    /// The (id, role) of an unrevoked key with this hash.
-    pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as("SELECT id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-            .bind(key_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row)
+    /// The unrevoked key with this hash.
+    pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row: Option<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, role, merchant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, role, merchant_id)| ApiKeyRow { id, role, merchant_id }))
     }
+}
+
+/// An API key as authentication sees it (never the key itself).
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub role: String,
+    /// The merchant a merchant key speaks for, if it was bound to one.
+    pub merchant_id: Option<String>,
 }
 
 // ---------------------------------------------------------------- bindings

@@ -200,7 +200,11 @@ fn phone(n: u32) -> String {
 }
 
 async fn account(store: &Store, n: u32) -> AccountRow {
-    store.create_account(NewAccount { phone: &phone(n), language: "zh-CN", email: None }, t0()).await.expect("db").expect("phone free")
+    store
+        .create_account(NewAccount { phone: &phone(n), language: "zh-CN", email: None }, Cause::job(), t0())
+        .await
+        .expect("db")
+        .expect("phone free")
 }
 
 /// Everything one bind attempt writes: binding row, sealed PAN, challenge
@@ -329,17 +333,20 @@ fn notice(account: &AccountRow) -> NewMessage {
 /// violation is recognised); accounts round-trip; KYC settles once.
 async fn accounts(store: Store) {
     let now = t0();
-    let acc =
-        store.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, now).await.unwrap().expect("first account");
+    let acc = store
+        .create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), now)
+        .await
+        .unwrap()
+        .expect("first account");
     assert!(acc.id.starts_with("acc_"));
 
     let dup = store
-        .create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, now)
+        .create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), now)
         .await
         .expect("a duplicate phone is not a db error");
     assert_eq!(dup.map(|a| a.id), Err(Conflict::PhoneTaken));
     let other = store
-        .create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, now)
+        .create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, Cause::job(), now)
         .await
         .unwrap()
         .expect("another phone is free");
@@ -349,7 +356,7 @@ async fn accounts(store: Store) {
     assert_eq!(got.id, acc.id);
     assert_eq!(got.phone, phone(1));
     assert_eq!(got.kyc, KycState::Unverified);
-    assert_eq!(got.status, "active");
+    assert_eq!(got.status, bangka_core::bind::AccountStatus::Active);
     assert_eq!(got.locked_until, None);
     assert_eq!(to_ms(got.created_at), to_ms(now));
     assert!(store.get_account("acc_missing").await.unwrap().is_none());
@@ -385,13 +392,19 @@ on_both_backends!(accounts);
 
 /// Keys are found by hash only; unknown hashes and duplicate hashes fail.
 async fn api_keys(store: Store) {
-    let id = store.insert_api_key("admin", "hash-admin", t0()).await.unwrap();
-    let other = store.insert_api_key("wallet", "hash-wallet", t0()).await.unwrap();
+    let id = store.insert_api_key("admin", "hash-admin", None, t0()).await.unwrap();
+    let other = store.insert_api_key("wallet", "hash-wallet", None, t0()).await.unwrap();
     assert_ne!(id, other);
-    assert_eq!(store.find_api_key("hash-admin").await.unwrap(), Some((id, "admin".to_owned())));
-    assert_eq!(store.find_api_key("hash-wallet").await.unwrap(), Some((other, "wallet".to_owned())));
-    assert_eq!(store.find_api_key("hash-unknown").await.unwrap(), None);
-    assert!(store.insert_api_key("admin", "hash-admin", t0()).await.is_err(), "key hashes are unique");
+    let found = |h: &'static str| {
+        let store = store.clone();
+        async move { store.find_api_key(h).await.unwrap().map(|k| (k.id, k.role, k.merchant_id)) }
+    };
+    assert_eq!(found("hash-admin").await, Some((id, "admin".to_owned(), None)));
+    assert_eq!(found("hash-wallet").await, Some((other, "wallet".to_owned(), None)));
+    let shop = store.insert_api_key("merchant", "hash-shop", Some("shop-1"), t0()).await.unwrap();
+    assert_eq!(found("hash-shop").await, Some((shop, "merchant".to_owned(), Some("shop-1".to_owned()))));
+    assert!(store.find_api_key("hash-unknown").await.unwrap().is_none());
+    assert!(store.insert_api_key("admin", "hash-admin", None, t0()).await.is_err(), "key hashes are unique");
 }
 on_both_backends!(api_keys);
 

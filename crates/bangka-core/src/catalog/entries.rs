@@ -726,6 +726,32 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::MerchantKeyMismatch,
+        category: Category::Policy,
+        http_status: 403,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "当前商户 API 密钥不属于请求中的商户，或尚未绑定任何商户。",
+            "This merchant API key does not belong to the merchant the request names, or is not bound to any merchant.",
+        ),
+        cause: t(
+            "商户密钥可以绑定到一个商户编号：绑定后，它发起的支付必须使用该商户编号；自动扣款只能由绑定到协议商户的密钥发起，因为扣款时持卡人不在场，密钥是商户身份的唯一证明。",
+            "A merchant key can be bound to one merchant id: its payments must then name that merchant, and only a key bound to an agreement's merchant may charge it, because the holder is not present for an autopay charge and the key is the merchant's only proof of identity.",
+        ),
+        remediation: &[
+            t(
+                "确认请求中的商户编号与该密钥绑定的商户一致（见返回信息中的 key_merchant_id）。",
+                "Check that the merchant id in the request is the one this key is bound to (key_merchant_id in the details).",
+            ),
+            t(
+                "发起自动扣款需要绑定商户的密钥：请管理员运行 bangka keys create --role merchant --merchant-id 商户编号 签发。",
+                "Autopay charges need a bound key: ask the administrator to issue one with bangka keys create --role merchant --merchant-id MERCHANT.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::IssuerNotSupported,
         category: Category::Policy,
         http_status: 422,
@@ -845,6 +871,53 @@ pub(super) const ENTRIES: &[Entry] = &[
             t(
                 "如果您从未注册过，请联系客服核实并处理该号码下的旧账户。",
                 "If you never registered, contact support to check and resolve the old account on this number.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::AccountFrozen,
+        category: Category::Account,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "您的钱包账户已冻结，暂时不能付款、绑卡或解绑。",
+            "Your wallet account is frozen, so it cannot pay, bind or unbind cards for now.",
+        ),
+        cause: t(
+            "账户被持卡人冻结（例如发现不认识的交易或手机丢失）。冻结期间所有卡片都停止付款，也不能绑定或解绑卡片，以免资金继续受损。",
+            "The account was frozen by its holder (for example after transactions they did not recognise, or a lost phone). While it is frozen every card stops paying and no card can be bound or unbound, so no more money can be lost.",
+        ),
+        remediation: &[
+            t(
+                "如果冻结是因为不认识的交易，请先核对各卡的交易记录，修改支付密码，并联系客服说明这些交易的时间和金额。",
+                "If the freeze was for unknown transactions, first check each card's payment records, change the payment password, and tell support the times and amounts of those transactions.",
+            ),
+            t(
+                "确认安全后，在钱包中解冻账户：需要发送到注册手机的短信验证码，以及支付密码（如已设置）。",
+                "Once it is safe, unfreeze the account in the wallet: it takes the SMS code sent to the account's phone and the payment password, if one is set.",
+            ),
+            t("如果冻结不是您本人操作，请立即联系客服。", "If you did not freeze it yourself, contact support at once."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::AccountNotFrozen,
+        category: Category::Account,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("您的钱包账户没有被冻结，无需解冻。", "Your wallet account is not frozen, so there is nothing to unfreeze."),
+        cause: t(
+            "只有已冻结的账户才能解冻。账户当前的状态见返回信息中的 status。",
+            "Only a frozen account can be unfrozen. The account's current status is in the response's details.",
+        ),
+        remediation: &[
+            t("刷新账户页面，查看账户的当前状态。", "Refresh the account page to see its current status."),
+            t(
+                "如果某张卡无法使用，请查看该卡自身的状态（卡片也可以单独冻结）。",
+                "If one card cannot be used, look at that card's own status (a card can be frozen on its own too).",
             ),
         ],
     },
@@ -1736,6 +1809,32 @@ pub(super) const ENTRIES: &[Entry] = &[
             t(
                 "协议已取消或到期时，商户不能再用它扣款，无需其他操作。",
                 "A cancelled or expired agreement can no longer be charged by the merchant; nothing else is needed.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::MandateLimitExceeded,
+        category: Category::Policy,
+        http_status: 422,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "本次扣款超出了自动扣款协议的单笔限额（或币种与协议不符），未扣款。",
+            "This charge is over the autopay agreement's per-charge limit (or in another currency), so nothing was charged.",
+        ),
+        cause: t(
+            "持卡人开通自动扣款时为每笔扣款设定了上限和币种。超出上限的扣款需要持卡人本人确认，不能通过协议自动扣款。",
+            "When the holder set up the agreement they set a limit and a currency for each charge. A charge above that limit needs the holder's own confirmation and cannot be taken under the agreement.",
+        ),
+        remediation: &[
+            t(
+                "商户：按协议限额（见返回信息中的 max_amount 和 currency）发起扣款，或请持卡人单独确认这笔付款。",
+                "Merchant: charge within the agreement's limit (max_amount and currency in the details), or ask the holder to confirm this payment on its own.",
+            ),
+            t(
+                "持卡人：如需提高限额，请取消现有协议后以新的限额重新开通。",
+                "Holder: to raise the limit, cancel the agreement and set up a new one with the higher limit.",
             ),
         ],
     },

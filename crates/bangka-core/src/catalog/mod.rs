@@ -189,6 +189,9 @@ error_codes! {
     // policy: the wallet's rules or access control
     Unauthenticated => "UNAUTHENTICATED",
     Forbidden => "FORBIDDEN",
+    /// A merchant key used for another merchant, or an autopay charge with a
+    /// key not bound to any merchant.
+    MerchantKeyMismatch => "MERCHANT_KEY_MISMATCH",
     IssuerNotSupported => "ISSUER_NOT_SUPPORTED",
     CardTypeNotAccepted => "CARD_TYPE_NOT_ACCEPTED",
     BindingLimitReached => "BINDING_LIMIT_REACHED",
@@ -196,6 +199,11 @@ error_codes! {
     // account: the wallet account's state
     AccountPhoneTaken => "ACCOUNT_PHONE_TAKEN",
     KycRequired => "KYC_REQUIRED",
+    /// The holder froze the account: nothing pays, binds or unbinds until
+    /// it is unfrozen.
+    AccountFrozen => "ACCOUNT_FROZEN",
+    /// Unfreeze of an account that is not frozen.
+    AccountNotFrozen => "ACCOUNT_NOT_FROZEN",
     KycAlreadyVerified => "KYC_ALREADY_VERIFIED",
     KycRejected => "KYC_REJECTED",
     PaymentPasswordIncorrect => "PAYMENT_PASSWORD_INCORRECT",
@@ -239,6 +247,9 @@ error_codes! {
     MandateAlreadyExists => "MANDATE_ALREADY_EXISTS",
     /// Cancel of an agreement already revoked, expired or failed.
     MandateNotActive => "MANDATE_NOT_ACTIVE",
+    /// An autopay charge above the agreement's per-charge limit, or in
+    /// another currency.
+    MandateLimitExceeded => "MANDATE_LIMIT_EXCEEDED",
     /// Unbind refused: preconditions not met; `details.blockers` lists every
     /// one at once (standing mandates, unsettled payments, a frozen binding,
     /// a locked account) with what resolves each.

@@ -33,13 +33,13 @@ pub struct KycBody {
     pub id_number: String,
 }
 
-pub async fn create(app: &AppState, body: NewAccountBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> ApiResult<(StatusCode, Value)> {
     let phone = Phone::parse(&body.phone)?;
     let language =
         body.language.as_deref().map(|l| Lang::from_tag(l).ok_or(ErrorCode::LanguageNotSupported)).transpose()?.unwrap_or_default();
     let email = body.email.as_deref().map(Email::parse).transpose()?;
     let new = NewAccount { phone: phone.as_str(), language: language.tag(), email: email.as_ref().map(Email::as_str) };
-    match app.store.create_account(new, app.clock.now()).await? {
+    match app.store.create_account(new, Cause::api(&who.key_id), app.clock.now()).await? {
         Ok(a) => Ok((StatusCode::CREATED, json!(AccountView::from_row(&a)))),
         Err(Conflict::PhoneTaken) => Err(ErrorCode::AccountPhoneTaken.into()),
     }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::bind::issuer_failure;
-use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::{ActivationView, NextAction};
@@ -55,7 +55,7 @@ pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> Ap
         if account.kyc_id_mac.as_deref() != Some(&app.vault.kyc_id_mac(id.expose())) {
             return Err(ErrorCode::HolderIdNotKycId.into());
         }
-        check_not_locked(&account, now)?;
+        check_standing(&account, now)?;
         let card = CardHolder { pan: &pan, holder_name: &name, id_number: &id, phone: &phone, expiry: None, cvv: None };
         app.issuer.verify_for_activation(card).await.map_err(|f| issuer_failure(app, f))
     };
@@ -101,7 +101,7 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     if a.status != "pending_verification" {
         return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status })).into());
     }
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     let facts = AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), binding_id: None };
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;

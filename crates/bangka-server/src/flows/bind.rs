@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::{
-    AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft, record_attempt,
-};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -160,6 +158,7 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
         app.issuer.maintenance_windows().await.into_iter().find(|w| w.issuer == req.facts.issuer && w.is_active(now)).map(|w| w.ends_at);
     check_account(
         &AccountFacts {
+            status: account.status,
             kyc: account.kyc,
             name_matches_kyc: name_matches,
             id_matches_kyc: id_matches,
@@ -237,7 +236,7 @@ async fn pending_binding(app: &AppState, account_id: &str, binding_id: &str) -> 
 pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     let (b, c) = pending_binding(app, account_id, binding_id).await?;
     if c.challenge.attempts >= app.otp.max_attempts {
         return Err(ErrorCode::OtpAttemptsExhausted.into());
@@ -264,7 +263,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     let now = app.clock.now();
     let (b, c) = pending_binding(app, account_id, binding_id).await?;
     let facts = AttemptFacts::binding(&b);
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     let otp = Otp::parse(&body.otp)?;
     check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
     let notice = super::notice(

@@ -1,4 +1,5 @@
-//! Freeze and unfreeze a bound card (SPEC "Freeze / report lost").
+//! Freeze and unfreeze a bound card (SPEC "Freeze / report lost"), or the
+//! whole account (seed 001: unknown transactions → freeze the account).
 //!
 //! Freezing is a safety action: immediate, no SMS code (a holder whose phone
 //! was stolen cannot wait for one), idempotent (freezing a frozen card just
@@ -13,22 +14,27 @@
 //! it; a suspension by the bank or risk control stays.
 
 use axum::http::StatusCode;
+use bangka_core::bind::{AccountFreezeReason, AccountStatus};
 use bangka_core::binding::{BindingStatus, FreezeReason};
 use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{BindingRow, Cause, TokenMove, Trail, UnfreezeOutcome};
+use bangka_store::{AccountRow, AccountUnfreezeOutcome, BindingRow, Cause, MessageKind, NewMessage, TokenMove, Trail, UnfreezeOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::view;
-use super::{AttemptFacts, card_notice, check_not_locked, check_otp, failed, load_account, outbox, receipt_draft, send_binding_code};
+use super::{
+    AttemptFacts, card_notice, check_not_locked, check_otp, check_standing, code_message, failed, load_account, outbox, receipt_draft,
+    send_binding_code, send_code,
+};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::AccountView;
 
 /// `POST …/bindings/{bid}/freeze`.
 #[derive(Deserialize, ToSchema)]
@@ -134,7 +140,7 @@ pub async fn unfreeze(
         return Err(e.into());
     }
     let now = app.clock.now();
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     let stored_password = app.store.payment_password_hash(account_id).await?;
 
     let Some(otp) = otp else {
@@ -202,4 +208,117 @@ pub async fn unfreeze(
     tracing::info!(binding_id = %b.id, "binding unfrozen");
     let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, view(app, &active).await?))
+}
+
+// ---------------------------------------------------------------- the whole account
+
+/// `POST /v1/accounts/{id}/freeze`.
+#[derive(Deserialize, ToSchema)]
+pub struct AccountFreezeBody {
+    /// `unknown_transactions`, `phone_lost`, `account_compromised` or
+    /// `holder_request`.
+    #[schema(value_type = String)]
+    pub reason: AccountFreezeReason,
+}
+
+/// A notice about the account itself, in both languages.
+fn account_notice(account: &AccountRow, zh: &str, en: &str) -> NewMessage {
+    NewMessage {
+        kind: MessageKind::Notice,
+        account_id: account.id.clone(),
+        phone: account.phone.clone(),
+        zh: format!("【Bangka】您的钱包账户{zh}"),
+        en: format!("Bangka: your wallet account {en}"),
+    }
+}
+
+/// `POST /v1/accounts/{id}/freeze`: the holder stops everything at once
+/// (seed 001: transactions they do not recognise). No code is asked (the
+/// phone may be what was lost); nothing pays, binds, unbinds or changes a
+/// card until the account is unfrozen. Freezing a frozen account answers
+/// its state.
+pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, body: AccountFreezeBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    if account.status == AccountStatus::Frozen {
+        return Ok((StatusCode::OK, json!(AccountView::from_row(&account))));
+    }
+    let msg = account_notice(
+        &account,
+        "已冻结：所有卡片暂停付款、绑卡和解绑。如非本人操作，请立即联系客服。",
+        "is frozen: no card can pay, bind or unbind. If this was not you, contact support at once.",
+    );
+    let reason = body.reason;
+    if !app.store.freeze_account(account_id, reason, &msg, Cause::api(&who.key_id), app.clock.now()).await? {
+        // Frozen concurrently (or closed): answer with what it is now.
+        return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?))));
+    }
+    outbox::deliver(app).await;
+    tracing::info!(account_id, reason = reason.as_str(), "account frozen");
+    let frozen = load_account(app, account_id).await?;
+    let mut v = json!(AccountView::from_row(&frozen));
+    v["next_steps"] = json!([
+        "Check the payment records of every card for transactions you do not recognise.",
+        "Change the payment password.",
+        "Contact support with the times and amounts of those transactions; ask your bank about recovering the money.",
+    ]);
+    Ok((StatusCode::OK, v))
+}
+
+/// `POST /v1/accounts/{id}/unfreeze`: without `otp`, sends an SMS code to
+/// the account's phone; then with `otp` (and `payment_password` when one
+/// is set).
+pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str, body: UnfreezeBody) -> ApiResult<(StatusCode, Value)> {
+    let otp = body.otp.as_deref().map(Otp::parse).transpose()?;
+    let password = body.payment_password.as_deref().map(PaymentPassword::parse_for_check).transpose()?;
+    let account = load_account(app, account_id).await?;
+    if account.status != AccountStatus::Frozen {
+        return Err(Failure::new(ErrorCode::AccountNotFrozen).with_details(json!({ "status": account.status.as_str() })).into());
+    }
+    check_not_locked(&account, app.clock.now())?;
+    let stored_password = app.store.payment_password_hash(account_id).await?;
+
+    let Some(otp) = otp else {
+        let ttl = app.otp.ttl.whole_minutes();
+        let next_action = send_code(app, account_id, &account.phone, OtpPurpose::Unfreeze, |code| {
+            let code = code.expose();
+            code_message(
+                app,
+                account_id,
+                &account.phone,
+                format!("【Bangka】验证码 {code}，用于解冻您的钱包账户，{ttl}分钟内有效。请勿将验证码告诉任何人。"),
+                format!("Bangka: {code} is your code to unfreeze your wallet account, valid for {ttl} minutes. Never share it."),
+            )
+        })
+        .await?;
+        let v = json!({ "account_id": account_id, "next_action": next_action, "payment_password_required": stored_password.is_some() });
+        return Ok((StatusCode::ACCEPTED, v));
+    };
+
+    let missing = |what: &str| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": what }));
+    let (c, _) = app.store.latest_challenge(account_id, OtpPurpose::Unfreeze).await?.ok_or_else(|| missing("sms_code_request"))?;
+    if c.challenge.passed {
+        return Err(missing("sms_code_request").into());
+    }
+    let facts = AttemptFacts::default();
+    if let Some(stored) = stored_password {
+        let pw = password.ok_or_else(|| missing("payment_password"))?;
+        if !verify_password(pw, stored).await? {
+            return Err(failed(app, account_id, "account_unfreeze", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
+        }
+    }
+    check_otp(app, account_id, "account_unfreeze", &facts, &c, &otp, async || Ok(())).await?;
+    let msg = account_notice(
+        &account,
+        "已解冻，可以正常使用。如非本人操作，请立即再次冻结并联系客服。",
+        "is unfrozen and can be used again. If this was not you, freeze it again and contact support.",
+    );
+    match app.store.unfreeze_account(account_id, &c.challenge.id, &msg, Cause::api(&who.key_id), app.clock.now()).await? {
+        AccountUnfreezeOutcome::Unfrozen => {}
+        AccountUnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
+        AccountUnfreezeOutcome::NotFrozen => return Err(ErrorCode::AccountNotFrozen.into()),
+    }
+    outbox::deliver(app).await;
+    tracing::info!(account_id, "account unfrozen");
+    let a = load_account(app, account_id).await?;
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a))))
 }

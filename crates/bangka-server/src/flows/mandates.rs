@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure};
-use super::{AttemptFacts, check_not_locked, failed, load_account};
+use super::{AttemptFacts, check_standing, failed, load_account};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -87,7 +87,7 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
     let password = PaymentPassword::parse_for_check(&body.payment_password)?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     // The card must be able to pay from this wallet, exactly as for a payment.
     let (b, _token) = super::payments::payable(app, who, account_id, &body.binding_id).await?;
     let facts = AttemptFacts::binding(&b);

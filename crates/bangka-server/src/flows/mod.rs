@@ -9,12 +9,14 @@ pub mod mandates;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
+pub mod settlements;
 pub mod tokens;
 pub mod unbind;
 
 use bangka_core::ErrorCode;
 use bangka_core::Failure;
 use bangka_core::bin::CardFacts;
+use bangka_core::bind::AccountStatus;
 use bangka_core::otp::{Otp, OtpPurpose, Verification};
 use bangka_store::{AccountRow, AttemptRow, ChallengeRow, MessageKind, NewChallenge, NewMessage, new_id};
 use rand::Rng;
@@ -153,6 +155,20 @@ async fn apply_risk(app: &AppState, account_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Refuses while the holder has frozen the account, then while it is
+/// risk-locked: what every operation that pays, binds or unbinds checks.
+pub fn check_standing(account: &AccountRow, now: OffsetDateTime) -> ApiResult<()> {
+    if account.status == AccountStatus::Frozen {
+        let details = serde_json::json!({
+            "frozen_reason": account.frozen_reason.map(|r| r.as_str()),
+            "frozen_at": account.frozen_at.map(crate::views::rfc3339),
+            "unfreeze": { "method": "POST", "path": format!("/v1/accounts/{}/unfreeze", account.id) },
+        });
+        return Err(Failure::new(ErrorCode::AccountFrozen).with_details(details).into());
+    }
+    check_not_locked(account, now)
+}
+
 /// Refuses while the account is risk-locked.
 pub fn check_not_locked(account: &AccountRow, now: OffsetDateTime) -> ApiResult<()> {
     match account.locked_until.filter(|u| *u > now) {
@@ -219,16 +235,28 @@ pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewCh
 /// refused during the resend cooldown of the last one; returns what the
 /// holder needs to type it (`next_action`).
 pub async fn send_binding_code(app: &AppState, b: &bangka_store::BindingRow, purpose: OtpPurpose) -> ApiResult<crate::views::NextAction> {
+    send_code(app, &b.id, &b.phone, purpose, |code| otp_sms(app, purpose, code, &b.last4, &b.account_id, &b.phone)).await
+}
+
+/// Sends a fresh SMS code for `purpose` guarding `subject` (a binding or an
+/// account) to `phone`, worded by `sms`; refused during the resend
+/// cooldown of the subject's last code for the same purpose.
+pub async fn send_code(
+    app: &AppState,
+    subject: &str,
+    phone: &str,
+    purpose: OtpPurpose,
+    sms: impl FnOnce(&Otp) -> NewMessage,
+) -> ApiResult<crate::views::NextAction> {
     let now = app.clock.now();
-    if let Some((last, _)) = app.store.latest_challenge(&b.id, purpose).await?
+    if let Some((last, _)) = app.store.latest_challenge(subject, purpose).await?
         && let Err(at) = last.challenge.check_resend(now, &app.otp)
     {
         return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
     }
-    let (mut challenge, code) = new_challenge(app, purpose, &b.phone);
-    challenge.subject = Some(b.id.clone());
-    let sms = otp_sms(app, purpose, &code, &b.last4, &b.account_id, &b.phone);
-    app.store.create_challenge(&challenge, &sms).await?;
+    let (mut challenge, code) = new_challenge(app, purpose, phone);
+    challenge.subject = Some(subject.to_owned());
+    app.store.create_challenge(&challenge, &sms(&code)).await?;
     outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
     Ok(crate::views::NextAction::otp(&c, &app.otp))

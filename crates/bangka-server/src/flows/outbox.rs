@@ -81,11 +81,11 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
 /// sealed PANs shredded (their codes expired long before).
 pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
 
-/// The background jobs: every second, deliver leftover messages and complete
-/// unbinds whose cooling-off ended; every ten
-/// seconds, finish payment ops left pending; every minute, abandon stale
-/// pending operations. Safe on many instances (every
-/// step claims its rows with a conditional update).
+/// The background jobs: every second, deliver leftover messages, complete
+/// unbinds whose cooling-off ended and settle funds whose expected time
+/// came; every ten seconds, release expired holds and finish payment ops
+/// left pending; every minute, abandon stale pending operations. Safe on
+/// many instances (every step claims its rows with a conditional update).
 pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut tick: u64 = 0;
     loop {
@@ -97,6 +97,9 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
                 }
                 if let Err(e) = super::unbind::complete_due(&app).await {
                     tracing::warn!(error = ?e, "unbind completion failed; will retry");
+                }
+                if let Err(e) = super::settlements::settle_due(&app).await {
+                    tracing::warn!(error = ?e, "settling funds in transit failed; will retry");
                 }
                 if tick.is_multiple_of(10)
                     && let Err(e) = super::payments::recover(&app).await

@@ -14,15 +14,18 @@
 //!    outage leaves work the payment job finishes.
 
 use axum::http::StatusCode;
+use bangka_core::bind::AccountStatus;
 use bangka_core::binding::BindingStatus;
 use bangka_core::holder::PaymentPassword;
+use bangka_core::mandate::MandateStatus;
 use bangka_core::money::{Currency, Money};
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, PaymentStatus};
 use bangka_core::token::{CryptogramValue, TokenNumber};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{
-    AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, OpKind, PaymentRow, TokenRow, new_id,
+    AccountRow, AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PaymentRow,
+    TokenRow, new_id,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,7 +33,7 @@ use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::{issuer_failure, token_domain};
-use super::{AttemptFacts, check_not_locked, check_otp, failed, load_account, new_challenge, outbox, record_attempt};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, outbox, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -145,7 +148,7 @@ pub async fn request_otp(
     let terms = parse_terms(&body)?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     let (b, _token) = payable(app, who, account_id, binding_id).await?;
     if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Pay).await?
         && let Err(at) = last.challenge.check_resend(now, &app.otp)
@@ -188,7 +191,7 @@ pub async fn cryptogram(
     let confirmation = parse_confirmation(&body)?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    check_not_locked(&account, now)?;
+    check_standing(&account, now)?;
     let (b, token) = payable(app, who, account_id, binding_id).await?;
     let facts = AttemptFacts::binding(&b);
 
@@ -257,6 +260,7 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     let number = TokenNumber::parse(&body.token_number)?;
     let presented = CryptogramValue::parse(&body.cryptogram)?;
     let terms = parse_terms(&body.terms)?;
+    check_merchant(who, &terms.merchant)?;
     let now = app.clock.now();
 
     let token = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
@@ -311,12 +315,16 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     }
     check_binding_can_pay(&b)?;
 
+    let account = load_account(app, &b.account_id).await?;
+    check_not_frozen(&account)?;
+
     let payment = PaymentRow {
         id: new_id("pay"),
         account_id: b.account_id.clone(),
         binding_id: b.id.clone(),
         token_id: token.id.clone(),
         cryptogram_id: issued.id.clone(),
+        mandate_id: None,
         created_by: who.key_id.clone(),
         merchant_id: terms.merchant.as_str().into(),
         currency: terms.money.currency().as_str().into(),
@@ -330,8 +338,21 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
         created_at: now,
         updated_at: now,
     };
+    authorize(app, who, &payment, &b, None).await
+}
+
+/// Writes the payment (consuming its cryptogram) with its pending
+/// authorization op, asks the issuer, and records the answer: the part of
+/// a payment the holder's confirmation and an autopay agreement share.
+async fn authorize(
+    app: &AppState,
+    who: &Principal,
+    payment: &PaymentRow,
+    b: &BindingRow,
+    notice: Option<&NewMessage>,
+) -> ApiResult<(StatusCode, Value)> {
     let op_id = new_id("op");
-    if !app.store.begin_payment(&payment, &op_id, Cause::api(&who.key_id)).await? {
+    if !app.store.begin_payment(payment, &op_id, Cause::api(&who.key_id)).await? {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
@@ -340,14 +361,12 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     let answer = app.issuer.authorize(&pan, payment.amount, &payment.id).await;
     drop(pan);
     let now = app.clock.now();
-    let facts = AttemptFacts::binding(&b);
+    let facts = AttemptFacts::binding(b);
+    let cause = Cause::api(&who.key_id);
     let refusal: Option<ApiError> = match &answer {
         Ok(code) => {
-            if !app
-                .store
-                .finish_authorization(&payment.id, &op_id, AuthOutcome::Authorized { issuer_code: code }, Cause::api(&who.key_id), now)
-                .await?
-            {
+            let outcome = AuthOutcome::Authorized { issuer_code: code };
+            if !app.store.finish_authorization(&payment.id, &op_id, outcome, notice, cause, now).await? {
                 // The payment job gave up on this slow answer and failed the
                 // payment: release the hold that arrived after all.
                 let _ = app.issuer.void(&payment.id).await;
@@ -356,15 +375,14 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
             None
         }
         Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
-            app.store
-                .finish_authorization(&payment.id, &op_id, AuthOutcome::Failed { code: f.code.as_str() }, Cause::api(&who.key_id), now)
-                .await?;
+            let outcome = AuthOutcome::Failed { code: f.code.as_str() };
+            app.store.finish_authorization(&payment.id, &op_id, outcome, None, cause, now).await?;
             Some(issuer_failure(app, f.clone()))
         }
         Err(f) => {
             let shown = payment::shown_to_payer(f.code);
             let outcome = AuthOutcome::Declined { decline_code: f.code.as_str(), shown_code: shown.as_str() };
-            app.store.finish_authorization(&payment.id, &op_id, outcome, Cause::api(&who.key_id), now).await?;
+            app.store.finish_authorization(&payment.id, &op_id, outcome, None, cause, now).await?;
             tracing::info!(payment_id = %payment.id, decline = f.code.as_str(), shown = shown.as_str(), "payment declined");
             Some(Failure::new(shown).into())
         }
@@ -373,9 +391,117 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     if let Some(e) = refusal {
         return Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt));
     }
+    if notice.is_some() {
+        outbox::deliver(app).await;
+    }
     let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
-    tracing::info!(payment_id = %row.id, status = row.status.as_str(), "payment authorized");
+    tracing::info!(payment_id = %row.id, status = row.status.as_str(), mandate_id = ?row.mandate_id, "payment authorized");
     Ok((StatusCode::CREATED, view(app, &row, false).await?))
+}
+
+/// A merchant key bound to a merchant speaks only for that merchant.
+fn check_merchant(who: &Principal, merchant: &MerchantId) -> Result<(), Failure> {
+    match &who.merchant_id {
+        Some(bound) if bound != merchant.as_str() => {
+            Err(Failure::new(ErrorCode::MerchantKeyMismatch).with_details(json!({ "reason": "other_merchant", "key_merchant_id": bound })))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Nothing pays from an account its holder froze.
+fn check_not_frozen(account: &AccountRow) -> ApiResult<()> {
+    if account.status == AccountStatus::Frozen {
+        return Err(Failure::new(ErrorCode::AccountFrozen).into());
+    }
+    Ok(())
+}
+
+/// `POST /v1/mandates/{mid}/charges`.
+#[derive(Deserialize, ToSchema)]
+pub struct ChargeBody {
+    /// Minor units (fen), at most the agreement's `max_amount`.
+    #[schema(value_type = i64)]
+    pub amount: Value,
+    /// The agreement's currency.
+    pub currency: String,
+}
+
+/// `POST /v1/mandates/{mid}/charges`: the merchant of an active autopay
+/// agreement takes one charge within its limit. The holder is not asked
+/// again (that is what the agreement is for), so Bangka itself computes the
+/// charge's one-time cryptogram under the token's key; from there it is a
+/// payment like any other (capture, refund, void, consumption records), and
+/// the holder gets a notice of every charge.
+pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: ChargeBody) -> ApiResult<(StatusCode, Value)> {
+    let money = Money::parse(&body.amount, &body.currency)?;
+    let Some(merchant) = who.merchant_id.as_deref() else {
+        let e = Failure::new(ErrorCode::MerchantKeyMismatch).with_details(json!({ "reason": "key_not_bound_to_merchant" }));
+        return Err(e.into());
+    };
+    // Another merchant's agreement does not exist for this key.
+    let m = app.store.mandate_by_id(mandate_id).await?.filter(|m| m.merchant_id == merchant).ok_or(ErrorCode::NotFound)?;
+    if m.status != MandateStatus::Active {
+        return Err(Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": m.status.as_str() })).into());
+    }
+    if money.currency().as_str() != m.currency || money.minor() > m.max_amount {
+        let e = Failure::new(ErrorCode::MandateLimitExceeded).with_details(json!({ "max_amount": m.max_amount, "currency": m.currency }));
+        return Err(e.into());
+    }
+    let account = load_account(app, &m.account_id).await?;
+    check_not_frozen(&account)?;
+    let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    check_binding_can_pay(&b)?;
+    let token = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+    if let Some(f) = token.state.payment_refusal() {
+        return Err(f.into());
+    }
+    let key = match &token.key_sealed {
+        Some(k) => k.clone(),
+        None => app.store.ensure_token_key(&token.id, &app.vault.new_token_key(&token.id)).await?,
+    };
+    let now = app.clock.now();
+    let req = CryptogramRequest {
+        amount: money.minor(),
+        currency: money.currency().as_str(),
+        merchant_id: merchant,
+        expires_at: now + CRYPTOGRAM_TTL,
+        challenge_id: None,
+    };
+    let issued = match app.store.issue_cryptogram(&app.vault, &token, &key, &req, now).await? {
+        CryptogramOutcome::Issued(c) => c,
+        CryptogramOutcome::TokenNotActive | CryptogramOutcome::ChallengeUsed => {
+            let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+            return Err(t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into());
+        }
+    };
+    let payment = PaymentRow {
+        id: new_id("pay"),
+        account_id: b.account_id.clone(),
+        binding_id: b.id.clone(),
+        token_id: token.id.clone(),
+        cryptogram_id: issued.id,
+        mandate_id: Some(m.id.clone()),
+        created_by: who.key_id.clone(),
+        merchant_id: merchant.into(),
+        currency: m.currency.clone(),
+        amount: money.minor(),
+        captured: 0,
+        refunded: 0,
+        status: PaymentStatus::Pending,
+        decline_code: None,
+        shown_code: None,
+        issuer_code: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let amount = money.display();
+    let notice = super::card_notice(
+        &b,
+        &format!("通过与商户 {merchant} 的自动扣款支付了 {amount}。如有疑问，可在钱包中查看或取消该协议。"),
+        &format!("paid {amount} to {merchant} under your autopay agreement. You can review or cancel it in the wallet."),
+    );
+    authorize(app, who, &payment, &b, Some(&notice)).await
 }
 
 /// A payment the caller created (another caller's payment does not exist
@@ -436,12 +562,29 @@ pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: Amo
     Ok((StatusCode::OK, view(app, &row, false).await?))
 }
 
+/// `POST /v1/payments/{pid}/void`: the merchant releases an authorized
+/// hold it will not capture (the holder's funds are freed at the bank).
+pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = own_payment(app, who, payment_id).await?;
+    if p.status != PaymentStatus::Authorized {
+        return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": p.status.as_str() })).into());
+    }
+    let op_id = new_id("op");
+    if !app.store.begin_void(&p.id, &op_id, Cause::api(&who.key_id), app.clock.now()).await? {
+        let now_p = own_payment(app, who, payment_id).await?;
+        return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": now_p.status.as_str() })).into());
+    }
+    settle_op(app, &p.id, &op_id, app.issuer.void(&p.id).await).await?;
+    let row = own_payment(app, who, payment_id).await?;
+    Ok((StatusCode::OK, view(app, &row, false).await?))
+}
+
 /// Records the issuer's confirmation of a capture or refund; when the issuer
 /// did not answer, the op stays pending and the payment job retries it (the
 /// issuer call is idempotent per op).
 async fn settle_op(app: &AppState, payment_id: &str, op_id: &str, answer: Result<(), Failure>) -> ApiResult<()> {
     match answer {
-        Ok(()) => Ok(app.store.finish_op(op_id, app.clock.now()).await?),
+        Ok(()) => Ok(app.store.finish_op(op_id, app.refund_settles_after, app.clock.now()).await?),
         Err(f) => {
             tracing::warn!(payment_id, op_id, code = f.code.as_str(), "issuer did not confirm; the payment job will retry");
             Ok(())
@@ -476,11 +619,16 @@ pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<Va
     Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
 }
 
+/// How long an authorization holds the holder's funds before the payment
+/// job voids it (uncaptured holds expire after 7 days on the card networks).
+pub const AUTHORIZATION_HOLD: time::Duration = time::Duration::days(7);
+
 /// A pending op older than this lost its request (a crash, or an issuer that
 /// never answered; connectors time out well before it).
 pub const RETRY_OPS_AFTER: time::Duration = time::Duration::seconds(30);
 
-/// The payment job: finishes what requests left pending. An authorization
+/// The payment job: releases expired holds, and finishes what requests
+/// left pending. An authorization
 /// with no recorded answer is reversed at the issuer (void is a no-op when
 /// no hold exists) and the payment fails, freeing its cryptogram; a capture
 /// or refund is sent again (idempotent per op at the issuer) until the bank
@@ -489,12 +637,22 @@ pub const RETRY_OPS_AFTER: time::Duration = time::Duration::seconds(30);
 pub async fn recover(app: &AppState) -> ApiResult<u64> {
     let now = app.clock.now();
     let mut finished = 0;
+    // Holds never captured are released after AUTHORIZATION_HOLD, as the
+    // card networks do: the void op is written first, then sent below.
+    for p in app.store.stale_authorizations(now - AUTHORIZATION_HOLD, 100).await? {
+        let op_id = new_id("op");
+        if app.store.begin_void(&p.id, &op_id, Cause::job().with_note("authorization expired"), now).await? {
+            tracing::info!(payment_id = %p.id, "authorization expired uncaptured; releasing the hold");
+            settle_op(app, &p.id, &op_id, app.issuer.void(&p.id).await).await?;
+            finished += 1;
+        }
+    }
     for op in app.store.stale_ops(now - RETRY_OPS_AFTER, 100).await? {
         if !app.store.claim_op(&op, now).await? {
             continue;
         }
         let answer = match op.kind {
-            OpKind::Authorize => app.issuer.void(&op.payment_id).await,
+            OpKind::Authorize | OpKind::Void => app.issuer.void(&op.payment_id).await,
             OpKind::Capture => app.issuer.capture(&op.payment_id, op.amount).await,
             OpKind::Refund => app.issuer.refund(&op.payment_id, &op.id, op.amount).await,
         };
@@ -505,9 +663,11 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         match op.kind {
             OpKind::Authorize => {
                 let outcome = AuthOutcome::Failed { code: ErrorCode::IssuerUnavailable.as_str() };
-                app.store.finish_authorization(&op.payment_id, &op.id, outcome, Cause::job(), app.clock.now()).await?;
+                app.store.finish_authorization(&op.payment_id, &op.id, outcome, None, Cause::job(), app.clock.now()).await?;
             }
-            OpKind::Capture | OpKind::Refund => app.store.finish_op(&op.id, app.clock.now()).await?,
+            OpKind::Capture | OpKind::Refund | OpKind::Void => {
+                app.store.finish_op(&op.id, app.refund_settles_after, app.clock.now()).await?
+            }
         }
         tracing::info!(op_id = %op.id, kind = op.kind.as_str(), payment_id = %op.payment_id, "payment op finished by the job");
         finished += 1;

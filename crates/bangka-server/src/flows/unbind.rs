@@ -3,10 +3,12 @@
 //! 1. `request`: every precondition is checked up front and all failures
 //!    are answered at once (`UNBIND_BLOCKED` with `details.blockers`):
 //!    standing autopay agreements (cancellable in the same request with
-//!    `cancel_mandates: true` — never silently), money in transit, a frozen
-//!    card, a locked account. Then an SMS code is sent; the response says
-//!    which verification is asked (SMS code, plus the payment password when
-//!    deleting or when the account had recent failed verifications).
+//!    `cancel_mandates: true` — never silently), money in transit (holds
+//!    not captured, refunds and withdrawals not yet arrived, with their
+//!    expected date), a frozen card, a frozen or locked account. Then an
+//!    SMS code is sent; the response says which verification is asked (SMS
+//!    code, plus the payment password when deleting or when the account had
+//!    recent failed verifications).
 //! 2. `confirm`: the binding becomes `unbinding`, its token is suspended at
 //!    once, the agreements are cancelled, and the cooling-off starts.
 //! 3. `revoke` during the cooling-off restores the binding and its token.
@@ -16,6 +18,7 @@
 //! Each step is one transaction with its audit entries, receipt and notice.
 
 use axum::http::StatusCode;
+use bangka_core::bind::AccountStatus;
 use bangka_core::binding::BindingStatus;
 use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
@@ -74,6 +77,12 @@ async fn blockers(app: &AppState, b: &BindingRow, cancel_mandates: bool) -> ApiR
     let mut out = Vec::new();
     let account = load_account(app, &b.account_id).await?;
     let now = app.clock.now();
+    if account.status == AccountStatus::Frozen {
+        out.push(json!({
+            "type": "account_frozen", "reason": account.frozen_reason.map(|r| r.as_str()),
+            "resolve": format!("unfreeze the account first: POST /v1/accounts/{}/unfreeze", account.id),
+        }));
+    }
     if let Some(until) = account.locked_until.filter(|u| *u > now) {
         out.push(json!({ "type": "account_locked", "until": rfc3339(until), "resolve": "wait until the time shown, or contact support" }));
     }
@@ -87,6 +96,13 @@ async fn blockers(app: &AppState, b: &BindingRow, cancel_mandates: bool) -> ApiR
                 "resolve": "cancel it, or unbind with cancel_mandates: true",
             }));
         }
+    }
+    for f in app.store.in_transit(&b.id).await? {
+        out.push(json!({
+            "type": "funds_in_transit", "settlement_id": f.id, "kind": f.kind.as_str(), "payment_id": f.payment_id,
+            "amount": { "minor": f.amount, "currency": f.currency }, "expected_at": rfc3339(f.expected_at),
+            "resolve": "wait until the money has arrived on the card (expected_at); then unbind",
+        }));
     }
     for p in app.store.unsettled_payments(&b.id).await? {
         out.push(json!({

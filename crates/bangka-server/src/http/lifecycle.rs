@@ -1,4 +1,5 @@
-//! Routes for a bound card's lifecycle: freeze and unfreeze.
+//! Routes for a bound card's lifecycle (freeze, unbind, delete, mandates,
+//! funds in transit, receipts) and the account's own freeze.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -10,7 +11,7 @@ use axum::routing::{get, post};
 use super::meta::ErrorEnvelope;
 use crate::auth::WalletAuth;
 use crate::error::ApiResult;
-use crate::flows::{freeze, mandates, unbind};
+use crate::flows::{freeze, mandates, settlements, unbind};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/mandates", post(create_mandate).get(list_mandates))
         .route("/v1/accounts/{id}/mandates/{mid}", get(get_mandate))
         .route("/v1/accounts/{id}/mandates/{mid}/cancel", post(cancel_mandate))
+        .route("/v1/accounts/{id}/freeze", post(freeze_account))
+        .route("/v1/accounts/{id}/unfreeze", post(unfreeze_account))
+        .route("/v1/accounts/{id}/bindings/{bid}/settlements", post(report_withdrawal))
+        .route("/v1/accounts/{id}/settlements", get(list_settlements))
 }
 
 /// Set up an autopay agreement (自动扣款 / 免密支付) on a bound card, confirmed
@@ -101,6 +106,66 @@ async fn get_receipt(State(app): State<AppState>, _: WalletAuth, Path((id, rid))
 async fn receipt_public_key(State(app): State<AppState>) -> Response {
     axum::Json(serde_json::json!({ "alg": "Ed25519", "key_id": app.signer.key_id(), "public_key": app.signer.public_key_hex() }))
         .into_response()
+}
+
+/// Freeze the whole account at once (no SMS code): no card pays, binds or
+/// unbinds until it is unfrozen.
+#[utoipa::path(post, path = "/v1/accounts/{id}/freeze", tag = "accounts", request_body = freeze::AccountFreezeBody,
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn freeze_account(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/freeze"), |req| {
+        freeze::freeze_account(&app, &who, &id, req)
+    })
+    .await
+}
+
+/// Unfreeze the account: first without `otp` (an SMS code is sent to the
+/// account's phone, `202`), then with `otp` and, when one is set,
+/// `payment_password`.
+#[utoipa::path(post, path = "/v1/accounts/{id}/unfreeze", tag = "accounts", request_body = Option<freeze::UnfreezeBody>,
+    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS challenge"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn unfreeze_account(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/unfreeze"), |req| {
+        freeze::unfreeze_account(&app, &who, &id, req)
+    })
+    .await
+}
+
+/// Report wallet balance withdrawn to this card and when the bank expects
+/// it there: until then the card cannot be unbound.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/settlements", tag = "bindings", request_body = settlements::WithdrawalBody,
+    responses((status = 201, body = settlements::SettlementView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn report_withdrawal(
+    State(app): State<AppState>,
+    WalletAuth(who): WalletAuth,
+    Path((id, bid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/settlements"), |req| {
+        settlements::report_withdrawal(&app, &who, &id, &bid, req)
+    })
+    .await
+}
+
+/// Funds on their way to the account's cards (refunds, withdrawals), newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/settlements", tag = "accounts",
+    responses((status = 200, body = Vec<settlements::SettlementView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_settlements(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    super::ok(settlements::list(&app, &id).await)
 }
 
 /// Freeze a card at once (no SMS code): its token is suspended and payments

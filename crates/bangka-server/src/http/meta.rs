@@ -91,6 +91,8 @@ impl Modify for BearerAuth {
         super::lifecycle::request_delete, super::lifecycle::confirm_delete,
         super::lifecycle::list_receipts, super::lifecycle::get_receipt, super::lifecycle::receipt_public_key,
         super::lifecycle::create_mandate, super::lifecycle::list_mandates, super::lifecycle::get_mandate, super::lifecycle::cancel_mandate,
+        super::lifecycle::freeze_account, super::lifecycle::unfreeze_account, super::lifecycle::report_withdrawal, super::lifecycle::list_settlements,
+        super::payments::void_payment, super::payments::charge_mandate,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
         issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state,

@@ -57,7 +57,7 @@ pub fn router(app: AppState) -> Router {
     responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, "POST /v1/accounts", |req| accounts::create(&app, req)).await
+    post_json(&app, &who, &headers, &body, "POST /v1/accounts", |req| accounts::create(&app, &who, req)).await
 }
 
 /// Show an account (phone masked).

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use super::body::parse_json;
 use super::meta::ErrorEnvelope;
 use super::ok;
-use crate::auth::{OpsAuth, PaymentsAuth, WalletAuth};
+use crate::auth::{MerchantAuth, OpsAuth, PaymentsAuth, WalletAuth};
 use crate::error::ApiResult;
 use crate::flows::{ops, payments, tokens};
 use crate::state::AppState;
@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/payments/{pid}", get(get_payment))
         .route("/v1/payments/{pid}/capture", post(capture_payment))
         .route("/v1/payments/{pid}/refund", post(refund_payment))
+        .route("/v1/payments/{pid}/void", post(void_payment))
+        .route("/v1/mandates/{mid}/charges", post(charge_mandate))
         .route("/v1/ops/detokenize", post(detokenize))
         .route("/v1/ops/payments/{pid}", get(ops_payment))
         .route("/v1/ops/tokens/{number}/suspend", post(ops_suspend_token))
@@ -142,6 +144,39 @@ async fn capture_payment(
 ) -> ApiResult<Response> {
     super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/capture"), |req| {
         payments::capture(&app, &who, &pid, req)
+    })
+    .await
+}
+
+/// Release an authorized hold that will not be captured (a hold not captured
+/// within 7 days is released by the payment job).
+#[utoipa::path(post, path = "/v1/payments/{pid}/void", tag = "payments",
+    responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn void_payment(
+    State(app): State<AppState>,
+    PaymentsAuth(who): PaymentsAuth,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/payments/{pid}/void"), || payments::void(&app, &who, &pid)).await
+}
+
+/// Charge an active autopay agreement (merchant key bound to the
+/// agreement's merchant): within its per-charge limit, no holder step; the
+/// holder is notified of every charge. The result is a payment like any other.
+#[utoipa::path(post, path = "/v1/mandates/{mid}/charges", tag = "payments", request_body = payments::ChargeBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn charge_mandate(
+    State(app): State<AppState>,
+    MerchantAuth(who): MerchantAuth,
+    Path(mid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/mandates/{mid}/charges"), |req| {
+        payments::charge(&app, &who, &mid, req)
     })
     .await
 }

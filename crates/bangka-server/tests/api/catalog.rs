@@ -106,7 +106,7 @@ async fn every_catalog_code_is_reachable() {
         "UNAUTHENTICATED",
     );
     let admin = bangka_server::auth::generate_key(bangka_server::auth::Role::Admin);
-    app.state.store.insert_api_key("admin", &bangka_server::auth::hash_key(&admin), time::OffsetDateTime::now_utc()).await.unwrap();
+    app.state.store.insert_api_key("admin", &bangka_server::auth::hash_key(&admin), None, time::OffsetDateTime::now_utc()).await.unwrap();
     let r = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).bearer_auth(&admin).send().await.unwrap();
     seen.expect(Resp { status: r.status().as_u16(), headers: r.headers().clone(), body: r.json().await.unwrap() }, "FORBIDDEN");
     app.bind_confirmed(&acc, "ok_debit").await;
@@ -273,6 +273,21 @@ async fn every_catalog_code_is_reachable() {
     seen.expect(app.post(&mandates, mandate).await, "MANDATE_ALREADY_EXISTS");
     app.post(&format!("{mandates}/{mid}/cancel"), json!({})).await;
     seen.expect(app.post(&format!("{mandates}/{mid}/cancel"), json!({})).await, "MANDATE_NOT_ACTIVE");
+    // Autopay charges: only the agreement's merchant, within its limit.
+    let autopay = json!({ "binding_id": payer.binding, "merchant_id": "m_dog", "kind": "subscription", "max_amount": 100, "currency": "CNY", "payment_password": crate::helpers::PAY_PASSWORD });
+    let aid = app.post(&mandates, autopay).await.body["id"].as_str().unwrap().to_owned();
+    let charge = |key: String, amount: i64| {
+        let app = &app;
+        let path = format!("/v1/mandates/{aid}/charges");
+        async move { app.request_as(&key, reqwest::Method::POST, &path, Some(&json!({ "amount": amount, "currency": "CNY" }))).await }
+    };
+    seen.expect(charge(app.key_for(bangka_server::auth::Role::Merchant).await, 50).await, "MERCHANT_KEY_MISMATCH");
+    seen.expect(charge(app.merchant_key("m_dog").await, 101).await, "MANDATE_LIMIT_EXCEEDED");
+    // The holder froze the account: nothing binds; unfreezing an open one.
+    let fa = app.verified_account().await;
+    assert_eq!(app.post(&format!("/v1/accounts/{fa}/freeze"), json!({ "reason": "unknown_transactions" })).await.status, 200);
+    seen.expect(app.bind(&fa, &debit).await, "ACCOUNT_FROZEN");
+    seen.expect(app.post(&format!("/v1/accounts/{acc}/unfreeze"), json!({})).await, "ACCOUNT_NOT_FROZEN");
     // Unbind: blocked, not requested, in progress, paying meanwhile, over.
     let leaving = app.payer("ok_prepaid").await;
     let lb = format!("/v1/accounts/{}/bindings/{}", leaving.account, leaving.binding);
@@ -309,7 +324,7 @@ async fn every_catalog_code_is_reachable() {
     // Idempotency in progress: another instance holds the key.
     let body = json!({ "phone": "13600000009" });
     let hash = bangka_server::idempotency::request_hash(&app.state, "POST /v1/accounts", &serde_json::to_vec(&body).unwrap());
-    let (key_id, _) = app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key)).await.unwrap().unwrap();
+    let key_id = app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key)).await.unwrap().unwrap().id;
     app.state.store.idem_begin(&key_id, "held", &hash, bangka_core::clock::Clock::now(&*app.clock), Duration::hours(1)).await.unwrap();
     let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&body), &[("idempotency-key", "held")]).await;
     assert!(seen.expect(r, "IDEMPOTENCY_IN_PROGRESS").body["error"]["retry_after"].is_string());

@@ -126,7 +126,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     let key = generate_key(Role::Wallet);
-    state.store.insert_api_key("wallet", &hash_key(&key), clock_now(&clock)).await.unwrap();
+    state.store.insert_api_key("wallet", &hash_key(&key), None, clock_now(&clock)).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         app.run_until(async {
@@ -283,7 +283,14 @@ impl TestApp {
     /// A new API key with `role`.
     pub async fn key_for(&self, role: Role) -> String {
         let key = generate_key(role);
-        self.state.store.insert_api_key(role.as_str(), &hash_key(&key), clock_now(&self.clock)).await.unwrap();
+        self.state.store.insert_api_key(role.as_str(), &hash_key(&key), None, clock_now(&self.clock)).await.unwrap();
+        key
+    }
+
+    /// A merchant key bound to `merchant_id` (what autopay charges need).
+    pub async fn merchant_key(&self, merchant_id: &str) -> String {
+        let key = generate_key(Role::Merchant);
+        self.state.store.insert_api_key("merchant", &hash_key(&key), Some(merchant_id), clock_now(&self.clock)).await.unwrap();
         key
     }
 

@@ -118,7 +118,11 @@ async fn authentication_is_required(app: TestApp) {
     assert_eq!(wrong.status(), 401);
     // A key of another role cannot use the wallet API.
     let support = bangka_server::auth::generate_key(bangka_server::auth::Role::Support);
-    app.state.store.insert_api_key("support", &bangka_server::auth::hash_key(&support), time::OffsetDateTime::now_utc()).await.unwrap();
+    app.state
+        .store
+        .insert_api_key("support", &bangka_server::auth::hash_key(&support), None, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     let r = app.client.get(format!("{}/v1/accounts/x", app.base)).bearer_auth(&support).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "FORBIDDEN");

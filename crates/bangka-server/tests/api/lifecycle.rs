@@ -494,7 +494,7 @@ async fn account_changes_are_audited(app: TestApp) {
     let p = app.payer("ok_debit").await;
     let entries = app.state.store.audit_entries(&p.account).await.unwrap();
     let trail: Vec<(&str, Option<&str>)> = entries.iter().map(|e| (e.action.as_str(), e.after.as_deref())).collect();
-    assert_eq!(trail, [("account.kyc", Some("verified")), ("account.payment_password", Some("set"))]);
+    assert_eq!(trail, [("account.create", Some("active")), ("account.kyc", Some("verified")), ("account.payment_password", Some("set"))]);
     let pm = app.card("phone_mismatch").await;
     for _ in 0..10 {
         app.bind(&p.account, &pm).await;
@@ -504,3 +504,59 @@ async fn account_changes_are_audited(app: TestApp) {
     assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
 }
 on_both_backends!(account_changes_are_audited);
+
+/// Seed 001: transactions the holder does not recognise → freeze the whole
+/// account. At once and without a code; then no card pays, binds or
+/// unbinds; unfreezing takes the SMS code and the payment password.
+async fn account_freeze_stops_everything_until_a_verified_unfreeze(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let acc = format!("/v1/accounts/{}", p.account);
+    let (token, cgm) = app.cryptogram_ok(&p, 500, M).await;
+    app.post(&format!("{acc}/freeze"), json!({ "reason": "aliens" })).await.assert_error("MALFORMED_REQUEST");
+    app.post(&format!("{acc}/freeze"), json!({})).await.assert_error("MALFORMED_REQUEST");
+    assert_eq!(app.get(&acc).await.body["status"], "active", "bad input changes nothing");
+
+    let r = app.post(&format!("{acc}/freeze"), json!({ "reason": "unknown_transactions" })).await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str(), r.body["frozen_reason"].as_str()),
+        (200, Some("frozen"), Some("unknown_transactions")),
+        "{}",
+        r.body
+    );
+    assert!(r.body["next_steps"].as_array().is_some_and(|s| !s.is_empty()));
+    let phone = app.get(&acc).await;
+    assert_eq!(phone.body["status"], "frozen");
+    let e = app.pay(&token, &cgm, 500, M).await;
+    assert_eq!(e.assert_error("ACCOUNT_FROZEN")["details"], serde_json::Value::Null, "the merchant is not told why");
+    let e = app.cryptogram(&p, 500, M).await;
+    assert_eq!(e.assert_error("ACCOUNT_FROZEN")["details"]["frozen_reason"], "unknown_transactions");
+    app.bind(&p.account, &app.card("ok_credit").await).await.assert_error("ACCOUNT_FROZEN");
+    let e = app.post(&format!("{acc}/bindings/{}/unbind", p.binding), json!({})).await;
+    assert_eq!(e.assert_error("UNBIND_BLOCKED")["details"]["blockers"][0]["type"], "account_frozen");
+    // Freezing again answers the state; safety actions still work.
+    assert_eq!(app.post(&format!("{acc}/freeze"), json!({ "reason": "phone_lost" })).await.body["frozen_reason"], "unknown_transactions");
+    let (freeze_card, _) = paths(&p);
+    assert_eq!(app.post(&freeze_card, json!({ "reason": "card_lost" })).await.status, 200, "a card can still be frozen");
+
+    // Unfreeze: a code to the account's phone, then code and password.
+    let r = app.post(&format!("{acc}/unfreeze"), json!({})).await;
+    assert_eq!((r.status, r.body["payment_password_required"].as_bool()), (202, Some(true)), "{}", r.body);
+    let account_phone = app.state.store.get_account(&p.account).await.unwrap().unwrap().phone;
+    let otp = app.latest_otp(&account_phone).await;
+    let e = app.post(&format!("{acc}/unfreeze"), json!({ "otp": otp })).await;
+    assert_eq!(e.assert_error("STRONG_VERIFICATION_REQUIRED")["details"]["missing"], "payment_password");
+    app.post(&format!("{acc}/unfreeze"), json!({ "otp": otp, "payment_password": "024680" }))
+        .await
+        .assert_error("PAYMENT_PASSWORD_INCORRECT");
+    let r = app.post(&format!("{acc}/unfreeze"), json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (200, Some("active")), "{}", r.body);
+    assert!(r.body["frozen_reason"].is_null());
+    app.post(&format!("{acc}/unfreeze"), json!({})).await.assert_error("ACCOUNT_NOT_FROZEN");
+    let inbox = app.get(&format!("/v1/demo/inbox/{account_phone}")).await.body.to_string();
+    assert!(inbox.contains("钱包账户已冻结") && inbox.contains("钱包账户已解冻"), "{inbox}");
+
+    let actions: Vec<String> = app.state.store.audit_entries(&p.account).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(&actions[actions.len() - 2..], ["account.freeze", "account.unfreeze"]);
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+}
+on_both_backends!(account_freeze_stops_everything_until_a_verified_unfreeze);

@@ -5,6 +5,7 @@ mod helpers;
 
 mod bind;
 mod catalog;
+mod charges;
 mod idempotency;
 mod input;
 mod keys;

@@ -413,6 +413,7 @@ async fn payment_job_finishes_what_requests_left(app: TestApp) {
         binding_id: p.binding.clone(),
         token_id: t.id.clone(),
         cryptogram_id: c.id.clone(),
+        mandate_id: None,
         created_by: "someone".into(),
         merchant_id: M.into(),
         currency: "CNY".into(),

@@ -1,0 +1,162 @@
+//! Funds in transit to a card (SPEC "Pending settlement"): a refund the
+//! bank confirmed, or a withdrawal of wallet balance the wallet reported.
+//! Each waits for its expected time; the settle job marks it settled (one
+//! instance wins each row) with its audit entry and the holder's notice.
+
+use bangka_core::settlement::{SettlementKind, SettlementStatus};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use time::OffsetDateTime;
+
+use crate::audit::{Cause, Change};
+use crate::repo::{NewMessage, insert_message};
+use crate::{Store, StoreError, from_ms, new_id, to_ms};
+
+pub struct NewSettlement<'a> {
+    pub account_id: &'a str,
+    pub binding_id: &'a str,
+    pub kind: SettlementKind,
+    /// The refunded payment and the refund op.
+    pub payment_id: Option<&'a str>,
+    pub op_id: Option<&'a str>,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub expected_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettlementRow {
+    pub id: String,
+    pub account_id: String,
+    pub binding_id: String,
+    pub kind: SettlementKind,
+    pub payment_id: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub status: SettlementStatus,
+    pub expected_at: OffsetDateTime,
+    pub settled_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+const COLS: &str = "id, account_id, binding_id, kind, payment_id, amount, currency, status, expected_at, settled_at, created_at";
+
+fn row(r: &AnyRow) -> Result<SettlementRow, StoreError> {
+    let kind: String = r.try_get("kind")?;
+    let status: String = r.try_get("status")?;
+    Ok(SettlementRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        binding_id: r.try_get("binding_id")?,
+        kind: SettlementKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("settlement kind {kind}")))?,
+        payment_id: r.try_get("payment_id")?,
+        amount: r.try_get("amount")?,
+        currency: r.try_get("currency")?,
+        status: SettlementStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("settlement status {status}")))?,
+        expected_at: from_ms(r.try_get("expected_at")?),
+        settled_at: r.try_get::<Option<i64>, _>("settled_at")?.map(from_ms),
+        created_at: from_ms(r.try_get("created_at")?),
+    })
+}
+
+/// Records funds in transit, audited, inside the caller's transaction.
+pub(crate) async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    s: &NewSettlement<'_>,
+    cause: Cause<'_>,
+    now: OffsetDateTime,
+) -> Result<String, StoreError> {
+    let id = new_id("stl");
+    sqlx::query(&format!(
+        "INSERT INTO settlements ({COLS}, op_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_transit', $8, NULL, $9, $10, $9)"
+    ))
+    .bind(&id)
+    .bind(s.account_id)
+    .bind(s.binding_id)
+    .bind(s.kind.as_str())
+    .bind(s.payment_id)
+    .bind(s.amount)
+    .bind(s.currency)
+    .bind(to_ms(s.expected_at))
+    .bind(to_ms(now))
+    .bind(s.op_id)
+    .execute(&mut **tx)
+    .await?;
+    let change = Change { action: "settlement.create", subject: &id, before: None, after: Some(SettlementStatus::InTransit.as_str()) };
+    crate::audit::append(tx, cause, change, now).await?;
+    Ok(id)
+}
+
+impl Store {
+    /// Records a withdrawal to the card the wallet reported.
+    pub async fn create_settlement(&self, s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert(&mut tx, s, cause, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn get_settlement(&self, account_id: &str, id: &str) -> Result<Option<SettlementRow>, StoreError> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM settlements WHERE id = $1 AND account_id = $2"))
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// An account's settlements, newest first.
+    pub async fn settlements(&self, account_id: &str) -> Result<Vec<SettlementRow>, StoreError> {
+        let rows =
+            sqlx::query(&format!("SELECT {COLS} FROM settlements WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200"))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(row).collect()
+    }
+
+    /// A card's funds still in transit, soonest first (what blocks its unbind).
+    pub async fn in_transit(&self, binding_id: &str) -> Result<Vec<SettlementRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM settlements WHERE binding_id = $1 AND status = 'in_transit' ORDER BY expected_at, id"
+        ))
+        .bind(binding_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row).collect()
+    }
+
+    /// Settlements in transit whose expected time has come.
+    pub async fn due_settlements(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<SettlementRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM settlements WHERE status = 'in_transit' AND expected_at <= $1 ORDER BY expected_at, id LIMIT $2"
+        ))
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row).collect()
+    }
+
+    /// Marks one settlement settled with its audit entry and notice. The
+    /// conditional update is the claim: on several instances exactly one
+    /// settles it (the others get false).
+    pub async fn settle(&self, id: &str, notice: &NewMessage, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE settlements SET status = 'settled', settled_at = $1, updated_at = $1 WHERE id = $2 AND status = 'in_transit'",
+        )
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "settlement.settle", subject: id, before: Some("in_transit"), after: Some("settled") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
