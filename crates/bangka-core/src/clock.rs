@@ -2,6 +2,7 @@
 //! advance time instead of sleeping.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
@@ -33,8 +34,66 @@ impl ManualClock {
     }
 }
 
+/// A clock a demo may move forward (`bangka serve --demo-clock`, and
+/// `POST /v1/demo/clock/advance`), so a walk through "advance the clock
+/// 24 h" can be done by hand.
+pub trait Advance: Send + Sync {
+    fn advance(&self, by: Duration);
+    /// How far it has been moved past the real time (zero for a test clock).
+    fn offset(&self) -> Duration;
+}
+
+impl Advance for ManualClock {
+    fn advance(&self, by: Duration) {
+        ManualClock::advance(self, by);
+    }
+
+    fn offset(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// The real clock moved forward by an offset that only grows: time in a
+/// demo never runs backwards.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+}
+
+impl Advance for ShiftedClock {
+    fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.whole_milliseconds()).unwrap_or(i64::MAX).max(0);
+        self.offset_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    fn offset(&self) -> Duration {
+        Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
         *self.0.lock().expect("clock lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifted_clock_moves_forward_only() {
+        let c = ShiftedClock::default();
+        let before = OffsetDateTime::now_utc();
+        c.advance(Duration::hours(24));
+        assert!(c.now() >= before + Duration::hours(24));
+        c.advance(Duration::hours(-5));
+        assert_eq!(c.offset(), Duration::hours(24), "never backwards");
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bangka_core::clock::SystemClock;
+use bangka_core::clock::{ShiftedClock, SystemClock};
 use bangka_server::auth::{Role, generate_key, hash_key};
 use bangka_server::{Application, Config, open_store, telemetry};
 use clap::{Args, Parser, Subcommand};
@@ -100,12 +100,17 @@ struct ServeArgs {
     binding_limit: u32,
     /// How long an unbind can be revoked before it completes, e.g. `24h`
     /// (default), `30m`, or `5s` for a demo.
-    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    #[arg(long, default_value = "24h", value_parser = bangka_server::parse_duration)]
     cooling_off: time::Duration,
     /// How long a refund the bank confirmed is in transit to the card before
     /// it counts as arrived, e.g. `72h` (default) or `10s` for a demo.
-    #[arg(long, default_value = "72h", value_parser = parse_duration)]
+    #[arg(long, default_value = "72h", value_parser = bangka_server::parse_duration)]
     refund_settles_after: time::Duration,
+    /// Demo only: let `POST /v1/demo/clock/advance {"by": "24h"}` move the
+    /// service's clock forward (cooling-off, settlements, code expiry), so
+    /// a walk through time can be done by hand. Never in production.
+    #[arg(long)]
+    demo_clock: bool,
     /// Deliver SMS, push and email notices by POSTing each as JSON to this
     /// URL (the wallet backend sends them on); without it, the demo inbox in
     /// demo mode, else the log.
@@ -181,21 +186,6 @@ async fn shutdown_signal() {
 }
 
 /// `90s`, `30m`, `24h`, `7d`: a positive whole number and a unit.
-fn parse_duration(s: &str) -> Result<time::Duration, String> {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().map_err(|_| format!("{s:?}: expected a number and a unit (s, m, h, d), e.g. 24h"))?;
-    let d = match unit {
-        "s" => time::Duration::seconds(n),
-        "m" => time::Duration::minutes(n),
-        "h" => time::Duration::hours(n),
-        "d" => time::Duration::days(n),
-        _ => return Err(format!("{s:?}: the unit must be s, m, h or d, e.g. 24h")),
-    };
-    if n <= 0 || n > 365 * 86_400 {
-        return Err(format!("{s:?}: must be positive and at most a year"));
-    }
-    Ok(d)
-}
 
 fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
     Config {
@@ -275,7 +265,16 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(matches!(a.log_format, LogFormat::Json));
             let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
             cfg.notify_webhook = a.notify_webhook.clone();
-            let mut app = Application::build(cfg.clone(), Arc::new(SystemClock)).await?;
+            if a.demo_clock && a.no_demo {
+                anyhow::bail!("--demo-clock needs the demo endpoints (drop --no-demo)");
+            }
+            let shifted = Arc::new(ShiftedClock::default());
+            let clock: Arc<dyn bangka_core::clock::Clock> = if a.demo_clock { shifted.clone() } else { Arc::new(SystemClock) };
+            let mut app = Application::build(cfg.clone(), clock).await?;
+            if a.demo_clock {
+                app.state_mut().demo_clock = Some(shifted);
+                tracing::warn!("demo clock on: POST /v1/demo/clock/advance moves this service's time forward");
+            }
             app.state_mut().cooling_off = a.cooling_off;
             app.state_mut().refund_settles_after = a.refund_settles_after;
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");

@@ -26,6 +26,9 @@ pub struct AppState {
     pub risk: RiskRules,
     /// Demo endpoints and the demo phone inbox.
     pub demo: bool,
+    /// The clock as a demo may move it (`bangka serve --demo-clock`): then
+    /// `POST /v1/demo/clock/advance` exists.
+    pub demo_clock: Option<Arc<dyn bangka_core::clock::Advance>>,
     /// Where notifications are delivered (demo inbox, webhook or log).
     pub sink: Arc<dyn crate::notify::Sink>,
     /// How long an unbind can be revoked before the job completes it.

@@ -236,6 +236,32 @@ async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) 
     Ok(axum::Json(json!({ "recipient": recipient, "phone": recipient, "messages": messages })).into_response())
 }
 
+/// Demo (`bangka serve --demo-clock`): how far to move the service's clock.
+#[derive(serde::Deserialize)]
+pub struct ClockAdvanceBody {
+    /// `90s`, `30m`, `24h`, `7d`.
+    pub by: String,
+}
+
+/// Demo (`bangka serve --demo-clock` only; not in the OpenAPI document):
+/// moves the service's clock forward, never back. The background jobs see
+/// the new time on their next tick (within a second).
+pub async fn demo_clock_advance(
+    State(app): State<AppState>,
+    _: crate::auth::WalletAuth,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let req: ClockAdvanceBody = super::body::parse_json(&headers, &body)?;
+    let by = crate::parse_duration(&req.by).map_err(|problem| {
+        bangka_core::Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": "by", "problem": problem }))
+    })?;
+    let clock = app.demo_clock.as_ref().ok_or(ErrorCode::NotFound)?;
+    clock.advance(by);
+    tracing::warn!(by = %req.by, "demo clock advanced");
+    Ok(axum::Json(json!({ "now": rfc3339(app.clock.now()), "offset_seconds": clock.offset().whole_seconds() })).into_response())
+}
+
 /// Demo: what the simulated bank thinks of a test card.
 #[derive(serde::Deserialize, ToSchema)]
 pub struct BankStateBody {

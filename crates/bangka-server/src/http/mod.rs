@@ -47,6 +47,9 @@ pub fn router(app: AppState) -> Router {
         .merge(meta::router());
     if demo {
         r = r.merge(meta::demo_router());
+        if app.demo_clock.is_some() {
+            r = r.route("/v1/demo/clock/advance", post(meta::demo_clock_advance));
+        }
     }
     r.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(app)
 }

@@ -73,11 +73,13 @@ pub struct Options {
     pub idempotency_wait: std::time::Duration,
     /// Deliver notifications to this URL instead of the demo inbox.
     pub notify_webhook: Option<String>,
+    /// Serve `POST /v1/demo/clock/advance` (moving the test clock).
+    pub demo_clock: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { binding_limit: 5, idempotency_wait: std::time::Duration::from_secs(20), notify_webhook: None }
+        Options { binding_limit: 5, idempotency_wait: std::time::Duration::from_secs(20), notify_webhook: None, demo_clock: false }
     }
 }
 
@@ -123,6 +125,9 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
     let mut app = Application::build(config, clock.clone()).await.expect("app builds");
     app.state_mut().idempotency_wait = opts.idempotency_wait;
+    if opts.demo_clock {
+        app.state_mut().demo_clock = Some(clock.clone());
+    }
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     let key = generate_key(Role::Wallet);

@@ -560,3 +560,35 @@ async fn account_freeze_stops_everything_until_a_verified_unfreeze(app: TestApp)
     assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
 }
 on_both_backends!(account_freeze_stops_everything_until_a_verified_unfreeze);
+
+/// The acceptance walk's "advance the clock 24 h", by hand over HTTP: with
+/// the demo clock on, the background job completes the unbind by itself.
+#[tokio::test]
+async fn the_demo_clock_lets_a_person_walk_through_the_cooling_off() {
+    let opts = crate::helpers::Options { demo_clock: true, ..Default::default() };
+    let app = crate::helpers::spawn_app_with(crate::helpers::Backend::Sqlite, opts).await.unwrap();
+    let p = app.payer("ok_debit").await;
+    let phone = app.card("ok_debit").await["phone"].as_str().unwrap().to_owned();
+    let base = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    assert_eq!(app.post(&format!("{base}/unbind"), json!({})).await.status, 202);
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": app.latest_otp(&phone).await })).await;
+    assert_eq!(r.body["status"], "unbinding", "{}", r.body);
+    for bad in [json!({ "by": "soon" }), json!({ "by": "-5h" }), json!({ "by": "400d" }), json!({})] {
+        app.post("/v1/demo/clock/advance", bad).await.assert_error("MALFORMED_REQUEST");
+    }
+    let r = app.post("/v1/demo/clock/advance", json!({ "by": "24h" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut status = String::new();
+    for _ in 0..50 {
+        status = app.get(&base).await.body["status"].as_str().unwrap().to_owned();
+        if status == "unbound" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "unbound", "the job completed the unbind once the clock passed the cooling-off");
+
+    // Without --demo-clock the endpoint does not exist.
+    let plain = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await.unwrap();
+    plain.post("/v1/demo/clock/advance", json!({ "by": "24h" })).await.assert_error("NOT_FOUND");
+}
