@@ -185,8 +185,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// `90s`, `30m`, `24h`, `7d`: a positive whole number and a unit.
-
 fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
     Config {
         data_dir: store.data_dir.clone(),
