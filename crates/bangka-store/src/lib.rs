@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod card_keys;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod payments;
 pub mod receipts;
 pub mod repo;
@@ -35,6 +36,7 @@ use time::OffsetDateTime;
 
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
+pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use payments::*;
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
@@ -84,6 +86,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_card_key_store.sql")),
     (11, include_str!("../migrations/sqlite/0011_notifications.sql")),
     (12, include_str!("../migrations/sqlite/0012_charges_settlements_account_freeze.sql")),
+    (13, include_str!("../migrations/sqlite/0013_maintenance_windows.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -98,6 +101,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_card_key_store.sql")),
     (11, include_str!("../migrations/postgres/0011_notifications.sql")),
     (12, include_str!("../migrations/postgres/0012_charges_settlements_account_freeze.sql")),
+    (13, include_str!("../migrations/postgres/0013_maintenance_windows.sql")),
 ];
 
 impl Store {

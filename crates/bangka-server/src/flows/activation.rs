@@ -56,6 +56,7 @@ pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> Ap
             return Err(ErrorCode::HolderIdNotKycId.into());
         }
         check_standing(&account, now)?;
+        super::maintenance::check_issuer_open(app, facts.issuer).await?;
         let card = CardHolder { pan: &pan, holder_name: &name, id_number: &id, phone: &phone, expiry: None, cvv: None };
         app.issuer.verify_for_activation(card).await.map_err(|f| issuer_failure(app, f))
     };

@@ -154,8 +154,7 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
     let id_matches = account.kyc_id_mac.as_deref() == Some(&app.vault.kyc_id_mac(req.id_number.expose()));
     let live = app.store.live_cards(&account.id).await?;
     let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
-    let maintenance =
-        app.issuer.maintenance_windows().await.into_iter().find(|w| w.issuer == req.facts.issuer && w.is_active(now)).map(|w| w.ends_at);
+    let maintenance = super::maintenance::maintenance_until(app, req.facts.issuer, now).await?.map(|(until, _)| until);
     check_account(
         &AccountFacts {
             status: account.status,

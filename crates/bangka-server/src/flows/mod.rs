@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activation;
 pub mod bind;
 pub mod freeze;
+pub mod maintenance;
 pub mod mandates;
 pub mod ops;
 pub mod outbox;

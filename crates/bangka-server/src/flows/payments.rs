@@ -33,6 +33,7 @@ use utoipa::ToSchema;
 
 use super::accounts::verify_password;
 use super::bind::{issuer_failure, token_domain};
+use super::maintenance::check_issuer_open;
 use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, outbox, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -118,6 +119,7 @@ pub(super) async fn payable(app: &AppState, who: &Principal, account_id: &str, b
     if let Some(f) = token.state.payment_refusal() {
         return Err(f.into());
     }
+    check_issuer_open(app, &b.issuer).await?;
     Ok((b, token))
 }
 
@@ -317,6 +319,7 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
 
     let account = load_account(app, &b.account_id).await?;
     check_not_frozen(&account)?;
+    check_issuer_open(app, &b.issuer).await?;
 
     let payment = PaymentRow {
         id: new_id("pay"),
@@ -456,6 +459,7 @@ pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: Cha
     if let Some(f) = token.state.payment_refusal() {
         return Err(f.into());
     }
+    check_issuer_open(app, &b.issuer).await?;
     let key = match &token.key_sealed {
         Some(k) => k.clone(),
         None => app.store.ensure_token_key(&token.id, &app.vault.new_token_key(&token.id)).await?,

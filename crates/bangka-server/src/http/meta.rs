@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/issuers", get(issuers))
         .route("/v1/errors", get(errors))
         .route("/help/errors/{code}", get(help_page))
+        .route("/v1/status", get(service_status))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json))
@@ -93,6 +94,8 @@ impl Modify for BearerAuth {
         super::lifecycle::create_mandate, super::lifecycle::list_mandates, super::lifecycle::get_mandate, super::lifecycle::cancel_mandate,
         super::lifecycle::freeze_account, super::lifecycle::unfreeze_account, super::lifecycle::report_withdrawal, super::lifecycle::list_settlements,
         super::payments::void_payment, super::payments::charge_mandate,
+        super::payments::schedule_maintenance, super::payments::list_maintenance, super::payments::cancel_maintenance,
+        service_status,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
         issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state,
@@ -101,6 +104,14 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
+
+/// Is it just me? Current and upcoming maintenance windows with their
+/// announcements, and per issuer whether it is in maintenance and its bind
+/// failure rate over the last 15 minutes. Public.
+#[utoipa::path(get, path = "/v1/status", tag = "meta", responses((status = 200, description = "Maintenance windows and per-issuer bind outcomes")))]
+async fn service_status(State(app): State<AppState>) -> ApiResult<Response> {
+    super::ok(crate::flows::maintenance::status(&app).await)
+}
 
 /// The banks and card types this wallet accepts, with maintenance state.
 #[utoipa::path(get, path = "/v1/issuers", tag = "meta", responses((status = 200, description = "Issuers, accepted card types, maintenance windows")))]

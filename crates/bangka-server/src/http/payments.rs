@@ -12,7 +12,7 @@ use super::meta::ErrorEnvelope;
 use super::ok;
 use crate::auth::{MerchantAuth, OpsAuth, PaymentsAuth, WalletAuth};
 use crate::error::ApiResult;
-use crate::flows::{ops, payments, tokens};
+use crate::flows::{maintenance, ops, payments, tokens};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/payments/{pid}/void", post(void_payment))
         .route("/v1/mandates/{mid}/charges", post(charge_mandate))
         .route("/v1/ops/detokenize", post(detokenize))
+        .route("/v1/ops/maintenance-windows", post(schedule_maintenance).get(list_maintenance))
+        .route("/v1/ops/maintenance-windows/{mid}/cancel", post(cancel_maintenance))
         .route("/v1/ops/payments/{pid}", get(ops_payment))
         .route("/v1/ops/tokens/{number}/suspend", post(ops_suspend_token))
         .route("/v1/ops/tokens/{number}/resume", post(ops_resume_token))
@@ -237,4 +239,32 @@ async fn ops_resume_token(
 ) -> ApiResult<Response> {
     let req = parse_json(&headers, &body)?;
     ok(tokens::ops_change(&app, &who, &number, req, false).await)
+}
+
+/// Schedule a maintenance window with its announcement, for one issuer or
+/// the whole platform (admin). While it runs, requests that need the issuer
+/// fail fast with `ISSUER_MAINTENANCE` and the window's end as `retry_after`.
+#[utoipa::path(post, path = "/v1/ops/maintenance-windows", tag = "ops", request_body = maintenance::WindowBody,
+    responses((status = 201, body = maintenance::WindowView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let p = who.0.clone();
+    super::post_json(&app, &p, &headers, &body, "POST /v1/ops/maintenance-windows", |req| maintenance::schedule(&app, &who, req)).await
+}
+
+/// Current and upcoming maintenance windows (any operator).
+#[utoipa::path(get, path = "/v1/ops/maintenance-windows", tag = "ops",
+    responses((status = 200, body = Vec<maintenance::WindowView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResult<Response> {
+    ok(maintenance::list(&app, &who).await)
+}
+
+/// Cancel a maintenance window that has not ended (admin).
+#[utoipa::path(post, path = "/v1/ops/maintenance-windows/{mid}/cancel", tag = "ops",
+    responses((status = 200, description = "Cancelled"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(mid): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    let p = who.0.clone();
+    super::post_empty(&app, &p, &headers, &format!("POST /v1/ops/maintenance-windows/{mid}/cancel"), || {
+        maintenance::cancel(&app, &who, &mid)
+    })
+    .await
 }

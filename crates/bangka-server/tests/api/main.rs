@@ -12,3 +12,4 @@ mod keys;
 mod lifecycle;
 mod notifications;
 mod payments;
+mod support;

@@ -1,0 +1,206 @@
+//! Maintenance windows, announcements and the service status (SPEC
+//! "Announcement / maintenance window"; seed 003 "系统故障：平台维护或接口异常
+//! — 查看系统公告").
+//!
+//! An admin schedules a window for one issuer or the whole platform, with a
+//! message in both languages. While it runs, every request that needs that
+//! issuer fails fast with `ISSUER_MAINTENANCE` and the window's end as
+//! `retry_after`, before anything is written or sent to the bank. The
+//! issuer's own announced windows (the connector's) count the same way.
+//! `GET /v1/status` shows current and upcoming windows and each issuer's
+//! bind failure rate over the last 15 minutes.
+
+use axum::http::StatusCode;
+use bangka_core::bin::ISSUERS;
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{Cause, MaintenanceRow, NewMaintenance};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::auth::{OpsAuth, Role};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// The period `/v1/status` reports bind outcomes over.
+pub const STATUS_PERIOD: Duration = Duration::minutes(15);
+
+/// The longest window an admin may schedule.
+pub const MAX_WINDOW: Duration = Duration::days(7);
+
+/// The announcement's text, in both languages.
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+pub struct Message {
+    #[serde(rename = "zh-CN")]
+    pub zh: String,
+    pub en: String,
+}
+
+/// `POST /v1/ops/maintenance-windows`.
+#[derive(Deserialize, ToSchema)]
+pub struct WindowBody {
+    /// An issuer id from `GET /v1/issuers`; absent for the whole platform.
+    pub issuer: Option<String>,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// RFC 3339, after `starts_at`, in the future, at most 7 days after the start.
+    pub ends_at: String,
+    pub message: Message,
+}
+
+/// A maintenance window with its announcement.
+#[derive(Serialize, ToSchema)]
+pub struct WindowView {
+    pub id: String,
+    /// `null`: the whole platform.
+    pub issuer: Option<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub message: Message,
+    /// Whether it is running now.
+    pub active: bool,
+}
+
+impl WindowView {
+    fn new(w: &MaintenanceRow, now: OffsetDateTime) -> Self {
+        WindowView {
+            id: w.id.clone(),
+            issuer: w.issuer.clone(),
+            starts_at: rfc3339(w.starts_at),
+            ends_at: rfc3339(w.ends_at),
+            message: Message { zh: w.message_zh.clone(), en: w.message_en.clone() },
+            active: w.is_active(now),
+        }
+    }
+}
+
+fn malformed(field: &str, problem: &str) -> Failure {
+    Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": field, "problem": problem }))
+}
+
+fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime, Failure> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| malformed(field, "an RFC 3339 time"))
+}
+
+fn parse_message(field: &str, s: &str) -> Result<String, Failure> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > 500 {
+        return Err(malformed(field, "1 to 500 characters"));
+    }
+    Ok(t.to_owned())
+}
+
+/// `POST /v1/ops/maintenance-windows` (admin).
+pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Admin])?;
+    let now = app.clock.now();
+    let issuer = match body.issuer.as_deref() {
+        None => None,
+        Some(i) => Some(ISSUERS.iter().find(|x| x.id == i).ok_or_else(|| malformed("issuer", "not an issuer id from GET /v1/issuers"))?.id),
+    };
+    let starts_at = parse_time("starts_at", &body.starts_at)?;
+    let ends_at = parse_time("ends_at", &body.ends_at)?;
+    if ends_at <= starts_at || ends_at <= now {
+        return Err(malformed("ends_at", "must be after starts_at and in the future").into());
+    }
+    if ends_at - starts_at > MAX_WINDOW {
+        return Err(malformed("ends_at", "a window lasts at most 7 days").into());
+    }
+    let (zh, en) = (parse_message("message.zh-CN", &body.message.zh)?, parse_message("message.en", &body.message.en)?);
+    let new = NewMaintenance { issuer, starts_at, ends_at, message_zh: &zh, message_en: &en, created_by: &p.key_id };
+    let id = app.store.schedule_maintenance(&new, Cause::api(&p.key_id), now).await?;
+    tracing::info!(window_id = %id, issuer = issuer.unwrap_or("platform"), "maintenance window scheduled");
+    let w = app.store.get_maintenance(&id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::CREATED, json!(WindowView::new(&w, now))))
+}
+
+/// `POST /v1/ops/maintenance-windows/{id}/cancel` (admin).
+pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Admin])?;
+    let now = app.clock.now();
+    if !app.store.cancel_maintenance(id, Cause::api(&p.key_id), now).await? {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok((StatusCode::OK, json!({ "id": id, "cancelled": true })))
+}
+
+/// `GET /v1/ops/maintenance-windows` (any operator): current and upcoming.
+pub async fn list(app: &AppState, who: &OpsAuth) -> ApiResult<(StatusCode, Value)> {
+    who.require(&[Role::Admin, Role::Support, Role::Risk])?;
+    let now = app.clock.now();
+    let out: Vec<WindowView> = app.store.open_maintenance(now).await?.iter().map(|w| WindowView::new(w, now)).collect();
+    Ok((StatusCode::OK, json!(out)))
+}
+
+/// When the maintenance that stops requests needing `issuer` ends, if one
+/// runs now: the service's own windows (that issuer's, or platform-wide)
+/// and the issuer's announced ones; the latest end wins.
+pub async fn maintenance_until(
+    app: &AppState,
+    issuer: &str,
+    now: OffsetDateTime,
+) -> ApiResult<Option<(OffsetDateTime, Option<MaintenanceRow>)>> {
+    let ours =
+        app.store.open_maintenance(now).await?.into_iter().filter(|w| w.is_active(now) && w.covers(issuer)).max_by_key(|w| w.ends_at);
+    let theirs =
+        app.issuer.maintenance_windows().await.into_iter().filter(|w| w.issuer == issuer && w.is_active(now)).map(|w| w.ends_at).max();
+    Ok(match (ours, theirs) {
+        (Some(w), Some(t)) if t > w.ends_at => Some((t, Some(w))),
+        (Some(w), _) => Some((w.ends_at, Some(w))),
+        (None, Some(t)) => Some((t, None)),
+        (None, None) => None,
+    })
+}
+
+/// Fails fast while `issuer` (or the platform) is in maintenance, with the
+/// window's end and its announcement.
+pub async fn check_issuer_open(app: &AppState, issuer: &str) -> ApiResult<()> {
+    let now = app.clock.now();
+    if let Some((until, window)) = maintenance_until(app, issuer, now).await? {
+        let mut f = Failure::new(ErrorCode::IssuerMaintenance).retry_at(until);
+        if let Some(w) = window {
+            f = f.with_details(
+                json!({ "issuer": issuer, "window_id": w.id, "announcement": { "zh-CN": w.message_zh, "en": w.message_en } }),
+            );
+        }
+        return Err(f.into());
+    }
+    Ok(())
+}
+
+/// `GET /v1/status` (public): windows, and per issuer whether it is in
+/// maintenance and how binds went over the last 15 minutes.
+pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
+    let now = app.clock.now();
+    let windows = app.store.open_maintenance(now).await?;
+    let stats = app.store.bind_stats_since(now - STATUS_PERIOD).await?;
+    let mut issuers = Vec::new();
+    for i in ISSUERS {
+        let until = maintenance_until(app, i.id, now).await?.map(|(t, _)| t);
+        let s = stats.iter().find(|s| s.issuer == i.id);
+        let (attempts, failures) = s.map_or((0, 0), |s| (s.attempts, s.failures));
+        issuers.push(json!({
+            "id": i.id,
+            "name": { "zh-CN": i.name.zh, "en": i.name.en },
+            "in_maintenance": until.is_some(),
+            "maintenance_ends_at": until.map(rfc3339),
+            "bind_attempts": attempts,
+            "bind_failures": failures,
+            "bind_failure_rate": if attempts == 0 { Value::Null } else { json!((failures as f64 / attempts as f64 * 1000.0).round() / 1000.0) },
+        }));
+    }
+    let view = |active: bool| -> Vec<WindowView> {
+        windows.iter().filter(|w| w.is_active(now) == active).map(|w| WindowView::new(w, now)).collect()
+    };
+    Ok((
+        StatusCode::OK,
+        json!({
+            "now": rfc3339(now),
+            "period_minutes": STATUS_PERIOD.whole_minutes(),
+            "maintenance": { "current": view(true), "upcoming": view(false) },
+            "issuers": issuers,
+        }),
+    ))
+}

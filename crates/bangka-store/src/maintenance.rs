@@ -1,0 +1,139 @@
+//! Maintenance windows and announcements (SPEC "Announcement / maintenance
+//! window"), and the recent bind outcomes per issuer that `/v1/status`
+//! shows so a holder can tell "is it just me?".
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::audit::{Cause, Change};
+use crate::{Store, StoreError, from_ms, new_id, to_ms};
+
+pub struct NewMaintenance<'a> {
+    /// `None`: the whole platform.
+    pub issuer: Option<&'a str>,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub message_zh: &'a str,
+    pub message_en: &'a str,
+    pub created_by: &'a str,
+}
+
+#[derive(Debug, Clone)]
+pub struct MaintenanceRow {
+    pub id: String,
+    pub issuer: Option<String>,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub message_zh: String,
+    pub message_en: String,
+    pub created_at: OffsetDateTime,
+}
+
+impl MaintenanceRow {
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.starts_at <= now && now < self.ends_at
+    }
+
+    /// Whether it stops requests that need `issuer`.
+    pub fn covers(&self, issuer: &str) -> bool {
+        self.issuer.as_deref().is_none_or(|i| i == issuer)
+    }
+}
+
+/// Bind attempts at one issuer in a recent period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerBindStats {
+    pub issuer: String,
+    pub attempts: i64,
+    pub failures: i64,
+}
+
+const COLS: &str = "id, issuer, starts_at, ends_at, message_zh, message_en, created_at";
+
+fn row(r: &AnyRow) -> Result<MaintenanceRow, StoreError> {
+    Ok(MaintenanceRow {
+        id: r.try_get("id")?,
+        issuer: r.try_get("issuer")?,
+        starts_at: from_ms(r.try_get("starts_at")?),
+        ends_at: from_ms(r.try_get("ends_at")?),
+        message_zh: r.try_get("message_zh")?,
+        message_en: r.try_get("message_en")?,
+        created_at: from_ms(r.try_get("created_at")?),
+    })
+}
+
+impl Store {
+    /// Schedules a window, audited as the admin's action.
+    pub async fn schedule_maintenance(&self, m: &NewMaintenance<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+        let id = new_id("mnt");
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO maintenance_windows ({COLS}, created_by, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
+        ))
+        .bind(&id)
+        .bind(m.issuer)
+        .bind(to_ms(m.starts_at))
+        .bind(to_ms(m.ends_at))
+        .bind(m.message_zh)
+        .bind(m.message_en)
+        .bind(to_ms(now))
+        .bind(m.created_by)
+        .execute(&mut *tx)
+        .await?;
+        let after = format!("{} {}..{}", m.issuer.unwrap_or("platform"), crate::rfc3339(m.starts_at), crate::rfc3339(m.ends_at));
+        let change = Change { action: "maintenance.schedule", subject: &id, before: None, after: Some(&after) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Cancels a window not yet over. Returns false when there is none.
+    pub async fn cancel_maintenance(&self, id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query("UPDATE maintenance_windows SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ends_at > $1")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "maintenance.cancel", subject: id, before: Some("scheduled"), after: Some("cancelled") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn get_maintenance(&self, id: &str) -> Result<Option<MaintenanceRow>, StoreError> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM maintenance_windows WHERE id = $1 AND cancelled_at IS NULL"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// Windows not cancelled and not over at `now` (current and upcoming),
+    /// soonest first.
+    pub async fn open_maintenance(&self, now: OffsetDateTime) -> Result<Vec<MaintenanceRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM maintenance_windows WHERE cancelled_at IS NULL AND ends_at > $1 ORDER BY starts_at, id LIMIT 200"
+        ))
+        .bind(to_ms(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row).collect()
+    }
+
+    /// Bind attempts per issuer since `since`, and how many failed.
+    pub async fn bind_stats_since(&self, since: OffsetDateTime) -> Result<Vec<IssuerBindStats>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT issuer, COUNT(*), CAST(COALESCE(SUM(CASE WHEN code IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) FROM attempts
+             WHERE kind = 'bind' AND created_at >= $1 AND issuer IS NOT NULL GROUP BY issuer ORDER BY issuer",
+        )
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(issuer, attempts, failures)| IssuerBindStats { issuer, attempts, failures }).collect())
+    }
+}
