@@ -279,7 +279,7 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
 
     let Some(otp) = otp else {
         let ttl = app.otp.ttl.whole_minutes();
-        let next_action = send_code(app, account_id, &account.phone, OtpPurpose::Unfreeze, |code| {
+        let next_action = send_code(app, account_id, &account.phone, OtpPurpose::Unfreeze, None, |code| {
             let code = code.expose();
             code_message(
                 app,

@@ -13,6 +13,7 @@
 use axum::http::StatusCode;
 use bangka_core::bin::ISSUERS;
 use bangka_core::{ErrorCode, Failure};
+use bangka_issuer::MaintenanceWindow;
 use bangka_store::{Cause, MaintenanceRow, NewMaintenance};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -142,16 +143,25 @@ pub async fn maintenance_until(
     issuer: &str,
     now: OffsetDateTime,
 ) -> ApiResult<Option<(OffsetDateTime, Option<MaintenanceRow>)>> {
-    let ours =
-        app.store.open_maintenance(now).await?.into_iter().filter(|w| w.is_active(now) && w.covers(issuer)).max_by_key(|w| w.ends_at);
-    let theirs =
-        app.issuer.maintenance_windows().await.into_iter().filter(|w| w.issuer == issuer && w.is_active(now)).map(|w| w.ends_at).max();
-    Ok(match (ours, theirs) {
+    let (ours, theirs) = (app.store.open_maintenance(now).await?, app.issuer.maintenance_windows().await);
+    Ok(until_for(&ours, &theirs, issuer, now).map(|(t, w)| (t, w.cloned())))
+}
+
+/// [`maintenance_until`] over windows already read.
+fn until_for<'a>(
+    ours: &'a [MaintenanceRow],
+    theirs: &[MaintenanceWindow],
+    issuer: &str,
+    now: OffsetDateTime,
+) -> Option<(OffsetDateTime, Option<&'a MaintenanceRow>)> {
+    let ours = ours.iter().filter(|w| w.is_active(now) && w.covers(issuer)).max_by_key(|w| w.ends_at);
+    let theirs = theirs.iter().filter(|w| w.issuer == issuer && w.is_active(now)).map(|w| w.ends_at).max();
+    match (ours, theirs) {
         (Some(w), Some(t)) if t > w.ends_at => Some((t, Some(w))),
         (Some(w), _) => Some((w.ends_at, Some(w))),
         (None, Some(t)) => Some((t, None)),
         (None, None) => None,
-    })
+    }
 }
 
 /// Fails fast while `issuer` (or the platform) is in maintenance, with the
@@ -175,10 +185,11 @@ pub async fn check_issuer_open(app: &AppState, issuer: &str) -> ApiResult<()> {
 pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
     let now = app.clock.now();
     let windows = app.store.open_maintenance(now).await?;
+    let announced = app.issuer.maintenance_windows().await;
     let stats = app.store.bind_stats_since(now - STATUS_PERIOD).await?;
     let mut issuers = Vec::new();
     for i in ISSUERS {
-        let until = maintenance_until(app, i.id, now).await?.map(|(t, _)| t);
+        let until = until_for(&windows, &announced, i.id, now).map(|(t, _)| t);
         let s = stats.iter().find(|s| s.issuer == i.id);
         let (attempts, failures) = s.map_or((0, 0), |s| (s.attempts, s.failures));
         issuers.push(json!({

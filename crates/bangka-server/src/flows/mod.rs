@@ -236,17 +236,19 @@ pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewCh
 /// refused during the resend cooldown of the last one; returns what the
 /// holder needs to type it (`next_action`).
 pub async fn send_binding_code(app: &AppState, b: &bangka_store::BindingRow, purpose: OtpPurpose) -> ApiResult<crate::views::NextAction> {
-    send_code(app, &b.id, &b.phone, purpose, |code| otp_sms(app, purpose, code, &b.last4, &b.account_id, &b.phone)).await
+    send_code(app, &b.id, &b.phone, purpose, None, |code| otp_sms(app, purpose, code, &b.last4, &b.account_id, &b.phone)).await
 }
 
 /// Sends a fresh SMS code for `purpose` guarding `subject` (a binding or an
-/// account) to `phone`, worded by `sms`; refused during the resend
-/// cooldown of the subject's last code for the same purpose.
+/// account) to `phone`, worded by `sms`, and bound to `context_mac` when
+/// the code confirms one thing only (a payment's terms); refused during the
+/// resend cooldown of the subject's last code for the same purpose.
 pub async fn send_code(
     app: &AppState,
     subject: &str,
     phone: &str,
     purpose: OtpPurpose,
+    context_mac: Option<String>,
     sms: impl FnOnce(&Otp) -> NewMessage,
 ) -> ApiResult<crate::views::NextAction> {
     let now = app.clock.now();
@@ -257,6 +259,7 @@ pub async fn send_code(
     }
     let (mut challenge, code) = new_challenge(app, purpose, phone);
     challenge.subject = Some(subject.to_owned());
+    challenge.context_mac = context_mac;
     app.store.create_challenge(&challenge, &sms(&code)).await?;
     outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;

@@ -34,11 +34,11 @@ use utoipa::ToSchema;
 use super::accounts::verify_password;
 use super::bind::{issuer_failure, token_domain};
 use super::maintenance::check_issuer_open;
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, outbox, record_attempt};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, outbox, record_attempt, send_code};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::views::{NextAction, PaymentView, rfc3339};
+use crate::views::{PaymentView, rfc3339};
 
 /// What one payment is for: the holder confirms exactly this.
 #[derive(Deserialize, ToSchema)]
@@ -152,31 +152,23 @@ pub async fn request_otp(
     let now = app.clock.now();
     check_standing(&account, now)?;
     let (b, _token) = payable(app, who, account_id, binding_id).await?;
-    if let Some((last, _)) = app.store.latest_challenge(&b.id, OtpPurpose::Pay).await?
-        && let Err(at) = last.challenge.check_resend(now, &app.otp)
-    {
-        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
-    }
-    let (mut challenge, otp) = new_challenge(app, OtpPurpose::Pay, &b.phone);
-    challenge.subject = Some(b.id.clone());
-    challenge.context_mac = Some(terms_mac(app, &b.id, &terms));
-    let (code, last4, merchant, amount, ttl) =
-        (otp.expose(), &b.last4, terms.merchant.as_str(), terms.money.display(), app.otp.ttl.whole_minutes());
-    let message = super::code_message(
-        app,
-        account_id,
-        &b.phone,
-        format!(
-            "【Bangka】验证码 {code}，用于尾号{last4}的银行卡向商户 {merchant} 支付 {amount}，{ttl}分钟内有效。请勿将验证码告诉任何人。"
-        ),
-        format!(
-            "Bangka: {code} confirms a payment of {amount} to {merchant} with the card ending {last4}, valid for {ttl} minutes. Never share it."
-        ),
-    );
-    app.store.create_challenge(&challenge, &message).await?;
-    outbox::deliver(app).await;
-    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
-    Ok((StatusCode::ACCEPTED, json!({ "binding_id": b.id, "next_action": NextAction::otp(&c, &app.otp) })))
+    let (last4, merchant, amount, ttl) = (&b.last4, terms.merchant.as_str(), terms.money.display(), app.otp.ttl.whole_minutes());
+    let next_action = send_code(app, &b.id, &b.phone, OtpPurpose::Pay, Some(terms_mac(app, &b.id, &terms)), |otp| {
+        let code = otp.expose();
+        super::code_message(
+            app,
+            account_id,
+            &b.phone,
+            format!(
+                "【Bangka】验证码 {code}，用于尾号{last4}的银行卡向商户 {merchant} 支付 {amount}，{ttl}分钟内有效。请勿将验证码告诉任何人。"
+            ),
+            format!(
+                "Bangka: {code} confirms a payment of {amount} to {merchant} with the card ending {last4}, valid for {ttl} minutes. Never share it."
+            ),
+        )
+    })
+    .await?;
+    Ok((StatusCode::ACCEPTED, json!({ "binding_id": b.id, "next_action": next_action })))
 }
 
 /// `POST …/bindings/{bid}/cryptograms`: the holder's confirmation buys one

@@ -14,3 +14,5 @@ CREATE TABLE maintenance_windows (
 );
 CREATE INDEX maintenance_by_end ON maintenance_windows (ends_at);
 CREATE INDEX attempts_by_kind_time ON attempts (kind, created_at);
+-- The payment job looks for holds past their expiry every ten seconds.
+CREATE INDEX payments_by_status ON payments (status, created_at);
