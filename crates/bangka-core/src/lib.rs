@@ -8,6 +8,7 @@
 //! - [`bind`]: the bind request and the ordered local checks.
 //! - [`binding`]: the binding lifecycle state machine.
 //! - [`risk`]: velocity rules and locks.
+//! - [`session`]: holder sessions, device ids and client IPs.
 //! - [`token`]: the token lifecycle (who may suspend and resume), token
 //!   numbers and cryptograms as presented.
 //! - [`mandate`]: autopay agreements (kinds, statuses, what blocks an unbind).
@@ -29,6 +30,7 @@ pub mod otp;
 pub mod payment;
 pub mod risk;
 pub mod secret;
+pub mod session;
 pub mod settlement;
 pub mod token;
 

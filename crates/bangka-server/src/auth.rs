@@ -1,5 +1,11 @@
-//! API keys and roles. Keys are random 256-bit strings shown once; only their
-//! SHA-256 is stored (a key has full entropy, so a slow hash adds nothing).
+//! API keys, holder sessions and roles. Keys and session tokens are random
+//! 256-bit strings shown once; only their SHA-256 is stored (a value with
+//! full entropy gains nothing from a slow hash).
+//!
+//! Who may touch an account's data is decided here, once, for every
+//! `/v1/accounts/{id}/...` route ([`AccountAuth`]): the wallet backend's key
+//! reaches any account; a holder session only its own, and another
+//! account's path answers exactly like an account that does not exist.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -19,6 +25,8 @@ pub enum Role {
     Support,
     Risk,
     Admin,
+    /// A holder session (never a key role): one account's paths only.
+    Holder,
 }
 
 impl Role {
@@ -29,9 +37,11 @@ impl Role {
             Role::Support => "support",
             Role::Risk => "risk",
             Role::Admin => "admin",
+            Role::Holder => "holder",
         }
     }
 
+    /// A key's role. `holder` is not one: holders act through sessions.
     pub fn parse(s: &str) -> Option<Role> {
         [Role::Wallet, Role::Merchant, Role::Support, Role::Risk, Role::Admin].into_iter().find(|r| r.as_str() == s)
     }
@@ -42,6 +52,16 @@ pub fn generate_key(role: Role) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("bk_{}_{}", role.as_str(), hex::encode(bytes))
+}
+
+/// Session tokens look like keys but say what they are: `bk_hs_<64 hex>`.
+pub const SESSION_TOKEN_PREFIX: &str = "bk_hs_";
+
+/// A new holder session token.
+pub fn generate_session_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{SESSION_TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
 pub fn hash_key(key: &str) -> String {
@@ -57,6 +77,35 @@ pub struct Principal {
     /// merchant --merchant-id M`): its payments must name that merchant,
     /// and only such a key charges that merchant's autopay agreements.
     pub merchant_id: Option<String>,
+    /// Set for a holder session (role [`Role::Holder`]); `key_id` is then
+    /// the wallet key that opened it (the token domain of what it binds).
+    pub session: Option<HolderSession>,
+}
+
+/// The holder session a request came with.
+#[derive(Debug, Clone)]
+pub struct HolderSession {
+    pub id: String,
+    pub account_id: String,
+    pub device_id: String,
+    pub client_ip: Option<String>,
+}
+
+impl Principal {
+    /// Who acted, for the audit trail: the session for a holder, else the key.
+    pub fn actor(&self) -> &str {
+        self.session.as_ref().map_or(&self.key_id, |s| &s.id)
+    }
+
+    /// Whose `Idempotency-Key`s these are: a key's own, or, for holder
+    /// sessions, the account's (a retry from a fresh session after the
+    /// first one expired still replays instead of running twice).
+    pub fn idempotency_scope(&self) -> String {
+        match &self.session {
+            Some(s) => format!("holder:{}", s.account_id),
+            None => self.key_id.clone(),
+        }
+    }
 }
 
 /// A caller with the wallet role (the `/v1/accounts/...` API).
@@ -66,9 +115,17 @@ pub struct WalletAuth(pub Principal);
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
     let key = value.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ErrorCode::Unauthenticated)?;
+    if key.starts_with(SESSION_TOKEN_PREFIX) {
+        let s = state.store.find_session(&hash_key(key)).await?.ok_or(ErrorCode::Unauthenticated)?;
+        if !s.is_live(state.clock.now()) {
+            return Err(ErrorCode::SessionExpired.into());
+        }
+        let session = HolderSession { id: s.id, account_id: s.account_id, device_id: s.device_id, client_ip: s.client_ip };
+        return Ok(Principal { key_id: s.wallet_key_id, role: Role::Holder, merchant_id: None, session: Some(session) });
+    }
     let found = state.store.find_api_key(&hash_key(key)).await?.ok_or(ErrorCode::Unauthenticated)?;
     let role = Role::parse(&found.role).ok_or(ErrorCode::Unauthenticated)?;
-    Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id })
+    Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id, session: None })
 }
 
 impl FromRequestParts<AppState> for WalletAuth {
@@ -80,6 +137,36 @@ impl FromRequestParts<AppState> for WalletAuth {
             return Err(ErrorCode::Forbidden.into());
         }
         Ok(WalletAuth(p))
+    }
+}
+
+/// A caller acting on one account (`/v1/accounts/{id}/...`): the wallet
+/// backend's key, or a holder session for that very account. A session on
+/// another account's path gets `NOT_FOUND`, the answer an account that does
+/// not exist gets, so it cannot even learn whether the account exists.
+#[derive(Debug, Clone)]
+pub struct AccountAuth(pub Principal);
+
+impl FromRequestParts<AppState> for AccountAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let p = authenticate(parts, state).await?;
+        match (&p.role, &p.session) {
+            (Role::Wallet, _) => Ok(AccountAuth(p)),
+            (Role::Holder, Some(s)) => {
+                let axum::extract::Path(params) =
+                    axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                        .await
+                        .map_err(|_| ErrorCode::Forbidden)?;
+                match params.get("id") {
+                    Some(id) if *id == s.account_id => Ok(AccountAuth(p)),
+                    Some(_) => Err(ErrorCode::NotFound.into()),
+                    None => Err(ErrorCode::Forbidden.into()),
+                }
+            }
+            _ => Err(ErrorCode::Forbidden.into()),
+        }
     }
 }
 

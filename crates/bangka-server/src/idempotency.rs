@@ -50,7 +50,8 @@ where
     // Keyed: a bind body holds a card number, which a plain hash would let
     // anyone with the database guess from the BIN and last four.
     let hash = request_hash(app, route, body);
-    let scope = who.key_id.as_str();
+    let scope = who.idempotency_scope();
+    let scope = scope.as_str();
     let deadline = tokio::time::Instant::now() + app.idempotency_wait;
     loop {
         match app.store.idem_begin(scope, &key, &hash, app.clock.now(), STALE_CLAIM).await? {

@@ -108,6 +108,7 @@ impl Application {
             idempotency_wait: idempotency::WAIT_FOR_FIRST,
             cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
             refund_settles_after: flows::settlements::DEFAULT_REFUND_SETTLES_AFTER,
+            session_ttl: bangka_core::session::DEFAULT_SESSION_TTL,
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         Ok(Application { listener, state })

@@ -106,6 +106,10 @@ struct ServeArgs {
     /// it counts as arrived, e.g. `72h` (default) or `10s` for a demo.
     #[arg(long, default_value = "72h", value_parser = bangka_server::parse_duration)]
     refund_settles_after: time::Duration,
+    /// How long a holder session (`POST /v1/accounts/{id}/sessions`) lasts,
+    /// e.g. `15m` (default); at most `12h`.
+    #[arg(long, default_value = "15m", value_parser = parse_session_ttl)]
+    session_ttl: time::Duration,
     /// Demo only: let `POST /v1/demo/clock/advance {"by": "24h"}` move the
     /// service's clock forward (cooling-off, settlements, code expiry), so
     /// a walk through time can be done by hand. Never in production.
@@ -275,6 +279,7 @@ async fn main() -> anyhow::Result<()> {
             }
             app.state_mut().cooling_off = a.cooling_off;
             app.state_mut().refund_settles_after = a.refund_settles_after;
+            app.state_mut().session_ttl = a.session_ttl;
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
             if cfg.demo {
                 tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");
@@ -327,4 +332,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn parse_session_ttl(s: &str) -> Result<time::Duration, String> {
+    let d = bangka_server::parse_duration(s)?;
+    if d > bangka_core::session::MAX_SESSION_TTL {
+        return Err(format!("{s:?}: a holder session lasts at most 12h"));
+    }
+    Ok(d)
 }

@@ -39,4 +39,6 @@ pub struct AppState {
     /// How long a duplicate request waits for the first one holding the same
     /// `Idempotency-Key` before answering `IDEMPOTENCY_IN_PROGRESS`.
     pub idempotency_wait: std::time::Duration,
+    /// How long a holder session lasts (`--session-ttl`, 15 minutes by default).
+    pub session_ttl: time::Duration,
 }

@@ -25,6 +25,7 @@ pub mod maintenance;
 pub mod payments;
 pub mod receipts;
 pub mod repo;
+pub mod sessions;
 pub mod settlements;
 pub mod vault;
 
@@ -40,6 +41,7 @@ pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use payments::*;
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
+pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
@@ -87,6 +89,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/sqlite/0011_notifications.sql")),
     (12, include_str!("../migrations/sqlite/0012_charges_settlements_account_freeze.sql")),
     (13, include_str!("../migrations/sqlite/0013_maintenance_windows.sql")),
+    (14, include_str!("../migrations/sqlite/0014_holder_sessions.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -102,6 +105,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/postgres/0011_notifications.sql")),
     (12, include_str!("../migrations/postgres/0012_charges_settlements_account_freeze.sql")),
     (13, include_str!("../migrations/postgres/0013_maintenance_windows.sql")),
+    (14, include_str!("../migrations/postgres/0014_holder_sessions.sql")),
 ];
 
 impl Store {

@@ -1322,10 +1322,10 @@ pub(crate) async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage
     let body = if language == "en" { &m.en } else { &m.zh };
     let (kind, expires_at) = match m.kind {
         MessageKind::Code { expires_at } => ("code", Some(to_ms(expires_at))),
-        MessageKind::Notice => ("notice", None),
+        MessageKind::Notice | MessageKind::Alert => ("notice", None),
     };
-    let mut channels = vec![("sms", m.phone.clone())];
-    if m.kind == MessageKind::Notice {
+    let mut channels = if m.kind == MessageKind::Alert { vec![] } else { vec![("sms", m.phone.clone())] };
+    if !matches!(m.kind, MessageKind::Code { .. }) {
         channels.push(("push", m.account_id.clone()));
         if let Some(e) = email {
             channels.push(("email", e));
@@ -1351,11 +1351,14 @@ pub(crate) async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage
 }
 
 /// What a message is: a one-time code (worthless after `expires_at`, so
-/// never delivered late) or a notice.
+/// never delivered late), a notice (SMS, push, email), or an alert that
+/// does not warrant an SMS (a login on a device the holder already uses:
+/// push and email only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
     Code { expires_at: OffsetDateTime },
     Notice,
+    Alert,
 }
 
 /// A message for the outbox, written in the same transaction as the change

@@ -645,6 +645,29 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::DeviceInfoFormat,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "设备信息格式不正确，请更新钱包应用后重新登录。",
+            "The device details are not valid. Please update the wallet app and sign in again.",
+        ),
+        cause: t(
+            "新建登录会话时需要设备标识（1–128 位字母、数字或 . _ : -），可选的设备名称（1–64 个字符，不含控制字符）和客户端 IP 地址；其中一项不符合格式。错误详情中的 field 指出是哪一项。",
+            "Opening a session takes a device id (1 to 128 letters, digits or . _ : -), an optional device name (1 to 64 characters, no control characters) and the client's IP address; one of them is not in that form. The `field` in the details names which.",
+        ),
+        remediation: &[
+            t("更新钱包应用到最新版本，然后重新登录。", "Update the wallet app to its latest version, then sign in again."),
+            t(
+                "钱包开发者：按 details.field 修正 device_id、device_name 或 client_ip 后重试。",
+                "Wallet developers: correct device_id, device_name or client_ip as details.field says, then retry.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::OpsReasonRequired,
         category: Category::Input,
         http_status: 400,
@@ -671,6 +694,30 @@ pub(super) const ENTRIES: &[Entry] = &[
     // ------------------------------------------------------------------
     // policy: the wallet's rules or access control
     // ------------------------------------------------------------------
+    Entry {
+        code: ErrorCode::SessionExpired,
+        category: Category::Policy,
+        http_status: 401,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("登录已过期，请重新登录钱包后再试。", "Your sign-in has expired. Please sign in to the wallet again and retry."),
+        cause: t(
+            "为保护您的账户，钱包的登录会话只在短时间内有效；会话过期、您已退出登录，或该设备已从账户中移除时，需要重新登录。",
+            "To protect your account, a wallet sign-in lasts only a short time. It ends when it expires, when you sign out, or when the device is removed from your account.",
+        ),
+        remediation: &[
+            t("重新登录钱包，然后重试刚才的操作。", "Sign in to the wallet again, then retry what you were doing."),
+            t(
+                "如果您没有退出登录却反复看到此提示，请检查是否有人在“设备管理”中移除了您的设备；如非本人操作，请立即冻结账户并联系客服。",
+                "If you did not sign out and keep seeing this, check whether your device was removed under device management. If that was not you, freeze the account at once and contact support.",
+            ),
+            t(
+                "钱包开发者：用钱包的 API 密钥为该账户新建会话（POST /v1/accounts/{id}/sessions）。",
+                "Wallet developers: open a new session for the account with the wallet's API key (POST /v1/accounts/{id}/sessions).",
+            ),
+        ],
+    },
     Entry {
         code: ErrorCode::Unauthenticated,
         category: Category::Policy,

@@ -186,8 +186,13 @@ error_codes! {
     CryptogramFormat => "CRYPTOGRAM_FORMAT",
     /// An operator action without a stated reason (detokenization, ops suspension).
     OpsReasonRequired => "OPS_REASON_REQUIRED",
+    /// A holder session's device id, device name or client IP that does not parse.
+    DeviceInfoFormat => "DEVICE_INFO_FORMAT",
     // policy: the wallet's rules or access control
     Unauthenticated => "UNAUTHENTICATED",
+    /// A holder session past its expiry or ended (logout, device removed):
+    /// the wallet signs the holder in again and opens a new one.
+    SessionExpired => "SESSION_EXPIRED",
     Forbidden => "FORBIDDEN",
     /// A merchant key used for another merchant, or an autopay charge with a
     /// key not bound to any merchant.

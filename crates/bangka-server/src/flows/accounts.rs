@@ -39,7 +39,7 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
         body.language.as_deref().map(|l| Lang::from_tag(l).ok_or(ErrorCode::LanguageNotSupported)).transpose()?.unwrap_or_default();
     let email = body.email.as_deref().map(Email::parse).transpose()?;
     let new = NewAccount { phone: phone.as_str(), language: language.tag(), email: email.as_ref().map(Email::as_str) };
-    match app.store.create_account(new, Cause::api(&who.key_id), app.clock.now()).await? {
+    match app.store.create_account(new, Cause::api(who.actor()), app.clock.now()).await? {
         Ok(a) => Ok((StatusCode::CREATED, json!(AccountView::from_row(&a)))),
         Err(Conflict::PhoneTaken) => Err(ErrorCode::AccountPhoneTaken.into()),
     }
@@ -73,7 +73,7 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
         name_sealed: app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
         id_sealed: app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
     };
-    if !app.store.set_kyc(account_id, &record, Cause::api(&who.key_id), now).await? {
+    if !app.store.set_kyc(account_id, &record, Cause::api(who.actor()), now).await? {
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
     if status == KycState::Rejected {
@@ -125,7 +125,7 @@ pub async fn set_payment_password(
         }
     }
     let hash = hash_password(new).await?;
-    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), Cause::api(&who.key_id), now).await? {
+    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), Cause::api(who.actor()), now).await? {
         // Changed concurrently: the current password verified is no longer current.
         return Err(ErrorCode::PaymentPasswordIncorrect.into());
     }

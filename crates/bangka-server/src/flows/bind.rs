@@ -292,7 +292,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
                 &token,
                 &notice,
                 app.policy.binding_limit,
-                Trail { cause: Cause::api(&who.key_id), receipt: &receipt },
+                Trail { cause: Cause::api(who.actor()), receipt: &receipt },
                 now,
             )
             .await?

@@ -78,7 +78,7 @@ pub async fn freeze(
         "is frozen and cannot pay for now. If this was not you, contact support at once.",
     );
     let now = app.clock.now();
-    let cause = Cause::api(&who.key_id).with_note(reason.as_str());
+    let cause = Cause::api(who.actor()).with_note(reason.as_str());
     let receipt = receipt_draft(app, "freeze", &b, json!({ "reason": reason.as_str() }));
     if !app.store.freeze_binding(&b, reason, token_move, &msg, Trail { cause, receipt: &receipt }, now).await? {
         // Frozen (or unbound) concurrently: answer with what it is now.
@@ -195,7 +195,7 @@ pub async fn unfreeze(
             &c.challenge.id,
             token_move,
             &msg,
-            Trail { cause: Cause::api(&who.key_id), receipt: &receipt },
+            Trail { cause: Cause::api(who.actor()), receipt: &receipt },
             app.clock.now(),
         )
         .await?
@@ -248,7 +248,7 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
         "is frozen: no card can pay, bind or unbind. If this was not you, contact support at once.",
     );
     let reason = body.reason;
-    if !app.store.freeze_account(account_id, reason, &msg, Cause::api(&who.key_id), app.clock.now()).await? {
+    if !app.store.freeze_account(account_id, reason, &msg, Cause::api(who.actor()), app.clock.now()).await? {
         // Frozen concurrently (or closed): answer with what it is now.
         return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?))));
     }
@@ -312,7 +312,7 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
         "已解冻，可以正常使用。如非本人操作，请立即再次冻结并联系客服。",
         "is unfrozen and can be used again. If this was not you, freeze it again and contact support.",
     );
-    match app.store.unfreeze_account(account_id, &c.challenge.id, &msg, Cause::api(&who.key_id), app.clock.now()).await? {
+    match app.store.unfreeze_account(account_id, &c.challenge.id, &msg, Cause::api(who.actor()), app.clock.now()).await? {
         AccountUnfreezeOutcome::Unfrozen => {}
         AccountUnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
         AccountUnfreezeOutcome::NotFrozen => return Err(ErrorCode::AccountNotFrozen.into()),

@@ -97,7 +97,7 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
     }
 
     let id = new_id("mdt");
-    let cause = Cause::api(&who.key_id);
+    let cause = Cause::api(who.actor());
     let new = NewMandate {
         id: &id,
         account_id,
@@ -175,7 +175,7 @@ pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str)
         &format!("no longer has autopay with {}: it is cancelled.", m.merchant_id),
     );
     let standing = [MandateStatus::Pending, MandateStatus::Active, MandateStatus::Suspended];
-    if !app.store.move_mandate(id, &standing, MandateStatus::Revoked, None, Some(&notice), Cause::api(&who.key_id), app.clock.now()).await?
+    if !app.store.move_mandate(id, &standing, MandateStatus::Revoked, None, Some(&notice), Cause::api(who.actor()), app.clock.now()).await?
     {
         let now_m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
         return Err(Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": now_m.status.as_str() })).into());

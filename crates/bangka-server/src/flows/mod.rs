@@ -10,6 +10,7 @@ pub mod mandates;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
+pub mod sessions;
 pub mod settlements;
 pub mod tokens;
 pub mod unbind;

@@ -347,7 +347,7 @@ async fn authorize(
     notice: Option<&NewMessage>,
 ) -> ApiResult<(StatusCode, Value)> {
     let op_id = new_id("op");
-    if !app.store.begin_payment(payment, &op_id, Cause::api(&who.key_id)).await? {
+    if !app.store.begin_payment(payment, &op_id, Cause::api(who.actor())).await? {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
@@ -357,7 +357,7 @@ async fn authorize(
     drop(pan);
     let now = app.clock.now();
     let facts = AttemptFacts::binding(b);
-    let cause = Cause::api(&who.key_id);
+    let cause = Cause::api(who.actor());
     let refusal: Option<ApiError> = match &answer {
         Ok(code) => {
             let outcome = AuthOutcome::Authorized { issuer_code: code };
@@ -525,7 +525,7 @@ pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: Am
     let requested = parse_amount(body.amount.as_ref(), &p)?;
     let amount = payment::capture_amount(p.status, amounts(&p), requested)?;
     let op_id = new_id("op");
-    if !app.store.begin_capture(&p.id, amount, &op_id, Cause::api(&who.key_id), app.clock.now()).await? {
+    if !app.store.begin_capture(&p.id, amount, &op_id, Cause::api(who.actor()), app.clock.now()).await? {
         // Changed meanwhile: answer from its state now.
         let now_p = own_payment(app, who, payment_id).await?;
         payment::capture_amount(now_p.status, amounts(&now_p), requested)?;
@@ -548,7 +548,7 @@ pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: Amo
     let mut current = p;
     loop {
         let next = payment::refund(current.status, amounts(&current), amount)?;
-        if app.store.begin_refund(&current.id, amount, current.refunded, next, &op_id, Cause::api(&who.key_id), app.clock.now()).await? {
+        if app.store.begin_refund(&current.id, amount, current.refunded, next, &op_id, Cause::api(who.actor()), app.clock.now()).await? {
             break;
         }
         current = own_payment(app, who, payment_id).await?;
@@ -566,7 +566,7 @@ pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResul
         return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": p.status.as_str() })).into());
     }
     let op_id = new_id("op");
-    if !app.store.begin_void(&p.id, &op_id, Cause::api(&who.key_id), app.clock.now()).await? {
+    if !app.store.begin_void(&p.id, &op_id, Cause::api(who.actor()), app.clock.now()).await? {
         let now_p = own_payment(app, who, payment_id).await?;
         return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": now_p.status.as_str() })).into());
     }

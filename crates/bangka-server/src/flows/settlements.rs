@@ -117,7 +117,7 @@ pub async fn report_withdrawal(
         currency: money.currency().as_str(),
         expected_at,
     };
-    let id = app.store.create_settlement(&new, Cause::api(&who.key_id), now).await?;
+    let id = app.store.create_settlement(&new, Cause::api(who.actor()), now).await?;
     let s = app.store.get_settlement(account_id, &id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::CREATED, json!(SettlementView::new(&s))))
 }

@@ -98,7 +98,7 @@ pub async fn suspend(
         return Err(ErrorCode::MalformedRequest.into());
     }
     let (b, t) = binding_token(app, account_id, binding_id).await?;
-    transition(app, t, |s| s.suspend(by, reason), Cause::api(&who.key_id)).await?;
+    transition(app, t, |s| s.suspend(by, reason), Cause::api(who.actor())).await?;
     Ok((StatusCode::OK, view(app, &b).await?))
 }
 
@@ -111,7 +111,7 @@ pub async fn resume(
 ) -> ApiResult<(StatusCode, Value)> {
     let by = wallet_actor(body.by)?;
     let (b, t) = binding_token(app, account_id, binding_id).await?;
-    transition(app, t, |s| s.resume(by), Cause::api(&who.key_id)).await?;
+    transition(app, t, |s| s.resume(by), Cause::api(who.actor())).await?;
     Ok((StatusCode::OK, view(app, &b).await?))
 }
 

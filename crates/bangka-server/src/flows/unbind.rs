@@ -171,7 +171,7 @@ pub async fn request(
     let cancels: Vec<String> =
         if body.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
     let verification = if needs_password { json!(["sms_code", "payment_password"]) } else { json!(["sms_code"]) };
-    tracing::info!(binding_id = %b.id, by = %who.key_id, delete = body.delete, "unbind requested");
+    tracing::info!(binding_id = %b.id, by = %who.actor(), delete = body.delete, "unbind requested");
     Ok((
         StatusCode::ACCEPTED,
         json!({
@@ -242,7 +242,7 @@ pub async fn confirm(
             rfc3339(ends_at)
         ),
     );
-    let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
+    let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
     if !app.store.confirm_unbind(&r, token_move, &mandates, ends_at, &msg, trail, now).await? {
         return Err(ErrorCode::UnbindNotRequested.into());
     }
@@ -274,7 +274,7 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
         .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
     let receipt = receipt_draft(app, "unbind_revoke", &b, json!({ "unbind_request_id": r.id }));
     let msg = card_notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.");
-    let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
+    let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
     if !app.store.revoke_unbind(&r, token_move, &msg, trail, now).await? {
         return Err(over().into());
     }
@@ -399,7 +399,7 @@ pub async fn confirm_delete(
     check_otp(app, account_id, "delete", &f, &c, &otp, async || Ok(())).await?;
     let receipt = receipt_draft(app, "delete", &b, json!({ "card_data": "destroyed (data key shredded)" }));
     let msg = card_notice(&b, "已删除，卡片数据已销毁。", "is deleted; its card data is destroyed.");
-    let trail = Trail { cause: Cause::api(&who.key_id), receipt: &receipt };
+    let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
     if !app.store.delete_unbound(&b, &c.challenge.id, &msg, trail, app.clock.now()).await? {
         let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
         return Err(delete_refusal(app, &now_b).await?.unwrap_or_else(missing).into());

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::meta::ErrorEnvelope;
-use crate::auth::WalletAuth;
+use crate::auth::AccountAuth;
 use crate::error::ApiResult;
 use crate::flows::{freeze, mandates, settlements, unbind};
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])))]
 async fn create_mandate(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -55,14 +55,14 @@ async fn create_mandate(
 /// The account's autopay agreements, newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/mandates", tag = "mandates",
     responses((status = 200, body = Vec<mandates::MandateView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_mandates(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+async fn list_mandates(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(mandates::list(&app, &id).await)
 }
 
 /// One autopay agreement.
 #[utoipa::path(get, path = "/v1/accounts/{id}/mandates/{mid}", tag = "mandates",
     responses((status = 200, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn get_mandate(State(app): State<AppState>, _: WalletAuth, Path((id, mid)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_mandate(State(app): State<AppState>, _: AccountAuth, Path((id, mid)): Path<(String, String)>) -> ApiResult<Response> {
     super::ok(mandates::get(&app, &id, &mid).await)
 }
 
@@ -71,7 +71,7 @@ async fn get_mandate(State(app): State<AppState>, _: WalletAuth, Path((id, mid))
     responses((status = 200, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn cancel_mandate(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, mid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -86,7 +86,7 @@ async fn cancel_mandate(
 /// `bangka receipt verify FILE --public-key …`.
 #[utoipa::path(get, path = "/v1/accounts/{id}/receipts", tag = "receipts",
     responses((status = 200, description = "Signed receipt documents"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_receipts(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+async fn list_receipts(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     crate::flows::load_account(&app, &id).await?;
     let list = app.store.receipts(&id).await?;
     Ok(axum::Json(serde_json::Value::Array(list)).into_response())
@@ -95,7 +95,7 @@ async fn list_receipts(State(app): State<AppState>, _: WalletAuth, Path(id): Pat
 /// One receipt, to download and keep.
 #[utoipa::path(get, path = "/v1/accounts/{id}/receipts/{rid}", tag = "receipts",
     responses((status = 200, description = "A signed receipt document"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn get_receipt(State(app): State<AppState>, _: WalletAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_receipt(State(app): State<AppState>, _: AccountAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
     let doc = app.store.receipt(&id, &rid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
     let disposition = format!("attachment; filename=\"{rid}.json\"");
     Ok(([(axum::http::header::CONTENT_DISPOSITION, disposition)], axum::Json(doc)).into_response())
@@ -114,7 +114,7 @@ async fn receipt_public_key(State(app): State<AppState>) -> Response {
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn freeze_account(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -133,7 +133,7 @@ async fn freeze_account(
     security(("bearer" = [])))]
 async fn unfreeze_account(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -150,7 +150,7 @@ async fn unfreeze_account(
     responses((status = 201, body = settlements::SettlementView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn report_withdrawal(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -164,7 +164,7 @@ async fn report_withdrawal(
 /// Funds on their way to the account's cards (refunds, withdrawals), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/settlements", tag = "accounts",
     responses((status = 200, body = Vec<settlements::SettlementView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_settlements(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+async fn list_settlements(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(settlements::list(&app, &id).await)
 }
 
@@ -174,7 +174,7 @@ async fn list_settlements(State(app): State<AppState>, _: WalletAuth, Path(id): 
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn freeze_binding(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -192,7 +192,7 @@ async fn freeze_binding(
     security(("bearer" = [])))]
 async fn unfreeze_binding(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -212,7 +212,7 @@ async fn unfreeze_binding(
     security(("bearer" = [])))]
 async fn request_unbind(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -229,7 +229,7 @@ async fn request_unbind(
     responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_unbind(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -245,7 +245,7 @@ async fn confirm_unbind(
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn revoke_unbind(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -263,7 +263,7 @@ async fn revoke_unbind(
     security(("bearer" = [])))]
 async fn request_delete(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -279,7 +279,7 @@ async fn request_delete(
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_delete(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,

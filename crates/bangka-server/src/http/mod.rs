@@ -6,6 +6,7 @@ mod body;
 mod lifecycle;
 mod meta;
 mod payments;
+mod support;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -15,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
-use crate::auth::{Principal, WalletAuth};
+use crate::auth::{AccountAuth, Principal, WalletAuth};
 use crate::error::ApiResult;
 use crate::flows::{accounts, activation, bind};
 use crate::idempotency;
@@ -44,6 +45,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}/activations/{aid}/confirm", post(confirm_activation))
         .merge(payments::router())
         .merge(lifecycle::router())
+        .merge(support::router())
         .merge(meta::router());
     if demo {
         r = r.merge(meta::demo_router());
@@ -66,7 +68,7 @@ async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth
 /// Show an account (phone masked).
 #[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn get_account(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+async fn get_account(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     ok(accounts::get(&app, &id).await)
 }
 
@@ -75,7 +77,7 @@ async fn get_account(State(app): State<AppState>, _: WalletAuth, Path(id): Path<
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn verify_kyc(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -88,7 +90,7 @@ async fn verify_kyc(
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn set_payment_password(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -107,7 +109,7 @@ async fn set_payment_password(
     security(("bearer" = [])))]
 async fn create_binding(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -118,7 +120,7 @@ async fn create_binding(
 /// The account's bindings (abandoned attempts left out), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings", tag = "bindings",
     responses((status = 200, body = Vec<crate::views::BindingView>), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_bindings(State(app): State<AppState>, _: WalletAuth, Path(id): Path<String>) -> ApiResult<Response> {
+async fn list_bindings(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     crate::flows::load_account(&app, &id).await?;
     let mut out = Vec::new();
     for b in app.store.list_bindings(&id, false).await? {
@@ -130,7 +132,7 @@ async fn list_bindings(State(app): State<AppState>, _: WalletAuth, Path(id): Pat
 /// One binding.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}", tag = "bindings",
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn get_binding(State(app): State<AppState>, _: WalletAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
     let b = app.store.get_binding(&id, &bid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
     ok(Ok((axum::http::StatusCode::OK, bind::view(&app, &b).await?)))
 }
@@ -140,7 +142,7 @@ async fn get_binding(State(app): State<AppState>, _: WalletAuth, Path((id, bid))
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn resend_binding_otp(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -152,7 +154,7 @@ async fn resend_binding_otp(
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_binding(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -170,7 +172,7 @@ async fn confirm_binding(
     security(("bearer" = [])))]
 async fn test_authorization(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -185,7 +187,7 @@ async fn test_authorization(
     responses((status = 202, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn start_activation(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -196,7 +198,7 @@ async fn start_activation(
 /// One activation.
 #[utoipa::path(get, path = "/v1/accounts/{id}/activations/{aid}", tag = "activations",
     responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
-async fn get_activation(State(app): State<AppState>, _: WalletAuth, Path((id, aid)): Path<(String, String)>) -> ApiResult<Response> {
+async fn get_activation(State(app): State<AppState>, _: AccountAuth, Path((id, aid)): Path<(String, String)>) -> ApiResult<Response> {
     ok(activation::get(&app, &id, &aid).await)
 }
 
@@ -205,7 +207,7 @@ async fn get_activation(State(app): State<AppState>, _: WalletAuth, Path((id, ai
     responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_activation(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, aid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,

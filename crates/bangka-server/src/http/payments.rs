@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use super::body::parse_json;
 use super::meta::ErrorEnvelope;
 use super::ok;
-use crate::auth::{MerchantAuth, OpsAuth, PaymentsAuth, WalletAuth};
+use crate::auth::{AccountAuth, MerchantAuth, OpsAuth, PaymentsAuth};
 use crate::error::ApiResult;
 use crate::flows::{maintenance, ops, payments, tokens};
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
     security(("bearer" = [])))]
 async fn create_cryptogram(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -60,7 +60,7 @@ async fn create_cryptogram(
     security(("bearer" = [])))]
 async fn request_payment_otp(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -74,7 +74,11 @@ async fn request_payment_otp(
 /// The card's payments (consumption records), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}/payments", tag = "payments",
     responses((status = 200, body = Vec<crate::views::PaymentView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_binding_payments(State(app): State<AppState>, _: WalletAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
+async fn list_binding_payments(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path((id, bid)): Path<(String, String)>,
+) -> ApiResult<Response> {
     ok(payments::list_for_binding(&app, &id, &bid).await)
 }
 
@@ -84,7 +88,7 @@ async fn list_binding_payments(State(app): State<AppState>, _: WalletAuth, Path(
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn suspend_token(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -101,7 +105,7 @@ async fn suspend_token(
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn resume_token(
     State(app): State<AppState>,
-    WalletAuth(who): WalletAuth,
+    AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,

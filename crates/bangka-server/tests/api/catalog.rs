@@ -321,6 +321,12 @@ async fn every_catalog_code_is_reachable() {
         app.bind(&risky, &pm).await;
     }
     seen.expect(app.bind(&risky, &debit).await, "RISK_LOCKED");
+    // Holder sessions: bad device details, then an expired session.
+    seen.expect(app.post(&format!("/v1/accounts/{acc}/sessions"), json!({ "device_id": "no spaces allowed" })).await, "DEVICE_INFO_FORMAT");
+    let s = app.post(&format!("/v1/accounts/{acc}/sessions"), json!({ "device_id": "catalog-phone" })).await;
+    let token = s.body["token"].as_str().unwrap().to_owned();
+    app.clock.advance(Duration::minutes(16));
+    seen.expect(app.request_as(&token, reqwest::Method::GET, &format!("/v1/accounts/{acc}"), None).await, "SESSION_EXPIRED");
     // Idempotency in progress: another instance holds the key.
     let body = json!({ "phone": "13600000009" });
     let hash = bangka_server::idempotency::request_hash(&app.state, "POST /v1/accounts", &serde_json::to_vec(&body).unwrap());

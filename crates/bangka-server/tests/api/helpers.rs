@@ -143,7 +143,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     Some(TestApp { base, client: reqwest::Client::new(), key, state, clock, data_dir, schema, shutdown: Some(tx) })
 }
 
-fn clock_now(c: &ManualClock) -> time::OffsetDateTime {
+pub fn clock_now(c: &ManualClock) -> time::OffsetDateTime {
     use bangka_core::clock::Clock;
     c.now()
 }

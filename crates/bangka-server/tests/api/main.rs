@@ -12,4 +12,5 @@ mod keys;
 mod lifecycle;
 mod notifications;
 mod payments;
+mod sessions;
 mod support;
