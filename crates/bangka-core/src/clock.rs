@@ -10,6 +10,24 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
 }
 
+/// A duration setting: a whole number and a unit (`s`, `m`, `h`, `d`), e.g.
+/// `24h`; positive and at most a year.
+pub fn parse_duration(s: &str) -> Result<time::Duration, String> {
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = n.parse().map_err(|_| format!("{s:?}: expected a number and a unit (s, m, h, d), e.g. 24h"))?;
+    let d = match unit {
+        "s" => time::Duration::seconds(n),
+        "m" => time::Duration::minutes(n),
+        "h" => time::Duration::hours(n),
+        "d" => time::Duration::days(n),
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d, e.g. 24h")),
+    };
+    if n <= 0 || d > time::Duration::days(365) {
+        return Err(format!("{s:?}: must be positive and at most a year"));
+    }
+    Ok(d)
+}
+
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

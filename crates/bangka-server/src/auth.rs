@@ -112,6 +112,30 @@ impl Principal {
 #[derive(Debug, Clone)]
 pub struct WalletAuth(pub Principal);
 
+/// Where a request came from: a holder session's device and client IP.
+/// Attempts record it (per-device and per-IP risk rules) without every
+/// flow passing it along: [`with_origin`] opens a slot around each request
+/// and authentication fills it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub device_id: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+tokio::task_local! {
+    static ORIGIN: std::cell::RefCell<Origin>;
+}
+
+/// Runs one request with an empty origin slot (middleware).
+pub async fn with_origin(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    ORIGIN.scope(std::cell::RefCell::new(Origin::default()), next.run(req)).await
+}
+
+/// The current request's origin (empty outside a request or without a session).
+pub fn current_origin() -> Origin {
+    ORIGIN.try_with(|o| o.borrow().clone()).unwrap_or_default()
+}
+
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
     let key = value.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ErrorCode::Unauthenticated)?;
@@ -120,6 +144,7 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         if !s.is_live(state.clock.now()) {
             return Err(ErrorCode::SessionExpired.into());
         }
+        let _ = ORIGIN.try_with(|o| *o.borrow_mut() = Origin { device_id: Some(s.device_id.clone()), client_ip: s.client_ip.clone() });
         let session = HolderSession { id: s.id, account_id: s.account_id, device_id: s.device_id, client_ip: s.client_ip };
         return Ok(Principal { key_id: s.wallet_key_id, role: Role::Holder, merchant_id: None, session: Some(session) });
     }

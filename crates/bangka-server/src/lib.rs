@@ -136,6 +136,7 @@ impl Application {
         let clock = self.state.clock.clone();
         // request_id is outermost: the id exists before anything can fail.
         let app = http::router(self.state)
+            .layer(axum::middleware::from_fn(auth::with_origin))
             .layer(axum::middleware::from_fn_with_state(clock, error::render_errors))
             .layer(axum::middleware::from_fn(telemetry::request_id));
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
@@ -147,20 +148,4 @@ impl Application {
     }
 }
 
-/// A duration setting: a whole number and a unit (`s`, `m`, `h`, `d`), e.g.
-/// `24h`; positive and at most a year.
-pub fn parse_duration(s: &str) -> Result<time::Duration, String> {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().map_err(|_| format!("{s:?}: expected a number and a unit (s, m, h, d), e.g. 24h"))?;
-    let d = match unit {
-        "s" => time::Duration::seconds(n),
-        "m" => time::Duration::minutes(n),
-        "h" => time::Duration::hours(n),
-        "d" => time::Duration::days(n),
-        _ => return Err(format!("{s:?}: the unit must be s, m, h or d, e.g. 24h")),
-    };
-    if n <= 0 || d > time::Duration::days(365) {
-        return Err(format!("{s:?}: must be positive and at most a year"));
-    }
-    Ok(d)
-}
+pub use bangka_core::clock::parse_duration;

@@ -110,6 +110,10 @@ struct ServeArgs {
     /// e.g. `15m` (default); at most `12h`.
     #[arg(long, default_value = "15m", value_parser = parse_session_ttl)]
     session_ttl: time::Duration,
+    /// Risk rules as JSON (format: docs/risk-rules.md); the published
+    /// defaults without it. A file below PCI DSS 8.3.4 is refused at start.
+    #[arg(long)]
+    risk_rules: Option<PathBuf>,
     /// Demo only: let `POST /v1/demo/clock/advance {"by": "24h"}` move the
     /// service's clock forward (cooling-off, settlements, code expiry), so
     /// a walk through time can be done by hand. Never in production.
@@ -280,6 +284,10 @@ async fn main() -> anyhow::Result<()> {
             app.state_mut().cooling_off = a.cooling_off;
             app.state_mut().refund_settles_after = a.refund_settles_after;
             app.state_mut().session_ttl = a.session_ttl;
+            if let Some(path) = &a.risk_rules {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                app.state_mut().risk = bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?;
+            }
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
             if cfg.demo {
                 tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");

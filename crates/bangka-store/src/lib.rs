@@ -25,6 +25,7 @@ pub mod maintenance;
 pub mod payments;
 pub mod receipts;
 pub mod repo;
+pub mod risk;
 pub mod sessions;
 pub mod settlements;
 pub mod vault;
@@ -41,6 +42,7 @@ pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use payments::*;
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
+pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
@@ -90,6 +92,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_charges_settlements_account_freeze.sql")),
     (13, include_str!("../migrations/sqlite/0013_maintenance_windows.sql")),
     (14, include_str!("../migrations/sqlite/0014_holder_sessions.sql")),
+    (15, include_str!("../migrations/sqlite/0015_risk_engine.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -106,6 +109,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/postgres/0012_charges_settlements_account_freeze.sql")),
     (13, include_str!("../migrations/postgres/0013_maintenance_windows.sql")),
     (14, include_str!("../migrations/postgres/0014_holder_sessions.sql")),
+    (15, include_str!("../migrations/postgres/0015_risk_engine.sql")),
 ];
 
 impl Store {

@@ -193,21 +193,6 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
-
-    /// A risk lock until `until`, audited as the system's decision.
-    pub async fn lock_account(&self, account_id: &str, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE accounts SET locked_until = $1, version = version + 1 WHERE id = $2")
-            .bind(to_ms(until))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        let after = format!("locked until {}", crate::rfc3339(until));
-        let change = Change { action: "account.lock", subject: account_id, before: None, after: Some(&after) };
-        crate::audit::append(&mut tx, Cause::job().with_note("risk: failed verifications"), change, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 // ---------------------------------------------------------------- account freeze
@@ -1247,12 +1232,38 @@ pub struct AttemptRow {
     pub last4: Option<String>,
     pub code: Option<String>,
     pub created_at: OffsetDateTime,
+    /// The card's keyed fingerprint (per-card risk rules), when the card parsed.
+    pub card_fp: Option<String>,
+    /// The holder session's device and client IP, when it came through one.
+    pub device_id: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+const ATTEMPT_COLS: &str = "id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip";
+
+fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
+    use sqlx::Row;
+    Ok(AttemptRow {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        kind: r.try_get("kind")?,
+        binding_id: r.try_get("binding_id")?,
+        issuer: r.try_get("issuer")?,
+        bin: r.try_get("bin")?,
+        last4: r.try_get("last4")?,
+        code: r.try_get("code")?,
+        created_at: from_ms(r.try_get("created_at")?),
+        card_fp: r.try_get("card_fp")?,
+        device_id: r.try_get("device_id")?,
+        client_ip: r.try_get("client_ip")?,
+    })
 }
 
 impl Store {
     pub async fn record_attempt(&self, a: &AttemptRow) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&a.id)
         .bind(&a.account_id)
@@ -1263,9 +1274,22 @@ impl Store {
         .bind(&a.last4)
         .bind(&a.code)
         .bind(to_ms(a.created_at))
+        .bind(&a.card_fp)
+        .bind(&a.device_id)
+        .bind(&a.client_ip)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// One of the account's attempts.
+    pub async fn get_attempt(&self, account_id: &str, id: &str) -> Result<Option<AttemptRow>, StoreError> {
+        let r = sqlx::query(&format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE account_id = $1 AND id = $2"))
+            .bind(account_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(attempt_row).transpose()
     }
 
     /// Failed verifications (codes in `codes`) of an account since `since`.
@@ -1284,27 +1308,12 @@ impl Store {
     }
 
     pub async fn list_attempts(&self, account_id: &str) -> Result<Vec<AttemptRow>, StoreError> {
-        type Row = (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, i64);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, account_id, kind, binding_id, issuer, bin, last4, code, created_at FROM attempts WHERE account_id = $1 ORDER BY created_at DESC, id",
-        )
-        .bind(account_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, account_id, kind, binding_id, issuer, bin, last4, code, created_at)| AttemptRow {
-                id,
-                account_id,
-                kind,
-                binding_id,
-                issuer,
-                bin,
-                last4,
-                code,
-                created_at: from_ms(created_at),
-            })
-            .collect())
+        let rows =
+            sqlx::query(&format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 500"))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(attempt_row).collect()
     }
 }
 

@@ -381,7 +381,15 @@ async fn accounts(store: Store) {
     assert_eq!(store.get_account(&other.id).await.unwrap().unwrap().kyc, KycState::Unverified, "only the target account changed");
 
     let until = now + Duration::minutes(30);
-    store.lock_account(&acc.id, until, t0()).await.unwrap();
+    let firing = bangka_store::Firing {
+        rule: "account_failed_verifications",
+        per: bangka_core::risk::Subject::Account,
+        subject: &acc.id,
+        account_id: &acc.id,
+        attempt_id: None,
+        count: 10,
+    };
+    store.risk_lock(&firing, until, t0()).await.unwrap();
     assert_eq!(store.get_account(&acc.id).await.unwrap().unwrap().locked_until.map(to_ms), Some(to_ms(until)));
 }
 on_both_backends!(accounts);
@@ -882,6 +890,9 @@ async fn attempts(store: Store) {
         last4: Some("1234".into()),
         code: code.map(str::to_owned),
         created_at: at,
+        card_fp: None,
+        device_id: None,
+        client_ip: None,
     };
     let rows = [
         record("acc_1", Some("OTP_WRONG"), now - Duration::minutes(5)),

@@ -2532,6 +2532,80 @@ pub(super) const ENTRIES: &[Entry] = &[
             ),
         ],
     },
+    Entry {
+        code: ErrorCode::RiskStepUpRequired,
+        category: Category::Risk,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "为保障账户安全，本次操作需要输入支付密码进行验证。",
+            "For your account's safety, this request needs your payment password.",
+        ),
+        cause: t(
+            "近期账户上有较多不同的银行卡尝试绑定，安全系统要求您用支付密码确认是本人操作。这不代表您的账户有问题。",
+            "Several different cards were tried on this account recently, so the safety system asks you to confirm with your payment password that it is really you. It does not mean anything is wrong with your account.",
+        ),
+        remediation: &[
+            t("输入支付密码后重新提交。", "Enter your payment password and submit again."),
+            t(
+                "如果尚未设置支付密码，请先在钱包中设置，再重新绑卡。",
+                "If you have not set a payment password yet, set one in the wallet first, then bind the card again.",
+            ),
+            t(
+                "如果这些绑卡尝试不是您本人所为，请立即冻结账户并联系客服。",
+                "If these attempts were not yours, freeze the account at once and contact support.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::RiskReviewRequired,
+        category: Category::Risk,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: true,
+        retry: RetryHint::Never,
+        message: t(
+            "为保障资金安全，本次绑卡需要人工审核，请联系客服。",
+            "For your safety, this card binding needs a manual review. Please contact support.",
+        ),
+        cause: t(
+            "安全系统发现这张卡近期的使用情况需要人工确认，暂时不能自动完成绑卡。审核通过后即可正常绑定。",
+            "The safety system found that this card's recent use needs a person to confirm it, so the binding cannot finish automatically. Once the review passes, the card binds normally.",
+        ),
+        remediation: &[
+            t(
+                "提交工单（钱包会自动附上本次失败的信息），客服会告知审核所需材料。",
+                "Open a ticket (the wallet attaches this failure's details for you); support will tell you what the review needs.",
+            ),
+            t("准备好身份证和银行卡，以便核验本人身份。", "Have your ID card and the bank card at hand so your identity can be verified."),
+            t("审核期间请不要反复尝试绑卡。", "Please do not keep trying to bind the card during the review."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::AccountNotLocked,
+        category: Category::Risk,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("该账户当前没有风控锁定，无需解锁。", "This account has no risk lock running, so there is nothing to unlock."),
+        cause: t(
+            "解锁只针对正在生效的风控锁定（账户、银行卡、设备或 IP）。该账户的锁定已到期、已被解除，或从未被锁定。",
+            "An unlock lifts risk locks that are running (on the account, a card, a device or an IP). This account's lock has ended, was lifted already, or never existed.",
+        ),
+        remediation: &[
+            t(
+                "刷新账户状态（GET /v1/ops/accounts/{id}/risk）确认当前是否仍有锁定。",
+                "Refresh the account's state (GET /v1/ops/accounts/{id}/risk) to see whether any lock is still running.",
+            ),
+            t(
+                "如果持卡人仍然无法操作，请查看其错误编码，按对应的处理步骤协助。",
+                "If the holder still cannot proceed, look at the error code they see and follow its steps.",
+            ),
+        ],
+    },
     // ------------------------------------------------------------------
     // system
     // ------------------------------------------------------------------

@@ -305,6 +305,12 @@ error_codes! {
     AmountExceedsRemaining => "AMOUNT_EXCEEDS_REMAINING",
     // risk
     RiskLocked => "RISK_LOCKED",
+    /// A risk rule asks for the payment password with this request (step-up).
+    RiskStepUpRequired => "RISK_STEP_UP_REQUIRED",
+    /// A risk rule holds the request for a human review.
+    RiskReviewRequired => "RISK_REVIEW_REQUIRED",
+    /// An ops unlock of an account with no risk lock running.
+    AccountNotLocked => "ACCOUNT_NOT_LOCKED",
     // system
     Internal => "INTERNAL",
 }

@@ -42,7 +42,7 @@ pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> Ap
         Ok(p) => p,
         Err(f) => return Err(failed(app, account_id, "activate", &AttemptFacts::default(), f.into()).await),
     };
-    let attempt_facts = AttemptFacts::card(&facts, pan.last4());
+    let attempt_facts = AttemptFacts::card(&facts, pan.last4(), app.vault.fingerprint(&pan));
     let checks = async {
         match account.kyc {
             KycState::Unverified => return Err(ApiError::from(ErrorCode::KycRequired)),
@@ -103,7 +103,8 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
         return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status })).into());
     }
     check_standing(&account, now)?;
-    let facts = AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), binding_id: None };
+    let facts =
+        AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), ..AttemptFacts::default() };
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {

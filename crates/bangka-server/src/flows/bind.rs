@@ -32,6 +32,8 @@ pub struct BindBody {
     pub phone: String,
     pub expiry: Option<String>,
     pub cvv: Option<String>,
+    /// Needed only when a risk rule asks for it (`RISK_STEP_UP_REQUIRED`).
+    pub payment_password: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -54,8 +56,8 @@ pub async fn start(app: &AppState, account_id: &str, body: BindBody) -> ApiResul
         Ok(r) => r,
         Err(f) => return Err(failed(app, account_id, "bind", &AttemptFacts::default(), f.into()).await),
     };
-    let facts = AttemptFacts::card(&req.facts, req.pan.last4());
-    match check_and_verify(app, &account, &req).await {
+    let facts = AttemptFacts::card(&req.facts, req.pan.last4(), app.vault.fingerprint(&req.pan));
+    match check_and_verify(app, &account, &req, body.payment_password.as_deref()).await {
         Ok(Some(existing)) => {
             let attempt =
                 record_attempt(app, account_id, "bind", &AttemptFacts { binding_id: Some(existing.id.clone()), ..facts }, None).await?;
@@ -147,7 +149,12 @@ fn elements_mac(app: &AppState, req: &BindRequest) -> String {
 
 /// Account-side checks, then the issuer. `Ok(Some(b))`: an identical pending
 /// binding already waits for its code.
-async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, req: &BindRequest) -> ApiResult<Option<BindingRow>> {
+async fn check_and_verify(
+    app: &AppState,
+    account: &bangka_store::AccountRow,
+    req: &BindRequest,
+    password: Option<&str>,
+) -> ApiResult<Option<BindingRow>> {
     let now = app.clock.now();
     let fingerprint = app.vault.fingerprint(&req.pan);
     let name_matches = account.kyc_name_mac.as_deref() == Some(&app.vault.kyc_name_mac(req.holder_name.as_str()));
@@ -155,6 +162,8 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
     let live = app.store.live_cards(&account.id).await?;
     let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
     let maintenance = super::maintenance::maintenance_until(app, req.facts.issuer, now).await?.map(|(until, _)| until);
+    // Frozen or locked first, with the way out in the details.
+    check_standing(account, now)?;
     check_account(
         &AccountFacts {
             status: account.status,
@@ -169,6 +178,7 @@ async fn check_and_verify(app: &AppState, account: &bangka_store::AccountRow, re
         &app.policy,
         now,
     )?;
+    super::risk::before_bind(app, account, &fingerprint, password).await?;
     if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await?
         && p.elements_mac == elements_mac(app, req)
         && challenge_usable(app, &p).await?

@@ -10,6 +10,7 @@ pub mod mandates;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
+pub mod risk;
 pub mod sessions;
 pub mod settlements;
 pub mod tokens;
@@ -27,18 +28,7 @@ use time::OffsetDateTime;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Failures that count toward the risk lock: someone guessing card holder
-/// data or codes.
-pub const VERIFICATION_FAILURES: &[ErrorCode] = &[
-    ErrorCode::FourElementsNameMismatch,
-    ErrorCode::FourElementsIdMismatch,
-    ErrorCode::FourElementsPhoneMismatch,
-    ErrorCode::CvvMismatch,
-    ErrorCode::ExpiryMismatch,
-    ErrorCode::CardNotFoundAtIssuer,
-    ErrorCode::OtpIncorrect,
-    ErrorCode::PaymentPasswordIncorrect,
-];
+pub use bangka_core::risk::VERIFICATION_FAILURES;
 
 /// A notice about a bound card to its reserved phone, in both languages:
 /// `zh` and `en` complete "the card ending NNNN …".
@@ -88,6 +78,8 @@ pub struct AttemptFacts {
     pub bin: Option<String>,
     pub last4: Option<String>,
     pub binding_id: Option<String>,
+    /// The card's keyed fingerprint, for per-card risk rules.
+    pub card_fp: Option<String>,
 }
 
 impl AttemptFacts {
@@ -98,11 +90,18 @@ impl AttemptFacts {
             bin: Some(b.bin.clone()),
             last4: Some(b.last4.clone()),
             binding_id: Some(b.id.clone()),
+            card_fp: Some(b.fingerprint.clone()),
         }
     }
 
-    pub fn card(facts: &CardFacts, last4: &str) -> Self {
-        AttemptFacts { issuer: Some(facts.issuer.into()), bin: Some(facts.bin.into()), last4: Some(last4.into()), binding_id: None }
+    pub fn card(facts: &CardFacts, last4: &str, card_fp: String) -> Self {
+        AttemptFacts {
+            issuer: Some(facts.issuer.into()),
+            bin: Some(facts.bin.into()),
+            last4: Some(last4.into()),
+            binding_id: None,
+            card_fp: Some(card_fp),
+        }
     }
 }
 
@@ -114,6 +113,8 @@ pub async fn record_attempt(
     code: Option<ErrorCode>,
 ) -> ApiResult<String> {
     let id = new_id("att");
+    // The holder session's device and IP, when the request came with one.
+    let origin = crate::auth::current_origin();
     app.store
         .record_attempt(&AttemptRow {
             id: id.clone(),
@@ -125,12 +126,15 @@ pub async fn record_attempt(
             last4: facts.last4.clone(),
             code: code.map(|c| c.as_str().into()),
             created_at: app.clock.now(),
+            card_fp: facts.card_fp.clone(),
+            device_id: origin.device_id,
+            client_ip: origin.client_ip,
         })
         .await?;
     Ok(id)
 }
 
-/// Records a failed attempt, applies the risk rule, and returns the error
+/// Records a failed attempt, applies the risk rules, and returns the error
 /// carrying the attempt id (so support and diagnosis can find it).
 pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &AttemptFacts, err: ApiError) -> ApiError {
     let code = err.code();
@@ -138,23 +142,10 @@ pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &Attemp
         Ok(id) => id,
         Err(e) => return e,
     };
-    if VERIFICATION_FAILURES.contains(&code)
-        && let Err(e) = apply_risk(app, account_id).await
-    {
+    if let Err(e) = risk::after_failure(app, account_id, code, facts, &attempt).await {
         return e;
     }
     err.with_attempt(&attempt)
-}
-
-async fn apply_risk(app: &AppState, account_id: &str) -> ApiResult<()> {
-    let now = app.clock.now();
-    let codes: Vec<&str> = VERIFICATION_FAILURES.iter().map(|c| c.as_str()).collect();
-    let n = app.store.count_failures(account_id, &codes, now - app.risk.window).await?;
-    if let Some(until) = app.risk.lock_after_failure(n, now) {
-        tracing::warn!(account_id, failures = n, "risk lock: too many failed verifications");
-        app.store.lock_account(account_id, until, app.clock.now()).await?;
-    }
-    Ok(())
 }
 
 /// Refuses while the holder has frozen the account, then while it is
@@ -174,7 +165,7 @@ pub fn check_standing(account: &AccountRow, now: OffsetDateTime) -> ApiResult<()
 /// Refuses while the account is risk-locked.
 pub fn check_not_locked(account: &AccountRow, now: OffsetDateTime) -> ApiResult<()> {
     match account.locked_until.filter(|u| *u > now) {
-        Some(until) => Err(bangka_core::Failure::new(ErrorCode::RiskLocked).retry_at(until).into()),
+        Some(until) => Err(risk::locked(&account.id, bangka_core::risk::Subject::Account, until)),
         None => Ok(()),
     }
 }

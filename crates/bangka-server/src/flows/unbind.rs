@@ -136,7 +136,7 @@ pub async fn request(
     // verifications on the account, ask for the payment password too.
     let now = app.clock.now();
     let codes: Vec<&str> = VERIFICATION_FAILURES.iter().map(|c| c.as_str()).collect();
-    let recent_failures = app.store.count_failures(account_id, &codes, now - app.risk.window).await?;
+    let recent_failures = app.store.count_failures(account_id, &codes, now - app.risk.account_failure_window()).await?;
     let has_password = account.payment_password_set_at.is_some();
     if body.delete && !has_password {
         let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": "deleting a card needs the payment password" }));

@@ -96,6 +96,7 @@ impl Modify for BearerAuth {
         super::payments::void_payment, super::payments::charge_mandate,
         super::payments::schedule_maintenance, super::payments::list_maintenance, super::payments::cancel_maintenance,
         super::support::open_session, super::support::end_session, super::support::list_devices, super::support::remove_device,
+        super::support::ops_unlock, super::support::ops_risk,
         service_status,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,

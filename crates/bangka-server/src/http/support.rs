@@ -9,9 +9,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::meta::ErrorEnvelope;
-use crate::auth::{AccountAuth, WalletAuth};
+use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
 use crate::error::ApiResult;
-use crate::flows::sessions;
+use crate::flows::{risk, sessions};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -20,6 +20,33 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/sessions/{sid}/end", post(end_session))
         .route("/v1/accounts/{id}/devices", get(list_devices))
         .route("/v1/accounts/{id}/devices/{did}/remove", post(remove_device))
+        .route("/v1/ops/accounts/{id}/unlock", post(ops_unlock))
+        .route("/v1/ops/accounts/{id}/risk", get(ops_risk))
+}
+
+/// Support lifts an account's risk locks (and those its attempts put on
+/// cards, devices and IPs) after verifying the holder; audited with the reason.
+#[utoipa::path(post, path = "/v1/ops/accounts/{id}/unlock", tag = "ops", request_body = risk::UnlockBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 200, description = "`released`: the scopes unlocked; `account`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn ops_unlock(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/accounts/{id}/unlock"), |req| risk::unlock(&app, &who, &id, req))
+        .await
+}
+
+/// The account's risk decisions, each with the rule that fired, and its lock.
+#[utoipa::path(get, path = "/v1/ops/accounts/{id}/risk", tag = "ops",
+    responses((status = 200, description = "`locked_until`, `decisions` [{rule, subject, outcome, count, attempt_id, locked_until, created_at}]"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn ops_risk(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    super::ok(risk::decisions(&app, &who, &id).await)
 }
 
 /// Open a holder session for the account (wallet key only): a bearer token

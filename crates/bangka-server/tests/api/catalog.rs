@@ -321,6 +321,26 @@ async fn every_catalog_code_is_reachable() {
         app.bind(&risky, &pm).await;
     }
     seen.expect(app.bind(&risky, &debit).await, "RISK_LOCKED");
+    // Risk: support unlocks only a locked account; many cards on one
+    // account ask for the password; one card on many accounts is reviewed.
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let unlock = json!({ "reason": "checked" });
+    seen.expect(
+        app.request_as(&support, reqwest::Method::POST, &format!("/v1/ops/accounts/{acc}/unlock"), Some(&unlock)).await,
+        "ACCOUNT_NOT_LOCKED",
+    );
+    let carder = app.verified_account().await;
+    for s in ["frozen", "lost", "expired", "closed", "issuer_restricted"] {
+        app.bind(&carder, &app.card(s).await).await;
+    }
+    seen.expect(app.bind(&carder, &app.card("ok_debit_boc").await).await, "RISK_STEP_UP_REQUIRED");
+    let shared = app.card("ok_debit_abc").await;
+    let mut last = None;
+    for _ in 0..5 {
+        let a = app.verified_account().await;
+        last = Some(app.bind(&a, &shared).await);
+    }
+    seen.expect(last.unwrap(), "RISK_REVIEW_REQUIRED");
     // Holder sessions: bad device details, then an expired session.
     seen.expect(app.post(&format!("/v1/accounts/{acc}/sessions"), json!({ "device_id": "no spaces allowed" })).await, "DEVICE_INFO_FORMAT");
     let s = app.post(&format!("/v1/accounts/{acc}/sessions"), json!({ "device_id": "catalog-phone" })).await;

@@ -75,11 +75,19 @@ pub struct Options {
     pub notify_webhook: Option<String>,
     /// Serve `POST /v1/demo/clock/advance` (moving the test clock).
     pub demo_clock: bool,
+    /// Risk rules (JSON, as `--risk-rules` reads them) instead of the defaults.
+    pub risk_rules: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { binding_limit: 5, idempotency_wait: std::time::Duration::from_secs(20), notify_webhook: None, demo_clock: false }
+        Options {
+            binding_limit: 5,
+            idempotency_wait: std::time::Duration::from_secs(20),
+            notify_webhook: None,
+            demo_clock: false,
+            risk_rules: None,
+        }
     }
 }
 
@@ -127,6 +135,9 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     app.state_mut().idempotency_wait = opts.idempotency_wait;
     if opts.demo_clock {
         app.state_mut().demo_clock = Some(clock.clone());
+    }
+    if let Some(rules) = &opts.risk_rules {
+        app.state_mut().risk = bangka_core::risk::RiskRules::from_json(rules).expect("valid risk rules");
     }
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();

@@ -12,5 +12,6 @@ mod keys;
 mod lifecycle;
 mod notifications;
 mod payments;
+mod risk;
 mod sessions;
 mod support;

@@ -1,0 +1,207 @@
+//! The risk engine at work: after each failure, the velocity rules that
+//! count it lock their subject at the threshold; before each bind, locks on
+//! the card, device and IP are checked and the distinct-card and
+//! distinct-account rules may ask for the payment password (step-up) or a
+//! human review. Every decision is recorded with the rule that fired, and
+//! support lifts locks through the ops API.
+//!
+//! The rules are `bangka_core::risk` (pure, loaded from `--risk-rules`).
+
+use axum::http::StatusCode;
+use bangka_core::holder::PaymentPassword;
+use bangka_core::risk::{Outcome, Subject};
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{AccountRow, Cause, Firing};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::{AttemptFacts, load_account};
+use crate::auth::{OpsAuth, Role, current_origin};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// The subject's value for a rule, when the request has it.
+fn subject_value<'a>(
+    per: Subject,
+    account_id: &'a str,
+    card_fp: Option<&'a str>,
+    device: Option<&'a str>,
+    ip: Option<&'a str>,
+) -> Option<&'a str> {
+    match per {
+        Subject::Account => Some(account_id),
+        Subject::Card => card_fp,
+        Subject::Device => device,
+        Subject::Ip => ip,
+    }
+}
+
+/// Counts since the window's start, or from just after support last
+/// cleared the subject (stored times are whole milliseconds).
+async fn since(app: &AppState, per: Subject, value: &str, window: time::Duration, now: OffsetDateTime) -> ApiResult<OffsetDateTime> {
+    let start = now - window;
+    let cleared = app.store.risk_cleared_at(per, value).await?.map(|c| c + time::Duration::milliseconds(1));
+    Ok(cleared.map_or(start, |c| c.max(start)))
+}
+
+/// After a failure with `code` was recorded as `attempt_id`: every rule
+/// counting it is evaluated, and those at their threshold lock.
+pub async fn after_failure(app: &AppState, account_id: &str, code: ErrorCode, facts: &AttemptFacts, attempt_id: &str) -> ApiResult<()> {
+    let now = app.clock.now();
+    let origin = current_origin();
+    for rule in app.risk.after_failure(code) {
+        let Some(value) =
+            subject_value(rule.per, account_id, facts.card_fp.as_deref(), origin.device_id.as_deref(), origin.client_ip.as_deref())
+        else {
+            continue;
+        };
+        let n = app.store.count_signal(rule.per, value, rule.signal, since(app, rule.per, value, rule.window, now).await?).await?;
+        let Outcome::LockUntil(until) = rule.decide(n, now) else { continue };
+        if already_locked_until(app, rule.per, account_id, value, now).await?.is_some_and(|t| t >= until) {
+            continue;
+        }
+        tracing::warn!(account_id, rule = %rule.name, subject = rule.per.as_str(), count = n, "risk lock");
+        let firing = Firing { rule: &rule.name, per: rule.per, subject: value, account_id, attempt_id: Some(attempt_id), count: n };
+        app.store.risk_lock(&firing, until, now).await?;
+    }
+    Ok(())
+}
+
+async fn already_locked_until(
+    app: &AppState,
+    per: Subject,
+    account_id: &str,
+    value: &str,
+    now: OffsetDateTime,
+) -> ApiResult<Option<OffsetDateTime>> {
+    if per == Subject::Account {
+        return Ok(load_account(app, account_id).await?.locked_until.filter(|u| *u > now));
+    }
+    Ok(app.store.active_subject_locks(&[(per, value)], now).await?.first().map(|l| l.locked_until))
+}
+
+/// `RISK_LOCKED` for the holder: when it ends and how to lift it sooner.
+/// Which rule fired is for ops only (fraud-sensitive, see
+/// `docs/safe-messages.md`); the holder gets the scope and the way out.
+pub fn locked(account_id: &str, scope: Subject, until: OffsetDateTime) -> ApiError {
+    Failure::new(ErrorCode::RiskLocked)
+        .retry_at(until)
+        .with_details(json!({
+            "scope": scope.as_str(),
+            "locked_until": rfc3339(until),
+            "unlock": {
+                "wait_until": rfc3339(until),
+                "or_contact_support": { "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") },
+            },
+        }))
+        .into()
+}
+
+/// Before a bind goes to the bank: locks on this card, device or IP, then
+/// the distinct-card and distinct-account rules. A step-up is met by the
+/// account's payment password in the request.
+pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, password: Option<&str>) -> ApiResult<()> {
+    let now = app.clock.now();
+    let origin = current_origin();
+    let mut subjects = vec![(Subject::Card, card_fp)];
+    if let Some(d) = origin.device_id.as_deref() {
+        subjects.push((Subject::Device, d));
+    }
+    if let Some(ip) = origin.client_ip.as_deref() {
+        subjects.push((Subject::Ip, ip));
+    }
+    if let Some(l) = app.store.active_subject_locks(&subjects, now).await?.first() {
+        return Err(locked(&account.id, l.per, l.locked_until));
+    }
+    let mut step_up = None;
+    for rule in app.risk.before_bind() {
+        let Some(value) = subject_value(rule.per, &account.id, Some(card_fp), origin.device_id.as_deref(), origin.client_ip.as_deref())
+        else {
+            continue;
+        };
+        let from = since(app, rule.per, value, rule.window, now).await?;
+        let mut n = app.store.count_signal(rule.per, value, rule.signal, from).await?;
+        // This attempt counts too, unless this card was already tried here.
+        if !app.store.card_tried_on_account(&account.id, card_fp, from).await? {
+            n += 1;
+        }
+        let firing = Firing { rule: &rule.name, per: rule.per, subject: value, account_id: &account.id, attempt_id: None, count: n };
+        match rule.decide(n, now) {
+            Outcome::Allow => {}
+            Outcome::StepUp => step_up = Some(firing),
+            Outcome::Review => {
+                app.store.record_risk_decision(&firing, "review", now).await?;
+                tracing::warn!(account_id = %account.id, rule = %rule.name, count = n, "bind held for review");
+                return Err(Failure::new(ErrorCode::RiskReviewRequired)
+                    .with_details(
+                        json!({ "contact_support": { "method": "POST", "path": format!("/v1/accounts/{}/tickets", account.id) } }),
+                    )
+                    .into());
+            }
+            Outcome::LockUntil(until) => {
+                app.store.risk_lock(&firing, until, now).await?;
+                return Err(locked(&account.id, rule.per, until));
+            }
+        }
+    }
+    if let Some(firing) = step_up {
+        let ok = match password {
+            None => false,
+            Some(p) => {
+                let pw = PaymentPassword::parse_for_check(p)?;
+                let stored = app.store.payment_password_hash(&account.id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
+                if !super::accounts::verify_password(pw, stored).await? {
+                    return Err(ErrorCode::PaymentPasswordIncorrect.into());
+                }
+                true
+            }
+        };
+        app.store.record_risk_decision(&firing, if ok { "step_up_passed" } else { "step_up" }, now).await?;
+        if !ok {
+            return Err(Failure::new(ErrorCode::RiskStepUpRequired)
+                .with_details(json!({ "method": "payment_password", "field": "payment_password", "password_set": account.payment_password_set_at.is_some() }))
+                .into());
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UnlockBody {
+    /// Why support lifts the lock (kept in the audit log), e.g. "identity verified by phone".
+    pub reason: String,
+}
+
+/// `POST /v1/ops/accounts/{id}/unlock` (support, admin): lifts the
+/// account's risk locks and those its attempts put on cards, devices and
+/// IPs; failures before now stop counting. Audited with the reason.
+pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Support, Role::Admin])?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ErrorCode::OpsReasonRequired.into());
+    }
+    load_account(app, account_id).await?;
+    let released = app.store.unlock_account(account_id, Cause::api(p.actor()).with_note(reason), app.clock.now()).await?;
+    if released.is_empty() {
+        return Err(ErrorCode::AccountNotLocked.into());
+    }
+    tracing::info!(account_id, operator = %p.key_id, "risk lock lifted by support");
+    let account = load_account(app, account_id).await?;
+    Ok((
+        StatusCode::OK,
+        json!({ "account_id": account_id, "released": released, "account": crate::views::AccountView::from_row(&account) }),
+    ))
+}
+
+/// `GET /v1/ops/accounts/{id}/risk` (any operator): the account's risk
+/// decisions with the rule that fired, and its locks.
+pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    let account = load_account(app, account_id).await?;
+    let list = app.store.risk_decisions(account_id).await?;
+    Ok((StatusCode::OK, json!({ "account_id": account_id, "locked_until": account.locked_until.map(rfc3339), "decisions": list })))
+}

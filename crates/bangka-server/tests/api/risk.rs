@@ -1,0 +1,163 @@
+//! The risk engine: velocity rules per account, card, device and IP, their
+//! decisions, and support's unlock through the ops API.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{Backend, Options, PAY_PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::on_both_backends;
+
+/// Binds `scenario` on `acc` and types wrong codes until the pending
+/// binding is used up (5 tries): the answers, in order.
+async fn wrong_codes(app: &TestApp, acc: &str, scenario: &str, n: usize) -> Vec<crate::helpers::Resp> {
+    let card = app.card(scenario).await;
+    let r = app.bind(acc, &card).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let bid = r.body["id"].as_str().unwrap().to_owned();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(app.post(&format!("/v1/accounts/{acc}/bindings/{bid}/confirm"), json!({ "otp": "000000" })).await);
+    }
+    out
+}
+
+async fn ten_wrong_codes_lock_the_account_until_support_unlocks_it(app: TestApp) {
+    let acc = app.verified_account().await;
+    let first = wrong_codes(&app, &acc, "ok_debit", 5).await;
+    for r in &first {
+        assert!(r.body["error"]["attempt_id"].is_string(), "every failure names its attempt: {}", r.body);
+        r.assert_error("OTP_INCORRECT");
+    }
+    // The code's own limit ended that binding; a new one gets five more tries.
+    let second = wrong_codes(&app, &acc, "ok_debit", 5).await;
+    second[3].assert_error("OTP_INCORRECT");
+    // The tenth wrong code locked the account: the next request says until when and how to get out.
+    let locked = app.bind(&acc, &app.card("ok_credit").await).await;
+    let e = locked.assert_error("RISK_LOCKED");
+    let until = time::OffsetDateTime::parse(e["retry_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let lasts = until - crate::helpers::clock_now(&app.clock);
+    assert!(lasts > time::Duration::minutes(29) && lasts <= time::Duration::minutes(30), "locked for 30 minutes: {lasts}");
+    assert_eq!(e["details"]["scope"], "account");
+    assert_eq!(e["details"]["unlock"]["or_contact_support"]["path"], format!("/v1/accounts/{acc}/tickets"));
+    assert!(e["details"]["rule"].is_null(), "which rule fired is for ops, not the holder");
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}")).await.body["locked_until"], e["retry_after"]);
+
+    // Ops see the decision with its rule.
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let risk = app.request_as(&support, Method::GET, &format!("/v1/ops/accounts/{acc}/risk"), None).await;
+    assert_eq!(risk.status, 200, "{}", risk.body);
+    let decisions = risk.body["decisions"].as_array().unwrap();
+    let d = decisions.iter().find(|d| d["rule"] == "account_failed_verifications").expect("the account rule fired");
+    assert_eq!((d["outcome"].as_str(), d["count"].as_i64()), (Some("lock"), Some(10)));
+    assert!(decisions.iter().any(|d| d["rule"] == "card_failed_verifications"), "and the card's: {decisions:?}");
+    assert!(d["attempt_id"].is_string());
+
+    // Unlock: support only, with a reason, audited.
+    let path = format!("/v1/ops/accounts/{acc}/unlock");
+    let risk_key = app.key_for(bangka_server::auth::Role::Risk).await;
+    app.request_as(&risk_key, Method::POST, &path, Some(&json!({ "reason": "x" }))).await.assert_error("FORBIDDEN");
+    app.post(&path, json!({ "reason": "x" })).await.assert_error("FORBIDDEN");
+    app.request_as(&support, Method::POST, &path, Some(&json!({ "reason": "  " }))).await.assert_error("OPS_REASON_REQUIRED");
+    app.request_as(&support, Method::POST, "/v1/ops/accounts/acc_nobody/unlock", Some(&json!({ "reason": "x" })))
+        .await
+        .assert_error("NOT_FOUND");
+    assert!(app.get(&format!("/v1/accounts/{acc}")).await.body["locked_until"].is_string(), "refusals changed nothing");
+    let done = app.request_as(&support, Method::POST, &path, Some(&json!({ "reason": "identity verified by phone call" }))).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["released"], json!(["account", "card"]), "the card the codes were guessed for was locked too");
+    assert!(done.body["account"]["locked_until"].is_null());
+    let audit = app.state.store.audit_entries(&acc).await.unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(last.action, "account.unlock");
+    assert_eq!(last.reason.as_deref(), Some("identity verified by phone call"));
+    assert_eq!(app.state.store.verify_audit().await.unwrap().problem, None);
+    app.request_as(&support, Method::POST, &path, Some(&json!({ "reason": "again" }))).await.assert_error("ACCOUNT_NOT_LOCKED");
+
+    // Unlocked, the holder binds; the failures before the unlock no longer count.
+    app.bind_confirmed(&acc, "ok_credit").await;
+    app.bind_confirmed(&acc, "ok_debit").await;
+    wrong_codes(&app, &acc, "ok_prepaid", 1).await[0].assert_error("OTP_INCORRECT");
+    assert!(app.get(&format!("/v1/accounts/{acc}")).await.body["locked_until"].is_null(), "one failure after an unlock does not re-lock");
+}
+on_both_backends!(ten_wrong_codes_lock_the_account_until_support_unlocks_it);
+
+async fn many_cards_on_one_account_step_up_and_one_card_on_many_accounts_goes_to_review(app: TestApp) {
+    // Step-up: the sixth distinct card tried in a day needs the payment
+    // password (failed tries count: card testing mostly fails).
+    let acc = app.verified_account().await;
+    app.set_payment_password(&acc).await;
+    for s in ["ok_debit", "ok_credit", "ok_prepaid"] {
+        app.bind_confirmed(&acc, s).await;
+    }
+    app.bind(&acc, &app.card("frozen").await).await.assert_error("CARD_FROZEN");
+    app.bind(&acc, &app.card("lost").await).await.assert_error("CARD_REPORTED_LOST");
+    let fourth = app.card("ok_credit_ccb").await;
+    let r = app.bind(&acc, &fourth).await;
+    let e = r.assert_error("RISK_STEP_UP_REQUIRED");
+    assert_eq!(e["details"]["field"], "payment_password");
+    let mut body = TestApp::bind_body(&fourth);
+    body["payment_password"] = json!("000000");
+    app.post(&format!("/v1/accounts/{acc}/bindings"), body.clone()).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    body["payment_password"] = json!(PAY_PASSWORD);
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings"), body).await;
+    assert_eq!(r.status, 202, "the right password lets the bind go on: {}", r.body);
+
+    // Review: one card tried on a fifth account in a day is held for a person.
+    let card = app.card("phone_mismatch").await;
+    for _ in 0..4 {
+        let other = app.verified_account().await;
+        app.bind(&other, &card).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+    }
+    let third = app.verified_account().await;
+    let held = app.bind(&third, &card).await;
+    let e = held.assert_error("RISK_REVIEW_REQUIRED");
+    assert!(e["attempt_id"].is_string());
+    assert_eq!(e["details"]["contact_support"]["path"], format!("/v1/accounts/{third}/tickets"));
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let risk = app.request_as(&support, Method::GET, &format!("/v1/ops/accounts/{third}/risk"), None).await;
+    assert_eq!(risk.body["decisions"][0]["rule"], "card_distinct_accounts");
+    assert_eq!(risk.body["decisions"][0]["outcome"], "review");
+}
+on_both_backends!(many_cards_on_one_account_step_up_and_one_card_on_many_accounts_goes_to_review);
+
+/// Per-device rules count a holder session's device across accounts;
+/// rules come from a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_keeps_failing_is_locked_on_every_account() {
+    let rules = r#"{ "rules": [
+      { "name": "acc", "signal": "failed_verification", "per": "account", "window": "1h", "threshold": 10, "action": "lock", "lock_for": "30m" },
+      { "name": "dev", "signal": "failed_verification", "per": "device", "window": "1h", "threshold": 3, "action": "lock", "lock_for": "2h" }
+    ] }"#;
+    let Some(app) = spawn_app_with(Backend::Sqlite, Options { risk_rules: Some(rules.into()), ..Options::default() }).await else { return };
+    let card = app.card("phone_mismatch").await;
+    let body = TestApp::bind_body(&card);
+    for _ in 0..3 {
+        let acc = app.verified_account().await;
+        let (token, _) = app.session(&acc, "shared-phone").await;
+        let r = app.request_as(&token, Method::POST, &format!("/v1/accounts/{acc}/bindings"), Some(&body)).await;
+        r.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+    }
+    let fresh = app.verified_account().await;
+    let (token, _) = app.session(&fresh, "shared-phone").await;
+    let ok = TestApp::bind_body(&app.card("ok_debit").await);
+    let r = app.request_as(&token, Method::POST, &format!("/v1/accounts/{fresh}/bindings"), Some(&ok)).await;
+    let e = r.assert_error("RISK_LOCKED");
+    assert_eq!(e["details"]["scope"], "device");
+    // The same account on another device is not locked.
+    let (other, _) = app.session(&fresh, "own-phone").await;
+    let r = app.request_as(&other, Method::POST, &format!("/v1/accounts/{fresh}/bindings"), Some(&ok)).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+}
+
+#[tokio::test]
+async fn the_default_rules_are_published() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let rules = &app.state.risk;
+    let acc = rules.rules.iter().find(|r| r.name == "account_failed_verifications").unwrap();
+    assert_eq!((acc.threshold, acc.window), (10, time::Duration::hours(1)));
+    assert_eq!(acc.action, bangka_core::risk::Action::Lock { lock_for: time::Duration::minutes(30) });
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/risk-rules.md")).unwrap();
+    for r in &rules.rules {
+        assert!(doc.contains(&format!("`{}`", r.name)), "docs/risk-rules.md describes {}", r.name);
+    }
+}

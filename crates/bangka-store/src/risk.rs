@@ -1,0 +1,264 @@
+//! What the risk engine reads and writes: velocity counts over attempts,
+//! locks on accounts, cards, devices and IPs, the decisions with the rule
+//! that fired, and support's unlock. The rules themselves (pure) are in
+//! `bangka_core::risk`.
+
+use bangka_core::risk::{Signal, Subject, VERIFICATION_FAILURES};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::audit::{Cause, Change};
+use crate::{Store, StoreError, from_ms, new_id, to_ms};
+
+/// The attempts column a subject is counted by.
+fn column(per: Subject) -> &'static str {
+    match per {
+        Subject::Account => "account_id",
+        Subject::Card => "card_fp",
+        Subject::Device => "device_id",
+        Subject::Ip => "client_ip",
+    }
+}
+
+/// A lock on a card, device or IP that is still running.
+#[derive(Debug, Clone)]
+pub struct SubjectLock {
+    pub per: Subject,
+    pub rule: String,
+    pub locked_until: OffsetDateTime,
+}
+
+/// One decision of the risk engine, as recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RiskDecision {
+    pub id: String,
+    pub rule: String,
+    pub subject: String,
+    pub outcome: String,
+    pub count: i64,
+    pub attempt_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_until: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What a rule fired on.
+pub struct Firing<'a> {
+    pub rule: &'a str,
+    pub per: Subject,
+    /// The subject's value: account id, card fingerprint, device id or IP.
+    pub subject: &'a str,
+    pub account_id: &'a str,
+    pub attempt_id: Option<&'a str>,
+    pub count: u32,
+}
+
+impl Store {
+    /// How many times `signal` happened for the subject since `since`.
+    pub async fn count_signal(&self, per: Subject, value: &str, signal: Signal, since: OffsetDateTime) -> Result<u32, StoreError> {
+        let col = column(per);
+        let (what, filter) = match signal {
+            Signal::FailedVerification => {
+                let list = VERIFICATION_FAILURES.iter().map(|c| format!("'{}'", c.as_str())).collect::<Vec<_>>().join(",");
+                ("COUNT(*)".to_owned(), format!("code IN ({list})"))
+            }
+            Signal::FailedOtp => ("COUNT(*)".to_owned(), "code = 'OTP_INCORRECT'".to_owned()),
+            Signal::DistinctCards => ("COUNT(DISTINCT card_fp)".to_owned(), "kind = 'bind' AND card_fp IS NOT NULL".to_owned()),
+            Signal::DistinctAccounts => ("COUNT(DISTINCT account_id)".to_owned(), "kind = 'bind'".to_owned()),
+        };
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT {what} FROM attempts WHERE {col} = $1 AND created_at >= $2 AND {filter}"))
+            .bind(value)
+            .bind(to_ms(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u32)
+    }
+
+    /// Whether a bind attempt with this card was already made on the
+    /// account since `since` (so a retry does not count as a new card).
+    pub async fn card_tried_on_account(&self, account_id: &str, card_fp: &str, since: OffsetDateTime) -> Result<bool, StoreError> {
+        let r: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM attempts WHERE account_id = $1 AND card_fp = $2 AND kind = 'bind' AND created_at >= $3 LIMIT 1")
+                .bind(account_id)
+                .bind(card_fp)
+                .bind(to_ms(since))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(r.is_some())
+    }
+
+    /// When support last lifted a lock on the subject: what happened
+    /// before no longer counts.
+    pub async fn risk_cleared_at(&self, per: Subject, value: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        let v: Option<(Option<i64>,)> = match per {
+            Subject::Account => {
+                sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1").bind(value).fetch_optional(&self.pool).await?
+            }
+            _ => {
+                sqlx::query_as("SELECT MAX(released_at) FROM risk_locks WHERE subject_kind = $1 AND subject = $2")
+                    .bind(per.as_str())
+                    .bind(value)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        Ok(v.and_then(|(t,)| t).map(from_ms))
+    }
+
+    /// Locks the subject until `until` for the rule, records the decision
+    /// and audits it, in one transaction. An account's lock is on its row
+    /// (every operation reads it); others go to `risk_locks`.
+    pub async fn risk_lock(&self, f: &Firing<'_>, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if f.per == Subject::Account {
+            sqlx::query("UPDATE accounts SET locked_until = $1, version = version + 1 WHERE id = $2")
+                .bind(to_ms(until))
+                .bind(f.account_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO risk_locks (id, subject_kind, subject, account_id, rule, locked_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(new_id("rl"))
+            .bind(f.per.as_str())
+            .bind(f.subject)
+            .bind(f.account_id)
+            .bind(f.rule)
+            .bind(to_ms(until))
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_decision(&mut tx, f, "lock", Some(until), now).await?;
+        let after = format!("{} locked until {}", f.per.as_str(), crate::rfc3339(until));
+        let note = format!("risk rule {}", f.rule);
+        let change = Change { action: "account.lock", subject: f.account_id, before: None, after: Some(&after) };
+        crate::audit::append(&mut tx, Cause::job().with_note(&note), change, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a step-up or review decision.
+    pub async fn record_risk_decision(&self, f: &Firing<'_>, outcome: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_decision(&mut tx, f, outcome, None, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Running locks on any of `subjects` (card, device, IP), latest end first.
+    pub async fn active_subject_locks(&self, subjects: &[(Subject, &str)], now: OffsetDateTime) -> Result<Vec<SubjectLock>, StoreError> {
+        let mut out = Vec::new();
+        for (per, value) in subjects {
+            let rows = sqlx::query(
+                "SELECT rule, locked_until FROM risk_locks WHERE subject_kind = $1 AND subject = $2 AND locked_until > $3 AND released_at IS NULL",
+            )
+            .bind(per.as_str())
+            .bind(*value)
+            .bind(to_ms(now))
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                out.push(SubjectLock { per: *per, rule: r.try_get("rule")?, locked_until: from_ms(r.try_get("locked_until")?) });
+            }
+        }
+        out.sort_by_key(|l| std::cmp::Reverse(l.locked_until));
+        Ok(out)
+    }
+
+    /// Support lifts the account's risk locks (its own, and those on cards,
+    /// devices and IPs its attempts caused), audited with the reason.
+    /// Failures before now stop counting. Returns the scopes released;
+    /// empty when nothing was locked (and then nothing changes).
+    pub async fn unlock_account(&self, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut released = Vec::new();
+        let acc = sqlx::query(
+            "UPDATE accounts SET locked_until = NULL, risk_cleared_at = $1, version = version + 1 WHERE id = $2 AND locked_until > $1",
+        )
+        .bind(to_ms(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        if acc.rows_affected() == 1 {
+            released.push("account".to_owned());
+        }
+        let kinds: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT subject_kind FROM risk_locks WHERE account_id = $1 AND locked_until > $2 AND released_at IS NULL ORDER BY subject_kind",
+        )
+        .bind(account_id)
+        .bind(to_ms(now))
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE risk_locks SET released_at = $1, released_by = $2 WHERE account_id = $3 AND locked_until > $1 AND released_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(cause.actor)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        released.extend(kinds.into_iter().map(|(k,)| k));
+        if released.is_empty() {
+            return Ok(released);
+        }
+        sqlx::query("UPDATE accounts SET risk_cleared_at = $1 WHERE id = $2").bind(to_ms(now)).bind(account_id).execute(&mut *tx).await?;
+        let before = format!("locked: {}", released.join(", "));
+        let change = Change { action: "account.unlock", subject: account_id, before: Some(&before), after: Some("unlocked") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(released)
+    }
+
+    /// The account's risk decisions, newest first.
+    pub async fn risk_decisions(&self, account_id: &str) -> Result<Vec<RiskDecision>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, rule, subject_kind, outcome, count, attempt_id, locked_until, created_at FROM risk_decisions
+             WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 200",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RiskDecision {
+                    id: r.try_get("id")?,
+                    rule: r.try_get("rule")?,
+                    subject: r.try_get("subject_kind")?,
+                    outcome: r.try_get("outcome")?,
+                    count: r.try_get("count")?,
+                    attempt_id: r.try_get("attempt_id")?,
+                    locked_until: r.try_get::<Option<i64>, _>("locked_until")?.map(from_ms),
+                    created_at: from_ms(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_decision(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    f: &Firing<'_>,
+    outcome: &str,
+    until: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO risk_decisions (id, rule, subject_kind, account_id, attempt_id, outcome, count, locked_until, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(new_id("rd"))
+    .bind(f.rule)
+    .bind(f.per.as_str())
+    .bind(f.account_id)
+    .bind(f.attempt_id)
+    .bind(outcome)
+    .bind(f.count as i64)
+    .bind(until.map(to_ms))
+    .bind(to_ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
