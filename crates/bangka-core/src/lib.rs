@@ -9,6 +9,8 @@
 //! - [`binding`]: the binding lifecycle state machine.
 //! - [`risk`]: velocity rules and locks.
 //! - [`session`]: holder sessions, device ids and client IPs.
+//! - [`diagnosis`]: the triage checklist a failed bind is explained by.
+//! - [`ticket`]: support tickets (status, category, deadline, number).
 //! - [`token`]: the token lifecycle (who may suspend and resume), token
 //!   numbers and cryptograms as presented.
 //! - [`mandate`]: autopay agreements (kinds, statuses, what blocks an unbind).
@@ -22,6 +24,7 @@ pub mod binding;
 pub mod card;
 pub mod catalog;
 pub mod clock;
+pub mod diagnosis;
 pub mod failure;
 pub mod holder;
 pub mod mandate;
@@ -32,6 +35,7 @@ pub mod risk;
 pub mod secret;
 pub mod session;
 pub mod settlement;
+pub mod ticket;
 pub mod token;
 
 pub use catalog::ErrorCode;

@@ -33,6 +33,11 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// `MALFORMED_REQUEST` naming the field and what it must be.
+pub fn malformed(field: &str, problem: &str) -> Failure {
+    Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": field, "problem": problem }))
+}
+
 impl ApiError {
     pub fn with_attempt(self, attempt_id: &str) -> Self {
         match self {

@@ -15,6 +15,7 @@ pub mod flows;
 pub mod http;
 pub mod idempotency;
 pub mod keys;
+pub mod metrics;
 pub mod notify;
 pub mod state;
 pub mod telemetry;

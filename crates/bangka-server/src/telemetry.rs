@@ -36,9 +36,11 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     // The route template, not the raw path: paths carry ids and phone numbers.
     let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route);
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
+    crate::metrics::request(&route, &method, res.status().as_u16(), started.elapsed().as_secs_f64());
     span.in_scope(|| tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done"));
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);

@@ -67,6 +67,11 @@ fn masked_from_parts(bin: &str, last4: &str, card_type_len: usize) -> String {
     mask_pan_digits(&format!("{bin}{}{last4}", "0".repeat(middle)))
 }
 
+/// A card as support may see it, from its BIN and last four alone.
+pub fn masked_card(bin: &str, last4: &str) -> String {
+    masked_from_parts(bin, last4, card_length(bin))
+}
+
 fn card_length(bin: &str) -> usize {
     bangka_core::bin::BIN_TABLE.iter().find(|r| r.prefix == bin).map(|r| r.length).unwrap_or(16)
 }

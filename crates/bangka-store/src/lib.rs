@@ -28,6 +28,7 @@ pub mod repo;
 pub mod risk;
 pub mod sessions;
 pub mod settlements;
+pub mod tickets;
 pub mod vault;
 
 use std::str::FromStr;
@@ -45,6 +46,7 @@ pub use repo::*;
 pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
+pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/sqlite/0013_maintenance_windows.sql")),
     (14, include_str!("../migrations/sqlite/0014_holder_sessions.sql")),
     (15, include_str!("../migrations/sqlite/0015_risk_engine.sql")),
+    (16, include_str!("../migrations/sqlite/0016_tickets.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -110,6 +113,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/postgres/0013_maintenance_windows.sql")),
     (14, include_str!("../migrations/postgres/0014_holder_sessions.sql")),
     (15, include_str!("../migrations/postgres/0015_risk_engine.sql")),
+    (16, include_str!("../migrations/postgres/0016_tickets.sql")),
 ];
 
 impl Store {

@@ -2606,6 +2606,26 @@ pub(super) const ENTRIES: &[Entry] = &[
             ),
         ],
     },
+    Entry {
+        code: ErrorCode::TicketStateConflict,
+        category: Category::Policy,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("工单当前的状态不支持此操作。", "The ticket's current status does not allow this."),
+        cause: t(
+            "工单按“待处理 → 已升级 → 已解决 → 已关闭”的顺序流转，不能回退：已升级的工单不能再次升级，未解决的工单不能关闭。错误详情中给出工单当前的状态。",
+            "A ticket moves open, then escalated, then resolved, then closed, and never back: an escalated ticket cannot be escalated again, and one not yet resolved cannot be closed. The details give the ticket's current status.",
+        ),
+        remediation: &[
+            t("查看工单的当前状态和处理记录（GET 工单详情）。", "Look at the ticket's current status and history (GET the ticket)."),
+            t(
+                "已升级的工单会在新的截止时间前得到专人答复；如果问题已解决后又出现，请新建工单并引用原工单号。",
+                "An escalated ticket gets a specialist's answer by its new deadline. If a resolved problem comes back, open a new ticket and quote the old number.",
+            ),
+        ],
+    },
     // ------------------------------------------------------------------
     // system
     // ------------------------------------------------------------------

@@ -311,6 +311,9 @@ error_codes! {
     RiskReviewRequired => "RISK_REVIEW_REQUIRED",
     /// An ops unlock of an account with no risk lock running.
     AccountNotLocked => "ACCOUNT_NOT_LOCKED",
+    /// A ticket change its status does not allow (escalating one already
+    /// escalated or resolved, closing one not resolved).
+    TicketStateConflict => "TICKET_STATE_CONFLICT",
     // system
     Internal => "INTERNAL",
 }

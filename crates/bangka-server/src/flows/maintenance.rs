@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::auth::{OpsAuth, Role};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -75,10 +75,6 @@ impl WindowView {
             active: w.is_active(now),
         }
     }
-}
-
-fn malformed(field: &str, problem: &str) -> Failure {
-    Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": field, "problem": problem }))
 }
 
 fn parse_time(field: &str, s: &str) -> Result<OffsetDateTime, Failure> {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activation;
 pub mod bind;
+pub mod diagnosis;
 pub mod freeze;
 pub mod maintenance;
 pub mod mandates;
@@ -13,6 +14,7 @@ pub mod payments;
 pub mod risk;
 pub mod sessions;
 pub mod settlements;
+pub mod tickets;
 pub mod tokens;
 pub mod unbind;
 
@@ -113,6 +115,7 @@ pub async fn record_attempt(
     code: Option<ErrorCode>,
 ) -> ApiResult<String> {
     let id = new_id("att");
+    crate::metrics::attempt(kind, facts.issuer.as_deref(), code.map(|c| c.as_str()));
     // The holder session's device and IP, when the request came with one.
     let origin = crate::auth::current_origin();
     app.store
@@ -209,6 +212,7 @@ pub async fn check_otp(
 /// keyed hash).
 pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewChallenge, Otp) {
     let now = app.clock.now();
+    crate::metrics::otp_sent(purpose.as_str());
     let id = new_id("chl");
     let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
     let challenge = NewChallenge {

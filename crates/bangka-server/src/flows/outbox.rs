@@ -101,6 +101,11 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
                 if let Err(e) = super::settlements::settle_due(&app).await {
                     tracing::warn!(error = ?e, "settling funds in transit failed; will retry");
                 }
+                if tick.is_multiple_of(5)
+                    && let Err(e) = super::tickets::escalate_overdue(&app).await
+                {
+                    tracing::warn!(error = ?e, "ticket SLA escalation failed; will retry");
+                }
                 if tick.is_multiple_of(10)
                     && let Err(e) = super::payments::recover(&app).await
                 {

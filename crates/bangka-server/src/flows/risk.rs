@@ -66,6 +66,7 @@ pub async fn after_failure(app: &AppState, account_id: &str, code: ErrorCode, fa
         tracing::warn!(account_id, rule = %rule.name, subject = rule.per.as_str(), count = n, "risk lock");
         let firing = Firing { rule: &rule.name, per: rule.per, subject: value, account_id, attempt_id: Some(attempt_id), count: n };
         app.store.risk_lock(&firing, until, now).await?;
+        crate::metrics::risk_lock(rule.per.as_str(), &rule.name);
     }
     Ok(())
 }
@@ -143,6 +144,7 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
             }
             Outcome::LockUntil(until) => {
                 app.store.risk_lock(&firing, until, now).await?;
+                crate::metrics::risk_lock(rule.per.as_str(), &rule.name);
                 return Err(locked(&account.id, rule.per, until));
             }
         }

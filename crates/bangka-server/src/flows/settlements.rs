@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 
 use super::{load_account, outbox};
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -77,10 +77,6 @@ impl SettlementView {
             created_at: rfc3339(s.created_at),
         }
     }
-}
-
-fn malformed(field: &str, problem: &str) -> Failure {
-    Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": field, "problem": problem }))
 }
 
 fn parse_expected(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Failure> {

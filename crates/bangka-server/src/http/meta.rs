@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/help/errors/{code}", get(help_page))
         .route("/v1/status", get(service_status))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(openapi_json))
 }
@@ -97,6 +98,9 @@ impl Modify for BearerAuth {
         super::payments::schedule_maintenance, super::payments::list_maintenance, super::payments::cancel_maintenance,
         super::support::open_session, super::support::end_session, super::support::list_devices, super::support::remove_device,
         super::support::ops_unlock, super::support::ops_risk,
+        super::support::diagnose, super::support::open_ticket, super::support::list_tickets, super::support::get_ticket, super::support::escalate_ticket,
+        super::support::ops_tickets, super::support::ops_ticket, super::support::ops_comment, super::support::ops_ticket_unlock,
+        super::support::ops_resolve, super::support::ops_close, super::support::ops_evidence, metrics,
         service_status,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
@@ -203,6 +207,17 @@ async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Re
         second = section(other),
     );
     Ok(Html(html).into_response())
+}
+
+/// Prometheus metrics (text format): attempts by kind, issuer and outcome,
+/// SMS codes sent, risk locks, tickets by status, SLA breaches, request
+/// latency. Scrape it from inside your network.
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    let tickets = app.store.tickets_by_status().await?;
+    let text = crate::metrics::render(&tickets);
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 /// Liveness: the process answers.

@@ -1,9 +1,9 @@
-//! Routes for the holder's side of support: sessions and devices (and, in
-//! later parts of issue 6, tickets, diagnosis and review).
+//! Routes for the support path: holder sessions and devices, diagnosis,
+//! tickets, and the ops side (tickets, risk decisions, unlock).
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use super::meta::ErrorEnvelope;
 use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
 use crate::error::ApiResult;
-use crate::flows::{risk, sessions};
+use crate::flows::{diagnosis, risk, sessions, tickets};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -20,6 +20,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/sessions/{sid}/end", post(end_session))
         .route("/v1/accounts/{id}/devices", get(list_devices))
         .route("/v1/accounts/{id}/devices/{did}/remove", post(remove_device))
+        .route("/v1/accounts/{id}/diagnosis", get(diagnose))
+        .route("/v1/accounts/{id}/tickets", post(open_ticket).get(list_tickets))
+        .route("/v1/accounts/{id}/tickets/{number}", get(get_ticket))
+        .route("/v1/accounts/{id}/tickets/{number}/escalate", post(escalate_ticket))
+        .route("/v1/ops/tickets", get(ops_tickets))
+        .route("/v1/ops/tickets/{number}", get(ops_ticket))
+        .route("/v1/ops/tickets/{number}/comment", post(ops_comment))
+        .route("/v1/ops/tickets/{number}/unlock", post(ops_ticket_unlock))
+        .route("/v1/ops/tickets/{number}/resolve", post(ops_resolve))
+        .route("/v1/ops/tickets/{number}/close", post(ops_close))
+        .route("/v1/ops/tickets/{number}/evidence", get(ops_evidence))
         .route("/v1/ops/accounts/{id}/unlock", post(ops_unlock))
         .route("/v1/ops/accounts/{id}/risk", get(ops_risk))
 }
@@ -103,4 +114,147 @@ async fn remove_device(
         sessions::remove_device(&app, &who, &id, &did)
     })
     .await
+}
+
+/// Why a bind failed, or why a bound card cannot be used: the triage
+/// checklist on real state, item by item (`passed` / `failed` / `unknown`,
+/// with evidence), and what to prepare for support, filled in and masked.
+#[utoipa::path(get, path = "/v1/accounts/{id}/diagnosis", tag = "support", params(diagnosis::DiagnosisQuery),
+    responses((status = 200, description = "`items` [{name, result, evidence}], `prepare_for_support`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn diagnose(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Query(q): Query<diagnosis::DiagnosisQuery>,
+) -> ApiResult<Response> {
+    let v = diagnosis::diagnose(&app, &id, &q).await?;
+    super::ok(Ok((axum::http::StatusCode::OK, v)))
+}
+
+/// Open a ticket from a failure (`attempt_id`) or about a card
+/// (`binding_id`): number, category, answer deadline, and the context
+/// (error, time, masked card, issuer, diagnosis, device) attached.
+#[utoipa::path(post, path = "/v1/accounts/{id}/tickets", tag = "support", request_body = tickets::TicketBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, description = "`number`, `status`, `category`, `sla_due_at`, `context`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn open_ticket(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/tickets"), |req| {
+        tickets::open(&app, &who, &id, req)
+    })
+    .await
+}
+
+/// The account's tickets, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/tickets", tag = "support",
+    responses((status = 200, description = "Tickets"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_tickets(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    super::ok(tickets::list(&app, &id).await)
+}
+
+/// One ticket with its history.
+#[utoipa::path(get, path = "/v1/accounts/{id}/tickets/{number}", tag = "support",
+    responses((status = 200, description = "The ticket and `events`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_ticket(State(app): State<AppState>, _: AccountAuth, Path((id, number)): Path<(String, String)>) -> ApiResult<Response> {
+    super::ok(tickets::get(&app, &id, &number).await)
+}
+
+/// Ask for a specialist sooner: an open ticket is escalated (new deadline: 4 hours).
+#[utoipa::path(post, path = "/v1/accounts/{id}/tickets/{number}/escalate", tag = "support", request_body = Option<tickets::EscalateBody>,
+    responses((status = 200, description = "The ticket, `escalated`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn escalate_ticket(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path((id, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/tickets/{number}/escalate"), |req| {
+        tickets::escalate(&app, &who, &id, &number, req)
+    })
+    .await
+}
+
+/// Tickets for agents, soonest deadline first (`?status=`).
+#[utoipa::path(get, path = "/v1/ops/tickets", tag = "ops", params(tickets::TicketFilter),
+    responses((status = 200, description = "`tickets`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_tickets(State(app): State<AppState>, who: OpsAuth, Query(f): Query<tickets::TicketFilter>) -> ApiResult<Response> {
+    super::ok(tickets::ops_list(&app, &who, f).await)
+}
+
+/// A ticket with its account and history.
+#[utoipa::path(get, path = "/v1/ops/tickets/{number}", tag = "ops",
+    responses((status = 200, description = "The ticket, `account_id`, `events`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
+    super::ok(tickets::ops_get(&app, &who, &number).await)
+}
+
+/// An agent's comment on a ticket (support), audited.
+#[utoipa::path(post, path = "/v1/ops/tickets/{number}/comment", tag = "ops", request_body = tickets::AgentBody,
+    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_comment(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/comment"), |req| {
+        tickets::comment(&app, &who, &number, req)
+    })
+    .await
+}
+
+/// Lift the ticket's account's risk locks (support), with the reason in the ticket and the audit log.
+#[utoipa::path(post, path = "/v1/ops/tickets/{number}/unlock", tag = "ops", request_body = tickets::AgentBody,
+    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_ticket_unlock(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/unlock"), |req| {
+        tickets::unlock(&app, &who, &number, req)
+    })
+    .await
+}
+
+/// Resolve a ticket (support); the resolution is sent to the holder.
+#[utoipa::path(post, path = "/v1/ops/tickets/{number}/resolve", tag = "ops", request_body = tickets::AgentBody,
+    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_resolve(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/resolve"), |req| {
+        tickets::resolve(&app, &who, &number, req)
+    })
+    .await
+}
+
+/// Close a resolved ticket (support).
+#[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops",
+    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+    super::post_empty(&app, &who.0, &headers, &format!("POST /v1/ops/tickets/{number}/close"), || tickets::close(&app, &who, &number)).await
+}
+
+/// Evidence for a complaint: the ticket, its history, the receipts and the
+/// audit excerpt, as one JSON bundle signed with the receipt key.
+#[utoipa::path(get, path = "/v1/ops/tickets/{number}/evidence", tag = "ops",
+    responses((status = 200, description = "`receipt` (the bundle) and `signature`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_evidence(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
+    super::ok(tickets::evidence(&app, &who, &number).await)
 }

@@ -341,6 +341,11 @@ async fn every_catalog_code_is_reachable() {
         last = Some(app.bind(&a, &shared).await);
     }
     seen.expect(last.unwrap(), "RISK_REVIEW_REQUIRED");
+    // Tickets move forward only.
+    let t = app.post(&format!("/v1/accounts/{acc}/tickets"), json!({})).await;
+    let tn = t.body["number"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/accounts/{acc}/tickets/{tn}/escalate"), json!({})).await;
+    seen.expect(app.post(&format!("/v1/accounts/{acc}/tickets/{tn}/escalate"), json!({})).await, "TICKET_STATE_CONFLICT");
     // Holder sessions: bad device details, then an expired session.
     seen.expect(app.post(&format!("/v1/accounts/{acc}/sessions"), json!({ "device_id": "no spaces allowed" })).await, "DEVICE_INFO_FORMAT");
     let s = app.post(&format!("/v1/accounts/{acc}/sessions"), json!({ "device_id": "catalog-phone" })).await;

@@ -147,7 +147,7 @@ async fn phone_of(app: &TestApp, acc: &str) -> String {
 /// before and after the attack.
 async fn snapshot(app: &TestApp, acc: &str) -> Vec<Value> {
     let mut out = Vec::new();
-    for p in ["", "/bindings", "/mandates", "/receipts", "/settlements", "/devices"] {
+    for p in ["", "/bindings", "/mandates", "/receipts", "/settlements", "/devices", "/tickets"] {
         let r = app.get(&format!("/v1/accounts/{acc}{p}")).await;
         assert_eq!(r.status, 200, "{p}: {}", r.body);
         out.push(r.body);
@@ -176,6 +176,8 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
         .await;
     assert_eq!(act.status, 202, "{}", act.body);
     let receipts = app.get(&format!("/v1/accounts/{v}/receipts")).await;
+    let ticket = app.post(&format!("/v1/accounts/{v}/tickets"), json!({ "binding_id": victim.binding, "note": "victim's ticket" })).await;
+    assert_eq!(ticket.status, 201, "{}", ticket.body);
     let (victim_token, victim_session) = app.session(&v, "victim-phone").await;
     let ids = [
         ("{id}", v.clone()),
@@ -185,6 +187,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
         ("{rid}", receipts.body[0]["receipt"]["id"].as_str().expect("the bind's receipt").to_owned()),
         ("{sid}", victim_session.clone()),
         ("{did}", "victim-phone".to_owned()),
+        ("{number}", ticket.body["number"].as_str().unwrap().to_owned()),
     ];
     let fake = [
         ("{id}", "acc_0000000000000000000000".to_owned()),
@@ -194,6 +197,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
         ("{rid}", "rcp_0000000000000000000000".to_owned()),
         ("{sid}", "hs_0000000000000000000000".to_owned()),
         ("{did}", "no-such-device".to_owned()),
+        ("{number}", "BK-20000101-000001".to_owned()),
     ];
 
     // The attacker: a holder of their own account, with a session.
@@ -213,7 +217,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
             }
         }
     }
-    assert!(operations.len() >= 38, "every holder endpoint is in the suite: {}", operations.len());
+    assert!(operations.len() >= 43, "every holder endpoint is in the suite: {}", operations.len());
 
     let before = snapshot(&app, &v).await;
     let fill = |path: &str, with: &[(&str, String)]| with.iter().fold(path.to_owned(), |p, (k, x)| p.replace(k, x));

@@ -5,6 +5,7 @@ use bangka_server::auth::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 use time::Duration;
+use time::format_description::well_known::Rfc3339;
 
 use crate::helpers::TestApp;
 use crate::on_both_backends;
@@ -90,3 +91,167 @@ async fn maintenance_windows_fail_fast_and_show_in_status(app: TestApp) {
     assert!(e.assert_error("ISSUER_MAINTENANCE")["retry_after"].is_string());
 }
 on_both_backends!(maintenance_windows_fail_fast_and_show_in_status);
+
+async fn a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_late(app: TestApp) {
+    let acc = app.verified_account().await;
+    let (token, _) = app.session(&acc, "holder-phone").await;
+    let card = app.card("phone_mismatch").await;
+    let pan = card["card_number"].as_str().unwrap().to_owned();
+    let failed = app.request_as(&token, Method::POST, &format!("/v1/accounts/{acc}/bindings"), Some(&TestApp::bind_body(&card))).await;
+    let attempt =
+        failed.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH")["attempt_id"].as_str().expect("a failed bind names its attempt").to_owned();
+
+    // Diagnosis: the reserved phone is the one failed item; what came before passed.
+    let d = app.request_as(&token, Method::GET, &format!("/v1/accounts/{acc}/diagnosis?attempt_id={attempt}"), None).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let items = d.body["items"].as_array().unwrap();
+    let result =
+        |name: &str| items.iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("{name}"))["result"].as_str().unwrap().to_owned();
+    let failed_items: Vec<&str> = items.iter().filter(|i| i["result"] == "failed").map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(failed_items, ["reserved_phone"]);
+    for passed in [
+        "card_format",
+        "card_accepted",
+        "account_kyc",
+        "account_standing",
+        "risk_control",
+        "issuer_maintenance",
+        "holder_name",
+        "id_number",
+    ] {
+        assert_eq!(result(passed), "passed", "{passed}");
+    }
+    assert_eq!(result("otp"), "unknown", "never reached");
+    let phone_item = items.iter().find(|i| i["name"] == "reserved_phone").unwrap();
+    assert_eq!(phone_item["evidence"]["bank_said"], "FOUR_ELEMENTS_PHONE_MISMATCH");
+    let prep = &d.body["prepare_for_support"];
+    assert_eq!(prep["error_code"], "FOUR_ELEMENTS_PHONE_MISMATCH");
+    assert_eq!(prep["attempt_id"], attempt.as_str());
+    assert_eq!(prep["device_id"], "holder-phone");
+    assert!(prep["card_masked"].as_str().unwrap().ends_with(&pan[pan.len() - 4..]));
+    assert!(!d.body.to_string().contains(&pan), "never the full card number");
+
+    // A ticket from the failure, pre-filled: the holder types nothing but a note.
+    let t = app
+        .request_as(
+            &token,
+            Method::POST,
+            &format!("/v1/accounts/{acc}/tickets"),
+            Some(&json!({ "attempt_id": attempt, "note": "换了手机号" })),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let number = t.body["number"].as_str().unwrap().to_owned();
+    assert!(bangka_core::ticket::is_ticket_number(&number), "{number}");
+    let today = crate::helpers::clock_now(&app.clock).date();
+    assert!(number.starts_with(&format!("BK-{:04}{:02}{:02}-", today.year(), u8::from(today.month()), today.day())));
+    assert_eq!((t.body["status"].as_str(), t.body["category"].as_str()), (Some("open"), Some("issuer")));
+    let due = time::OffsetDateTime::parse(t.body["sla_due_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert!((due - crate::helpers::clock_now(&app.clock) - time::Duration::hours(24)).abs() < time::Duration::seconds(1));
+    let ctx = &t.body["context"];
+    assert_eq!(ctx["error"]["code"], "FOUR_ELEMENTS_PHONE_MISMATCH");
+    assert_eq!(ctx["attempt"]["id"], attempt.as_str());
+    assert_eq!(ctx["issuer"], card["issuer"]);
+    assert_eq!(ctx["device"]["device_id"], "holder-phone");
+    assert!(ctx["diagnosis"].as_array().unwrap().iter().any(|i| i["name"] == "reserved_phone" && i["result"] == "failed"));
+    assert!(!t.body.to_string().contains(&pan));
+    // Numbers follow each other within the day.
+    let second = app.post(&format!("/v1/accounts/{acc}/tickets"), json!({})).await;
+    let n2 = second.body["number"].as_str().unwrap().to_owned();
+    assert_eq!(n2[12..].parse::<u32>().unwrap(), number[12..].parse::<u32>().unwrap() + 1);
+    assert_eq!(second.body["category"], "general");
+
+    // Bad input changes nothing.
+    let other = app.verified_account().await;
+    let tickets_before = app.get(&format!("/v1/accounts/{acc}/tickets")).await.body.as_array().unwrap().len();
+    app.post(&format!("/v1/accounts/{other}/tickets"), json!({ "attempt_id": attempt })).await.assert_error("NOT_FOUND");
+    app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "attempt_id": attempt, "binding_id": "bnd_x" }))
+        .await
+        .assert_error("MALFORMED_REQUEST");
+    app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "note": "x".repeat(1001) })).await.assert_error("MALFORMED_REQUEST");
+    app.get(&format!("/v1/accounts/{acc}/tickets/BK-20000101-000001")).await.assert_error("NOT_FOUND");
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}/tickets")).await.body.as_array().unwrap().len(), tickets_before);
+
+    // The holder escalates the second ticket once.
+    let esc = app.post(&format!("/v1/accounts/{acc}/tickets/{n2}/escalate"), json!({ "reason": "急用" })).await;
+    assert_eq!(
+        (esc.status, esc.body["status"].as_str(), esc.body["escalation_reason"].as_str()),
+        (200, Some("escalated"), Some("holder_request"))
+    );
+    app.post(&format!("/v1/accounts/{acc}/tickets/{n2}/escalate"), json!({})).await.assert_error("TICKET_STATE_CONFLICT");
+
+    // Nobody answered the first within 24 hours: the SLA job escalates it, and tells the holder.
+    assert_eq!(bangka_server::flows::tickets::escalate_overdue(&app.state).await.unwrap(), 0, "not late yet");
+    app.clock.advance(time::Duration::hours(24) + time::Duration::seconds(1));
+    assert_eq!(bangka_server::flows::tickets::escalate_overdue(&app.state).await.unwrap(), 1);
+    assert_eq!(bangka_server::flows::tickets::escalate_overdue(&app.state).await.unwrap(), 0, "once");
+    let t1 = app.get(&format!("/v1/accounts/{acc}/tickets/{number}")).await.body;
+    assert_eq!((t1["status"].as_str(), t1["escalation_reason"].as_str()), (Some("escalated"), Some("sla_breach")));
+    let push = app.get(&format!("/v1/demo/inbox/{acc}")).await.body["messages"][0]["body"].as_str().unwrap().to_owned();
+    assert!(push.contains(&number) && push.contains("升级"), "{push}");
+
+    // Agents: the queue, a comment, the resolution, closing; every step audited.
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let queue = app.request_as(&support, Method::GET, "/v1/ops/tickets?status=escalated", None).await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    let numbers: Vec<&str> = queue.body["tickets"].as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap()).collect();
+    assert!(numbers.contains(&number.as_str()) && numbers.contains(&n2.as_str()));
+    app.get("/v1/ops/tickets").await.assert_error("FORBIDDEN");
+    app.request_as(&support, Method::GET, "/v1/ops/tickets?status=lost", None).await.assert_error("MALFORMED_REQUEST");
+    let ops = |path: String, body: Value| {
+        let support = support.clone();
+        let app = &app;
+        async move { app.request_as(&support, Method::POST, &path, Some(&body)).await }
+    };
+    let base = format!("/v1/ops/tickets/{number}");
+    assert_eq!(
+        ops(format!("{base}/comment"), json!({ "body": "asked the holder to update the reserved phone at the bank" })).await.status,
+        200
+    );
+    ops(format!("{base}/close"), json!({})).await.assert_error("TICKET_STATE_CONFLICT");
+    let resolved = ops(format!("{base}/resolve"), json!({ "body": "请到银行柜台更新预留手机号后重新绑卡" })).await;
+    assert_eq!(resolved.body["status"], "resolved", "{}", resolved.body);
+    assert_eq!(ops(format!("{base}/close"), json!({})).await.body["status"], "closed");
+    let kinds: Vec<String> = app.request_as(&support, Method::GET, &base, None).await.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["open", "escalate", "comment", "resolve", "close"]);
+    let trail: Vec<String> = app.state.store.audit_entries(&number).await.unwrap().iter().map(|e| e.action.clone()).collect();
+    assert_eq!(trail, ["ticket.open", "ticket.escalate", "ticket.comment", "ticket.resolve", "ticket.close"]);
+
+    // Evidence for a complaint: one signed bundle.
+    let ev = app.request_as(&support, Method::GET, &format!("{base}/evidence"), None).await;
+    assert_eq!(ev.status, 200, "{}", ev.body);
+    let key = app.get("/v1/receipts/public-key").await.body;
+    assert!(bangka_store::verify_receipt(&ev.body, key["public_key"].as_str()).is_ok());
+    assert!(ev.body["receipt"]["audit_excerpt"].as_array().unwrap().iter().any(|e| e["action"] == "ticket.resolve"));
+    let mut forged = ev.body.clone();
+    forged["receipt"]["ticket"]["status"] = json!("open");
+    assert!(bangka_store::verify_receipt(&forged, key["public_key"].as_str()).is_err(), "an edited bundle fails");
+    assert_eq!(app.state.store.verify_audit().await.unwrap().problem, None);
+
+    // Metrics count what happened.
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("bangka_tickets{status=\"closed\"} 1"), "{metrics}");
+    assert!(metrics.contains("code=\"FOUR_ELEMENTS_PHONE_MISMATCH\""));
+    assert!(metrics.contains("bangka_ticket_sla_breaches_total{category=\"issuer\"}"));
+    assert!(metrics.contains("bangka_http_request_duration_seconds_bucket{route=\"/v1/accounts/{id}/tickets\""));
+    assert!(!metrics.contains(&acc), "no account ids in labels");
+}
+on_both_backends!(a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_late);
+
+async fn a_bound_card_that_cannot_pay_is_diagnosed(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    app.post(&format!("/v1/accounts/{}/bindings/{}/freeze", p.account, p.binding), json!({ "reason": "holder_request" })).await;
+    let d = app.get(&format!("/v1/accounts/{}/diagnosis?binding_id={}", p.account, p.binding)).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let item = d.body["items"].as_array().unwrap().iter().find(|i| i["name"] == "binding_state").unwrap().clone();
+    assert_eq!(item["result"], "failed");
+    assert_eq!(item["evidence"]["binding_status"], "frozen");
+    app.get(&format!("/v1/accounts/{}/diagnosis?binding_id=bnd_nope", p.account)).await.assert_error("NOT_FOUND");
+    app.get(&format!("/v1/accounts/{}/diagnosis?attempt_id=att_nope", p.account)).await.assert_error("NOT_FOUND");
+}
+on_both_backends!(a_bound_card_that_cannot_pay_is_diagnosed);

@@ -1,0 +1,226 @@
+//! Diagnosis (`GET /v1/accounts/{id}/diagnosis`): the seeds' triage
+//! checklist evaluated on real state, item by item, so "why can't I bind
+//! this card?" has an answer without a phone call, and a ticket carries it.
+//!
+//! The shape comes from `bangka_core::diagnosis::triage` (where the attempt
+//! stopped); the state items (account standing and real name, risk locks,
+//! binding limit, maintenance) are read live and fail on their own when
+//! they would stop the holder now, whatever the attempt said.
+
+use bangka_core::ErrorCode;
+use bangka_core::bind::{AccountStatus, KycState};
+use bangka_core::diagnosis::{Check, Verdict, triage};
+use bangka_core::risk::Subject;
+use bangka_store::{AccountRow, AttemptRow, BindingRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use super::load_account;
+use crate::error::{ApiResult, malformed};
+use crate::state::AppState;
+use crate::views::{masked_card, rfc3339};
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct DiagnosisQuery {
+    /// A failed attempt (`attempt_id` from any error of a failed bind).
+    pub attempt_id: Option<String>,
+    /// A bound card that "cannot be used".
+    pub binding_id: Option<String>,
+}
+
+/// What a diagnosis is about: the attempt (if any) and the card.
+pub struct Subjects {
+    pub attempt: Option<AttemptRow>,
+    pub binding: Option<BindingRow>,
+}
+
+/// Finds the attempt or binding on this account; anything else is
+/// `NOT_FOUND`, exactly as a made-up id.
+pub async fn subjects(app: &AppState, account_id: &str, q: &DiagnosisQuery) -> ApiResult<Subjects> {
+    match (q.attempt_id.as_deref(), q.binding_id.as_deref()) {
+        (Some(_), Some(_)) => Err(malformed("attempt_id", "give attempt_id or binding_id, not both").into()),
+        (Some(a), None) => {
+            let attempt = app.store.get_attempt(account_id, a).await?.ok_or(ErrorCode::NotFound)?;
+            let binding = match &attempt.binding_id {
+                Some(b) => app.store.get_binding(account_id, b).await?,
+                None => None,
+            };
+            Ok(Subjects { attempt: Some(attempt), binding })
+        }
+        (None, Some(b)) => {
+            let binding = app.store.get_binding(account_id, b).await?.ok_or(ErrorCode::NotFound)?;
+            // The card's latest failure, if it has one, is what "cannot be used" means.
+            let attempt =
+                app.store.list_attempts(account_id).await?.into_iter().find(|a| a.binding_id.as_deref() == Some(b) && a.code.is_some());
+            Ok(Subjects { attempt, binding: Some(binding) })
+        }
+        (None, None) => Ok(Subjects { attempt: None, binding: None }),
+    }
+}
+
+/// `GET /v1/accounts/{id}/diagnosis`: `{items, prepare_for_support}`.
+pub async fn diagnose(app: &AppState, account_id: &str, q: &DiagnosisQuery) -> ApiResult<Value> {
+    let account = load_account(app, account_id).await?;
+    let s = subjects(app, account_id, q).await?;
+    evaluate(app, &account, &s).await
+}
+
+/// The checklist for an account and what it is about.
+pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> ApiResult<Value> {
+    let now = app.clock.now();
+    let code = s.attempt.as_ref().and_then(|a| a.code.as_deref()).and_then(ErrorCode::parse);
+    let shape = if s.attempt.is_some() || s.binding.is_some() {
+        triage(code)
+    } else {
+        bangka_core::diagnosis::CHECKLIST.iter().map(|c| (*c, Verdict::Unknown)).collect()
+    };
+    let issuer = s.attempt.as_ref().and_then(|a| a.issuer.clone()).or_else(|| s.binding.as_ref().map(|b| b.issuer.clone()));
+    let card = card_of(s);
+    let bank_said = code.map(|c| c.as_str());
+
+    let mut items = Vec::new();
+    for (check, from_attempt) in shape {
+        let (result, evidence) = match check {
+            Check::AccountStanding => {
+                let frozen = account.status == AccountStatus::Frozen;
+                let locked = account.locked_until.filter(|u| *u > now);
+                let result = if frozen || locked.is_some() { Verdict::Failed } else { Verdict::Passed };
+                let ev = json!({
+                    "status": account.status.as_str(),
+                    "frozen_reason": account.frozen_reason.map(|r| r.as_str()),
+                    "locked_until": locked.map(rfc3339),
+                });
+                (result, ev)
+            }
+            Check::AccountKyc => {
+                let result =
+                    if account.kyc == KycState::Verified && from_attempt != Verdict::Failed { Verdict::Passed } else { Verdict::Failed };
+                (result, json!({ "kyc_status": account.kyc.as_str(), "problem": failed_code(from_attempt, bank_said) }))
+            }
+            Check::RiskControl => {
+                let mut locks = Vec::new();
+                if let Some(u) = account.locked_until.filter(|u| *u > now) {
+                    locks.push(json!({ "scope": "account", "locked_until": rfc3339(u) }));
+                }
+                if let Some(fp) =
+                    s.attempt.as_ref().and_then(|a| a.card_fp.as_deref()).or(s.binding.as_ref().map(|b| b.fingerprint.as_str()))
+                {
+                    for l in app.store.active_subject_locks(&[(Subject::Card, fp)], now).await? {
+                        locks.push(json!({ "scope": l.per.as_str(), "locked_until": rfc3339(l.locked_until) }));
+                    }
+                }
+                let result = if !locks.is_empty() || from_attempt == Verdict::Failed { Verdict::Failed } else { Verdict::Passed };
+                let unlock = json!({ "or_contact_support": { "method": "POST", "path": format!("/v1/accounts/{}/tickets", account.id) } });
+                (result, json!({ "locks": locks, "bank_said": failed_code(from_attempt, bank_said), "unlock": unlock }))
+            }
+            Check::BindingLimit => {
+                let live = app.store.live_cards(&account.id).await?.len();
+                let limit = app.policy.binding_limit as usize;
+                let result = if from_attempt == Verdict::Failed && live >= limit { Verdict::Failed } else { Verdict::Passed };
+                (result, json!({ "live_cards": live, "limit": limit }))
+            }
+            Check::IssuerMaintenance => match &issuer {
+                Some(i) => {
+                    let until = super::maintenance::maintenance_until(app, i, now).await?.map(|(u, _)| u);
+                    // Known now whatever the attempt reached.
+                    let result = if until.is_some() { Verdict::Failed } else { Verdict::Passed };
+                    (result, json!({ "issuer": i, "in_maintenance_until": until.map(rfc3339) }))
+                }
+                None => (Verdict::Unknown, json!({})),
+            },
+            Check::DuplicateCard => (from_attempt, json!({ "bank_said": failed_code(from_attempt, bank_said) })),
+            Check::CardFormat | Check::CardAccepted => {
+                (from_attempt, json!({ "card": card.clone(), "issuer": issuer, "problem": failed_code(from_attempt, bank_said) }))
+            }
+            Check::ReservedPhone => {
+                let phone = s.binding.as_ref().and_then(|b| bangka_core::holder::Phone::parse(&b.phone).ok()).map(|p| p.masked());
+                let ev = json!({
+                    "bank_said": failed_code(from_attempt, bank_said),
+                    "phone_used_masked": phone,
+                    "what_to_check": "the mobile number the bank has on file for this card (银行预留手机号)",
+                });
+                (from_attempt, ev)
+            }
+            Check::Otp => {
+                let ev = match s.binding.as_ref().and_then(|b| b.challenge_id.clone()) {
+                    Some(cid) => match app.store.get_challenge(&cid).await? {
+                        Some(c) => json!({
+                            "tries_used": c.challenge.attempts,
+                            "tries_allowed": app.otp.max_attempts,
+                            "expires_at": rfc3339(c.challenge.expires_at),
+                            "sends": c.sends,
+                            "bank_said": failed_code(from_attempt, bank_said),
+                        }),
+                        None => json!({ "bank_said": failed_code(from_attempt, bank_said) }),
+                    },
+                    None => json!({ "bank_said": failed_code(from_attempt, bank_said) }),
+                };
+                (from_attempt, ev)
+            }
+            Check::IssuerAvailable | Check::IssuerCardState | Check::HolderName | Check::IdNumber | Check::Cvv | Check::Expiry => {
+                (from_attempt, json!({ "issuer": issuer, "bank_said": failed_code(from_attempt, bank_said) }))
+            }
+        };
+        items.push(json!({ "name": check.as_str(), "result": result, "evidence": evidence }));
+    }
+    if let Some(b) = &s.binding {
+        items.push(binding_item(app, b).await?);
+    }
+    Ok(json!({
+        "as_of": rfc3339(now),
+        "attempt_id": s.attempt.as_ref().map(|a| a.id.clone()),
+        "binding_id": s.binding.as_ref().map(|b| b.id.clone()),
+        "error_code": bank_said,
+        "items": items,
+        "prepare_for_support": prepare(account, s, card, issuer),
+    }))
+}
+
+/// A bound card's own state: the binding and its token.
+async fn binding_item(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
+    let token = app.store.token_for_binding(&b.id).await?;
+    let token_status = token.as_ref().map(|t| t.state.status.as_str());
+    let usable = b.status == bangka_core::binding::BindingStatus::Active
+        && token.as_ref().is_some_and(|t| t.state.status == bangka_core::token::TokenStatus::Active);
+    Ok(json!({
+        "name": "binding_state",
+        "result": if usable { Verdict::Passed } else { Verdict::Failed },
+        "evidence": {
+            "binding_status": b.status.as_str(),
+            "frozen_reason": b.frozen_reason.map(|r| r.as_str()),
+            "token_status": token_status,
+        },
+    }))
+}
+
+fn failed_code(v: Verdict, code: Option<&'static str>) -> Option<&'static str> {
+    (v == Verdict::Failed).then_some(code).flatten()
+}
+
+fn card_of(s: &Subjects) -> Option<String> {
+    match (&s.binding, &s.attempt) {
+        (Some(b), _) => Some(masked_card(&b.bin, &b.last4)),
+        (None, Some(a)) => match (&a.bin, &a.last4) {
+            (Some(bin), Some(l4)) => Some(masked_card(bin, l4)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What the seeds tell a holder to gather for support, filled in (masked).
+fn prepare(account: &AccountRow, s: &Subjects, card: Option<String>, issuer: Option<String>) -> Value {
+    let phone = bangka_core::holder::Phone::parse(&account.phone).ok().map(|p| p.masked());
+    json!({
+        "error_code": s.attempt.as_ref().and_then(|a| a.code.clone()),
+        "attempt_id": s.attempt.as_ref().map(|a| a.id.clone()),
+        "time": s.attempt.as_ref().map(|a| rfc3339(a.created_at)),
+        "operation": s.attempt.as_ref().map(|a| a.kind.clone()),
+        "card_masked": card,
+        "issuer": issuer,
+        "account_phone_masked": phone,
+        "device_id": s.attempt.as_ref().and_then(|a| a.device_id.clone()),
+        "never_share": ["full card number", "CVV", "passwords", "SMS codes"],
+    })
+}

@@ -1,0 +1,352 @@
+//! Support tickets (issue 6; SPEC "Ticket"). A holder opens one from any
+//! failure (an `attempt_id` from the error, or a binding) and gets a number,
+//! a category and a deadline; the context the seeds tell a holder to
+//! gather (error code, time, masked card, issuer, the diagnosis, device) is
+//! attached automatically. The holder may escalate an open ticket; the SLA
+//! job escalates those past their deadline. Agents (support role) comment,
+//! unlock, resolve and close through the ops API, all audited, and export a
+//! ticket's evidence (receipts and audit excerpt) as one signed bundle.
+
+use axum::http::StatusCode;
+use bangka_core::ErrorCode;
+use bangka_core::Failure;
+use bangka_core::ticket::{ESCALATED_SLA, TicketCategory, TicketStatus, is_ticket_number};
+use bangka_store::{Cause, MessageKind, NewMessage, NewTicket, TicketMove, TicketRow};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::diagnosis::{self, DiagnosisQuery};
+use super::load_account;
+use crate::auth::{OpsAuth, Principal, Role, current_origin};
+use crate::error::{ApiResult, malformed};
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct TicketBody {
+    /// The failed attempt (`attempt_id` from the error).
+    pub attempt_id: Option<String>,
+    /// Or the bound card the ticket is about.
+    pub binding_id: Option<String>,
+    /// The holder's own words (up to 1000 characters).
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct EscalateBody {
+    /// Why the holder asks for a person sooner.
+    pub reason: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AgentBody {
+    /// A comment, or the resolution when resolving (1 to 2000 characters).
+    pub body: String,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct TicketFilter {
+    /// `open`, `escalated`, `resolved` or `closed`.
+    pub status: Option<String>,
+}
+
+fn text(field: &str, s: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(malformed(field, &format!("at most {max} characters, no control characters")).into())
+        }
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
+
+/// The ticket as the holder and agents see it.
+pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
+    json!({
+        "number": t.number,
+        "status": t.status.as_str(),
+        "category": t.category,
+        "sla_due_at": rfc3339(t.sla_due_at),
+        "overdue": t.status.is_pending() && t.sla_due_at <= now,
+        "attempt_id": t.attempt_id,
+        "binding_id": t.binding_id,
+        "error_code": t.error_code,
+        "note": t.note,
+        "context": t.context,
+        "escalated_at": t.escalated_at.map(rfc3339),
+        "escalation_reason": t.escalation_reason,
+        "resolved_at": t.resolved_at.map(rfc3339),
+        "closed_at": t.closed_at.map(rfc3339),
+        "created_at": rfc3339(t.created_at),
+    })
+}
+
+/// `POST /v1/accounts/{id}/tickets`.
+pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let note = text("note", body.note.as_deref(), 1000)?;
+    let q = DiagnosisQuery { attempt_id: body.attempt_id.clone(), binding_id: body.binding_id.clone() };
+    let subjects = diagnosis::subjects(app, account_id, &q).await?;
+    let diagnosis = diagnosis::evaluate(app, &account, &subjects).await?;
+    let code = subjects.attempt.as_ref().and_then(|a| a.code.as_deref()).and_then(ErrorCode::parse);
+    let category = TicketCategory::of(code);
+    let now = app.clock.now();
+    let origin = current_origin();
+    let context = json!({
+        "error": code.map(|c| {
+            let e = c.entry();
+            json!({ "code": c.as_str(), "category": e.category, "message": e.message })
+        }),
+        "attempt": subjects.attempt.as_ref().map(|a| json!({ "id": a.id, "operation": a.kind, "at": rfc3339(a.created_at) })),
+        "card": diagnosis["prepare_for_support"]["card_masked"],
+        "issuer": diagnosis["prepare_for_support"]["issuer"],
+        "account": { "phone_masked": diagnosis["prepare_for_support"]["account_phone_masked"], "kyc_status": account.kyc.as_str() },
+        "device": { "device_id": origin.device_id.or_else(|| subjects.attempt.as_ref().and_then(|a| a.device_id.clone())) },
+        "diagnosis": diagnosis["items"],
+        "prepare_for_support": diagnosis["prepare_for_support"],
+    });
+    let binding_id = subjects.binding.as_ref().map(|b| b.id.clone());
+    let new = NewTicket {
+        account_id,
+        category: category.as_str(),
+        attempt_id: subjects.attempt.as_ref().map(|a| a.id.as_str()),
+        binding_id: binding_id.as_deref(),
+        error_code: code.map(|c| c.as_str()),
+        note: note.as_deref(),
+        context: &context,
+        sla_due_at: now + category.sla(),
+    };
+    let t = app.store.create_ticket(&new, Cause::api(who.actor()), now).await?;
+    crate::metrics::ticket_opened(category.as_str());
+    tracing::info!(ticket = %t.number, account_id, category = category.as_str(), "ticket opened");
+    Ok((StatusCode::CREATED, view(&t, now)))
+}
+
+/// A ticket of this account, or `NOT_FOUND` (as for a number that does not exist).
+async fn account_ticket(app: &AppState, account_id: &str, number: &str) -> ApiResult<TicketRow> {
+    if !is_ticket_number(number) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    match app.store.get_ticket(number).await? {
+        Some(t) if t.account_id == account_id => Ok(t),
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}
+
+pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    let now = app.clock.now();
+    let list: Vec<Value> = app.store.account_tickets(account_id).await?.iter().map(|t| view(t, now)).collect();
+    Ok((StatusCode::OK, Value::Array(list)))
+}
+
+pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(StatusCode, Value)> {
+    let t = account_ticket(app, account_id, number).await?;
+    let mut v = view(&t, app.clock.now());
+    v["events"] = json!(app.store.ticket_events(number).await?);
+    Ok((StatusCode::OK, v))
+}
+
+fn conflict(t: &TicketRow) -> crate::error::ApiError {
+    Failure::new(ErrorCode::TicketStateConflict).with_details(json!({ "status": t.status.as_str() })).into()
+}
+
+fn escalation_notice(t: &TicketRow, phone: &str) -> NewMessage {
+    NewMessage {
+        kind: MessageKind::Notice,
+        account_id: t.account_id.clone(),
+        phone: phone.into(),
+        zh: format!("【Bangka】您的工单 {} 已升级至专人处理，我们会尽快回复。", t.number),
+        en: format!("Bangka: your ticket {} has been escalated to a specialist; we will answer as soon as we can.", t.number),
+    }
+}
+
+/// `POST /v1/accounts/{id}/tickets/{number}/escalate`: the holder asks for a
+/// person sooner. Only an open ticket; the new deadline is 4 hours.
+pub async fn escalate(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    number: &str,
+    body: EscalateBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let t = account_ticket(app, account_id, number).await?;
+    let reason = text("reason", body.reason.as_deref(), 500)?;
+    let now = app.clock.now();
+    let notice = escalation_notice(&t, &account.phone);
+    let m = TicketMove {
+        from: &[TicketStatus::Open],
+        to: TicketStatus::Escalated,
+        kind: "escalate",
+        body: reason.as_deref(),
+        escalation: Some(("holder_request", now + ESCALATED_SLA)),
+        notice: Some(&notice),
+    };
+    if !app.store.move_ticket(number, &m, Cause::api(who.actor()), now).await? {
+        return Err(conflict(&t));
+    }
+    super::outbox::deliver(app).await;
+    get(app, account_id, number).await
+}
+
+/// The SLA job: open tickets past their deadline are escalated (the
+/// conditional update is the claim, so it happens once across instances).
+pub async fn escalate_overdue(app: &AppState) -> ApiResult<u64> {
+    let now = app.clock.now();
+    let mut n = 0;
+    for t in app.store.overdue_tickets(now).await? {
+        let Some(account) = app.store.get_account(&t.account_id).await? else { continue };
+        let notice = escalation_notice(&t, &account.phone);
+        let m = TicketMove {
+            from: &[TicketStatus::Open],
+            to: TicketStatus::Escalated,
+            kind: "escalate",
+            body: Some("the answer was due and is late"),
+            escalation: Some(("sla_breach", now + ESCALATED_SLA)),
+            notice: Some(&notice),
+        };
+        if app.store.move_ticket(&t.number, &m, Cause::job().with_note("SLA breached"), now).await? {
+            tracing::warn!(ticket = %t.number, due = %rfc3339(t.sla_due_at), "ticket past its SLA: escalated");
+            crate::metrics::sla_breached(&t.category);
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn parse_status(s: Option<&str>) -> ApiResult<Option<TicketStatus>> {
+    s.map(|s| TicketStatus::parse(s).ok_or_else(|| malformed("status", "open, escalated, resolved or closed").into())).transpose()
+}
+
+/// `GET /v1/ops/tickets[?status=]` (support, risk, admin): soonest deadline first.
+pub async fn ops_list(app: &AppState, who: &OpsAuth, f: TicketFilter) -> ApiResult<(StatusCode, Value)> {
+    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    let status = parse_status(f.status.as_deref())?;
+    let now = app.clock.now();
+    let list: Vec<Value> = app.store.ops_tickets(status).await?.iter().map(|t| view(t, now)).collect();
+    Ok((StatusCode::OK, json!({ "tickets": list })))
+}
+
+async fn ops_ticket(app: &AppState, number: &str) -> ApiResult<TicketRow> {
+    if !is_ticket_number(number) {
+        return Err(ErrorCode::NotFound.into());
+    }
+    Ok(app.store.get_ticket(number).await?.ok_or(ErrorCode::NotFound)?)
+}
+
+/// `GET /v1/ops/tickets/{number}`: the ticket with its history.
+pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
+    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    let t = ops_ticket(app, number).await?;
+    let mut v = view(&t, app.clock.now());
+    v["account_id"] = json!(t.account_id);
+    v["events"] = json!(app.store.ticket_events(number).await?);
+    Ok((StatusCode::OK, v))
+}
+
+fn agent_text(body: &AgentBody) -> ApiResult<String> {
+    text("body", Some(&body.body), 2000)?.ok_or_else(|| malformed("body", "1 to 2000 characters").into())
+}
+
+/// `POST /v1/ops/tickets/{number}/comment` (support, admin).
+pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Support, Role::Admin])?;
+    let t = ops_ticket(app, number).await?;
+    let text = agent_text(&body)?;
+    app.store.ticket_note(&t.number, "comment", &text, Cause::api(p.actor()), app.clock.now()).await?;
+    ops_get(app, who, number).await
+}
+
+/// `POST /v1/ops/tickets/{number}/unlock` (support, admin): lifts the
+/// account's risk locks for this ticket, with the reason in both trails.
+pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Support, Role::Admin])?;
+    let t = ops_ticket(app, number).await?;
+    let reason = agent_text(&body)?;
+    let (_, v) = super::risk::unlock(app, who, &t.account_id, super::risk::UnlockBody { reason: reason.clone() }).await?;
+    let note = format!("unlocked {}: {reason}", v["released"]);
+    app.store.ticket_note(&t.number, "unlock", &note, Cause::api(p.actor()), app.clock.now()).await?;
+    ops_get(app, who, number).await
+}
+
+/// `POST /v1/ops/tickets/{number}/resolve` (support, admin): the resolution
+/// is told to the holder.
+pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Support, Role::Admin])?;
+    let t = ops_ticket(app, number).await?;
+    let text = agent_text(&body)?;
+    let account = load_account(app, &t.account_id).await?;
+    let notice = NewMessage {
+        kind: MessageKind::Notice,
+        account_id: t.account_id.clone(),
+        phone: account.phone.clone(),
+        zh: format!("【Bangka】您的工单 {} 已处理：{text}", t.number),
+        en: format!("Bangka: your ticket {} is resolved: {text}", t.number),
+    };
+    let m = TicketMove {
+        from: &[TicketStatus::Open, TicketStatus::Escalated],
+        to: TicketStatus::Resolved,
+        kind: "resolve",
+        body: Some(&text),
+        escalation: None,
+        notice: Some(&notice),
+    };
+    if !app.store.move_ticket(number, &m, Cause::api(p.actor()), app.clock.now()).await? {
+        return Err(conflict(&t));
+    }
+    super::outbox::deliver(app).await;
+    ops_get(app, who, number).await
+}
+
+/// `POST /v1/ops/tickets/{number}/close` (support, admin): after a resolution.
+pub async fn close(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Support, Role::Admin])?;
+    let t = ops_ticket(app, number).await?;
+    let m =
+        TicketMove { from: &[TicketStatus::Resolved], to: TicketStatus::Closed, kind: "close", body: None, escalation: None, notice: None };
+    if !app.store.move_ticket(number, &m, Cause::api(p.actor()), app.clock.now()).await? {
+        return Err(conflict(&t));
+    }
+    ops_get(app, who, number).await
+}
+
+/// `GET /v1/ops/tickets/{number}/evidence` (support, admin): for a
+/// complaint, the ticket, its history, the account's receipts and the audit
+/// entries about the ticket, account and card, as one JSON bundle signed
+/// with the receipt key (`bangka receipts verify` checks it).
+pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Support, Role::Admin])?;
+    let t = ops_ticket(app, number).await?;
+    let now = app.clock.now();
+    let receipts: Vec<Value> = app
+        .store
+        .receipts(&t.account_id)
+        .await?
+        .into_iter()
+        .filter(|r| t.binding_id.is_none() || r["receipt"]["binding_id"].as_str() == t.binding_id.as_deref())
+        .collect();
+    let mut subjects = vec![t.number.clone(), t.account_id.clone()];
+    subjects.extend(t.binding_id.clone());
+    let mut audit = Vec::new();
+    for s in &subjects {
+        for e in app.store.audit_entries(s).await? {
+            audit.push(json!({
+                "seq": e.seq, "id": e.id, "actor": e.actor, "origin": e.origin, "action": e.action, "subject": e.subject,
+                "before": e.before, "after": e.after, "reason": e.reason, "at": rfc3339(e.created_at), "hash": e.hash, "prev_hash": e.prev_hash,
+            }));
+        }
+    }
+    audit.sort_by_key(|e| e["seq"].as_i64());
+    let bundle = json!({
+        "operation": "ticket_evidence",
+        "ticket": view(&t, now),
+        "events": app.store.ticket_events(&t.number).await?,
+        "receipts": receipts,
+        "audit_excerpt": audit,
+        "exported_at": rfc3339(now),
+    });
+    app.store.ticket_note(&t.number, "evidence_export", "evidence bundle exported", Cause::api(p.actor()), now).await?;
+    Ok((StatusCode::OK, app.signer.sign(bundle)))
+}

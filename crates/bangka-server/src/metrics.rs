@@ -1,0 +1,150 @@
+//! Prometheus metrics (`GET /metrics`, text exposition format 0.0.4).
+//!
+//! A small registry of labelled counters and one latency histogram, kept
+//! in-process: the numbers are per instance, as Prometheus expects (it
+//! sums across instances). Ticket counts by status are read from the
+//! database at scrape time, so they are the same on every instance.
+//! Labels carry codes, issuers, rules and route templates only, never an
+//! id, a phone number or anything card-related.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{LazyLock, Mutex};
+
+type Labels = Vec<(&'static str, String)>;
+
+#[derive(Default)]
+struct Registry {
+    counters: BTreeMap<&'static str, (&'static str, BTreeMap<Labels, u64>)>,
+    latency: BTreeMap<Labels, Histogram>,
+}
+
+/// Request latency buckets, in seconds.
+const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+#[derive(Default, Clone)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
+
+fn inc(name: &'static str, help: &'static str, labels: Labels) {
+    let mut r = REGISTRY.lock().expect("metrics lock");
+    *r.counters.entry(name).or_insert_with(|| (help, BTreeMap::new())).1.entry(labels).or_insert(0) += 1;
+}
+
+/// An attempt (bind, confirm, activation, payment …) and how it ended.
+pub fn attempt(kind: &str, issuer: Option<&str>, code: Option<&str>) {
+    let labels =
+        vec![("kind", kind.to_owned()), ("issuer", issuer.unwrap_or("unknown").to_owned()), ("code", code.unwrap_or("ok").to_owned())];
+    inc("bangka_attempts_total", "Attempts by kind, issuer and outcome (an error code, or ok).", labels);
+}
+
+/// An SMS code sent.
+pub fn otp_sent(purpose: &str) {
+    inc("bangka_otp_sent_total", "SMS codes sent, by purpose.", vec![("purpose", purpose.to_owned())]);
+}
+
+/// A risk lock set by a rule.
+pub fn risk_lock(scope: &str, rule: &str) {
+    inc("bangka_risk_locks_total", "Risk locks set, by scope and rule.", vec![("scope", scope.to_owned()), ("rule", rule.to_owned())]);
+}
+
+pub fn ticket_opened(category: &str) {
+    inc("bangka_tickets_opened_total", "Tickets opened, by category.", vec![("category", category.to_owned())]);
+}
+
+pub fn sla_breached(category: &str) {
+    inc(
+        "bangka_ticket_sla_breaches_total",
+        "Tickets escalated because their answer was late, by category.",
+        vec![("category", category.to_owned())],
+    );
+}
+
+/// One HTTP request's latency, by route template, method and status.
+pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
+    let labels = vec![("route", route.to_owned()), ("method", method.to_owned()), ("status", status.to_string())];
+    let mut r = REGISTRY.lock().expect("metrics lock");
+    let h = r.latency.entry(labels).or_default();
+    for (i, b) in BUCKETS.iter().enumerate() {
+        if seconds <= *b {
+            h.buckets[i] += 1;
+        }
+    }
+    h.count += 1;
+    h.sum += seconds;
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn label_text(labels: &Labels, extra: Option<(&str, String)>) -> String {
+    let mut parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+    if let Some((k, v)) = extra {
+        parts.push(format!("{k}=\"{v}\""));
+    }
+    if parts.is_empty() { String::new() } else { format!("{{{}}}", parts.join(",")) }
+}
+
+/// The exposition text; `tickets` are (status, count) rows read at scrape time.
+pub fn render(tickets: &[(String, i64)]) -> String {
+    let r = REGISTRY.lock().expect("metrics lock");
+    let mut out = String::new();
+    for (name, (help, series)) in &r.counters {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (labels, v) in series {
+            let _ = writeln!(out, "{name}{} {v}", label_text(labels, None));
+        }
+    }
+    let _ = writeln!(out, "# HELP bangka_tickets Tickets by status.\n# TYPE bangka_tickets gauge");
+    for status in ["open", "escalated", "resolved", "closed"] {
+        let n = tickets.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
+        let _ = writeln!(out, "bangka_tickets{{status=\"{status}\"}} {n}");
+    }
+    let name = "bangka_http_request_duration_seconds";
+    let _ = writeln!(out, "# HELP {name} Request latency by route template, method and status.\n# TYPE {name} histogram");
+    for (labels, h) in &r.latency {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(out, "{name}_bucket{} {}", label_text(labels, Some(("le", b.to_string()))), h.buckets[i]);
+        }
+        let _ = writeln!(out, "{name}_bucket{} {}", label_text(labels, Some(("le", "+Inf".into()))), h.count);
+        let _ = writeln!(out, "{name}_sum{} {}", label_text(labels, None), h.sum);
+        let _ = writeln!(out, "{name}_count{} {}", label_text(labels, None), h.count);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_gauges_and_histograms() {
+        attempt("bind", Some("ICBC"), Some("FOUR_ELEMENTS_PHONE_MISMATCH"));
+        attempt("bind", Some("ICBC"), Some("FOUR_ELEMENTS_PHONE_MISMATCH"));
+        request("/v1/status", "GET", 200, 0.003);
+        let text = render(&[("open".into(), 2)]);
+        assert!(text.contains("bangka_attempts_total{kind=\"bind\",issuer=\"ICBC\",code=\"FOUR_ELEMENTS_PHONE_MISMATCH\"} 2"), "{text}");
+        assert!(text.contains("bangka_tickets{status=\"open\"} 2"));
+        assert!(text.contains("bangka_tickets{status=\"closed\"} 0"));
+        assert!(
+            text.contains("bangka_http_request_duration_seconds_bucket{route=\"/v1/status\",method=\"GET\",status=\"200\",le=\"0.005\"} 1")
+        );
+        assert!(
+            text.contains(
+                "bangka_http_request_duration_seconds_bucket{route=\"/v1/status\",method=\"GET\",status=\"200\",le=\"0.0025\"} 0"
+            )
+        );
+        assert!(text.contains("# TYPE bangka_http_request_duration_seconds histogram"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

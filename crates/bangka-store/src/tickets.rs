@@ -1,0 +1,267 @@
+//! Support tickets: numbering, status changes (each with its event and its
+//! audit entry in one transaction), and the overdue scan the SLA job runs.
+
+use bangka_core::ticket::{TicketStatus, ticket_number};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::audit::{Cause, Change};
+use crate::repo::{NewMessage, insert_message};
+use crate::{Store, StoreError, from_ms, new_id, to_ms};
+
+pub struct NewTicket<'a> {
+    pub account_id: &'a str,
+    pub category: &'a str,
+    pub attempt_id: Option<&'a str>,
+    pub binding_id: Option<&'a str>,
+    pub error_code: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub context: &'a serde_json::Value,
+    pub sla_due_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct TicketRow {
+    pub number: String,
+    pub account_id: String,
+    pub category: String,
+    pub status: TicketStatus,
+    pub attempt_id: Option<String>,
+    pub binding_id: Option<String>,
+    pub error_code: Option<String>,
+    pub note: Option<String>,
+    pub context: serde_json::Value,
+    pub sla_due_at: OffsetDateTime,
+    pub escalated_at: Option<OffsetDateTime>,
+    pub escalation_reason: Option<String>,
+    pub resolved_at: Option<OffsetDateTime>,
+    pub closed_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TicketEvent {
+    pub kind: String,
+    pub actor: String,
+    pub body: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+const COLS: &str = "number, account_id, category, status, attempt_id, binding_id, error_code, note, context, sla_due_at, escalated_at, escalation_reason, resolved_at, closed_at, created_at";
+
+fn opt(r: &AnyRow, c: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+    Ok(r.try_get::<Option<i64>, _>(c)?.map(from_ms))
+}
+
+fn ticket_row(r: &AnyRow) -> Result<TicketRow, StoreError> {
+    let status: String = r.try_get("status")?;
+    let context: String = r.try_get("context")?;
+    Ok(TicketRow {
+        number: r.try_get("number")?,
+        account_id: r.try_get("account_id")?,
+        category: r.try_get("category")?,
+        status: TicketStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("ticket status {status:?}")))?,
+        attempt_id: r.try_get("attempt_id")?,
+        binding_id: r.try_get("binding_id")?,
+        error_code: r.try_get("error_code")?,
+        note: r.try_get("note")?,
+        context: serde_json::from_str(&context).map_err(|e| StoreError::Corrupt(format!("ticket context: {e}")))?,
+        sla_due_at: from_ms(r.try_get("sla_due_at")?),
+        escalated_at: opt(r, "escalated_at")?,
+        escalation_reason: r.try_get("escalation_reason")?,
+        resolved_at: opt(r, "resolved_at")?,
+        closed_at: opt(r, "closed_at")?,
+        created_at: from_ms(r.try_get("created_at")?),
+    })
+}
+
+/// A status change: which statuses it starts from, and what it sets.
+pub struct TicketMove<'a> {
+    pub from: &'a [TicketStatus],
+    pub to: TicketStatus,
+    /// `escalate`, `resolve` or `close`: the event kind and audit action.
+    pub kind: &'a str,
+    pub body: Option<&'a str>,
+    /// For an escalation: why (`holder_request` or `sla_breach`) and the new deadline.
+    pub escalation: Option<(&'a str, OffsetDateTime)>,
+    /// Told to the holder in the same transaction.
+    pub notice: Option<&'a NewMessage>,
+}
+
+impl Store {
+    /// Opens a ticket with the day's next number, its first event and its
+    /// audit entry, in one transaction.
+    pub async fn create_ticket(&self, t: &NewTicket<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<TicketRow, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let day = now.date();
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
+        )
+        .bind(day.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = ticket_number(day, seq as u32);
+        sqlx::query(&format!(
+            "INSERT INTO tickets ({COLS}, updated_at) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL, $10, $10)"
+        ))
+        .bind(&number)
+        .bind(t.account_id)
+        .bind(t.category)
+        .bind(t.attempt_id)
+        .bind(t.binding_id)
+        .bind(t.error_code)
+        .bind(t.note)
+        .bind(t.context.to_string())
+        .bind(to_ms(t.sla_due_at))
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?;
+        insert_event(&mut tx, &number, "open", cause.actor, t.note, now).await?;
+        let change = Change { action: "ticket.open", subject: &number, before: None, after: Some("open") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(self.get_ticket(&number).await?.expect("just created"))
+    }
+
+    pub async fn get_ticket(&self, number: &str) -> Result<Option<TicketRow>, StoreError> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE number = $1")).bind(number).fetch_optional(&self.pool).await?;
+        r.as_ref().map(ticket_row).transpose()
+    }
+
+    /// The account's tickets, newest first.
+    pub async fn account_tickets(&self, account_id: &str) -> Result<Vec<TicketRow>, StoreError> {
+        let rows =
+            sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE account_id = $1 ORDER BY created_at DESC, number DESC LIMIT 200"))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(ticket_row).collect()
+    }
+
+    /// Tickets for agents: by status, soonest deadline first.
+    pub async fn ops_tickets(&self, status: Option<TicketStatus>) -> Result<Vec<TicketRow>, StoreError> {
+        let rows = match status {
+            Some(s) => {
+                sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE status = $1 ORDER BY sla_due_at, number LIMIT 500"))
+                    .bind(s.as_str())
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => sqlx::query(&format!("SELECT {COLS} FROM tickets ORDER BY sla_due_at, number LIMIT 500")).fetch_all(&self.pool).await?,
+        };
+        rows.iter().map(ticket_row).collect()
+    }
+
+    /// Moves a ticket if it is in one of `m.from` (the conditional update is
+    /// the claim: two agents, or the job and an agent, cannot both move it).
+    /// Returns false when it was not.
+    pub async fn move_ticket(&self, number: &str, m: &TicketMove<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let from = m.from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        let stamp = match m.to {
+            TicketStatus::Escalated => "escalated_at",
+            TicketStatus::Resolved => "resolved_at",
+            TicketStatus::Closed => "closed_at",
+            TicketStatus::Open => "updated_at",
+        };
+        let (reason, due) = m.escalation.map_or((None, None), |(r, d)| (Some(r), Some(to_ms(d))));
+        let res = sqlx::query(&format!(
+            "UPDATE tickets SET status = $1, {stamp} = $2, updated_at = $2, escalation_reason = COALESCE($3, escalation_reason),
+             sla_due_at = COALESCE($4, sla_due_at) WHERE number = $5 AND status IN ({from})"
+        ))
+        .bind(m.to.as_str())
+        .bind(to_ms(now))
+        .bind(reason)
+        .bind(due)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let body = match (m.kind, reason) {
+            ("escalate", Some(r)) => Some(m.body.map_or_else(|| r.to_owned(), |b| format!("{r}: {b}"))),
+            _ => m.body.map(str::to_owned),
+        };
+        insert_event(&mut tx, number, m.kind, cause.actor, body.as_deref(), now).await?;
+        let action = format!("ticket.{}", m.kind);
+        let change = Change { action: &action, subject: number, before: None, after: Some(m.to.as_str()) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        if let Some(n) = m.notice {
+            insert_message(&mut tx, n, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// An agent's comment (or an unlock done for the ticket), audited.
+    pub async fn ticket_note(&self, number: &str, kind: &str, body: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_event(&mut tx, number, kind, cause.actor, Some(body), now).await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(number).execute(&mut *tx).await?;
+        let action = format!("ticket.{kind}");
+        let change = Change { action: &action, subject: number, before: None, after: None };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn ticket_events(&self, number: &str) -> Result<Vec<TicketEvent>, StoreError> {
+        let rows = sqlx::query("SELECT kind, actor, body, created_at FROM ticket_events WHERE number = $1 ORDER BY seq")
+            .bind(number)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TicketEvent {
+                    kind: r.try_get("kind")?,
+                    actor: r.try_get("actor")?,
+                    body: r.try_get("body")?,
+                    at: from_ms(r.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Open tickets past their deadline (the SLA job escalates them).
+    pub async fn overdue_tickets(&self, now: OffsetDateTime) -> Result<Vec<TicketRow>, StoreError> {
+        let rows =
+            sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE status = 'open' AND sla_due_at <= $1 ORDER BY sla_due_at LIMIT 100"))
+                .bind(to_ms(now))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(ticket_row).collect()
+    }
+
+    /// How many tickets are in each status (metrics).
+    pub async fn tickets_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status").fetch_all(&self.pool).await?)
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    number: &str,
+    kind: &str,
+    actor: &str,
+    body: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    // The ticket's own sequence (times can tie); a racing writer hits the
+    // unique index and its transaction rolls back whole.
+    sqlx::query(
+        "INSERT INTO ticket_events (id, number, seq, kind, actor, body, created_at)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE number = $2), $3, $4, $5, $6)",
+    )
+    .bind(new_id("tev"))
+    .bind(number)
+    .bind(kind)
+    .bind(actor)
+    .bind(body)
+    .bind(to_ms(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
