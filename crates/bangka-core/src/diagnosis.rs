@@ -108,6 +108,7 @@ impl Check {
             E::CardNotActivated
             | E::CardFrozen
             | E::CardReportedLost
+            | E::CardUnavailable
             | E::CardExpired
             | E::CardClosed
             | E::OnlinePaymentsDisabled

@@ -59,6 +59,17 @@ impl ApiError {
         }
     }
 
+    /// For a bind or an activation: a fraud-sensitive cause becomes its
+    /// holder-safe form (details dropped, attempt id kept).
+    pub fn for_new_card(self) -> Self {
+        match self {
+            ApiError::Domain { failure, attempt_id } if failure.code.for_new_card() != failure.code => {
+                ApiError::Domain { failure: Failure::new(failure.code.for_new_card()), attempt_id }
+            }
+            other => other,
+        }
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Domain { failure, .. } => failure.code,

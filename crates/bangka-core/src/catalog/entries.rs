@@ -1363,6 +1363,30 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::CardUnavailable,
+        category: Category::Card,
+        http_status: 422,
+        fix_by: FixBy::Bank,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这张卡暂时无法绑定，请联系发卡银行了解原因。",
+            "This card cannot be bound right now. Please contact the bank that issued it to find out why.",
+        ),
+        cause: t(
+            "发卡银行对这张卡设置了限制。出于安全考虑，这里不显示具体原因，只有银行可以在核实身份后向持卡人本人说明。",
+            "The bank has placed a restriction on this card. For safety the reason is not shown here; only the bank can explain it to the cardholder after checking their identity.",
+        ),
+        remediation: &[
+            t(
+                "拨打银行卡背面的客服电话或登录银行官方App，询问这张卡的状态。",
+                "Call the number on the back of the card, or sign in to the bank's own app, and ask about the card's status.",
+            ),
+            t("如果银行为您补发了新卡，请绑定新卡。", "If the bank has issued you a replacement card, bind the new card."),
+            t("如果这张卡不是您本人的，请不要继续尝试。", "If this card is not yours, please do not keep trying."),
+        ],
+    },
+    Entry {
         code: ErrorCode::OnlinePaymentsDisabled,
         category: Category::Card,
         http_status: 422,

@@ -227,6 +227,10 @@ error_codes! {
     CardReportedLost => "CARD_REPORTED_LOST",
     CardClosed => "CARD_CLOSED",
     OnlinePaymentsDisabled => "ONLINE_PAYMENTS_DISABLED",
+    /// A card that cannot be bound for a reason only the bank may tell its
+    /// owner (reported lost or stolen): what a bind or activation says
+    /// instead of `CARD_REPORTED_LOST` (docs/safe-messages.md).
+    CardUnavailable => "CARD_UNAVAILABLE",
     InsufficientFunds => "INSUFFICIENT_FUNDS",
     // issuer: the bank's answer or availability
     FourElementsNameMismatch => "FOUR_ELEMENTS_NAME_MISMATCH",
@@ -319,6 +323,18 @@ error_codes! {
 }
 
 impl ErrorCode {
+    /// What a caller who has not shown the card is theirs (a bind or an
+    /// activation) is told instead of a fraud-sensitive cause: telling
+    /// whoever holds a stolen card that it was reported stolen only helps
+    /// them. The attempt keeps the precise code for support
+    /// (docs/safe-messages.md lists every such code and who sees what).
+    pub fn for_new_card(self) -> ErrorCode {
+        match self {
+            ErrorCode::CardReportedLost => ErrorCode::CardUnavailable,
+            other => other,
+        }
+    }
+
     /// This code's catalog entry.
     pub fn entry(self) -> &'static Entry {
         // The completeness test guarantees exactly one entry per code.

@@ -29,7 +29,14 @@ pub struct ActivationBody {
     pub phone: String,
 }
 
+/// Starts a activation. The card is not shown to be the caller's yet, so a
+/// fraud-sensitive refusal is answered in its holder-safe form
+/// ([`ErrorCode::for_new_card`]); the attempt keeps the bank's precise code.
 pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<(StatusCode, Value)> {
+    begin(app, account_id, body).await.map_err(crate::error::ApiError::for_new_card)
+}
+
+async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let parsed = (|| -> Result<_, Failure> {

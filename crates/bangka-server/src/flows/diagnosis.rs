@@ -77,7 +77,11 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
     };
     let issuer = s.attempt.as_ref().and_then(|a| a.issuer.clone()).or_else(|| s.binding.as_ref().map(|b| b.issuer.clone()));
     let card = card_of(s);
-    let bank_said = code.map(|c| c.as_str());
+    // What the holder may be told: a bind or activation of a card not yet
+    // theirs shows a fraud-sensitive cause in its safe form, as its answer did.
+    let new_card = s.attempt.as_ref().is_some_and(|a| matches!(a.kind.as_str(), "bind" | "activate"));
+    let shown = if new_card { code.map(ErrorCode::for_new_card) } else { code };
+    let bank_said = shown.map(|c| c.as_str());
 
     let mut items = Vec::new();
     for (check, from_attempt) in shape {
@@ -173,7 +177,7 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
         "binding_id": s.binding.as_ref().map(|b| b.id.clone()),
         "error_code": bank_said,
         "items": items,
-        "prepare_for_support": prepare(account, s, card, issuer),
+        "prepare_for_support": prepare(account, s, bank_said, card, issuer),
     }))
 }
 
@@ -210,10 +214,10 @@ fn card_of(s: &Subjects) -> Option<String> {
 }
 
 /// What the seeds tell a holder to gather for support, filled in (masked).
-fn prepare(account: &AccountRow, s: &Subjects, card: Option<String>, issuer: Option<String>) -> Value {
+fn prepare(account: &AccountRow, s: &Subjects, error_code: Option<&str>, card: Option<String>, issuer: Option<String>) -> Value {
     let phone = bangka_core::holder::Phone::parse(&account.phone).ok().map(|p| p.masked());
     json!({
-        "error_code": s.attempt.as_ref().and_then(|a| a.code.clone()),
+        "error_code": error_code,
         "attempt_id": s.attempt.as_ref().map(|a| a.id.clone()),
         "time": s.attempt.as_ref().map(|a| rfc3339(a.created_at)),
         "operation": s.attempt.as_ref().map(|a| a.kind.clone()),

@@ -207,3 +207,30 @@ pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRe
     let list = app.store.risk_decisions(account_id).await?;
     Ok((StatusCode::OK, json!({ "account_id": account_id, "locked_until": account.locked_until.map(rfc3339), "decisions": list })))
 }
+
+/// `GET /v1/ops/accounts/{id}/attempts` (any operator): the account's
+/// attempts with the bank's precise codes (what the holder saw may be the
+/// safe form, docs/safe-messages.md), device and masked card.
+pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    load_account(app, account_id).await?;
+    let list: Vec<Value> = app
+        .store
+        .list_attempts(account_id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let card = match (&a.bin, &a.last4) {
+                (Some(b), Some(l)) => Some(crate::views::masked_card(b, l)),
+                _ => None,
+            };
+            let shown = a.code.as_deref().and_then(ErrorCode::parse).map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
+            json!({
+                "id": a.id, "kind": a.kind, "code": a.code, "holder_was_shown": shown.map(|c| c.as_str()),
+                "issuer": a.issuer, "card_masked": card, "binding_id": a.binding_id, "device_id": a.device_id,
+                "at": rfc3339(a.created_at),
+            })
+        })
+        .collect();
+    Ok((StatusCode::OK, json!({ "account_id": account_id, "attempts": list })))
+}

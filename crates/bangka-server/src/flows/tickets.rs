@@ -89,7 +89,9 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     let q = DiagnosisQuery { attempt_id: body.attempt_id.clone(), binding_id: body.binding_id.clone() };
     let subjects = diagnosis::subjects(app, account_id, &q).await?;
     let diagnosis = diagnosis::evaluate(app, &account, &subjects).await?;
-    let code = subjects.attempt.as_ref().and_then(|a| a.code.as_deref()).and_then(ErrorCode::parse);
+    // The code the holder saw (the diagnosis shows a fraud-sensitive cause
+    // in its safe form too); agents find the bank's own on the attempt.
+    let code = diagnosis["error_code"].as_str().and_then(ErrorCode::parse);
     let category = TicketCategory::of(code);
     let now = app.clock.now();
     let origin = current_origin();
@@ -242,6 +244,10 @@ pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(
     let t = ops_ticket(app, number).await?;
     let mut v = view(&t, app.clock.now());
     v["account_id"] = json!(t.account_id);
+    // The bank's precise answer, which the holder may not have been shown.
+    if let Some(a) = &t.attempt_id {
+        v["attempt_code"] = json!(app.store.get_attempt(&t.account_id, a).await?.and_then(|a| a.code));
+    }
     v["events"] = json!(app.store.ticket_events(number).await?);
     Ok((StatusCode::OK, v))
 }

@@ -97,7 +97,7 @@ impl Modify for BearerAuth {
         super::payments::void_payment, super::payments::charge_mandate,
         super::payments::schedule_maintenance, super::payments::list_maintenance, super::payments::cancel_maintenance,
         super::support::open_session, super::support::end_session, super::support::list_devices, super::support::remove_device,
-        super::support::ops_unlock, super::support::ops_risk,
+        super::support::ops_unlock, super::support::ops_risk, super::support::ops_attempts,
         super::support::diagnose, super::support::open_ticket, super::support::list_tickets, super::support::get_ticket, super::support::escalate_ticket,
         super::support::ops_tickets, super::support::ops_ticket, super::support::ops_comment, super::support::ops_ticket_unlock,
         super::support::ops_resolve, super::support::ops_close, super::support::ops_evidence, metrics,
@@ -244,7 +244,18 @@ async fn openapi_json() -> Json {
 #[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, description = "Test cards with the code each is expected to end in")))]
 async fn demo_cards(State(app): State<AppState>) -> Json {
     let cards = app.simulator.as_ref().map(|s| s.test_cards().to_vec()).unwrap_or_default();
-    Json(serde_json::to_value(cards).unwrap_or(Value::Null))
+    let mut v = serde_json::to_value(cards).unwrap_or(Value::Null);
+    // What a bind answers: a fraud-sensitive cause in its safe form, the
+    // bank's own code beside it (docs/safe-messages.md).
+    for card in v.as_array_mut().into_iter().flatten() {
+        if let Some(code) = card["expect_code"].as_str().and_then(bangka_core::ErrorCode::parse)
+            && code.for_new_card() != code
+        {
+            card["bank_code"] = json!(code.as_str());
+            card["expect_code"] = json!(code.for_new_card().as_str());
+        }
+    }
+    Json(v)
 }
 
 /// Demo: the messages a phone number received by SMS (codes readable), or

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/ops/tickets/{number}/evidence", get(ops_evidence))
         .route("/v1/ops/accounts/{id}/unlock", post(ops_unlock))
         .route("/v1/ops/accounts/{id}/risk", get(ops_risk))
+        .route("/v1/ops/accounts/{id}/attempts", get(ops_attempts))
 }
 
 /// Support lifts an account's risk locks (and those its attempts put on
@@ -257,4 +258,12 @@ async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path
     responses((status = 200, description = "`receipt` (the bundle) and `signature`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_evidence(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
     super::ok(tickets::evidence(&app, &who, &number).await)
+}
+
+/// The account's attempts with the bank's precise codes and what the holder was shown.
+#[utoipa::path(get, path = "/v1/ops/accounts/{id}/attempts", tag = "ops",
+    responses((status = 200, description = "`attempts` [{id, kind, code, holder_was_shown, issuer, card_masked, binding_id, device_id, at}]"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn ops_attempts(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    super::ok(risk::attempts(&app, &who, &id).await)
 }

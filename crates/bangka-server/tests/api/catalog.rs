@@ -341,6 +341,12 @@ async fn every_catalog_code_is_reachable() {
         last = Some(app.bind(&a, &shared).await);
     }
     seen.expect(last.unwrap(), "RISK_REVIEW_REQUIRED");
+    // A card its owner reported stolen: the owner is told plainly (a
+    // stranger binding it sees CARD_UNAVAILABLE, from the scenario cards).
+    let owner = app.payer("ok_debit_boc").await;
+    let owned = format!("/v1/accounts/{}/bindings/{}", owner.account, owner.binding);
+    app.post(&format!("{owned}/freeze"), json!({ "reason": "card_stolen" })).await;
+    seen.expect(app.post(&format!("{owned}/unfreeze"), json!({})).await, "CARD_REPORTED_LOST");
     // Tickets move forward only.
     let t = app.post(&format!("/v1/accounts/{acc}/tickets"), json!({})).await;
     let tn = t.body["number"].as_str().unwrap().to_owned();

@@ -71,9 +71,20 @@ async fn reporting_a_card_stolen_tells_the_bank(app: TestApp) {
     let (freeze, unfreeze) = paths(&p);
     let r = app.post(&freeze, json!({ "reason": "card_stolen" })).await;
     assert_eq!((r.body["status"].as_str(), r.body["issuer_notified"].as_bool()), (Some("frozen"), Some(true)), "{}", r.body);
-    // The bank now refuses the card to anyone.
+    // The bank now refuses the card to anyone, and whoever holds it is not
+    // told it was reported stolen; support sees the bank's own answer.
     let other = app.verified_account().await;
-    app.bind(&other, &app.card("ok_debit_ccb").await).await.assert_error("CARD_REPORTED_LOST");
+    let e = app.bind(&other, &app.card("ok_debit_ccb").await).await;
+    assert!(e.assert_error("CARD_UNAVAILABLE")["details"].is_null());
+    assert!(!e.body.to_string().contains("LOST") && !e.body.to_string().contains("挂失"), "{}", e.body);
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let attempts = app.request_as(&support, reqwest::Method::GET, &format!("/v1/ops/accounts/{other}/attempts"), None).await;
+    assert_eq!(attempts.body["attempts"][0]["code"], "CARD_REPORTED_LOST", "{}", attempts.body);
+    assert_eq!(attempts.body["attempts"][0]["holder_was_shown"], "CARD_UNAVAILABLE");
+    let attempt_id = e.body["error"]["attempt_id"].as_str().unwrap();
+    let d = app.get(&format!("/v1/accounts/{other}/diagnosis?attempt_id={attempt_id}")).await;
+    assert!(!d.body.to_string().contains("CARD_REPORTED_LOST"), "the diagnosis keeps the safe form: {}", d.body);
+    // The card's owner, who reported it, is told plainly.
     let e = app.post(&unfreeze, json!({})).await;
     assert_eq!(e.assert_error("CARD_REPORTED_LOST")["details"]["next"], "bind the replacement card");
 

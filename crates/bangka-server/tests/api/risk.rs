@@ -90,7 +90,7 @@ async fn many_cards_on_one_account_step_up_and_one_card_on_many_accounts_goes_to
         app.bind_confirmed(&acc, s).await;
     }
     app.bind(&acc, &app.card("frozen").await).await.assert_error("CARD_FROZEN");
-    app.bind(&acc, &app.card("lost").await).await.assert_error("CARD_REPORTED_LOST");
+    app.bind(&acc, &app.card("lost").await).await.assert_error("CARD_UNAVAILABLE");
     let fourth = app.card("ok_credit_ccb").await;
     let r = app.bind(&acc, &fourth).await;
     let e = r.assert_error("RISK_STEP_UP_REQUIRED");
