@@ -10,6 +10,7 @@
 //! - [`risk`]: velocity rules and locks.
 //! - [`session`]: holder sessions, device ids and client IPs.
 //! - [`diagnosis`]: the triage checklist a failed bind is explained by.
+//! - [`review`]: manual review with materials (risk locks, held binds, real-name changes).
 //! - [`ticket`]: support tickets (status, category, deadline, number).
 //! - [`token`]: the token lifecycle (who may suspend and resume), token
 //!   numbers and cryptograms as presented.
@@ -31,6 +32,7 @@ pub mod mandate;
 pub mod money;
 pub mod otp;
 pub mod payment;
+pub mod review;
 pub mod risk;
 pub mod secret;
 pub mod session;

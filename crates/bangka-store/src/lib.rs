@@ -25,6 +25,7 @@ pub mod maintenance;
 pub mod payments;
 pub mod receipts;
 pub mod repo;
+pub mod reviews;
 pub mod risk;
 pub mod sessions;
 pub mod settlements;
@@ -43,6 +44,7 @@ pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use payments::*;
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::*;
+pub use reviews::{NewReview, ReviewDecision, ReviewRow};
 pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
@@ -96,6 +98,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/sqlite/0014_holder_sessions.sql")),
     (15, include_str!("../migrations/sqlite/0015_risk_engine.sql")),
     (16, include_str!("../migrations/sqlite/0016_tickets.sql")),
+    (17, include_str!("../migrations/sqlite/0017_reviews.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -114,6 +117,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/postgres/0014_holder_sessions.sql")),
     (15, include_str!("../migrations/postgres/0015_risk_engine.sql")),
     (16, include_str!("../migrations/postgres/0016_tickets.sql")),
+    (17, include_str!("../migrations/postgres/0017_reviews.sql")),
 ];
 
 impl Store {

@@ -883,6 +883,27 @@ impl Store {
             .await?;
             done += res.rows_affected();
         }
+        // Real-name changes waiting for review hold sealed values too.
+        let reviews: Vec<(String, String, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT id, account_id, name_enc, id_enc FROM reviews WHERE name_enc IS NOT NULL AND id_enc IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        for (rid, account, name, idn) in reviews {
+            let new_name = vault.rewrap_value(&kyc_context(&account, "name"), &name).map_err(|_| StoreError::Rewrap(rid.clone()))?;
+            let new_id = vault.rewrap_value(&kyc_context(&account, "id"), &idn).map_err(|_| StoreError::Rewrap(rid.clone()))?;
+            if new_name.is_none() && new_id.is_none() {
+                continue;
+            }
+            let res = sqlx::query("UPDATE reviews SET name_enc = $1, id_enc = $2 WHERE id = $3 AND name_enc = $4 AND id_enc = $5")
+                .bind(new_name.as_deref().unwrap_or(&name))
+                .bind(new_id.as_deref().unwrap_or(&idn))
+                .bind(&rid)
+                .bind(&name)
+                .bind(&idn)
+                .execute(&self.pool)
+                .await?;
+            done += res.rows_affected();
+        }
         let tokens: Vec<(String, Vec<u8>)> =
             sqlx::query_as("SELECT id, key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&self.pool).await?;
         for (id, sealed) in tokens {
@@ -999,6 +1020,11 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         blobs.extend(kyc.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
+        let reviews: Vec<(Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT name_enc, id_enc FROM reviews WHERE name_enc IS NOT NULL AND id_enc IS NOT NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        blobs.extend(reviews.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
         let mut n = 0;
         for (b,) in blobs {
             if crate::sealed_value_version(&b)? != version {

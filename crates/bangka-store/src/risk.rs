@@ -168,43 +168,27 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether locks its attempts put on a card, device or IP still run.
+    pub async fn has_running_subject_locks(&self, account_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let r: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM risk_locks WHERE account_id = $1 AND locked_until > $2 AND released_at IS NULL LIMIT 1")
+                .bind(account_id)
+                .bind(to_ms(now))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(r.is_some())
+    }
+
     /// Support lifts the account's risk locks (its own, and those on cards,
     /// devices and IPs its attempts caused), audited with the reason.
     /// Failures before now stop counting. Returns the scopes released;
     /// empty when nothing was locked (and then nothing changes).
     pub async fn unlock_account(&self, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut released = Vec::new();
-        let acc = sqlx::query(
-            "UPDATE accounts SET locked_until = NULL, risk_cleared_at = $1, version = version + 1 WHERE id = $2 AND locked_until > $1",
-        )
-        .bind(to_ms(now))
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        if acc.rows_affected() == 1 {
-            released.push("account".to_owned());
-        }
-        let kinds: Vec<(String,)> = sqlx::query_as(
-            "SELECT DISTINCT subject_kind FROM risk_locks WHERE account_id = $1 AND locked_until > $2 AND released_at IS NULL ORDER BY subject_kind",
-        )
-        .bind(account_id)
-        .bind(to_ms(now))
-        .fetch_all(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE risk_locks SET released_at = $1, released_by = $2 WHERE account_id = $3 AND locked_until > $1 AND released_at IS NULL",
-        )
-        .bind(to_ms(now))
-        .bind(cause.actor)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        released.extend(kinds.into_iter().map(|(k,)| k));
+        let released = unlock_in(&mut tx, account_id, cause.actor, now).await?;
         if released.is_empty() {
             return Ok(released);
         }
-        sqlx::query("UPDATE accounts SET risk_cleared_at = $1 WHERE id = $2").bind(to_ms(now)).bind(account_id).execute(&mut *tx).await?;
         let before = format!("locked: {}", released.join(", "));
         let change = Change { action: "account.unlock", subject: account_id, before: Some(&before), after: Some("unlocked") };
         crate::audit::append(&mut tx, cause, change, now).await?;
@@ -261,4 +245,44 @@ async fn insert_decision(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Lifts the account's running locks inside `tx` (support's unlock, an
+/// approved review): the scopes released, and failures before now stop
+/// counting when there were any.
+pub(crate) async fn unlock_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: &str,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<Vec<String>, StoreError> {
+    let mut released = Vec::new();
+    let acc = sqlx::query("UPDATE accounts SET locked_until = NULL, version = version + 1 WHERE id = $1 AND locked_until > $2")
+        .bind(account_id)
+        .bind(to_ms(now))
+        .execute(&mut **tx)
+        .await?;
+    if acc.rows_affected() == 1 {
+        released.push("account".to_owned());
+    }
+    let kinds: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT subject_kind FROM risk_locks WHERE account_id = $1 AND locked_until > $2 AND released_at IS NULL ORDER BY subject_kind",
+    )
+    .bind(account_id)
+    .bind(to_ms(now))
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE risk_locks SET released_at = $1, released_by = $2 WHERE account_id = $3 AND locked_until > $1 AND released_at IS NULL",
+    )
+    .bind(to_ms(now))
+    .bind(actor)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    released.extend(kinds.into_iter().map(|(k,)| k));
+    if !released.is_empty() {
+        sqlx::query("UPDATE accounts SET risk_cleared_at = $1 WHERE id = $2").bind(to_ms(now)).bind(account_id).execute(&mut **tx).await?;
+    }
+    Ok(released)
 }

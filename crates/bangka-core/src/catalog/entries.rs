@@ -2650,6 +2650,86 @@ pub(super) const ENTRIES: &[Entry] = &[
             ),
         ],
     },
+    Entry {
+        code: ErrorCode::ReviewMaterialsInvalid,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "审核材料不完整或格式不正确，请按提示补充后重新提交。",
+            "The review materials are incomplete or not in the right form. Please add what is missing and submit again.",
+        ),
+        cause: t(
+            "人工审核需要上传身份证正反面照片；绑卡审核还需要银行卡照片。每次最多 10 份材料，每份材料需是钱包上传后得到的引用。错误详情中的 missing 列出缺少的材料。",
+            "A manual review needs photos of both sides of the ID card; a card review also needs a photo of the bank card. At most 10 materials, each a reference the wallet got when it uploaded the file. `missing` in the details lists what is missing.",
+        ),
+        remediation: &[
+            t(
+                "按提示拍摄并上传缺少的材料，确保照片清晰、四角完整、无遮挡。",
+                "Take and upload the missing photos; make sure they are sharp, show all four corners and nothing is covered.",
+            ),
+            t("重新提交审核。", "Submit the review again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ReviewNotApplicable,
+        category: Category::Risk,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("当前没有需要人工审核的事项。", "There is nothing that needs a manual review right now."),
+        cause: t(
+            "人工审核用于解除风控锁定、放行被暂停的绑卡，或修改实名信息。您的账户当前没有风控锁定、没有被暂停的绑卡，或尚未完成实名认证（请先完成实名认证再申请修改）。",
+            "A manual review lifts a risk lock, releases a card binding that was held, or changes the real-name record. Your account has no lock or held binding right now, or has not completed real-name verification yet (verify first, then ask for a change).",
+        ),
+        remediation: &[
+            t("如果绑卡或其他操作失败，请查看该错误的处理步骤。", "If a binding or another operation failed, follow that error's steps."),
+            t("如需帮助，请提交工单。", "If you need help, open a ticket."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ReviewAlreadyPending,
+        category: Category::Risk,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "您已有一项同类审核正在处理中，请耐心等待结果。",
+            "You already have a review of this kind in progress. Please wait for its result.",
+        ),
+        cause: t(
+            "同一类审核同时只能有一项在处理，以免重复审核。错误详情中给出正在处理的审核编号。",
+            "Only one review of a kind can be in progress at a time, so nothing is reviewed twice. The details give the review in progress.",
+        ),
+        remediation: &[
+            t(
+                "在钱包中查看该审核的状态；结果会通过短信和推送通知您。",
+                "Check the review's status in the wallet; you will be told the result by SMS and push.",
+            ),
+            t("如果需要补充材料，请联系客服。", "If you need to add materials, contact support."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ReviewAlreadyDecided,
+        category: Category::Risk,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("该审核已经有了结果，不能再次处理。", "This review has already been decided and cannot be decided again."),
+        cause: t(
+            "每项审核只能批准或驳回一次。错误详情中给出已有的结果。",
+            "A review is approved or rejected once. The details give the decision already made.",
+        ),
+        remediation: &[
+            t("刷新审核列表查看结果。", "Refresh the review list to see the decision."),
+            t("如果需要重新审核，请让持卡人提交新的审核申请。", "If it needs another look, have the holder submit a new review."),
+        ],
+    },
     // ------------------------------------------------------------------
     // system
     // ------------------------------------------------------------------

@@ -318,6 +318,15 @@ error_codes! {
     /// A ticket change its status does not allow (escalating one already
     /// escalated or resolved, closing one not resolved).
     TicketStateConflict => "TICKET_STATE_CONFLICT",
+    /// A review's materials are malformed, too many, or miss a required type.
+    ReviewMaterialsInvalid => "REVIEW_MATERIALS_INVALID",
+    /// A review of something there is nothing to review for (no lock, no
+    /// held bind, an unverified account for an info change).
+    ReviewNotApplicable => "REVIEW_NOT_APPLICABLE",
+    /// The account already has a review of this kind waiting.
+    ReviewAlreadyPending => "REVIEW_ALREADY_PENDING",
+    /// A decision on a review that was already decided.
+    ReviewAlreadyDecided => "REVIEW_ALREADY_DECIDED",
     // system
     Internal => "INTERNAL",
 }

@@ -11,6 +11,7 @@ pub mod mandates;
 pub mod ops;
 pub mod outbox;
 pub mod payments;
+pub mod reviews;
 pub mod risk;
 pub mod sessions;
 pub mod settlements;

@@ -96,6 +96,7 @@ pub fn locked(account_id: &str, scope: Subject, until: OffsetDateTime) -> ApiErr
             "unlock": {
                 "wait_until": rfc3339(until),
                 "or_contact_support": { "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") },
+                "or_request_review": { "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"), "kind": "risk_lock", "materials": ["id_front", "id_back"] },
             },
         }))
         .into()
@@ -118,6 +119,8 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
         return Err(locked(&account.id, l.per, l.locked_until));
     }
     let mut step_up = None;
+    // A reviewer approved this card on this account: no review or step-up.
+    let vouched = super::reviews::vouched(app, &account.id, card_fp).await?;
     for rule in app.risk.before_bind() {
         let Some(value) = subject_value(rule.per, &account.id, Some(card_fp), origin.device_id.as_deref(), origin.client_ip.as_deref())
         else {
@@ -132,14 +135,22 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
         let firing = Firing { rule: &rule.name, per: rule.per, subject: value, account_id: &account.id, attempt_id: None, count: n };
         match rule.decide(n, now) {
             Outcome::Allow => {}
+            Outcome::StepUp | Outcome::Review if vouched => {}
             Outcome::StepUp => step_up = Some(firing),
             Outcome::Review => {
                 app.store.record_risk_decision(&firing, "review", now).await?;
                 tracing::warn!(account_id = %account.id, rule = %rule.name, count = n, "bind held for review");
                 return Err(Failure::new(ErrorCode::RiskReviewRequired)
-                    .with_details(
-                        json!({ "contact_support": { "method": "POST", "path": format!("/v1/accounts/{}/tickets", account.id) } }),
-                    )
+                    .with_details(json!({
+                        "request_review": {
+                            "method": "POST",
+                            "path": format!("/v1/accounts/{}/reviews", account.id),
+                            "kind": "bind",
+                            "materials": ["id_front", "id_back", "bank_card"],
+                            "with": "this error's attempt_id",
+                        },
+                        "contact_support": { "method": "POST", "path": format!("/v1/accounts/{}/tickets", account.id) },
+                    }))
                     .into());
             }
             Outcome::LockUntil(until) => {
@@ -224,7 +235,11 @@ pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRes
                 (Some(b), Some(l)) => Some(crate::views::masked_card(b, l)),
                 _ => None,
             };
-            let shown = a.code.as_deref().and_then(ErrorCode::parse).map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
+            let shown = a
+                .code
+                .as_deref()
+                .and_then(ErrorCode::parse)
+                .map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
             json!({
                 "id": a.id, "kind": a.kind, "code": a.code, "holder_was_shown": shown.map(|c| c.as_str()),
                 "issuer": a.issuer, "card_masked": card, "binding_id": a.binding_id, "device_id": a.device_id,

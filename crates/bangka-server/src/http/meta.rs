@@ -101,6 +101,8 @@ impl Modify for BearerAuth {
         super::support::diagnose, super::support::open_ticket, super::support::list_tickets, super::support::get_ticket, super::support::escalate_ticket,
         super::support::ops_tickets, super::support::ops_ticket, super::support::ops_comment, super::support::ops_ticket_unlock,
         super::support::ops_resolve, super::support::ops_close, super::support::ops_evidence, metrics,
+        super::support::submit_review, super::support::list_reviews, super::support::get_review,
+        super::support::ops_reviews, super::support::ops_approve_review, super::support::ops_reject_review,
         service_status,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,

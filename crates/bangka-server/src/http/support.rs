@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use super::meta::ErrorEnvelope;
 use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
 use crate::error::ApiResult;
-use crate::flows::{diagnosis, risk, sessions, tickets};
+use crate::flows::{diagnosis, reviews, risk, sessions, tickets};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -24,6 +24,11 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/tickets", post(open_ticket).get(list_tickets))
         .route("/v1/accounts/{id}/tickets/{number}", get(get_ticket))
         .route("/v1/accounts/{id}/tickets/{number}/escalate", post(escalate_ticket))
+        .route("/v1/accounts/{id}/reviews", post(submit_review).get(list_reviews))
+        .route("/v1/accounts/{id}/reviews/{rvid}", get(get_review))
+        .route("/v1/ops/reviews", get(ops_reviews))
+        .route("/v1/ops/reviews/{rvid}/approve", post(ops_approve_review))
+        .route("/v1/ops/reviews/{rvid}/reject", post(ops_reject_review))
         .route("/v1/ops/tickets", get(ops_tickets))
         .route("/v1/ops/tickets/{number}", get(ops_ticket))
         .route("/v1/ops/tickets/{number}/comment", post(ops_comment))
@@ -266,4 +271,73 @@ async fn ops_evidence(State(app): State<AppState>, who: OpsAuth, Path(number): P
     security(("bearer" = [])))]
 async fn ops_attempts(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(risk::attempts(&app, &who, &id).await)
+}
+
+/// Ask for a manual review with materials: a risk lock, a bind held for
+/// review, an unbind stopped by a lock, or a real-name change.
+#[utoipa::path(post, path = "/v1/accounts/{id}/reviews", tag = "support", request_body = reviews::ReviewBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, description = "The review, `submitted`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn submit_review(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/reviews"), |req| reviews::submit(&app, &who, &id, req))
+        .await
+}
+
+/// The account's reviews and their decisions, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/reviews", tag = "support",
+    responses((status = 200, description = "Reviews"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_reviews(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    super::ok(reviews::list(&app, &id).await)
+}
+
+/// One review.
+#[utoipa::path(get, path = "/v1/accounts/{id}/reviews/{rvid}", tag = "support",
+    responses((status = 200, description = "The review"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn get_review(State(app): State<AppState>, _: AccountAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
+    super::ok(reviews::get(&app, &id, &rid).await)
+}
+
+/// Reviews for reviewers, oldest first (`?status=`, `submitted` by default).
+#[utoipa::path(get, path = "/v1/ops/reviews", tag = "ops", params(reviews::ReviewFilter),
+    responses((status = 200, description = "`reviews`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_reviews(State(app): State<AppState>, who: OpsAuth, Query(f): Query<reviews::ReviewFilter>) -> ApiResult<Response> {
+    super::ok(reviews::ops_list(&app, &who, f).await)
+}
+
+/// Approve a review (risk): it takes effect at once, and the holder is told the reason.
+#[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/approve", tag = "ops", request_body = reviews::DecisionBody,
+    responses((status = 200, description = "The review, `approved`, and `released` for an unlock"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_approve_review(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(rid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/approve"), |req| {
+        reviews::decide(&app, &who, &rid, true, req)
+    })
+    .await
+}
+
+/// Reject a review (risk), with the reason told to the holder.
+#[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/reject", tag = "ops", request_body = reviews::DecisionBody,
+    responses((status = 200, description = "The review, `rejected`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_reject_review(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(rid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/reject"), |req| {
+        reviews::decide(&app, &who, &rid, false, req)
+    })
+    .await
 }

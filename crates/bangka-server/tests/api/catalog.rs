@@ -321,6 +321,21 @@ async fn every_catalog_code_is_reachable() {
         app.bind(&risky, &pm).await;
     }
     seen.expect(app.bind(&risky, &debit).await, "RISK_LOCKED");
+    // Manual review of that lock.
+    let docs = json!([{ "type": "id_front", "ref": "wallet://f" }, { "type": "id_back", "ref": "wallet://b" }]);
+    let review = json!({ "kind": "risk_lock", "statement": "本人操作", "materials": docs });
+    seen.expect(app.post(&format!("/v1/accounts/{acc}/reviews"), review.clone()).await, "REVIEW_NOT_APPLICABLE");
+    let no_docs = json!({ "kind": "risk_lock", "statement": "本人操作", "materials": [] });
+    seen.expect(app.post(&format!("/v1/accounts/{risky}/reviews"), no_docs).await, "REVIEW_MATERIALS_INVALID");
+    let rv = app.post(&format!("/v1/accounts/{risky}/reviews"), review.clone()).await;
+    seen.expect(app.post(&format!("/v1/accounts/{risky}/reviews"), review).await, "REVIEW_ALREADY_PENDING");
+    let reviewer = app.key_for(bangka_server::auth::Role::Risk).await;
+    let approve = format!("/v1/ops/reviews/{}/approve", rv.body["id"].as_str().unwrap());
+    app.request_as(&reviewer, reqwest::Method::POST, &approve, Some(&json!({ "reason": "ok" }))).await;
+    seen.expect(
+        app.request_as(&reviewer, reqwest::Method::POST, &approve, Some(&json!({ "reason": "ok" }))).await,
+        "REVIEW_ALREADY_DECIDED",
+    );
     // Risk: support unlocks only a locked account; many cards on one
     // account ask for the password; one card on many accounts is reviewed.
     let support = app.key_for(bangka_server::auth::Role::Support).await;

@@ -12,6 +12,7 @@ mod keys;
 mod lifecycle;
 mod notifications;
 mod payments;
+mod reviews;
 mod risk;
 mod sessions;
 mod support;

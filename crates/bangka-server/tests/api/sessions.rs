@@ -147,7 +147,7 @@ async fn phone_of(app: &TestApp, acc: &str) -> String {
 /// before and after the attack.
 async fn snapshot(app: &TestApp, acc: &str) -> Vec<Value> {
     let mut out = Vec::new();
-    for p in ["", "/bindings", "/mandates", "/receipts", "/settlements", "/devices", "/tickets"] {
+    for p in ["", "/bindings", "/mandates", "/receipts", "/settlements", "/devices", "/tickets", "/reviews"] {
         let r = app.get(&format!("/v1/accounts/{acc}{p}")).await;
         assert_eq!(r.status, 200, "{p}: {}", r.body);
         out.push(r.body);
@@ -178,6 +178,14 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
     let receipts = app.get(&format!("/v1/accounts/{v}/receipts")).await;
     let ticket = app.post(&format!("/v1/accounts/{v}/tickets"), json!({ "binding_id": victim.binding, "note": "victim's ticket" })).await;
     assert_eq!(ticket.status, 201, "{}", ticket.body);
+    let review = app
+        .post(
+            &format!("/v1/accounts/{v}/reviews"),
+            json!({ "kind": "info_change", "statement": "更名", "real_name": "李四", "id_number": "11010519880512123X",
+                    "materials": [{ "type": "id_front", "ref": "wallet://f" }, { "type": "id_back", "ref": "wallet://b" }] }),
+        )
+        .await;
+    assert_eq!(review.status, 201, "{}", review.body);
     let (victim_token, victim_session) = app.session(&v, "victim-phone").await;
     let ids = [
         ("{id}", v.clone()),
@@ -188,6 +196,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
         ("{sid}", victim_session.clone()),
         ("{did}", "victim-phone".to_owned()),
         ("{number}", ticket.body["number"].as_str().unwrap().to_owned()),
+        ("{rvid}", review.body["id"].as_str().unwrap().to_owned()),
     ];
     let fake = [
         ("{id}", "acc_0000000000000000000000".to_owned()),
@@ -198,6 +207,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
         ("{sid}", "hs_0000000000000000000000".to_owned()),
         ("{did}", "no-such-device".to_owned()),
         ("{number}", "BK-20000101-000001".to_owned()),
+        ("{rvid}", "rev_0000000000000000000000".to_owned()),
     ];
 
     // The attacker: a holder of their own account, with a session.
@@ -217,7 +227,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
             }
         }
     }
-    assert!(operations.len() >= 43, "every holder endpoint is in the suite: {}", operations.len());
+    assert!(operations.len() >= 46, "every holder endpoint is in the suite: {}", operations.len());
 
     let before = snapshot(&app, &v).await;
     let fill = |path: &str, with: &[(&str, String)]| with.iter().fold(path.to_owned(), |p, (k, x)| p.replace(k, x));

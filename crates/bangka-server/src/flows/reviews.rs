@@ -1,0 +1,261 @@
+//! Manual review and real-name change (issue 6; seeds 000 and 003).
+//!
+//! The holder sends a review with materials (references to documents the
+//! wallet stored, never the images) for what stops them: a risk lock, a
+//! bind held for review, an unbind stopped by a lock, or a real-name record
+//! that does not match their cards. A risk reviewer approves or rejects it
+//! once, with a reason the holder is told. An approval takes effect in the
+//! decision's transaction: the locks lift, or the real-name record is
+//! replaced; an approved bind review lets that card bind to that account
+//! for 7 days without the review and step-up rules.
+
+use axum::http::StatusCode;
+use bangka_core::bind::{KycState, MIN_KYC_AGE};
+use bangka_core::holder::{HolderName, IdNumber};
+use bangka_core::review::{Material, ReviewKind, ReviewStatus, check_materials};
+use bangka_core::{ErrorCode, Failure};
+use bangka_store::{Cause, MessageKind, NewMessage, NewReview, ReviewDecision, ReviewRow, kyc_context};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::Duration;
+use utoipa::{IntoParams, ToSchema};
+
+use super::load_account;
+use crate::auth::{OpsAuth, Principal, Role};
+use crate::error::{ApiResult, malformed};
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// How long an approved bind review vouches for the card on the account.
+pub const BIND_REVIEW_VALID: Duration = Duration::days(7);
+
+#[derive(Deserialize, ToSchema)]
+pub struct MaterialBody {
+    /// `id_front`, `id_back`, `bank_card`, `selfie` or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where the wallet stored the document (1–200 of `A–Z a–z 0–9 . _ : / -`).
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewBody {
+    /// `risk_lock`, `bind` (with the held attempt's `attempt_id`), `unbind`
+    /// (with `binding_id`) or `info_change` (with `real_name` and `id_number`).
+    pub kind: String,
+    /// The holder's statement (1–1000 characters).
+    pub statement: String,
+    pub materials: Vec<MaterialBody>,
+    pub attempt_id: Option<String>,
+    pub binding_id: Option<String>,
+    pub real_name: Option<String>,
+    pub id_number: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionBody {
+    /// Why, told to the holder (1–500 characters).
+    pub reason: String,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct ReviewFilter {
+    /// `submitted` (default), `approved` or `rejected`.
+    pub status: Option<String>,
+}
+
+fn kind_zh(k: ReviewKind) -> &'static str {
+    match k {
+        ReviewKind::RiskLock => "风控解锁",
+        ReviewKind::Bind => "绑卡",
+        ReviewKind::Unbind => "解绑",
+        ReviewKind::InfoChange => "实名信息修改",
+    }
+}
+
+pub fn view(r: &ReviewRow) -> Value {
+    json!({
+        "id": r.id,
+        "kind": r.kind,
+        "status": r.status,
+        "statement": r.statement,
+        "materials": r.materials,
+        "attempt_id": r.attempt_id,
+        "binding_id": r.binding_id,
+        "decision": r.decided_at.map(|at| json!({ "reason": r.decision_reason, "decided_at": rfc3339(at) })),
+        "created_at": rfc3339(r.created_at),
+    })
+}
+
+fn not_applicable(why: &str) -> crate::error::ApiError {
+    Failure::new(ErrorCode::ReviewNotApplicable).with_details(json!({ "why": why })).into()
+}
+
+/// `POST /v1/accounts/{id}/reviews`.
+pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: ReviewBody) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    let kind = ReviewKind::parse(&body.kind).ok_or_else(|| malformed("kind", "risk_lock, bind, unbind or info_change"))?;
+    let statement = body.statement.trim();
+    if statement.is_empty() || statement.chars().count() > 1000 || statement.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(malformed("statement", "1 to 1000 characters").into());
+    }
+    let mut materials = Vec::new();
+    for (i, m) in body.materials.iter().enumerate() {
+        materials.push(
+            Material::parse(&m.kind, &m.reference)
+                .map_err(|c| Failure::new(c).with_details(json!({ "index": i, "problem": "type or ref not valid" })))?,
+        );
+    }
+    if let Err(missing) = check_materials(kind, &materials) {
+        let missing: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
+        return Err(Failure::new(ErrorCode::ReviewMaterialsInvalid).with_details(json!({ "missing": missing, "at_most": 10 })).into());
+    }
+    let locked = account.locked_until.is_some_and(|u| u > now) || app.store.has_running_subject_locks(account_id, now).await?;
+    let (mut attempt_id, mut binding_id, mut card_fp, mut sealed) = (None, None, None, None);
+    match kind {
+        ReviewKind::RiskLock if !locked => return Err(not_applicable("no risk lock is running on the account")),
+        ReviewKind::RiskLock => {}
+        ReviewKind::Unbind => {
+            let bid = body.binding_id.as_deref().ok_or_else(|| malformed("binding_id", "the card whose unbind is stopped"))?;
+            app.store.get_binding(account_id, bid).await?.ok_or(ErrorCode::NotFound)?;
+            if !locked {
+                return Err(not_applicable("no risk lock stops the unbind"));
+            }
+            binding_id = Some(bid.to_owned());
+        }
+        ReviewKind::Bind => {
+            let aid = body.attempt_id.as_deref().ok_or_else(|| malformed("attempt_id", "the bind attempt held for review"))?;
+            let a = app.store.get_attempt(account_id, aid).await?.ok_or(ErrorCode::NotFound)?;
+            if a.code.as_deref() != Some(ErrorCode::RiskReviewRequired.as_str()) {
+                return Err(not_applicable("that attempt was not held for review"));
+            }
+            card_fp = a.card_fp.clone();
+            attempt_id = Some(a.id);
+        }
+        ReviewKind::InfoChange => {
+            if account.kyc != KycState::Verified {
+                return Err(not_applicable("real-name verification is not done: verify first"));
+            }
+            let name = HolderName::parse(body.real_name.as_deref().ok_or_else(|| malformed("real_name", "the new name"))?)?;
+            let id = IdNumber::parse(body.id_number.as_deref().ok_or_else(|| malformed("id_number", "the new ID number"))?)?;
+            if id.age_on(now.date()) < MIN_KYC_AGE {
+                return Err(ErrorCode::KycRejected.into());
+            }
+            let same = account.kyc_name_mac.as_deref() == Some(&app.vault.kyc_name_mac(name.as_str()))
+                && account.kyc_id_mac.as_deref() == Some(&app.vault.kyc_id_mac(id.expose()));
+            if same {
+                return Err(not_applicable("the name and ID number are the ones on record"));
+            }
+            sealed = Some((
+                app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
+                app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
+            ));
+        }
+    }
+    let materials_json = json!(materials);
+    let new = NewReview {
+        account_id,
+        kind,
+        statement,
+        materials: &materials_json,
+        attempt_id: attempt_id.as_deref(),
+        binding_id: binding_id.as_deref(),
+        card_fp: card_fp.as_deref(),
+        sealed: sealed.as_ref().map(|(n, i)| (n.as_slice(), i.as_slice())),
+    };
+    match app.store.create_review(&new, Cause::api(who.actor()), now).await? {
+        Ok(r) => {
+            tracing::info!(review_id = %r.id, account_id, kind = kind.as_str(), "review submitted");
+            Ok((StatusCode::CREATED, view(&r)))
+        }
+        Err(pending) => Err(Failure::new(ErrorCode::ReviewAlreadyPending).with_details(json!({ "review_id": pending })).into()),
+    }
+}
+
+pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+    load_account(app, account_id).await?;
+    Ok((StatusCode::OK, Value::Array(app.store.account_reviews(account_id).await?.iter().map(view).collect())))
+}
+
+pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult<(StatusCode, Value)> {
+    match app.store.get_review(review_id).await? {
+        Some(r) if r.account_id == account_id => Ok((StatusCode::OK, view(&r))),
+        _ => Err(ErrorCode::NotFound.into()),
+    }
+}
+
+/// `GET /v1/ops/reviews[?status=]` (support, risk, admin): oldest first.
+pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResult<(StatusCode, Value)> {
+    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    let status = match f.status.as_deref() {
+        None => ReviewStatus::Submitted,
+        Some(s) => ReviewStatus::parse(s).ok_or_else(|| malformed("status", "submitted, approved or rejected"))?,
+    };
+    let list: Vec<Value> = app
+        .store
+        .ops_reviews(status)
+        .await?
+        .iter()
+        .map(|r| {
+            let mut v = view(r);
+            v["account_id"] = json!(r.account_id);
+            v
+        })
+        .collect();
+    Ok((StatusCode::OK, json!({ "reviews": list })))
+}
+
+/// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).
+pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: bool, body: DecisionBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(&[Role::Risk, Role::Admin])?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ErrorCode::OpsReasonRequired.into());
+    }
+    let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
+    let decided = || Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": r.status }));
+    if r.status != ReviewStatus::Submitted {
+        return Err(decided().into());
+    }
+    let account = load_account(app, &r.account_id).await?;
+    // A real-name change: the new record's keyed hashes, from the sealed values.
+    let macs = match (approve, r.kind, &r.name_enc, &r.id_enc) {
+        (true, ReviewKind::InfoChange, Some(n), Some(i)) => {
+            let name = app.vault.open_value(&kyc_context(&r.account_id, "name"), n)?;
+            let id = app.vault.open_value(&kyc_context(&r.account_id, "id"), i)?;
+            Some((app.vault.kyc_name_mac(name.as_str()), app.vault.kyc_id_mac(id.as_str())))
+        }
+        _ => None,
+    };
+    let decision = if approve {
+        ReviewDecision::Approve { kyc_macs: macs.as_ref().map(|(n, i)| (n.as_str(), i.as_str())) }
+    } else {
+        ReviewDecision::Reject
+    };
+    let (zh_outcome, en_outcome) = if approve { ("已通过", "was approved") } else { ("未通过", "was not approved") };
+    let notice = NewMessage {
+        kind: MessageKind::Notice,
+        account_id: r.account_id.clone(),
+        phone: account.phone.clone(),
+        zh: format!("【Bangka】您的{}审核{zh_outcome}：{reason}", kind_zh(r.kind)),
+        en: format!("Bangka: your {} review {en_outcome}: {reason}", r.kind.as_str().replace('_', " ")),
+    };
+    let Some(released) =
+        app.store.decide_review(&r, decision, reason, &notice, Cause::api(p.actor()).with_note(reason), app.clock.now()).await?
+    else {
+        return Err(decided().into());
+    };
+    super::outbox::deliver(app).await;
+    tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
+    let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut v = view(&r);
+    v["released"] = json!(released);
+    Ok((StatusCode::OK, v))
+}
+
+/// Whether a reviewer vouched for binding this card to this account.
+pub async fn vouched(app: &AppState, account_id: &str, card_fp: &str) -> ApiResult<bool> {
+    Ok(app.store.approved_bind_review(account_id, card_fp, app.clock.now() - BIND_REVIEW_VALID).await?)
+}

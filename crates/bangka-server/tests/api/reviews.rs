@@ -1,0 +1,145 @@
+//! Manual review with materials: a risk lock lifted, a held bind released,
+//! a real-name record changed; each decided once by a risk reviewer.
+
+use bangka_server::auth::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+fn id_docs() -> Value {
+    json!([{ "type": "id_front", "ref": "wallet://docs/id-front-1.jpg" }, { "type": "id_back", "ref": "wallet://docs/id-back-1.jpg" }])
+}
+
+/// A valid resident ID number (GB 11643-1999 check character) for a birth date.
+fn resident_id(body17: &str) -> String {
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body17.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    format!("{body17}{}", "10X98765432".as_bytes()[(sum % 11) as usize] as char)
+}
+
+async fn a_locked_holder_is_unlocked_by_an_approved_review(app: TestApp) {
+    let acc = app.verified_account().await;
+    let reviews = format!("/v1/accounts/{acc}/reviews");
+    let ask = json!({ "kind": "risk_lock", "statement": "我换了手机号，之前输错了", "materials": id_docs() });
+    app.post(&reviews, ask.clone()).await.assert_error("REVIEW_NOT_APPLICABLE");
+    let card = app.card("phone_mismatch").await;
+    for _ in 0..10 {
+        app.bind(&acc, &card).await;
+    }
+    let locked = app.bind(&acc, &app.card("ok_debit").await).await;
+    assert_eq!(locked.assert_error("RISK_LOCKED")["details"]["unlock"]["or_request_review"]["path"], reviews.as_str());
+
+    // Materials are checked, and one review of a kind waits at a time.
+    let missing = app
+        .post(&reviews, json!({ "kind": "risk_lock", "statement": "x", "materials": [{ "type": "id_front", "ref": "wallet://a" }] }))
+        .await;
+    assert_eq!(missing.assert_error("REVIEW_MATERIALS_INVALID")["details"]["missing"], json!(["id_back"]));
+    let bad_ref = json!({ "kind": "risk_lock", "statement": "x", "materials": [{ "type": "id_front", "ref": "no spaces" }, { "type": "id_back", "ref": "b" }] });
+    app.post(&reviews, bad_ref).await.assert_error("REVIEW_MATERIALS_INVALID");
+    app.post(&reviews, json!({ "kind": "amnesty", "statement": "x", "materials": id_docs() })).await.assert_error("MALFORMED_REQUEST");
+    assert_eq!(app.get(&reviews).await.body.as_array().unwrap().len(), 0, "refusals recorded nothing");
+    let r = app.post(&reviews, ask.clone()).await;
+    assert_eq!((r.status, r.body["status"].as_str()), (201, Some("submitted")), "{}", r.body);
+    let rid = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.post(&reviews, ask).await.assert_error("REVIEW_ALREADY_PENDING")["details"]["review_id"], rid.as_str());
+
+    // Risk reviewers decide; support may look but not decide.
+    let risk = app.key_for(Role::Risk).await;
+    let support = app.key_for(Role::Support).await;
+    let queue = app.request_as(&support, Method::GET, "/v1/ops/reviews", None).await;
+    assert!(queue.body["reviews"].as_array().unwrap().iter().any(|r| r["id"] == rid.as_str()), "{}", queue.body);
+    let approve = format!("/v1/ops/reviews/{rid}/approve");
+    app.request_as(&support, Method::POST, &approve, Some(&json!({ "reason": "ok" }))).await.assert_error("FORBIDDEN");
+    app.request_as(&risk, Method::POST, &approve, Some(&json!({ "reason": " " }))).await.assert_error("OPS_REASON_REQUIRED");
+    let done = app.request_as(&risk, Method::POST, &approve, Some(&json!({ "reason": "证件与账户一致，已解锁" }))).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["status"], "approved");
+    assert_eq!(done.body["released"], json!(["account", "card"]));
+    app.request_as(&risk, Method::POST, &format!("/v1/ops/reviews/{rid}/reject"), Some(&json!({ "reason": "x" })))
+        .await
+        .assert_error("REVIEW_ALREADY_DECIDED");
+
+    // The holder sees the decision and is told; the account binds again.
+    let mine = app.get(&format!("{reviews}/{rid}")).await;
+    assert_eq!(mine.body["decision"]["reason"], "证件与账户一致，已解锁");
+    let push = app.get(&format!("/v1/demo/inbox/{acc}")).await.body["messages"][0]["body"].as_str().unwrap().to_owned();
+    assert!(push.contains("风控解锁审核已通过"), "{push}");
+    app.bind_confirmed(&acc, "ok_debit").await;
+    let trail: Vec<String> = app.state.store.audit_entries(&rid).await.unwrap().iter().map(|e| e.action.clone()).collect();
+    assert_eq!(trail, ["review.submit", "review.approve"]);
+    assert!(app.state.store.audit_entries(&acc).await.unwrap().iter().any(|e| e.action == "account.unlock"));
+    assert_eq!(app.state.store.verify_audit().await.unwrap().problem, None);
+}
+on_both_backends!(a_locked_holder_is_unlocked_by_an_approved_review);
+
+async fn a_held_bind_is_released_and_a_real_name_is_changed_by_review(app: TestApp) {
+    // One card on a fifth account in a day is held for review.
+    let card = app.card("ok_debit_boc").await;
+    for _ in 0..4 {
+        let a = app.verified_account().await;
+        app.bind_confirmed(&a, "ok_debit_boc").await;
+    }
+    let acc = app.verified_account().await;
+    let held = app.bind(&acc, &card).await;
+    let e = held.assert_error("RISK_REVIEW_REQUIRED");
+    assert_eq!(e["details"]["request_review"]["kind"], "bind");
+    let attempt = e["attempt_id"].as_str().unwrap().to_owned();
+    let reviews = format!("/v1/accounts/{acc}/reviews");
+    let no_card_photo = json!({ "kind": "bind", "statement": "这是我本人的卡", "materials": id_docs(), "attempt_id": attempt });
+    assert_eq!(
+        app.post(&reviews, no_card_photo).await.assert_error("REVIEW_MATERIALS_INVALID")["details"]["missing"],
+        json!(["bank_card"])
+    );
+    let mut materials = id_docs();
+    materials.as_array_mut().unwrap().push(json!({ "type": "bank_card", "ref": "wallet://docs/card-1.jpg" }));
+    let r =
+        app.post(&reviews, json!({ "kind": "bind", "statement": "这是我本人的卡", "materials": materials, "attempt_id": attempt })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let risk = app.key_for(Role::Risk).await;
+    let ok = app
+        .request_as(
+            &risk,
+            Method::POST,
+            &format!("/v1/ops/reviews/{}/approve", r.body["id"].as_str().unwrap()),
+            Some(&json!({ "reason": "卡片照片与持卡人一致" })),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    app.bind_confirmed(&acc, "ok_debit_boc").await;
+
+    // A real-name change: the new record replaces the old only on approval.
+    let change = |name: &str, id: &str| json!({ "kind": "info_change", "statement": "户口本更名", "materials": id_docs(), "real_name": name, "id_number": id });
+    app.post(&reviews, change("张三", "110105199003071239")).await.assert_error("REVIEW_NOT_APPLICABLE");
+    app.post(&reviews, change("李四", "110105199003071230")).await.assert_error("ID_NUMBER_CHECK_DIGIT");
+    let new_id = resident_id("11010519880512123");
+    let r = app.post(&reviews, change("李四", &new_id)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(!r.body.to_string().contains(&new_id) && !r.body.to_string().contains("李四"), "the requested record is not echoed");
+    let rid = r.body["id"].as_str().unwrap().to_owned();
+    // Until approved, the old record stands.
+    let other_name = app.card("ok_credit").await;
+    assert_eq!(app.bind(&acc, &other_name).await.status, 202);
+    let ok = app.request_as(&risk, Method::POST, &format!("/v1/ops/reviews/{rid}/approve"), Some(&json!({ "reason": "证件已核验" }))).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    // Now the old name no longer matches the account's real name.
+    app.bind(&acc, &app.card("ok_prepaid").await).await.assert_error("HOLDER_NAME_NOT_KYC_NAME");
+    let (name_enc,): (Option<Vec<u8>>,) =
+        sqlx::query_as("SELECT name_enc FROM reviews WHERE id = $1").bind(&rid).fetch_one(app.state.store.pool()).await.unwrap();
+    assert!(name_enc.is_none(), "the requested values leave the review once decided");
+    assert!(app.state.store.audit_entries(&acc).await.unwrap().iter().any(|e| e.action == "account.kyc_change"));
+    // A rejected change leaves the record as it is.
+    let r = app.post(&reviews, change("王五", &resident_id("11010519800101123"))).await;
+    let rej = app
+        .request_as(
+            &risk,
+            Method::POST,
+            &format!("/v1/ops/reviews/{}/reject", r.body["id"].as_str().unwrap()),
+            Some(&json!({ "reason": "照片不清晰" })),
+        )
+        .await;
+    assert_eq!(rej.body["status"], "rejected");
+    app.bind(&acc, &app.card("ok_prepaid").await).await.assert_error("HOLDER_NAME_NOT_KYC_NAME");
+}
+on_both_backends!(a_held_bind_is_released_and_a_real_name_is_changed_by_review);
