@@ -108,7 +108,9 @@ impl Principal {
     }
 }
 
-/// A caller with the wallet role (the `/v1/accounts/...` API).
+/// The wallet backend's own key: creating accounts, opening holder
+/// sessions, the demo endpoints. Account data is reached through
+/// [`AccountAuth`], which also takes a holder session.
 #[derive(Debug, Clone)]
 pub struct WalletAuth(pub Principal);
 

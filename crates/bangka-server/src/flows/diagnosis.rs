@@ -147,7 +147,11 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                 (from_attempt, ev)
             }
             Check::Otp => {
-                let ev = match s.binding.as_ref().and_then(|b| b.challenge_id.clone()) {
+                // Was the latest code SMS delivered? (seed 000: "收不到验证码")
+                let sms = app.store.outbox_status(&account.id).await?.into_iter().find(|m| m.kind == "code" && m.channel == "sms");
+                let delivery = sms
+                    .map(|m| json!({ "delivered": m.delivered, "tries": m.tries, "last_error": m.last_error, "end_reason": m.end_reason }));
+                let mut ev = match s.binding.as_ref().and_then(|b| b.challenge_id.clone()) {
                     Some(cid) => match app.store.get_challenge(&cid).await? {
                         Some(c) => json!({
                             "tries_used": c.challenge.attempts,
@@ -160,6 +164,7 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                     },
                     None => json!({ "bank_said": failed_code(from_attempt, bank_said) }),
                 };
+                ev["account_last_code_sms"] = json!(delivery);
                 (from_attempt, ev)
             }
             Check::IssuerAvailable | Check::IssuerCardState | Check::HolderName | Check::IdNumber | Check::Cvv | Check::Expiry => {

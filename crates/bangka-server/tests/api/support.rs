@@ -251,6 +251,8 @@ async fn a_bound_card_that_cannot_pay_is_diagnosed(app: TestApp) {
     let item = d.body["items"].as_array().unwrap().iter().find(|i| i["name"] == "binding_state").unwrap().clone();
     assert_eq!(item["result"], "failed");
     assert_eq!(item["evidence"]["binding_status"], "frozen");
+    let otp = d.body["items"].as_array().unwrap().iter().find(|i| i["name"] == "otp").unwrap().clone();
+    assert_eq!(otp["evidence"]["account_last_code_sms"]["delivered"], true, "{otp}");
     app.get(&format!("/v1/accounts/{}/diagnosis?binding_id=bnd_nope", p.account)).await.assert_error("NOT_FOUND");
     app.get(&format!("/v1/accounts/{}/diagnosis?attempt_id=att_nope", p.account)).await.assert_error("NOT_FOUND");
 }
