@@ -121,8 +121,9 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
             Check::BindingLimit => {
                 let live = app.store.live_cards(&account.id).await?.len();
                 let limit = app.policy.binding_limit as usize;
-                let result = if from_attempt == Verdict::Failed && live >= limit { Verdict::Failed } else { Verdict::Passed };
-                (result, json!({ "live_cards": live, "limit": limit }))
+                // Full now means the next bind fails (not a question for a card already bound).
+                let result = if s.binding.is_none() && live >= limit { Verdict::Failed } else { Verdict::Passed };
+                (result, json!({ "live_cards": live, "limit": limit, "failed_at_the_time": from_attempt == Verdict::Failed }))
             }
             Check::IssuerMaintenance => match &issuer {
                 Some(i) => {
