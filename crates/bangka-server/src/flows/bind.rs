@@ -240,12 +240,17 @@ pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
 
 async fn pending_binding(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(BindingRow, bangka_store::ChallengeRow)> {
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let c = pending_challenge(app, &b).await?;
+    Ok((b, c))
+}
+
+/// The code a pending binding waits for; `BINDING_NOT_PENDING` otherwise.
+async fn pending_challenge(app: &AppState, b: &BindingRow) -> ApiResult<bangka_store::ChallengeRow> {
     if b.status != BindingStatus::PendingVerification {
         return Err(Failure::new(ErrorCode::BindingNotPending).with_details(json!({ "status": b.status.as_str() })).into());
     }
     let cid = b.challenge_id.clone().ok_or(ErrorCode::BindingNotPending)?;
-    let c = app.store.get_challenge(&cid).await?.ok_or(ErrorCode::BindingNotPending)?;
-    Ok((b, c))
+    Ok(app.store.get_challenge(&cid).await?.ok_or(ErrorCode::BindingNotPending)?)
 }
 
 /// `POST …/bindings/{bid}/otp/resend`: a new code after the cooldown.
@@ -277,10 +282,18 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiRe
 pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_id: &str, body: OtpBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    let (b, c) = pending_binding(app, account_id, binding_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let facts = AttemptFacts::binding(&b);
-    check_standing(&account, now)?;
-    let otp = Otp::parse(&body.otp)?;
+    // Every refusal of an existing binding's confirm is an attempt support can find.
+    let ready = async {
+        let c = pending_challenge(app, &b).await?;
+        check_standing(&account, now)?;
+        Ok::<_, ApiError>((c, Otp::parse(&body.otp)?))
+    };
+    let (c, otp) = match ready.await {
+        Ok(r) => r,
+        Err(e) => return Err(failed(app, account_id, "confirm", &facts, e).await),
+    };
     check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
     let notice = super::notice(
         account_id,
@@ -317,7 +330,9 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
             ActivateOutcome::Activated => break,
             ActivateOutcome::TokenNumberTaken if draws < 8 => draws += 1,
             ActivateOutcome::TokenNumberTaken => return Err(anyhow::anyhow!("no free token number after {draws} draws").into()),
-            ActivateOutcome::NotPending => return Err(ErrorCode::BindingNotPending.into()),
+            ActivateOutcome::NotPending => {
+                return Err(failed(app, account_id, "confirm", &facts, ErrorCode::BindingNotPending.into()).await);
+            }
             ActivateOutcome::LimitReached(cards) => {
                 let e =
                     Failure::new(ErrorCode::BindingLimitReached).with_details(json!({ "limit": app.policy.binding_limit, "cards": cards }));

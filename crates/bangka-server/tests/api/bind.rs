@@ -324,3 +324,28 @@ async fn small_test_authorization_tells_whether_the_card_can_pay(app: TestApp) {
     assert_eq!(r.assert_error("BINDING_NOT_ACTIVE")["details"]["status"], "pending_verification");
 }
 on_both_backends!(small_test_authorization_tells_whether_the_card_can_pay);
+
+/// Every refusal of a bind, at the start or at the confirm, names its
+/// attempt: the key to the diagnosis and to a ticket.
+async fn every_error_of_a_failed_bind_carries_its_attempt(app: TestApp) {
+    let acc = app.verified_account().await;
+    let card = app.card("ok_debit").await;
+    let mut bad = TestApp::bind_body(&card);
+    bad["card_number"] = json!("123");
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings"), bad).await;
+    assert!(r.assert_error("CARD_NUMBER_FORMAT")["attempt_id"].is_string());
+    let pending = app.bind(&acc, &card).await;
+    let confirm = format!("/v1/accounts/{acc}/bindings/{}/confirm", pending.body["id"].as_str().unwrap());
+    for (otp, code) in [("abc", "OTP_FORMAT"), ("000000", "OTP_INCORRECT")] {
+        let r = app.post(&confirm, json!({ "otp": otp })).await;
+        assert!(r.assert_error(code)["attempt_id"].is_string(), "{code}: {}", r.body);
+    }
+    let good = app.latest_otp(card["phone"].as_str().unwrap()).await;
+    assert_eq!(app.post(&confirm, json!({ "otp": good })).await.status, 200);
+    let again = app.post(&confirm, json!({ "otp": good })).await;
+    assert!(again.assert_error("BINDING_NOT_PENDING")["attempt_id"].is_string());
+    app.post(&format!("/v1/accounts/{acc}/freeze"), json!({ "reason": "holder_request" })).await;
+    let frozen = app.bind(&acc, &app.card("ok_credit").await).await;
+    assert!(frozen.assert_error("ACCOUNT_FROZEN")["attempt_id"].is_string());
+}
+on_both_backends!(every_error_of_a_failed_bind_carries_its_attempt);
