@@ -235,14 +235,20 @@ impl RiskRules {
             }
             rules.push(Rule { name, signal: r.signal, per: r.per, window, threshold: r.threshold, action });
         }
+        // A window shorter than the lock would let failures spread thin
+        // enough never to lock at all.
         let pci = rules.iter().any(|r| {
             r.signal == Signal::FailedVerification
                 && r.per == Subject::Account
                 && r.threshold <= MAX_ACCOUNT_FAILURES
+                && r.window >= MIN_LOCK
                 && matches!(r.action, Action::Lock { .. })
         });
         if !pci {
-            return Err("risk rules: one rule must lock an account after at most 10 failed verifications (PCI DSS 8.3.4)".into());
+            return Err(
+                "risk rules: one rule must lock an account after at most 10 failed verifications within at least 30m (PCI DSS 8.3.4)"
+                    .into(),
+            );
         }
         Ok(RiskRules { rules })
     }
@@ -310,6 +316,8 @@ mod tests {
         assert!(RiskRules::from_json(&lock(5, "45m")).is_ok());
         assert!(RiskRules::from_json(&lock(11, "30m")).unwrap_err().contains("PCI"));
         assert!(RiskRules::from_json(&lock(10, "10m")).unwrap_err().contains("30m"));
+        let short_window = lock(10, "30m").replace(r#""window":"1h""#, r#""window":"1s""#);
+        assert!(RiskRules::from_json(&short_window).unwrap_err().contains("PCI"), "failures spread over a 1s window never lock");
         assert!(RiskRules::from_json(r#"{"rules":[]}"#).unwrap_err().contains("PCI"));
     }
 

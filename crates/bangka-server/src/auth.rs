@@ -98,11 +98,12 @@ impl Principal {
     }
 
     /// Whose `Idempotency-Key`s these are: a key's own, or, for holder
-    /// sessions, the account's (a retry from a fresh session after the
-    /// first one expired still replays instead of running twice).
+    /// sessions, the account's under the wallet that opened them (a retry
+    /// from a fresh session after the first expired still replays instead
+    /// of running twice; another wallet's sessions never see it).
     pub fn idempotency_scope(&self) -> String {
         match &self.session {
-            Some(s) => format!("holder:{}", s.account_id),
+            Some(s) => format!("holder:{}:{}", self.key_id, s.account_id),
             None => self.key_id.clone(),
         }
     }
@@ -187,13 +188,35 @@ impl FromRequestParts<AppState> for AccountAuth {
                         .await
                         .map_err(|_| ErrorCode::Forbidden)?;
                 match params.get("id") {
-                    Some(id) if *id == s.account_id => Ok(AccountAuth(p)),
+                    Some(id) if *id == s.account_id => {
+                        check_origin_locks(parts, state, s).await?;
+                        Ok(AccountAuth(p))
+                    }
                     Some(_) => Err(ErrorCode::NotFound.into()),
                     None => Err(ErrorCode::Forbidden.into()),
                 }
             }
             _ => Err(ErrorCode::Forbidden.into()),
         }
+    }
+}
+
+/// A device or IP the risk rules locked acts on no account until the lock
+/// ends: nothing that changes state, except asking for help (tickets,
+/// reviews). Reading stays open.
+async fn check_origin_locks(parts: &Parts, state: &AppState, s: &HolderSession) -> Result<(), ApiError> {
+    use bangka_core::risk::Subject;
+    let path = parts.uri.path();
+    if parts.method == axum::http::Method::GET || path.contains("/tickets") || path.contains("/reviews") {
+        return Ok(());
+    }
+    let mut subjects = vec![(Subject::Device, s.device_id.as_str())];
+    if let Some(ip) = s.client_ip.as_deref() {
+        subjects.push((Subject::Ip, ip));
+    }
+    match state.store.active_subject_locks(&subjects, state.clock.now()).await?.first() {
+        Some(l) => Err(crate::flows::risk::locked(&s.account_id, l.per, l.locked_until)),
+        None => Ok(()),
     }
 }
 

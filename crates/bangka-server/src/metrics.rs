@@ -43,9 +43,10 @@ pub fn attempt(kind: &str, issuer: Option<&str>, code: Option<&str>) {
     inc("bangka_attempts_total", "Attempts by kind, issuer and outcome (an error code, or ok).", labels);
 }
 
-/// An SMS code sent.
-pub fn otp_sent(purpose: &str) {
-    inc("bangka_otp_sent_total", "SMS codes sent, by purpose.", vec![("purpose", purpose.to_owned())]);
+/// What became of an SMS carrying a code: `delivered`, `expired` (dropped
+/// undelivered) or `failed` (given up after every retry).
+pub fn otp_sms(outcome: &str) {
+    inc("bangka_otp_sms_total", "SMS codes by outcome (delivered, expired, failed).", vec![("outcome", outcome.to_owned())]);
 }
 
 /// A risk lock set by a rule.
@@ -92,7 +93,7 @@ fn label_text(labels: &Labels, extra: Option<(&str, String)>) -> String {
 }
 
 /// The exposition text; `tickets` are (status, count) rows read at scrape time.
-pub fn render(tickets: &[(String, i64)]) -> String {
+pub fn render(tickets: &[(String, i64)], overdue_tickets: i64) -> String {
     let r = REGISTRY.lock().expect("metrics lock");
     let mut out = String::new();
     for (name, (help, series)) in &r.counters {
@@ -106,6 +107,10 @@ pub fn render(tickets: &[(String, i64)]) -> String {
         let n = tickets.iter().find(|(s, _)| s == status).map_or(0, |(_, n)| *n);
         let _ = writeln!(out, "bangka_tickets{{status=\"{status}\"}} {n}");
     }
+    let _ = writeln!(
+        out,
+        "# HELP bangka_tickets_overdue Tickets owed an answer past their deadline.\n# TYPE bangka_tickets_overdue gauge\nbangka_tickets_overdue {overdue_tickets}"
+    );
     let name = "bangka_http_request_duration_seconds";
     let _ = writeln!(out, "# HELP {name} Request latency by route template, method and status.\n# TYPE {name} histogram");
     for (labels, h) in &r.latency {
@@ -128,10 +133,11 @@ mod tests {
         attempt("bind", Some("ICBC"), Some("FOUR_ELEMENTS_PHONE_MISMATCH"));
         attempt("bind", Some("ICBC"), Some("FOUR_ELEMENTS_PHONE_MISMATCH"));
         request("/v1/status", "GET", 200, 0.003);
-        let text = render(&[("open".into(), 2)]);
+        let text = render(&[("open".into(), 2)], 1);
         assert!(text.contains("bangka_attempts_total{kind=\"bind\",issuer=\"ICBC\",code=\"FOUR_ELEMENTS_PHONE_MISMATCH\"} 2"), "{text}");
         assert!(text.contains("bangka_tickets{status=\"open\"} 2"));
         assert!(text.contains("bangka_tickets{status=\"closed\"} 0"));
+        assert!(text.contains("bangka_tickets_overdue 1"));
         assert!(
             text.contains("bangka_http_request_duration_seconds_bucket{route=\"/v1/status\",method=\"GET\",status=\"200\",le=\"0.005\"} 1")
         );

@@ -36,7 +36,11 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     // The route template, not the raw path: paths carry ids and phone numbers.
     let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    // Standard methods only in labels: an invented one must not grow the metrics.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;

@@ -31,7 +31,8 @@ pub struct AccountView {
 }
 
 impl AccountView {
-    pub fn from_row(a: &AccountRow) -> Self {
+    /// The account at `now` (a risk lock that has ended is not shown).
+    pub fn from_row(a: &AccountRow, now: time::OffsetDateTime) -> Self {
         let masked = bangka_core::holder::Phone::parse(&a.phone).map(|p| p.masked()).unwrap_or_else(|_| "***".into());
         AccountView {
             id: a.id.clone(),
@@ -39,7 +40,7 @@ impl AccountView {
             kyc_status: a.kyc.as_str().into(),
             status: a.status.as_str().into(),
             frozen_reason: a.frozen_reason.map(|r| r.as_str().into()),
-            locked_until: a.locked_until.map(rfc3339),
+            locked_until: a.locked_until.filter(|u| *u > now).map(rfc3339),
             payment_password_set: a.payment_password_set_at.is_some(),
             created_at: rfc3339(a.created_at),
             language: a.language.clone(),

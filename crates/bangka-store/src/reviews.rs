@@ -110,13 +110,14 @@ impl Store {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e, "reviews_one_pending", "reviews.account_id, reviews.kind") => {
                 drop(tx);
-                let (pending,): (String,) =
+                let pending: Option<(String,)> =
                     sqlx::query_as("SELECT id FROM reviews WHERE account_id = $1 AND kind = $2 AND status = 'submitted'")
                         .bind(r.account_id)
                         .bind(r.kind.as_str())
-                        .fetch_one(&self.pool)
+                        .fetch_optional(&self.pool)
                         .await?;
-                return Ok(Err(pending));
+                // Decided in between: the caller may simply submit again.
+                return Ok(Err(pending.map(|(id,)| id).unwrap_or_default()));
             }
             Err(e) => return Err(e.into()),
         }

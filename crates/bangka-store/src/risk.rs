@@ -20,6 +20,16 @@ fn column(per: Subject) -> &'static str {
     }
 }
 
+/// The running locks that concern an account: those its own attempts
+/// caused, and those on its cards (bound or tried), its devices and their
+/// last IPs, whoever's attempts caused them (a card guessed at on other
+/// accounts, a shared IP). `$1` is the account, `$2` now.
+const ACCOUNT_LOCKS: &str = "released_at IS NULL AND locked_until > $2 AND (account_id = $1
+     OR (subject_kind = 'card' AND (subject IN (SELECT fingerprint FROM bindings WHERE account_id = $1)
+                                 OR subject IN (SELECT card_fp FROM attempts WHERE account_id = $1 AND card_fp IS NOT NULL)))
+     OR (subject_kind = 'device' AND subject IN (SELECT device_id FROM devices WHERE account_id = $1))
+     OR (subject_kind = 'ip' AND subject IN (SELECT last_ip FROM devices WHERE account_id = $1 AND last_ip IS NOT NULL)))";
+
 /// A lock on a card, device or IP that is still running.
 #[derive(Debug, Clone)]
 pub struct SubjectLock {
@@ -75,32 +85,48 @@ impl Store {
         Ok(n as u32)
     }
 
-    /// Whether a bind attempt with this card was already made on the
-    /// account since `since` (so a retry does not count as a new card).
-    pub async fn card_tried_on_account(&self, account_id: &str, card_fp: &str, since: OffsetDateTime) -> Result<bool, StoreError> {
-        let r: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM attempts WHERE account_id = $1 AND card_fp = $2 AND kind = 'bind' AND created_at >= $3 LIMIT 1")
-                .bind(account_id)
-                .bind(card_fp)
-                .bind(to_ms(since))
-                .fetch_optional(&self.pool)
-                .await?;
+    /// Whether the subject already made a bind attempt with `other` (a card
+    /// for `distinct_cards`, an account for `distinct_accounts`) since
+    /// `since`: then this attempt adds nothing new to the distinct count.
+    pub async fn bind_seen_with(
+        &self,
+        per: Subject,
+        value: &str,
+        other: Subject,
+        other_value: &str,
+        since: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let r: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT id FROM attempts WHERE {} = $1 AND {} = $2 AND kind = 'bind' AND created_at >= $3 LIMIT 1",
+            column(per),
+            column(other)
+        ))
+        .bind(value)
+        .bind(other_value)
+        .bind(to_ms(since))
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(r.is_some())
     }
 
-    /// When support last lifted a lock on the subject: what happened
-    /// before no longer counts.
+    /// When the subject was last locked or unlocked: what happened before
+    /// no longer counts (a lock consumes the failures that caused it, so
+    /// once it ends one more failure does not lock again at once; an unlock
+    /// starts afresh).
     pub async fn risk_cleared_at(&self, per: Subject, value: &str) -> Result<Option<OffsetDateTime>, StoreError> {
         let v: Option<(Option<i64>,)> = match per {
             Subject::Account => {
                 sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1").bind(value).fetch_optional(&self.pool).await?
             }
             _ => {
-                sqlx::query_as("SELECT MAX(released_at) FROM risk_locks WHERE subject_kind = $1 AND subject = $2")
-                    .bind(per.as_str())
-                    .bind(value)
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query_as(
+                    "SELECT MAX(CASE WHEN released_at > created_at THEN released_at ELSE created_at END) FROM risk_locks
+                     WHERE subject_kind = $1 AND subject = $2",
+                )
+                .bind(per.as_str())
+                .bind(value)
+                .fetch_optional(&self.pool)
+                .await?
             }
         };
         Ok(v.and_then(|(t,)| t).map(from_ms))
@@ -112,8 +138,9 @@ impl Store {
     pub async fn risk_lock(&self, f: &Firing<'_>, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         if f.per == Subject::Account {
-            sqlx::query("UPDATE accounts SET locked_until = $1, version = version + 1 WHERE id = $2")
+            sqlx::query("UPDATE accounts SET locked_until = $1, risk_cleared_at = $2, version = version + 1 WHERE id = $3")
                 .bind(to_ms(until))
+                .bind(to_ms(now))
                 .bind(f.account_id)
                 .execute(&mut *tx)
                 .await?;
@@ -168,14 +195,13 @@ impl Store {
         Ok(out)
     }
 
-    /// Whether locks its attempts put on a card, device or IP still run.
+    /// Whether a lock on the account's cards, devices or IPs still runs.
     pub async fn has_running_subject_locks(&self, account_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let r: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM risk_locks WHERE account_id = $1 AND locked_until > $2 AND released_at IS NULL LIMIT 1")
-                .bind(account_id)
-                .bind(to_ms(now))
-                .fetch_optional(&self.pool)
-                .await?;
+        let r: Option<(String,)> = sqlx::query_as(&format!("SELECT id FROM risk_locks WHERE {ACCOUNT_LOCKS} LIMIT 1"))
+            .bind(account_id)
+            .bind(to_ms(now))
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(r.is_some())
     }
 
@@ -247,9 +273,10 @@ async fn insert_decision(
     Ok(())
 }
 
-/// Lifts the account's running locks inside `tx` (support's unlock, an
-/// approved review): the scopes released, and failures before now stop
-/// counting when there were any.
+/// Lifts the locks that stop the account inside `tx` (support's unlock,
+/// an approved review): its own, and those on its cards, devices and IPs
+/// ([`ACCOUNT_LOCKS`]). Returns the scopes released; failures before now
+/// stop counting when there were any.
 pub(crate) async fn unlock_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: &str,
@@ -265,21 +292,18 @@ pub(crate) async fn unlock_in(
     if acc.rows_affected() == 1 {
         released.push("account".to_owned());
     }
-    let kinds: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT subject_kind FROM risk_locks WHERE account_id = $1 AND locked_until > $2 AND released_at IS NULL ORDER BY subject_kind",
-    )
-    .bind(account_id)
-    .bind(to_ms(now))
-    .fetch_all(&mut **tx)
-    .await?;
-    sqlx::query(
-        "UPDATE risk_locks SET released_at = $1, released_by = $2 WHERE account_id = $3 AND locked_until > $1 AND released_at IS NULL",
-    )
-    .bind(to_ms(now))
-    .bind(actor)
-    .bind(account_id)
-    .execute(&mut **tx)
-    .await?;
+    let kinds: Vec<(String,)> =
+        sqlx::query_as(&format!("SELECT DISTINCT subject_kind FROM risk_locks WHERE {ACCOUNT_LOCKS} ORDER BY subject_kind"))
+            .bind(account_id)
+            .bind(to_ms(now))
+            .fetch_all(&mut **tx)
+            .await?;
+    sqlx::query(&format!("UPDATE risk_locks SET released_at = $2, released_by = $3 WHERE {ACCOUNT_LOCKS}"))
+        .bind(account_id)
+        .bind(to_ms(now))
+        .bind(actor)
+        .execute(&mut **tx)
+        .await?;
     released.extend(kinds.into_iter().map(|(k,)| k));
     if !released.is_empty() {
         sqlx::query("UPDATE accounts SET risk_cleared_at = $1 WHERE id = $2").bind(to_ms(now)).bind(account_id).execute(&mut **tx).await?;

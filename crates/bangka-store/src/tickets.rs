@@ -169,7 +169,7 @@ impl Store {
         let (reason, due) = m.escalation.map_or((None, None), |(r, d)| (Some(r), Some(to_ms(d))));
         let res = sqlx::query(&format!(
             "UPDATE tickets SET status = $1, {stamp} = $2, updated_at = $2, escalation_reason = COALESCE($3, escalation_reason),
-             sla_due_at = COALESCE($4, sla_due_at) WHERE number = $5 AND status IN ({from})"
+             sla_due_at = CASE WHEN $4 < sla_due_at THEN $4 ELSE sla_due_at END WHERE number = $5 AND status IN ({from})"
         ))
         .bind(m.to.as_str())
         .bind(to_ms(now))
@@ -196,16 +196,44 @@ impl Store {
         Ok(true)
     }
 
-    /// An agent's comment (or an unlock done for the ticket), audited.
+    /// An agent's comment (or an evidence export), audited. The ticket row
+    /// is updated first: its lock orders concurrent events on the ticket.
     pub async fn ticket_note(&self, number: &str, kind: &str, body: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        insert_event(&mut tx, number, kind, cause.actor, Some(body), now).await?;
         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(number).execute(&mut *tx).await?;
+        insert_event(&mut tx, number, kind, cause.actor, Some(body), now).await?;
         let action = format!("ticket.{kind}");
         let change = Change { action: &action, subject: number, before: None, after: None };
         crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Lifts the locks that stop the ticket's account, with the ticket's
+    /// event and both audit entries, in one transaction. Returns the scopes
+    /// released; empty (and nothing changed) when nothing was locked.
+    pub async fn ticket_unlock(
+        &self,
+        t: &TicketRow,
+        reason: &str,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(&t.number).execute(&mut *tx).await?;
+        let released = crate::risk::unlock_in(&mut tx, &t.account_id, cause.actor, now).await?;
+        if released.is_empty() {
+            return Ok(released);
+        }
+        let body = format!("unlocked {}: {reason}", released.join(", "));
+        insert_event(&mut tx, &t.number, "unlock", cause.actor, Some(&body), now).await?;
+        let before = format!("locked: {}", released.join(", "));
+        let change = Change { action: "account.unlock", subject: &t.account_id, before: Some(&before), after: Some("unlocked") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        let change = Change { action: "ticket.unlock", subject: &t.number, before: None, after: None };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(released)
     }
 
     pub async fn ticket_events(&self, number: &str) -> Result<Vec<TicketEvent>, StoreError> {
@@ -238,6 +266,16 @@ impl Store {
     /// How many tickets are in each status (metrics).
     pub async fn tickets_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(sqlx::query_as("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status").fetch_all(&self.pool).await?)
+    }
+
+    /// Tickets still owed an answer past their deadline (metrics): open
+    /// ones the job has not escalated yet, and escalated ones late again.
+    pub async fn overdue_ticket_count(&self, now: OffsetDateTime) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE status IN ('open', 'escalated') AND sla_due_at <= $1")
+            .bind(to_ms(now))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
     }
 }
 

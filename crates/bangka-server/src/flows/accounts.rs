@@ -40,14 +40,14 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
     let email = body.email.as_deref().map(Email::parse).transpose()?;
     let new = NewAccount { phone: phone.as_str(), language: language.tag(), email: email.as_ref().map(Email::as_str) };
     match app.store.create_account(new, Cause::api(who.actor()), app.clock.now()).await? {
-        Ok(a) => Ok((StatusCode::CREATED, json!(AccountView::from_row(&a)))),
+        Ok(a) => Ok((StatusCode::CREATED, json!(AccountView::from_row(&a, app.clock.now())))),
         Err(Conflict::PhoneTaken) => Err(ErrorCode::AccountPhoneTaken.into()),
     }
 }
 
 pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
     let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a))))
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
 }
 
 /// Verifies the real name: the ID number must be well-formed with a valid
@@ -82,7 +82,7 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
             .into());
     }
     let a = load_account(app, account_id).await?;
-    let mut v = json!(AccountView::from_row(&a));
+    let mut v = json!(AccountView::from_row(&a, app.clock.now()));
     v["real_name_masked"] = json!(name.masked());
     v["id_number_masked"] = json!(id.masked());
     Ok((StatusCode::OK, v))
@@ -130,7 +130,7 @@ pub async fn set_payment_password(
         return Err(ErrorCode::PaymentPasswordIncorrect.into());
     }
     let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a))))
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
 }
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes: OWASP's minimum),

@@ -63,6 +63,9 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
             return Err(ErrorCode::HolderIdNotKycId.into());
         }
         check_standing(&account, now)?;
+        if let Some(fp) = &attempt_facts.card_fp {
+            super::risk::check_card_lock(app, account_id, fp).await?;
+        }
         super::maintenance::check_issuer_open(app, facts.issuer).await?;
         let card = CardHolder { pan: &pan, holder_name: &name, id_number: &id, phone: &phone, expiry: None, cvv: None };
         app.issuer.verify_for_activation(card).await.map_err(|f| issuer_failure(app, f))

@@ -238,12 +238,6 @@ pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
     Ok(serde_json::to_value(BindingView::new(b, token.as_ref(), None, None)).map_err(anyhow::Error::from)?)
 }
 
-async fn pending_binding(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(BindingRow, bangka_store::ChallengeRow)> {
-    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let c = pending_challenge(app, &b).await?;
-    Ok((b, c))
-}
-
 /// The code a pending binding waits for; `BINDING_NOT_PENDING` otherwise.
 async fn pending_challenge(app: &AppState, b: &BindingRow) -> ApiResult<bangka_store::ChallengeRow> {
     if b.status != BindingStatus::PendingVerification {
@@ -257,14 +251,22 @@ async fn pending_challenge(app: &AppState, b: &BindingRow) -> ApiResult<bangka_s
 pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    check_standing(&account, now)?;
-    let (b, c) = pending_binding(app, account_id, binding_id).await?;
-    if c.challenge.attempts >= app.otp.max_attempts {
-        return Err(ErrorCode::OtpAttemptsExhausted.into());
-    }
-    if let Err(at) = c.challenge.check_resend(now, &app.otp) {
-        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
-    }
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let ready = async {
+        check_standing(&account, now)?;
+        let c = pending_challenge(app, &b).await?;
+        if c.challenge.attempts >= app.otp.max_attempts {
+            return Err(ErrorCode::OtpAttemptsExhausted.into());
+        }
+        if let Err(at) = c.challenge.check_resend(now, &app.otp) {
+            return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+        }
+        Ok::<_, ApiError>(c)
+    };
+    let c = match ready.await {
+        Ok(c) => c,
+        Err(e) => return Err(failed(app, account_id, "resend", &AttemptFacts::binding(&b), e).await),
+    };
     let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
     let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
     let msg: NewMessage = otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone);
@@ -288,6 +290,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     let ready = async {
         let c = pending_challenge(app, &b).await?;
         check_standing(&account, now)?;
+        super::risk::check_card_lock(app, account_id, &b.fingerprint).await?;
         Ok::<_, ApiError>((c, Otp::parse(&body.otp)?))
     };
     let (c, otp) = match ready.await {

@@ -240,7 +240,7 @@ fn account_notice(account: &AccountRow, zh: &str, en: &str) -> NewMessage {
 pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, body: AccountFreezeBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     if account.status == AccountStatus::Frozen {
-        return Ok((StatusCode::OK, json!(AccountView::from_row(&account))));
+        return Ok((StatusCode::OK, json!(AccountView::from_row(&account, app.clock.now()))));
     }
     let msg = account_notice(
         &account,
@@ -250,12 +250,12 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
     let reason = body.reason;
     if !app.store.freeze_account(account_id, reason, &msg, Cause::api(who.actor()), app.clock.now()).await? {
         // Frozen concurrently (or closed): answer with what it is now.
-        return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?))));
+        return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, app.clock.now()))));
     }
     outbox::deliver(app).await;
     tracing::info!(account_id, reason = reason.as_str(), "account frozen");
     let frozen = load_account(app, account_id).await?;
-    let mut v = json!(AccountView::from_row(&frozen));
+    let mut v = json!(AccountView::from_row(&frozen, app.clock.now()));
     v["next_steps"] = json!([
         "Check the payment records of every card for transactions you do not recognise.",
         "Change the payment password.",
@@ -320,5 +320,5 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
     outbox::deliver(app).await;
     tracing::info!(account_id, "account unfrozen");
     let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a))))
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
 }

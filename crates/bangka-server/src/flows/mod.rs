@@ -213,7 +213,6 @@ pub async fn check_otp(
 /// keyed hash).
 pub fn new_challenge(app: &AppState, purpose: OtpPurpose, phone: &str) -> (NewChallenge, Otp) {
     let now = app.clock.now();
-    crate::metrics::otp_sent(purpose.as_str());
     let id = new_id("chl");
     let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
     let challenge = NewChallenge {

@@ -47,8 +47,10 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
             return Ok(());
         }
         for m in &batch {
+            let code_sms = m.expires_at.is_some() && m.channel == "sms";
             if m.expires_at.is_some_and(|e| e <= now) {
                 app.store.give_up_message(&m.id, GiveUp::Expired, None, now).await?;
+                crate::metrics::otp_sms("expired");
                 tracing::info!(message_id = %m.id, channel = %m.channel, "code expired before delivery; dropped");
                 continue;
             }
@@ -58,6 +60,9 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
             match app.sink.deliver(m).await {
                 Ok(()) => {
                     if app.store.mark_delivered(&m.id, app.clock.now()).await? {
+                        if code_sms {
+                            crate::metrics::otp_sms("delivered");
+                        }
                         tracing::info!(message_id = %m.id, channel = %m.channel, to = %masked_recipient(m), sink = app.sink.name(), "notification delivered");
                     }
                 }
@@ -65,6 +70,9 @@ async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError>
                     let tries = m.tries + 1;
                     if tries >= MAX_TRIES {
                         app.store.give_up_message(&m.id, GiveUp::Exhausted, Some(&e), app.clock.now()).await?;
+                        if code_sms {
+                            crate::metrics::otp_sms("failed");
+                        }
                         tracing::error!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification given up after every retry");
                     } else {
                         let next = app.clock.now() + retry_delay(tries);

@@ -9,7 +9,7 @@
 
 use axum::http::StatusCode;
 use bangka_core::holder::PaymentPassword;
-use bangka_core::risk::{Outcome, Subject};
+use bangka_core::risk::{Outcome, Signal, Subject};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{AccountRow, Cause, Firing};
 use serde::Deserialize;
@@ -102,6 +102,15 @@ pub fn locked(account_id: &str, scope: Subject, until: OffsetDateTime) -> ApiErr
         .into()
 }
 
+/// Refuses while a lock on this card runs (bind and activation, start and
+/// confirm): a card someone guessed at is not verified again until then.
+pub async fn check_card_lock(app: &AppState, account_id: &str, card_fp: &str) -> ApiResult<()> {
+    match app.store.active_subject_locks(&[(Subject::Card, card_fp)], app.clock.now()).await?.first() {
+        Some(l) => Err(locked(account_id, l.per, l.locked_until)),
+        None => Ok(()),
+    }
+}
+
 /// Before a bind goes to the bank: locks on this card, device or IP, then
 /// the distinct-card and distinct-account rules. A step-up is met by the
 /// account's payment password in the request.
@@ -128,8 +137,13 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
         };
         let from = since(app, rule.per, value, rule.window, now).await?;
         let mut n = app.store.count_signal(rule.per, value, rule.signal, from).await?;
-        // This attempt counts too, unless this card was already tried here.
-        if !app.store.card_tried_on_account(&account.id, card_fp, from).await? {
+        // This attempt counts too, unless the subject already tried this
+        // card (distinct cards) or this account (distinct accounts).
+        let (other, other_value) = match rule.signal {
+            Signal::DistinctAccounts => (Subject::Account, account.id.as_str()),
+            _ => (Subject::Card, card_fp),
+        };
+        if !app.store.bind_seen_with(rule.per, value, other, other_value, from).await? {
             n += 1;
         }
         let firing = Firing { rule: &rule.name, per: rule.per, subject: value, account_id: &account.id, attempt_id: None, count: n };
@@ -206,7 +220,7 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: Unloc
     let account = load_account(app, account_id).await?;
     Ok((
         StatusCode::OK,
-        json!({ "account_id": account_id, "released": released, "account": crate::views::AccountView::from_row(&account) }),
+        json!({ "account_id": account_id, "released": released, "account": crate::views::AccountView::from_row(&account, app.clock.now()) }),
     ))
 }
 

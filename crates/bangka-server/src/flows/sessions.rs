@@ -6,6 +6,10 @@
 //! ([`crate::auth::AccountAuth`]) and lasts `--session-ttl`. The first
 //! login from a device the account has not used is announced by SMS, push
 //! and email; later logins from a known device by push and email.
+//!
+//! Opening a session is not idempotent on purpose: a replay would have to
+//! store the token, and only its hash is ever stored. A repeat opens
+//! another session (the device is announced once).
 
 use axum::http::StatusCode;
 use bangka_core::session::{DeviceId, DeviceName, mask_ip, parse_client_ip};
@@ -29,6 +33,15 @@ pub struct SessionBody {
     pub device_name: Option<String>,
     /// The client's IP address as the wallet backend saw it.
     pub client_ip: Option<String>,
+}
+
+/// A short tag for a device, safe in a message: the first 8 hex digits of
+/// the id's SHA-256. The id and the name come from the app, so neither goes
+/// into a message Bangka signs (someone could name a device "reply with your
+/// code to …"); the holder matches the tag in the device list.
+pub fn device_tag(id: &DeviceId) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(id.as_str().as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 fn bad_device(field: &str) -> Failure {
@@ -56,24 +69,26 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
         client_ip: ip_text.as_deref(),
         expires_at,
     };
-    let label = name.as_ref().map_or(device.as_str(), DeviceName::as_str);
+    let label = device_tag(&device);
     let place = ip.map(|i| mask_ip(&i)).unwrap_or_else(|| "-".into());
     let when = rfc3339(now);
     let new_device = NewMessage {
         kind: MessageKind::Notice,
         account_id: account_id.into(),
         phone: account.phone.clone(),
-        zh: format!("【Bangka】您的账户于 {when} 在新设备“{label}”上登录（IP {place}）。如非本人操作，请立即冻结账户并联系客服。"),
+        zh: format!(
+            "【Bangka】您的账户于 {when} 在新设备（设备标识 {label}）上登录（IP {place}）。如非本人操作，请立即冻结账户并联系客服。"
+        ),
         en: format!(
-            "Bangka: your account signed in on a new device \"{label}\" at {when} (IP {place}). If this was not you, freeze the account now and contact support."
+            "Bangka: your account signed in on a new device (device tag {label}) at {when} (IP {place}). If this was not you, freeze the account now and contact support."
         ),
     };
     let known_device = NewMessage {
         kind: MessageKind::Alert,
         account_id: account_id.into(),
         phone: account.phone.clone(),
-        zh: format!("【Bangka】登录提醒：您的账户于 {when} 在“{label}”上登录（IP {place}）。"),
-        en: format!("Bangka sign-in alert: your account signed in on \"{label}\" at {when} (IP {place})."),
+        zh: format!("【Bangka】登录提醒：您的账户于 {when} 在设备（设备标识 {label}）上登录（IP {place}）。"),
+        en: format!("Bangka sign-in alert: your account signed in on device tag {label} at {when} (IP {place})."),
     };
     let is_new = app.store.open_session(&session, &new_device, Some(&known_device), Cause::api(who.actor()), now).await?;
     super::outbox::deliver(app).await;
@@ -84,7 +99,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
             "token": token,
             "session_id": id,
             "expires_at": rfc3339(expires_at),
-            "device": { "device_id": device.as_str(), "new_device": is_new },
+            "device": { "device_id": device.as_str(), "device_tag": label, "new_device": is_new },
         }),
     ))
 }
@@ -107,8 +122,10 @@ pub async fn devices(app: &AppState, account_id: &str) -> ApiResult<(StatusCode,
         .into_iter()
         .map(|d| {
             let ip = d.last_ip.as_deref().and_then(|i| parse_client_ip(i).ok()).map(|i| mask_ip(&i));
+            let tag = DeviceId::parse(&d.device_id).map(|id| device_tag(&id)).ok();
             json!({
                 "device_id": d.device_id,
+                "device_tag": tag,
                 "name": d.name,
                 "last_ip_masked": ip,
                 "first_seen_at": rfc3339(d.first_seen_at),

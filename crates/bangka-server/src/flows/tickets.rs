@@ -92,8 +92,11 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     // The code the holder saw (the diagnosis shows a fraud-sensitive cause
     // in its safe form too); agents find the bank's own on the attempt.
     let code = diagnosis["error_code"].as_str().and_then(ErrorCode::parse);
-    let category = TicketCategory::of(code);
+    // A holder stopped by a risk lock is answered first, even when the
+    // ticket names no attempt (the lock's answer links here directly).
     let now = app.clock.now();
+    let locked = account.locked_until.is_some_and(|u| u > now) || app.store.has_running_subject_locks(account_id, now).await?;
+    let category = if code.is_none() && locked { TicketCategory::Risk } else { TicketCategory::of(code) };
     let origin = current_origin();
     let context = json!({
         "error": code.map(|c| {
@@ -143,10 +146,31 @@ pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Va
     Ok((StatusCode::OK, Value::Array(list)))
 }
 
+/// What the holder sees of a ticket's history: its status changes and the
+/// resolution, not agents' internal comments or who they are.
+const HOLDER_EVENTS: &[&str] = &["open", "escalate", "resolve", "close"];
+
 pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(StatusCode, Value)> {
     let t = account_ticket(app, account_id, number).await?;
     let mut v = view(&t, app.clock.now());
-    v["events"] = json!(app.store.ticket_events(number).await?);
+    let events: Vec<Value> = app
+        .store
+        .ticket_events(number)
+        .await?
+        .into_iter()
+        .filter(|e| HOLDER_EVENTS.contains(&e.kind.as_str()))
+        .map(|e| {
+            let by = if e.actor == "system" {
+                "system"
+            } else if e.kind == "resolve" || e.kind == "close" {
+                "support"
+            } else {
+                "holder"
+            };
+            json!({ "kind": e.kind, "by": by, "body": e.body, "at": rfc3339(e.at) })
+        })
+        .collect();
+    v["events"] = json!(events);
     Ok((StatusCode::OK, v))
 }
 
@@ -271,9 +295,14 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody
     let p = who.require(&[Role::Support, Role::Admin])?;
     let t = ops_ticket(app, number).await?;
     let reason = agent_text(&body)?;
-    let (_, v) = super::risk::unlock(app, who, &t.account_id, super::risk::UnlockBody { reason: reason.clone() }).await?;
-    let note = format!("unlocked {}: {reason}", v["released"]);
-    app.store.ticket_note(&t.number, "unlock", &note, Cause::api(p.actor()), app.clock.now()).await?;
+    if reason.chars().count() > 500 {
+        return Err(malformed("body", "an unlock reason is at most 500 characters").into());
+    }
+    let released = app.store.ticket_unlock(&t, &reason, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?;
+    if released.is_empty() {
+        return Err(ErrorCode::AccountNotLocked.into());
+    }
+    tracing::info!(ticket = %t.number, operator = %p.key_id, "risk locks lifted for a ticket");
     ops_get(app, who, number).await
 }
 

@@ -218,7 +218,8 @@ async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Re
 async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
     use axum::response::IntoResponse;
     let tickets = app.store.tickets_by_status().await?;
-    let text = crate::metrics::render(&tickets);
+    let overdue = app.store.overdue_ticket_count(app.clock.now()).await?;
+    let text = crate::metrics::render(&tickets, overdue);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 

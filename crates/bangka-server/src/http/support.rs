@@ -3,6 +3,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -10,9 +11,14 @@ use axum::routing::{get, post};
 
 use super::meta::ErrorEnvelope;
 use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, malformed};
 use crate::flows::{diagnosis, reviews, risk, sessions, tickets};
 use crate::state::AppState;
+
+/// A query string that does not parse is `MALFORMED_REQUEST`, like a body.
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, crate::error::ApiError> {
+    q.map(|Query(v)| v).map_err(|_| malformed("query", "each parameter at most once, as documented").into())
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -70,9 +76,10 @@ async fn ops_risk(State(app): State<AppState>, who: OpsAuth, Path(id): Path<Stri
 /// that acts on this account's `/v1/accounts/{id}/...` paths and nothing
 /// else, for `--session-ttl` (15 minutes by default). A device the account
 /// has not used before is announced to the holder by SMS, push and email.
+/// Not replayed by `Idempotency-Key` (that would store the token): a repeat
+/// opens another session.
 #[utoipa::path(post, path = "/v1/accounts/{id}/sessions", tag = "sessions", request_body = sessions::SessionBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 201, description = "`token` (shown once), `session_id`, `expires_at`, `device` {device_id, new_device}"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 201, description = "`token` (shown once), `session_id`, `expires_at`, `device` {device_id, device_tag, new_device}"), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn open_session(
     State(app): State<AppState>,
@@ -81,8 +88,8 @@ async fn open_session(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/sessions"), |req| sessions::open(&app, &who, &id, req))
-        .await
+    let req = super::body::parse_json(&headers, &body)?;
+    super::ok(sessions::open(&app, &who, &id, req).await)
 }
 
 /// Sign out: end one of the account's sessions.
@@ -191,8 +198,12 @@ async fn escalate_ticket(
 /// Tickets for agents, soonest deadline first (`?status=`).
 #[utoipa::path(get, path = "/v1/ops/tickets", tag = "ops", params(tickets::TicketFilter),
     responses((status = 200, description = "`tickets`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_tickets(State(app): State<AppState>, who: OpsAuth, Query(f): Query<tickets::TicketFilter>) -> ApiResult<Response> {
-    super::ok(tickets::ops_list(&app, &who, f).await)
+async fn ops_tickets(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    f: Result<Query<tickets::TicketFilter>, QueryRejection>,
+) -> ApiResult<Response> {
+    super::ok(tickets::ops_list(&app, &who, query(f)?).await)
 }
 
 /// A ticket with its account and history.
@@ -306,8 +317,12 @@ async fn get_review(State(app): State<AppState>, _: AccountAuth, Path((id, rid))
 /// Reviews for reviewers, oldest first (`?status=`, `submitted` by default).
 #[utoipa::path(get, path = "/v1/ops/reviews", tag = "ops", params(reviews::ReviewFilter),
     responses((status = 200, description = "`reviews`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_reviews(State(app): State<AppState>, who: OpsAuth, Query(f): Query<reviews::ReviewFilter>) -> ApiResult<Response> {
-    super::ok(reviews::ops_list(&app, &who, f).await)
+async fn ops_reviews(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    f: Result<Query<reviews::ReviewFilter>, QueryRejection>,
+) -> ApiResult<Response> {
+    super::ok(reviews::ops_list(&app, &who, query(f)?).await)
 }
 
 /// Approve a review (risk): it takes effect at once, and the holder is told the reason.

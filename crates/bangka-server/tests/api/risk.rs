@@ -144,10 +144,73 @@ async fn a_device_that_keeps_failing_is_locked_on_every_account() {
     let e = r.assert_error("RISK_LOCKED");
     assert_eq!(e["details"]["scope"], "device");
     // The same account on another device is not locked.
+    // The locked device changes nothing anywhere, but may still ask for help and read.
+    let freeze =
+        app.request_as(&token, Method::POST, &format!("/v1/accounts/{fresh}/freeze"), Some(&json!({ "reason": "holder_request" }))).await;
+    assert_eq!(freeze.assert_error("RISK_LOCKED")["details"]["scope"], "device");
+    let help = app.request_as(&token, Method::POST, &format!("/v1/accounts/{fresh}/tickets"), Some(&json!({ "note": "locked out" }))).await;
+    assert_eq!(help.status, 201, "{}", help.body);
+    assert_eq!(help.body["category"], "risk", "a holder stopped by a lock is answered first");
+    assert_eq!(app.request_as(&token, Method::GET, &format!("/v1/accounts/{fresh}"), None).await.status, 200);
+    // The same account on another device is not locked.
     let (other, _) = app.session(&fresh, "own-phone").await;
     let r = app.request_as(&other, Method::POST, &format!("/v1/accounts/{fresh}/bindings"), Some(&ok)).await;
     assert_eq!(r.status, 202, "{}", r.body);
+    // Support lifting the holder's locks lifts the device's too.
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let done = app
+        .request_as(&support, Method::POST, &format!("/v1/ops/accounts/{fresh}/unlock"), Some(&json!({ "reason": "own device, checked" })))
+        .await;
+    assert_eq!(done.body["released"], json!(["device"]), "{}", done.body);
+    let r =
+        app.request_as(&token, Method::POST, &format!("/v1/accounts/{fresh}/freeze"), Some(&json!({ "reason": "holder_request" }))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// A card guessed at on other accounts is locked for everyone; its owner
+/// gets it lifted through support or a review, and counting starts afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_locked_by_others_is_lifted_for_its_owner() {
+    let rules = r#"{ "rules": [
+      { "name": "acc", "signal": "failed_verification", "per": "account", "window": "1h", "threshold": 10, "action": "lock", "lock_for": "30m" },
+      { "name": "card", "signal": "failed_verification", "per": "card", "window": "24h", "threshold": 3, "action": "lock", "lock_for": "24h" }
+    ] }"#;
+    let Some(app) = spawn_app_with(Backend::Sqlite, Options { risk_rules: Some(rules.into()), ..Options::default() }).await else { return };
+    let card = app.card("phone_mismatch").await;
+    for _ in 0..3 {
+        let stranger = app.verified_account().await;
+        app.bind(&stranger, &card).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+    }
+    let owner = app.verified_account().await;
+    let r = app.bind(&owner, &card).await;
+    assert_eq!(r.assert_error("RISK_LOCKED")["details"]["scope"], "card");
+    let review = json!({ "kind": "risk_lock", "statement": "这是我的卡", "materials": [{ "type": "id_front", "ref": "wallet://f" }, { "type": "id_back", "ref": "wallet://b" }] });
+    let submitted = app.post(&format!("/v1/accounts/{owner}/reviews"), review).await;
+    assert_eq!(submitted.status, 201, "the owner's way out works: {}", submitted.body);
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let done = app
+        .request_as(&support, Method::POST, &format!("/v1/ops/accounts/{owner}/unlock"), Some(&json!({ "reason": "owner verified" })))
+        .await;
+    assert_eq!(done.body["released"], json!(["card"]), "{}", done.body);
+    // The bank is asked again (and still refuses the phone): no lock in the way.
+    app.bind(&owner, &card).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+}
+
+/// When a lock ends, the failures that caused it do not lock again at once.
+async fn a_lock_consumes_the_failures_that_caused_it(app: TestApp) {
+    let acc = app.verified_account().await;
+    let card = app.card("phone_mismatch").await;
+    for _ in 0..10 {
+        app.bind(&acc, &card).await;
+    }
+    app.bind(&acc, &card).await.assert_error("RISK_LOCKED");
+    app.clock.advance(time::Duration::minutes(31));
+    // (That card stays locked for a day by the card rule; another card shows the account's count.)
+    app.bind(&acc, &card).await.assert_error("RISK_LOCKED");
+    app.bind(&acc, &app.card("name_mismatch").await).await.assert_error("FOUR_ELEMENTS_NAME_MISMATCH");
+    assert!(app.get(&format!("/v1/accounts/{acc}")).await.body["locked_until"].is_null(), "one failure after the lock ended does not lock");
+}
+on_both_backends!(a_lock_consumes_the_failures_that_caused_it);
 
 #[tokio::test]
 async fn the_default_rules_are_published() {

@@ -54,8 +54,10 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
     let token = r.body["token"].as_str().unwrap().to_owned();
 
     // The new device is announced on every channel, with the IP masked.
+    let tag = r.body["device"]["device_tag"].as_str().unwrap().to_owned();
     let push = app.get(&format!("/v1/demo/inbox/{acc}")).await.body["messages"][0]["body"].as_str().unwrap().to_owned();
-    assert!(push.contains("新设备") && push.contains("小米 14") && push.contains("203.0.113.*"), "{push}");
+    assert!(push.contains("新设备") && push.contains(&tag) && push.contains("203.0.113.*"), "{push}");
+    assert!(!push.contains("小米"), "the app's free text never goes into a message Bangka signs");
     assert!(!push.contains("203.0.113.9"), "the full IP stays out of messages");
     let account = app.get(&format!("/v1/accounts/{acc}")).await.body.clone();
     let sms_before = app.get(&format!("/v1/demo/inbox/{}", phone_of(&app, &acc).await)).await.body["messages"].as_array().unwrap().len();
@@ -100,6 +102,7 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
     let devices = app.request_as(&token, Method::GET, &format!("/v1/accounts/{acc}/devices"), None).await;
     assert_eq!(devices.body.as_array().unwrap().len(), 1);
     assert_eq!(devices.body[0]["last_ip_masked"], "203.0.113.*");
+    assert_eq!(devices.body[0]["device_tag"], tag.as_str());
 
     // Bad device details change nothing and say which field.
     for (body, field) in [
@@ -112,6 +115,31 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
     }
     let devices = app.get(&format!("/v1/accounts/{acc}/devices")).await;
     assert_eq!(devices.body.as_array().unwrap().len(), 1, "no device recorded by a refused request");
+
+    // A session is never replayed from the idempotency store: the token
+    // would have to be kept there, and only its hash is ever stored.
+    let keyed = app
+        .request(
+            Method::POST,
+            &format!("/v1/accounts/{acc}/sessions"),
+            Some(&json!({ "device_id": "dev-a1" })),
+            &[("idempotency-key", "s-1")],
+        )
+        .await;
+    assert_eq!(keyed.status, 201);
+    let keyed_token = keyed.body["token"].as_str().unwrap().to_owned();
+    let (stored,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM idempotency WHERE response LIKE '%bk_hs_%'").fetch_one(app.state.store.pool()).await.unwrap();
+    assert_eq!(stored, 0, "no session token in the idempotency table");
+    let again = app
+        .request(
+            Method::POST,
+            &format!("/v1/accounts/{acc}/sessions"),
+            Some(&json!({ "device_id": "dev-a1" })),
+            &[("idempotency-key", "s-1")],
+        )
+        .await;
+    assert_ne!(again.body["token"].as_str().unwrap(), keyed_token, "a repeat opens another session");
 
     // Expiry: 15 minutes later the token is refused with its own code.
     app.clock.advance(time::Duration::minutes(15));

@@ -219,6 +219,10 @@ async fn a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_lat
         .map(|e| e["kind"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(kinds, ["open", "escalate", "comment", "resolve", "close"]);
+    let holder_view = app.get(&format!("/v1/accounts/{acc}/tickets/{number}")).await.body;
+    let seen: Vec<&str> = holder_view["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(seen, ["open", "escalate", "resolve", "close"], "agents' internal comments stay internal");
+    assert!(!holder_view.to_string().contains("asked the holder") && !holder_view.to_string().contains("key_"), "{holder_view}");
     let trail: Vec<String> = app.state.store.audit_entries(&number).await.unwrap().iter().map(|e| e.action.clone()).collect();
     assert_eq!(trail, ["ticket.open", "ticket.escalate", "ticket.comment", "ticket.resolve", "ticket.close"]);
 
