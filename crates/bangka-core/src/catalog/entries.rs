@@ -2547,8 +2547,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "Before trying again, have the card and your ID card at hand and check the name, ID number, card number and reserved phone number one by one.",
             ),
             t(
-                "如需尽快解锁，请联系客服，经本人身份核验后即可解锁；请索取工单号以便跟进。",
-                "To unlock sooner, contact support; they unlock it after verifying your identity. Ask for a ticket number so you can follow up.",
+                "如需尽快解锁，请联系客服，经本人身份核验后即可解锁；请索取工单号以便跟进。也可以在钱包中上传身份证正反面照片申请人工审核。",
+                "To unlock sooner, contact support; they unlock it after verifying your identity. Ask for a ticket number so you can follow up. You can also ask for a manual review in the wallet with photos of both sides of your ID card.",
             ),
             t(
                 "如果这些尝试不是您本人所为，请立即联系发卡行冻结卡片，并修改钱包登录密码。",
@@ -2600,10 +2600,17 @@ pub(super) const ENTRIES: &[Entry] = &[
         ),
         remediation: &[
             t(
-                "提交工单（钱包会自动附上本次失败的信息），客服会告知审核所需材料。",
-                "Open a ticket (the wallet attaches this failure's details for you); support will tell you what the review needs.",
+                "在钱包中申请人工审核：上传身份证正反面和银行卡的照片，并简单说明情况。",
+                "Ask for a manual review in the wallet: upload photos of both sides of your ID card and of the bank card, with a short statement.",
             ),
-            t("准备好身份证和银行卡，以便核验本人身份。", "Have your ID card and the bank card at hand so your identity can be verified."),
+            t(
+                "审核结果会通过短信和推送通知您；通过后即可重新绑卡。",
+                "You will be told the result by SMS and push; once approved, bind the card again.",
+            ),
+            t(
+                "如有疑问，可提交工单（钱包会自动附上本次失败的信息）。",
+                "If you have questions, open a ticket (the wallet attaches this failure's details for you).",
+            ),
             t("审核期间请不要反复尝试绑卡。", "Please do not keep trying to bind the card during the review."),
         ],
     },
