@@ -376,11 +376,12 @@ pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<
     audit.sort_by_key(|e| e["seq"].as_i64());
     let bundle = json!({
         "operation": "ticket_evidence",
+        "id": t.number,
+        "at": rfc3339(now),
         "ticket": view(&t, now),
         "events": app.store.ticket_events(&t.number).await?,
         "receipts": receipts,
         "audit_excerpt": audit,
-        "exported_at": rfc3339(now),
     });
     app.store.ticket_note(&t.number, "evidence_export", "evidence bundle exported", Cause::api(p.actor()), now).await?;
     Ok((StatusCode::OK, app.signer.sign(bundle)))

@@ -232,6 +232,10 @@ async fn a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_lat
     let key = app.get("/v1/receipts/public-key").await.body;
     assert!(bangka_store::verify_receipt(&ev.body, key["public_key"].as_str()).is_ok());
     assert!(ev.body["receipt"]["audit_excerpt"].as_array().unwrap().iter().any(|e| e["action"] == "ticket.resolve"));
+    assert_eq!(
+        (ev.body["receipt"]["operation"].as_str(), ev.body["receipt"]["id"].as_str()),
+        (Some("ticket_evidence"), Some(number.as_str()))
+    );
     let mut forged = ev.body.clone();
     forged["receipt"]["ticket"]["status"] = json!("open");
     assert!(bangka_store::verify_receipt(&forged, key["public_key"].as_str()).is_err(), "an edited bundle fails");
