@@ -44,6 +44,26 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = ApiResult<(StatusCode, Value)>>,
 {
+    run_shown_once(app, who, key, route, body, &[], f).await
+}
+
+/// As [`run`], for an answer holding a secret shown once (a session
+/// token): the stored answer has the `shown_once` top-level fields set to
+/// null, so the secret never rests in the idempotency table. A repeat still
+/// makes no second effect; it replays the answer without the secret.
+pub async fn run_shown_once<F, Fut>(
+    app: &AppState,
+    who: &Principal,
+    key: Option<String>,
+    route: &str,
+    body: &[u8],
+    shown_once: &[&str],
+    f: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = ApiResult<(StatusCode, Value)>>,
+{
     let Some(key) = key else {
         return f().await.map(|(s, v)| (s, axum::Json(v)).into_response());
     };
@@ -68,7 +88,15 @@ where
     }
     let outcome = f().await;
     let stored = match &outcome {
-        Ok((status, v)) => Some((status.as_u16(), json!({ "ok": v }))),
+        Ok((status, v)) => {
+            let mut kept = v.clone();
+            for field in shown_once {
+                if let Some(slot) = kept.get_mut(*field) {
+                    *slot = Value::Null;
+                }
+            }
+            Some((status.as_u16(), json!({ "ok": kept })))
+        }
         Err(ApiError::Domain { failure, attempt_id }) => Some((
             failure.code.entry().http_status,
             json!({ "failure": {

@@ -7,9 +7,9 @@
 //! login from a device the account has not used is announced by SMS, push
 //! and email; later logins from a known device by push and email.
 //!
-//! Opening a session is not idempotent on purpose: a replay would have to
-//! store the token, and only its hash is ever stored. A repeat opens
-//! another session (the device is announced once).
+//! The token is shown once. With an `Idempotency-Key`, a repeat opens no
+//! second session and replays the answer without the token (it is never
+//! stored, only its hash): `idempotency::run_shown_once`.
 
 use axum::http::StatusCode;
 use bangka_core::session::{DeviceId, DeviceName, mask_ip, parse_client_ip};

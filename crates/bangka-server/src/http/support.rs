@@ -76,9 +76,11 @@ async fn ops_risk(State(app): State<AppState>, who: OpsAuth, Path(id): Path<Stri
 /// that acts on this account's `/v1/accounts/{id}/...` paths and nothing
 /// else, for `--session-ttl` (15 minutes by default). A device the account
 /// has not used before is announced to the holder by SMS, push and email.
-/// Not replayed by `Idempotency-Key` (that would store the token): a repeat
-/// opens another session.
+/// The token is shown once: a repeat with the same `Idempotency-Key` opens
+/// no second session and replays the answer with `token: null` (the token
+/// is never stored, only its hash); open a new session with a new key.
 #[utoipa::path(post, path = "/v1/accounts/{id}/sessions", tag = "sessions", request_body = sessions::SessionBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat opens no second session; its replay has `token: null`")),
     responses((status = 201, description = "`token` (shown once), `session_id`, `expires_at`, `device` {device_id, device_tag, new_device}"), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn open_session(
@@ -88,8 +90,10 @@ async fn open_session(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
+    let key = crate::idempotency::key_from(&headers)?;
     let req = super::body::parse_json(&headers, &body)?;
-    super::ok(sessions::open(&app, &who, &id, req).await)
+    let route = format!("POST /v1/accounts/{id}/sessions");
+    crate::idempotency::run_shown_once(&app, &who, key, &route, &body, &["token"], || sessions::open(&app, &who, &id, req)).await
 }
 
 /// Sign out: end one of the account's sessions.

@@ -116,8 +116,8 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
     let devices = app.get(&format!("/v1/accounts/{acc}/devices")).await;
     assert_eq!(devices.body.as_array().unwrap().len(), 1, "no device recorded by a refused request");
 
-    // A session is never replayed from the idempotency store: the token
-    // would have to be kept there, and only its hash is ever stored.
+    // A repeat with the same Idempotency-Key opens no second session, and
+    // the token is not kept for the replay: only its hash is ever stored.
     let keyed = app
         .request(
             Method::POST,
@@ -139,7 +139,12 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
             &[("idempotency-key", "s-1")],
         )
         .await;
-    assert_ne!(again.body["token"].as_str().unwrap(), keyed_token, "a repeat opens another session");
+    assert_eq!(again.status, 201);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.body["session_id"], keyed.body["session_id"], "one session");
+    assert!(again.body["token"].is_null(), "the token is shown once");
+    let live = app.request_as(&keyed_token, Method::GET, &format!("/v1/accounts/{acc}"), None).await;
+    assert_eq!(live.status, 200, "the first answer's token works");
 
     // Expiry: 15 minutes later the token is refused with its own code.
     app.clock.advance(time::Duration::minutes(15));
