@@ -1150,6 +1150,13 @@ pub struct ActivationRow {
 }
 
 impl Store {
+    /// The keyed fingerprint of a vaulted card (kept after shredding).
+    pub async fn vault_fingerprint(&self, vault_id: &str) -> Result<Option<String>, StoreError> {
+        let r: Option<(String,)> =
+            sqlx::query_as("SELECT fingerprint FROM vault_cards WHERE id = $1").bind(vault_id).fetch_optional(&self.pool).await?;
+        Ok(r.map(|(f,)| f))
+    }
+
     pub async fn create_activation(
         &self,
         a: &ActivationRow,

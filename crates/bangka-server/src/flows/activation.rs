@@ -113,8 +113,15 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
         return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status })).into());
     }
     check_standing(&account, now)?;
+    let card_fp = match &a.vault_id {
+        Some(v) => app.store.vault_fingerprint(v).await?,
+        None => None,
+    };
+    if let Some(fp) = &card_fp {
+        super::risk::check_card_lock(app, account_id, fp).await?;
+    }
     let facts =
-        AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), ..AttemptFacts::default() };
+        AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), binding_id: None, card_fp };
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {
