@@ -392,6 +392,9 @@ pub struct NewPendingBinding<'a> {
     pub challenge: &'a NewChallenge,
     pub message: &'a NewMessage,
     pub limit: u32,
+    /// Who started the bind (the pending binding and a superseded one are
+    /// audited under it).
+    pub cause: Cause<'a>,
     pub now: OffsetDateTime,
 }
 
@@ -530,7 +533,9 @@ impl Store {
                 return Ok(PendingOutcome::Existing(Box::new(old)));
             }
             // A new attempt with other elements supersedes the old one.
-            fail_pending(&mut tx, &old, p.now).await?;
+            if fail_pending(&mut tx, &old, p.now).await? {
+                audit_failed_pending(&mut tx, &old.id, p.cause.with_note("superseded by a new attempt"), p.now).await?;
+            }
         }
         insert_sealed(&mut tx, p.sealed, p.now).await?;
         insert_challenge(&mut tx, p.challenge).await?;
@@ -557,6 +562,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         insert_message(&mut tx, p.message, p.now).await?;
+        let change =
+            Change { action: "binding.pending", subject: &b.id, before: None, after: Some(BindingStatus::PendingVerification.as_str()) };
+        crate::audit::append(&mut tx, p.cause, change, p.now).await?;
         tx.commit().await?;
         Ok(PendingOutcome::Created)
     }
@@ -624,10 +632,12 @@ impl Store {
         Ok(ActivateOutcome::Activated)
     }
 
-    /// Abandons a pending binding whose challenge can no longer pass.
-    pub async fn fail_pending_binding(&self, binding: &BindingRow, now: OffsetDateTime) -> Result<(), StoreError> {
+    /// Abandons a pending binding whose challenge can no longer pass, audited.
+    pub async fn fail_pending_binding(&self, binding: &BindingRow, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        fail_pending(&mut tx, binding, now).await?;
+        if fail_pending(&mut tx, binding, now).await? {
+            audit_failed_pending(&mut tx, &binding.id, cause, now).await?;
+        }
         tx.commit().await?;
         self.destroy_shredded_keys().await?;
         Ok(())
@@ -649,9 +659,11 @@ impl Store {
         for b in rows.iter().map(binding_row) {
             let b = b?;
             let mut tx = self.pool.begin().await?;
-            fail_pending(&mut tx, &b, now).await?;
+            if fail_pending(&mut tx, &b, now).await? {
+                audit_failed_pending(&mut tx, &b.id, Cause::job().with_note("abandoned: the code expired unused"), now).await?;
+                ended += 1;
+            }
             tx.commit().await?;
-            ended += 1;
         }
         let acts: Vec<(String, Option<String>)> =
             sqlx::query_as("SELECT id, vault_id FROM activations WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500")
@@ -689,15 +701,37 @@ async fn live_cards(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<
     Ok(rows.into_iter().map(|(binding_id, issuer, card_type, last4)| LiveCard { binding_id, issuer, card_type, last4 }).collect())
 }
 
-async fn fail_pending(tx: &mut Transaction<'_, Any>, b: &BindingRow, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query("UPDATE bindings SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
+/// Ends a pending binding and shreds its card; false when it was no longer
+/// pending (another request or instance ended it first).
+async fn fail_pending(tx: &mut Transaction<'_, Any>, b: &BindingRow, now: OffsetDateTime) -> Result<bool, StoreError> {
+    let res = sqlx::query("UPDATE bindings SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
         .bind(to_ms(now))
         .bind(&b.id)
         .execute(&mut **tx)
         .await?;
+    if res.rows_affected() != 1 {
+        return Ok(false);
+    }
     if let Some(vid) = &b.vault_id {
         shred(tx, vid, now).await?;
     }
+    Ok(true)
+}
+
+/// The audit entry of a pending binding that ended without becoming live.
+async fn audit_failed_pending(
+    tx: &mut Transaction<'_, Any>,
+    binding_id: &str,
+    cause: Cause<'_>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let change = Change {
+        action: "binding.fail",
+        subject: binding_id,
+        before: Some(BindingStatus::PendingVerification.as_str()),
+        after: Some(BindingStatus::Failed.as_str()),
+    };
+    crate::audit::append(tx, cause, change, now).await?;
     Ok(())
 }
 

@@ -279,6 +279,7 @@ impl BindAttempt {
                 challenge: &self.challenge,
                 message: &self.message,
                 limit,
+                cause: bangka_store::Cause::api("key_test"),
                 now,
             })
             .await
@@ -606,7 +607,11 @@ async fn spent_challenge_is_superseded(store: Store) {
     assert_shredded(&store, &second).await;
 
     let row = store.get_binding(&acc.id, third.id()).await.unwrap().unwrap();
-    store.fail_pending_binding(&row, late + Duration::minutes(1)).await.unwrap();
+    store.fail_pending_binding(&row, bangka_store::Cause::api("key_test"), late + Duration::minutes(1)).await.unwrap();
+    let trail: Vec<String> = store.audit_entries(third.id()).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(trail, ["binding.pending", "binding.fail"]);
+    let superseded: Vec<String> = store.audit_entries(second.id()).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(superseded, ["binding.pending", "binding.fail"], "a superseded attempt is audited as failed");
     assert_eq!(binding_status(&store, &third).await, BindingStatus::Failed);
     assert_shredded(&store, &third).await;
     assert!(store.pending_binding_for_card(&acc.id, &row.fingerprint).await.unwrap().is_none());

@@ -44,11 +44,11 @@ pub struct OtpBody {
 /// Starts a bind. The card is not shown to be the caller's yet, so a
 /// fraud-sensitive refusal is answered in its holder-safe form
 /// ([`ErrorCode::for_new_card`]); the attempt keeps the bank's precise code.
-pub async fn start(app: &AppState, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
-    begin(app, account_id, body).await.map_err(crate::error::ApiError::for_new_card)
+pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
+    begin(app, who, account_id, body).await.map_err(crate::error::ApiError::for_new_card)
 }
 
-async fn begin(app: &AppState, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
+async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let raw = RawCardHolder {
@@ -107,6 +107,7 @@ async fn begin(app: &AppState, account_id: &str, body: BindBody) -> ApiResult<(S
             challenge: &challenge,
             message: &message,
             limit: app.policy.binding_limit,
+            cause: Cause::api(who.actor()),
             now,
         })
         .await?;
@@ -297,7 +298,10 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         Ok(r) => r,
         Err(e) => return Err(failed(app, account_id, "confirm", &facts, e).await),
     };
-    check_otp(app, account_id, "confirm", &facts, &c, &otp, async || Ok(app.store.fail_pending_binding(&b, now).await?)).await?;
+    check_otp(app, account_id, "confirm", &facts, &c, &otp, async || {
+        Ok(app.store.fail_pending_binding(&b, Cause::api(who.actor()).with_note("the code's tries are used up"), now).await?)
+    })
+    .await?;
     let notice = super::notice(
         account_id,
         &c.phone,

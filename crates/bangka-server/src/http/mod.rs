@@ -114,7 +114,7 @@ async fn create_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings"), |req| bind::start(&app, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings"), |req| bind::start(&app, &who, &id, req)).await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.

@@ -227,6 +227,10 @@ async fn stale_pending_binds_are_abandoned_and_shredded(app: TestApp) {
     bangka_server::flows::outbox::sweep(&app.state).await;
     assert_eq!(app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await.body["status"], "failed");
     assert!(app.state.store.get_sealed(&vault_id).await.unwrap().is_none(), "PAN not shredded");
+    let trail = app.state.store.audit_entries(&bid).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["binding.pending", "binding.fail"], "creation and abandonment are audited");
+    assert_eq!((trail[1].actor.as_str(), trail[1].origin.as_str()), ("system", "job"));
     // The holder simply starts again.
     app.bind_confirmed(&acc, "ok_debit").await;
 }

@@ -59,7 +59,7 @@ async fn freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password(app:
     assert_eq!(app.pay(&token, &cgm, 500, M).await.status, 201);
 
     let trail: Vec<String> = app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().map(|e| e.action).collect();
-    assert_eq!(trail, ["binding.activate", "binding.freeze", "binding.unfreeze"]);
+    assert_eq!(trail, ["binding.pending", "binding.activate", "binding.freeze", "binding.unfreeze"]);
     assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
 }
 on_both_backends!(freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password);
@@ -143,7 +143,9 @@ async fn operations_leave_signed_receipts(app: TestApp) {
     assert_eq!(ops, ["unfreeze", "freeze", "bind"]);
     let pan = app.card("ok_debit").await["card_number"].as_str().unwrap().to_owned();
     assert!(!list.to_string().contains(&pan), "receipts hold the masked card only");
-    let audit = app.state.store.audit_entries(&p.binding).await.unwrap();
+    // The binding's entries after the pending one: bind, freeze, unfreeze, each with its receipt.
+    let audit: Vec<_> =
+        app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().filter(|e| e.action != "binding.pending").collect();
     for (r, entry) in list.as_array().unwrap().iter().rev().zip(&audit) {
         assert_eq!(bangka_store::verify_receipt(r, Some(&public)), Ok(key["key_id"].as_str().unwrap().to_owned()));
         assert_eq!(r["receipt"]["audit_hash"], entry.hash.as_str(), "the receipt anchors its audit entry");
@@ -313,7 +315,10 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
     app.pay(&token, &unused, 100, M).await.assert_error("TOKEN_DELETED");
     let ops = app.state.store.audit_entries(&p.binding).await.unwrap();
     let trail: Vec<&str> = ops.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(trail, ["binding.activate", "binding.unbind", "binding.unbind_revoke", "binding.unbind", "binding.unbound"]);
+    assert_eq!(
+        trail,
+        ["binding.pending", "binding.activate", "binding.unbind", "binding.unbind_revoke", "binding.unbind", "binding.unbound"]
+    );
     assert_eq!(ops.last().unwrap().actor, "system");
     let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
     let kinds: Vec<&str> = receipts.as_array().unwrap().iter().map(|r| r["receipt"]["operation"].as_str().unwrap()).collect();
