@@ -210,17 +210,7 @@ impl Store {
         if approve {
             match review.kind {
                 ReviewKind::RiskLock | ReviewKind::Unbind => {
-                    released = crate::risk::unlock_in(&mut tx, &review.account_id, cause.actor, now).await?;
-                    if !released.is_empty() {
-                        let before = format!("locked: {}", released.join(", "));
-                        let change = Change {
-                            action: "account.unlock",
-                            subject: &review.account_id,
-                            before: Some(&before),
-                            after: Some("unlocked"),
-                        };
-                        crate::audit::append(&mut tx, cause, change, now).await?;
-                    }
+                    released = crate::risk::unlock_in(&mut tx, &review.account_id, cause, now).await?;
                 }
                 ReviewKind::InfoChange => {
                     let change = Change {

@@ -211,13 +211,10 @@ impl Store {
     /// empty when nothing was locked (and then nothing changes).
     pub async fn unlock_account(&self, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let released = unlock_in(&mut tx, account_id, cause.actor, now).await?;
+        let released = unlock_in(&mut tx, account_id, cause, now).await?;
         if released.is_empty() {
             return Ok(released);
         }
-        let before = format!("locked: {}", released.join(", "));
-        let change = Change { action: "account.unlock", subject: account_id, before: Some(&before), after: Some("unlocked") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(released)
     }
@@ -275,14 +272,16 @@ async fn insert_decision(
 
 /// Lifts the locks that stop the account inside `tx` (support's unlock,
 /// an approved review): its own, and those on its cards, devices and IPs
-/// ([`ACCOUNT_LOCKS`]). Returns the scopes released; failures before now
-/// stop counting when there were any.
+/// ([`ACCOUNT_LOCKS`]). Returns the scopes released; when there were any,
+/// failures before now stop counting and the `account.unlock` audit entry
+/// is appended under `cause`.
 pub(crate) async fn unlock_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: &str,
-    actor: &str,
+    cause: Cause<'_>,
     now: OffsetDateTime,
 ) -> Result<Vec<String>, StoreError> {
+    let actor = cause.actor;
     let mut released = Vec::new();
     let acc = sqlx::query("UPDATE accounts SET locked_until = NULL, version = version + 1 WHERE id = $1 AND locked_until > $2")
         .bind(account_id)
@@ -307,6 +306,9 @@ pub(crate) async fn unlock_in(
     released.extend(kinds.into_iter().map(|(k,)| k));
     if !released.is_empty() {
         sqlx::query("UPDATE accounts SET risk_cleared_at = $1 WHERE id = $2").bind(to_ms(now)).bind(account_id).execute(&mut **tx).await?;
+        let before = format!("locked: {}", released.join(", "));
+        let change = Change { action: "account.unlock", subject: account_id, before: Some(&before), after: Some("unlocked") };
+        crate::audit::append(tx, cause, change, now).await?;
     }
     Ok(released)
 }

@@ -221,15 +221,12 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(&t.number).execute(&mut *tx).await?;
-        let released = crate::risk::unlock_in(&mut tx, &t.account_id, cause.actor, now).await?;
+        let released = crate::risk::unlock_in(&mut tx, &t.account_id, cause, now).await?;
         if released.is_empty() {
             return Ok(released);
         }
         let body = format!("unlocked {}: {reason}", released.join(", "));
         insert_event(&mut tx, &t.number, "unlock", cause.actor, Some(&body), now).await?;
-        let before = format!("locked: {}", released.join(", "));
-        let change = Change { action: "account.unlock", subject: &t.account_id, before: Some(&before), after: Some("unlocked") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
         let change = Change { action: "ticket.unlock", subject: &t.number, before: None, after: None };
         crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;

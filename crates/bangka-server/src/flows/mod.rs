@@ -70,6 +70,31 @@ pub fn receipt_draft<'a>(
     }
 }
 
+/// Free text from a holder or an agent (a note, a statement, a comment):
+/// trimmed, at most `max` characters, no control characters but line
+/// breaks; empty is `None`.
+pub fn optional_text(field: &str, s: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(crate::error::malformed(field, &format!("at most {max} characters, no control characters")).into())
+        }
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
+
+/// As [`optional_text`], where the text is required.
+pub fn required_text(field: &str, s: &str, max: usize) -> ApiResult<String> {
+    optional_text(field, Some(s), max)?.ok_or_else(|| crate::error::malformed(field, &format!("1 to {max} characters")).into())
+}
+
+/// An operator's stated reason for the audit log: trimmed, `min_chars` to
+/// 500 characters, else `OPS_REASON_REQUIRED`.
+pub fn ops_reason(note: &str, min_chars: usize) -> ApiResult<&str> {
+    let n = note.trim();
+    if (min_chars..=500).contains(&n.chars().count()) { Ok(n) } else { Err(ErrorCode::OpsReasonRequired.into()) }
+}
+
 pub async fn load_account(app: &AppState, account_id: &str) -> ApiResult<AccountRow> {
     app.store.get_account(account_id).await?.ok_or_else(|| ErrorCode::NotFound.into())
 }

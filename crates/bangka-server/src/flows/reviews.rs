@@ -97,10 +97,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let kind = ReviewKind::parse(&body.kind).ok_or_else(|| malformed("kind", "risk_lock, bind, unbind or info_change"))?;
-    let statement = body.statement.trim();
-    if statement.is_empty() || statement.chars().count() > 1000 || statement.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(malformed("statement", "1 to 1000 characters").into());
-    }
+    let statement = super::required_text("statement", &body.statement, 1000)?;
     let mut materials = Vec::new();
     for (i, m) in body.materials.iter().enumerate() {
         materials.push(
@@ -158,7 +155,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     let new = NewReview {
         account_id,
         kind,
-        statement,
+        statement: &statement,
         materials: &materials_json,
         attempt_id: attempt_id.as_deref(),
         binding_id: binding_id.as_deref(),
@@ -210,10 +207,7 @@ pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResu
 /// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).
 pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: bool, body: DecisionBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(&[Role::Risk, Role::Admin])?;
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ErrorCode::OpsReasonRequired.into());
-    }
+    let reason = super::ops_reason(&body.reason, 1)?;
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
     let decided = || Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": r.status }));
     if r.status != ReviewStatus::Submitted {

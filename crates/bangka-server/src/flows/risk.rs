@@ -207,10 +207,7 @@ pub struct UnlockBody {
 /// IPs; failures before now stop counting. Audited with the reason.
 pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(&[Role::Support, Role::Admin])?;
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(ErrorCode::OpsReasonRequired.into());
-    }
+    let reason = super::ops_reason(&body.reason, 1)?;
     load_account(app, account_id).await?;
     let released = app.store.unlock_account(account_id, Cause::api(p.actor()).with_note(reason), app.clock.now()).await?;
     if released.is_empty() {

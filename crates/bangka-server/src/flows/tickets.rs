@@ -51,16 +51,6 @@ pub struct TicketFilter {
     pub status: Option<String>,
 }
 
-fn text(field: &str, s: Option<&str>, max: usize) -> ApiResult<Option<String>> {
-    match s.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) if t.chars().count() > max || t.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(malformed(field, &format!("at most {max} characters, no control characters")).into())
-        }
-        Some(t) => Ok(Some(t.to_owned())),
-    }
-}
-
 /// The ticket as the holder and agents see it.
 pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
     json!({
@@ -85,7 +75,7 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
 /// `POST /v1/accounts/{id}/tickets`.
 pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
-    let note = text("note", body.note.as_deref(), 1000)?;
+    let note = super::optional_text("note", body.note.as_deref(), 1000)?;
     let q = DiagnosisQuery { attempt_id: body.attempt_id.clone(), binding_id: body.binding_id.clone() };
     let subjects = diagnosis::subjects(app, account_id, &q).await?;
     let diagnosis = diagnosis::evaluate(app, &account, &subjects).await?;
@@ -199,7 +189,7 @@ pub async fn escalate(
 ) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let t = account_ticket(app, account_id, number).await?;
-    let reason = text("reason", body.reason.as_deref(), 500)?;
+    let reason = super::optional_text("reason", body.reason.as_deref(), 500)?;
     let now = app.clock.now();
     let notice = escalation_notice(&t, &account.phone);
     let m = TicketMove {
@@ -277,7 +267,7 @@ pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(
 }
 
 fn agent_text(body: &AgentBody) -> ApiResult<String> {
-    text("body", Some(&body.body), 2000)?.ok_or_else(|| malformed("body", "1 to 2000 characters").into())
+    super::required_text("body", &body.body, 2000)
 }
 
 /// `POST /v1/ops/tickets/{number}/comment` (support, admin).

@@ -45,10 +45,9 @@ pub struct OpsTokenBody {
     pub note: String,
 }
 
-/// An operator's stated reason, 5–500 characters.
+/// An operator's stated reason for a token action, 5–500 characters.
 pub fn ops_reason(note: &str) -> ApiResult<&str> {
-    let n = note.trim();
-    if (5..=500).contains(&n.chars().count()) { Ok(n) } else { Err(ErrorCode::OpsReasonRequired.into()) }
+    super::ops_reason(note, 5)
 }
 
 fn wallet_actor(by: Option<Actor>) -> ApiResult<Actor> {
