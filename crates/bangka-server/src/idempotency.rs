@@ -1,18 +1,31 @@
-//! `Idempotency-Key` on state-changing POSTs.
+//! Every state-changing POST runs here, as one unit of work
+//! (`bangka_store::unit`), at most once per `Idempotency-Key`.
 //!
-//! The first request with a key claims it in the store (a unique row), runs,
-//! and stores its answer; a repeat with the same body gets that answer again
-//! (in its own language, with its own request id); a repeat with another body
-//! is refused. Concurrent duplicates wait for the first to finish and then
-//! replay it, so twenty identical requests make one effect and twenty equal
-//! answers.
-
-use std::future::Future;
+//! The flow runs with its store bound to a unit: the key's claim, the
+//! effect, the attempt, the audit entries, the outbox rows and the stored
+//! answer commit in one transaction, so a crash leaves either nothing (a
+//! retry runs for the first time) or all of it (a retry replays the
+//! answer). A repeat with the same body gets that answer again (in its own
+//! language, with its own request id); a repeat with another body is
+//! refused. Concurrent duplicates wait for the first and then replay it.
+//!
+//! A flow that calls the bank after writing down its intent commits that
+//! intent first (`Store::checkpoint`), with a note on the claim saying how
+//! to finish the request; a retry after a crash past that point resumes it
+//! ([`crate::flows::resume`]) instead of running it again.
+//!
+//! # Secrets in stored answers
+//! An answer is stored so it can be replayed, but no secret rests in the
+//! database in clear. [`SEALED_FIELDS`] is the one list of answer fields
+//! that hold one: their values are sealed under the master key before the
+//! answer is stored and opened again on replay. A secret that must be
+//! shown only once (a session token) is dropped from the stored answer
+//! instead ([`run_shown_once`]).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{IdemBegin, from_ms, to_ms};
+use bangka_store::{AfterCommit, Claim, IdemState, StoreError, from_ms, to_ms};
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -23,8 +36,18 @@ use crate::state::AppState;
 /// How long a duplicate waits, by default, for the first request before
 /// answering `IDEMPOTENCY_IN_PROGRESS`.
 pub const WAIT_FOR_FIRST: std::time::Duration = std::time::Duration::from_secs(15);
-/// A claim older than this with no answer belongs to a crashed request.
-const STALE_CLAIM: Duration = Duration::seconds(60);
+/// A claim whose request wrote down its intent and then gave no sign of
+/// life for this long belongs to a crashed request: a retry resumes it.
+/// (Bank calls time out well before it.)
+pub const STALE_CLAIM: Duration = Duration::seconds(60);
+
+/// Answer fields whose values are secrets: sealed in the stored answer,
+/// wherever they appear in it. A cryptogram pays; a card number is the
+/// card.
+pub const SEALED_FIELDS: &[&str] = &["cryptogram", "card_number"];
+
+/// What a flow answers: a status and a JSON body.
+pub type Answer = (StatusCode, Value);
 
 /// The key from the headers, validated (1–255 visible ASCII characters).
 pub fn key_from(headers: &HeaderMap) -> ApiResult<Option<String>> {
@@ -36,84 +59,62 @@ pub fn key_from(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(s.to_owned()))
 }
 
-/// Runs `f` at most once per (caller, key). `route` names the operation and
-/// target (e.g. `POST /v1/accounts/acc_x/bindings`), so one key cannot be
-/// replayed against another resource.
-pub async fn run<F, Fut>(app: &AppState, who: &Principal, key: Option<String>, route: &str, body: &[u8], f: F) -> ApiResult<Response>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<(StatusCode, Value)>>,
-{
-    run_shown_once(app, who, key, route, body, &[], f).await
+/// Runs `flow` as one unit of work, at most once per (caller, key).
+/// `route` names the operation and target (e.g. `POST
+/// /v1/accounts/acc_x/bindings`), so one key cannot be replayed against
+/// another resource.
+pub async fn run(
+    app: &AppState,
+    who: &Principal,
+    key: Option<String>,
+    route: &str,
+    body: &[u8],
+    flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
+) -> ApiResult<Response> {
+    run_shown_once(app, who, key, route, body, &[], flow).await
 }
 
 /// As [`run`], for an answer holding a secret shown once (a session
 /// token): the stored answer has the `shown_once` top-level fields set to
 /// null, so the secret never rests in the idempotency table. A repeat still
 /// makes no second effect; it replays the answer without the secret.
-pub async fn run_shown_once<F, Fut>(
+pub async fn run_shown_once(
     app: &AppState,
     who: &Principal,
     key: Option<String>,
     route: &str,
     body: &[u8],
     shown_once: &[&str],
-    f: F,
-) -> ApiResult<Response>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = ApiResult<(StatusCode, Value)>>,
-{
-    let Some(key) = key else {
-        return f().await.map(|(s, v)| (s, axum::Json(v)).into_response());
-    };
-    // Keyed: a bind body holds a card number, which a plain hash would let
-    // anyone with the database guess from the BIN and last four.
-    let hash = request_hash(app, route, body);
-    let scope = who.idempotency_scope();
-    let scope = scope.as_str();
-    let deadline = tokio::time::Instant::now() + app.idempotency_wait;
-    loop {
-        match app.store.idem_begin(scope, &key, &hash, app.clock.now(), STALE_CLAIM).await? {
-            IdemBegin::Fresh => break,
-            IdemBegin::Replay { status, response } => return replay(status, &response),
-            IdemBegin::Mismatch => return Err(ErrorCode::IdempotencyKeyReused.into()),
-            IdemBegin::InProgress if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-            }
-            IdemBegin::InProgress => {
-                return Err(Failure::new(ErrorCode::IdempotencyInProgress).retry_at(app.clock.now() + Duration::seconds(1)).into());
-            }
+    flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
+) -> ApiResult<Response> {
+    crate::failpoint::serving(route.to_owned(), async {
+        let Some(key) = key else {
+            let unit = app.in_unit(None);
+            let outcome = flow(&unit).await;
+            return match conclude(app, &unit, None, outcome, shown_once).await {
+                Ok(answer) => answer,
+                Err(ClaimLost) => Err(lost_claim(app)),
+            };
+        };
+        // Keyed: a bind body holds a card number, which a plain hash would
+        // let anyone with the database guess from the BIN and last four.
+        let claim =
+            Claim { scope: who.idempotency_scope(), key, request_hash: request_hash(app, route, body), at: app.clock.now(), owned: false };
+        let deadline = tokio::time::Instant::now() + app.idempotency_wait;
+        match turn(app, &claim, deadline).await? {
+            Turn::Done(answer) => return answer,
+            Turn::Resume(resume) => return resume_request(app, who, claim, &resume, shown_once, deadline).await,
+            Turn::Run => {}
         }
-    }
-    let outcome = f().await;
-    let stored = match &outcome {
-        Ok((status, v)) => {
-            let mut kept = v.clone();
-            for field in shown_once {
-                if let Some(slot) = kept.get_mut(*field) {
-                    *slot = Value::Null;
-                }
-            }
-            Some((status.as_u16(), json!({ "ok": kept })))
+        let unit = app.in_unit(Some(claim.clone()));
+        let outcome = flow(&unit).await;
+        match conclude(app, &unit, Some(&claim), outcome, shown_once).await {
+            Ok(answer) => answer,
+            // Another request holds the key: answer as it did.
+            Err(ClaimLost) => after_lost_claim(app, &claim, deadline).await,
         }
-        Err(ApiError::Domain { failure, attempt_id }) => Some((
-            failure.code.entry().http_status,
-            json!({ "failure": {
-                "code": failure.code.as_str(),
-                "retry_after_ms": failure.retry_after.map(to_ms),
-                "details": failure.details,
-                "attempt_id": attempt_id,
-            }}),
-        )),
-        // Our own failure: release the key so the caller can retry.
-        Err(ApiError::Internal(_)) => None,
-    };
-    match stored {
-        Some((status, v)) => app.store.idem_complete(scope, &key, status, &v.to_string()).await?,
-        None => app.store.idem_release(scope, &key).await?,
-    }
-    outcome.map(|(s, v)| (s, axum::Json(v)).into_response())
+    })
+    .await
 }
 
 /// The stored fingerprint of a request: route and body under the MAC key.
@@ -121,8 +122,216 @@ pub fn request_hash(app: &AppState, route: &str, body: &[u8]) -> String {
     app.vault.mac_bytes("idempotency", &[route.as_bytes(), body])
 }
 
-fn replay(status: u16, stored: &str) -> ApiResult<Response> {
-    let v: Value = serde_json::from_str(stored).map_err(|e| ApiError::Internal(e.into()))?;
+enum Turn {
+    /// The key is new: run the flow.
+    Run,
+    /// Answered before (or refused): this is the answer.
+    Done(ApiResult<Response>),
+    /// A crashed request wrote down its intent: finish it this way.
+    Resume(String),
+}
+
+/// What a request with this claim does, waiting (until `deadline`) while
+/// another request holds the key.
+async fn turn(app: &AppState, claim: &Claim, deadline: tokio::time::Instant) -> ApiResult<Turn> {
+    loop {
+        match app.store.idem_peek(&claim.scope, &claim.key, &claim.request_hash).await? {
+            None => return Ok(Turn::Run),
+            Some(IdemState::Mismatch) => return Err(ErrorCode::IdempotencyKeyReused.into()),
+            Some(IdemState::Answered { status, response }) => return Ok(Turn::Done(replay(app, claim, status, &response))),
+            Some(IdemState::Running { resume, since }) if since + STALE_CLAIM < app.clock.now() => match resume {
+                Some(r) => return Ok(Turn::Resume(r)),
+                // Left by a version that claimed before its unit of work:
+                // nothing says how far it got, so it runs again (as it did then).
+                None => {
+                    app.store.idem_take_over(&claim.scope, &claim.key, since).await?;
+                }
+            },
+            Some(IdemState::Running { .. }) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            Some(IdemState::Running { .. }) => {
+                return Err(Failure::new(ErrorCode::IdempotencyInProgress).retry_at(app.clock.now() + Duration::seconds(1)).into());
+            }
+        }
+    }
+}
+
+/// This request's unit lost the key to another request (which wrote
+/// nothing of this one's): wait for its answer and give it.
+async fn after_lost_claim(app: &AppState, claim: &Claim, deadline: tokio::time::Instant) -> ApiResult<Response> {
+    match turn(app, claim, deadline).await? {
+        Turn::Done(answer) => answer,
+        // The other request rolled back after all, and this one's flow is
+        // spent: the caller retries.
+        Turn::Run | Turn::Resume(_) => Err(lost_claim(app)),
+    }
+}
+
+fn lost_claim(app: &AppState) -> ApiError {
+    Failure::new(ErrorCode::IdempotencyInProgress).retry_at(app.clock.now() + Duration::seconds(1)).into()
+}
+
+/// Finishes a request a crash interrupted after it wrote down its intent.
+async fn resume_request(
+    app: &AppState,
+    who: &Principal,
+    claim: Claim,
+    resume: &str,
+    shown_once: &[&str],
+    deadline: tokio::time::Instant,
+) -> ApiResult<Response> {
+    tracing::warn!(resume, "resuming a request interrupted after its intent was written");
+    let claim = Claim { owned: true, at: app.clock.now(), ..claim };
+    let unit = app.in_unit(Some(claim.clone()));
+    let outcome = crate::flows::resume(&unit, who, resume).await;
+    match conclude(app, &unit, Some(&claim), outcome, shown_once).await {
+        Ok(answer) => answer,
+        Err(ClaimLost) => after_lost_claim(app, &claim, deadline).await,
+    }
+}
+
+/// The unit's claim was taken by another request.
+struct ClaimLost;
+
+/// Ends the unit: stores the answer with the effect and commits (a catalog
+/// failure is an answer too: its attempt and risk count stand), or rolls
+/// everything back on an internal error (the key can be retried). Then
+/// delivers what the commit queued.
+async fn conclude(
+    app: &AppState,
+    unit: &AppState,
+    claim: Option<&Claim>,
+    outcome: ApiResult<Answer>,
+    shown_once: &[&str],
+) -> Result<ApiResult<Response>, ClaimLost> {
+    let claim_taken =
+        |e: &ApiError| matches!(e, ApiError::Internal(a) if matches!(a.downcast_ref::<StoreError>(), Some(StoreError::ClaimTaken)));
+    if let Err(e) = &outcome
+        && claim_taken(e)
+    {
+        unit.store.abort_unit().await;
+        return Err(ClaimLost);
+    }
+    let stored = match (&outcome, claim) {
+        (Err(ApiError::Internal(_)), _) => {
+            unit.store.abort_unit().await;
+            return Ok(outcome.map(respond));
+        }
+        (_, None) => None,
+        (_, Some(c)) => match stored_answer(app, c, &outcome, shown_once) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                unit.store.abort_unit().await;
+                return Ok(Err(e));
+            }
+        },
+    };
+    if let Err(e) = unit.failpoint("unit.before_commit") {
+        unit.store.abort_unit().await;
+        return Ok(Err(e));
+    }
+    let after = match unit.store.finish_unit(stored.as_ref().map(|(s, b)| (*s, b.as_str()))).await {
+        Ok(after) => after,
+        Err(StoreError::ClaimTaken) => return Err(ClaimLost),
+        Err(e) => return Ok(Err(e.into())),
+    };
+    after_commit(app, after).await;
+    if let Err(e) = app.failpoint("unit.after_commit") {
+        return Ok(Err(e));
+    }
+    Ok(outcome.map(respond))
+}
+
+/// Work a commit leaves: delivering the messages it queued (inline when
+/// the sink is local, so a code is in the demo inbox when the request
+/// answers; otherwise by the delivery job).
+pub async fn after_commit(app: &AppState, after: AfterCommit) {
+    crate::flows::outbox::deliver(app, after.messages).await;
+}
+
+fn respond((status, v): Answer) -> Response {
+    (status, axum::Json(v)).into_response()
+}
+
+/// The answer as stored: secrets sealed, shown-once fields dropped.
+fn stored_answer(app: &AppState, claim: &Claim, outcome: &ApiResult<Answer>, shown_once: &[&str]) -> ApiResult<(u16, String)> {
+    match outcome {
+        Ok((status, v)) => {
+            let mut kept = v.clone();
+            for field in shown_once {
+                if let Some(slot) = kept.get_mut(*field) {
+                    *slot = Value::Null;
+                }
+            }
+            seal_secrets(app, claim, &mut kept);
+            Ok((status.as_u16(), json!({ "ok": kept }).to_string()))
+        }
+        Err(ApiError::Domain { failure, attempt_id }) => Ok((
+            failure.code.entry().http_status,
+            json!({ "failure": {
+                "code": failure.code.as_str(),
+                "retry_after_ms": failure.retry_after.map(to_ms),
+                "details": failure.details,
+                "attempt_id": attempt_id,
+            }})
+            .to_string(),
+        )),
+        Err(ApiError::Internal(_)) => Err(anyhow::anyhow!("an internal error is never stored").into()),
+    }
+}
+
+fn seal_context(claim: &Claim) -> String {
+    format!("idempotency:{}:{}", claim.scope, claim.key)
+}
+
+/// Replaces each [`SEALED_FIELDS`] string value with `{"sealed": hex}`.
+fn seal_secrets(app: &AppState, claim: &Claim, v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if SEALED_FIELDS.contains(&k.as_str())
+                    && let Value::String(secret) = child
+                {
+                    *child = json!({ "sealed": hex::encode(app.vault.seal_value(&seal_context(claim), secret)) });
+                } else {
+                    seal_secrets(app, claim, child);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| seal_secrets(app, claim, c)),
+        _ => {}
+    }
+}
+
+/// Opens what [`seal_secrets`] sealed.
+fn open_secrets(app: &AppState, claim: &Claim, v: &mut Value) -> ApiResult<()> {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if SEALED_FIELDS.contains(&k.as_str())
+                    && let Some(sealed) = child.get("sealed").and_then(Value::as_str)
+                {
+                    let blob = hex::decode(sealed).map_err(|e| ApiError::Internal(e.into()))?;
+                    let secret = app.vault.open_value(&seal_context(claim), &blob)?;
+                    *child = Value::String(secret.to_string());
+                } else {
+                    open_secrets(app, claim, child)?;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for c in items {
+                open_secrets(app, claim, c)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn replay(app: &AppState, claim: &Claim, status: u16, stored: &str) -> ApiResult<Response> {
+    let mut v: Value = serde_json::from_str(stored).map_err(|e| ApiError::Internal(e.into()))?;
     if let Some(f) = v.get("failure") {
         let code = f["code"].as_str().and_then(ErrorCode::parse).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("stored code")))?;
         let failure = Failure {
@@ -132,8 +341,9 @@ fn replay(status: u16, stored: &str) -> ApiResult<Response> {
         };
         return Err(ApiError::Domain { failure, attempt_id: f["attempt_id"].as_str().map(str::to_owned) });
     }
+    open_secrets(app, claim, &mut v)?;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    let mut res = (status, axum::Json(v["ok"].clone())).into_response();
+    let mut res = (status, axum::Json(v["ok"].take())).into_response();
     res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     Ok(res)
 }

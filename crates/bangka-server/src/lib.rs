@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod docs;
 pub mod error;
+pub mod failpoint;
 pub mod flows;
 pub mod http;
 pub mod idempotency;
@@ -80,6 +81,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: AppState,
+    background_jobs: bool,
 }
 
 impl Application {
@@ -110,9 +112,10 @@ impl Application {
             cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
             refund_settles_after: flows::settlements::DEFAULT_REFUND_SETTLES_AFTER,
             session_ttl: bangka_core::session::DEFAULT_SESSION_TTL,
+            failpoints: Arc::new(failpoint::Failpoints::from_env()),
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application { listener, state })
+        Ok(Application { listener, state, background_jobs: true })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -128,11 +131,17 @@ impl Application {
         &mut self.state
     }
 
+    /// Whether the background jobs run (tests that drive the jobs by hand,
+    /// step by step, turn them off).
+    pub fn set_background_jobs(&mut self, on: bool) {
+        self.background_jobs = on;
+    }
+
     /// Serves until `shutdown` completes, then drains requests, stops the
     /// background jobs and checkpoints the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let job = tokio::spawn(flows::outbox::run(self.state.clone(), stop_rx));
+        let job = self.background_jobs.then(|| tokio::spawn(flows::outbox::run(self.state.clone(), stop_rx)));
         let store = self.state.store.clone();
         let clock = self.state.clock.clone();
         // request_id is outermost: the id exists before anything can fail.
@@ -142,8 +151,10 @@ impl Application {
             .layer(axum::middleware::from_fn(telemetry::request_id));
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
         let _ = stop_tx.send(true);
-        let _ = job.await;
-        store.checkpoint().await?;
+        if let Some(job) = job {
+            let _ = job.await;
+        }
+        store.checkpoint_wal().await?;
         store.close().await;
         Ok(())
     }

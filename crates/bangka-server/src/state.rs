@@ -41,4 +41,26 @@ pub struct AppState {
     pub idempotency_wait: std::time::Duration,
     /// How long a holder session lasts (`--session-ttl`, 15 minutes by default).
     pub session_ttl: time::Duration,
+    /// Crash points the reliability tests arm (see [`crate::failpoint`]).
+    pub failpoints: Arc<crate::failpoint::Failpoints>,
+}
+
+impl AppState {
+    /// This state with its store bound to a new unit of work: everything a
+    /// flow run with it writes commits together (see `bangka_store::unit`).
+    pub fn in_unit(&self, claim: Option<bangka_store::Claim>) -> AppState {
+        AppState { store: self.store.unit(claim), ..self.clone() }
+    }
+
+    /// The issuer, for one bank call. Never inside an open unit of work: it
+    /// would hold the database writer (or row locks) for the bank's latency.
+    pub fn bank(&self) -> &dyn IssuerConnector {
+        debug_assert!(!self.store.holds_open_unit(), "a bank call inside an open unit of work: checkpoint first");
+        &*self.issuer
+    }
+
+    /// Fires the named crash point if a test armed it.
+    pub fn failpoint(&self, point: &str) -> crate::error::ApiResult<()> {
+        self.failpoints.hit(point)
+    }
 }

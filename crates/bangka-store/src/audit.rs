@@ -189,7 +189,7 @@ impl Store {
     /// Records a change that touches nothing else (e.g. a detokenization),
     /// in its own transaction. Returns the entry id.
     pub async fn audit(&self, cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let r = append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(r.id)
@@ -199,16 +199,16 @@ impl Store {
     pub async fn audit_entries(&self, subject: &str) -> Result<Vec<AuditRecord>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE subject = $1 ORDER BY seq"))
             .bind(subject)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(record).collect()
     }
 
     /// Walks the whole chain; see the module docs.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY seq")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY seq")).fetch_all(&mut *self.read().await?).await?;
         let (head_seq, head_hash): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.read().await?).await?;
         let mut prev = GENESIS.to_owned();
         let mut expect = 1;
         let broken = |at: i64, why: String, n: i64| Ok(AuditVerdict { entries: n, head: head_hash.clone(), problem: Some((at, why)) });
@@ -247,12 +247,13 @@ impl Store {
 
     /// Chains entries written before the log was chained (migration 0005).
     pub(crate) async fn chain_unchained_audit(&self) -> Result<(), StoreError> {
-        let rows =
-            sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE hash IS NULL ORDER BY seq")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE hash IS NULL ORDER BY seq"))
+            .fetch_all(&mut *self.read().await?)
+            .await?;
         if rows.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
         let (mut seq, mut prev): (i64, String) =
             sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;

@@ -30,13 +30,16 @@ pub mod risk;
 pub mod sessions;
 pub mod settlements;
 pub mod tickets;
+pub mod unit;
 pub mod vault;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use time::OffsetDateTime;
+use unit::{Conn, Db, Tx, Unit, Writer};
 
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
@@ -49,6 +52,7 @@ pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
 pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
+pub use unit::{AfterCommit, Claim, Outbox};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +69,13 @@ pub enum StoreError {
     UnsupportedUrl,
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// The unit's `Idempotency-Key` is claimed by another request (which
+    /// finished, or is running): this one wrote nothing.
+    #[error("the idempotency key is claimed by another request")]
+    ClaimTaken,
+    /// The commit holding this unit's writes failed: nothing of it stands.
+    #[error("commit failed: {0}")]
+    Commit(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,12 +84,25 @@ pub enum Backend {
     Postgres,
 }
 
-/// The store: a pool and which backend it talks to. Cheap to clone.
-#[derive(Clone, Debug)]
+/// The store: the database, the card key store and, for a request, its
+/// unit of work ([`Store::unit`]). Cheap to clone.
+#[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
+    db: Arc<Db>,
     backend: Backend,
     keys: card_keys::CardKeys,
+    /// A small read-write pool for tests that poke the database directly.
+    poke: AnyPool,
+    /// The request's unit of work, when this store is bound to one.
+    unit: Option<Arc<Unit>>,
+    /// Outbox rows committed outside a request's unit, for the delivery job.
+    outbox: Arc<unit::Outbox>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).field("unit", &self.unit.is_some()).finish_non_exhaustive()
+    }
 }
 
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
@@ -99,6 +123,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/sqlite/0015_risk_engine.sql")),
     (16, include_str!("../migrations/sqlite/0016_tickets.sql")),
     (17, include_str!("../migrations/sqlite/0017_reviews.sql")),
+    (18, include_str!("../migrations/sqlite/0018_unit_of_work.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -118,6 +143,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/postgres/0015_risk_engine.sql")),
     (16, include_str!("../migrations/postgres/0016_tickets.sql")),
     (17, include_str!("../migrations/postgres/0017_reviews.sql")),
+    (18, include_str!("../migrations/postgres/0018_unit_of_work.sql")),
 ];
 
 impl Store {
@@ -134,10 +160,10 @@ impl Store {
     /// (another file or server, so that database backups never hold card
     /// data keys) instead of the default place.
     pub async fn connect_with_key_store(url: &str, schema: Option<&str>, key_store_url: Option<&str>) -> Result<Store, StoreError> {
-        let (pool, backend) = open_pool(url, schema).await?;
+        let (db, poke, backend) = open_db(url, schema).await?;
         let (keys_url, keys_schema) = card_keys::location(url, schema, key_store_url)?;
         let keys = card_keys::CardKeys::open(&keys_url, keys_schema.as_deref()).await?;
-        let store = Store { pool, backend, keys };
+        let store = Store { db: Arc::new(db), backend, keys, poke, unit: None, outbox: Arc::new(unit::Outbox::default()) };
         store.migrate().await?;
         store.chain_unchained_audit().await?;
         store.move_legacy_card_keys().await?;
@@ -149,19 +175,169 @@ impl Store {
         self.backend
     }
 
+    /// A read-write pool for tests that set up edge cases by hand; the
+    /// service itself never writes through it.
     pub fn pool(&self) -> &AnyPool {
-        &self.pool
+        &self.poke
+    }
+
+    /// Outbox rows committed outside a request's unit (the delivery job
+    /// waits on its `notify` and delivers what it takes).
+    pub fn outbox(&self) -> Arc<unit::Outbox> {
+        self.outbox.clone()
+    }
+
+    /// A transaction for one store method: a savepoint inside the request's
+    /// unit when this store is bound to one, otherwise a unit of its own
+    /// (committed, and durable, when the method commits).
+    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
+        match &self.unit {
+            Some(u) => {
+                let mut state = u.state.clone().lock_owned().await;
+                state.ensure_open(&self.db, u.claim.as_ref()).await?;
+                Tx::nested(state).await
+            }
+            None => {
+                let mut state = Arc::new(tokio::sync::Mutex::new(unit::UnitState::new(false))).lock_owned().await;
+                state.ensure_open(&self.db, None).await?;
+                Ok(Tx::own(state, self.outbox.clone()))
+            }
+        }
+    }
+
+    /// A connection to read from: the request's unit once it has written
+    /// (its own writes are visible there), else the read pool.
+    pub(crate) async fn read(&self) -> Result<Conn, StoreError> {
+        if let Some(u) = &self.unit {
+            let state = u.state.clone().lock_owned().await;
+            if state.is_open() {
+                return unit::settled(state).await;
+            }
+        }
+        Ok(Conn::Pool(self.db.reads().acquire().await?))
+    }
+
+    /// This store bound to a new unit of work (see [`unit`]): every call
+    /// through it joins one transaction, opened at the first write (which
+    /// inserts `claim` first) and committed by [`Store::finish_unit`].
+    pub fn unit(&self, claim: Option<Claim>) -> Store {
+        Store { unit: Some(Arc::new(Unit::new(claim))), ..self.clone() }
+    }
+
+    /// The store outside any unit (for work that must not join the
+    /// request's transaction, such as delivery after the commit).
+    pub fn base(&self) -> Store {
+        Store { unit: None, ..self.clone() }
+    }
+
+    /// Whether this store's unit holds an open transaction (then no bank
+    /// call may be made: see [`unit`]).
+    pub fn holds_open_unit(&self) -> bool {
+        self.unit.as_ref().is_some_and(|u| u.state.try_lock().map_or(true, |s| s.is_open()))
+    }
+
+    /// Ends the unit: stores `answer` (status, body) on its claim, commits,
+    /// and returns what the commit left to do. A claim answered meanwhile
+    /// by someone else (a resume race) is [`StoreError::ClaimTaken`], and
+    /// nothing of this unit stands.
+    pub async fn finish_unit(&self, answer: Option<(u16, &str)>) -> Result<AfterCommit, StoreError> {
+        let u = self.unit.as_ref().expect("finish_unit on a store bound to a unit");
+        let mut state = u.state.lock().await;
+        if let (Some(c), Some((status, body))) = (&u.claim, answer) {
+            state.ensure_open(&self.db, Some(c)).await?;
+            let stored = sqlx::query(
+                "UPDATE idempotency SET status_code = $1, response = $2, resume = NULL
+                 WHERE scope = $3 AND idem_key = $4 AND status_code IS NULL",
+            )
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(&c.scope)
+            .bind(&c.key)
+            .execute(state.conn())
+            .await;
+            match stored {
+                Ok(r) if r.rows_affected() == 1 => {}
+                Ok(_) => {
+                    state.abort().await;
+                    return Err(StoreError::ClaimTaken);
+                }
+                Err(e) => {
+                    state.abort().await;
+                    return Err(e.into());
+                }
+            }
+        }
+        state.commit().await?;
+        let after = AfterCommit { messages: std::mem::take(&mut state.messages), shredded: state.shredded };
+        if after.shredded
+            && let Err(e) = self.base().destroy_shredded_keys().await
+        {
+            // The job destroys them on its next pass.
+            tracing::warn!(error = %e, "destroying shredded card keys after the commit failed; the job will retry");
+        }
+        Ok(after)
+    }
+
+    /// Ends the unit without its writes.
+    pub async fn abort_unit(&self) {
+        if let Some(u) = &self.unit {
+            u.state.lock().await.abort().await;
+        }
+    }
+
+    /// Commits what the unit wrote so far before a bank call (its intent,
+    /// e.g. a pending authorization), recording on the claim how a retry
+    /// resumes the request after a crash (`resume`, a flow's own JSON). The
+    /// unit opens again at the next write, and its finish stores the answer.
+    pub async fn checkpoint(&self, resume: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        let Some(u) = &self.unit else { return Ok(()) };
+        let mut state = u.state.lock().await;
+        if let Some(c) = &u.claim {
+            state.ensure_open(&self.db, Some(c)).await?;
+            let marked = sqlx::query("UPDATE idempotency SET resume = $1, created_at = $2 WHERE scope = $3 AND idem_key = $4")
+                .bind(resume)
+                .bind(to_ms(now))
+                .bind(&c.scope)
+                .bind(&c.key)
+                .execute(state.conn())
+                .await;
+            if let Err(e) = marked {
+                state.abort().await;
+                return Err(e.into());
+            }
+        }
+        state.commit().await?;
+        if state.shredded {
+            state.shredded = false;
+            self.base().destroy_shredded_keys().await?;
+        }
+        Ok(())
+    }
+
+    /// Destroys shredded cards' keys now, or after the request's unit
+    /// commits (a key destroyed for a shred that then rolls back would
+    /// leave a card nobody can read).
+    pub(crate) async fn destroy_shredded_keys_after_commit(&self) -> Result<(), StoreError> {
+        match &self.unit {
+            Some(u) => {
+                u.state.lock().await.shredded = true;
+                Ok(())
+            }
+            None => self.destroy_shredded_keys().await.map(drop),
+        }
     }
 
     /// Applies the embedded migrations not yet applied, each in a transaction.
     async fn migrate(&self) -> Result<(), StoreError> {
-        self.pool.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
+        let mut tx = self.begin().await?;
+        tx.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await?;
+        tx.commit().await?;
         let migrations = match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         for (version, sql) in migrations {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin().await?;
             if self.backend == Backend::Postgres {
                 // Serialize concurrent starts of several instances.
                 tx.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
@@ -183,20 +359,29 @@ impl Store {
 
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        match self.read().await {
+            Ok(mut c) => sqlx::query("SELECT 1").execute(&mut *c).await.is_ok(),
+            Err(_) => false,
+        }
     }
 
     /// SQLite: moves the WAL into the main file (used before inspecting the
     /// file in tests, and on shutdown).
-    pub async fn checkpoint(&self) -> Result<(), StoreError> {
-        if self.backend == Backend::Sqlite {
-            self.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+    pub async fn checkpoint_wal(&self) -> Result<(), StoreError> {
+        if let Db::Sqlite { writer, .. } = &*self.db {
+            let mut g = writer.exclusive().await;
+            g.conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
         }
         Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.reads().close().await;
+        self.poke.close().await;
+        if let Db::Sqlite { writer, .. } = &*self.db {
+            let g = writer.exclusive().await;
+            drop(g);
+        }
         self.keys.close().await;
     }
 }
@@ -224,10 +409,7 @@ pub(crate) async fn open_pool(url: &str, schema: Option<&str>) -> Result<(AnyPoo
                 .max_connections(1)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
-                        conn.execute(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_WRITER_PRAGMAS).await?;
                         Ok(())
                     })
                 })
@@ -243,23 +425,72 @@ pub(crate) async fn open_pool(url: &str, schema: Option<&str>) -> Result<(AnyPoo
                 setup.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await?;
                 setup.close().await;
             }
-            let search_path = schema.map(|s| format!("SET search_path TO {s}"));
-            AnyPoolOptions::new()
-                .max_connections(10)
-                .after_connect(move |conn, _| {
-                    let sp = search_path.clone();
-                    Box::pin(async move {
-                        if let Some(sp) = sp {
-                            conn.execute(sp.as_str()).await?;
-                        }
-                        Ok(())
-                    })
-                })
-                .connect(url)
-                .await?
+            postgres_pool(url, schema, 4).await?
         }
     };
     Ok((pool, backend))
+}
+
+/// The main database: for SQLite one writer connection (WAL,
+/// `synchronous=FULL`) and a read-only pool of readers sized to the cores;
+/// for PostgreSQL a pool with `search_path` set to `schema`. Also returns a
+/// small read-write pool for tests to poke with.
+async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backend), StoreError> {
+    let (poke, backend) = open_pool(url, schema).await?;
+    match backend {
+        Backend::Postgres => {
+            let pool = postgres_pool(url, schema, postgres_pool_size()).await?;
+            Ok((Db::Postgres { pool }, poke, backend))
+        }
+        Backend::Sqlite => {
+            let url = sqlite_url_with_create(url);
+            let mut conn = AnyConnection::connect(&url).await?;
+            conn.execute(SQLITE_WRITER_PRAGMAS).await?;
+            let readers = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) as u32;
+            let reads = AnyPoolOptions::new()
+                .max_connections(readers)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // Readers never write: a write through one is a bug.
+                        conn.execute("PRAGMA busy_timeout=5000; PRAGMA query_only=ON;").await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await?;
+            Ok((Db::Sqlite { writer: Writer::new(conn), reads }, poke, backend))
+        }
+    }
+}
+
+/// The writer's settings. WAL lets readers run beside it; `synchronous=FULL`
+/// makes an acknowledged commit survive power loss; `secure_delete`
+/// overwrites deleted content, so a destroyed card key does not linger in
+/// free pages.
+const SQLITE_WRITER_PRAGMAS: &str =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;";
+
+/// Connections per PostgreSQL pool: a unit holds one only while it writes,
+/// so a few per core keep the server busy without queueing on the pool.
+fn postgres_pool_size() -> u32 {
+    (std::thread::available_parallelism().map_or(2, |n| n.get()) as u32 * 4).clamp(8, 32)
+}
+
+async fn postgres_pool(url: &str, schema: Option<&str>, size: u32) -> Result<AnyPool, StoreError> {
+    let search_path = schema.map(|s| format!("SET search_path TO {s}"));
+    Ok(AnyPoolOptions::new()
+        .max_connections(size)
+        .after_connect(move |conn, _| {
+            let sp = search_path.clone();
+            Box::pin(async move {
+                if let Some(sp) = sp {
+                    conn.execute(sp.as_str()).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?)
 }
 
 fn sqlite_url_with_create(url: &str) -> String {
@@ -309,4 +540,19 @@ impl FromStr for Backend {
 pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// One statement written on its own: `query.write_on(store)` runs it in a
+/// transaction of its own (or a savepoint of the request's unit) and commits.
+pub(crate) trait WriteOn {
+    fn write_on(self, store: &Store) -> impl std::future::Future<Output = Result<sqlx::any::AnyQueryResult, StoreError>> + Send;
+}
+
+impl<'q> WriteOn for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    async fn write_on(self, store: &Store) -> Result<sqlx::any::AnyQueryResult, StoreError> {
+        let mut tx = store.begin().await?;
+        let res = self.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(res)
+    }
 }

@@ -53,7 +53,7 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE bindings SET status = 'frozen', frozen_reason = $1, frozen_at = $2, updated_at = $2 WHERE id = $3 AND status = 'active'",
         )
@@ -94,7 +94,7 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<UnfreezeOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
             .bind(to_ms(now))
             .bind(challenge_id)
@@ -186,7 +186,7 @@ impl Store {
     /// Records a new agreement as `pending`. Returns false (nothing written)
     /// when one already stands for this card and merchant.
     pub async fn create_mandate(&self, m: &NewMandate<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(&format!(
             "INSERT INTO mandates ({MANDATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, $8, NULL, NULL)"
         ))
@@ -225,7 +225,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let current: Option<(String,)> =
             sqlx::query_as("SELECT status FROM mandates WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         let Some((current,)) = current else { return Ok(false) };
@@ -266,7 +266,10 @@ impl Store {
     /// A mandate by id alone (a merchant charging it; the caller checks
     /// the merchant).
     pub async fn mandate_by_id(&self, id: &str) -> Result<Option<MandateRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         row.as_ref().map(mandate_row).transpose()
     }
 
@@ -274,7 +277,7 @@ impl Store {
         let row = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE id = $1 AND account_id = $2"))
             .bind(id)
             .bind(account_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         row.as_ref().map(mandate_row).transpose()
     }
@@ -283,7 +286,7 @@ impl Store {
     pub async fn mandates(&self, account_id: &str) -> Result<Vec<MandateRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE account_id = $1 ORDER BY created_at DESC, id DESC"))
             .bind(account_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(mandate_row).collect()
     }
@@ -294,7 +297,7 @@ impl Store {
             "SELECT {MANDATE_COLS} FROM mandates WHERE binding_id = $1 AND status IN {STANDING_STATUSES_SQL} ORDER BY created_at"
         ))
         .bind(binding_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(mandate_row).collect()
     }
@@ -344,7 +347,7 @@ impl Store {
         challenge: &crate::NewChallenge,
         message: &NewMessage,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         crate::repo::insert_challenge(&mut tx, challenge).await?;
         insert_message(&mut tx, message, r.created_at).await?;
         sqlx::query(&format!("INSERT INTO unbind_requests ({UNBIND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, NULL)"))
@@ -368,7 +371,7 @@ impl Store {
             "SELECT {UNBIND_COLS} FROM unbind_requests WHERE binding_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1"
         ))
         .bind(binding_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.as_ref().map(unbind_row).transpose()
     }
@@ -380,7 +383,7 @@ impl Store {
         ))
         .bind(to_ms(now))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(unbind_row).collect()
     }
@@ -401,7 +404,7 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let steps = [
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(&r.challenge_id),
             sqlx::query("UPDATE unbind_requests SET status = 'cooling_off', confirmed_at = $1, cooling_off_ends_at = $2 WHERE id = $3 AND status = 'requested'")
@@ -456,7 +459,7 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let steps = [
             sqlx::query("UPDATE unbind_requests SET status = 'revoked', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at > $1")
                 .bind(to_ms(now))
@@ -495,7 +498,7 @@ impl Store {
         delete_receipt: Option<&ReceiptDraft<'_>>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let claimed = sqlx::query("UPDATE unbind_requests SET status = 'completed', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at <= $1")
             .bind(to_ms(now))
             .bind(&r.id)
@@ -535,7 +538,7 @@ impl Store {
         }
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
-        self.destroy_shredded_keys().await?;
+        self.destroy_shredded_keys_after_commit().await?;
         Ok(true)
     }
 
@@ -552,7 +555,7 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let steps = [
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(challenge_id),
             sqlx::query("UPDATE bindings SET status = 'deleted', updated_at = $1 WHERE id = $2 AND status = 'unbound'")
@@ -573,7 +576,7 @@ impl Store {
         crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
-        self.destroy_shredded_keys().await?;
+        self.destroy_shredded_keys_after_commit().await?;
         Ok(true)
     }
 

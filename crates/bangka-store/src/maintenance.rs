@@ -67,7 +67,7 @@ impl Store {
     /// Schedules a window, audited as the admin's action.
     pub async fn schedule_maintenance(&self, m: &NewMaintenance<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
         let id = new_id("mnt");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO maintenance_windows ({COLS}, created_by, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
         ))
@@ -90,7 +90,7 @@ impl Store {
 
     /// Cancels a window not yet over. Returns false when there is none.
     pub async fn cancel_maintenance(&self, id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE maintenance_windows SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ends_at > $1")
             .bind(to_ms(now))
             .bind(id)
@@ -108,7 +108,7 @@ impl Store {
     pub async fn get_maintenance(&self, id: &str) -> Result<Option<MaintenanceRow>, StoreError> {
         let r = sqlx::query(&format!("SELECT {COLS} FROM maintenance_windows WHERE id = $1 AND cancelled_at IS NULL"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         r.as_ref().map(row).transpose()
     }
@@ -120,7 +120,7 @@ impl Store {
             "SELECT {COLS} FROM maintenance_windows WHERE cancelled_at IS NULL AND ends_at > $1 ORDER BY starts_at, id LIMIT 200"
         ))
         .bind(to_ms(now))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(row).collect()
     }
@@ -132,7 +132,7 @@ impl Store {
              WHERE kind = 'bind' AND created_at >= $1 AND issuer IS NOT NULL GROUP BY issuer ORDER BY issuer",
         )
         .bind(to_ms(since))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows.into_iter().map(|(issuer, attempts, failures)| IssuerBindStats { issuer, attempts, failures }).collect())
     }

@@ -13,6 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::{Duration, OffsetDateTime};
 
+use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge, insert_message};
 use crate::vault::CryptogramInput;
@@ -65,14 +66,16 @@ impl Store {
     pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1"))
             .bind(binding_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         row.as_ref().map(token_row).transpose()
     }
 
     pub async fn token_by_number(&self, number: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row =
-            sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1")).bind(number).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1"))
+            .bind(number)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         row.as_ref().map(token_row).transpose()
     }
 
@@ -82,10 +85,10 @@ impl Store {
         sqlx::query("UPDATE tokens SET key_sealed = $1 WHERE id = $2 AND key_sealed IS NULL")
             .bind(sealed)
             .bind(token_id)
-            .execute(&self.pool)
+            .write_on(self)
             .await?;
         let (key,): (Option<Vec<u8>>,) =
-            sqlx::query_as("SELECT key_sealed FROM tokens WHERE id = $1").bind(token_id).fetch_one(&self.pool).await?;
+            sqlx::query_as("SELECT key_sealed FROM tokens WHERE id = $1").bind(token_id).fetch_one(&mut *self.read().await?).await?;
         key.ok_or_else(|| StoreError::Corrupt(format!("token {token_id} has no key")))
     }
 
@@ -100,7 +103,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if !move_token(&mut tx, token_id, from, to, cause, now).await? {
             return Ok(false);
         }
@@ -161,7 +164,7 @@ fn describe_token(s: TokenState) -> String {
 impl Store {
     /// Creates a challenge and queues its SMS, at once.
     pub async fn create_challenge(&self, c: &NewChallenge, message: &NewMessage) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_challenge(&mut tx, c).await?;
         insert_message(&mut tx, message, c.sent_at).await?;
         tx.commit().await?;
@@ -176,7 +179,7 @@ impl Store {
         )
         .bind(subject)
         .bind(purpose.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         let Some((id, context)) = row else { return Ok(None) };
         Ok(self.get_challenge(&id).await?.map(|c| (c, context)))
@@ -240,7 +243,7 @@ impl Store {
         req: &CryptogramRequest<'_>,
         now: OffsetDateTime,
     ) -> Result<CryptogramOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if let Some(cid) = req.challenge_id {
             let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
                 .bind(to_ms(now))
@@ -293,7 +296,7 @@ impl Store {
         )
         .bind(token_id)
         .bind(cryptogram_lookup(vault, token_id, value))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(CryptogramRow {
@@ -460,7 +463,7 @@ impl Store {
     /// authorization op, at once. Returns false (nothing written) when the
     /// cryptogram was already used: a replay, even a concurrent one.
     pub async fn begin_payment(&self, p: &PaymentRow, op_id: &str, cause: Cause<'_>) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE cryptograms SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(to_ms(p.created_at))
             .bind(&p.cryptogram_id)
@@ -503,7 +506,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let (status, decline, shown, issuer_code, op_status) = match outcome {
             AuthOutcome::Authorized { issuer_code } => (PaymentStatus::Authorized, None, None, Some(issuer_code), "done"),
             AuthOutcome::Declined { decline_code, shown_code } => {
@@ -558,7 +561,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE payments SET status = 'captured', captured = $1, updated_at = $2 WHERE id = $3 AND status = 'authorized' AND amount >= $1",
         )
@@ -591,7 +594,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE payments SET refunded = refunded + $1, status = $2, updated_at = $3
              WHERE id = $4 AND refunded = $5 AND status IN ('captured', 'partially_refunded') AND captured - refunded >= $1",
@@ -618,7 +621,7 @@ impl Store {
     /// recorded as in transit until `refund_settles_after` has passed
     /// (unbinding waits for it), in the same transaction.
     pub async fn finish_op(&self, op_id: &str, refund_settles_after: Duration, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE payment_ops SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'pending'")
             .bind(to_ms(now))
             .bind(op_id)
@@ -653,7 +656,7 @@ impl Store {
     /// Voids an authorized payment (nothing was captured) and writes the
     /// void op. Returns false when it was no longer `authorized`.
     pub async fn begin_void(&self, payment_id: &str, op_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE payments SET status = 'voided', updated_at = $1 WHERE id = $2 AND status = 'authorized'")
             .bind(to_ms(now))
             .bind(payment_id)
@@ -678,7 +681,7 @@ impl Store {
         ))
         .bind(to_ms(cutoff))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(payment_row).collect()
     }
@@ -692,7 +695,7 @@ impl Store {
         )
         .bind(to_ms(cutoff))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(op_row).collect()
     }
@@ -705,13 +708,16 @@ impl Store {
                 .bind(to_ms(now))
                 .bind(&op.id)
                 .bind(op.tries)
-                .execute(&self.pool)
+                .write_on(self)
                 .await?;
         Ok(res.rows_affected() == 1)
     }
 
     pub async fn get_payment(&self, id: &str) -> Result<Option<PaymentRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         row.as_ref().map(payment_row).transpose()
     }
 
@@ -720,7 +726,7 @@ impl Store {
     pub(crate) async fn payments_where(&self, filter: &str, arg: &str) -> Result<Vec<PaymentRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE {filter} ORDER BY created_at, id"))
             .bind(arg)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(payment_row).collect()
     }
@@ -731,7 +737,7 @@ impl Store {
             sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE binding_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"))
                 .bind(binding_id)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(payment_row).collect()
     }
@@ -742,7 +748,7 @@ impl Store {
              ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 WHEN 'void' THEN 1 ELSE 2 END, id",
         )
         .bind(payment_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(op_row).collect()
     }

@@ -204,7 +204,7 @@ impl Store {
     pub async fn receipts(&self, account_id: &str) -> Result<Vec<Value>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT document FROM receipts WHERE account_id = $1 ORDER BY audit_seq DESC")
             .bind(account_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))).collect()
     }
@@ -213,7 +213,7 @@ impl Store {
         let row: Option<(String,)> = sqlx::query_as("SELECT document FROM receipts WHERE account_id = $1 AND id = $2")
             .bind(account_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         row.map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))).transpose()
     }

@@ -4,13 +4,15 @@
 use bangka_core::bind::{AccountFreezeReason, AccountStatus, KycState, LiveCard};
 use bangka_core::binding::{BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
 use bangka_core::otp::{Challenge, OtpPurpose};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
+use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::card_keys::WrappedKey;
 use crate::payments::NewToken;
+use crate::unit::Tx;
 use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 fn opt_time(v: Option<i64>) -> Option<OffsetDateTime> {
@@ -96,7 +98,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Result<AccountRow, Conflict>, StoreError> {
         let id = new_id("acc");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email) VALUES ($1, $2, 'unverified', 'active', $3, $4, $5)",
         )
@@ -119,7 +121,10 @@ impl Store {
     }
 
     pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         row.as_ref().map(account_row).transpose()
     }
 
@@ -128,7 +133,7 @@ impl Store {
     /// Records the KYC result, only over `unverified`, with its audit entry
     /// (the status only: never the name or ID number).
     pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
              WHERE id = $6 AND kyc_status = 'unverified'",
@@ -152,8 +157,10 @@ impl Store {
 
     /// The stored payment password hash (PHC string), if one is set.
     pub async fn payment_password_hash(&self, account_id: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1").bind(account_id).fetch_optional(&self.pool).await?;
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         Ok(row.and_then(|r| r.0))
     }
 
@@ -183,7 +190,7 @@ impl Store {
             .bind(to_ms(now))
             .bind(account_id),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if q.execute(&mut *tx).await?.rows_affected() != 1 {
             return Ok(false);
         }
@@ -217,7 +224,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE accounts SET status = 'frozen', frozen_reason = $1, frozen_at = $2, version = version + 1 WHERE id = $3 AND status = 'active'",
         )
@@ -246,7 +253,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<AccountUnfreezeOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let used = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
             .bind(to_ms(now))
             .bind(challenge_id)
@@ -291,7 +298,7 @@ impl Store {
             .bind(key_hash)
             .bind(merchant_id)
             .bind(to_ms(now))
-            .execute(&self.pool)
+            .write_on(self)
             .await?;
         Ok(id)
     }
@@ -301,7 +308,7 @@ impl Store {
         let row: Option<(String, String, Option<String>)> =
             sqlx::query_as("SELECT id, role, merchant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
                 .bind(key_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         Ok(row.map(|(id, role, merchant_id)| ApiKeyRow { id, role, merchant_id }))
     }
@@ -428,7 +435,7 @@ impl Store {
         let row = sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1 AND account_id = $2"))
             .bind(binding_id)
             .bind(account_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         row.as_ref().map(binding_row).transpose()
     }
@@ -437,7 +444,7 @@ impl Store {
     pub async fn binding_by_id(&self, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1"))
             .bind(binding_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         row.as_ref().map(binding_row).transpose()
     }
@@ -449,13 +456,13 @@ impl Store {
         let rows =
             sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1{filter} ORDER BY created_at DESC, id"))
                 .bind(account_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(binding_row).collect()
     }
 
     pub async fn live_cards(&self, account_id: &str) -> Result<Vec<LiveCard>, StoreError> {
-        live_cards(&mut *self.pool.acquire().await?, account_id).await
+        live_cards(&mut *self.read().await?, account_id).await
     }
 
     /// The live binding of this card in this account, if any.
@@ -465,7 +472,7 @@ impl Store {
         ))
         .bind(account_id)
         .bind(fingerprint)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.map(|r| r.0))
     }
@@ -476,7 +483,7 @@ impl Store {
         ))
         .bind(account_id)
         .bind(fingerprint)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         row.as_ref().map(binding_row).transpose()
     }
@@ -493,13 +500,13 @@ impl Store {
             self.keys.forget(&[vault_id]).await?;
         }
         // A superseded attempt was shredded.
-        self.destroy_shredded_keys().await?;
+        self.destroy_shredded_keys_after_commit().await?;
         outcome
     }
 
     async fn insert_pending_binding(&self, p: NewPendingBinding<'_>) -> Result<PendingOutcome, StoreError> {
         let b = p.binding;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         // Taking the account row first serializes binds of one account on
         // both backends (a row lock on PostgreSQL, the write lock on SQLite).
         sqlx::query("UPDATE accounts SET version = version + 1 WHERE id = $1").bind(&b.account_id).execute(&mut *tx).await?;
@@ -582,7 +589,7 @@ impl Store {
         trail: crate::Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<ActivateOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE accounts SET version = version + 1 WHERE id = $1").bind(&binding.account_id).execute(&mut *tx).await?;
         let live = live_cards(&mut tx, &binding.account_id).await?;
         if live.len() as u32 >= limit {
@@ -634,12 +641,12 @@ impl Store {
 
     /// Abandons a pending binding whose challenge can no longer pass, audited.
     pub async fn fail_pending_binding(&self, binding: &BindingRow, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if fail_pending(&mut tx, binding, now).await? {
             audit_failed_pending(&mut tx, &binding.id, cause, now).await?;
         }
         tx.commit().await?;
-        self.destroy_shredded_keys().await?;
+        self.destroy_shredded_keys_after_commit().await?;
         Ok(())
     }
 
@@ -653,12 +660,12 @@ impl Store {
             "SELECT {BINDING_SELECT} FROM bindings WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500"
         ))
         .bind(to_ms(cutoff))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         let mut ended = 0;
         for b in rows.iter().map(binding_row) {
             let b = b?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin().await?;
             if fail_pending(&mut tx, &b, now).await? {
                 audit_failed_pending(&mut tx, &b.id, Cause::job().with_note("abandoned: the code expired unused"), now).await?;
                 ended += 1;
@@ -668,10 +675,10 @@ impl Store {
         let acts: Vec<(String, Option<String>)> =
             sqlx::query_as("SELECT id, vault_id FROM activations WHERE status = 'pending_verification' AND created_at < $1 LIMIT 500")
                 .bind(to_ms(cutoff))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         for (id, vault_id) in acts {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin().await?;
             let res =
                 sqlx::query("UPDATE activations SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
                     .bind(to_ms(now))
@@ -686,7 +693,7 @@ impl Store {
             }
             tx.commit().await?;
         }
-        self.destroy_shredded_keys().await?;
+        self.destroy_shredded_keys_after_commit().await?;
         Ok(ended)
     }
 }
@@ -703,7 +710,7 @@ async fn live_cards(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<
 
 /// Ends a pending binding and shreds its card; false when it was no longer
 /// pending (another request or instance ended it first).
-async fn fail_pending(tx: &mut Transaction<'_, Any>, b: &BindingRow, now: OffsetDateTime) -> Result<bool, StoreError> {
+async fn fail_pending(tx: &mut Tx, b: &BindingRow, now: OffsetDateTime) -> Result<bool, StoreError> {
     let res = sqlx::query("UPDATE bindings SET status = 'failed', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
         .bind(to_ms(now))
         .bind(&b.id)
@@ -719,12 +726,7 @@ async fn fail_pending(tx: &mut Transaction<'_, Any>, b: &BindingRow, now: Offset
 }
 
 /// The audit entry of a pending binding that ended without becoming live.
-async fn audit_failed_pending(
-    tx: &mut Transaction<'_, Any>,
-    binding_id: &str,
-    cause: Cause<'_>,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
+async fn audit_failed_pending(tx: &mut Tx, binding_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
     let change = Change {
         action: "binding.fail",
         subject: binding_id,
@@ -739,7 +741,7 @@ async fn audit_failed_pending(
 
 /// The vault row of a sealed card: the ciphertext only. Its data key went
 /// to the card key store first ([`Store::put_card_key`]).
-async fn insert_sealed(tx: &mut Transaction<'_, Any>, s: &SealedCard, now: OffsetDateTime) -> Result<(), StoreError> {
+async fn insert_sealed(tx: &mut Tx, s: &SealedCard, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO vault_cards (id, fingerprint, key_version, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&s.id)
         .bind(&s.fingerprint)
@@ -756,7 +758,7 @@ async fn insert_sealed(tx: &mut Transaction<'_, Any>, s: &SealedCard, now: Offse
 /// goes at once, and the row is marked so that its data key is destroyed in
 /// the card key store right after commit ([`Store::destroy_shredded_keys`]).
 /// The fingerprint stays for audit.
-pub(crate) async fn shred(tx: &mut Transaction<'_, Any>, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+pub(crate) async fn shred(tx: &mut Tx, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2",
     )
@@ -774,7 +776,7 @@ impl Store {
         let row: Option<Row> =
             sqlx::query_as("SELECT id, fingerprint, pan_ct, pan_nonce FROM vault_cards WHERE id = $1 AND shredded_at IS NULL")
                 .bind(vault_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?;
         let Some((id, fingerprint, Some(pan_ct), Some(pan_nonce))) = row else { return Ok(None) };
         let Some(k) = self.keys.get(&id).await? else { return Ok(None) };
@@ -804,7 +806,7 @@ impl Store {
         loop {
             let ids: Vec<(String,)> =
                 sqlx::query_as("SELECT id FROM vault_cards WHERE shredded_at IS NOT NULL AND key_destroyed_at IS NULL LIMIT 200")
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.read().await?)
                     .await?;
             if ids.is_empty() {
                 return Ok(total);
@@ -813,7 +815,7 @@ impl Store {
             self.keys.destroy(&ids).await?;
             let now = to_ms(OffsetDateTime::now_utc());
             for id in &ids {
-                sqlx::query("UPDATE vault_cards SET key_destroyed_at = $1 WHERE id = $2").bind(now).bind(id).execute(&self.pool).await?;
+                sqlx::query("UPDATE vault_cards SET key_destroyed_at = $1 WHERE id = $2").bind(now).bind(id).write_on(self).await?;
             }
             total += ids.len() as u64;
         }
@@ -825,7 +827,7 @@ impl Store {
         let mut orphans = Vec::new();
         for id in self.keys.written_before(cutoff, 1000).await? {
             let row: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM vault_cards WHERE id = $1").bind(&id).fetch_optional(&self.pool).await?;
+                sqlx::query_as("SELECT id FROM vault_cards WHERE id = $1").bind(&id).fetch_optional(&mut *self.read().await?).await?;
             if row.is_none() {
                 orphans.push(id);
             }
@@ -841,11 +843,11 @@ impl Store {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, key_version, wrapped_dek, dek_nonce, created_at FROM vault_cards WHERE wrapped_dek IS NOT NULL AND dek_nonce IS NOT NULL",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         for (id, key_version, wrapped_dek, dek_nonce, created_at) in rows {
             self.keys.put(&id, &WrappedKey { key_version, wrapped_dek, dek_nonce }, from_ms(created_at)).await?;
-            sqlx::query("UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL WHERE id = $1").bind(&id).execute(&self.pool).await?;
+            sqlx::query("UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL WHERE id = $1").bind(&id).write_on(self).await?;
         }
         Ok(())
     }
@@ -858,7 +860,7 @@ impl Store {
 
     /// SQLite: moves both WALs into their files (before inspecting them).
     pub async fn checkpoint_all(&self) -> Result<(), StoreError> {
-        self.checkpoint().await?;
+        self.checkpoint_wal().await?;
         self.keys.checkpoint().await
     }
 }
@@ -897,7 +899,7 @@ impl Store {
         }
         let accounts: Vec<(String, Vec<u8>, Vec<u8>)> =
             sqlx::query_as("SELECT id, kyc_name_enc, kyc_id_enc FROM accounts WHERE kyc_name_enc IS NOT NULL AND kyc_id_enc IS NOT NULL")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         for (id, name, idn) in accounts {
             let new_name = vault.rewrap_value(&kyc_context(&id, "name"), &name).map_err(|_| StoreError::Rewrap(id.clone()))?;
@@ -913,14 +915,14 @@ impl Store {
             .bind(&id)
             .bind(&name)
             .bind(&idn)
-            .execute(&self.pool)
+            .write_on(self)
             .await?;
             done += res.rows_affected();
         }
         // Real-name changes waiting for review hold sealed values too.
         let reviews: Vec<(String, String, Vec<u8>, Vec<u8>)> =
             sqlx::query_as("SELECT id, account_id, name_enc, id_enc FROM reviews WHERE name_enc IS NOT NULL AND id_enc IS NOT NULL")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         for (rid, account, name, idn) in reviews {
             let new_name = vault.rewrap_value(&kyc_context(&account, "name"), &name).map_err(|_| StoreError::Rewrap(rid.clone()))?;
@@ -934,12 +936,12 @@ impl Store {
                 .bind(&rid)
                 .bind(&name)
                 .bind(&idn)
-                .execute(&self.pool)
+                .write_on(self)
                 .await?;
             done += res.rows_affected();
         }
         let tokens: Vec<(String, Vec<u8>)> =
-            sqlx::query_as("SELECT id, key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&self.pool).await?;
+            sqlx::query_as("SELECT id, key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&mut *self.read().await?).await?;
         for (id, sealed) in tokens {
             let Some(new) = vault.rewrap_value(&crate::token_key_context(&id), &sealed).map_err(|_| StoreError::Rewrap(id.clone()))? else {
                 continue;
@@ -948,7 +950,7 @@ impl Store {
                 .bind(&new)
                 .bind(&id)
                 .bind(&sealed)
-                .execute(&self.pool)
+                .write_on(self)
                 .await?;
             done += res.rows_affected();
         }
@@ -962,7 +964,8 @@ impl Store {
 
     /// The fingerprint key version the database's hashes are under.
     pub async fn fingerprint_key_version(&self) -> Result<i64, StoreError> {
-        let (v,): (i64,) = sqlx::query_as("SELECT version FROM key_state WHERE name = 'fingerprint'").fetch_one(&self.pool).await?;
+        let (v,): (i64,) =
+            sqlx::query_as("SELECT version FROM key_state WHERE name = 'fingerprint'").fetch_one(&mut *self.read().await?).await?;
         Ok(v)
     }
 
@@ -974,7 +977,7 @@ impl Store {
     /// binds lose their reuse hash (a repeat asks the issuer again) and open
     /// OTP challenges expire (the holder asks for a new code).
     pub async fn rekey_fingerprints(&self, old_version: i64, new: &crate::Vault, now: OffsetDateTime) -> Result<RekeyReport, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE key_state SET version = $1 WHERE name = 'fingerprint' AND version = $2")
             .bind(new.fingerprint_version())
             .bind(old_version)
@@ -1048,15 +1051,15 @@ impl Store {
     /// what must be 0 before an old master key file may go.
     pub async fn values_not_under(&self, version: i64) -> Result<i64, StoreError> {
         let mut blobs: Vec<(Vec<u8>,)> =
-            sqlx::query_as("SELECT key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&self.pool).await?;
+            sqlx::query_as("SELECT key_sealed FROM tokens WHERE key_sealed IS NOT NULL").fetch_all(&mut *self.read().await?).await?;
         let kyc: Vec<(Vec<u8>, Vec<u8>)> =
             sqlx::query_as("SELECT kyc_name_enc, kyc_id_enc FROM accounts WHERE kyc_name_enc IS NOT NULL AND kyc_id_enc IS NOT NULL")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         blobs.extend(kyc.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
         let reviews: Vec<(Vec<u8>, Vec<u8>)> =
             sqlx::query_as("SELECT name_enc, id_enc FROM reviews WHERE name_enc IS NOT NULL AND id_enc IS NOT NULL")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         blobs.extend(reviews.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
         let mut n = 0;
@@ -1078,7 +1081,7 @@ pub struct ChallengeRow {
     pub sends: i64,
 }
 
-pub(crate) async fn insert_challenge(tx: &mut Transaction<'_, Any>, c: &NewChallenge) -> Result<(), StoreError> {
+pub(crate) async fn insert_challenge(tx: &mut Tx, c: &NewChallenge) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO challenges (id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, subject, context_mac)
          VALUES ($1, $2, $3, $4, $5, 0, 1, $6, $7, $8)",
@@ -1120,7 +1123,7 @@ async fn challenge_in(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option
 
 impl Store {
     pub async fn get_challenge(&self, id: &str) -> Result<Option<ChallengeRow>, StoreError> {
-        Ok(challenge_in(&mut *self.pool.acquire().await?, id).await?.map(|(_, r)| r))
+        Ok(challenge_in(&mut *self.read().await?, id).await?.map(|(_, r)| r))
     }
 
     /// Counts a wrong code, only while tries remain (concurrent wrong codes
@@ -1129,7 +1132,7 @@ impl Store {
         let res = sqlx::query("UPDATE challenges SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2 AND passed_at IS NULL")
             .bind(id)
             .bind(i64::from(max_attempts))
-            .execute(&self.pool)
+            .write_on(self)
             .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -1147,7 +1150,7 @@ impl Store {
         not_before_last_sent: OffsetDateTime,
         message: &NewMessage,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE challenges SET code_mac = $1, expires_at = $2, sends = sends + 1, last_sent_at = $3
              WHERE id = $4 AND passed_at IS NULL AND last_sent_at <= $5",
@@ -1186,8 +1189,10 @@ pub struct ActivationRow {
 impl Store {
     /// The keyed fingerprint of a vaulted card (kept after shredding).
     pub async fn vault_fingerprint(&self, vault_id: &str) -> Result<Option<String>, StoreError> {
-        let r: Option<(String,)> =
-            sqlx::query_as("SELECT fingerprint FROM vault_cards WHERE id = $1").bind(vault_id).fetch_optional(&self.pool).await?;
+        let r: Option<(String,)> = sqlx::query_as("SELECT fingerprint FROM vault_cards WHERE id = $1")
+            .bind(vault_id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         Ok(r.map(|(f,)| f))
     }
 
@@ -1200,7 +1205,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.put_card_key(sealed, now).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_sealed(&mut tx, sealed, now).await?;
         insert_challenge(&mut tx, challenge).await?;
         sqlx::query(
@@ -1230,7 +1235,7 @@ impl Store {
         )
         .bind(id)
         .bind(account_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(row.map(|(id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at)| ActivationRow {
             id,
@@ -1256,7 +1261,7 @@ impl Store {
         notice: Option<&NewMessage>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending_verification'")
             .bind(status)
             .bind(to_ms(now))
@@ -1280,7 +1285,7 @@ impl Store {
             insert_message(&mut tx, m, now).await?;
         }
         tx.commit().await?;
-        self.destroy_shredded_keys().await?;
+        self.destroy_shredded_keys_after_commit().await?;
         Ok(true)
     }
 }
@@ -1344,7 +1349,7 @@ impl Store {
         .bind(&a.card_fp)
         .bind(&a.device_id)
         .bind(&a.client_ip)
-        .execute(&self.pool)
+        .write_on(self)
         .await?;
         Ok(())
     }
@@ -1354,7 +1359,7 @@ impl Store {
         let r = sqlx::query(&format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE account_id = $1 AND id = $2"))
             .bind(account_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         r.as_ref().map(attempt_row).transpose()
     }
@@ -1369,7 +1374,7 @@ impl Store {
             sqlx::query_as(&format!("SELECT COUNT(*) FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})"))
                 .bind(account_id)
                 .bind(to_ms(since))
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.read().await?)
                 .await?;
         Ok(n as u32)
     }
@@ -1378,7 +1383,7 @@ impl Store {
         let rows =
             sqlx::query(&format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 500"))
                 .bind(account_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(attempt_row).collect()
     }
@@ -1391,7 +1396,7 @@ impl Store {
 /// out to its channels: SMS to the phone always (codes go only there, to
 /// the number the bank or the account registered), and a notice also as a
 /// push to the wallet app and, when the account has one, as an email.
-pub(crate) async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
     let account: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT language, email FROM accounts WHERE id = $1").bind(&m.account_id).fetch_optional(&mut **tx).await?;
     let (language, email) = account.unwrap_or_else(|| ("zh-CN".into(), None));
@@ -1408,11 +1413,13 @@ pub(crate) async fn insert_message(tx: &mut Transaction<'_, Any>, m: &NewMessage
         }
     }
     for (channel, recipient) in channels {
+        let id = new_id("msg");
+        tx.note_message(&id);
         sqlx::query(
             "INSERT INTO outbox (id, channel, recipient, body, created_at, tries, account_id, kind, expires_at, next_attempt_at)
              VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $5)",
         )
-        .bind(new_id("msg"))
+        .bind(&id)
         .bind(channel)
         .bind(&recipient)
         .bind(body)
@@ -1506,30 +1513,44 @@ pub enum GiveUp {
 
 impl Store {
     /// Messages due for (another) delivery attempt: not delivered, not
-    /// given up, their backoff over and no live claim by another instance.
-    pub async fn due_messages(&self, now: OffsetDateTime, limit: i64) -> Result<Vec<OutboxMessage>, StoreError> {
-        type Row = (String, String, String, Option<String>, i64, Option<i64>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, channel, recipient, body, tries, expires_at FROM outbox
-             WHERE delivered_at IS NULL AND ended_at IS NULL
+    /// given up, their backoff over and no live claim by another instance;
+    /// a message never tried only if it was written before `written_before`
+    /// (until then it is its committer's to deliver).
+    pub async fn due_messages(
+        &self,
+        now: OffsetDateTime,
+        written_before: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLS} FROM outbox
+             WHERE delivered_at IS NULL AND ended_at IS NULL AND (tries > 0 OR created_at <= $2)
                AND (next_attempt_at IS NULL OR next_attempt_at <= $1) AND (claimed_until IS NULL OR claimed_until <= $1)
-             ORDER BY created_at, id LIMIT $2",
-        )
+             ORDER BY created_at, id LIMIT $3"
+        ))
         .bind(to_ms(now))
+        .bind(to_ms(written_before))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, channel, recipient, body, tries, expires_at)| OutboxMessage {
-                id,
-                channel,
-                recipient,
-                body: body.unwrap_or_default(),
-                tries,
-                expires_at: expires_at.map(from_ms),
-            })
-            .collect())
+        rows.iter().map(message_row).collect()
+    }
+
+    /// The messages with these ids that are still to deliver (those a
+    /// commit just queued: the committer delivers its own at once).
+    pub async fn undelivered(&self, ids: &[String]) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row =
+                sqlx::query(&format!("SELECT {MESSAGE_COLS} FROM outbox WHERE id = $1 AND delivered_at IS NULL AND ended_at IS NULL"))
+                    .bind(id)
+                    .fetch_optional(&mut *self.read().await?)
+                    .await?;
+            if let Some(r) = row {
+                out.push(message_row(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Claims a message for one delivery attempt until `until`, so several
@@ -1542,9 +1563,19 @@ impl Store {
         .bind(to_ms(until))
         .bind(id)
         .bind(to_ms(now))
-        .execute(&self.pool)
+        .write_on(self)
         .await?;
         Ok(res.rows_affected() == 1)
+    }
+
+    /// How many messages another delivery attempt holds right now.
+    pub async fn deliveries_in_flight(&self, now: OffsetDateTime) -> Result<i64, StoreError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND ended_at IS NULL AND claimed_until > $1")
+                .bind(to_ms(now))
+                .fetch_one(&mut *self.read().await?)
+                .await?;
+        Ok(n)
     }
 
     /// The sink took it: the body is erased (it may hold a code).
@@ -1554,7 +1585,7 @@ impl Store {
         )
         .bind(to_ms(now))
         .bind(id)
-        .execute(&self.pool)
+        .write_on(self)
         .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -1565,7 +1596,7 @@ impl Store {
             .bind(to_ms(next))
             .bind(error)
             .bind(id)
-            .execute(&self.pool)
+            .write_on(self)
             .await?;
         Ok(())
     }
@@ -1586,7 +1617,7 @@ impl Store {
         .bind(tried)
         .bind(error)
         .bind(id)
-        .execute(&self.pool)
+        .write_on(self)
         .await?;
         Ok(())
     }
@@ -1602,7 +1633,7 @@ impl Store {
         .bind(&m.body)
         .bind(to_ms(now))
         .bind(&m.channel)
-        .execute(&self.pool)
+        .write_on(self)
         .await?;
         Ok(())
     }
@@ -1612,7 +1643,7 @@ impl Store {
         let rows: Vec<(String, String, String, String, i64)> =
             sqlx::query_as("SELECT id, channel, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY seq DESC LIMIT 50")
                 .bind(recipient)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         Ok(rows
             .into_iter()
@@ -1628,7 +1659,7 @@ impl Store {
              WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
         )
         .bind(account_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -1647,94 +1678,65 @@ impl Store {
     }
 }
 
+const MESSAGE_COLS: &str = "id, channel, recipient, body, tries, expires_at";
+
+fn message_row(r: &AnyRow) -> Result<OutboxMessage, StoreError> {
+    Ok(OutboxMessage {
+        id: r.try_get("id")?,
+        channel: r.try_get("channel")?,
+        recipient: r.try_get("recipient")?,
+        body: r.try_get::<Option<String>, _>("body")?.unwrap_or_default(),
+        tries: r.try_get("tries")?,
+        expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(from_ms),
+    })
+}
+
 // ---------------------------------------------------------------- idempotency
 
-/// What to do with a request carrying an `Idempotency-Key`.
+/// An `Idempotency-Key` row as a request finds it before running.
 #[derive(Debug, PartialEq, Eq)]
-pub enum IdemBegin {
-    /// First time: run it, then [`Store::idem_complete`].
-    Fresh,
-    /// Done before: send this stored answer again.
-    Replay { status: u16, response: String },
-    /// The same key is being processed right now.
-    InProgress,
+pub enum IdemState {
+    /// Answered: send this stored answer again.
+    Answered { status: u16, response: String },
+    /// Claimed and not answered: a request is running it, or committed its
+    /// intent before a bank call and then crashed. `resume` says how to
+    /// finish it (the flow's own JSON); `since` is when it was claimed or
+    /// last checkpointed.
+    Running { resume: Option<String>, since: OffsetDateTime },
     /// The key was used with a different request.
     Mismatch,
 }
 
 impl Store {
-    /// Claims `key` for a request with hash `request_hash`. A claim left
-    /// unfinished for longer than `stale_after` (a crashed instance) is taken over.
-    pub async fn idem_begin(
-        &self,
-        scope: &str,
-        key: &str,
-        request_hash: &str,
-        now: OffsetDateTime,
-        stale_after: time::Duration,
-    ) -> Result<IdemBegin, StoreError> {
-        let res = sqlx::query(
-            "INSERT INTO idempotency (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, idem_key) DO NOTHING",
+    /// What a request with this key and hash finds (`None`: the key is new).
+    pub async fn idem_peek(&self, scope: &str, key: &str, request_hash: &str) -> Result<Option<IdemState>, StoreError> {
+        type Row = (String, Option<i64>, Option<String>, i64, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT request_hash, status_code, response, created_at, resume FROM idempotency WHERE scope = $1 AND idem_key = $2",
         )
         .bind(scope)
         .bind(key)
-        .bind(request_hash)
-        .bind(to_ms(now))
-        .execute(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
-        if res.rows_affected() == 1 {
-            return Ok(IdemBegin::Fresh);
-        }
-        let row: Option<(String, Option<i64>, Option<String>, i64)> =
-            sqlx::query_as("SELECT request_hash, status_code, response, created_at FROM idempotency WHERE scope = $1 AND idem_key = $2")
-                .bind(scope)
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some((hash, status, response, created_at)) = row else {
-            // Released between our insert and select: try once more.
-            return Box::pin(self.idem_begin(scope, key, request_hash, now, stale_after)).await;
-        };
-        if hash != request_hash {
-            return Ok(IdemBegin::Mismatch);
-        }
-        match (status, response) {
-            (Some(s), Some(r)) => Ok(IdemBegin::Replay { status: s as u16, response: r }),
-            _ if from_ms(created_at) + stale_after < now => {
-                let took = sqlx::query(
-                    "UPDATE idempotency SET created_at = $1 WHERE scope = $2 AND idem_key = $3 AND created_at = $4 AND status_code IS NULL",
-                )
-                .bind(to_ms(now))
-                .bind(scope)
-                .bind(key)
-                .bind(created_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(if took.rows_affected() == 1 { IdemBegin::Fresh } else { IdemBegin::InProgress })
-            }
-            _ => Ok(IdemBegin::InProgress),
-        }
+        Ok(row.map(|(hash, status, response, created_at, resume)| match (status, response) {
+            _ if hash != request_hash => IdemState::Mismatch,
+            (Some(s), Some(r)) => IdemState::Answered { status: s as u16, response: r },
+            _ => IdemState::Running { resume, since: from_ms(created_at) },
+        }))
     }
 
-    pub async fn idem_complete(&self, scope: &str, key: &str, status: u16, response: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE idempotency SET status_code = $1, response = $2 WHERE scope = $3 AND idem_key = $4")
-            .bind(i64::from(status))
-            .bind(response)
-            .bind(scope)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Releases a claim whose request failed before it could change
-    /// anything (a server-side error): the same key may be retried.
-    pub async fn idem_release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM idempotency WHERE scope = $1 AND idem_key = $2 AND status_code IS NULL")
-            .bind(scope)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Removes an unanswered claim with nothing to resume that was taken at
+    /// `since` (left by a version that claimed before its unit of work);
+    /// whether it was removed.
+    pub async fn idem_take_over(&self, scope: &str, key: &str, since: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "DELETE FROM idempotency WHERE scope = $1 AND idem_key = $2 AND created_at = $3 AND status_code IS NULL AND resume IS NULL",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(to_ms(since))
+        .write_on(self)
+        .await?;
+        Ok(res.rows_affected() == 1)
     }
 }

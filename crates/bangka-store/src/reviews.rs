@@ -89,7 +89,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Result<ReviewRow, String>, StoreError> {
         let id = new_id("rev");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(&format!(
             "INSERT INTO reviews ({COLS}) VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, $11)"
         ))
@@ -114,7 +114,7 @@ impl Store {
                     sqlx::query_as("SELECT id FROM reviews WHERE account_id = $1 AND kind = $2 AND status = 'submitted'")
                         .bind(r.account_id)
                         .bind(r.kind.as_str())
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *self.read().await?)
                         .await?;
                 // Decided in between: the caller may simply submit again.
                 return Ok(Err(pending.map(|(id,)| id).unwrap_or_default()));
@@ -128,14 +128,14 @@ impl Store {
     }
 
     pub async fn get_review(&self, id: &str) -> Result<Option<ReviewRow>, StoreError> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM reviews WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let r = sqlx::query(&format!("SELECT {COLS} FROM reviews WHERE id = $1")).bind(id).fetch_optional(&mut *self.read().await?).await?;
         r.as_ref().map(review_row).transpose()
     }
 
     pub async fn account_reviews(&self, account_id: &str) -> Result<Vec<ReviewRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM reviews WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 100"))
             .bind(account_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(review_row).collect()
     }
@@ -144,7 +144,7 @@ impl Store {
     pub async fn ops_reviews(&self, status: ReviewStatus) -> Result<Vec<ReviewRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {COLS} FROM reviews WHERE status = $1 ORDER BY created_at, id LIMIT 500"))
             .bind(status.as_str())
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(review_row).collect()
     }
@@ -157,7 +157,7 @@ impl Store {
         .bind(account_id)
         .bind(card_fp)
         .bind(to_ms(since))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(r.is_some())
     }
@@ -176,7 +176,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let approve = matches!(decision, ReviewDecision::Approve { .. });
         let mut released = Vec::new();
         if let ReviewDecision::Approve { kyc_macs: Some((name_mac, id_mac)) } = decision {

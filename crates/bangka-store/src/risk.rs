@@ -8,6 +8,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
+use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 /// The attempts column a subject is counted by.
@@ -80,7 +81,7 @@ impl Store {
         let (n,): (i64,) = sqlx::query_as(&format!("SELECT {what} FROM attempts WHERE {col} = $1 AND created_at >= $2 AND {filter}"))
             .bind(value)
             .bind(to_ms(since))
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.read().await?)
             .await?;
         Ok(n as u32)
     }
@@ -104,7 +105,7 @@ impl Store {
         .bind(value)
         .bind(other_value)
         .bind(to_ms(since))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         Ok(r.is_some())
     }
@@ -116,7 +117,10 @@ impl Store {
     pub async fn risk_cleared_at(&self, per: Subject, value: &str) -> Result<Option<OffsetDateTime>, StoreError> {
         let v: Option<(Option<i64>,)> = match per {
             Subject::Account => {
-                sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1").bind(value).fetch_optional(&self.pool).await?
+                sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1")
+                    .bind(value)
+                    .fetch_optional(&mut *self.read().await?)
+                    .await?
             }
             _ => {
                 sqlx::query_as(
@@ -125,7 +129,7 @@ impl Store {
                 )
                 .bind(per.as_str())
                 .bind(value)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.read().await?)
                 .await?
             }
         };
@@ -136,7 +140,7 @@ impl Store {
     /// and audits it, in one transaction. An account's lock is on its row
     /// (every operation reads it); others go to `risk_locks`.
     pub async fn risk_lock(&self, f: &Firing<'_>, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         if f.per == Subject::Account {
             sqlx::query("UPDATE accounts SET locked_until = $1, risk_cleared_at = $2, version = version + 1 WHERE id = $3")
                 .bind(to_ms(until))
@@ -169,7 +173,7 @@ impl Store {
 
     /// Records a step-up or review decision.
     pub async fn record_risk_decision(&self, f: &Firing<'_>, outcome: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_decision(&mut tx, f, outcome, None, now).await?;
         tx.commit().await?;
         Ok(())
@@ -185,7 +189,7 @@ impl Store {
             .bind(per.as_str())
             .bind(*value)
             .bind(to_ms(now))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
             for r in rows {
                 out.push(SubjectLock { per: *per, rule: r.try_get("rule")?, locked_until: from_ms(r.try_get("locked_until")?) });
@@ -200,7 +204,7 @@ impl Store {
         let r: Option<(String,)> = sqlx::query_as(&format!("SELECT id FROM risk_locks WHERE {ACCOUNT_LOCKS} LIMIT 1"))
             .bind(account_id)
             .bind(to_ms(now))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         Ok(r.is_some())
     }
@@ -210,7 +214,7 @@ impl Store {
     /// Failures before now stop counting. Returns the scopes released;
     /// empty when nothing was locked (and then nothing changes).
     pub async fn unlock_account(&self, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let released = unlock_in(&mut tx, account_id, cause, now).await?;
         if released.is_empty() {
             return Ok(released);
@@ -226,7 +230,7 @@ impl Store {
              WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 200",
         )
         .bind(account_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -246,7 +250,7 @@ impl Store {
 }
 
 async fn insert_decision(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx,
     f: &Firing<'_>,
     outcome: &str,
     until: Option<OffsetDateTime>,
@@ -275,12 +279,7 @@ async fn insert_decision(
 /// ([`ACCOUNT_LOCKS`]). Returns the scopes released; when there were any,
 /// failures before now stop counting and the `account.unlock` audit entry
 /// is appended under `cause`.
-pub(crate) async fn unlock_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    account_id: &str,
-    cause: Cause<'_>,
-    now: OffsetDateTime,
-) -> Result<Vec<String>, StoreError> {
+pub(crate) async fn unlock_in(tx: &mut Tx, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
     let actor = cause.actor;
     let mut released = Vec::new();
     let acc = sqlx::query("UPDATE accounts SET locked_until = NULL, version = version + 1 WHERE id = $1 AND locked_until > $2")

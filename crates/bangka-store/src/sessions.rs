@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::repo::{NewMessage, insert_message};
 use crate::{Store, StoreError, from_ms, to_ms};
@@ -82,7 +83,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let added = sqlx::query(
             "INSERT INTO devices (account_id, device_id, name, last_ip, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)
              ON CONFLICT (account_id, device_id) DO NOTHING",
@@ -141,7 +142,7 @@ impl Store {
              FROM holder_sessions s JOIN api_keys k ON k.id = s.wallet_key_id WHERE s.token_hash = $1 AND k.revoked_at IS NULL",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.read().await?)
         .await?;
         r.as_ref().map(session_row).transpose()
     }
@@ -153,7 +154,7 @@ impl Store {
             .bind(to_ms(now))
             .bind(id)
             .bind(account_id)
-            .execute(&self.pool)
+            .write_on(self)
             .await?;
         if res.rows_affected() == 1 {
             return Ok(Some(true));
@@ -161,7 +162,7 @@ impl Store {
         let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM holder_sessions WHERE id = $1 AND account_id = $2")
             .bind(id)
             .bind(account_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         Ok(exists.map(|_| false))
     }
@@ -173,7 +174,7 @@ impl Store {
              ORDER BY last_seen_at DESC, device_id LIMIT 100",
         )
         .bind(account_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter()
             .map(|r| {
@@ -197,7 +198,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query("DELETE FROM devices WHERE account_id = $1 AND device_id = $2")
             .bind(account_id)
             .bind(device_id)

@@ -4,12 +4,13 @@
 //! instance wins each row) with its audit entry and the holder's notice.
 
 use bangka_core::settlement::{SettlementKind, SettlementStatus};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::repo::{NewMessage, insert_message};
+use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewSettlement<'a> {
@@ -60,12 +61,7 @@ fn row(r: &AnyRow) -> Result<SettlementRow, StoreError> {
 }
 
 /// Records funds in transit, audited, inside the caller's transaction.
-pub(crate) async fn insert(
-    tx: &mut Transaction<'_, Any>,
-    s: &NewSettlement<'_>,
-    cause: Cause<'_>,
-    now: OffsetDateTime,
-) -> Result<String, StoreError> {
+pub(crate) async fn insert(tx: &mut Tx, s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
     let id = new_id("stl");
     sqlx::query(&format!(
         "INSERT INTO settlements ({COLS}, op_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_transit', $8, NULL, $9, $10, $9)"
@@ -90,7 +86,7 @@ pub(crate) async fn insert(
 impl Store {
     /// Records a withdrawal to the card the wallet reported.
     pub async fn create_settlement(&self, s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let id = insert(&mut tx, s, cause, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -100,7 +96,7 @@ impl Store {
         let r = sqlx::query(&format!("SELECT {COLS} FROM settlements WHERE id = $1 AND account_id = $2"))
             .bind(id)
             .bind(account_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.read().await?)
             .await?;
         r.as_ref().map(row).transpose()
     }
@@ -110,7 +106,7 @@ impl Store {
         let rows =
             sqlx::query(&format!("SELECT {COLS} FROM settlements WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200"))
                 .bind(account_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(row).collect()
     }
@@ -121,7 +117,7 @@ impl Store {
             "SELECT {COLS} FROM settlements WHERE binding_id = $1 AND status = 'in_transit' ORDER BY expected_at, id"
         ))
         .bind(binding_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(row).collect()
     }
@@ -133,7 +129,7 @@ impl Store {
         ))
         .bind(to_ms(now))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.read().await?)
         .await?;
         rows.iter().map(row).collect()
     }
@@ -142,7 +138,7 @@ impl Store {
     /// conditional update is the claim: on several instances exactly one
     /// settles it (the others get false).
     pub async fn settle(&self, id: &str, notice: &NewMessage, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let res = sqlx::query(
             "UPDATE settlements SET status = 'settled', settled_at = $1, updated_at = $1 WHERE id = $2 AND status = 'in_transit'",
         )

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::repo::{NewMessage, insert_message};
+use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewTicket<'a> {
@@ -94,7 +95,7 @@ impl Store {
     /// Opens a ticket with the day's next number, its first event and its
     /// audit entry, in one transaction.
     pub async fn create_ticket(&self, t: &NewTicket<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<TicketRow, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let day = now.date();
         let (seq,): (i64,) = sqlx::query_as(
             "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
@@ -126,7 +127,10 @@ impl Store {
     }
 
     pub async fn get_ticket(&self, number: &str) -> Result<Option<TicketRow>, StoreError> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE number = $1")).bind(number).fetch_optional(&self.pool).await?;
+        let r = sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE number = $1"))
+            .bind(number)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
         r.as_ref().map(ticket_row).transpose()
     }
 
@@ -135,7 +139,7 @@ impl Store {
         let rows =
             sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE account_id = $1 ORDER BY created_at DESC, number DESC LIMIT 200"))
                 .bind(account_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(ticket_row).collect()
     }
@@ -146,10 +150,14 @@ impl Store {
             Some(s) => {
                 sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE status = $1 ORDER BY sla_due_at, number LIMIT 500"))
                     .bind(s.as_str())
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.read().await?)
                     .await?
             }
-            None => sqlx::query(&format!("SELECT {COLS} FROM tickets ORDER BY sla_due_at, number LIMIT 500")).fetch_all(&self.pool).await?,
+            None => {
+                sqlx::query(&format!("SELECT {COLS} FROM tickets ORDER BY sla_due_at, number LIMIT 500"))
+                    .fetch_all(&mut *self.read().await?)
+                    .await?
+            }
         };
         rows.iter().map(ticket_row).collect()
     }
@@ -158,7 +166,7 @@ impl Store {
     /// the claim: two agents, or the job and an agent, cannot both move it).
     /// Returns false when it was not.
     pub async fn move_ticket(&self, number: &str, m: &TicketMove<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         let from = m.from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
         let stamp = match m.to {
             TicketStatus::Escalated => "escalated_at",
@@ -199,7 +207,7 @@ impl Store {
     /// An agent's comment (or an evidence export), audited. The ticket row
     /// is updated first: its lock orders concurrent events on the ticket.
     pub async fn ticket_note(&self, number: &str, kind: &str, body: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(number).execute(&mut *tx).await?;
         insert_event(&mut tx, number, kind, cause.actor, Some(body), now).await?;
         let action = format!("ticket.{kind}");
@@ -219,7 +227,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(&t.number).execute(&mut *tx).await?;
         let released = crate::risk::unlock_in(&mut tx, &t.account_id, cause, now).await?;
         if released.is_empty() {
@@ -236,7 +244,7 @@ impl Store {
     pub async fn ticket_events(&self, number: &str) -> Result<Vec<TicketEvent>, StoreError> {
         let rows = sqlx::query("SELECT kind, actor, body, created_at FROM ticket_events WHERE number = $1 ORDER BY seq")
             .bind(number)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter()
             .map(|r| {
@@ -255,14 +263,16 @@ impl Store {
         let rows =
             sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE status = 'open' AND sla_due_at <= $1 ORDER BY sla_due_at LIMIT 100"))
                 .bind(to_ms(now))
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(ticket_row).collect()
     }
 
     /// How many tickets are in each status (metrics).
     pub async fn tickets_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status").fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status")
+            .fetch_all(&mut *self.read().await?)
+            .await?)
     }
 
     /// Tickets still owed an answer past their deadline (metrics): open
@@ -270,14 +280,14 @@ impl Store {
     pub async fn overdue_ticket_count(&self, now: OffsetDateTime) -> Result<i64, StoreError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE status IN ('open', 'escalated') AND sla_due_at <= $1")
             .bind(to_ms(now))
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.read().await?)
             .await?;
         Ok(n)
     }
 }
 
 async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut Tx,
     number: &str,
     kind: &str,
     actor: &str,

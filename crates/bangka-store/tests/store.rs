@@ -21,8 +21,8 @@ use bangka_core::binding::BindingStatus;
 use bangka_core::card::{Pan, luhn_check_digit};
 use bangka_core::otp::OtpPurpose;
 use bangka_store::{
-    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Cause, Conflict, IdemBegin, KycRecord, MessageKind, NewAccount, NewChallenge,
-    NewMessage, NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, Vault, new_id, to_ms,
+    AccountRow, ActivateOutcome, AttemptRow, BindingRow, Cause, Claim, Conflict, IdemState, KycRecord, MessageKind, NewAccount,
+    NewChallenge, NewMessage, NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, StoreError, Vault, new_id, to_ms,
 };
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -658,7 +658,7 @@ async fn concurrent_pending_binding_creates_once(store: Store) {
     let all = store.list_bindings(&acc.id, true).await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].id, created[0]);
-    assert_eq!(store.due_messages(t0(), 100).await.unwrap().len(), 1, "one SMS, not one per request");
+    assert_eq!(store.due_messages(t0(), t0(), 100).await.unwrap().len(), 1, "one SMS, not one per request");
 }
 on_both_backends!(multi_thread concurrent_pending_binding_creates_once);
 
@@ -731,60 +731,165 @@ on_both_backends!(multi_thread wrong_otp_counts_concurrently_stop_at_max);
 // 6. Idempotency
 // ======================================================================
 
-/// Fresh → InProgress → Replay; another request under the key is a
-/// Mismatch; release frees the key; a stale claim is taken over; scopes
-/// are separate.
-async fn idempotency(store: Store) {
-    let stale = Duration::seconds(60);
-    let now = t0();
-    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
-    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), IdemBegin::InProgress);
-    assert_eq!(store.idem_begin("acc_1", "k1", "h2", now, stale).await.unwrap(), IdemBegin::Mismatch);
-    assert_eq!(store.idem_begin("acc_2", "k1", "h2", now, stale).await.unwrap(), IdemBegin::Fresh, "keys are per scope");
-
-    store.idem_complete("acc_1", "k1", 201, r#"{"id":"bnd_1"}"#).await.unwrap();
-    let replay = IdemBegin::Replay { status: 201, response: r#"{"id":"bnd_1"}"#.into() };
-    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), replay);
-    // A completed key is never taken over, however old.
-    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now + Duration::hours(5), stale).await.unwrap(), replay);
-    // ... and never released.
-    store.idem_release("acc_1", "k1").await.unwrap();
-    assert_eq!(store.idem_begin("acc_1", "k1", "h1", now, stale).await.unwrap(), replay);
-
-    // Release of an unfinished claim lets the key be used again.
-    assert_eq!(store.idem_begin("acc_1", "k2", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
-    store.idem_release("acc_1", "k2").await.unwrap();
-    assert_eq!(store.idem_begin("acc_1", "k2", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
-
-    // Stale takeover: unfinished for longer than stale_after.
-    assert_eq!(store.idem_begin("acc_1", "k3", "h1", now, stale).await.unwrap(), IdemBegin::Fresh);
-    assert_eq!(store.idem_begin("acc_1", "k3", "h1", now + Duration::seconds(30), stale).await.unwrap(), IdemBegin::InProgress);
-    let later = now + Duration::minutes(2);
-    assert_eq!(store.idem_begin("acc_1", "k3", "h1", later, stale).await.unwrap(), IdemBegin::Fresh);
-    // The takeover is itself a fresh claim.
-    assert_eq!(store.idem_begin("acc_1", "k3", "h1", later + Duration::seconds(1), stale).await.unwrap(), IdemBegin::InProgress);
+fn claim(scope: &str, key: &str, hash: &str) -> Claim {
+    Claim { scope: scope.into(), key: key.into(), request_hash: hash.into(), at: t0(), owned: false }
 }
-on_both_backends!(idempotency);
 
-/// 10 simultaneous first uses of one key: exactly one Fresh.
-async fn concurrent_idem_begin_claims_once(store: Store) {
+async fn account_count(store: &Store) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM accounts").fetch_one(store.pool()).await.unwrap();
+    n
+}
+
+/// A unit commits its claim, its effect and its answer together; a repeat
+/// finds the answer, another request under the key a mismatch, another
+/// scope nothing.
+async fn a_unit_commits_claim_effect_and_answer_together(store: Store) {
+    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
+    let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
+    let acc = unit.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap();
+    let acc = acc.expect("phone free");
+    // Not visible outside the unit before it commits.
+    assert_eq!(store.get_account(&acc.id).await.unwrap().map(|a| a.id), None);
+    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
+    let after = unit.finish_unit(Some((201, r#"{"id":"x"}"#))).await.unwrap();
+    assert!(after.messages.is_empty());
+    assert!(store.get_account(&acc.id).await.unwrap().is_some());
+    let answered = IdemState::Answered { status: 201, response: r#"{"id":"x"}"#.into() };
+    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(answered));
+    assert_eq!(store.idem_peek("acc_1", "k1", "h2").await.unwrap(), Some(IdemState::Mismatch));
+    assert_eq!(store.idem_peek("acc_2", "k1", "h1").await.unwrap(), None, "keys are per scope");
+}
+on_both_backends!(a_unit_commits_claim_effect_and_answer_together);
+
+/// A unit aborted, or dropped unfinished (a crash, a cancelled request),
+/// leaves nothing: no claim, no effect. A store method that gives up (a
+/// duplicate phone) rolls back only its own part of the unit.
+async fn an_unfinished_unit_leaves_nothing(store: Store) {
+    let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
+    unit.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.abort_unit().await;
+    assert_eq!(account_count(&store).await, 0);
+    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
+
+    {
+        let unit = store.unit(Some(claim("acc_1", "k2", "h1")));
+        unit.create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+        // Dropped here without finishing.
+    }
+    // The writer is free again and nothing of the dropped unit stands.
+    account(&store, 3).await;
+    assert_eq!(account_count(&store).await, 1);
+    assert_eq!(store.idem_peek("acc_1", "k2", "h1").await.unwrap(), None);
+
+    let unit = store.unit(None);
+    unit.create_account(NewAccount { phone: &phone(4), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    let dup = unit.create_account(NewAccount { phone: &phone(4), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap();
+    assert!(dup.is_err(), "the second is a conflict, rolled back alone");
+    unit.create_account(NewAccount { phone: &phone(5), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    let _ = unit.finish_unit(None).await.unwrap();
+    assert_eq!(account_count(&store).await, 3);
+}
+on_both_backends!(an_unfinished_unit_leaves_nothing);
+
+/// A checkpoint commits the intent with a note on how to resume; the claim
+/// is then running, and the unit's finish later answers it.
+async fn a_checkpoint_commits_the_intent_and_the_resume_note(store: Store) {
+    let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
+    unit.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.checkpoint(r#"{"kind":"x"}"#, t0()).await.unwrap();
+    assert!(!unit.holds_open_unit(), "no transaction is open after a checkpoint");
+    assert_eq!(account_count(&store).await, 1);
+    let running = IdemState::Running { resume: Some(r#"{"kind":"x"}"#.into()), since: t0() };
+    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(running));
+    unit.create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    let _ = unit.finish_unit(Some((200, "{}"))).await.unwrap();
+    assert_eq!(account_count(&store).await, 2);
+    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(IdemState::Answered { status: 200, response: "{}".into() }));
+
+    // A resumer owns the claim: its answer stands only if none stands yet.
+    let late = store.unit(Some(Claim { owned: true, ..claim("acc_1", "k1", "h1") }));
+    assert!(matches!(late.finish_unit(Some((500, "{}"))).await, Err(StoreError::ClaimTaken)));
+
+    // A running claim with nothing to resume (left by an older version) can be taken over once.
+    let unit = store.unit(Some(claim("acc_1", "k9", "h1")));
+    unit.create_account(NewAccount { phone: &phone(3), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    let _ = unit.finish_unit(None).await.unwrap();
+    let Some(IdemState::Running { resume: None, since }) = store.idem_peek("acc_1", "k9", "h1").await.unwrap() else {
+        panic!("a claim without an answer is running")
+    };
+    assert!(store.idem_take_over("acc_1", "k9", since).await.unwrap());
+    assert!(!store.idem_take_over("acc_1", "k9", since).await.unwrap());
+}
+on_both_backends!(a_checkpoint_commits_the_intent_and_the_resume_note);
+
+/// 10 simultaneous units under one key: one commits its effect and answer,
+/// the others find the claim taken and write nothing.
+async fn concurrent_units_under_one_key_make_one_effect(store: Store) {
     let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.idem_begin("acc_1", "same", "h", t0(), Duration::seconds(60)).await.unwrap() })
+        .map(|i| {
+            let unit = store.unit(Some(claim("acc_1", "same", "h")));
+            tokio::spawn(async move {
+                let made = unit.create_account(NewAccount { phone: &phone(i), language: "zh-CN", email: None }, Cause::job(), t0()).await;
+                match made {
+                    Ok(_) => unit.finish_unit(Some((201, "{}"))).await.map(|_| ()),
+                    Err(e) => {
+                        unit.abort_unit().await;
+                        Err(e)
+                    }
+                }
+            })
         })
         .collect();
-    let mut fresh = 0;
+    let mut won = 0;
     for t in tasks {
         match t.await.unwrap() {
-            IdemBegin::Fresh => fresh += 1,
-            IdemBegin::InProgress => {}
-            other => panic!("unexpected {other:?}"),
+            Ok(()) => won += 1,
+            Err(StoreError::ClaimTaken) => {}
+            Err(e) => panic!("unexpected {e}"),
         }
     }
-    assert_eq!(fresh, 1);
+    assert_eq!(won, 1);
+    assert_eq!(account_count(&store).await, 1);
 }
-on_both_backends!(multi_thread concurrent_idem_begin_claims_once);
+on_both_backends!(multi_thread concurrent_units_under_one_key_make_one_effect);
+
+/// Many concurrent writers, some of them failing or cancelled mid-unit:
+/// every finished unit is durable when it returns, nothing of the others.
+async fn group_commit_keeps_every_finished_unit_and_nothing_else(store: Store) {
+    let tasks: Vec<_> = (0..200u32)
+        .map(|i| {
+            let unit = store.unit(Some(claim("acc_1", &format!("k{i}"), "h")));
+            tokio::spawn(async move {
+                unit.create_account(NewAccount { phone: &phone(i), language: "zh-CN", email: None }, Cause::job(), t0())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                match i % 10 {
+                    3 => {
+                        unit.abort_unit().await;
+                        false
+                    }
+                    // Cancelled while holding the writer: dropped unfinished.
+                    7 => false,
+                    _ => {
+                        let _ = unit.finish_unit(Some((201, "{}"))).await.unwrap();
+                        true
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut finished = 0;
+    for t in tasks {
+        finished += i64::from(t.await.unwrap());
+    }
+    assert_eq!(finished, 160);
+    assert_eq!(account_count(&store).await, 160);
+    let (answered,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM idempotency WHERE status_code IS NOT NULL").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(answered, 160);
+}
+on_both_backends!(multi_thread group_commit_keeps_every_finished_unit_and_nothing_else);
 
 // ======================================================================
 // 7. Outbox and demo inbox
@@ -795,7 +900,7 @@ on_both_backends!(multi_thread concurrent_idem_begin_claims_once);
 /// delivery erases the outbox copy of the body (it holds the code).
 async fn outbox_delivery(store: Store) {
     let (acc, a) = challenge_for(&store, 1).await;
-    let pending = store.due_messages(t0(), 10).await.unwrap();
+    let pending = store.due_messages(t0(), t0(), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     let m = &pending[0];
     assert_eq!((m.channel.as_str(), m.recipient.as_str(), m.body.as_str()), ("sms", acc.phone.as_str(), a.message.zh.as_str()));
@@ -804,7 +909,7 @@ async fn outbox_delivery(store: Store) {
     let at = t0() + Duration::seconds(2);
     assert!(store.claim_message(&m.id, at, at + Duration::seconds(30)).await.unwrap());
     assert!(!store.claim_message(&m.id, at, at + Duration::seconds(30)).await.unwrap(), "claimed once");
-    assert!(store.due_messages(at, 10).await.unwrap().is_empty(), "a claimed message is not due for others");
+    assert!(store.due_messages(at, at, 10).await.unwrap().is_empty(), "a claimed message is not due for others");
     store.put_in_demo_inbox(m, at).await.unwrap();
     store.put_in_demo_inbox(m, at).await.unwrap();
     assert!(store.mark_delivered(&m.id, at).await.unwrap());
@@ -814,7 +919,7 @@ async fn outbox_delivery(store: Store) {
     assert_eq!(inbox[0].body, a.message.zh);
     assert_eq!(to_ms(inbox[0].received_at), to_ms(at));
     assert!(store.inbox(&phone(99)).await.unwrap().is_empty());
-    assert!(store.due_messages(at + Duration::minutes(1), 10).await.unwrap().is_empty());
+    assert!(store.due_messages(at + Duration::minutes(1), at + Duration::minutes(1), 10).await.unwrap().is_empty());
     let bodies: Vec<(Option<String>,)> = sqlx::query_as("SELECT body FROM outbox").fetch_all(store.pool()).await.unwrap();
     assert_eq!(bodies, vec![(None,)], "delivered body erased from the outbox");
 }
@@ -823,14 +928,17 @@ on_both_backends!(outbox_delivery);
 /// A failed attempt waits for its backoff; giving up erases the body.
 async fn outbox_retries_and_gives_up(store: Store) {
     let (acc, _) = challenge_for(&store, 1).await;
-    let m = store.due_messages(t0(), 10).await.unwrap().pop().expect("message");
+    let m = store.due_messages(t0(), t0(), 10).await.unwrap().pop().expect("message");
     assert!(store.claim_message(&m.id, t0(), t0() + Duration::seconds(30)).await.unwrap());
     store.retry_message(&m.id, "webhook answered 503", t0() + Duration::seconds(2)).await.unwrap();
-    assert!(store.due_messages(t0() + Duration::seconds(1), 10).await.unwrap().is_empty(), "waits for its backoff");
-    let again = store.due_messages(t0() + Duration::seconds(2), 10).await.unwrap().pop().expect("due again");
+    assert!(
+        store.due_messages(t0() + Duration::seconds(1), t0() + Duration::seconds(1), 10).await.unwrap().is_empty(),
+        "waits for its backoff"
+    );
+    let again = store.due_messages(t0() + Duration::seconds(2), t0() + Duration::seconds(2), 10).await.unwrap().pop().expect("due again");
     assert_eq!(again.tries, 1);
     store.give_up_message(&m.id, bangka_store::GiveUp::Exhausted, Some("webhook answered 503"), t0()).await.unwrap();
-    assert!(store.due_messages(t0() + Duration::hours(1), 10).await.unwrap().is_empty());
+    assert!(store.due_messages(t0() + Duration::hours(1), t0() + Duration::hours(1), 10).await.unwrap().is_empty());
     let status = store.outbox_status(&acc.id).await.unwrap();
     assert_eq!(status.len(), 1);
     assert_eq!((status[0].tries, status[0].body_kept, status[0].delivered), (2, false, false));
@@ -847,7 +955,7 @@ async fn inbox_orders_by_arrival(store: Store) {
         let a = BindAttempt::new(&vault, &acc, &pan(10 + n), "e", t0());
         assert!(matches!(a.submit(&store, 5, t0()).await, PendingOutcome::Created));
     }
-    let messages = store.due_messages(t0(), 10).await.unwrap();
+    let messages = store.due_messages(t0(), t0(), 10).await.unwrap();
     assert_eq!(messages.len(), 3);
     // Deliver in reverse of outbox order, all at the same instant.
     for m in messages.iter().rev() {
@@ -862,7 +970,7 @@ on_both_backends!(inbox_orders_by_arrival);
 /// 10 workers claim the same message at once: exactly one gets it.
 async fn concurrent_delivery_claims_once(store: Store) {
     let (_, _) = challenge_for(&store, 1).await;
-    let m = store.due_messages(t0(), 10).await.unwrap().pop().expect("message");
+    let m = store.due_messages(t0(), t0(), 10).await.unwrap().pop().expect("message");
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let (store, id) = (store.clone(), m.id.clone());

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::bind::issuer_failure;
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, outbox, record_attempt};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, record_attempt};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::{ActivationView, NextAction};
@@ -68,7 +68,7 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
         }
         super::maintenance::check_issuer_open(app, facts.issuer).await?;
         let card = CardHolder { pan: &pan, holder_name: &name, id_number: &id, phone: &phone, expiry: None, cvv: None };
-        app.issuer.verify_for_activation(card).await.map_err(|f| issuer_failure(app, f))
+        app.bank().verify_for_activation(card).await.map_err(|f| issuer_failure(app, f))
     };
     if let Err(e) = checks.await {
         return Err(failed(app, account_id, "activate", &attempt_facts, e).await);
@@ -89,7 +89,6 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
     };
     let msg = otp_sms(app, OtpPurpose::Activate, &otp, pan.last4(), account_id, phone.as_str());
     app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
-    outbox::deliver(app).await;
     record_attempt(app, account_id, "activate", &attempt_facts, None).await?;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge vanished"))?;
     Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&activation, Some(NextAction::otp(&c, &app.otp))))))
@@ -132,7 +131,7 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     let vault_id = a.vault_id.clone().ok_or(ErrorCode::ActivationNotPending)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     let pan = app.vault.open_pan(&sealed)?;
-    if let Err(f) = app.issuer.activate(&pan).await {
+    if let Err(f) = app.bank().activate(&pan).await {
         return Err(failed(app, account_id, "activate", &facts, issuer_failure(app, f)).await);
     }
     let notice =
@@ -140,7 +139,6 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     if !app.store.finish_activation(&a, "activated", true, Some(&notice), now).await? {
         return Err(ErrorCode::ActivationNotPending.into());
     }
-    outbox::deliver(app).await;
     record_attempt(app, account_id, "activate", &facts, None).await?;
     let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     let mut v = json!(ActivationView::new(&done, None));

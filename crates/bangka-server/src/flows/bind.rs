@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft, record_attempt};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, receipt_draft, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -114,7 +114,6 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
     let with_binding = |id: &str| AttemptFacts { binding_id: Some(id.to_owned()), ..facts.clone() };
     match outcome {
         PendingOutcome::Created => {
-            outbox::deliver(app).await;
             let attempt = record_attempt(app, account_id, "bind", &with_binding(&binding_id), None).await?;
             tracing::info!(binding_id, issuer = req.facts.issuer, card = %req.pan.masked(), "bind pending verification");
             Ok((StatusCode::ACCEPTED, view_pending(app, &binding, Some(attempt)).await?))
@@ -186,11 +185,14 @@ async fn check_and_verify(
         &app.policy,
         now,
     )?;
-    super::risk::before_bind(app, account, &fingerprint, password).await?;
+    let step_up = super::risk::before_bind(app, account, &fingerprint, password).await?;
     if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await?
         && p.elements_mac == elements_mac(app, req)
         && challenge_usable(app, &p).await?
     {
+        if let Some(s) = step_up {
+            s.record(app, &account.id).await?;
+        }
         return Ok(Some(p));
     }
     let card = CardHolder {
@@ -201,7 +203,11 @@ async fn check_and_verify(
         expiry: req.expiry.as_ref(),
         cvv: req.cvv.as_ref(),
     };
-    app.issuer.verify_for_binding(card).await.map_err(|f| issuer_failure(app, f))?;
+    let verified = app.bank().verify_for_binding(card).await;
+    if let Some(s) = step_up {
+        s.record(app, &account.id).await?;
+    }
+    verified.map_err(|f| issuer_failure(app, f))?;
     Ok(None)
 }
 
@@ -276,7 +282,6 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiRe
         // A concurrent resend won; this one waits like any other.
         return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(now + app.otp.resend_cooldown).into());
     }
-    outbox::deliver(app).await;
     Ok((StatusCode::OK, view_pending(app, &b, None).await?))
 }
 
@@ -347,7 +352,6 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
             }
         }
     }
-    outbox::deliver(app).await;
     record_attempt(app, account_id, "confirm", &facts, None).await?;
     tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
     let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -387,11 +391,11 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::BindingNotActive)?;
     let pan = app.vault.open_pan(&sealed)?;
     let reference = new_id("tst");
-    let outcome = match app.issuer.authorize(&pan, TEST_AUTHORIZATION_FEN, &reference).await {
+    let outcome = match app.bank().authorize(&pan, TEST_AUTHORIZATION_FEN, &reference).await {
         Ok(_) => {
             // The hold is released at once; a failed void is retried by the
             // bank's own expiry of holds, so it is logged, not shown.
-            if let Err(f) = app.issuer.void(&reference).await {
+            if let Err(f) = app.bank().void(&reference).await {
                 tracing::warn!(binding_id, code = f.code.as_str(), "voiding the test authorization failed");
             }
             Ok(())

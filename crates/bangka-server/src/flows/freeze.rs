@@ -28,7 +28,7 @@ use utoipa::ToSchema;
 use super::accounts::verify_password;
 use super::bind::view;
 use super::{
-    AttemptFacts, card_notice, check_not_locked, check_otp, check_standing, code_message, failed, load_account, outbox, receipt_draft,
+    AttemptFacts, card_notice, check_not_locked, check_otp, check_standing, code_message, failed, load_account, receipt_draft,
     send_binding_code, send_code,
 };
 use crate::auth::Principal;
@@ -88,20 +88,36 @@ pub async fn freeze(
         }
         return Ok((StatusCode::OK, view(app, &now_b).await?));
     }
-    outbox::deliver(app).await;
     tracing::info!(binding_id = %b.id, reason = reason.as_str(), "binding frozen");
-    let frozen = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let mut v = view(app, &frozen).await?;
     if reason.reports_to_issuer() {
-        // The freeze stands whatever the bank answers; the holder is told
-        // plainly whether the bank was reached.
-        let notified = report_to_issuer(app, &b, reason == FreezeReason::CardStolen).await;
-        v["issuer_notified"] = json!(notified);
-        if !notified {
-            v["issuer_advice"] = json!("The bank could not be reached: call the number on the back of the card to report it lost.");
-        }
+        // The freeze stands whatever the bank answers; it is committed
+        // before the bank is called.
+        super::checkpoint(app, &super::Resume::ReportLost { account_id: account_id.into(), binding_id: binding_id.into() }).await?;
+        return report_and_answer(app, account_id, binding_id).await;
+    }
+    let frozen = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    Ok((StatusCode::OK, view(app, &frozen).await?))
+}
+
+/// Reports a card frozen as lost or stolen to the bank (the bank's own
+/// report is idempotent) and answers with the card, telling the holder
+/// plainly whether the bank was reached.
+async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let notified = report_to_issuer(app, &b, b.frozen_reason == Some(FreezeReason::CardStolen)).await;
+    app.failpoint("freeze.after_bank")?;
+    let mut v = view(app, &b).await?;
+    v["issuer_notified"] = json!(notified);
+    if !notified {
+        v["issuer_advice"] = json!("The bank could not be reached: call the number on the back of the card to report it lost.");
     }
     Ok((StatusCode::OK, v))
+}
+
+/// Finishes a lost or stolen freeze whose request crashed before the bank
+/// was told.
+pub(super) async fn resume_report(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    report_and_answer(app, account_id, binding_id).await
 }
 
 async fn report_to_issuer(app: &AppState, b: &BindingRow, stolen: bool) -> bool {
@@ -111,7 +127,7 @@ async fn report_to_issuer(app: &AppState, b: &BindingRow, stolen: bool) -> bool 
         app.vault.open_pan(&sealed).ok()
     };
     let Some(pan) = pan.await else { return false };
-    match app.issuer.report_lost(&pan, stolen).await {
+    match app.bank().report_lost(&pan, stolen).await {
         Ok(()) => true,
         Err(f) => {
             tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed");
@@ -204,7 +220,6 @@ pub async fn unfreeze(
         UnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
         UnfreezeOutcome::NotFrozen => return Err(ErrorCode::BindingNotFrozen.into()),
     }
-    outbox::deliver(app).await;
     tracing::info!(binding_id = %b.id, "binding unfrozen");
     let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, view(app, &active).await?))
@@ -252,7 +267,6 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
         // Frozen concurrently (or closed): answer with what it is now.
         return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, app.clock.now()))));
     }
-    outbox::deliver(app).await;
     tracing::info!(account_id, reason = reason.as_str(), "account frozen");
     let frozen = load_account(app, account_id).await?;
     let mut v = json!(AccountView::from_row(&frozen, app.clock.now()));
@@ -317,7 +331,6 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
         AccountUnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
         AccountUnfreezeOutcome::NotFrozen => return Err(ErrorCode::AccountNotFrozen.into()),
     }
-    outbox::deliver(app).await;
     tracing::info!(account_id, "account unfrozen");
     let a = load_account(app, account_id).await?;
     Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))

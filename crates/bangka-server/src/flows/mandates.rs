@@ -9,7 +9,7 @@
 use axum::http::StatusCode;
 use bangka_core::holder::PaymentPassword;
 use bangka_core::mandate::{MandateKind, MandateStatus};
-use bangka_core::money::Money;
+use bangka_core::money::{Currency, Money};
 use bangka_core::payment::MerchantId;
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Cause, MandateRow, NewMandate, new_id};
@@ -21,7 +21,7 @@ use super::accounts::verify_password;
 use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure};
 use super::{AttemptFacts, check_standing, failed, load_account};
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -112,45 +112,75 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
         return Err(Failure::new(ErrorCode::MandateAlreadyExists).with_details(json!({ "mandate_id": existing })).into());
     }
 
-    // Can the bank charge this card online? Ask before claiming `active`.
-    let check = async {
-        let vault_id = b.vault_id.as_deref().ok_or_else(|| Failure::new(ErrorCode::BindingNotActive))?;
-        let sealed = app.store.get_sealed(vault_id).await.map_err(|_| Failure::new(ErrorCode::IssuerUnavailable))?;
-        let sealed = sealed.ok_or_else(|| Failure::new(ErrorCode::BindingNotActive))?;
-        let pan = app.vault.open_pan(&sealed).map_err(|_| Failure::new(ErrorCode::BindingNotActive))?;
-        let reference = format!("{id}-setup");
-        app.issuer.authorize(&pan, TEST_AUTHORIZATION_FEN, &reference).await?;
-        if let Err(f) = app.issuer.void(&reference).await {
-            tracing::warn!(mandate_id = %id, code = f.code.as_str(), "voiding the mandate setup check failed");
-        }
-        Ok::<(), Failure>(())
-    };
-    let later = app.clock.now();
-    match check.await {
-        Ok(()) => {
-            let (m, limit) = (merchant.as_str(), limit.display());
-            let notice = super::card_notice(
-                &b,
-                &format!("已与商户 {m} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。"),
-                &format!("has autopay with {m} on, up to {limit} per charge. Cancel it any time in the wallet."),
-            );
-            app.store.move_mandate(&id, &[MandateStatus::Pending], MandateStatus::Active, None, Some(&notice), cause, later).await?;
-            super::outbox::deliver(app).await;
-        }
-        Err(f) => {
-            app.store
-                .move_mandate(&id, &[MandateStatus::Pending], MandateStatus::Failed, Some(f.code.as_str()), None, cause, later)
-                .await?;
-            let e = if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) {
-                issuer_failure(app, f)
-            } else {
-                f.into()
-            };
-            return Err(e.with_detail("mandate_id", &id));
+    super::checkpoint(app, &super::Resume::Mandate { account_id: account_id.to_owned(), mandate_id: id.clone() }).await?;
+    setup(app, who, account_id, &id).await
+}
+
+/// Asks the bank whether it can charge the card online (0.01 CNY
+/// authorized and voided, one reference per agreement, so a repeat holds
+/// nothing twice) and moves the pending agreement to `active` or `failed`;
+/// answers with what the agreement became.
+async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+    if m.status == MandateStatus::Pending {
+        let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
+        let check = async {
+            let vault_id = b.vault_id.as_deref().ok_or_else(|| Failure::new(ErrorCode::BindingNotActive))?;
+            let sealed = app.store.get_sealed(vault_id).await.map_err(|_| Failure::new(ErrorCode::IssuerUnavailable))?;
+            let sealed = sealed.ok_or_else(|| Failure::new(ErrorCode::BindingNotActive))?;
+            let pan = app.vault.open_pan(&sealed).map_err(|_| Failure::new(ErrorCode::BindingNotActive))?;
+            let reference = format!("{id}-setup");
+            app.bank().authorize(&pan, TEST_AUTHORIZATION_FEN, &reference).await?;
+            if let Err(f) = app.bank().void(&reference).await {
+                tracing::warn!(mandate_id = %id, code = f.code.as_str(), "voiding the mandate setup check failed");
+            }
+            Ok::<(), Failure>(())
+        };
+        let checked = check.await;
+        app.failpoint("mandate.after_bank")?;
+        let cause = Cause::api(who.actor());
+        let later = app.clock.now();
+        match checked {
+            Ok(()) => {
+                let limit = Currency::parse(&m.currency).ok().and_then(|c| Money::from_minor(m.max_amount, c));
+                let limit = limit.map_or_else(|| format!("{} fen", m.max_amount), Money::display);
+                let merchant = &m.merchant_id;
+                let notice = super::card_notice(
+                    &b,
+                    &format!("已与商户 {merchant} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。"),
+                    &format!("has autopay with {merchant} on, up to {limit} per charge. Cancel it any time in the wallet."),
+                );
+                app.store.move_mandate(id, &[MandateStatus::Pending], MandateStatus::Active, None, Some(&notice), cause, later).await?;
+            }
+            Err(f) => {
+                let moved = app
+                    .store
+                    .move_mandate(id, &[MandateStatus::Pending], MandateStatus::Failed, Some(f.code.as_str()), None, cause, later)
+                    .await?;
+                if moved {
+                    let e = if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) {
+                        issuer_failure(app, f)
+                    } else {
+                        f.into()
+                    };
+                    return Err(e.with_detail("mandate_id", id));
+                }
+            }
         }
     }
-    let m = app.store.get_mandate(account_id, &id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::CREATED, to_value(&m)?))
+    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+    match m.status {
+        MandateStatus::Failed => {
+            let code = m.failure_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable);
+            Err(ApiError::from(Failure::new(code)).with_detail("mandate_id", id))
+        }
+        _ => Ok((StatusCode::CREATED, to_value(&m)?)),
+    }
+}
+
+/// Finishes an agreement whose request crashed after it was written down.
+pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+    setup(app, who, account_id, id).await
 }
 
 pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
@@ -180,7 +210,6 @@ pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str)
         let now_m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
         return Err(Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": now_m.status.as_str() })).into());
     }
-    super::outbox::deliver(app).await;
     let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, to_value(&m)?))
 }

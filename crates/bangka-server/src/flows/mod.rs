@@ -33,6 +33,57 @@ use crate::state::AppState;
 
 pub use bangka_core::risk::VERIFICATION_FAILURES;
 
+/// How a request interrupted after it wrote down its intent is finished:
+/// stored on its idempotency claim at [`checkpoint`], read back when a retry
+/// finds the claim stale ([`resume`]).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Resume {
+    /// A payment or an autopay charge waiting for its authorization.
+    Authorize { payment_id: String, op_id: String },
+    /// A capture, refund or void waiting for the issuer's confirmation.
+    PaymentOp { payment_id: String, op_id: String },
+    /// An autopay agreement waiting for the bank's setup check.
+    Mandate { account_id: String, mandate_id: String },
+    /// A card frozen as lost or stolen, not yet reported to the bank.
+    ReportLost { account_id: String, binding_id: String },
+}
+
+impl Resume {
+    /// The crash points around the bank call this intent precedes.
+    fn points(&self) -> &'static str {
+        match self {
+            Resume::Authorize { .. } => "authorize",
+            Resume::PaymentOp { .. } => "op",
+            Resume::Mandate { .. } => "mandate",
+            Resume::ReportLost { .. } => "freeze",
+        }
+    }
+}
+
+/// Commits what the request wrote so far (its intent) before a bank call,
+/// noting how a retry after a crash finishes it. Afterwards the flow may
+/// call the bank: no transaction is open.
+pub async fn checkpoint(app: &AppState, resume: &Resume) -> ApiResult<()> {
+    let note = serde_json::to_string(resume).map_err(anyhow::Error::from)?;
+    app.store.checkpoint(&note, app.clock.now()).await?;
+    app.failpoint(&format!("{}.after_intent", resume.points()))
+}
+
+/// Finishes a request a crash interrupted after its [`checkpoint`]: never
+/// by running it again, but by taking its written-down intent to its end
+/// (the same bank reference, so the bank acts once) and answering from
+/// what it became.
+pub async fn resume(app: &AppState, who: &crate::auth::Principal, note: &str) -> ApiResult<(axum::http::StatusCode, serde_json::Value)> {
+    let r: Resume = serde_json::from_str(note).map_err(|e| anyhow::anyhow!("resume note {note}: {e}"))?;
+    match r {
+        Resume::Authorize { payment_id, op_id } => payments::resume_authorization(app, who, &payment_id, &op_id).await,
+        Resume::PaymentOp { payment_id, op_id } => payments::resume_op(app, who, &payment_id, &op_id).await,
+        Resume::Mandate { account_id, mandate_id } => mandates::resume(app, who, &account_id, &mandate_id).await,
+        Resume::ReportLost { account_id, binding_id } => freeze::resume_report(app, &account_id, &binding_id).await,
+    }
+}
+
 /// A notice about a bound card to its reserved phone, in both languages:
 /// `zh` and `en` complete "the card ending NNNN …".
 pub fn card_notice(b: &bangka_store::BindingRow, zh: &str, en: &str) -> NewMessage {
@@ -282,7 +333,6 @@ pub async fn send_code(
     challenge.subject = Some(subject.to_owned());
     challenge.context_mac = context_mac;
     app.store.create_challenge(&challenge, &sms(&code)).await?;
-    outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
     Ok(crate::views::NextAction::otp(&c, &app.otp))
 }

@@ -18,71 +18,115 @@ use crate::state::AppState;
 /// How long one delivery attempt holds its claim.
 const CLAIM: Duration = Duration::seconds(30);
 
-/// Delivers what is due: inline when the sink is local (the demo inbox, so
-/// a code is readable when the request answers), otherwise in a background
-/// task (the request does not wait on a webhook). Errors are logged; the
-/// job retries.
-pub async fn deliver(app: &AppState) {
+/// How long the background job leaves a new message to whoever committed
+/// it: the request that queued it delivers it at once, so the job only
+/// takes messages older than this (leftovers and retries).
+const LEFT_TO_COMMITTER: Duration = Duration::seconds(10);
+
+/// Delivers the messages a commit just queued: inline when the sink is
+/// local (the demo inbox, so a code is readable when the request answers),
+/// otherwise in a background task (the request does not wait on a
+/// webhook). Errors are logged; the job retries.
+pub async fn deliver(app: &AppState, ids: Vec<String>) {
+    if ids.is_empty() {
+        return;
+    }
+    // Inside a unit of work the messages are not committed yet: delivery
+    // follows the commit (`idempotency::after_commit`).
+    debug_assert!(!app.store.holds_open_unit(), "delivery inside an open unit of work");
+    let app = AppState { store: app.store.base(), ..app.clone() };
     if app.sink.inline() {
-        deliver_now(app).await;
+        deliver_ids(&app, &ids).await;
     } else {
-        let app = app.clone();
-        tokio::spawn(async move { deliver_now(&app).await });
+        tokio::spawn(async move { deliver_ids(&app, &ids).await });
     }
 }
 
-/// Delivers what is due and waits for it (the job).
-pub async fn deliver_now(app: &AppState) {
-    if let Err(e) = deliver_pending(app).await {
+async fn deliver_ids(app: &AppState, ids: &[String]) {
+    let sent = async {
+        let batch = app.store.undelivered(ids).await?;
+        deliver_batch(app, &batch).await
+    };
+    if let Err(e) = sent.await {
         tracing::warn!(error = %e, "outbox delivery failed; will retry");
     }
 }
 
-async fn deliver_pending(app: &AppState) -> Result<(), bangka_store::StoreError> {
-    use bangka_store::GiveUp;
+/// Delivers what is due and left over (the job).
+pub async fn deliver_now(app: &AppState) {
+    deliver_due(app, LEFT_TO_COMMITTER).await;
+}
+
+/// Delivers everything due, however new, and waits (a little) for
+/// deliveries another task has in hand: the demo inbox is read by a person
+/// who expects what was sent to be there.
+pub async fn deliver_all_due(app: &AppState) {
+    for _ in 0..50 {
+        deliver_due(app, Duration::ZERO).await;
+        match app.store.deliveries_in_flight(app.clock.now()).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+}
+
+async fn deliver_due(app: &AppState, left_to_committer: Duration) {
+    if let Err(e) = deliver_pending(app, left_to_committer).await {
+        tracing::warn!(error = %e, "outbox delivery failed; will retry");
+    }
+}
+
+async fn deliver_pending(app: &AppState, left_to_committer: Duration) -> Result<(), bangka_store::StoreError> {
     loop {
         let now = app.clock.now();
-        let batch = app.store.due_messages(now, 50).await?;
+        let batch = app.store.due_messages(now, now - left_to_committer, 50).await?;
         if batch.is_empty() {
             return Ok(());
         }
-        for m in &batch {
-            let code_sms = m.expires_at.is_some() && m.channel == "sms";
-            if m.expires_at.is_some_and(|e| e <= now) {
-                app.store.give_up_message(&m.id, GiveUp::Expired, None, now).await?;
-                crate::metrics::otp_sms("expired");
-                tracing::info!(message_id = %m.id, channel = %m.channel, "code expired before delivery; dropped");
-                continue;
-            }
-            if !app.store.claim_message(&m.id, now, now + CLAIM).await? {
-                continue;
-            }
-            match app.sink.deliver(m).await {
-                Ok(()) => {
-                    if app.store.mark_delivered(&m.id, app.clock.now()).await? {
-                        if code_sms {
-                            crate::metrics::otp_sms("delivered");
-                        }
-                        tracing::info!(message_id = %m.id, channel = %m.channel, to = %masked_recipient(m), sink = app.sink.name(), "notification delivered");
+        deliver_batch(app, &batch).await?;
+    }
+}
+
+async fn deliver_batch(app: &AppState, batch: &[bangka_store::OutboxMessage]) -> Result<(), bangka_store::StoreError> {
+    use bangka_store::GiveUp;
+    let now = app.clock.now();
+    for m in batch {
+        let code_sms = m.expires_at.is_some() && m.channel == "sms";
+        if m.expires_at.is_some_and(|e| e <= now) {
+            app.store.give_up_message(&m.id, GiveUp::Expired, None, now).await?;
+            crate::metrics::otp_sms("expired");
+            tracing::info!(message_id = %m.id, channel = %m.channel, "code expired before delivery; dropped");
+            continue;
+        }
+        if !app.store.claim_message(&m.id, now, now + CLAIM).await? {
+            continue;
+        }
+        match app.sink.deliver(m).await {
+            Ok(()) => {
+                if app.store.mark_delivered(&m.id, app.clock.now()).await? {
+                    if code_sms {
+                        crate::metrics::otp_sms("delivered");
                     }
+                    tracing::info!(message_id = %m.id, channel = %m.channel, to = %masked_recipient(m), sink = app.sink.name(), "notification delivered");
                 }
-                Err(e) => {
-                    let tries = m.tries + 1;
-                    if tries >= MAX_TRIES {
-                        app.store.give_up_message(&m.id, GiveUp::Exhausted, Some(&e), app.clock.now()).await?;
-                        if code_sms {
-                            crate::metrics::otp_sms("failed");
-                        }
-                        tracing::error!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification given up after every retry");
-                    } else {
-                        let next = app.clock.now() + retry_delay(tries);
-                        app.store.retry_message(&m.id, &e, next).await?;
-                        tracing::warn!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification not delivered; will retry");
+            }
+            Err(e) => {
+                let tries = m.tries + 1;
+                if tries >= MAX_TRIES {
+                    app.store.give_up_message(&m.id, GiveUp::Exhausted, Some(&e), app.clock.now()).await?;
+                    if code_sms {
+                        crate::metrics::otp_sms("failed");
                     }
+                    tracing::error!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification given up after every retry");
+                } else {
+                    let next = app.clock.now() + retry_delay(tries);
+                    app.store.retry_message(&m.id, &e, next).await?;
+                    tracing::warn!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification not delivered; will retry");
                 }
             }
         }
     }
+    Ok(())
 }
 
 /// Pending binds and activations older than this are abandoned and their
@@ -96,8 +140,11 @@ pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
 /// many instances (every step claims its rows with a conditional update).
 pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut tick: u64 = 0;
+    // Commits outside a request (the jobs' own) wake delivery at once.
+    let outbox = app.store.outbox();
     loop {
         tokio::select! {
+            _ = outbox.notify.notified() => deliver_ids(&app, &outbox.take()).await,
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
                 deliver_now(&app).await;
                 if tick.is_multiple_of(60) {

@@ -34,7 +34,7 @@ use utoipa::ToSchema;
 use super::accounts::verify_password;
 use super::bind::{issuer_failure, token_domain};
 use super::maintenance::check_issuer_open;
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, outbox, record_attempt, send_code};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, record_attempt, send_code};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -333,65 +333,136 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
         created_at: now,
         updated_at: now,
     };
-    authorize(app, who, &payment, &b, None).await
+    authorize(app, who, &payment).await
 }
 
 /// Writes the payment (consuming its cryptogram) with its pending
-/// authorization op, asks the issuer, and records the answer: the part of
-/// a payment the holder's confirmation and an autopay agreement share.
-async fn authorize(
-    app: &AppState,
-    who: &Principal,
-    payment: &PaymentRow,
-    b: &BindingRow,
-    notice: Option<&NewMessage>,
-) -> ApiResult<(StatusCode, Value)> {
+/// authorization op and commits that intent, asks the issuer, and records
+/// the answer: the part of a payment the holder's confirmation and an
+/// autopay agreement share.
+async fn authorize(app: &AppState, who: &Principal, payment: &PaymentRow) -> ApiResult<(StatusCode, Value)> {
     let op_id = new_id("op");
     if !app.store.begin_payment(payment, &op_id, Cause::api(who.actor())).await? {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
+    let resume = super::Resume::Authorize { payment_id: payment.id.clone(), op_id: op_id.clone() };
+    super::checkpoint(app, &resume).await?;
+    let op = PendingOp { payment_id: &payment.id, op_id: &op_id };
+    match finish_authorization(app, who, op).await? {
+        Some(answer) => answer,
+        None => Err(ErrorCode::PaymentStateConflict.into()),
+    }
+}
+
+/// A payment and the op of it a request is finishing.
+#[derive(Clone, Copy)]
+struct PendingOp<'a> {
+    payment_id: &'a str,
+    op_id: &'a str,
+}
+
+/// Asks the issuer to authorize a pending payment (idempotent per payment
+/// id at the issuer) and records its answer with the attempt and, for an
+/// autopay charge, the holder's notice. `None` when the payment was no
+/// longer pending (the payment job ended it first).
+async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<Option<ApiResult<(StatusCode, Value)>>> {
+    let payment = app.store.get_payment(op.payment_id).await?.ok_or(ErrorCode::NotFound)?;
+    if payment.status != PaymentStatus::Pending {
+        return Ok(None);
+    }
+    let b = app.store.binding_by_id(&payment.binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::BindingNotActive)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::BindingNotActive)?;
     let pan = app.vault.open_pan(&sealed)?;
-    let answer = app.issuer.authorize(&pan, payment.amount, &payment.id).await;
+    let answer = app.bank().authorize(&pan, payment.amount, &payment.id).await;
     drop(pan);
+    app.failpoint("authorize.after_bank")?;
     let now = app.clock.now();
-    let facts = AttemptFacts::binding(b);
+    let facts = AttemptFacts::binding(&b);
     let cause = Cause::api(who.actor());
+    let notice = payment.mandate_id.is_some().then(|| charge_notice(&b, &payment));
     let refusal: Option<ApiError> = match &answer {
         Ok(code) => {
             let outcome = AuthOutcome::Authorized { issuer_code: code };
-            if !app.store.finish_authorization(&payment.id, &op_id, outcome, notice, cause, now).await? {
+            if !app.store.finish_authorization(&payment.id, op.op_id, outcome, notice.as_ref(), cause, now).await? {
                 // The payment job gave up on this slow answer and failed the
                 // payment: release the hold that arrived after all.
-                let _ = app.issuer.void(&payment.id).await;
-                return Err(issuer_failure(app, ErrorCode::IssuerUnavailable.into()));
+                let _ = app.bank().void(&payment.id).await;
+                return Ok(None);
             }
             None
         }
         Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
             let outcome = AuthOutcome::Failed { code: f.code.as_str() };
-            app.store.finish_authorization(&payment.id, &op_id, outcome, None, cause, now).await?;
+            if !app.store.finish_authorization(&payment.id, op.op_id, outcome, None, cause, now).await? {
+                return Ok(None);
+            }
             Some(issuer_failure(app, f.clone()))
         }
         Err(f) => {
             let shown = payment::shown_to_payer(f.code);
             let outcome = AuthOutcome::Declined { decline_code: f.code.as_str(), shown_code: shown.as_str() };
-            app.store.finish_authorization(&payment.id, &op_id, outcome, None, cause, now).await?;
+            if !app.store.finish_authorization(&payment.id, op.op_id, outcome, None, cause, now).await? {
+                return Ok(None);
+            }
             tracing::info!(payment_id = %payment.id, decline = f.code.as_str(), shown = shown.as_str(), "payment declined");
             Some(Failure::new(shown).into())
         }
     };
     let attempt = record_attempt(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code)).await?;
     if let Some(e) = refusal {
-        return Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt));
-    }
-    if notice.is_some() {
-        outbox::deliver(app).await;
+        return Ok(Some(Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt))));
     }
     let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
     tracing::info!(payment_id = %row.id, status = row.status.as_str(), mandate_id = ?row.mandate_id, "payment authorized");
-    Ok((StatusCode::CREATED, view(app, &row, false).await?))
+    Ok(Some(Ok((StatusCode::CREATED, view(app, &row, false).await?))))
+}
+
+/// The holder's notice of one autopay charge.
+fn charge_notice(b: &BindingRow, p: &PaymentRow) -> NewMessage {
+    let merchant = &p.merchant_id;
+    let amount = Currency::parse(&p.currency)
+        .ok()
+        .and_then(|c| Money::from_minor(p.amount, c))
+        .map_or_else(|| format!("{} fen", p.amount), Money::display);
+    super::card_notice(
+        b,
+        &format!("通过与商户 {merchant} 的自动扣款支付了 {amount}。如有疑问，可在钱包中查看或取消该协议。"),
+        &format!("paid {amount} to {merchant} under your autopay agreement. You can review or cancel it in the wallet."),
+    )
+}
+
+/// Finishes a payment whose request crashed after writing down its
+/// authorization: asks the issuer now if nothing has ended it yet (the same
+/// reference, so the bank holds the funds once), else answers from what
+/// the payment became.
+pub(super) async fn resume_authorization(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = own_payment(app, who, payment_id).await?;
+    if p.status == PaymentStatus::Pending
+        && let Some(op) = app.store.payment_ops(payment_id).await?.into_iter().find(|o| o.id == op_id)
+        && app.store.claim_op(&op, app.clock.now()).await?
+    {
+        // The claim keeps the payment job off it while the bank is asked.
+        super::checkpoint(app, &super::Resume::Authorize { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
+        if let Some(answer) = finish_authorization(app, who, PendingOp { payment_id, op_id }).await? {
+            return answer;
+        }
+    }
+    let p = own_payment(app, who, payment_id).await?;
+    match p.status {
+        PaymentStatus::Pending => {
+            Err(Failure::new(ErrorCode::IdempotencyInProgress).retry_at(app.clock.now() + time::Duration::seconds(5)).into())
+        }
+        PaymentStatus::Declined => {
+            let shown = p.shown_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerDeclined);
+            Err(ApiError::from(Failure::new(shown)).with_detail("payment_id", &p.id))
+        }
+        PaymentStatus::Failed => {
+            let code = p.decline_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable);
+            Err(issuer_failure(app, code.into()).with_detail("payment_id", &p.id))
+        }
+        _ => Ok((StatusCode::CREATED, view(app, &p, false).await?)),
+    }
 }
 
 /// A merchant key bound to a merchant speaks only for that merchant.
@@ -491,13 +562,7 @@ pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: Cha
         created_at: now,
         updated_at: now,
     };
-    let amount = money.display();
-    let notice = super::card_notice(
-        &b,
-        &format!("通过与商户 {merchant} 的自动扣款支付了 {amount}。如有疑问，可在钱包中查看或取消该协议。"),
-        &format!("paid {amount} to {merchant} under your autopay agreement. You can review or cancel it in the wallet."),
-    );
-    authorize(app, who, &payment, &b, Some(&notice)).await
+    authorize(app, who, &payment).await
 }
 
 /// A payment the caller created (another caller's payment does not exist
@@ -531,9 +596,7 @@ pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: Am
         payment::capture_amount(now_p.status, amounts(&now_p), requested)?;
         return Err(ErrorCode::PaymentStateConflict.into());
     }
-    settle_op(app, &p.id, &op_id, app.issuer.capture(&p.id, amount).await).await?;
-    let row = own_payment(app, who, payment_id).await?;
-    Ok((StatusCode::OK, view(app, &row, false).await?))
+    run_op(app, who, PendingOp { payment_id: &p.id, op_id: &op_id }).await
 }
 
 /// `POST /v1/payments/{pid}/refund`.
@@ -553,9 +616,7 @@ pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: Amo
         }
         current = own_payment(app, who, payment_id).await?;
     }
-    settle_op(app, &current.id, &op_id, app.issuer.refund(&current.id, &op_id, amount).await).await?;
-    let row = own_payment(app, who, payment_id).await?;
-    Ok((StatusCode::OK, view(app, &row, false).await?))
+    run_op(app, who, PendingOp { payment_id: &current.id, op_id: &op_id }).await
 }
 
 /// `POST /v1/payments/{pid}/void`: the merchant releases an authorized
@@ -570,7 +631,49 @@ pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResul
         let now_p = own_payment(app, who, payment_id).await?;
         return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": now_p.status.as_str() })).into());
     }
-    settle_op(app, &p.id, &op_id, app.issuer.void(&p.id).await).await?;
+    run_op(app, who, PendingOp { payment_id: &p.id, op_id: &op_id }).await
+}
+
+/// A capture, refund or void written down as a pending op: commits that
+/// intent, sends it to the issuer and records the confirmation; answers
+/// with the payment.
+async fn run_op(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<(StatusCode, Value)> {
+    let resume = super::Resume::PaymentOp { payment_id: op.payment_id.to_owned(), op_id: op.op_id.to_owned() };
+    super::checkpoint(app, &resume).await?;
+    send_op(app, op).await?;
+    let row = own_payment(app, who, op.payment_id).await?;
+    Ok((StatusCode::OK, view(app, &row, false).await?))
+}
+
+/// Sends a pending op to the issuer (idempotent per op there) and records
+/// the confirmation; an op no longer pending is left alone.
+async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<()> {
+    let Some(o) = app.store.payment_ops(op.payment_id).await?.into_iter().find(|o| o.id == op.op_id) else {
+        return Err(ErrorCode::NotFound.into());
+    };
+    if o.status != "pending" {
+        return Ok(());
+    }
+    let answer = match o.kind {
+        OpKind::Capture => app.bank().capture(op.payment_id, o.amount).await,
+        OpKind::Refund => app.bank().refund(op.payment_id, op.op_id, o.amount).await,
+        OpKind::Void | OpKind::Authorize => app.bank().void(op.payment_id).await,
+    };
+    app.failpoint("op.after_bank")?;
+    settle_op(app, op.payment_id, op.op_id, answer).await
+}
+
+/// Finishes a capture, refund or void whose request crashed after writing
+/// it down: sends it now unless the payment job has it, then answers with
+/// the payment.
+pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let p = own_payment(app, who, payment_id).await?;
+    if let Some(op) = app.store.payment_ops(&p.id).await?.into_iter().find(|o| o.id == op_id && o.status == "pending")
+        && app.store.claim_op(&op, app.clock.now()).await?
+    {
+        super::checkpoint(app, &super::Resume::PaymentOp { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
+        send_op(app, PendingOp { payment_id, op_id }).await?;
+    }
     let row = own_payment(app, who, payment_id).await?;
     Ok((StatusCode::OK, view(app, &row, false).await?))
 }
@@ -639,7 +742,7 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         let op_id = new_id("op");
         if app.store.begin_void(&p.id, &op_id, Cause::job().with_note("authorization expired"), now).await? {
             tracing::info!(payment_id = %p.id, "authorization expired uncaptured; releasing the hold");
-            settle_op(app, &p.id, &op_id, app.issuer.void(&p.id).await).await?;
+            settle_op(app, &p.id, &op_id, app.bank().void(&p.id).await).await?;
             finished += 1;
         }
     }
@@ -648,9 +751,9 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
             continue;
         }
         let answer = match op.kind {
-            OpKind::Authorize | OpKind::Void => app.issuer.void(&op.payment_id).await,
-            OpKind::Capture => app.issuer.capture(&op.payment_id, op.amount).await,
-            OpKind::Refund => app.issuer.refund(&op.payment_id, &op.id, op.amount).await,
+            OpKind::Authorize | OpKind::Void => app.bank().void(&op.payment_id).await,
+            OpKind::Capture => app.bank().capture(&op.payment_id, op.amount).await,
+            OpKind::Refund => app.bank().refund(&op.payment_id, &op.id, op.amount).await,
         };
         if let Err(f) = answer {
             tracing::warn!(op_id = %op.id, kind = op.kind.as_str(), code = f.code.as_str(), tries = op.tries + 1, "payment op still not confirmed by the issuer");

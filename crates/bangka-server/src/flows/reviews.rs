@@ -241,7 +241,6 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     else {
         return Err(decided().into());
     };
-    super::outbox::deliver(app).await;
     tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
     let mut v = view(&r);

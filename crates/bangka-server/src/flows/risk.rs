@@ -114,7 +114,24 @@ pub async fn check_card_lock(app: &AppState, account_id: &str, card_fp: &str) ->
 /// Before a bind goes to the bank: locks on this card, device or IP, then
 /// the distinct-card and distinct-account rules. A step-up is met by the
 /// account's payment password in the request.
-pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, password: Option<&str>) -> ApiResult<()> {
+/// A step-up the holder passed: recorded with the bind's writes, after the
+/// bank answered (no write may precede a bank call in a unit of work).
+pub struct PassedStepUp {
+    rule: String,
+    per: Subject,
+    subject: String,
+    count: u32,
+}
+
+impl PassedStepUp {
+    pub async fn record(&self, app: &AppState, account_id: &str) -> ApiResult<()> {
+        let firing = Firing { rule: &self.rule, per: self.per, subject: &self.subject, account_id, attempt_id: None, count: self.count };
+        app.store.record_risk_decision(&firing, "step_up_passed", app.clock.now()).await?;
+        Ok(())
+    }
+}
+
+pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, password: Option<&str>) -> ApiResult<Option<PassedStepUp>> {
     let now = app.clock.now();
     let origin = current_origin();
     let mut subjects = vec![(Subject::Card, card_fp)];
@@ -186,14 +203,20 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
                 true
             }
         };
-        app.store.record_risk_decision(&firing, if ok { "step_up_passed" } else { "step_up" }, now).await?;
         if !ok {
+            app.store.record_risk_decision(&firing, "step_up", now).await?;
             return Err(Failure::new(ErrorCode::RiskStepUpRequired)
                 .with_details(json!({ "method": "payment_password", "field": "payment_password", "password_set": account.payment_password_set_at.is_some() }))
                 .into());
         }
+        return Ok(Some(PassedStepUp {
+            rule: firing.rule.to_owned(),
+            per: firing.per,
+            subject: firing.subject.to_owned(),
+            count: firing.count,
+        }));
     }
-    Ok(())
+    Ok(None)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -91,7 +91,6 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
         en: format!("Bangka sign-in alert: your account signed in on device tag {label} at {when} (IP {place})."),
     };
     let is_new = app.store.open_session(&session, &new_device, Some(&known_device), Cause::api(who.actor()), now).await?;
-    super::outbox::deliver(app).await;
     tracing::info!(account_id, session_id = %id, new_device = is_new, "holder session opened");
     Ok((
         StatusCode::CREATED,

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::{load_account, outbox};
+use super::load_account;
 use crate::auth::Principal;
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
@@ -143,9 +143,6 @@ pub async fn settle_due(app: &AppState) -> ApiResult<u64> {
             tracing::info!(settlement_id = %s.id, kind = s.kind.as_str(), "funds arrived on the card");
             settled += 1;
         }
-    }
-    if settled > 0 {
-        outbox::deliver(app).await;
     }
     Ok(settled)
 }

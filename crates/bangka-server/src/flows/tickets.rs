@@ -203,7 +203,6 @@ pub async fn escalate(
     if !app.store.move_ticket(number, &m, Cause::api(who.actor()), now).await? {
         return Err(conflict(&t));
     }
-    super::outbox::deliver(app).await;
     get(app, account_id, number).await
 }
 
@@ -321,7 +320,6 @@ pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
     if !app.store.move_ticket(number, &m, Cause::api(p.actor()), app.clock.now()).await? {
         return Err(conflict(&t));
     }
-    super::outbox::deliver(app).await;
     ops_get(app, who, number).await
 }
 

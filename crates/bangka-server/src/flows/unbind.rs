@@ -33,7 +33,7 @@ use utoipa::ToSchema;
 use super::accounts::verify_password;
 use super::bind::view;
 use super::{
-    AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, failed, load_account, new_challenge, otp_sms, outbox, receipt_draft,
+    AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, failed, load_account, new_challenge, otp_sms, receipt_draft,
     send_binding_code,
 };
 use crate::auth::Principal;
@@ -166,7 +166,6 @@ pub async fn request(
     };
     let sms = otp_sms(app, OtpPurpose::Unbind, &code, &b.last4, &b.account_id, &b.phone);
     app.store.create_unbind_request(&r, &challenge, &sms).await?;
-    outbox::deliver(app).await;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
     let cancels: Vec<String> =
         if body.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
@@ -246,7 +245,6 @@ pub async fn confirm(
     if !app.store.confirm_unbind(&r, token_move, &mandates, ends_at, &msg, trail, now).await? {
         return Err(ErrorCode::UnbindNotRequested.into());
     }
-    outbox::deliver(app).await;
     tracing::info!(binding_id = %b.id, "unbind confirmed; cooling-off started");
     let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let mut v = view(app, &now_b).await?;
@@ -278,7 +276,6 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
     if !app.store.revoke_unbind(&r, token_move, &msg, trail, now).await? {
         return Err(over().into());
     }
-    outbox::deliver(app).await;
     let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, view(app, &now_b).await?))
 }
@@ -307,9 +304,6 @@ pub async fn complete_due(app: &AppState) -> ApiResult<u64> {
             tracing::info!(binding_id = %b.id, deleted = r.delete_card, "unbind completed");
             done += 1;
         }
-    }
-    if done > 0 {
-        outbox::deliver(app).await;
     }
     Ok(done)
 }
@@ -404,7 +398,6 @@ pub async fn confirm_delete(
         let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
         return Err(delete_refusal(app, &now_b).await?.unwrap_or_else(missing).into());
     }
-    outbox::deliver(app).await;
     tracing::info!(binding_id = %b.id, "card deleted");
     let deleted = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, view(app, &deleted).await?))

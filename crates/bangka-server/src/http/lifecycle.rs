@@ -48,8 +48,10 @@ async fn create_mandate(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/mandates"), |req| mandates::create(&app, &who, &id, req))
-        .await
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/mandates"), async |app, req| {
+        (mandates::create(app, &who, &id, req)).await
+    })
+    .await
 }
 
 /// The account's autopay agreements, newest first.
@@ -75,8 +77,8 @@ async fn cancel_mandate(
     Path((id, mid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/mandates/{mid}/cancel"), || {
-        mandates::cancel(&app, &who, &id, &mid)
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/mandates/{mid}/cancel"), async |app| {
+        ({ mandates::cancel(app, &who, &id, &mid) }).await
     })
     .await
 }
@@ -119,8 +121,8 @@ async fn freeze_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/freeze"), |req| {
-        freeze::freeze_account(&app, &who, &id, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/freeze"), async |app, req| {
+        ({ freeze::freeze_account(app, &who, &id, req) }).await
     })
     .await
 }
@@ -138,8 +140,8 @@ async fn unfreeze_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/unfreeze"), |req| {
-        freeze::unfreeze_account(&app, &who, &id, req)
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/unfreeze"), async |app, req| {
+        ({ freeze::unfreeze_account(app, &who, &id, req) }).await
     })
     .await
 }
@@ -155,8 +157,8 @@ async fn report_withdrawal(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/settlements"), |req| {
-        settlements::report_withdrawal(&app, &who, &id, &bid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/settlements"), async |app, req| {
+        ({ settlements::report_withdrawal(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -179,8 +181,8 @@ async fn freeze_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/freeze"), |req| {
-        freeze::freeze(&app, &who, &id, &bid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/freeze"), async |app, req| {
+        ({ freeze::freeze(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -197,8 +199,8 @@ async fn unfreeze_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unfreeze"), |req| {
-        freeze::unfreeze(&app, &who, &id, &bid, req)
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unfreeze"), async |app, req| {
+        ({ freeze::unfreeze(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -217,8 +219,8 @@ async fn request_unbind(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind"), |req| {
-        unbind::request(&app, &who, &id, &bid, req)
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind"), async |app, req| {
+        ({ unbind::request(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -234,8 +236,8 @@ async fn confirm_unbind(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/confirm"), |req| {
-        unbind::confirm(&app, &who, &id, &bid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/confirm"), async |app, req| {
+        ({ unbind::confirm(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -249,8 +251,8 @@ async fn revoke_unbind(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), || {
-        unbind::revoke(&app, &who, &id, &bid)
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), async |app| {
+        ({ unbind::revoke(app, &who, &id, &bid) }).await
     })
     .await
 }
@@ -267,8 +269,8 @@ async fn request_delete(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete"), || {
-        unbind::request_delete(&app, &id, &bid)
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete"), async |app| {
+        ({ unbind::request_delete(app, &id, &bid) }).await
     })
     .await
 }
@@ -284,8 +286,8 @@ async fn confirm_delete(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete/confirm"), |req| {
-        unbind::confirm_delete(&app, &who, &id, &bid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete/confirm"), async |app, req| {
+        ({ unbind::confirm_delete(app, &who, &id, &bid, req) }).await
     })
     .await
 }

@@ -273,7 +273,7 @@ async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) 
         } else {
             Phone::parse(&recipient)?.as_str().to_owned()
         };
-    crate::flows::outbox::deliver_now(&app).await;
+    crate::flows::outbox::deliver_all_due(&app).await;
     let messages = app.store.inbox(&recipient).await?;
     Ok(axum::Json(json!({ "recipient": recipient, "phone": recipient, "messages": messages })).into_response())
 }

@@ -62,7 +62,7 @@ pub fn router(app: AppState) -> Router {
     responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, "POST /v1/accounts", |req| accounts::create(&app, &who, req)).await
+    post_json(&app, &who, &headers, &body, "POST /v1/accounts", async |app, req| (accounts::create(app, &who, req)).await).await
 }
 
 /// Show an account (phone masked).
@@ -82,7 +82,10 @@ async fn verify_kyc(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/kyc"), |req| accounts::verify_kyc(&app, &who, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/kyc"), async |app, req| {
+        (accounts::verify_kyc(app, &who, &id, req)).await
+    })
+    .await
 }
 
 /// Set the payment password (6 digits), or change it with `current_password`.
@@ -95,8 +98,8 @@ async fn set_payment_password(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), |req| {
-        accounts::set_payment_password(&app, &who, &id, req)
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), async |app, req| {
+        ({ accounts::set_payment_password(app, &who, &id, req) }).await
     })
     .await
 }
@@ -114,7 +117,10 @@ async fn create_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings"), |req| bind::start(&app, &who, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings"), async |app, req| {
+        (bind::start(app, &who, &id, req)).await
+    })
+    .await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.
@@ -146,7 +152,10 @@ async fn resend_binding_otp(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), || bind::resend(&app, &id, &bid)).await
+    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), async |app| {
+        (bind::resend(app, &id, &bid)).await
+    })
+    .await
 }
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
@@ -159,8 +168,8 @@ async fn confirm_binding(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), |req| {
-        bind::confirm(&app, &who, &id, &bid, req)
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), async |app, req| {
+        ({ bind::confirm(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -176,8 +185,8 @@ async fn test_authorization(
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/test-authorization"), || {
-        bind::test_authorization(&app, &id, &bid)
+    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/test-authorization"), async |app| {
+        ({ bind::test_authorization(app, &id, &bid) }).await
     })
     .await
 }
@@ -192,7 +201,10 @@ async fn start_activation(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/activations"), |req| activation::start(&app, &id, req)).await
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/activations"), async |app, req| {
+        (activation::start(app, &id, req)).await
+    })
+    .await
 }
 
 /// One activation.
@@ -213,56 +225,54 @@ async fn confirm_activation(
     body: Bytes,
 ) -> ApiResult<Response> {
     let route = format!("POST /v1/accounts/{id}/activations/{aid}/confirm");
-    let (state, id, aid) = (&app, &id, &aid);
-    post_json(state, &who, &headers, &body, &route, |req: bind::OtpBody| async move { activation::confirm(state, id, aid, &req.otp).await })
+    post_json(&app, &who, &headers, &body, &route, async |app, req: bind::OtpBody| activation::confirm(app, &id, &aid, &req.otp).await)
         .await
 }
 
 /// The shape of every state-changing POST with a JSON body: read the
-/// `Idempotency-Key`, parse the body, run the flow at most once per key.
-async fn post_json<T, F, Fut>(
+/// `Idempotency-Key`, parse the body, and run the flow as one unit of work
+/// at most once per key. The flow gets the state bound to that unit.
+async fn post_json<T>(
     app: &AppState,
     who: &Principal,
     headers: &HeaderMap,
     body: &Bytes,
     route: &str,
-    flow: F,
+    flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<idempotency::Answer>,
 ) -> ApiResult<Response>
 where
     T: serde::de::DeserializeOwned,
-    F: FnOnce(T) -> Fut,
-    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
 {
     let key = idempotency::key_from(headers)?;
     let req = parse_json(headers, body)?;
-    idempotency::run(app, who, key, route, body, || flow(req)).await
+    idempotency::run(app, who, key, route, body, async |app| flow(app, req).await).await
 }
 
 /// As [`post_json`], for a body that may be left out (its fields all optional).
-async fn post_optional_json<T, F, Fut>(
+async fn post_optional_json<T>(
     app: &AppState,
     who: &Principal,
     headers: &HeaderMap,
     body: &Bytes,
     route: &str,
-    flow: F,
+    flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<idempotency::Answer>,
 ) -> ApiResult<Response>
 where
     T: serde::de::DeserializeOwned + Default,
-    F: FnOnce(T) -> Fut,
-    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
 {
     let key = idempotency::key_from(headers)?;
     let req = body::parse_optional_json(headers, body)?;
-    idempotency::run(app, who, key, route, body, || flow(req)).await
+    idempotency::run(app, who, key, route, body, async |app| flow(app, req).await).await
 }
 
 /// As [`post_json`], for a POST whose path is the whole request.
-async fn post_empty<F, Fut>(app: &AppState, who: &Principal, headers: &HeaderMap, route: &str, flow: F) -> ApiResult<Response>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = ApiResult<(axum::http::StatusCode, serde_json::Value)>>,
-{
+async fn post_empty(
+    app: &AppState,
+    who: &Principal,
+    headers: &HeaderMap,
+    route: &str,
+    flow: impl AsyncFnOnce(&AppState) -> ApiResult<idempotency::Answer>,
+) -> ApiResult<Response> {
     let key = idempotency::key_from(headers)?;
     idempotency::run(app, who, key, route, b"", flow).await
 }

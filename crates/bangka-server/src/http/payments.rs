@@ -48,8 +48,8 @@ async fn create_cryptogram(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms"), |req| {
-        payments::cryptogram(&app, &who, &id, &bid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms"), async |app, req| {
+        ({ payments::cryptogram(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -65,8 +65,8 @@ async fn request_payment_otp(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp"), |req| {
-        payments::request_otp(&app, &who, &id, &bid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp"), async |app, req| {
+        ({ payments::request_otp(app, &who, &id, &bid, req) }).await
     })
     .await
 }
@@ -93,9 +93,14 @@ async fn suspend_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"), |req| {
-        tokens::suspend(&app, &who, &id, &bid, req)
-    })
+    super::post_optional_json(
+        &app,
+        &who,
+        &headers,
+        &body,
+        &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"),
+        async |app, req| ({ tokens::suspend(app, &who, &id, &bid, req) }).await,
+    )
     .await
 }
 
@@ -110,9 +115,14 @@ async fn resume_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"), |req| {
-        tokens::resume(&app, &who, &id, &bid, req)
-    })
+    super::post_optional_json(
+        &app,
+        &who,
+        &headers,
+        &body,
+        &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"),
+        async |app, req| ({ tokens::resume(app, &who, &id, &bid, req) }).await,
+    )
     .await
 }
 
@@ -128,7 +138,7 @@ async fn create_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, "POST /v1/payments", |req| payments::pay(&app, &who, req)).await
+    super::post_json(&app, &who, &headers, &body, "POST /v1/payments", async |app, req| (payments::pay(app, &who, req)).await).await
 }
 
 /// One payment this caller made.
@@ -148,8 +158,8 @@ async fn capture_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/capture"), |req| {
-        payments::capture(&app, &who, &pid, req)
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/capture"), async |app, req| {
+        ({ payments::capture(app, &who, &pid, req) }).await
     })
     .await
 }
@@ -164,7 +174,8 @@ async fn void_payment(
     Path(pid): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/payments/{pid}/void"), || payments::void(&app, &who, &pid)).await
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/payments/{pid}/void"), async |app| (payments::void(app, &who, &pid)).await)
+        .await
 }
 
 /// Charge an active autopay agreement (merchant key bound to the
@@ -181,8 +192,8 @@ async fn charge_mandate(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/mandates/{mid}/charges"), |req| {
-        payments::charge(&app, &who, &mid, req)
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/mandates/{mid}/charges"), async |app, req| {
+        ({ payments::charge(app, &who, &mid, req) }).await
     })
     .await
 }
@@ -197,8 +208,10 @@ async fn refund_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/refund"), |req| payments::refund(&app, &who, &pid, req))
-        .await
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/refund"), async |app, req| {
+        (payments::refund(app, &who, &pid, req)).await
+    })
+    .await
 }
 
 /// Ops (admin only): the full card number behind a token. The reason is
@@ -252,7 +265,10 @@ async fn ops_resume_token(
     responses((status = 201, body = maintenance::WindowView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     let p = who.0.clone();
-    super::post_json(&app, &p, &headers, &body, "POST /v1/ops/maintenance-windows", |req| maintenance::schedule(&app, &who, req)).await
+    super::post_json(&app, &p, &headers, &body, "POST /v1/ops/maintenance-windows", async |app, req| {
+        (maintenance::schedule(app, &who, req)).await
+    })
+    .await
 }
 
 /// Current and upcoming maintenance windows (any operator).
@@ -267,8 +283,8 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
     responses((status = 200, description = "Cancelled"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(mid): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     let p = who.0.clone();
-    super::post_empty(&app, &p, &headers, &format!("POST /v1/ops/maintenance-windows/{mid}/cancel"), || {
-        maintenance::cancel(&app, &who, &mid)
+    super::post_empty(&app, &p, &headers, &format!("POST /v1/ops/maintenance-windows/{mid}/cancel"), async |app| {
+        ({ maintenance::cancel(app, &who, &mid) }).await
     })
     .await
 }

@@ -60,8 +60,10 @@ async fn ops_unlock(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/accounts/{id}/unlock"), |req| risk::unlock(&app, &who, &id, req))
-        .await
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/accounts/{id}/unlock"), async |app, req| {
+        (risk::unlock(app, &who, &id, req)).await
+    })
+    .await
 }
 
 /// The account's risk decisions, each with the rule that fired, and its lock.
@@ -93,7 +95,8 @@ async fn open_session(
     let key = crate::idempotency::key_from(&headers)?;
     let req = super::body::parse_json(&headers, &body)?;
     let route = format!("POST /v1/accounts/{id}/sessions");
-    crate::idempotency::run_shown_once(&app, &who, key, &route, &body, &["token"], || sessions::open(&app, &who, &id, req)).await
+    crate::idempotency::run_shown_once(&app, &who, key, &route, &body, &["token"], async |app| (sessions::open(app, &who, &id, req)).await)
+        .await
 }
 
 /// Sign out: end one of the account's sessions.
@@ -106,7 +109,10 @@ async fn end_session(
     Path((id, sid)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/sessions/{sid}/end"), || sessions::end(&app, &id, &sid)).await
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/sessions/{sid}/end"), async |app| {
+        (sessions::end(app, &id, &sid)).await
+    })
+    .await
 }
 
 /// The devices the account has signed in on, most recent first (IP masked).
@@ -127,8 +133,8 @@ async fn remove_device(
     Path((id, did)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/devices/{did}/remove"), || {
-        sessions::remove_device(&app, &who, &id, &did)
+    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/devices/{did}/remove"), async |app| {
+        ({ sessions::remove_device(app, &who, &id, &did) }).await
     })
     .await
 }
@@ -163,8 +169,8 @@ async fn open_ticket(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/tickets"), |req| {
-        tickets::open(&app, &who, &id, req)
+    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/tickets"), async |app, req| {
+        ({ tickets::open(app, &who, &id, req) }).await
     })
     .await
 }
@@ -193,9 +199,14 @@ async fn escalate_ticket(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/tickets/{number}/escalate"), |req| {
-        tickets::escalate(&app, &who, &id, &number, req)
-    })
+    super::post_optional_json(
+        &app,
+        &who,
+        &headers,
+        &body,
+        &format!("POST /v1/accounts/{id}/tickets/{number}/escalate"),
+        async |app, req| ({ tickets::escalate(app, &who, &id, &number, req) }).await,
+    )
     .await
 }
 
@@ -227,8 +238,8 @@ async fn ops_comment(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/comment"), |req| {
-        tickets::comment(&app, &who, &number, req)
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/comment"), async |app, req| {
+        ({ tickets::comment(app, &who, &number, req) }).await
     })
     .await
 }
@@ -243,8 +254,8 @@ async fn ops_ticket_unlock(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/unlock"), |req| {
-        tickets::unlock(&app, &who, &number, req)
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/unlock"), async |app, req| {
+        ({ tickets::unlock(app, &who, &number, req) }).await
     })
     .await
 }
@@ -259,8 +270,8 @@ async fn ops_resolve(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/resolve"), |req| {
-        tickets::resolve(&app, &who, &number, req)
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/resolve"), async |app, req| {
+        ({ tickets::resolve(app, &who, &number, req) }).await
     })
     .await
 }
@@ -269,7 +280,10 @@ async fn ops_resolve(
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops",
     responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    super::post_empty(&app, &who.0, &headers, &format!("POST /v1/ops/tickets/{number}/close"), || tickets::close(&app, &who, &number)).await
+    super::post_empty(&app, &who.0, &headers, &format!("POST /v1/ops/tickets/{number}/close"), async |app| {
+        (tickets::close(app, &who, &number)).await
+    })
+    .await
 }
 
 /// Evidence for a complaint: the ticket, its history, the receipts and the
@@ -300,8 +314,10 @@ async fn submit_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/reviews"), |req| reviews::submit(&app, &who, &id, req))
-        .await
+    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/reviews"), async |app, req| {
+        (reviews::submit(app, &who, &id, req)).await
+    })
+    .await
 }
 
 /// The account's reviews and their decisions, newest first.
@@ -339,8 +355,8 @@ async fn ops_approve_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/approve"), |req| {
-        reviews::decide(&app, &who, &rid, true, req)
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/approve"), async |app, req| {
+        ({ reviews::decide(app, &who, &rid, true, req) }).await
     })
     .await
 }
@@ -355,8 +371,8 @@ async fn ops_reject_review(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/reject"), |req| {
-        reviews::decide(&app, &who, &rid, false, req)
+    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/reject"), async |app, req| {
+        ({ reviews::decide(app, &who, &rid, false, req) }).await
     })
     .await
 }

@@ -377,7 +377,10 @@ async fn every_catalog_code_is_reachable() {
     let body = json!({ "phone": "13600000009" });
     let hash = bangka_server::idempotency::request_hash(&app.state, "POST /v1/accounts", &serde_json::to_vec(&body).unwrap());
     let key_id = app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key)).await.unwrap().unwrap().id;
-    app.state.store.idem_begin(&key_id, "held", &hash, bangka_core::clock::Clock::now(&*app.clock), Duration::hours(1)).await.unwrap();
+    let now = bangka_core::clock::Clock::now(&*app.clock);
+    let held = bangka_store::Claim { scope: key_id, key: "held".into(), request_hash: hash, at: now, owned: false };
+    // Its intent written down before a bank call, the answer still to come.
+    app.state.store.unit(Some(held)).checkpoint(r#"{"kind":"report_lost","account_id":"a","binding_id":"b"}"#, now).await.unwrap();
     let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&body), &[("idempotency-key", "held")]).await;
     assert!(seen.expect(r, "IDEMPOTENCY_IN_PROGRESS").body["error"]["retry_after"].is_string());
     // A broken database is our failure, explained as such.

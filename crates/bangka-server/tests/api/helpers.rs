@@ -77,6 +77,8 @@ pub struct Options {
     pub demo_clock: bool,
     /// Risk rules (JSON, as `--risk-rules` reads them) instead of the defaults.
     pub risk_rules: Option<String>,
+    /// Run the background jobs (off: the test runs them by hand).
+    pub background_jobs: bool,
 }
 
 impl Default for Options {
@@ -87,6 +89,7 @@ impl Default for Options {
             notify_webhook: None,
             demo_clock: false,
             risk_rules: None,
+            background_jobs: true,
         }
     }
 }
@@ -133,6 +136,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
     let mut app = Application::build(config, clock.clone()).await.expect("app builds");
     app.state_mut().idempotency_wait = opts.idempotency_wait;
+    app.set_background_jobs(opts.background_jobs);
     if opts.demo_clock {
         app.state_mut().demo_clock = Some(clock.clone());
     }
@@ -443,6 +447,22 @@ impl Drop for TestApp {
 /// `name::postgres`.
 #[macro_export]
 macro_rules! on_both_backends {
+    ($name:ident, $opts:expr) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, $opts).await {
+                    super::$name(app).await
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, $opts).await {
+                    super::$name(app).await
+                }
+            }
+        }
+    };
     ($name:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@ mod helpers;
 mod bind;
 mod catalog;
 mod charges;
+mod crash;
 mod idempotency;
 mod input;
 mod keys;
