@@ -7,9 +7,13 @@
 //! - [`Crash::Error`]: the request stops there with an internal error, as
 //!   if the process had died at that point (what was not committed is
 //!   rolled back; the client gets no answer of the operation's).
-//! - [`Crash::Abort`]: the process aborts (`std::process::abort`), for the
-//!   tests that kill the real binary. Armed from the environment only, in
-//!   debug builds: `BANGKA_FAILPOINTS="op.after_bank@/refund=abort"`.
+//! - [`Crash::Abort`]: the process aborts (`std::process::abort`).
+//! - [`Crash::Hang`]: the request stops there and never goes on, so a test
+//!   can `kill -9` the real binary exactly at that point.
+//!
+//! The last two are for the tests that kill the real binary, armed from the
+//! environment, in debug builds only:
+//! `BANGKA_FAILPOINTS="op.after_bank@/refund=hang"`.
 //!
 //! The points: `unit.before_commit` (the effect and the answer are written,
 //! not committed), `unit.after_commit` (committed, not yet answered), and
@@ -26,6 +30,7 @@ use crate::error::{ApiError, ApiResult};
 pub enum Crash {
     Error,
     Abort,
+    Hang,
 }
 
 #[derive(Debug, Clone)]
@@ -50,7 +55,7 @@ tokio::task_local! {
 
 impl Failpoints {
     /// The points armed by `BANGKA_FAILPOINTS` (debug builds only):
-    /// `point@route-part=error|abort[*times]`, separated by `;`.
+    /// `point@route-part=error|abort|hang[*times]`, separated by `;`.
     pub fn from_env() -> Failpoints {
         let fp = Failpoints::default();
         #[cfg(debug_assertions)]
@@ -59,7 +64,11 @@ impl Failpoints {
                 let Some((left, action)) = item.trim().split_once('=') else { continue };
                 let (point, route) = left.split_once('@').unwrap_or((left, ""));
                 let (action, times) = action.split_once('*').map_or((action, 1), |(a, n)| (a, n.parse().unwrap_or(1)));
-                let crash = if action == "abort" { Crash::Abort } else { Crash::Error };
+                let crash = match action {
+                    "abort" => Crash::Abort,
+                    "hang" => Crash::Hang,
+                    _ => Crash::Error,
+                };
                 fp.arm(point, route, crash, times);
                 tracing::warn!(point, route, action, "failpoint armed");
             }
@@ -78,7 +87,7 @@ impl Failpoints {
     }
 
     /// Fires `point` if it is armed for the current request.
-    pub fn hit(&self, point: &str) -> ApiResult<()> {
+    pub async fn hit(&self, point: &str) -> ApiResult<()> {
         let crash = {
             let mut armed = self.armed.lock().expect("failpoints lock");
             if armed.is_empty() {
@@ -92,6 +101,7 @@ impl Failpoints {
         tracing::warn!(point, "failpoint fired");
         match crash {
             Crash::Abort => std::process::abort(),
+            Crash::Hang => std::future::pending().await,
             Crash::Error => Err(ApiError::Internal(anyhow::anyhow!("failpoint {point}: simulated crash"))),
         }
     }

@@ -227,7 +227,7 @@ async fn conclude(
             }
         },
     };
-    if let Err(e) = unit.failpoint("unit.before_commit") {
+    if let Err(e) = unit.failpoint("unit.before_commit").await {
         unit.store.abort_unit().await;
         return Ok(Err(e));
     }
@@ -237,7 +237,7 @@ async fn conclude(
         Err(e) => return Ok(Err(e.into())),
     };
     after_commit(app, after).await;
-    if let Err(e) = app.failpoint("unit.after_commit") {
+    if let Err(e) = app.failpoint("unit.after_commit").await {
         return Ok(Err(e));
     }
     Ok(outcome.map(respond))

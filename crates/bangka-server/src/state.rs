@@ -60,7 +60,7 @@ impl AppState {
     }
 
     /// Fires the named crash point if a test armed it.
-    pub fn failpoint(&self, point: &str) -> crate::error::ApiResult<()> {
-        self.failpoints.hit(point)
+    pub async fn failpoint(&self, point: &str) -> crate::error::ApiResult<()> {
+        self.failpoints.hit(point).await
     }
 }

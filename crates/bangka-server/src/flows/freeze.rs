@@ -105,7 +105,7 @@ pub async fn freeze(
 async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let notified = report_to_issuer(app, &b, b.frozen_reason == Some(FreezeReason::CardStolen)).await;
-    app.failpoint("freeze.after_bank")?;
+    app.failpoint("freeze.after_bank").await?;
     let mut v = view(app, &b).await?;
     v["issuer_notified"] = json!(notified);
     if !notified {

@@ -137,7 +137,7 @@ async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> A
             Ok::<(), Failure>(())
         };
         let checked = check.await;
-        app.failpoint("mandate.after_bank")?;
+        app.failpoint("mandate.after_bank").await?;
         let cause = Cause::api(who.actor());
         let later = app.clock.now();
         match checked {

@@ -67,7 +67,7 @@ impl Resume {
 pub async fn checkpoint(app: &AppState, resume: &Resume) -> ApiResult<()> {
     let note = serde_json::to_string(resume).map_err(anyhow::Error::from)?;
     app.store.checkpoint(&note, app.clock.now()).await?;
-    app.failpoint(&format!("{}.after_intent", resume.points()))
+    app.failpoint(&format!("{}.after_intent", resume.points())).await
 }
 
 /// Finishes a request a crash interrupted after its [`checkpoint`]: never

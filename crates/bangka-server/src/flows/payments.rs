@@ -376,7 +376,7 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
     let pan = app.vault.open_pan(&sealed)?;
     let answer = app.bank().authorize(&pan, payment.amount, &payment.id).await;
     drop(pan);
-    app.failpoint("authorize.after_bank")?;
+    app.failpoint("authorize.after_bank").await?;
     let now = app.clock.now();
     let facts = AttemptFacts::binding(&b);
     let cause = Cause::api(who.actor());
@@ -659,7 +659,7 @@ async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<()> {
         OpKind::Refund => app.bank().refund(op.payment_id, op.op_id, o.amount).await,
         OpKind::Void | OpKind::Authorize => app.bank().void(op.payment_id).await,
     };
-    app.failpoint("op.after_bank")?;
+    app.failpoint("op.after_bank").await?;
     settle_op(app, op.payment_id, op.op_id, answer).await
 }
 
