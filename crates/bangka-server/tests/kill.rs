@@ -64,11 +64,12 @@ async fn start(data: &Data, failpoints: &str) -> Server {
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    // Owned at once: dropping it (a failed test) kills and reaps it.
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     let c = reqwest::Client::new();
     for _ in 0..400 {
-        if c.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Server { child, base };
+        if c.get(format!("{}/readyz", server.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
