@@ -163,15 +163,11 @@ pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, ne
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let mut res = next.run(req).await;
     let pending = res.extensions_mut().remove::<PendingError>().or_else(|| {
+        // axum's own refusals (no route, wrong method, a path it cannot
+        // decode, a body too large): plain text, so explained here.
         let bare = res.headers().get(header::CONTENT_TYPE).is_none_or(|ct| !ct.as_bytes().starts_with(b"application/json"));
-        let code = match res.status() {
-            StatusCode::NOT_FOUND => Some(ErrorCode::NotFound),
-            StatusCode::METHOD_NOT_ALLOWED => Some(ErrorCode::MethodNotAllowed),
-            StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorCode::PayloadTooLarge),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Some(ErrorCode::UnsupportedMediaType),
-            _ => None,
-        };
-        code.filter(|_| bare).map(|c| PendingError { failure: Failure::new(c), attempt_id: None })
+        let failed = res.status().is_client_error() || res.status().is_server_error();
+        (bare && failed).then(|| PendingError { failure: Failure::new(crate::http::conn::code_for_status(res.status())), attempt_id: None })
     });
     let Some(p) = pending else { return res };
     let e = p.failure.code.entry();

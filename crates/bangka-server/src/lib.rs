@@ -82,6 +82,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     state: AppState,
     background_jobs: bool,
+    limits: http::conn::Limits,
 }
 
 impl Application {
@@ -115,7 +116,7 @@ impl Application {
             failpoints: Arc::new(failpoint::Failpoints::from_env()),
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application { listener, state, background_jobs: true })
+        Ok(Application { listener, state, background_jobs: true, limits: http::conn::Limits::default() })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -129,6 +130,11 @@ impl Application {
     /// Mutable access before serving (tests tune rules and waits).
     pub fn state_mut(&mut self) -> &mut AppState {
         &mut self.state
+    }
+
+    /// Timeouts and the connection cap (`serve --header-timeout …`).
+    pub fn set_limits(&mut self, limits: http::conn::Limits) {
+        self.limits = limits;
     }
 
     /// Whether the background jobs run (tests that drive the jobs by hand,
@@ -145,11 +151,13 @@ impl Application {
         let store = self.state.store.clone();
         let clock = self.state.clock.clone();
         // request_id is outermost: the id exists before anything can fail.
+        let body = (self.limits.body_timeout, http::BODY_LIMIT);
         let app = http::router(self.state)
+            .layer(axum::middleware::from_fn_with_state(body, http::conn::read_body_in_time))
             .layer(axum::middleware::from_fn(auth::with_origin))
             .layer(axum::middleware::from_fn_with_state(clock, error::render_errors))
             .layer(axum::middleware::from_fn(telemetry::request_id));
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        http::conn::serve(self.listener, app, self.limits, shutdown).await?;
         let _ = stop_tx.send(true);
         if let Some(job) = job {
             let _ = job.await;

@@ -127,6 +127,17 @@ struct ServeArgs {
     /// Log JSON lines instead of text.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// A request's headers must arrive within this; a kept-alive connection
+    /// idle this long is closed too.
+    #[arg(long, default_value = "10s", value_parser = bangka_server::parse_duration)]
+    header_timeout: time::Duration,
+    /// A request's body must arrive within this.
+    #[arg(long, default_value = "10s", value_parser = bangka_server::parse_duration)]
+    body_timeout: time::Duration,
+    /// At most this many connections at once (lowered to fit the open-files
+    /// limit); more wait in the listen backlog.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
+    max_connections: u32,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -284,6 +295,11 @@ async fn main() -> anyhow::Result<()> {
             app.state_mut().cooling_off = a.cooling_off;
             app.state_mut().refund_settles_after = a.refund_settles_after;
             app.state_mut().session_ttl = a.session_ttl;
+            app.set_limits(bangka_server::http::conn::Limits {
+                header_timeout: a.header_timeout.unsigned_abs(),
+                body_timeout: a.body_timeout.unsigned_abs(),
+                max_connections: a.max_connections as usize,
+            });
             if let Some(path) = &a.risk_rules {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 app.state_mut().risk = bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?;

@@ -128,6 +128,74 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::UriTooLong,
+        category: Category::Input,
+        http_status: 414,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("请求地址过长。", "The request address is too long."),
+        cause: t(
+            "请求路径和查询参数的总长度超过了服务接受的上限。Bangka 的接口地址都很短，地址过长通常是把本应放在请求体中的数据拼进了地址，或客户端重复追加了参数。",
+            "The path and query together are longer than the service accepts. Bangka's addresses are all short, so a long one usually means data that belongs in the body was put into the address, or the client appended parameters over and over.",
+        ),
+        remediation: &[
+            t(
+                "按接口文档使用地址，把卡号、说明等数据放进 JSON 请求体。",
+                "Use the addresses in the API reference and put data such as notes in the JSON body.",
+            ),
+            t("检查客户端是否重复追加了查询参数。", "Check that the client does not append query parameters again and again."),
+            t("修正后重新发送请求。", "Send the corrected request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::HeadersTooLarge,
+        category: Category::Input,
+        http_status: 431,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("请求头过多或过大。", "The request has too many or too large headers."),
+        cause: t(
+            "请求头的数量或总大小超过了服务接受的上限（为保护服务而设）。正常请求只需要少量请求头：鉴权、内容类型、语言和幂等键。",
+            "The number or total size of the request's headers is over the limit the service sets to protect itself. A normal request needs only a few: authorization, content type, language and the idempotency key.",
+        ),
+        remediation: &[
+            t(
+                "只发送所需的请求头：Authorization、Content-Type、Accept-Language 和 Idempotency-Key。",
+                "Send only the headers needed: Authorization, Content-Type, Accept-Language and Idempotency-Key.",
+            ),
+            t(
+                "检查客户端或代理是否重复添加了请求头或过大的 Cookie。",
+                "Check that the client or a proxy does not add headers over and over, or a very large cookie.",
+            ),
+            t("修正后重新发送请求。", "Send the corrected request again."),
+        ],
+    },
+    Entry {
+        code: ErrorCode::RequestTimeout,
+        category: Category::Input,
+        http_status: 408,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("请求内容没有在规定时间内发送完。", "The request was not sent completely in time."),
+        cause: t(
+            "请求体在限定时间内没有传完（为防止连接被长期占用而设）。常见原因是网络极慢或中断，或客户端声明的长度与实际发送的不一致。",
+            "The request body did not arrive within the time limit the service sets so that connections cannot be held for ever. Usually the network is very slow or dropped, or the client declared a length it did not send.",
+        ),
+        remediation: &[
+            t(
+                "检查网络连接后重新发送整个请求（带同一个 Idempotency-Key 重发不会重复执行）。",
+                "Check the network, then send the whole request again (with the same Idempotency-Key it will not run twice).",
+            ),
+            t(
+                "确认客户端一次发送完整的请求体，且 Content-Length 与实际内容一致。",
+                "Make sure the client sends the whole body at once and that Content-Length matches it.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::CardNumberFormat,
         category: Category::Input,
         http_status: 422,

@@ -3,6 +3,7 @@
 //! business rules.
 
 mod body;
+pub mod conn;
 mod lifecycle;
 mod meta;
 mod payments;
@@ -26,7 +27,7 @@ use body::parse_json;
 pub use meta::ApiDoc;
 
 /// Request bodies are small JSON documents.
-const BODY_LIMIT: usize = 16 * 1024;
+pub const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(app: AppState) -> Router {
     let demo = app.demo;

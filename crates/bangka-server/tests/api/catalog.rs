@@ -25,7 +25,8 @@ impl Seen {
 /// Drives the real server into every code of the catalog, one request each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_catalog_code_is_reachable() {
-    let opts = Options { idempotency_wait: std::time::Duration::from_millis(300), ..Options::default() };
+    let limits = bangka_server::http::conn::Limits { body_timeout: std::time::Duration::from_secs(1), ..Default::default() };
+    let opts = Options { idempotency_wait: std::time::Duration::from_millis(300), limits: Some(limits), ..Options::default() };
     let app = spawn_app_with(Backend::Sqlite, opts).await.unwrap();
     let mut seen = Seen(BTreeSet::new());
     let acc = app.verified_account().await;
@@ -69,6 +70,16 @@ async fn every_catalog_code_is_reachable() {
         "PAYLOAD_TOO_LARGE",
     );
     seen.expect(app.get("/v1/nowhere").await, "NOT_FOUND");
+    let long = format!("GET /v1/{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(100 * 1024));
+    seen.expect(app.raw_request(long.as_bytes()).await, "URI_TOO_LONG");
+    let mut many = String::from("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    (0..10_000).for_each(|i| many.push_str(&format!("X-H{i}: v\r\n")));
+    seen.expect(app.raw_request(format!("{many}\r\n").as_bytes()).await, "HEADERS_TOO_LARGE");
+    let stalled = format!(
+        "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{{",
+        app.key
+    );
+    seen.expect(app.raw_request(stalled.as_bytes()).await, "REQUEST_TIMEOUT");
     seen.expect(app.request(reqwest::Method::PUT, "/v1/accounts", None, &[]).await, "METHOD_NOT_ALLOWED");
     seen.expect(app.post(&bindings, with(&debit, "card_number", json!("12ab"))).await, "CARD_NUMBER_FORMAT");
     seen.expect(app.post(&bindings, with(&debit, "card_number", json!("6222020000000000001"))).await, "CARD_NUMBER_LUHN");

@@ -79,6 +79,8 @@ pub struct Options {
     pub risk_rules: Option<String>,
     /// Run the background jobs (off: the test runs them by hand).
     pub background_jobs: bool,
+    /// Connection timeouts and cap, instead of the defaults.
+    pub limits: Option<bangka_server::http::conn::Limits>,
 }
 
 impl Default for Options {
@@ -90,6 +92,7 @@ impl Default for Options {
             demo_clock: false,
             risk_rules: None,
             background_jobs: true,
+            limits: None,
         }
     }
 }
@@ -137,6 +140,9 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     let mut app = Application::build(config, clock.clone()).await.expect("app builds");
     app.state_mut().idempotency_wait = opts.idempotency_wait;
     app.set_background_jobs(opts.background_jobs);
+    if let Some(limits) = opts.limits {
+        app.set_limits(limits);
+    }
     if opts.demo_clock {
         app.state_mut().demo_clock = Some(clock.clone());
     }
@@ -168,6 +174,27 @@ pub fn hex(n: usize) -> String {
 }
 
 impl TestApp {
+    /// Sends raw bytes on a new connection and reads the whole answer (for
+    /// requests no HTTP client would send).
+    pub async fn raw_request(&self, bytes: &[u8]) -> Resp {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://")).await.unwrap();
+        s.write_all(bytes).await.unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out).to_string();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("an answer: {text:?}"));
+        let mut headers = reqwest::header::HeaderMap::new();
+        for line in head.lines().skip(1) {
+            if let Some((k, v)) = line.split_once(':')
+                && let (Ok(k), Ok(v)) = (reqwest::header::HeaderName::from_bytes(k.trim().as_bytes()), v.trim().parse())
+            {
+                headers.insert(k, v);
+            }
+        }
+        Resp { status: head[9..12].parse().unwrap(), body: serde_json::from_str(body).unwrap_or(Value::Null), headers }
+    }
+
     pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
         let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
         for (k, v) in headers {

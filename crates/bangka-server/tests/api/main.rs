@@ -7,6 +7,7 @@ mod bind;
 mod catalog;
 mod charges;
 mod crash;
+mod edge;
 mod idempotency;
 mod input;
 mod keys;
