@@ -17,6 +17,7 @@
 //! - [`mandate`]: autopay agreements (kinds, statuses, what blocks an unbind).
 //! - [`money`], [`payment`]: amounts in minor units, the payment state
 //!   machine, capture/refund arithmetic, what a payer is told on a decline.
+//! - [`redact`]: card and ID numbers typed into free text, masked.
 //! - [`catalog`]: every error code with its bilingual explanation.
 
 pub mod bin;
@@ -32,6 +33,7 @@ pub mod mandate;
 pub mod money;
 pub mod otp;
 pub mod payment;
+pub mod redact;
 pub mod review;
 pub mod risk;
 pub mod secret;

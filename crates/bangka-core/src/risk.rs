@@ -25,6 +25,9 @@ pub enum Signal {
     FailedVerification,
     /// Wrong SMS codes only (brute force on codes, across challenges).
     FailedOtp,
+    /// Wrong payment passwords only (a six-digit secret: guesses are capped
+    /// per day, per account, card and device).
+    FailedPaymentPassword,
     /// Distinct cards tried in bind attempts.
     DistinctCards,
     /// Distinct accounts a card was tried on.
@@ -37,19 +40,21 @@ impl Signal {
         match self {
             Signal::FailedVerification => VERIFICATION_FAILURES.contains(&code),
             Signal::FailedOtp => code == ErrorCode::OtpIncorrect,
+            Signal::FailedPaymentPassword => code == ErrorCode::PaymentPasswordIncorrect,
             Signal::DistinctCards | Signal::DistinctAccounts => false,
         }
     }
 
     /// Counted after each failure (locks) rather than before each bind.
     pub fn is_failure_count(self) -> bool {
-        matches!(self, Signal::FailedVerification | Signal::FailedOtp)
+        matches!(self, Signal::FailedVerification | Signal::FailedOtp | Signal::FailedPaymentPassword)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::FailedVerification => "failed_verification",
             Signal::FailedOtp => "failed_otp",
+            Signal::FailedPaymentPassword => "failed_payment_password",
             Signal::DistinctCards => "distinct_cards",
             Signal::DistinctAccounts => "distinct_accounts",
         }
@@ -189,6 +194,9 @@ impl Default for RiskRules {
 pub const DEFAULT_RULES: &str = r#"{ "rules": [
   { "name": "account_failed_verifications", "signal": "failed_verification", "per": "account", "window": "1h", "threshold": 10, "action": "lock", "lock_for": "30m" },
   { "name": "account_failed_otps_daily", "signal": "failed_otp", "per": "account", "window": "24h", "threshold": 20, "action": "lock", "lock_for": "24h" },
+  { "name": "account_failed_passwords_daily", "signal": "failed_payment_password", "per": "account", "window": "24h", "threshold": 15, "action": "lock", "lock_for": "24h" },
+  { "name": "card_failed_passwords_daily", "signal": "failed_payment_password", "per": "card", "window": "24h", "threshold": 15, "action": "lock", "lock_for": "24h" },
+  { "name": "device_failed_passwords_daily", "signal": "failed_payment_password", "per": "device", "window": "24h", "threshold": 15, "action": "lock", "lock_for": "24h" },
   { "name": "card_failed_verifications", "signal": "failed_verification", "per": "card", "window": "24h", "threshold": 10, "action": "lock", "lock_for": "24h" },
   { "name": "device_failed_verifications", "signal": "failed_verification", "per": "device", "window": "1h", "threshold": 20, "action": "lock", "lock_for": "1h" },
   { "name": "ip_failed_verifications", "signal": "failed_verification", "per": "ip", "window": "1h", "threshold": 50, "action": "lock", "lock_for": "1h" },

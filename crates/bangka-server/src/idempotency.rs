@@ -90,7 +90,7 @@ pub async fn run_shown_once(
     crate::failpoint::serving(route.to_owned(), async {
         let Some(key) = key else {
             let unit = app.in_unit(None);
-            let outcome = flow(&unit).await;
+            let outcome = run_flow(&unit, flow).await;
             return match conclude(app, &unit, None, outcome, shown_once).await {
                 Ok(answer) => answer,
                 Err(ClaimLost) => Err(lost_claim(app)),
@@ -107,7 +107,7 @@ pub async fn run_shown_once(
             Turn::Run => {}
         }
         let unit = app.in_unit(Some(claim.clone()));
-        let outcome = flow(&unit).await;
+        let outcome = run_flow(&unit, flow).await;
         match conclude(app, &unit, Some(&claim), outcome, shown_once).await {
             Ok(answer) => answer,
             // Another request holds the key: answer as it did.
@@ -115,6 +115,20 @@ pub async fn run_shown_once(
         }
     })
     .await
+}
+
+/// Runs the flow; an answer whose free text had card or ID numbers masked
+/// says so (`"redacted": ["card_number"]`).
+async fn run_flow(unit: &AppState, flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>) -> ApiResult<Answer> {
+    let (outcome, redacted) = crate::flows::noting_redactions(flow(unit)).await;
+    outcome.map(|(status, mut v)| {
+        if !redacted.is_empty()
+            && let Some(map) = v.as_object_mut()
+        {
+            map.insert("redacted".into(), json!(redacted));
+        }
+        (status, v)
+    })
 }
 
 /// The stored fingerprint of a request: route and body under the MAC key.

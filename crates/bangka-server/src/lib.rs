@@ -9,6 +9,7 @@
 //! - [`views`]: response bodies (masked card facts only).
 
 pub mod auth;
+pub mod data_dir;
 pub mod docs;
 pub mod error;
 pub mod failpoint;
@@ -67,13 +68,14 @@ impl Config {
 /// Opens the data directory: creates it, the key files and the database on
 /// first start, and applies migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    data_dir::secure(&config.data_dir, config.database_url.is_none())?;
     let store =
         Store::connect_with_key_store(&config.database_url(), config.database_schema.as_deref(), config.card_key_store_url.as_deref())
             .await
             .context("opening the database")?;
     let fingerprint_version = store.fingerprint_key_version().await.context("reading the key versions")?;
     let vault = Vault::open(&config.data_dir, fingerprint_version).context("loading the vault keys")?;
+    store.attach_vault(&vault);
     Ok((store, vault))
 }
 

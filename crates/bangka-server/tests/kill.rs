@@ -176,8 +176,8 @@ fn pg_url() -> String {
 }
 
 async fn data_for(backend: &str) -> Option<Data> {
+    // Not created here: the service creates its data directory (0700).
     let dir = std::env::temp_dir().join(format!("bangka-kill-{backend}-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).unwrap();
     let pg = if backend == "postgres" {
         sqlx::any::install_default_drivers();
         let url = pg_url();

@@ -97,6 +97,35 @@ pub struct Store {
     unit: Option<Arc<Unit>>,
     /// Outbox rows committed outside a request's unit, for the delivery job.
     outbox: Arc<unit::Outbox>,
+    /// Seals message bodies at rest (they may hold a one-time code).
+    bodies: Bodies,
+}
+
+/// Message bodies (outbox, demo inbox) are sealed at rest under the master
+/// key: a body may hold a one-time code, and no secret rests in clear, not
+/// even in the WAL before delivery erases it. The service attaches its
+/// vault at start ([`Store::attach_vault`]); a store without one (some
+/// store tests) keeps bodies as they are.
+#[derive(Clone, Default)]
+pub(crate) struct Bodies(Arc<std::sync::OnceLock<Vault>>);
+
+/// Marks a sealed body (hex of the sealed blob follows).
+const SEALED_BODY: &str = "sealed:";
+
+impl Bodies {
+    pub(crate) fn seal(&self, context: &str, body: &str) -> String {
+        match self.0.get() {
+            Some(v) => format!("{SEALED_BODY}{}", hex::encode(v.seal_value(context, body))),
+            None => body.to_owned(),
+        }
+    }
+
+    pub(crate) fn open(&self, context: &str, stored: &str) -> Result<String, StoreError> {
+        let Some(sealed) = stored.strip_prefix(SEALED_BODY) else { return Ok(stored.to_owned()) };
+        let vault = self.0.get().ok_or(StoreError::Crypto)?;
+        let blob = hex::decode(sealed).map_err(|_| StoreError::Crypto)?;
+        Ok(vault.open_value(context, &blob)?.to_string())
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -163,7 +192,15 @@ impl Store {
         let (db, poke, backend) = open_db(url, schema).await?;
         let (keys_url, keys_schema) = card_keys::location(url, schema, key_store_url)?;
         let keys = card_keys::CardKeys::open(&keys_url, keys_schema.as_deref()).await?;
-        let store = Store { db: Arc::new(db), backend, keys, poke, unit: None, outbox: Arc::new(unit::Outbox::default()) };
+        let store = Store {
+            db: Arc::new(db),
+            backend,
+            keys,
+            poke,
+            unit: None,
+            outbox: Arc::new(unit::Outbox::default()),
+            bodies: Bodies::default(),
+        };
         store.migrate().await?;
         store.chain_unchained_audit().await?;
         store.move_legacy_card_keys().await?;
@@ -173,6 +210,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Seals message bodies with `vault` from now on (once; see [`Bodies`]).
+    pub fn attach_vault(&self, vault: &Vault) {
+        let _ = self.bodies.0.set(vault.clone());
     }
 
     /// A read-write pool for tests that set up edge cases by hand; the

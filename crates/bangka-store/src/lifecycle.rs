@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::payments::move_token;
 use crate::receipts::ReceiptDraft;
-use crate::repo::{BindingRow, NewMessage, insert_message};
+use crate::repo::{BindingRow, NewMessage};
 use crate::{Store, StoreError, from_ms, is_unique_violation, to_ms};
 
 /// A token change that goes with a binding change.
@@ -77,7 +77,7 @@ impl Store {
         if let Some(t) = token {
             move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -125,7 +125,7 @@ impl Store {
         if let Some(t) = token {
             move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(UnfreezeOutcome::Unfrozen)
     }
@@ -257,7 +257,7 @@ impl Store {
         )
         .await?;
         if let Some(n) = notice {
-            insert_message(&mut tx, n, now).await?;
+            self.insert_message(&mut tx, n, now).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -349,7 +349,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         crate::repo::insert_challenge(&mut tx, challenge).await?;
-        insert_message(&mut tx, message, r.created_at).await?;
+        self.insert_message(&mut tx, message, r.created_at).await?;
         sqlx::query(&format!("INSERT INTO unbind_requests ({UNBIND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, NULL)"))
             .bind(&r.id)
             .bind(&r.binding_id)
@@ -443,7 +443,7 @@ impl Store {
         if let Some(t) = token {
             move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -477,7 +477,7 @@ impl Store {
         if let Some(t) = token {
             move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -536,7 +536,7 @@ impl Store {
             let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
             crate::receipts::issue(&mut tx, receipt, &audit_ref, now).await?;
         }
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         self.destroy_shredded_keys_after_commit().await?;
         Ok(true)
@@ -574,7 +574,7 @@ impl Store {
             Change { action: "binding.delete", subject: &b.id, before: Some("unbound"), after: Some("deleted (card data key destroyed)") };
         let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
         crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         self.destroy_shredded_keys_after_commit().await?;
         Ok(true)

@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
-use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge, insert_message};
+use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge};
 use crate::vault::CryptogramInput;
 use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
 
@@ -113,7 +113,9 @@ impl Store {
 }
 
 /// The token half of a state change, inside the caller's transaction:
-/// conditional on the token still being in `from`, audited.
+/// conditional on the token still being in `from` (and, to become active,
+/// on its binding being active: a frozen or unbinding card's token never
+/// pays again by itself), audited.
 pub(crate) async fn move_token(
     conn: &mut sqlx::AnyConnection,
     token_id: &str,
@@ -124,7 +126,8 @@ pub(crate) async fn move_token(
 ) -> Result<bool, StoreError> {
     let res = sqlx::query(
         "UPDATE tokens SET status = $1, suspended_by = $2, reason = $3, updated_at = $4
-         WHERE id = $5 AND status = $6 AND COALESCE(suspended_by, '') = $7",
+         WHERE id = $5 AND status = $6 AND COALESCE(suspended_by, '') = $7
+           AND ($1 <> 'active' OR EXISTS (SELECT 1 FROM bindings b WHERE b.id = tokens.binding_id AND b.status = 'active'))",
     )
     .bind(to.status.as_str())
     .bind(to.suspended_by.map(Actor::as_str))
@@ -166,7 +169,7 @@ impl Store {
     pub async fn create_challenge(&self, c: &NewChallenge, message: &NewMessage) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         insert_challenge(&mut tx, c).await?;
-        insert_message(&mut tx, message, c.sent_at).await?;
+        self.insert_message(&mut tx, message, c.sent_at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -545,7 +548,7 @@ impl Store {
             Change { action: &action, subject: payment_id, before: Some(PaymentStatus::Pending.as_str()), after: Some(status.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
         if let Some(m) = notice {
-            insert_message(&mut tx, m, now).await?;
+            self.insert_message(&mut tx, m, now).await?;
         }
         tx.commit().await?;
         Ok(true)

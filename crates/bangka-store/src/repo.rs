@@ -13,7 +13,7 @@ use crate::audit::{Cause, Change};
 use crate::card_keys::WrappedKey;
 use crate::payments::NewToken;
 use crate::unit::Tx;
-use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
+use crate::{Bodies, SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 fn opt_time(v: Option<i64>) -> Option<OffsetDateTime> {
     v.map(from_ms)
@@ -238,7 +238,7 @@ impl Store {
         }
         let change = Change { action: "account.freeze", subject: account_id, before: Some("active"), after: Some("frozen") };
         crate::audit::append(&mut tx, cause.with_note(reason.as_str()), change, now).await?;
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -273,7 +273,7 @@ impl Store {
         }
         let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
         crate::audit::append(&mut tx, cause, change, now).await?;
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(AccountUnfreezeOutcome::Unfrozen)
     }
@@ -568,7 +568,7 @@ impl Store {
         .bind(b.activated_at.map(to_ms))
         .execute(&mut *tx)
         .await?;
-        insert_message(&mut tx, p.message, p.now).await?;
+        self.insert_message(&mut tx, p.message, p.now).await?;
         let change =
             Change { action: "binding.pending", subject: &b.id, before: None, after: Some(BindingStatus::PendingVerification.as_str()) };
         crate::audit::append(&mut tx, p.cause, change, p.now).await?;
@@ -626,7 +626,7 @@ impl Store {
             Err(e) if is_unique_violation(&e, "tokens_number_key", "tokens.number") => return Ok(ActivateOutcome::TokenNumberTaken),
             Err(e) => return Err(e.into()),
         }
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         let change = crate::Change {
             action: "binding.activate",
             subject: &binding.id,
@@ -954,6 +954,44 @@ impl Store {
                 .await?;
             done += res.rows_affected();
         }
+        done += self.rewrap_texts(vault).await?;
+        Ok(done)
+    }
+
+    /// Re-wraps the sealed values kept in text: message bodies (outbox and
+    /// demo inbox) and the secrets in stored idempotent answers.
+    async fn rewrap_texts(&self, vault: &crate::Vault) -> Result<u64, StoreError> {
+        let mut done = 0;
+        for (table, prefix) in [("outbox", "outbox"), ("demo_inbox", "inbox")] {
+            let rows: Vec<(String, String)> = sqlx::query_as(&format!("SELECT id, body FROM {table} WHERE body LIKE 'sealed:%'"))
+                .fetch_all(&mut *self.read().await?)
+                .await?;
+            for (id, body) in rows {
+                let Some(new) = rewrap_text(vault, &format!("{prefix}:{id}"), &body)? else { continue };
+                let res = sqlx::query(&format!("UPDATE {table} SET body = $1 WHERE id = $2 AND body = $3"))
+                    .bind(&new)
+                    .bind(&id)
+                    .bind(&body)
+                    .write_on(self)
+                    .await?;
+                done += res.rows_affected();
+            }
+        }
+        let answers: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT scope, idem_key, response FROM idempotency WHERE response LIKE '%\"sealed\"%'")
+                .fetch_all(&mut *self.read().await?)
+                .await?;
+        for (scope, key, response) in answers {
+            let Some(new) = rewrap_sealed_json(vault, &format!("idempotency:{scope}:{key}"), &response)? else { continue };
+            let res = sqlx::query("UPDATE idempotency SET response = $1 WHERE scope = $2 AND idem_key = $3 AND response = $4")
+                .bind(&new)
+                .bind(&scope)
+                .bind(&key)
+                .bind(&response)
+                .write_on(self)
+                .await?;
+            done += res.rows_affected();
+        }
         Ok(done)
     }
 
@@ -1062,6 +1100,20 @@ impl Store {
                 .fetch_all(&mut *self.read().await?)
                 .await?;
         blobs.extend(reviews.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
+        for table in ["outbox", "demo_inbox"] {
+            let bodies: Vec<(String,)> =
+                sqlx::query_as(&format!("SELECT body FROM {table} WHERE body LIKE 'sealed:%'")).fetch_all(&mut *self.read().await?).await?;
+            for (b,) in bodies {
+                blobs.push((sealed_text_blob(&b)?,));
+            }
+        }
+        let answers: Vec<(String,)> = sqlx::query_as("SELECT response FROM idempotency WHERE response LIKE '%\"sealed\"%'")
+            .fetch_all(&mut *self.read().await?)
+            .await?;
+        for (a,) in answers {
+            let v: serde_json::Value = serde_json::from_str(&a).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            blobs.extend(sealed_in_json(&v)?.into_iter().map(|b| (b,)));
+        }
         let mut n = 0;
         for (b,) in blobs {
             if crate::sealed_value_version(&b)? != version {
@@ -1070,6 +1122,75 @@ impl Store {
         }
         Ok(n)
     }
+}
+
+/// The blob of a `sealed:<hex>` text.
+fn sealed_text_blob(text: &str) -> Result<Vec<u8>, StoreError> {
+    hex::decode(text.trim_start_matches("sealed:")).map_err(|_| StoreError::Corrupt("sealed text".into()))
+}
+
+/// A `sealed:<hex>` text re-wrapped under the current master key, if it
+/// was under another.
+fn rewrap_text(vault: &crate::Vault, context: &str, text: &str) -> Result<Option<String>, StoreError> {
+    let blob = sealed_text_blob(text)?;
+    let new = vault.rewrap_value(context, &blob).map_err(|_| StoreError::Rewrap(context.to_owned()))?;
+    Ok(new.map(|b| format!("sealed:{}", hex::encode(b))))
+}
+
+/// The blobs of every `{"sealed": hex}` in a JSON document.
+fn sealed_in_json(v: &serde_json::Value) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut out = Vec::new();
+    match v {
+        serde_json::Value::Object(m) => {
+            if let (1, Some(serde_json::Value::String(h))) = (m.len(), m.get("sealed")) {
+                out.push(hex::decode(h).map_err(|_| StoreError::Corrupt("sealed answer field".into()))?);
+            } else {
+                for c in m.values() {
+                    out.extend(sealed_in_json(c)?);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for c in a {
+                out.extend(sealed_in_json(c)?);
+            }
+        }
+        _ => {}
+    }
+    Ok(out)
+}
+
+/// A stored answer with each `{"sealed": hex}` re-wrapped, if any was
+/// under another master key.
+fn rewrap_sealed_json(vault: &crate::Vault, context: &str, text: &str) -> Result<Option<String>, StoreError> {
+    fn walk(vault: &crate::Vault, context: &str, v: &mut serde_json::Value, changed: &mut bool) -> Result<(), StoreError> {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let (1, Some(serde_json::Value::String(h))) = (m.len(), m.get("sealed")) {
+                    let blob = hex::decode(h).map_err(|_| StoreError::Corrupt("sealed answer field".into()))?;
+                    if let Some(new) = vault.rewrap_value(context, &blob).map_err(|_| StoreError::Rewrap(context.to_owned()))? {
+                        m.insert("sealed".into(), serde_json::Value::String(hex::encode(new)));
+                        *changed = true;
+                    }
+                } else {
+                    for c in m.values_mut() {
+                        walk(vault, context, c, changed)?;
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for c in a {
+                    walk(vault, context, c, changed)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut v: serde_json::Value = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut changed = false;
+    walk(vault, context, &mut v, &mut changed)?;
+    Ok(changed.then(|| v.to_string()))
 }
 
 // ---------------------------------------------------------------- challenges
@@ -1165,7 +1286,7 @@ impl Store {
         if res.rows_affected() != 1 {
             return Ok(false);
         }
-        insert_message(&mut tx, message, now).await?;
+        self.insert_message(&mut tx, message, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -1223,7 +1344,7 @@ impl Store {
         .bind(to_ms(now))
         .execute(&mut *tx)
         .await?;
-        insert_message(&mut tx, message, now).await?;
+        self.insert_message(&mut tx, message, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1282,7 +1403,7 @@ impl Store {
             shred(&mut tx, vid, now).await?;
         }
         if let Some(m) = notice {
-            insert_message(&mut tx, m, now).await?;
+            self.insert_message(&mut tx, m, now).await?;
         }
         tx.commit().await?;
         self.destroy_shredded_keys_after_commit().await?;
@@ -1391,48 +1512,6 @@ impl Store {
 
 // ---------------------------------------------------------------- outbox
 
-/// Queues a message for the holder in the same transaction as the change
-/// it tells about. The account's language picks the text; the message fans
-/// out to its channels: SMS to the phone always (codes go only there, to
-/// the number the bank or the account registered), and a notice also as a
-/// push to the wallet app and, when the account has one, as an email.
-pub(crate) async fn insert_message(tx: &mut Tx, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
-    let account: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT language, email FROM accounts WHERE id = $1").bind(&m.account_id).fetch_optional(&mut **tx).await?;
-    let (language, email) = account.unwrap_or_else(|| ("zh-CN".into(), None));
-    let body = if language == "en" { &m.en } else { &m.zh };
-    let (kind, expires_at) = match m.kind {
-        MessageKind::Code { expires_at } => ("code", Some(to_ms(expires_at))),
-        MessageKind::Notice | MessageKind::Alert => ("notice", None),
-    };
-    let mut channels = if m.kind == MessageKind::Alert { vec![] } else { vec![("sms", m.phone.clone())] };
-    if !matches!(m.kind, MessageKind::Code { .. }) {
-        channels.push(("push", m.account_id.clone()));
-        if let Some(e) = email {
-            channels.push(("email", e));
-        }
-    }
-    for (channel, recipient) in channels {
-        let id = new_id("msg");
-        tx.note_message(&id);
-        sqlx::query(
-            "INSERT INTO outbox (id, channel, recipient, body, created_at, tries, account_id, kind, expires_at, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $5)",
-        )
-        .bind(&id)
-        .bind(channel)
-        .bind(&recipient)
-        .bind(body)
-        .bind(to_ms(now))
-        .bind(&m.account_id)
-        .bind(kind)
-        .bind(expires_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
 /// What a message is: a one-time code (worthless after `expires_at`, so
 /// never delivered late), a notice (SMS, push, email), or an alert that
 /// does not warrant an SMS (a login on a device the holder already uses:
@@ -1533,7 +1612,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *self.read().await?)
         .await?;
-        rows.iter().map(message_row).collect()
+        rows.iter().map(|r| message_row(r, &self.bodies)).collect()
     }
 
     /// The messages with these ids that are still to deliver (those a
@@ -1547,7 +1626,7 @@ impl Store {
                     .fetch_optional(&mut *self.read().await?)
                     .await?;
             if let Some(r) = row {
-                out.push(message_row(&r)?);
+                out.push(message_row(&r, &self.bodies)?);
             }
         }
         Ok(out)
@@ -1630,7 +1709,7 @@ impl Store {
         )
         .bind(&m.id)
         .bind(&m.recipient)
-        .bind(&m.body)
+        .bind(self.bodies.seal(&format!("inbox:{}", m.id), &m.body))
         .bind(to_ms(now))
         .bind(&m.channel)
         .write_on(self)
@@ -1645,10 +1724,12 @@ impl Store {
                 .bind(recipient)
                 .fetch_all(&mut *self.read().await?)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, channel, phone, body, t)| InboxMessage { id, channel, phone, body, received_at: from_ms(t) })
-            .collect())
+        rows.into_iter()
+            .map(|(id, channel, phone, body, t)| {
+                let body = self.bodies.open(&format!("inbox:{id}"), &body)?;
+                Ok(InboxMessage { id, channel, phone, body, received_at: from_ms(t) })
+            })
+            .collect()
     }
 
     /// An account's outbox rows, newest first, without bodies (ops, tests).
@@ -1680,15 +1761,61 @@ impl Store {
 
 const MESSAGE_COLS: &str = "id, channel, recipient, body, tries, expires_at";
 
-fn message_row(r: &AnyRow) -> Result<OutboxMessage, StoreError> {
+fn message_row(r: &AnyRow, bodies: &Bodies) -> Result<OutboxMessage, StoreError> {
+    let id: String = r.try_get("id")?;
+    let body = r.try_get::<Option<String>, _>("body")?.map(|b| bodies.open(&format!("outbox:{id}"), &b)).transpose()?;
     Ok(OutboxMessage {
-        id: r.try_get("id")?,
+        id,
         channel: r.try_get("channel")?,
         recipient: r.try_get("recipient")?,
-        body: r.try_get::<Option<String>, _>("body")?.unwrap_or_default(),
+        body: body.unwrap_or_default(),
         tries: r.try_get("tries")?,
         expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(from_ms),
     })
+}
+
+impl Store {
+    /// Queues a message for the holder in the same transaction as the change
+    /// it tells about. The account's language picks the text; the message fans
+    /// out to its channels: SMS to the phone always (codes go only there, to
+    /// the number the bank or the account registered), and a notice also as a
+    /// push to the wallet app and, when the account has one, as an email.
+    pub(crate) async fn insert_message(&self, tx: &mut Tx, m: &NewMessage, now: OffsetDateTime) -> Result<(), StoreError> {
+        let account: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT language, email FROM accounts WHERE id = $1").bind(&m.account_id).fetch_optional(&mut **tx).await?;
+        let (language, email) = account.unwrap_or_else(|| ("zh-CN".into(), None));
+        let body = if language == "en" { &m.en } else { &m.zh };
+        let (kind, expires_at) = match m.kind {
+            MessageKind::Code { expires_at } => ("code", Some(to_ms(expires_at))),
+            MessageKind::Notice | MessageKind::Alert => ("notice", None),
+        };
+        let mut channels = if m.kind == MessageKind::Alert { vec![] } else { vec![("sms", m.phone.clone())] };
+        if !matches!(m.kind, MessageKind::Code { .. }) {
+            channels.push(("push", m.account_id.clone()));
+            if let Some(e) = email {
+                channels.push(("email", e));
+            }
+        }
+        for (channel, recipient) in channels {
+            let id = new_id("msg");
+            tx.note_message(&id);
+            sqlx::query(
+                "INSERT INTO outbox (id, channel, recipient, body, created_at, tries, account_id, kind, expires_at, next_attempt_at)
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $5)",
+            )
+            .bind(&id)
+            .bind(channel)
+            .bind(&recipient)
+            .bind(self.bodies.seal(&format!("outbox:{id}"), body))
+            .bind(to_ms(now))
+            .bind(&m.account_id)
+            .bind(kind)
+            .bind(expires_at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------- idempotency

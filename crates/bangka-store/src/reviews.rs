@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
-use crate::repo::{NewMessage, insert_message};
+use crate::repo::NewMessage;
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 pub struct NewReview<'a> {
@@ -227,7 +227,7 @@ impl Store {
         let action = if approve { "review.approve" } else { "review.reject" };
         let change = Change { action, subject: &review.id, before: Some("submitted"), after: Some(status.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(Some(released))
     }

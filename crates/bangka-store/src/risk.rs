@@ -75,6 +75,7 @@ impl Store {
                 ("COUNT(*)".to_owned(), format!("code IN ({list})"))
             }
             Signal::FailedOtp => ("COUNT(*)".to_owned(), "code = 'OTP_INCORRECT'".to_owned()),
+            Signal::FailedPaymentPassword => ("COUNT(*)".to_owned(), "code = 'PAYMENT_PASSWORD_INCORRECT'".to_owned()),
             Signal::DistinctCards => ("COUNT(DISTINCT card_fp)".to_owned(), "kind = 'bind' AND card_fp IS NOT NULL".to_owned()),
             Signal::DistinctAccounts => ("COUNT(DISTINCT account_id)".to_owned(), "kind = 'bind'".to_owned()),
         };
@@ -110,41 +111,53 @@ impl Store {
         Ok(r.is_some())
     }
 
-    /// When the subject was last locked or unlocked: what happened before
-    /// no longer counts (a lock consumes the failures that caused it, so
-    /// once it ends one more failure does not lock again at once; an unlock
-    /// starts afresh).
-    pub async fn risk_cleared_at(&self, per: Subject, value: &str) -> Result<Option<OffsetDateTime>, StoreError> {
-        let v: Option<(Option<i64>,)> = match per {
+    /// From when `rule` counts the subject's failures: after support last
+    /// lifted the subject's locks (an unlock starts afresh), and after this
+    /// same rule last locked it (a lock consumes the failures that caused
+    /// it, so once it ends one more failure does not lock again at once).
+    /// Another rule's lock consumes nothing: a daily cap keeps counting
+    /// through the hourly rule's short locks, which is what makes it a cap.
+    pub async fn risk_counted_from(&self, per: Subject, value: &str, rule: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        let (cleared, locked): (Option<i64>, Option<i64>) = match per {
             Subject::Account => {
-                sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1")
+                let cleared: Option<(Option<i64>,)> = sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1")
                     .bind(value)
                     .fetch_optional(&mut *self.read().await?)
-                    .await?
+                    .await?;
+                let (locked,): (Option<i64>,) = sqlx::query_as(
+                    "SELECT MAX(created_at) FROM risk_decisions WHERE subject_kind = 'account' AND account_id = $1 AND rule = $2 AND outcome = 'lock'",
+                )
+                .bind(value)
+                .bind(rule)
+                .fetch_one(&mut *self.read().await?)
+                .await?;
+                (cleared.and_then(|(c,)| c), locked)
             }
             _ => {
-                sqlx::query_as(
-                    "SELECT MAX(CASE WHEN released_at > created_at THEN released_at ELSE created_at END) FROM risk_locks
-                     WHERE subject_kind = $1 AND subject = $2",
-                )
-                .bind(per.as_str())
-                .bind(value)
-                .fetch_optional(&mut *self.read().await?)
-                .await?
+                let (cleared,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(released_at) FROM risk_locks WHERE subject_kind = $1 AND subject = $2")
+                        .bind(per.as_str())
+                        .bind(value)
+                        .fetch_one(&mut *self.read().await?)
+                        .await?;
+                let (locked,): (Option<i64>,) =
+                    sqlx::query_as("SELECT MAX(created_at) FROM risk_locks WHERE subject_kind = $1 AND subject = $2 AND rule = $3")
+                        .bind(per.as_str())
+                        .bind(value)
+                        .bind(rule)
+                        .fetch_one(&mut *self.read().await?)
+                        .await?;
+                (cleared, locked)
             }
         };
-        Ok(v.and_then(|(t,)| t).map(from_ms))
+        Ok(cleared.max(locked).map(from_ms))
     }
 
-    /// Locks the subject until `until` for the rule, records the decision
-    /// and audits it, in one transaction. An account's lock is on its row
-    /// (every operation reads it); others go to `risk_locks`.
     pub async fn risk_lock(&self, f: &Firing<'_>, until: OffsetDateTime, now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         if f.per == Subject::Account {
-            sqlx::query("UPDATE accounts SET locked_until = $1, risk_cleared_at = $2, version = version + 1 WHERE id = $3")
+            sqlx::query("UPDATE accounts SET locked_until = $1, version = version + 1 WHERE id = $2")
                 .bind(to_ms(until))
-                .bind(to_ms(now))
                 .bind(f.account_id)
                 .execute(&mut *tx)
                 .await?;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
-use crate::repo::{NewMessage, insert_message};
+use crate::repo::NewMessage;
 use crate::{Store, StoreError, from_ms, to_ms};
 
 pub struct NewSession<'a> {
@@ -101,7 +101,7 @@ impl Store {
             let subject = format!("{}/{}", s.account_id, s.device_id);
             let change = Change { action: "device.add", subject: &subject, before: None, after: Some("known") };
             crate::audit::append(&mut tx, cause, change, now).await?;
-            insert_message(&mut tx, on_new_device, now).await?;
+            self.insert_message(&mut tx, on_new_device, now).await?;
         } else {
             sqlx::query(
                 "UPDATE devices SET last_seen_at = $1, name = COALESCE($2, name), last_ip = COALESCE($3, last_ip)
@@ -115,7 +115,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if let Some(m) = on_known_device {
-                insert_message(&mut tx, m, now).await?;
+                self.insert_message(&mut tx, m, now).await?;
             }
         }
         sqlx::query(&format!("INSERT INTO holder_sessions ({SESSION_COLS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)"))

@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
-use crate::repo::{NewMessage, insert_message};
+use crate::repo::NewMessage;
 use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
@@ -151,7 +151,7 @@ impl Store {
         }
         let change = Change { action: "settlement.settle", subject: id, before: Some("in_transit"), after: Some("settled") };
         crate::audit::append(&mut tx, cause, change, now).await?;
-        insert_message(&mut tx, notice, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }

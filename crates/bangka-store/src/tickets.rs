@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
-use crate::repo::{NewMessage, insert_message};
+use crate::repo::NewMessage;
 use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
@@ -198,7 +198,7 @@ impl Store {
         let change = Change { action: &action, subject: number, before: None, after: Some(m.to.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
         if let Some(n) = m.notice {
-            insert_message(&mut tx, n, now).await?;
+            self.insert_message(&mut tx, n, now).await?;
         }
         tx.commit().await?;
         Ok(true)

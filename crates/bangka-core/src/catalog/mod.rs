@@ -347,6 +347,14 @@ impl ErrorCode {
         }
     }
 
+    /// What the holder may be told about a card: the precise code only if
+    /// they reported it lost or stolen themselves (they know already);
+    /// otherwise — the bank marked it, or the card is not theirs yet — the
+    /// safe form ([`ErrorCode::for_new_card`], `docs/safe-messages.md`).
+    pub fn for_holder(self, holder_reported_lost: bool) -> ErrorCode {
+        if holder_reported_lost { self } else { self.for_new_card() }
+    }
+
     /// This code's catalog entry.
     pub fn entry(self) -> &'static Entry {
         // The completeness test guarantees exactly one entry per code.

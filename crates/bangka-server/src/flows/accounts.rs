@@ -147,6 +147,28 @@ async fn hash_password(pw: PaymentPassword) -> ApiResult<String> {
     Ok(phc)
 }
 
+/// Checks the holder's payment password as one attempt of `kind` (a
+/// cryptogram, an unbind, …). A card locked for guessing is refused before
+/// the guess is checked; a wrong password is a failed attempt, which the
+/// risk rules count per account, card and device (an hourly lock, then a
+/// daily cap).
+pub async fn check_payment_password(
+    app: &AppState,
+    account_id: &str,
+    kind: &str,
+    facts: &AttemptFacts,
+    pw: PaymentPassword,
+    stored: String,
+) -> ApiResult<()> {
+    if let Some(fp) = &facts.card_fp {
+        super::risk::check_card_lock(app, account_id, fp).await?;
+    }
+    if !verify_password(pw, stored).await? {
+        return Err(failed(app, account_id, kind, facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
+    }
+    Ok(())
+}
+
 pub async fn verify_password(pw: PaymentPassword, phc: String) -> ApiResult<bool> {
     use argon2::password_hash::{PasswordHash, PasswordVerifier};
     let ok = tokio::task::spawn_blocking(move || {

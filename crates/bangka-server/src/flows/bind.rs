@@ -414,6 +414,9 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
         "attempt_id": attempt,
     });
     if let Err(code) = outcome {
+        // The card is active, so the holder did not report it: a lost or
+        // stolen mark is the bank's, and shown in its safe form.
+        let code = code.for_holder(false);
         v["reason"] = json!({ "code": code.as_str(), "doc_url": format!("/help/errors/{}", code.as_str()) });
     }
     Ok((StatusCode::OK, v))

@@ -77,10 +77,12 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
     };
     let issuer = s.attempt.as_ref().and_then(|a| a.issuer.clone()).or_else(|| s.binding.as_ref().map(|b| b.issuer.clone()));
     let card = card_of(s);
-    // What the holder may be told: a bind or activation of a card not yet
-    // theirs shows a fraud-sensitive cause in its safe form, as its answer did.
+    // What the holder may be told: a fraud-sensitive cause in its safe
+    // form, unless they reported the card lost or stolen themselves (a bind
+    // or activation is of a card not yet theirs, so always the safe form).
     let new_card = s.attempt.as_ref().is_some_and(|a| matches!(a.kind.as_str(), "bind" | "activate"));
-    let shown = if new_card { code.map(ErrorCode::for_new_card) } else { code };
+    let reported = !new_card && s.binding.as_ref().is_some_and(|b| b.frozen_reason.is_some_and(|r| r.reports_to_issuer()));
+    let shown = code.map(|c| c.for_holder(reported));
     let bank_said = shown.map(|c| c.as_str());
 
     let mut items = Vec::new();

@@ -25,11 +25,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::accounts::verify_password;
+use super::accounts::check_payment_password;
 use super::bind::view;
 use super::{
-    AttemptFacts, card_notice, check_not_locked, check_otp, check_standing, code_message, failed, load_account, receipt_draft,
-    send_binding_code, send_code,
+    AttemptFacts, card_notice, check_not_locked, check_otp, check_standing, code_message, load_account, receipt_draft, send_binding_code,
+    send_code,
 };
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -181,9 +181,7 @@ pub async fn unfreeze(
     let f_password_used = stored_password.is_some();
     if let Some(stored) = stored_password {
         let pw = password.ok_or_else(|| missing("payment_password"))?;
-        if !verify_password(pw, stored).await? {
-            return Err(failed(app, account_id, "unfreeze", &f, ErrorCode::PaymentPasswordIncorrect.into()).await);
-        }
+        check_payment_password(app, account_id, "unfreeze", &f, pw, stored).await?;
     }
     check_otp(app, account_id, "unfreeze", &f, &c, &otp, async || Ok(())).await?;
 
@@ -316,9 +314,7 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
     let facts = AttemptFacts::default();
     if let Some(stored) = stored_password {
         let pw = password.ok_or_else(|| missing("payment_password"))?;
-        if !verify_password(pw, stored).await? {
-            return Err(failed(app, account_id, "account_unfreeze", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
-        }
+        check_payment_password(app, account_id, "account_unfreeze", &facts, pw, stored).await?;
     }
     check_otp(app, account_id, "account_unfreeze", &facts, &c, &otp, async || Ok(())).await?;
     let msg = account_notice(

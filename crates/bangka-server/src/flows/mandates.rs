@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::accounts::verify_password;
+use super::accounts::check_payment_password;
 use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure};
-use super::{AttemptFacts, check_standing, failed, load_account};
+use super::{AttemptFacts, check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -92,9 +92,7 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
     let (b, _token) = super::payments::payable(app, who, account_id, &body.binding_id).await?;
     let facts = AttemptFacts::binding(&b);
     let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
-    if !verify_password(password, stored).await? {
-        return Err(failed(app, account_id, "mandate", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
-    }
+    check_payment_password(app, account_id, "mandate", &facts, password, stored).await?;
 
     let id = new_id("mdt");
     let cause = Cause::api(who.actor());

@@ -37,7 +37,7 @@ pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> 
     let vault_id = b.vault_id.clone().ok_or(ErrorCode::TokenDeleted)?;
     let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::TokenDeleted)?;
     let change = Change { action: "token.detokenize", subject: &t.id, before: None, after: None };
-    let audit_id = app.store.audit(Cause::api(&p.key_id).with_note(reason), change, app.clock.now()).await?;
+    let audit_id = app.store.audit(Cause::api(&p.key_id).with_note(&reason), change, app.clock.now()).await?;
     let pan = app.vault.open_pan(&sealed)?;
     tracing::warn!(token_id = %t.id, audit_id, operator = %p.key_id, "detokenized by an operator");
     Ok((

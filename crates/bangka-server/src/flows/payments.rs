@@ -31,10 +31,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::accounts::verify_password;
+use super::accounts::check_payment_password;
 use super::bind::{issuer_failure, token_domain};
 use super::maintenance::check_issuer_open;
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, record_attempt, send_code};
+use super::{AttemptFacts, check_otp, check_standing, load_account, record_attempt, send_code};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -192,9 +192,7 @@ pub async fn cryptogram(
     let challenge_id = match confirmation {
         Confirmation::Password(pw) => {
             let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
-            if !verify_password(pw, stored).await? {
-                return Err(failed(app, account_id, "cryptogram", &facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
-            }
+            check_payment_password(app, account_id, "cryptogram", &facts, pw, stored).await?;
             None
         }
         Confirmation::Otp(otp) => {

@@ -237,7 +237,7 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
         en: format!("Bangka: your {} review {en_outcome}: {reason}", r.kind.as_str().replace('_', " ")),
     };
     let Some(released) =
-        app.store.decide_review(&r, decision, reason, &notice, Cause::api(p.actor()).with_note(reason), app.clock.now()).await?
+        app.store.decide_review(&r, decision, &reason, &notice, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?
     else {
         return Err(decided().into());
     };

@@ -39,11 +39,12 @@ fn subject_value<'a>(
     }
 }
 
-/// Counts since the window's start, or from just after support last
-/// cleared the subject (stored times are whole milliseconds).
-async fn since(app: &AppState, per: Subject, value: &str, window: time::Duration, now: OffsetDateTime) -> ApiResult<OffsetDateTime> {
-    let start = now - window;
-    let cleared = app.store.risk_cleared_at(per, value).await?.map(|c| c + time::Duration::milliseconds(1));
+/// Counts since the rule's window started, or from just after support last
+/// cleared the subject or this rule last locked it, whichever is later
+/// (stored times are whole milliseconds; see `Store::risk_counted_from`).
+async fn since(app: &AppState, rule: &bangka_core::risk::Rule, value: &str, now: OffsetDateTime) -> ApiResult<OffsetDateTime> {
+    let start = now - rule.window;
+    let cleared = app.store.risk_counted_from(rule.per, value, &rule.name).await?.map(|c| c + time::Duration::milliseconds(1));
     Ok(cleared.map_or(start, |c| c.max(start)))
 }
 
@@ -58,7 +59,7 @@ pub async fn after_failure(app: &AppState, account_id: &str, code: ErrorCode, fa
         else {
             continue;
         };
-        let n = app.store.count_signal(rule.per, value, rule.signal, since(app, rule.per, value, rule.window, now).await?).await?;
+        let n = app.store.count_signal(rule.per, value, rule.signal, since(app, rule, value, now).await?).await?;
         let Outcome::LockUntil(until) = rule.decide(n, now) else { continue };
         if already_locked_until(app, rule.per, account_id, value, now).await?.is_some_and(|t| t >= until) {
             continue;
@@ -152,7 +153,7 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
         else {
             continue;
         };
-        let from = since(app, rule.per, value, rule.window, now).await?;
+        let from = since(app, rule, value, now).await?;
         let mut n = app.store.count_signal(rule.per, value, rule.signal, from).await?;
         // This attempt counts too, unless the subject already tried this
         // card (distinct cards) or this account (distinct accounts).
@@ -232,7 +233,7 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: Unloc
     let p = who.require(&[Role::Support, Role::Admin])?;
     let reason = super::ops_reason(&body.reason, 1)?;
     load_account(app, account_id).await?;
-    let released = app.store.unlock_account(account_id, Cause::api(p.actor()).with_note(reason), app.clock.now()).await?;
+    let released = app.store.unlock_account(account_id, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?;
     if released.is_empty() {
         return Err(ErrorCode::AccountNotLocked.into());
     }

@@ -52,7 +52,12 @@ fn bad_device(field: &str) -> Failure {
 pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: SessionBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let device = DeviceId::parse(&body.device_id).map_err(|_| bad_device("device_id"))?;
-    let name = body.device_name.as_deref().map(DeviceName::parse).transpose().map_err(|_| bad_device("device_name"))?;
+    let name = body
+        .device_name
+        .as_deref()
+        .map(|n| DeviceName::parse(&super::mask_free_text(n)))
+        .transpose()
+        .map_err(|_| bad_device("device_name"))?;
     let ip = body.client_ip.as_deref().map(parse_client_ip).transpose().map_err(|_| bad_device("client_ip"))?;
     let now = app.clock.now();
     let token = generate_session_token();

@@ -46,14 +46,33 @@ pub struct OpsTokenBody {
 }
 
 /// An operator's stated reason for a token action, 5–500 characters.
-pub fn ops_reason(note: &str) -> ApiResult<&str> {
+pub fn ops_reason(note: &str) -> ApiResult<String> {
     super::ops_reason(note, 5)
 }
 
-fn wallet_actor(by: Option<Actor>) -> ApiResult<Actor> {
-    match by.unwrap_or(Actor::Holder) {
-        a @ (Actor::Holder | Actor::Wallet) => Ok(a),
+/// Who is acting, from the credential: a holder session is the holder
+/// whatever the body says; the wallet's own key relays the holder (`by`
+/// left out or `holder`) or acts for itself (`wallet`). Nobody here speaks
+/// for the issuer or risk control.
+fn wallet_actor(who: &Principal, by: Option<Actor>) -> ApiResult<Actor> {
+    match (who.session.is_some(), by.unwrap_or(Actor::Holder)) {
+        (_, Actor::Holder) => Ok(Actor::Holder),
+        (false, Actor::Wallet) => Ok(Actor::Wallet),
         _ => Err(ErrorCode::Forbidden.into()),
+    }
+}
+
+/// A token pays again only on an active card: a frozen one is unfrozen,
+/// one being unbound is revoked first (each with its own code).
+fn check_can_resume(b: &bangka_store::BindingRow) -> ApiResult<()> {
+    use bangka_core::binding::BindingStatus;
+    match b.status {
+        BindingStatus::Active => Ok(()),
+        BindingStatus::Frozen => Err(ErrorCode::BindingFrozen.into()),
+        BindingStatus::Unbinding => Err(ErrorCode::BindingUnbinding.into()),
+        other => {
+            Err(bangka_core::Failure::new(ErrorCode::BindingNotActive).with_details(serde_json::json!({ "status": other.as_str() })).into())
+        }
     }
 }
 
@@ -91,7 +110,7 @@ pub async fn suspend(
     binding_id: &str,
     body: SuspendBody,
 ) -> ApiResult<(StatusCode, Value)> {
-    let by = wallet_actor(body.by)?;
+    let by = wallet_actor(who, body.by)?;
     let reason = body.reason.unwrap_or(Reason::HolderRequest);
     if !matches!(reason, Reason::HolderRequest | Reason::Lost | Reason::Stolen) {
         return Err(ErrorCode::MalformedRequest.into());
@@ -108,9 +127,15 @@ pub async fn resume(
     binding_id: &str,
     body: SuspendBody,
 ) -> ApiResult<(StatusCode, Value)> {
-    let by = wallet_actor(body.by)?;
+    let by = wallet_actor(who, body.by)?;
     let (b, t) = binding_token(app, account_id, binding_id).await?;
-    transition(app, t, |s| s.resume(by), Cause::api(who.actor())).await?;
+    check_can_resume(&b)?;
+    if let Err(e) = transition(app, t, |s| s.resume(by), Cause::api(who.actor())).await {
+        // Frozen or unbinding meanwhile: say so.
+        let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+        check_can_resume(&now_b)?;
+        return Err(e);
+    }
     Ok((StatusCode::OK, view(app, &b).await?))
 }
 
@@ -126,7 +151,7 @@ pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTo
     let note = ops_reason(&body.note)?;
     let number = TokenNumber::parse(number)?;
     let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
-    let cause = Cause::api(&p.key_id).with_note(note);
+    let cause = Cause::api(&p.key_id).with_note(&note);
     if suspend {
         let reason = body.reason.unwrap_or(Reason::Fraud);
         if !matches!(reason, Reason::Lost | Reason::Stolen | Reason::Fraud | Reason::CardReissued) {
@@ -134,6 +159,8 @@ pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTo
         }
         transition(app, t.clone(), |s| s.suspend(actor, reason), cause).await?;
     } else {
+        let b = app.store.binding_by_id(&t.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
+        check_can_resume(&b)?;
         transition(app, t.clone(), |s| s.resume(actor), cause).await?;
     }
     let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;

@@ -30,11 +30,10 @@ use serde_json::{Value, json};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::accounts::verify_password;
+use super::accounts::check_payment_password;
 use super::bind::view;
 use super::{
-    AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, failed, load_account, new_challenge, otp_sms, receipt_draft,
-    send_binding_code,
+    AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, load_account, new_challenge, otp_sms, receipt_draft, send_binding_code,
 };
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -211,9 +210,7 @@ pub async fn confirm(
         let pw = password
             .ok_or_else(|| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "payment_password" })))?;
         let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
-        if !verify_password(pw, stored).await? {
-            return Err(failed(app, account_id, "unbind", &f, ErrorCode::PaymentPasswordIncorrect.into()).await);
-        }
+        check_payment_password(app, account_id, "unbind", &f, pw, stored).await?;
     }
     let c = app.store.get_challenge(&r.challenge_id).await?.ok_or(ErrorCode::UnbindNotRequested)?;
     check_otp(app, account_id, "unbind", &f, &c, &otp, async || Ok(())).await?;
@@ -387,9 +384,7 @@ pub async fn confirm_delete(
     }
     let f = AttemptFacts::binding(&b);
     let stored = app.store.payment_password_hash(account_id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
-    if !verify_password(password, stored).await? {
-        return Err(failed(app, account_id, "delete", &f, ErrorCode::PaymentPasswordIncorrect.into()).await);
-    }
+    check_payment_password(app, account_id, "delete", &f, password, stored).await?;
     check_otp(app, account_id, "delete", &f, &c, &otp, async || Ok(())).await?;
     let receipt = receipt_draft(app, "delete", &b, json!({ "card_data": "destroyed (data key shredded)" }));
     let msg = card_notice(&b, "已删除，卡片数据已销毁。", "is deleted; its card data is destroyed.");

@@ -16,5 +16,7 @@ mod notifications;
 mod payments;
 mod reviews;
 mod risk;
+mod secrets;
 mod sessions;
 mod support;
+mod tokens;

@@ -224,3 +224,51 @@ async fn the_default_rules_are_published() {
         assert!(doc.contains(&format!("`{}`", r.name)), "docs/risk-rules.md describes {}", r.name);
     }
 }
+
+/// A six-digit payment password cannot be guessed at for long: ten wrong
+/// ones lock the account for 30 minutes, and the daily cap (15 a day per
+/// account, card and device) then locks for a day — counting on through
+/// the short lock, which does not reset the day's count. Guesses on a
+/// card lock the card wherever it is bound.
+async fn payment_password_guesses_are_capped_per_day(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let change = format!("/v1/accounts/{}/payment-password", p.account);
+    let guess = || json!({ "password": "246813", "current_password": "102938" });
+    let lasts = |e: &serde_json::Value| {
+        let until =
+            time::OffsetDateTime::parse(e["retry_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+        until - crate::helpers::clock_now(&app.clock)
+    };
+    for _ in 0..10 {
+        app.post(&change, guess()).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    }
+    let e = app.post(&change, guess()).await;
+    assert!(lasts(e.assert_error("RISK_LOCKED")) <= time::Duration::minutes(30));
+    app.clock.advance(time::Duration::minutes(31));
+    for _ in 0..5 {
+        app.post(&change, guess()).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    }
+    let e = app.post(&change, json!({ "password": "246813", "current_password": PAY_PASSWORD })).await;
+    let d = lasts(e.assert_error("RISK_LOCKED"));
+    assert!(d > time::Duration::hours(23), "the daily cap locks for a day, not 30 minutes: {d}");
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let risk = app.request_as(&support, Method::GET, &format!("/v1/ops/accounts/{}/risk", p.account), None).await;
+    let rules: Vec<&str> = risk.body["decisions"].as_array().unwrap().iter().filter_map(|d| d["rule"].as_str()).collect();
+    for rule in ["account_failed_verifications", "account_failed_passwords_daily"] {
+        assert!(rules.contains(&rule), "{rule} fired: {rules:?}");
+    }
+
+    // Guesses for a cryptogram count on the card too: once it is locked,
+    // another account holding the same card cannot guess on with it.
+    app.clock.advance(time::Duration::hours(25));
+    let a = app.payer("ok_debit_ccb").await;
+    let b = app.payer("ok_debit_ccb").await;
+    let path = |p: &crate::helpers::Payer| format!("/v1/accounts/{}/bindings/{}/cryptograms", p.account, p.binding);
+    let body = |pw: &str| json!({ "amount": 100, "currency": "CNY", "merchant_id": "m_guess", "payment_password": pw });
+    for _ in 0..10 {
+        app.post(&path(&a), body("102938")).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    }
+    let e = app.post(&path(&b), body(PAY_PASSWORD)).await;
+    assert_eq!(e.assert_error("RISK_LOCKED")["details"]["scope"], "card");
+}
+on_both_backends!(payment_password_guesses_are_capped_per_day);
