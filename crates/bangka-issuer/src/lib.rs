@@ -7,6 +7,7 @@
 //! of Bangka's; Bangka owns challenges and notifications. A networked
 //! connector implements the same trait.
 
+mod population;
 mod simulator;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use bangka_core::card::{Cvv, Expiry, Pan};
 use bangka_core::holder::{HolderName, IdNumber, Phone};
 use time::OffsetDateTime;
 
+pub use population::{Member, Population};
 pub use simulator::{BankState, Simulator, TestCard};
 
 /// The card and holder data sent to the issuer for verification. Borrowed:

@@ -16,7 +16,7 @@ use bangka_core::{ErrorCode, Failure};
 use serde::Serialize;
 use time::Duration;
 
-use crate::{CardHolder, IssuerConnector, MaintenanceWindow};
+use crate::{CardHolder, IssuerConnector, MaintenanceWindow, Population};
 
 /// The demo holder every test card is typed in the name of (the mismatch
 /// scenarios' bank records differ from it).
@@ -243,6 +243,8 @@ pub struct Simulator {
     tests: Vec<TestCard>,
     windows: Mutex<Vec<MaintenanceWindow>>,
     clock: Arc<dyn Clock>,
+    /// The load population (`--demo-population`), derived on demand.
+    population: Population,
 }
 
 impl Simulator {
@@ -266,7 +268,20 @@ impl Simulator {
             tests,
             windows: Mutex::new(windows),
             clock,
+            population: Population::new(0, 0),
         }
+    }
+
+    /// With `n` more good cards, each with its own holder and reserved phone
+    /// (see [`Population`]).
+    pub fn with_population(mut self, n: u64, seed: u64) -> Self {
+        self.population = Population::new(n, seed);
+        self
+    }
+
+    /// The load population.
+    pub fn population(&self) -> &Population {
+        &self.population
     }
 
     /// The test cards, as a person types them.
@@ -365,8 +380,30 @@ impl Simulator {
             return Err(m);
         }
         let mut cards = self.cards.lock().expect("sim lock");
+        if !cards.contains_key(pan.expose())
+            && let Some(m) = self.population.find(pan.expose())
+        {
+            // First time the bank deals with this card: its record starts now.
+            cards.insert(m.card_number.clone(), population_card(&m));
+        }
         let bank = cards.get_mut(pan.expose()).ok_or_else(|| Failure::new(ErrorCode::CardNotFoundAtIssuer))?;
         f(bank)
+    }
+}
+
+/// A population card as its bank keeps it: in good standing, 10,000.00 CNY.
+fn population_card(m: &crate::Member) -> BankCard {
+    BankCard {
+        holder_name: m.holder_name.clone(),
+        id_number: m.id_number.clone(),
+        phone: m.phone.clone(),
+        expiry: m.expiry,
+        cvv: String::new(),
+        state: Normal,
+        online_payments: true,
+        restricted: false,
+        faulty: false,
+        available_fen: 1_000_000,
     }
 }
 

@@ -241,6 +241,10 @@ async fn conclude(
             }
         },
     };
+    if let Err(e) = crate::flows::outbox::deliver_in_unit(unit).await {
+        unit.store.abort_unit().await;
+        return Ok(Err(e.into()));
+    }
     if let Err(e) = unit.failpoint("unit.before_commit").await {
         unit.store.abort_unit().await;
         return Ok(Err(e));

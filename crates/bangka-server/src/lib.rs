@@ -9,6 +9,7 @@
 //! - [`views`]: response bodies (masked card facts only).
 
 pub mod auth;
+pub mod bench;
 pub mod data_dir;
 pub mod docs;
 pub mod error;
@@ -57,6 +58,8 @@ pub struct Config {
     /// Demo endpoints (test cards, phone inbox).
     pub demo: bool,
     pub binding_limit: u32,
+    /// Demo: this many more good cards for load (`--demo-population`).
+    pub demo_population: u64,
 }
 
 impl Config {
@@ -79,6 +82,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
     Ok((store, vault))
 }
 
+/// The seed of the demo population (see `bangka_issuer::Population`).
+pub const POPULATION_SEED: u64 = 20_261_126;
+
 /// A built server, bound to its port, not yet serving.
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -90,12 +96,14 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let (store, vault) = open_store(&config).await?;
-        let simulator = Arc::new(Simulator::new(clock.clone()));
+        // The seed is fixed: a population card's number is the same on every
+        // start, so a load generator can bind it across restarts.
+        let simulator = Arc::new(Simulator::new(clock.clone()).with_population(config.demo_population, POPULATION_SEED));
         let policy = WalletPolicy { binding_limit: config.binding_limit, ..WalletPolicy::default() };
         let signer = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
         let sink: Arc<dyn notify::Sink> = match (&config.notify_webhook, config.demo) {
             (Some(url), _) => Arc::new(notify::Webhook::new(url)?),
-            (None, true) => Arc::new(notify::DemoInbox { store: store.clone(), clock: clock.clone() }),
+            (None, true) => Arc::new(notify::DemoInbox { clock: clock.clone() }),
             (None, false) => Arc::new(notify::LogSink),
         };
         let state = AppState {

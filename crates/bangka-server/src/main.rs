@@ -39,6 +39,31 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Load a running server the way wallets do and print one JSON line of
+    /// figures (operations, rate, latency percentiles, errors, server memory).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The server, e.g. http://127.0.0.1:8080.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    target: String,
+    /// What every virtual user does over and over.
+    #[arg(long, value_enum, default_value = "bind")]
+    scenario: bangka_server::bench::Scenario,
+    /// How long to measure, e.g. `10s`.
+    #[arg(long, default_value = "10s", value_parser = bangka_server::parse_duration)]
+    duration: time::Duration,
+    /// Virtual users, each with its own connection.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    concurrency: u32,
+    /// A wallet API key; without one, a demo key is asked for.
+    #[arg(long, env = "BANGKA_KEY")]
+    key: Option<String>,
+    /// The first population card to use (default: a random one).
+    #[arg(long)]
+    offset: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -134,6 +159,11 @@ struct ServeArgs {
     /// A request's body must arrive within this.
     #[arg(long, default_value = "10s", value_parser = bangka_server::parse_duration)]
     body_timeout: time::Duration,
+    /// Demo: the simulator gets this many more good cards, each with its own
+    /// holder and reserved phone (`GET /v1/demo/population`), so a load
+    /// generator binds distinct cards. Costs no memory until used.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+    demo_population: u64,
     /// At most this many connections at once (lowered to fit the open-files
     /// limit); more wait in the listen backlog.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
@@ -214,6 +244,7 @@ fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32)
         notify_webhook: None,
         demo,
         binding_limit,
+        demo_population: 0,
     }
 }
 
@@ -279,8 +310,9 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Serve(a) => {
-            telemetry::init(matches!(a.log_format, LogFormat::Json));
+            let _log = telemetry::init(matches!(a.log_format, LogFormat::Json));
             let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
+            cfg.demo_population = if a.no_demo { 0 } else { a.demo_population };
             cfg.notify_webhook = a.notify_webhook.clone();
             if a.demo_clock && a.no_demo {
                 anyhow::bail!("--demo-clock needs the demo endpoints (drop --no-demo)");
@@ -310,6 +342,19 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!("create an API key with: bangka keys create --role wallet --data-dir {}", cfg.data_dir.display());
             app.run_until(shutdown_signal()).await
+        }
+        Command::Bench(a) => {
+            let plan = bangka_server::bench::Plan {
+                target: a.target,
+                scenario: a.scenario,
+                duration: a.duration.unsigned_abs(),
+                concurrency: a.concurrency as usize,
+                key: a.key,
+                offset: a.offset,
+            };
+            let report = bangka_server::bench::run(plan).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
         }
         Command::Keys { command: KeysCommand::RotateMaster { keep_old, store } } => {
             let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);

@@ -80,6 +80,13 @@ pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
     h.sum += seconds;
 }
 
+/// The process's resident memory (Linux: `VmRSS` in `/proc/self/status`).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
@@ -111,6 +118,12 @@ pub fn render(tickets: &[(String, i64)], overdue_tickets: i64) -> String {
         out,
         "# HELP bangka_tickets_overdue Tickets owed an answer past their deadline.\n# TYPE bangka_tickets_overdue gauge\nbangka_tickets_overdue {overdue_tickets}"
     );
+    if let Some(rss) = resident_bytes() {
+        let _ = writeln!(
+            out,
+            "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes {rss}"
+        );
+    }
     let name = "bangka_http_request_duration_seconds";
     let _ = writeln!(out, "# HELP {name} Request latency by route template, method and status.\n# TYPE {name} histogram");
     for (labels, h) in &r.latency {

@@ -29,14 +29,23 @@ use time::Duration;
 pub trait Sink: Send + Sync {
     fn name(&self) -> &'static str;
 
-    /// Whether delivering is quick and local (the demo inbox): then a
-    /// request delivers its own messages before answering, so the code is
-    /// readable at once; otherwise the job and a background task do.
+    /// Whether delivering is a local write (the demo inbox, the log): then a
+    /// request delivers its own messages inside its unit of work, so a code
+    /// is readable when it answers and no further commit is needed;
+    /// otherwise a background task and the job deliver after the commit.
     fn inline(&self) -> bool {
         false
     }
 
-    async fn deliver(&self, m: &OutboxMessage) -> Result<(), String>;
+    /// Whether this is the demo inbox (a table of the same database): then
+    /// delivery inside a unit is a copy of the outbox rows.
+    fn is_demo_inbox(&self) -> bool {
+        false
+    }
+
+    /// Delivers `m`; a local sink writes through `store` (the unit's, when
+    /// delivering inside one).
+    async fn deliver(&self, store: &Store, m: &OutboxMessage) -> Result<(), String>;
 }
 
 /// Attempts per message before the outbox gives up on it.
@@ -59,7 +68,6 @@ pub fn masked_recipient(m: &OutboxMessage) -> String {
 }
 
 pub struct DemoInbox {
-    pub store: Store,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -73,8 +81,12 @@ impl Sink for DemoInbox {
         true
     }
 
-    async fn deliver(&self, m: &OutboxMessage) -> Result<(), String> {
-        self.store.put_in_demo_inbox(m, self.clock.now()).await.map_err(|e| format!("demo inbox: {e}"))
+    fn is_demo_inbox(&self) -> bool {
+        true
+    }
+
+    async fn deliver(&self, store: &Store, m: &OutboxMessage) -> Result<(), String> {
+        store.put_in_demo_inbox(m, self.clock.now()).await.map_err(|e| format!("demo inbox: {e}"))
     }
 }
 
@@ -90,7 +102,7 @@ impl Sink for LogSink {
         true
     }
 
-    async fn deliver(&self, m: &OutboxMessage) -> Result<(), String> {
+    async fn deliver(&self, _store: &Store, m: &OutboxMessage) -> Result<(), String> {
         tracing::info!(message_id = %m.id, channel = %m.channel, to = %masked_recipient(m), "notification handed to the log sink");
         Ok(())
     }
@@ -116,7 +128,7 @@ impl Sink for Webhook {
         "webhook"
     }
 
-    async fn deliver(&self, m: &OutboxMessage) -> Result<(), String> {
+    async fn deliver(&self, _store: &Store, m: &OutboxMessage) -> Result<(), String> {
         let body = serde_json::json!({ "id": m.id, "channel": m.channel, "to": m.recipient, "body": m.body, "attempt": m.tries + 1 });
         let res = self.client.post(&self.url).header("Idempotency-Key", &m.id).json(&body).send().await;
         match res {

@@ -15,12 +15,18 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Installs the global subscriber once. `json` selects JSON lines.
-pub fn init(json: bool) {
+/// Installs the global subscriber once. `json` selects JSON lines. Lines
+/// are written by a background thread (a request never waits on the log
+/// file); keep the returned guard alive until exit, so the last lines are
+/// flushed.
+pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
+    // Not lossy: a full buffer slows logging down rather than drop lines.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).with_writer(writer);
     let _ = if json { builder.json().flatten_event(true).try_init() } else { builder.try_init() };
+    guard
 }
 
 /// Assigns a request id (or keeps a sane incoming `x-request-id`) and runs

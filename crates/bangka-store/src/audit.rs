@@ -118,8 +118,8 @@ pub(crate) async fn append(
     change: Change<'_>,
     now: OffsetDateTime,
 ) -> Result<AuditRef, StoreError> {
-    sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1").execute(&mut *conn).await?;
-    let (seq, prev_hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let (seq, prev_hash): (i64, String) =
+        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await?;
     let mut rec = AuditRecord {
         seq,
         id: new_id("aud"),

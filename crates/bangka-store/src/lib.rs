@@ -52,7 +52,7 @@ pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
 pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
-pub use unit::{AfterCommit, Claim, Outbox};
+pub use unit::{AfterCommit, Claim, Outbox, collecting};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 
 #[derive(Debug, thiserror::Error)]
@@ -320,6 +320,14 @@ impl Store {
         Ok(after)
     }
 
+    /// The outbox rows this unit has written so far.
+    pub async fn unit_messages(&self) -> Vec<String> {
+        match &self.unit {
+            Some(u) => u.state.lock().await.messages.clone(),
+            None => Vec::new(),
+        }
+    }
+
     /// Ends the unit without its writes.
     pub async fn abort_unit(&self) {
         if let Some(u) = &self.unit {
@@ -487,14 +495,14 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
         Backend::Sqlite => {
             let url = sqlite_url_with_create(url);
             let mut conn = AnyConnection::connect(&url).await?;
-            conn.execute(SQLITE_WRITER_PRAGMAS).await?;
+            conn.execute(SQLITE_MAIN_WRITER_PRAGMAS).await?;
             let readers = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) as u32;
             let reads = AnyPoolOptions::new()
                 .max_connections(readers)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // Readers never write: a write through one is a bug.
-                        conn.execute("PRAGMA busy_timeout=5000; PRAGMA query_only=ON;").await?;
+                        conn.execute("PRAGMA busy_timeout=5000; PRAGMA query_only=ON; PRAGMA temp_store=MEMORY;").await?;
                         Ok(())
                     })
                 })
@@ -508,9 +516,18 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
 /// The writer's settings. WAL lets readers run beside it; `synchronous=FULL`
 /// makes an acknowledged commit survive power loss; `secure_delete`
 /// overwrites deleted content, so a destroyed card key does not linger in
-/// free pages.
-const SQLITE_WRITER_PRAGMAS: &str =
-    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA secure_delete=ON;";
+/// free pages. `temp_store=MEMORY` keeps statement journals (every
+/// statement inside a savepoint may need one) off the disk: a temporary
+/// file created and deleted per statement was most of a write's cost.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
+     PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;";
+
+/// The main database's writer: as [`SQLITE_WRITER_PRAGMAS`], but deleted
+/// content is overwritten only where that costs no extra page write
+/// (`secure_delete=FAST`: card keys live in the card key store, which keeps
+/// `ON`).
+const SQLITE_MAIN_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; \
+     PRAGMA busy_timeout=5000; PRAGMA secure_delete=FAST; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;";
 
 /// Connections per PostgreSQL pool: a unit holds one only while it writes,
 /// so a few per core keep the server busy without queueing on the pool.
@@ -592,9 +609,20 @@ pub(crate) trait WriteOn {
 
 impl<'q> WriteOn for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     async fn write_on(self, store: &Store) -> Result<sqlx::any::AnyQueryResult, StoreError> {
-        let mut tx = store.begin().await?;
-        let res = self.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(res)
+        match &store.unit {
+            // Inside a request's unit: one statement is atomic by itself, so
+            // it needs no savepoint of its own (a failure fails the request).
+            Some(u) => {
+                let mut state = u.state.clone().lock_owned().await;
+                state.ensure_open(&store.db, u.claim.as_ref()).await?;
+                Ok(self.execute(state.conn()).await?)
+            }
+            None => {
+                let mut tx = store.begin().await?;
+                let res = self.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(res)
+            }
+        }
     }
 }

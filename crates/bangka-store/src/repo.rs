@@ -202,6 +202,21 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Replaces an older kind of payment-password hash (argon2) with its
+    /// MAC after a successful check; only if it is still the one checked.
+    /// Not a change of password: no audit entry, no notice.
+    pub async fn upgrade_payment_password_hash(&self, account_id: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        let res = sqlx::query("UPDATE accounts SET payment_password_hash = $1 WHERE id = $2 AND payment_password_hash = $3")
+            .bind(new)
+            .bind(account_id)
+            .bind(old)
+            .write_on(self)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+}
+
 // ---------------------------------------------------------------- account freeze
 
 /// The answer to an account unfreeze.
@@ -962,12 +977,12 @@ impl Store {
     /// demo inbox) and the secrets in stored idempotent answers.
     async fn rewrap_texts(&self, vault: &crate::Vault) -> Result<u64, StoreError> {
         let mut done = 0;
-        for (table, prefix) in [("outbox", "outbox"), ("demo_inbox", "inbox")] {
+        for table in ["outbox", "demo_inbox"] {
             let rows: Vec<(String, String)> = sqlx::query_as(&format!("SELECT id, body FROM {table} WHERE body LIKE 'sealed:%'"))
                 .fetch_all(&mut *self.read().await?)
                 .await?;
             for (id, body) in rows {
-                let Some(new) = rewrap_text(vault, &format!("{prefix}:{id}"), &body)? else { continue };
+                let Some(new) = rewrap_text(vault, &message_context(&id), &body)? else { continue };
                 let res = sqlx::query(&format!("UPDATE {table} SET body = $1 WHERE id = $2 AND body = $3"))
                     .bind(&new)
                     .bind(&id)
@@ -1657,6 +1672,51 @@ impl Store {
         Ok(n)
     }
 
+    /// Delivers these messages into the demo inbox inside the current unit
+    /// (the demo sink is a table of our own, so delivering is a write like
+    /// the others): each is copied (sealed body and all) and marked
+    /// delivered, its outbox body erased. Returns how many code SMS went.
+    pub async fn deliver_to_demo_inbox(&self, ids: &[String], now: OffsetDateTime) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        // The ids are $2, $3, … ($1 is the time; the count binds it too).
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let list = list.join(", ");
+        let mut tx = self.begin().await?;
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM outbox WHERE id IN ({list}) AND kind = 'code' AND channel = 'sms' AND delivered_at IS NULL AND created_at <= $1"
+        );
+        // In the order they were written (the inbox lists newest first).
+        let order: Vec<String> = (0..ids.len()).map(|i| format!("WHEN ${} THEN {i}", i + 2)).collect();
+        let copy_sql = format!(
+            "INSERT INTO demo_inbox (id, phone, body, received_at, channel)
+             SELECT id, recipient, body, $1, channel FROM outbox WHERE id IN ({list}) AND delivered_at IS NULL AND ended_at IS NULL
+             ORDER BY CASE id {} END
+             ON CONFLICT (id) DO NOTHING",
+            order.join(" ")
+        );
+        let mark_sql = format!(
+            "UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1, claimed_until = NULL, last_error = NULL
+             WHERE id IN ({list}) AND delivered_at IS NULL AND ended_at IS NULL"
+        );
+        let mut codes = sqlx::query(&count_sql).bind(to_ms(now));
+        for id in ids {
+            codes = codes.bind(id);
+        }
+        let code_sms: i64 = codes.fetch_one(&mut *tx).await?.try_get(0)?;
+        let mut copy = sqlx::query(&copy_sql).bind(to_ms(now));
+        let mut mark = sqlx::query(&mark_sql).bind(to_ms(now));
+        for id in ids {
+            copy = copy.bind(id);
+            mark = mark.bind(id);
+        }
+        copy.execute(&mut *tx).await?;
+        mark.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(code_sms as u64)
+    }
+
     /// The sink took it: the body is erased (it may hold a code).
     pub async fn mark_delivered(&self, id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
         let res = sqlx::query(
@@ -1709,7 +1769,7 @@ impl Store {
         )
         .bind(&m.id)
         .bind(&m.recipient)
-        .bind(self.bodies.seal(&format!("inbox:{}", m.id), &m.body))
+        .bind(self.bodies.seal(&message_context(&m.id), &m.body))
         .bind(to_ms(now))
         .bind(&m.channel)
         .write_on(self)
@@ -1726,7 +1786,7 @@ impl Store {
                 .await?;
         rows.into_iter()
             .map(|(id, channel, phone, body, t)| {
-                let body = self.bodies.open(&format!("inbox:{id}"), &body)?;
+                let body = self.bodies.open(&message_context(&id), &body)?;
                 Ok(InboxMessage { id, channel, phone, body, received_at: from_ms(t) })
             })
             .collect()
@@ -1761,9 +1821,15 @@ impl Store {
 
 const MESSAGE_COLS: &str = "id, channel, recipient, body, tries, expires_at";
 
+/// The sealing context of a message body: the same in the outbox and the
+/// demo inbox, so delivery into the inbox copies the sealed body as it is.
+fn message_context(id: &str) -> String {
+    format!("message:{id}")
+}
+
 fn message_row(r: &AnyRow, bodies: &Bodies) -> Result<OutboxMessage, StoreError> {
     let id: String = r.try_get("id")?;
-    let body = r.try_get::<Option<String>, _>("body")?.map(|b| bodies.open(&format!("outbox:{id}"), &b)).transpose()?;
+    let body = r.try_get::<Option<String>, _>("body")?.map(|b| bodies.open(&message_context(&id), &b)).transpose()?;
     Ok(OutboxMessage {
         id,
         channel: r.try_get("channel")?,
@@ -1806,7 +1872,7 @@ impl Store {
             .bind(&id)
             .bind(channel)
             .bind(&recipient)
-            .bind(self.bodies.seal(&format!("outbox:{id}"), body))
+            .bind(self.bodies.seal(&message_context(&id), body))
             .bind(to_ms(now))
             .bind(&m.account_id)
             .bind(kind)

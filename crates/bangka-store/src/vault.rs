@@ -105,6 +105,8 @@ pub struct Vault {
     /// MACs, OTPs, lookups — is computed under it.
     fingerprint_key: Key,
     fingerprint_version: i64,
+    /// The key payment passwords are MACed under (`payment-password.key`).
+    payment_password_key: Key,
     /// Where the key files live; `None` for an ephemeral vault.
     dir: Option<PathBuf>,
 }
@@ -118,6 +120,12 @@ impl std::fmt::Debug for Vault {
 /// Version 1 of the master key (the first start's file).
 const MASTER_FILE: &str = "master.key";
 const FINGERPRINT_FILE: &str = "fingerprint.key";
+/// The payment-password key: a six-digit secret is checked the way card
+/// PINs are, as a keyed MAC under a key kept outside the database, so a
+/// copy of the database alone gives an attacker nothing to guess against.
+const PAYMENT_PASSWORD_FILE: &str = "payment-password.key";
+/// The prefix of a payment password's stored MAC (version 1).
+const PAYMENT_PASSWORD_MAC: &str = "pmac1$";
 /// How often a running vault looks for a newer master key (after
 /// `bangka keys rotate-master` wrote one).
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
@@ -188,8 +196,15 @@ impl Vault {
         let finals: Vec<i64> = list_fingerprint_files(dir)?.into_iter().filter(|(_, p)| !p).map(|(v, _)| v).collect();
         let fingerprint_version = finals.into_iter().max().unwrap_or(1);
         let fingerprint_key = load_or_create_key(&dir.join(fingerprint_file(fingerprint_version)))?;
+        let payment_password_key = load_or_create_key(&dir.join(PAYMENT_PASSWORD_FILE))?;
         let ring = Keyring { masters, checked: Instant::now() };
-        Ok(Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key, fingerprint_version, dir: Some(dir.to_owned()) })
+        Ok(Vault {
+            ring: Arc::new(RwLock::new(ring)),
+            fingerprint_key,
+            fingerprint_version,
+            payment_password_key,
+            dir: Some(dir.to_owned()),
+        })
     }
 
     /// Loads the keys from `dir` with the fingerprint key version the
@@ -268,7 +283,13 @@ impl Vault {
     /// A vault with fresh random keys (tests).
     pub fn ephemeral() -> Vault {
         let ring = Keyring { masters: BTreeMap::from([(1, Key::generate())]), checked: Instant::now() };
-        Vault { ring: Arc::new(RwLock::new(ring)), fingerprint_key: Key::generate(), fingerprint_version: 1, dir: None }
+        Vault {
+            ring: Arc::new(RwLock::new(ring)),
+            fingerprint_key: Key::generate(),
+            fingerprint_version: 1,
+            payment_password_key: Key::generate(),
+            dir: None,
+        }
     }
 
     /// Re-reads the key directory (new master keys appear there on rotation).
@@ -346,6 +367,26 @@ impl Vault {
         let mut all: Vec<&[u8]> = vec![b"bangka/mac/v1", label.as_bytes()];
         all.extend(parts.iter().map(|p| p.as_bytes()));
         hex::encode(self.fingerprint_key.hmac(&all))
+    }
+
+    /// How an account's payment password is stored: a MAC under the
+    /// payment-password key, bound to the account (equal passwords on two
+    /// accounts store differently).
+    pub fn payment_password_mac(&self, account_id: &str, password: &str) -> String {
+        let mac = self.payment_password_key.hmac(&[b"bangka/payment-password/v1", account_id.as_bytes(), password.as_bytes()]);
+        format!("{PAYMENT_PASSWORD_MAC}{}", hex::encode(mac))
+    }
+
+    /// Whether `stored` is a payment-password MAC (not an older argon2 hash).
+    pub fn is_payment_password_mac(stored: &str) -> bool {
+        stored.starts_with(PAYMENT_PASSWORD_MAC)
+    }
+
+    /// Checks a payment password against its stored MAC, in constant time.
+    pub fn payment_password_matches(&self, account_id: &str, password: &str, stored: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let expected = self.payment_password_mac(account_id, password);
+        expected.as_bytes().ct_eq(stored.as_bytes()).into()
     }
 
     /// The keyed hash of a KYC real name, compared to what a bind types.

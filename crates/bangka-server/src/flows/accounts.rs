@@ -5,7 +5,7 @@ use bangka_core::bind::{KycState, MIN_KYC_AGE};
 use bangka_core::catalog::Lang;
 use bangka_core::holder::{Email, HolderName, IdNumber, PaymentPassword, Phone};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{Cause, Conflict, KycRecord, NewAccount, kyc_context};
+use bangka_store::{Cause, Conflict, KycRecord, NewAccount, Vault, kyc_context};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -116,7 +116,7 @@ pub async fn set_payment_password(
     if let Some(stored) = &existing {
         let current = body.current_password.as_deref().map(PaymentPassword::parse);
         let matches = match current {
-            Some(Ok(pw)) => verify_password(pw, stored.clone()).await?,
+            Some(Ok(pw)) => verify_password(app, account_id, pw, stored.clone()).await?,
             _ => false,
         };
         if !matches {
@@ -124,27 +124,13 @@ pub async fn set_payment_password(
             return Err(failed(app, account_id, "payment_password", &AttemptFacts::default(), e.into()).await);
         }
     }
-    let hash = hash_password(new).await?;
+    let hash = hash_password(app, account_id, &new);
     if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), Cause::api(who.actor()), now).await? {
         // Changed concurrently: the current password verified is no longer current.
         return Err(ErrorCode::PaymentPasswordIncorrect.into());
     }
     let a = load_account(app, account_id).await?;
     Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
-}
-
-/// argon2id with the crate's defaults (19 MiB, 2 passes: OWASP's minimum),
-/// off the async threads.
-async fn hash_password(pw: PaymentPassword) -> ApiResult<String> {
-    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-    let phc = tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default().hash_password(pw.expose().as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(anyhow::Error::from)?
-    .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
-    Ok(phc)
 }
 
 /// Checks the holder's payment password as one attempt of `kind` (a
@@ -163,19 +149,38 @@ pub async fn check_payment_password(
     if let Some(fp) = &facts.card_fp {
         super::risk::check_card_lock(app, account_id, fp).await?;
     }
-    if !verify_password(pw, stored).await? {
+    if !verify_password(app, account_id, pw, stored).await? {
         return Err(failed(app, account_id, kind, facts, ErrorCode::PaymentPasswordIncorrect.into()).await);
     }
     Ok(())
 }
 
-pub async fn verify_password(pw: PaymentPassword, phc: String) -> ApiResult<bool> {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+/// How a payment password is stored: a MAC under the payment-password key
+/// (`Vault::payment_password_mac`). A six-digit secret has a million
+/// values, so a slow hash makes every payment slow (argon2id took ~30 ms of
+/// CPU and 19 MiB) without stopping anyone who has the database; a key kept
+/// outside the database does, and the online lockouts stop guessing.
+pub fn hash_password(app: &AppState, account_id: &str, pw: &PaymentPassword) -> String {
+    app.vault.payment_password_mac(account_id, pw.expose())
+}
+
+/// Checks a payment password. An argon2id hash from before the MAC is
+/// checked the slow way once and, when it matches, replaced by the MAC.
+pub async fn verify_password(app: &AppState, account_id: &str, pw: PaymentPassword, stored: String) -> ApiResult<bool> {
+    if Vault::is_payment_password_mac(&stored) {
+        return Ok(app.vault.payment_password_matches(account_id, pw.expose(), &stored));
+    }
+    let mac = hash_password(app, account_id, &pw);
+    let checked = stored.clone();
     let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc).map(|h| argon2::Argon2::default().verify_password(pw.expose().as_bytes(), &h).is_ok())
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        PasswordHash::new(&checked).map(|h| argon2::Argon2::default().verify_password(pw.expose().as_bytes(), &h).is_ok())
     })
     .await
     .map_err(anyhow::Error::from)?
     .map_err(|e| anyhow::anyhow!("stored payment password hash: {e}"))?;
+    if ok {
+        app.store.upgrade_payment_password_hash(account_id, &stored, &mac).await?;
+    }
     Ok(ok)
 }

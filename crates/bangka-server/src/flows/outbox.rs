@@ -23,23 +23,50 @@ const CLAIM: Duration = Duration::seconds(30);
 /// takes messages older than this (leftovers and retries).
 const LEFT_TO_COMMITTER: Duration = Duration::seconds(10);
 
-/// Delivers the messages a commit just queued: inline when the sink is
-/// local (the demo inbox, so a code is readable when the request answers),
-/// otherwise in a background task (the request does not wait on a
-/// webhook). Errors are logged; the job retries.
+/// Delivers the messages a commit just queued, in a background task (the
+/// request does not wait on a webhook). A local sink's were delivered
+/// inside the unit already ([`deliver_in_unit`]). Errors are logged; the
+/// job retries.
 pub async fn deliver(app: &AppState, ids: Vec<String>) {
-    if ids.is_empty() {
+    if ids.is_empty() || app.sink.inline() {
         return;
     }
     // Inside a unit of work the messages are not committed yet: delivery
     // follows the commit (`idempotency::after_commit`).
     debug_assert!(!app.store.holds_open_unit(), "delivery inside an open unit of work");
     let app = AppState { store: app.store.base(), ..app.clone() };
-    if app.sink.inline() {
-        deliver_ids(&app, &ids).await;
-    } else {
-        tokio::spawn(async move { deliver_ids(&app, &ids).await });
+    tokio::spawn(async move { deliver_ids(&app, &ids).await });
+}
+
+/// Runs a job's work and then delivers the messages its commits queued
+/// (all of them, and only them), as a request delivers its own.
+pub async fn delivering<T>(app: &AppState, work: impl std::future::Future<Output = T>) -> T {
+    let (out, ids) = bangka_store::collecting(work).await;
+    if !ids.is_empty() {
+        deliver_ids(app, &ids).await;
     }
+    out
+}
+
+/// For a local sink (the demo inbox, the log): delivers the unit's own
+/// messages inside the unit, just before it commits. Delivering is then a
+/// write like the others: the code is in the inbox when the request
+/// answers, and it costs no commit of its own.
+pub async fn deliver_in_unit(unit: &AppState) -> Result<(), bangka_store::StoreError> {
+    if !unit.sink.inline() {
+        return Ok(());
+    }
+    let ids = unit.store.unit_messages().await;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    if unit.sink.is_demo_inbox() {
+        let codes = unit.store.deliver_to_demo_inbox(&ids, unit.clock.now()).await?;
+        (0..codes).for_each(|_| crate::metrics::otp_sms("delivered"));
+        return Ok(());
+    }
+    let batch = unit.store.undelivered(&ids).await?;
+    deliver_batch(unit, &batch).await
 }
 
 async fn deliver_ids(app: &AppState, ids: &[String]) {
@@ -101,7 +128,7 @@ async fn deliver_batch(app: &AppState, batch: &[bangka_store::OutboxMessage]) ->
         if !app.store.claim_message(&m.id, now, now + CLAIM).await? {
             continue;
         }
-        match app.sink.deliver(m).await {
+        match app.sink.deliver(&app.store, m).await {
             Ok(()) => {
                 if app.store.mark_delivered(&m.id, app.clock.now()).await? {
                     if code_sms {

@@ -198,7 +198,7 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
             Some(p) => {
                 let pw = PaymentPassword::parse_for_check(p)?;
                 let stored = app.store.payment_password_hash(&account.id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
-                if !super::accounts::verify_password(pw, stored).await? {
+                if !super::accounts::verify_password(app, &account.id, pw, stored).await? {
                     return Err(ErrorCode::PaymentPasswordIncorrect.into());
                 }
                 true

@@ -129,6 +129,10 @@ pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Va
 /// entry and the holder's notice. Safe on many instances (each row is
 /// claimed by its conditional update). Returns how many it settled.
 pub async fn settle_due(app: &AppState) -> ApiResult<u64> {
+    super::outbox::delivering(app, settle_due_work(app)).await
+}
+
+async fn settle_due_work(app: &AppState) -> ApiResult<u64> {
     let now = app.clock.now();
     let mut settled = 0;
     for s in app.store.due_settlements(now, 100).await? {

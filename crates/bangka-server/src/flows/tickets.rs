@@ -209,6 +209,10 @@ pub async fn escalate(
 /// The SLA job: open tickets past their deadline are escalated (the
 /// conditional update is the claim, so it happens once across instances).
 pub async fn escalate_overdue(app: &AppState) -> ApiResult<u64> {
+    super::outbox::delivering(app, escalate_overdue_work(app)).await
+}
+
+async fn escalate_overdue_work(app: &AppState) -> ApiResult<u64> {
     let now = app.clock.now();
     let mut n = 0;
     for t in app.store.overdue_tickets(now).await? {

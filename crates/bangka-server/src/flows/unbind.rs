@@ -280,6 +280,10 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
 /// The job: completes every unbind whose cooling-off ended. Safe on several
 /// instances (each completion claims its request). Returns how many.
 pub async fn complete_due(app: &AppState) -> ApiResult<u64> {
+    super::outbox::delivering(app, complete_due_work(app)).await
+}
+
+async fn complete_due_work(app: &AppState) -> ApiResult<u64> {
     let now = app.clock.now();
     let mut done = 0;
     for r in app.store.due_unbinds(now, 100).await? {

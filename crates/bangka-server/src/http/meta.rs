@@ -2,7 +2,8 @@
 //! health, the OpenAPI document, and (demo mode) test cards and the phone inbox.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::auth::Role;
 use crate::error::{ApiResult, rfc3339};
 use crate::state::AppState;
 
@@ -35,6 +37,8 @@ pub fn demo_router() -> Router<AppState> {
         .route("/v1/demo/cards", get(demo_cards))
         .route("/v1/demo/cards/{scenario}/bank-state", axum::routing::post(demo_bank_state))
         .route("/v1/demo/inbox/{recipient}", get(demo_inbox))
+        .route("/v1/demo/population", get(demo_population))
+        .route("/v1/demo/keys", axum::routing::post(demo_key))
 }
 
 /// The error envelope every failure is sent in.
@@ -106,7 +110,7 @@ impl Modify for BearerAuth {
         service_status,
         super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
         super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
-        issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state,
+        issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state, demo_population, demo_key,
     ),
     components(schemas(ErrorEnvelope, ErrorBody)),
     modifiers(&BearerAuth),
@@ -241,6 +245,62 @@ async fn readyz(State(app): State<AppState>) -> Response {
 
 async fn openapi_json() -> Json {
     Json(serde_json::to_value(super::openapi()).unwrap_or(Value::Null))
+}
+
+/// `GET /v1/demo/population?offset=K&limit=L`.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct PopulationQuery {
+    /// The first card (0-based).
+    pub offset: Option<u64>,
+    /// How many (at most 1000; 100 by default).
+    pub limit: Option<u64>,
+}
+
+/// Demo: the load population (`bangka serve --demo-population N`): N good
+/// cards, each with its own holder and reserved phone, in the
+/// `/v1/demo/cards` format; `X-Total-Count` says how many there are.
+#[utoipa::path(get, path = "/v1/demo/population", tag = "demo", params(PopulationQuery),
+    responses((status = 200, description = "Population cards"), (status = "4XX", body = ErrorEnvelope)))]
+async fn demo_population(State(app): State<AppState>, query: Result<Query<PopulationQuery>, QueryRejection>) -> ApiResult<Response> {
+    let Query(q) = query.map_err(|_| crate::error::malformed("offset", "whole numbers: offset, and limit up to 1000"))?;
+    let limit = q.limit.unwrap_or(100);
+    if limit > 1000 {
+        return Err(crate::error::malformed("limit", "at most 1000").into());
+    }
+    let sim = app.simulator.as_ref().ok_or(ErrorCode::NotFound)?;
+    let cards = sim.population().page(q.offset.unwrap_or(0), limit);
+    let mut res = axum::Json(cards).into_response();
+    res.headers_mut().insert("x-total-count", sim.population().len().into());
+    Ok(res)
+}
+
+/// `POST /v1/demo/keys`.
+#[derive(serde::Deserialize, ToSchema, Default)]
+pub struct DemoKeyBody {
+    /// `wallet` (default) or `merchant`.
+    pub role: Option<String>,
+    /// For a merchant key: the merchant it speaks for.
+    pub merchant_id: Option<String>,
+}
+
+/// Demo: a fresh API key for trying the service (a wallet key, or a
+/// merchant key), as `bangka keys create` makes one; shown once. Operator
+/// roles are never handed out here.
+#[utoipa::path(post, path = "/v1/demo/keys", tag = "demo", request_body = DemoKeyBody,
+    responses((status = 201, description = "`{role, key}`; the key is shown once"), (status = "4XX", body = ErrorEnvelope)))]
+async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
+    let req: DemoKeyBody = super::body::parse_optional_json(&headers, &body)?;
+    let role = match req.role.as_deref().unwrap_or("wallet") {
+        "wallet" => Role::Wallet,
+        "merchant" => Role::Merchant,
+        _ => return Err(crate::error::malformed("role", "wallet or merchant").into()),
+    };
+    let merchant = req.merchant_id.as_deref().map(bangka_core::payment::MerchantId::parse).transpose()?;
+    let key = crate::auth::generate_key(role);
+    let hash = crate::auth::hash_key(&key);
+    app.store.insert_api_key(role.as_str(), &hash, merchant.as_ref().map(|m| m.as_str()), app.clock.now()).await?;
+    tracing::warn!(role = role.as_str(), "demo: API key handed out");
+    Ok((StatusCode::CREATED, axum::Json(json!({ "role": role.as_str(), "key": key }))).into_response())
 }
 
 /// Demo: the simulator's test cards (one per scenario) as a person types them.

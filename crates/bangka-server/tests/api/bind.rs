@@ -285,7 +285,7 @@ async fn payment_password_rules(app: TestApp) {
         .fetch_one(app.state.store.pool())
         .await
         .unwrap();
-    assert!(hash.starts_with("$argon2id$") && !hash.contains("902714"), "stored as argon2id only");
+    assert!(hash.starts_with("pmac1$") && !hash.contains("902714"), "stored as a keyed MAC only");
     app.post(&path, json!({ "password": "135790" })).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
     let r = app.post(&path, json!({ "password": "135790", "current_password": "111222" })).await;
     assert_eq!(r.status, 403);

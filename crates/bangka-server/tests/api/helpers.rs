@@ -135,6 +135,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         notify_webhook: opts.notify_webhook.clone(),
         demo: true,
         binding_limit: opts.binding_limit,
+        demo_population: 1000,
     };
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
     let mut app = Application::build(config, clock.clone()).await.expect("app builds");
@@ -300,7 +301,10 @@ impl TestApp {
     pub async fn latest_otp(&self, phone: &str) -> String {
         let r = self.get(&format!("/v1/demo/inbox/{phone}")).await;
         let body = r.body["messages"][0]["body"].as_str().unwrap_or_else(|| panic!("no SMS for {phone}: {}", r.body)).to_owned();
-        body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code").to_owned()
+        body.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .unwrap_or_else(|| panic!("a six-digit code: {}", r.body))
+            .to_owned()
     }
 
     /// Binds a test card end to end and returns the active binding.
@@ -424,6 +428,7 @@ impl TestApp {
             notify_webhook: None,
             demo: true,
             binding_limit: 5,
+            demo_population: 1000,
         };
         let clock = self.clock.clone();
         let app = Application::build(config, clock.clone()).await.expect("app restarts");

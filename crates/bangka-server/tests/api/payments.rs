@@ -474,3 +474,37 @@ async fn detokenization_is_for_admins_and_audited(app: TestApp) {
     assert_eq!(e.assert_error("TOKEN_RESUME_NOT_ALLOWED")["details"]["suspended_by"], "risk");
 }
 on_both_backends!(detokenization_is_for_admins_and_audited);
+
+/// A payment password stored the old way (argon2id) still works, and the
+/// first successful check replaces it with its MAC; a wrong one changes
+/// nothing.
+async fn an_argon2_payment_password_is_upgraded_on_its_next_check(app: TestApp) {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let p = app.payer("ok_debit").await;
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    let phc = argon2::Argon2::default().hash_password(crate::helpers::PAY_PASSWORD.as_bytes(), &salt).unwrap().to_string();
+    sqlx::query("UPDATE accounts SET payment_password_hash = $1 WHERE id = $2")
+        .bind(&phc)
+        .bind(&p.account)
+        .execute(app.state.store.pool())
+        .await
+        .unwrap();
+    let stored = || async {
+        let (h,): (String,) = sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1")
+            .bind(&p.account)
+            .fetch_one(app.state.store.pool())
+            .await
+            .unwrap();
+        h
+    };
+    let path = format!("/v1/accounts/{}/bindings/{}/cryptograms", p.account, p.binding);
+    let wrong = json!({ "amount": 100, "currency": "CNY", "merchant_id": "m_pw", "payment_password": "102938" });
+    app.post(&path, wrong).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    assert_eq!(stored().await, phc, "a wrong password upgrades nothing");
+    let (token, cgm) = app.cryptogram_ok(&p, 100, "m_pw").await;
+    let upgraded = stored().await;
+    assert!(upgraded.starts_with("pmac1$") && !upgraded.contains(crate::helpers::PAY_PASSWORD), "{upgraded}");
+    assert_eq!(app.pay(&token, &cgm, 100, "m_pw").await.status, 201);
+    app.cryptogram_ok(&p, 100, "m_pw").await;
+}
+on_both_backends!(an_argon2_payment_password_is_upgraded_on_its_next_check);

@@ -132,6 +132,7 @@ async fn the_data_directory_is_owner_only() {
         notify_webhook: None,
         demo: true,
         binding_limit: 5,
+        demo_population: 0,
     };
     let clock = std::sync::Arc::new(bangka_core::clock::SystemClock);
     let refused = bangka_server::Application::build(config, clock).await.err().expect("refused");

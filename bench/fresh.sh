@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Starts a fresh server (new data directory), runs `bangka bench` with the
+# given arguments against it, prints the JSON line, stops the server.
+# Usage: bench/fresh.sh [--database-url URL] -- --scenario bind --concurrency 64 --duration 10s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-target/release/bangka}
+serve_args=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do serve_args+=("$1"); shift; done
+[ "${1:-}" = "--" ] && shift
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --demo-population 2000000 "${serve_args[@]}" > "$dir/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+"$BIN" bench --target "http://127.0.0.1:$port" "$@" 2>/dev/null
