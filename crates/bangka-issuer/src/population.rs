@@ -81,8 +81,11 @@ impl Population {
         let payload = format!("{bin}9{:011}", self.serial(i));
         let card_number = format!("{payload}{}", luhn_check_digit(&payload));
         let n = i as usize;
-        let given: String =
-            if n.is_multiple_of(3) { GIVEN[(n / 24) % 40].to_owned() } else { format!("{}{}", GIVEN[(n / 24) % 40], GIVEN[(n / 960) % 40]) };
+        let given: String = if n.is_multiple_of(3) {
+            GIVEN[(n / 24) % 40].to_owned()
+        } else {
+            format!("{}{}", GIVEN[(n / 24) % 40], GIVEN[(n / 960) % 40])
+        };
         let holder_name = format!("{}{given}", SURNAMES[n % 24]);
         // Born 1960–1999 (adults), on a day every month has.
         let (year, month, day) = (1960 + (n / 7) % 40, 1 + (n / 11) % 12, 1 + (n / 13) % 28);

@@ -139,6 +139,33 @@ pub fn current_origin() -> Origin {
     ORIGIN.try_with(|o| o.borrow().clone()).unwrap_or_default()
 }
 
+/// API keys found recently, by hash: every request authenticates, and a key
+/// changes rarely, so a lookup is saved per request. An entry lives
+/// [`KeyCache::TTL`]: a revoked key stops working within that time on every
+/// instance. Unknown keys are never cached (a typo is not remembered).
+#[derive(Default)]
+pub struct KeyCache {
+    entries: std::sync::RwLock<std::collections::HashMap<String, (bangka_store::ApiKeyRow, std::time::Instant)>>,
+}
+
+impl KeyCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(10);
+    const MAX: usize = 10_000;
+
+    fn get(&self, hash: &str) -> Option<bangka_store::ApiKeyRow> {
+        let entries = self.entries.read().expect("key cache lock");
+        entries.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(k, _)| k.clone())
+    }
+
+    fn put(&self, hash: String, key: bangka_store::ApiKeyRow) {
+        let mut entries = self.entries.write().expect("key cache lock");
+        if entries.len() >= Self::MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        entries.insert(hash, (key, std::time::Instant::now()));
+    }
+}
+
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
     let key = value.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ErrorCode::Unauthenticated)?;
@@ -151,7 +178,15 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         let session = HolderSession { id: s.id, account_id: s.account_id, device_id: s.device_id, client_ip: s.client_ip };
         return Ok(Principal { key_id: s.wallet_key_id, role: Role::Holder, merchant_id: None, session: Some(session) });
     }
-    let found = state.store.find_api_key(&hash_key(key)).await?.ok_or(ErrorCode::Unauthenticated)?;
+    let hash = hash_key(key);
+    let found = match state.api_keys.get(&hash) {
+        Some(k) => k,
+        None => {
+            let k = state.store.find_api_key(&hash).await?.ok_or(ErrorCode::Unauthenticated)?;
+            state.api_keys.put(hash, k.clone());
+            k
+        }
+    };
     let role = Role::parse(&found.role).ok_or(ErrorCode::Unauthenticated)?;
     Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id, session: None })
 }

@@ -14,6 +14,7 @@ pub mod data_dir;
 pub mod docs;
 pub mod error;
 pub mod failpoint;
+pub mod fill;
 pub mod flows;
 pub mod http;
 pub mod idempotency;
@@ -115,7 +116,8 @@ impl Application {
             clock,
             policy: Arc::new(policy),
             otp: OtpRules::default(),
-            risk: RiskRules::default(),
+            risk: Arc::new(RiskRules::default()),
+            api_keys: Arc::new(auth::KeyCache::default()),
             demo: config.demo,
             demo_clock: None,
             sink,

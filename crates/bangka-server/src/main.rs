@@ -42,6 +42,19 @@ enum Command {
     /// Load a running server the way wallets do and print one JSON line of
     /// figures (operations, rate, latency percentiles, errors, server memory).
     Bench(BenchArgs),
+    /// Scale data: write N bound cards straight into the store (stop the
+    /// server first on SQLite, or it waits for the writer) and print one
+    /// JSON line (cards, seconds, rate, size on disk).
+    Fill {
+        /// How many cards.
+        #[arg(long)]
+        cards: u64,
+        /// The first population card (fill in steps: 0, then 1000000, …).
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Args)]
@@ -334,7 +347,7 @@ async fn main() -> anyhow::Result<()> {
             });
             if let Some(path) = &a.risk_rules {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                app.state_mut().risk = bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?;
+                app.state_mut().risk = Arc::new(bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?);
             }
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
             if cfg.demo {
@@ -342,6 +355,14 @@ async fn main() -> anyhow::Result<()> {
             }
             tracing::info!("create an API key with: bangka keys create --role wallet --data-dir {}", cfg.data_dir.display());
             app.run_until(shutdown_signal()).await
+        }
+        Command::Fill { cards, from, store } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (s, vault) = open_store(&cfg).await?;
+            let report = bangka_server::fill::fill(&s, &vault, from, cards, &cfg.data_dir).await?;
+            s.close().await;
+            println!("{report}");
+            Ok(())
         }
         Command::Bench(a) => {
             let plan = bangka_server::bench::Plan {

@@ -23,7 +23,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub policy: Arc<WalletPolicy>,
     pub otp: OtpRules,
-    pub risk: RiskRules,
+    pub risk: Arc<RiskRules>,
+    /// Recently seen API keys (a lookup per request saved; see [`crate::auth::KeyCache`]).
+    pub api_keys: Arc<crate::auth::KeyCache>,
     /// Demo endpoints and the demo phone inbox.
     pub demo: bool,
     /// The clock as a demo may move it (`bangka serve --demo-clock`): then

@@ -51,7 +51,14 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     crate::metrics::request(&route, &method, res.status().as_u16(), started.elapsed().as_secs_f64());
-    span.in_scope(|| tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done"));
+    // Every request at debug level, failures at info: at thousands of
+    // requests a second, a line per success is noise the metrics tell better.
+    let (status, elapsed_ms) = (res.status().as_u16(), started.elapsed().as_millis() as u64);
+    if status >= 400 {
+        span.in_scope(|| tracing::info!(status, elapsed_ms, "request done"));
+    } else {
+        span.in_scope(|| tracing::debug!(status, elapsed_ms, "request done"));
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
     }

@@ -90,6 +90,8 @@ impl CardKeys {
             .as_str(),
         )
         .await?;
+        // The orphan sweep walks keys by age.
+        pool.execute("CREATE INDEX IF NOT EXISTS card_keys_by_time ON card_keys (created_at, vault_id)").await?;
         Ok(CardKeys { pool, backend })
     }
 
@@ -110,6 +112,27 @@ impl CardKeys {
         .bind(to_ms(now))
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Stores many keys in one transaction (scale data).
+    pub(crate) async fn put_many(&self, keys: &[(String, WrappedKey)], now: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in keys.chunks(500) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| format!("(${}, ${}, ${}, ${}, ${})", r * 5 + 1, r * 5 + 2, r * 5 + 3, r * 5 + 4, r * 5 + 5))
+                .collect();
+            let sql = format!(
+                "INSERT INTO card_keys (vault_id, key_version, wrapped_dek, dek_nonce, created_at) VALUES {} ON CONFLICT (vault_id) DO NOTHING",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (vault_id, key) in chunk {
+                q = q.bind(vault_id).bind(key.key_version).bind(&key.wrapped_dek).bind(&key.dek_nonce).bind(to_ms(now));
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -190,14 +213,18 @@ impl CardKeys {
         Ok(res.rows_affected())
     }
 
-    /// Keys written before `cutoff` (candidates for the orphan sweep).
-    pub(crate) async fn written_before(&self, cutoff: OffsetDateTime, limit: i64) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT vault_id FROM card_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2")
-            .bind(to_ms(cutoff))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+    /// Keys written in `[from, cutoff)`, oldest first, with their times
+    /// (candidates for the orphan sweep, which walks forward from where it
+    /// stopped, so each key is looked at once).
+    pub(crate) async fn written_between(&self, from: i64, cutoff: OffsetDateTime, limit: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT vault_id, created_at FROM card_keys WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, vault_id LIMIT $3",
+        )
+        .bind(from)
+        .bind(to_ms(cutoff))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// SQLite: moves the WAL into the file (tests inspect the file).

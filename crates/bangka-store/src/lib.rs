@@ -20,6 +20,7 @@
 
 pub mod audit;
 pub mod card_keys;
+pub mod fill;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod payments;
@@ -42,6 +43,7 @@ use time::OffsetDateTime;
 use unit::{Conn, Db, Tx, Unit, Writer};
 
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
+pub use fill::FilledCard;
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use payments::*;
@@ -99,6 +101,8 @@ pub struct Store {
     outbox: Arc<unit::Outbox>,
     /// Seals message bodies at rest (they may hold a one-time code).
     bodies: Bodies,
+    /// Where the orphan key sweep goes on from (ms; 0: not yet swept).
+    sweep_from: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Message bodies (outbox, demo inbox) are sealed at rest under the master
@@ -153,6 +157,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/sqlite/0016_tickets.sql")),
     (17, include_str!("../migrations/sqlite/0017_reviews.sql")),
     (18, include_str!("../migrations/sqlite/0018_unit_of_work.sql")),
+    (19, include_str!("../migrations/sqlite/0019_scale_indexes.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -173,6 +178,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/postgres/0016_tickets.sql")),
     (17, include_str!("../migrations/postgres/0017_reviews.sql")),
     (18, include_str!("../migrations/postgres/0018_unit_of_work.sql")),
+    (19, include_str!("../migrations/postgres/0019_scale_indexes.sql")),
 ];
 
 impl Store {
@@ -200,6 +206,7 @@ impl Store {
             unit: None,
             outbox: Arc::new(unit::Outbox::default()),
             bodies: Bodies::default(),
+            sweep_from: Arc::default(),
         };
         store.migrate().await?;
         store.chain_unchained_audit().await?;

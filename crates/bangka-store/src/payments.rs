@@ -43,26 +43,58 @@ pub struct TokenRow {
 const TOKEN_COLS: &str = "id, binding_id, number, status, suspended_by, reason, domain, atc, key_sealed";
 
 fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
-    let status: String = r.try_get("status")?;
-    let by: Option<String> = r.try_get("suspended_by")?;
-    let reason: Option<String> = r.try_get("reason")?;
+    token_row_as(r, "")
+}
+
+/// A token from columns named `{prefix}{column}` (joined queries alias
+/// them, e.g. `t_id`).
+pub(crate) fn token_row_as(r: &AnyRow, prefix: &str) -> Result<TokenRow, StoreError> {
+    let col = |c: &str| format!("{prefix}{c}");
+    let status: String = r.try_get(col("status").as_str())?;
+    let by: Option<String> = r.try_get(col("suspended_by").as_str())?;
+    let reason: Option<String> = r.try_get(col("reason").as_str())?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("token {what}"));
     Ok(TokenRow {
-        id: r.try_get("id")?,
-        binding_id: r.try_get("binding_id")?,
-        number: r.try_get("number")?,
+        id: r.try_get(col("id").as_str())?,
+        binding_id: r.try_get(col("binding_id").as_str())?,
+        number: r.try_get(col("number").as_str())?,
         state: TokenState {
             status: TokenStatus::parse(&status).ok_or_else(|| corrupt(&status))?,
             suspended_by: by.as_deref().map(|a| Actor::parse(a).ok_or_else(|| corrupt(a))).transpose()?,
             reason: reason.as_deref().map(|a| Reason::parse(a).ok_or_else(|| corrupt(a))).transpose()?,
         },
-        domain: r.try_get("domain")?,
-        atc: r.try_get("atc")?,
-        key_sealed: r.try_get("key_sealed")?,
+        domain: r.try_get(col("domain").as_str())?,
+        atc: r.try_get(col("atc").as_str())?,
+        key_sealed: r.try_get(col("key_sealed").as_str())?,
     })
 }
 
 impl Store {
+    /// One of the account's bindings with its token (if it has one), in one
+    /// query: what a read of a card needs.
+    pub async fn binding_with_token(
+        &self,
+        account_id: &str,
+        binding_id: &str,
+    ) -> Result<Option<(crate::BindingRow, Option<TokenRow>)>, StoreError> {
+        let token_cols: Vec<String> = TOKEN_COLS.split(", ").map(|c| format!("t.{c} AS t_{c}")).collect();
+        let binding_cols: Vec<String> = crate::repo::BINDING_SELECT.split(", ").map(|c| format!("b.{c}")).collect();
+        let row = sqlx::query(&format!(
+            "SELECT {}, {} FROM bindings b LEFT JOIN tokens t ON t.binding_id = b.id WHERE b.id = $1 AND b.account_id = $2
+             ORDER BY t.created_at DESC LIMIT 1",
+            binding_cols.join(", "),
+            token_cols.join(", ")
+        ))
+        .bind(binding_id)
+        .bind(account_id)
+        .fetch_optional(&mut *self.read().await?)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let b = crate::repo::binding_row(&r)?;
+        let t = if r.try_get::<Option<String>, _>("t_id")?.is_some() { Some(token_row_as(&r, "t_")?) } else { None };
+        Ok(Some((b, t)))
+    }
+
     pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1"))
             .bind(binding_id)

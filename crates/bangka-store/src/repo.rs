@@ -366,9 +366,9 @@ pub struct BindingRow {
 const BINDING_COLS: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at";
 
 /// What a read returns: the inserted columns plus those later steps set.
-const BINDING_SELECT: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at, frozen_reason";
+pub(crate) const BINDING_SELECT: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at, frozen_reason";
 
-fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
+pub(crate) fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
     let status: String = r.try_get("status")?;
     Ok(BindingRow {
         id: r.try_get("id")?,
@@ -839,15 +839,29 @@ impl Store {
     /// Destroys keys written before `cutoff` whose vault row never committed
     /// (the insert rolled back). Returns how many.
     pub async fn sweep_orphan_keys(&self, cutoff: OffsetDateTime) -> Result<u64, StoreError> {
+        // From where the last sweep stopped; after a start, two days back
+        // (a key orphaned longer ago was swept by an earlier run).
+        let from = match self.sweep_from.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => to_ms(cutoff - time::Duration::days(2)),
+            at => at,
+        };
         let mut orphans = Vec::new();
-        for id in self.keys.written_before(cutoff, 1000).await? {
+        let keys = self.keys.written_between(from, cutoff, 1000).await?;
+        for (id, _) in &keys {
             let row: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM vault_cards WHERE id = $1").bind(&id).fetch_optional(&mut *self.read().await?).await?;
+                sqlx::query_as("SELECT id FROM vault_cards WHERE id = $1").bind(id).fetch_optional(&mut *self.read().await?).await?;
             if row.is_none() {
-                orphans.push(id);
+                orphans.push(id.clone());
             }
         }
         self.keys.forget(&orphans).await?;
+        // A full page may have more keys at its last time: look at that
+        // time again next run (re-checking a few keys costs nothing).
+        let next = match keys.last() {
+            Some((_, at)) if keys.len() == 1000 => *at,
+            _ => to_ms(cutoff),
+        };
+        self.sweep_from.store(next, std::sync::atomic::Ordering::Relaxed);
         Ok(orphans.len() as u64)
     }
 

@@ -150,8 +150,13 @@ fn offer_activation(e: ApiError, account_id: &str) -> ApiError {
 /// A keyed hash of the elements as typed: an identical repeat of a pending
 /// bind reuses it instead of asking the issuer (and the SMS gateway) again.
 fn elements_mac(app: &AppState, req: &BindRequest) -> String {
+    elements_mac_of(&app.vault, req)
+}
+
+/// The keyed hash of a bind's elements (see [`elements_mac`]).
+pub fn elements_mac_of(vault: &bangka_store::Vault, req: &BindRequest) -> String {
     let expiry = req.expiry.map(|e| e.as_mm_yy()).unwrap_or_default();
-    app.vault.mac("bind-elements", &[req.holder_name.as_str(), req.id_number.expose(), req.phone.as_str(), &expiry])
+    vault.mac("bind-elements", &[req.holder_name.as_str(), req.id_number.expose(), req.phone.as_str(), &expiry])
 }
 
 /// Account-side checks, then the issuer. `Ok(Some(b))`: an identical pending
@@ -242,7 +247,15 @@ pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
         return view_pending(app, b, None).await;
     }
     let token = app.store.token_for_binding(&b.id).await?;
-    Ok(serde_json::to_value(BindingView::new(b, token.as_ref(), None, None)).map_err(anyhow::Error::from)?)
+    view_with(app, b, token.as_ref()).await
+}
+
+/// As [`view`], with the binding's token already read.
+pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_store::TokenRow>) -> ApiResult<Value> {
+    if b.status == BindingStatus::PendingVerification {
+        return view_pending(app, b, None).await;
+    }
+    Ok(serde_json::to_value(BindingView::new(b, token, None, None)).map_err(anyhow::Error::from)?)
 }
 
 /// The code a pending binding waits for; `BINDING_NOT_PENDING` otherwise.
@@ -365,7 +378,7 @@ pub fn token_domain(who: &Principal) -> String {
 }
 
 /// A Luhn-valid 16-digit token number from the token BIN.
-fn new_token_number() -> String {
+pub fn new_token_number() -> String {
     let mut rng = rand::rngs::OsRng;
     let body: String = (0..9).map(|_| char::from(b'0' + rng.gen_range(0..10u8))).collect();
     let payload = format!("{TOKEN_BIN}{body}");

@@ -140,8 +140,8 @@ async fn list_bindings(State(app): State<AppState>, _: AccountAuth, Path(id): Pa
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}", tag = "bindings",
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
-    let b = app.store.get_binding(&id, &bid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
-    ok(Ok((axum::http::StatusCode::OK, bind::view(&app, &b).await?)))
+    let (b, token) = app.store.binding_with_token(&id, &bid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
+    ok(Ok((axum::http::StatusCode::OK, bind::view_with(&app, &b, token.as_ref()).await?)))
 }
 
 /// Send a new SMS code (after the cooldown).

@@ -148,7 +148,7 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         app.state_mut().demo_clock = Some(clock.clone());
     }
     if let Some(rules) = &opts.risk_rules {
-        app.state_mut().risk = bangka_core::risk::RiskRules::from_json(rules).expect("valid risk rules");
+        app.state_mut().risk = Arc::new(bangka_core::risk::RiskRules::from_json(rules).expect("valid risk rules"));
     }
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
