@@ -29,7 +29,18 @@ pub async fn fill(store: &Store, vault: &Vault, from: u64, n: u64, data_dir: &Pa
     let mut i = from;
     while i < from + n {
         let end = (i + BATCH).min(from + n);
-        let batch: Vec<FilledCard> = (i..end).map(|k| card(&population, vault, &policy, k, now)).collect::<anyhow::Result<_>>()?;
+        let mut batch: Vec<FilledCard> = (i..end).map(|k| card(&population, vault, &policy, k, now)).collect::<anyhow::Result<_>>()?;
+        let numbers: Vec<String> = batch.iter().map(|c| c.token_number.clone()).collect();
+        let taken = store.taken_token_numbers(&numbers).await?;
+        for c in batch.iter_mut().filter(|c| taken.contains(&c.token_number)) {
+            // A live bind drew this number: draw another, as a bind does.
+            c.token_number = loop {
+                let n = crate::flows::bind::new_token_number();
+                if !taken.contains(&n) && !numbers.contains(&n) && store.taken_token_numbers(std::slice::from_ref(&n)).await?.is_empty() {
+                    break n;
+                }
+            };
+        }
         store.fill(&batch, now).await?;
         done += batch.len() as u64;
         i = end;
@@ -54,7 +65,7 @@ pub async fn fill(store: &Store, vault: &Vault, from: u64, n: u64, data_dir: &Pa
 
 /// A token number for card `k`: distinct for every `k` below 10^9 (an odd
 /// multiplier not divisible by 5 permutes the nine digits), so a fill never
-/// draws one twice; live binds draw at random and redraw on a clash.
+/// draws one twice; a number a live bind drew at random is redrawn.
 fn token_number(k: u64) -> String {
     let body = (u128::from(k) * 387_420_489 + 123_456_789) % 1_000_000_000;
     let payload = format!("{}{body:09}", bangka_core::bin::TOKEN_BIN);

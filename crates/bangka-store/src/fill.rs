@@ -148,6 +148,25 @@ impl Store {
         Ok(())
     }
 
+    /// Which of `numbers` are already token numbers (a fill's deterministic
+    /// numbers can meet one a live bind drew at random).
+    pub async fn taken_token_numbers(&self, numbers: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut taken = std::collections::HashSet::new();
+        let mut conn = self.read().await?;
+        for chunk in numbers.chunks(500) {
+            let sql = format!(
+                "SELECT number FROM tokens WHERE number IN ({})",
+                (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for n in chunk {
+                q = q.bind(n);
+            }
+            taken.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|(n,)| n));
+        }
+        Ok(taken)
+    }
+
     /// How many cards are bound (scale checks).
     pub async fn live_binding_count(&self) -> Result<i64, StoreError> {
         let (n,): (i64,) =

@@ -96,8 +96,8 @@ pub struct PaymentPasswordBody {
     pub current_password: Option<String>,
 }
 
-/// Sets (or, with the current one, changes) the payment password. Only an
-/// argon2id hash is stored. A wrong current password counts toward the
+/// Sets (or, with the current one, changes) the payment password. Only a
+/// MAC under the payment-password key is stored (`hash_password`). A wrong current password counts toward the
 /// risk lock like any failed verification.
 pub async fn set_payment_password(
     app: &AppState,
