@@ -38,6 +38,25 @@ impl fmt::Debug for Otp {
     }
 }
 
+/// How a one-time code reaches the phone: a text, or a call that reads it
+/// out (语音验证码) when texts do not arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CodeChannel {
+    #[default]
+    Sms,
+    Voice,
+}
+
+impl CodeChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeChannel::Sms => "sms",
+            CodeChannel::Voice => "voice",
+        }
+    }
+}
+
 /// What a challenge is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OtpPurpose {

@@ -45,8 +45,12 @@ pub fn attempt(kind: &str, issuer: Option<&str>, code: Option<&str>) {
 
 /// What became of an SMS carrying a code: `delivered`, `expired` (dropped
 /// undelivered) or `failed` (given up after every retry).
-pub fn otp_sms(outcome: &str) {
-    inc("bangka_otp_sms_total", "SMS codes by outcome (delivered, expired, failed).", vec![("outcome", outcome.to_owned())]);
+pub fn otp_code(outcome: &str) {
+    inc(
+        "bangka_otp_codes_total",
+        "One-time codes (by SMS or voice call) by outcome (delivered, expired, failed).",
+        vec![("outcome", outcome.to_owned())],
+    );
 }
 
 /// A risk lock set by a rule.

@@ -61,7 +61,7 @@ pub fn retry_delay(tries: i64) -> Duration {
 /// The recipient as logs may show it.
 pub fn masked_recipient(m: &OutboxMessage) -> String {
     match m.channel.as_str() {
-        "sms" => Phone::parse(&m.recipient).map(|p| p.masked()).unwrap_or_else(|_| "***".into()),
+        "sms" | "voice" => Phone::parse(&m.recipient).map(|p| p.masked()).unwrap_or_else(|_| "***".into()),
         "email" => mask_email(&m.recipient),
         _ => m.recipient.clone(),
     }

@@ -405,13 +405,26 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
+        // An active card, or one frozen because it was reported lost or
+        // stolen (the bank blocked it; it is never unfrozen). Checked here
+        // again: a freeze for any other reason may have come meanwhile.
+        let from: Option<(String,)> = sqlx::query_as(
+            "SELECT status FROM bindings WHERE id = $1 AND (status = 'active' OR (status = 'frozen' AND frozen_reason IN ('card_lost', 'card_stolen')))",
+        )
+        .bind(&r.binding_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((from,)) = from else { return Ok(false) };
         let steps = [
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(&r.challenge_id),
             sqlx::query("UPDATE unbind_requests SET status = 'cooling_off', confirmed_at = $1, cooling_off_ends_at = $2 WHERE id = $3 AND status = 'requested'")
                 .bind(to_ms(now))
                 .bind(to_ms(ends_at))
                 .bind(&r.id),
-            sqlx::query("UPDATE bindings SET status = 'unbinding', updated_at = $1 WHERE id = $2 AND status = 'active'").bind(to_ms(now)).bind(&r.binding_id),
+            sqlx::query("UPDATE bindings SET status = 'unbinding', updated_at = $1 WHERE id = $2 AND status = $3")
+                .bind(to_ms(now))
+                .bind(&r.binding_id)
+                .bind(&from),
         ];
         for q in steps {
             if q.execute(&mut *tx).await?.rows_affected() != 1 {
@@ -437,7 +450,7 @@ impl Store {
                 .await?;
             }
         }
-        let change = Change { action: "binding.unbind", subject: &r.binding_id, before: Some("active"), after: Some("unbinding") };
+        let change = Change { action: "binding.unbind", subject: &r.binding_id, before: Some(&from), after: Some("unbinding") };
         let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
         crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         if let Some(t) = token {
@@ -449,8 +462,10 @@ impl Store {
     }
 
     /// Revokes an unbind during its cooling-off: the binding is `active`
-    /// again and the token resumed, in one transaction. Returns false if the
-    /// window had closed or it was no longer cooling off.
+    /// again (or `frozen` again, when it was frozen as lost or stolen: the
+    /// freeze reason stays through the unbind) and the token resumed, in one
+    /// transaction. Returns false if the window had closed or it was no
+    /// longer cooling off.
     pub async fn revoke_unbind(
         &self,
         r: &UnbindRequest,
@@ -464,14 +479,20 @@ impl Store {
             sqlx::query("UPDATE unbind_requests SET status = 'revoked', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at > $1")
                 .bind(to_ms(now))
                 .bind(&r.id),
-            sqlx::query("UPDATE bindings SET status = 'active', updated_at = $1 WHERE id = $2 AND status = 'unbinding'").bind(to_ms(now)).bind(&r.binding_id),
+            sqlx::query(
+                "UPDATE bindings SET status = CASE WHEN frozen_reason IS NULL THEN 'active' ELSE 'frozen' END, updated_at = $1
+                 WHERE id = $2 AND status = 'unbinding'",
+            )
+            .bind(to_ms(now))
+            .bind(&r.binding_id),
         ];
         for q in steps {
             if q.execute(&mut *tx).await?.rows_affected() != 1 {
                 return Ok(false);
             }
         }
-        let change = Change { action: "binding.unbind_revoke", subject: &r.binding_id, before: Some("unbinding"), after: Some("active") };
+        let (to,): (String,) = sqlx::query_as("SELECT status FROM bindings WHERE id = $1").bind(&r.binding_id).fetch_one(&mut *tx).await?;
+        let change = Change { action: "binding.unbind_revoke", subject: &r.binding_id, before: Some("unbinding"), after: Some(&to) };
         let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
         crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         if let Some(t) = token {

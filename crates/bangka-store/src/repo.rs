@@ -1547,7 +1547,11 @@ impl Store {
 /// push and email only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
-    Code { expires_at: OffsetDateTime },
+    /// A one-time code, to the phone only, by text or read out by a call.
+    Code {
+        expires_at: OffsetDateTime,
+        channel: bangka_core::otp::CodeChannel,
+    },
     Notice,
     Alert,
 }
@@ -1699,7 +1703,7 @@ impl Store {
         let list = list.join(", ");
         let mut tx = self.begin().await?;
         let count_sql = format!(
-            "SELECT COUNT(*) FROM outbox WHERE id IN ({list}) AND kind = 'code' AND channel = 'sms' AND delivered_at IS NULL AND created_at <= $1"
+            "SELECT COUNT(*) FROM outbox WHERE id IN ({list}) AND kind = 'code' AND channel IN ('sms', 'voice') AND delivered_at IS NULL AND created_at <= $1"
         );
         // In the order they were written (the inbox lists newest first).
         let order: Vec<String> = (0..ids.len()).map(|i| format!("WHEN ${} THEN {i}", i + 2)).collect();
@@ -1866,10 +1870,14 @@ impl Store {
         let (language, email) = account.unwrap_or_else(|| ("zh-CN".into(), None));
         let body = if language == "en" { &m.en } else { &m.zh };
         let (kind, expires_at) = match m.kind {
-            MessageKind::Code { expires_at } => ("code", Some(to_ms(expires_at))),
+            MessageKind::Code { expires_at, .. } => ("code", Some(to_ms(expires_at))),
             MessageKind::Notice | MessageKind::Alert => ("notice", None),
         };
-        let mut channels = if m.kind == MessageKind::Alert { vec![] } else { vec![("sms", m.phone.clone())] };
+        let mut channels = match m.kind {
+            MessageKind::Alert => vec![],
+            MessageKind::Code { channel, .. } => vec![(channel.as_str(), m.phone.clone())],
+            MessageKind::Notice => vec![("sms", m.phone.clone())],
+        };
         if !matches!(m.kind, MessageKind::Code { .. }) {
             channels.push(("push", m.account_id.clone()));
             if let Some(e) = email {

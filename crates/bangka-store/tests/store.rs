@@ -254,7 +254,7 @@ impl BindAttempt {
             context_mac: None,
         };
         let message = NewMessage {
-            kind: MessageKind::Code { expires_at: now + Duration::minutes(5) },
+            kind: MessageKind::Code { expires_at: now + Duration::minutes(5), channel: bangka_core::otp::CodeChannel::Sms },
             account_id: account.id.clone(),
             phone: account.phone.clone(),
             zh: format!("Bangka 验证码 {OTP}，尾号 {}", pan.last4()),

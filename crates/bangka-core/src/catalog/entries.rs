@@ -1390,7 +1390,10 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: true,
         retry: RetryHint::Never,
-        message: t("这张卡已在发卡银行办理挂失，无法绑定。", "This card has been reported lost or stolen at the bank and cannot be bound."),
+        message: t(
+            "这张卡已在发卡银行办理挂失，无法绑定，也不能恢复使用。",
+            "This card has been reported lost or stolen at the bank: it cannot be bound or used again.",
+        ),
         cause: t(
             "卡片挂失后，银行会停用这张卡，通常会为持卡人补发新卡。",
             "When a card is reported lost or stolen, the bank blocks it and usually issues a replacement to the cardholder.",
@@ -1399,6 +1402,10 @@ pub(super) const ENTRIES: &[Entry] = &[
             t(
                 "如果已补办新卡，请使用新卡绑定（新卡可能需要先激活）。",
                 "If you have a replacement card, bind that one instead (it may need activating first).",
+            ),
+            t(
+                "要把挂失的卡从钱包中移除，直接解绑即可（挂失的卡无需先解冻），也可以同时删除卡片数据。",
+                "To remove the lost card from your wallet, just unbind it (a card reported lost need not be unfrozen first); you can delete its data at the same time.",
             ),
             t(
                 "如果您没有办理过挂失，请立即拨打卡片背面的银行客服电话核实，并检查账户近期交易。",
@@ -1854,8 +1861,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "Make sure the SMS goes to the phone number reserved for this card at the bank.",
             ),
             t(
-                "在提示的时间后再点击重新发送；仍收不到时，可切换网络或重启手机后再试。",
-                "After the time shown, request the code again; if it still does not arrive, switch networks or restart the phone and try again.",
+                "在提示的时间后再点击重新发送；短信一直收不到时，可选择“语音验证码”，由来电播报验证码。",
+                "After the time shown, request the code again; if texts do not arrive, choose a voice code: a call reads the code out.",
             ),
         ],
     },

@@ -6,7 +6,7 @@ use bangka_core::bin::TOKEN_BIN;
 use bangka_core::bind::{AccountFacts, BindRequest, RawCardHolder, check_account};
 use bangka_core::binding::BindingStatus;
 use bangka_core::card::luhn_check_digit;
-use bangka_core::otp::{Otp, OtpPurpose};
+use bangka_core::otp::{CodeChannel, Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
 use bangka_store::{ActivateOutcome, BindingRow, Cause, NewMessage, NewPendingBinding, NewToken, PendingOutcome, Trail, new_id};
@@ -267,8 +267,19 @@ async fn pending_challenge(app: &AppState, b: &BindingRow) -> ApiResult<bangka_s
     Ok(app.store.get_challenge(&cid).await?.ok_or(ErrorCode::BindingNotPending)?)
 }
 
-/// `POST …/bindings/{bid}/otp/resend`: a new code after the cooldown.
-pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+/// `POST …/bindings/{bid}/otp/resend`.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ResendBody {
+    /// `sms` (default), or `voice`: a call reads the code out, for when texts
+    /// do not arrive. The same cooldown, tries and expiry apply.
+    #[schema(value_type = Option<String>, example = "voice")]
+    #[serde(default)]
+    pub channel: Option<CodeChannel>,
+}
+
+/// `POST …/bindings/{bid}/otp/resend`: a new code after the cooldown, by
+/// text or by a call.
+pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: ResendBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -289,7 +300,10 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str) -> ApiRe
     };
     let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
     let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
-    let msg: NewMessage = otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone);
+    let msg: NewMessage = match body.channel.unwrap_or_default() {
+        CodeChannel::Sms => otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone),
+        CodeChannel::Voice => super::otp_voice(app, &otp, &b.last4, &b.account_id, &c.phone),
+    };
     let sent = app.store.resend_challenge(&c.challenge.id, &mac, now + app.otp.ttl, now, now - app.otp.resend_cooldown, &msg).await?;
     if !sent {
         // A concurrent resend won; this one waits like any other.

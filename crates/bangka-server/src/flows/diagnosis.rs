@@ -22,6 +22,7 @@ use crate::state::AppState;
 use crate::views::{masked_card, rfc3339};
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct DiagnosisQuery {
     /// A failed attempt (`attempt_id` from any error of a failed bind).
     pub attempt_id: Option<String>,
@@ -150,10 +151,11 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                 (from_attempt, ev)
             }
             Check::Otp => {
-                // Was the latest code SMS delivered? (seed 000: "收不到验证码")
-                let sms = app.store.outbox_status(&account.id).await?.into_iter().find(|m| m.kind == "code" && m.channel == "sms");
-                let delivery = sms
-                    .map(|m| json!({ "delivered": m.delivered, "tries": m.tries, "last_error": m.last_error, "end_reason": m.end_reason }));
+                // Was the latest code delivered, by SMS or voice call? (seed 000: "收不到验证码")
+                let code = app.store.outbox_status(&account.id).await?.into_iter().find(|m| m.kind == "code");
+                let delivery = code.map(|m| {
+                    json!({ "channel": m.channel, "delivered": m.delivered, "tries": m.tries, "last_error": m.last_error, "end_reason": m.end_reason })
+                });
                 let mut ev = match s.binding.as_ref().and_then(|b| b.challenge_id.clone()) {
                     Some(cid) => match app.store.get_challenge(&cid).await? {
                         Some(c) => json!({

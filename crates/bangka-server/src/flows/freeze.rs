@@ -151,8 +151,11 @@ pub async fn unfreeze(
         return Err(Failure::new(ErrorCode::BindingNotFrozen).with_details(json!({ "status": b.status.as_str() })).into());
     }
     if b.frozen_reason.is_some_and(FreezeReason::reports_to_issuer) {
-        let e = Failure::new(ErrorCode::CardReportedLost)
-            .with_details(json!({ "frozen_reason": b.frozen_reason.map(FreezeReason::as_str), "next": "bind the replacement card" }));
+        let e = Failure::new(ErrorCode::CardReportedLost).with_details(json!({
+            "frozen_reason": b.frozen_reason.map(FreezeReason::as_str),
+            "next": "bind the replacement card",
+            "unbind": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{binding_id}/unbind") },
+        }));
         return Err(e.into());
     }
     let now = app.clock.now();

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activation;
 pub mod bind;
 pub mod diagnosis;
+pub mod evidence;
 pub mod freeze;
 pub mod maintenance;
 pub mod mandates;
@@ -23,7 +24,7 @@ use bangka_core::ErrorCode;
 use bangka_core::Failure;
 use bangka_core::bin::CardFacts;
 use bangka_core::bind::AccountStatus;
-use bangka_core::otp::{Otp, OtpPurpose, Verification};
+use bangka_core::otp::{CodeChannel, Otp, OtpPurpose, Verification};
 use bangka_store::{AccountRow, AttemptRow, ChallengeRow, MessageKind, NewChallenge, NewMessage, new_id};
 use rand::Rng;
 use time::OffsetDateTime;
@@ -387,10 +388,28 @@ pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, acco
     )
 }
 
+/// The binding code read out by a call (语音验证码), for when texts do not
+/// arrive: digit by digit, twice, as voice-code services read them.
+pub fn otp_voice(app: &AppState, otp: &Otp, last4: &str, account_id: &str, phone: &str) -> NewMessage {
+    let spoken = otp.expose().chars().map(String::from).collect::<Vec<_>>().join(" ");
+    let ttl = app.otp.ttl.whole_minutes();
+    NewMessage {
+        kind: MessageKind::Code { expires_at: app.clock.now() + app.otp.ttl, channel: CodeChannel::Voice },
+        account_id: account_id.into(),
+        phone: phone.into(),
+        zh: format!(
+            "您好，这里是 Bangka。您绑定尾号{last4}银行卡的验证码是：{spoken}。重复一遍：{spoken}。{ttl}分钟内有效，请勿告诉任何人。"
+        ),
+        en: format!(
+            "Hello, this is Bangka. Your code to bind the card ending {last4} is: {spoken}. Again: {spoken}. It is valid for {ttl} minutes. Never share it."
+        ),
+    }
+}
+
 /// A code message: expires with the code.
 pub fn code_message(app: &AppState, account_id: &str, phone: &str, zh: String, en: String) -> NewMessage {
     NewMessage {
-        kind: MessageKind::Code { expires_at: app.clock.now() + app.otp.ttl },
+        kind: MessageKind::Code { expires_at: app.clock.now() + app.otp.ttl, channel: CodeChannel::Sms },
         account_id: account_id.into(),
         phone: phone.into(),
         zh,

@@ -62,7 +62,7 @@ pub async fn deliver_in_unit(unit: &AppState) -> Result<(), bangka_store::StoreE
     }
     if unit.sink.is_demo_inbox() {
         let codes = unit.store.deliver_to_demo_inbox(&ids, unit.clock.now()).await?;
-        (0..codes).for_each(|_| crate::metrics::otp_sms("delivered"));
+        (0..codes).for_each(|_| crate::metrics::otp_code("delivered"));
         return Ok(());
     }
     let batch = unit.store.undelivered(&ids).await?;
@@ -118,10 +118,10 @@ async fn deliver_batch(app: &AppState, batch: &[bangka_store::OutboxMessage]) ->
     use bangka_store::GiveUp;
     let now = app.clock.now();
     for m in batch {
-        let code_sms = m.expires_at.is_some() && m.channel == "sms";
+        let code_sms = m.expires_at.is_some(); // a code, by SMS or voice call
         if m.expires_at.is_some_and(|e| e <= now) {
             app.store.give_up_message(&m.id, GiveUp::Expired, None, now).await?;
-            crate::metrics::otp_sms("expired");
+            crate::metrics::otp_code("expired");
             tracing::info!(message_id = %m.id, channel = %m.channel, "code expired before delivery; dropped");
             continue;
         }
@@ -132,7 +132,7 @@ async fn deliver_batch(app: &AppState, batch: &[bangka_store::OutboxMessage]) ->
             Ok(()) => {
                 if app.store.mark_delivered(&m.id, app.clock.now()).await? {
                     if code_sms {
-                        crate::metrics::otp_sms("delivered");
+                        crate::metrics::otp_code("delivered");
                     }
                     tracing::info!(message_id = %m.id, channel = %m.channel, to = %masked_recipient(m), sink = app.sink.name(), "notification delivered");
                 }
@@ -142,7 +142,7 @@ async fn deliver_batch(app: &AppState, batch: &[bangka_store::OutboxMessage]) ->
                 if tries >= MAX_TRIES {
                     app.store.give_up_message(&m.id, GiveUp::Exhausted, Some(&e), app.clock.now()).await?;
                     if code_sms {
-                        crate::metrics::otp_sms("failed");
+                        crate::metrics::otp_code("failed");
                     }
                     tracing::error!(message_id = %m.id, channel = %m.channel, tries, error = %e, "notification given up after every retry");
                 } else {

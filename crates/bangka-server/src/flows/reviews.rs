@@ -60,6 +60,7 @@ pub struct DecisionBody {
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewFilter {
     /// `submitted` (default), `approved` or `rejected`.
     pub status: Option<String>,

@@ -46,6 +46,7 @@ pub struct AgentBody {
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct TicketFilter {
     /// `open`, `escalated`, `resolved` or `closed`.
     pub status: Option<String>,
@@ -356,16 +357,7 @@ pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<
         .collect();
     let mut subjects = vec![t.number.clone(), t.account_id.clone()];
     subjects.extend(t.binding_id.clone());
-    let mut audit = Vec::new();
-    for s in &subjects {
-        for e in app.store.audit_entries(s).await? {
-            audit.push(json!({
-                "seq": e.seq, "id": e.id, "actor": e.actor, "origin": e.origin, "action": e.action, "subject": e.subject,
-                "before": e.before, "after": e.after, "reason": e.reason, "at": rfc3339(e.created_at), "hash": e.hash, "prev_hash": e.prev_hash,
-            }));
-        }
-    }
-    audit.sort_by_key(|e| e["seq"].as_i64());
+    let audit = super::evidence::audit_excerpt(app, &subjects, super::evidence::Reader::Support).await?;
     let bundle = json!({
         "operation": "ticket_evidence",
         "id": t.number,

@@ -19,7 +19,7 @@
 
 use axum::http::StatusCode;
 use bangka_core::bind::AccountStatus;
-use bangka_core::binding::BindingStatus;
+use bangka_core::binding::{BindingStatus, FreezeReason};
 use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, Reason, TokenStatus};
@@ -85,7 +85,10 @@ async fn blockers(app: &AppState, b: &BindingRow, cancel_mandates: bool) -> ApiR
     if let Some(until) = account.locked_until.filter(|u| *u > now) {
         out.push(json!({ "type": "account_locked", "until": rfc3339(until), "resolve": "wait until the time shown, or contact support" }));
     }
-    if b.status == BindingStatus::Frozen {
+    // A card frozen because it was reported lost or stolen never comes back
+    // (the bank blocked it): it is unbound as it is. Any other freeze is
+    // lifted first, so nothing is unbound by someone who merely holds it.
+    if b.status == BindingStatus::Frozen && !b.frozen_reason.is_some_and(FreezeReason::reports_to_issuer) {
         out.push(json!({ "type": "binding_frozen", "reason": b.frozen_reason.map(|r| r.as_str()), "resolve": "unfreeze the card first" }));
     }
     if !cancel_mandates {
@@ -268,7 +271,11 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
         .filter(|t| t.state.suspended_by == Some(Actor::Holder) && t.state.reason == Some(Reason::Unbinding))
         .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
     let receipt = receipt_draft(app, "unbind_revoke", &b, json!({ "unbind_request_id": r.id }));
-    let msg = card_notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.");
+    let msg = if b.frozen_reason.is_some_and(FreezeReason::reports_to_issuer) {
+        card_notice(&b, "的解绑已撤销，卡片仍为挂失冻结状态。", "stays bound, still frozen as reported lost: the unbind was revoked.")
+    } else {
+        card_notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.")
+    };
     let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
     if !app.store.revoke_unbind(&r, token_move, &msg, trail, now).await? {
         return Err(over().into());

@@ -12,6 +12,15 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     if !ct.trim_start().to_ascii_lowercase().starts_with("application/json") {
         return Err(ErrorCode::UnsupportedMediaType.into());
     }
+    // Every body is an object. serde would also fill a struct from an array
+    // (`[null, null]` by position), which no caller means.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let reason = match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => "body must be a JSON object",
+            Err(_) => "body is not valid JSON",
+        };
+        return Err(Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "reason": reason })));
+    }
     serde_json::from_slice(body).map_err(|e| {
         let reason = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
@@ -68,5 +77,9 @@ mod tests {
         let e = parse_json::<B>(&json_headers(), b"{not json").unwrap_err();
         assert_eq!(e.details.unwrap()["reason"], "body is not valid JSON");
         assert_eq!(parse_json::<B>(&HeaderMap::new(), b"{}").unwrap_err().code, ErrorCode::UnsupportedMediaType);
+        let e = parse_json::<B>(&json_headers(), br#"["6222020000000000"]"#).unwrap_err();
+        assert_eq!(e.details.unwrap()["reason"], "body must be a JSON object");
+        let e = parse_json::<B>(&json_headers(), b"not json").unwrap_err();
+        assert_eq!(e.details.unwrap()["reason"], "body is not valid JSON");
     }
 }

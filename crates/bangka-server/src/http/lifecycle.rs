@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/accounts/{id}/bindings/{bid}/freeze", post(freeze_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/unfreeze", post(unfreeze_binding))
         .route("/v1/accounts/{id}/receipts", get(list_receipts))
+        .route("/v1/accounts/{id}/bindings/{bid}/evidence", get(binding_evidence))
         .route("/v1/accounts/{id}/receipts/{rid}", get(get_receipt))
         .route("/v1/receipts/public-key", get(receipt_public_key))
         .route("/v1/accounts/{id}/bindings/{bid}/unbind", post(request_unbind))
@@ -92,6 +93,19 @@ async fn list_receipts(State(app): State<AppState>, _: AccountAuth, Path(id): Pa
     crate::flows::load_account(&app, &id).await?;
     let list = app.store.receipts(&id).await?;
     Ok(axum::Json(serde_json::Value::Array(list)).into_response())
+}
+
+/// The holder's evidence for one card, for a complaint: the card as it is,
+/// its receipts, what was recorded about it (no key or session ids, no
+/// operators' notes) and the lines to complain to, as one document signed
+/// with the receipt key; `bangka receipt verify FILE` checks it offline.
+#[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}/evidence", tag = "receipts",
+    responses((status = 200, description = "A signed evidence bundle (`receipt.operation` is `card_evidence`)"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn binding_evidence(State(app): State<AppState>, _: AccountAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
+    let doc = crate::flows::evidence::for_binding(&app, &id, &bid).await?;
+    let disposition = format!("attachment; filename=\"evidence-{bid}.json\"");
+    Ok(([(axum::http::header::CONTENT_DISPOSITION, disposition)], axum::Json(doc)).into_response())
 }
 
 /// One receipt, to download and keep.

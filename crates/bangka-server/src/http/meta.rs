@@ -95,7 +95,7 @@ impl Modify for BearerAuth {
         super::lifecycle::freeze_binding, super::lifecycle::unfreeze_binding,
         super::lifecycle::request_unbind, super::lifecycle::confirm_unbind, super::lifecycle::revoke_unbind,
         super::lifecycle::request_delete, super::lifecycle::confirm_delete,
-        super::lifecycle::list_receipts, super::lifecycle::get_receipt, super::lifecycle::receipt_public_key,
+        super::lifecycle::list_receipts, super::lifecycle::get_receipt, super::lifecycle::receipt_public_key, super::lifecycle::binding_evidence,
         super::lifecycle::create_mandate, super::lifecycle::list_mandates, super::lifecycle::get_mandate, super::lifecycle::cancel_mandate,
         super::lifecycle::freeze_account, super::lifecycle::unfreeze_account, super::lifecycle::report_withdrawal, super::lifecycle::list_settlements,
         super::payments::void_payment, super::payments::charge_mandate,
@@ -249,11 +249,14 @@ async fn openapi_json() -> Json {
 
 /// `GET /v1/demo/population?offset=K&limit=L`.
 #[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PopulationQuery {
-    /// The first card (0-based).
-    pub offset: Option<u64>,
+    /// The first card (0-based; a population has at most 100 million).
+    #[param(maximum = 100_000_000)]
+    pub offset: Option<u32>,
     /// How many (at most 1000; 100 by default).
-    pub limit: Option<u64>,
+    #[param(maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 /// Demo: the load population (`bangka serve --demo-population N`): N good
@@ -267,8 +270,11 @@ async fn demo_population(State(app): State<AppState>, query: Result<Query<Popula
     if limit > 1000 {
         return Err(crate::error::malformed("limit", "at most 1000").into());
     }
+    if u64::from(q.offset.unwrap_or(0)) > bangka_issuer::Population::MAX {
+        return Err(crate::error::malformed("offset", "at most 100000000").into());
+    }
     let sim = app.simulator.as_ref().ok_or(ErrorCode::NotFound)?;
-    let cards = sim.population().page(q.offset.unwrap_or(0), limit);
+    let cards = sim.population().page(u64::from(q.offset.unwrap_or(0)), u64::from(limit));
     let mut res = axum::Json(cards).into_response();
     res.headers_mut().insert("x-total-count", sim.population().len().into());
     Ok(res)
@@ -286,7 +292,7 @@ pub struct DemoKeyBody {
 /// Demo: a fresh API key for trying the service (a wallet key, or a
 /// merchant key), as `bangka keys create` makes one; shown once. Operator
 /// roles are never handed out here.
-#[utoipa::path(post, path = "/v1/demo/keys", tag = "demo", request_body = DemoKeyBody,
+#[utoipa::path(post, path = "/v1/demo/keys", tag = "demo", request_body = Option<DemoKeyBody>,
     responses((status = 201, description = "`{role, key}`; the key is shown once"), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
     let req: DemoKeyBody = super::body::parse_optional_json(&headers, &body)?;

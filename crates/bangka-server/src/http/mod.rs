@@ -144,17 +144,19 @@ async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)
     ok(Ok((axum::http::StatusCode::OK, bind::view_with(&app, &b, token.as_ref()).await?)))
 }
 
-/// Send a new SMS code (after the cooldown).
-#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/otp/resend", tag = "bindings",
+/// Send a new code (after the cooldown): by SMS, or with `{"channel":"voice"}`
+/// by a call that reads it out, when texts do not arrive.
+#[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/otp/resend", tag = "bindings", request_body = Option<bind::ResendBody>,
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
 async fn resend_binding_otp(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult<Response> {
-    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), async |app| {
-        (bind::resend(app, &id, &bid)).await
+    post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), async |app, req| {
+        (bind::resend(app, &id, &bid, req)).await
     })
     .await
 }

@@ -150,6 +150,42 @@ async fn otp_rules_expiry_tries_and_resend_cooldown(app: TestApp) {
 }
 on_both_backends!(otp_rules_expiry_tries_and_resend_cooldown);
 
+/// When texts do not arrive, the code can come by a call that reads it out
+/// (语音验证码): same cooldown, same tries, and it confirms the bind.
+async fn a_voice_code_confirms_a_bind(app: TestApp) {
+    let acc = app.verified_account().await;
+    let card = app.card("ok_debit_ccb").await;
+    let bid = app.bind(&acc, &card).await.body["id"].as_str().unwrap().to_owned();
+    let phone = card["phone"].as_str().unwrap();
+    let resend = format!("/v1/accounts/{acc}/bindings/{bid}/otp/resend");
+    // The cooldown applies to a call as to a text.
+    app.post(&resend, json!({ "channel": "voice" })).await.assert_error("OTP_RESEND_COOLDOWN");
+    app.clock.advance(Duration::seconds(61));
+    // A channel that does not exist is refused and sends nothing.
+    let before = app.get(&format!("/v1/demo/inbox/{phone}")).await.body["messages"].as_array().unwrap().len();
+    app.post(&resend, json!({ "channel": "fax" })).await.assert_error("MALFORMED_REQUEST");
+    assert_eq!(app.get(&format!("/v1/demo/inbox/{phone}")).await.body["messages"].as_array().unwrap().len(), before);
+    let r = app.post(&resend, json!({ "channel": "voice" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "pending_verification");
+    let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await.body;
+    let call = &inbox["messages"][0];
+    assert_eq!(call["channel"], "voice", "{inbox}");
+    // Read out digit by digit: "1 2 3 4 5 6".
+    let text = call["body"].as_str().unwrap();
+    assert!(text.contains("语音") || text.contains("您好"), "{text}");
+    let spoken: String = text
+        .split(['：', '。'])
+        .find(|part| part.chars().filter(char::is_ascii_digit).count() == 6 && part.contains(' '))
+        .unwrap_or_else(|| panic!("a spoken code: {text}"))
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let done = app.post(&format!("/v1/accounts/{acc}/bindings/{bid}/confirm"), json!({ "otp": spoken })).await;
+    assert_eq!(done.body["status"], "active", "{}", done.body);
+}
+on_both_backends!(a_voice_code_confirms_a_bind);
+
 async fn binding_limit_lists_the_current_cards(backend: Backend) {
     let Some(app) = spawn_app_with(backend, Options { binding_limit: 2, ..Options::default() }).await else { return };
     let acc = app.verified_account().await;

@@ -327,6 +327,98 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
 }
 on_both_backends!(unbind_with_cooling_off_and_revoke);
 
+fn one_card_per_account() -> crate::helpers::Options {
+    // Jobs off: the test completes the unbind by hand, after the cooling-off.
+    crate::helpers::Options { binding_limit: 1, background_jobs: false, ..crate::helpers::Options::default() }
+}
+
+/// A card reported lost never comes back (the bank blocked it), so it is
+/// unbound and deleted as it is, without the unfreeze that can never come;
+/// a revoke puts it back frozen as lost, not active; and once it is gone its
+/// slot takes the bank's new card.
+async fn a_card_reported_lost_is_removed_and_its_slot_reused(app: TestApp) {
+    let p = app.payer("ok_debit").await;
+    let phone = app.card("ok_debit").await["phone"].as_str().unwrap().to_owned();
+    let base = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    let r = app.post(&format!("{base}/freeze"), json!({ "reason": "card_lost" })).await;
+    assert_eq!(r.body["status"], "frozen", "{}", r.body);
+    // Unfreezing is refused, and the answer names the way out.
+    let e = app.post(&format!("{base}/unfreeze"), json!({})).await;
+    assert_eq!(e.assert_error("CARD_REPORTED_LOST")["details"]["unbind"]["path"], format!("{base}/unbind"));
+    // The slot is still taken: the one card allowed is the lost one.
+    let new_card = app.card("ok_debit_ccb").await;
+    app.bind(&p.account, &new_card).await.assert_error("BINDING_LIMIT_REACHED");
+    // Unbind (and delete) it as it is.
+    let r = app.post(&format!("{base}/unbind"), json!({ "delete": true })).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let otp = app.latest_otp(&phone).await;
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["status"], "unbinding");
+    // Revoking puts it back as it was: frozen as lost, its token suspended.
+    let r = app.post(&format!("{base}/unbind/revoke"), json!({})).await;
+    assert_eq!((r.body["status"].as_str(), r.body["frozen_reason"].as_str()), (Some("frozen"), Some("card_lost")), "{}", r.body);
+    assert_eq!(r.body["token"]["status"], "suspended");
+    app.post(&format!("{base}/unfreeze"), json!({})).await.assert_error("CARD_REPORTED_LOST");
+    // Again, to the end of the cooling-off.
+    app.clock.advance(time::Duration::seconds(61));
+    assert_eq!(app.post(&format!("{base}/unbind"), json!({ "delete": true })).await.status, 202);
+    let otp = app.latest_otp(&phone).await;
+    let r = app.post(&format!("{base}/unbind/confirm"), json!({ "otp": otp, "payment_password": PAY_PASSWORD })).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    app.clock.advance(time::Duration::hours(24));
+    assert_eq!(bangka_server::flows::unbind::complete_due(&app.state).await.unwrap(), 1);
+    let after = app.get(&base).await.body;
+    assert_eq!((after["status"].as_str(), after["token"]["status"].as_str()), (Some("deleted"), Some("deleted")), "{after}");
+    // The slot is free: the replacement binds.
+    let b = app.bind(&p.account, &new_card).await;
+    assert_eq!(b.status, 202, "{}", b.body);
+    let trail: Vec<(String, Option<String>)> =
+        app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().map(|e| (e.action, e.before)).collect();
+    assert!(trail.contains(&("binding.unbind".into(), Some("frozen".into()))), "{trail:?}");
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+
+    // The holder's own evidence for the card, for a complaint: signed,
+    // checked offline by the real binary, and holding no ids of keys,
+    // sessions or operators.
+    let ev = app.get(&format!("{base}/evidence")).await;
+    assert_eq!(ev.status, 200, "{}", ev.body);
+    let bundle = &ev.body["receipt"];
+    assert_eq!(bundle["operation"], "card_evidence");
+    assert_eq!(bundle["binding"]["status"], "deleted");
+    let actions: Vec<&str> = bundle["audit_excerpt"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"binding.freeze"), "{actions:?}");
+    assert!(actions.contains(&"binding.delete"), "{actions:?}");
+    assert!(bundle["audit_excerpt"].as_array().unwrap().iter().all(|e| e.get("actor").is_none() && e.get("origin").is_none()));
+    let receipts: Vec<&str> = bundle["receipts"].as_array().unwrap().iter().map(|r| r["receipt"]["operation"].as_str().unwrap()).collect();
+    assert!(receipts.contains(&"delete") && receipts.contains(&"bind"), "{receipts:?}");
+    assert!(bundle["complaint_routes"].to_string().contains("12315"));
+    let file = app.data_dir.with_extension("evidence.json");
+    std::fs::write(&file, ev.body.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bangka"))
+        .args(["receipt", "verify"])
+        .arg(&file)
+        .args(["--data-dir", app.data_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let mut forged = ev.body.clone();
+    forged["receipt"]["binding"]["status"] = json!("active");
+    std::fs::write(&file, forged.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bangka"))
+        .args(["receipt", "verify"])
+        .arg(&file)
+        .args(["--data-dir", app.data_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an edited bundle fails");
+    let _ = std::fs::remove_file(&file);
+    // Another account's card is not found.
+    let other = app.verified_account().await;
+    app.get(&format!("/v1/accounts/{other}/bindings/{}/evidence", p.binding)).await.assert_error("NOT_FOUND");
+}
+on_both_backends!(a_card_reported_lost_is_removed_and_its_slot_reused, super::one_card_per_account());
+
 /// Unbind with delete: stronger verification, and when the cooling-off ends
 /// the card's data key is destroyed — the PAN cannot be opened any more.
 async fn unbind_with_delete_shreds_the_card(app: TestApp) {

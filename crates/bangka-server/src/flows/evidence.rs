@@ -1,0 +1,69 @@
+//! Evidence bundles: a card's or a ticket's receipts and audit excerpt as
+//! one JSON document signed with the receipt key, for a complaint. Support
+//! exports a ticket's (`tickets::evidence`); the holder exports their own
+//! card's (`for_binding`), to hand to their bank or a consumer-protection
+//! line. `bangka receipt verify FILE` checks either offline.
+
+use bangka_store::AuditRecord;
+use serde_json::{Value, json};
+
+use super::load_account;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// Who sees an audit excerpt: support sees who acted and why; the holder
+/// sees what happened and when, never key or session ids, origins or
+/// operators' notes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Support,
+    Holder,
+}
+
+/// The audit entries about `subjects`, oldest first.
+pub async fn audit_excerpt(app: &AppState, subjects: &[String], reader: Reader) -> ApiResult<Vec<Value>> {
+    let mut entries: Vec<AuditRecord> = Vec::new();
+    for s in subjects {
+        entries.extend(app.store.audit_entries(s).await?);
+    }
+    entries.sort_by_key(|e| e.seq);
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let mut v = json!({
+                "seq": e.seq, "id": e.id, "action": e.action, "subject": e.subject, "before": e.before, "after": e.after,
+                "at": rfc3339(e.created_at), "hash": e.hash, "prev_hash": e.prev_hash,
+            });
+            if reader == Reader::Support {
+                v["actor"] = json!(e.actor);
+                v["origin"] = json!(e.origin);
+                v["reason"] = json!(e.reason);
+            }
+            v
+        })
+        .collect())
+}
+
+/// `GET /v1/accounts/{id}/bindings/{bid}/evidence`: the card as it is, its
+/// receipts and what was recorded about it, signed.
+pub async fn for_binding(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<Value> {
+    load_account(app, account_id).await?;
+    let b = app.store.get_binding(account_id, binding_id).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
+    let receipts: Vec<Value> =
+        app.store.receipts(account_id).await?.into_iter().filter(|r| r["receipt"]["binding_id"].as_str() == Some(binding_id)).collect();
+    let bundle = json!({
+        "operation": "card_evidence",
+        "id": format!("{binding_id}@{}", app.clock.now().unix_timestamp()),
+        "at": rfc3339(app.clock.now()),
+        "binding": super::bind::view(app, &b).await?,
+        "receipts": receipts,
+        "audit_excerpt": audit_excerpt(app, std::slice::from_ref(&b.id), Reader::Holder).await?,
+        "complaint_routes": [
+            { "name_zh": "发卡银行客服", "name_en": "your card's bank", "how": "the service number on the back of the card" },
+            { "name_zh": "全国消费者投诉举报电话", "name_en": "consumer complaint line", "phone": "12315" },
+            { "name_zh": "中国人民银行金融消费者权益保护咨询投诉电话", "name_en": "central bank financial consumer line", "phone": "12363" },
+        ],
+    });
+    Ok(app.signer.sign(bundle))
+}
