@@ -66,7 +66,7 @@ impl Pan {
     /// Accepts digits with optional spaces or dashes between groups.
     pub fn parse(input: &str) -> Result<Pan, ErrorCode> {
         let mut digits = String::with_capacity(19);
-        for c in input.chars() {
+        for c in input.chars().map(crate::holder::halfwidth) {
             match c {
                 '0'..='9' => digits.push(c),
                 ' ' | '-' => {}

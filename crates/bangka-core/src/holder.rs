@@ -5,6 +5,21 @@ use std::fmt;
 use crate::catalog::ErrorCode;
 use crate::secret::Secret;
 
+/// A character as a Chinese keyboard may type it, made plain: full-width
+/// digits (１２３), Ｘ, ＋, － and the ideographic space become their ASCII
+/// forms, so a number typed in full-width mode is read, not refused.
+pub fn halfwidth(c: char) -> char {
+    match c {
+        '\u{FF10}'..='\u{FF19}' => char::from(b'0' + (c as u32 - 0xFF10) as u8),
+        '\u{FF38}' => 'X',
+        '\u{FF58}' => 'x',
+        '\u{FF0B}' => '+',
+        '\u{FF0D}' => '-',
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
 /// The holder's name as on the card and ID: 1–40 characters, letters (CJK or
 /// Latin), spaces, the middle dot used in transliterated names, no digits.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,7 +73,7 @@ pub fn id_check_char(first17: &str) -> char {
 
 impl IdNumber {
     pub fn parse(input: &str) -> Result<IdNumber, ErrorCode> {
-        let s = input.trim().to_ascii_uppercase();
+        let s = input.chars().map(halfwidth).collect::<String>().trim().to_ascii_uppercase();
         let b = s.as_bytes();
         if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
             return Err(ErrorCode::IdNumberFormat);
@@ -120,7 +135,7 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(input: &str) -> Result<Phone, ErrorCode> {
-        let cleaned: String = input.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
+        let cleaned: String = input.chars().map(halfwidth).filter(|c| !c.is_whitespace() && *c != '-').collect();
         let s = cleaned.strip_prefix("+86").or_else(|| cleaned.strip_prefix("0086")).unwrap_or(&cleaned);
         let s = if s.len() == 13 && s.starts_with("86") { &s[2..] } else { s };
         let b = s.as_bytes();
@@ -204,6 +219,33 @@ mod tests {
 
     fn id_with_check(first17: &str) -> String {
         format!("{first17}{}", id_check_char(first17))
+    }
+
+    /// Full-width forms of every ASCII character `s` has.
+    fn fullwidth(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '0'..='9' => char::from_u32(0xFF10 + (c as u32 - '0' as u32)).unwrap(),
+                'X' => '\u{FF38}',
+                '+' => '\u{FF0B}',
+                ' ' => '\u{3000}',
+                c => c,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn full_width_numbers_are_read_not_refused() {
+        let id = id_with_check("11010519900307123");
+        assert_eq!(IdNumber::parse(&fullwidth(&id)).unwrap().expose(), id);
+        let x = (0..1000).map(|i| format!("11010519900307{i:03}")).find(|p| id_check_char(p) == 'X').unwrap();
+        let id = id_with_check(&x);
+        assert_eq!(IdNumber::parse(&fullwidth(&id)).unwrap().expose(), id, "a full-width Ｘ");
+        assert_eq!(Phone::parse(&fullwidth("+86 139 1000 0000")).unwrap().as_str(), "13910000000");
+        let pan = crate::card::Pan::parse(&fullwidth("6222 0200 0003 0000 178")).unwrap();
+        assert_eq!(pan.last4(), "0178");
+        // Other wide letters stay what they are: refused.
+        assert_eq!(Phone::parse("１３９１０００００００Ａ").unwrap_err(), ErrorCode::PhoneFormat);
     }
 
     #[test]

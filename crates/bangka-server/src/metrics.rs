@@ -9,31 +9,51 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{LazyLock, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, LazyLock, RwLock};
 
 type Labels = Vec<(&'static str, String)>;
+/// A counter's help text and its series, by label set.
+type Counter = (&'static str, BTreeMap<Labels, Arc<AtomicU64>>);
 
+/// Every request counts here, so there is no lock that requests take in
+/// turn: a series is found under a shared read lock and moved with atomics;
+/// only the first use of a label set takes the write lock, to add it.
 #[derive(Default)]
 struct Registry {
-    counters: BTreeMap<&'static str, (&'static str, BTreeMap<Labels, u64>)>,
-    latency: BTreeMap<Labels, Histogram>,
+    counters: RwLock<BTreeMap<&'static str, Counter>>,
+    latency: RwLock<BTreeMap<Labels, Arc<Histogram>>>,
 }
 
 /// Request latency buckets, in seconds.
 const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Histogram {
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    /// The sum of observations, in nanoseconds (atomics hold integers).
+    sum_nanos: AtomicU64,
 }
 
-static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Default::default);
+static REGISTRY: LazyLock<Registry> = LazyLock::new(Default::default);
 
 fn inc(name: &'static str, help: &'static str, labels: Labels) {
-    let mut r = REGISTRY.lock().expect("metrics lock");
-    *r.counters.entry(name).or_insert_with(|| (help, BTreeMap::new())).1.entry(labels).or_insert(0) += 1;
+    let found = REGISTRY.counters.read().expect("metrics lock").get(name).and_then(|(_, series)| series.get(&labels)).cloned();
+    let counter = match found {
+        Some(c) => c,
+        None => REGISTRY
+            .counters
+            .write()
+            .expect("metrics lock")
+            .entry(name)
+            .or_insert_with(|| (help, BTreeMap::new()))
+            .1
+            .entry(labels)
+            .or_default()
+            .clone(),
+    };
+    counter.fetch_add(1, Relaxed);
 }
 
 /// An attempt (bind, confirm, activation, payment …) and how it ended.
@@ -73,15 +93,18 @@ pub fn sla_breached(category: &str) {
 /// One HTTP request's latency, by route template, method and status.
 pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
     let labels = vec![("route", route.to_owned()), ("method", method.to_owned()), ("status", status.to_string())];
-    let mut r = REGISTRY.lock().expect("metrics lock");
-    let h = r.latency.entry(labels).or_default();
+    let found = REGISTRY.latency.read().expect("metrics lock").get(&labels).cloned();
+    let h = match found {
+        Some(h) => h,
+        None => REGISTRY.latency.write().expect("metrics lock").entry(labels).or_default().clone(),
+    };
     for (i, b) in BUCKETS.iter().enumerate() {
         if seconds <= *b {
-            h.buckets[i] += 1;
+            h.buckets[i].fetch_add(1, Relaxed);
         }
     }
-    h.count += 1;
-    h.sum += seconds;
+    h.count.fetch_add(1, Relaxed);
+    h.sum_nanos.fetch_add((seconds * 1e9) as u64, Relaxed);
 }
 
 /// The process's resident memory (Linux: `VmRSS` in `/proc/self/status`).
@@ -105,12 +128,11 @@ fn label_text(labels: &Labels, extra: Option<(&str, String)>) -> String {
 
 /// The exposition text; `tickets` are (status, count) rows read at scrape time.
 pub fn render(tickets: &[(String, i64)], overdue_tickets: i64) -> String {
-    let r = REGISTRY.lock().expect("metrics lock");
     let mut out = String::new();
-    for (name, (help, series)) in &r.counters {
+    for (name, (help, series)) in REGISTRY.counters.read().expect("metrics lock").iter() {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
         for (labels, v) in series {
-            let _ = writeln!(out, "{name}{} {v}", label_text(labels, None));
+            let _ = writeln!(out, "{name}{} {}", label_text(labels, None), v.load(Relaxed));
         }
     }
     let _ = writeln!(out, "# HELP bangka_tickets Tickets by status.\n# TYPE bangka_tickets gauge");
@@ -130,13 +152,14 @@ pub fn render(tickets: &[(String, i64)], overdue_tickets: i64) -> String {
     }
     let name = "bangka_http_request_duration_seconds";
     let _ = writeln!(out, "# HELP {name} Request latency by route template, method and status.\n# TYPE {name} histogram");
-    for (labels, h) in &r.latency {
+    for (labels, h) in REGISTRY.latency.read().expect("metrics lock").iter() {
+        let count = h.count.load(Relaxed);
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{} {}", label_text(labels, Some(("le", b.to_string()))), h.buckets[i]);
+            let _ = writeln!(out, "{name}_bucket{} {}", label_text(labels, Some(("le", b.to_string()))), h.buckets[i].load(Relaxed));
         }
-        let _ = writeln!(out, "{name}_bucket{} {}", label_text(labels, Some(("le", "+Inf".into()))), h.count);
-        let _ = writeln!(out, "{name}_sum{} {}", label_text(labels, None), h.sum);
-        let _ = writeln!(out, "{name}_count{} {}", label_text(labels, None), h.count);
+        let _ = writeln!(out, "{name}_bucket{} {count}", label_text(labels, Some(("le", "+Inf".into()))));
+        let _ = writeln!(out, "{name}_sum{} {}", label_text(labels, None), h.sum_nanos.load(Relaxed) as f64 / 1e9);
+        let _ = writeln!(out, "{name}_count{} {count}", label_text(labels, None));
     }
     out
 }

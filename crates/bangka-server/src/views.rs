@@ -297,3 +297,27 @@ impl PaymentView {
         }
     }
 }
+
+/// A time as a holder reads it in a notice: Beijing time (UTC+8), to the
+/// minute, in each language's way ("11月26日 09:22", "26 Nov 09:22 Beijing
+/// time"); answers keep RFC 3339 for programs.
+pub fn holder_time(t: time::OffsetDateTime) -> (String, String) {
+    let b = t.to_offset(time::macros::offset!(+8));
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month = u8::from(b.month());
+    (
+        format!("{month}月{}日 {:02}:{:02}", b.day(), b.hour(), b.minute()),
+        format!("{} {} {:02}:{:02} Beijing time", b.day(), MONTHS[usize::from(month - 1)], b.hour(), b.minute()),
+    )
+}
+
+#[cfg(test)]
+mod holder_time_tests {
+    #[test]
+    fn notices_read_beijing_time_to_the_minute() {
+        let t = time::macros::datetime!(2026-11-26 01:22:17.118 UTC);
+        assert_eq!(super::holder_time(t), ("11月26日 09:22".to_owned(), "26 Nov 09:22 Beijing time".to_owned()));
+        let late = time::macros::datetime!(2026-12-31 16:05 UTC);
+        assert_eq!(super::holder_time(late).0, "1月1日 00:05");
+    }
+}

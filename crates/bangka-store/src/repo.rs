@@ -167,11 +167,13 @@ impl Store {
     /// Sets the payment password hash, only if the stored one is still
     /// `expected` (none, or the one the caller verified the current password
     /// against): a concurrent change is never silently overwritten.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_payment_password(
         &self,
         account_id: &str,
         hash: &str,
         expected: Option<&str>,
+        notice: &NewMessage,
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
@@ -197,6 +199,7 @@ impl Store {
         let (before, after) = if expected.is_some() { ("set", "changed") } else { ("unset", "set") };
         let change = Change { action: "account.payment_password", subject: account_id, before: Some(before), after: Some(after) };
         crate::audit::append(&mut tx, cause, change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
     }

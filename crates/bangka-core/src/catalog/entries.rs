@@ -1280,7 +1280,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t("这张卡已过有效期，无法绑定。", "This card has passed its expiry date and cannot be bound."),
+        message: t("这张卡已过有效期，不能再使用。", "This card has passed its expiry date and can no longer be used."),
         cause: t(
             "卡片过了有效期后，银行不再允许使用。银行通常会在到期前寄送新卡或通知您领取。",
             "Once a card is past its expiry date, the bank no longer accepts it. Banks usually send a replacement card, or ask you to collect one, before the old one expires.",
@@ -2608,18 +2608,18 @@ pub(super) const ENTRIES: &[Entry] = &[
         ticket_advised: true,
         retry: RetryHint::At,
         message: t(
-            "失败次数过多，为保障您的资金安全，绑卡功能已暂停，请在提示的时间后再试。",
-            "Too many failed attempts: for your safety, card binding is paused. Please try again after the time shown.",
+            "失败次数过多，为保障您的资金安全，绑卡、支付等操作已暂停，请在提示的时间后再试。",
+            "Too many failed attempts: for your safety, binding and paying are paused. Please try again after the time shown.",
         ),
         cause: t(
-            "短时间内多次验证失败（例如信息与银行记录不符，或验证码多次输错）会触发安全保护，绑卡将暂停至少 30 分钟，以防他人冒用您的信息。",
-            "Several failed verifications in a short time (details not matching the bank's records, or wrong codes) trigger a safety pause of at least 30 minutes on card binding, to stop anyone from misusing your details.",
+            "短时间内多次验证失败（例如信息与银行记录不符、验证码或支付密码多次输错）会触发安全保护，相关操作将暂停至少 30 分钟，以防他人冒用您的信息。",
+            "Several failed verifications in a short time (details not matching the bank's records, wrong codes or a wrong payment password) trigger a safety pause of at least 30 minutes, to stop anyone from misusing your details.",
         ),
         remediation: &[
             t("在提示的时间之后再试，暂停期间请不要反复尝试。", "Wait until the time shown, and do not keep trying during the pause."),
             t(
-                "再次绑卡前，准备好银行卡和身份证，逐项核对姓名、身份证号、卡号和银行预留手机号。",
-                "Before trying again, have the card and your ID card at hand and check the name, ID number, card number and reserved phone number one by one.",
+                "再次绑卡前，准备好银行卡和身份证，逐项核对姓名、身份证号、卡号和银行预留手机号；忘记支付密码时不要反复猜测。",
+                "Before binding again, have the card and your ID card at hand and check the name, ID number, card number and reserved phone number one by one; if you forgot your payment password, do not keep guessing.",
             ),
             t(
                 "如需尽快解锁，请联系客服，经本人身份核验后即可解锁；请索取工单号以便跟进。也可以在钱包中上传身份证正反面照片申请人工审核。",

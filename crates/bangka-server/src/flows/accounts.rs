@@ -114,10 +114,14 @@ pub async fn set_payment_password(
     let new = PaymentPassword::parse(&body.password)?;
     let existing = app.store.payment_password_hash(account_id).await?;
     if let Some(stored) = &existing {
-        let current = body.current_password.as_deref().map(PaymentPassword::parse);
-        let matches = match current {
-            Some(Ok(pw)) => verify_password(app, account_id, pw, stored.clone()).await?,
-            _ => false,
+        // Not sending the current password is a missing step, not a guess.
+        let Some(current) = body.current_password.as_deref() else {
+            let e = Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "current_password" }));
+            return Err(e.into());
+        };
+        let matches = match PaymentPassword::parse(current) {
+            Ok(pw) => verify_password(app, account_id, pw, stored.clone()).await?,
+            Err(_) => false,
         };
         if !matches {
             let e = Failure::new(ErrorCode::PaymentPasswordIncorrect).with_details(json!({ "current_password_required": true }));
@@ -125,7 +129,30 @@ pub async fn set_payment_password(
         }
     }
     let hash = hash_password(app, account_id, &new);
-    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), Cause::api(who.actor()), now).await? {
+    let (when_zh, when_en) = crate::views::holder_time(now);
+    let (zh, en) = if existing.is_some() {
+        (
+            format!("【Bangka】您的支付密码已于 {when_zh} 修改。如非本人操作，请立即冻结账户并联系客服。"),
+            format!(
+                "Bangka: your payment password was changed at {when_en}. If this was not you, freeze your account now and contact support."
+            ),
+        )
+    } else {
+        (
+            format!("【Bangka】您已于 {when_zh} 设置支付密码。如非本人操作，请立即冻结账户并联系客服。"),
+            format!(
+                "Bangka: a payment password was set for your account at {when_en}. If this was not you, freeze your account now and contact support."
+            ),
+        )
+    };
+    let notice = bangka_store::NewMessage {
+        kind: bangka_store::MessageKind::Notice,
+        account_id: account_id.into(),
+        phone: account.phone.clone(),
+        zh,
+        en,
+    };
+    if !app.store.set_payment_password(account_id, &hash, existing.as_deref(), &notice, Cause::api(who.actor()), now).await? {
         // Changed concurrently: the current password verified is no longer current.
         return Err(ErrorCode::PaymentPasswordIncorrect.into());
     }

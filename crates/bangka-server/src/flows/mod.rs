@@ -251,10 +251,13 @@ pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &Attemp
         Ok(id) => id,
         Err(e) => return e,
     };
-    if let Err(e) = risk::after_failure(app, account_id, code, facts, &attempt).await {
-        return e;
+    match risk::after_failure(app, account_id, code, facts, &attempt).await {
+        Err(e) => e,
+        // This failure locked something: say so now, with what caused it,
+        // rather than invite another try that will be refused.
+        Ok(Some((scope, until))) => risk::locked(account_id, scope, until).with_detail("because", code.as_str()).with_attempt(&attempt),
+        Ok(None) => err.with_attempt(&attempt),
     }
-    err.with_attempt(&attempt)
 }
 
 /// Refuses while the holder has frozen the account, then while it is

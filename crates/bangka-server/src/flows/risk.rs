@@ -50,9 +50,19 @@ async fn since(app: &AppState, rule: &bangka_core::risk::Rule, value: &str, now:
 
 /// After a failure with `code` was recorded as `attempt_id`: every rule
 /// counting it is evaluated, and those at their threshold lock.
-pub async fn after_failure(app: &AppState, account_id: &str, code: ErrorCode, facts: &AttemptFacts, attempt_id: &str) -> ApiResult<()> {
+/// Returns the lock this failure set, if it set one (the longest): the
+/// failure that causes a lock is answered with the lock, not told to try
+/// again.
+pub async fn after_failure(
+    app: &AppState,
+    account_id: &str,
+    code: ErrorCode,
+    facts: &AttemptFacts,
+    attempt_id: &str,
+) -> ApiResult<Option<(Subject, OffsetDateTime)>> {
     let now = app.clock.now();
     let origin = current_origin();
+    let mut set: Option<(Subject, OffsetDateTime)> = None;
     for rule in app.risk.after_failure(code) {
         let Some(value) =
             subject_value(rule.per, account_id, facts.card_fp.as_deref(), origin.device_id.as_deref(), origin.client_ip.as_deref())
@@ -68,8 +78,11 @@ pub async fn after_failure(app: &AppState, account_id: &str, code: ErrorCode, fa
         let firing = Firing { rule: &rule.name, per: rule.per, subject: value, account_id, attempt_id: Some(attempt_id), count: n };
         app.store.risk_lock(&firing, until, now).await?;
         crate::metrics::risk_lock(rule.per.as_str(), &rule.name);
+        if set.is_none_or(|(_, t)| until > t) {
+            set = Some((rule.per, until));
+        }
     }
-    Ok(())
+    Ok(set)
 }
 
 async fn already_locked_until(

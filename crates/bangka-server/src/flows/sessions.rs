@@ -76,24 +76,24 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
     };
     let label = device_tag(&device);
     let place = ip.map(|i| mask_ip(&i)).unwrap_or_else(|| "-".into());
-    let when = rfc3339(now);
+    let (when_zh, when_en) = crate::views::holder_time(now);
     let new_device = NewMessage {
         kind: MessageKind::Notice,
         account_id: account_id.into(),
         phone: account.phone.clone(),
         zh: format!(
-            "【Bangka】您的账户于 {when} 在新设备（设备标识 {label}）上登录（IP {place}）。如非本人操作，请立即冻结账户并联系客服。"
+            "【Bangka】您的账户于 {when_zh} 在新设备（设备标识 {label}）上登录（IP {place}）。如非本人操作，请立即冻结账户并联系客服。"
         ),
         en: format!(
-            "Bangka: your account signed in on a new device (device tag {label}) at {when} (IP {place}). If this was not you, freeze the account now and contact support."
+            "Bangka: your account signed in on a new device (device tag {label}) at {when_en} (IP {place}). If this was not you, freeze the account now and contact support."
         ),
     };
     let known_device = NewMessage {
         kind: MessageKind::Alert,
         account_id: account_id.into(),
         phone: account.phone.clone(),
-        zh: format!("【Bangka】登录提醒：您的账户于 {when} 在设备（设备标识 {label}）上登录（IP {place}）。"),
-        en: format!("Bangka sign-in alert: your account signed in on device tag {label} at {when} (IP {place})."),
+        zh: format!("【Bangka】登录提醒：您的账户于 {when_zh} 在设备（设备标识 {label}）上登录（IP {place}）。"),
+        en: format!("Bangka sign-in alert: your account signed in on device tag {label} at {when_en} (IP {place})."),
     };
     let is_new = app.store.open_session(&session, &new_device, Some(&known_device), Cause::api(who.actor()), now).await?;
     tracing::info!(account_id, session_id = %id, new_device = is_new, "holder session opened");

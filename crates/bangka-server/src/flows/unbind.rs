@@ -146,10 +146,16 @@ pub async fn request(
     }
     let needs_password = has_password && (body.delete || recent_failures > 0);
     // A repeated request sends a new code only after the resend cooldown.
+    // Before that, the same request is still waiting for its code: it is
+    // answered again (a double tap is not an error); a different one (now
+    // with delete, say) waits for the cooldown.
     if let Some(prev) = app.store.latest_unbind_request(&b.id).await?.filter(|r| r.status == "requested")
         && let Some(c) = app.store.get_challenge(&prev.challenge_id).await?
         && let Err(at) = c.challenge.check_resend(now, &app.otp)
     {
+        if prev.delete_card == body.delete && prev.cancel_mandates == body.cancel_mandates {
+            return Ok((StatusCode::ACCEPTED, requested(app, &b, &prev, &c).await?));
+        }
         return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
     }
     let (mut challenge, code) = new_challenge(app, OtpPurpose::Unbind, &b.phone);
@@ -169,23 +175,25 @@ pub async fn request(
     let sms = otp_sms(app, OtpPurpose::Unbind, &code, &b.last4, &b.account_id, &b.phone);
     app.store.create_unbind_request(&r, &challenge, &sms).await?;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
-    let cancels: Vec<String> =
-        if body.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
-    let verification = if needs_password { json!(["sms_code", "payment_password"]) } else { json!(["sms_code"]) };
     tracing::info!(binding_id = %b.id, by = %who.actor(), delete = body.delete, "unbind requested");
-    Ok((
-        StatusCode::ACCEPTED,
-        json!({
-            "unbind_request_id": r.id,
-            "binding_id": b.id,
-            "next_action": NextAction::otp(&c, &app.otp),
-            "verification": verification,
-            "will_cancel_mandates": cancels,
-            "delete": body.delete,
-            "cooling_off_seconds": app.cooling_off.whole_seconds(),
-            "confirm": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/unbind/confirm", b.id) },
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, requested(app, &b, &r, &c).await?))
+}
+
+/// An unbind request waiting for its code, as its answer shows it.
+async fn requested(app: &AppState, b: &BindingRow, r: &UnbindRequest, c: &bangka_store::ChallengeRow) -> ApiResult<Value> {
+    let cancels: Vec<String> =
+        if r.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
+    let verification = if r.needs_password { json!(["sms_code", "payment_password"]) } else { json!(["sms_code"]) };
+    Ok(json!({
+        "unbind_request_id": r.id,
+        "binding_id": b.id,
+        "next_action": NextAction::otp(c, &app.otp),
+        "verification": verification,
+        "will_cancel_mandates": cancels,
+        "delete": r.delete_card,
+        "cooling_off_seconds": app.cooling_off.whole_seconds(),
+        "confirm": { "method": "POST", "path": format!("/v1/accounts/{}/bindings/{}/unbind/confirm", b.account_id, b.id) },
+    }))
 }
 
 pub async fn confirm(
@@ -233,13 +241,11 @@ pub async fn confirm(
         &b,
         json!({ "cooling_off_ends_at": rfc3339(ends_at), "cancelled_mandates": mandates, "delete": r.delete_card }),
     );
+    let (ends_zh, ends_en) = crate::views::holder_time(ends_at);
     let msg = card_notice(
         &b,
-        &format!("将于{}解绑，在此之前可随时撤销。如非本人操作，请立即撤销并联系客服。", rfc3339(ends_at)),
-        &format!(
-            "will be unbound at {}; you can revoke this until then. If this was not you, revoke it and contact support.",
-            rfc3339(ends_at)
-        ),
+        &format!("将于{ends_zh}（北京时间）解绑，在此之前可随时撤销。如非本人操作，请立即撤销并联系客服。"),
+        &format!("will be unbound on {ends_en}; you can revoke this until then. If this was not you, revoke it and contact support."),
     );
     let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
     if !app.store.confirm_unbind(&r, token_move, &mandates, ends_at, &msg, trail, now).await? {

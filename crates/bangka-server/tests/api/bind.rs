@@ -235,9 +235,12 @@ mod binding_limit_lists_the_current_cards {
 async fn repeated_failures_lock_with_unlock_time(app: TestApp) {
     let acc = app.verified_account().await;
     let card = app.card("phone_mismatch").await;
-    for _ in 0..10 {
+    for _ in 0..9 {
         app.bind(&acc, &card).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
     }
+    // The tenth is answered with the lock it caused.
+    let tenth = app.bind(&acc, &card).await;
+    assert_eq!(tenth.assert_error("RISK_LOCKED")["details"]["because"], "FOUR_ELEMENTS_PHONE_MISMATCH");
     let r = app.bind(&acc, &app.card("ok_debit").await).await;
     assert_eq!(r.status, 423);
     let e = r.assert_error("RISK_LOCKED");
@@ -306,8 +309,9 @@ async fn kyc_rules(app: TestApp) {
 }
 on_both_backends!(kyc_rules);
 
-/// The payment password: six digits, not trivial, stored only as argon2id,
-/// changed only with the current one.
+/// The payment password: six digits, not trivial, stored only as a keyed
+/// MAC, changed only with the current one, and every change told to the
+/// holder.
 async fn payment_password_rules(app: TestApp) {
     let acc = app.verified_account().await;
     let path = format!("/v1/accounts/{acc}/payment-password");
@@ -322,12 +326,22 @@ async fn payment_password_rules(app: TestApp) {
         .await
         .unwrap();
     assert!(hash.starts_with("pmac1$") && !hash.contains("902714"), "stored as a keyed MAC only");
-    app.post(&path, json!({ "password": "135790" })).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    // Leaving out the current one is a missing step, not a wrong guess.
+    let e = app.post(&path, json!({ "password": "135790" })).await;
+    assert_eq!(e.assert_error("STRONG_VERIFICATION_REQUIRED")["details"]["missing"], "current_password");
     let r = app.post(&path, json!({ "password": "135790", "current_password": "111222" })).await;
     assert_eq!(r.status, 403);
     r.assert_error("PAYMENT_PASSWORD_INCORRECT");
     let r = app.post(&path, json!({ "password": "135790", "current_password": "902714" })).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // Setting and changing it are each told to the holder, in Beijing time.
+    let (phone,): (String,) =
+        sqlx::query_as("SELECT phone FROM accounts WHERE id = $1").bind(&acc).fetch_one(app.state.store.pool()).await.unwrap();
+    let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await.body;
+    let texts: Vec<&str> = inbox["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.contains("支付密码已于") && t.contains("修改")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("设置支付密码")), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains('T') && t.contains('Z') && t.contains("支付密码")), "no machine timestamps: {texts:?}");
     // An account without real-name verification cannot set one.
     let fresh = app.post("/v1/accounts", json!({ "phone": "13912340000" })).await.body["id"].as_str().unwrap().to_owned();
     app.post(&format!("/v1/accounts/{fresh}/payment-password"), json!({ "password": "902714" })).await.assert_error("KYC_REQUIRED");

@@ -31,7 +31,11 @@ async fn ten_wrong_codes_lock_the_account_until_support_unlocks_it(app: TestApp)
     // The code's own limit ended that binding; a new one gets five more tries.
     let second = wrong_codes(&app, &acc, "ok_debit", 5).await;
     second[3].assert_error("OTP_INCORRECT");
-    // The tenth wrong code locked the account: the next request says until when and how to get out.
+    // The tenth wrong code is answered with the lock it caused, not "try again".
+    let tenth = second[4].assert_error("RISK_LOCKED");
+    assert_eq!(tenth["details"]["because"], "OTP_INCORRECT");
+    assert!(second[4].body["error"]["attempt_id"].is_string());
+    // The next request says until when and how to get out.
     let locked = app.bind(&acc, &app.card("ok_credit").await).await;
     let e = locked.assert_error("RISK_LOCKED");
     let until = time::OffsetDateTime::parse(e["retry_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
@@ -131,11 +135,15 @@ async fn a_device_that_keeps_failing_is_locked_on_every_account() {
     let Some(app) = spawn_app_with(Backend::Sqlite, Options { risk_rules: Some(rules.into()), ..Options::default() }).await else { return };
     let card = app.card("phone_mismatch").await;
     let body = TestApp::bind_body(&card);
-    for _ in 0..3 {
+    for i in 0..3 {
         let acc = app.verified_account().await;
         let (token, _) = app.session(&acc, "shared-phone").await;
         let r = app.request_as(&token, Method::POST, &format!("/v1/accounts/{acc}/bindings"), Some(&body)).await;
-        r.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+        if i < 2 {
+            r.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+        } else {
+            assert_eq!(r.assert_error("RISK_LOCKED")["details"]["scope"], "device", "the third answers with the lock it caused");
+        }
     }
     let fresh = app.verified_account().await;
     let (token, _) = app.session(&fresh, "shared-phone").await;
@@ -177,9 +185,14 @@ async fn a_card_locked_by_others_is_lifted_for_its_owner() {
     ] }"#;
     let Some(app) = spawn_app_with(Backend::Sqlite, Options { risk_rules: Some(rules.into()), ..Options::default() }).await else { return };
     let card = app.card("phone_mismatch").await;
-    for _ in 0..3 {
+    for i in 0..3 {
         let stranger = app.verified_account().await;
-        app.bind(&stranger, &card).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+        let r = app.bind(&stranger, &card).await;
+        if i < 2 {
+            r.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+        } else {
+            assert_eq!(r.assert_error("RISK_LOCKED")["details"]["scope"], "card", "the third answers with the lock it caused");
+        }
     }
     let owner = app.verified_account().await;
     let r = app.bind(&owner, &card).await;
@@ -239,15 +252,20 @@ async fn payment_password_guesses_are_capped_per_day(app: TestApp) {
             time::OffsetDateTime::parse(e["retry_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
         until - crate::helpers::clock_now(&app.clock)
     };
-    for _ in 0..10 {
+    for _ in 0..9 {
         app.post(&change, guess()).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
     }
+    // The tenth guess is answered with the lock it caused.
+    let tenth = app.post(&change, guess()).await;
+    assert_eq!(tenth.assert_error("RISK_LOCKED")["details"]["because"], "PAYMENT_PASSWORD_INCORRECT");
     let e = app.post(&change, guess()).await;
     assert!(lasts(e.assert_error("RISK_LOCKED")) <= time::Duration::minutes(30));
     app.clock.advance(time::Duration::minutes(31));
-    for _ in 0..5 {
+    for _ in 0..4 {
         app.post(&change, guess()).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
     }
+    let fifteenth = app.post(&change, guess()).await;
+    assert!(lasts(fifteenth.assert_error("RISK_LOCKED")) > time::Duration::hours(23), "the daily cap, at once");
     let e = app.post(&change, json!({ "password": "246813", "current_password": PAY_PASSWORD })).await;
     let d = lasts(e.assert_error("RISK_LOCKED"));
     assert!(d > time::Duration::hours(23), "the daily cap locks for a day, not 30 minutes: {d}");
@@ -265,9 +283,11 @@ async fn payment_password_guesses_are_capped_per_day(app: TestApp) {
     let b = app.payer("ok_debit_ccb").await;
     let path = |p: &crate::helpers::Payer| format!("/v1/accounts/{}/bindings/{}/cryptograms", p.account, p.binding);
     let body = |pw: &str| json!({ "amount": 100, "currency": "CNY", "merchant_id": "m_guess", "payment_password": pw });
-    for _ in 0..10 {
+    for _ in 0..9 {
         app.post(&path(&a), body("102938")).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
     }
+    let tenth = app.post(&path(&a), body("102938")).await;
+    assert_eq!(tenth.assert_error("RISK_LOCKED")["details"]["because"], "PAYMENT_PASSWORD_INCORRECT");
     let e = app.post(&path(&b), body(PAY_PASSWORD)).await;
     assert_eq!(e.assert_error("RISK_LOCKED")["details"]["scope"], "card");
 }
