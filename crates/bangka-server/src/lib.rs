@@ -103,7 +103,10 @@ impl Application {
         let policy = WalletPolicy { binding_limit: config.binding_limit, ..WalletPolicy::default() };
         let signer = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
         let sink: Arc<dyn notify::Sink> = match (&config.notify_webhook, config.demo) {
-            (Some(url), _) => Arc::new(notify::Webhook::new(url)?),
+            (Some(url), _) => {
+                let signer = bangka_store::WebhookSigner::load_or_create(&config.data_dir).context("loading the webhook signing secret")?;
+                Arc::new(notify::Webhook::new(url, signer)?)
+            }
             (None, true) => Arc::new(notify::DemoInbox { clock: clock.clone() }),
             (None, false) => Arc::new(notify::LogSink),
         };

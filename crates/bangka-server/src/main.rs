@@ -222,6 +222,14 @@ enum KeysCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Print the secret webhook deliveries are signed with (`Bangka-Signature`,
+    /// see docs/webhooks.md), made in the data directory on first use; give it
+    /// to the wallet backend that receives `--notify-webhook`.
+    WebhookSecret {
+        /// Data directory (where `webhook-signing.key` lives).
+        #[arg(long, default_value = "./bangka-data", env = "BANGKA_DATA_DIR")]
+        data_dir: PathBuf,
+    },
 }
 
 /// Ctrl-C or SIGTERM (what service managers send) starts a graceful shutdown.
@@ -398,6 +406,12 @@ async fn main() -> anyhow::Result<()> {
                 "fingerprint key v{} is current; re-keyed {} cards and {} accounts; {} pending binds will ask the bank again; {} open SMS codes expired; old key files removed: {:?}",
                 report.new_version, r.cards, r.accounts, r.pending_binds, r.expired_challenges, report.removed_versions
             );
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::WebhookSecret { data_dir } } => {
+            bangka_server::data_dir::secure(&data_dir, false)?;
+            let signer = bangka_store::WebhookSigner::load_or_create(&data_dir)?;
+            println!("{}", signer.expose_secret());
             Ok(())
         }
         Command::Keys { command: KeysCommand::Create { role, merchant_id, store } } => {

@@ -8,9 +8,10 @@
 //!   code can be read and typed; push and email land there too, under the
 //!   account id and the address.
 //! - [`Webhook`]: `POST`s each message as JSON to the wallet backend, which
-//!   sends it through its own SMS, push and email providers
-//!   (`bangka serve --notify-webhook URL`). Any non-2xx answer or timeout is
-//!   a failure, retried with backoff.
+//!   sends it through its own SMS, voice, push and email providers
+//!   (`bangka serve --notify-webhook URL`), signed (`Bangka-Signature`, see
+//!   docs/webhooks.md). Any non-2xx answer or timeout is a failure, retried
+//!   with backoff.
 //! - [`LogSink`]: records that a message went out (masked recipient, never
 //!   the body, which may hold a code); for running without either.
 
@@ -111,14 +112,15 @@ impl Sink for LogSink {
 pub struct Webhook {
     client: reqwest::Client,
     url: String,
+    signer: bangka_store::WebhookSigner,
 }
 
 impl Webhook {
-    pub fn new(url: &str) -> anyhow::Result<Webhook> {
+    pub fn new(url: &str, signer: bangka_store::WebhookSigner) -> anyhow::Result<Webhook> {
         let parsed = reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("--notify-webhook {url}: {e}"))?;
         anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "--notify-webhook must be an http(s) URL");
         let client = reqwest::Client::builder().timeout(StdDuration::from_secs(5)).build()?;
-        Ok(Webhook { client, url: url.to_owned() })
+        Ok(Webhook { client, url: url.to_owned(), signer })
     }
 }
 
@@ -130,7 +132,20 @@ impl Sink for Webhook {
 
     async fn deliver(&self, _store: &Store, m: &OutboxMessage) -> Result<(), String> {
         let body = serde_json::json!({ "id": m.id, "channel": m.channel, "to": m.recipient, "body": m.body, "attempt": m.tries + 1 });
-        let res = self.client.post(&self.url).header("Idempotency-Key", &m.id).json(&body).send().await;
+        let bytes = serde_json::to_vec(&body).map_err(|_| "webhook body".to_owned())?;
+        // Signed at the moment of sending, by the wall clock the receiver
+        // checks it against (not the service's clock, which a demo can move).
+        let signature = self.signer.header(time::OffsetDateTime::now_utc().unix_timestamp(), &bytes);
+        let res = self
+            .client
+            .post(&self.url)
+            .header("Idempotency-Key", &m.id)
+            .header("Bangka-Event-Id", &m.id)
+            .header("Bangka-Signature", signature)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(bytes)
+            .send()
+            .await;
         match res {
             Ok(r) if r.status().is_success() => Ok(()),
             Ok(r) => Err(format!("webhook answered {}", r.status().as_u16())),

@@ -33,6 +33,7 @@ pub mod settlements;
 pub mod tickets;
 pub mod unit;
 pub mod vault;
+pub mod webhook;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -56,6 +57,7 @@ pub use settlements::{NewSettlement, SettlementRow};
 pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
 pub use unit::{AfterCommit, Claim, Outbox, collecting};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
+pub use webhook::WebhookSigner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

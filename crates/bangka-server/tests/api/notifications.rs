@@ -63,12 +63,17 @@ async fn notices_follow_the_holders_language_and_channels(app: TestApp) {
 }
 on_both_backends!(notices_follow_the_holders_language_and_channels);
 
+/// A delivery's `Bangka-Signature` header and the body bytes it signs.
+type Signed = (String, Vec<u8>);
+
 /// A wallet backend's webhook: records what it receives; fails with 503
 /// while `failing` is above zero (counting down), or always when it is
 /// `usize::MAX`.
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<(String, Value)>>>,
+    /// Each delivery's `Bangka-Signature` header and the bytes it signs.
+    signed: Arc<Mutex<Vec<Signed>>>,
     calls: Arc<AtomicUsize>,
     failing: Arc<AtomicUsize>,
 }
@@ -76,9 +81,12 @@ struct Receiver {
 impl Receiver {
     async fn start(&self) -> String {
         let me = self.clone();
-        let handler = move |headers: HeaderMap, axum::Json(body): axum::Json<Value>| {
+        let handler = move |headers: HeaderMap, raw: axum::body::Bytes| {
             let me = me.clone();
             async move {
+                let body: Value = serde_json::from_slice(&raw).unwrap();
+                let signature = headers.get("bangka-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                me.signed.lock().unwrap().push((signature, raw.to_vec()));
                 me.calls.fetch_add(1, Ordering::SeqCst);
                 let f = me.failing.load(Ordering::SeqCst);
                 if f > 0 {
@@ -148,6 +156,22 @@ async fn webhook_delivery_retries_with_backoff_and_drops_expired_codes() {
     assert!(body["body"].as_str().unwrap().contains("验证码"));
     let status = app.state.store.outbox_status(&acc).await.unwrap();
     assert!(status[0].delivered && !status[0].body_kept);
+    // Every delivery is signed with the secret `bangka keys webhook-secret`
+    // prints; a receiver checks it as docs/webhooks.md shows.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bangka"))
+        .args(["keys", "webhook-secret", "--data-dir"])
+        .arg(&app.data_dir)
+        .output()
+        .unwrap();
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let signed = receiver.signed.lock().unwrap().clone();
+    assert_eq!(signed.len(), 3, "the failed attempts were signed too");
+    for (header, raw) in &signed {
+        assert!(bangka_store::webhook::verify(&secret, header, raw, now, 300), "{header}");
+        assert!(!bangka_store::webhook::verify(&secret, header, b"{}", now, 300), "another body fails");
+    }
 
     // The webhook goes down for good: the next code expires undelivered.
     receiver.failing.store(usize::MAX, Ordering::SeqCst);
