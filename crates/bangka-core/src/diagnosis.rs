@@ -102,7 +102,7 @@ impl Check {
             E::KycRequired | E::KycRejected | E::HolderNameNotKycName | E::HolderIdNotKycId => Check::AccountKyc,
             E::CardAlreadyBound => Check::DuplicateCard,
             E::BindingLimitReached => Check::BindingLimit,
-            E::IssuerMaintenance => Check::IssuerMaintenance,
+            E::IssuerMaintenance | E::PlatformMaintenance => Check::IssuerMaintenance,
             E::RiskLocked | E::RiskStepUpRequired | E::RiskReviewRequired => Check::RiskControl,
             E::IssuerUnavailable => Check::IssuerAvailable,
             E::CardNotActivated

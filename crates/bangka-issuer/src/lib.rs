@@ -37,6 +37,9 @@ pub struct MaintenanceWindow {
     pub issuer: String,
     pub starts_at: OffsetDateTime,
     pub ends_at: OffsetDateTime,
+    /// The bank's announcement, in Chinese and English.
+    pub message_zh: String,
+    pub message_en: String,
 }
 
 impl MaintenanceWindow {

@@ -259,8 +259,13 @@ impl Simulator {
             tests.push(e.test);
         }
         let now = clock.now();
-        let windows =
-            vec![MaintenanceWindow { issuer: "PSBC".into(), starts_at: now - Duration::minutes(1), ends_at: now + Duration::days(30) }];
+        let windows = vec![MaintenanceWindow {
+            issuer: "PSBC".into(),
+            starts_at: now - Duration::minutes(1),
+            ends_at: now + Duration::days(30),
+            message_zh: "邮储银行网上支付系统升级维护中，期间暂停绑卡和快捷支付，结束时间见公告。".into(),
+            message_en: "PSBC is upgrading its online payment system; binding and quick payments are paused until the end shown.".into(),
+        }];
         Simulator {
             cards: Mutex::new(cards),
             holds: Mutex::new(HashMap::new()),

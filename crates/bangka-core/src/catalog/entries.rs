@@ -1727,6 +1727,29 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::PlatformMaintenance,
+        category: Category::System,
+        http_status: 503,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "钱包正在进行系统维护，绑卡和支付暂停，请在提示的时间后重试。",
+            "The wallet is under maintenance: binding and paying are paused. Please retry after the time shown.",
+        ),
+        cause: t(
+            "这是钱包平台的计划内维护，与您的银行卡和发卡银行无关，维护期间所有银行的卡都无法绑定或支付。本次操作没有产生任何变更。",
+            "This is scheduled maintenance of the wallet platform, not of your card or your bank: no bank's card can be bound or used until it ends. Nothing was changed by this attempt.",
+        ),
+        remediation: &[
+            t(
+                "在提示的时间之后重试，换用其他银行的卡也需等到维护结束。",
+                "Retry after the time shown; a card from another bank has to wait too.",
+            ),
+            t("维护公告和结束时间可在钱包的服务状态页查看。", "The announcement and the end time are on the wallet's service status page."),
+        ],
+    },
+    Entry {
         code: ErrorCode::IssuerUnavailable,
         category: Category::Issuer,
         http_status: 503,

@@ -244,6 +244,7 @@ error_codes! {
     IssuerRestricted => "ISSUER_RESTRICTED",
     CardNotFoundAtIssuer => "CARD_NOT_FOUND_AT_ISSUER",
     IssuerMaintenance => "ISSUER_MAINTENANCE",
+    PlatformMaintenance => "PLATFORM_MAINTENANCE",
     IssuerUnavailable => "ISSUER_UNAVAILABLE",
     // OTP challenges
     OtpIncorrect => "OTP_INCORRECT",
@@ -429,6 +430,7 @@ mod tests {
     fn waiting_codes_say_so() {
         for code in [
             ErrorCode::IssuerMaintenance,
+            ErrorCode::PlatformMaintenance,
             ErrorCode::OtpResendCooldown,
             ErrorCode::RiskLocked,
             ErrorCode::IdempotencyInProgress,

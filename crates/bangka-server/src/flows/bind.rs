@@ -173,7 +173,7 @@ async fn check_and_verify(
     let id_matches = account.kyc_id_mac.as_deref() == Some(&app.vault.kyc_id_mac(req.id_number.expose()));
     let live = app.store.live_cards(&account.id).await?;
     let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
-    let maintenance = super::maintenance::maintenance_until(app, req.facts.issuer, now).await?.map(|(until, _)| until);
+    let maintenance = super::maintenance::maintenance_until(app, req.facts.issuer, now).await?;
     // Frozen or locked first, with the way out in the details.
     check_standing(account, now)?;
     check_account(
@@ -185,11 +185,17 @@ async fn check_and_verify(
             live_cards: &live,
             duplicate_of: duplicate.as_deref(),
             locked_until: account.locked_until,
-            issuer_maintenance_until: maintenance,
+            issuer_maintenance_until: maintenance.as_ref().map(|(until, _)| *until),
         },
         &app.policy,
         now,
-    )?;
+    )
+    .map_err(|f| match &maintenance {
+        // The core decides that maintenance is the answer; the window says
+        // which (the bank's or the whole platform's), until when and why.
+        Some((_, window)) if f.code == ErrorCode::IssuerMaintenance => window.failure(req.facts.issuer),
+        _ => f,
+    })?;
     let step_up = super::risk::before_bind(app, account, &fingerprint, password).await?;
     if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await?
         && p.elements_mac == elements_mac(app, req)

@@ -54,9 +54,12 @@ pub struct WindowBody {
 /// A maintenance window with its announcement.
 #[derive(Serialize, ToSchema)]
 pub struct WindowView {
-    pub id: String,
+    /// Ours (`mw_…`, cancellable), or `null` for a bank's own announced window.
+    pub id: Option<String>,
     /// `null`: the whole platform.
     pub issuer: Option<String>,
+    /// `bangka` (scheduled by an operator) or `issuer` (announced by the bank).
+    pub source: &'static str,
     pub starts_at: String,
     pub ends_at: String,
     pub message: Message,
@@ -67,13 +70,70 @@ pub struct WindowView {
 impl WindowView {
     fn new(w: &MaintenanceRow, now: OffsetDateTime) -> Self {
         WindowView {
-            id: w.id.clone(),
+            id: Some(w.id.clone()),
             issuer: w.issuer.clone(),
+            source: "bangka",
             starts_at: rfc3339(w.starts_at),
             ends_at: rfc3339(w.ends_at),
             message: Message { zh: w.message_zh.clone(), en: w.message_en.clone() },
             active: w.is_active(now),
         }
+    }
+
+    fn announced(w: &MaintenanceWindow, now: OffsetDateTime) -> Self {
+        WindowView {
+            id: None,
+            issuer: Some(w.issuer.clone()),
+            source: "issuer",
+            starts_at: rfc3339(w.starts_at),
+            ends_at: rfc3339(w.ends_at),
+            message: Message { zh: w.message_zh.clone(), en: w.message_en.clone() },
+            active: w.is_active(now),
+        }
+    }
+}
+
+/// The window that stops requests for an issuer right now: one of ours (for
+/// that issuer, or the whole platform) or one the bank announced.
+#[derive(Clone)]
+pub enum Governing {
+    Ours(MaintenanceRow),
+    Theirs(MaintenanceWindow),
+}
+
+impl Governing {
+    fn ends_at(&self) -> OffsetDateTime {
+        match self {
+            Governing::Ours(w) => w.ends_at,
+            Governing::Theirs(w) => w.ends_at,
+        }
+    }
+
+    /// The holder's answer: `PLATFORM_MAINTENANCE` for a platform-wide window
+    /// (another bank's card would not help), else `ISSUER_MAINTENANCE`; with
+    /// the window, its announcement and its end as `retry_after`.
+    pub fn failure(&self, issuer: &str) -> Failure {
+        let (code, scope, window_id, starts_at, ends_at, zh, en) = match self {
+            Governing::Ours(w) => (
+                if w.issuer.is_none() { ErrorCode::PlatformMaintenance } else { ErrorCode::IssuerMaintenance },
+                if w.issuer.is_none() { "platform" } else { "issuer" },
+                Some(w.id.as_str()),
+                w.starts_at,
+                w.ends_at,
+                &w.message_zh,
+                &w.message_en,
+            ),
+            Governing::Theirs(w) => (ErrorCode::IssuerMaintenance, "issuer", None, w.starts_at, w.ends_at, &w.message_zh, &w.message_en),
+        };
+        Failure::new(code).retry_at(ends_at).with_details(json!({
+            "issuer": issuer,
+            "scope": scope,
+            "window_id": window_id,
+            "starts_at": rfc3339(starts_at),
+            "ends_at": rfc3339(ends_at),
+            "announcement": { "zh-CN": zh, "en": en },
+            "status": "/v1/status",
+        }))
     }
 }
 
@@ -131,31 +191,22 @@ pub async fn list(app: &AppState, who: &OpsAuth) -> ApiResult<(StatusCode, Value
     Ok((StatusCode::OK, json!(out)))
 }
 
-/// When the maintenance that stops requests needing `issuer` ends, if one
-/// runs now: the service's own windows (that issuer's, or platform-wide)
-/// and the issuer's announced ones; the latest end wins.
-pub async fn maintenance_until(
-    app: &AppState,
-    issuer: &str,
-    now: OffsetDateTime,
-) -> ApiResult<Option<(OffsetDateTime, Option<MaintenanceRow>)>> {
+/// The maintenance that stops requests needing `issuer`, if one runs now:
+/// the service's own windows (that issuer's, or platform-wide) and the
+/// issuer's announced ones; the latest end wins.
+pub async fn maintenance_until(app: &AppState, issuer: &str, now: OffsetDateTime) -> ApiResult<Option<(OffsetDateTime, Governing)>> {
     let (ours, theirs) = (app.store.open_maintenance(now).await?, app.issuer.maintenance_windows().await);
-    Ok(until_for(&ours, &theirs, issuer, now).map(|(t, w)| (t, w.cloned())))
+    Ok(governing(&ours, &theirs, issuer, now).map(|g| (g.ends_at(), g)))
 }
 
 /// [`maintenance_until`] over windows already read.
-fn until_for<'a>(
-    ours: &'a [MaintenanceRow],
-    theirs: &[MaintenanceWindow],
-    issuer: &str,
-    now: OffsetDateTime,
-) -> Option<(OffsetDateTime, Option<&'a MaintenanceRow>)> {
+fn governing(ours: &[MaintenanceRow], theirs: &[MaintenanceWindow], issuer: &str, now: OffsetDateTime) -> Option<Governing> {
     let ours = ours.iter().filter(|w| w.is_active(now) && w.covers(issuer)).max_by_key(|w| w.ends_at);
-    let theirs = theirs.iter().filter(|w| w.issuer == issuer && w.is_active(now)).map(|w| w.ends_at).max();
+    let theirs = theirs.iter().filter(|w| w.issuer == issuer && w.is_active(now)).max_by_key(|w| w.ends_at);
     match (ours, theirs) {
-        (Some(w), Some(t)) if t > w.ends_at => Some((t, Some(w))),
-        (Some(w), _) => Some((w.ends_at, Some(w))),
-        (None, Some(t)) => Some((t, None)),
+        (Some(w), Some(t)) if t.ends_at > w.ends_at => Some(Governing::Theirs(t.clone())),
+        (Some(w), _) => Some(Governing::Ours(w.clone())),
+        (None, Some(t)) => Some(Governing::Theirs(t.clone())),
         (None, None) => None,
     }
 }
@@ -163,17 +214,10 @@ fn until_for<'a>(
 /// Fails fast while `issuer` (or the platform) is in maintenance, with the
 /// window's end and its announcement.
 pub async fn check_issuer_open(app: &AppState, issuer: &str) -> ApiResult<()> {
-    let now = app.clock.now();
-    if let Some((until, window)) = maintenance_until(app, issuer, now).await? {
-        let mut f = Failure::new(ErrorCode::IssuerMaintenance).retry_at(until);
-        if let Some(w) = window {
-            f = f.with_details(
-                json!({ "issuer": issuer, "window_id": w.id, "announcement": { "zh-CN": w.message_zh, "en": w.message_en } }),
-            );
-        }
-        return Err(f.into());
+    match maintenance_until(app, issuer, app.clock.now()).await? {
+        Some((_, g)) => Err(g.failure(issuer).into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// `GET /v1/status` (public): windows, and per issuer whether it is in
@@ -185,7 +229,7 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
     let stats = app.store.bind_stats_since(now - STATUS_PERIOD).await?;
     let mut issuers = Vec::new();
     for i in ISSUERS {
-        let until = until_for(&windows, &announced, i.id, now).map(|(t, _)| t);
+        let until = governing(&windows, &announced, i.id, now).map(|g| g.ends_at());
         let s = stats.iter().find(|s| s.issuer == i.id);
         let (attempts, failures) = s.map_or((0, 0), |s| (s.attempts, s.failures));
         issuers.push(json!({
@@ -198,8 +242,13 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
             "bind_failure_rate": if attempts == 0 { Value::Null } else { json!((failures as f64 / attempts as f64 * 1000.0).round() / 1000.0) },
         }));
     }
+    // Ours and the banks' own announced windows, soonest end first.
     let view = |active: bool| -> Vec<WindowView> {
-        windows.iter().filter(|w| w.is_active(now) == active).map(|w| WindowView::new(w, now)).collect()
+        let ours = windows.iter().filter(|w| w.is_active(now) == active).map(|w| (w.ends_at, WindowView::new(w, now)));
+        let theirs = announced.iter().filter(|w| w.is_active(now) == active).map(|w| (w.ends_at, WindowView::announced(w, now)));
+        let mut all: Vec<(OffsetDateTime, WindowView)> = ours.chain(theirs).collect();
+        all.sort_by_key(|(end, _)| *end);
+        all.into_iter().map(|(_, v)| v).collect()
     };
     Ok((
         StatusCode::OK,

@@ -394,6 +394,13 @@ async fn every_catalog_code_is_reachable() {
     app.state.store.unit(Some(held)).checkpoint(r#"{"kind":"report_lost","account_id":"a","binding_id":"b"}"#, now).await.unwrap();
     let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&body), &[("idempotency-key", "held")]).await;
     assert!(seen.expect(r, "IDEMPOTENCY_IN_PROGRESS").body["error"]["retry_after"].is_string());
+    // A platform-wide maintenance window stops every bank's cards.
+    let now = bangka_core::clock::Clock::now(&*app.clock);
+    let window = json!({ "starts_at": bangka_store::rfc3339(now - Duration::minutes(1)), "ends_at": bangka_store::rfc3339(now + Duration::hours(1)),
+        "message": { "zh-CN": "平台维护。", "en": "Platform maintenance." } });
+    let admin = app.key_for(bangka_server::auth::Role::Admin).await;
+    assert_eq!(app.request_as(&admin, reqwest::Method::POST, "/v1/ops/maintenance-windows", Some(&window)).await.status, 201);
+    seen.expect(app.bind(&app.verified_account().await, &app.card("ok_debit_ccb").await).await, "PLATFORM_MAINTENANCE");
     // A broken database is our failure, explained as such.
     app.state.store.close().await;
     seen.expect(app.get(&format!("/v1/accounts/{acc}")).await, "INTERNAL");

@@ -85,10 +85,29 @@ async fn maintenance_windows_fail_fast_and_show_in_status(app: TestApp) {
     let trail: Vec<String> = app.state.store.audit_entries(&wid).await.unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(trail, ["maintenance.schedule", "maintenance.cancel"]);
 
-    // The platform-wide window, once it starts, stops every issuer.
+    // A bank's own announced window (the simulator's PSBC upgrade) carries
+    // its announcement too, and is on the status page.
+    let psbc = app.cards().await.into_iter().find(|c| c["issuer"] == "PSBC").expect("a PSBC test card");
+    let e = app.bind(&app.verified_account().await, &psbc).await;
+    let err = e.assert_error("ISSUER_MAINTENANCE");
+    assert_eq!((err["details"]["scope"].as_str(), err["details"]["issuer"].as_str()), (Some("issuer"), Some("PSBC")), "{err}");
+    assert!(err["details"]["announcement"]["zh-CN"].as_str().unwrap().contains("邮储"), "{err}");
+    assert!(err["details"]["starts_at"].is_string() && err["details"]["ends_at"] == err["retry_after"]);
+    let s = app.get("/v1/status").await.body;
+    let current = s["maintenance"]["current"].as_array().unwrap();
+    assert!(current.iter().any(|w| w["source"] == "issuer" && w["issuer"] == "PSBC" && w["message"]["en"].is_string()), "{s}");
+
+    // The platform-wide window, once it starts, stops every issuer, and says
+    // it is the platform: another bank's card would not help.
     app.clock.advance(Duration::days(1));
     let e = app.bind(&app.verified_account().await, &app.card("ok_credit").await).await;
-    assert!(e.assert_error("ISSUER_MAINTENANCE")["retry_after"].is_string());
+    let err = e.assert_error("PLATFORM_MAINTENANCE");
+    assert!(err["retry_after"].is_string());
+    assert_eq!(
+        (err["details"]["scope"].as_str(), err["details"]["announcement"]["en"].as_str()),
+        (Some("platform"), Some("Routine platform maintenance."))
+    );
+    assert!(!err["message"].as_str().unwrap().contains("银行系统正在维护"), "not told their bank is down: {err}");
 }
 on_both_backends!(maintenance_windows_fail_fast_and_show_in_status);
 
