@@ -105,6 +105,16 @@ impl IdNumber {
             .expect("checked at parse")
     }
 
+    /// The day the holder turns `age` (a 29 February birthday counts on 1
+    /// March in other years).
+    pub fn turns(&self, age: i32) -> time::Date {
+        let b = self.birth_date();
+        let year = b.year() + age;
+        time::Date::from_calendar_date(year, b.month(), b.day())
+            .or_else(|_| time::Date::from_calendar_date(year, time::Month::March, 1))
+            .expect("1 March exists")
+    }
+
     /// Full years of age on `today`.
     pub fn age_on(&self, today: time::Date) -> i32 {
         let b = self.birth_date();

@@ -70,6 +70,8 @@ pub enum OtpPurpose {
     Unbind,
     /// Confirms deleting an unbound card (with the payment password).
     Delete,
+    /// Resets a forgotten payment password (with the real-name details).
+    ResetPassword,
 }
 
 impl OtpPurpose {
@@ -81,13 +83,22 @@ impl OtpPurpose {
             OtpPurpose::Unfreeze => "unfreeze",
             OtpPurpose::Unbind => "unbind",
             OtpPurpose::Delete => "delete",
+            OtpPurpose::ResetPassword => "reset_password",
         }
     }
 
     pub fn parse(s: &str) -> Option<OtpPurpose> {
-        [OtpPurpose::Bind, OtpPurpose::Activate, OtpPurpose::Pay, OtpPurpose::Unfreeze, OtpPurpose::Unbind, OtpPurpose::Delete]
-            .into_iter()
-            .find(|p| p.as_str() == s)
+        [
+            OtpPurpose::Bind,
+            OtpPurpose::Activate,
+            OtpPurpose::Pay,
+            OtpPurpose::Unfreeze,
+            OtpPurpose::Unbind,
+            OtpPurpose::Delete,
+            OtpPurpose::ResetPassword,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
     }
 }
 

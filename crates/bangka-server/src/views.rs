@@ -311,6 +311,11 @@ pub fn holder_time(t: time::OffsetDateTime) -> (String, String) {
     )
 }
 
+/// Today's date in China (UTC+8): ages and birthdays count by it.
+pub fn beijing_date(t: time::OffsetDateTime) -> time::Date {
+    t.to_offset(time::macros::offset!(+8)).date()
+}
+
 #[cfg(test)]
 mod holder_time_tests {
     #[test]

@@ -134,9 +134,17 @@ impl Store {
     /// (the status only: never the name or ID number).
     pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
+        // From unverified, or again after a rejection (the holder has come of
+        // age, or had typed the ID number wrong); never over a verified one.
+        let before: Option<(String,)> =
+            sqlx::query_as("SELECT kyc_status FROM accounts WHERE id = $1 AND kyc_status IN ('unverified', 'rejected')")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((before,)) = before else { return Ok(false) };
         let res = sqlx::query(
             "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
-             WHERE id = $6 AND kyc_status = 'unverified'",
+             WHERE id = $6 AND kyc_status = $7",
         )
         .bind(kyc.status.as_str())
         .bind(&kyc.name_mac)
@@ -144,12 +152,13 @@ impl Store {
         .bind(&kyc.name_sealed)
         .bind(&kyc.id_sealed)
         .bind(account_id)
+        .bind(&before)
         .execute(&mut *tx)
         .await?;
         if res.rows_affected() != 1 {
             return Ok(false);
         }
-        let change = Change { action: "account.kyc", subject: account_id, before: Some("unverified"), after: Some(kyc.status.as_str()) };
+        let change = Change { action: "account.kyc", subject: account_id, before: Some(&before), after: Some(kyc.status.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(true)
@@ -206,6 +215,42 @@ impl Store {
 }
 
 impl Store {
+    /// Resets a forgotten payment password once its SMS challenge passed
+    /// (consumed here): the new MAC, the audit entry and the notice in one
+    /// transaction. Returns false (nothing changed) if the code was used
+    /// meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reset_payment_password(
+        &self,
+        account_id: &str,
+        challenge_id: &str,
+        hash: &str,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let used = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
+            .bind(to_ms(now))
+            .bind(challenge_id)
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3")
+            .bind(hash)
+            .bind(to_ms(now))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change { action: "account.payment_password", subject: account_id, before: None, after: Some("reset") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Replaces an older kind of payment-password hash (argon2) with its
     /// MAC after a successful check; only if it is still the one checked.
     /// Not a change of password: no audit entry, no notice.

@@ -1088,19 +1088,22 @@ pub(super) const ENTRIES: &[Entry] = &[
         retry: RetryHint::Never,
         message: t("实名认证未通过，暂时无法绑定银行卡。", "Real-name verification was not approved, so cards cannot be bound for now."),
         cause: t(
-            "提交的实名信息未通过审核，例如证件信息无法核验，或持证人未满 16 周岁，不符合使用绑卡服务的条件。",
-            "The real-name details submitted were not approved: the ID could not be verified, for example, or the holder is under 16 and not yet eligible for card binding.",
+            "按身份证号上的出生日期，持证人未满 16 周岁，还不能使用绑卡服务；满 16 周岁的日期见提示。",
+            "By the birth date in the ID number, the holder is under 16 and not yet eligible for card binding; the date they turn 16 is shown.",
         ),
         remediation: &[
             t(
-                "联系客服了解未通过的具体原因，并索取工单号以便跟进。",
-                "Contact support to learn the exact reason, and ask for a ticket number so you can follow up.",
+                "如果身份证号输错了，核对后直接重新提交实名认证即可。",
+                "If the ID number was typed wrong, check it and submit the real-name verification again.",
             ),
             t(
-                "按客服要求提供本人有效身份证件（如身份证正反面照片）。",
-                "Provide your valid ID documents as support asks (for example photos of both sides of your ID card).",
+                "如果信息无误，请在提示的日期（满 16 周岁）之后重新提交实名认证。",
+                "If the details are right, submit the real-name verification again on or after the date shown (your 16th birthday).",
             ),
-            t("审核通过后，重新绑定本人名下的银行卡。", "Once approved, bind a card in your own name again."),
+            t(
+                "如果认为判断有误，请联系客服并索取工单号；客服核实身份后可以重新开放实名认证。",
+                "If you think this is wrong, contact support and ask for a ticket number; after checking your identity they can reopen the verification.",
+            ),
         ],
     },
     Entry {
@@ -1118,8 +1121,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         remediation: &[
             t("核对后重新输入 6 位支付密码。", "Check and enter the 6-digit payment password again."),
             t(
-                "如果忘记了支付密码，请联系客服核验身份后重置，不要反复尝试。",
-                "If you have forgotten it, contact support to reset it after an identity check instead of guessing.",
+                "如果忘记了支付密码，不要反复尝试：在钱包中选择“忘记支付密码”，核对实名信息并输入发到账户手机号的验证码后即可设置新密码。",
+                "If you have forgotten it, do not keep guessing: choose \"forgot payment password\" in the wallet, confirm your real-name details and the code sent to your account's phone, then set a new one.",
             ),
             t("如果您没有进行此操作，请立即冻结卡片并联系客服。", "If this was not you, freeze your cards and contact support at once."),
         ],

@@ -52,20 +52,19 @@ pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Val
 
 /// Verifies the real name: the ID number must be well-formed with a valid
 /// check digit and birth date, and the holder at least 16. Name and ID are
-/// stored sealed, plus keyed hashes for the bind-time comparison.
+/// stored sealed, plus keyed hashes for the bind-time comparison. A rejected
+/// verification is not the end: the answer says the day the holder turns
+/// 16, and the holder may submit again (then, or at once with an ID number
+/// typed wrong the first time).
 pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body: KycBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
-    if account.kyc != KycState::Unverified {
-        return Err(match account.kyc {
-            KycState::Rejected => ErrorCode::KycRejected,
-            _ => ErrorCode::KycAlreadyVerified,
-        }
-        .into());
+    if account.kyc == KycState::Verified {
+        return Err(ErrorCode::KycAlreadyVerified.into());
     }
     let name = HolderName::parse(&body.real_name)?;
     let id = IdNumber::parse(&body.id_number)?;
     let now = app.clock.now();
-    let status = if id.age_on(now.date()) >= MIN_KYC_AGE { KycState::Verified } else { KycState::Rejected };
+    let status = if id.age_on(crate::views::beijing_date(now)) >= MIN_KYC_AGE { KycState::Verified } else { KycState::Rejected };
     let record = KycRecord {
         status,
         name_mac: app.vault.kyc_name_mac(name.as_str()),
@@ -77,8 +76,14 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
     if status == KycState::Rejected {
+        let eligible = id.turns(MIN_KYC_AGE);
         return Err(Failure::new(ErrorCode::KycRejected)
-            .with_details(json!({ "reason": "under_minimum_age", "minimum_age": MIN_KYC_AGE }))
+            .with_details(json!({
+                "reason": "under_minimum_age",
+                "minimum_age": MIN_KYC_AGE,
+                "eligible_from": eligible.to_string(),
+                "submit_again": { "method": "POST", "path": format!("/v1/accounts/{account_id}/kyc"), "from": eligible.to_string() },
+            }))
             .into());
     }
     let a = load_account(app, account_id).await?;
@@ -210,4 +215,92 @@ pub async fn verify_password(app: &AppState, account_id: &str, pw: PaymentPasswo
         app.store.upgrade_payment_password_hash(account_id, &stored, &mac).await?;
     }
     Ok(ok)
+}
+
+/// `POST /v1/accounts/{id}/payment-password/reset`.
+#[derive(Deserialize, ToSchema)]
+pub struct ResetPasswordBody {
+    /// The real name on record (real-name verification).
+    pub real_name: String,
+    /// The ID number on record.
+    pub id_number: String,
+    /// The code sent to the account's phone by the first call.
+    pub otp: Option<String>,
+    /// With `otp`: the new payment password (six digits, not trivial).
+    pub new_password: Option<String>,
+}
+
+/// Resets a forgotten payment password (seed 001: 忘记支付密码): the
+/// real-name details on record, then an SMS code to the account's phone,
+/// then the new password. Details that do not match count toward the risk
+/// lock like any failed verification; the change is audited and told to the
+/// holder, and the code is used up in the same transaction.
+pub async fn reset_payment_password(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    body: ResetPasswordBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let name = HolderName::parse(&body.real_name)?;
+    let id = IdNumber::parse(&body.id_number)?;
+    let otp = body.otp.as_deref().map(bangka_core::otp::Otp::parse).transpose()?;
+    let new = match (&otp, body.new_password.as_deref()) {
+        (Some(_), Some(p)) => Some(PaymentPassword::parse(p)?),
+        (Some(_), None) => return Err(crate::error::malformed("new_password", "the new payment password, with otp").into()),
+        (None, _) => None,
+    };
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    if account.kyc != KycState::Verified {
+        return Err(ErrorCode::KycRequired.into());
+    }
+    let facts = AttemptFacts::default();
+    if account.kyc_name_mac.as_deref() != Some(&app.vault.kyc_name_mac(name.as_str())) {
+        return Err(failed(app, account_id, "password_reset", &facts, ErrorCode::HolderNameNotKycName.into()).await);
+    }
+    if account.kyc_id_mac.as_deref() != Some(&app.vault.kyc_id_mac(id.expose())) {
+        return Err(failed(app, account_id, "password_reset", &facts, ErrorCode::HolderIdNotKycId.into()).await);
+    }
+    let (Some(otp), Some(new)) = (otp, new) else {
+        // Step one: the code to the account's phone.
+        let ttl = app.otp.ttl.whole_minutes();
+        let purpose = bangka_core::otp::OtpPurpose::ResetPassword;
+        let next_action = super::send_code(app, account_id, &account.phone, purpose, None, |code| {
+            let code = code.expose();
+            super::code_message(
+                app,
+                account_id,
+                &account.phone,
+                format!("【Bangka】验证码 {code}，用于重置您的支付密码，{ttl}分钟内有效。请勿将验证码告诉任何人，客服不会向您索要。"),
+                format!("Bangka: {code} is your code to reset your payment password, valid for {ttl} minutes. Never share it; support never asks for it."),
+            )
+        })
+        .await?;
+        let v = json!({ "account_id": account_id, "next_action": next_action, "then": "the same request again with otp and new_password" });
+        return Ok((StatusCode::ACCEPTED, v));
+    };
+    let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
+    let (c, _) = app.store.latest_challenge(account_id, bangka_core::otp::OtpPurpose::ResetPassword).await?.ok_or_else(missing)?;
+    if c.challenge.passed {
+        return Err(missing().into());
+    }
+    super::check_otp(app, account_id, "password_reset", &facts, &c, &otp, async || Ok(())).await?;
+    let (when_zh, when_en) = crate::views::holder_time(now);
+    let notice = bangka_store::NewMessage {
+        kind: bangka_store::MessageKind::Notice,
+        account_id: account_id.into(),
+        phone: account.phone.clone(),
+        zh: format!("【Bangka】您的支付密码已于 {when_zh} 通过身份验证重置。如非本人操作，请立即冻结账户并联系客服。"),
+        en: format!(
+            "Bangka: your payment password was reset with identity checks at {when_en}. If this was not you, freeze your account now and contact support."
+        ),
+    };
+    let hash = hash_password(app, account_id, &new);
+    if !app.store.reset_payment_password(account_id, &c.challenge.id, &hash, &notice, Cause::api(who.actor()), now).await? {
+        return Err(missing().into());
+    }
+    tracing::info!(account_id, "payment password reset");
+    let a = load_account(app, account_id).await?;
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
 }

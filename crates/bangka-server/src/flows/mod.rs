@@ -379,6 +379,7 @@ pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, acco
         OtpPurpose::Unfreeze => ("解冻", "unfreeze"),
         OtpPurpose::Unbind => ("解绑", "unbind"),
         OtpPurpose::Delete => ("删除卡片", "delete the card"),
+        OtpPurpose::ResetPassword => ("重置支付密码，", "reset the payment password of"),
     };
     let ttl = app.otp.ttl.whole_minutes();
     let code = otp.expose();

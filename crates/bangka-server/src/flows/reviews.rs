@@ -138,7 +138,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
             }
             let name = HolderName::parse(body.real_name.as_deref().ok_or_else(|| malformed("real_name", "the new name"))?)?;
             let id = IdNumber::parse(body.id_number.as_deref().ok_or_else(|| malformed("id_number", "the new ID number"))?)?;
-            if id.age_on(now.date()) < MIN_KYC_AGE {
+            if id.age_on(crate::views::beijing_date(now)) < MIN_KYC_AGE {
                 return Err(ErrorCode::KycRejected.into());
             }
             let same = account.kyc_name_mac.as_deref() == Some(&app.vault.kyc_name_mac(name.as_str()))

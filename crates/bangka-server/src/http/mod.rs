@@ -36,6 +36,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}", get(get_account))
         .route("/v1/accounts/{id}/kyc", post(verify_kyc))
         .route("/v1/accounts/{id}/payment-password", post(set_payment_password))
+        .route("/v1/accounts/{id}/payment-password/reset", post(reset_payment_password))
         .route("/v1/accounts/{id}/bindings", post(create_binding).get(list_bindings))
         .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
@@ -101,6 +102,25 @@ async fn set_payment_password(
 ) -> ApiResult<Response> {
     post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), async |app, req| {
         ({ accounts::set_payment_password(app, &who, &id, req) }).await
+    })
+    .await
+}
+
+/// Reset a forgotten payment password: first with the real-name details on
+/// record (an SMS code goes to the account's phone, `202`), then the same
+/// with `otp` and `new_password`.
+#[utoipa::path(post, path = "/v1/accounts/{id}/payment-password/reset", tag = "accounts", request_body = accounts::ResetPasswordBody,
+    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS code was sent"),
+        (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn reset_payment_password(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password/reset"), async |app, req| {
+        ({ accounts::reset_payment_password(app, &who, &id, req) }).await
     })
     .await
 }

@@ -309,6 +309,53 @@ async fn kyc_rules(app: TestApp) {
 }
 on_both_backends!(kyc_rules);
 
+/// A rejected real-name verification is not a dead end: it says the day the
+/// holder turns 16, a mistyped ID number can be corrected at once, and on
+/// that day the same details pass.
+async fn a_rejected_kyc_says_when_and_can_be_submitted_again(app: TestApp) {
+    let child_body = "11010520150601123";
+    let child_id = format!("{child_body}{}", bangka_core::holder::id_check_char(child_body));
+    // Typed wrong (a child's birth year), then corrected.
+    let acc = app.post("/v1/accounts", json!({ "phone": "13712340001" })).await.body["id"].as_str().unwrap().to_owned();
+    let kyc = format!("/v1/accounts/{acc}/kyc");
+    let e = app.post(&kyc, json!({ "real_name": "王五", "id_number": child_id })).await;
+    let err = e.assert_error("KYC_REJECTED");
+    assert_eq!((err["details"]["eligible_from"].as_str(), err["details"]["minimum_age"].as_i64()), (Some("2031-06-01"), Some(16)));
+    assert_eq!(err["details"]["submit_again"]["path"], kyc.as_str());
+    app.bind(&acc, &app.card("ok_debit").await).await.assert_error("KYC_REJECTED");
+    let card = app.card("ok_debit").await;
+    let r = app.post(&kyc, json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await;
+    assert_eq!((r.status, r.body["kyc_status"].as_str()), (200, Some("verified")), "{}", r.body);
+    app.post(&kyc, json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await.assert_error("KYC_ALREADY_VERIFIED");
+    let trail: Vec<(Option<String>, Option<String>)> = app
+        .state
+        .store
+        .audit_entries(&acc)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "account.kyc")
+        .map(|e| (e.before, e.after))
+        .collect();
+    assert_eq!(
+        trail,
+        [(Some("unverified".into()), Some("rejected".into())), (Some("rejected".into()), Some("verified".into()))],
+        "both decisions are audited"
+    );
+    // Right the first time, but too young: the same details pass on the 16th birthday.
+    let young = app.post("/v1/accounts", json!({ "phone": "13712340002" })).await.body["id"].as_str().unwrap().to_owned();
+    let kyc = format!("/v1/accounts/{young}/kyc");
+    let body = json!({ "real_name": "张小", "id_number": child_id });
+    app.post(&kyc, body.clone()).await.assert_error("KYC_REJECTED");
+    let birthday = time::macros::datetime!(2031-06-01 00:00 +8);
+    app.clock.advance(birthday - crate::helpers::clock_now(&app.clock) - Duration::days(1));
+    app.post(&kyc, body.clone()).await.assert_error("KYC_REJECTED");
+    app.clock.advance(Duration::days(1));
+    let r = app.post(&kyc, body).await;
+    assert_eq!(r.body["kyc_status"], "verified", "{}", r.body);
+}
+on_both_backends!(a_rejected_kyc_says_when_and_can_be_submitted_again);
+
 /// The payment password: six digits, not trivial, stored only as a keyed
 /// MAC, changed only with the current one, and every change told to the
 /// holder.
@@ -347,6 +394,55 @@ async fn payment_password_rules(app: TestApp) {
     app.post(&format!("/v1/accounts/{fresh}/payment-password"), json!({ "password": "902714" })).await.assert_error("KYC_REQUIRED");
 }
 on_both_backends!(payment_password_rules);
+
+/// A forgotten payment password is reset by the holder: the real-name
+/// details on record, a code to the account's phone, the new password; wrong
+/// details are failed verifications, the code works once, and the holder is
+/// told.
+async fn a_forgotten_payment_password_is_reset_with_identity_checks(app: TestApp) {
+    let p = app.payer("ok_debit").await; // KYC'd with this card's holder, password set
+    let card = app.card("ok_debit").await;
+    let reset = format!("/v1/accounts/{}/payment-password/reset", p.account);
+    let who = json!({ "real_name": card["holder_name"], "id_number": card["id_number"] });
+    // Details that are not the ones on record are refused and counted.
+    let e = app.post(&reset, json!({ "real_name": "李四", "id_number": card["id_number"] })).await;
+    assert!(e.assert_error("HOLDER_NAME_NOT_KYC_NAME")["attempt_id"].is_string());
+    // The code goes to the account's phone.
+    let r = app.post(&reset, who.clone()).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let (phone,): (String,) =
+        sqlx::query_as("SELECT phone FROM accounts WHERE id = $1").bind(&p.account).fetch_one(app.state.store.pool()).await.unwrap();
+    assert!(r.body["next_action"]["masked_phone"].as_str().unwrap().ends_with(&phone[phone.len() - 4..]));
+    let code = app.latest_otp(&phone).await;
+    let mut done = who.clone();
+    done["otp"] = json!(code);
+    app.post(&reset, done.clone()).await.assert_error("MALFORMED_REQUEST"); // no new_password
+    done["new_password"] = json!("123456");
+    app.post(&reset, done.clone()).await.assert_error("PAYMENT_PASSWORD_WEAK");
+    done["new_password"] = json!("580213");
+    let r = app.post(&reset, done.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The code worked once; the new password pays, the old one does not.
+    app.post(&reset, done).await.assert_error("STRONG_VERIFICATION_REQUIRED");
+    let cg = format!("/v1/accounts/{}/bindings/{}/cryptograms", p.account, p.binding);
+    let terms = |pw: &str| json!({ "amount": 100, "currency": "CNY", "merchant_id": "m_reset", "payment_password": pw });
+    app.post(&cg, terms(crate::helpers::PAY_PASSWORD)).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
+    assert_eq!(app.post(&cg, terms("580213")).await.status, 201);
+    let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await.body;
+    assert!(inbox["messages"].as_array().unwrap().iter().any(|m| m["body"].as_str().unwrap().contains("通过身份验证重置")), "{inbox}");
+    let trail: Vec<Option<String>> = app
+        .state
+        .store
+        .audit_entries(&p.account)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "account.payment_password")
+        .map(|e| e.after)
+        .collect();
+    assert_eq!(trail.last().unwrap().as_deref(), Some("reset"));
+}
+on_both_backends!(a_forgotten_payment_password_is_reset_with_identity_checks);
 
 /// 小额测试: 0.01 CNY authorized and voided at once says whether a bound card
 /// can pay online, and why not.
