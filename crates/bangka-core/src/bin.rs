@@ -127,6 +127,12 @@ pub fn lookup(pan: &Pan) -> Result<CardFacts, ErrorCode> {
     Ok(CardFacts { bin: range.prefix, issuer: range.issuer, brand: range.brand, card_type: range.card_type })
 }
 
+/// How many digits cards with this number's prefix have, when the prefix
+/// is one the BIN table knows (for a precise `CARD_NUMBER_FORMAT`).
+pub fn expected_length(pan: &Pan) -> Option<usize> {
+    BIN_TABLE.iter().find(|r| pan.expose().starts_with(r.prefix)).map(|r| r.length)
+}
+
 /// Which issuers and card types this wallet accepts, and how many cards one
 /// account may keep bound.
 #[derive(Debug, Clone)]

@@ -37,7 +37,13 @@ impl BindRequest {
     /// order; the first failing check names the error.
     pub fn parse(raw: RawCardHolder<'_>, policy: &WalletPolicy, now: OffsetDateTime) -> Result<BindRequest, Failure> {
         let pan = Pan::parse(raw.card_number)?;
-        let facts = bin::lookup(&pan)?;
+        let facts = bin::lookup(&pan).map_err(|code| match bin::expected_length(&pan) {
+            // A known bank's card with too many or too few digits: say how many.
+            Some(n) if code == ErrorCode::CardNumberFormat => {
+                Failure::new(code).with_details(json!({ "expected_digits": n, "digits_entered": pan.expose().len() }))
+            }
+            _ => code.into(),
+        })?;
         policy.check(&facts)?;
         let expiry = raw.expiry.filter(|s| !s.trim().is_empty()).map(Expiry::parse).transpose()?;
         let cvv = raw.cvv.filter(|s| !s.trim().is_empty()).map(Cvv::parse).transpose()?;
@@ -229,6 +235,10 @@ mod tests {
         let p = WalletPolicy::default();
         let id = id();
         assert_eq!(BindRequest::parse(raw("12ab", &id, None, None), &p, now()).unwrap_err().code, ErrorCode::CardNumberFormat);
+        // An ICBC debit number one digit short: the answer says how many it needs.
+        let short = pan("622202", 18);
+        let e = BindRequest::parse(raw(&short, &id, None, None), &p, now()).unwrap_err();
+        assert_eq!((e.code, e.details.unwrap()), (ErrorCode::CardNumberFormat, json!({ "expected_digits": 19, "digits_entered": 18 })));
         let rural = pan("623066", 19);
         assert_eq!(BindRequest::parse(raw(&rural, &id, None, None), &p, now()).unwrap_err().code, ErrorCode::IssuerNotSupported);
         let credit = pan("427020", 16);

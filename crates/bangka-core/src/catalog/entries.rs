@@ -202,10 +202,13 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Holder,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t("银行卡号格式不正确，应为 16 到 19 位数字。", "The card number should be 16 to 19 digits."),
+        message: t(
+            "银行卡号位数或格式不正确，请核对后重新输入。",
+            "The card number has the wrong number of digits or other characters in it; check it and enter it again.",
+        ),
         cause: t(
-            "银行卡号由 16 至 19 位数字组成。输入的卡号位数不对或夹杂了其他字符，常见于漏输、多输一位，或粘贴时带入了多余内容。",
-            "Bank card numbers have 16 to 19 digits. The number entered has a different length or contains other characters, which usually means a digit was missed or doubled, or extra text came along when pasting.",
+            "银行卡号由 16 至 19 位数字组成，同一家银行的同类卡位数固定（提示中会给出应有的位数）。输入的卡号位数不对或夹杂了其他字符，常见于漏输、多输一位，或粘贴时带入了多余内容。",
+            "Bank card numbers have 16 to 19 digits, and one bank's cards of one kind always have the same number (the answer says how many when it knows). The number entered has a different length or contains other characters, which usually means a digit was missed or doubled, or extra text came along when pasting.",
         ),
         remediation: &[
             t(
