@@ -254,8 +254,12 @@ pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &Attemp
     match risk::after_failure(app, account_id, code, facts, &attempt).await {
         Err(e) => e,
         // This failure locked something: say so now, with what caused it,
-        // rather than invite another try that will be refused.
-        Ok(Some((scope, until))) => risk::locked(account_id, scope, until).with_detail("because", code.as_str()).with_attempt(&attempt),
+        // rather than invite another try that will be refused. The cause is
+        // told in its safe form (only verification failures lock today, none
+        // of them fraud-sensitive; this keeps it so if a rule ever counts one).
+        Ok(Some((scope, until))) => {
+            risk::locked(account_id, scope, until).with_detail("because", code.for_new_card().as_str()).with_attempt(&attempt)
+        }
         Ok(None) => err.with_attempt(&attempt),
     }
 }
