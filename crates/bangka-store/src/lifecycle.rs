@@ -95,12 +95,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<UnfreezeOutcome, StoreError> {
         let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
-            .bind(to_ms(now))
-            .bind(challenge_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
+        if !crate::repo::use_challenge(&mut tx, challenge_id, now).await? {
             return Ok(UnfreezeOutcome::ChallengeUsed);
         }
         let res = sqlx::query(

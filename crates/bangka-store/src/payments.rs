@@ -279,15 +279,10 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<CryptogramOutcome, StoreError> {
         let mut tx = self.begin().await?;
-        if let Some(cid) = req.challenge_id {
-            let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
-                .bind(to_ms(now))
-                .bind(cid)
-                .execute(&mut *tx)
-                .await?;
-            if res.rows_affected() != 1 {
-                return Ok(CryptogramOutcome::ChallengeUsed);
-            }
+        if let Some(cid) = req.challenge_id
+            && !crate::repo::use_challenge(&mut tx, cid, now).await?
+        {
+            return Ok(CryptogramOutcome::ChallengeUsed);
         }
         let res =
             sqlx::query("UPDATE tokens SET atc = atc + 1 WHERE id = $1 AND status = 'active'").bind(&token.id).execute(&mut *tx).await?;

@@ -230,12 +230,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let used = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
-            .bind(to_ms(now))
-            .bind(challenge_id)
-            .execute(&mut *tx)
-            .await?;
-        if used.rows_affected() != 1 {
+        if !use_challenge(&mut tx, challenge_id, now).await? {
             return Ok(false);
         }
         sqlx::query("UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3")
@@ -317,12 +312,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<AccountUnfreezeOutcome, StoreError> {
         let mut tx = self.begin().await?;
-        let used = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
-            .bind(to_ms(now))
-            .bind(challenge_id)
-            .execute(&mut *tx)
-            .await?;
-        if used.rows_affected() != 1 {
+        if !use_challenge(&mut tx, challenge_id, now).await? {
             return Ok(AccountUnfreezeOutcome::ChallengeUsed);
         }
         let res = sqlx::query(
@@ -815,6 +805,17 @@ async fn insert_sealed(tx: &mut Tx, s: &SealedCard, now: OffsetDateTime) -> Resu
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Uses up a passed challenge (an SMS code) in the transaction of what it
+/// confirmed; false if it was used already, so a code confirms one change.
+pub(crate) async fn use_challenge(tx: &mut Tx, challenge_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+    let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
+        .bind(to_ms(now))
+        .bind(challenge_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(res.rows_affected() == 1)
 }
 
 /// Crypto-shredding, inside the operation's transaction: the ciphertext
