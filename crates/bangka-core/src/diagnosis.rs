@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use crate::catalog::ErrorCode;
+use crate::catalog::{ErrorCode, Text};
 
 /// One item of the checklist, in the order a bind meets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -90,6 +90,32 @@ impl Check {
         }
     }
 
+    /// What the item checks, in the holder's words.
+    pub fn title(self) -> Text {
+        let t = |zh, en| Text { zh, en };
+        match self {
+            Check::CardFormat => t("卡号、有效期和安全码的格式", "The card number, expiry date and security code are well formed"),
+            Check::CardAccepted => t("钱包是否支持这家银行和这种卡", "The wallet accepts this bank and this kind of card"),
+            Check::AccountStanding => t("钱包账户没有被冻结或锁定", "The wallet account is not frozen or locked"),
+            Check::AccountKyc => t("实名认证已完成，且与卡片信息一致", "Real-name verification is done and matches the card"),
+            Check::DuplicateCard => t("这张卡没有重复绑定", "The card is not bound twice"),
+            Check::BindingLimit => t("账户还能再绑定卡片", "The account has room for another card"),
+            Check::IssuerMaintenance => t("银行和平台不在维护中", "Neither the bank nor the platform is under maintenance"),
+            Check::RiskControl => t("没有风控限制", "No risk-control hold"),
+            Check::IssuerAvailable => t("银行系统可以正常应答", "The bank's system answers"),
+            Check::IssuerCardState => t(
+                "卡片在银行的状态正常（已激活、未冻结、未挂失、未过期、已开通网上支付）",
+                "The card is in good standing at the bank (activated, not frozen, lost or expired, online payments on)",
+            ),
+            Check::HolderName => t("持卡人姓名与银行登记的一致", "The holder's name matches the bank's record"),
+            Check::IdNumber => t("身份证号与银行登记的一致", "The ID number matches the bank's record"),
+            Check::ReservedPhone => t("手机号是银行预留手机号", "The phone number is the one registered with the bank"),
+            Check::Cvv => t("安全码（CVV）正确", "The security code (CVV) is right"),
+            Check::Expiry => t("有效期正确", "The expiry date is right"),
+            Check::Otp => t("短信验证码已送达并在有效期内正确输入", "The SMS code arrived and was entered correctly in time"),
+        }
+    }
+
     /// The check a failure with `code` failed, if it is one of the checklist's.
     pub fn failed_by(code: ErrorCode) -> Option<Check> {
         use ErrorCode as E;
@@ -136,6 +162,20 @@ pub enum Verdict {
     Unknown,
 }
 
+impl Verdict {
+    /// The result in the holder's words.
+    pub fn summary(self) -> Text {
+        match self {
+            Verdict::Passed => Text { zh: "这一项没有问题。", en: "This item is fine." },
+            Verdict::Failed => Text { zh: "问题出在这一项。", en: "This is where the problem is." },
+            Verdict::Unknown => Text {
+                zh: "这次操作没有进行到这一步，还无法判断。",
+                en: "The operation did not get this far, so this cannot be told yet.",
+            },
+        }
+    }
+}
+
 /// The checklist for an attempt that ended with `code` (`None`: it
 /// succeeded). A code outside the checklist (a malformed request, our own
 /// failure) leaves every item unknown.
@@ -179,6 +219,14 @@ mod tests {
         assert_eq!(verdict(&t, Check::AccountKyc), Verdict::Passed);
         assert_eq!(verdict(&t, Check::Otp), Verdict::Unknown, "never reached");
         assert_eq!(t.iter().filter(|(_, v)| *v == Verdict::Failed).count(), 1);
+    }
+
+    #[test]
+    fn every_check_has_a_title_in_both_languages() {
+        for c in CHECKLIST {
+            let t = c.title();
+            assert!(!t.zh.is_empty() && t.en.is_ascii() && !t.en.is_empty(), "{c:?}");
+        }
     }
 
     #[test]

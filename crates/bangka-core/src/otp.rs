@@ -72,6 +72,10 @@ pub enum OtpPurpose {
     Delete,
     /// Resets a forgotten payment password (with the real-name details).
     ResetPassword,
+    /// A phone change, sent to the account's current phone.
+    PhoneChangeOld,
+    /// A phone change, sent to the new phone (proves the holder has it).
+    PhoneChangeNew,
 }
 
 impl OtpPurpose {
@@ -84,6 +88,8 @@ impl OtpPurpose {
             OtpPurpose::Unbind => "unbind",
             OtpPurpose::Delete => "delete",
             OtpPurpose::ResetPassword => "reset_password",
+            OtpPurpose::PhoneChangeOld => "phone_change_old",
+            OtpPurpose::PhoneChangeNew => "phone_change_new",
         }
     }
 
@@ -96,6 +102,8 @@ impl OtpPurpose {
             OtpPurpose::Unbind,
             OtpPurpose::Delete,
             OtpPurpose::ResetPassword,
+            OtpPurpose::PhoneChangeOld,
+            OtpPurpose::PhoneChangeNew,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)

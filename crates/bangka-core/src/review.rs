@@ -19,10 +19,17 @@ pub enum ReviewKind {
     Unbind,
     /// Change the account's real-name record (name and ID number).
     InfoChange,
+    /// Verify the real name by a person, when the automatic check rejected
+    /// it wrongly (an ID number whose birth date is wrong on record, say).
+    Kyc,
+    /// Move the account to a new phone when the old one is lost (its SMS
+    /// codes cannot arrive); approving also lifts a `phone_lost` freeze.
+    PhoneChange,
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 4] = [ReviewKind::RiskLock, ReviewKind::Bind, ReviewKind::Unbind, ReviewKind::InfoChange];
+    pub const ALL: [ReviewKind; 6] =
+        [ReviewKind::RiskLock, ReviewKind::Bind, ReviewKind::Unbind, ReviewKind::InfoChange, ReviewKind::Kyc, ReviewKind::PhoneChange];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +37,8 @@ impl ReviewKind {
             ReviewKind::Bind => "bind",
             ReviewKind::Unbind => "unbind",
             ReviewKind::InfoChange => "info_change",
+            ReviewKind::Kyc => "kyc",
+            ReviewKind::PhoneChange => "phone_change",
         }
     }
 
@@ -44,6 +53,9 @@ impl ReviewKind {
         match self {
             ReviewKind::RiskLock | ReviewKind::Unbind | ReviewKind::InfoChange => &[MaterialType::IdFront, MaterialType::IdBack],
             ReviewKind::Bind => &[MaterialType::IdFront, MaterialType::IdBack, MaterialType::BankCard],
+            // Who asks matters most when the account's own phone cannot
+            // confirm it: the holder holding the ID card too.
+            ReviewKind::Kyc | ReviewKind::PhoneChange => &[MaterialType::IdFront, MaterialType::IdBack, MaterialType::Selfie],
         }
     }
 }

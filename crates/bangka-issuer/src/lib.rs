@@ -85,6 +85,12 @@ pub trait IssuerConnector: Send + Sync {
     /// will replace it). Idempotent.
     async fn report_lost(&self, pan: &Pan, stolen: bool) -> Result<(), Failure>;
 
+    /// The card's standing at the bank, asked without acting on it (for a
+    /// diagnosis of a bound card): `Ok` when it can be used online, or the
+    /// precise cause (closed, frozen, lost, expired, online payments off,
+    /// restricted).
+    async fn card_status(&self, pan: &Pan) -> Result<(), Failure>;
+
     /// The issuer's announced maintenance windows (current and upcoming).
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow>;
 }

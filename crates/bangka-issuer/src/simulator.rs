@@ -550,6 +550,10 @@ impl IssuerConnector for Simulator {
         })
     }
 
+    async fn card_status(&self, pan: &Pan) -> Result<(), Failure> {
+        self.with_pan(pan, |bank| if bank.faulty { Err(ErrorCode::IssuerUnavailable.into()) } else { usable_online(bank) })
+    }
+
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
         let now = self.clock.now();
         self.windows.lock().expect("sim lock").iter().filter(|w| w.ends_at > now).cloned().collect()

@@ -161,7 +161,7 @@ pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {
 pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, next: Next) -> Response {
     let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-    let mut res = next.run(req).await;
+    let mut res = crate::i18n::scope(lang, next.run(req)).await;
     let pending = res.extensions_mut().remove::<PendingError>().or_else(|| {
         // axum's own refusals (no route, wrong method, a path it cannot
         // decode, a body too large): plain text, so explained here.

@@ -17,6 +17,7 @@ pub mod failpoint;
 pub mod fill;
 pub mod flows;
 pub mod http;
+pub mod i18n;
 pub mod idempotency;
 pub mod keys;
 pub mod metrics;

@@ -160,6 +160,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../migrations/sqlite/0017_reviews.sql")),
     (18, include_str!("../migrations/sqlite/0018_unit_of_work.sql")),
     (19, include_str!("../migrations/sqlite/0019_scale_indexes.sql")),
+    (20, include_str!("../migrations/sqlite/0020_phone_change.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -181,6 +182,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../migrations/postgres/0017_reviews.sql")),
     (18, include_str!("../migrations/postgres/0018_unit_of_work.sql")),
     (19, include_str!("../migrations/postgres/0019_scale_indexes.sql")),
+    (20, include_str!("../migrations/postgres/0020_phone_change.sql")),
 ];
 
 impl Store {

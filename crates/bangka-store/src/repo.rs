@@ -807,6 +807,86 @@ async fn insert_sealed(tx: &mut Tx, s: &SealedCard, now: OffsetDateTime) -> Resu
     Ok(())
 }
 
+/// Moves an account to a new phone, audited (without either number), in
+/// the caller's transaction. An account frozen because its phone was lost
+/// is unfrozen with it: the lost phone was the reason, and the new one has
+/// been proven. A number another account took meanwhile fails the
+/// transaction (the unique constraint), so nothing changes.
+pub(crate) async fn move_phone(
+    tx: &mut Tx,
+    account_id: &str,
+    phone: &str,
+    cause: Cause<'_>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let lost: Option<(String,)> =
+        sqlx::query_as("SELECT status FROM accounts WHERE id = $1 AND status = 'frozen' AND frozen_reason = 'phone_lost'")
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    sqlx::query(
+        "UPDATE accounts SET phone = $1,
+           status = CASE WHEN frozen_reason = 'phone_lost' THEN 'active' ELSE status END,
+           frozen_at = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_at END,
+           frozen_reason = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_reason END,
+           version = version + 1
+         WHERE id = $2",
+    )
+    .bind(phone)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    let change = Change { action: "account.phone_change", subject: account_id, before: None, after: Some("changed") };
+    crate::audit::append(tx, cause, change, now).await?;
+    if lost.is_some() {
+        let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
+        crate::audit::append(tx, cause.with_note("phone_lost: new phone proven"), change, now).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Changes the account phone once both SMS codes (to the old and the
+    /// new phone) passed: both used up, the number moved, the notices to
+    /// both phones, in one transaction. `Ok(false)`: a code was used
+    /// meanwhile, nothing changed.
+    pub async fn change_account_phone(
+        &self,
+        account_id: &str,
+        challenges: &[&str],
+        phone: &str,
+        notices: &[NewMessage],
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<bool, Conflict>, StoreError> {
+        let mut tx = self.begin().await?;
+        for c in challenges {
+            if !use_challenge(&mut tx, c, now).await? {
+                return Ok(Ok(false));
+            }
+        }
+        match move_phone(&mut tx, account_id, phone, cause, now).await {
+            Ok(()) => {}
+            Err(StoreError::Db(e)) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => {
+                return Ok(Err(Conflict::PhoneTaken));
+            }
+            Err(e) => return Err(e),
+        }
+        for n in notices {
+            self.insert_message(&mut tx, n, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(true))
+    }
+
+    /// The account that has this phone, if any.
+    pub async fn account_by_phone(&self, phone: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM accounts WHERE phone = $1").bind(phone).fetch_optional(&mut *self.read().await?).await?;
+        Ok(row.map(|r| r.0))
+    }
+}
+
 /// Uses up a passed challenge (an SMS code) in the transaction of what it
 /// confirmed; false if it was used already, so a code confirms one change.
 pub(crate) async fn use_challenge(tx: &mut Tx, challenge_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {

@@ -23,6 +23,9 @@ pub struct NewReview<'a> {
     /// A real-name change: the requested name and ID, sealed under the
     /// account's KYC contexts.
     pub sealed: Option<(&'a [u8], &'a [u8])>,
+    /// A phone change: the new number, and the SMS code that proved it
+    /// (used up with the submission).
+    pub new_phone: Option<(&'a str, &'a str)>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +41,8 @@ pub struct ReviewRow {
     pub card_fp: Option<String>,
     pub name_enc: Option<Vec<u8>>,
     pub id_enc: Option<Vec<u8>>,
+    /// A phone change's requested number.
+    pub new_phone: Option<String>,
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,
     pub decided_at: Option<OffsetDateTime>,
@@ -54,7 +59,7 @@ pub enum ReviewDecision<'a> {
     },
 }
 
-const COLS: &str = "id, account_id, kind, status, statement, materials, attempt_id, binding_id, card_fp, name_enc, id_enc, decided_by, decision_reason, decided_at, created_at";
+const COLS: &str = "id, account_id, kind, status, statement, materials, attempt_id, binding_id, card_fp, name_enc, id_enc, decided_by, decision_reason, decided_at, created_at, new_phone";
 
 fn review_row(r: &AnyRow) -> Result<ReviewRow, StoreError> {
     let kind: String = r.try_get("kind")?;
@@ -72,6 +77,7 @@ fn review_row(r: &AnyRow) -> Result<ReviewRow, StoreError> {
         card_fp: r.try_get("card_fp")?,
         name_enc: r.try_get("name_enc")?,
         id_enc: r.try_get("id_enc")?,
+        new_phone: r.try_get("new_phone")?,
         decided_by: r.try_get("decided_by")?,
         decision_reason: r.try_get("decision_reason")?,
         decided_at: r.try_get::<Option<i64>, _>("decided_at")?.map(from_ms),
@@ -91,7 +97,7 @@ impl Store {
         let id = new_id("rev");
         let mut tx = self.begin().await?;
         let res = sqlx::query(&format!(
-            "INSERT INTO reviews ({COLS}) VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, $11)"
+            "INSERT INTO reviews ({COLS}) VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, $11, $12)"
         ))
         .bind(&id)
         .bind(r.account_id)
@@ -104,6 +110,7 @@ impl Store {
         .bind(r.sealed.map(|s| s.0))
         .bind(r.sealed.map(|s| s.1))
         .bind(to_ms(now))
+        .bind(r.new_phone.map(|p| p.0))
         .execute(&mut *tx)
         .await;
         match res {
@@ -120,6 +127,12 @@ impl Store {
                 return Ok(Err(pending.map(|(id,)| id).unwrap_or_default()));
             }
             Err(e) => return Err(e.into()),
+        }
+        if let Some((_, challenge_id)) = r.new_phone
+            && !crate::repo::use_challenge(&mut tx, challenge_id, now).await?
+        {
+            // The code was used meanwhile: nothing submitted.
+            return Ok(Err(String::new()));
         }
         let change = Change { action: "review.submit", subject: &id, before: None, after: Some(r.kind.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
@@ -180,8 +193,10 @@ impl Store {
         let approve = matches!(decision, ReviewDecision::Approve { .. });
         let mut released = Vec::new();
         if let ReviewDecision::Approve { kyc_macs: Some((name_mac, id_mac)) } = decision {
+            // A real-name change, or a verification a reviewer corrected:
+            // either way the account is verified with these details.
             sqlx::query(
-                "UPDATE accounts SET kyc_name_mac = $1, kyc_id_mac = $2,
+                "UPDATE accounts SET kyc_status = 'verified', kyc_name_mac = $1, kyc_id_mac = $2,
                  kyc_name_enc = (SELECT name_enc FROM reviews WHERE id = $3), kyc_id_enc = (SELECT id_enc FROM reviews WHERE id = $3),
                  version = version + 1 WHERE id = $4",
             )
@@ -211,6 +226,17 @@ impl Store {
             match review.kind {
                 ReviewKind::RiskLock | ReviewKind::Unbind => {
                     released = crate::risk::unlock_in(&mut tx, &review.account_id, cause, now).await?;
+                }
+                ReviewKind::Kyc => {
+                    let change =
+                        Change { action: "account.kyc", subject: &review.account_id, before: Some("rejected"), after: Some("verified") };
+                    crate::audit::append(&mut tx, cause, change, now).await?;
+                }
+                ReviewKind::PhoneChange => {
+                    let Some(phone) = review.new_phone.as_deref() else {
+                        return Err(StoreError::Corrupt(format!("phone change review {} without a phone", review.id)));
+                    };
+                    crate::repo::move_phone(&mut tx, &review.account_id, phone, cause, now).await?;
                 }
                 ReviewKind::InfoChange => {
                     let change = Change {

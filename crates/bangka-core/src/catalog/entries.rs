@@ -864,8 +864,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "Check that the merchant id in the request is the one this key is bound to (key_merchant_id in the details).",
             ),
             t(
-                "发起自动扣款需要绑定商户的密钥：请管理员运行 bangka keys create --role merchant --merchant-id 商户编号 签发。",
-                "Autopay charges need a bound key: ask the administrator to issue one with bangka keys create --role merchant --merchant-id MERCHANT.",
+                "发起自动扣款需要与商户绑定的密钥：请钱包管理员为该商户签发（见 README“Operating it”一节中的 Roles）。",
+                "Autopay charges need a key bound to the merchant: ask the wallet administrator to issue one for it (README, section Operating it, Roles).",
             ),
         ],
     },

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::{AttemptFacts, check_not_locked, failed, load_account};
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::AccountView;
 
@@ -277,7 +278,12 @@ pub async fn reset_payment_password(
             )
         })
         .await?;
-        let v = json!({ "account_id": account_id, "next_action": next_action, "then": "the same request again with otp and new_password" });
+        let v = json!({
+            "account_id": account_id,
+            "next_action": next_action,
+            "then": say("请输入收到的验证码并设置新的支付密码。", "Enter the code you received and choose a new payment password."),
+            "developer": { "then": "the same request again with otp and new_password" },
+        });
         return Ok((StatusCode::ACCEPTED, v));
     };
     let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
@@ -303,4 +309,177 @@ pub async fn reset_payment_password(
     tracing::info!(account_id, "payment password reset");
     let a = load_account(app, account_id).await?;
     Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneChangeBody {
+    /// The new mobile number.
+    pub new_phone: String,
+    /// Step two: the code sent to the account's current phone.
+    pub old_phone_otp: Option<String>,
+    /// Step two: the code sent to the new phone.
+    pub new_phone_otp: Option<String>,
+    /// The current phone is lost or no longer the holder's: only the new
+    /// phone gets a code, and the change goes to a review with ID
+    /// materials (`POST /v1/accounts/{id}/reviews`, kind `phone_change`).
+    /// Implied for an account frozen as `phone_lost`.
+    #[serde(default)]
+    pub old_phone_lost: bool,
+}
+
+/// Binds a phone-change code to the number it is for: a code sent for one
+/// new number cannot confirm another.
+fn phone_mac(app: &AppState, account_id: &str, phone: &Phone) -> String {
+    app.vault.mac("phone-change", &[account_id, phone.as_str()])
+}
+
+/// The unused code sent to `phone` for a phone change, or
+/// `STRONG_VERIFICATION_REQUIRED` naming the missing step.
+pub async fn new_phone_challenge(
+    app: &AppState,
+    account: &bangka_store::AccountRow,
+    phone: &Phone,
+) -> ApiResult<bangka_store::ChallengeRow> {
+    challenge_for(app, &account.id, bangka_core::otp::OtpPurpose::PhoneChangeNew, &phone_mac(app, &account.id, phone)).await
+}
+
+async fn challenge_for(
+    app: &AppState,
+    account_id: &str,
+    purpose: bangka_core::otp::OtpPurpose,
+    mac: &str,
+) -> ApiResult<bangka_store::ChallengeRow> {
+    let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
+    match app.store.latest_challenge(account_id, purpose).await? {
+        Some((c, bound)) if !c.challenge.passed && bound.as_deref() == Some(mac) => Ok(c),
+        _ => Err(missing().into()),
+    }
+}
+
+/// `POST /v1/accounts/{id}/phone`: change the account phone. Step one sends
+/// a code to the new phone and, unless the old one is lost, one to the
+/// current phone; step two, with both codes, moves the account. With the
+/// old phone lost, step two is a `phone_change` review instead, which also
+/// lifts a `phone_lost` freeze when approved.
+pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, body: PhoneChangeBody) -> ApiResult<(StatusCode, Value)> {
+    use bangka_core::bind::{AccountFreezeReason, AccountStatus};
+    use bangka_core::otp::{Otp, OtpPurpose};
+    let phone = Phone::parse(&body.new_phone)?;
+    let old_otp = body.old_phone_otp.as_deref().map(Otp::parse).transpose()?;
+    let new_otp = body.new_phone_otp.as_deref().map(Otp::parse).transpose()?;
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    check_not_locked(&account, now)?;
+    if phone.as_str() == account.phone {
+        return Err(crate::error::malformed("new_phone", "a number other than the account's phone").into());
+    }
+    if app.store.account_by_phone(phone.as_str()).await?.is_some() {
+        return Err(ErrorCode::AccountPhoneTaken.into());
+    }
+    let lost = body.old_phone_lost || account.frozen_reason == Some(AccountFreezeReason::PhoneLost);
+    if account.status == AccountStatus::Frozen && !lost {
+        super::check_standing(&account, now)?;
+    }
+    let mac = phone_mac(app, account_id, &phone);
+    let ttl = app.otp.ttl.whole_minutes();
+    let sms = |to: &str, code: &Otp| {
+        let code = code.expose();
+        super::code_message(
+            app,
+            account_id,
+            to,
+            format!("【Bangka】验证码 {code}，用于更换钱包账户的手机号，{ttl}分钟内有效。请勿将验证码告诉任何人，客服不会向您索要。"),
+            format!(
+                "Bangka: {code} is your code to change the phone number of your wallet account, valid for {ttl} minutes. Never share it; support never asks for it."
+            ),
+        )
+    };
+    match (old_otp, new_otp) {
+        (None, None) => {
+            let new_action = super::send_code(app, account_id, phone.as_str(), OtpPurpose::PhoneChangeNew, Some(mac.clone()), |c| {
+                sms(phone.as_str(), c)
+            })
+            .await?;
+            let old_action = if lost {
+                None
+            } else {
+                Some(
+                    super::send_code(app, account_id, &account.phone, OtpPurpose::PhoneChangeOld, Some(mac), |c| sms(&account.phone, c))
+                        .await?,
+                )
+            };
+            let then = if lost {
+                say(
+                    "原手机号无法接收验证码：请输入新手机号收到的验证码，并上传身份证正反面和手持身份证照片提交人工审核；审核通过后更换手机号，因手机丢失冻结的账户同时解冻。",
+                    "The old phone cannot receive codes: enter the code sent to the new phone and send a review with both sides of your ID card and a photo of you holding it; once approved, the phone changes and an account frozen for the lost phone is unfrozen.",
+                )
+            } else {
+                say("请分别输入原手机号和新手机号收到的验证码。", "Enter the codes sent to the old phone and to the new phone.")
+            };
+            let developer = if lost {
+                json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"),
+                        "body": { "kind": "phone_change", "new_phone": phone.as_str(), "otp": "<new phone code>", "statement": "…", "materials": ["id_front", "id_back", "selfie"] } })
+            } else {
+                json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"),
+                        "body": { "new_phone": phone.as_str(), "old_phone_otp": "<code>", "new_phone_otp": "<code>" } })
+            };
+            let v = json!({
+                "account_id": account_id,
+                "new_phone_masked": phone.masked(),
+                "next_action": new_action,
+                "old_phone_next_action": old_action,
+                "review_required": lost,
+                "then": then,
+                "developer": developer,
+            });
+            Ok((StatusCode::ACCEPTED, v))
+        }
+        (Some(old_otp), Some(new_otp)) if !lost => {
+            let new_c = new_phone_challenge(app, &account, &phone).await?;
+            let old_c = challenge_for(app, account_id, OtpPurpose::PhoneChangeOld, &phone_mac(app, account_id, &phone)).await?;
+            let facts = AttemptFacts::default();
+            super::check_otp(app, account_id, "phone_change", &facts, &old_c, &old_otp, async || Ok(())).await?;
+            super::check_otp(app, account_id, "phone_change", &facts, &new_c, &new_otp, async || Ok(())).await?;
+            let (when_zh, when_en) = crate::views::holder_time(now);
+            let masked = phone.masked();
+            let notice = |to: &str, zh: String, en: String| bangka_store::NewMessage {
+                kind: bangka_store::MessageKind::Notice,
+                account_id: account_id.into(),
+                phone: to.into(),
+                zh,
+                en,
+            };
+            let notices = [
+                notice(
+                    &account.phone,
+                    format!("【Bangka】您的钱包账户手机号已于 {when_zh} 更换为 {masked}。如非本人操作，请立即联系客服。"),
+                    format!(
+                        "Bangka: the phone number of your wallet account was changed to {masked} at {when_en}. If this was not you, contact support at once."
+                    ),
+                ),
+                notice(
+                    phone.as_str(),
+                    format!("【Bangka】此号码已于 {when_zh} 成为您钱包账户的手机号，今后的验证码和通知将发送到这里。"),
+                    format!("Bangka: since {when_en} this number is the phone of your wallet account; codes and notices will come here."),
+                ),
+            ];
+            let ids = [old_c.challenge.id.as_str(), new_c.challenge.id.as_str()];
+            match app.store.change_account_phone(account_id, &ids, phone.as_str(), &notices, Cause::api(who.actor()), now).await? {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Failure::new(ErrorCode::StrongVerificationRequired)
+                        .with_details(json!({ "missing": "sms_code_request" }))
+                        .into());
+                }
+                Err(_) => return Err(ErrorCode::AccountPhoneTaken.into()),
+            }
+            tracing::info!(account_id, "account phone changed");
+            let a = load_account(app, account_id).await?;
+            Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
+        }
+        (_, Some(_)) if lost => {
+            Err(crate::error::malformed("new_phone_otp", "with the old phone lost, send this code in a phone_change review").into())
+        }
+        _ => Err(crate::error::malformed("old_phone_otp", "both old_phone_otp and new_phone_otp, or neither").into()),
+    }
 }

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use super::bind::issuer_failure;
 use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, record_attempt};
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::{ActivationView, NextAction};
 
@@ -143,7 +144,11 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     let mut v = json!(ActivationView::new(&done, None));
     v["next_steps"] = json!([
-        { "type": "bind", "hint": "POST /v1/accounts/{id}/bindings with the same card" },
+        {
+            "type": "bind",
+            "hint": say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now."),
+            "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings") },
+        },
     ]);
     Ok((StatusCode::OK, v))
 }

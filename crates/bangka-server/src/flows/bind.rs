@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, receipt_draft, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::i18n::Say;
 use crate::state::AppState;
 use crate::views::{BindingView, NextAction};
 
@@ -450,7 +451,13 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
         // The card is active, so the holder did not report it: a lost or
         // stolen mark is the bank's, and shown in its safe form.
         let code = code.for_holder(false);
-        v["reason"] = json!({ "code": code.as_str(), "doc_url": format!("/help/errors/{}", code.as_str()) });
+        let e = code.entry();
+        v["reason"] = json!({
+            "code": code.as_str(),
+            "message": Say::from(e.message),
+            "remediation": e.remediation.iter().map(|t| Say::from(*t)).collect::<Vec<_>>(),
+            "doc_url": format!("/help/errors/{}", code.as_str()),
+        });
     }
     Ok((StatusCode::OK, v))
 }

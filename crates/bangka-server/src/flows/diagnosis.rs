@@ -18,6 +18,7 @@ use utoipa::IntoParams;
 
 use super::load_account;
 use crate::error::{ApiResult, malformed};
+use crate::i18n::{Say, say};
 use crate::state::AppState;
 use crate::views::{masked_card, rfc3339};
 
@@ -86,13 +87,22 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
     let shown = code.map(|c| c.for_holder(reported));
     let bank_said = shown.map(|c| c.as_str());
 
+    // A bound card's standing is asked of the bank now: a card the bank
+    // closed after it was bound fails here whatever the attempt said.
+    let bank_now = match &s.binding {
+        Some(b) => Some(bank_status(app, b).await?),
+        None => None,
+    };
     let mut items = Vec::new();
     for (check, from_attempt) in shape {
+        // The code that explains a failure seen in live state (not in the attempt).
+        let mut live: Option<ErrorCode> = None;
         let (result, evidence) = match check {
             Check::AccountStanding => {
                 let frozen = account.status == AccountStatus::Frozen;
                 let locked = account.locked_until.filter(|u| *u > now);
                 let result = if frozen || locked.is_some() { Verdict::Failed } else { Verdict::Passed };
+                live = if frozen { Some(ErrorCode::AccountFrozen) } else { locked.map(|_| ErrorCode::RiskLocked) };
                 let ev = json!({
                     "status": account.status.as_str(),
                     "frozen_reason": account.frozen_reason.map(|r| r.as_str()),
@@ -103,6 +113,11 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
             Check::AccountKyc => {
                 let result =
                     if account.kyc == KycState::Verified && from_attempt != Verdict::Failed { Verdict::Passed } else { Verdict::Failed };
+                live = match account.kyc {
+                    KycState::Verified => None,
+                    KycState::Rejected => Some(ErrorCode::KycRejected),
+                    _ => Some(ErrorCode::KycRequired),
+                };
                 (result, json!({ "kyc_status": account.kyc.as_str(), "problem": failed_code(from_attempt, bank_said) }))
             }
             Check::RiskControl => {
@@ -118,21 +133,25 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                     }
                 }
                 let result = if !locks.is_empty() || from_attempt == Verdict::Failed { Verdict::Failed } else { Verdict::Passed };
+                live = (!locks.is_empty()).then_some(ErrorCode::RiskLocked);
                 let unlock = json!({ "or_contact_support": { "method": "POST", "path": format!("/v1/accounts/{}/tickets", account.id) } });
                 (result, json!({ "locks": locks, "bank_said": failed_code(from_attempt, bank_said), "unlock": unlock }))
             }
             Check::BindingLimit => {
-                let live = app.store.live_cards(&account.id).await?.len();
+                let cards = app.store.live_cards(&account.id).await?.len();
                 let limit = app.policy.binding_limit as usize;
                 // Full now means the next bind fails (not a question for a card already bound).
-                let result = if s.binding.is_none() && live >= limit { Verdict::Failed } else { Verdict::Passed };
-                (result, json!({ "live_cards": live, "limit": limit, "failed_at_the_time": from_attempt == Verdict::Failed }))
+                let full = s.binding.is_none() && cards >= limit;
+                live = full.then_some(ErrorCode::BindingLimitReached);
+                let result = if full { Verdict::Failed } else { Verdict::Passed };
+                (result, json!({ "live_cards": cards, "limit": limit, "failed_at_the_time": from_attempt == Verdict::Failed }))
             }
             Check::IssuerMaintenance => match &issuer {
                 Some(i) => {
                     let until = super::maintenance::maintenance_until(app, i, now).await?.map(|(u, _)| u);
                     // Known now whatever the attempt reached.
                     let result = if until.is_some() { Verdict::Failed } else { Verdict::Passed };
+                    live = until.map(|_| ErrorCode::IssuerMaintenance);
                     (result, json!({ "issuer": i, "in_maintenance_until": until.map(rfc3339) }))
                 }
                 None => (Verdict::Unknown, json!({})),
@@ -146,7 +165,10 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                 let ev = json!({
                     "bank_said": failed_code(from_attempt, bank_said),
                     "phone_used_masked": phone,
-                    "what_to_check": "the mobile number the bank has on file for this card (银行预留手机号)",
+                    "what_to_check": say(
+                        "这张卡在银行预留的手机号（开卡时登记的号码），可拨打银行客服或在网点查询、修改。",
+                        "The mobile number registered with the bank for this card (given when the card was opened); the bank's hotline or a branch can tell or change it.",
+                    ),
                 });
                 (from_attempt, ev)
             }
@@ -172,11 +194,40 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                 ev["account_last_code_sms"] = json!(delivery);
                 (from_attempt, ev)
             }
+            Check::IssuerAvailable | Check::IssuerCardState if bank_now.is_some() => {
+                // Asked just now: the answer is today's, not the attempt's.
+                let now_code = bank_now.flatten();
+                let fails_here = match check {
+                    Check::IssuerAvailable => now_code == Some(ErrorCode::IssuerUnavailable),
+                    _ => now_code.is_some_and(|c| c != ErrorCode::IssuerUnavailable && c != ErrorCode::IssuerMaintenance),
+                };
+                let reported = s.binding.as_ref().is_some_and(|b| b.frozen_reason.is_some_and(|r| r.reports_to_issuer()));
+                live = now_code.filter(|_| fails_here).map(|c| c.for_holder(reported));
+                let result = if fails_here || from_attempt == Verdict::Failed && live.is_none() && check == Check::IssuerAvailable {
+                    Verdict::Failed
+                } else {
+                    Verdict::Passed
+                };
+                (result, json!({ "issuer": issuer, "asked_the_bank_at": rfc3339(now), "bank_said": live.map(ErrorCode::as_str) }))
+            }
             Check::IssuerAvailable | Check::IssuerCardState | Check::HolderName | Check::IdNumber | Check::Cvv | Check::Expiry => {
                 (from_attempt, json!({ "issuer": issuer, "bank_said": failed_code(from_attempt, bank_said) }))
             }
         };
-        items.push(json!({ "name": check.as_str(), "result": result, "evidence": evidence }));
+        // What went wrong, in the holder's words: the live cause, else the attempt's.
+        let why = match result {
+            Verdict::Failed => live.or(shown.filter(|_| from_attempt == Verdict::Failed)),
+            _ => None,
+        };
+        items.push(json!({
+            "name": check.as_str(),
+            "title": Say::from(check.title()),
+            "result": result,
+            "summary": why.map(|c| Say::from(c.entry().message)).unwrap_or_else(|| Say::from(result.summary())),
+            "remedy": why.map(|c| c.entry().remediation.iter().map(|t| Say::from(*t)).collect::<Vec<_>>()).unwrap_or_default(),
+            "error_code": why.map(ErrorCode::as_str),
+            "evidence": evidence,
+        }));
     }
     if let Some(b) = &s.binding {
         items.push(binding_item(app, b).await?);
@@ -191,15 +242,40 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
     }))
 }
 
+/// The card's standing at the bank now: `None` when it can be used, the
+/// cause otherwise (`ISSUER_UNAVAILABLE` when the bank does not answer).
+/// A card whose data was destroyed (deleted) is not asked about.
+async fn bank_status(app: &AppState, b: &BindingRow) -> ApiResult<Option<ErrorCode>> {
+    let Some(vault_id) = b.vault_id.as_deref() else { return Ok(None) };
+    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
+    let pan = app.vault.open_pan(&sealed)?;
+    Ok(app.bank().card_status(&pan).await.err().map(|f| f.code))
+}
+
 /// A bound card's own state: the binding and its token.
 async fn binding_item(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
     let token = app.store.token_for_binding(&b.id).await?;
     let token_status = token.as_ref().map(|t| t.state.status.as_str());
     let usable = b.status == bangka_core::binding::BindingStatus::Active
         && token.as_ref().is_some_and(|t| t.state.status == bangka_core::token::TokenStatus::Active);
+    let result = if usable { Verdict::Passed } else { Verdict::Failed };
+    let why = match b.status {
+        _ if usable => None,
+        bangka_core::binding::BindingStatus::Frozen if b.frozen_reason.is_some_and(|r| r.reports_to_issuer()) => {
+            Some(ErrorCode::CardReportedLost)
+        }
+        bangka_core::binding::BindingStatus::Frozen => Some(ErrorCode::BindingFrozen),
+        bangka_core::binding::BindingStatus::Unbinding => Some(ErrorCode::BindingUnbinding),
+        bangka_core::binding::BindingStatus::Active => Some(ErrorCode::TokenSuspended),
+        _ => Some(ErrorCode::BindingNotActive),
+    };
     Ok(json!({
         "name": "binding_state",
-        "result": if usable { Verdict::Passed } else { Verdict::Failed },
+        "title": say("卡片在钱包里可以使用（未冻结、未解绑，支付标识有效）", "The card can be used in the wallet (not frozen or unbound, its payment token active)"),
+        "result": result,
+        "summary": why.map(|c| Say::from(c.entry().message)).unwrap_or_else(|| Say::from(result.summary())),
+        "remedy": why.map(|c| c.entry().remediation.iter().map(|t| Say::from(*t)).collect::<Vec<_>>()).unwrap_or_default(),
+        "error_code": why.map(ErrorCode::as_str),
         "evidence": {
             "binding_status": b.status.as_str(),
             "frozen_reason": b.frozen_reason.map(|r| r.as_str()),
@@ -235,6 +311,11 @@ fn prepare(account: &AccountRow, s: &Subjects, error_code: Option<&str>, card: O
         "issuer": issuer,
         "account_phone_masked": phone,
         "device_id": s.attempt.as_ref().and_then(|a| a.device_id.clone()),
-        "never_share": ["full card number", "CVV", "passwords", "SMS codes"],
+        "never_share": [
+            say("完整卡号", "The full card number"),
+            say("安全码（CVV）", "The security code (CVV)"),
+            say("支付密码和银行卡密码", "Payment and card passwords"),
+            say("短信验证码", "SMS codes"),
+        ],
     })
 }

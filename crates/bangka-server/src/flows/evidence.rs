@@ -60,7 +60,7 @@ pub async fn for_binding(app: &AppState, account_id: &str, binding_id: &str) -> 
         "receipts": receipts,
         "audit_excerpt": audit_excerpt(app, std::slice::from_ref(&b.id), Reader::Holder).await?,
         "complaint_routes": [
-            { "name_zh": "发卡银行客服", "name_en": "your card's bank", "how": "the service number on the back of the card" },
+            { "name_zh": "发卡银行客服", "name_en": "your card's bank", "how_zh": "拨打卡片背面的客服电话", "how_en": "the service number on the back of the card" },
             { "name_zh": "全国消费者投诉举报电话", "name_en": "consumer complaint line", "phone": "12315" },
             { "name_zh": "中国人民银行金融消费者权益保护咨询投诉电话", "name_en": "central bank financial consumer line", "phone": "12363" },
         ],

@@ -33,6 +33,7 @@ use super::{
 };
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::AccountView;
 
@@ -153,7 +154,10 @@ pub async fn unfreeze(
     if b.frozen_reason.is_some_and(FreezeReason::reports_to_issuer) {
         let e = Failure::new(ErrorCode::CardReportedLost).with_details(json!({
             "frozen_reason": b.frozen_reason.map(FreezeReason::as_str),
-            "next": "bind the replacement card",
+            "next": say(
+                "这张卡已挂失，不能解冻：可以解绑删除它，并绑定银行补发的新卡。",
+                "This card was reported lost, so it cannot be unfrozen: unbind and delete it, and bind the new card your bank issues.",
+            ),
             "unbind": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{binding_id}/unbind") },
         }));
         return Err(e.into());
@@ -271,11 +275,35 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
     tracing::info!(account_id, reason = reason.as_str(), "account frozen");
     let frozen = load_account(app, account_id).await?;
     let mut v = json!(AccountView::from_row(&frozen, app.clock.now()));
-    v["next_steps"] = json!([
-        "Check the payment records of every card for transactions you do not recognise.",
-        "Change the payment password.",
-        "Contact support with the times and amounts of those transactions; ask your bank about recovering the money.",
-    ]);
+    v["next_steps"] = if reason == AccountFreezeReason::PhoneLost {
+        json!([
+            {
+                "step": say(
+                    "到运营商补办原号码后，用收到的验证码解冻；或者换用新手机号：新号码收验证码，并提交身份证照片人工审核，通过后自动解冻。",
+                    "Get your number back from your carrier and unfreeze with the code it receives; or move to a new number: it receives a code, you send ID photos for a review, and the approval unfreezes the account.",
+                ),
+                "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"), "body": { "new_phone": "…", "old_phone_lost": true } },
+            },
+            {
+                "step": say("查看每张卡的付款记录，找出不是您本人发起的交易。", "Check the payment records of every card for transactions you do not recognise."),
+            },
+        ])
+    } else {
+        json!([
+            { "step": say("查看每张卡的付款记录，找出不是您本人发起的交易。", "Check the payment records of every card for transactions you do not recognise.") },
+            {
+                "step": say("修改支付密码。", "Change the payment password."),
+                "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/payment-password"), "body": { "password": "…", "current_password": "…" } },
+            },
+            {
+                "step": say(
+                    "带上这些交易的时间和金额联系客服（可在钱包内提交工单）；追回资金请联系发卡银行。",
+                    "Contact support with the times and amounts of those transactions (open a ticket in the wallet); ask your bank about recovering the money.",
+                ),
+                "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") },
+            },
+        ])
+    };
     Ok((StatusCode::OK, v))
 }
 

@@ -384,6 +384,7 @@ pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, acco
         OtpPurpose::Unbind => ("解绑", "unbind"),
         OtpPurpose::Delete => ("删除卡片", "delete the card"),
         OtpPurpose::ResetPassword => ("重置支付密码，", "reset the payment password of"),
+        OtpPurpose::PhoneChangeOld | OtpPurpose::PhoneChangeNew => ("更换手机号，", "change the phone number of"),
     };
     let ttl = app.otp.ttl.whole_minutes();
     let code = otp.expose();

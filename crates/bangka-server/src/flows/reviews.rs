@@ -11,7 +11,8 @@
 
 use axum::http::StatusCode;
 use bangka_core::bind::{KycState, MIN_KYC_AGE};
-use bangka_core::holder::{HolderName, IdNumber};
+use bangka_core::holder::{HolderName, IdNumber, Phone};
+use bangka_core::otp::Otp;
 use bangka_core::review::{Material, ReviewKind, ReviewStatus, check_materials};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Cause, MessageKind, NewMessage, NewReview, ReviewDecision, ReviewRow, kyc_context};
@@ -23,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::load_account;
 use crate::auth::{OpsAuth, Principal, Role};
 use crate::error::{ApiResult, malformed};
+use crate::i18n::{Say, say};
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -42,7 +44,9 @@ pub struct MaterialBody {
 #[derive(Deserialize, ToSchema)]
 pub struct ReviewBody {
     /// `risk_lock`, `bind` (with the held attempt's `attempt_id`), `unbind`
-    /// (with `binding_id`) or `info_change` (with `real_name` and `id_number`).
+    /// (with `binding_id`), `info_change` or `kyc` (with `real_name` and
+    /// `id_number`), or `phone_change` (with `new_phone` and the `otp` sent
+    /// to it by `POST /v1/accounts/{id}/phone`).
     pub kind: String,
     /// The holder's statement (1–1000 characters).
     pub statement: String,
@@ -51,6 +55,8 @@ pub struct ReviewBody {
     pub binding_id: Option<String>,
     pub real_name: Option<String>,
     pub id_number: Option<String>,
+    pub new_phone: Option<String>,
+    pub otp: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -72,6 +78,8 @@ fn kind_zh(k: ReviewKind) -> &'static str {
         ReviewKind::Bind => "绑卡",
         ReviewKind::Unbind => "解绑",
         ReviewKind::InfoChange => "实名信息修改",
+        ReviewKind::Kyc => "实名认证",
+        ReviewKind::PhoneChange => "更换手机号",
     }
 }
 
@@ -84,12 +92,13 @@ pub fn view(r: &ReviewRow) -> Value {
         "materials": r.materials,
         "attempt_id": r.attempt_id,
         "binding_id": r.binding_id,
+        "new_phone_masked": r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
         "decision": r.decided_at.map(|at| json!({ "reason": r.decision_reason, "decided_at": rfc3339(at) })),
         "created_at": rfc3339(r.created_at),
     })
 }
 
-fn not_applicable(why: &str) -> crate::error::ApiError {
+fn not_applicable(why: Say) -> crate::error::ApiError {
     Failure::new(ErrorCode::ReviewNotApplicable).with_details(json!({ "why": why })).into()
 }
 
@@ -97,7 +106,8 @@ fn not_applicable(why: &str) -> crate::error::ApiError {
 pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: ReviewBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    let kind = ReviewKind::parse(&body.kind).ok_or_else(|| malformed("kind", "risk_lock, bind, unbind or info_change"))?;
+    let kind =
+        ReviewKind::parse(&body.kind).ok_or_else(|| malformed("kind", "risk_lock, bind, unbind, info_change, kyc or phone_change"))?;
     let statement = super::required_text("statement", &body.statement, 1000)?;
     let mut materials = Vec::new();
     for (i, m) in body.materials.iter().enumerate() {
@@ -111,15 +121,23 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
         return Err(Failure::new(ErrorCode::ReviewMaterialsInvalid).with_details(json!({ "missing": missing, "at_most": 10 })).into());
     }
     let locked = account.locked_until.is_some_and(|u| u > now) || app.store.has_running_subject_locks(account_id, now).await?;
-    let (mut attempt_id, mut binding_id, mut card_fp, mut sealed) = (None, None, None, None);
+    let (mut attempt_id, mut binding_id, mut card_fp, mut sealed, mut new_phone) = (None, None, None, None, None);
     match kind {
-        ReviewKind::RiskLock if !locked => return Err(not_applicable("no risk lock is running on the account")),
+        ReviewKind::RiskLock if !locked => {
+            return Err(not_applicable(say(
+                "账户目前没有风控锁定，无需审核。",
+                "No risk lock is running on the account, so there is nothing to review.",
+            )));
+        }
         ReviewKind::RiskLock => {}
         ReviewKind::Unbind => {
             let bid = body.binding_id.as_deref().ok_or_else(|| malformed("binding_id", "the card whose unbind is stopped"))?;
             app.store.get_binding(account_id, bid).await?.ok_or(ErrorCode::NotFound)?;
             if !locked {
-                return Err(not_applicable("no risk lock stops the unbind"));
+                return Err(not_applicable(say(
+                    "解绑没有被风控锁定阻止，可以直接解绑。",
+                    "No risk lock stops this unbind: unbind the card directly.",
+                )));
             }
             binding_id = Some(bid.to_owned());
         }
@@ -127,14 +145,20 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
             let aid = body.attempt_id.as_deref().ok_or_else(|| malformed("attempt_id", "the bind attempt held for review"))?;
             let a = app.store.get_attempt(account_id, aid).await?.ok_or(ErrorCode::NotFound)?;
             if a.code.as_deref() != Some(ErrorCode::RiskReviewRequired.as_str()) {
-                return Err(not_applicable("that attempt was not held for review"));
+                return Err(not_applicable(say(
+                    "这次绑卡没有被转人工审核，无需提交。",
+                    "That bind attempt was not held for review, so there is nothing to submit.",
+                )));
             }
             card_fp = a.card_fp.clone();
             attempt_id = Some(a.id);
         }
         ReviewKind::InfoChange => {
             if account.kyc != KycState::Verified {
-                return Err(not_applicable("real-name verification is not done: verify first"));
+                return Err(not_applicable(say(
+                    "账户还没有完成实名认证：请先完成实名认证。",
+                    "The account has no real-name verification yet: verify first.",
+                )));
             }
             let name = HolderName::parse(body.real_name.as_deref().ok_or_else(|| malformed("real_name", "the new name"))?)?;
             let id = IdNumber::parse(body.id_number.as_deref().ok_or_else(|| malformed("id_number", "the new ID number"))?)?;
@@ -144,12 +168,36 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
             let same = account.kyc_name_mac.as_deref() == Some(&app.vault.kyc_name_mac(name.as_str()))
                 && account.kyc_id_mac.as_deref() == Some(&app.vault.kyc_id_mac(id.expose()));
             if same {
-                return Err(not_applicable("the name and ID number are the ones on record"));
+                return Err(not_applicable(say(
+                    "填写的姓名和身份证号与已登记的一致，无需修改。",
+                    "The name and ID number are the ones already on record: nothing to change.",
+                )));
             }
             sealed = Some((
                 app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
                 app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
             ));
+        }
+        ReviewKind::Kyc => {
+            if account.kyc != KycState::Rejected {
+                return Err(not_applicable(say(
+                    "只有被拒绝的实名认证才需要人工审核；请直接提交实名认证。",
+                    "Only a rejected real-name verification goes to a person: submit the verification itself instead.",
+                )));
+            }
+            let name = HolderName::parse(body.real_name.as_deref().ok_or_else(|| malformed("real_name", "the name on the ID card"))?)?;
+            let id = IdNumber::parse(body.id_number.as_deref().ok_or_else(|| malformed("id_number", "the ID number on the card"))?)?;
+            sealed = Some((
+                app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
+                app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
+            ));
+        }
+        ReviewKind::PhoneChange => {
+            let phone = Phone::parse(body.new_phone.as_deref().ok_or_else(|| malformed("new_phone", "the new phone number"))?)?;
+            let otp = Otp::parse(body.otp.as_deref().ok_or_else(|| malformed("otp", "the code sent to the new phone"))?)?;
+            let c = super::accounts::new_phone_challenge(app, &account, &phone).await?;
+            super::check_otp(app, account_id, "phone_change", &Default::default(), &c, &otp, async || Ok(())).await?;
+            new_phone = Some((phone.as_str().to_owned(), c.challenge.id.clone()));
         }
     }
     let materials_json = json!(materials);
@@ -162,12 +210,14 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
         binding_id: binding_id.as_deref(),
         card_fp: card_fp.as_deref(),
         sealed: sealed.as_ref().map(|(n, i)| (n.as_slice(), i.as_slice())),
+        new_phone: new_phone.as_ref().map(|(p, c)| (p.as_str(), c.as_str())),
     };
     match app.store.create_review(&new, Cause::api(who.actor()), now).await? {
         Ok(r) => {
             tracing::info!(review_id = %r.id, account_id, kind = kind.as_str(), "review submitted");
             Ok((StatusCode::CREATED, view(&r)))
         }
+        Err(pending) if pending.is_empty() && kind == ReviewKind::PhoneChange => Err(ErrorCode::OtpExpired.into()),
         Err(pending) => Err(Failure::new(ErrorCode::ReviewAlreadyPending).with_details(json!({ "review_id": pending })).into()),
     }
 }
@@ -216,8 +266,16 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     }
     let account = load_account(app, &r.account_id).await?;
     // A real-name change: the new record's keyed hashes, from the sealed values.
+    if approve
+        && r.kind == ReviewKind::PhoneChange
+        && let Some(phone) = &r.new_phone
+        && app.store.account_by_phone(phone).await?.is_some_and(|other| other != r.account_id)
+    {
+        // Taken since the holder asked: reject instead, saying why.
+        return Err(ErrorCode::AccountPhoneTaken.into());
+    }
     let macs = match (approve, r.kind, &r.name_enc, &r.id_enc) {
-        (true, ReviewKind::InfoChange, Some(n), Some(i)) => {
+        (true, ReviewKind::InfoChange | ReviewKind::Kyc, Some(n), Some(i)) => {
             let name = app.vault.open_value(&kyc_context(&r.account_id, "name"), n)?;
             let id = app.vault.open_value(&kyc_context(&r.account_id, "id"), i)?;
             Some((app.vault.kyc_name_mac(name.as_str()), app.vault.kyc_id_mac(id.as_str())))
@@ -230,10 +288,15 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
         ReviewDecision::Reject
     };
     let (zh_outcome, en_outcome) = if approve { ("已通过", "was approved") } else { ("未通过", "was not approved") };
+    // A phone change is told to the phone the account has from now on.
+    let to = match (approve, &r.new_phone) {
+        (true, Some(p)) => p.clone(),
+        _ => account.phone.clone(),
+    };
     let notice = NewMessage {
         kind: MessageKind::Notice,
         account_id: r.account_id.clone(),
-        phone: account.phone.clone(),
+        phone: to,
         zh: format!("【Bangka】您的{}审核{zh_outcome}：{reason}", kind_zh(r.kind)),
         en: format!("Bangka: your {} review {en_outcome}: {reason}", r.kind.as_str().replace('_', " ")),
     };

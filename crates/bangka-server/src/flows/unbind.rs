@@ -37,8 +37,9 @@ use super::{
 };
 use crate::auth::Principal;
 use crate::error::ApiResult;
+use crate::i18n::{Say, say};
 use crate::state::AppState;
-use crate::views::{NextAction, rfc3339};
+use crate::views::{NextAction, holder_time, rfc3339};
 
 /// The default cooling-off (`bangka serve --cooling-off`).
 pub const DEFAULT_COOLING_OFF: Duration = Duration::hours(24);
@@ -76,40 +77,69 @@ async fn blockers(app: &AppState, b: &BindingRow, cancel_mandates: bool) -> ApiR
     let mut out = Vec::new();
     let account = load_account(app, &b.account_id).await?;
     let now = app.clock.now();
+    let acc = &account.id;
     if account.status == AccountStatus::Frozen {
         out.push(json!({
             "type": "account_frozen", "reason": account.frozen_reason.map(|r| r.as_str()),
-            "resolve": format!("unfreeze the account first: POST /v1/accounts/{}/unfreeze", account.id),
+            "resolve": say("先解冻账户（需要短信验证码）。", "Unfreeze the account first (an SMS code is needed)."),
+            "developer": { "method": "POST", "path": format!("/v1/accounts/{acc}/unfreeze") },
         }));
     }
     if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        out.push(json!({ "type": "account_locked", "until": rfc3339(until), "resolve": "wait until the time shown, or contact support" }));
+        let (zh, en) = holder_time(until);
+        let resolve = Say::new(
+            format!("账户因多次验证失败被暂时锁定，请在{zh}之后再试；如需提前解锁，请提交人工审核。"),
+            format!(
+                "The account is locked for a while after repeated failed checks: try again after {en}, or ask for a review to unlock it sooner."
+            ),
+        );
+        out.push(json!({
+            "type": "account_locked", "until": rfc3339(until),
+            "resolve": resolve,
+            "developer": { "method": "POST", "path": format!("/v1/accounts/{acc}/reviews"), "body": { "kind": "unbind", "binding_id": b.id } },
+        }));
     }
     // A card frozen because it was reported lost or stolen never comes back
     // (the bank blocked it): it is unbound as it is. Any other freeze is
     // lifted first, so nothing is unbound by someone who merely holds it.
     if b.status == BindingStatus::Frozen && !b.frozen_reason.is_some_and(FreezeReason::reports_to_issuer) {
-        out.push(json!({ "type": "binding_frozen", "reason": b.frozen_reason.map(|r| r.as_str()), "resolve": "unfreeze the card first" }));
+        out.push(json!({
+            "type": "binding_frozen", "reason": b.frozen_reason.map(|r| r.as_str()),
+            "resolve": say("先解冻这张卡（需要短信验证码），再解绑。", "Unfreeze this card first (an SMS code is needed), then unbind it."),
+            "developer": { "method": "POST", "path": format!("/v1/accounts/{acc}/bindings/{}/unfreeze", b.id) },
+        }));
     }
     if !cancel_mandates {
         for m in app.store.standing_mandates(&b.id).await? {
             out.push(json!({
                 "type": "mandate", "mandate_id": m.id, "merchant_id": m.merchant_id, "kind": m.kind.as_str(), "status": m.status.as_str(),
-                "resolve": "cancel it, or unbind with cancel_mandates: true",
+                "resolve": say(
+                    "这张卡上还有自动扣款协议：先取消它，或在解绑时选择一并取消。",
+                    "An autopay agreement still uses this card: cancel it first, or choose to cancel it together with the unbind.",
+                ),
+                "developer": { "method": "POST", "path": format!("/v1/accounts/{acc}/mandates/{}/cancel", m.id), "or": { "body": { "cancel_mandates": true } } },
             }));
         }
     }
     for f in app.store.in_transit(&b.id).await? {
+        let (zh, en) = holder_time(f.expected_at);
+        let resolve = Say::new(
+            format!("有一笔退款或提现正在转入这张卡，预计{zh}前到账；到账后再解绑。"),
+            format!("Money is on its way back to this card, expected by {en}; unbind once it has arrived."),
+        );
         out.push(json!({
             "type": "funds_in_transit", "settlement_id": f.id, "kind": f.kind.as_str(), "payment_id": f.payment_id,
             "amount": { "minor": f.amount, "currency": f.currency }, "expected_at": rfc3339(f.expected_at),
-            "resolve": "wait until the money has arrived on the card (expected_at); then unbind",
+            "resolve": resolve,
         }));
     }
     for p in app.store.unsettled_payments(&b.id).await? {
         out.push(json!({
             "type": "unsettled_payment", "payment_id": p.id, "amount": { "minor": p.amount, "currency": p.currency }, "status": p.status.as_str(),
-            "resolve": "wait until the merchant captures or releases it and the bank confirms",
+            "resolve": say(
+                "有一笔付款尚未完成：等商户扣款或撤销、银行确认后再解绑。",
+                "A payment is not finished yet: unbind once the merchant has taken or released it and the bank has confirmed.",
+            ),
         }));
     }
     Ok(out)
@@ -141,7 +171,7 @@ pub async fn request(
     let recent_failures = app.store.count_failures(account_id, &codes, now - app.risk.account_failure_window()).await?;
     let has_password = account.payment_password_set_at.is_some();
     if body.delete && !has_password {
-        let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": "deleting a card needs the payment password" }));
+        let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": say("删除卡片需要验证支付密码，请先设置支付密码。", "Deleting a card needs the payment password: set one first.") }));
         return Err(e.into());
     }
     let needs_password = has_password && (body.delete || recent_failures > 0);
@@ -363,7 +393,7 @@ pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) 
         return Err(f.into());
     }
     if account.payment_password_set_at.is_none() {
-        let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": "deleting a card needs the payment password" }));
+        let e = Failure::new(ErrorCode::PaymentPasswordNotSet).with_details(json!({ "why": say("删除卡片需要验证支付密码，请先设置支付密码。", "Deleting a card needs the payment password: set one first.") }));
         return Err(e.into());
     }
     let next_action = send_binding_code(app, &b, OtpPurpose::Delete).await?;

@@ -87,7 +87,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself."),
     paths(
-        super::create_account, super::get_account, super::verify_kyc, super::set_payment_password, super::reset_payment_password,
+        super::create_account, super::get_account, super::verify_kyc, super::set_payment_password, super::reset_payment_password, super::change_phone,
         super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding, super::test_authorization,
         super::start_activation, super::get_activation, super::confirm_activation,
         super::payments::create_cryptogram, super::payments::request_payment_otp, super::payments::list_binding_payments,

@@ -37,6 +37,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}/kyc", post(verify_kyc))
         .route("/v1/accounts/{id}/payment-password", post(set_payment_password))
         .route("/v1/accounts/{id}/payment-password/reset", post(reset_payment_password))
+        .route("/v1/accounts/{id}/phone", post(change_phone))
         .route("/v1/accounts/{id}/bindings", post(create_binding).get(list_bindings))
         .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
@@ -102,6 +103,25 @@ async fn set_payment_password(
 ) -> ApiResult<Response> {
     post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), async |app, req| {
         ({ accounts::set_payment_password(app, &who, &id, req) }).await
+    })
+    .await
+}
+
+/// Change the account phone: first with `new_phone` (codes go to the old and
+/// the new phone, `202`; with the old phone lost, only to the new one, and
+/// the change continues as a `phone_change` review), then with both codes.
+#[utoipa::path(post, path = "/v1/accounts/{id}/phone", tag = "accounts", request_body = accounts::PhoneChangeBody,
+    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS codes were sent"),
+        (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn change_phone(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/phone"), async |app, req| {
+        ({ accounts::change_phone(app, &who, &id, req) }).await
     })
     .await
 }

@@ -25,9 +25,23 @@ impl Seen {
 /// Drives the real server into every code of the catalog, one request each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_catalog_code_is_reachable() {
+    let app = spawn_app_with(Backend::Sqlite, reach_options()).await.unwrap();
+    let seen = reach_every_code(&app).await;
+    let all: BTreeSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    let missing: Vec<_> = all.difference(&seen).collect();
+    assert!(missing.is_empty(), "codes never produced by a request: {missing:?}");
+}
+
+/// What [`reach_every_code`] needs of the server: short waits and timeouts.
+pub fn reach_options() -> Options {
     let limits = bangka_server::http::conn::Limits { body_timeout: std::time::Duration::from_secs(1), ..Default::default() };
-    let opts = Options { idempotency_wait: std::time::Duration::from_millis(300), limits: Some(limits), ..Options::default() };
-    let app = spawn_app_with(Backend::Sqlite, opts).await.unwrap();
+    Options { idempotency_wait: std::time::Duration::from_millis(300), limits: Some(limits), ..Options::default() }
+}
+
+/// The journey behind [`every_catalog_code_is_reachable`] (and the language
+/// test, which runs it in each language): returns the codes it produced.
+/// It ends by closing the store.
+pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     let mut seen = Seen(BTreeSet::new());
     let acc = app.verified_account().await;
     let bindings = format!("/v1/accounts/{acc}/bindings");
@@ -404,10 +418,7 @@ async fn every_catalog_code_is_reachable() {
     // A broken database is our failure, explained as such.
     app.state.store.close().await;
     seen.expect(app.get(&format!("/v1/accounts/{acc}")).await, "INTERNAL");
-
-    let all: BTreeSet<String> = ErrorCode::ALL.iter().map(|c| c.as_str().to_owned()).collect();
-    let missing: Vec<_> = all.difference(&seen.0).collect();
-    assert!(missing.is_empty(), "codes never produced by a request: {missing:?}");
+    seen.0
 }
 
 /// `docs/errors.md` is generated from the catalog; set BANGKA_BLESS=1 to rewrite it.

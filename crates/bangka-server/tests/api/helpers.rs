@@ -24,6 +24,10 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
     pub schema: Option<String>,
+    /// The `Accept-Language` sent with every request that names none.
+    pub lang: Option<&'static str>,
+    /// Every answer `request` and `request_as` got, with its method and path.
+    pub recorded: Arc<std::sync::Mutex<Vec<(String, Resp)>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -162,7 +166,18 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         .await
         .expect("server runs");
     });
-    Some(TestApp { base, client: reqwest::Client::new(), key, state, clock, data_dir, schema, shutdown: Some(tx) })
+    Some(TestApp {
+        base,
+        client: reqwest::Client::new(),
+        key,
+        state,
+        clock,
+        data_dir,
+        schema,
+        lang: None,
+        recorded: Default::default(),
+        shutdown: Some(tx),
+    })
 }
 
 pub fn clock_now(c: &ManualClock) -> time::OffsetDateTime {
@@ -197,9 +212,17 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
-        let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
+        self.request_with(&self.key, method, path, body, headers).await
+    }
+
+    async fn request_with(&self, key: &str, method: reqwest::Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
+        let what = format!("{method} {path}");
+        let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
         for (k, v) in headers {
             rb = rb.header(*k, *v);
+        }
+        if let Some(lang) = self.lang.filter(|_| !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("accept-language"))) {
+            rb = rb.header("accept-language", lang);
         }
         if let Some(b) = body {
             rb = rb.json(b);
@@ -209,7 +232,9 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Resp { status, body, headers }
+        let r = Resp { status, body, headers };
+        self.recorded.lock().unwrap().push((what, r.clone()));
+        r
     }
 
     /// Fault injection: every write to `table` fails from now on (a
@@ -347,15 +372,7 @@ impl TestApp {
 
     /// A request with another API key.
     pub async fn request_as(&self, key: &str, method: reqwest::Method, path: &str, body: Option<&Value>) -> Resp {
-        let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
-        if let Some(b) = body {
-            rb = rb.json(b);
-        }
-        let res = rb.send().await.expect("request sent");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap();
-        Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::String(text)), headers }
+        self.request_with(key, method, path, body, &[]).await
     }
 
     pub async fn set_payment_password(&self, account: &str) {
@@ -446,7 +463,18 @@ impl TestApp {
         let schema = self.schema.take();
         let data_dir = std::mem::take(&mut self.data_dir);
         let key = std::mem::take(&mut self.key);
-        TestApp { base, client: reqwest::Client::new(), key, state, clock, data_dir, schema, shutdown: Some(tx) }
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            key,
+            state,
+            clock,
+            data_dir,
+            schema,
+            lang: self.lang,
+            recorded: self.recorded.clone(),
+            shutdown: Some(tx),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod edge;
 mod idempotency;
 mod input;
 mod keys;
+mod language;
 mod lifecycle;
 mod notifications;
 mod payments;

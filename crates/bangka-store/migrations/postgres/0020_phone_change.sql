@@ -1,0 +1,4 @@
+-- The account phone can change (issue 16): by SMS codes to the old and the
+-- new phone, or, when the old phone is lost, by a review with ID materials,
+-- which keeps the requested number until it is decided.
+ALTER TABLE reviews ADD COLUMN new_phone TEXT;
