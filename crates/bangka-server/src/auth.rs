@@ -123,6 +123,43 @@ pub struct WalletAuth(pub Principal);
 pub struct Origin {
     pub device_id: Option<String>,
     pub client_ip: Option<String>,
+    /// What the client said it is (support context: "which app version?").
+    pub client: Option<Client>,
+}
+
+/// The app, OS and device model a request names in the headers
+/// `Bangka-App-Version`, `Bangka-OS` and `Bangka-Device-Model`, and its
+/// `User-Agent`. Informational only (nothing is decided on it), so a value
+/// that is not printable ASCII up to 200 characters is left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Client {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+impl Client {
+    pub fn from_headers(h: &axum::http::HeaderMap) -> Option<Client> {
+        let get = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| (0x20..0x7f).contains(&b)))
+                .map(str::to_owned)
+        };
+        let c = Client {
+            app_version: get("bangka-app-version"),
+            os: get("bangka-os"),
+            device_model: get("bangka-device-model"),
+            user_agent: get("user-agent"),
+        };
+        (c != Client::default()).then_some(c)
+    }
 }
 
 tokio::task_local! {
@@ -131,7 +168,8 @@ tokio::task_local! {
 
 /// Runs one request with an empty origin slot (middleware).
 pub async fn with_origin(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    ORIGIN.scope(std::cell::RefCell::new(Origin::default()), next.run(req)).await
+    let origin = Origin { client: Client::from_headers(req.headers()), ..Origin::default() };
+    ORIGIN.scope(std::cell::RefCell::new(origin), next.run(req)).await
 }
 
 /// The current request's origin (empty outside a request or without a session).
@@ -174,7 +212,11 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
         if !s.is_live(state.clock.now()) {
             return Err(ErrorCode::SessionExpired.into());
         }
-        let _ = ORIGIN.try_with(|o| *o.borrow_mut() = Origin { device_id: Some(s.device_id.clone()), client_ip: s.client_ip.clone() });
+        let _ = ORIGIN.try_with(|o| {
+            let mut o = o.borrow_mut();
+            o.device_id = Some(s.device_id.clone());
+            o.client_ip = s.client_ip.clone();
+        });
         let session = HolderSession { id: s.id, account_id: s.account_id, device_id: s.device_id, client_ip: s.client_ip };
         return Ok(Principal { key_id: s.wallet_key_id, role: Role::Holder, merchant_id: None, session: Some(session) });
     }

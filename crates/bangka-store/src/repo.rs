@@ -164,6 +164,16 @@ impl Store {
         Ok(true)
     }
 
+    /// The sealed real name and ID number of a verified account (opened
+    /// by the caller with the vault, to show them masked to support).
+    pub async fn kyc_sealed(&self, account_id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as("SELECT kyc_name_enc, kyc_id_enc FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        Ok(row.and_then(|(n, i)| Some((n?, i?))))
+    }
+
     /// The stored payment password hash (PHC string), if one is set.
     pub async fn payment_password_hash(&self, account_id: &str) -> Result<Option<String>, StoreError> {
         let row: Option<(Option<String>,)> = sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1")
@@ -1588,9 +1598,14 @@ pub struct AttemptRow {
     /// The holder session's device and client IP, when it came through one.
     pub device_id: Option<String>,
     pub client_ip: Option<String>,
+    /// The phone typed for a bind or activation, masked (138****8000).
+    pub phone_masked: Option<String>,
+    /// The app, OS and device model the request named (JSON), if any.
+    pub client: Option<serde_json::Value>,
 }
 
-const ATTEMPT_COLS: &str = "id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip";
+const ATTEMPT_COLS: &str =
+    "id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip, phone_masked, client";
 
 fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
     use sqlx::Row;
@@ -1607,14 +1622,16 @@ fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
         card_fp: r.try_get("card_fp")?,
         device_id: r.try_get("device_id")?,
         client_ip: r.try_get("client_ip")?,
+        phone_masked: r.try_get("phone_masked")?,
+        client: r.try_get::<Option<String>, _>("client")?.and_then(|c| serde_json::from_str(&c).ok()),
     })
 }
 
 impl Store {
     pub async fn record_attempt(&self, a: &AttemptRow) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip, phone_masked, client)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&a.id)
         .bind(&a.account_id)
@@ -1628,6 +1645,8 @@ impl Store {
         .bind(&a.card_fp)
         .bind(&a.device_id)
         .bind(&a.client_ip)
+        .bind(&a.phone_masked)
+        .bind(a.client.as_ref().map(|c| c.to_string()))
         .write_on(self)
         .await?;
         Ok(())

@@ -1006,6 +1006,8 @@ async fn attempts(store: Store) {
         card_fp: None,
         device_id: None,
         client_ip: None,
+        phone_masked: None,
+        client: None,
     };
     let rows = [
         record("acc_1", Some("OTP_WRONG"), now - Duration::minutes(5)),

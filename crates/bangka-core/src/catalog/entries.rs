@@ -1368,7 +1368,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: true,
         retry: RetryHint::Never,
-        message: t("这张卡已被发卡银行冻结，暂时无法绑定。", "Your bank has frozen this card, so it cannot be bound for now."),
+        message: t("这张卡已被发卡银行冻结，暂时不能绑定或付款。", "Your bank has frozen this card, so for now it cannot be bound or pay."),
         cause: t(
             "银行可能因风险管控、身份证件过期、长期未使用或有权机关的要求等原因冻结卡片。冻结期间卡片不能用于支付或绑定，只有发卡行可以解除。",
             "Banks freeze cards for reasons such as risk controls, an expired ID document on file, long inactivity or an order from the authorities. A frozen card cannot be used to pay or be bound, and only the bank can unfreeze it.",
@@ -1430,13 +1430,20 @@ pub(super) const ENTRIES: &[Entry] = &[
         fix_by: FixBy::Bank,
         ticket_advised: false,
         retry: RetryHint::Never,
-        message: t("这张卡对应的账户已销户，无法绑定。", "The account behind this card has been closed, so it cannot be bound."),
+        message: t(
+            "这张卡对应的银行账户已销户，不能再绑定或付款。",
+            "The bank account behind this card has been closed: the card can no longer be bound or pay.",
+        ),
         cause: t(
             "卡片对应的银行账户已经注销，这张卡不能再使用。",
             "The bank account behind this card has been closed, and the card can no longer be used.",
         ),
         remediation: &[
             t("换一张正常使用中的银行卡绑定。", "Bind another card that is in use."),
+            t(
+                "如果这张卡已经绑定在钱包里，可以直接解绑并删除它，腾出名额。",
+                "If the card is already in your wallet, unbind and delete it to free its place.",
+            ),
             t(
                 "如果您认为这张卡不应被注销，请联系发卡行核实。",
                 "If you believe the card should not have been closed, contact your bank to check.",

@@ -50,7 +50,8 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
         Ok(p) => p,
         Err(f) => return Err(failed(app, account_id, "activate", &AttemptFacts::default(), f.into()).await),
     };
-    let attempt_facts = AttemptFacts::card(&facts, pan.last4(), app.vault.fingerprint(&pan));
+    let attempt_facts =
+        AttemptFacts { phone_masked: Some(phone.masked()), ..AttemptFacts::card(&facts, pan.last4(), app.vault.fingerprint(&pan)) };
     let checks = async {
         match account.kyc {
             KycState::Unverified => return Err(ApiError::from(ErrorCode::KycRequired)),
@@ -120,8 +121,14 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     if let Some(fp) = &card_fp {
         super::risk::check_card_lock(app, account_id, fp).await?;
     }
-    let facts =
-        AttemptFacts { issuer: Some(a.issuer.clone()), bin: Some(a.bin.clone()), last4: Some(a.last4.clone()), binding_id: None, card_fp };
+    let facts = AttemptFacts {
+        issuer: Some(a.issuer.clone()),
+        bin: Some(a.bin.clone()),
+        last4: Some(a.last4.clone()),
+        binding_id: None,
+        card_fp,
+        phone_masked: None,
+    };
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {

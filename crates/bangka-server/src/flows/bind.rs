@@ -64,7 +64,10 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
         Ok(r) => r,
         Err(f) => return Err(failed(app, account_id, "bind", &AttemptFacts::default(), f.into()).await),
     };
-    let facts = AttemptFacts::card(&req.facts, req.pan.last4(), app.vault.fingerprint(&req.pan));
+    let facts = AttemptFacts {
+        phone_masked: Some(req.phone.masked()),
+        ..AttemptFacts::card(&req.facts, req.pan.last4(), app.vault.fingerprint(&req.pan))
+    };
     match check_and_verify(app, &account, &req, body.payment_password.as_deref()).await {
         Ok(Some(existing)) => {
             let attempt =

@@ -161,7 +161,13 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
                 (from_attempt, json!({ "card": card.clone(), "issuer": issuer, "problem": failed_code(from_attempt, bank_said) }))
             }
             Check::ReservedPhone => {
-                let phone = s.binding.as_ref().and_then(|b| bangka_core::holder::Phone::parse(&b.phone).ok()).map(|p| p.masked());
+                // The number the holder typed: the card's, or the failed attempt's.
+                let phone = s
+                    .binding
+                    .as_ref()
+                    .and_then(|b| bangka_core::holder::Phone::parse(&b.phone).ok())
+                    .map(|p| p.masked())
+                    .or_else(|| s.attempt.as_ref().and_then(|a| a.phone_masked.clone()));
                 let ev = json!({
                     "bank_said": failed_code(from_attempt, bank_said),
                     "phone_used_masked": phone,

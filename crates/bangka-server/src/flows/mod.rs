@@ -188,6 +188,8 @@ pub struct AttemptFacts {
     pub binding_id: Option<String>,
     /// The card's keyed fingerprint, for per-card risk rules.
     pub card_fp: Option<String>,
+    /// The phone the holder typed, masked (for support: "which number did I use?").
+    pub phone_masked: Option<String>,
 }
 
 impl AttemptFacts {
@@ -199,6 +201,7 @@ impl AttemptFacts {
             last4: Some(b.last4.clone()),
             binding_id: Some(b.id.clone()),
             card_fp: Some(b.fingerprint.clone()),
+            phone_masked: bangka_core::holder::Phone::parse(&b.phone).ok().map(|p| p.masked()),
         }
     }
 
@@ -209,6 +212,7 @@ impl AttemptFacts {
             last4: Some(last4.into()),
             binding_id: None,
             card_fp: Some(card_fp),
+            phone_masked: None,
         }
     }
 }
@@ -238,6 +242,8 @@ pub async fn record_attempt(
             card_fp: facts.card_fp.clone(),
             device_id: origin.device_id,
             client_ip: origin.client_ip,
+            phone_masked: facts.phone_masked.clone(),
+            client: origin.client.map(|c| serde_json::json!(c)),
         })
         .await?;
     Ok(id)

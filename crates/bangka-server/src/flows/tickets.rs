@@ -31,6 +31,56 @@ pub struct TicketBody {
     pub binding_id: Option<String>,
     /// The holder's own words (up to 1000 characters).
     pub note: Option<String>,
+    /// Up to 5 documents the wallet stored (a screenshot of the error, the
+    /// bank's proof that a card was closed): typed references, never the
+    /// images themselves.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentBody>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AttachmentBody {
+    /// `screenshot`, `bank_proof` (e.g. that the bank closed or replaced a card) or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where the wallet stored it (1–200 of `A–Z a–z 0–9 . _ : / -`).
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+/// Checks a ticket's attachments: typed references only.
+fn attachments(list: &[AttachmentBody]) -> ApiResult<Vec<Value>> {
+    if list.len() > 5 {
+        return Err(malformed("attachments", "at most 5").into());
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let kind_ok = matches!(a.kind.as_str(), "screenshot" | "bank_proof" | "other");
+            let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-');
+            if !kind_ok || a.reference.is_empty() || a.reference.len() > 200 || !a.reference.bytes().all(ok) {
+                return Err(malformed(
+                    &format!("attachments[{i}]"),
+                    "type screenshot, bank_proof or other; ref 1-200 of A-Z a-z 0-9 . _ : / -",
+                )
+                .into());
+            }
+            Ok(json!({ "type": a.kind, "ref": a.reference }))
+        })
+        .collect()
+}
+
+/// The holder's real name and ID number, masked, for the agent to confirm
+/// who is asking (the full values never leave the vault).
+async fn holder_masked(app: &AppState, account_id: &str) -> ApiResult<Value> {
+    use bangka_core::holder::{HolderName, IdNumber};
+    let Some((n, i)) = app.store.kyc_sealed(account_id).await? else { return Ok(Value::Null) };
+    let name = app.vault.open_value(&bangka_store::kyc_context(account_id, "name"), &n)?;
+    let id = app.vault.open_value(&bangka_store::kyc_context(account_id, "id"), &i)?;
+    Ok(json!({
+        "real_name_masked": HolderName::parse(name.as_str()).ok().map(|n| n.masked()),
+        "id_number_masked": IdNumber::parse(id.as_str()).ok().map(|i| i.masked()),
+    }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -77,6 +127,7 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
 pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let note = super::optional_text("note", body.note.as_deref(), 1000)?;
+    let attachments = attachments(&body.attachments)?;
     let q = DiagnosisQuery { attempt_id: body.attempt_id.clone(), binding_id: body.binding_id.clone() };
     let subjects = diagnosis::subjects(app, account_id, &q).await?;
     let diagnosis = diagnosis::evaluate(app, &account, &subjects).await?;
@@ -89,16 +140,37 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     let locked = account.locked_until.is_some_and(|u| u > now) || app.store.has_running_subject_locks(account_id, now).await?;
     let category = if code.is_none() && locked { TicketCategory::Risk } else { TicketCategory::of(code) };
     let origin = current_origin();
+    let mut payments = Vec::new();
+    if let Some(b) = &subjects.binding {
+        for p in app.store.payments_for_binding(&b.id, 5).await? {
+            payments.push(json!({
+                "payment_id": p.id, "status": p.status.as_str(), "amount": { "minor": p.amount, "currency": p.currency },
+                "merchant_id": p.merchant_id, "at": rfc3339(p.created_at),
+            }));
+        }
+    }
+    let client = origin.client.clone().map(|c| json!(c)).or_else(|| subjects.attempt.as_ref().and_then(|a| a.client.clone()));
     let context = json!({
         "error": code.map(|c| {
             let e = c.entry();
             json!({ "code": c.as_str(), "category": e.category, "message": e.message })
         }),
-        "attempt": subjects.attempt.as_ref().map(|a| json!({ "id": a.id, "operation": a.kind, "at": rfc3339(a.created_at) })),
+        "attempt": subjects.attempt.as_ref().map(|a| json!({
+            "id": a.id, "operation": a.kind, "at": rfc3339(a.created_at), "phone_used_masked": a.phone_masked, "client": a.client,
+        })),
         "card": diagnosis["prepare_for_support"]["card_masked"],
         "issuer": diagnosis["prepare_for_support"]["issuer"],
-        "account": { "phone_masked": diagnosis["prepare_for_support"]["account_phone_masked"], "kyc_status": account.kyc.as_str() },
-        "device": { "device_id": origin.device_id.or_else(|| subjects.attempt.as_ref().and_then(|a| a.device_id.clone())) },
+        "account": {
+            "phone_masked": diagnosis["prepare_for_support"]["account_phone_masked"],
+            "kyc_status": account.kyc.as_str(),
+            "holder": holder_masked(app, account_id).await?,
+        },
+        "device": {
+            "device_id": origin.device_id.or_else(|| subjects.attempt.as_ref().and_then(|a| a.device_id.clone())),
+            "client": client,
+        },
+        "recent_payments": payments,
+        "attachments": attachments,
         "diagnosis": diagnosis["items"],
         "prepare_for_support": diagnosis["prepare_for_support"],
     });

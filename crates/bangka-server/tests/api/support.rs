@@ -284,3 +284,68 @@ async fn a_bound_card_that_cannot_pay_is_diagnosed(app: TestApp) {
     app.get(&format!("/v1/accounts/{}/diagnosis?attempt_id=att_nope", p.account)).await.assert_error("NOT_FOUND");
 }
 on_both_backends!(a_bound_card_that_cannot_pay_is_diagnosed);
+
+/// Issue 16, item 8: a bound card's diagnosis asks the bank, so a card the
+/// bank closed after it was bound is named as closed, with what to do.
+async fn a_diagnosis_asks_the_bank_about_a_bound_card(app: TestApp) {
+    let acc = app.verified_account().await;
+    let b = app.bind_confirmed(&acc, "ok_debit_boc").await;
+    let path = format!("/v1/accounts/{acc}/diagnosis?binding_id={}", b["id"].as_str().unwrap());
+    let item = |d: &Value, name: &str| d["items"].as_array().unwrap().iter().find(|i| i["name"] == name).unwrap().clone();
+    let before = app.get(&path).await;
+    assert_eq!(item(&before.body, "issuer_card_state")["result"], "passed", "{}", before.body);
+    app.post("/v1/demo/cards/ok_debit_boc/bank-state", json!({ "state": "closed" })).await;
+    let after = app.get(&path).await;
+    let state = item(&after.body, "issuer_card_state");
+    assert_eq!(state["result"], "failed", "{state}");
+    assert_eq!(state["error_code"], "CARD_CLOSED");
+    assert!(state["evidence"]["asked_the_bank_at"].is_string());
+    assert!(state["summary"].as_str().is_some_and(|s| s.contains("销户")), "{state}");
+    assert!(state["remedy"].as_array().is_some_and(|r| !r.is_empty()), "{state}");
+    assert!(state["title"].as_str().is_some_and(|t| !t.is_empty()));
+    app.post("/v1/demo/cards/ok_debit_boc/bank-state", json!({ "state": "normal", "answering": false })).await;
+    let down = app.get(&path).await;
+    assert_eq!(item(&down.body, "issuer_available")["result"], "failed", "{}", down.body);
+}
+on_both_backends!(a_diagnosis_asks_the_bank_about_a_bound_card);
+
+/// Issue 16, item 7: a ticket carries what an agent needs to help at once —
+/// the holder's masked name and ID, the phone typed on the failed bind,
+/// the app, OS and device model, the holder's attachments (references,
+/// never images) and the card's recent payments.
+async fn a_ticket_carries_the_support_context(app: TestApp) {
+    let acc = app.verified_account().await;
+    let client = [
+        ("bangka-app-version", "5.2.0"),
+        ("bangka-os", "iOS 18.1"),
+        ("bangka-device-model", "iPhone15,2"),
+        ("user-agent", "BangkaWallet/5.2.0"),
+    ];
+    let card = app.card("phone_mismatch").await;
+    let failed = app.request(Method::POST, &format!("/v1/accounts/{acc}/bindings"), Some(&TestApp::bind_body(&card)), &client).await;
+    let attempt = failed.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH")["attempt_id"].as_str().unwrap().to_owned();
+    let typed = card["phone"].as_str().unwrap();
+    let masked = format!("{}****{}", &typed[..3], &typed[7..]);
+    let d = app.get(&format!("/v1/accounts/{acc}/diagnosis?attempt_id={attempt}")).await;
+    let phone_item = d.body["items"].as_array().unwrap().iter().find(|i| i["name"] == "reserved_phone").unwrap().clone();
+    assert_eq!(phone_item["evidence"]["phone_used_masked"], masked.as_str(), "{phone_item}");
+    let bad = json!({ "attempt_id": attempt, "attachments": [{ "type": "photo_of_cat", "ref": "wallet://x" }] });
+    app.post(&format!("/v1/accounts/{acc}/tickets"), bad).await.assert_error("MALFORMED_REQUEST");
+    let body = json!({ "attempt_id": attempt, "note": "银行说预留的是这个号", "attachments": [{ "type": "screenshot", "ref": "wallet://shots/err-1.png" }] });
+    let t = app.post(&format!("/v1/accounts/{acc}/tickets"), body).await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let c = &t.body["context"];
+    assert_eq!(c["attempt"]["phone_used_masked"], masked.as_str(), "{c}");
+    assert_eq!(c["attempt"]["client"]["app_version"], "5.2.0", "{c}");
+    assert_eq!(c["attempt"]["client"]["device_model"], "iPhone15,2");
+    assert_eq!(c["account"]["holder"]["real_name_masked"].as_str().map(|n| n.ends_with('*') || n.contains('*')), Some(true), "{c}");
+    assert!(c["account"]["holder"]["id_number_masked"].as_str().is_some_and(|i| i.contains('*')), "{c}");
+    assert_eq!(c["attachments"], json!([{ "type": "screenshot", "ref": "wallet://shots/err-1.png" }]));
+    // About a bound card: its recent payments.
+    let p = app.payer("ok_debit").await;
+    let (token, cryptogram) = app.cryptogram_ok(&p, 1234, "m_ctx").await;
+    assert_eq!(app.pay(&token, &cryptogram, 1234, "m_ctx").await.status, 201);
+    let t = app.post(&format!("/v1/accounts/{}/tickets", p.account), json!({ "binding_id": p.binding })).await;
+    assert_eq!(t.body["context"]["recent_payments"][0]["amount"]["minor"], 1234, "{}", t.body);
+}
+on_both_backends!(a_ticket_carries_the_support_context);

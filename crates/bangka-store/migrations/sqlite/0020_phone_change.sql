@@ -2,3 +2,7 @@
 -- new phone, or, when the old phone is lost, by a review with ID materials,
 -- which keeps the requested number until it is decided.
 ALTER TABLE reviews ADD COLUMN new_phone TEXT;
+-- Support context (issue 16): the phone a bind was tried with, masked
+-- (never in clear), and the client the request came from.
+ALTER TABLE attempts ADD COLUMN phone_masked TEXT;
+ALTER TABLE attempts ADD COLUMN client TEXT;
