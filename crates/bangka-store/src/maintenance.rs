@@ -41,12 +41,13 @@ impl MaintenanceRow {
     }
 }
 
-/// Bind attempts at one issuer in a recent period.
+/// Bind attempts at one issuer in a recent period, and how each ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerBindStats {
     pub issuer: String,
     pub attempts: i64,
-    pub failures: i64,
+    /// Failures by error code.
+    pub failures: Vec<(String, i64)>,
 }
 
 const COLS: &str = "id, issuer, starts_at, ends_at, message_zh, message_en, created_at";
@@ -125,15 +126,26 @@ impl Store {
         rows.iter().map(row).collect()
     }
 
-    /// Bind attempts per issuer since `since`, and how many failed.
+    /// Bind attempts per issuer since `since`, and their failures by code.
     pub async fn bind_stats_since(&self, since: OffsetDateTime) -> Result<Vec<IssuerBindStats>, StoreError> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT issuer, COUNT(*), CAST(COALESCE(SUM(CASE WHEN code IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT) FROM attempts
-             WHERE kind = 'bind' AND created_at >= $1 AND issuer IS NOT NULL GROUP BY issuer ORDER BY issuer",
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT issuer, code, COUNT(*) FROM attempts
+             WHERE kind = 'bind' AND created_at >= $1 AND issuer IS NOT NULL GROUP BY issuer, code ORDER BY issuer",
         )
         .bind(to_ms(since))
         .fetch_all(&mut *self.read().await?)
         .await?;
-        Ok(rows.into_iter().map(|(issuer, attempts, failures)| IssuerBindStats { issuer, attempts, failures }).collect())
+        let mut out: Vec<IssuerBindStats> = Vec::new();
+        for (issuer, code, n) in rows {
+            if out.last().is_none_or(|s| s.issuer != issuer) {
+                out.push(IssuerBindStats { issuer: issuer.clone(), attempts: 0, failures: Vec::new() });
+            }
+            let s = out.last_mut().expect("just pushed");
+            s.attempts += n;
+            if let Some(code) = code {
+                s.failures.push((code, n));
+            }
+        }
+        Ok(out)
     }
 }

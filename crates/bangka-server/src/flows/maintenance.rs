@@ -12,6 +12,7 @@
 
 use axum::http::StatusCode;
 use bangka_core::bin::ISSUERS;
+use bangka_core::catalog::FixBy;
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::MaintenanceWindow;
 use bangka_store::{Cause, MaintenanceRow, NewMaintenance};
@@ -231,7 +232,20 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
     for i in ISSUERS {
         let until = governing(&windows, &announced, i.id, now).map(|g| g.ends_at());
         let s = stats.iter().find(|s| s.issuer == i.id);
-        let (attempts, failures) = s.map_or((0, 0), |s| (s.attempts, s.failures));
+        let attempts = s.map_or(0, |s| s.attempts);
+        // Whose failure it was, by the catalog's `fix_by`: the bank's side
+        // (down, maintenance, the card's state there) is what "is it just
+        // me?" asks about; a mistyped phone or CVV is the holder's.
+        let (mut bank, mut holder, mut wallet) = (0, 0, 0);
+        for (code, n) in s.map(|s| s.failures.as_slice()).unwrap_or_default() {
+            match ErrorCode::parse(code).map(|c| c.entry().fix_by) {
+                Some(FixBy::Bank) => bank += n,
+                Some(FixBy::Holder) => holder += n,
+                _ => wallet += n,
+            }
+        }
+        let failures = bank + holder + wallet;
+        let rate = |n: i64| if attempts == 0 { Value::Null } else { json!((n as f64 / attempts as f64 * 1000.0).round() / 1000.0) };
         issuers.push(json!({
             "id": i.id,
             "name": { "zh-CN": i.name.zh, "en": i.name.en },
@@ -239,7 +253,9 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
             "maintenance_ends_at": until.map(rfc3339),
             "bind_attempts": attempts,
             "bind_failures": failures,
-            "bind_failure_rate": if attempts == 0 { Value::Null } else { json!((failures as f64 / attempts as f64 * 1000.0).round() / 1000.0) },
+            "bind_failure_rate": rate(failures),
+            "bind_failures_by_side": { "bank": bank, "holder_input": holder, "wallet": wallet },
+            "bank_failure_rate": rate(bank),
         }));
     }
     // Ours and the banks' own announced windows, soonest end first.

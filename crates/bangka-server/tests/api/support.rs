@@ -61,8 +61,14 @@ async fn maintenance_windows_fail_fast_and_show_in_status(app: TestApp) {
     assert_eq!(err["details"]["announcement"]["en"], "ICBC is upgrading its systems for about two hours.");
     assert_eq!(err["retry_after"], at(Duration::hours(2)).as_str());
 
+    // A holder's typing mistake at another bank is not the bank's failure.
+    let typo = app.verified_account().await;
+    app.bind(&typo, &app.card("wrong_cvv").await).await.assert_error("CVV_MISMATCH");
     // The status page: the window, the announcement, and ICBC's failures.
     let s = app.get("/v1/status").await.body;
+    let ccb = issuer(&s, "CCB");
+    assert_eq!(ccb["bind_failures_by_side"], json!({ "bank": 0, "holder_input": 1, "wallet": 0 }), "{ccb}");
+    assert_eq!(ccb["bank_failure_rate"], 0.0);
     assert_eq!(s["maintenance"]["current"][0]["id"], wid.as_str(), "{s}");
     assert_eq!(s["maintenance"]["upcoming"][0]["issuer"], Value::Null, "a platform-wide window");
     let icbc = issuer(&s, "ICBC");
@@ -71,6 +77,7 @@ async fn maintenance_windows_fail_fast_and_show_in_status(app: TestApp) {
         (Some(true), Some(at(Duration::hours(2)).as_str()))
     );
     assert!(icbc["bind_failures"].as_i64().unwrap() >= 1 && icbc["bind_failure_rate"].as_f64().unwrap() > 0.0, "{icbc}");
+    assert_eq!(icbc["bind_failures_by_side"]["bank"], icbc["bind_failures"], "maintenance is the bank's side: {icbc}");
     let cmb = issuer(&s, "CMB");
     assert_eq!((cmb["in_maintenance"].as_bool(), cmb["bind_failures"].as_i64()), (Some(false), Some(0)), "{cmb}");
     // 15 minutes later, those attempts are no longer counted.
