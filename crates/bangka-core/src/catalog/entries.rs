@@ -886,8 +886,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         ),
         remediation: &[
             t(
-                "在钱包的支持银行列表中查看可以绑定的银行（接入方可调用 GET /v1/issuers 获取列表）。",
-                "See which banks are supported in the wallet's list of banks (integrators can fetch it with GET /v1/issuers).",
+                "在钱包的支持银行列表中查看可以绑定的银行。",
+                "See which banks are supported in the wallet's list of banks.",
             ),
             t("换一张受支持银行的借记卡或信用卡进行绑定。", "Bind a debit or credit card from a supported bank instead."),
         ],
@@ -1077,8 +1077,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "If you only want to bind a card, go ahead and bind a card in your own name.",
             ),
             t(
-                "如确需变更实名信息，请联系客服申请审核，并准备好本人有效身份证件。",
-                "If your verified details really must change, contact support to request a review and have your valid ID card ready.",
+                "如确需变更实名信息，请在钱包中提交实名信息修改审核，上传身份证正反面照片。",
+                "If your verified details really must change, ask for a real-name change review in the wallet, with photos of both sides of your ID card.",
             ),
         ],
     },
@@ -1104,8 +1104,8 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "If the details are right, submit the real-name verification again on or after the date shown (your 16th birthday).",
             ),
             t(
-                "如果认为判断有误，请联系客服并索取工单号；客服核实身份后可以重新开放实名认证。",
-                "If you think this is wrong, contact support and ask for a ticket number; after checking your identity they can reopen the verification.",
+                "如果认为判断有误（例如证件上的出生日期登记有误），请在钱包中提交实名认证人工审核，上传身份证正反面和手持身份证照片。",
+                "If you think this is wrong (the birth date on record is wrong, say), ask for a manual review of the verification in the wallet, with photos of both sides of your ID card and of you holding it.",
             ),
         ],
     },
@@ -1147,8 +1147,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         ),
         remediation: &[
             t(
-                "在钱包中设置 6 位支付密码（接入方调用 POST /v1/accounts/{id}/payment-password）。",
-                "Set a 6-digit payment password in the wallet (integrators call POST /v1/accounts/{id}/payment-password).",
+                "在钱包中设置 6 位支付密码。",
+                "Set a 6-digit payment password in the wallet.",
             ),
             t("设置完成后，重新确认付款并输入支付密码。", "Then confirm the payment again with the payment password."),
             t(
@@ -2038,16 +2038,16 @@ pub(super) const ENTRIES: &[Entry] = &[
         remediation: &[
             t("查看返回信息中列出的每一项原因，逐项处理。", "Go through each reason listed in the response and deal with them one by one."),
             t(
-                "自动扣款协议：可在自动扣款管理中逐个取消，也可以在重新发起解绑时选择同时取消这些协议（cancel_mandates: true）。",
-                "Autopay agreements: cancel them one by one in the autopay settings, or choose to cancel them as part of the unbind when you start it again (cancel_mandates: true).",
+                "自动扣款协议：可在自动扣款管理中逐个取消，也可以在重新发起解绑时选择同时取消这些协议。",
+                "Autopay agreements: cancel them one by one in the autopay settings, or choose to cancel them as part of the unbind when you start it again.",
             ),
             t(
                 "未结清的付款：请等待商户完成扣款或释放预授权、银行确认后再试（返回信息列出每笔付款及其状态）；账户被锁定：请在提示的时间之后再试。",
                 "Unsettled payments: wait until the merchant captures or releases them and the bank confirms (the response lists each payment and its status); a locked account: try again after the time shown.",
             ),
             t(
-                "卡片已冻结：请先解冻再解绑；如果是因手机或卡片丢失而冻结，请联系客服处理。全部处理完后，重新发起解绑。",
-                "A frozen card: unfreeze it first; if it was frozen because your phone or card was lost, contact support instead. Once everything is dealt with, start the unbind again.",
+                "卡片已冻结：请先解冻再解绑（已挂失的卡无需解冻，可以直接解绑）。全部处理完后，重新发起解绑。",
+                "A frozen card: unfreeze it first (a card reported lost or stolen needs no unfreezing and is unbound as it is). Once everything is dealt with, start the unbind again.",
             ),
         ],
     },
@@ -2099,8 +2099,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         remediation: &[
             t("在银行卡管理中刷新并查看这张卡的当前状态。", "Refresh card management and check the card's current status."),
             t(
-                "如需解绑，请先发起解绑（POST .../unbind），再用收到的短信验证码确认。",
-                "To unbind it, start the unbind first (POST .../unbind), then confirm it with the SMS code you receive.",
+                "如需解绑，请先在卡片管理中发起解绑，再用收到的短信验证码确认。",
+                "To unbind it, start the unbind in card management first, then confirm it with the SMS code you receive.",
             ),
         ],
     },
@@ -2118,8 +2118,8 @@ pub(super) const ENTRIES: &[Entry] = &[
         ),
         remediation: &[
             t(
-                "发起解绑时选择同时删除（POST .../unbind，delete 为 true），冷静期结束后卡片数据会被销毁。",
-                "Request the unbind with deletion (POST .../unbind with delete: true); the card's data is destroyed when the cooling-off ends.",
+                "发起解绑时选择同时删除卡片，冷静期结束后卡片数据会被销毁。",
+                "Start the unbind and choose to delete the card too; the card's data is destroyed when the cooling-off ends.",
             ),
             t(
                 "如果解绑已在冷静期内，请等冷静期结束、解绑完成后再删除。",
@@ -2243,8 +2243,8 @@ pub(super) const ENTRIES: &[Entry] = &[
             ),
             t("然后同时提交短信验证码和支付密码完成解冻。", "Then submit the SMS code together with your payment password to finish."),
             t(
-                "如果忘记了支付密码或收不到短信，请联系客服核验身份后处理。",
-                "If you forgot the payment password or receive no SMS, contact support to verify your identity.",
+                "忘记支付密码时，可在钱包中通过实名信息和短信验证码重置；原手机号已不用、收不到短信时，请先更换账户手机号。",
+                "If you forgot the payment password, reset it in the wallet with your real-name details and an SMS code; if texts cannot arrive because the old phone is gone, change the account phone first.",
             ),
         ],
     },
