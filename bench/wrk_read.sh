@@ -11,7 +11,7 @@ CARD=$(curl -sf "$B/v1/demo/population?offset=$((RANDOM * 30))&limit=1" | py '[0
 field() { echo "$CARD" | python3 -c "import ast,sys; print(ast.literal_eval(sys.stdin.read())['$1'])"; }
 PHONE=$(field phone); NAME=$(field holder_name); ID=$(field id_number); PAN=$(field card_number)
 H=(-H 'content-type: application/json' -H "authorization: Bearer $KEY")
-ACC=$(curl -sf "$B/v1/accounts" "${H[@]}" -d "{\"phone\":\"$PHONE\"}" | py '["id"]')
+ACC=$(curl -sf "$B/v1/accounts" "${H[@]}" -d "{\"phone_verified_by\":\"wallet\",\"phone\":\"$PHONE\"}" | py '["id"]')
 curl -sf "$B/v1/accounts/$ACC/kyc" "${H[@]}" -d "{\"real_name\":\"$NAME\",\"id_number\":\"$ID\"}" > /dev/null
 BID=$(curl -sf "$B/v1/accounts/$ACC/bindings" "${H[@]}" -d "{\"card_number\":\"$PAN\",\"holder_name\":\"$NAME\",\"id_number\":\"$ID\",\"phone\":\"$PHONE\"}" | py '["id"]')
 OTP=$(curl -sf "$B/v1/demo/inbox/$PHONE" | python3 -c 'import json,re,sys; print(re.search(r"(\d{6})", json.load(sys.stdin)["messages"][0]["body"]).group(1))')

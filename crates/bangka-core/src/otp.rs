@@ -76,6 +76,8 @@ pub enum OtpPurpose {
     PhoneChangeOld,
     /// A phone change, sent to the new phone (proves the holder has it).
     PhoneChangeNew,
+    /// Verifies the account phone at sign-up.
+    VerifyPhone,
 }
 
 impl OtpPurpose {
@@ -90,6 +92,7 @@ impl OtpPurpose {
             OtpPurpose::ResetPassword => "reset_password",
             OtpPurpose::PhoneChangeOld => "phone_change_old",
             OtpPurpose::PhoneChangeNew => "phone_change_new",
+            OtpPurpose::VerifyPhone => "verify_phone",
         }
     }
 
@@ -104,6 +107,7 @@ impl OtpPurpose {
             OtpPurpose::ResetPassword,
             OtpPurpose::PhoneChangeOld,
             OtpPurpose::PhoneChangeNew,
+            OtpPurpose::VerifyPhone,
         ]
         .into_iter()
         .find(|p| p.as_str() == s)

@@ -198,7 +198,7 @@ impl std::error::Error for Taken {}
 /// One complete bind: what a new wallet user does.
 async fn bind(conn: &mut Conn, card: &Value) -> anyhow::Result<Bound> {
     let phone = card["phone"].as_str().unwrap_or_default().to_owned();
-    let (status, acc) = conn.call("POST", "/v1/accounts", Some(&json!({ "phone": phone }))).await?;
+    let (status, acc) = conn.call("POST", "/v1/accounts", Some(&json!({ "phone_verified_by": "wallet", "phone": phone }))).await?;
     if status == 409 && acc["error"]["code"] == "ACCOUNT_PHONE_TAKEN" {
         return Err(Taken.into());
     }

@@ -8,7 +8,9 @@ pub fn errors_markdown() -> String {
         "# Bangka error catalog\n\n\
          <!-- Generated from crates/bangka-core/src/catalog by `BANGKA_BLESS=1 cargo test -p bangka-server --test api catalog::docs`. Do not edit by hand. -->\n\n\
          Every failure of the API carries one of these codes in the envelope\n\
-         `{\"error\": {code, category, message, remediation, retry_after?, fix_by, ticket_advised, request_id, attempt_id?, doc_url}}`.\n\
+         `{\"error\": {code, category, message, remediation, steps, retry_after?, fix_by, ticket_advised, request_id, attempt_id?, doc_url}}`;\n\
+         `steps` repeats the remediation with how each step is carried out (shown in brackets below): a Bangka\n\
+         operation, the request corrected and sent again, a retry, or who outside Bangka does it.\n\
          The message and steps come in zh-CN (default) or en, from `Accept-Language`. The server serves the same\n\
          catalog as `GET /v1/errors` and one help page per code at `/help/errors/{code}`.\n\n\
          | code | HTTP | category | fix by | retry_after | ticket |\n|---|---|---|---|---|---|\n",
@@ -31,8 +33,20 @@ pub fn errors_markdown() -> String {
         s.push_str(&format!("- **zh-CN:** {}\n- **en:** {}\n\n", e.message.zh, e.message.en));
         s.push_str(&format!("**Cause.** {}\n\n原因：{}\n\n", e.cause.en, e.cause.zh));
         s.push_str("**Remediation (in order).**\n\n");
-        for (i, t) in e.remediation.iter().enumerate() {
-            s.push_str(&format!("{}. {} / {}\n", i + 1, t.en, t.zh));
+        for (i, (t, step)) in e.remediation.iter().zip(e.code.steps()).enumerate() {
+            let how = match step {
+                catalog::Step::Api(op) => {
+                    let (method, path) = op.route();
+                    format!("`{method} {path}`")
+                }
+                catalog::Step::Correct => "correct and send again".into(),
+                catalog::Step::Retry => "retry".into(),
+                catalog::Step::Outside(p) => {
+                    format!("outside Bangka: {}", serde_json::to_value(p).unwrap_or_default().as_str().unwrap_or(""))
+                }
+                catalog::Step::Advice => "advice".into(),
+            };
+            s.push_str(&format!("{}. {} / {} [{how}]\n", i + 1, t.en, t.zh));
         }
     }
     s.push_str(

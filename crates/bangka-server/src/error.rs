@@ -135,6 +135,9 @@ pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {
         "category": e.category,
         "message": e.message.get(lang),
         "remediation": e.remediation.iter().map(|t| t.get(lang)).collect::<Vec<_>>(),
+        // The same steps with how each is carried out: the Bangka operation
+        // to wire it to, or who outside Bangka does it.
+        "steps": e.remediation.iter().zip(e.code.steps()).map(|(t, s)| json!({ "text": t.get(lang), "action": s })).collect::<Vec<_>>(),
         "fix_by": e.fix_by,
         "ticket_advised": e.ticket_advised,
         "request_id": request_id,
@@ -184,6 +187,12 @@ pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, ne
     }
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+    // A body refused before it was read (too large, too slow) is still on
+    // the wire: the connection cannot carry another request, so say that it
+    // closes rather than let a client send its next request into it.
+    if matches!(e.code, ErrorCode::PayloadTooLarge | ErrorCode::RequestTimeout) {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if let Some(at) = p.failure.retry_after {
         let secs = (at - clock.now()).whole_seconds().max(1);
         if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

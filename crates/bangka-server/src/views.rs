@@ -28,6 +28,8 @@ pub struct AccountView {
     pub language: String,
     /// Where notices also go by email, masked (`l***@example.com`).
     pub email_masked: Option<String>,
+    /// Whether the account phone was verified (the sign-up is complete).
+    pub phone_verified: bool,
 }
 
 impl AccountView {
@@ -45,6 +47,7 @@ impl AccountView {
             created_at: rfc3339(a.created_at),
             language: a.language.clone(),
             email_masked: a.email.as_deref().map(bangka_core::holder::mask_email),
+            phone_verified: a.phone_verified_at.is_some(),
         }
     }
 }

@@ -121,7 +121,10 @@ const CARDS: &[&str] = &["ok_debit", "ok_debit_ccb", "ok_debit_abc", "ok_debit_b
 async fn payer(c: &Client, s: &Server, n: usize) -> (String, String) {
     let cards: Vec<Value> = c.c.get(format!("{}/v1/demo/cards", s.base)).send().await.unwrap().json().await.unwrap();
     let card = cards.into_iter().find(|x| x["scenario"] == CARDS[n % CARDS.len()]).unwrap();
-    let acc = c.post(s, "/v1/accounts", json!({ "phone": format!("1360000{n:04}") })).await["id"].as_str().unwrap().to_owned();
+    let acc = c.post(s, "/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": format!("1360000{n:04}") })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     c.post(s, &format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await;
     let bind = json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] });
     let b = c.post(s, &format!("/v1/accounts/{acc}/bindings"), bind).await;

@@ -60,8 +60,8 @@ impl Store {
                     .join(", ")
             };
             let sql = format!(
-                "INSERT INTO accounts (id, phone, kyc_status, kyc_name_mac, kyc_id_mac, kyc_name_enc, kyc_id_enc, status, created_at) VALUES {}",
-                rows(9)
+                "INSERT INTO accounts (id, phone, kyc_status, kyc_name_mac, kyc_id_mac, kyc_name_enc, kyc_id_enc, status, created_at, phone_verified_at, phone_verified_by) VALUES {}",
+                rows(11)
             );
             let mut q = sqlx::query(&sql);
             for c in chunk {
@@ -74,7 +74,9 @@ impl Store {
                     .bind(&c.kyc_name_enc)
                     .bind(&c.kyc_id_enc)
                     .bind("active")
-                    .bind(at);
+                    .bind(at)
+                    .bind(at)
+                    .bind("wallet");
             }
             q.execute(&mut *tx).await?;
             let sql = format!("INSERT INTO vault_cards (id, fingerprint, key_version, pan_ct, pan_nonce, created_at) VALUES {}", rows(6));

@@ -39,6 +39,9 @@ pub struct AccountRow {
     pub language: String,
     /// Where notices also go by email, if the holder gave one.
     pub email: Option<String>,
+    /// When the account phone was proven (an SMS code, or the wallet's own
+    /// sign-in); `None`: the sign-up is not complete.
+    pub phone_verified_at: Option<OffsetDateTime>,
 }
 
 fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
@@ -61,12 +64,16 @@ fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
         created_at: from_ms(r.try_get("created_at")?),
         language: r.try_get("language")?,
         email: r.try_get("email")?,
+        phone_verified_at: opt_time(r.try_get("phone_verified_at")?),
     })
 }
 
 /// A new wallet account.
 pub struct NewAccount<'a> {
     pub phone: &'a str,
+    /// The wallet verified the phone in its own sign-in (else Bangka sends
+    /// an SMS code and the account waits for it).
+    pub phone_verified_by_wallet: bool,
     /// `zh-CN` or `en`.
     pub language: &'a str,
     pub email: Option<&'a str>,
@@ -87,7 +94,7 @@ pub struct KycRecord {
     pub id_sealed: Vec<u8>,
 }
 
-const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, frozen_reason, frozen_at, locked_until, payment_password_set_at, created_at, language, email";
+const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, frozen_reason, frozen_at, locked_until, payment_password_set_at, created_at, language, email, phone_verified_at";
 
 impl Store {
     /// Opens an account, audited (the phone is not in the audit entry).
@@ -100,13 +107,16 @@ impl Store {
         let id = new_id("acc");
         let mut tx = self.begin().await?;
         let res = sqlx::query(
-            "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email) VALUES ($1, $2, 'unverified', 'active', $3, $4, $5)",
+            "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email, phone_verified_at, phone_verified_by)
+             VALUES ($1, $2, 'unverified', 'active', $3, $4, $5, $6, $7)",
         )
         .bind(&id)
         .bind(a.phone)
         .bind(to_ms(now))
         .bind(a.language)
         .bind(a.email)
+        .bind(a.phone_verified_by_wallet.then(|| to_ms(now)))
+        .bind(a.phone_verified_by_wallet.then_some("wallet"))
         .execute(&mut *tx)
         .await;
         match res {
@@ -835,7 +845,7 @@ pub(crate) async fn move_phone(
             .fetch_optional(&mut **tx)
             .await?;
     sqlx::query(
-        "UPDATE accounts SET phone = $1,
+        "UPDATE accounts SET phone = $1, phone_verified_at = $3, phone_verified_by = 'sms',
            status = CASE WHEN frozen_reason = 'phone_lost' THEN 'active' ELSE status END,
            frozen_at = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_at END,
            frozen_reason = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_reason END,
@@ -844,6 +854,7 @@ pub(crate) async fn move_phone(
     )
     .bind(phone)
     .bind(account_id)
+    .bind(to_ms(now))
     .execute(&mut **tx)
     .await?;
     let change = Change { action: "account.phone_change", subject: account_id, before: None, after: Some("changed") };
@@ -887,6 +898,32 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Ok(true))
+    }
+
+    /// Marks the account phone verified by the SMS code sent at sign-up
+    /// (used up here), audited. False: the code was used meanwhile.
+    pub async fn verify_account_phone(
+        &self,
+        account_id: &str,
+        challenge_id: &str,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        if !use_challenge(&mut tx, challenge_id, now).await? {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = 'sms', version = version + 1 WHERE id = $2 AND phone_verified_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        let change = Change { action: "account.phone_verified", subject: account_id, before: None, after: Some("sms") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The account that has this phone, if any.

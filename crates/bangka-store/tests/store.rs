@@ -201,7 +201,7 @@ fn phone(n: u32) -> String {
 
 async fn account(store: &Store, n: u32) -> AccountRow {
     store
-        .create_account(NewAccount { phone: &phone(n), language: "zh-CN", email: None }, Cause::job(), t0())
+        .create_account(NewAccount { phone: &phone(n), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), t0())
         .await
         .expect("db")
         .expect("phone free")
@@ -335,19 +335,19 @@ fn notice(account: &AccountRow) -> NewMessage {
 async fn accounts(store: Store) {
     let now = t0();
     let acc = store
-        .create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), now)
+        .create_account(NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), now)
         .await
         .unwrap()
         .expect("first account");
     assert!(acc.id.starts_with("acc_"));
 
     let dup = store
-        .create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), now)
+        .create_account(NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), now)
         .await
         .expect("a duplicate phone is not a db error");
     assert_eq!(dup.map(|a| a.id), Err(Conflict::PhoneTaken));
     let other = store
-        .create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, Cause::job(), now)
+        .create_account(NewAccount { phone: &phone(2), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), now)
         .await
         .unwrap()
         .expect("another phone is free");
@@ -746,7 +746,10 @@ async fn account_count(store: &Store) -> i64 {
 async fn a_unit_commits_claim_effect_and_answer_together(store: Store) {
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
     let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
-    let acc = unit.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap();
+    let acc = unit
+        .create_account(NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), t0())
+        .await
+        .unwrap();
     let acc = acc.expect("phone free");
     // Not visible outside the unit before it commits.
     assert_eq!(store.get_account(&acc.id).await.unwrap().map(|a| a.id), None);
@@ -766,14 +769,28 @@ on_both_backends!(a_unit_commits_claim_effect_and_answer_together);
 /// duplicate phone) rolls back only its own part of the unit.
 async fn an_unfinished_unit_leaves_nothing(store: Store) {
     let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
-    unit.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.create_account(
+        NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        Cause::job(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     unit.abort_unit().await;
     assert_eq!(account_count(&store).await, 0);
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
 
     {
         let unit = store.unit(Some(claim("acc_1", "k2", "h1")));
-        unit.create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+        unit.create_account(
+            NewAccount { phone: &phone(2), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+            Cause::job(),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         // Dropped here without finishing.
     }
     // The writer is free again and nothing of the dropped unit stands.
@@ -782,10 +799,27 @@ async fn an_unfinished_unit_leaves_nothing(store: Store) {
     assert_eq!(store.idem_peek("acc_1", "k2", "h1").await.unwrap(), None);
 
     let unit = store.unit(None);
-    unit.create_account(NewAccount { phone: &phone(4), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
-    let dup = unit.create_account(NewAccount { phone: &phone(4), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap();
+    unit.create_account(
+        NewAccount { phone: &phone(4), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        Cause::job(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let dup = unit
+        .create_account(NewAccount { phone: &phone(4), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), t0())
+        .await
+        .unwrap();
     assert!(dup.is_err(), "the second is a conflict, rolled back alone");
-    unit.create_account(NewAccount { phone: &phone(5), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.create_account(
+        NewAccount { phone: &phone(5), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        Cause::job(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let _ = unit.finish_unit(None).await.unwrap();
     assert_eq!(account_count(&store).await, 3);
 }
@@ -795,13 +829,27 @@ on_both_backends!(an_unfinished_unit_leaves_nothing);
 /// is then running, and the unit's finish later answers it.
 async fn a_checkpoint_commits_the_intent_and_the_resume_note(store: Store) {
     let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
-    unit.create_account(NewAccount { phone: &phone(1), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.create_account(
+        NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        Cause::job(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     unit.checkpoint(r#"{"kind":"x"}"#, t0()).await.unwrap();
     assert!(!unit.holds_open_unit(), "no transaction is open after a checkpoint");
     assert_eq!(account_count(&store).await, 1);
     let running = IdemState::Running { resume: Some(r#"{"kind":"x"}"#.into()), since: t0() };
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(running));
-    unit.create_account(NewAccount { phone: &phone(2), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.create_account(
+        NewAccount { phone: &phone(2), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        Cause::job(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let _ = unit.finish_unit(Some((200, "{}"))).await.unwrap();
     assert_eq!(account_count(&store).await, 2);
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(IdemState::Answered { status: 200, response: "{}".into() }));
@@ -812,7 +860,14 @@ async fn a_checkpoint_commits_the_intent_and_the_resume_note(store: Store) {
 
     // A running claim with nothing to resume (left by an older version) can be taken over once.
     let unit = store.unit(Some(claim("acc_1", "k9", "h1")));
-    unit.create_account(NewAccount { phone: &phone(3), language: "zh-CN", email: None }, Cause::job(), t0()).await.unwrap().unwrap();
+    unit.create_account(
+        NewAccount { phone: &phone(3), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        Cause::job(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let _ = unit.finish_unit(None).await.unwrap();
     let Some(IdemState::Running { resume: None, since }) = store.idem_peek("acc_1", "k9", "h1").await.unwrap() else {
         panic!("a claim without an answer is running")
@@ -829,7 +884,13 @@ async fn concurrent_units_under_one_key_make_one_effect(store: Store) {
         .map(|i| {
             let unit = store.unit(Some(claim("acc_1", "same", "h")));
             tokio::spawn(async move {
-                let made = unit.create_account(NewAccount { phone: &phone(i), language: "zh-CN", email: None }, Cause::job(), t0()).await;
+                let made = unit
+                    .create_account(
+                        NewAccount { phone: &phone(i), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+                        Cause::job(),
+                        t0(),
+                    )
+                    .await;
                 match made {
                     Ok(_) => unit.finish_unit(Some((201, "{}"))).await.map(|_| ()),
                     Err(e) => {
@@ -860,10 +921,14 @@ async fn group_commit_keeps_every_finished_unit_and_nothing_else(store: Store) {
         .map(|i| {
             let unit = store.unit(Some(claim("acc_1", &format!("k{i}"), "h")));
             tokio::spawn(async move {
-                unit.create_account(NewAccount { phone: &phone(i), language: "zh-CN", email: None }, Cause::job(), t0())
-                    .await
-                    .unwrap()
-                    .unwrap();
+                unit.create_account(
+                    NewAccount { phone: &phone(i), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+                    Cause::job(),
+                    t0(),
+                )
+                .await
+                .unwrap()
+                .unwrap();
                 match i % 10 {
                     3 => {
                         unit.abort_unit().await;

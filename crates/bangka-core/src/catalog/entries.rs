@@ -885,10 +885,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The wallet can only bind cards from banks it is connected to. This card's bank is not among them at present; this says nothing about the card itself.",
         ),
         remediation: &[
-            t(
-                "在钱包的支持银行列表中查看可以绑定的银行。",
-                "See which banks are supported in the wallet's list of banks.",
-            ),
+            t("在钱包的支持银行列表中查看可以绑定的银行。", "See which banks are supported in the wallet's list of banks."),
             t("换一张受支持银行的借记卡或信用卡进行绑定。", "Bind a debit or credit card from a supported bank instead."),
         ],
     },
@@ -993,6 +990,30 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::AccountIncomplete,
+        category: Category::Account,
+        http_status: 409,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t("注册还没有完成：请先验证账户手机号。", "Your sign-up is not finished yet: verify the account's phone number first."),
+        cause: t(
+            "开通钱包账户时会向注册手机号发送短信验证码，证明号码属于您本人。验证完成前，不能进行实名认证、绑卡、设置支付密码或付款。",
+            "When a wallet account is opened, an SMS code goes to its phone number to prove the number is yours. Until it is verified, the account cannot do real-name verification, bind cards, set a payment password or pay.",
+        ),
+        remediation: &[
+            t(
+                "输入注册手机号收到的 6 位短信验证码，完成验证。",
+                "Enter the 6-digit code sent by SMS to the phone number you signed up with.",
+            ),
+            t("没有收到验证码？1 分钟后可以重新获取。", "No code? You can ask for a new one after a minute."),
+            t(
+                "如果注册时手机号填错了，请先更换为正确的号码。",
+                "If the phone number was typed wrong at sign-up, change it to the right one first.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::AccountFrozen,
         category: Category::Account,
         http_status: 403,
@@ -1017,6 +1038,10 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "Once it is safe, unfreeze the account in the wallet: it takes the SMS code sent to the account's phone and the payment password, if one is set.",
             ),
             t("如果冻结不是您本人操作，请立即联系客服。", "If you did not freeze it yourself, contact support at once."),
+            t(
+                "如果是因手机丢失而冻结、原号码也无法找回：在钱包中更换手机号，新号码接收验证码并提交身份证照片审核，审核通过后账户自动解冻。",
+                "If it was frozen because the phone was lost and the old number cannot be recovered, change the account phone in the wallet: the new number receives a code, you send ID photos for a review, and the approval unfreezes the account.",
+            ),
         ],
     },
     Entry {
@@ -1146,10 +1171,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "This payment was to be confirmed with the payment password, but your account does not have one yet.",
         ),
         remediation: &[
-            t(
-                "在钱包中设置 6 位支付密码。",
-                "Set a 6-digit payment password in the wallet.",
-            ),
+            t("在钱包中设置 6 位支付密码。", "Set a 6-digit payment password in the wallet."),
             t("设置完成后，重新确认付款并输入支付密码。", "Then confirm the payment again with the payment password."),
             t(
                 "也可以暂不设置，改为获取短信验证码来确认本次付款。",

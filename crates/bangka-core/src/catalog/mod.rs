@@ -9,6 +9,9 @@
 //! that every code has both languages and at least one step.
 
 mod entries;
+mod steps;
+
+pub use steps::{Operation, Party, Step, operations};
 
 use serde::Serialize;
 
@@ -206,6 +209,9 @@ error_codes! {
     CardAlreadyBound => "CARD_ALREADY_BOUND",
     // account: the wallet account's state
     AccountPhoneTaken => "ACCOUNT_PHONE_TAKEN",
+    /// The sign-up is not finished: the account phone was never verified
+    /// (`details.missing` names the step).
+    AccountIncomplete => "ACCOUNT_INCOMPLETE",
     KycRequired => "KYC_REQUIRED",
     /// The holder froze the account: nothing pays, binds or unbinds until
     /// it is unfrozen.

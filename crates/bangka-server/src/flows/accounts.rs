@@ -25,6 +25,17 @@ pub struct NewAccountBody {
     pub language: Option<String>,
     /// Notices also go here by email when given.
     pub email: Option<String>,
+    /// How the phone is proven to be the holder's: `sms` (default: Bangka
+    /// sends a code now, and the sign-up finishes with
+    /// `POST /v1/accounts/{id}/phone/verify`) or `wallet` (the wallet already
+    /// verified this number by SMS in its own sign-in; recorded as such).
+    pub phone_verified_by: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct VerifyPhoneBody {
+    /// The code sent to the account phone; without it, a new code is sent.
+    pub otp: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -39,11 +50,70 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
     let language =
         body.language.as_deref().map(|l| Lang::from_tag(l).ok_or(ErrorCode::LanguageNotSupported)).transpose()?.unwrap_or_default();
     let email = body.email.as_deref().map(Email::parse).transpose()?;
-    let new = NewAccount { phone: phone.as_str(), language: language.tag(), email: email.as_ref().map(Email::as_str) };
-    match app.store.create_account(new, Cause::api(who.actor()), app.clock.now()).await? {
-        Ok(a) => Ok((StatusCode::CREATED, json!(AccountView::from_row(&a, app.clock.now())))),
-        Err(Conflict::PhoneTaken) => Err(ErrorCode::AccountPhoneTaken.into()),
+    let by_wallet = match body.phone_verified_by.as_deref() {
+        None | Some("sms") => false,
+        Some("wallet") => true,
+        Some(_) => return Err(crate::error::malformed("phone_verified_by", "sms or wallet").into()),
+    };
+    let new = NewAccount {
+        phone: phone.as_str(),
+        phone_verified_by_wallet: by_wallet,
+        language: language.tag(),
+        email: email.as_ref().map(Email::as_str),
+    };
+    let a = match app.store.create_account(new, Cause::api(who.actor()), app.clock.now()).await? {
+        Ok(a) => a,
+        Err(Conflict::PhoneTaken) => return Err(ErrorCode::AccountPhoneTaken.into()),
+    };
+    let mut v = json!(AccountView::from_row(&a, app.clock.now()));
+    if !by_wallet {
+        v["next_action"] = json!(send_phone_code(app, &a).await?);
     }
+    Ok((StatusCode::CREATED, v))
+}
+
+/// The sign-up code to the account phone.
+async fn send_phone_code(app: &AppState, a: &bangka_store::AccountRow) -> ApiResult<crate::views::NextAction> {
+    let ttl = app.otp.ttl.whole_minutes();
+    super::send_code(app, &a.id, &a.phone, bangka_core::otp::OtpPurpose::VerifyPhone, None, |code| {
+        let code = code.expose();
+        super::code_message(
+            app,
+            &a.id,
+            &a.phone,
+            format!("【Bangka】验证码 {code}，用于验证您开通钱包账户的手机号，{ttl}分钟内有效。请勿将验证码告诉任何人。"),
+            format!("Bangka: {code} is your code to verify the phone number of your new wallet account, valid for {ttl} minutes. Never share it."),
+        )
+    })
+    .await
+}
+
+/// `POST /v1/accounts/{id}/phone/verify`: finishes the sign-up with the
+/// code sent to the account phone (without `otp`, sends a new one).
+pub async fn verify_phone(app: &AppState, who: &Principal, account_id: &str, body: VerifyPhoneBody) -> ApiResult<(StatusCode, Value)> {
+    let otp = body.otp.as_deref().map(bangka_core::otp::Otp::parse).transpose()?;
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    if account.phone_verified_at.is_some() {
+        // Nothing left to do: answered with the account as it is.
+        return Ok((StatusCode::OK, json!(AccountView::from_row(&account, now))));
+    }
+    check_not_locked(&account, now)?;
+    let Some(otp) = otp else {
+        let v = json!({ "account_id": account_id, "next_action": send_phone_code(app, &account).await? });
+        return Ok((StatusCode::ACCEPTED, v));
+    };
+    let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
+    let (c, _) = app.store.latest_challenge(account_id, bangka_core::otp::OtpPurpose::VerifyPhone).await?.ok_or_else(missing)?;
+    if c.challenge.passed {
+        return Err(missing().into());
+    }
+    super::check_otp(app, account_id, "verify_phone", &AttemptFacts::default(), &c, &otp, async || Ok(())).await?;
+    if !app.store.verify_account_phone(account_id, &c.challenge.id, Cause::api(who.actor()), now).await? {
+        return Err(missing().into());
+    }
+    tracing::info!(account_id, "account phone verified");
+    Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, now))))
 }
 
 pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
@@ -59,6 +129,7 @@ pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Val
 /// typed wrong the first time).
 pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body: KycBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
+    super::check_complete(&account)?;
     if account.kyc == KycState::Verified {
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
@@ -113,6 +184,7 @@ pub async fn set_payment_password(
 ) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
+    super::check_complete(&account)?;
     check_not_locked(&account, now)?;
     if account.kyc != KycState::Verified {
         return Err(ErrorCode::KycRequired.into());
@@ -252,6 +324,7 @@ pub async fn reset_payment_password(
     };
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
+    super::check_complete(&account)?;
     check_not_locked(&account, now)?;
     if account.kyc != KycState::Verified {
         return Err(ErrorCode::KycRequired.into());

@@ -272,7 +272,21 @@ pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &Attemp
 
 /// Refuses while the holder has frozen the account, then while it is
 /// risk-locked: what every operation that pays, binds or unbinds checks.
+/// Refuses an account whose sign-up is not finished (its phone never verified).
+pub fn check_complete(account: &AccountRow) -> ApiResult<()> {
+    if account.phone_verified_at.is_some() {
+        return Ok(());
+    }
+    let details = serde_json::json!({
+        "missing": "phone_verification",
+        "next": crate::i18n::say("输入注册手机号收到的短信验证码。", "Enter the code sent by SMS to the account's phone."),
+        "developer": { "method": "POST", "path": format!("/v1/accounts/{}/phone/verify", account.id), "body": { "otp": "<code>" } },
+    });
+    Err(Failure::new(ErrorCode::AccountIncomplete).with_details(details).into())
+}
+
 pub fn check_standing(account: &AccountRow, now: OffsetDateTime) -> ApiResult<()> {
+    check_complete(account)?;
     if account.status == AccountStatus::Frozen {
         let details = serde_json::json!({
             "frozen_reason": account.frozen_reason.map(|r| r.as_str()),
@@ -391,6 +405,7 @@ pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, acco
         OtpPurpose::Delete => ("删除卡片", "delete the card"),
         OtpPurpose::ResetPassword => ("重置支付密码，", "reset the payment password of"),
         OtpPurpose::PhoneChangeOld | OtpPurpose::PhoneChangeNew => ("更换手机号，", "change the phone number of"),
+        OtpPurpose::VerifyPhone => ("验证手机号，", "verify the phone number of"),
     };
     let ttl = app.otp.ttl.whole_minutes();
     let code = otp.expose();

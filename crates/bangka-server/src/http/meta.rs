@@ -57,6 +57,8 @@ pub struct ErrorBody {
     pub message: String,
     /// Ordered next steps.
     pub remediation: Vec<String>,
+    /// The same steps, each with how it is carried out.
+    pub steps: Vec<StepBody>,
     /// RFC 3339 time when waiting is the remedy.
     pub retry_after: Option<String>,
     /// `holder`, `bank` or `wallet`.
@@ -74,6 +76,29 @@ pub struct ErrorBody {
     pub prepare_for_support: Option<Vec<String>>,
 }
 
+/// One remediation step: its words and its action.
+#[derive(Serialize, ToSchema)]
+pub struct StepBody {
+    /// The step in the holder's language.
+    pub text: String,
+    pub action: StepAction,
+}
+
+/// How a step is carried out. `kind` is `api` (a Bangka operation: `operation`,
+/// `method` and `path`, with `{id}`, `{bid}`, `{mid}`, `{number}`, `{pid}` to fill
+/// in), `correct_and_resend` (fix what was typed or sent and send the request
+/// again), `retry` (send it again, after `retry_after` when given), `outside`
+/// (`by`: `bank`, `carrier`, `wallet`, `integrator`, `administrator` or `merchant`)
+/// or `advice` (nothing to send).
+#[derive(Serialize, ToSchema)]
+pub struct StepAction {
+    pub kind: String,
+    pub operation: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub by: Option<String>,
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -87,7 +112,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself."),
     paths(
-        super::create_account, super::get_account, super::verify_kyc, super::set_payment_password, super::reset_payment_password, super::change_phone,
+        super::create_account, super::get_account, super::verify_kyc, super::set_payment_password, super::reset_payment_password, super::change_phone, super::verify_phone,
         super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding, super::test_authorization,
         super::start_activation, super::get_activation, super::confirm_activation,
         super::payments::create_cryptogram, super::payments::request_payment_otp, super::payments::list_binding_payments,

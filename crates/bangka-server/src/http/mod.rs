@@ -38,6 +38,7 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/accounts/{id}/payment-password", post(set_payment_password))
         .route("/v1/accounts/{id}/payment-password/reset", post(reset_payment_password))
         .route("/v1/accounts/{id}/phone", post(change_phone))
+        .route("/v1/accounts/{id}/phone/verify", post(verify_phone))
         .route("/v1/accounts/{id}/bindings", post(create_binding).get(list_bindings))
         .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
         .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
@@ -103,6 +104,24 @@ async fn set_payment_password(
 ) -> ApiResult<Response> {
     post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), async |app, req| {
         ({ accounts::set_payment_password(app, &who, &id, req) }).await
+    })
+    .await
+}
+
+/// Finish the sign-up: verify the account phone with the SMS code sent when
+/// the account was opened (without `otp`, a new code is sent, `202`).
+#[utoipa::path(post, path = "/v1/accounts/{id}/phone/verify", tag = "accounts", request_body = Option<accounts::VerifyPhoneBody>,
+    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: a new code was sent"),
+        (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+async fn verify_phone(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/phone/verify"), async |app, req| {
+        ({ accounts::verify_phone(app, &who, &id, req) }).await
     })
     .await
 }

@@ -291,9 +291,11 @@ async fn accounts_are_isolated(app: TestApp) {
 on_both_backends!(accounts_are_isolated);
 
 async fn kyc_rules(app: TestApp) {
-    let r = app.post("/v1/accounts", json!({ "phone": "13712345678" })).await;
+    let r = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13712345678" })).await;
     let acc = r.body["id"].as_str().unwrap().to_owned();
-    app.post("/v1/accounts", json!({ "phone": "+86 137 1234 5678" })).await.assert_error("ACCOUNT_PHONE_TAKEN");
+    app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "+86 137 1234 5678" }))
+        .await
+        .assert_error("ACCOUNT_PHONE_TAKEN");
     // Binding needs KYC.
     app.bind(&acc, &app.card("ok_debit").await).await.assert_error("KYC_REQUIRED");
     let card = app.card("ok_debit").await;
@@ -316,7 +318,10 @@ async fn a_rejected_kyc_says_when_and_can_be_submitted_again(app: TestApp) {
     let child_body = "11010520150601123";
     let child_id = format!("{child_body}{}", bangka_core::holder::id_check_char(child_body));
     // Typed wrong (a child's birth year), then corrected.
-    let acc = app.post("/v1/accounts", json!({ "phone": "13712340001" })).await.body["id"].as_str().unwrap().to_owned();
+    let acc = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13712340001" })).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let kyc = format!("/v1/accounts/{acc}/kyc");
     let e = app.post(&kyc, json!({ "real_name": "王五", "id_number": child_id })).await;
     let err = e.assert_error("KYC_REJECTED");
@@ -343,7 +348,10 @@ async fn a_rejected_kyc_says_when_and_can_be_submitted_again(app: TestApp) {
         "both decisions are audited"
     );
     // Right the first time, but too young: the same details pass on the 16th birthday.
-    let young = app.post("/v1/accounts", json!({ "phone": "13712340002" })).await.body["id"].as_str().unwrap().to_owned();
+    let young = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13712340002" })).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let kyc = format!("/v1/accounts/{young}/kyc");
     let body = json!({ "real_name": "张小", "id_number": child_id });
     app.post(&kyc, body.clone()).await.assert_error("KYC_REJECTED");
@@ -390,7 +398,10 @@ async fn payment_password_rules(app: TestApp) {
     assert!(texts.iter().any(|t| t.contains("设置支付密码")), "{texts:?}");
     assert!(!texts.iter().any(|t| t.contains('T') && t.contains('Z') && t.contains("支付密码")), "no machine timestamps: {texts:?}");
     // An account without real-name verification cannot set one.
-    let fresh = app.post("/v1/accounts", json!({ "phone": "13912340000" })).await.body["id"].as_str().unwrap().to_owned();
+    let fresh = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13912340000" })).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.post(&format!("/v1/accounts/{fresh}/payment-password"), json!({ "password": "902714" })).await.assert_error("KYC_REQUIRED");
 }
 on_both_backends!(payment_password_rules);
@@ -499,3 +510,45 @@ async fn every_error_of_a_failed_bind_carries_its_attempt(app: TestApp) {
     assert!(frozen.assert_error("ACCOUNT_FROZEN")["attempt_id"].is_string());
 }
 on_both_backends!(every_error_of_a_failed_bind_carries_its_attempt);
+
+/// Issue 16: an account whose phone was never verified is incomplete. The
+/// sign-up sends a code to the phone; until it is entered, real-name
+/// verification, binds and the payment password answer ACCOUNT_INCOMPLETE
+/// naming the step. A wallet that verified the number in its own sign-in
+/// says so instead.
+async fn a_sign_up_is_finished_by_verifying_the_phone(app: TestApp) {
+    let phone = "13712349876";
+    let opened = app.post("/v1/accounts", json!({ "phone": phone })).await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    assert_eq!(opened.body["phone_verified"], false);
+    assert_eq!(opened.body["next_action"]["type"], "otp", "{}", opened.body);
+    let acc = opened.body["id"].as_str().unwrap().to_owned();
+    let card = app.card("ok_debit").await;
+    let kyc = json!({ "real_name": card["holder_name"], "id_number": card["id_number"] });
+    let e = app.post(&format!("/v1/accounts/{acc}/kyc"), kyc.clone()).await;
+    let details = &e.assert_error("ACCOUNT_INCOMPLETE")["details"];
+    assert_eq!(details["missing"], "phone_verification");
+    assert_eq!(details["developer"]["path"], format!("/v1/accounts/{acc}/phone/verify"));
+    app.bind(&acc, &card).await.assert_error("ACCOUNT_INCOMPLETE");
+    app.post(&format!("/v1/accounts/{acc}/payment-password"), json!({ "password": "135790" })).await.assert_error("ACCOUNT_INCOMPLETE");
+    let verify = format!("/v1/accounts/{acc}/phone/verify");
+    app.post(&verify, json!({})).await.assert_error("OTP_RESEND_COOLDOWN");
+    let code = app.latest_otp(phone).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    app.post(&verify, json!({ "otp": wrong })).await.assert_error("OTP_INCORRECT");
+    let done = app.post(&verify, json!({ "otp": code })).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["phone_verified"], true);
+    assert_eq!(app.post(&format!("/v1/accounts/{acc}/kyc"), kyc).await.status, 200);
+    // Verifying again changes nothing; the wallet's own verification is taken as given.
+    assert_eq!(app.post(&verify, json!({ "otp": code })).await.status, 200);
+    let by_wallet = app.post("/v1/accounts", json!({ "phone": "13712349877", "phone_verified_by": "wallet" })).await;
+    assert_eq!(
+        (by_wallet.body["phone_verified"].as_bool(), by_wallet.body["next_action"].is_null()),
+        (Some(true), true),
+        "{}",
+        by_wallet.body
+    );
+    app.post("/v1/accounts", json!({ "phone": "13712349878", "phone_verified_by": "carrier" })).await.assert_error("MALFORMED_REQUEST");
+}
+on_both_backends!(a_sign_up_is_finished_by_verifying_the_phone);

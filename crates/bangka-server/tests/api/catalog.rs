@@ -106,17 +106,24 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     seen.expect(app.post(&bindings, with(&debit, "id_number", json!("123"))).await, "ID_NUMBER_FORMAT");
     seen.expect(app.post(&bindings, with(&debit, "id_number", json!("110105194912310021"))).await, "ID_NUMBER_CHECK_DIGIT");
     seen.expect(app.post(&bindings, with(&debit, "phone", json!("999"))).await, "PHONE_FORMAT");
-    seen.expect(app.post("/v1/accounts", json!({ "phone": "13900001111", "email": "li@localhost" })).await, "EMAIL_FORMAT");
-    seen.expect(app.post("/v1/accounts", json!({ "phone": "13900001111", "language": "fr" })).await, "LANGUAGE_NOT_SUPPORTED");
+    seen.expect(
+        app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13900001111", "email": "li@localhost" })).await,
+        "EMAIL_FORMAT",
+    );
+    seen.expect(
+        app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13900001111", "language": "fr" })).await,
+        "LANGUAGE_NOT_SUPPORTED",
+    );
     seen.expect(
         app.request(reqwest::Method::POST, &bindings, Some(&TestApp::bind_body(&debit)), &[("idempotency-key", "bad key with spaces")])
             .await,
         "IDEMPOTENCY_KEY_INVALID",
     );
     let k = [("idempotency-key", "k-reuse")];
-    app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000001" })), &k).await;
+    app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone_verified_by": "wallet", "phone": "13600000001" })), &k).await;
     seen.expect(
-        app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13600000002" })), &k).await,
+        app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone_verified_by": "wallet", "phone": "13600000002" })), &k)
+            .await,
         "IDEMPOTENCY_KEY_REUSED",
     );
     let pp = format!("/v1/accounts/{acc}/payment-password");
@@ -141,9 +148,15 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     }
     seen.expect(app.bind(&acc, &credit).await, "BINDING_LIMIT_REACHED");
     // Account.
-    seen.expect(app.post("/v1/accounts", json!({ "phone": "13600000001" })).await, "ACCOUNT_PHONE_TAKEN");
-    let fresh = app.post("/v1/accounts", json!({ "phone": "13600000003" })).await.body["id"].as_str().unwrap().to_owned();
+    seen.expect(app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13600000001" })).await, "ACCOUNT_PHONE_TAKEN");
+    let fresh = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13600000003" })).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     seen.expect(app.bind(&fresh, &debit).await, "KYC_REQUIRED");
+    let unverified = app.post("/v1/accounts", json!({ "phone": "13600000004" })).await.body["id"].as_str().unwrap().to_owned();
+    let kyc = json!({ "real_name": debit["holder_name"], "id_number": debit["id_number"] });
+    seen.expect(app.post(&format!("/v1/accounts/{unverified}/kyc"), kyc).await, "ACCOUNT_INCOMPLETE");
     seen.expect(
         app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "张三", "id_number": debit["id_number"] })).await,
         "KYC_ALREADY_VERIFIED",

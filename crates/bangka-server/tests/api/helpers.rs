@@ -285,7 +285,7 @@ impl TestApp {
     /// A wallet account with real-name verification done as the demo holder.
     pub async fn verified_account(&self) -> String {
         let phone = format!("137{:08}", rand::random::<u32>() % 100_000_000);
-        let r = self.post("/v1/accounts", json!({ "phone": phone })).await;
+        let r = self.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": phone })).await;
         assert_eq!(r.status, 201, "{}", r.body);
         let id = r.body["id"].as_str().unwrap().to_owned();
         let card = self.card("ok_debit").await;

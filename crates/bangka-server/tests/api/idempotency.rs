@@ -15,7 +15,9 @@ async fn same_key_replays_and_other_body_is_refused(app: TestApp) {
     assert_eq!(a.status, 201);
     assert_eq!(a.body, b.body, "replay differs");
     assert_eq!(b.headers.get("idempotent-replayed").unwrap(), "true");
-    let other = app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13755550001" })), &key).await;
+    let other = app
+        .request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone_verified_by": "wallet", "phone": "13755550001" })), &key)
+        .await;
     assert_eq!(other.status, 422);
     other.assert_error("IDEMPOTENCY_KEY_REUSED");
     // A failure is replayed too, in the language of the repeat.

@@ -92,8 +92,8 @@ on_both_backends!(bad_bind_input_is_refused_and_changes_nothing);
 
 async fn bad_account_input_and_unknown_routes(app: TestApp) {
     let before = state_counts(&app).await;
-    app.post("/v1/accounts", json!({ "phone": "not a phone" })).await.assert_error("PHONE_FORMAT");
-    app.post("/v1/accounts", json!({ "phone": 13800138000u64 })).await.assert_error("MALFORMED_REQUEST");
+    app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "not a phone" })).await.assert_error("PHONE_FORMAT");
+    app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": 13800138000u64 })).await.assert_error("MALFORMED_REQUEST");
     app.post("/v1/accounts/acc_nope/kyc", json!({ "real_name": "张三", "id_number": "11010519491231002X" }))
         .await
         .assert_error("NOT_FOUND");
@@ -103,7 +103,14 @@ async fn bad_account_input_and_unknown_routes(app: TestApp) {
     let r = app.request(reqwest::Method::DELETE, "/v1/accounts", None, &[]).await;
     assert_eq!(r.status, 405);
     r.assert_error("METHOD_NOT_ALLOWED");
-    let r = app.request(reqwest::Method::POST, "/v1/accounts", Some(&json!({ "phone": "13800138000" })), &[("idempotency-key", "")]).await;
+    let r = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/accounts",
+            Some(&json!({ "phone_verified_by": "wallet", "phone": "13800138000" })),
+            &[("idempotency-key", "")],
+        )
+        .await;
     r.assert_error("IDEMPOTENCY_KEY_INVALID");
     assert_eq!(state_counts(&app).await, before);
 }

@@ -15,6 +15,7 @@ mod language;
 mod lifecycle;
 mod notifications;
 mod payments;
+mod remedies;
 mod reviews;
 mod risk;
 mod secrets;

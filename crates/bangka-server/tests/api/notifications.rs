@@ -22,7 +22,12 @@ async fn bodies_kept(app: &TestApp) -> i64 {
 async fn notices_follow_the_holders_language_and_channels(app: TestApp) {
     let card = app.card("ok_debit").await;
     let phone = card["phone"].as_str().unwrap().to_owned();
-    let r = app.post("/v1/accounts", json!({ "phone": "13612345678", "language": "en", "email": "li.lei@example.com" })).await;
+    let r = app
+        .post(
+            "/v1/accounts",
+            json!({ "phone_verified_by": "wallet", "phone": "13612345678", "language": "en", "email": "li.lei@example.com" }),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!((r.body["language"].as_str(), r.body["email_masked"].as_str()), (Some("en"), Some("l***@example.com")));
     let acc = r.body["id"].as_str().unwrap().to_owned();
@@ -51,12 +56,12 @@ async fn notices_follow_the_holders_language_and_channels(app: TestApp) {
     assert_eq!(bodies_kept(&app).await, 0, "delivered bodies are erased from the outbox");
 
     // Bad settings are refused and create nothing.
-    let e = app.post("/v1/accounts", json!({ "phone": "13612345679", "language": "fr" })).await;
+    let e = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13612345679", "language": "fr" })).await;
     e.assert_error("LANGUAGE_NOT_SUPPORTED");
-    let e = app.post("/v1/accounts", json!({ "phone": "13612345679", "email": "not an email" })).await;
+    let e = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13612345679", "email": "not an email" })).await;
     e.assert_error("EMAIL_FORMAT");
     assert_eq!(
-        app.post("/v1/accounts", json!({ "phone": "13612345679" })).await.status,
+        app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13612345679" })).await.status,
         201,
         "the phone was not taken by a refused request"
     );
@@ -131,7 +136,7 @@ async fn webhook_delivery_retries_with_backoff_and_drops_expired_codes() {
     let opts = Options { notify_webhook: Some(url), ..Options::default() };
     let app = spawn_app_with(Backend::Sqlite, opts).await.unwrap();
     receiver.failing.store(2, Ordering::SeqCst);
-    let r = app.post("/v1/accounts", json!({ "phone": "13712345670" })).await;
+    let r = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13712345670" })).await;
     let acc = r.body["id"].as_str().unwrap().to_owned();
     let card = app.card("ok_debit").await;
     let kyc = json!({ "real_name": card["holder_name"], "id_number": card["id_number"] });

@@ -175,7 +175,8 @@ async fn codes_for(app: &TestApp, phone: &str) -> Vec<String> {
 /// moves the account to the new phone and unfreezes it.
 async fn a_lost_phone_account_moves_to_a_new_phone_through_a_review(app: TestApp) {
     let old = new_phone();
-    let acc = app.post("/v1/accounts", json!({ "phone": old })).await.body["id"].as_str().unwrap().to_owned();
+    let acc =
+        app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": old })).await.body["id"].as_str().unwrap().to_owned();
     let card = app.card("ok_debit").await;
     app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] })).await;
     let frozen = app.post(&format!("/v1/accounts/{acc}/freeze"), json!({ "reason": "phone_lost" })).await;
@@ -227,11 +228,12 @@ on_both_backends!(a_lost_phone_account_moves_to_a_new_phone_through_a_review);
 /// once; the old phone is told.
 async fn the_account_phone_changes_with_a_code_to_each_phone(app: TestApp) {
     let old = new_phone();
-    let acc = app.post("/v1/accounts", json!({ "phone": old })).await.body["id"].as_str().unwrap().to_owned();
+    let acc =
+        app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": old })).await.body["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/accounts/{acc}/phone");
     app.post(&path, json!({ "new_phone": old })).await.assert_error("MALFORMED_REQUEST");
     let other = new_phone();
-    app.post("/v1/accounts", json!({ "phone": other })).await;
+    app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": other })).await;
     app.post(&path, json!({ "new_phone": other })).await.assert_error("ACCOUNT_PHONE_TAKEN");
     let fresh = new_phone();
     let step1 = app.post(&path, json!({ "new_phone": fresh })).await;
@@ -250,7 +252,7 @@ async fn the_account_phone_changes_with_a_code_to_each_phone(app: TestApp) {
     let told = app.get(&format!("/v1/demo/inbox/{old}")).await;
     assert!(told.body["messages"][0]["body"].as_str().unwrap().contains("已于"), "{}", told.body);
     // The old number is free again.
-    assert_eq!(app.post("/v1/accounts", json!({ "phone": old })).await.status, 201);
+    assert_eq!(app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": old })).await.status, 201);
 }
 on_both_backends!(the_account_phone_changes_with_a_code_to_each_phone);
 
@@ -258,7 +260,10 @@ on_both_backends!(the_account_phone_changes_with_a_code_to_each_phone);
 /// automatic check (here: the ID number says the holder is 11) goes to a
 /// person with the ID photos; the approval verifies the account, audited.
 async fn a_rejected_kyc_is_corrected_by_a_reviewer(app: TestApp) {
-    let acc = app.post("/v1/accounts", json!({ "phone": new_phone() })).await.body["id"].as_str().unwrap().to_owned();
+    let acc = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": new_phone() })).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reviews = format!("/v1/accounts/{acc}/reviews");
     let id = resident_id("11010520150101001");
     let ask = json!({ "kind": "kyc", "statement": "户口登记的出生日期有误，附派出所证明", "materials": id_docs_and_selfie(), "real_name": "王小明", "id_number": id });

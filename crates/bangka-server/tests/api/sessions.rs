@@ -77,7 +77,7 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
 
     // Nothing outside the account's paths.
     let forbidden: [(Method, &str, Option<Value>); 6] = [
-        (Method::POST, "/v1/accounts", Some(json!({ "phone": "13900001111" }))),
+        (Method::POST, "/v1/accounts", Some(json!({ "phone_verified_by": "wallet", "phone": "13900001111" }))),
         (Method::POST, &format!("/v1/accounts/{acc}/sessions"), Some(json!({ "device_id": "dev-x" }))),
         (Method::POST, "/v1/payments", Some(json!({}))),
         (Method::GET, "/v1/ops/tickets", None),

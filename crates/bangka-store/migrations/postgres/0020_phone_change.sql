@@ -6,3 +6,10 @@ ALTER TABLE reviews ADD COLUMN new_phone TEXT;
 -- (never in clear), and the client the request came from.
 ALTER TABLE attempts ADD COLUMN phone_masked TEXT;
 ALTER TABLE attempts ADD COLUMN client TEXT;
+-- The account phone is verified by an SMS code at sign-up (or the wallet
+-- says it verified the number in its own sign-in). Accounts opened before
+-- this migration were opened under the old contract, where the wallet
+-- always verified the phone: they count as verified by the wallet.
+ALTER TABLE accounts ADD COLUMN phone_verified_at BIGINT;
+ALTER TABLE accounts ADD COLUMN phone_verified_by TEXT;
+UPDATE accounts SET phone_verified_at = created_at, phone_verified_by = 'wallet';
