@@ -177,7 +177,8 @@ impl Store {
     /// The sealed real name and ID number of a verified account (opened
     /// by the caller with the vault, to show them masked to support).
     pub async fn kyc_sealed(&self, account_id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
-        let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as("SELECT kyc_name_enc, kyc_id_enc FROM accounts WHERE id = $1")
+        type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+        let row: Option<Sealed> = sqlx::query_as("SELECT kyc_name_enc, kyc_id_enc FROM accounts WHERE id = $1")
             .bind(account_id)
             .fetch_optional(&mut *self.read().await?)
             .await?;
