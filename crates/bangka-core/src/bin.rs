@@ -54,22 +54,60 @@ impl Brand {
     }
 }
 
+/// Where a bank issues its cards. Wallets often accept only some regions
+/// (seed 002: "某些地区的用户可能会受到相关政策的影响"): a Hong Kong or
+/// Macau bank's UnionPay card is a card from another region's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Region {
+    /// Mainland China.
+    Mainland,
+    HongKong,
+    Macau,
+}
+
+impl Region {
+    pub const ALL: [Region; 3] = [Region::Mainland, Region::HongKong, Region::Macau];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Mainland => "mainland",
+            Region::HongKong => "hong_kong",
+            Region::Macau => "macau",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Region> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn name(self) -> Text {
+        match self {
+            Region::Mainland => Text { zh: "中国内地", en: "mainland China" },
+            Region::HongKong => Text { zh: "中国香港", en: "Hong Kong" },
+            Region::Macau => Text { zh: "中国澳门", en: "Macau" },
+        }
+    }
+}
+
 /// A card issuer (bank).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Issuer {
     pub id: &'static str,
     pub name: Text,
+    pub region: Region,
 }
 
 pub const ISSUERS: &[Issuer] = &[
-    Issuer { id: "ICBC", name: Text { zh: "中国工商银行", en: "Industrial and Commercial Bank of China" } },
-    Issuer { id: "CMB", name: Text { zh: "招商银行", en: "China Merchants Bank" } },
-    Issuer { id: "CCB", name: Text { zh: "中国建设银行", en: "China Construction Bank" } },
-    Issuer { id: "ABC", name: Text { zh: "中国农业银行", en: "Agricultural Bank of China" } },
-    Issuer { id: "BOC", name: Text { zh: "中国银行", en: "Bank of China" } },
-    Issuer { id: "PSBC", name: Text { zh: "中国邮政储蓄银行", en: "Postal Savings Bank of China" } },
-    Issuer { id: "METRO", name: Text { zh: "美通预付卡", en: "Metro Prepaid Card" } },
-    Issuer { id: "RURAL", name: Text { zh: "示例农村商业银行", en: "Example Rural Commercial Bank" } },
+    Issuer { id: "ICBC", name: Text { zh: "中国工商银行", en: "Industrial and Commercial Bank of China" }, region: Region::Mainland },
+    Issuer { id: "CMB", name: Text { zh: "招商银行", en: "China Merchants Bank" }, region: Region::Mainland },
+    Issuer { id: "CCB", name: Text { zh: "中国建设银行", en: "China Construction Bank" }, region: Region::Mainland },
+    Issuer { id: "ABC", name: Text { zh: "中国农业银行", en: "Agricultural Bank of China" }, region: Region::Mainland },
+    Issuer { id: "BOC", name: Text { zh: "中国银行", en: "Bank of China" }, region: Region::Mainland },
+    Issuer { id: "PSBC", name: Text { zh: "中国邮政储蓄银行", en: "Postal Savings Bank of China" }, region: Region::Mainland },
+    Issuer { id: "METRO", name: Text { zh: "美通预付卡", en: "Metro Prepaid Card" }, region: Region::Mainland },
+    Issuer { id: "RURAL", name: Text { zh: "示例农村商业银行", en: "Example Rural Commercial Bank" }, region: Region::Mainland },
+    Issuer { id: "HKBANK", name: Text { zh: "示例香港银行", en: "Example Hong Kong Bank" }, region: Region::HongKong },
 ];
 
 pub fn issuer(id: &str) -> Option<&'static Issuer> {
@@ -101,6 +139,7 @@ pub const BIN_TABLE: &[BinRange] = &[
     BinRange { prefix: "621799", issuer: "PSBC", brand: Brand::Unionpay, card_type: CardType::Debit, length: 19 },
     BinRange { prefix: "623886", issuer: "METRO", brand: Brand::Unionpay, card_type: CardType::Prepaid, length: 16 },
     BinRange { prefix: "623066", issuer: "RURAL", brand: Brand::Unionpay, card_type: CardType::Debit, length: 19 },
+    BinRange { prefix: "625034", issuer: "HKBANK", brand: Brand::Unionpay, card_type: CardType::Debit, length: 16 },
 ];
 
 /// Tokens are issued from this BIN, which no issuer in [`BIN_TABLE`] uses
@@ -133,10 +172,11 @@ pub fn expected_length(pan: &Pan) -> Option<usize> {
     BIN_TABLE.iter().find(|r| pan.expose().starts_with(r.prefix)).map(|r| r.length)
 }
 
-/// Which issuers and card types this wallet accepts, and how many cards one
-/// account may keep bound.
+/// Which regions, issuers and card types this wallet accepts, and how many
+/// cards one account may keep bound.
 #[derive(Debug, Clone)]
 pub struct WalletPolicy {
+    pub regions: Vec<Region>,
     pub accepted: Vec<(&'static str, Vec<CardType>)>,
     pub binding_limit: u32,
 }
@@ -145,6 +185,8 @@ impl Default for WalletPolicy {
     fn default() -> Self {
         use CardType::*;
         WalletPolicy {
+            // Most mainland wallets bind mainland cards only.
+            regions: vec![Region::Mainland],
             accepted: vec![
                 ("ICBC", vec![Debit, Credit]),
                 ("CMB", vec![Debit, Credit]),
@@ -153,6 +195,7 @@ impl Default for WalletPolicy {
                 ("BOC", vec![Debit, Credit]),
                 ("PSBC", vec![Debit]),
                 ("METRO", vec![Prepaid]),
+                ("HKBANK", vec![Debit, Credit]),
             ],
             binding_limit: 5,
         }
@@ -165,6 +208,9 @@ impl WalletPolicy {
     }
 
     pub fn check(&self, facts: &CardFacts) -> Result<(), ErrorCode> {
+        if issuer(facts.issuer).is_some_and(|i| !self.regions.contains(&i.region)) {
+            return Err(ErrorCode::CardRegionNotAccepted);
+        }
         let types = self.accepted_types(facts.issuer).ok_or(ErrorCode::IssuerNotSupported)?;
         if types.contains(&facts.card_type) { Ok(()) } else { Err(ErrorCode::CardTypeNotAccepted) }
     }
@@ -207,6 +253,9 @@ mod tests {
         assert_eq!(p.check(&lookup(&card("623066", 19)).unwrap()), Err(ErrorCode::IssuerNotSupported));
         assert_eq!(p.check(&lookup(&card("606983", 16)).unwrap()), Err(ErrorCode::CardTypeNotAccepted));
         assert_eq!(p.check(&lookup(&card("623886", 16)).unwrap()), Ok(()));
+        assert_eq!(p.check(&lookup(&card("625034", 16)).unwrap()), Err(ErrorCode::CardRegionNotAccepted));
+        let hk = WalletPolicy { regions: vec![Region::Mainland, Region::HongKong], ..WalletPolicy::default() };
+        assert_eq!(hk.check(&lookup(&card("625034", 16)).unwrap()), Ok(()));
         assert_eq!(p.binding_limit, 5);
     }
 }

@@ -44,7 +44,14 @@ impl BindRequest {
             }
             _ => code.into(),
         })?;
-        policy.check(&facts)?;
+        policy.check(&facts).map_err(|code| match code {
+            // Which region the card is from, and which the wallet takes.
+            ErrorCode::CardRegionNotAccepted => Failure::new(code).with_details(json!({
+                "card_region": bin::issuer(facts.issuer).map(|i| i.region),
+                "accepted_regions": policy.regions,
+            })),
+            other => other.into(),
+        })?;
         let expiry = raw.expiry.filter(|s| !s.trim().is_empty()).map(Expiry::parse).transpose()?;
         let cvv = raw.cvv.filter(|s| !s.trim().is_empty()).map(Cvv::parse).transpose()?;
         if facts.card_type.needs_expiry_and_cvv() && (expiry.is_none() || cvv.is_none()) {

@@ -123,7 +123,7 @@ impl Check {
             E::CardNumberFormat | E::CardNumberLuhn | E::CardBinUnknown | E::ExpiryFormat | E::CvvFormat | E::CreditCardDetailsRequired => {
                 Check::CardFormat
             }
-            E::IssuerNotSupported | E::CardTypeNotAccepted => Check::CardAccepted,
+            E::IssuerNotSupported | E::CardTypeNotAccepted | E::CardRegionNotAccepted => Check::CardAccepted,
             E::AccountFrozen => Check::AccountStanding,
             E::KycRequired | E::KycRejected | E::HolderNameNotKycName | E::HolderIdNotKycId => Check::AccountKyc,
             E::CardAlreadyBound => Check::DuplicateCard,

@@ -143,6 +143,13 @@ const SCENARIOS: &[Scenario] = &[
     sc("low_balance", "622202", Normal, None, "ICBC debit card holding 1.00 CNY"),
     sc("credit_limit_low", "439225", Normal, None, "CMB Visa credit card with 50.00 CNY of credit left"),
     sc("zero_balance", "623886", Normal, None, "Metro prepaid card with nothing left on it: binds, but cannot pay"),
+    sc(
+        "region_not_accepted",
+        "625034",
+        Normal,
+        Some(ErrorCode::CardRegionNotAccepted),
+        "a Hong Kong bank's UnionPay card; the wallet binds mainland cards only (--card-regions)",
+    ),
 ];
 
 fn with_check(payload: &str) -> String {

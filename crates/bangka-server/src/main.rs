@@ -136,6 +136,10 @@ struct ServeArgs {
     /// Live bindings allowed per account.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     binding_limit: u32,
+    /// Regions whose banks' cards this wallet binds, comma-separated:
+    /// `mainland`, `hong_kong`, `macau`.
+    #[arg(long, default_value = "mainland", value_delimiter = ',', value_parser = parse_region)]
+    card_regions: Vec<bangka_core::bin::Region>,
     /// How long an unbind can be revoked before it completes, e.g. `24h`
     /// (default), `30m`, or `5s` for a demo.
     #[arg(long, default_value = "24h", value_parser = bangka_server::parse_duration)]
@@ -255,6 +259,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn parse_region(s: &str) -> Result<bangka_core::bin::Region, String> {
+    bangka_core::bin::Region::parse(s).ok_or_else(|| format!("{s:?} is not a region: mainland, hong_kong or macau"))
+}
+
 fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
     Config {
         data_dir: store.data_dir.clone(),
@@ -345,6 +353,8 @@ async fn main() -> anyhow::Result<()> {
                 app.state_mut().demo_clock = Some(shifted);
                 tracing::warn!("demo clock on: POST /v1/demo/clock/advance moves this service's time forward");
             }
+            let policy = bangka_core::bin::WalletPolicy { regions: a.card_regions.clone(), ..(*app.state().policy).clone() };
+            app.state_mut().policy = Arc::new(policy);
             app.state_mut().cooling_off = a.cooling_off;
             app.state_mut().refund_settles_after = a.refund_settles_after;
             app.state_mut().session_ttl = a.session_ttl;

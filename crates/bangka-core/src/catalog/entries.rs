@@ -916,6 +916,33 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::CardRegionNotAccepted,
+        category: Category::Policy,
+        http_status: 422,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "本钱包只支持绑定指定地区银行发行的卡，这张卡的发卡地区不在其中。",
+            "This wallet only binds cards issued by banks in certain regions, and this card's region is not one of them.",
+        ),
+        cause: t(
+            "受监管和结算规则限制，钱包只接受部分地区发行的银行卡（例如只接受中国内地银行的卡，不接受港澳地区银行发行的银联卡）。这与卡片本身是否正常无关。",
+            "Because of regulation and settlement rules, the wallet accepts cards issued in some regions only (for example mainland China banks' cards, not UnionPay cards from Hong Kong or Macau banks). It says nothing about whether the card itself is in order.",
+        ),
+        remediation: &[
+            t(
+                "改用钱包支持地区的银行发行的卡（详情中列出了支持的地区）。",
+                "Bind a card issued by a bank in a region the wallet accepts (the details list them).",
+            ),
+            t("在钱包的支持银行列表中查看各银行及其所在地区。", "See the banks and their regions in the wallet's list of supported banks."),
+            t(
+                "如果确需使用这张卡，可以向钱包客服了解今后是否会支持该地区。",
+                "If you need this very card, ask the wallet's customer service whether cards from that region will be accepted.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::BindingLimitReached,
         category: Category::Policy,
         http_status: 409,

@@ -205,6 +205,8 @@ error_codes! {
     MerchantKeyMismatch => "MERCHANT_KEY_MISMATCH",
     IssuerNotSupported => "ISSUER_NOT_SUPPORTED",
     CardTypeNotAccepted => "CARD_TYPE_NOT_ACCEPTED",
+    /// A card from a region (Hong Kong, Macau) this wallet does not accept.
+    CardRegionNotAccepted => "CARD_REGION_NOT_ACCEPTED",
     BindingLimitReached => "BINDING_LIMIT_REACHED",
     CardAlreadyBound => "CARD_ALREADY_BOUND",
     // account: the wallet account's state

@@ -246,6 +246,7 @@ const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::MerchantKeyMismatch, &[Correct, Outside(Administrator)]),
     (E::IssuerNotSupported, &[Api(ListIssuers), Api(Bind)]),
     (E::CardTypeNotAccepted, &[Api(ListIssuers), Api(Bind)]),
+    (E::CardRegionNotAccepted, &[Api(Bind), Api(ListIssuers), Outside(Wallet)]),
     (E::BindingLimitReached, &[Api(ListCards), Api(Unbind), Api(Bind)]),
     (E::CardAlreadyBound, &[Api(ListCards), Api(ListCards)]),
     (E::AccountPhoneTaken, &[Outside(Wallet), Outside(Wallet), Outside(Wallet)]),

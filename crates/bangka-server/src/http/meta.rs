@@ -164,7 +164,8 @@ async fn issuers(State(app): State<AppState>) -> Json {
             json!({
                 "id": i.id,
                 "name": i.name,
-                "supported": !accepted.is_empty(),
+                "region": i.region,
+                "supported": !accepted.is_empty() && app.policy.regions.contains(&i.region),
                 "accepted_card_types": accepted,
                 "bins": BIN_TABLE.iter().filter(|r| r.issuer == i.id).map(|r| json!({"prefix": r.prefix, "type": r.card_type, "brand": r.brand, "length": r.length})).collect::<Vec<_>>(),
                 "in_maintenance": current.is_some(),
@@ -173,7 +174,7 @@ async fn issuers(State(app): State<AppState>) -> Json {
             })
         })
         .collect();
-    Json(json!({ "binding_limit": app.policy.binding_limit, "issuers": list }))
+    Json(json!({ "binding_limit": app.policy.binding_limit, "accepted_regions": app.policy.regions, "issuers": list }))
 }
 
 struct Json(Value);

@@ -552,3 +552,18 @@ async fn a_sign_up_is_finished_by_verifying_the_phone(app: TestApp) {
     app.post("/v1/accounts", json!({ "phone": "13712349878", "phone_verified_by": "carrier" })).await.assert_error("MALFORMED_REQUEST");
 }
 on_both_backends!(a_sign_up_is_finished_by_verifying_the_phone);
+
+/// Issue 16: a card from a region the wallet does not take (a Hong Kong
+/// bank's UnionPay card) is refused locally, naming both regions, and
+/// `/v1/issuers` says which regions are taken.
+async fn a_card_from_another_region_is_refused_by_name(app: TestApp) {
+    let acc = app.verified_account().await;
+    let e = app.bind(&acc, &app.card("region_not_accepted").await).await;
+    let details = e.assert_error("CARD_REGION_NOT_ACCEPTED")["details"].clone();
+    assert_eq!(details, json!({ "card_region": "hong_kong", "accepted_regions": ["mainland"] }));
+    let issuers = app.get("/v1/issuers").await.body;
+    assert_eq!(issuers["accepted_regions"], json!(["mainland"]));
+    let hk = issuers["issuers"].as_array().unwrap().iter().find(|i| i["region"] == "hong_kong").unwrap().clone();
+    assert_eq!(hk["supported"], false, "{hk}");
+}
+on_both_backends!(a_card_from_another_region_is_refused_by_name);
