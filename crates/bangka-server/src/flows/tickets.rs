@@ -20,6 +20,7 @@ use super::diagnosis::{self, DiagnosisQuery};
 use super::load_account;
 use crate::auth::{OpsAuth, Principal, Role, current_origin};
 use crate::error::{ApiResult, malformed};
+use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -95,6 +96,26 @@ pub struct AgentBody {
     pub body: String,
 }
 
+#[derive(Deserialize, ToSchema, Default)]
+pub struct CloseBody {
+    /// Close a ticket that could not be resolved here (from `open` or
+    /// `escalated`): the holder is told where to take the matter next.
+    #[serde(default)]
+    pub unresolved: bool,
+    /// Why it could not be resolved, told to the holder (required with `unresolved`).
+    pub reason: Option<String>,
+}
+
+/// Where a holder takes a matter support could not resolve (seeds 000/004:
+/// the bank, the consumer complaint line, the central bank's line).
+pub fn escalation_routes() -> Value {
+    json!([
+        { "name": say("发卡银行客服", "Your card's bank"), "how": say("拨打卡片背面的客服电话", "Call the service number on the back of the card") },
+        { "name": say("全国消费者投诉举报电话", "The national consumer complaint line"), "phone": "12315" },
+        { "name": say("中国人民银行金融消费者权益保护咨询投诉电话", "The People's Bank of China financial consumer line"), "phone": "12363" },
+    ])
+}
+
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct TicketFilter {
@@ -102,9 +123,11 @@ pub struct TicketFilter {
     pub status: Option<String>,
 }
 
-/// The ticket as the holder and agents see it.
+/// The ticket as the holder and agents see it. A ticket closed without a
+/// resolution names where to take the matter next.
 pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
-    json!({
+    let unresolved = t.status == TicketStatus::Closed && t.resolved_at.is_none();
+    let mut v = json!({
         "number": t.number,
         "status": t.status.as_str(),
         "category": t.category,
@@ -120,7 +143,14 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
         "resolved_at": t.resolved_at.map(rfc3339),
         "closed_at": t.closed_at.map(rfc3339),
         "created_at": rfc3339(t.created_at),
-    })
+    });
+    if unresolved {
+        v["outcome"] = json!("unresolved");
+        v["escalation_routes"] = escalation_routes();
+    } else if t.resolved_at.is_some() {
+        v["outcome"] = json!("resolved");
+    }
+    v
 }
 
 /// `POST /v1/accounts/{id}/tickets`.
@@ -211,7 +241,7 @@ pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Va
 
 /// What the holder sees of a ticket's history: its status changes and the
 /// resolution, not agents' internal comments or who they are.
-const HOLDER_EVENTS: &[&str] = &["open", "escalate", "resolve", "close"];
+const HOLDER_EVENTS: &[&str] = &["open", "escalate", "resolve", "close", "close_unresolved"];
 
 pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(StatusCode, Value)> {
     let t = account_ticket(app, account_id, number).await?;
@@ -225,7 +255,7 @@ pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(S
         .map(|e| {
             let by = if e.actor == "system" {
                 "system"
-            } else if e.kind == "resolve" || e.kind == "close" {
+            } else if matches!(e.kind.as_str(), "resolve" | "close" | "close_unresolved") {
                 "support"
             } else {
                 "holder"
@@ -400,12 +430,44 @@ pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
     ops_get(app, who, number).await
 }
 
-/// `POST /v1/ops/tickets/{number}/close` (support, admin): after a resolution.
-pub async fn close(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
+/// `POST /v1/ops/tickets/{number}/close` (support, admin): after a
+/// resolution; or unresolved, with a reason, from `open` or `escalated`.
+pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(&[Role::Support, Role::Admin])?;
     let t = ops_ticket(app, number).await?;
-    let m =
-        TicketMove { from: &[TicketStatus::Resolved], to: TicketStatus::Closed, kind: "close", body: None, escalation: None, notice: None };
+    let reason = match (body.unresolved, body.reason.as_deref()) {
+        (true, Some(r)) => Some(super::ops_reason(r, 1)?),
+        (true, None) => return Err(ErrorCode::OpsReasonRequired.into()),
+        (false, _) => None,
+    };
+    let notice = match &reason {
+        Some(r) => {
+            let account = load_account(app, &t.account_id).await?;
+            Some(NewMessage {
+                kind: MessageKind::Notice,
+                account_id: t.account_id.clone(),
+                phone: account.phone.clone(),
+                zh: format!(
+                    "【Bangka】您的工单 {} 未能在此解决：{r}。您可以联系发卡银行客服，或拨打全国消费者投诉举报电话 12315、中国人民银行金融消费者投诉电话 12363；钱包内可下载这张卡的证据包。",
+                    t.number
+                ),
+                en: format!(
+                    "Bangka: your ticket {} could not be resolved here: {r}. You can contact your card's bank, the consumer complaint line 12315 or the People's Bank of China financial consumer line 12363; the card's evidence bundle can be downloaded in the wallet.",
+                    t.number
+                ),
+            })
+        }
+        None => None,
+    };
+    let from: &[TicketStatus] = if reason.is_some() { &[TicketStatus::Open, TicketStatus::Escalated] } else { &[TicketStatus::Resolved] };
+    let m = TicketMove {
+        from,
+        to: TicketStatus::Closed,
+        kind: if reason.is_some() { "close_unresolved" } else { "close" },
+        body: reason.as_deref(),
+        escalation: None,
+        notice: notice.as_ref(),
+    };
     if !app.store.move_ticket(number, &m, Cause::api(p.actor()), app.clock.now()).await? {
         return Err(conflict(&t));
     }

@@ -276,12 +276,20 @@ async fn ops_resolve(
     .await
 }
 
-/// Close a resolved ticket (support).
-#[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops",
+/// Close a resolved ticket (support); or, with `unresolved` and a reason,
+/// close one that cannot be resolved here: the holder is told where to
+/// take it next (the bank, 12315, 12363).
+#[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops", request_body = Option<tickets::CloseBody>,
     responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    super::post_empty(&app, &who.0, &headers, &format!("POST /v1/ops/tickets/{number}/close"), async |app| {
-        (tickets::close(app, &who, &number)).await
+async fn ops_close(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    super::post_optional_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/close"), async |app, req| {
+        (tickets::close(app, &who, &number, req)).await
     })
     .await
 }

@@ -356,3 +356,27 @@ async fn a_ticket_carries_the_support_context(app: TestApp) {
     assert_eq!(t.body["context"]["recent_payments"][0]["amount"]["minor"], 1234, "{}", t.body);
 }
 on_both_backends!(a_ticket_carries_the_support_context);
+
+/// Issue 16, item 6: a ticket support cannot resolve is closed as such,
+/// with a reason, and the holder is told where to take it next — the bank,
+/// the consumer complaint line 12315, the central bank's line 12363.
+async fn an_unresolved_ticket_names_where_to_go_next(app: TestApp) {
+    let acc = app.verified_account().await;
+    let t = app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "note": "银行扣款但商户未到账" })).await;
+    let number = t.body["number"].as_str().unwrap().to_owned();
+    let support = app.key_for(Role::Support).await;
+    let close = format!("/v1/ops/tickets/{number}/close");
+    app.request_as(&support, Method::POST, &close, Some(&json!({}))).await.assert_error("TICKET_STATE_CONFLICT");
+    app.request_as(&support, Method::POST, &close, Some(&json!({ "unresolved": true }))).await.assert_error("OPS_REASON_REQUIRED");
+    let reason = json!({ "unresolved": true, "reason": "扣款争议需由发卡银行调查" });
+    let closed = app.request_as(&support, Method::POST, &close, Some(&reason)).await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let mine = app.get(&format!("/v1/accounts/{acc}/tickets/{number}")).await.body;
+    assert_eq!((mine["status"].as_str(), mine["outcome"].as_str()), (Some("closed"), Some("unresolved")), "{mine}");
+    let phones: Vec<&str> = mine["escalation_routes"].as_array().unwrap().iter().filter_map(|r| r["phone"].as_str()).collect();
+    assert_eq!(phones, ["12315", "12363"]);
+    assert_eq!(mine["events"].as_array().unwrap().last().unwrap()["kind"], "close_unresolved");
+    let inbox = app.get(&format!("/v1/demo/inbox/{acc}")).await.body;
+    assert!(inbox.to_string().contains("12363"), "{inbox}");
+}
+on_both_backends!(an_unresolved_ticket_names_where_to_go_next);
