@@ -110,7 +110,10 @@ async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -
     let mut v = view(app, &b).await?;
     v["issuer_notified"] = json!(notified);
     if !notified {
-        v["issuer_advice"] = json!("The bank could not be reached: call the number on the back of the card to report it lost.");
+        v["issuer_advice"] = json!(say(
+            "暂时联系不上发卡银行：卡片已在钱包中冻结，请拨打卡片背面的银行客服电话办理挂失。",
+            "The bank could not be reached: the card is frozen in the wallet; call the number on the back of the card to report it lost.",
+        ));
     }
     Ok((StatusCode::OK, v))
 }

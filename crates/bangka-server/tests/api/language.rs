@@ -156,6 +156,17 @@ async fn holder_tour(app: &TestApp) {
     app.get(&format!("{ob}/evidence")).await;
     app.get(&format!("{base}/receipts")).await;
     app.get("/v1/status").await;
+    // A card reported lost while its bank does not answer.
+    let lost = app.bind_confirmed(&acc, "ok_debit_abc").await;
+    app.post("/v1/demo/cards/ok_debit_abc/bank-state", json!({ "state": "normal", "answering": false })).await;
+    let r = app.post(&format!("{base}/bindings/{}/freeze", lost["id"].as_str().unwrap()), json!({ "reason": "card_lost" })).await;
+    assert!(r.body["issuer_advice"].is_string(), "{}", r.body);
+    app.post(&format!("{base}/bindings/{}/unfreeze", lost["id"].as_str().unwrap()), json!({})).await;
+    // Phone change and sign-up steps.
+    app.post(&format!("{base}/phone"), json!({ "new_phone": "13512345670", "old_phone_lost": true })).await;
+    let fresh = app.post("/v1/accounts", json!({ "phone": "13512345671" })).await;
+    let fresh_id = fresh.body["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/accounts/{fresh_id}/kyc"), json!({ "real_name": "张三", "id_number": "110105199003071239" })).await;
     let frozen = app.post(&format!("{base}/freeze"), json!({ "reason": "unknown_transactions" })).await;
     assert_eq!(frozen.status, 200, "{}", frozen.body);
     app.post(&format!("{ob}/unbind"), json!({})).await.assert_error("UNBIND_BLOCKED");
