@@ -101,6 +101,12 @@ impl Clock for ManualClock {
     }
 }
 
+/// A time as the API shows it: RFC 3339 in UTC, to the millisecond.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,6 +283,22 @@ impl RiskRules {
     }
 }
 
+/// `RISK_LOCKED` for the holder: when it ends and how to lift it sooner.
+/// Which rule fired is for ops only (fraud-sensitive, see
+/// `docs/safe-messages.md`); the holder gets the scope and the way out.
+pub fn locked(account_id: &str, scope: Subject, until: time::OffsetDateTime) -> crate::Failure {
+    use crate::clock::rfc3339;
+    crate::Failure::new(crate::ErrorCode::RiskLocked).retry_at(until).with_details(serde_json::json!({
+        "scope": scope.as_str(),
+        "locked_until": rfc3339(until),
+        "unlock": {
+            "wait_until": rfc3339(until),
+            "or_contact_support": { "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") },
+            "or_request_review": { "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"), "kind": "risk_lock", "materials": ["id_front", "id_back"] },
+        },
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,32 +177,7 @@ pub fn current_origin() -> Origin {
     ORIGIN.try_with(|o| o.borrow().clone()).unwrap_or_default()
 }
 
-/// API keys found recently, by hash: every request authenticates, and a key
-/// changes rarely, so a lookup is saved per request. An entry lives
-/// [`KeyCache::TTL`]: a revoked key stops working within that time on every
-/// instance. Unknown keys are never cached (a typo is not remembered).
-#[derive(Default)]
-pub struct KeyCache {
-    entries: std::sync::RwLock<std::collections::HashMap<String, (bangka_store::ApiKeyRow, std::time::Instant)>>,
-}
-
-impl KeyCache {
-    pub const TTL: std::time::Duration = std::time::Duration::from_secs(10);
-    const MAX: usize = 10_000;
-
-    fn get(&self, hash: &str) -> Option<bangka_store::ApiKeyRow> {
-        let entries = self.entries.read().expect("key cache lock");
-        entries.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(k, _)| k.clone())
-    }
-
-    fn put(&self, hash: String, key: bangka_store::ApiKeyRow) {
-        let mut entries = self.entries.write().expect("key cache lock");
-        if entries.len() >= Self::MAX {
-            entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
-        }
-        entries.insert(hash, (key, std::time::Instant::now()));
-    }
-}
+pub use crate::key_cache::KeyCache;
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
@@ -292,7 +267,7 @@ async fn check_origin_locks(parts: &Parts, state: &AppState, s: &HolderSession) 
         subjects.push((Subject::Ip, ip));
     }
     match state.store.active_subject_locks(&subjects, state.clock.now()).await?.first() {
-        Some(l) => Err(crate::flows::risk::locked(&s.account_id, l.per, l.locked_until)),
+        Some(l) => Err(bangka_core::risk::locked(&s.account_id, l.per, l.locked_until).into()),
         None => Ok(()),
     }
 }

@@ -170,7 +170,7 @@ pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, ne
         // decode, a body too large): plain text, so explained here.
         let bare = res.headers().get(header::CONTENT_TYPE).is_none_or(|ct| !ct.as_bytes().starts_with(b"application/json"));
         let failed = res.status().is_client_error() || res.status().is_server_error();
-        (bare && failed).then(|| PendingError { failure: Failure::new(crate::http::conn::code_for_status(res.status())), attempt_id: None })
+        (bare && failed).then(|| PendingError { failure: Failure::new(code_for_status(res.status())), attempt_id: None })
     });
     let Some(p) = pending else { return res };
     let e = p.failure.code.entry();
@@ -200,4 +200,19 @@ pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, ne
         }
     }
     out
+}
+
+/// The catalog code for a bare error status.
+pub fn code_for_status(status: StatusCode) -> ErrorCode {
+    match status {
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::URI_TOO_LONG => ErrorCode::UriTooLong,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ErrorCode::HeadersTooLarge,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::MalformedRequest,
+    }
 }

@@ -19,6 +19,8 @@ pub mod flows;
 pub mod http;
 pub mod i18n;
 pub mod idempotency;
+pub mod jobs;
+pub mod key_cache;
 pub mod keys;
 pub mod metrics;
 pub mod notify;
@@ -121,7 +123,7 @@ impl Application {
             policy: Arc::new(policy),
             otp: OtpRules::default(),
             risk: Arc::new(RiskRules::default()),
-            api_keys: Arc::new(auth::KeyCache::default()),
+            api_keys: Arc::new(key_cache::KeyCache::default()),
             demo: config.demo,
             demo_clock: None,
             sink,
@@ -163,7 +165,7 @@ impl Application {
     /// background jobs and checkpoints the database.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let job = self.background_jobs.then(|| tokio::spawn(flows::outbox::run(self.state.clone(), stop_rx)));
+        let job = self.background_jobs.then(|| tokio::spawn(jobs::run(self.state.clone(), stop_rx)));
         let store = self.state.store.clone();
         let clock = self.state.clock.clone();
         // request_id is outermost: the id exists before anything can fail.

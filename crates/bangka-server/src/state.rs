@@ -24,8 +24,8 @@ pub struct AppState {
     pub policy: Arc<WalletPolicy>,
     pub otp: OtpRules,
     pub risk: Arc<RiskRules>,
-    /// Recently seen API keys (a lookup per request saved; see [`crate::auth::KeyCache`]).
-    pub api_keys: Arc<crate::auth::KeyCache>,
+    /// Recently seen API keys (a lookup per request saved; see [`crate::key_cache::KeyCache`]).
+    pub api_keys: Arc<crate::key_cache::KeyCache>,
     /// Demo endpoints and the demo phone inbox.
     pub demo: bool,
     /// The clock as a demo may move it (`bangka serve --demo-clock`): then

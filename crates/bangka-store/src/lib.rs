@@ -607,10 +607,7 @@ impl FromStr for Backend {
 /// RFC 3339 with millisecond precision (what the store keeps), so a time
 /// reads the same in the answer that created it, in every later read and in
 /// a signed receipt.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+pub use bangka_core::clock::rfc3339;
 
 /// One statement written on its own: `query.write_on(store)` runs it in a
 /// transaction of its own (or a savepoint of the request's unit) and commits.

@@ -21,13 +21,7 @@ use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
 
 // ---------------------------------------------------------------- tokens
 
-pub struct NewToken {
-    pub id: String,
-    pub number: String,
-    pub domain: String,
-    /// The token's own key, sealed under the master key.
-    pub key_sealed: Vec<u8>,
-}
+pub use crate::repo::NewToken;
 
 #[derive(Debug, Clone)]
 pub struct TokenRow {

@@ -11,7 +11,6 @@ use time::OffsetDateTime;
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::card_keys::WrappedKey;
-use crate::payments::NewToken;
 use crate::unit::Tx;
 use crate::{Bodies, SealedCard, Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
@@ -20,6 +19,16 @@ fn opt_time(v: Option<i64>) -> Option<OffsetDateTime> {
 }
 
 // ---------------------------------------------------------------- accounts
+
+/// A token to issue with a confirmed binding (defined here, where the
+/// confirmation writes it; `payments` re-exports it).
+pub struct NewToken {
+    pub id: String,
+    pub number: String,
+    pub domain: String,
+    /// The token's own key, sealed under the master key.
+    pub key_sealed: Vec<u8>,
+}
 
 #[derive(Debug, Clone)]
 pub struct AccountRow {

@@ -593,6 +593,11 @@ impl Outbox {
         self.notify.notify_one();
     }
 
+    /// Queues rows a request's unit committed, for the delivery job.
+    pub fn queue(&self, ids: Vec<String>) {
+        self.committed(ids);
+    }
+
     /// Takes the ids committed since the last call.
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.committed.lock().expect("outbox lock"))

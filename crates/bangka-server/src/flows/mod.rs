@@ -11,6 +11,7 @@ pub mod maintenance;
 pub mod mandates;
 pub mod ops;
 pub mod outbox;
+pub mod password;
 pub mod payments;
 pub mod reviews;
 pub mod risk;

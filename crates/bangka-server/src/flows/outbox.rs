@@ -1,7 +1,5 @@
-//! Background work: delivering the notification outbox, and sweeping
-//! abandoned operations.
-//!
-//! Delivering the notification outbox. Messages are written in the same
+//! Delivering the notification outbox (a leaf: the flows that write
+//! notices call it, and [`crate::jobs`] schedules it; it calls neither). Messages are written in the same
 //! transaction as the change they tell about; delivery happens after commit
 //! (right away, and again from the background job for anything left over)
 //! through the configured [`crate::notify::Sink`]. Each attempt claims its
@@ -23,10 +21,9 @@ const CLAIM: Duration = Duration::seconds(30);
 /// takes messages older than this (leftovers and retries).
 const LEFT_TO_COMMITTER: Duration = Duration::seconds(10);
 
-/// Delivers the messages a commit just queued, in a background task (the
-/// request does not wait on a webhook). A local sink's were delivered
-/// inside the unit already ([`deliver_in_unit`]). Errors are logged; the
-/// job retries.
+/// Hands the messages a commit just queued to the delivery job, which the
+/// queue wakes at once (the request does not wait on a webhook). A local
+/// sink's were delivered inside the unit already ([`deliver_in_unit`]).
 pub async fn deliver(app: &AppState, ids: Vec<String>) {
     if ids.is_empty() || app.sink.inline() {
         return;
@@ -34,8 +31,7 @@ pub async fn deliver(app: &AppState, ids: Vec<String>) {
     // Inside a unit of work the messages are not committed yet: delivery
     // follows the commit (`idempotency::after_commit`).
     debug_assert!(!app.store.holds_open_unit(), "delivery inside an open unit of work");
-    let app = AppState { store: app.store.base(), ..app.clone() };
-    tokio::spawn(async move { deliver_ids(&app, &ids).await });
+    app.store.outbox().queue(ids);
 }
 
 /// Runs a job's work and then delivers the messages its commits queued
@@ -69,7 +65,9 @@ pub async fn deliver_in_unit(unit: &AppState) -> Result<(), bangka_store::StoreE
     deliver_batch(unit, &batch).await
 }
 
-async fn deliver_ids(app: &AppState, ids: &[String]) {
+/// Delivers these messages (those still undelivered). Errors are logged;
+/// the job retries.
+pub async fn deliver_ids(app: &AppState, ids: &[String]) {
     let sent = async {
         let batch = app.store.undelivered(ids).await?;
         deliver_batch(app, &batch).await
@@ -154,70 +152,4 @@ async fn deliver_batch(app: &AppState, batch: &[bangka_store::OutboxMessage]) ->
         }
     }
     Ok(())
-}
-
-/// Pending binds and activations older than this are abandoned and their
-/// sealed PANs shredded (their codes expired long before).
-pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
-
-/// The background jobs: every second, deliver leftover messages, complete
-/// unbinds whose cooling-off ended and settle funds whose expected time
-/// came; every ten seconds, release expired holds and finish payment ops
-/// left pending; every minute, abandon stale pending operations. Safe on
-/// many instances (every step claims its rows with a conditional update).
-pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let mut tick: u64 = 0;
-    // Commits outside a request (the jobs' own) wake delivery at once.
-    let outbox = app.store.outbox();
-    loop {
-        tokio::select! {
-            _ = outbox.notify.notified() => deliver_ids(&app, &outbox.take()).await,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
-                deliver_now(&app).await;
-                if tick.is_multiple_of(60) {
-                    sweep(&app).await;
-                }
-                if let Err(e) = super::unbind::complete_due(&app).await {
-                    tracing::warn!(error = ?e, "unbind completion failed; will retry");
-                }
-                if let Err(e) = super::settlements::settle_due(&app).await {
-                    tracing::warn!(error = ?e, "settling funds in transit failed; will retry");
-                }
-                if tick.is_multiple_of(5)
-                    && let Err(e) = super::tickets::escalate_overdue(&app).await
-                {
-                    tracing::warn!(error = ?e, "ticket SLA escalation failed; will retry");
-                }
-                if tick.is_multiple_of(10)
-                    && let Err(e) = super::payments::recover(&app).await
-                {
-                    tracing::warn!(error = ?e, "payment job failed; will retry");
-                }
-                tick += 1;
-            }
-            _ = shutdown.changed() => return,
-        }
-    }
-}
-
-/// Ends pending operations whose codes expired long ago.
-pub async fn sweep(app: &AppState) {
-    let now = app.clock.now();
-    match app.store.abandon_stale(now - ABANDON_PENDING_AFTER, now).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(ended = n, "abandoned stale pending binds and activations"),
-        Err(e) => tracing::warn!(error = %e, "sweeping stale pending operations failed; will retry"),
-    }
-    // Card keys: those of rows shredded by an operation that crashed before
-    // destroying them, and those whose vault row never committed.
-    let keys = async {
-        let shredded = app.store.destroy_shredded_keys().await?;
-        let orphans = app.store.sweep_orphan_keys(now - ABANDON_PENDING_AFTER).await?;
-        Ok::<_, bangka_store::StoreError>(shredded + orphans)
-    };
-    match keys.await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(destroyed = n, "destroyed card keys left behind"),
-        Err(e) => tracing::warn!(error = %e, "destroying card keys failed; will retry"),
-    }
 }

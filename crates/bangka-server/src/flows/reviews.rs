@@ -18,7 +18,6 @@ use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Cause, MessageKind, NewMessage, NewReview, ReviewDecision, ReviewRow, kyc_context};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::Duration;
 use utoipa::{IntoParams, ToSchema};
 
 use super::load_account;
@@ -28,8 +27,7 @@ use crate::i18n::{Say, say};
 use crate::state::AppState;
 use crate::views::rfc3339;
 
-/// How long an approved bind review vouches for the card on the account.
-pub const BIND_REVIEW_VALID: Duration = Duration::days(7);
+pub use super::risk::BIND_REVIEW_VALID;
 
 #[derive(Deserialize, ToSchema)]
 pub struct MaterialBody {
@@ -310,9 +308,4 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     let mut v = view(&r);
     v["released"] = json!(released);
     Ok((StatusCode::OK, v))
-}
-
-/// Whether a reviewer vouched for binding this card to this account.
-pub async fn vouched(app: &AppState, account_id: &str, card_fp: &str) -> ApiResult<bool> {
-    Ok(app.store.approved_bind_review(account_id, card_fp, app.clock.now() - BIND_REVIEW_VALID).await?)
 }

@@ -98,22 +98,9 @@ async fn already_locked_until(
     Ok(app.store.active_subject_locks(&[(per, value)], now).await?.first().map(|l| l.locked_until))
 }
 
-/// `RISK_LOCKED` for the holder: when it ends and how to lift it sooner.
-/// Which rule fired is for ops only (fraud-sensitive, see
-/// `docs/safe-messages.md`); the holder gets the scope and the way out.
+/// `RISK_LOCKED` for the holder (built in the core: authentication needs it too).
 pub fn locked(account_id: &str, scope: Subject, until: OffsetDateTime) -> ApiError {
-    Failure::new(ErrorCode::RiskLocked)
-        .retry_at(until)
-        .with_details(json!({
-            "scope": scope.as_str(),
-            "locked_until": rfc3339(until),
-            "unlock": {
-                "wait_until": rfc3339(until),
-                "or_contact_support": { "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") },
-                "or_request_review": { "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"), "kind": "risk_lock", "materials": ["id_front", "id_back"] },
-            },
-        }))
-        .into()
+    bangka_core::risk::locked(account_id, scope, until).into()
 }
 
 /// Refuses while a lock on this card runs (bind and activation, start and
@@ -160,7 +147,7 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
     }
     let mut step_up = None;
     // A reviewer approved this card on this account: no review or step-up.
-    let vouched = super::reviews::vouched(app, &account.id, card_fp).await?;
+    let vouched = vouched(app, &account.id, card_fp).await?;
     for rule in app.risk.before_bind() {
         let Some(value) = subject_value(rule.per, &account.id, Some(card_fp), origin.device_id.as_deref(), origin.client_ip.as_deref())
         else {
@@ -211,7 +198,7 @@ pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, pa
             Some(p) => {
                 let pw = PaymentPassword::parse_for_check(p)?;
                 let stored = app.store.payment_password_hash(&account.id).await?.ok_or(ErrorCode::PaymentPasswordNotSet)?;
-                if !super::accounts::verify_password(app, &account.id, pw, stored).await? {
+                if !super::password::verify_password(app, &account.id, pw, stored).await? {
                     return Err(ErrorCode::PaymentPasswordIncorrect.into());
                 }
                 true
@@ -296,4 +283,12 @@ pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRes
         })
         .collect();
     Ok((StatusCode::OK, json!({ "account_id": account_id, "attempts": list })))
+}
+
+/// How long an approved bind review vouches for the card on the account.
+pub const BIND_REVIEW_VALID: time::Duration = time::Duration::days(7);
+
+/// Whether a reviewer vouched for binding this card to this account.
+pub async fn vouched(app: &AppState, account_id: &str, card_fp: &str) -> ApiResult<bool> {
+    Ok(app.store.approved_bind_review(account_id, card_fp, app.clock.now() - BIND_REVIEW_VALID).await?)
 }

@@ -44,7 +44,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::error::{ApiError, PendingError, envelope};
+use crate::error::{ApiError, PendingError, code_for_status, envelope};
 
 /// How long and how many: `bangka serve --header-timeout --body-timeout
 /// --max-connections`.
@@ -189,21 +189,6 @@ fn automatic_error(buf: &[u8]) -> Option<StatusCode> {
     let text = String::from_utf8_lossy(buf).to_ascii_lowercase();
     let bare = text.contains("\r\ncontent-length: 0\r\n") && !text.contains("\r\ncontent-type:");
     (status >= 400 && bare).then(|| StatusCode::from_u16(status).ok()).flatten()
-}
-
-/// The catalog code for a bare error status.
-pub fn code_for_status(status: StatusCode) -> ErrorCode {
-    match status {
-        StatusCode::NOT_FOUND => ErrorCode::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
-        StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
-        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
-        StatusCode::URI_TOO_LONG => ErrorCode::UriTooLong,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ErrorCode::HeadersTooLarge,
-        s if s.is_server_error() => ErrorCode::Internal,
-        _ => ErrorCode::MalformedRequest,
-    }
 }
 
 /// The language a raw request asked for (`Accept-Language`), if it got as

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::meta::ErrorEnvelope;
+use super::envelope::ErrorEnvelope;
 use crate::auth::AccountAuth;
 use crate::error::ApiResult;
 use crate::flows::{freeze, mandates, settlements, unbind};

@@ -11,10 +11,8 @@ use bangka_core::ErrorCode;
 use bangka_core::bin::{BIN_TABLE, ISSUERS};
 use bangka_core::catalog::{self, Lang, PREPARE_FOR_SUPPORT};
 use bangka_core::holder::{Email, Phone};
-use serde::Serialize;
 use serde_json::{Value, json};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::auth::Role;
 use crate::error::{ApiResult, rfc3339};
@@ -41,106 +39,7 @@ pub fn demo_router() -> Router<AppState> {
         .route("/v1/demo/keys", axum::routing::post(demo_key))
 }
 
-/// The error envelope every failure is sent in.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorEnvelope {
-    pub error: ErrorBody,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable code, e.g. `CARD_NOT_ACTIVATED`; see `GET /v1/errors`.
-    pub code: String,
-    /// `input`, `account`, `card`, `issuer`, `policy`, `risk` or `system`.
-    pub category: String,
-    /// For the holder, in the language of `Accept-Language` (zh-CN default, en).
-    pub message: String,
-    /// Ordered next steps.
-    pub remediation: Vec<String>,
-    /// The same steps, each with how it is carried out.
-    pub steps: Vec<StepBody>,
-    /// RFC 3339 time when waiting is the remedy.
-    pub retry_after: Option<String>,
-    /// `holder`, `bank` or `wallet`.
-    pub fix_by: String,
-    pub ticket_advised: bool,
-    pub request_id: String,
-    /// The recorded attempt, for diagnosis and support.
-    pub attempt_id: Option<String>,
-    /// Self-service help page for this code.
-    pub doc_url: String,
-    pub lang: String,
-    /// Facts specific to this failure (e.g. the existing binding, the cards counted against the limit).
-    #[schema(value_type = Option<Object>)]
-    pub details: Option<Value>,
-    pub prepare_for_support: Option<Vec<String>>,
-}
-
-/// One remediation step: its words and its action.
-#[derive(Serialize, ToSchema)]
-pub struct StepBody {
-    /// The step in the holder's language.
-    pub text: String,
-    pub action: StepAction,
-}
-
-/// How a step is carried out. `kind` is `api` (a Bangka operation: `operation`,
-/// `method` and `path`, with `{id}`, `{bid}`, `{mid}`, `{number}`, `{pid}` to fill
-/// in), `correct_and_resend` (fix what was typed or sent and send the request
-/// again), `retry` (send it again, after `retry_after` when given), `outside`
-/// (`by`: `bank`, `carrier`, `wallet`, `integrator`, `administrator` or `merchant`)
-/// or `advice` (nothing to send).
-#[derive(Serialize, ToSchema)]
-pub struct StepAction {
-    pub kind: String,
-    pub operation: Option<String>,
-    pub method: Option<String>,
-    pub path: Option<String>,
-    pub by: Option<String>,
-}
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-    }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself."),
-    paths(
-        super::create_account, super::get_account, super::verify_kyc, super::set_payment_password, super::reset_payment_password, super::change_phone, super::verify_phone,
-        super::create_binding, super::list_bindings, super::get_binding, super::resend_binding_otp, super::confirm_binding, super::test_authorization,
-        super::start_activation, super::get_activation, super::confirm_activation,
-        super::payments::create_cryptogram, super::payments::request_payment_otp, super::payments::list_binding_payments,
-        super::payments::suspend_token, super::payments::resume_token,
-        super::lifecycle::freeze_binding, super::lifecycle::unfreeze_binding,
-        super::lifecycle::request_unbind, super::lifecycle::confirm_unbind, super::lifecycle::revoke_unbind,
-        super::lifecycle::request_delete, super::lifecycle::confirm_delete,
-        super::lifecycle::list_receipts, super::lifecycle::get_receipt, super::lifecycle::receipt_public_key, super::lifecycle::binding_evidence,
-        super::lifecycle::create_mandate, super::lifecycle::list_mandates, super::lifecycle::get_mandate, super::lifecycle::cancel_mandate,
-        super::lifecycle::freeze_account, super::lifecycle::unfreeze_account, super::lifecycle::report_withdrawal, super::lifecycle::list_settlements,
-        super::payments::void_payment, super::payments::charge_mandate,
-        super::payments::schedule_maintenance, super::payments::list_maintenance, super::payments::cancel_maintenance,
-        super::support::open_session, super::support::end_session, super::support::list_devices, super::support::remove_device,
-        super::support::ops_unlock, super::support::ops_risk, super::support::ops_attempts,
-        super::support::diagnose, super::support::open_ticket, super::support::list_tickets, super::support::get_ticket, super::support::escalate_ticket,
-        super::support::ops_tickets, super::support::ops_ticket, super::support::ops_comment, super::support::ops_ticket_unlock,
-        super::support::ops_resolve, super::support::ops_close, super::support::ops_evidence, metrics,
-        super::support::submit_review, super::support::list_reviews, super::support::get_review,
-        super::support::ops_reviews, super::support::ops_approve_review, super::support::ops_reject_review,
-        service_status,
-        super::payments::create_payment, super::payments::get_payment, super::payments::capture_payment, super::payments::refund_payment,
-        super::payments::detokenize, super::payments::ops_payment, super::payments::ops_suspend_token, super::payments::ops_resume_token,
-        issuers, errors, help_page, healthz, readyz, demo_cards, demo_inbox, demo_bank_state, demo_population, demo_key,
-    ),
-    components(schemas(ErrorEnvelope, ErrorBody)),
-    modifiers(&BearerAuth),
-)]
-pub struct ApiDoc;
+pub use super::envelope::ErrorEnvelope;
 
 /// Is it just me? Current and upcoming maintenance windows with their
 /// announcements, and per issuer whether it is in maintenance and its bind
@@ -371,15 +270,18 @@ async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) 
 }
 
 /// Demo (`bangka serve --demo-clock`): how far to move the service's clock.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, ToSchema)]
 pub struct ClockAdvanceBody {
     /// `90s`, `30m`, `24h`, `7d`.
     pub by: String,
 }
 
-/// Demo (`bangka serve --demo-clock` only; not in the OpenAPI document):
-/// moves the service's clock forward, never back. The background jobs see
-/// the new time on their next tick (within a second).
+/// Demo, only with `bangka serve --demo-clock` (otherwise 404): moves the
+/// service's clock forward, never back. The background jobs see the new
+/// time on their next tick (within a second).
+#[utoipa::path(post, path = "/v1/demo/clock/advance", tag = "demo", request_body = ClockAdvanceBody,
+    responses((status = 200, description = "`now` and the clock's `offset_seconds`"), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
 pub async fn demo_clock_advance(
     State(app): State<AppState>,
     _: crate::auth::WalletAuth,

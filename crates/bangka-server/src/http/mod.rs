@@ -4,6 +4,8 @@
 
 mod body;
 pub mod conn;
+mod doc;
+mod envelope;
 mod lifecycle;
 mod meta;
 mod payments;
@@ -24,7 +26,7 @@ use crate::idempotency;
 use crate::state::AppState;
 use body::parse_json;
 
-pub use meta::ApiDoc;
+pub use doc::ApiDoc;
 
 /// Request bodies are small JSON documents.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -63,7 +65,7 @@ pub fn router(app: AppState) -> Router {
 /// Create a wallet account for a phone number.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = accounts::NewAccountBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)),
+    responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     post_json(&app, &who, &headers, &body, "POST /v1/accounts", async |app, req| (accounts::create(app, &who, req)).await).await
@@ -71,14 +73,14 @@ async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth
 
 /// Show an account (phone masked).
 #[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts",
-    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_account(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     ok(accounts::get(&app, &id).await)
 }
 
 /// Real-name verification (实名认证): name and resident ID number.
 #[utoipa::path(post, path = "/v1/accounts/{id}/kyc", tag = "accounts", request_body = accounts::KycBody,
-    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn verify_kyc(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -94,7 +96,7 @@ async fn verify_kyc(
 
 /// Set the payment password (6 digits), or change it with `current_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/payment-password", tag = "accounts", request_body = accounts::PaymentPasswordBody,
-    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn set_payment_password(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -112,7 +114,7 @@ async fn set_payment_password(
 /// the account was opened (without `otp`, a new code is sent, `202`).
 #[utoipa::path(post, path = "/v1/accounts/{id}/phone/verify", tag = "accounts", request_body = Option<accounts::VerifyPhoneBody>,
     responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: a new code was sent"),
-        (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+        (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn verify_phone(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -131,7 +133,7 @@ async fn verify_phone(
 /// the change continues as a `phone_change` review), then with both codes.
 #[utoipa::path(post, path = "/v1/accounts/{id}/phone", tag = "accounts", request_body = accounts::PhoneChangeBody,
     responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS codes were sent"),
-        (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+        (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn change_phone(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -150,7 +152,7 @@ async fn change_phone(
 /// with `otp` and `new_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/payment-password/reset", tag = "accounts", request_body = accounts::ResetPasswordBody,
     responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS code was sent"),
-        (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+        (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn reset_payment_password(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -168,7 +170,7 @@ async fn reset_payment_password(
 /// reserved phone (`next_action`).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings", tag = "bindings", request_body = bind::BindBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope), (status = "5XX", body = meta::ErrorEnvelope)),
+    responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope), (status = "5XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_binding(
     State(app): State<AppState>,
@@ -185,7 +187,7 @@ async fn create_binding(
 
 /// The account's bindings (abandoned attempts left out), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings", tag = "bindings",
-    responses((status = 200, body = Vec<crate::views::BindingView>), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<crate::views::BindingView>), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn list_bindings(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     crate::flows::load_account(&app, &id).await?;
     let mut out = Vec::new();
@@ -197,7 +199,7 @@ async fn list_bindings(State(app): State<AppState>, _: AccountAuth, Path(id): Pa
 
 /// One binding.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}", tag = "bindings",
-    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
     let (b, token) = app.store.binding_with_token(&id, &bid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
     ok(Ok((axum::http::StatusCode::OK, bind::view_with(&app, &b, token.as_ref()).await?)))
@@ -206,7 +208,7 @@ async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)
 /// Send a new code (after the cooldown): by SMS, or with `{"channel":"voice"}`
 /// by a call that reads it out, when texts do not arrive.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/otp/resend", tag = "bindings", request_body = Option<bind::ResendBody>,
-    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn resend_binding_otp(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -222,7 +224,7 @@ async fn resend_binding_otp(
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/confirm", tag = "bindings", request_body = bind::OtpBody,
-    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_binding(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -239,7 +241,7 @@ async fn confirm_binding(
 /// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;
 /// answers whether the card can pay online and, if not, why.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/test-authorization", tag = "bindings",
-    responses((status = 200, description = "`can_pay_online`, and `reason` {code, doc_url} when it cannot"), (status = "4XX", body = meta::ErrorEnvelope), (status = "5XX", body = meta::ErrorEnvelope)),
+    responses((status = 200, description = "`can_pay_online`, and `reason` {code, doc_url} when it cannot"), (status = "4XX", body = envelope::ErrorEnvelope), (status = "5XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn test_authorization(
     State(app): State<AppState>,
@@ -255,7 +257,7 @@ async fn test_authorization(
 
 /// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
 #[utoipa::path(post, path = "/v1/accounts/{id}/activations", tag = "activations", request_body = activation::ActivationBody,
-    responses((status = 202, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 202, body = crate::views::ActivationView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn start_activation(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -271,14 +273,14 @@ async fn start_activation(
 
 /// One activation.
 #[utoipa::path(get, path = "/v1/accounts/{id}/activations/{aid}", tag = "activations",
-    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_activation(State(app): State<AppState>, _: AccountAuth, Path((id, aid)): Path<(String, String)>) -> ApiResult<Response> {
     ok(activation::get(&app, &id, &aid).await)
 }
 
 /// Confirm an activation with the SMS code; the issuer activates the card.
 #[utoipa::path(post, path = "/v1/accounts/{id}/activations/{aid}/confirm", tag = "activations", request_body = bind::OtpBody,
-    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = meta::ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_activation(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,

@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::body::parse_json;
-use super::meta::ErrorEnvelope;
+use super::envelope::ErrorEnvelope;
 use super::ok;
 use crate::auth::{AccountAuth, MerchantAuth, OpsAuth, PaymentsAuth};
 use crate::error::ApiResult;

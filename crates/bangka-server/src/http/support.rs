@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use super::meta::ErrorEnvelope;
+use super::envelope::ErrorEnvelope;
 use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
 use crate::error::{ApiResult, malformed};
 use crate::flows::{diagnosis, reviews, risk, sessions, tickets};

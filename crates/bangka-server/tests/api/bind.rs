@@ -260,10 +260,10 @@ async fn stale_pending_binds_are_abandoned_and_shredded(app: TestApp) {
     let bid = r.body["id"].as_str().unwrap().to_owned();
     let (vault_id,): (String,) =
         sqlx::query_as("SELECT vault_id FROM bindings WHERE id = $1").bind(&bid).fetch_one(app.state.store.pool()).await.unwrap();
-    bangka_server::flows::outbox::sweep(&app.state).await;
+    bangka_server::jobs::sweep(&app.state).await;
     assert_eq!(app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await.body["status"], "pending_verification");
     app.clock.advance(Duration::minutes(61));
-    bangka_server::flows::outbox::sweep(&app.state).await;
+    bangka_server::jobs::sweep(&app.state).await;
     assert_eq!(app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await.body["status"], "failed");
     assert!(app.state.store.get_sealed(&vault_id).await.unwrap().is_none(), "PAN not shredded");
     let trail = app.state.store.audit_entries(&bid).await.unwrap();

@@ -1,0 +1,95 @@
+//! The background jobs: one loop per instance, woken by the outbox queue's
+//! `Notify` when a commit queued notifications, and by a one-second tick
+//! for everything that comes due with time. It sits above the flows it
+//! schedules (nothing in `flows` calls back into it), and it stops when the
+//! server shuts down.
+//!
+//! Every step is safe on many instances: each claims its rows with a
+//! conditional update, so two instances never act on one row twice.
+
+use crate::flows::{outbox, payments, settlements, tickets, unbind};
+use crate::state::AppState;
+
+/// Pending binds and activations older than this are abandoned and their
+/// sealed PANs shredded (their codes expired long before).
+pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
+
+/// Notifications delivered at once, at most, when a wake-up brings many.
+const DELIVERY_PARALLELISM: usize = 16;
+
+/// The loop: on a wake-up, deliver what commits queued; every second,
+/// deliver leftovers, complete unbinds whose cooling-off ended and settle
+/// funds whose time came; every 5 s, escalate overdue tickets; every 10 s,
+/// release expired holds and finish payment ops left pending; every
+/// minute, abandon stale pending operations and destroy card keys left
+/// behind.
+pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let mut tick: u64 = 0;
+    let queue = app.store.outbox();
+    loop {
+        tokio::select! {
+            _ = queue.notify.notified() => deliver_queued(&app, queue.take()).await,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+                outbox::deliver_now(&app).await;
+                if tick.is_multiple_of(60) {
+                    sweep(&app).await;
+                }
+                if let Err(e) = unbind::complete_due(&app).await {
+                    tracing::warn!(error = ?e, "unbind completion failed; will retry");
+                }
+                if let Err(e) = settlements::settle_due(&app).await {
+                    tracing::warn!(error = ?e, "settling funds in transit failed; will retry");
+                }
+                if tick.is_multiple_of(5)
+                    && let Err(e) = tickets::escalate_overdue(&app).await
+                {
+                    tracing::warn!(error = ?e, "ticket SLA escalation failed; will retry");
+                }
+                if tick.is_multiple_of(10)
+                    && let Err(e) = payments::recover(&app).await
+                {
+                    tracing::warn!(error = ?e, "payment job failed; will retry");
+                }
+                tick += 1;
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Delivers queued messages, a few at once (a slow webhook does not hold
+/// up the rest); the loop waits for them before it looks again.
+async fn deliver_queued(app: &AppState, ids: Vec<String>) {
+    if ids.len() <= 1 {
+        outbox::deliver_ids(app, &ids).await;
+        return;
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for chunk in ids.chunks(ids.len().div_ceil(DELIVERY_PARALLELISM)) {
+        let (app, chunk) = (app.clone(), chunk.to_vec());
+        set.spawn(async move { outbox::deliver_ids(&app, &chunk).await });
+    }
+    while set.join_next().await.is_some() {}
+}
+
+/// Ends pending operations whose codes expired long ago.
+pub async fn sweep(app: &AppState) {
+    let now = app.clock.now();
+    match app.store.abandon_stale(now - ABANDON_PENDING_AFTER, now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(ended = n, "abandoned stale pending binds and activations"),
+        Err(e) => tracing::warn!(error = %e, "sweeping stale pending operations failed; will retry"),
+    }
+    // Card keys: those of rows shredded by an operation that crashed before
+    // destroying them, and those whose vault row never committed.
+    let keys = async {
+        let shredded = app.store.destroy_shredded_keys().await?;
+        let orphans = app.store.sweep_orphan_keys(now - ABANDON_PENDING_AFTER).await?;
+        Ok::<_, bangka_store::StoreError>(shredded + orphans)
+    };
+    match keys.await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(destroyed = n, "destroyed card keys left behind"),
+        Err(e) => tracing::warn!(error = %e, "destroying card keys failed; will retry"),
+    }
+}
