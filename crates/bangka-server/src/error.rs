@@ -159,6 +159,22 @@ pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {
     json!({ "error": body })
 }
 
+/// Middleware inside [`render_errors`]: a handler that panics (a bug) is
+/// answered `INTERNAL` like any failure of ours, with the request id,
+/// instead of a dropped connection. What its unit of work wrote is rolled
+/// back with it (the transaction is dropped uncommitted), so a retry runs
+/// the request afresh.
+pub async fn catch_panic(req: Request, next: Next) -> Response {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(res) => res,
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+            ApiError::Internal(anyhow::anyhow!("handler panicked: {}", what.as_deref().unwrap_or("(no message)"))).into_response()
+        }
+    }
+}
+
 /// Middleware around every route: renders [`PendingError`]s and axum's bare
 /// errors. Takes the clock so `Retry-After` agrees with `retry_after`.
 pub async fn render_errors(State(clock): State<Arc<dyn Clock>>, req: Request, next: Next) -> Response {

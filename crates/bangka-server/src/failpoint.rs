@@ -10,6 +10,8 @@
 //! - [`Crash::Abort`]: the process aborts (`std::process::abort`).
 //! - [`Crash::Hang`]: the request stops there and never goes on, so a test
 //!   can `kill -9` the real binary exactly at that point.
+//! - [`Crash::Panic`]: the handler panics there (a bug), which the
+//!   catch-panic middleware answers as `INTERNAL`.
 //!
 //! The last two are for the tests that kill the real binary, armed from the
 //! environment, in debug builds only:
@@ -31,6 +33,7 @@ pub enum Crash {
     Error,
     Abort,
     Hang,
+    Panic,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +70,7 @@ impl Failpoints {
                 let crash = match action {
                     "abort" => Crash::Abort,
                     "hang" => Crash::Hang,
+                    "panic" => Crash::Panic,
                     _ => Crash::Error,
                 };
                 fp.arm(point, route, crash, times);
@@ -102,6 +106,7 @@ impl Failpoints {
         match crash {
             Crash::Abort => std::process::abort(),
             Crash::Hang => std::future::pending().await,
+            Crash::Panic => panic!("failpoint {point}: simulated bug"),
             Crash::Error => Err(ApiError::Internal(anyhow::anyhow!("failpoint {point}: simulated crash"))),
         }
     }

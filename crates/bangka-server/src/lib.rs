@@ -173,6 +173,7 @@ impl Application {
         let app = http::router(self.state)
             .layer(axum::middleware::from_fn_with_state(body, http::conn::read_body_in_time))
             .layer(axum::middleware::from_fn(auth::with_origin))
+            .layer(axum::middleware::from_fn(error::catch_panic))
             .layer(axum::middleware::from_fn_with_state(clock, error::render_errors))
             .layer(axum::middleware::from_fn(telemetry::request_id));
         http::conn::serve(self.listener, app, self.limits, shutdown).await?;

@@ -186,3 +186,22 @@ async fn crash_as(app: &TestApp, key: &str, point: &str, path: &str, body: &Valu
     app.state.failpoints.clear();
     (first, retry)
 }
+
+/// A bug that panics inside a handler is answered `INTERNAL` with the
+/// envelope and the request id, not a dropped connection; what the request
+/// wrote is rolled back, so the same request afterwards runs afresh.
+async fn a_panicking_handler_is_answered_and_changes_nothing(app: TestApp) {
+    let acc = app.verified_account().await;
+    let path = format!("/v1/accounts/{acc}/bindings");
+    app.state.failpoints.arm("unit.before_commit", &path, Crash::Panic, 1);
+    let card = app.card("ok_debit").await;
+    let r = app.bind(&acc, &card).await;
+    assert_eq!(r.status, 500, "{}", r.body);
+    r.assert_error("INTERNAL");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM bindings WHERE account_id = $1", &acc).await, 0, "rolled back");
+    let again = app.bind(&acc, &card).await;
+    assert_eq!(again.status, 202, "{}", again.body);
+    // The server is still serving.
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}")).await.status, 200);
+}
+on_both_backends!(a_panicking_handler_is_answered_and_changes_nothing, super::options());
