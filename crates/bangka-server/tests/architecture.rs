@@ -238,3 +238,13 @@ fn every_route_is_in_the_api_document() {
     let missing: Vec<_> = routes.difference(&documented).collect();
     assert!(missing.is_empty(), "routes not in /openapi.json: {missing:?}");
 }
+
+#[test]
+fn no_handler_types_its_route_by_hand() {
+    // The Idempotent extractor takes the route from the request itself.
+    for (file, text) in sources("crates/bangka-server/src/http") {
+        for typed in ["\"POST /", "post_json(", "post_empty("] {
+            assert!(!shipped(&text).contains(typed), "{file} has {typed:?}: take `Idempotent` instead");
+        }
+    }
+}

@@ -2,13 +2,12 @@
 //! funds in transit, receipts) and the account's own freeze.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::envelope::ErrorEnvelope;
+use super::idempotent::Idempotent;
 use crate::auth::AccountAuth;
 use crate::error::ApiResult;
 use crate::flows::{freeze, mandates, settlements, unbind};
@@ -46,13 +45,9 @@ async fn create_mandate(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/mandates"), async |app, req| {
-        (mandates::create(app, &who, &id, req)).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| (mandates::create(app, &who, &id, req)).await).await
 }
 
 /// The account's autopay agreements, newest first.
@@ -76,12 +71,9 @@ async fn cancel_mandate(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, mid)): Path<(String, String)>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/mandates/{mid}/cancel"), async |app| {
-        ({ mandates::cancel(app, &who, &id, &mid) }).await
-    })
-    .await
+    call.empty(&app, &who, async |app| ({ mandates::cancel(app, &who, &id, &mid) }).await).await
 }
 
 /// The account's receipts, newest first: each a self-contained signed JSON
@@ -132,13 +124,9 @@ async fn freeze_account(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/freeze"), async |app, req| {
-        ({ freeze::freeze_account(app, &who, &id, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ freeze::freeze_account(app, &who, &id, req) }).await).await
 }
 
 /// Unfreeze the account: first without `otp` (an SMS code is sent to the
@@ -151,13 +139,9 @@ async fn unfreeze_account(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/unfreeze"), async |app, req| {
-        ({ freeze::unfreeze_account(app, &who, &id, req) }).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ freeze::unfreeze_account(app, &who, &id, req) }).await).await
 }
 
 /// Report wallet balance withdrawn to this card and when the bank expects
@@ -168,13 +152,9 @@ async fn report_withdrawal(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/settlements"), async |app, req| {
-        ({ settlements::report_withdrawal(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ settlements::report_withdrawal(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Funds on their way to the account's cards (refunds, withdrawals), newest first.
@@ -192,13 +172,9 @@ async fn freeze_binding(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/freeze"), async |app, req| {
-        ({ freeze::freeze(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ freeze::freeze(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Unfreeze a card: first without `otp` (an SMS code is sent, `202`), then
@@ -210,13 +186,9 @@ async fn unfreeze_binding(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unfreeze"), async |app, req| {
-        ({ freeze::unfreeze(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ freeze::unfreeze(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Unbind a card: every blocker is answered at once (`409 UNBIND_BLOCKED`);
@@ -230,13 +202,9 @@ async fn request_unbind(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind"), async |app, req| {
-        ({ unbind::request(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ unbind::request(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Confirm an unbind with the SMS code (and the payment password when asked):
@@ -247,13 +215,9 @@ async fn confirm_unbind(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/confirm"), async |app, req| {
-        ({ unbind::confirm(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ unbind::confirm(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Revoke an unbind during its cooling-off: the card is bound and pays again.
@@ -263,12 +227,9 @@ async fn revoke_unbind(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/unbind/revoke"), async |app| {
-        ({ unbind::revoke(app, &who, &id, &bid) }).await
-    })
-    .await
+    call.empty(&app, &who, async |app| ({ unbind::revoke(app, &who, &id, &bid) }).await).await
 }
 
 /// Delete an unbound card: sends an SMS code; confirm with it and the payment
@@ -281,12 +242,9 @@ async fn request_delete(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete"), async |app| {
-        ({ unbind::request_delete(app, &id, &bid) }).await
-    })
-    .await
+    call.empty(&app, &who, async |app| ({ unbind::request_delete(app, &id, &bid) }).await).await
 }
 
 /// Confirm a delete with the SMS code and the payment password: the card's
@@ -297,11 +255,7 @@ async fn confirm_delete(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/delete/confirm"), async |app, req| {
-        ({ unbind::confirm_delete(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ unbind::confirm_delete(app, &who, &id, &bid, req) }).await).await
 }

@@ -6,25 +6,23 @@ mod body;
 pub mod conn;
 mod doc;
 mod envelope;
+mod idempotent;
 mod lifecycle;
 mod meta;
 mod payments;
 mod support;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
-use crate::auth::{AccountAuth, Principal, WalletAuth};
+use crate::auth::{AccountAuth, WalletAuth};
 use crate::error::ApiResult;
 use crate::flows::{accounts, activation, bind};
-use crate::idempotency;
 use crate::state::AppState;
-use body::parse_json;
+use idempotent::Idempotent;
 
 pub use doc::ApiDoc;
 
@@ -67,8 +65,8 @@ pub fn router(app: AppState) -> Router {
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
-async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, "POST /v1/accounts", async |app, req| (accounts::create(app, &who, req)).await).await
+async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who, async |app, req| (accounts::create(app, &who, req)).await).await
 }
 
 /// Show an account (phone masked).
@@ -85,13 +83,9 @@ async fn verify_kyc(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/kyc"), async |app, req| {
-        (accounts::verify_kyc(app, &who, &id, req)).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| (accounts::verify_kyc(app, &who, &id, req)).await).await
 }
 
 /// Set the payment password (6 digits), or change it with `current_password`.
@@ -101,13 +95,9 @@ async fn set_payment_password(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password"), async |app, req| {
-        ({ accounts::set_payment_password(app, &who, &id, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ accounts::set_payment_password(app, &who, &id, req) }).await).await
 }
 
 /// Finish the sign-up: verify the account phone with the SMS code sent when
@@ -119,13 +109,9 @@ async fn verify_phone(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/phone/verify"), async |app, req| {
-        ({ accounts::verify_phone(app, &who, &id, req) }).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ accounts::verify_phone(app, &who, &id, req) }).await).await
 }
 
 /// Change the account phone: first with `new_phone` (codes go to the old and
@@ -138,13 +124,9 @@ async fn change_phone(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/phone"), async |app, req| {
-        ({ accounts::change_phone(app, &who, &id, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ accounts::change_phone(app, &who, &id, req) }).await).await
 }
 
 /// Reset a forgotten payment password: first with the real-name details on
@@ -157,13 +139,9 @@ async fn reset_payment_password(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/payment-password/reset"), async |app, req| {
-        ({ accounts::reset_payment_password(app, &who, &id, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ accounts::reset_payment_password(app, &who, &id, req) }).await).await
 }
 
 /// Start binding a card: local checks, issuer checks, then an SMS code to the
@@ -176,13 +154,9 @@ async fn create_binding(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings"), async |app, req| {
-        (bind::start(app, &who, &id, req)).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| (bind::start(app, &who, &id, req)).await).await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.
@@ -213,13 +187,9 @@ async fn resend_binding_otp(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/otp/resend"), async |app, req| {
-        (bind::resend(app, &id, &bid, req)).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| (bind::resend(app, &id, &bid, req)).await).await
 }
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
@@ -229,13 +199,9 @@ async fn confirm_binding(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/confirm"), async |app, req| {
-        ({ bind::confirm(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ bind::confirm(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;
@@ -247,12 +213,9 @@ async fn test_authorization(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/bindings/{bid}/test-authorization"), async |app| {
-        ({ bind::test_authorization(app, &id, &bid) }).await
-    })
-    .await
+    call.empty(&app, &who, async |app| ({ bind::test_authorization(app, &id, &bid) }).await).await
 }
 
 /// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
@@ -262,13 +225,9 @@ async fn start_activation(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/activations"), async |app, req| {
-        (activation::start(app, &id, req)).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| (activation::start(app, &id, req)).await).await
 }
 
 /// One activation.
@@ -285,60 +244,9 @@ async fn confirm_activation(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, aid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    let route = format!("POST /v1/accounts/{id}/activations/{aid}/confirm");
-    post_json(&app, &who, &headers, &body, &route, async |app, req: bind::OtpBody| activation::confirm(app, &id, &aid, &req.otp).await)
-        .await
-}
-
-/// The shape of every state-changing POST with a JSON body: read the
-/// `Idempotency-Key`, parse the body, and run the flow as one unit of work
-/// at most once per key. The flow gets the state bound to that unit.
-async fn post_json<T>(
-    app: &AppState,
-    who: &Principal,
-    headers: &HeaderMap,
-    body: &Bytes,
-    route: &str,
-    flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<idempotency::Answer>,
-) -> ApiResult<Response>
-where
-    T: serde::de::DeserializeOwned,
-{
-    let key = idempotency::key_from(headers)?;
-    let req = parse_json(headers, body)?;
-    idempotency::run(app, who, key, route, body, async |app| flow(app, req).await).await
-}
-
-/// As [`post_json`], for a body that may be left out (its fields all optional).
-async fn post_optional_json<T>(
-    app: &AppState,
-    who: &Principal,
-    headers: &HeaderMap,
-    body: &Bytes,
-    route: &str,
-    flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<idempotency::Answer>,
-) -> ApiResult<Response>
-where
-    T: serde::de::DeserializeOwned + Default,
-{
-    let key = idempotency::key_from(headers)?;
-    let req = body::parse_optional_json(headers, body)?;
-    idempotency::run(app, who, key, route, body, async |app| flow(app, req).await).await
-}
-
-/// As [`post_json`], for a POST whose path is the whole request.
-async fn post_empty(
-    app: &AppState,
-    who: &Principal,
-    headers: &HeaderMap,
-    route: &str,
-    flow: impl AsyncFnOnce(&AppState) -> ApiResult<idempotency::Answer>,
-) -> ApiResult<Response> {
-    let key = idempotency::key_from(headers)?;
-    idempotency::run(app, who, key, route, b"", flow).await
+    call.json(&app, &who, async |app, req: bind::OtpBody| activation::confirm(app, &id, &aid, &req.otp).await).await
 }
 
 fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 
 use super::body::parse_json;
 use super::envelope::ErrorEnvelope;
+use super::idempotent::Idempotent;
 use super::ok;
 use crate::auth::{AccountAuth, MerchantAuth, OpsAuth, PaymentsAuth};
 use crate::error::ApiResult;
@@ -45,13 +46,9 @@ async fn create_cryptogram(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms"), async |app, req| {
-        ({ payments::cryptogram(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ payments::cryptogram(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Send an SMS code that confirms exactly this payment (amount and merchant named in the message).
@@ -62,13 +59,9 @@ async fn request_payment_otp(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/bindings/{bid}/cryptograms/otp"), async |app, req| {
-        ({ payments::request_otp(app, &who, &id, &bid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ payments::request_otp(app, &who, &id, &bid, req) }).await).await
 }
 
 /// The card's payments (consumption records), newest first.
@@ -90,18 +83,9 @@ async fn suspend_token(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(
-        &app,
-        &who,
-        &headers,
-        &body,
-        &format!("POST /v1/accounts/{id}/bindings/{bid}/token/suspend"),
-        async |app, req| ({ tokens::suspend(app, &who, &id, &bid, req) }).await,
-    )
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ tokens::suspend(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Resume a token the holder or wallet suspended. A suspension by the issuer
@@ -112,18 +96,9 @@ async fn resume_token(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(
-        &app,
-        &who,
-        &headers,
-        &body,
-        &format!("POST /v1/accounts/{id}/bindings/{bid}/token/resume"),
-        async |app, req| ({ tokens::resume(app, &who, &id, &bid, req) }).await,
-    )
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ tokens::resume(app, &who, &id, &bid, req) }).await).await
 }
 
 /// Pay with a token and a one-time cryptogram (merchant side). The issuer
@@ -132,13 +107,8 @@ async fn resume_token(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 201, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
-async fn create_payment(
-    State(app): State<AppState>,
-    PaymentsAuth(who): PaymentsAuth,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, "POST /v1/payments", async |app, req| (payments::pay(app, &who, req)).await).await
+async fn create_payment(State(app): State<AppState>, PaymentsAuth(who): PaymentsAuth, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who, async |app, req| (payments::pay(app, &who, req)).await).await
 }
 
 /// One payment this caller made.
@@ -155,13 +125,9 @@ async fn capture_payment(
     State(app): State<AppState>,
     PaymentsAuth(who): PaymentsAuth,
     Path(pid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/capture"), async |app, req| {
-        ({ payments::capture(app, &who, &pid, req) }).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ payments::capture(app, &who, &pid, req) }).await).await
 }
 
 /// Release an authorized hold that will not be captured (a hold not captured
@@ -172,10 +138,9 @@ async fn void_payment(
     State(app): State<AppState>,
     PaymentsAuth(who): PaymentsAuth,
     Path(pid): Path<String>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/payments/{pid}/void"), async |app| (payments::void(app, &who, &pid)).await)
-        .await
+    call.empty(&app, &who, async |app| (payments::void(app, &who, &pid)).await).await
 }
 
 /// Charge an active autopay agreement (merchant key bound to the
@@ -189,13 +154,9 @@ async fn charge_mandate(
     State(app): State<AppState>,
     MerchantAuth(who): MerchantAuth,
     Path(mid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/mandates/{mid}/charges"), async |app, req| {
-        ({ payments::charge(app, &who, &mid, req) }).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| ({ payments::charge(app, &who, &mid, req) }).await).await
 }
 
 /// Refund `amount` fen of a captured payment (several partial refunds allowed, never more than captured).
@@ -205,19 +166,17 @@ async fn refund_payment(
     State(app): State<AppState>,
     PaymentsAuth(who): PaymentsAuth,
     Path(pid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/payments/{pid}/refund"), async |app, req| {
-        (payments::refund(app, &who, &pid, req)).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| (payments::refund(app, &who, &pid, req)).await).await
 }
 
 /// Ops (admin only): the full card number behind a token. The reason is
 /// audited before the number is returned.
 #[utoipa::path(post, path = "/v1/ops/detokenize", tag = "ops", request_body = ops::DetokenizeBody,
     responses((status = 200, description = "`card_number`, `audit_id`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+// Not idempotent by key: its answer holds a card number, which must never
+// rest in a stored answer; a repeat is a new, audited detokenization.
 async fn detokenize(State(app): State<AppState>, who: OpsAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
     let req = parse_json(&headers, &body)?;
     ok(ops::detokenize(&app, &who, req).await)
@@ -233,29 +192,15 @@ async fn ops_payment(State(app): State<AppState>, who: OpsAuth, Path(pid): Path<
 /// Ops: suspend a token on behalf of the issuer or risk control (audited).
 #[utoipa::path(post, path = "/v1/ops/tokens/{number}/suspend", tag = "ops", request_body = tokens::OpsTokenBody,
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_suspend_token(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let req = parse_json(&headers, &body)?;
-    ok(tokens::ops_change(&app, &who, &number, req, true).await)
+async fn ops_suspend_token(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &number, req, true).await).await
 }
 
 /// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
 #[utoipa::path(post, path = "/v1/ops/tokens/{number}/resume", tag = "ops", request_body = tokens::OpsTokenBody,
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_resume_token(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let req = parse_json(&headers, &body)?;
-    ok(tokens::ops_change(&app, &who, &number, req, false).await)
+async fn ops_resume_token(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &number, req, false).await).await
 }
 
 /// Schedule a maintenance window with its announcement, for one issuer or
@@ -263,12 +208,9 @@ async fn ops_resume_token(
 /// fail fast with `ISSUER_MAINTENANCE` and the window's end as `retry_after`.
 #[utoipa::path(post, path = "/v1/ops/maintenance-windows", tag = "ops", request_body = maintenance::WindowBody,
     responses((status = 201, body = maintenance::WindowView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    super::post_json(&app, &p, &headers, &body, "POST /v1/ops/maintenance-windows", async |app, req| {
-        (maintenance::schedule(app, &who, req)).await
-    })
-    .await
+    call.json(&app, &p, async |app, req| (maintenance::schedule(app, &who, req)).await).await
 }
 
 /// Current and upcoming maintenance windows (any operator).
@@ -281,10 +223,7 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
 /// Cancel a maintenance window that has not ended (admin).
 #[utoipa::path(post, path = "/v1/ops/maintenance-windows/{mid}/cancel", tag = "ops",
     responses((status = 200, description = "Cancelled"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(mid): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
+async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(mid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    super::post_empty(&app, &p, &headers, &format!("POST /v1/ops/maintenance-windows/{mid}/cancel"), async |app| {
-        ({ maintenance::cancel(app, &who, &mid) }).await
-    })
-    .await
+    call.empty(&app, &p, async |app| ({ maintenance::cancel(app, &who, &mid) }).await).await
 }

@@ -2,14 +2,13 @@
 //! tickets, and the ops side (tickets, risk decisions, unlock).
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 
 use super::envelope::ErrorEnvelope;
+use super::idempotent::Idempotent;
 use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
 use crate::error::{ApiResult, malformed};
 use crate::flows::{diagnosis, reviews, risk, sessions, tickets};
@@ -53,17 +52,8 @@ pub fn router() -> Router<AppState> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, description = "`released`: the scopes unlocked; `account`"), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
-async fn ops_unlock(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/accounts/{id}/unlock"), async |app, req| {
-        (risk::unlock(app, &who, &id, req)).await
-    })
-    .await
+async fn ops_unlock(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| (risk::unlock(app, &who, &id, req)).await).await
 }
 
 /// The account's risk decisions, each with the rule that fired, and its lock.
@@ -89,14 +79,9 @@ async fn open_session(
     State(app): State<AppState>,
     WalletAuth(who): WalletAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    let key = crate::idempotency::key_from(&headers)?;
-    let req = super::body::parse_json(&headers, &body)?;
-    let route = format!("POST /v1/accounts/{id}/sessions");
-    crate::idempotency::run_shown_once(&app, &who, key, &route, &body, &["token"], async |app| (sessions::open(app, &who, &id, req)).await)
-        .await
+    call.json_shown_once(&app, &who, &["token"], async |app, req| (sessions::open(app, &who, &id, req)).await).await
 }
 
 /// Sign out: end one of the account's sessions.
@@ -107,12 +92,9 @@ async fn end_session(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, sid)): Path<(String, String)>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/sessions/{sid}/end"), async |app| {
-        (sessions::end(app, &id, &sid)).await
-    })
-    .await
+    call.empty(&app, &who, async |app| (sessions::end(app, &id, &sid)).await).await
 }
 
 /// The devices the account has signed in on, most recent first (IP masked).
@@ -131,12 +113,9 @@ async fn remove_device(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, did)): Path<(String, String)>,
-    headers: HeaderMap,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_empty(&app, &who, &headers, &format!("POST /v1/accounts/{id}/devices/{did}/remove"), async |app| {
-        ({ sessions::remove_device(app, &who, &id, &did) }).await
-    })
-    .await
+    call.empty(&app, &who, async |app| ({ sessions::remove_device(app, &who, &id, &did) }).await).await
 }
 
 /// Why a bind failed, or why a bound card cannot be used: the triage
@@ -166,13 +145,9 @@ async fn open_ticket(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/tickets"), async |app, req| {
-        ({ tickets::open(app, &who, &id, req) }).await
-    })
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ tickets::open(app, &who, &id, req) }).await).await
 }
 
 /// The account's tickets, newest first.
@@ -196,18 +171,9 @@ async fn escalate_ticket(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path((id, number)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_optional_json(
-        &app,
-        &who,
-        &headers,
-        &body,
-        &format!("POST /v1/accounts/{id}/tickets/{number}/escalate"),
-        async |app, req| ({ tickets::escalate(app, &who, &id, &number, req) }).await,
-    )
-    .await
+    call.optional_json(&app, &who, async |app, req| ({ tickets::escalate(app, &who, &id, &number, req) }).await).await
 }
 
 /// Tickets for agents, soonest deadline first (`?status=`).
@@ -231,49 +197,22 @@ async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Pat
 /// An agent's comment on a ticket (support), audited.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/comment", tag = "ops", request_body = tickets::AgentBody,
     responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_comment(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/comment"), async |app, req| {
-        ({ tickets::comment(app, &who, &number, req) }).await
-    })
-    .await
+async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| ({ tickets::comment(app, &who, &number, req) }).await).await
 }
 
 /// Lift the ticket's account's risk locks (support), with the reason in the ticket and the audit log.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/unlock", tag = "ops", request_body = tickets::AgentBody,
     responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_ticket_unlock(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/unlock"), async |app, req| {
-        ({ tickets::unlock(app, &who, &number, req) }).await
-    })
-    .await
+async fn ops_ticket_unlock(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| ({ tickets::unlock(app, &who, &number, req) }).await).await
 }
 
 /// Resolve a ticket (support); the resolution is sent to the holder.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/resolve", tag = "ops", request_body = tickets::AgentBody,
     responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_resolve(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/resolve"), async |app, req| {
-        ({ tickets::resolve(app, &who, &number, req) }).await
-    })
-    .await
+async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| ({ tickets::resolve(app, &who, &number, req) }).await).await
 }
 
 /// Close a resolved ticket (support); or, with `unresolved` and a reason,
@@ -281,17 +220,8 @@ async fn ops_resolve(
 /// take it next (the bank, 12315, 12363).
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops", request_body = Option<tickets::CloseBody>,
     responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_close(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(number): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_optional_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/tickets/{number}/close"), async |app, req| {
-        (tickets::close(app, &who, &number, req)).await
-    })
-    .await
+async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.optional_json(&app, &who.0, async |app, req| (tickets::close(app, &who, &number, req)).await).await
 }
 
 /// Evidence for a complaint: the ticket, its history, the receipts and the
@@ -319,13 +249,9 @@ async fn submit_review(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    call: Idempotent,
 ) -> ApiResult<Response> {
-    super::post_json(&app, &who, &headers, &body, &format!("POST /v1/accounts/{id}/reviews"), async |app, req| {
-        (reviews::submit(app, &who, &id, req)).await
-    })
-    .await
+    call.json(&app, &who, async |app, req| (reviews::submit(app, &who, &id, req)).await).await
 }
 
 /// The account's reviews and their decisions, newest first.
@@ -356,31 +282,13 @@ async fn ops_reviews(
 /// Approve a review (risk): it takes effect at once, and the holder is told the reason.
 #[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/approve", tag = "ops", request_body = reviews::DecisionBody,
     responses((status = 200, description = "The review, `approved`, and `released` for an unlock"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_approve_review(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(rid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/approve"), async |app, req| {
-        ({ reviews::decide(app, &who, &rid, true, req) }).await
-    })
-    .await
+async fn ops_approve_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, true, req) }).await).await
 }
 
 /// Reject a review (risk), with the reason told to the holder.
 #[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/reject", tag = "ops", request_body = reviews::DecisionBody,
     responses((status = 200, description = "The review, `rejected`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_reject_review(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    Path(rid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    super::post_json(&app, &who.0, &headers, &body, &format!("POST /v1/ops/reviews/{rid}/reject"), async |app, req| {
-        ({ reviews::decide(app, &who, &rid, false, req) }).await
-    })
-    .await
+async fn ops_reject_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, false, req) }).await).await
 }

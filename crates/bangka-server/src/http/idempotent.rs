@@ -1,0 +1,90 @@
+//! [`Idempotent`]: the extractor every state-changing handler takes last.
+//! It reads what makes a request the same request — the `Idempotency-Key`,
+//! the route (method and path, so one key cannot be replayed against
+//! another resource) and the raw body — and runs the flow once per key as
+//! one unit of work ([`crate::idempotency::run`]), parsing the body the way
+//! the operation takes it: [`Idempotent::json`], [`Idempotent::optional_json`]
+//! or [`Idempotent::empty`]. No handler types its route by hand.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::body::{parse_json, parse_optional_json};
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::idempotency::{self, Answer};
+use crate::state::AppState;
+
+/// A state-changing request: its key (checked: 1–255 visible ASCII), its
+/// route and its body, not yet parsed.
+pub struct Idempotent {
+    key: Option<String>,
+    route: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl FromRequest<AppState> for Idempotent {
+    /// A bad key is a catalog error; a body too large or cut off is axum's
+    /// own answer, which the error renderer explains like any other.
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        // The key is judged before the body: a bad key is the first thing wrong.
+        let key = idempotency::key_from(req.headers()).map_err(IntoResponse::into_response)?;
+        let route = format!("{} {}", req.method(), req.uri().path());
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        Ok(Idempotent { key, route, headers, body })
+    }
+}
+
+impl Idempotent {
+    /// The operation takes a JSON object body.
+    pub async fn json<T: DeserializeOwned>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
+    ) -> ApiResult<Response> {
+        let req = parse_json(&self.headers, &self.body)?;
+        idempotency::run(app, who, self.key, &self.route, &self.body, async |app| flow(app, req).await).await
+    }
+
+    /// The operation's body may be left out (its fields are all optional).
+    pub async fn optional_json<T: DeserializeOwned + Default>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
+    ) -> ApiResult<Response> {
+        let req = parse_optional_json(&self.headers, &self.body)?;
+        idempotency::run(app, who, self.key, &self.route, &self.body, async |app| flow(app, req).await).await
+    }
+
+    /// The path is the whole request (a body, if any, is not read).
+    pub async fn empty(
+        self,
+        app: &AppState,
+        who: &Principal,
+        flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
+    ) -> ApiResult<Response> {
+        idempotency::run(app, who, self.key, &self.route, b"", flow).await
+    }
+
+    /// As [`Idempotent::json`], for an answer holding a secret shown once
+    /// (`shown_once` fields are not kept in the stored answer).
+    pub async fn json_shown_once<T: DeserializeOwned>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        shown_once: &[&str],
+        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
+    ) -> ApiResult<Response> {
+        let req = parse_json(&self.headers, &self.body)?;
+        idempotency::run_shown_once(app, who, self.key, &self.route, &self.body, shown_once, async |app| flow(app, req).await).await
+    }
+}
