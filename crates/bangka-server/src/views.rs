@@ -329,3 +329,189 @@ mod holder_time_tests {
         assert_eq!(super::holder_time(late).0, "1月1日 00:05");
     }
 }
+
+/// A method and path to call next (for the wallet developer).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    pub method: String,
+    pub path: String,
+}
+
+impl Link {
+    pub fn post(path: String) -> Link {
+        Link { method: "POST".into(), path }
+    }
+}
+
+/// An SMS code was sent for a payment's terms (`POST …/cryptograms/otp`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeSentView {
+    pub binding_id: String,
+    pub next_action: NextAction,
+}
+
+/// A one-time cryptogram for exactly these terms (`POST …/cryptograms`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CryptogramView {
+    /// The card's token number (never the card number).
+    pub token_number: String,
+    /// 16 hexadecimal digits; good for one payment until `expires_at`.
+    pub cryptogram: String,
+    pub expires_at: String,
+    /// The token's application transaction counter.
+    pub atc: i64,
+    /// In minor units (fen).
+    pub amount: i64,
+    pub currency: String,
+    pub merchant_id: String,
+    pub binding_id: String,
+}
+
+/// An unbind (or delete) waiting for its SMS code (`POST …/unbind`, `POST …/delete`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnbindRequestedView {
+    pub unbind_request_id: String,
+    pub binding_id: String,
+    pub next_action: NextAction,
+    /// `sms_code`, and `payment_password` when it is needed too.
+    pub verification: Vec<String>,
+    /// Autopay agreements the unbind will cancel.
+    pub will_cancel_mandates: Vec<String>,
+    /// The card's data is destroyed when the unbind completes.
+    pub delete: bool,
+    pub cooling_off_seconds: i64,
+    pub confirm: Link,
+}
+
+/// Where a holder takes a matter support could not resolve.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EscalationRoute {
+    pub name: String,
+    pub how: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One event of a ticket's history, as the holder sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketEventView {
+    /// `open`, `escalate`, `resolve`, `close`, `close_unresolved` (and, for agents, `comment`, `unlock`).
+    pub kind: String,
+    /// `holder`, `support` or `system` (agents see the operator).
+    pub by: String,
+    pub body: Option<String>,
+    pub at: String,
+}
+
+/// A support ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketView {
+    /// `BK-YYYYMMDD-NNNNNN`.
+    pub number: String,
+    /// `open`, `escalated`, `resolved` or `closed`.
+    pub status: String,
+    /// `issuer`, `account`, `risk`, `payment`, `card` or `other`.
+    pub category: String,
+    pub sla_due_at: String,
+    pub overdue: bool,
+    pub attempt_id: Option<String>,
+    pub binding_id: Option<String>,
+    pub error_code: Option<String>,
+    pub note: Option<String>,
+    /// What was attached automatically: the error, the attempt, the card, the
+    /// account (masked), the device, the diagnosis, recent payments, attachments.
+    #[schema(value_type = Object)]
+    pub context: serde_json::Value,
+    pub escalated_at: Option<String>,
+    pub escalation_reason: Option<String>,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub created_at: String,
+    /// `resolved`, or `unresolved` for a ticket closed without a resolution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// For an unresolved ticket: where to take the matter next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation_routes: Option<Vec<EscalationRoute>>,
+    /// The history (on `GET` of one ticket).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<TicketEventView>>,
+    /// Agents only: the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Agents only: the bank's precise answer on the attempt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_code: Option<String>,
+}
+
+/// Agents' ticket queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketQueueView {
+    pub tickets: Vec<TicketView>,
+}
+
+/// A review's decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDecisionView {
+    /// Why, as told to the holder.
+    pub reason: Option<String>,
+    pub decided_at: String,
+}
+
+/// A supporting document: a reference the wallet stored, never the image.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MaterialView {
+    /// `id_front`, `id_back`, `bank_card`, `selfie` or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+/// A manual review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub id: String,
+    /// `risk_lock`, `bind`, `unbind`, `info_change`, `kyc` or `phone_change`.
+    pub kind: String,
+    /// `submitted`, `approved` or `rejected`.
+    pub status: String,
+    pub statement: String,
+    pub materials: Vec<MaterialView>,
+    pub attempt_id: Option<String>,
+    pub binding_id: Option<String>,
+    /// A phone change's requested number, masked.
+    pub new_phone_masked: Option<String>,
+    pub decision: Option<ReviewDecisionView>,
+    pub created_at: String,
+    /// Reviewers only: the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// On approval: the locks the decision lifted (`account`, `card`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released: Option<Vec<String>>,
+}
+
+/// Reviewers' queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewQueueView {
+    pub reviews: Vec<ReviewView>,
+}
+
+/// A message the demo phone (or push, or email) received.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxMessageView {
+    pub id: String,
+    /// `sms`, `voice`, `push` or `email`.
+    pub channel: String,
+    pub to: String,
+    pub body: String,
+    pub received_at: String,
+}
+
+/// Demo: what a phone number, account (push) or email address received, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxView {
+    pub recipient: String,
+    pub phone: String,
+    pub messages: Vec<InboxMessageView>,
+}

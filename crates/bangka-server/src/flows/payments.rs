@@ -168,7 +168,7 @@ pub async fn request_otp(
         )
     })
     .await?;
-    Ok((StatusCode::ACCEPTED, json!({ "binding_id": b.id, "next_action": next_action })))
+    Ok((StatusCode::ACCEPTED, json!(crate::views::CodeSentView { binding_id: b.id, next_action })))
 }
 
 /// `POST …/bindings/{bid}/cryptograms`: the holder's confirmation buys one
@@ -234,15 +234,15 @@ pub async fn cryptogram(
     tracing::info!(binding_id = %b.id, atc = issued.atc, "cryptogram issued");
     Ok((
         StatusCode::CREATED,
-        json!({
-            "token_number": token.number,
-            "cryptogram": issued.value,
-            "expires_at": rfc3339(expires_at),
-            "atc": issued.atc,
-            "amount": terms.money.minor(),
-            "currency": terms.money.currency().as_str(),
-            "merchant_id": terms.merchant.as_str(),
-            "binding_id": b.id,
+        json!(crate::views::CryptogramView {
+            token_number: token.number,
+            cryptogram: issued.value,
+            expires_at: rfc3339(expires_at),
+            atc: issued.atc,
+            amount: terms.money.minor(),
+            currency: terms.money.currency().as_str().into(),
+            merchant_id: terms.merchant.as_str().into(),
+            binding_id: b.id,
         }),
     ))
 }

@@ -25,7 +25,7 @@ use crate::auth::{OpsAuth, Principal, Role};
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::{MaterialView, ReviewDecisionView, ReviewQueueView, ReviewView, rfc3339};
 
 pub use super::risk::BIND_REVIEW_VALID;
 
@@ -81,19 +81,29 @@ fn kind_zh(k: ReviewKind) -> &'static str {
     }
 }
 
-pub fn view(r: &ReviewRow) -> Value {
-    json!({
-        "id": r.id,
-        "kind": r.kind,
-        "status": r.status,
-        "statement": r.statement,
-        "materials": r.materials,
-        "attempt_id": r.attempt_id,
-        "binding_id": r.binding_id,
-        "new_phone_masked": r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-        "decision": r.decided_at.map(|at| json!({ "reason": r.decision_reason, "decided_at": rfc3339(at) })),
-        "created_at": rfc3339(r.created_at),
-    })
+pub fn view(r: &ReviewRow) -> ReviewView {
+    let materials = r.materials.as_array().map(|ms| {
+        ms.iter()
+            .map(|m| MaterialView {
+                kind: m["type"].as_str().unwrap_or_default().to_owned(),
+                reference: m["ref"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    });
+    ReviewView {
+        id: r.id.clone(),
+        kind: r.kind.as_str().into(),
+        status: r.status.as_str().into(),
+        statement: r.statement.clone(),
+        materials: materials.unwrap_or_default(),
+        attempt_id: r.attempt_id.clone(),
+        binding_id: r.binding_id.clone(),
+        new_phone_masked: r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
+        decision: r.decided_at.map(|at| ReviewDecisionView { reason: r.decision_reason.clone(), decided_at: rfc3339(at) }),
+        created_at: rfc3339(r.created_at),
+        account_id: None,
+        released: None,
+    }
 }
 
 fn not_applicable(why: Say) -> crate::error::ApiError {
@@ -213,7 +223,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     match app.store.create_review(&new, Cause::api(who.actor()), now).await? {
         Ok(r) => {
             tracing::info!(review_id = %r.id, account_id, kind = kind.as_str(), "review submitted");
-            Ok((StatusCode::CREATED, view(&r)))
+            Ok((StatusCode::CREATED, json!(view(&r))))
         }
         Err(pending) if pending.is_empty() && kind == ReviewKind::PhoneChange => Err(ErrorCode::OtpExpired.into()),
         Err(pending) => Err(Failure::new(ErrorCode::ReviewAlreadyPending).with_details(json!({ "review_id": pending })).into()),
@@ -222,12 +232,13 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
 
 pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
     load_account(app, account_id).await?;
-    Ok((StatusCode::OK, Value::Array(app.store.account_reviews(account_id).await?.iter().map(view).collect())))
+    let list: Vec<ReviewView> = app.store.account_reviews(account_id).await?.iter().map(view).collect();
+    Ok((StatusCode::OK, json!(list)))
 }
 
 pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult<(StatusCode, Value)> {
     match app.store.get_review(review_id).await? {
-        Some(r) if r.account_id == account_id => Ok((StatusCode::OK, view(&r))),
+        Some(r) if r.account_id == account_id => Ok((StatusCode::OK, json!(view(&r)))),
         _ => Err(ErrorCode::NotFound.into()),
     }
 }
@@ -239,18 +250,9 @@ pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResu
         None => ReviewStatus::Submitted,
         Some(s) => ReviewStatus::parse(s).ok_or_else(|| malformed("status", "submitted, approved or rejected"))?,
     };
-    let list: Vec<Value> = app
-        .store
-        .ops_reviews(status)
-        .await?
-        .iter()
-        .map(|r| {
-            let mut v = view(r);
-            v["account_id"] = json!(r.account_id);
-            v
-        })
-        .collect();
-    Ok((StatusCode::OK, json!({ "reviews": list })))
+    let list: Vec<ReviewView> =
+        app.store.ops_reviews(status).await?.iter().map(|r| ReviewView { account_id: Some(r.account_id.clone()), ..view(r) }).collect();
+    Ok((StatusCode::OK, json!(ReviewQueueView { reviews: list })))
 }
 
 /// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).
@@ -305,7 +307,5 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     };
     tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
-    let mut v = view(&r);
-    v["released"] = json!(released);
-    Ok((StatusCode::OK, v))
+    Ok((StatusCode::OK, json!(ReviewView { released: Some(released), ..view(&r) })))
 }

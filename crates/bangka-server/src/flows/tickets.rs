@@ -22,7 +22,7 @@ use crate::auth::{OpsAuth, Principal, Role, current_origin};
 use crate::error::{ApiResult, malformed};
 use crate::i18n::say;
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::{EscalationRoute, TicketEventView, TicketQueueView, TicketView, rfc3339};
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct TicketBody {
@@ -107,13 +107,24 @@ pub struct CloseBody {
 }
 
 /// Where a holder takes a matter support could not resolve (seeds 000/004:
-/// the bank, the consumer complaint line, the central bank's line).
-pub fn escalation_routes() -> Value {
-    json!([
-        { "name": say("发卡银行客服", "Your card's bank"), "how": say("拨打卡片背面的客服电话", "Call the service number on the back of the card") },
-        { "name": say("全国消费者投诉举报电话", "The national consumer complaint line"), "phone": "12315" },
-        { "name": say("中国人民银行金融消费者权益保护咨询投诉电话", "The People's Bank of China financial consumer line"), "phone": "12363" },
-    ])
+/// the bank, the consumer complaint line, the central bank's line), in the
+/// request's language.
+pub fn escalation_routes() -> Vec<EscalationRoute> {
+    let lang = crate::i18n::current();
+    let route = |name: crate::i18n::Say, how: Option<crate::i18n::Say>, phone: Option<&str>| EscalationRoute {
+        name: name.get(lang).to_owned(),
+        how: how.map(|h| h.get(lang).to_owned()),
+        phone: phone.map(str::to_owned),
+    };
+    vec![
+        route(
+            say("发卡银行客服", "Your card's bank"),
+            Some(say("拨打卡片背面的客服电话", "Call the service number on the back of the card")),
+            None,
+        ),
+        route(say("全国消费者投诉举报电话", "The national consumer complaint line"), None, Some("12315")),
+        route(say("中国人民银行金融消费者权益保护咨询投诉电话", "The People's Bank of China financial consumer line"), None, Some("12363")),
+    ]
 }
 
 #[derive(Deserialize, IntoParams, Default)]
@@ -125,32 +136,30 @@ pub struct TicketFilter {
 
 /// The ticket as the holder and agents see it. A ticket closed without a
 /// resolution names where to take the matter next.
-pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> Value {
+pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> TicketView {
     let unresolved = t.status == TicketStatus::Closed && t.resolved_at.is_none();
-    let mut v = json!({
-        "number": t.number,
-        "status": t.status.as_str(),
-        "category": t.category,
-        "sla_due_at": rfc3339(t.sla_due_at),
-        "overdue": t.status.is_pending() && t.sla_due_at <= now,
-        "attempt_id": t.attempt_id,
-        "binding_id": t.binding_id,
-        "error_code": t.error_code,
-        "note": t.note,
-        "context": t.context,
-        "escalated_at": t.escalated_at.map(rfc3339),
-        "escalation_reason": t.escalation_reason,
-        "resolved_at": t.resolved_at.map(rfc3339),
-        "closed_at": t.closed_at.map(rfc3339),
-        "created_at": rfc3339(t.created_at),
-    });
-    if unresolved {
-        v["outcome"] = json!("unresolved");
-        v["escalation_routes"] = escalation_routes();
-    } else if t.resolved_at.is_some() {
-        v["outcome"] = json!("resolved");
+    TicketView {
+        number: t.number.clone(),
+        status: t.status.as_str().into(),
+        category: t.category.clone(),
+        sla_due_at: rfc3339(t.sla_due_at),
+        overdue: t.status.is_pending() && t.sla_due_at <= now,
+        attempt_id: t.attempt_id.clone(),
+        binding_id: t.binding_id.clone(),
+        error_code: t.error_code.clone(),
+        note: t.note.clone(),
+        context: t.context.clone(),
+        escalated_at: t.escalated_at.map(rfc3339),
+        escalation_reason: t.escalation_reason.clone(),
+        resolved_at: t.resolved_at.map(rfc3339),
+        closed_at: t.closed_at.map(rfc3339),
+        created_at: rfc3339(t.created_at),
+        outcome: if unresolved { Some("unresolved".into()) } else { t.resolved_at.map(|_| "resolved".into()) },
+        escalation_routes: unresolved.then(escalation_routes),
+        events: None,
+        account_id: None,
+        attempt_code: None,
     }
-    v
 }
 
 /// `POST /v1/accounts/{id}/tickets`.
@@ -218,7 +227,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     let t = app.store.create_ticket(&new, Cause::api(who.actor()), now).await?;
     crate::metrics::ticket_opened(category.as_str());
     tracing::info!(ticket = %t.number, account_id, category = category.as_str(), "ticket opened");
-    Ok((StatusCode::CREATED, view(&t, now)))
+    Ok((StatusCode::CREATED, json!(view(&t, now))))
 }
 
 /// A ticket of this account, or `NOT_FOUND` (as for a number that does not exist).
@@ -235,8 +244,8 @@ async fn account_ticket(app: &AppState, account_id: &str, number: &str) -> ApiRe
 pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
     load_account(app, account_id).await?;
     let now = app.clock.now();
-    let list: Vec<Value> = app.store.account_tickets(account_id).await?.iter().map(|t| view(t, now)).collect();
-    Ok((StatusCode::OK, Value::Array(list)))
+    let list: Vec<TicketView> = app.store.account_tickets(account_id).await?.iter().map(|t| view(t, now)).collect();
+    Ok((StatusCode::OK, json!(list)))
 }
 
 /// What the holder sees of a ticket's history: its status changes and the
@@ -246,7 +255,7 @@ const HOLDER_EVENTS: &[&str] = &["open", "escalate", "resolve", "close", "close_
 pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(StatusCode, Value)> {
     let t = account_ticket(app, account_id, number).await?;
     let mut v = view(&t, app.clock.now());
-    let events: Vec<Value> = app
+    let events: Vec<TicketEventView> = app
         .store
         .ticket_events(number)
         .await?
@@ -260,11 +269,11 @@ pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(S
             } else {
                 "holder"
             };
-            json!({ "kind": e.kind, "by": by, "body": e.body, "at": rfc3339(e.at) })
+            TicketEventView { kind: e.kind, by: by.into(), body: e.body, at: rfc3339(e.at) }
         })
         .collect();
-    v["events"] = json!(events);
-    Ok((StatusCode::OK, v))
+    v.events = Some(events);
+    Ok((StatusCode::OK, json!(v)))
 }
 
 fn conflict(t: &TicketRow) -> crate::error::ApiError {
@@ -347,8 +356,8 @@ pub async fn ops_list(app: &AppState, who: &OpsAuth, f: TicketFilter) -> ApiResu
     who.require(&[Role::Support, Role::Risk, Role::Admin])?;
     let status = parse_status(f.status.as_deref())?;
     let now = app.clock.now();
-    let list: Vec<Value> = app.store.ops_tickets(status).await?.iter().map(|t| view(t, now)).collect();
-    Ok((StatusCode::OK, json!({ "tickets": list })))
+    let tickets = app.store.ops_tickets(status).await?.iter().map(|t| view(t, now)).collect();
+    Ok((StatusCode::OK, json!(TicketQueueView { tickets })))
 }
 
 async fn ops_ticket(app: &AppState, number: &str) -> ApiResult<TicketRow> {
@@ -363,13 +372,14 @@ pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(
     who.require(&[Role::Support, Role::Risk, Role::Admin])?;
     let t = ops_ticket(app, number).await?;
     let mut v = view(&t, app.clock.now());
-    v["account_id"] = json!(t.account_id);
+    v.account_id = Some(t.account_id.clone());
     // The bank's precise answer, which the holder may not have been shown.
     if let Some(a) = &t.attempt_id {
-        v["attempt_code"] = json!(app.store.get_attempt(&t.account_id, a).await?.and_then(|a| a.code));
+        v.attempt_code = app.store.get_attempt(&t.account_id, a).await?.and_then(|a| a.code);
     }
-    v["events"] = json!(app.store.ticket_events(number).await?);
-    Ok((StatusCode::OK, v))
+    let events = app.store.ticket_events(number).await?;
+    v.events = Some(events.into_iter().map(|e| TicketEventView { kind: e.kind, by: e.actor, body: e.body, at: rfc3339(e.at) }).collect());
+    Ok((StatusCode::OK, json!(v)))
 }
 
 fn agent_text(body: &AgentBody) -> ApiResult<String> {

@@ -213,16 +213,16 @@ pub async fn request(
 async fn requested(app: &AppState, b: &BindingRow, r: &UnbindRequest, c: &bangka_store::ChallengeRow) -> ApiResult<Value> {
     let cancels: Vec<String> =
         if r.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
-    let verification = if r.needs_password { json!(["sms_code", "payment_password"]) } else { json!(["sms_code"]) };
-    Ok(json!({
-        "unbind_request_id": r.id,
-        "binding_id": b.id,
-        "next_action": NextAction::otp(c, &app.otp),
-        "verification": verification,
-        "will_cancel_mandates": cancels,
-        "delete": r.delete_card,
-        "cooling_off_seconds": app.cooling_off.whole_seconds(),
-        "confirm": { "method": "POST", "path": format!("/v1/accounts/{}/bindings/{}/unbind/confirm", b.account_id, b.id) },
+    let verification = if r.needs_password { vec!["sms_code", "payment_password"] } else { vec!["sms_code"] };
+    Ok(json!(crate::views::UnbindRequestedView {
+        unbind_request_id: r.id.clone(),
+        binding_id: b.id.clone(),
+        next_action: NextAction::otp(c, &app.otp),
+        verification: verification.into_iter().map(String::from).collect(),
+        will_cancel_mandates: cancels,
+        delete: r.delete_card,
+        cooling_off_seconds: app.cooling_off.whole_seconds(),
+        confirm: crate::views::Link::post(format!("/v1/accounts/{}/bindings/{}/unbind/confirm", b.account_id, b.id)),
     }))
 }
 

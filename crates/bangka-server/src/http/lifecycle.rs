@@ -196,7 +196,7 @@ async fn unfreeze_binding(
 /// asked for confirm. `cancel_mandates` cancels the card's autopay
 /// agreements with it; `delete` destroys the card's data when it completes.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind", tag = "bindings", request_body = Option<unbind::UnbindBody>,
-    responses((status = 202, description = "`next_action`, `verification`, `will_cancel_mandates`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 202, body = crate::views::UnbindRequestedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn request_unbind(
     State(app): State<AppState>,

@@ -254,7 +254,7 @@ async fn demo_cards(State(app): State<AppState>) -> Json {
 
 /// Demo: the messages a phone number received by SMS (codes readable), or
 /// an account id by push, or an email address by email; newest first.
-#[utoipa::path(get, path = "/v1/demo/inbox/{recipient}", tag = "demo", responses((status = 200, description = "Messages"), (status = "4XX", body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/v1/demo/inbox/{recipient}", tag = "demo", responses((status = 200, body = crate::views::InboxView), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) -> ApiResult<Response> {
     let recipient =
         if recipient.starts_with("acc_") && recipient.len() <= 40 && recipient.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -265,8 +265,20 @@ async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) 
             Phone::parse(&recipient)?.as_str().to_owned()
         };
     crate::flows::outbox::deliver_all_due(&app).await;
-    let messages = app.store.inbox(&recipient).await?;
-    Ok(axum::Json(json!({ "recipient": recipient, "phone": recipient, "messages": messages })).into_response())
+    let messages = app
+        .store
+        .inbox(&recipient)
+        .await?
+        .into_iter()
+        .map(|m| crate::views::InboxMessageView {
+            id: m.id,
+            channel: m.channel,
+            to: m.phone,
+            body: m.body,
+            received_at: rfc3339(m.received_at),
+        })
+        .collect();
+    Ok(axum::Json(crate::views::InboxView { phone: recipient.clone(), recipient, messages }).into_response())
 }
 
 /// Demo (`bangka serve --demo-clock`): how far to move the service's clock.

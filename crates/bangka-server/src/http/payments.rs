@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
 /// A one-time cryptogram for one payment, after the holder confirms it with
 /// the payment password or an SMS code (`…/cryptograms/otp` first).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/cryptograms", tag = "payments", request_body = payments::CryptogramBody,
-    responses((status = 201, description = "`token_number`, `cryptogram`, `expires_at`, `atc`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 201, body = crate::views::CryptogramView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_cryptogram(
     State(app): State<AppState>,
@@ -53,7 +53,7 @@ async fn create_cryptogram(
 
 /// Send an SMS code that confirms exactly this payment (amount and merchant named in the message).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/cryptograms/otp", tag = "payments", request_body = payments::PaymentTerms,
-    responses((status = 202, description = "`next_action`: the SMS challenge"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 202, body = crate::views::CodeSentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn request_payment_otp(
     State(app): State<AppState>,

@@ -139,7 +139,7 @@ async fn diagnose(
 /// (error, time, masked card, issuer, diagnosis, device) attached.
 #[utoipa::path(post, path = "/v1/accounts/{id}/tickets", tag = "support", request_body = tickets::TicketBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 201, description = "`number`, `status`, `category`, `sla_due_at`, `context`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 201, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn open_ticket(
     State(app): State<AppState>,
@@ -152,21 +152,21 @@ async fn open_ticket(
 
 /// The account's tickets, newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/tickets", tag = "support",
-    responses((status = 200, description = "Tickets"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<crate::views::TicketView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn list_tickets(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(tickets::list(&app, &id).await)
 }
 
 /// One ticket with its history.
 #[utoipa::path(get, path = "/v1/accounts/{id}/tickets/{number}", tag = "support",
-    responses((status = 200, description = "The ticket and `events`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_ticket(State(app): State<AppState>, _: AccountAuth, Path((id, number)): Path<(String, String)>) -> ApiResult<Response> {
     super::ok(tickets::get(&app, &id, &number).await)
 }
 
 /// Ask for a specialist sooner: an open ticket is escalated (new deadline: 4 hours).
 #[utoipa::path(post, path = "/v1/accounts/{id}/tickets/{number}/escalate", tag = "support", request_body = Option<tickets::EscalateBody>,
-    responses((status = 200, description = "The ticket, `escalated`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn escalate_ticket(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -178,7 +178,7 @@ async fn escalate_ticket(
 
 /// Tickets for agents, soonest deadline first (`?status=`).
 #[utoipa::path(get, path = "/v1/ops/tickets", tag = "ops", params(tickets::TicketFilter),
-    responses((status = 200, description = "`tickets`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketQueueView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_tickets(
     State(app): State<AppState>,
     who: OpsAuth,
@@ -189,28 +189,28 @@ async fn ops_tickets(
 
 /// A ticket with its account and history.
 #[utoipa::path(get, path = "/v1/ops/tickets/{number}", tag = "ops",
-    responses((status = 200, description = "The ticket, `account_id`, `events`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
     super::ok(tickets::ops_get(&app, &who, &number).await)
 }
 
 /// An agent's comment on a ticket (support), audited.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/comment", tag = "ops", request_body = tickets::AgentBody,
-    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ tickets::comment(app, &who, &number, req) }).await).await
 }
 
 /// Lift the ticket's account's risk locks (support), with the reason in the ticket and the audit log.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/unlock", tag = "ops", request_body = tickets::AgentBody,
-    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_ticket_unlock(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ tickets::unlock(app, &who, &number, req) }).await).await
 }
 
 /// Resolve a ticket (support); the resolution is sent to the holder.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/resolve", tag = "ops", request_body = tickets::AgentBody,
-    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ tickets::resolve(app, &who, &number, req) }).await).await
 }
@@ -219,7 +219,7 @@ async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
 /// close one that cannot be resolved here: the holder is told where to
 /// take it next (the bank, 12315, 12363).
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops", request_body = Option<tickets::CloseBody>,
-    responses((status = 200, description = "The ticket"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.optional_json(&app, &who.0, async |app, req| (tickets::close(app, &who, &number, req)).await).await
 }
@@ -244,7 +244,7 @@ async fn ops_attempts(State(app): State<AppState>, who: OpsAuth, Path(id): Path<
 /// review, an unbind stopped by a lock, or a real-name change.
 #[utoipa::path(post, path = "/v1/accounts/{id}/reviews", tag = "support", request_body = reviews::ReviewBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 201, description = "The review, `submitted`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 201, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn submit_review(
     State(app): State<AppState>,
     AccountAuth(who): AccountAuth,
@@ -256,21 +256,21 @@ async fn submit_review(
 
 /// The account's reviews and their decisions, newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/reviews", tag = "support",
-    responses((status = 200, description = "Reviews"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<crate::views::ReviewView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn list_reviews(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(reviews::list(&app, &id).await)
 }
 
 /// One review.
 #[utoipa::path(get, path = "/v1/accounts/{id}/reviews/{rvid}", tag = "support",
-    responses((status = 200, description = "The review"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_review(State(app): State<AppState>, _: AccountAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
     super::ok(reviews::get(&app, &id, &rid).await)
 }
 
 /// Reviews for reviewers, oldest first (`?status=`, `submitted` by default).
 #[utoipa::path(get, path = "/v1/ops/reviews", tag = "ops", params(reviews::ReviewFilter),
-    responses((status = 200, description = "`reviews`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::ReviewQueueView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_reviews(
     State(app): State<AppState>,
     who: OpsAuth,
@@ -281,14 +281,14 @@ async fn ops_reviews(
 
 /// Approve a review (risk): it takes effect at once, and the holder is told the reason.
 #[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/approve", tag = "ops", request_body = reviews::DecisionBody,
-    responses((status = 200, description = "The review, `approved`, and `released` for an unlock"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_approve_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, true, req) }).await).await
 }
 
 /// Reject a review (risk), with the reason told to the holder.
 #[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/reject", tag = "ops", request_body = reviews::DecisionBody,
-    responses((status = 200, description = "The review, `rejected`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_reject_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, false, req) }).await).await
 }
