@@ -515,3 +515,35 @@ pub struct InboxView {
     pub phone: String,
     pub messages: Vec<InboxMessageView>,
 }
+
+/// Demo: a simulator test card as a person types it, and how a bind of it ends.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemoCardView {
+    pub scenario: String,
+    pub card_number: String,
+    pub holder_name: String,
+    pub id_number: String,
+    pub phone: String,
+    /// `MM/YY`, credit cards only.
+    pub expiry: Option<String>,
+    /// Credit cards only.
+    pub cvv: Option<String>,
+    pub issuer: String,
+    /// `debit`, `credit` or `prepaid`.
+    pub card_type: String,
+    /// The code a bind answers (`null`: it binds).
+    pub expect_code: Option<String>,
+    /// The bank's own code, when the holder is told a safe form instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bank_code: Option<String>,
+    pub note: String,
+}
+
+/// An operator lifted an account's risk locks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnlockView {
+    pub account_id: String,
+    /// The scopes unlocked: `account`, `card`, `device`, `ip`.
+    pub released: Vec<String>,
+    pub account: AccountView,
+}

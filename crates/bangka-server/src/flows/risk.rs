@@ -241,7 +241,11 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: Unloc
     let account = load_account(app, account_id).await?;
     Ok((
         StatusCode::OK,
-        json!({ "account_id": account_id, "released": released, "account": crate::views::AccountView::from_row(&account, app.clock.now()) }),
+        json!(crate::views::UnlockView {
+            account_id: account_id.into(),
+            released,
+            account: crate::views::AccountView::from_row(&account, app.clock.now()),
+        }),
     ))
 }
 

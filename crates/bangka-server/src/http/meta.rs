@@ -235,21 +235,33 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
 }
 
 /// Demo: the simulator's test cards (one per scenario) as a person types them.
-#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, description = "Test cards with the code each is expected to end in")))]
-async fn demo_cards(State(app): State<AppState>) -> Json {
+#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>)))]
+async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views::DemoCardView>> {
     let cards = app.simulator.as_ref().map(|s| s.test_cards().to_vec()).unwrap_or_default();
-    let mut v = serde_json::to_value(cards).unwrap_or(Value::Null);
-    // What a bind answers: a fraud-sensitive cause in its safe form, the
-    // bank's own code beside it (docs/safe-messages.md).
-    for card in v.as_array_mut().into_iter().flatten() {
-        if let Some(code) = card["expect_code"].as_str().and_then(bangka_core::ErrorCode::parse)
-            && code.for_new_card() != code
-        {
-            card["bank_code"] = json!(code.as_str());
-            card["expect_code"] = json!(code.for_new_card().as_str());
-        }
-    }
-    Json(v)
+    let views = cards
+        .into_iter()
+        .map(|c| {
+            // What a bind answers: a fraud-sensitive cause in its safe form,
+            // the bank's own code beside it (docs/safe-messages.md).
+            let code = c.expect_code.and_then(bangka_core::ErrorCode::parse);
+            let safe = code.map(|c| c.for_new_card());
+            crate::views::DemoCardView {
+                scenario: c.scenario.into(),
+                card_number: c.card_number,
+                holder_name: c.holder_name,
+                id_number: c.id_number,
+                phone: c.phone,
+                expiry: c.expiry,
+                cvv: c.cvv,
+                issuer: c.issuer.into(),
+                card_type: c.card_type.into(),
+                expect_code: safe.map(|c| c.as_str().into()),
+                bank_code: code.filter(|c| Some(*c) != safe).map(|c| c.as_str().into()),
+                note: c.note.into(),
+            }
+        })
+        .collect();
+    axum::Json(views)
 }
 
 /// Demo: the messages a phone number received by SMS (codes readable), or

@@ -50,7 +50,7 @@ pub fn router() -> Router<AppState> {
 /// cards, devices and IPs) after verifying the holder; audited with the reason.
 #[utoipa::path(post, path = "/v1/ops/accounts/{id}/unlock", tag = "ops", request_body = risk::UnlockBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 200, description = "`released`: the scopes unlocked; `account`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::UnlockView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn ops_unlock(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| (risk::unlock(app, &who, &id, req)).await).await
