@@ -547,3 +547,168 @@ pub struct UnlockView {
     pub released: Vec<String>,
     pub account: AccountView,
 }
+
+/// `{"status":"ok"}` (liveness) or `ready` / `not_ready` (readiness).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    pub status: String,
+    /// On `not_ready`: what is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// A text in both languages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BilingualText {
+    #[serde(rename = "zh-CN")]
+    pub zh: String,
+    pub en: String,
+}
+
+impl From<bangka_core::catalog::Text> for BilingualText {
+    fn from(t: bangka_core::catalog::Text) -> Self {
+        BilingualText { zh: t.zh.into(), en: t.en.into() }
+    }
+}
+
+/// One error code of the catalog, in both languages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogEntryView {
+    pub code: String,
+    pub category: String,
+    pub http_status: u16,
+    /// `holder`, `bank` or `wallet`.
+    pub fix_by: String,
+    pub ticket_advised: bool,
+    /// `never` or `at` (the error carries `retry_after`).
+    pub retry: String,
+    pub message: BilingualText,
+    pub cause: BilingualText,
+    pub remediation: Vec<BilingualText>,
+    pub doc_url: String,
+}
+
+/// The whole error catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogView {
+    pub errors: Vec<CatalogEntryView>,
+}
+
+/// Demo: a key handed out for a load generator.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DemoKeyView {
+    pub role: String,
+    /// Shown once.
+    pub key: String,
+}
+
+/// Demo: a test card's state at its bank, as set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BankStateView {
+    pub scenario: String,
+    pub state: String,
+    pub answering: bool,
+}
+
+/// Demo: the service's clock after a move.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockView {
+    pub now: String,
+    pub offset_seconds: i64,
+}
+
+/// One bin range of a bank.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BinView {
+    pub prefix: String,
+    #[serde(rename = "type")]
+    pub card_type: String,
+    pub brand: String,
+    pub length: usize,
+}
+
+/// A maintenance window of a bank, as it announced it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WindowSpanView {
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+/// A bank, what of it the wallet accepts, and its maintenance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuerView {
+    pub id: String,
+    pub name: BilingualText,
+    /// `mainland`, `hong_kong` or `macau`.
+    pub region: String,
+    pub supported: bool,
+    pub accepted_card_types: Vec<String>,
+    pub bins: Vec<BinView>,
+    pub in_maintenance: bool,
+    pub maintenance_ends_at: Option<String>,
+    pub maintenance_windows: Vec<WindowSpanView>,
+}
+
+/// The banks this wallet binds, with their maintenance state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuersView {
+    pub binding_limit: u32,
+    pub accepted_regions: Vec<String>,
+    pub issuers: Vec<IssuerView>,
+}
+
+/// The device a session was opened on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionDeviceView {
+    pub device_id: String,
+    /// A short label safe to show ("device tag 49f9bd92").
+    pub device_tag: String,
+    /// First time this device was seen on the account.
+    pub new_device: bool,
+}
+
+/// A holder session: its token is shown once (a replay has `token: null`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub token: Option<String>,
+    pub session_id: String,
+    pub expires_at: String,
+    pub device: SessionDeviceView,
+}
+
+/// A session ended (sign-out).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionEndedView {
+    pub session_id: String,
+    pub ended: bool,
+    /// It had ended before this request.
+    pub already_ended: bool,
+}
+
+/// A device the account was used on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub device_id: String,
+    pub device_tag: Option<String>,
+    pub name: Option<String>,
+    pub last_ip_masked: Option<String>,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+}
+
+/// A device removed, its sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceRemovedView {
+    pub device_id: String,
+    pub removed: bool,
+    pub sessions_ended: bool,
+}
+
+/// A delete waiting for its SMS code and payment password.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeleteRequestedView {
+    pub binding_id: String,
+    pub next_action: NextAction,
+    pub verification: Vec<String>,
+    pub confirm: Link,
+}

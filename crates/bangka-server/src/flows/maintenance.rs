@@ -221,6 +221,46 @@ pub async fn check_issuer_open(app: &AppState, issuer: &str) -> ApiResult<()> {
     }
 }
 
+/// Bind failures by whose side they were on (the catalog's `fix_by`).
+#[derive(Serialize, ToSchema)]
+pub struct FailuresBySide {
+    pub bank: i64,
+    pub holder_input: i64,
+    pub wallet: i64,
+}
+
+/// One bank on the status page.
+#[derive(Serialize, ToSchema)]
+pub struct IssuerStatusView {
+    pub id: String,
+    pub name: Message,
+    pub in_maintenance: bool,
+    pub maintenance_ends_at: Option<String>,
+    /// Bind attempts in the period.
+    pub bind_attempts: i64,
+    pub bind_failures: i64,
+    /// `null` without attempts.
+    pub bind_failure_rate: Option<f64>,
+    pub bind_failures_by_side: FailuresBySide,
+    /// The bank's own share: what "is it just me?" asks.
+    pub bank_failure_rate: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MaintenanceNow {
+    pub current: Vec<WindowView>,
+    pub upcoming: Vec<WindowView>,
+}
+
+/// The public status page.
+#[derive(Serialize, ToSchema)]
+pub struct StatusView {
+    pub now: String,
+    pub period_minutes: i64,
+    pub maintenance: MaintenanceNow,
+    pub issuers: Vec<IssuerStatusView>,
+}
+
 /// `GET /v1/status` (public): windows, and per issuer whether it is in
 /// maintenance and how binds went over the last 15 minutes.
 pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
@@ -245,18 +285,18 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
             }
         }
         let failures = bank + holder + wallet;
-        let rate = |n: i64| if attempts == 0 { Value::Null } else { json!((n as f64 / attempts as f64 * 1000.0).round() / 1000.0) };
-        issuers.push(json!({
-            "id": i.id,
-            "name": { "zh-CN": i.name.zh, "en": i.name.en },
-            "in_maintenance": until.is_some(),
-            "maintenance_ends_at": until.map(rfc3339),
-            "bind_attempts": attempts,
-            "bind_failures": failures,
-            "bind_failure_rate": rate(failures),
-            "bind_failures_by_side": { "bank": bank, "holder_input": holder, "wallet": wallet },
-            "bank_failure_rate": rate(bank),
-        }));
+        let rate = |n: i64| (attempts > 0).then(|| (n as f64 / attempts as f64 * 1000.0).round() / 1000.0);
+        issuers.push(IssuerStatusView {
+            id: i.id.into(),
+            name: Message { zh: i.name.zh.into(), en: i.name.en.into() },
+            in_maintenance: until.is_some(),
+            maintenance_ends_at: until.map(rfc3339),
+            bind_attempts: attempts,
+            bind_failures: failures,
+            bind_failure_rate: rate(failures),
+            bind_failures_by_side: FailuresBySide { bank, holder_input: holder, wallet },
+            bank_failure_rate: rate(bank),
+        });
     }
     // Ours and the banks' own announced windows, soonest end first.
     let view = |active: bool| -> Vec<WindowView> {
@@ -268,11 +308,11 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
     };
     Ok((
         StatusCode::OK,
-        json!({
-            "now": rfc3339(now),
-            "period_minutes": STATUS_PERIOD.whole_minutes(),
-            "maintenance": { "current": view(true), "upcoming": view(false) },
-            "issuers": issuers,
+        json!(StatusView {
+            now: rfc3339(now),
+            period_minutes: STATUS_PERIOD.whole_minutes(),
+            maintenance: MaintenanceNow { current: view(true), upcoming: view(false) },
+            issuers,
         }),
     ))
 }

@@ -99,11 +99,15 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
     tracing::info!(account_id, session_id = %id, new_device = is_new, "holder session opened");
     Ok((
         StatusCode::CREATED,
-        json!({
-            "token": token,
-            "session_id": id,
-            "expires_at": rfc3339(expires_at),
-            "device": { "device_id": device.as_str(), "device_tag": label, "new_device": is_new },
+        json!(crate::views::SessionView {
+            token: Some(token.to_string()),
+            session_id: id.to_string(),
+            expires_at: rfc3339(expires_at),
+            device: crate::views::SessionDeviceView {
+                device_id: device.as_str().into(),
+                device_tag: label.to_string(),
+                new_device: is_new
+            },
         }),
     ))
 }
@@ -113,13 +117,13 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
 /// the session must belong to the account).
 pub async fn end(app: &AppState, account_id: &str, session_id: &str) -> ApiResult<(StatusCode, Value)> {
     let ended = app.store.end_account_session(account_id, session_id, app.clock.now()).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, json!({ "session_id": session_id, "ended": true, "already_ended": !ended })))
+    Ok((StatusCode::OK, json!(crate::views::SessionEndedView { session_id: session_id.into(), ended: true, already_ended: !ended })))
 }
 
 /// `GET /v1/accounts/{id}/devices`: where the account has been used.
 pub async fn devices(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
     load_account(app, account_id).await?;
-    let list: Vec<Value> = app
+    let list: Vec<crate::views::DeviceView> = app
         .store
         .list_devices(account_id)
         .await?
@@ -127,17 +131,17 @@ pub async fn devices(app: &AppState, account_id: &str) -> ApiResult<(StatusCode,
         .map(|d| {
             let ip = d.last_ip.as_deref().and_then(|i| parse_client_ip(i).ok()).map(|i| mask_ip(&i));
             let tag = DeviceId::parse(&d.device_id).map(|id| device_tag(&id)).ok();
-            json!({
-                "device_id": d.device_id,
-                "device_tag": tag,
-                "name": d.name,
-                "last_ip_masked": ip,
-                "first_seen_at": rfc3339(d.first_seen_at),
-                "last_seen_at": rfc3339(d.last_seen_at),
-            })
+            crate::views::DeviceView {
+                device_id: d.device_id,
+                device_tag: tag,
+                name: d.name,
+                last_ip_masked: ip,
+                first_seen_at: rfc3339(d.first_seen_at),
+                last_seen_at: rfc3339(d.last_seen_at),
+            }
         })
         .collect();
-    Ok((StatusCode::OK, Value::Array(list)))
+    Ok((StatusCode::OK, json!(list)))
 }
 
 /// `POST /v1/accounts/{id}/devices/{did}/remove`: "that was not me" — the
@@ -148,5 +152,5 @@ pub async fn remove_device(app: &AppState, who: &Principal, account_id: &str, de
         return Err(ErrorCode::NotFound.into());
     }
     tracing::warn!(account_id, "device removed; its sessions ended");
-    Ok((StatusCode::OK, json!({ "device_id": device_id, "removed": true, "sessions_ended": true })))
+    Ok((StatusCode::OK, json!(crate::views::DeviceRemovedView { device_id: device_id.into(), removed: true, sessions_ended: true })))
 }

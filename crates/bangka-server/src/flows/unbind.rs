@@ -399,11 +399,11 @@ pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) 
     let next_action = send_binding_code(app, &b, OtpPurpose::Delete).await?;
     Ok((
         StatusCode::ACCEPTED,
-        json!({
-            "binding_id": b.id,
-            "next_action": next_action,
-            "verification": ["sms_code", "payment_password"],
-            "confirm": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/delete/confirm", b.id) },
+        json!(crate::views::DeleteRequestedView {
+            confirm: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/delete/confirm", b.id)),
+            binding_id: b.id,
+            next_action,
+            verification: vec!["sms_code".into(), "payment_password".into()],
         }),
     ))
 }

@@ -236,7 +236,7 @@ async fn revoke_unbind(
 /// password. A card not yet unbound is refused (`DELETE_REQUIRES_UNBIND`:
 /// unbind with `delete: true` instead).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/delete", tag = "bindings",
-    responses((status = 202, description = "`next_action` (SMS code) and `verification`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 202, body = crate::views::DeleteRequestedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn request_delete(
     State(app): State<AppState>,

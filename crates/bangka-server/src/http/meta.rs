@@ -44,36 +44,50 @@ pub use super::envelope::ErrorEnvelope;
 /// Is it just me? Current and upcoming maintenance windows with their
 /// announcements, and per issuer whether it is in maintenance and its bind
 /// failure rate over the last 15 minutes. Public.
-#[utoipa::path(get, path = "/v1/status", tag = "meta", responses((status = 200, description = "Maintenance windows and per-issuer bind outcomes")))]
+#[utoipa::path(get, path = "/v1/status", tag = "meta", responses((status = 200, body = crate::flows::maintenance::StatusView)))]
 async fn service_status(State(app): State<AppState>) -> ApiResult<Response> {
     super::ok(crate::flows::maintenance::status(&app).await)
 }
 
 /// The banks and card types this wallet accepts, with maintenance state.
-#[utoipa::path(get, path = "/v1/issuers", tag = "meta", responses((status = 200, description = "Issuers, accepted card types, maintenance windows")))]
-async fn issuers(State(app): State<AppState>) -> Json {
+#[utoipa::path(get, path = "/v1/issuers", tag = "meta", responses((status = 200, body = crate::views::IssuersView)))]
+async fn issuers(State(app): State<AppState>) -> axum::Json<crate::views::IssuersView> {
+    use crate::views::{BinView, IssuerView, IssuersView, WindowSpanView};
     let now = app.clock.now();
     let windows = app.issuer.maintenance_windows().await;
-    let list: Vec<Value> = ISSUERS
+    let issuers = ISSUERS
         .iter()
         .map(|i| {
-            let accepted: Vec<&str> = app.policy.accepted_types(i.id).unwrap_or(&[]).iter().map(|t| t.as_str()).collect();
+            let accepted: Vec<String> = app.policy.accepted_types(i.id).unwrap_or(&[]).iter().map(|t| t.as_str().into()).collect();
             let mine: Vec<&bangka_issuer::MaintenanceWindow> = windows.iter().filter(|w| w.issuer == i.id).collect();
             let current = mine.iter().find(|w| w.is_active(now));
-            json!({
-                "id": i.id,
-                "name": i.name,
-                "region": i.region,
-                "supported": !accepted.is_empty() && app.policy.regions.contains(&i.region),
-                "accepted_card_types": accepted,
-                "bins": BIN_TABLE.iter().filter(|r| r.issuer == i.id).map(|r| json!({"prefix": r.prefix, "type": r.card_type, "brand": r.brand, "length": r.length})).collect::<Vec<_>>(),
-                "in_maintenance": current.is_some(),
-                "maintenance_ends_at": current.map(|w| rfc3339(w.ends_at)),
-                "maintenance_windows": mine.iter().map(|w| json!({"starts_at": rfc3339(w.starts_at), "ends_at": rfc3339(w.ends_at)})).collect::<Vec<_>>(),
-            })
+            IssuerView {
+                id: i.id.into(),
+                name: i.name.into(),
+                region: i.region.as_str().into(),
+                supported: !accepted.is_empty() && app.policy.regions.contains(&i.region),
+                accepted_card_types: accepted,
+                bins: BIN_TABLE
+                    .iter()
+                    .filter(|r| r.issuer == i.id)
+                    .map(|r| BinView {
+                        prefix: r.prefix.into(),
+                        card_type: r.card_type.as_str().into(),
+                        brand: r.brand.as_str().into(),
+                        length: r.length,
+                    })
+                    .collect(),
+                in_maintenance: current.is_some(),
+                maintenance_ends_at: current.map(|w| rfc3339(w.ends_at)),
+                maintenance_windows: mine
+                    .iter()
+                    .map(|w| WindowSpanView { starts_at: rfc3339(w.starts_at), ends_at: rfc3339(w.ends_at) })
+                    .collect(),
+            }
         })
         .collect();
-    Json(json!({ "binding_limit": app.policy.binding_limit, "accepted_regions": app.policy.regions, "issuers": list }))
+    let accepted_regions = app.policy.regions.iter().map(|r| r.as_str().into()).collect();
+    axum::Json(IssuersView { binding_limit: app.policy.binding_limit, accepted_regions, issuers })
 }
 
 struct Json(Value);
@@ -85,28 +99,32 @@ impl IntoResponse for Json {
 }
 
 pub fn catalog_json() -> Value {
-    json!({ "errors": catalog::entries().map(|e| json!({
-        "code": e.code,
-        "category": e.category,
-        "http_status": e.http_status,
-        "fix_by": e.fix_by,
-        "ticket_advised": e.ticket_advised,
-        "retry": e.retry,
-        "message": e.message,
-        "cause": e.cause,
-        "remediation": e.remediation,
-        "doc_url": format!("/help/errors/{}", e.code.as_str()),
-    })).collect::<Vec<_>>() })
+    let name = |v: Value| v.as_str().unwrap_or_default().to_owned();
+    let errors = catalog::entries()
+        .map(|e| crate::views::CatalogEntryView {
+            code: e.code.as_str().into(),
+            category: name(json!(e.category)),
+            http_status: e.http_status,
+            fix_by: name(json!(e.fix_by)),
+            ticket_advised: e.ticket_advised,
+            retry: name(json!(e.retry)),
+            message: e.message.into(),
+            cause: e.cause.into(),
+            remediation: e.remediation.iter().map(|t| (*t).into()).collect(),
+            doc_url: format!("/help/errors/{}", e.code.as_str()),
+        })
+        .collect();
+    json!(crate::views::CatalogView { errors })
 }
 
 /// The whole error catalog, both languages.
-#[utoipa::path(get, path = "/v1/errors", tag = "meta", responses((status = 200, description = "Every error code with zh-CN and en texts")))]
+#[utoipa::path(get, path = "/v1/errors", tag = "meta", responses((status = 200, body = crate::views::CatalogView)))]
 async fn errors() -> Json {
     Json(catalog_json())
 }
 
 /// Self-service help for one error code (HTML): cause, steps, what to prepare for support.
-#[utoipa::path(get, path = "/help/errors/{code}", tag = "meta", responses((status = 200, description = "HTML help page"), (status = 404, body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/help/errors/{code}", tag = "meta", responses((status = 200, description = "HTML help page", content_type = "text/html", body = String), (status = 404, body = ErrorEnvelope)))]
 async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
     let code = ErrorCode::parse(&code).ok_or(ErrorCode::NotFound)?;
     let lang = Lang::from_accept_language(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
@@ -153,18 +171,21 @@ async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = crate::views::HealthView)))]
 async fn healthz() -> Json {
-    Json(json!({ "status": "ok" }))
+    Json(json!(crate::views::HealthView { status: "ok".into(), database: None }))
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/readyz", tag = "meta", responses((status = 200, description = "ready"), (status = 503, description = "database unreachable")))]
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, body = crate::views::HealthView), (status = 503, description = "`not_ready`: the database is unreachable", body = crate::views::HealthView)))]
 async fn readyz(State(app): State<AppState>) -> Response {
+    use crate::views::HealthView;
     if app.store.ping().await {
-        axum::Json(json!({ "status": "ready" })).into_response()
+        axum::Json(HealthView { status: "ready".into(), database: None }).into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "not_ready", "database": "unreachable" }))).into_response()
+        let down = HealthView { status: "not_ready".into(), database: Some("unreachable".into()) };
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(down)).into_response()
     }
 }
 
@@ -188,7 +209,7 @@ pub struct PopulationQuery {
 /// cards, each with its own holder and reserved phone, in the
 /// `/v1/demo/cards` format; `X-Total-Count` says how many there are.
 #[utoipa::path(get, path = "/v1/demo/population", tag = "demo", params(PopulationQuery),
-    responses((status = 200, description = "Population cards"), (status = "4XX", body = ErrorEnvelope)))]
+    responses((status = 200, body = Vec<crate::views::DemoCardView>), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_population(State(app): State<AppState>, query: Result<Query<PopulationQuery>, QueryRejection>) -> ApiResult<Response> {
     let Query(q) = query.map_err(|_| crate::error::malformed("offset", "whole numbers: offset, and limit up to 1000"))?;
     let limit = q.limit.unwrap_or(100);
@@ -199,7 +220,8 @@ async fn demo_population(State(app): State<AppState>, query: Result<Query<Popula
         return Err(crate::error::malformed("offset", "at most 100000000").into());
     }
     let sim = app.simulator.as_ref().ok_or(ErrorCode::NotFound)?;
-    let cards = sim.population().page(u64::from(q.offset.unwrap_or(0)), u64::from(limit));
+    let cards: Vec<crate::views::DemoCardView> =
+        sim.population().page(u64::from(q.offset.unwrap_or(0)), u64::from(limit)).into_iter().map(demo_card_view).collect();
     let mut res = axum::Json(cards).into_response();
     res.headers_mut().insert("x-total-count", sim.population().len().into());
     Ok(res)
@@ -218,7 +240,7 @@ pub struct DemoKeyBody {
 /// merchant key), as `bangka keys create` makes one; shown once. Operator
 /// roles are never handed out here.
 #[utoipa::path(post, path = "/v1/demo/keys", tag = "demo", request_body = Option<DemoKeyBody>,
-    responses((status = 201, description = "`{role, key}`; the key is shown once"), (status = "4XX", body = ErrorEnvelope)))]
+    responses((status = 201, body = crate::views::DemoKeyView), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
     let req: DemoKeyBody = super::body::parse_optional_json(&headers, &body)?;
     let role = match req.role.as_deref().unwrap_or("wallet") {
@@ -231,37 +253,36 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
     let hash = crate::auth::hash_key(&key);
     app.store.insert_api_key(role.as_str(), &hash, merchant.as_ref().map(|m| m.as_str()), app.clock.now()).await?;
     tracing::warn!(role = role.as_str(), "demo: API key handed out");
-    Ok((StatusCode::CREATED, axum::Json(json!({ "role": role.as_str(), "key": key }))).into_response())
+    Ok((StatusCode::CREATED, axum::Json(crate::views::DemoKeyView { role: role.as_str().into(), key })).into_response())
 }
 
 /// Demo: the simulator's test cards (one per scenario) as a person types them.
 #[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>)))]
 async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views::DemoCardView>> {
     let cards = app.simulator.as_ref().map(|s| s.test_cards().to_vec()).unwrap_or_default();
-    let views = cards
-        .into_iter()
-        .map(|c| {
-            // What a bind answers: a fraud-sensitive cause in its safe form,
-            // the bank's own code beside it (docs/safe-messages.md).
-            let code = c.expect_code.and_then(bangka_core::ErrorCode::parse);
-            let safe = code.map(|c| c.for_new_card());
-            crate::views::DemoCardView {
-                scenario: c.scenario.into(),
-                card_number: c.card_number,
-                holder_name: c.holder_name,
-                id_number: c.id_number,
-                phone: c.phone,
-                expiry: c.expiry,
-                cvv: c.cvv,
-                issuer: c.issuer.into(),
-                card_type: c.card_type.into(),
-                expect_code: safe.map(|c| c.as_str().into()),
-                bank_code: code.filter(|c| Some(*c) != safe).map(|c| c.as_str().into()),
-                note: c.note.into(),
-            }
-        })
-        .collect();
-    axum::Json(views)
+    axum::Json(cards.into_iter().map(demo_card_view).collect())
+}
+
+/// A test card as the demo shows it: what a bind answers (a fraud-sensitive
+/// cause in its safe form), with the bank's own code beside it
+/// (docs/safe-messages.md).
+fn demo_card_view(c: bangka_issuer::TestCard) -> crate::views::DemoCardView {
+    let code = c.expect_code.and_then(bangka_core::ErrorCode::parse);
+    let safe = code.map(|c| c.for_new_card());
+    crate::views::DemoCardView {
+        scenario: c.scenario.into(),
+        card_number: c.card_number,
+        holder_name: c.holder_name,
+        id_number: c.id_number,
+        phone: c.phone,
+        expiry: c.expiry,
+        cvv: c.cvv,
+        issuer: c.issuer.into(),
+        card_type: c.card_type.into(),
+        expect_code: safe.map(|c| c.as_str().into()),
+        bank_code: code.filter(|c| Some(*c) != safe).map(|c| c.as_str().into()),
+        note: c.note.into(),
+    }
 }
 
 /// Demo: the messages a phone number received by SMS (codes readable), or
@@ -304,7 +325,7 @@ pub struct ClockAdvanceBody {
 /// service's clock forward, never back. The background jobs see the new
 /// time on their next tick (within a second).
 #[utoipa::path(post, path = "/v1/demo/clock/advance", tag = "demo", request_body = ClockAdvanceBody,
-    responses((status = 200, description = "`now` and the clock's `offset_seconds`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::ClockView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn demo_clock_advance(
     State(app): State<AppState>,
@@ -319,7 +340,8 @@ pub async fn demo_clock_advance(
     let clock = app.demo_clock.as_ref().ok_or(ErrorCode::NotFound)?;
     clock.advance(by);
     tracing::warn!(by = %req.by, "demo clock advanced");
-    Ok(axum::Json(json!({ "now": rfc3339(app.clock.now()), "offset_seconds": clock.offset().whole_seconds() })).into_response())
+    Ok(axum::Json(crate::views::ClockView { now: rfc3339(app.clock.now()), offset_seconds: clock.offset().whole_seconds() })
+        .into_response())
 }
 
 /// Demo: what the simulated bank thinks of a test card.
@@ -335,7 +357,7 @@ pub struct BankStateBody {
 /// Demo: change a test card's state at the simulated bank — e.g. the bank
 /// freezes a card after it was bound — so payment refusals can be tried by hand.
 #[utoipa::path(post, path = "/v1/demo/cards/{scenario}/bank-state", tag = "demo", request_body = BankStateBody,
-    responses((status = 200, description = "The new state"), (status = "4XX", body = ErrorEnvelope)))]
+    responses((status = 200, body = crate::views::BankStateView), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_bank_state(
     State(app): State<AppState>,
     Path(scenario): Path<String>,
@@ -348,5 +370,6 @@ async fn demo_bank_state(
     if !sim.set_bank_state(&scenario, req.state, answering) {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok(axum::Json(json!({ "scenario": scenario, "state": req.state, "answering": answering })).into_response())
+    let state = json!(req.state).as_str().unwrap_or_default().to_owned();
+    Ok(axum::Json(crate::views::BankStateView { scenario, state, answering }).into_response())
 }

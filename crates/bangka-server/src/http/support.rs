@@ -73,7 +73,7 @@ async fn ops_risk(State(app): State<AppState>, who: OpsAuth, Path(id): Path<Stri
 /// is never stored, only its hash); open a new session with a new key.
 #[utoipa::path(post, path = "/v1/accounts/{id}/sessions", tag = "sessions", request_body = sessions::SessionBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "A repeat opens no second session; its replay has `token: null`")),
-    responses((status = 201, description = "`token` (shown once), `session_id`, `expires_at`, `device` {device_id, device_tag, new_device}"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 201, body = crate::views::SessionView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn open_session(
     State(app): State<AppState>,
@@ -86,7 +86,7 @@ async fn open_session(
 
 /// Sign out: end one of the account's sessions.
 #[utoipa::path(post, path = "/v1/accounts/{id}/sessions/{sid}/end", tag = "sessions",
-    responses((status = 200, description = "`ended`, and `already_ended` when it had ended before"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::SessionEndedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn end_session(
     State(app): State<AppState>,
@@ -99,7 +99,7 @@ async fn end_session(
 
 /// The devices the account has signed in on, most recent first (IP masked).
 #[utoipa::path(get, path = "/v1/accounts/{id}/devices", tag = "sessions",
-    responses((status = 200, description = "`device_id`, `name`, `last_ip_masked`, `first_seen_at`, `last_seen_at`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = Vec<crate::views::DeviceView>), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn list_devices(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(sessions::devices(&app, &id).await)
@@ -107,7 +107,7 @@ async fn list_devices(State(app): State<AppState>, _: AccountAuth, Path(id): Pat
 
 /// "That was not me": forget a device and end every session opened on it.
 #[utoipa::path(post, path = "/v1/accounts/{id}/devices/{did}/remove", tag = "sessions",
-    responses((status = 200, description = "`removed`, `sessions_ended`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::DeviceRemovedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn remove_device(
     State(app): State<AppState>,
