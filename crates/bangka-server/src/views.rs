@@ -712,3 +712,176 @@ pub struct DeleteRequestedView {
     pub verification: Vec<String>,
     pub confirm: Link,
 }
+
+/// One attempt as support sees it: the bank's precise code and what the
+/// holder was shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptView {
+    pub id: String,
+    /// `bind`, `activate`, `confirm`, `cryptogram`, `unbind`, …
+    pub kind: String,
+    pub code: Option<String>,
+    /// The safe form, when the holder was not told the precise cause.
+    pub holder_was_shown: Option<String>,
+    pub issuer: Option<String>,
+    pub card_masked: Option<String>,
+    pub binding_id: Option<String>,
+    pub device_id: Option<String>,
+    /// The phone typed for a bind or activation, masked.
+    pub phone_used_masked: Option<String>,
+    /// The app, OS and device model the request named.
+    #[schema(value_type = Option<Object>)]
+    pub client: Option<serde_json::Value>,
+    pub at: String,
+}
+
+/// An account's attempts, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptsView {
+    pub account_id: String,
+    pub attempts: Vec<AttemptView>,
+}
+
+/// A risk rule's decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskDecisionView {
+    pub id: String,
+    pub rule: String,
+    /// `account`, `card`, `device` or `ip`.
+    pub subject: String,
+    /// `lock`, `step_up` or `review`.
+    pub outcome: String,
+    pub count: i64,
+    pub attempt_id: Option<String>,
+    pub locked_until: Option<String>,
+    pub created_at: String,
+}
+
+/// An account's risk decisions and its lock.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RiskView {
+    pub account_id: String,
+    pub locked_until: Option<String>,
+    pub decisions: Vec<RiskDecisionView>,
+}
+
+/// The public key receipts and evidence bundles are signed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicKeyView {
+    /// `Ed25519`.
+    pub alg: String,
+    pub key_id: String,
+    /// Hex.
+    pub public_key: String,
+}
+
+/// A document's Ed25519 signature over its canonical JSON (keys sorted, no
+/// whitespace).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureView {
+    pub alg: String,
+    pub key_id: String,
+    pub public_key: String,
+    /// Hex.
+    pub value: String,
+}
+
+/// A signed document: a receipt or an evidence bundle. The signer writes it
+/// as JSON (the bytes the signature covers are the canonical form of
+/// `receipt`), so this type describes it for the API document.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // built by bangka_store::ReceiptSigner::sign, described here
+pub struct SignedDocumentView {
+    /// The document: `operation`, `id`, `at` and the operation's facts.
+    #[schema(value_type = Object)]
+    pub receipt: serde_json::Value,
+    pub signature: SignatureView,
+}
+
+/// Admin only: the card number behind a token, audited before it is shown.
+#[derive(Serialize, ToSchema)]
+pub struct DetokenizedView {
+    pub token_number: String,
+    /// The full card number (the only answer that holds one).
+    pub card_number: String,
+    pub binding_id: String,
+    pub account_id: String,
+    /// The audit entry recording who asked and why.
+    pub audit_id: String,
+}
+
+/// A maintenance window cancelled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancelledView {
+    pub id: String,
+    pub cancelled: bool,
+}
+
+/// The small test authorization's verdict: whether the card can pay online.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestAuthorizationView {
+    pub binding_id: String,
+    pub amount: AmountView,
+    /// The 0.01 hold was released at once.
+    pub voided: bool,
+    pub can_pay_online: bool,
+    pub attempt_id: String,
+    /// Why not, when it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<TestAuthorizationReason>,
+}
+
+/// A refusal's cause in the holder's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestAuthorizationReason {
+    pub code: String,
+    pub message: String,
+    pub remediation: Vec<String>,
+    pub doc_url: String,
+}
+
+/// One item of the triage checklist.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiagnosisItemView {
+    /// `card_format`, `card_accepted`, `account_standing`, …, `otp`, `binding_state`.
+    pub name: String,
+    /// What the item checks, in the holder's language.
+    pub title: String,
+    /// `passed`, `failed` or `unknown`.
+    pub result: String,
+    /// The result in the holder's words (the cause, when it failed).
+    pub summary: String,
+    /// What to do, in order, when it failed.
+    pub remedy: Vec<String>,
+    pub error_code: Option<String>,
+    /// The facts the item was judged on.
+    #[schema(value_type = Object)]
+    pub evidence: serde_json::Value,
+}
+
+/// What to have at hand when contacting support, filled in (masked).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrepareForSupportView {
+    pub error_code: Option<String>,
+    pub attempt_id: Option<String>,
+    pub time: Option<String>,
+    pub operation: Option<String>,
+    pub card_masked: Option<String>,
+    pub issuer: Option<String>,
+    pub account_phone_masked: Option<String>,
+    pub device_id: Option<String>,
+    /// What never to tell anyone, support included.
+    pub never_share: Vec<String>,
+}
+
+/// The triage checklist evaluated on live state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiagnosisView {
+    pub as_of: String,
+    pub attempt_id: Option<String>,
+    pub binding_id: Option<String>,
+    /// The code the holder saw (its safe form where it applies).
+    pub error_code: Option<String>,
+    pub items: Vec<DiagnosisItemView>,
+    pub prepare_for_support: PrepareForSupportView,
+}

@@ -19,7 +19,6 @@ use utoipa::ToSchema;
 use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, receipt_draft, record_attempt};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use crate::i18n::Say;
 use crate::state::AppState;
 use crate::views::{BindingView, NextAction};
 
@@ -443,26 +442,28 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
         Err(f) => Err(f.code),
     };
     let attempt = record_attempt(app, account_id, "test_authorization", &facts, outcome.err()).await?;
-    let mut v = json!({
-        "binding_id": b.id,
-        "amount": { "minor": TEST_AUTHORIZATION_FEN, "currency": "CNY" },
-        "voided": outcome.is_ok(),
-        "can_pay_online": outcome.is_ok(),
-        "attempt_id": attempt,
-    });
-    if let Err(code) = outcome {
-        // The card is active, so the holder did not report it: a lost or
-        // stolen mark is the bank's, and shown in its safe form.
+    // The card is active, so the holder did not report it: a lost or
+    // stolen mark is the bank's, and shown in its safe form.
+    let lang = crate::i18n::current();
+    let reason = outcome.err().map(|code| {
         let code = code.for_holder(false);
         let e = code.entry();
-        v["reason"] = json!({
-            "code": code.as_str(),
-            "message": Say::from(e.message),
-            "remediation": e.remediation.iter().map(|t| Say::from(*t)).collect::<Vec<_>>(),
-            "doc_url": format!("/help/errors/{}", code.as_str()),
-        });
-    }
-    Ok((StatusCode::OK, v))
+        crate::views::TestAuthorizationReason {
+            code: code.as_str().into(),
+            message: e.message.get(lang).into(),
+            remediation: e.remediation.iter().map(|t| t.get(lang).to_owned()).collect(),
+            doc_url: format!("/help/errors/{}", code.as_str()),
+        }
+    });
+    let v = crate::views::TestAuthorizationView {
+        binding_id: b.id,
+        amount: crate::views::AmountView { minor: TEST_AUTHORIZATION_FEN, currency: "CNY".into() },
+        voided: outcome.is_ok(),
+        can_pay_online: outcome.is_ok(),
+        attempt_id: attempt,
+        reason,
+    };
+    Ok((StatusCode::OK, json!(v)))
 }
 
 #[cfg(test)]

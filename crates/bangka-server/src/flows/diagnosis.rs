@@ -20,7 +20,7 @@ use super::load_account;
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
 use crate::state::AppState;
-use crate::views::{masked_card, rfc3339};
+use crate::views::{DiagnosisItemView, DiagnosisView, PrepareForSupportView, masked_card, rfc3339};
 
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
@@ -225,27 +225,34 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
             Verdict::Failed => live.or(shown.filter(|_| from_attempt == Verdict::Failed)),
             _ => None,
         };
-        items.push(json!({
-            "name": check.as_str(),
-            "title": Say::from(check.title()),
-            "result": result,
-            "summary": why.map(|c| Say::from(c.entry().message)).unwrap_or_else(|| Say::from(result.summary())),
-            "remedy": why.map(|c| c.entry().remediation.iter().map(|t| Say::from(*t)).collect::<Vec<_>>()).unwrap_or_default(),
-            "error_code": why.map(ErrorCode::as_str),
-            "evidence": evidence,
-        }));
+        items.push(item(check.as_str(), check.title().into(), result, why, evidence));
     }
     if let Some(b) = &s.binding {
         items.push(binding_item(app, b).await?);
     }
-    Ok(json!({
-        "as_of": rfc3339(now),
-        "attempt_id": s.attempt.as_ref().map(|a| a.id.clone()),
-        "binding_id": s.binding.as_ref().map(|b| b.id.clone()),
-        "error_code": bank_said,
-        "items": items,
-        "prepare_for_support": prepare(account, s, bank_said, card, issuer),
+    Ok(json!(DiagnosisView {
+        as_of: rfc3339(now),
+        attempt_id: s.attempt.as_ref().map(|a| a.id.clone()),
+        binding_id: s.binding.as_ref().map(|b| b.id.clone()),
+        error_code: bank_said.map(str::to_owned),
+        items,
+        prepare_for_support: prepare(account, s, bank_said, card, issuer),
     }))
+}
+
+/// One checklist item in the request's language: the cause and remedy of
+/// `why` when it failed, else the verdict in words.
+fn item(name: &str, title: Say, result: Verdict, why: Option<ErrorCode>, evidence: Value) -> DiagnosisItemView {
+    let lang = crate::i18n::current();
+    DiagnosisItemView {
+        name: name.into(),
+        title: title.get(lang).into(),
+        result: json!(result).as_str().unwrap_or_default().into(),
+        summary: why.map(|c| c.entry().message).unwrap_or_else(|| result.summary()).get(lang).into(),
+        remedy: why.map(|c| c.entry().remediation.iter().map(|t| t.get(lang).to_owned()).collect()).unwrap_or_default(),
+        error_code: why.map(|c| c.as_str().into()),
+        evidence,
+    }
 }
 
 /// The card's standing at the bank now: `None` when it can be used, the
@@ -259,7 +266,7 @@ async fn bank_status(app: &AppState, b: &BindingRow) -> ApiResult<Option<ErrorCo
 }
 
 /// A bound card's own state: the binding and its token.
-async fn binding_item(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
+async fn binding_item(app: &AppState, b: &BindingRow) -> ApiResult<DiagnosisItemView> {
     let token = app.store.token_for_binding(&b.id).await?;
     let token_status = token.as_ref().map(|t| t.state.status.as_str());
     let usable = b.status == bangka_core::binding::BindingStatus::Active
@@ -275,19 +282,16 @@ async fn binding_item(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
         bangka_core::binding::BindingStatus::Active => Some(ErrorCode::TokenSuspended),
         _ => Some(ErrorCode::BindingNotActive),
     };
-    Ok(json!({
-        "name": "binding_state",
-        "title": say("卡片在钱包里可以使用（未冻结、未解绑，支付标识有效）", "The card can be used in the wallet (not frozen or unbound, its payment token active)"),
-        "result": result,
-        "summary": why.map(|c| Say::from(c.entry().message)).unwrap_or_else(|| Say::from(result.summary())),
-        "remedy": why.map(|c| c.entry().remediation.iter().map(|t| Say::from(*t)).collect::<Vec<_>>()).unwrap_or_default(),
-        "error_code": why.map(ErrorCode::as_str),
-        "evidence": {
-            "binding_status": b.status.as_str(),
-            "frozen_reason": b.frozen_reason.map(|r| r.as_str()),
-            "token_status": token_status,
-        },
-    }))
+    let evidence = json!({
+        "binding_status": b.status.as_str(),
+        "frozen_reason": b.frozen_reason.map(|r| r.as_str()),
+        "token_status": token_status,
+    });
+    let title = say(
+        "卡片在钱包里可以使用（未冻结、未解绑，支付标识有效）",
+        "The card can be used in the wallet (not frozen or unbound, its payment token active)",
+    );
+    Ok(item("binding_state", title, result, why, evidence))
 }
 
 fn failed_code(v: Verdict, code: Option<&'static str>) -> Option<&'static str> {
@@ -306,22 +310,31 @@ fn card_of(s: &Subjects) -> Option<String> {
 }
 
 /// What the seeds tell a holder to gather for support, filled in (masked).
-fn prepare(account: &AccountRow, s: &Subjects, error_code: Option<&str>, card: Option<String>, issuer: Option<String>) -> Value {
-    let phone = bangka_core::holder::Phone::parse(&account.phone).ok().map(|p| p.masked());
-    json!({
-        "error_code": error_code,
-        "attempt_id": s.attempt.as_ref().map(|a| a.id.clone()),
-        "time": s.attempt.as_ref().map(|a| rfc3339(a.created_at)),
-        "operation": s.attempt.as_ref().map(|a| a.kind.clone()),
-        "card_masked": card,
-        "issuer": issuer,
-        "account_phone_masked": phone,
-        "device_id": s.attempt.as_ref().and_then(|a| a.device_id.clone()),
-        "never_share": [
+fn prepare(
+    account: &AccountRow,
+    s: &Subjects,
+    error_code: Option<&str>,
+    card: Option<String>,
+    issuer: Option<String>,
+) -> PrepareForSupportView {
+    let lang = crate::i18n::current();
+    PrepareForSupportView {
+        error_code: error_code.map(str::to_owned),
+        attempt_id: s.attempt.as_ref().map(|a| a.id.clone()),
+        time: s.attempt.as_ref().map(|a| rfc3339(a.created_at)),
+        operation: s.attempt.as_ref().map(|a| a.kind.clone()),
+        card_masked: card,
+        issuer,
+        account_phone_masked: bangka_core::holder::Phone::parse(&account.phone).ok().map(|p| p.masked()),
+        device_id: s.attempt.as_ref().and_then(|a| a.device_id.clone()),
+        never_share: [
             say("完整卡号", "The full card number"),
             say("安全码（CVV）", "The security code (CVV)"),
             say("支付密码和银行卡密码", "Payment and card passwords"),
             say("短信验证码", "SMS codes"),
-        ],
-    })
+        ]
+        .iter()
+        .map(|s| s.get(lang).to_owned())
+        .collect(),
+    }
 }

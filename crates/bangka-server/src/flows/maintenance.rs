@@ -181,7 +181,7 @@ pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(Statu
     if !app.store.cancel_maintenance(id, Cause::api(&p.key_id), now).await? {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok((StatusCode::OK, json!({ "id": id, "cancelled": true })))
+    Ok((StatusCode::OK, json!(crate::views::CancelledView { id: id.into(), cancelled: true })))
 }
 
 /// `GET /v1/ops/maintenance-windows` (any operator): current and upcoming.

@@ -42,12 +42,12 @@ pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> 
     tracing::warn!(token_id = %t.id, audit_id, operator = %p.key_id, "detokenized by an operator");
     Ok((
         StatusCode::OK,
-        json!({
-            "token_number": t.number,
-            "card_number": pan.expose(),
-            "binding_id": b.id,
-            "account_id": b.account_id,
-            "audit_id": audit_id,
+        json!(crate::views::DetokenizedView {
+            token_number: t.number,
+            card_number: pan.expose().to_owned(),
+            binding_id: b.id,
+            account_id: b.account_id,
+            audit_id,
         }),
     ))
 }

@@ -254,8 +254,24 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: Unloc
 pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
     who.require(&[Role::Support, Role::Risk, Role::Admin])?;
     let account = load_account(app, account_id).await?;
-    let list = app.store.risk_decisions(account_id).await?;
-    Ok((StatusCode::OK, json!({ "account_id": account_id, "locked_until": account.locked_until.map(rfc3339), "decisions": list })))
+    let decisions = app
+        .store
+        .risk_decisions(account_id)
+        .await?
+        .into_iter()
+        .map(|d| crate::views::RiskDecisionView {
+            id: d.id,
+            rule: d.rule,
+            subject: d.subject,
+            outcome: d.outcome,
+            count: d.count,
+            attempt_id: d.attempt_id,
+            locked_until: d.locked_until.map(rfc3339),
+            created_at: rfc3339(d.created_at),
+        })
+        .collect();
+    let v = crate::views::RiskView { account_id: account_id.into(), locked_until: account.locked_until.map(rfc3339), decisions };
+    Ok((StatusCode::OK, json!(v)))
 }
 
 /// `GET /v1/ops/accounts/{id}/attempts` (any operator): the account's
@@ -264,7 +280,7 @@ pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRe
 pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
     who.require(&[Role::Support, Role::Risk, Role::Admin])?;
     load_account(app, account_id).await?;
-    let list: Vec<Value> = app
+    let list: Vec<crate::views::AttemptView> = app
         .store
         .list_attempts(account_id)
         .await?
@@ -279,14 +295,22 @@ pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRes
                 .as_deref()
                 .and_then(ErrorCode::parse)
                 .map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
-            json!({
-                "id": a.id, "kind": a.kind, "code": a.code, "holder_was_shown": shown.map(|c| c.as_str()),
-                "issuer": a.issuer, "card_masked": card, "binding_id": a.binding_id, "device_id": a.device_id,
-                "at": rfc3339(a.created_at),
-            })
+            crate::views::AttemptView {
+                holder_was_shown: shown.map(|c| c.as_str().into()),
+                id: a.id,
+                kind: a.kind,
+                code: a.code,
+                issuer: a.issuer,
+                card_masked: card,
+                binding_id: a.binding_id,
+                device_id: a.device_id,
+                phone_used_masked: a.phone_masked,
+                client: a.client,
+                at: rfc3339(a.created_at),
+            }
         })
         .collect();
-    Ok((StatusCode::OK, json!({ "account_id": account_id, "attempts": list })))
+    Ok((StatusCode::OK, json!(crate::views::AttemptsView { account_id: account_id.into(), attempts: list })))
 }
 
 /// How long an approved bind review vouches for the card on the account.

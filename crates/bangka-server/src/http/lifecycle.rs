@@ -80,7 +80,7 @@ async fn cancel_mandate(
 /// document (`receipt` and its Ed25519 `signature`), verifiable offline with
 /// `bangka receipt verify FILE --public-key …`.
 #[utoipa::path(get, path = "/v1/accounts/{id}/receipts", tag = "receipts",
-    responses((status = 200, description = "Signed receipt documents"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<crate::views::SignedDocumentView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn list_receipts(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
     crate::flows::load_account(&app, &id).await?;
     let list = app.store.receipts(&id).await?;
@@ -92,7 +92,7 @@ async fn list_receipts(State(app): State<AppState>, _: AccountAuth, Path(id): Pa
 /// operators' notes) and the lines to complain to, as one document signed
 /// with the receipt key; `bangka receipt verify FILE` checks it offline.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}/evidence", tag = "receipts",
-    responses((status = 200, description = "A signed evidence bundle (`receipt.operation` is `card_evidence`)"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, description = "A signed evidence bundle (`receipt.operation` is `card_evidence`)", body = crate::views::SignedDocumentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn binding_evidence(State(app): State<AppState>, _: AccountAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
     let doc = crate::flows::evidence::for_binding(&app, &id, &bid).await?;
@@ -102,7 +102,7 @@ async fn binding_evidence(State(app): State<AppState>, _: AccountAuth, Path((id,
 
 /// One receipt, to download and keep.
 #[utoipa::path(get, path = "/v1/accounts/{id}/receipts/{rid}", tag = "receipts",
-    responses((status = 200, description = "A signed receipt document"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::SignedDocumentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_receipt(State(app): State<AppState>, _: AccountAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
     let doc = app.store.receipt(&id, &rid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
     let disposition = format!("attachment; filename=\"{rid}.json\"");
@@ -110,9 +110,9 @@ async fn get_receipt(State(app): State<AppState>, _: AccountAuth, Path((id, rid)
 }
 
 /// The public key receipts are signed with (Ed25519, hex).
-#[utoipa::path(get, path = "/v1/receipts/public-key", tag = "receipts", responses((status = 200, description = "`alg`, `key_id`, `public_key`")))]
+#[utoipa::path(get, path = "/v1/receipts/public-key", tag = "receipts", responses((status = 200, body = crate::views::PublicKeyView)))]
 async fn receipt_public_key(State(app): State<AppState>) -> Response {
-    axum::Json(serde_json::json!({ "alg": "Ed25519", "key_id": app.signer.key_id(), "public_key": app.signer.public_key_hex() }))
+    axum::Json(crate::views::PublicKeyView { alg: "Ed25519".into(), key_id: app.signer.key_id(), public_key: app.signer.public_key_hex() })
         .into_response()
 }
 

@@ -207,7 +207,7 @@ async fn confirm_binding(
 /// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;
 /// answers whether the card can pay online and, if not, why.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/test-authorization", tag = "bindings",
-    responses((status = 200, description = "`can_pay_online`, and `reason` {code, doc_url} when it cannot"), (status = "4XX", body = envelope::ErrorEnvelope), (status = "5XX", body = envelope::ErrorEnvelope)),
+    responses((status = 200, body = crate::views::TestAuthorizationView), (status = "4XX", body = envelope::ErrorEnvelope), (status = "5XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn test_authorization(
     State(app): State<AppState>,

@@ -174,7 +174,7 @@ async fn refund_payment(
 /// Ops (admin only): the full card number behind a token. The reason is
 /// audited before the number is returned.
 #[utoipa::path(post, path = "/v1/ops/detokenize", tag = "ops", request_body = ops::DetokenizeBody,
-    responses((status = 200, description = "`card_number`, `audit_id`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::DetokenizedView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 // Not idempotent by key: its answer holds a card number, which must never
 // rest in a stored answer; a repeat is a new, audited detokenization.
 async fn detokenize(State(app): State<AppState>, who: OpsAuth, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
@@ -222,7 +222,7 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
 
 /// Cancel a maintenance window that has not ended (admin).
 #[utoipa::path(post, path = "/v1/ops/maintenance-windows/{mid}/cancel", tag = "ops",
-    responses((status = 200, description = "Cancelled"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::CancelledView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(mid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
     call.empty(&app, &p, async |app| ({ maintenance::cancel(app, &who, &mid) }).await).await

@@ -58,7 +58,7 @@ async fn ops_unlock(State(app): State<AppState>, who: OpsAuth, Path(id): Path<St
 
 /// The account's risk decisions, each with the rule that fired, and its lock.
 #[utoipa::path(get, path = "/v1/ops/accounts/{id}/risk", tag = "ops",
-    responses((status = 200, description = "`locked_until`, `decisions` [{rule, subject, outcome, count, attempt_id, locked_until, created_at}]"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::RiskView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn ops_risk(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(risk::decisions(&app, &who, &id).await)
@@ -122,7 +122,7 @@ async fn remove_device(
 /// checklist on real state, item by item (`passed` / `failed` / `unknown`,
 /// with evidence), and what to prepare for support, filled in and masked.
 #[utoipa::path(get, path = "/v1/accounts/{id}/diagnosis", tag = "support", params(diagnosis::DiagnosisQuery),
-    responses((status = 200, description = "`items` [{name, result, evidence}], `prepare_for_support`"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::DiagnosisView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn diagnose(
     State(app): State<AppState>,
@@ -227,14 +227,14 @@ async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path
 /// Evidence for a complaint: the ticket, its history, the receipts and the
 /// audit excerpt, as one JSON bundle signed with the receipt key.
 #[utoipa::path(get, path = "/v1/ops/tickets/{number}/evidence", tag = "ops",
-    responses((status = 200, description = "`receipt` (the bundle) and `signature`"), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::views::SignedDocumentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_evidence(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
     super::ok(tickets::evidence(&app, &who, &number).await)
 }
 
 /// The account's attempts with the bank's precise codes and what the holder was shown.
 #[utoipa::path(get, path = "/v1/ops/accounts/{id}/attempts", tag = "ops",
-    responses((status = 200, description = "`attempts` [{id, kind, code, holder_was_shown, issuer, card_masked, binding_id, device_id, at}]"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::AttemptsView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn ops_attempts(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
     super::ok(risk::attempts(&app, &who, &id).await)
