@@ -885,3 +885,51 @@ pub struct DiagnosisView {
     pub items: Vec<DiagnosisItemView>,
     pub prepare_for_support: PrepareForSupportView,
 }
+
+/// Step one of an unfreeze: the SMS code was sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnfreezeCodeSentView {
+    /// The card being unfrozen (a card unfreeze).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binding_id: Option<String>,
+    /// The account being unfrozen (an account unfreeze).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub next_action: NextAction,
+    /// Step two also takes the payment password.
+    pub payment_password_required: bool,
+}
+
+/// Step one of an account-phone operation (sign-up verification, password
+/// reset): the SMS code was sent to the account phone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountCodeSentView {
+    pub account_id: String,
+    pub next_action: NextAction,
+    /// What to do next, in the holder's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub then: Option<String>,
+    /// The next call, for the wallet developer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub developer: Option<serde_json::Value>,
+}
+
+/// Step one of a phone change: codes sent to the new phone (and the old one,
+/// unless it is lost).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneChangeStartedView {
+    pub account_id: String,
+    pub new_phone_masked: String,
+    /// The code to the new phone.
+    pub next_action: NextAction,
+    /// The code to the current phone (`null` when it is lost).
+    pub old_phone_next_action: Option<NextAction>,
+    /// With the old phone lost, the change goes to a `phone_change` review.
+    pub review_required: bool,
+    /// What to do next, in the holder's language.
+    pub then: String,
+    /// The next call, for the wallet developer.
+    #[schema(value_type = Object)]
+    pub developer: serde_json::Value,
+}

@@ -248,3 +248,19 @@ fn no_handler_types_its_route_by_hand() {
         }
     }
 }
+
+#[test]
+fn every_success_answer_is_typed_in_the_api_document() {
+    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
+    let mut untyped = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                if status.starts_with('2') && r.get("content").is_none() {
+                    untyped.push(format!("{} {path} {status}", method.to_uppercase()));
+                }
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "answers with no schema (a generated client would return None): {untyped:?}");
+}

@@ -100,7 +100,12 @@ pub async fn verify_phone(app: &AppState, who: &Principal, account_id: &str, bod
     }
     check_not_locked(&account, now)?;
     let Some(otp) = otp else {
-        let v = json!({ "account_id": account_id, "next_action": send_phone_code(app, &account).await? });
+        let v = json!(crate::views::AccountCodeSentView {
+            account_id: account_id.into(),
+            next_action: send_phone_code(app, &account).await?,
+            then: None,
+            developer: None,
+        });
         return Ok((StatusCode::ACCEPTED, v));
     };
     let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
@@ -323,11 +328,12 @@ pub async fn reset_payment_password(
             )
         })
         .await?;
-        let v = json!({
-            "account_id": account_id,
-            "next_action": next_action,
-            "then": say("请输入收到的验证码并设置新的支付密码。", "Enter the code you received and choose a new payment password."),
-            "developer": { "then": "the same request again with otp and new_password" },
+        let then = say("请输入收到的验证码并设置新的支付密码。", "Enter the code you received and choose a new payment password.");
+        let v = json!(crate::views::AccountCodeSentView {
+            account_id: account_id.into(),
+            next_action,
+            then: Some(then.get(crate::i18n::current()).into()),
+            developer: Some(json!({ "then": "the same request again with otp and new_password" })),
         });
         return Ok((StatusCode::ACCEPTED, v));
     };
@@ -468,14 +474,14 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
                 json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"),
                         "body": { "new_phone": phone.as_str(), "old_phone_otp": "<code>", "new_phone_otp": "<code>" } })
             };
-            let v = json!({
-                "account_id": account_id,
-                "new_phone_masked": phone.masked(),
-                "next_action": new_action,
-                "old_phone_next_action": old_action,
-                "review_required": lost,
-                "then": then,
-                "developer": developer,
+            let v = json!(crate::views::PhoneChangeStartedView {
+                account_id: account_id.into(),
+                new_phone_masked: phone.masked(),
+                next_action: new_action,
+                old_phone_next_action: old_action,
+                review_required: lost,
+                then: then.get(crate::i18n::current()).into(),
+                developer,
             });
             Ok((StatusCode::ACCEPTED, v))
         }

@@ -174,10 +174,11 @@ pub async fn unfreeze(
         let next_action = send_binding_code(app, &b, OtpPurpose::Unfreeze).await?;
         return Ok((
             StatusCode::ACCEPTED,
-            json!({
-                "binding_id": b.id,
-                "next_action": next_action,
-                "payment_password_required": stored_password.is_some(),
+            json!(crate::views::UnfreezeCodeSentView {
+                binding_id: Some(b.id),
+                account_id: None,
+                next_action,
+                payment_password_required: stored_password.is_some(),
             }),
         ));
     };
@@ -336,7 +337,12 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
             )
         })
         .await?;
-        let v = json!({ "account_id": account_id, "next_action": next_action, "payment_password_required": stored_password.is_some() });
+        let v = json!(crate::views::UnfreezeCodeSentView {
+            binding_id: None,
+            account_id: Some(account_id.into()),
+            next_action,
+            payment_password_required: stored_password.is_some(),
+        });
         return Ok((StatusCode::ACCEPTED, v));
     };
 

@@ -133,7 +133,7 @@ async fn freeze_account(
 /// account's phone, `202`), then with `otp` and, when one is set,
 /// `payment_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/unfreeze", tag = "accounts", request_body = Option<freeze::UnfreezeBody>,
-    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS challenge"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::UnfreezeCodeSentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn unfreeze_account(
     State(app): State<AppState>,
@@ -180,7 +180,7 @@ async fn freeze_binding(
 /// Unfreeze a card: first without `otp` (an SMS code is sent, `202`), then
 /// with `otp` and, when one is set, `payment_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unfreeze", tag = "bindings", request_body = Option<freeze::UnfreezeBody>,
-    responses((status = 200, body = crate::views::BindingView), (status = 202, description = "`next_action`: the SMS code was sent"), (status = "4XX", body = ErrorEnvelope)),
+    responses((status = 200, body = crate::views::BindingView), (status = 202, body = crate::views::UnfreezeCodeSentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn unfreeze_binding(
     State(app): State<AppState>,

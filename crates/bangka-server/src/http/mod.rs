@@ -103,7 +103,7 @@ async fn set_payment_password(
 /// Finish the sign-up: verify the account phone with the SMS code sent when
 /// the account was opened (without `otp`, a new code is sent, `202`).
 #[utoipa::path(post, path = "/v1/accounts/{id}/phone/verify", tag = "accounts", request_body = Option<accounts::VerifyPhoneBody>,
-    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: a new code was sent"),
+    responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::AccountCodeSentView),
         (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn verify_phone(
     State(app): State<AppState>,
@@ -118,7 +118,7 @@ async fn verify_phone(
 /// the new phone, `202`; with the old phone lost, only to the new one, and
 /// the change continues as a `phone_change` review), then with both codes.
 #[utoipa::path(post, path = "/v1/accounts/{id}/phone", tag = "accounts", request_body = accounts::PhoneChangeBody,
-    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS codes were sent"),
+    responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::PhoneChangeStartedView),
         (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn change_phone(
     State(app): State<AppState>,
@@ -133,7 +133,7 @@ async fn change_phone(
 /// record (an SMS code goes to the account's phone, `202`), then the same
 /// with `otp` and `new_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/payment-password/reset", tag = "accounts", request_body = accounts::ResetPasswordBody,
-    responses((status = 200, body = crate::views::AccountView), (status = 202, description = "`next_action`: the SMS code was sent"),
+    responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::AccountCodeSentView),
         (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn reset_payment_password(
     State(app): State<AppState>,
