@@ -32,7 +32,7 @@ pub struct SuspendBody {
     pub by: Option<Actor>,
 }
 
-/// `POST /v1/ops/tokens/{number}/suspend` and `/resume`.
+/// `POST /v1/ops/tokens/{token_number}/suspend` and `/resume`.
 #[derive(Deserialize, ToSchema)]
 pub struct OpsTokenBody {
     /// `issuer` or `risk`: whose decision this records.

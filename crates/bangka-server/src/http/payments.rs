@@ -31,10 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/mandates/{mid}/charges", post(charge_mandate))
         .route("/v1/ops/detokenize", post(detokenize))
         .route("/v1/ops/maintenance-windows", post(schedule_maintenance).get(list_maintenance))
-        .route("/v1/ops/maintenance-windows/{mid}/cancel", post(cancel_maintenance))
+        .route("/v1/ops/maintenance-windows/{wid}/cancel", post(cancel_maintenance))
         .route("/v1/ops/payments/{pid}", get(ops_payment))
-        .route("/v1/ops/tokens/{number}/suspend", post(ops_suspend_token))
-        .route("/v1/ops/tokens/{number}/resume", post(ops_resume_token))
+        .route("/v1/ops/tokens/{token_number}/suspend", post(ops_suspend_token))
+        .route("/v1/ops/tokens/{token_number}/resume", post(ops_resume_token))
 }
 
 /// A one-time cryptogram for one payment, after the holder confirms it with
@@ -190,17 +190,17 @@ async fn ops_payment(State(app): State<AppState>, who: OpsAuth, Path(pid): Path<
 }
 
 /// Ops: suspend a token on behalf of the issuer or risk control (audited).
-#[utoipa::path(post, path = "/v1/ops/tokens/{number}/suspend", tag = "ops", request_body = tokens::OpsTokenBody,
+#[utoipa::path(post, path = "/v1/ops/tokens/{token_number}/suspend", tag = "ops", request_body = tokens::OpsTokenBody,
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_suspend_token(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &number, req, true).await).await
+async fn ops_suspend_token(State(app): State<AppState>, who: OpsAuth, Path(token_number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &token_number, req, true).await).await
 }
 
 /// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
-#[utoipa::path(post, path = "/v1/ops/tokens/{number}/resume", tag = "ops", request_body = tokens::OpsTokenBody,
+#[utoipa::path(post, path = "/v1/ops/tokens/{token_number}/resume", tag = "ops", request_body = tokens::OpsTokenBody,
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_resume_token(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &number, req, false).await).await
+async fn ops_resume_token(State(app): State<AppState>, who: OpsAuth, Path(token_number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &token_number, req, false).await).await
 }
 
 /// Schedule a maintenance window with its announcement, for one issuer or
@@ -221,9 +221,9 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
 }
 
 /// Cancel a maintenance window that has not ended (admin).
-#[utoipa::path(post, path = "/v1/ops/maintenance-windows/{mid}/cancel", tag = "ops",
+#[utoipa::path(post, path = "/v1/ops/maintenance-windows/{wid}/cancel", tag = "ops",
     responses((status = 200, body = crate::views::CancelledView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(mid): Path<String>, call: Idempotent) -> ApiResult<Response> {
+async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(wid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    call.empty(&app, &p, async |app| ({ maintenance::cancel(app, &who, &mid) }).await).await
+    call.empty(&app, &p, async |app| ({ maintenance::cancel(app, &who, &wid) }).await).await
 }
