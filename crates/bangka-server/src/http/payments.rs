@@ -192,14 +192,24 @@ async fn ops_payment(State(app): State<AppState>, who: OpsAuth, Path(pid): Path<
 /// Ops: suspend a token on behalf of the issuer or risk control (audited).
 #[utoipa::path(post, path = "/v1/ops/tokens/{token_number}/suspend", tag = "ops", request_body = tokens::OpsTokenBody,
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_suspend_token(State(app): State<AppState>, who: OpsAuth, Path(token_number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+async fn ops_suspend_token(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(token_number): Path<String>,
+    call: Idempotent,
+) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &token_number, req, true).await).await
 }
 
 /// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
 #[utoipa::path(post, path = "/v1/ops/tokens/{token_number}/resume", tag = "ops", request_body = tokens::OpsTokenBody,
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_resume_token(State(app): State<AppState>, who: OpsAuth, Path(token_number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+async fn ops_resume_token(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(token_number): Path<String>,
+    call: Idempotent,
+) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &token_number, req, false).await).await
 }
 
