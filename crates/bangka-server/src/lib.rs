@@ -64,9 +64,43 @@ pub struct Config {
     pub binding_limit: u32,
     /// Demo: this many more good cards for load (`--demo-population`).
     pub demo_population: u64,
+    /// Regions whose banks' cards are bound (`--card-regions`).
+    pub card_regions: Vec<bangka_core::bin::Region>,
+    /// How long an unbind can be revoked (`--cooling-off`).
+    pub cooling_off: time::Duration,
+    /// How long a confirmed refund is in transit (`--refund-settles-after`).
+    pub refund_settles_after: time::Duration,
+    /// How long a holder session lasts (`--session-ttl`).
+    pub session_ttl: time::Duration,
+    /// Connection timeouts and cap (`--header-timeout`, `--body-timeout`, `--max-connections`).
+    pub limits: http::conn::Limits,
+    /// Risk rules instead of the published defaults (`--risk-rules`).
+    pub risk_rules: Option<RiskRules>,
 }
 
 impl Config {
+    /// The embedded default in `data_dir`, listening on `listen`: every
+    /// other setting at its published default.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Config {
+        Config {
+            data_dir,
+            listen,
+            database_url: None,
+            database_schema: None,
+            notify_webhook: None,
+            card_key_store_url: None,
+            demo: true,
+            binding_limit: WalletPolicy::default().binding_limit,
+            demo_population: 0,
+            card_regions: WalletPolicy::default().regions,
+            cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
+            refund_settles_after: flows::settlements::DEFAULT_REFUND_SETTLES_AFTER,
+            session_ttl: bangka_core::session::DEFAULT_SESSION_TTL,
+            limits: http::conn::Limits::default(),
+            risk_rules: None,
+        }
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("bangka.db").display()))
     }
@@ -103,7 +137,7 @@ impl Application {
         // The seed is fixed: a population card's number is the same on every
         // start, so a load generator can bind it across restarts.
         let simulator = Arc::new(Simulator::new(clock.clone()).with_population(config.demo_population, POPULATION_SEED));
-        let policy = WalletPolicy { binding_limit: config.binding_limit, ..WalletPolicy::default() };
+        let policy = WalletPolicy { binding_limit: config.binding_limit, regions: config.card_regions.clone(), ..WalletPolicy::default() };
         let signer = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
         let sink: Arc<dyn notify::Sink> = match (&config.notify_webhook, config.demo) {
             (Some(url), _) => {
@@ -122,19 +156,19 @@ impl Application {
             clock,
             policy: Arc::new(policy),
             otp: OtpRules::default(),
-            risk: Arc::new(RiskRules::default()),
+            risk: Arc::new(config.risk_rules.clone().unwrap_or_default()),
             api_keys: Arc::new(key_cache::KeyCache::default()),
             demo: config.demo,
             demo_clock: None,
             sink,
             idempotency_wait: idempotency::WAIT_FOR_FIRST,
-            cooling_off: flows::unbind::DEFAULT_COOLING_OFF,
-            refund_settles_after: flows::settlements::DEFAULT_REFUND_SETTLES_AFTER,
-            session_ttl: bangka_core::session::DEFAULT_SESSION_TTL,
+            cooling_off: config.cooling_off,
+            refund_settles_after: config.refund_settles_after,
+            session_ttl: config.session_ttl,
             failpoints: Arc::new(failpoint::Failpoints::from_env()),
         };
         let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        Ok(Application { listener, state, background_jobs: true, limits: http::conn::Limits::default() })
+        Ok(Application { listener, state, background_jobs: true, limits: config.limits })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -148,11 +182,6 @@ impl Application {
     /// Mutable access before serving (tests tune rules and waits).
     pub fn state_mut(&mut self) -> &mut AppState {
         &mut self.state
-    }
-
-    /// Timeouts and the connection cap (`serve --header-timeout …`).
-    pub fn set_limits(&mut self, limits: http::conn::Limits) {
-        self.limits = limits;
     }
 
     /// Whether the background jobs run (tests that drive the jobs by hand,

@@ -265,15 +265,12 @@ fn parse_region(s: &str) -> Result<bangka_core::bin::Region, String> {
 
 fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32) -> Config {
     Config {
-        data_dir: store.data_dir.clone(),
-        listen,
         database_url: store.database_url.clone(),
         database_schema: store.database_schema.clone(),
         card_key_store_url: store.card_key_store_url.clone(),
-        notify_webhook: None,
         demo,
         binding_limit,
-        demo_population: 0,
+        ..Config::new(store.data_dir.clone(), listen)
     }
 }
 
@@ -340,9 +337,23 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(a) => {
             let _log = telemetry::init(matches!(a.log_format, LogFormat::Json));
+            // Every setting travels in the one Config into Application::build.
             let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
             cfg.demo_population = if a.no_demo { 0 } else { a.demo_population };
             cfg.notify_webhook = a.notify_webhook.clone();
+            cfg.card_regions = a.card_regions.clone();
+            cfg.cooling_off = a.cooling_off;
+            cfg.refund_settles_after = a.refund_settles_after;
+            cfg.session_ttl = a.session_ttl;
+            cfg.limits = bangka_server::http::conn::Limits {
+                header_timeout: a.header_timeout.unsigned_abs(),
+                body_timeout: a.body_timeout.unsigned_abs(),
+                max_connections: a.max_connections as usize,
+            };
+            if let Some(path) = &a.risk_rules {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                cfg.risk_rules = Some(bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?);
+            }
             if a.demo_clock && a.no_demo {
                 anyhow::bail!("--demo-clock needs the demo endpoints (drop --no-demo)");
             }
@@ -350,22 +361,9 @@ async fn main() -> anyhow::Result<()> {
             let clock: Arc<dyn bangka_core::clock::Clock> = if a.demo_clock { shifted.clone() } else { Arc::new(SystemClock) };
             let mut app = Application::build(cfg.clone(), clock).await?;
             if a.demo_clock {
+                // The clock object itself, which the demo endpoint moves.
                 app.state_mut().demo_clock = Some(shifted);
                 tracing::warn!("demo clock on: POST /v1/demo/clock/advance moves this service's time forward");
-            }
-            let policy = bangka_core::bin::WalletPolicy { regions: a.card_regions.clone(), ..(*app.state().policy).clone() };
-            app.state_mut().policy = Arc::new(policy);
-            app.state_mut().cooling_off = a.cooling_off;
-            app.state_mut().refund_settles_after = a.refund_settles_after;
-            app.state_mut().session_ttl = a.session_ttl;
-            app.set_limits(bangka_server::http::conn::Limits {
-                header_timeout: a.header_timeout.unsigned_abs(),
-                body_timeout: a.body_timeout.unsigned_abs(),
-                max_connections: a.max_connections as usize,
-            });
-            if let Some(path) = &a.risk_rules {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                app.state_mut().risk = Arc::new(bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?);
             }
             tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
             if cfg.demo {

@@ -30,6 +30,27 @@ pub struct AccountView {
     pub email_masked: Option<String>,
     /// Whether the account phone was verified (the sign-up is complete).
     pub phone_verified: bool,
+    /// On opening: the SMS code that finishes the sign-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_action: Option<NextAction>,
+    /// After real-name verification: what was verified, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub real_name_masked: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number_masked: Option<String>,
+    /// After an account freeze: what to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_steps: Option<Vec<NextStepView>>,
+}
+
+/// One thing to do next, in the holder's words, with the call that does it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextStepView {
+    pub step: String,
+    /// The call, for the wallet developer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub developer: Option<serde_json::Value>,
 }
 
 impl AccountView {
@@ -48,6 +69,10 @@ impl AccountView {
             language: a.language.clone(),
             email_masked: a.email.as_deref().map(bangka_core::holder::mask_email),
             phone_verified: a.phone_verified_at.is_some(),
+            next_action: None,
+            real_name_masked: None,
+            id_number_masked: None,
+            next_steps: None,
         }
     }
 }
@@ -173,6 +198,21 @@ pub struct BindingView {
     pub attempt_id: Option<String>,
     pub created_at: String,
     pub activated_at: Option<String>,
+    /// After a lost or stolen report: whether the bank was told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_notified: Option<bool>,
+    /// When the bank could not be told: what to do, in the holder's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer_advice: Option<String>,
+    /// After an unbind is confirmed: when the cooling-off ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cooling_off_ends_at: Option<String>,
+    /// After an unbind is confirmed: the autopay agreements it cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_mandates: Option<Vec<String>>,
+    /// After an unbind is confirmed: how to take it back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke: Option<Link>,
 }
 
 impl BindingView {
@@ -187,6 +227,11 @@ impl BindingView {
             attempt_id,
             created_at: rfc3339(b.created_at),
             activated_at: b.activated_at.map(rfc3339),
+            issuer_notified: None,
+            issuer_advice: None,
+            cooling_off_ends_at: None,
+            cancelled_mandates: None,
+            revoke: None,
         }
     }
 }
@@ -199,6 +244,20 @@ pub struct ActivationView {
     pub card: CardView,
     pub next_action: Option<NextAction>,
     pub created_at: String,
+    /// After activation: what to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_steps: Option<Vec<ActivationStepView>>,
+}
+
+/// After an activation: the next thing to do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivationStepView {
+    /// `bind`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// In the holder's language.
+    pub hint: String,
+    pub developer: Link,
 }
 
 impl ActivationView {
@@ -209,6 +268,7 @@ impl ActivationView {
             card: CardView::from_activation(a),
             next_action: next,
             created_at: rfc3339(a.created_at),
+            next_steps: None,
         }
     }
 }

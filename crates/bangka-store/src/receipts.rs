@@ -95,17 +95,28 @@ fn key_id(public: &[u8]) -> String {
     hex::encode(&Sha256::digest(public)[..8])
 }
 
-/// JSON with object keys sorted and no whitespace: the bytes a receipt's
-/// signature covers.
+/// The bytes a receipt's signature covers: the RFC 8785 JSON
+/// Canonicalization Scheme (keys sorted by UTF-16 code units, ECMAScript
+/// number forms, minimal string escapes), which any party can reproduce with
+/// a JCS library to verify a receipt.
 pub fn canonical(v: &Value) -> String {
+    // A `Value` holds no NaN or infinity, the only inputs JCS refuses.
+    serde_json_canonicalizer::to_string(v).unwrap_or_else(|_| legacy_canonical(v))
+}
+
+/// The form receipts were signed in before RFC 8785 (keys sorted by UTF-8
+/// bytes, serde_json's number forms). It equals JCS for every receipt
+/// Bangka writes (ASCII keys, whole numbers), and is kept so that a receipt
+/// signed the old way still verifies whatever it holds.
+fn legacy_canonical(v: &Value) -> String {
     match v {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let parts: Vec<String> = keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k]))).collect();
+            let parts: Vec<String> = keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), legacy_canonical(&m[*k]))).collect();
             format!("{{{}}}", parts.join(","))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => format!("[{}]", a.iter().map(legacy_canonical).collect::<Vec<_>>().join(",")),
         other => other.to_string(),
     }
 }
@@ -147,7 +158,9 @@ pub fn verify_receipt(doc: &Value, trusted_public_key: Option<&str>) -> Result<S
         .and_then(|b| b.try_into().ok())
         .ok_or(ReceiptProblem::Malformed("signature is not 64 bytes of hex"))?;
     let key = VerifyingKey::from_bytes(&public).map_err(|_| ReceiptProblem::Malformed("public key is not a curve point"))?;
-    key.verify(canonical(receipt).as_bytes(), &Signature::from_bytes(&value)).map_err(|_| ReceiptProblem::BadSignature)?;
+    let signature = Signature::from_bytes(&value);
+    let jcs = key.verify(canonical(receipt).as_bytes(), &signature);
+    jcs.or_else(|_| key.verify(legacy_canonical(receipt).as_bytes(), &signature)).map_err(|_| ReceiptProblem::BadSignature)?;
     Ok(key_id(&public))
 }
 
@@ -248,5 +261,29 @@ mod tests {
     #[test]
     fn canonical_sorts_keys() {
         assert_eq!(canonical(&json!({ "b": [1, { "d": "x", "c": null }], "a": "é" })), r#"{"a":"é","b":[1,{"c":null,"d":"x"}]}"#);
+    }
+
+    #[test]
+    fn canonical_is_rfc_8785() {
+        // RFC 8785 §3.2.2.3 number forms and §3.2.3 key order (UTF-16 code units).
+        assert_eq!(canonical(&json!({ "n": 1e21, "m": 1e-7, "k": 4.5, "j": 0.002 })), r#"{"j":0.002,"k":4.5,"m":1e-7,"n":1e+21}"#);
+        // UTF-8 byte order would put U+FB33 before U+1F600; UTF-16 puts the surrogate pair first.
+        let keys = json!({ "\u{20ac}": 1, "\r": 2, "\u{1f600}": 3, "1": 4, "\u{fb33}": 5 });
+        assert_eq!(canonical(&keys), "{\"\\r\":2,\"1\":4,\"\u{20ac}\":1,\"\u{1f600}\":3,\"\u{fb33}\":5}");
+    }
+
+    #[test]
+    fn a_receipt_signed_the_old_way_still_verifies() {
+        let dir = std::env::temp_dir().join(format!("bk-rcp-legacy-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = ReceiptSigner::load_or_create(&dir).unwrap();
+        // Keys whose old order (UTF-8 bytes) differs from JCS's (UTF-16 code units).
+        let receipt = json!({ "operation": "test", "\u{fb33}": 1, "\u{1f600}": 2 });
+        assert_ne!(canonical(&receipt), legacy_canonical(&receipt));
+        let old = s.key.sign(legacy_canonical(&receipt).as_bytes());
+        let doc = json!({ "receipt": receipt, "signature": {
+            "alg": "Ed25519", "key_id": s.key_id(), "public_key": s.public_key_hex(), "value": hex::encode(old.to_bytes()) } });
+        assert!(verify_receipt(&doc, Some(&s.public_key_hex())).is_ok());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -65,11 +65,8 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
         Ok(a) => a,
         Err(Conflict::PhoneTaken) => return Err(ErrorCode::AccountPhoneTaken.into()),
     };
-    let mut v = json!(AccountView::from_row(&a, app.clock.now()));
-    if !by_wallet {
-        v["next_action"] = json!(send_phone_code(app, &a).await?);
-    }
-    Ok((StatusCode::CREATED, v))
+    let next_action = if by_wallet { None } else { Some(send_phone_code(app, &a).await?) };
+    Ok((StatusCode::CREATED, json!(AccountView { next_action, ..AccountView::from_row(&a, app.clock.now()) })))
 }
 
 /// The sign-up code to the account phone.
@@ -164,10 +161,12 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
             .into());
     }
     let a = load_account(app, account_id).await?;
-    let mut v = json!(AccountView::from_row(&a, app.clock.now()));
-    v["real_name_masked"] = json!(name.masked());
-    v["id_number_masked"] = json!(id.masked());
-    Ok((StatusCode::OK, v))
+    let v = AccountView {
+        real_name_masked: Some(name.masked()),
+        id_number_masked: Some(id.masked()),
+        ..AccountView::from_row(&a, app.clock.now())
+    };
+    Ok((StatusCode::OK, json!(v)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -149,13 +149,11 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     }
     record_attempt(app, account_id, "activate", &facts, None).await?;
     let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
-    let mut v = json!(ActivationView::new(&done, None));
-    v["next_steps"] = json!([
-        {
-            "type": "bind",
-            "hint": say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now."),
-            "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings") },
-        },
-    ]);
-    Ok((StatusCode::OK, v))
+    let hint = say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now.");
+    let next = crate::views::ActivationStepView {
+        kind: "bind".into(),
+        hint: hint.get(crate::i18n::current()).into(),
+        developer: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings")),
+    };
+    Ok((StatusCode::OK, json!(ActivationView { next_steps: Some(vec![next]), ..ActivationView::new(&done, None) })))
 }

@@ -244,19 +244,28 @@ pub fn issuer_failure(app: &AppState, f: Failure) -> ApiError {
 }
 
 async fn view_pending(app: &AppState, b: &BindingRow, attempt: Option<String>) -> ApiResult<Value> {
+    Ok(json!(pending_view(app, b, attempt).await?))
+}
+
+async fn pending_view(app: &AppState, b: &BindingRow, attempt: Option<String>) -> ApiResult<BindingView> {
     let next = match &b.challenge_id {
         Some(cid) => app.store.get_challenge(cid).await?.map(|c| NextAction::otp(&c, &app.otp)),
         None => None,
     };
-    Ok(serde_json::to_value(BindingView::new(b, None, next, attempt)).map_err(anyhow::Error::from)?)
+    Ok(BindingView::new(b, None, next, attempt))
 }
 
 pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
+    Ok(json!(binding_view(app, b).await?))
+}
+
+/// The binding as its holder sees it (with the code it waits for, if pending).
+pub async fn binding_view(app: &AppState, b: &BindingRow) -> ApiResult<BindingView> {
     if b.status == BindingStatus::PendingVerification {
-        return view_pending(app, b, None).await;
+        return pending_view(app, b, None).await;
     }
     let token = app.store.token_for_binding(&b.id).await?;
-    view_with(app, b, token.as_ref()).await
+    Ok(BindingView::new(b, token.as_ref(), None, None))
 }
 
 /// As [`view`], with the binding's token already read.

@@ -107,15 +107,16 @@ async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let notified = report_to_issuer(app, &b, b.frozen_reason == Some(FreezeReason::CardStolen)).await;
     app.failpoint("freeze.after_bank").await?;
-    let mut v = view(app, &b).await?;
-    v["issuer_notified"] = json!(notified);
-    if !notified {
-        v["issuer_advice"] = json!(say(
-            "暂时联系不上发卡银行：卡片已在钱包中冻结，请拨打卡片背面的银行客服电话办理挂失。",
-            "The bank could not be reached: the card is frozen in the wallet; call the number on the back of the card to report it lost.",
-        ));
-    }
-    Ok((StatusCode::OK, v))
+    let advice = say(
+        "暂时联系不上发卡银行：卡片已在钱包中冻结，请拨打卡片背面的银行客服电话办理挂失。",
+        "The bank could not be reached: the card is frozen in the wallet; call the number on the back of the card to report it lost.",
+    );
+    let v = crate::views::BindingView {
+        issuer_notified: Some(notified),
+        issuer_advice: (!notified).then(|| advice.get(crate::i18n::current()).to_owned()),
+        ..super::bind::binding_view(app, &b).await?
+    };
+    Ok((StatusCode::OK, json!(v)))
 }
 
 /// Finishes a lost or stolen freeze whose request crashed before the bank
@@ -278,36 +279,54 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
     }
     tracing::info!(account_id, reason = reason.as_str(), "account frozen");
     let frozen = load_account(app, account_id).await?;
-    let mut v = json!(AccountView::from_row(&frozen, app.clock.now()));
-    v["next_steps"] = if reason == AccountFreezeReason::PhoneLost {
-        json!([
-            {
-                "step": say(
+    let step = |s: crate::i18n::Say, developer: Option<Value>| crate::views::NextStepView {
+        step: s.get(crate::i18n::current()).to_owned(),
+        developer,
+    };
+    let next_steps = if reason == AccountFreezeReason::PhoneLost {
+        vec![
+            step(
+                say(
                     "到运营商补办原号码后，用收到的验证码解冻；或者换用新手机号：新号码收验证码，并提交身份证照片人工审核，通过后自动解冻。",
                     "Get your number back from your carrier and unfreeze with the code it receives; or move to a new number: it receives a code, you send ID photos for a review, and the approval unfreezes the account.",
                 ),
-                "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"), "body": { "new_phone": "…", "old_phone_lost": true } },
-            },
-            {
-                "step": say("查看每张卡的付款记录，找出不是您本人发起的交易。", "Check the payment records of every card for transactions you do not recognise."),
-            },
-        ])
+                Some(
+                    json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"), "body": { "new_phone": "…", "old_phone_lost": true } }),
+                ),
+            ),
+            step(
+                say(
+                    "查看每张卡的付款记录，找出不是您本人发起的交易。",
+                    "Check the payment records of every card for transactions you do not recognise.",
+                ),
+                None,
+            ),
+        ]
     } else {
-        json!([
-            { "step": say("查看每张卡的付款记录，找出不是您本人发起的交易。", "Check the payment records of every card for transactions you do not recognise.") },
-            {
-                "step": say("修改支付密码。", "Change the payment password."),
-                "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/payment-password"), "body": { "password": "…", "current_password": "…" } },
-            },
-            {
-                "step": say(
+        vec![
+            step(
+                say(
+                    "查看每张卡的付款记录，找出不是您本人发起的交易。",
+                    "Check the payment records of every card for transactions you do not recognise.",
+                ),
+                None,
+            ),
+            step(
+                say("修改支付密码。", "Change the payment password."),
+                Some(
+                    json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/payment-password"), "body": { "password": "…", "current_password": "…" } }),
+                ),
+            ),
+            step(
+                say(
                     "带上这些交易的时间和金额联系客服（可在钱包内提交工单）；追回资金请联系发卡银行。",
                     "Contact support with the times and amounts of those transactions (open a ticket in the wallet); ask your bank about recovering the money.",
                 ),
-                "developer": { "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") },
-            },
-        ])
+                Some(json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/tickets") })),
+            ),
+        ]
     };
+    let v = json!(AccountView { next_steps: Some(next_steps), ..AccountView::from_row(&frozen, app.clock.now()) });
     Ok((StatusCode::OK, v))
 }
 

@@ -283,11 +283,13 @@ pub async fn confirm(
     }
     tracing::info!(binding_id = %b.id, "unbind confirmed; cooling-off started");
     let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let mut v = view(app, &now_b).await?;
-    v["cooling_off_ends_at"] = json!(rfc3339(ends_at));
-    v["cancelled_mandates"] = json!(mandates);
-    v["revoke"] = json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/bindings/{}/unbind/revoke", b.id) });
-    Ok((StatusCode::ACCEPTED, v))
+    let v = crate::views::BindingView {
+        cooling_off_ends_at: Some(rfc3339(ends_at)),
+        cancelled_mandates: Some(mandates),
+        revoke: Some(crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/unbind/revoke", b.id))),
+        ..super::bind::binding_view(app, &now_b).await?
+    };
+    Ok((StatusCode::ACCEPTED, json!(v)))
 }
 
 pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {

@@ -140,19 +140,16 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         demo: true,
         binding_limit: opts.binding_limit,
         demo_population: 1000,
+        limits: opts.limits.unwrap_or_default(),
+        risk_rules: opts.risk_rules.as_deref().map(|r| bangka_core::risk::RiskRules::from_json(r).expect("valid risk rules")),
+        ..Config::new(data_dir.clone(), "127.0.0.1:0".parse().unwrap())
     };
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
     let mut app = Application::build(config, clock.clone()).await.expect("app builds");
     app.state_mut().idempotency_wait = opts.idempotency_wait;
     app.set_background_jobs(opts.background_jobs);
-    if let Some(limits) = opts.limits {
-        app.set_limits(limits);
-    }
     if opts.demo_clock {
         app.state_mut().demo_clock = Some(clock.clone());
-    }
-    if let Some(rules) = &opts.risk_rules {
-        app.state_mut().risk = Arc::new(bangka_core::risk::RiskRules::from_json(rules).expect("valid risk rules"));
     }
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
@@ -446,6 +443,7 @@ impl TestApp {
             demo: true,
             binding_limit: 5,
             demo_population: 1000,
+            ..Config::new(self.data_dir.clone(), "127.0.0.1:0".parse().unwrap())
         };
         let clock = self.clock.clone();
         let app = Application::build(config, clock.clone()).await.expect("app restarts");

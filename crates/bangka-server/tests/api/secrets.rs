@@ -133,6 +133,7 @@ async fn the_data_directory_is_owner_only() {
         demo: true,
         binding_limit: 5,
         demo_population: 0,
+        ..bangka_server::Config::new(open.clone(), "127.0.0.1:0".parse().unwrap())
     };
     let clock = std::sync::Arc::new(bangka_core::clock::SystemClock);
     let refused = bangka_server::Application::build(config, clock).await.err().expect("refused");
