@@ -47,9 +47,15 @@ pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use fill::FilledCard;
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
-pub use payments::*;
+pub use payments::{
+    AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,
+};
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
-pub use repo::*;
+pub use repo::{
+    AccountRow, AccountUnfreezeOutcome, ActivateOutcome, ActivationRow, ApiKeyRow, AttemptRow, BindingRow, ChallengeRow, Conflict, GiveUp,
+    IdemState, InboxMessage, KycRecord, MessageKind, NewAccount, NewChallenge, NewMessage, NewPendingBinding, NewToken, OutboxMessage,
+    OutboxStatus, PendingOutcome, RekeyReport, kyc_context,
+};
 pub use reviews::{NewReview, ReviewDecision, ReviewRow};
 pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
