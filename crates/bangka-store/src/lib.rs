@@ -18,11 +18,14 @@
 //! - [`card_keys`]: the card data keys, kept apart from the database.
 //! - [`repo`]: the queries, grouped by aggregate.
 
+pub mod attempts;
 pub mod audit;
 pub mod card_keys;
 pub mod fill;
+pub mod idempotency;
 pub mod lifecycle;
 pub mod maintenance;
+pub mod outbox;
 pub mod payments;
 pub mod receipts;
 pub mod repo;
@@ -43,18 +46,20 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use time::OffsetDateTime;
 use unit::{Conn, Db, Tx, Unit, Writer};
 
+pub use attempts::AttemptRow;
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use fill::FilledCard;
+pub use idempotency::IdemState;
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
+pub use outbox::{GiveUp, InboxMessage, MessageKind, NewMessage, OutboxMessage, OutboxStatus};
 pub use payments::{
     AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,
 };
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::{
-    AccountRow, AccountUnfreezeOutcome, ActivateOutcome, ActivationRow, ApiKeyRow, AttemptRow, BindingRow, ChallengeRow, Conflict, GiveUp,
-    IdemState, InboxMessage, KycRecord, MessageKind, NewAccount, NewChallenge, NewMessage, NewPendingBinding, NewToken, OutboxMessage,
-    OutboxStatus, PendingOutcome, RekeyReport, kyc_context,
+    AccountRow, AccountUnfreezeOutcome, ActivateOutcome, ActivationRow, ApiKeyRow, BindingRow, ChallengeRow, Conflict, KycRecord,
+    NewAccount, NewChallenge, NewPendingBinding, NewToken, PendingOutcome, RekeyReport, kyc_context,
 };
 pub use reviews::{NewReview, ReviewDecision, ReviewRow};
 pub use risk::{Firing, RiskDecision, SubjectLock};

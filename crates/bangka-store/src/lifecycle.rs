@@ -9,9 +9,10 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
+use crate::outbox::NewMessage;
 use crate::payments::move_token;
 use crate::receipts::ReceiptDraft;
-use crate::repo::{BindingRow, NewMessage};
+use crate::repo::BindingRow;
 use crate::{Store, StoreError, from_ms, is_unique_violation, to_ms};
 
 /// A token change that goes with a binding change.

@@ -15,7 +15,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
-use crate::repo::{ChallengeRow, NewChallenge, NewMessage, insert_challenge};
+use crate::outbox::NewMessage;
+use crate::repo::{ChallengeRow, NewChallenge, insert_challenge};
 use crate::vault::CryptogramInput;
 use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
 

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
-use crate::repo::NewMessage;
+use crate::outbox::NewMessage;
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 pub struct NewReview<'a> {

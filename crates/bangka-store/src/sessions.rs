@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
-use crate::repo::NewMessage;
+use crate::outbox::NewMessage;
 use crate::{Store, StoreError, from_ms, to_ms};
 
 pub struct NewSession<'a> {

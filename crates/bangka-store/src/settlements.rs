@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
-use crate::repo::NewMessage;
+use crate::outbox::NewMessage;
 use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
