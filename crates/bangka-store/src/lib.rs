@@ -23,6 +23,7 @@ pub mod audit;
 pub mod card_keys;
 pub mod fill;
 pub mod idempotency;
+pub mod key_rotation;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod outbox;
@@ -50,6 +51,7 @@ pub use attempts::AttemptRow;
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use fill::FilledCard;
 pub use idempotency::IdemState;
+pub use key_rotation::{RekeyReport, kyc_context};
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use outbox::{GiveUp, InboxMessage, MessageKind, NewMessage, OutboxMessage, OutboxStatus};
@@ -59,7 +61,7 @@ pub use payments::{
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
 pub use repo::{
     AccountRow, AccountUnfreezeOutcome, ActivateOutcome, ActivationRow, ApiKeyRow, BindingRow, ChallengeRow, Conflict, KycRecord,
-    NewAccount, NewChallenge, NewPendingBinding, NewToken, PendingOutcome, RekeyReport, kyc_context,
+    NewAccount, NewChallenge, NewPendingBinding, NewToken, PendingOutcome,
 };
 pub use reviews::{NewReview, ReviewDecision, ReviewRow};
 pub use risk::{Firing, RiskDecision, SubjectLock};
