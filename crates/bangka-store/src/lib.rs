@@ -18,6 +18,7 @@
 //! - [`card_keys`]: the card data keys, kept apart from the database.
 //! - [`repo`]: the queries, grouped by aggregate.
 
+pub mod accounts;
 pub mod attempts;
 pub mod audit;
 pub mod card_keys;
@@ -47,6 +48,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use time::OffsetDateTime;
 use unit::{Conn, Db, Tx, Unit, Writer};
 
+pub use accounts::{AccountRow, AccountUnfreezeOutcome, ApiKeyRow, Conflict, KycRecord, NewAccount};
 pub use attempts::AttemptRow;
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use fill::FilledCard;
@@ -59,10 +61,7 @@ pub use payments::{
     AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,
 };
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
-pub use repo::{
-    AccountRow, AccountUnfreezeOutcome, ActivateOutcome, ActivationRow, ApiKeyRow, BindingRow, ChallengeRow, Conflict, KycRecord,
-    NewAccount, NewChallenge, NewPendingBinding, NewToken, PendingOutcome,
-};
+pub use repo::{ActivateOutcome, ActivationRow, BindingRow, ChallengeRow, NewChallenge, NewPendingBinding, NewToken, PendingOutcome};
 pub use reviews::{NewReview, ReviewDecision, ReviewRow};
 pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
@@ -582,6 +581,11 @@ fn sqlite_url_with_create(url: &str) -> String {
 
 pub fn to_ms(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// An optional stored time.
+pub(crate) fn opt_time(v: Option<i64>) -> Option<OffsetDateTime> {
+    v.map(from_ms)
 }
 
 pub fn from_ms(ms: i64) -> OffsetDateTime {

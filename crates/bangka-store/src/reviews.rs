@@ -236,7 +236,7 @@ impl Store {
                     let Some(phone) = review.new_phone.as_deref() else {
                         return Err(StoreError::Corrupt(format!("phone change review {} without a phone", review.id)));
                     };
-                    crate::repo::move_phone(&mut tx, &review.account_id, phone, cause, now).await?;
+                    crate::accounts::move_phone(&mut tx, &review.account_id, phone, cause, now).await?;
                 }
                 ReviewKind::InfoChange => {
                     let change = Change {

@@ -1,0 +1,498 @@
+//! Wallet accounts: opening, real-name records, the payment password, the
+//! account freeze, the phone (verification and change) and API keys.
+
+use bangka_core::bind::{AccountFreezeReason, AccountStatus, KycState};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::WriteOn;
+use crate::audit::{Cause, Change};
+use crate::opt_time;
+use crate::outbox::NewMessage;
+use crate::repo::use_challenge;
+use crate::unit::Tx;
+use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: String,
+    pub phone: String,
+    pub kyc: KycState,
+    pub kyc_name_mac: Option<String>,
+    pub kyc_id_mac: Option<String>,
+    pub status: AccountStatus,
+    /// Why the holder froze the account, while it is frozen.
+    pub frozen_reason: Option<AccountFreezeReason>,
+    pub frozen_at: Option<OffsetDateTime>,
+    pub locked_until: Option<OffsetDateTime>,
+    pub payment_password_set_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    /// `zh-CN` or `en`: the language of the holder's notices.
+    pub language: String,
+    /// Where notices also go by email, if the holder gave one.
+    pub email: Option<String>,
+    /// When the account phone was proven (an SMS code, or the wallet's own
+    /// sign-in); `None`: the sign-up is not complete.
+    pub phone_verified_at: Option<OffsetDateTime>,
+}
+
+fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
+    let kyc: String = r.try_get("kyc_status")?;
+    let status: String = r.try_get("status")?;
+    let frozen_reason: Option<String> = r.try_get("frozen_reason")?;
+    Ok(AccountRow {
+        id: r.try_get("id")?,
+        phone: r.try_get("phone")?,
+        kyc: KycState::parse(&kyc).ok_or_else(|| StoreError::Corrupt(format!("kyc_status {kyc}")))?,
+        kyc_name_mac: r.try_get("kyc_name_mac")?,
+        kyc_id_mac: r.try_get("kyc_id_mac")?,
+        status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status}")))?,
+        frozen_reason: frozen_reason
+            .map(|r| AccountFreezeReason::parse(&r).ok_or_else(|| StoreError::Corrupt(format!("account frozen_reason {r}"))))
+            .transpose()?,
+        frozen_at: opt_time(r.try_get("frozen_at")?),
+        locked_until: opt_time(r.try_get("locked_until")?),
+        payment_password_set_at: opt_time(r.try_get("payment_password_set_at")?),
+        created_at: from_ms(r.try_get("created_at")?),
+        language: r.try_get("language")?,
+        email: r.try_get("email")?,
+        phone_verified_at: opt_time(r.try_get("phone_verified_at")?),
+    })
+}
+
+/// A new wallet account.
+pub struct NewAccount<'a> {
+    pub phone: &'a str,
+    /// The wallet verified the phone in its own sign-in (else Bangka sends
+    /// an SMS code and the account waits for it).
+    pub phone_verified_by_wallet: bool,
+    /// `zh-CN` or `en`.
+    pub language: &'a str,
+    pub email: Option<&'a str>,
+}
+
+/// The named constraint a write ran into, mapped once here.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Conflict {
+    PhoneTaken,
+}
+
+/// What sealed KYC data looks like when stored.
+pub struct KycRecord {
+    pub status: KycState,
+    pub name_mac: String,
+    pub id_mac: String,
+    pub name_sealed: Vec<u8>,
+    pub id_sealed: Vec<u8>,
+}
+
+const ACCOUNT_COLS: &str = "id, phone, kyc_status, kyc_name_mac, kyc_id_mac, status, frozen_reason, frozen_at, locked_until, payment_password_set_at, created_at, language, email, phone_verified_at";
+
+impl Store {
+    /// Opens an account, audited (the phone is not in the audit entry).
+    pub async fn create_account(
+        &self,
+        a: NewAccount<'_>,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<AccountRow, Conflict>, StoreError> {
+        let id = new_id("acc");
+        let mut tx = self.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email, phone_verified_at, phone_verified_by)
+             VALUES ($1, $2, 'unverified', 'active', $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(a.phone)
+        .bind(to_ms(now))
+        .bind(a.language)
+        .bind(a.email)
+        .bind(a.phone_verified_by_wallet.then(|| to_ms(now)))
+        .bind(a.phone_verified_by_wallet.then_some("wallet"))
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => return Ok(Err(Conflict::PhoneTaken)),
+            Err(e) => return Err(e.into()),
+        }
+        let change = Change { action: "account.create", subject: &id, before: None, after: Some("active") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(Ok(self.get_account(&id).await?.expect("just inserted")))
+    }
+
+    pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        row.as_ref().map(account_row).transpose()
+    }
+
+    /// Records the KYC outcome, only for an account not yet verified.
+    /// Returns false when the account's KYC was already settled.
+    /// Records the KYC result, only over `unverified`, with its audit entry
+    /// (the status only: never the name or ID number).
+    pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        // From unverified, or again after a rejection (the holder has come of
+        // age, or had typed the ID number wrong); never over a verified one.
+        let before: Option<(String,)> =
+            sqlx::query_as("SELECT kyc_status FROM accounts WHERE id = $1 AND kyc_status IN ('unverified', 'rejected')")
+                .bind(account_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((before,)) = before else { return Ok(false) };
+        let res = sqlx::query(
+            "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
+             WHERE id = $6 AND kyc_status = $7",
+        )
+        .bind(kyc.status.as_str())
+        .bind(&kyc.name_mac)
+        .bind(&kyc.id_mac)
+        .bind(&kyc.name_sealed)
+        .bind(&kyc.id_sealed)
+        .bind(account_id)
+        .bind(&before)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "account.kyc", subject: account_id, before: Some(&before), after: Some(kyc.status.as_str()) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The sealed real name and ID number of a verified account (opened
+    /// by the caller with the vault, to show them masked to support).
+    pub async fn kyc_sealed(&self, account_id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        type Sealed = (Option<Vec<u8>>, Option<Vec<u8>>);
+        let row: Option<Sealed> = sqlx::query_as("SELECT kyc_name_enc, kyc_id_enc FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        Ok(row.and_then(|(n, i)| Some((n?, i?))))
+    }
+
+    /// The stored payment password hash (PHC string), if one is set.
+    pub async fn payment_password_hash(&self, account_id: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        Ok(row.and_then(|r| r.0))
+    }
+
+    /// Sets the payment password hash, only if the stored one is still
+    /// `expected` (none, or the one the caller verified the current password
+    /// against): a concurrent change is never silently overwritten.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_payment_password(
+        &self,
+        account_id: &str,
+        hash: &str,
+        expected: Option<&str>,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let q = match expected {
+            Some(old) => sqlx::query(
+                "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3 AND payment_password_hash = $4",
+            )
+            .bind(hash)
+            .bind(to_ms(now))
+            .bind(account_id)
+            .bind(old),
+            None => sqlx::query(
+                "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3 AND payment_password_hash IS NULL",
+            )
+            .bind(hash)
+            .bind(to_ms(now))
+            .bind(account_id),
+        };
+        let mut tx = self.begin().await?;
+        if q.execute(&mut *tx).await?.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let (before, after) = if expected.is_some() { ("set", "changed") } else { ("unset", "set") };
+        let change = Change { action: "account.payment_password", subject: account_id, before: Some(before), after: Some(after) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// Resets a forgotten payment password once its SMS challenge passed
+    /// (consumed here): the new MAC, the audit entry and the notice in one
+    /// transaction. Returns false (nothing changed) if the code was used
+    /// meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reset_payment_password(
+        &self,
+        account_id: &str,
+        challenge_id: &str,
+        hash: &str,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        if !use_challenge(&mut tx, challenge_id, now).await? {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3")
+            .bind(hash)
+            .bind(to_ms(now))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change { action: "account.payment_password", subject: account_id, before: None, after: Some("reset") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Replaces an older kind of payment-password hash (argon2) with its
+    /// MAC after a successful check; only if it is still the one checked.
+    /// Not a change of password: no audit entry, no notice.
+    pub async fn upgrade_payment_password_hash(&self, account_id: &str, old: &str, new: &str) -> Result<bool, StoreError> {
+        let res = sqlx::query("UPDATE accounts SET payment_password_hash = $1 WHERE id = $2 AND payment_password_hash = $3")
+            .bind(new)
+            .bind(account_id)
+            .bind(old)
+            .write_on(self)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+}
+
+// ---------------------------------------------------------------- account freeze
+
+/// The answer to an account unfreeze.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AccountUnfreezeOutcome {
+    Unfrozen,
+    /// The SMS code was used meanwhile (a concurrent unfreeze).
+    ChallengeUsed,
+    NotFrozen,
+}
+
+impl Store {
+    /// Freezes an active account with its audit entry and notice, in one
+    /// transaction. Returns false when it was not active (already frozen).
+    pub async fn freeze_account(
+        &self,
+        account_id: &str,
+        reason: AccountFreezeReason,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let res = sqlx::query(
+            "UPDATE accounts SET status = 'frozen', frozen_reason = $1, frozen_at = $2, version = version + 1 WHERE id = $3 AND status = 'active'",
+        )
+        .bind(reason.as_str())
+        .bind(to_ms(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let change = Change { action: "account.freeze", subject: account_id, before: Some("active"), after: Some("frozen") };
+        crate::audit::append(&mut tx, cause.with_note(reason.as_str()), change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Unfreezes a frozen account, using up the SMS code that verified it,
+    /// with its audit entry and notice, in one transaction.
+    pub async fn unfreeze_account(
+        &self,
+        account_id: &str,
+        challenge_id: &str,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AccountUnfreezeOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        if !use_challenge(&mut tx, challenge_id, now).await? {
+            return Ok(AccountUnfreezeOutcome::ChallengeUsed);
+        }
+        let res = sqlx::query(
+            "UPDATE accounts SET status = 'active', frozen_reason = NULL, frozen_at = NULL, version = version + 1 WHERE id = $1 AND status = 'frozen'",
+        )
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(AccountUnfreezeOutcome::NotFrozen);
+        }
+        let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        Ok(AccountUnfreezeOutcome::Unfrozen)
+    }
+}
+
+// ---------------------------------------------------------------- API keys
+
+impl Store {
+    /// Stores a key's hash with its role and, for a merchant key, the
+    /// merchant it speaks for.
+    pub async fn insert_api_key(
+        &self,
+        role: &str,
+        key_hash: &str,
+        merchant_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError> {
+        let id = new_id("key");
+        sqlx::query("INSERT INTO api_keys (id, role, key_hash, merchant_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(role)
+            .bind(key_hash)
+            .bind(merchant_id)
+            .bind(to_ms(now))
+            .write_on(self)
+            .await?;
+        Ok(id)
+    }
+
+    /// The unrevoked key with this hash.
+    pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row: Option<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, role, merchant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                .bind(key_hash)
+                .fetch_optional(&mut *self.read().await?)
+                .await?;
+        Ok(row.map(|(id, role, merchant_id)| ApiKeyRow { id, role, merchant_id }))
+    }
+}
+
+/// An API key as authentication sees it (never the key itself).
+#[derive(Debug, Clone)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub role: String,
+    /// The merchant a merchant key speaks for, if it was bound to one.
+    pub merchant_id: Option<String>,
+}
+
+/// Moves an account to a new phone, audited (without either number), in
+/// the caller's transaction. An account frozen because its phone was lost
+/// is unfrozen with it: the lost phone was the reason, and the new one has
+/// been proven. A number another account took meanwhile fails the
+/// transaction (the unique constraint), so nothing changes.
+pub(crate) async fn move_phone(
+    tx: &mut Tx,
+    account_id: &str,
+    phone: &str,
+    cause: Cause<'_>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let lost: Option<(String,)> =
+        sqlx::query_as("SELECT status FROM accounts WHERE id = $1 AND status = 'frozen' AND frozen_reason = 'phone_lost'")
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    sqlx::query(
+        "UPDATE accounts SET phone = $1, phone_verified_at = $3, phone_verified_by = 'sms',
+           status = CASE WHEN frozen_reason = 'phone_lost' THEN 'active' ELSE status END,
+           frozen_at = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_at END,
+           frozen_reason = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_reason END,
+           version = version + 1
+         WHERE id = $2",
+    )
+    .bind(phone)
+    .bind(account_id)
+    .bind(to_ms(now))
+    .execute(&mut **tx)
+    .await?;
+    let change = Change { action: "account.phone_change", subject: account_id, before: None, after: Some("changed") };
+    crate::audit::append(tx, cause, change, now).await?;
+    if lost.is_some() {
+        let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
+        crate::audit::append(tx, cause.with_note("phone_lost: new phone proven"), change, now).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Changes the account phone once both SMS codes (to the old and the
+    /// new phone) passed: both used up, the number moved, the notices to
+    /// both phones, in one transaction. `Ok(false)`: a code was used
+    /// meanwhile, nothing changed.
+    pub async fn change_account_phone(
+        &self,
+        account_id: &str,
+        challenges: &[&str],
+        phone: &str,
+        notices: &[NewMessage],
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<bool, Conflict>, StoreError> {
+        let mut tx = self.begin().await?;
+        for c in challenges {
+            if !use_challenge(&mut tx, c, now).await? {
+                return Ok(Ok(false));
+            }
+        }
+        match move_phone(&mut tx, account_id, phone, cause, now).await {
+            Ok(()) => {}
+            Err(StoreError::Db(e)) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => {
+                return Ok(Err(Conflict::PhoneTaken));
+            }
+            Err(e) => return Err(e),
+        }
+        for n in notices {
+            self.insert_message(&mut tx, n, now).await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(true))
+    }
+
+    /// Marks the account phone verified by the SMS code sent at sign-up
+    /// (used up here), audited. False: the code was used meanwhile.
+    pub async fn verify_account_phone(
+        &self,
+        account_id: &str,
+        challenge_id: &str,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        if !use_challenge(&mut tx, challenge_id, now).await? {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = 'sms', version = version + 1 WHERE id = $2 AND phone_verified_at IS NULL",
+        )
+        .bind(to_ms(now))
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+        let change = Change { action: "account.phone_verified", subject: account_id, before: None, after: Some("sms") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The account that has this phone, if any.
+    pub async fn account_by_phone(&self, phone: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM accounts WHERE phone = $1").bind(phone).fetch_optional(&mut *self.read().await?).await?;
+        Ok(row.map(|r| r.0))
+    }
+}
