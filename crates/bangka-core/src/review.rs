@@ -126,12 +126,19 @@ pub struct Material {
 impl Material {
     pub fn parse(kind: &str, reference: &str) -> Result<Material, ErrorCode> {
         let kind = MaterialType::parse(kind).ok_or(ErrorCode::ReviewMaterialsInvalid)?;
-        let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-');
-        if reference.is_empty() || reference.len() > 200 || !reference.bytes().all(ok) {
+        if !is_document_reference(reference) {
             return Err(ErrorCode::ReviewMaterialsInvalid);
         }
         Ok(Material { kind, reference: reference.to_owned() })
     }
+}
+
+/// Whether `s` can name a document the wallet stored (a review's material,
+/// a ticket's attachment): 1–200 characters of `A–Z a–z 0–9 . _ : / -`, so
+/// a reference never carries free text, let alone an image.
+pub fn is_document_reference(s: &str) -> bool {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-');
+    !s.is_empty() && s.len() <= 200 && s.bytes().all(ok)
 }
 
 /// Checks a review's materials: 1 to 10, and those the kind requires.

@@ -113,6 +113,37 @@ impl TicketCategory {
 /// How long an escalated ticket has before it is overdue again.
 pub const ESCALATED_SLA: Duration = Duration::hours(4);
 
+/// Where a holder takes a matter Bangka's support cannot settle (seeds
+/// 000/004): the card's bank, the national consumer complaint line, the
+/// central bank's financial consumer line. Tickets closed unresolved and
+/// the holder's evidence bundle both name them.
+pub struct ComplaintRoute {
+    pub name: crate::catalog::Text,
+    pub how: Option<crate::catalog::Text>,
+    pub phone: Option<&'static str>,
+}
+
+pub const COMPLAINT_ROUTES: &[ComplaintRoute] = &[
+    ComplaintRoute {
+        name: crate::catalog::Text { zh: "发卡银行客服", en: "Your card's bank" },
+        how: Some(crate::catalog::Text { zh: "拨打卡片背面的客服电话", en: "Call the service number on the back of the card" }),
+        phone: None,
+    },
+    ComplaintRoute {
+        name: crate::catalog::Text { zh: "全国消费者投诉举报电话", en: "The national consumer complaint line" },
+        how: None,
+        phone: Some("12315"),
+    },
+    ComplaintRoute {
+        name: crate::catalog::Text {
+            zh: "中国人民银行金融消费者权益保护咨询投诉电话",
+            en: "The People's Bank of China financial consumer line",
+        },
+        how: None,
+        phone: Some("12363"),
+    },
+];
+
 /// A ticket number: `BK-YYYYMMDD-NNNNNN`, the day's sequence number.
 pub fn ticket_number(day: Date, seq: u32) -> String {
     format!("BK-{:04}{:02}{:02}-{:06}", day.year(), u8::from(day.month()), day.day(), seq)

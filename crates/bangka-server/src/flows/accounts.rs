@@ -188,11 +188,7 @@ pub async fn set_payment_password(
 ) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    super::check_complete(&account)?;
-    check_not_locked(&account, now)?;
-    if account.kyc != KycState::Verified {
-        return Err(ErrorCode::KycRequired.into());
-    }
+    check_password_holder(&account, now)?;
     let new = PaymentPassword::parse(&body.password)?;
     let existing = app.store.payment_password_hash(account_id).await?;
     if let Some(stored) = &existing {
@@ -266,6 +262,17 @@ pub async fn check_payment_password(
 
 pub use super::password::{hash_password, verify_password};
 
+/// Who may set or reset a payment password: a finished sign-up, no risk
+/// lock running, real-name verification done.
+fn check_password_holder(account: &bangka_store::AccountRow, now: time::OffsetDateTime) -> ApiResult<()> {
+    super::check_complete(account)?;
+    check_not_locked(account, now)?;
+    if account.kyc != KycState::Verified {
+        return Err(ErrorCode::KycRequired.into());
+    }
+    Ok(())
+}
+
 /// `POST /v1/accounts/{id}/payment-password/reset`.
 #[derive(Deserialize, ToSchema)]
 pub struct ResetPasswordBody {
@@ -300,11 +307,7 @@ pub async fn reset_payment_password(
     };
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    super::check_complete(&account)?;
-    check_not_locked(&account, now)?;
-    if account.kyc != KycState::Verified {
-        return Err(ErrorCode::KycRequired.into());
-    }
+    check_password_holder(&account, now)?;
     let facts = AttemptFacts::default();
     if account.kyc_name_mac.as_deref() != Some(&app.vault.kyc_name_mac(name.as_str())) {
         return Err(failed(app, account_id, "password_reset", &facts, ErrorCode::HolderNameNotKycName.into()).await);
@@ -468,10 +471,10 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
             };
             let developer = if lost {
                 json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"),
-                        "body": { "kind": "phone_change", "new_phone": phone.as_str(), "otp": "<new phone code>", "statement": "…", "materials": ["id_front", "id_back", "selfie"] } })
+                        "body": { "kind": "phone_change", "new_phone": "<the new phone>", "otp": "<new phone code>", "statement": "…", "materials": ["id_front", "id_back", "selfie"] } })
             } else {
                 json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"),
-                        "body": { "new_phone": phone.as_str(), "old_phone_otp": "<code>", "new_phone_otp": "<code>" } })
+                        "body": { "new_phone": "<the new phone>", "old_phone_otp": "<code>", "new_phone_otp": "<code>" } })
             };
             let v = json!(crate::views::PhoneChangeStartedView {
                 account_id: account_id.into(),

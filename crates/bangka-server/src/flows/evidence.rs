@@ -59,11 +59,18 @@ pub async fn for_binding(app: &AppState, account_id: &str, binding_id: &str) -> 
         "binding": super::bind::view(app, &b).await?,
         "receipts": receipts,
         "audit_excerpt": audit_excerpt(app, std::slice::from_ref(&b.id), Reader::Holder).await?,
-        "complaint_routes": [
-            { "name_zh": "发卡银行客服", "name_en": "your card's bank", "how_zh": "拨打卡片背面的客服电话", "how_en": "the service number on the back of the card" },
-            { "name_zh": "全国消费者投诉举报电话", "name_en": "consumer complaint line", "phone": "12315" },
-            { "name_zh": "中国人民银行金融消费者权益保护咨询投诉电话", "name_en": "central bank financial consumer line", "phone": "12363" },
-        ],
+        // Both languages: the bundle is a document to hand to a complaint body.
+        "complaint_routes": bangka_core::ticket::COMPLAINT_ROUTES.iter().map(|r| {
+            let mut v = json!({ "name_zh": r.name.zh, "name_en": r.name.en });
+            if let Some(how) = r.how {
+                v["how_zh"] = json!(how.zh);
+                v["how_en"] = json!(how.en);
+            }
+            if let Some(phone) = r.phone {
+                v["phone"] = json!(phone);
+            }
+            v
+        }).collect::<Vec<_>>(),
     });
     Ok(app.signer.sign(bundle))
 }

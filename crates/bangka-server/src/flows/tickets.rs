@@ -20,7 +20,6 @@ use super::diagnosis::{self, DiagnosisQuery};
 use super::load_account;
 use crate::auth::{OpsAuth, Principal, Role, current_origin};
 use crate::error::{ApiResult, malformed};
-use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::{EscalationRoute, TicketEventView, TicketQueueView, TicketView, rfc3339};
 
@@ -58,8 +57,7 @@ fn attachments(list: &[AttachmentBody]) -> ApiResult<Vec<Value>> {
         .enumerate()
         .map(|(i, a)| {
             let kind_ok = matches!(a.kind.as_str(), "screenshot" | "bank_proof" | "other");
-            let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'/' | b'-');
-            if !kind_ok || a.reference.is_empty() || a.reference.len() > 200 || !a.reference.bytes().all(ok) {
+            if !kind_ok || !bangka_core::review::is_document_reference(&a.reference) {
                 return Err(malformed(
                     &format!("attachments[{i}]"),
                     "type screenshot, bank_proof or other; ref 1-200 of A-Z a-z 0-9 . _ : / -",
@@ -111,20 +109,14 @@ pub struct CloseBody {
 /// request's language.
 pub fn escalation_routes() -> Vec<EscalationRoute> {
     let lang = crate::i18n::current();
-    let route = |name: crate::i18n::Say, how: Option<crate::i18n::Say>, phone: Option<&str>| EscalationRoute {
-        name: name.get(lang).to_owned(),
-        how: how.map(|h| h.get(lang).to_owned()),
-        phone: phone.map(str::to_owned),
-    };
-    vec![
-        route(
-            say("发卡银行客服", "Your card's bank"),
-            Some(say("拨打卡片背面的客服电话", "Call the service number on the back of the card")),
-            None,
-        ),
-        route(say("全国消费者投诉举报电话", "The national consumer complaint line"), None, Some("12315")),
-        route(say("中国人民银行金融消费者权益保护咨询投诉电话", "The People's Bank of China financial consumer line"), None, Some("12363")),
-    ]
+    bangka_core::ticket::COMPLAINT_ROUTES
+        .iter()
+        .map(|r| EscalationRoute {
+            name: r.name.get(lang).to_owned(),
+            how: r.how.map(|h| h.get(lang).to_owned()),
+            phone: r.phone.map(str::to_owned),
+        })
+        .collect()
 }
 
 #[derive(Deserialize, IntoParams, Default)]
