@@ -223,20 +223,22 @@ fn secrets_are_exposed_only_where_allowed() {
 }
 
 #[test]
-fn every_route_is_in_the_api_document() {
-    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
-    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    let mut routes = BTreeSet::new();
-    for (_, text) in sources("crates/bangka-server/src/http") {
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find(".route(\"") {
-            rest = &rest[i + 8..];
-            routes.insert(rest[..rest.find('"').unwrap()].to_owned());
+fn every_route_is_added_with_its_document() {
+    // utoipa-axum's `routes!` takes each route's path and method from its
+    // handler's `#[utoipa::path]` and adds the operation to the document at
+    // the same time; a plain `.route(…)` would be a route the document (and
+    // the BOLA suite, which walks it) does not know.
+    for (file, text) in sources("crates/bangka-server/src/http") {
+        let shipped = shipped(&text);
+        let mut rest = shipped.as_str();
+        while let Some(i) = rest.find(".route(") {
+            rest = &rest[i + 7..];
+            assert!(rest.starts_with("\"/openapi.json\""), "{file} adds a route by hand: use `.routes(routes!(handler))`");
         }
     }
-    routes.remove("/openapi.json"); // the document itself
-    let missing: Vec<_> = routes.difference(&documented).collect();
-    assert!(missing.is_empty(), "routes not in /openapi.json: {missing:?}");
+    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
+    let operations: usize = doc["paths"].as_object().unwrap().values().map(|ops| ops.as_object().unwrap().len()).sum();
+    assert!(operations > 80, "the document lost its operations: {operations}");
 }
 
 #[test]

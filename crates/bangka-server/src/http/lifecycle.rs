@@ -1,10 +1,10 @@
 //! Routes for a bound card's lifecycle (freeze, unbind, delete, mandates,
 //! funds in transit, receipts) and the account's own freeze.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ErrorEnvelope;
 use super::idempotent::Idempotent;
@@ -13,26 +13,26 @@ use crate::error::ApiResult;
 use crate::flows::{freeze, mandates, settlements, unbind};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/accounts/{id}/bindings/{bid}/freeze", post(freeze_binding))
-        .route("/v1/accounts/{id}/bindings/{bid}/unfreeze", post(unfreeze_binding))
-        .route("/v1/accounts/{id}/receipts", get(list_receipts))
-        .route("/v1/accounts/{id}/bindings/{bid}/evidence", get(binding_evidence))
-        .route("/v1/accounts/{id}/receipts/{rid}", get(get_receipt))
-        .route("/v1/receipts/public-key", get(receipt_public_key))
-        .route("/v1/accounts/{id}/bindings/{bid}/unbind", post(request_unbind))
-        .route("/v1/accounts/{id}/bindings/{bid}/unbind/confirm", post(confirm_unbind))
-        .route("/v1/accounts/{id}/bindings/{bid}/unbind/revoke", post(revoke_unbind))
-        .route("/v1/accounts/{id}/bindings/{bid}/delete", post(request_delete))
-        .route("/v1/accounts/{id}/bindings/{bid}/delete/confirm", post(confirm_delete))
-        .route("/v1/accounts/{id}/mandates", post(create_mandate).get(list_mandates))
-        .route("/v1/accounts/{id}/mandates/{mid}", get(get_mandate))
-        .route("/v1/accounts/{id}/mandates/{mid}/cancel", post(cancel_mandate))
-        .route("/v1/accounts/{id}/freeze", post(freeze_account))
-        .route("/v1/accounts/{id}/unfreeze", post(unfreeze_account))
-        .route("/v1/accounts/{id}/bindings/{bid}/settlements", post(report_withdrawal))
-        .route("/v1/accounts/{id}/settlements", get(list_settlements))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(freeze_binding))
+        .routes(routes!(unfreeze_binding))
+        .routes(routes!(list_receipts))
+        .routes(routes!(binding_evidence))
+        .routes(routes!(get_receipt))
+        .routes(routes!(receipt_public_key))
+        .routes(routes!(request_unbind))
+        .routes(routes!(confirm_unbind))
+        .routes(routes!(revoke_unbind))
+        .routes(routes!(request_delete))
+        .routes(routes!(confirm_delete))
+        .routes(routes!(create_mandate, list_mandates))
+        .routes(routes!(get_mandate))
+        .routes(routes!(cancel_mandate))
+        .routes(routes!(freeze_account))
+        .routes(routes!(unfreeze_account))
+        .routes(routes!(report_withdrawal))
+        .routes(routes!(list_settlements))
 }
 
 /// Set up an autopay agreement (自动扣款 / 免密支付) on a bound card, confirmed

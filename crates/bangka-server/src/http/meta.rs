@@ -1,12 +1,10 @@
 //! Public endpoints: supported issuers, the error catalog and its help pages,
 //! health, the OpenAPI document, and (demo mode) test cards and the phone inbox.
 
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use bangka_core::ErrorCode;
 use bangka_core::bin::{BIN_TABLE, ISSUERS};
 use bangka_core::catalog::{self, Lang, PREPARE_FOR_SUPPORT};
@@ -17,26 +15,30 @@ use utoipa::ToSchema;
 use crate::auth::Role;
 use crate::error::{ApiResult, rfc3339};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/issuers", get(issuers))
-        .route("/v1/errors", get(errors))
-        .route("/help/errors/{code}", get(help_page))
-        .route("/v1/status", get(service_status))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/readyz", get(readyz))
-        .route("/openapi.json", get(openapi_json))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issuers))
+        .routes(routes!(errors))
+        .routes(routes!(help_page))
+        .routes(routes!(service_status))
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(readyz))
+        .route("/openapi.json", axum::routing::get(openapi_json))
 }
 
-pub fn demo_router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/demo/cards", get(demo_cards))
-        .route("/v1/demo/cards/{scenario}/bank-state", axum::routing::post(demo_bank_state))
-        .route("/v1/demo/inbox/{recipient}", get(demo_inbox))
-        .route("/v1/demo/population", get(demo_population))
-        .route("/v1/demo/keys", axum::routing::post(demo_key))
+/// Demo mode's routes; `with_clock` adds the clock that can be moved on.
+pub fn demo_router(with_clock: bool) -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::new()
+        .routes(routes!(demo_cards))
+        .routes(routes!(demo_bank_state))
+        .routes(routes!(demo_inbox))
+        .routes(routes!(demo_population))
+        .routes(routes!(demo_key));
+    if with_clock { r.routes(routes!(demo_clock_advance)) } else { r }
 }
 
 pub use super::envelope::ErrorEnvelope;
@@ -189,8 +191,12 @@ async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn openapi_json() -> Json {
-    Json(serde_json::to_value(super::openapi()).unwrap_or(Value::Null))
+/// The document is the same for the life of the process: built and
+/// serialized once.
+async fn openapi_json() -> Response {
+    static DOC: std::sync::LazyLock<axum::body::Bytes> =
+        std::sync::LazyLock::new(|| serde_json::to_vec(&super::openapi()).expect("the API document serializes").into());
+    ([(header::CONTENT_TYPE, "application/json")], DOC.clone()).into_response()
 }
 
 /// `GET /v1/demo/population?offset=K&limit=L`.
@@ -327,7 +333,7 @@ pub struct ClockAdvanceBody {
 #[utoipa::path(post, path = "/v1/demo/clock/advance", tag = "demo", request_body = ClockAdvanceBody,
     responses((status = 200, body = crate::views::ClockView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn demo_clock_advance(
+async fn demo_clock_advance(
     State(app): State<AppState>,
     _: crate::auth::WalletAuth,
     headers: HeaderMap,

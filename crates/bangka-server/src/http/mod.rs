@@ -15,8 +15,9 @@ mod support;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{AccountAuth, WalletAuth};
 use crate::error::ApiResult;
@@ -29,34 +30,34 @@ pub use doc::ApiDoc;
 /// Request bodies are small JSON documents.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-pub fn router(app: AppState) -> Router {
-    let demo = app.demo;
-    let mut r = Router::new()
-        .route("/v1/accounts", post(create_account))
-        .route("/v1/accounts/{id}", get(get_account))
-        .route("/v1/accounts/{id}/kyc", post(verify_kyc))
-        .route("/v1/accounts/{id}/payment-password", post(set_payment_password))
-        .route("/v1/accounts/{id}/payment-password/reset", post(reset_payment_password))
-        .route("/v1/accounts/{id}/phone", post(change_phone))
-        .route("/v1/accounts/{id}/phone/verify", post(verify_phone))
-        .route("/v1/accounts/{id}/bindings", post(create_binding).get(list_bindings))
-        .route("/v1/accounts/{id}/bindings/{bid}", get(get_binding))
-        .route("/v1/accounts/{id}/bindings/{bid}/otp/resend", post(resend_binding_otp))
-        .route("/v1/accounts/{id}/bindings/{bid}/confirm", post(confirm_binding))
-        .route("/v1/accounts/{id}/bindings/{bid}/test-authorization", post(test_authorization))
-        .route("/v1/accounts/{id}/activations", post(start_activation))
-        .route("/v1/accounts/{id}/activations/{aid}", get(get_activation))
-        .route("/v1/accounts/{id}/activations/{aid}/confirm", post(confirm_activation))
+/// The routes and the API document come from one list: a route is added
+/// with its handler's `#[utoipa::path]`, so it cannot exist undocumented.
+fn routes(demo: bool, demo_clock: bool) -> OpenApiRouter<AppState> {
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(create_account))
+        .routes(routes!(get_account))
+        .routes(routes!(verify_kyc))
+        .routes(routes!(set_payment_password))
+        .routes(routes!(reset_payment_password))
+        .routes(routes!(change_phone))
+        .routes(routes!(verify_phone))
+        .routes(routes!(create_binding, list_bindings))
+        .routes(routes!(get_binding))
+        .routes(routes!(resend_binding_otp))
+        .routes(routes!(confirm_binding))
+        .routes(routes!(test_authorization))
+        .routes(routes!(start_activation))
+        .routes(routes!(get_activation))
+        .routes(routes!(confirm_activation))
         .merge(payments::router())
         .merge(lifecycle::router())
         .merge(support::router())
         .merge(meta::router());
-    if demo {
-        r = r.merge(meta::demo_router());
-        if app.demo_clock.is_some() {
-            r = r.route("/v1/demo/clock/advance", post(meta::demo_clock_advance));
-        }
-    }
+    if demo { r.merge(meta::demo_router(demo_clock)) } else { r }
+}
+
+pub fn router(app: AppState) -> Router {
+    let (r, _) = routes(app.demo, app.demo_clock.is_some()).split_for_parts();
     r.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(app)
 }
 
@@ -254,6 +255,8 @@ fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Re
     r.map(|(s, v)| (s, axum::Json(v)).into_response())
 }
 
+/// The whole API as documented, demo operations included (they are tagged
+/// `demo` and answer only in demo mode).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    routes(true, true).into_openapi()
 }

@@ -1,11 +1,11 @@
 //! Routes for tokens, cryptograms, payments and the operations API.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::body::parse_json;
 use super::envelope::ErrorEnvelope;
@@ -16,25 +16,25 @@ use crate::error::ApiResult;
 use crate::flows::{maintenance, ops, payments, tokens};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/accounts/{id}/bindings/{bid}/cryptograms", post(create_cryptogram))
-        .route("/v1/accounts/{id}/bindings/{bid}/cryptograms/otp", post(request_payment_otp))
-        .route("/v1/accounts/{id}/bindings/{bid}/payments", get(list_binding_payments))
-        .route("/v1/accounts/{id}/bindings/{bid}/token/suspend", post(suspend_token))
-        .route("/v1/accounts/{id}/bindings/{bid}/token/resume", post(resume_token))
-        .route("/v1/payments", post(create_payment))
-        .route("/v1/payments/{pid}", get(get_payment))
-        .route("/v1/payments/{pid}/capture", post(capture_payment))
-        .route("/v1/payments/{pid}/refund", post(refund_payment))
-        .route("/v1/payments/{pid}/void", post(void_payment))
-        .route("/v1/mandates/{mid}/charges", post(charge_mandate))
-        .route("/v1/ops/detokenize", post(detokenize))
-        .route("/v1/ops/maintenance-windows", post(schedule_maintenance).get(list_maintenance))
-        .route("/v1/ops/maintenance-windows/{wid}/cancel", post(cancel_maintenance))
-        .route("/v1/ops/payments/{pid}", get(ops_payment))
-        .route("/v1/ops/tokens/{token_number}/suspend", post(ops_suspend_token))
-        .route("/v1/ops/tokens/{token_number}/resume", post(ops_resume_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_cryptogram))
+        .routes(routes!(request_payment_otp))
+        .routes(routes!(list_binding_payments))
+        .routes(routes!(suspend_token))
+        .routes(routes!(resume_token))
+        .routes(routes!(create_payment))
+        .routes(routes!(get_payment))
+        .routes(routes!(capture_payment))
+        .routes(routes!(refund_payment))
+        .routes(routes!(void_payment))
+        .routes(routes!(charge_mandate))
+        .routes(routes!(detokenize))
+        .routes(routes!(schedule_maintenance, list_maintenance))
+        .routes(routes!(cancel_maintenance))
+        .routes(routes!(ops_payment))
+        .routes(routes!(ops_suspend_token))
+        .routes(routes!(ops_resume_token))
 }
 
 /// A one-time cryptogram for one payment, after the holder confirms it with

@@ -1,11 +1,11 @@
 //! Routes for the support path: holder sessions and devices, diagnosis,
 //! tickets, and the ops side (tickets, risk decisions, unlock).
 
-use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::envelope::ErrorEnvelope;
 use super::idempotent::Idempotent;
@@ -19,31 +19,31 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, crate::error::ApiE
     q.map(|Query(v)| v).map_err(|_| malformed("query", "each parameter at most once, as documented").into())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/accounts/{id}/sessions", post(open_session))
-        .route("/v1/accounts/{id}/sessions/{sid}/end", post(end_session))
-        .route("/v1/accounts/{id}/devices", get(list_devices))
-        .route("/v1/accounts/{id}/devices/{did}/remove", post(remove_device))
-        .route("/v1/accounts/{id}/diagnosis", get(diagnose))
-        .route("/v1/accounts/{id}/tickets", post(open_ticket).get(list_tickets))
-        .route("/v1/accounts/{id}/tickets/{number}", get(get_ticket))
-        .route("/v1/accounts/{id}/tickets/{number}/escalate", post(escalate_ticket))
-        .route("/v1/accounts/{id}/reviews", post(submit_review).get(list_reviews))
-        .route("/v1/accounts/{id}/reviews/{rvid}", get(get_review))
-        .route("/v1/ops/reviews", get(ops_reviews))
-        .route("/v1/ops/reviews/{rvid}/approve", post(ops_approve_review))
-        .route("/v1/ops/reviews/{rvid}/reject", post(ops_reject_review))
-        .route("/v1/ops/tickets", get(ops_tickets))
-        .route("/v1/ops/tickets/{number}", get(ops_ticket))
-        .route("/v1/ops/tickets/{number}/comment", post(ops_comment))
-        .route("/v1/ops/tickets/{number}/unlock", post(ops_ticket_unlock))
-        .route("/v1/ops/tickets/{number}/resolve", post(ops_resolve))
-        .route("/v1/ops/tickets/{number}/close", post(ops_close))
-        .route("/v1/ops/tickets/{number}/evidence", get(ops_evidence))
-        .route("/v1/ops/accounts/{id}/unlock", post(ops_unlock))
-        .route("/v1/ops/accounts/{id}/risk", get(ops_risk))
-        .route("/v1/ops/accounts/{id}/attempts", get(ops_attempts))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_session))
+        .routes(routes!(end_session))
+        .routes(routes!(list_devices))
+        .routes(routes!(remove_device))
+        .routes(routes!(diagnose))
+        .routes(routes!(open_ticket, list_tickets))
+        .routes(routes!(get_ticket))
+        .routes(routes!(escalate_ticket))
+        .routes(routes!(submit_review, list_reviews))
+        .routes(routes!(get_review))
+        .routes(routes!(ops_reviews))
+        .routes(routes!(ops_approve_review))
+        .routes(routes!(ops_reject_review))
+        .routes(routes!(ops_tickets))
+        .routes(routes!(ops_ticket))
+        .routes(routes!(ops_comment))
+        .routes(routes!(ops_ticket_unlock))
+        .routes(routes!(ops_resolve))
+        .routes(routes!(ops_close))
+        .routes(routes!(ops_evidence))
+        .routes(routes!(ops_unlock))
+        .routes(routes!(ops_risk))
+        .routes(routes!(ops_attempts))
 }
 
 /// Support lifts an account's risk locks (and those its attempts put on
