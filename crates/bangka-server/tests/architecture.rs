@@ -252,6 +252,20 @@ fn no_handler_types_its_route_by_hand() {
 }
 
 #[test]
+fn every_idempotent_operation_documents_its_key() {
+    // A handler taking `Idempotent` reads `Idempotency-Key`; its document
+    // must say so, and so lists the IDEMPOTENCY_* codes it can answer.
+    for (file, text) in sources("crates/bangka-server/src/http") {
+        let text = shipped(&text);
+        for (i, _) in text.match_indices("call: Idempotent") {
+            let attr = &text[text[..i].rfind("#[utoipa::path(").expect("an annotated handler")..i];
+            let name = attr.split("async fn ").nth(1).and_then(|r| r.split('(').next()).unwrap_or("?");
+            assert!(attr.contains("\"Idempotency-Key\""), "{file}: {name} takes Idempotent but documents no Idempotency-Key");
+        }
+    }
+}
+
+#[test]
 fn every_success_answer_is_typed_in_the_api_document() {
     let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
     let mut untyped = Vec::new();
@@ -265,4 +279,24 @@ fn every_success_answer_is_typed_in_the_api_document() {
         }
     }
     assert!(untyped.is_empty(), "answers with no schema (a generated client would return None): {untyped:?}");
+}
+
+#[test]
+fn every_operation_names_its_error_codes() {
+    // The error envelope of every operation, with the codes it answers by
+    // name (the API suite checks every error it gets against these lists).
+    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
+    assert!(doc["x-common-error-codes"].as_array().is_some_and(|c| c.len() > 5));
+    let mut silent = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let named = op["responses"].as_object().unwrap().iter().any(|(status, r)| {
+                status.starts_with('4') && r["x-error-codes"].is_array() && r["content"]["application/json"]["schema"]["$ref"].is_string()
+            });
+            if !named {
+                silent.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert!(silent.is_empty(), "operations with no error envelope and codes: {silent:?}");
 }

@@ -5,6 +5,8 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use bangka_core::ErrorCode;
+
 use super::envelope::{ErrorBody, ErrorEnvelope};
 
 struct BearerAuth;
@@ -23,3 +25,84 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
+
+/// Codes any operation can answer, whatever it does: the request could not
+/// be read or authorized, came too fast or too big, or something failed on
+/// our side. The document lists them once (`x-common-error-codes`).
+pub const COMMON_ERRORS: &[ErrorCode] = &[
+    ErrorCode::MalformedRequest,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::UriTooLong,
+    ErrorCode::HeadersTooLarge,
+    ErrorCode::RequestTimeout,
+    ErrorCode::NotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::Unauthenticated,
+    ErrorCode::SessionExpired,
+    ErrorCode::Forbidden,
+    ErrorCode::Internal,
+];
+
+/// What any operation taking an `Idempotency-Key` can answer about the key.
+const IDEMPOTENCY_ERRORS: &[ErrorCode] =
+    &[ErrorCode::IdempotencyKeyInvalid, ErrorCode::IdempotencyKeyReused, ErrorCode::IdempotencyInProgress];
+
+/// Which codes each operation answers beyond the common ones, one
+/// `METHOD /path CODE` per line, sorted. The API suite checks every error
+/// answer it gets against the document and adds what is missing with
+/// `BANGKA_BLESS=1` (then `sort -u` the file), so the list is what the
+/// operation is seen to answer, not what someone remembered.
+const OPERATION_ERRORS: &str = include_str!("operation_errors.txt");
+
+/// Writes each operation's codes, by name, into its error response: in the
+/// description (for people) and as `x-error-codes` (for tools).
+pub fn describe_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::{BTreeMap, BTreeSet};
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::extensions::Extensions;
+
+    let mut by_operation: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
+    for line in OPERATION_ERRORS.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(path), Some(code)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        by_operation.entry((path, method)).or_default().insert(code);
+    }
+    let common: Vec<&str> = COMMON_ERRORS.iter().map(|c| c.as_str()).collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [("GET", &mut item.get), ("POST", &mut item.post), ("PUT", &mut item.put), ("DELETE", &mut item.delete)];
+        for (method, op) in operations {
+            let Some(op) = op else { continue };
+            let mut codes: BTreeSet<&str> = by_operation.get(&(path.as_str(), method)).cloned().unwrap_or_default();
+            let keyed = op.parameters.iter().flatten().any(|p| p.name == "Idempotency-Key");
+            if keyed {
+                codes.extend(IDEMPOTENCY_ERRORS.iter().map(|c| c.as_str()));
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                let envelope = response
+                    .content
+                    .values()
+                    .any(|c| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/ErrorEnvelope")));
+                if status.starts_with('2') || !envelope {
+                    continue;
+                }
+                let listed = if codes.is_empty() {
+                    "only the common codes".to_owned()
+                } else {
+                    codes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                };
+                response.description = format!(
+                    "The error envelope. Codes this operation answers: {listed}; and any of the common codes \
+                     (`x-common-error-codes` at the top of this document). Each code is explained by `GET /v1/errors`."
+                );
+                let mut ext = Extensions::default();
+                ext.insert("x-error-codes".into(), serde_json::json!(codes));
+                response.extensions.get_or_insert_with(Default::default).merge(ext);
+            }
+        }
+    }
+    let mut ext = Extensions::default();
+    ext.insert("x-common-error-codes".into(), serde_json::json!(common));
+    doc.extensions.get_or_insert_with(Default::default).merge(ext);
+}

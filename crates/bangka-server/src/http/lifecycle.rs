@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// with the payment password. It is `active` only once the bank confirmed the
 /// card can be charged; otherwise it is `failed` with the bank's reason.
 #[utoipa::path(post, path = "/v1/accounts/{id}/mandates", tag = "mandates", request_body = mandates::MandateBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 201, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_mandate(
@@ -66,6 +67,7 @@ async fn get_mandate(State(app): State<AppState>, _: AccountAuth, Path((id, mid)
 
 /// Cancel an autopay agreement at once (no code needed to stop charges).
 #[utoipa::path(post, path = "/v1/accounts/{id}/mandates/{mid}/cancel", tag = "mandates",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn cancel_mandate(
     State(app): State<AppState>,
@@ -110,7 +112,7 @@ async fn get_receipt(State(app): State<AppState>, _: AccountAuth, Path((id, rid)
 }
 
 /// The public key receipts are signed with (Ed25519, hex).
-#[utoipa::path(get, path = "/v1/receipts/public-key", tag = "receipts", responses((status = 200, body = crate::views::PublicKeyView)))]
+#[utoipa::path(get, path = "/v1/receipts/public-key", tag = "receipts", responses((status = 200, body = crate::views::PublicKeyView), (status = "4XX", body = ErrorEnvelope)))]
 async fn receipt_public_key(State(app): State<AppState>) -> Response {
     axum::Json(crate::views::PublicKeyView { alg: "Ed25519".into(), key_id: app.signer.key_id(), public_key: app.signer.public_key_hex() })
         .into_response()
@@ -119,6 +121,7 @@ async fn receipt_public_key(State(app): State<AppState>) -> Response {
 /// Freeze the whole account at once (no SMS code): no card pays, binds or
 /// unbinds until it is unfrozen.
 #[utoipa::path(post, path = "/v1/accounts/{id}/freeze", tag = "accounts", request_body = freeze::AccountFreezeBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn freeze_account(
     State(app): State<AppState>,
@@ -133,6 +136,7 @@ async fn freeze_account(
 /// account's phone, `202`), then with `otp` and, when one is set,
 /// `payment_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/unfreeze", tag = "accounts", request_body = Option<freeze::UnfreezeBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::UnfreezeCodeSentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn unfreeze_account(
@@ -147,6 +151,7 @@ async fn unfreeze_account(
 /// Report wallet balance withdrawn to this card and when the bank expects
 /// it there: until then the card cannot be unbound.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/settlements", tag = "bindings", request_body = settlements::WithdrawalBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 201, body = settlements::SettlementView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn report_withdrawal(
     State(app): State<AppState>,
@@ -167,6 +172,7 @@ async fn list_settlements(State(app): State<AppState>, _: AccountAuth, Path(id):
 /// Freeze a card at once (no SMS code): its token is suspended and payments
 /// stop. `card_lost` and `card_stolen` also report it to the bank.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/freeze", tag = "bindings", request_body = freeze::FreezeBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn freeze_binding(
     State(app): State<AppState>,
@@ -180,6 +186,7 @@ async fn freeze_binding(
 /// Unfreeze a card: first without `otp` (an SMS code is sent, `202`), then
 /// with `otp` and, when one is set, `payment_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unfreeze", tag = "bindings", request_body = Option<freeze::UnfreezeBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = 202, body = crate::views::UnfreezeCodeSentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn unfreeze_binding(
@@ -196,6 +203,7 @@ async fn unfreeze_binding(
 /// asked for confirm. `cancel_mandates` cancels the card's autopay
 /// agreements with it; `delete` destroys the card's data when it completes.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind", tag = "bindings", request_body = Option<unbind::UnbindBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 202, body = crate::views::UnbindRequestedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn request_unbind(
@@ -210,6 +218,7 @@ async fn request_unbind(
 /// Confirm an unbind with the SMS code (and the payment password when asked):
 /// the card stops paying at once and the cooling-off starts.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind/confirm", tag = "bindings", request_body = unbind::UnbindConfirmBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 202, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_unbind(
     State(app): State<AppState>,
@@ -222,6 +231,7 @@ async fn confirm_unbind(
 
 /// Revoke an unbind during its cooling-off: the card is bound and pays again.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/unbind/revoke", tag = "bindings",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn revoke_unbind(
     State(app): State<AppState>,
@@ -236,6 +246,7 @@ async fn revoke_unbind(
 /// password. A card not yet unbound is refused (`DELETE_REQUIRES_UNBIND`:
 /// unbind with `delete: true` instead).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/delete", tag = "bindings",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 202, body = crate::views::DeleteRequestedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn request_delete(
@@ -250,6 +261,7 @@ async fn request_delete(
 /// Confirm a delete with the SMS code and the payment password: the card's
 /// data key is destroyed (crypto-shredding); only masked facts remain.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/delete/confirm", tag = "bindings", request_body = unbind::DeleteConfirmBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_delete(
     State(app): State<AppState>,

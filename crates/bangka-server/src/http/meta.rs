@@ -46,13 +46,13 @@ pub use super::envelope::ErrorEnvelope;
 /// Is it just me? Current and upcoming maintenance windows with their
 /// announcements, and per issuer whether it is in maintenance and its bind
 /// failure rate over the last 15 minutes. Public.
-#[utoipa::path(get, path = "/v1/status", tag = "meta", responses((status = 200, body = crate::flows::maintenance::StatusView)))]
+#[utoipa::path(get, path = "/v1/status", tag = "meta", responses((status = 200, body = crate::flows::maintenance::StatusView), (status = "4XX", body = ErrorEnvelope)))]
 async fn service_status(State(app): State<AppState>) -> ApiResult<Response> {
     super::ok(crate::flows::maintenance::status(&app).await)
 }
 
 /// The banks and card types this wallet accepts, with maintenance state.
-#[utoipa::path(get, path = "/v1/issuers", tag = "meta", responses((status = 200, body = crate::views::IssuersView)))]
+#[utoipa::path(get, path = "/v1/issuers", tag = "meta", responses((status = 200, body = crate::views::IssuersView), (status = "4XX", body = ErrorEnvelope)))]
 async fn issuers(State(app): State<AppState>) -> axum::Json<crate::views::IssuersView> {
     use crate::views::{BinView, IssuerView, IssuersView, WindowSpanView};
     let now = app.clock.now();
@@ -120,7 +120,7 @@ pub fn catalog_json() -> Value {
 }
 
 /// The whole error catalog, both languages.
-#[utoipa::path(get, path = "/v1/errors", tag = "meta", responses((status = 200, body = crate::views::CatalogView)))]
+#[utoipa::path(get, path = "/v1/errors", tag = "meta", responses((status = 200, body = crate::views::CatalogView), (status = "4XX", body = ErrorEnvelope)))]
 async fn errors() -> Json {
     Json(catalog_json())
 }
@@ -163,7 +163,7 @@ async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Re
 /// Prometheus metrics (text format): attempts by kind, issuer and outcome,
 /// SMS codes sent, risk locks, tickets by status, SLA breaches, request
 /// latency. Scrape it from inside your network.
-#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"), (status = "4XX", body = ErrorEnvelope)))]
 async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
     use axum::response::IntoResponse;
     let tickets = app.store.tickets_by_status().await?;
@@ -173,14 +173,15 @@ async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = crate::views::HealthView)))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = crate::views::HealthView), (status = "4XX", body = ErrorEnvelope)))]
 async fn healthz() -> Json {
     Json(json!(crate::views::HealthView { status: "ok".into(), database: None }))
 }
 
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "meta",
-    responses((status = 200, body = crate::views::HealthView), (status = 503, description = "`not_ready`: the database is unreachable", body = crate::views::HealthView)))]
+    responses((status = 200, body = crate::views::HealthView), (status = 503, description = "`not_ready`: the database is unreachable", body = crate::views::HealthView),
+        (status = "4XX", body = ErrorEnvelope)))]
 async fn readyz(State(app): State<AppState>) -> Response {
     use crate::views::HealthView;
     if app.store.ping().await {
@@ -263,7 +264,7 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
 }
 
 /// Demo: the simulator's test cards (one per scenario) as a person types them.
-#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>)))]
+#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views::DemoCardView>> {
     let cards = app.simulator.as_ref().map(|s| s.test_cards().to_vec()).unwrap_or_default();
     axum::Json(cards.into_iter().map(demo_card_view).collect())

@@ -79,6 +79,7 @@ async fn get_account(State(app): State<AppState>, _: AccountAuth, Path(id): Path
 
 /// Real-name verification (实名认证): name and resident ID number.
 #[utoipa::path(post, path = "/v1/accounts/{id}/kyc", tag = "accounts", request_body = accounts::KycBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn verify_kyc(
     State(app): State<AppState>,
@@ -91,6 +92,7 @@ async fn verify_kyc(
 
 /// Set the payment password (6 digits), or change it with `current_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/payment-password", tag = "accounts", request_body = accounts::PaymentPasswordBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn set_payment_password(
     State(app): State<AppState>,
@@ -104,6 +106,7 @@ async fn set_payment_password(
 /// Finish the sign-up: verify the account phone with the SMS code sent when
 /// the account was opened (without `otp`, a new code is sent, `202`).
 #[utoipa::path(post, path = "/v1/accounts/{id}/phone/verify", tag = "accounts", request_body = Option<accounts::VerifyPhoneBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::AccountCodeSentView),
         (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn verify_phone(
@@ -119,6 +122,7 @@ async fn verify_phone(
 /// the new phone, `202`; with the old phone lost, only to the new one, and
 /// the change continues as a `phone_change` review), then with both codes.
 #[utoipa::path(post, path = "/v1/accounts/{id}/phone", tag = "accounts", request_body = accounts::PhoneChangeBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::PhoneChangeStartedView),
         (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn change_phone(
@@ -134,6 +138,7 @@ async fn change_phone(
 /// record (an SMS code goes to the account's phone, `202`), then the same
 /// with `otp` and `new_password`.
 #[utoipa::path(post, path = "/v1/accounts/{id}/payment-password/reset", tag = "accounts", request_body = accounts::ResetPasswordBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::AccountView), (status = 202, body = crate::views::AccountCodeSentView),
         (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn reset_payment_password(
@@ -183,6 +188,7 @@ async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)
 /// Send a new code (after the cooldown): by SMS, or with `{"channel":"voice"}`
 /// by a call that reads it out, when texts do not arrive.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/otp/resend", tag = "bindings", request_body = Option<bind::ResendBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn resend_binding_otp(
     State(app): State<AppState>,
@@ -195,6 +201,7 @@ async fn resend_binding_otp(
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/confirm", tag = "bindings", request_body = bind::OtpBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_binding(
     State(app): State<AppState>,
@@ -208,6 +215,7 @@ async fn confirm_binding(
 /// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;
 /// answers whether the card can pay online and, if not, why.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/test-authorization", tag = "bindings",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TestAuthorizationView), (status = "4XX", body = envelope::ErrorEnvelope), (status = "5XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn test_authorization(
@@ -221,6 +229,7 @@ async fn test_authorization(
 
 /// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
 #[utoipa::path(post, path = "/v1/accounts/{id}/activations", tag = "activations", request_body = activation::ActivationBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 202, body = crate::views::ActivationView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn start_activation(
     State(app): State<AppState>,
@@ -240,6 +249,7 @@ async fn get_activation(State(app): State<AppState>, _: AccountAuth, Path((id, a
 
 /// Confirm an activation with the SMS code; the issuer activates the card.
 #[utoipa::path(post, path = "/v1/accounts/{id}/activations/{aid}/confirm", tag = "activations", request_body = bind::OtpBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn confirm_activation(
     State(app): State<AppState>,
@@ -258,5 +268,7 @@ fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Re
 /// The whole API as documented, demo operations included (they are tagged
 /// `demo` and answer only in demo mode).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes(true, true).into_openapi()
+    let mut doc = routes(true, true).into_openapi();
+    doc::describe_errors(&mut doc);
+    doc
 }

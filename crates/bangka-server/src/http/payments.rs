@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// A one-time cryptogram for one payment, after the holder confirms it with
 /// the payment password or an SMS code (`…/cryptograms/otp` first).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/cryptograms", tag = "payments", request_body = payments::CryptogramBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 201, body = crate::views::CryptogramView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_cryptogram(
@@ -53,6 +54,7 @@ async fn create_cryptogram(
 
 /// Send an SMS code that confirms exactly this payment (amount and merchant named in the message).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/cryptograms/otp", tag = "payments", request_body = payments::PaymentTerms,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 202, body = crate::views::CodeSentView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn request_payment_otp(
@@ -78,6 +80,7 @@ async fn list_binding_payments(
 /// Suspend the card's token (the holder's or the wallet's decision); it can
 /// be resumed the same way.
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/token/suspend", tag = "tokens", request_body = Option<tokens::SuspendBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn suspend_token(
     State(app): State<AppState>,
@@ -91,6 +94,7 @@ async fn suspend_token(
 /// Resume a token the holder or wallet suspended. A suspension by the issuer
 /// or risk control is refused here (`TOKEN_RESUME_NOT_ALLOWED`).
 #[utoipa::path(post, path = "/v1/accounts/{id}/bindings/{bid}/token/resume", tag = "tokens", request_body = Option<tokens::SuspendBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn resume_token(
     State(app): State<AppState>,
@@ -120,6 +124,7 @@ async fn get_payment(State(app): State<AppState>, PaymentsAuth(who): PaymentsAut
 
 /// Capture an authorized payment: all of it, or `amount` fen of it (the rest of the hold is released).
 #[utoipa::path(post, path = "/v1/payments/{pid}/capture", tag = "payments", request_body = Option<payments::AmountBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn capture_payment(
     State(app): State<AppState>,
@@ -133,6 +138,7 @@ async fn capture_payment(
 /// Release an authorized hold that will not be captured (a hold not captured
 /// within 7 days is released by the payment job).
 #[utoipa::path(post, path = "/v1/payments/{pid}/void", tag = "payments",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn void_payment(
     State(app): State<AppState>,
@@ -161,6 +167,7 @@ async fn charge_mandate(
 
 /// Refund `amount` fen of a captured payment (several partial refunds allowed, never more than captured).
 #[utoipa::path(post, path = "/v1/payments/{pid}/refund", tag = "payments", request_body = payments::AmountBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn refund_payment(
     State(app): State<AppState>,
@@ -191,6 +198,7 @@ async fn ops_payment(State(app): State<AppState>, who: OpsAuth, Path(pid): Path<
 
 /// Ops: suspend a token on behalf of the issuer or risk control (audited).
 #[utoipa::path(post, path = "/v1/ops/tokens/{token_number}/suspend", tag = "ops", request_body = tokens::OpsTokenBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_suspend_token(
     State(app): State<AppState>,
@@ -203,6 +211,7 @@ async fn ops_suspend_token(
 
 /// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
 #[utoipa::path(post, path = "/v1/ops/tokens/{token_number}/resume", tag = "ops", request_body = tokens::OpsTokenBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TokenView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_resume_token(
     State(app): State<AppState>,
@@ -217,6 +226,7 @@ async fn ops_resume_token(
 /// the whole platform (admin). While it runs, requests that need the issuer
 /// fail fast with `ISSUER_MAINTENANCE` and the window's end as `retry_after`.
 #[utoipa::path(post, path = "/v1/ops/maintenance-windows", tag = "ops", request_body = maintenance::WindowBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 201, body = maintenance::WindowView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
@@ -232,6 +242,7 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
 
 /// Cancel a maintenance window that has not ended (admin).
 #[utoipa::path(post, path = "/v1/ops/maintenance-windows/{wid}/cancel", tag = "ops",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::CancelledView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(wid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();

@@ -86,6 +86,7 @@ async fn open_session(
 
 /// Sign out: end one of the account's sessions.
 #[utoipa::path(post, path = "/v1/accounts/{id}/sessions/{sid}/end", tag = "sessions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::SessionEndedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn end_session(
@@ -107,6 +108,7 @@ async fn list_devices(State(app): State<AppState>, _: AccountAuth, Path(id): Pat
 
 /// "That was not me": forget a device and end every session opened on it.
 #[utoipa::path(post, path = "/v1/accounts/{id}/devices/{did}/remove", tag = "sessions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::DeviceRemovedView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn remove_device(
@@ -166,6 +168,7 @@ async fn get_ticket(State(app): State<AppState>, _: AccountAuth, Path((id, numbe
 
 /// Ask for a specialist sooner: an open ticket is escalated (new deadline: 4 hours).
 #[utoipa::path(post, path = "/v1/accounts/{id}/tickets/{number}/escalate", tag = "support", request_body = Option<tickets::EscalateBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn escalate_ticket(
     State(app): State<AppState>,
@@ -196,6 +199,7 @@ async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Pat
 
 /// An agent's comment on a ticket (support), audited.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/comment", tag = "ops", request_body = tickets::AgentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ tickets::comment(app, &who, &number, req) }).await).await
@@ -203,6 +207,7 @@ async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
 
 /// Lift the ticket's account's risk locks (support), with the reason in the ticket and the audit log.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/unlock", tag = "ops", request_body = tickets::AgentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_ticket_unlock(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ tickets::unlock(app, &who, &number, req) }).await).await
@@ -210,6 +215,7 @@ async fn ops_ticket_unlock(State(app): State<AppState>, who: OpsAuth, Path(numbe
 
 /// Resolve a ticket (support); the resolution is sent to the holder.
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/resolve", tag = "ops", request_body = tickets::AgentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ tickets::resolve(app, &who, &number, req) }).await).await
@@ -219,6 +225,7 @@ async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
 /// close one that cannot be resolved here: the holder is told where to
 /// take it next (the bank, 12315, 12363).
 #[utoipa::path(post, path = "/v1/ops/tickets/{number}/close", tag = "ops", request_body = Option<tickets::CloseBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.optional_json(&app, &who.0, async |app, req| (tickets::close(app, &who, &number, req)).await).await
@@ -281,6 +288,7 @@ async fn ops_reviews(
 
 /// Approve a review (risk): it takes effect at once, and the holder is told the reason.
 #[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/approve", tag = "ops", request_body = reviews::DecisionBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_approve_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, true, req) }).await).await
@@ -288,6 +296,7 @@ async fn ops_approve_review(State(app): State<AppState>, who: OpsAuth, Path(rid)
 
 /// Reject a review (risk), with the reason told to the holder.
 #[utoipa::path(post, path = "/v1/ops/reviews/{rvid}/reject", tag = "ops", request_body = reviews::DecisionBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_reject_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, false, req) }).await).await

@@ -230,6 +230,7 @@ impl TestApp {
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         let r = Resp { status, body, headers };
+        crate::error_docs::check(what.split(' ').next().unwrap_or(""), path, &r);
         self.recorded.lock().unwrap().push((what, r.clone()));
         r
     }

@@ -8,6 +8,7 @@ mod catalog;
 mod charges;
 mod crash;
 mod edge;
+mod error_docs;
 mod idempotency;
 mod input;
 mod keys;
