@@ -285,7 +285,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
     let offset = plan.offset.unwrap_or_else(|| rand::random::<u64>() % total);
     let cards = Arc::new(Cards { next: AtomicU64::new(offset), end: total, page: Mutex::new(Vec::new()) });
 
-    eprintln!("bench: {} × {} for {:?} against {}", plan.scenario.as_str(), plan.concurrency, plan.duration, plan.target);
+    tracing::info!(scenario = plan.scenario.as_str(), concurrency = plan.concurrency, duration = ?plan.duration, target = %plan.target, "bench starts");
     let mut users = Vec::new();
     for _ in 0..plan.concurrency {
         let mut conn = Conn::open(&authority, &key).await?;
@@ -305,7 +305,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
                     Scenario::Bind => match cards.take(&mut conn).await {
                         Ok(c) => Some(c),
                         Err(e) => {
-                            eprintln!("bench: {e:#}");
+                            tracing::warn!("a bench request failed: {e:#}");
                             break;
                         }
                     },
@@ -329,7 +329,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
                     Err(e) if e.is::<Taken>() => {}
                     Err(e) => {
                         if errors.fetch_add(1, Ordering::Relaxed) < 5 {
-                            eprintln!("bench: {e:#}");
+                            tracing::warn!("a bench request failed: {e:#}");
                         }
                     }
                 }

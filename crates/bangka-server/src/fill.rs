@@ -46,7 +46,7 @@ pub async fn fill(store: &Store, vault: &Vault, from: u64, n: u64, data_dir: &Pa
         i = end;
         if done % 100_000 < BATCH {
             let secs = started.elapsed().as_secs_f64();
-            eprintln!("fill: {done} of {n} cards, {:.0} a second", done as f64 / secs);
+            tracing::info!(done, of = n, per_second = (done as f64 / secs).round(), "filling cards");
         }
     }
     let secs = started.elapsed().as_secs_f64();

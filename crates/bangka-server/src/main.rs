@@ -277,6 +277,12 @@ fn config(store: &StoreArgs, listen: SocketAddr, demo: bool, binding_limit: u32)
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // `serve` installs its own (structured, to stdout); the other commands
+    // log to stderr, leaving stdout to their answer.
+    let _log = match &cli.command {
+        Command::Serve(a) => telemetry::init(matches!(a.log_format, LogFormat::Json)),
+        _ => telemetry::init_cli(),
+    };
     match cli.command {
         Command::Receipt { command: ReceiptCommand::Verify { file, public_key, data_dir } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -336,7 +342,6 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Serve(a) => {
-            let _log = telemetry::init(matches!(a.log_format, LogFormat::Json));
             // Every setting travels in the one Config into Application::build.
             let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
             cfg.demo_population = if a.no_demo { 0 } else { a.demo_population };
@@ -439,7 +444,7 @@ async fn main() -> anyhow::Result<()> {
                 .insert_api_key(role.as_str(), &hash_key(&key), merchant_id.as_ref().map(|m| m.as_str()), time::OffsetDateTime::now_utc())
                 .await?;
             store.close().await;
-            eprintln!("created {} key {id}; it is shown only once:", role.as_str());
+            tracing::info!(role = role.as_str(), key_id = %id, "created an API key; it is shown only once, on stdout");
             println!("{key}");
             Ok(())
         }

@@ -29,6 +29,17 @@ pub fn init(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
     guard
 }
 
+/// The subscriber for the command-line tools (`bench`, `fill`, `keys` …):
+/// plain lines on stderr, so stdout carries only the command's answer.
+pub fn init_cli() -> tracing_appender::non_blocking::WorkerGuard {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stderr());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi).with_writer(writer).without_time().try_init();
+    guard
+}
+
 /// Assigns a request id (or keeps a sane incoming `x-request-id`) and runs
 /// the request inside a span that carries it.
 pub async fn request_id(mut req: Request, next: Next) -> Response {

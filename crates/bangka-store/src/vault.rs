@@ -309,7 +309,7 @@ impl Vault {
                 ring.checked = Instant::now();
             }
             Ok(_) => {}
-            Err(e) => tracing_free_warn(&e),
+            Err(e) => tracing::warn!(error = %e, "could not re-read the key directory; the loaded keys stay in use"),
         }
     }
 
@@ -597,11 +597,6 @@ fn unwrap(master: &Key, version: i64, aad: &str, wrapped: &[u8], nonce: &[u8]) -
         .decrypt(Nonce::from_slice(nonce), Payload { msg: wrapped, aad: wrap_aad.as_bytes() })
         .map(Zeroizing::new)
         .map_err(|_| StoreError::Crypto)
-}
-
-/// The vault has no logger; a failed refresh keeps the loaded keys.
-fn tracing_free_warn(e: &StoreError) {
-    eprintln!("bangka vault: could not re-read the key directory: {e}");
 }
 
 fn random_nonce() -> [u8; 12] {

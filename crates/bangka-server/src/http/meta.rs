@@ -163,13 +163,13 @@ async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Re
 /// Prometheus metrics (text format): attempts by kind, issuer and outcome,
 /// SMS codes sent, risk locks, tickets by status, SLA breaches, request
 /// latency. Scrape it from inside your network.
-#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain"), (status = "4XX", body = ErrorEnvelope)))]
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text"), (status = "4XX", body = ErrorEnvelope)))]
 async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
     use axum::response::IntoResponse;
     let tickets = app.store.tickets_by_status().await?;
     let overdue = app.store.overdue_ticket_count(app.clock.now()).await?;
     let text = crate::metrics::render(&tickets, overdue);
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+    Ok(([(axum::http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
 }
 
 /// Liveness: the process answers.
