@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
+use crate::bindings::use_challenge;
 use crate::opt_time;
 use crate::outbox::NewMessage;
-use crate::repo::use_challenge;
 use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 

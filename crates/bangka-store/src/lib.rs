@@ -16,11 +16,14 @@
 //! # Layout
 //! - [`vault`]: keys, envelope encryption, fingerprints.
 //! - [`card_keys`]: the card data keys, kept apart from the database.
-//! - [`repo`]: the queries, grouped by aggregate.
+//! - One module of queries per aggregate: [`accounts`], [`bindings`] (with
+//!   their challenges, activations and vault rows), [`payments`] (tokens and
+//!   payments), [`attempts`], [`outbox`], [`idempotency`], [`key_rotation`] …
 
 pub mod accounts;
 pub mod attempts;
 pub mod audit;
+pub mod bindings;
 pub mod card_keys;
 pub mod fill;
 pub mod idempotency;
@@ -30,7 +33,6 @@ pub mod maintenance;
 pub mod outbox;
 pub mod payments;
 pub mod receipts;
-pub mod repo;
 pub mod reviews;
 pub mod risk;
 pub mod sessions;
@@ -51,6 +53,7 @@ use unit::{Conn, Db, Tx, Unit, Writer};
 pub use accounts::{AccountRow, AccountUnfreezeOutcome, ApiKeyRow, Conflict, KycRecord, NewAccount};
 pub use attempts::AttemptRow;
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
+pub use bindings::{ActivateOutcome, ActivationRow, BindingRow, ChallengeRow, NewChallenge, NewPendingBinding, NewToken, PendingOutcome};
 pub use fill::FilledCard;
 pub use idempotency::IdemState;
 pub use key_rotation::{RekeyReport, kyc_context};
@@ -61,7 +64,6 @@ pub use payments::{
     AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,
 };
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
-pub use repo::{ActivateOutcome, ActivationRow, BindingRow, ChallengeRow, NewChallenge, NewPendingBinding, NewToken, PendingOutcome};
 pub use reviews::{NewReview, ReviewDecision, ReviewRow};
 pub use risk::{Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};

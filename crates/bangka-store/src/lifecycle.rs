@@ -9,10 +9,10 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
+use crate::bindings::BindingRow;
 use crate::outbox::NewMessage;
 use crate::payments::move_token;
 use crate::receipts::ReceiptDraft;
-use crate::repo::BindingRow;
 use crate::{Store, StoreError, from_ms, is_unique_violation, to_ms};
 
 /// A token change that goes with a binding change.
@@ -96,7 +96,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<UnfreezeOutcome, StoreError> {
         let mut tx = self.begin().await?;
-        if !crate::repo::use_challenge(&mut tx, challenge_id, now).await? {
+        if !crate::bindings::use_challenge(&mut tx, challenge_id, now).await? {
             return Ok(UnfreezeOutcome::ChallengeUsed);
         }
         let res = sqlx::query(
@@ -344,7 +344,7 @@ impl Store {
         message: &NewMessage,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        crate::repo::insert_challenge(&mut tx, challenge).await?;
+        crate::bindings::insert_challenge(&mut tx, challenge).await?;
         self.insert_message(&mut tx, message, r.created_at).await?;
         sqlx::query(&format!("INSERT INTO unbind_requests ({UNBIND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, NULL)"))
             .bind(&r.id)
@@ -543,7 +543,7 @@ impl Store {
         if let (true, Some(vault_id), Some(receipt)) = (r.delete_card, b.vault_id.as_deref(), delete_receipt) {
             // Crypto-shredding: the data key goes, so the PAN cannot be
             // recovered even from a backup taken before.
-            crate::repo::shred(&mut tx, vault_id, now).await?;
+            crate::bindings::shred(&mut tx, vault_id, now).await?;
             let change = Change {
                 action: "binding.delete",
                 subject: &r.binding_id,
@@ -585,7 +585,7 @@ impl Store {
             }
         }
         if let Some(vault_id) = b.vault_id.as_deref() {
-            crate::repo::shred(&mut tx, vault_id, now).await?;
+            crate::bindings::shred(&mut tx, vault_id, now).await?;
         }
         let change =
             Change { action: "binding.delete", subject: &b.id, before: Some("unbound"), after: Some("deleted (card data key destroyed)") };

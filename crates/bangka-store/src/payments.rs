@@ -15,14 +15,14 @@ use time::{Duration, OffsetDateTime};
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
+use crate::bindings::{ChallengeRow, NewChallenge, insert_challenge};
 use crate::outbox::NewMessage;
-use crate::repo::{ChallengeRow, NewChallenge, insert_challenge};
 use crate::vault::CryptogramInput;
 use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
 
 // ---------------------------------------------------------------- tokens
 
-pub use crate::repo::NewToken;
+pub use crate::bindings::NewToken;
 
 #[derive(Debug, Clone)]
 pub struct TokenRow {
@@ -73,7 +73,7 @@ impl Store {
         binding_id: &str,
     ) -> Result<Option<(crate::BindingRow, Option<TokenRow>)>, StoreError> {
         let token_cols: Vec<String> = TOKEN_COLS.split(", ").map(|c| format!("t.{c} AS t_{c}")).collect();
-        let binding_cols: Vec<String> = crate::repo::BINDING_SELECT.split(", ").map(|c| format!("b.{c}")).collect();
+        let binding_cols: Vec<String> = crate::bindings::BINDING_SELECT.split(", ").map(|c| format!("b.{c}")).collect();
         let row = sqlx::query(&format!(
             "SELECT {}, {} FROM bindings b LEFT JOIN tokens t ON t.binding_id = b.id WHERE b.id = $1 AND b.account_id = $2
              ORDER BY t.created_at DESC LIMIT 1",
@@ -85,7 +85,7 @@ impl Store {
         .fetch_optional(&mut *self.read().await?)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let b = crate::repo::binding_row(&r)?;
+        let b = crate::bindings::binding_row(&r)?;
         let t = if r.try_get::<Option<String>, _>("t_id")?.is_some() { Some(token_row_as(&r, "t_")?) } else { None };
         Ok(Some((b, t)))
     }
@@ -275,7 +275,7 @@ impl Store {
     ) -> Result<CryptogramOutcome, StoreError> {
         let mut tx = self.begin().await?;
         if let Some(cid) = req.challenge_id
-            && !crate::repo::use_challenge(&mut tx, cid, now).await?
+            && !crate::bindings::use_challenge(&mut tx, cid, now).await?
         {
             return Ok(CryptogramOutcome::ChallengeUsed);
         }

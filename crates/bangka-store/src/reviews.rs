@@ -129,7 +129,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         if let Some((_, challenge_id)) = r.new_phone
-            && !crate::repo::use_challenge(&mut tx, challenge_id, now).await?
+            && !crate::bindings::use_challenge(&mut tx, challenge_id, now).await?
         {
             // The code was used meanwhile: nothing submitted.
             return Ok(Err(String::new()));
