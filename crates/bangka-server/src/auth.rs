@@ -311,9 +311,62 @@ impl FromRequestParts<AppState> for MerchantAuth {
 #[derive(Debug, Clone)]
 pub struct OpsAuth(pub Principal);
 
+/// What an operator may do. Every operator endpoint requires one duty, and
+/// `GET /v1/ops/me` lists a key's duties, so the console offers a person
+/// only what their role may do: one table for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Duty {
+    /// See tickets, reviews, accounts, attempts, payments, maintenance.
+    ReadOps,
+    /// Comment on, resolve and close tickets; export their evidence.
+    HandleTickets,
+    /// Lift risk locks on an account.
+    Unlock,
+    /// Approve or reject reviews.
+    DecideReviews,
+    /// Suspend and resume tokens.
+    SuspendTokens,
+    /// Schedule and cancel maintenance windows.
+    Maintenance,
+    /// Reveal a card number behind a token (audited, with a reason).
+    Detokenize,
+}
+
+impl Duty {
+    pub const ALL: [Duty; 7] =
+        [Duty::ReadOps, Duty::HandleTickets, Duty::Unlock, Duty::DecideReviews, Duty::SuspendTokens, Duty::Maintenance, Duty::Detokenize];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Duty::ReadOps => "read_ops",
+            Duty::HandleTickets => "handle_tickets",
+            Duty::Unlock => "unlock",
+            Duty::DecideReviews => "decide_reviews",
+            Duty::SuspendTokens => "suspend_tokens",
+            Duty::Maintenance => "maintenance",
+            Duty::Detokenize => "detokenize",
+        }
+    }
+
+    /// The roles that carry this duty.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Duty::ReadOps => &[Role::Support, Role::Risk, Role::Admin],
+            Duty::HandleTickets | Duty::Unlock => &[Role::Support, Role::Admin],
+            Duty::DecideReviews | Duty::SuspendTokens => &[Role::Risk, Role::Admin],
+            Duty::Maintenance | Duty::Detokenize => &[Role::Admin],
+        }
+    }
+
+    /// A role's duties.
+    pub fn of(role: Role) -> Vec<Duty> {
+        Duty::ALL.into_iter().filter(|d| d.roles().contains(&role)).collect()
+    }
+}
+
 impl OpsAuth {
-    pub fn require(&self, roles: &[Role]) -> Result<&Principal, ApiError> {
-        if roles.contains(&self.0.role) { Ok(&self.0) } else { Err(ErrorCode::Forbidden.into()) }
+    pub fn require(&self, duty: Duty) -> Result<&Principal, ApiError> {
+        if duty.roles().contains(&self.0.role) { Ok(&self.0) } else { Err(ErrorCode::Forbidden.into()) }
     }
 }
 

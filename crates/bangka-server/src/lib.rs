@@ -27,6 +27,7 @@ pub mod notify;
 pub mod state;
 pub mod telemetry;
 pub mod views;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -199,7 +200,9 @@ impl Application {
         let clock = self.state.clock.clone();
         // request_id is outermost: the id exists before anything can fail.
         let body = (self.limits.body_timeout, http::BODY_LIMIT);
+        let demo = self.state.demo;
         let app = http::router(self.state)
+            .merge(web::router(demo))
             .layer(axum::middleware::from_fn_with_state(body, http::conn::read_body_in_time))
             .layer(axum::middleware::from_fn(auth::with_origin))
             .layer(axum::middleware::from_fn(error::catch_panic))

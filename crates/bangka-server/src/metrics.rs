@@ -18,8 +18,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-/// The content type of [`render`]'s text.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// OpenMetrics, for a scraper that asks for it (Prometheus does).
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The classic Prometheus text format, for everyone else.
+pub const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Request latency buckets, in seconds.
 const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -162,6 +164,28 @@ pub fn render(tickets: &[(String, i64)], overdue_tickets: i64) -> String {
     out
 }
 
+/// The same exposition in the classic text format (0.0.4): a counter's
+/// HELP and TYPE name its `_total` samples, and there is no `# EOF`.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let mut counters = std::collections::HashSet::new();
+    for line in openmetrics.lines() {
+        if let Some(name) = line.strip_prefix("# TYPE ").and_then(|l| l.strip_suffix(" counter")) {
+            counters.insert(name.to_owned());
+        }
+    }
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines().filter(|l| *l != "# EOF") {
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(name).then(|| format!("{p}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +208,11 @@ mod tests {
         assert!(text.contains(&format!("{} 0", bucket("0.0025"))), "{text}");
         assert!(text.contains("# TYPE bangka_http_request_duration_seconds histogram"));
         assert!(text.ends_with("# EOF\n"));
+        let classic = to_text_format(&text);
+        assert!(classic.contains("# TYPE bangka_attempts_total counter\n"), "{classic}");
+        assert!(classic.contains("# HELP bangka_attempts_total Attempts"));
+        assert!(classic.contains("# TYPE bangka_http_request_duration_seconds histogram"));
+        assert!(!classic.contains("# EOF"));
     }
 
     #[test]

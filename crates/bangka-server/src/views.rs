@@ -599,6 +599,16 @@ pub struct DemoCardView {
     pub note: String,
 }
 
+/// Who an operator key belongs to and what it may do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperatorView {
+    /// `support`, `risk` or `admin`.
+    pub role: String,
+    /// `read_ops`, `handle_tickets`, `unlock`, `decide_reviews`,
+    /// `suspend_tokens`, `maintenance`, `detokenize`.
+    pub duties: Vec<String>,
+}
+
 /// An operator lifted an account's risk locks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UnlockView {
@@ -992,4 +1002,68 @@ pub struct PhoneChangeStartedView {
     /// The next call, for the wallet developer.
     #[schema(value_type = Object)]
     pub developer: serde_json::Value,
+}
+
+/// A count of one error code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeCountView {
+    pub code: String,
+    pub count: i64,
+}
+
+/// Bind attempts at one issuer in one period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BindBucketView {
+    /// The period's start (RFC 3339); it lasts `bucket_seconds`.
+    pub start: String,
+    pub issuer: String,
+    pub attempts: i64,
+    /// Attempts the bank accepted (a code was sent to the holder).
+    pub succeeded: i64,
+    pub failures: Vec<CodeCountView>,
+}
+
+/// Bind attempts over time by issuer, and failures by code (the console's charts).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BindStatsView {
+    pub since: String,
+    pub bucket_seconds: i64,
+    pub series: Vec<BindBucketView>,
+    /// Every failure in the span by code, most frequent first.
+    pub failures_by_code: Vec<CodeCountView>,
+}
+
+/// One audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryView {
+    pub seq: i64,
+    pub id: String,
+    pub at: String,
+    /// The key, holder or job that acted.
+    pub actor: String,
+    pub origin: String,
+    pub action: String,
+    pub subject: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// The operator's stated reason, if any.
+    pub reason: Option<String>,
+}
+
+/// What walking the whole hash chain found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditChainView {
+    pub intact: bool,
+    pub entries: i64,
+    pub head: String,
+    /// The first entry where the chain breaks, if it does.
+    pub broken_at: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// The latest audit entries, newest first, and the chain's state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub entries: Vec<AuditEntryView>,
+    pub chain: AuditChainView,
 }

@@ -204,6 +204,15 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
+    /// The latest `limit` entries, newest first (the console's audit view).
+    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY seq DESC LIMIT $1"))
+            .bind(limit)
+            .fetch_all(&mut *self.read().await?)
+            .await?;
+        rows.iter().map(record).collect()
+    }
+
     /// Walks the whole chain; see the module docs.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
         let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY seq")).fetch_all(&mut *self.read().await?).await?;

@@ -58,7 +58,7 @@ pub use fill::FilledCard;
 pub use idempotency::IdemState;
 pub use key_rotation::{RekeyReport, kyc_context};
 pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
-pub use maintenance::{IssuerBindStats, MaintenanceRow, NewMaintenance};
+pub use maintenance::{BindBucket, IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use outbox::{GiveUp, InboxMessage, MessageKind, NewMessage, OutboxMessage, OutboxStatus};
 pub use payments::{
     AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,

@@ -50,6 +50,13 @@ pub struct IssuerBindStats {
     pub failures: Vec<(String, i64)>,
 }
 
+/// Bind attempts at one issuer in one period of a series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindBucket {
+    pub start: OffsetDateTime,
+    pub stats: IssuerBindStats,
+}
+
 const COLS: &str = "id, issuer, starts_at, ends_at, message_zh, message_en, created_at";
 
 fn row(r: &AnyRow) -> Result<MaintenanceRow, StoreError> {
@@ -141,6 +148,35 @@ impl Store {
                 out.push(IssuerBindStats { issuer: issuer.clone(), attempts: 0, failures: Vec::new() });
             }
             let s = out.last_mut().expect("just pushed");
+            s.attempts += n;
+            if let Some(code) = code {
+                s.failures.push((code, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Bind attempts per period of `bucket` and issuer since `since`, with
+    /// their failures by code (for the console's charts): the same counting
+    /// as [`Store::bind_stats_since`], over time.
+    pub async fn bind_series(&self, since: OffsetDateTime, bucket: time::Duration) -> Result<Vec<BindBucket>, StoreError> {
+        let width = bucket.whole_milliseconds().max(1000) as i64;
+        let rows: Vec<(i64, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT (created_at / $2) * $2 AS bucket, issuer, code, COUNT(*) FROM attempts
+             WHERE kind = 'bind' AND created_at >= $1 AND issuer IS NOT NULL
+             GROUP BY bucket, issuer, code ORDER BY bucket, issuer",
+        )
+        .bind(to_ms(since))
+        .bind(width)
+        .fetch_all(&mut *self.read().await?)
+        .await?;
+        let mut out: Vec<BindBucket> = Vec::new();
+        for (start, issuer, code, n) in rows {
+            let start = from_ms(start);
+            if out.last().is_none_or(|b| b.start != start || b.stats.issuer != issuer) {
+                out.push(BindBucket { start, stats: IssuerBindStats { issuer: issuer.clone(), attempts: 0, failures: Vec::new() } });
+            }
+            let s = &mut out.last_mut().expect("just pushed").stats;
             s.attempts += n;
             if let Some(code) = code {
                 s.failures.push((code, n));

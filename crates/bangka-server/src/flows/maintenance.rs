@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
-use crate::auth::{OpsAuth, Role};
+use crate::auth::{Duty, OpsAuth};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
 use crate::views::rfc3339;
@@ -152,7 +152,7 @@ fn parse_message(field: &str, s: &str) -> Result<String, Failure> {
 
 /// `POST /v1/ops/maintenance-windows` (admin).
 pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Admin])?;
+    let p = who.require(Duty::Maintenance)?;
     let now = app.clock.now();
     let issuer = match body.issuer.as_deref() {
         None => None,
@@ -176,7 +176,7 @@ pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiRes
 
 /// `POST /v1/ops/maintenance-windows/{id}/cancel` (admin).
 pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Admin])?;
+    let p = who.require(Duty::Maintenance)?;
     let now = app.clock.now();
     if !app.store.cancel_maintenance(id, Cause::api(&p.key_id), now).await? {
         return Err(ErrorCode::NotFound.into());
@@ -186,7 +186,7 @@ pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(Statu
 
 /// `GET /v1/ops/maintenance-windows` (any operator): current and upcoming.
 pub async fn list(app: &AppState, who: &OpsAuth) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Admin, Role::Support, Role::Risk])?;
+    who.require(Duty::ReadOps)?;
     let now = app.clock.now();
     let out: Vec<WindowView> = app.store.open_maintenance(now).await?.iter().map(|w| WindowView::new(w, now)).collect();
     Ok((StatusCode::OK, json!(out)))

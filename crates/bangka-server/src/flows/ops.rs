@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::payments;
 use super::tokens::ops_reason;
-use crate::auth::{OpsAuth, Role};
+use crate::auth::{Duty, OpsAuth};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -28,7 +28,7 @@ pub struct DetokenizeBody {
 /// reason recorded first: if the audit entry cannot be written, the number
 /// is not returned.
 pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Admin])?;
+    let p = who.require(Duty::Detokenize)?;
     let number = TokenNumber::parse(&body.token_number)?;
     let reason = ops_reason(&body.reason)?;
     let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
@@ -54,7 +54,99 @@ pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> 
 
 /// `GET /v1/ops/payments/{pid}`: a payment with the issuer's precise reason.
 pub async fn payment(app: &AppState, who: &OpsAuth, payment_id: &str) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    who.require(Duty::ReadOps)?;
     let p = app.store.get_payment(payment_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, payments::view(app, &p, true).await?))
+}
+
+/// `GET /v1/ops/stats/binds?hours=H` (1–168, 24 by default).
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// How far back, in hours (1–168).
+    pub hours: Option<i64>,
+}
+
+/// Bind attempts over time, per issuer, with their failures by code: what
+/// the console charts. Read from the database, so every instance answers
+/// the same.
+pub async fn bind_stats(app: &AppState, who: &OpsAuth, q: StatsQuery) -> ApiResult<(StatusCode, Value)> {
+    use crate::views::{BindBucketView, BindStatsView, CodeCountView};
+    who.require(Duty::ReadOps)?;
+    let hours = q.hours.unwrap_or(24);
+    if !(1..=168).contains(&hours) {
+        return Err(crate::error::malformed("hours", "a whole number of hours from 1 to 168").into());
+    }
+    // About 24 points whatever the span: an hour's buckets for a day, ten minutes' for four hours.
+    let bucket = time::Duration::minutes((hours * 60 / 24).max(5));
+    let since = app.clock.now() - time::Duration::hours(hours);
+    let series = app.store.bind_series(since, bucket).await?;
+    let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
+    let series: Vec<BindBucketView> = series
+        .into_iter()
+        .map(|b| {
+            let failed: i64 = b.stats.failures.iter().map(|(_, n)| n).sum();
+            for (code, n) in &b.stats.failures {
+                *totals.entry(code.clone()).or_default() += n;
+            }
+            BindBucketView {
+                start: crate::error::rfc3339(b.start),
+                issuer: b.stats.issuer,
+                attempts: b.stats.attempts,
+                succeeded: b.stats.attempts - failed,
+                failures: b.stats.failures.into_iter().map(|(code, count)| CodeCountView { code, count }).collect(),
+            }
+        })
+        .collect();
+    let mut by_code: Vec<CodeCountView> = totals.into_iter().map(|(code, count)| CodeCountView { code, count }).collect();
+    by_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
+    let view =
+        BindStatsView { since: crate::error::rfc3339(since), bucket_seconds: bucket.whole_seconds(), series, failures_by_code: by_code };
+    Ok((StatusCode::OK, json!(view)))
+}
+
+/// `GET /v1/ops/audit?limit=N` (1–500, 50 by default).
+#[derive(Deserialize, utoipa::IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// How many of the latest entries (1–500).
+    pub limit: Option<i64>,
+}
+
+/// The latest audit entries, newest first, and whether the whole hash chain
+/// is intact (the check `bangka audit verify` makes).
+pub async fn audit(app: &AppState, who: &OpsAuth, q: AuditQuery) -> ApiResult<(StatusCode, Value)> {
+    use crate::views::{AuditChainView, AuditEntryView, AuditView};
+    who.require(Duty::ReadOps)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(crate::error::malformed("limit", "a whole number from 1 to 500").into());
+    }
+    let entries = app.store.recent_audit(limit).await?;
+    let verdict = app.store.verify_audit().await?;
+    let view = AuditView {
+        entries: entries
+            .into_iter()
+            .map(|e| AuditEntryView {
+                seq: e.seq,
+                id: e.id,
+                at: crate::error::rfc3339(e.created_at),
+                actor: e.actor,
+                origin: e.origin,
+                action: e.action,
+                subject: e.subject,
+                before: e.before,
+                after: e.after,
+                reason: e.reason,
+            })
+            .collect(),
+        chain: AuditChainView {
+            intact: verdict.problem.is_none(),
+            entries: verdict.entries,
+            head: verdict.head,
+            broken_at: verdict.problem.as_ref().map(|(at, _)| *at),
+            problem: verdict.problem.map(|(_, why)| why),
+        },
+    };
+    Ok((StatusCode::OK, json!(view)))
 }

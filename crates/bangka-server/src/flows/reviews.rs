@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::load_account;
-use crate::auth::{OpsAuth, Principal, Role};
+use crate::auth::{Duty, OpsAuth, Principal};
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
 use crate::state::AppState;
@@ -245,7 +245,7 @@ pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult
 
 /// `GET /v1/ops/reviews[?status=]` (support, risk, admin): oldest first.
 pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    who.require(Duty::ReadOps)?;
     let status = match f.status.as_deref() {
         None => ReviewStatus::Submitted,
         Some(s) => ReviewStatus::parse(s).ok_or_else(|| malformed("status", "submitted, approved or rejected"))?,
@@ -257,7 +257,7 @@ pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResu
 
 /// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).
 pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: bool, body: DecisionBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Risk, Role::Admin])?;
+    let p = who.require(Duty::DecideReviews)?;
     let reason = super::ops_reason(&body.reason, 1)?;
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
     let decided = || Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": r.status }));

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::{AttemptFacts, load_account};
-use crate::auth::{OpsAuth, Role, current_origin};
+use crate::auth::{Duty, OpsAuth, current_origin};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::views::rfc3339;
@@ -230,7 +230,7 @@ pub struct UnlockBody {
 /// account's risk locks and those its attempts put on cards, devices and
 /// IPs; failures before now stop counting. Audited with the reason.
 pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Support, Role::Admin])?;
+    let p = who.require(Duty::Unlock)?;
     let reason = super::ops_reason(&body.reason, 1)?;
     load_account(app, account_id).await?;
     let released = app.store.unlock_account(account_id, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?;
@@ -252,7 +252,7 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: Unloc
 /// `GET /v1/ops/accounts/{id}/risk` (any operator): the account's risk
 /// decisions with the rule that fired, and its locks.
 pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    who.require(Duty::ReadOps)?;
     let account = load_account(app, account_id).await?;
     let decisions = app
         .store
@@ -278,7 +278,7 @@ pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRe
 /// attempts with the bank's precise codes (what the holder saw may be the
 /// safe form, docs/safe-messages.md), device and masked card.
 pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    who.require(Duty::ReadOps)?;
     load_account(app, account_id).await?;
     let list: Vec<crate::views::AttemptView> = app
         .store

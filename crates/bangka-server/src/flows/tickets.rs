@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::diagnosis::{self, DiagnosisQuery};
 use super::load_account;
-use crate::auth::{OpsAuth, Principal, Role, current_origin};
+use crate::auth::{Duty, OpsAuth, Principal, current_origin};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
 use crate::views::{EscalationRoute, TicketEventView, TicketQueueView, TicketView, rfc3339};
@@ -345,7 +345,7 @@ fn parse_status(s: Option<&str>) -> ApiResult<Option<TicketStatus>> {
 
 /// `GET /v1/ops/tickets[?status=]` (support, risk, admin): soonest deadline first.
 pub async fn ops_list(app: &AppState, who: &OpsAuth, f: TicketFilter) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    who.require(Duty::ReadOps)?;
     let status = parse_status(f.status.as_deref())?;
     let now = app.clock.now();
     let tickets = app.store.ops_tickets(status).await?.iter().map(|t| view(t, now)).collect();
@@ -361,7 +361,7 @@ async fn ops_ticket(app: &AppState, number: &str) -> ApiResult<TicketRow> {
 
 /// `GET /v1/ops/tickets/{number}`: the ticket with its history.
 pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
-    who.require(&[Role::Support, Role::Risk, Role::Admin])?;
+    who.require(Duty::ReadOps)?;
     let t = ops_ticket(app, number).await?;
     let mut v = view(&t, app.clock.now());
     v.account_id = Some(t.account_id.clone());
@@ -380,7 +380,7 @@ fn agent_text(body: &AgentBody) -> ApiResult<String> {
 
 /// `POST /v1/ops/tickets/{number}/comment` (support, admin).
 pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Support, Role::Admin])?;
+    let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let text = agent_text(&body)?;
     app.store.ticket_note(&t.number, "comment", &text, Cause::api(p.actor()), app.clock.now()).await?;
@@ -390,7 +390,7 @@ pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
 /// `POST /v1/ops/tickets/{number}/unlock` (support, admin): lifts the
 /// account's risk locks for this ticket, with the reason in both trails.
 pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Support, Role::Admin])?;
+    let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let reason = agent_text(&body)?;
     if reason.chars().count() > 500 {
@@ -407,7 +407,7 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody
 /// `POST /v1/ops/tickets/{number}/resolve` (support, admin): the resolution
 /// is told to the holder.
 pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Support, Role::Admin])?;
+    let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let text = agent_text(&body)?;
     let account = load_account(app, &t.account_id).await?;
@@ -435,7 +435,7 @@ pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
 /// `POST /v1/ops/tickets/{number}/close` (support, admin): after a
 /// resolution; or unresolved, with a reason, from `open` or `escalated`.
 pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Support, Role::Admin])?;
+    let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let reason = match (body.unresolved, body.reason.as_deref()) {
         (true, Some(r)) => Some(super::ops_reason(r, 1)?),
@@ -481,7 +481,7 @@ pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody)
 /// entries about the ticket, account and card, as one JSON bundle signed
 /// with the receipt key (`bangka receipts verify` checks it).
 pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Support, Role::Admin])?;
+    let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let now = app.clock.now();
     let receipts: Vec<Value> = app

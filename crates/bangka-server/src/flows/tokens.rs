@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::bind::view;
 use super::load_account;
-use crate::auth::{OpsAuth, Principal, Role};
+use crate::auth::{Duty, OpsAuth, Principal, Role};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -142,7 +142,7 @@ pub async fn resume(
 /// The ops side: the issuer's or risk control's decision, recorded by an
 /// operator (admin for either; a risk reviewer only for risk).
 pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTokenBody, suspend: bool) -> ApiResult<(StatusCode, Value)> {
-    let p = who.require(&[Role::Admin, Role::Risk])?;
+    let p = who.require(Duty::SuspendTokens)?;
     let actor = body.on_behalf_of;
     match (p.role, actor) {
         (Role::Admin, Actor::Issuer | Actor::Risk) | (Role::Risk, Actor::Risk) => {}

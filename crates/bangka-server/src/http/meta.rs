@@ -160,16 +160,24 @@ async fn help_page(Path(code): Path<String>, headers: HeaderMap) -> ApiResult<Re
     Ok(Html(html).into_response())
 }
 
-/// Prometheus metrics (text format): attempts by kind, issuer and outcome,
-/// SMS codes sent, risk locks, tickets by status, SLA breaches, request
-/// latency. Scrape it from inside your network.
-#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "OpenMetrics text exposition", content_type = "application/openmetrics-text"), (status = "4XX", body = ErrorEnvelope)))]
-async fn metrics(State(app): State<AppState>) -> ApiResult<Response> {
+/// Prometheus metrics: attempts by kind, issuer and outcome, SMS codes
+/// sent, risk locks, tickets by status, SLA breaches, request latency. The
+/// classic text format (0.0.4); OpenMetrics to a scraper whose `Accept`
+/// names `application/openmetrics-text` (Prometheus does). Scrape it from
+/// inside your network.
+#[utoipa::path(get, path = "/metrics", tag = "meta", responses((status = 200, description = "Prometheus text exposition (0.0.4)", content_type = "text/plain"), (status = "4XX", body = ErrorEnvelope)))]
+async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     use axum::response::IntoResponse;
     let tickets = app.store.tickets_by_status().await?;
     let overdue = app.store.overdue_ticket_count(app.clock.now()).await?;
     let text = crate::metrics::render(&tickets, overdue);
-    Ok(([(axum::http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response())
+    let wants_openmetrics =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/openmetrics-text"));
+    Ok(if wants_openmetrics {
+        ([(header::CONTENT_TYPE, crate::metrics::OPENMETRICS)], text).into_response()
+    } else {
+        ([(header::CONTENT_TYPE, crate::metrics::TEXT)], crate::metrics::to_text_format(&text)).into_response()
+    })
 }
 
 /// Liveness: the process answers.

@@ -31,6 +31,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(escalate_ticket))
         .routes(routes!(submit_review, list_reviews))
         .routes(routes!(get_review))
+        .routes(routes!(ops_me))
+        .routes(routes!(ops_bind_stats))
+        .routes(routes!(ops_audit))
         .routes(routes!(ops_reviews))
         .routes(routes!(ops_approve_review))
         .routes(routes!(ops_reject_review))
@@ -179,6 +182,30 @@ async fn escalate_ticket(
     call.optional_json(&app, &who, async |app, req| ({ tickets::escalate(app, &who, &id, &number, req) }).await).await
 }
 
+/// Bind attempts over time by issuer and failures by code, from the
+/// database (`?hours=`, 24 by default): what the console charts.
+#[utoipa::path(get, path = "/v1/ops/stats/binds", tag = "ops", params(crate::flows::ops::StatsQuery),
+    responses((status = 200, body = crate::views::BindStatsView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_bind_stats(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    q: Result<Query<crate::flows::ops::StatsQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    super::ok(crate::flows::ops::bind_stats(&app, &who, query(q)?).await)
+}
+
+/// The latest audit entries, newest first, and whether the hash chain is
+/// intact (`?limit=`, 50 by default).
+#[utoipa::path(get, path = "/v1/ops/audit", tag = "ops", params(crate::flows::ops::AuditQuery),
+    responses((status = 200, body = crate::views::AuditView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_audit(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    q: Result<Query<crate::flows::ops::AuditQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    super::ok(crate::flows::ops::audit(&app, &who, query(q)?).await)
+}
+
 /// Tickets for agents, soonest deadline first (`?status=`).
 #[utoipa::path(get, path = "/v1/ops/tickets", tag = "ops", params(tickets::TicketFilter),
     responses((status = 200, body = crate::views::TicketQueueView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
@@ -273,6 +300,15 @@ async fn list_reviews(State(app): State<AppState>, _: AccountAuth, Path(id): Pat
     responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_review(State(app): State<AppState>, _: AccountAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
     super::ok(reviews::get(&app, &id, &rid).await)
+}
+
+/// The operator behind this key: role and duties (what the console offers).
+#[utoipa::path(get, path = "/v1/ops/me", tag = "ops",
+    responses((status = 200, body = crate::views::OperatorView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_me(who: OpsAuth) -> axum::Json<crate::views::OperatorView> {
+    let role = who.0.role;
+    let duties = crate::auth::Duty::of(role).into_iter().map(|d| d.as_str().to_owned()).collect();
+    axum::Json(crate::views::OperatorView { role: role.as_str().into(), duties })
 }
 
 /// Reviews for reviewers, oldest first (`?status=`, `submitted` by default).

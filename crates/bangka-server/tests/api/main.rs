@@ -23,3 +23,4 @@ mod secrets;
 mod sessions;
 mod support;
 mod tokens;
+mod web;
