@@ -129,6 +129,49 @@ await cooling.getByRole("button", { name: "撤销解绑" }).click();
 await holder.locator("#card-list li[data-status=active]").waitFor();
 step("revoked the unbind: the card is active again");
 
+// Pay the demo shop with the payment password.
+const active = holder.locator("#card-list li[data-status=active]").first();
+await active.getByRole("button", { name: "向演示商户付款 12.34 元" }).click();
+await active.locator(".field-payment_password").fill("135790");
+await active.locator("form button[type=submit]").click();
+await active.locator(".ok", { hasText: "付款成功" }).waitFor();
+step("paid the demo shop 12.34 with the payment password");
+await active.getByRole("button", { name: "交易记录" }).click();
+await active.locator(".payments li", { hasText: "m_demo_shop" }).waitFor();
+step("the card's payments list the payment");
+
+// A receipt downloaded and its signature checked in the browser.
+await holder.locator("#activity-body .receipts li").first().waitFor();
+await holder.locator("#activity-body .receipts li").first().getByRole("button", { name: "验证签名" }).click();
+await holder.locator("#activity-body .receipts .verdict.good").first().waitFor();
+step("a receipt's Ed25519 signature verified in the browser");
+
+// A card that is not activated yet: the failure offers the activation.
+await holder.locator("#test-card").selectOption("not_activated");
+await holder.getByRole("button", { name: "添加银行卡" }).click();
+const notActivated = holder.locator("#bind-result .failure[data-code=CARD_NOT_ACTIVATED]");
+await notActivated.waitFor();
+let inboxCodes = await holder.locator("#inbox-list .use-code").count();
+await notActivated.getByRole("button", { name: "激活这张卡" }).click();
+await holder.locator("#code-form").waitFor();
+await holder.waitForFunction((n) => document.querySelectorAll("#inbox-list .use-code").length > n, inboxCodes);
+inboxCodes = await holder.locator("#inbox-list .use-code").count();
+await holder.locator("#inbox-list .use-code").first().click();
+await holder.getByRole("button", { name: "确认", exact: true }).click();
+// Activated: the bind is sent again and asks for its own code.
+await holder.waitForFunction((n) => document.querySelectorAll("#inbox-list .use-code").length > n, inboxCodes);
+await holder.locator("#code-form").waitFor();
+await holder.locator("#inbox-list .use-code").first().click();
+await holder.getByRole("button", { name: "确认", exact: true }).click();
+await holder.locator("#card-list li[data-status=active]").nth(1).waitFor();
+step("activated a not-activated card from its failure, then bound it");
+
+// Report a card lost in one tap.
+const second = holder.locator("#card-list li[data-status=active]").nth(1);
+await second.getByRole("button", { name: "挂失（卡丢了）" }).click();
+await holder.locator("#card-list li[data-status=frozen]").waitFor();
+step("reported a card lost: it is frozen at once");
+
 // The holder's language is switchable.
 await holder.getByRole("button", { name: "English" }).click();
 await holder.getByRole("heading", { name: "My cards" }).waitFor();

@@ -39,6 +39,7 @@
       activate_card: "激活这张卡", activation_sent: "激活验证码已发送至 {phone}。", activated: "银行卡已激活，正在重新添加…",
       bind_done: "银行卡已添加：{masked}", unbinding_started: "已进入冷静期，{time} 前可撤销。", revoked: "已撤销解绑，银行卡恢复正常。",
       ticket_note: "{code}：{message}",
+      go_kyc: "去实名认证", go_password: "去设置支付密码", go_bind: "重新填写", go_cards: "查看我的卡", go_activity: "查看记录",
       ticket_status: { open: "待处理", escalated: "已升级", resolved: "已解决", closed: "已关闭" },
     },
     en: {
@@ -72,6 +73,7 @@
       activate_card: "Activate this card", activation_sent: "We texted an activation code to {phone}.", activated: "Card activated; adding it again…",
       bind_done: "Card added: {masked}", unbinding_started: "Cooling-off started; you can revoke until {time}.", revoked: "Unbind revoked; the card is active again.",
       ticket_note: "{code}: {message}",
+      go_kyc: "Verify my name", go_password: "Set the password", go_bind: "Edit the card details", go_cards: "See my cards", go_activity: "See the records",
       ticket_status: { open: "open", escalated: "escalated", resolved: "resolved", closed: "closed" },
     },
   });
@@ -130,8 +132,32 @@
     };
   }
 
+  /// Steps that are Bangka operations the wallet can carry out here, as
+  /// buttons beside the step (catalog operation name → what to do).
+  function stepActions(extra) {
+    const go = (selector) => () => {
+      const e = $(selector);
+      if (!e) return;
+      e.closest("section").hidden = false;
+      if (!e.matches("input, select, button, textarea")) e.tabIndex = -1;
+      e.scrollIntoView({ block: "center" });
+      e.focus();
+    };
+    return {
+      verify_kyc: { label: t("go_kyc"), run: go("#kyc-name") },
+      set_payment_password: { label: t("go_password"), run: go("#password") },
+      bind: { label: t("go_bind"), run: go("#card-number") },
+      list_cards: { label: t("go_cards"), run: go("#cards-h") },
+      list_payments: { label: t("go_cards"), run: go("#cards-h") },
+      list_receipts: { label: t("go_activity"), run: go("#activity-h") },
+      list_mandates: { label: t("go_activity"), run: go("#activity-h") },
+      resend_code: { label: t("code_resend"), run: () => resendCode(null) },
+      ...(extra || {}),
+    };
+  }
+
   function fail(slot, res, bindingId, actions) {
-    showFailure(slot, res, { onTicket: ticketFor(bindingId), actions });
+    showFailure(slot, res, { onTicket: ticketFor(bindingId), actions: stepActions(actions) });
   }
 
   // ---------------------------------------------------------------- sign-in
@@ -353,7 +379,7 @@
     if (!r.ok) {
       // A card that is not activated yet: offer the activation the steps name.
       return fail($("#bind-result"), r, r.body && r.body.error && r.body.error.details ? r.body.error.details.binding_id : null, {
-        start_activation: { label: t("activate_card"), run: startActivation },
+        activate: { label: t("activate_card"), run: startActivation },
       });
     }
     clear($("#bind-result"));
