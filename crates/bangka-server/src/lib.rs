@@ -8,6 +8,7 @@
 //! - [`idempotency`], [`auth`], [`telemetry`]: cross-cutting request concerns.
 //! - [`views`]: response bodies (masked card facts only).
 
+pub mod acp;
 pub mod auth;
 pub mod bench;
 pub mod data_dir;
@@ -77,6 +78,13 @@ pub struct Config {
     pub limits: http::conn::Limits,
     /// Risk rules instead of the published defaults (`--risk-rules`).
     pub risk_rules: Option<RiskRules>,
+    /// A bank over the network (`--issuer-url`): the issuer protocol
+    /// instead of the in-process simulator.
+    pub issuer_url: Option<String>,
+    /// The issuer protocol's keys (`--issuer-keys`; shared with the bank).
+    pub issuer_keys: Option<PathBuf>,
+    /// How long one call to a bank over the network may take.
+    pub issuer_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -99,6 +107,9 @@ impl Config {
             session_ttl: bangka_core::session::DEFAULT_SESSION_TTL,
             limits: http::conn::Limits::default(),
             risk_rules: None,
+            issuer_url: None,
+            issuer_keys: None,
+            issuer_timeout: std::time::Duration::from_secs(5),
         }
     }
 
@@ -148,12 +159,28 @@ impl Application {
             (None, true) => Arc::new(notify::DemoInbox { clock: clock.clone() }),
             (None, false) => Arc::new(notify::LogSink),
         };
+        // The in-process simulator is the embedded default; `--issuer-url`
+        // puts a bank on the network in its place (the demo endpoints that
+        // drive the simulator then answer for no card).
+        let (issuer, simulator): (Arc<dyn bangka_issuer::IssuerConnector>, _) = match &config.issuer_url {
+            None => (simulator.clone(), Some(simulator)),
+            Some(url) => {
+                let path = config.issuer_keys.clone().unwrap_or_else(|| config.data_dir.join("issuer-keys.json"));
+                anyhow::ensure!(
+                    path.exists(),
+                    "--issuer-url needs the issuer protocol keys the bank holds: {} is missing (copy the simulator's, or pass --issuer-keys)",
+                    path.display()
+                );
+                let keys = acp::Keys::load_or_create(&path).context("loading the issuer protocol keys")?;
+                (Arc::new(acp::connector::HttpIssuer::new(url, keys, clock.clone(), config.issuer_timeout)?), None)
+            }
+        };
         let state = AppState {
             store,
             vault,
             signer,
-            issuer: simulator.clone(),
-            simulator: Some(simulator),
+            issuer,
+            simulator,
             clock,
             policy: Arc::new(policy),
             otp: OtpRules::default(),

@@ -23,7 +23,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// The issuer simulator as its own service (the bank over the network).
+    Simulator {
+        #[command(subcommand)]
+        command: SimulatorCommand,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -123,6 +128,29 @@ struct StoreArgs {
     card_key_store_url: Option<String>,
 }
 
+#[derive(Subcommand)]
+enum SimulatorCommand {
+    /// Serve the issuer protocol (docs/issuer-protocol.md) with the
+    /// simulator's test cards; every Bangka instance given its URL shares
+    /// this one bank.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: SocketAddr,
+        /// Latency added to every answer (`50ms`, `1s`).
+        #[arg(long, value_parser = parse_any_duration, default_value = "0s")]
+        latency: time::Duration,
+        /// The protocol keys, shared with Bangka (`--issuer-keys`); created
+        /// with one fresh key when missing.
+        #[arg(long, default_value = "issuer-keys.json")]
+        keys: std::path::PathBuf,
+        /// Faults to inject from the start: a JSON list of what
+        /// `POST /sim/faults` takes.
+        #[arg(long)]
+        faults: Option<std::path::PathBuf>,
+    },
+}
+
 #[derive(Args)]
 struct ServeArgs {
     #[command(flatten)]
@@ -133,6 +161,14 @@ struct ServeArgs {
     /// Turn off the demo endpoints (test cards, phone inbox).
     #[arg(long)]
     no_demo: bool,
+    /// A bank over the network speaking the issuer protocol (e.g. the URL of
+    /// `bangka simulator serve`) instead of the in-process simulator.
+    #[arg(long, env = "BANGKA_ISSUER_URL")]
+    issuer_url: Option<String>,
+    /// The issuer protocol keys the bank holds too (default:
+    /// `issuer-keys.json` in the data directory).
+    #[arg(long)]
+    issuer_keys: Option<std::path::PathBuf>,
     /// Live bindings allowed per account.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=50))]
     binding_limit: u32,
@@ -341,11 +377,33 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Simulator { command: SimulatorCommand::Serve { listen, latency, keys, faults } } => {
+            let keys =
+                bangka_server::acp::Keys::load_or_create(&keys).with_context(|| format!("the protocol keys in {}", keys.display()))?;
+            let faults: Vec<bangka_server::acp::simulator::Fault> = match faults {
+                Some(path) => serde_json::from_slice(&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?)
+                    .with_context(|| format!("{}: a JSON list of faults", path.display()))?,
+                None => Vec::new(),
+            };
+            let clock: Arc<dyn bangka_core::clock::Clock> = Arc::new(SystemClock);
+            let sim = Arc::new(bangka_issuer::Simulator::new(clock));
+            let service = bangka_server::acp::simulator::SimService::new(sim, keys, latency.unsigned_abs(), faults);
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "issuer simulator listening (POST /acp/v1/{{operation}}, POST /sim/faults)");
+            axum::serve(listener, bangka_server::acp::simulator::router(service))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+            Ok(())
+        }
         Command::Serve(a) => {
             // Every setting travels in the one Config into Application::build.
             let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
             cfg.demo_population = if a.no_demo { 0 } else { a.demo_population };
             cfg.notify_webhook = a.notify_webhook.clone();
+            cfg.issuer_url = a.issuer_url.clone();
+            cfg.issuer_keys = a.issuer_keys.clone();
             cfg.card_regions = a.card_regions.clone();
             cfg.cooling_off = a.cooling_off;
             cfg.refund_settles_after = a.refund_settles_after;
@@ -457,4 +515,16 @@ fn parse_session_ttl(s: &str) -> Result<time::Duration, String> {
         return Err(format!("{s:?}: a holder session lasts at most 12h"));
     }
     Ok(d)
+}
+
+/// A latency: `0s`, `50ms`, or any duration `bangka serve` takes.
+fn parse_any_duration(s: &str) -> Result<time::Duration, String> {
+    if let Some(ms) = s.strip_suffix("ms") {
+        let n: u32 = ms.parse().map_err(|_| format!("{s:?}: expected e.g. 50ms or 1s"))?;
+        return Ok(time::Duration::milliseconds(n.into()));
+    }
+    if s == "0s" || s == "0" {
+        return Ok(time::Duration::ZERO);
+    }
+    bangka_server::parse_duration(s)
 }

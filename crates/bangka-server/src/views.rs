@@ -599,6 +599,30 @@ pub struct DemoCardView {
     pub note: String,
 }
 
+/// A test card as the demo shows it: what a bind answers (a fraud-sensitive
+/// cause in its safe form), with the bank's own code beside it
+/// (docs/safe-messages.md).
+impl From<bangka_issuer::TestCard> for DemoCardView {
+    fn from(c: bangka_issuer::TestCard) -> DemoCardView {
+        let code = c.expect_code.and_then(bangka_core::ErrorCode::parse);
+        let safe = code.map(|c| c.for_new_card());
+        DemoCardView {
+            scenario: c.scenario.into(),
+            card_number: c.card_number,
+            holder_name: c.holder_name,
+            id_number: c.id_number,
+            phone: c.phone,
+            expiry: c.expiry,
+            cvv: c.cvv,
+            issuer: c.issuer.into(),
+            card_type: c.card_type.into(),
+            expect_code: safe.map(|c| c.as_str().into()),
+            bank_code: code.filter(|c| Some(*c) != safe).map(|c| c.as_str().into()),
+            note: c.note.into(),
+        }
+    }
+}
+
 /// Who an operator key belongs to and what it may do.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OperatorView {

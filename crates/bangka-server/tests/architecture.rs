@@ -201,6 +201,8 @@ const EXPOSE_ALLOWED: &[&str] = &[
     "crates/bangka-store/src/webhook.rs",
     // The issuer simulator plays the bank, which knows the card.
     "crates/bangka-issuer/src/",
+    // The issuer protocol seals the card for the bank (AES-256-GCM).
+    "crates/bangka-server/src/acp/",
     // Codes go out in their SMS; KYC values are hashed and sealed; the
     // bank gets the card; the load tools make up cards.
     "crates/bangka-server/src/flows/",

@@ -391,6 +391,15 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
             None
         }
         Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
+            // A bank over the network may have authorized before its answer
+            // was lost: release any hold (void is idempotent and a no-op
+            // without one) before calling the payment failed. If the bank
+            // cannot be reached for that either, the op stays open and the
+            // payment job releases the hold and fails it later.
+            let unknown = f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown");
+            if unknown && app.bank().void(&payment.id).await.is_err() {
+                return Ok(Some(Err(issuer_failure(app, f.clone()))));
+            }
             let outcome = AuthOutcome::Failed { code: f.code.as_str() };
             if !app.store.finish_authorization(&payment.id, op.op_id, outcome, None, cause, now).await? {
                 return Ok(None);

@@ -235,8 +235,12 @@ async fn demo_population(State(app): State<AppState>, query: Result<Query<Popula
         return Err(crate::error::malformed("offset", "at most 100000000").into());
     }
     let sim = app.simulator.as_ref().ok_or(ErrorCode::NotFound)?;
-    let cards: Vec<crate::views::DemoCardView> =
-        sim.population().page(u64::from(q.offset.unwrap_or(0)), u64::from(limit)).into_iter().map(demo_card_view).collect();
+    let cards: Vec<crate::views::DemoCardView> = sim
+        .population()
+        .page(u64::from(q.offset.unwrap_or(0)), u64::from(limit))
+        .into_iter()
+        .map(crate::views::DemoCardView::from)
+        .collect();
     let mut res = axum::Json(cards).into_response();
     res.headers_mut().insert("x-total-count", sim.population().len().into());
     Ok(res)
@@ -274,30 +278,13 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
 /// Demo: the simulator's test cards (one per scenario) as a person types them.
 #[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views::DemoCardView>> {
-    let cards = app.simulator.as_ref().map(|s| s.test_cards().to_vec()).unwrap_or_default();
-    axum::Json(cards.into_iter().map(demo_card_view).collect())
-}
-
-/// A test card as the demo shows it: what a bind answers (a fraud-sensitive
-/// cause in its safe form), with the bank's own code beside it
-/// (docs/safe-messages.md).
-fn demo_card_view(c: bangka_issuer::TestCard) -> crate::views::DemoCardView {
-    let code = c.expect_code.and_then(bangka_core::ErrorCode::parse);
-    let safe = code.map(|c| c.for_new_card());
-    crate::views::DemoCardView {
-        scenario: c.scenario.into(),
-        card_number: c.card_number,
-        holder_name: c.holder_name,
-        id_number: c.id_number,
-        phone: c.phone,
-        expiry: c.expiry,
-        cvv: c.cvv,
-        issuer: c.issuer.into(),
-        card_type: c.card_type.into(),
-        expect_code: safe.map(|c| c.as_str().into()),
-        bank_code: code.filter(|c| Some(*c) != safe).map(|c| c.as_str().into()),
-        note: c.note.into(),
-    }
+    // With a bank over the network (`--issuer-url`) the test cards are the
+    // same fixed list the simulator service holds.
+    let cards = match &app.simulator {
+        Some(s) => s.test_cards().to_vec(),
+        None => bangka_issuer::Simulator::new(app.clock.clone()).test_cards().to_vec(),
+    };
+    axum::Json(cards.into_iter().map(crate::views::DemoCardView::from).collect())
 }
 
 /// Demo: the messages a phone number received by SMS (codes readable), or

@@ -85,6 +85,8 @@ pub struct Options {
     pub background_jobs: bool,
     /// Connection timeouts and cap, instead of the defaults.
     pub limits: Option<bangka_server::http::conn::Limits>,
+    /// A bank over the network (`--issuer-url`) and its protocol keys.
+    pub issuer: Option<(String, PathBuf)>,
 }
 
 impl Default for Options {
@@ -97,6 +99,7 @@ impl Default for Options {
             risk_rules: None,
             background_jobs: true,
             limits: None,
+            issuer: None,
         }
     }
 }
@@ -142,6 +145,9 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         demo_population: 1000,
         limits: opts.limits.unwrap_or_default(),
         risk_rules: opts.risk_rules.as_deref().map(|r| bangka_core::risk::RiskRules::from_json(r).expect("valid risk rules")),
+        issuer_url: opts.issuer.as_ref().map(|(url, _)| url.clone()),
+        issuer_keys: opts.issuer.as_ref().map(|(_, keys)| keys.clone()),
+        issuer_timeout: std::time::Duration::from_secs(1),
         ..Config::new(data_dir.clone(), "127.0.0.1:0".parse().unwrap())
     };
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));

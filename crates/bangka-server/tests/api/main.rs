@@ -14,6 +14,7 @@ mod input;
 mod keys;
 mod language;
 mod lifecycle;
+mod network;
 mod notifications;
 mod payments;
 mod remedies;

@@ -1,0 +1,323 @@
+//! Bangka's side of the issuer protocol: an `IssuerConnector` over HTTP
+//! (`bangka serve --issuer-url URL`).
+//!
+//! - Pooled connections (one `reqwest` client), a timeout on every call.
+//! - A circuit breaker per issuer: after [`BREAKER_FAILURES`] calls in a row
+//!   without an answer, calls to that issuer fail at once with
+//!   `ISSUER_UNAVAILABLE` and the time to retry, for [`BREAKER_OPEN`].
+//! - Retries only where a repeat cannot act twice. A call that only asks
+//!   (verify, status) is sent again once. A call that acts (authorize,
+//!   capture, refund, void, activate, report lost) whose answer is lost or
+//!   unreadable is never sent blind: its outcome is asked for with `query`
+//!   by order id, with backoff. A `not_found` (the bank never got it) lets
+//!   the same order go once more — the bank keys orders by id, so even a
+//!   late first delivery cannot act twice. If the outcome is still unknown,
+//!   the call fails with `ISSUER_UNAVAILABLE` and `details.outcome =
+//!   "unknown"`, and the caller must treat the effect as possible (the
+//!   payment flow releases any hold before it calls a payment failed; a
+//!   void is tried even through an open circuit).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bangka_core::card::Pan;
+use bangka_core::clock::Clock;
+use bangka_core::{ErrorCode, Failure};
+use bangka_issuer::{CardHolder, IssuerConnector, MaintenanceWindow};
+
+use super::{Answer, Keys, Operation, Outcome, Request, SIGNATURE_HEADER, SealedCard};
+
+/// Calls in a row without an answer that open an issuer's breaker.
+pub const BREAKER_FAILURES: u32 = 5;
+/// How long an open breaker answers at once.
+pub const BREAKER_OPEN: Duration = Duration::from_secs(15);
+/// The pauses before each `query` of an order whose answer was lost.
+const QUERY_BACKOFF: [Duration; 4] =
+    [Duration::from_millis(50), Duration::from_millis(200), Duration::from_millis(500), Duration::from_millis(1000)];
+
+#[derive(Default)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+}
+
+pub struct HttpIssuer {
+    base: String,
+    client: reqwest::Client,
+    keys: Keys,
+    clock: Arc<dyn Clock>,
+    breakers: Mutex<HashMap<String, Breaker>>,
+    /// Which issuer a payment reference went to (for calls that name only it).
+    references: Mutex<HashMap<String, String>>,
+}
+
+/// Why a call got no usable answer.
+enum Lost {
+    /// Nothing came back (timeout, reset, 5xx): the bank may have acted.
+    NoAnswer,
+    /// An answer came back but is not the bank's (bad signature, not JSON).
+    Unreadable,
+}
+
+impl HttpIssuer {
+    pub fn new(base: &str, keys: Keys, clock: Arc<dyn Clock>, timeout: Duration) -> anyhow::Result<HttpIssuer> {
+        let client =
+            reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).pool_max_idle_per_host(64).build()?;
+        Ok(HttpIssuer {
+            base: base.trim_end_matches('/').to_owned(),
+            client,
+            keys,
+            clock,
+            breakers: Mutex::new(HashMap::new()),
+            references: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The issuers whose breaker is open now, with when it closes (`/v1/status`).
+    pub fn open_breakers(&self) -> Vec<(String, time::OffsetDateTime)> {
+        let now = Instant::now();
+        let breakers = self.breakers.lock().expect("breaker lock");
+        breakers
+            .iter()
+            .filter_map(|(issuer, b)| b.open_until.filter(|u| *u > now).map(|u| (issuer.clone(), self.clock.now() + (u - now))))
+            .collect()
+    }
+
+    fn breaker_refusal(&self, issuer: &str) -> Option<Failure> {
+        let breakers = self.breakers.lock().expect("breaker lock");
+        let until = breakers.get(issuer)?.open_until?;
+        let now = Instant::now();
+        (until > now).then(|| {
+            Failure::new(ErrorCode::IssuerUnavailable)
+                .retry_at(self.clock.now() + (until - now))
+                .with_details(serde_json::json!({ "circuit": "open", "issuer": issuer }))
+        })
+    }
+
+    fn record(&self, issuer: &str, answered: bool) {
+        let mut breakers = self.breakers.lock().expect("breaker lock");
+        let b = breakers.entry(issuer.to_owned()).or_default();
+        if answered {
+            *b = Breaker::default();
+        } else {
+            b.failures += 1;
+            if b.failures >= BREAKER_FAILURES {
+                b.open_until = Some(Instant::now() + BREAKER_OPEN);
+                tracing::warn!(issuer, "issuer not answering: circuit open for {}s", BREAKER_OPEN.as_secs());
+            }
+        }
+    }
+
+    fn request(&self, operation: Operation, issuer: Option<&str>) -> Request {
+        Request {
+            version: "1".into(),
+            operation,
+            order_id: bangka_store::new_id("ord"),
+            sent_at: crate::error::rfc3339(self.clock.now()),
+            issuer: issuer.map(str::to_owned),
+            reference: None,
+            refund_id: None,
+            amount_fen: None,
+            stolen: None,
+            query_order_id: None,
+            sealed_card: None,
+        }
+    }
+
+    /// One POST of one order; the signed answer, or why there is none.
+    async fn send(&self, req: &Request) -> Result<Answer, Lost> {
+        let body = serde_json::to_vec(req).expect("serializable");
+        let sig = self.keys.sign(req.issuer.as_deref(), &body);
+        let url = format!("{}/acp/v1/{}", self.base, req.operation.as_str());
+        let res = self
+            .client
+            .post(url)
+            .header(SIGNATURE_HEADER, sig)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|_| Lost::NoAnswer)?;
+        if res.status().is_server_error() {
+            return Err(Lost::NoAnswer);
+        }
+        let sig = res.headers().get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let bytes = res.bytes().await.map_err(|_| Lost::NoAnswer)?;
+        match sig {
+            Some(sig) if self.keys.verify(&sig, &bytes) => {}
+            _ => return Err(Lost::Unreadable),
+        }
+        let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| Lost::Unreadable)?;
+        let expected = req.query_order_id.as_deref().unwrap_or(&req.order_id);
+        if answer.order_id != expected {
+            return Err(Lost::Unreadable);
+        }
+        Ok(answer)
+    }
+
+    /// Sends an order and gets its definite outcome, as the module docs say.
+    async fn call(&self, req: Request) -> Result<Answer, Failure> {
+        let issuer = req.issuer.clone().unwrap_or_else(|| "*".into());
+        // An open circuit answers at once, except for a void: releasing a
+        // hold the bank may have made is always worth one try.
+        if req.operation != Operation::Void
+            && let Some(refusal) = self.breaker_refusal(&issuer)
+        {
+            return Err(refusal);
+        }
+        match self.send(&req).await {
+            Ok(a) if a.outcome != Outcome::Unknown => {
+                self.record(&issuer, true);
+                return Ok(a);
+            }
+            Ok(_) => {}
+            Err(Lost::NoAnswer) => self.record(&issuer, false),
+            Err(Lost::Unreadable) => tracing::warn!(issuer, order_id = %req.order_id, "an answer that is not the bank's (signature)"),
+        }
+        if !req.operation.acts() {
+            // Asking again cannot act twice.
+            return match self.send(&Request { order_id: bangka_store::new_id("ord"), ..req.clone() }).await {
+                Ok(a) if a.outcome != Outcome::Unknown => {
+                    self.record(&issuer, true);
+                    Ok(a)
+                }
+                _ => Err(unknown(&issuer, &req, false)),
+            };
+        }
+        // The bank may have acted: ask what became of the order.
+        let mut resent = false;
+        for pause in QUERY_BACKOFF {
+            tokio::time::sleep(pause).await;
+            let mut q = self.request(Operation::Query, req.issuer.as_deref());
+            q.query_order_id = Some(req.order_id.clone());
+            match self.send(&q).await {
+                Ok(a) if matches!(a.outcome, Outcome::Success | Outcome::Failed) => {
+                    self.record(&issuer, true);
+                    tracing::info!(issuer, order_id = %req.order_id, outcome = ?a.outcome, "lost answer resolved by query");
+                    return Ok(a);
+                }
+                Ok(a) if a.outcome == Outcome::NotFound && !resent => {
+                    // Never received: the same order once more (keyed by id at the bank).
+                    resent = true;
+                    if let Ok(a) = self.send(&req).await
+                        && a.outcome != Outcome::Unknown
+                    {
+                        self.record(&issuer, true);
+                        return Ok(a);
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => self.record(&issuer, false),
+            }
+        }
+        Err(unknown(&issuer, &req, true))
+    }
+
+    fn card_request(&self, operation: Operation, pan: &Pan, card: SealedCard) -> Request {
+        let issuer = bangka_core::bin::lookup(pan).ok().map(|f| f.issuer);
+        let mut req = self.request(operation, issuer);
+        req.sealed_card = Some(self.keys.seal(issuer, &card));
+        req
+    }
+
+    fn reference_request(&self, operation: Operation, reference: &str) -> Request {
+        let issuer = self.references.lock().expect("references lock").get(reference).cloned();
+        let mut req = self.request(operation, issuer.as_deref());
+        req.reference = Some(reference.to_owned());
+        req
+    }
+}
+
+fn only_pan(pan: &Pan) -> SealedCard {
+    SealedCard { card_number: pan.expose().to_owned(), holder_name: None, id_number: None, phone: None, expiry: None, cvv: None }
+}
+
+fn holder(c: &CardHolder<'_>) -> SealedCard {
+    SealedCard {
+        card_number: c.pan.expose().to_owned(),
+        holder_name: Some(c.holder_name.as_str().to_owned()),
+        id_number: Some(c.id_number.expose().to_owned()),
+        phone: Some(c.phone.as_str().to_owned()),
+        expiry: c.expiry.map(|e| e.as_mm_yy()),
+        cvv: c.cvv.map(|v| v.expose().to_owned()),
+    }
+}
+
+/// `ISSUER_UNAVAILABLE`, saying whether the bank may have acted.
+fn unknown(issuer: &str, req: &Request, may_have_acted: bool) -> Failure {
+    let outcome = if may_have_acted { "unknown" } else { "not_processed" };
+    tracing::warn!(issuer, order_id = %req.order_id, operation = req.operation.as_str(), outcome, "no definite answer from the issuer");
+    Failure::new(ErrorCode::IssuerUnavailable).with_details(serde_json::json!({ "outcome": outcome, "order_id": req.order_id }))
+}
+
+/// A definite answer as the connector's result.
+fn settle(a: Answer) -> Result<Answer, Failure> {
+    match a.outcome {
+        Outcome::Success => Ok(a),
+        _ => Err(Failure::new(a.code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable))),
+    }
+}
+
+#[async_trait]
+impl IssuerConnector for HttpIssuer {
+    async fn verify_for_binding(&self, card: CardHolder<'_>) -> Result<(), Failure> {
+        let req = self.card_request(Operation::Verify, card.pan, holder(&card));
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn verify_for_activation(&self, card: CardHolder<'_>) -> Result<(), Failure> {
+        let req = self.card_request(Operation::VerifyActivation, card.pan, holder(&card));
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn activate(&self, pan: &Pan) -> Result<(), Failure> {
+        let req = self.card_request(Operation::Activate, pan, only_pan(pan));
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn authorize(&self, pan: &Pan, amount_fen: i64, reference: &str) -> Result<String, Failure> {
+        let mut req = self.card_request(Operation::Authorize, pan, only_pan(pan));
+        if let Some(issuer) = &req.issuer {
+            self.references.lock().expect("references lock").insert(reference.to_owned(), issuer.clone());
+        }
+        req.reference = Some(reference.to_owned());
+        req.amount_fen = Some(amount_fen);
+        let a = settle(self.call(req).await?)?;
+        Ok(a.auth_code.unwrap_or_default())
+    }
+
+    async fn void(&self, reference: &str) -> Result<(), Failure> {
+        settle(self.call(self.reference_request(Operation::Void, reference)).await?).map(|_| ())
+    }
+
+    async fn capture(&self, reference: &str, amount_fen: i64) -> Result<(), Failure> {
+        let mut req = self.reference_request(Operation::Capture, reference);
+        req.amount_fen = Some(amount_fen);
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn refund(&self, reference: &str, refund_id: &str, amount_fen: i64) -> Result<(), Failure> {
+        let mut req = self.reference_request(Operation::Refund, reference);
+        req.refund_id = Some(refund_id.to_owned());
+        req.amount_fen = Some(amount_fen);
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn report_lost(&self, pan: &Pan, stolen: bool) -> Result<(), Failure> {
+        let mut req = self.card_request(Operation::ReportLost, pan, only_pan(pan));
+        req.stolen = Some(stolen);
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn card_status(&self, pan: &Pan) -> Result<(), Failure> {
+        let req = self.card_request(Operation::Status, pan, only_pan(pan));
+        settle(self.call(req).await?).map(|_| ())
+    }
+
+    async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
+        // Not part of the protocol yet: Bangka's own windows still apply.
+        Vec::new()
+    }
+}

@@ -1,0 +1,282 @@
+//! `bangka simulator serve`: the issuer simulator as its own process,
+//! speaking the issuer protocol, so every Bangka instance talking to it
+//! shares one bank. It keeps each order's answer by order id: a repeated
+//! order (a retry, a duplicate delivery) gets the first answer and never
+//! acts twice, and `query` reports any order it received.
+//!
+//! Faults are injected per issuer, card and operation, from a file at
+//! start or at runtime through `POST /sim/faults` (docs/issuer-protocol.md).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bangka_core::card::{Cvv, Expiry, Pan};
+use bangka_core::holder::{HolderName, IdNumber, Phone};
+use bangka_core::{ErrorCode, Failure};
+use bangka_issuer::{CardHolder, IssuerConnector, Simulator};
+use serde::{Deserialize, Serialize};
+
+use super::{Answer, Keys, Operation, Outcome, Request, SIGNATURE_HEADER};
+
+/// What a fault does to the orders it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultMode {
+    /// Answer after `latency_ms` (and act normally).
+    Latency,
+    /// Never answer (the caller times out); nothing is done.
+    NoAnswer,
+    /// Answer 503 without acting.
+    #[serde(rename = "error_5xx")]
+    Error5xx,
+    /// Drop the connection without acting.
+    Reset,
+    /// Act, then drop the connection: the answer is lost.
+    AnswerLost,
+    /// The order arrives twice (both deliveries answered from one effect).
+    Duplicate,
+    /// Act and answer with a signature that does not verify.
+    BadSignature,
+}
+
+/// One fault, as `POST /sim/faults` takes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub issuer: Option<String>,
+    pub card_number: Option<String>,
+    pub operation: Operation,
+    pub mode: FaultMode,
+    pub latency_ms: Option<u64>,
+    /// How many orders it applies to; absent: until cleared.
+    pub count: Option<u32>,
+}
+
+pub struct SimService {
+    sim: Arc<Simulator>,
+    keys: Keys,
+    latency: Duration,
+    faults: Mutex<Vec<Fault>>,
+    /// Each acting order's answer, by order id.
+    orders: Mutex<HashMap<String, Answer>>,
+}
+
+impl SimService {
+    pub fn new(sim: Arc<Simulator>, keys: Keys, latency: Duration, faults: Vec<Fault>) -> Arc<SimService> {
+        Arc::new(SimService { sim, keys, latency, faults: Mutex::new(faults), orders: Mutex::new(HashMap::new()) })
+    }
+
+    /// The first fault matching the order, counted down.
+    fn fault_for(&self, req: &Request, card_number: Option<&str>) -> Option<Fault> {
+        let mut faults = self.faults.lock().expect("faults lock");
+        let i = faults.iter().position(|f| {
+            f.operation == req.operation
+                && f.issuer.as_deref().is_none_or(|i| req.issuer.as_deref() == Some(i))
+                && f.card_number.as_deref().is_none_or(|c| card_number == Some(c))
+        })?;
+        let f = faults[i].clone();
+        if let Some(n) = faults[i].count.as_mut() {
+            *n -= 1;
+            if *n == 0 {
+                faults.remove(i);
+            }
+        }
+        Some(f)
+    }
+
+    /// Runs one order against the simulator, or replays its first answer.
+    async fn process(&self, req: &Request) -> Answer {
+        if req.operation == Operation::Query {
+            let asked = req.query_order_id.as_deref().unwrap_or_default();
+            let found = self.orders.lock().expect("orders lock").get(asked).cloned();
+            return found.unwrap_or_else(|| answer(asked, Outcome::NotFound, None, None));
+        }
+        if let Some(first) = self.orders.lock().expect("orders lock").get(&req.order_id).cloned() {
+            return first;
+        }
+        let result = self.act(req).await;
+        let a = match result {
+            Ok(auth_code) => answer(&req.order_id, Outcome::Success, None, auth_code),
+            Err(f) => answer(&req.order_id, Outcome::Failed, Some(f.code.as_str().to_owned()), None),
+        };
+        // Keep the first answer: two deliveries racing each other agree.
+        self.orders.lock().expect("orders lock").entry(req.order_id.clone()).or_insert(a).clone()
+    }
+
+    async fn act(&self, req: &Request) -> Result<Option<String>, Failure> {
+        let card = req.sealed_card.as_deref().map(|s| self.keys.open(s).ok_or(ErrorCode::MalformedRequest)).transpose()?;
+        let pan = card.as_ref().map(|c| Pan::parse(&c.card_number)).transpose()?;
+        let reference = req.reference.as_deref().unwrap_or_default();
+        let amount = req.amount_fen.unwrap_or(0);
+        let need_pan = || pan.as_ref().ok_or(Failure::new(ErrorCode::MalformedRequest));
+        match req.operation {
+            Operation::Verify | Operation::VerifyActivation => {
+                let c = card.as_ref().ok_or(ErrorCode::MalformedRequest)?;
+                let field = |v: &Option<String>| v.clone().ok_or(Failure::new(ErrorCode::MalformedRequest));
+                let name = HolderName::parse(&field(&c.holder_name)?)?;
+                let id = IdNumber::parse(&field(&c.id_number)?)?;
+                let phone = Phone::parse(&field(&c.phone)?)?;
+                let expiry = c.expiry.as_deref().map(Expiry::parse).transpose()?;
+                let cvv = c.cvv.as_deref().map(Cvv::parse).transpose()?;
+                let holder = CardHolder {
+                    pan: need_pan()?,
+                    holder_name: &name,
+                    id_number: &id,
+                    phone: &phone,
+                    expiry: expiry.as_ref(),
+                    cvv: cvv.as_ref(),
+                };
+                if req.operation == Operation::Verify {
+                    self.sim.verify_for_binding(holder).await?
+                } else {
+                    self.sim.verify_for_activation(holder).await?
+                }
+                Ok(None)
+            }
+            Operation::Activate => self.sim.activate(need_pan()?).await.map(|_| None),
+            Operation::Authorize => self.sim.authorize(need_pan()?, amount, reference).await.map(Some),
+            Operation::Capture => self.sim.capture(reference, amount).await.map(|_| None),
+            Operation::Refund => self.sim.refund(reference, req.refund_id.as_deref().unwrap_or_default(), amount).await.map(|_| None),
+            Operation::Void => self.sim.void(reference).await.map(|_| None),
+            Operation::ReportLost => self.sim.report_lost(need_pan()?, req.stolen.unwrap_or(false)).await.map(|_| None),
+            Operation::Status => self.sim.card_status(need_pan()?).await.map(|_| None),
+            Operation::Query => unreachable!("answered above"),
+        }
+    }
+
+    fn signed(&self, status: StatusCode, a: &Answer, issuer: Option<&str>, corrupt: bool) -> Response {
+        let body = serde_json::to_vec(a).expect("serializable");
+        let mut sig = self.keys.sign(issuer, &body);
+        if corrupt {
+            sig.push_str("00");
+        }
+        let mut res = (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+        res.headers_mut().insert(SIGNATURE_HEADER, HeaderValue::from_str(&sig).expect("ascii"));
+        res
+    }
+}
+
+fn answer(order_id: &str, outcome: Outcome, code: Option<String>, auth_code: Option<String>) -> Answer {
+    let now = time::OffsetDateTime::now_utc();
+    Answer {
+        order_id: order_id.to_owned(),
+        outcome,
+        code,
+        auth_code,
+        answered_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+    }
+}
+
+/// A response whose body fails mid-way: the connection is dropped.
+fn reset() -> Response {
+    let stream =
+        futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("connection reset by the simulator")) });
+    Response::new(Body::from_stream(stream))
+}
+
+fn plain(status: StatusCode, why: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": why }))).into_response()
+}
+
+async fn order(State(s): State<Arc<SimService>>, Path(op): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(sig) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) else {
+        return plain(StatusCode::UNAUTHORIZED, "unsigned order");
+    };
+    if !s.keys.verify(sig, &body) {
+        return plain(StatusCode::UNAUTHORIZED, "the signature does not verify");
+    }
+    let Ok(req) = serde_json::from_slice::<Request>(&body) else { return plain(StatusCode::BAD_REQUEST, "not an order") };
+    if Operation::parse(&op) != Some(req.operation) {
+        return plain(StatusCode::BAD_REQUEST, "the path and the order name different operations");
+    }
+    // A replayed old order is refused (five minutes, as ACP's orders expire).
+    let sent = time::OffsetDateTime::parse(&req.sent_at, &time::format_description::well_known::Rfc3339);
+    if sent.is_err() || sent.is_ok_and(|t| time::OffsetDateTime::now_utc() - t > time::Duration::minutes(5)) {
+        return plain(StatusCode::BAD_REQUEST, "sent_at is missing or more than five minutes old");
+    }
+    if !s.latency.is_zero() {
+        tokio::time::sleep(s.latency).await;
+    }
+    let card_number = req.sealed_card.as_deref().and_then(|c| s.keys.open(c)).map(|c| c.card_number.clone());
+    let fault = s.fault_for(&req, card_number.as_deref());
+    let issuer = req.issuer.as_deref();
+    match fault.map(|f| (f.mode, f.latency_ms)) {
+        None => s.signed(StatusCode::OK, &s.process(&req).await, issuer, false),
+        Some((FaultMode::Latency, ms)) => {
+            tokio::time::sleep(Duration::from_millis(ms.unwrap_or(1000))).await;
+            s.signed(StatusCode::OK, &s.process(&req).await, issuer, false)
+        }
+        Some((FaultMode::NoAnswer, _)) => {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            plain(StatusCode::GATEWAY_TIMEOUT, "no answer")
+        }
+        Some((FaultMode::Error5xx, _)) => plain(StatusCode::SERVICE_UNAVAILABLE, "bank system busy"),
+        Some((FaultMode::Reset, _)) => reset(),
+        Some((FaultMode::AnswerLost, _)) => {
+            s.process(&req).await;
+            reset()
+        }
+        Some((FaultMode::Duplicate, _)) => {
+            let (a, b) = tokio::join!(s.process(&req), s.process(&req));
+            debug_assert_eq!(a.outcome, b.outcome);
+            s.signed(StatusCode::OK, &b, issuer, false)
+        }
+        Some((FaultMode::BadSignature, _)) => s.signed(StatusCode::OK, &s.process(&req).await, issuer, true),
+    }
+}
+
+async fn add_fault(State(s): State<Arc<SimService>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Fault>(&body) {
+        Ok(f) if f.count != Some(0) => {
+            s.faults.lock().expect("faults lock").push(f.clone());
+            (StatusCode::CREATED, axum::Json(f)).into_response()
+        }
+        _ => plain(
+            StatusCode::BAD_REQUEST,
+            "a fault is {\"issuer\"?, \"card_number\"?, \"operation\", \"mode\", \"latency_ms\"?, \"count\"?}; \
+             operation: verify, verify_activation, activate, authorize, capture, refund, void, report_lost, status, query; \
+             mode: latency, no_answer, error_5xx, reset, answer_lost, duplicate, bad_signature; count at least 1",
+        ),
+    }
+}
+
+async fn list_faults(State(s): State<Arc<SimService>>) -> axum::Json<Vec<Fault>> {
+    axum::Json(s.faults.lock().expect("faults lock").clone())
+}
+
+async fn clear_faults(State(s): State<Arc<SimService>>) -> StatusCode {
+    s.faults.lock().expect("faults lock").clear();
+    StatusCode::NO_CONTENT
+}
+
+/// The test cards, as `GET /v1/demo/cards` on Bangka shows them.
+async fn demo_cards(State(s): State<Arc<SimService>>) -> axum::Json<Vec<serde_json::Value>> {
+    let cards =
+        s.sim.test_cards().iter().map(|c| serde_json::to_value(crate::views::DemoCardView::from(c.clone())).unwrap_or_default()).collect();
+    axum::Json(cards)
+}
+
+/// A bank's money view for tests: what a card can spend now.
+async fn available(State(s): State<Arc<SimService>>, Path(scenario): Path<String>) -> Response {
+    match s.sim.available_fen(&scenario) {
+        Some(fen) => axum::Json(serde_json::json!({ "scenario": scenario, "available_fen": fen })).into_response(),
+        None => plain(StatusCode::NOT_FOUND, "no such test card"),
+    }
+}
+
+pub fn router(s: Arc<SimService>) -> Router {
+    Router::new()
+        .route("/acp/v1/{operation}", post(order))
+        .route("/sim/faults", post(add_fault).get(list_faults).delete(clear_faults))
+        .route("/sim/cards/{scenario}/available", get(available))
+        .route("/v1/demo/cards", get(demo_cards))
+        .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
+        .with_state(s)
+}

@@ -1,0 +1,147 @@
+//! The bank over the network (issue 15): Bangka talks the issuer protocol
+//! over real HTTP to `bangka simulator serve` (here in this process, on a
+//! port of its own), through every fault the simulator injects. Money is
+//! never held twice nor left held by a failed payment, and the holder is
+//! told what happened in the catalog's words. SQLite only: the store is
+//! not what is under test.
+
+use std::sync::Arc;
+
+use bangka_server::acp::Keys;
+use bangka_server::acp::simulator::{SimService, router};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, Options, TestApp, spawn_app_with};
+
+struct Bank {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl Bank {
+    async fn start(keys_path: &std::path::Path) -> Bank {
+        let keys = Keys::load_or_create(keys_path).unwrap();
+        let sim = Arc::new(bangka_issuer::Simulator::new(Arc::new(bangka_core::clock::SystemClock)));
+        let service = SimService::new(sim, keys, std::time::Duration::ZERO, Vec::new());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(service)).await });
+        Bank { url, client: reqwest::Client::new() }
+    }
+
+    async fn fault(&self, operation: &str, mode: &str, count: Option<u32>) {
+        let body = json!({ "operation": operation, "mode": mode, "count": count, "latency_ms": 300 });
+        let r = self.client.post(format!("{}/sim/faults", self.url)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
+    async fn clear(&self) {
+        self.client.delete(format!("{}/sim/faults", self.url)).send().await.unwrap();
+    }
+
+    async fn available(&self, scenario: &str) -> i64 {
+        let r: Value = self.client.get(format!("{}/sim/cards/{scenario}/available", self.url)).send().await.unwrap().json().await.unwrap();
+        r["available_fen"].as_i64().unwrap()
+    }
+}
+
+async fn networked() -> (TestApp, Bank) {
+    let dir = std::env::temp_dir().join(format!("bangka-net-{}", crate::helpers::hex(6)));
+    let keys = dir.join("issuer-keys.json");
+    let bank = Bank::start(&keys).await;
+    let opts = Options { issuer: Some((bank.url.clone(), keys)), ..Options::default() };
+    (spawn_app_with(Backend::Sqlite, opts).await.expect("sqlite always runs"), bank)
+}
+
+#[tokio::test]
+async fn a_bind_and_a_payment_go_over_the_network() {
+    let (app, bank) = networked().await;
+    let before = bank.available("ok_debit").await;
+    let p = app.payer("ok_debit").await;
+    let (token, cg) = app.cryptogram_ok(&p, 1234, "m_net").await;
+    let paid = app.pay(&token, &cg, 1234, "m_net").await;
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    assert_eq!(paid.body["status"], "authorized");
+    assert_eq!(bank.available("ok_debit").await, before - 1234, "the bank holds the amount once");
+    // A refusal crosses the protocol with its precise code.
+    let account = app.verified_account().await;
+    app.bind(&account, &app.card("phone_mismatch").await).await.assert_error("FOUR_ELEMENTS_PHONE_MISMATCH");
+}
+
+/// Every fault mode on the authorization: the payment ends authorized with
+/// one hold, or failed with none, and the holder is told which.
+#[tokio::test]
+async fn every_fault_on_an_authorization_holds_money_once_or_not_at_all() {
+    let (app, bank) = networked().await;
+    let p = app.payer("ok_debit").await;
+    println!("| fault on authorize | payment | held | holder was told |");
+    println!("|---|---|---|---|");
+    for mode in ["latency", "error_5xx", "reset", "answer_lost", "duplicate", "bad_signature", "no_answer"] {
+        bank.clear().await;
+        let before = bank.available("ok_debit").await;
+        let (token, cg) = app.cryptogram_ok(&p, 100, "m_net").await;
+        bank.fault("authorize", mode, Some(1)).await;
+        let r = app.pay(&token, &cg, 100, "m_net").await;
+        let held = before - bank.available("ok_debit").await;
+        let status = r.body["status"].as_str().or(r.code()).unwrap_or("?").to_owned();
+        println!("| {mode} | {} | {held} | {} |", r.status, status);
+        match r.status {
+            201 => assert_eq!((r.body["status"].as_str(), held), (Some("authorized"), 100), "{mode}: one hold"),
+            _ => {
+                let e = r.assert_error("ISSUER_UNAVAILABLE");
+                assert!(e["retry_after"].is_string(), "{mode}: when to try again");
+                assert_eq!(held, 0, "{mode}: a failed payment leaves nothing held");
+            }
+        }
+        if ["error_5xx", "reset", "answer_lost", "duplicate", "bad_signature", "no_answer", "latency"].contains(&mode) {
+            // Each of these is resolved by a query or a safe resend: the payment goes through.
+            assert_eq!(r.status, 201, "{mode}: resolved without acting twice: {}", r.body);
+        }
+    }
+}
+
+/// A bank that does not answer opens the circuit: the next calls are told
+/// at once when to try again, and a bank that answers again closes it.
+#[tokio::test]
+async fn a_silent_bank_opens_the_circuit() {
+    let (app, bank) = networked().await;
+    let account = app.verified_account().await;
+    let card = app.card("ok_debit").await;
+    bank.fault("verify", "error_5xx", None).await;
+    for _ in 0..bangka_server::acp::connector::BREAKER_FAILURES {
+        let e = app.bind(&account, &card).await;
+        assert_eq!(e.assert_error("ISSUER_UNAVAILABLE")["details"]["outcome"], "not_processed", "{}", e.body);
+    }
+    let started = std::time::Instant::now();
+    let open = app.bind(&account, &card).await;
+    let e = open.assert_error("ISSUER_UNAVAILABLE");
+    assert_eq!(e["details"]["circuit"], "open", "{}", open.body);
+    assert!(e["retry_after"].is_string());
+    assert!(started.elapsed() < std::time::Duration::from_millis(500), "an open circuit answers at once");
+    bank.clear().await;
+}
+
+/// The bank took the authorization but neither its answer nor any query
+/// gets through: the outcome stays unknown, so the payment releases
+/// whatever the bank may hold before it is called failed, and the holder
+/// is told when to try again.
+#[tokio::test]
+async fn an_authorization_whose_outcome_stays_unknown_leaves_nothing_held() {
+    let (app, bank) = networked().await;
+    let p = app.payer("ok_debit").await;
+    let before = bank.available("ok_debit").await;
+    let (token, cg) = app.cryptogram_ok(&p, 500, "m_net").await;
+    bank.fault("authorize", "answer_lost", None).await;
+    bank.fault("query", "error_5xx", None).await;
+    let r = app.pay(&token, &cg, 500, "m_net").await;
+    let e = r.assert_error("ISSUER_UNAVAILABLE");
+    assert!(e["retry_after"].is_string(), "{}", r.body);
+    assert_eq!(bank.available("ok_debit").await, before, "the hold the bank made was released");
+    let payments = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", p.account, p.binding)).await;
+    assert_eq!(payments.body[0]["status"], "failed", "{}", payments.body);
+    bank.clear().await;
+    // The void got an answer, so the circuit is closed again: the card pays, once.
+    let (token, cg) = app.cryptogram_ok(&p, 500, "m_net").await;
+    assert_eq!(app.pay(&token, &cg, 500, "m_net").await.status, 201);
+    assert_eq!(bank.available("ok_debit").await, before - 500);
+}
