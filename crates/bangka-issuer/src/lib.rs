@@ -93,4 +93,15 @@ pub trait IssuerConnector: Send + Sync {
 
     /// The issuer's announced maintenance windows (current and upcoming).
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow>;
+
+    /// Whether the bank answers now (readiness). An in-process bank always does.
+    async fn ready(&self) -> bool {
+        true
+    }
+
+    /// The issuers this connector has stopped calling for a while (an open
+    /// circuit), with when it calls them again.
+    fn open_circuits(&self) -> Vec<(String, OffsetDateTime)> {
+        Vec::new()
+    }
 }

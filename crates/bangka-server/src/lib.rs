@@ -129,6 +129,16 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
     let fingerprint_version = store.fingerprint_key_version().await.context("reading the key versions")?;
     let vault = Vault::open(&config.data_dir, fingerprint_version).context("loading the vault keys")?;
     store.attach_vault(&vault);
+    // Instances sharing a database must hold the same keys (copied from the
+    // first one): a different key would seal cards the others cannot open.
+    let wrong = store.check_keys(&vault.key_checks(), time::OffsetDateTime::now_utc()).await.context("checking the key files")?;
+    anyhow::ensure!(
+        wrong.is_empty(),
+        "the key files in {} are not the ones this database was started with ({}): every instance sharing a database needs \
+         the same master.key, fingerprint key and payment-password.key (copy them from the first instance's data directory)",
+        config.data_dir.display(),
+        wrong.join(", ")
+    );
     Ok((store, vault))
 }
 

@@ -649,6 +649,9 @@ pub struct HealthView {
     /// On `not_ready`: what is down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// On `not_ready`: the bank over the network (`--issuer-url`) does not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
 
 /// A text in both languages.

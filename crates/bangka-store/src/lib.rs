@@ -175,6 +175,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/sqlite/0018_unit_of_work.sql")),
     (19, include_str!("../migrations/sqlite/0019_scale_indexes.sql")),
     (20, include_str!("../migrations/sqlite/0020_phone_change.sql")),
+    (21, include_str!("../migrations/sqlite/0021_key_checks.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -197,6 +198,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (18, include_str!("../migrations/postgres/0018_unit_of_work.sql")),
     (19, include_str!("../migrations/postgres/0019_scale_indexes.sql")),
     (20, include_str!("../migrations/postgres/0020_phone_change.sql")),
+    (21, include_str!("../migrations/postgres/0021_key_checks.sql")),
 ];
 
 impl Store {
@@ -430,6 +432,28 @@ impl Store {
             tx.commit().await?;
         }
         Ok(())
+    }
+
+    /// Records each key's check value the first time it is seen and returns
+    /// the names of those whose value differs from the recorded one: keys
+    /// another instance did not start with (see `Vault::key_checks`).
+    pub async fn check_keys(&self, checks: &[(String, String)], now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.begin().await?;
+        for (name, value) in checks {
+            sqlx::query("INSERT INTO key_checks (name, check_value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(value)
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let recorded: Vec<(String, String)> = sqlx::query_as("SELECT name, check_value FROM key_checks").fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(checks
+            .iter()
+            .filter(|(name, value)| recorded.iter().any(|(n, v)| n == name && v != value))
+            .map(|(name, _)| name.clone())
+            .collect())
     }
 
     /// Whether the database answers (readiness).

@@ -237,6 +237,24 @@ impl Vault {
         Ok(vault)
     }
 
+    /// A check value per key (an HMAC of a fixed text under it, which
+    /// reveals nothing of the key): instances sharing a database compare
+    /// them at start (`Store::check_keys`).
+    pub fn key_checks(&self) -> Vec<(String, String)> {
+        const TEXT: &[u8] = b"bangka/key-check/v1";
+        let mut out: Vec<(String, String)> = self
+            .ring
+            .read()
+            .expect("keyring lock")
+            .masters
+            .iter()
+            .map(|(v, k)| (format!("master-v{v}"), hex::encode(k.hmac(&[TEXT]))))
+            .collect();
+        out.push((format!("fingerprint-v{}", self.fingerprint_version), hex::encode(self.fingerprint_key.hmac(&[TEXT]))));
+        out.push(("payment-password".into(), hex::encode(self.payment_password_key.hmac(&[TEXT]))));
+        out
+    }
+
     /// The version of the fingerprint key in use.
     pub fn fingerprint_version(&self) -> i64 {
         self.fingerprint_version

@@ -75,8 +75,7 @@ impl HttpIssuer {
         })
     }
 
-    /// The issuers whose breaker is open now, with when it closes (`/v1/status`).
-    pub fn open_breakers(&self) -> Vec<(String, time::OffsetDateTime)> {
+    fn open_breakers(&self) -> Vec<(String, time::OffsetDateTime)> {
         let now = Instant::now();
         let breakers = self.breakers.lock().expect("breaker lock");
         breakers
@@ -319,5 +318,14 @@ impl IssuerConnector for HttpIssuer {
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
         // Not part of the protocol yet: Bangka's own windows still apply.
         Vec::new()
+    }
+
+    async fn ready(&self) -> bool {
+        let probe = self.client.get(format!("{}/healthz", self.base)).timeout(Duration::from_secs(1)).send().await;
+        probe.is_ok_and(|r| r.status().is_success())
+    }
+
+    fn open_circuits(&self) -> Vec<(String, time::OffsetDateTime)> {
+        self.open_breakers()
     }
 }

@@ -244,6 +244,9 @@ pub struct IssuerStatusView {
     pub bind_failures_by_side: FailuresBySide,
     /// The bank's own share: what "is it just me?" asks.
     pub bank_failure_rate: Option<f64>,
+    /// The bank stopped answering: calls to it fail at once until then
+    /// (RFC 3339; `null` while it answers).
+    pub circuit_open_until: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -268,6 +271,7 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
     let windows = app.store.open_maintenance(now).await?;
     let announced = app.issuer.maintenance_windows().await;
     let stats = app.store.bind_stats_since(now - STATUS_PERIOD).await?;
+    let circuits = app.bank().open_circuits();
     let mut issuers = Vec::new();
     for i in ISSUERS {
         let until = governing(&windows, &announced, i.id, now).map(|g| g.ends_at());
@@ -296,6 +300,7 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
             bind_failure_rate: rate(failures),
             bind_failures_by_side: FailuresBySide { bank, holder_input: holder, wallet },
             bank_failure_rate: rate(bank),
+            circuit_open_until: circuits.iter().find(|(issuer, _)| issuer == i.id).map(|(_, until)| rfc3339(*until)),
         });
     }
     // Ours and the banks' own announced windows, soonest end first.

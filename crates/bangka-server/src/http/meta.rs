@@ -183,19 +183,24 @@ async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<R
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = crate::views::HealthView), (status = "4XX", body = ErrorEnvelope)))]
 async fn healthz() -> Json {
-    Json(json!(crate::views::HealthView { status: "ok".into(), database: None }))
+    Json(json!(crate::views::HealthView { status: "ok".into(), database: None, issuer: None }))
 }
 
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "meta",
-    responses((status = 200, body = crate::views::HealthView), (status = 503, description = "`not_ready`: the database is unreachable", body = crate::views::HealthView),
+    responses((status = 200, body = crate::views::HealthView), (status = 503, description = "`not_ready`: the database or the bank over the network is unreachable", body = crate::views::HealthView),
         (status = "4XX", body = ErrorEnvelope)))]
 async fn readyz(State(app): State<AppState>) -> Response {
     use crate::views::HealthView;
-    if app.store.ping().await {
-        axum::Json(HealthView { status: "ready".into(), database: None }).into_response()
+    let (database, issuer) = tokio::join!(app.store.ping(), app.bank().ready());
+    if database && issuer {
+        axum::Json(HealthView { status: "ready".into(), database: None, issuer: None }).into_response()
     } else {
-        let down = HealthView { status: "not_ready".into(), database: Some("unreachable".into()) };
+        let down = HealthView {
+            status: "not_ready".into(),
+            database: (!database).then(|| "unreachable".into()),
+            issuer: (!issuer).then(|| "unreachable".into()),
+        };
         (StatusCode::SERVICE_UNAVAILABLE, axum::Json(down)).into_response()
     }
 }

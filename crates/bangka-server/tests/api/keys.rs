@@ -166,3 +166,40 @@ async fn fingerprint_rotation_survives_a_crash_at_each_step(app: TestApp) {
     assert!(dir.join("fingerprint.key").exists());
 }
 on_both_backends!(fingerprint_rotation_survives_a_crash_at_each_step);
+
+/// A second instance on the same database with key files of its own (not
+/// copied from the first) refuses to start and says what to copy; with the
+/// first one's files it starts.
+async fn an_instance_with_other_keys_refuses_to_start(app: TestApp) {
+    let config = |dir: &std::path::Path| bangka_server::Config {
+        database_url: Some(match &app.schema {
+            Some(_) => crate::helpers::pg_url(),
+            None => format!("sqlite://{}", app.data_dir.join("bangka.db").display()),
+        }),
+        database_schema: app.schema.clone(),
+        card_key_store_url: None,
+        ..bangka_server::Config::new(dir.to_owned(), "127.0.0.1:0".parse().unwrap())
+    };
+    let clock = std::sync::Arc::new(bangka_core::clock::SystemClock);
+    let other = std::env::temp_dir().join(format!("bangka-other-keys-{}", crate::helpers::hex(6)));
+    let refused = bangka_server::Application::build(config(&other), clock.clone()).await.err().expect("refused");
+    let why = format!("{refused:#}");
+    assert!(why.contains("not the ones this database was started with") && why.contains("master-v1"), "{why}");
+
+    let copy = std::env::temp_dir().join(format!("bangka-same-keys-{}", crate::helpers::hex(6)));
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in std::fs::read_dir(&app.data_dir).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().to_string();
+        if name.ends_with(".key") {
+            std::fs::copy(f.path(), copy.join(&name)).unwrap();
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let second = bangka_server::Application::build(config(&copy), clock).await;
+    assert!(second.is_ok(), "the same keys start: {:#}", second.err().unwrap());
+}
+on_both_backends!(an_instance_with_other_keys_refuses_to_start);

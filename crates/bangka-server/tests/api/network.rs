@@ -145,3 +145,31 @@ async fn an_authorization_whose_outcome_stays_unknown_leaves_nothing_held() {
     assert_eq!(app.pay(&token, &cg, 500, "m_net").await.status, 201);
     assert_eq!(bank.available("ok_debit").await, before - 500);
 }
+
+/// `/v1/status` shows an open circuit with when it closes, and `/readyz`
+/// says so when the bank over the network does not answer at all.
+#[tokio::test]
+async fn status_and_readiness_show_the_bank() {
+    let (app, bank) = networked().await;
+    assert_eq!(app.get("/readyz").await.status, 200);
+    let account = app.verified_account().await;
+    let card = app.card("ok_debit").await;
+    bank.fault("verify", "reset", None).await;
+    for _ in 0..bangka_server::acp::connector::BREAKER_FAILURES {
+        app.bind(&account, &card).await.assert_error("ISSUER_UNAVAILABLE");
+    }
+    let status = app.get("/v1/status").await;
+    let icbc = status.body["issuers"].as_array().unwrap().iter().find(|i| i["id"] == "ICBC").unwrap().clone();
+    assert!(icbc["circuit_open_until"].is_string(), "{icbc}");
+    let other = status.body["issuers"].as_array().unwrap().iter().find(|i| i["id"] == "CCB").unwrap().clone();
+    assert!(other["circuit_open_until"].is_null(), "one bank's silence does not stop the others: {other}");
+
+    // A bank that is not there at all.
+    let dir = std::env::temp_dir().join(format!("bangka-net-{}", crate::helpers::hex(6)));
+    let keys = dir.join("issuer-keys.json");
+    Keys::load_or_create(&keys).unwrap();
+    let nowhere = Options { issuer: Some(("http://127.0.0.1:9".into(), keys)), ..Options::default() };
+    let lonely = spawn_app_with(Backend::Sqlite, nowhere).await.unwrap();
+    let r = lonely.get("/readyz").await;
+    assert_eq!((r.status, r.body["issuer"].as_str()), (503, Some("unreachable")), "{}", r.body);
+}
