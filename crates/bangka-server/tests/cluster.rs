@@ -1,0 +1,348 @@
+//! Two `bangka serve` processes on one PostgreSQL database, talking to one
+//! bank over the network (`bangka simulator serve`, a third process): the
+//! reliability suite of issue 15.
+//!
+//! - 500 identical binds at once, split across the instances (half with one
+//!   shared `Idempotency-Key`, half with keys of their own), then 100
+//!   confirms at once: one binding, one token, one receipt.
+//! - 50 payments and voids sent to instance B, which is killed with SIGKILL
+//!   at random moments; a request that B drops goes to A with the same key
+//!   (what a load balancer does). Afterwards nothing is pending, the bank
+//!   holds nothing (every payment was voided or failed), and the audit
+//!   chain verifies.
+//!
+//! PostgreSQL only (several writers on one SQLite file is not a supported
+//! deployment); skipped loudly without a server unless
+//! `BANGKA_REQUIRE_POSTGRES=1`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_bangka")
+}
+
+struct Proc {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn wait_ready(p: &Proc, path: &str, log: &Path) {
+    let c = reqwest::Client::new();
+    for _ in 0..400 {
+        if c.get(format!("{}{path}", p.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("not ready; log: {}", log.display());
+}
+
+struct Cluster {
+    root: PathBuf,
+    pg: (String, String),
+    sim: Proc,
+}
+
+impl Cluster {
+    fn store_args(&self, dir: &Path) -> Vec<String> {
+        vec![
+            "--data-dir".into(),
+            dir.display().to_string(),
+            "--database-url".into(),
+            self.pg.0.clone(),
+            "--database-schema".into(),
+            self.pg.1.clone(),
+        ]
+    }
+
+    async fn instance(&self, name: &str) -> Proc {
+        let dir = self.root.join(name);
+        let log_path = self.root.join(format!("{name}.log"));
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
+        let port = port();
+        let child = Command::new(bin())
+            .args(["serve", "--demo-clock", "--listen", &format!("127.0.0.1:{port}"), "--issuer-url", &self.sim.base])
+            .args(self.store_args(&dir))
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let p = Proc { child, base: format!("http://127.0.0.1:{port}") };
+        wait_ready(&p, "/readyz", &log_path).await;
+        p
+    }
+}
+
+async fn cluster() -> Option<(Cluster, Proc, Proc, String)> {
+    sqlx::any::install_default_drivers();
+    let url = std::env::var("BANGKA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let up = tokio::time::timeout(Duration::from_secs(3), sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url)).await;
+    if !matches!(up, Ok(Ok(_))) {
+        assert!(std::env::var("BANGKA_REQUIRE_POSTGRES").as_deref() != Ok("1"), "PostgreSQL required but not answering at {url}");
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "\n!!!!! SKIPPED cluster test: no PostgreSQL at {url} !!!!!");
+        return None;
+    }
+    let root = std::env::temp_dir().join(format!("bangka-cluster-{}", rand::random::<u64>()));
+    std::fs::create_dir_all(&root).unwrap();
+    let keys = root.join("issuer-keys.json");
+    let sim_port = port();
+    let sim_log = root.join("sim.log");
+    let child = Command::new(bin())
+        .args(["simulator", "serve", "--listen", &format!("127.0.0.1:{sim_port}"), "--keys", &keys.display().to_string()])
+        .stdout(Stdio::from(std::fs::File::create(&sim_log).unwrap()))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sim = Proc { child, base: format!("http://127.0.0.1:{sim_port}") };
+    wait_ready(&sim, "/healthz", &sim_log).await;
+    let c = Cluster { root: root.clone(), pg: (url, format!("bk_cluster_{:08x}", rand::random::<u32>())), sim };
+    // The first instance's data directory: made by `keys create` (0700),
+    // then its key files copied to the second, as docs/issuer-protocol.md says.
+    let out = Command::new(bin()).args(["keys", "create", "--role", "wallet"]).args(c.store_args(&root.join("a"))).output().unwrap();
+    assert!(out.status.success(), "keys create: {}", String::from_utf8_lossy(&out.stderr));
+    let wallet = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned();
+    std::fs::copy(&keys, root.join("a/issuer-keys.json")).unwrap();
+    let b = root.join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    for f in std::fs::read_dir(root.join("a")).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().to_string();
+        if name.ends_with(".key") || name == "issuer-keys.json" {
+            std::fs::copy(f.path(), b.join(&name)).unwrap();
+        }
+    }
+    // Both at once: migrations and key checks must not trip over each other.
+    let (a, bb) = tokio::join!(c.instance("a"), c.instance("b"));
+    Some((c, a, bb, wallet))
+}
+
+async fn send(
+    c: &reqwest::Client,
+    base: &str,
+    key: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+    idem: Option<&str>,
+) -> reqwest::Result<(u16, Value)> {
+    let mut rb = c.request(method, format!("{base}{path}")).bearer_auth(key).timeout(Duration::from_secs(20));
+    if let Some(k) = idem {
+        rb = rb.header("idempotency-key", k);
+    }
+    if let Some(b) = body {
+        rb = rb.json(b);
+    }
+    let r = rb.send().await?;
+    let status = r.status().as_u16();
+    Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+async fn count(c: &Cluster, sql: &str) -> i64 {
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&c.pg.0).await.unwrap();
+    sqlx::query(&format!("SET search_path TO {}", c.pg.1)).execute(&pool).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_one_database_one_bank() {
+    let Some((cluster, a, mut b, wallet)) = cluster().await else { return };
+    let http = reqwest::Client::new();
+    let post = |base: String, path: String, body: Value| {
+        let (http, wallet) = (http.clone(), wallet.clone());
+        async move {
+            let (s, v) = send(&http, &base, &wallet, reqwest::Method::POST, &path, Some(&body), None).await.unwrap();
+            assert!(s < 300, "{path}: {s} {v}");
+            v
+        }
+    };
+    let cards: Vec<Value> = http.get(format!("{}/v1/demo/cards", a.base)).send().await.unwrap().json().await.unwrap();
+    let card = cards.iter().find(|c| c["scenario"] == "ok_debit").unwrap().clone();
+    let acc = post(a.base.clone(), "/v1/accounts".into(), json!({ "phone": "13600000001", "phone_verified_by": "wallet" })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(b.base.clone(), format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] }))
+        .await;
+
+    // ---- 500 identical binds at once across both instances.
+    let bind = json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] });
+    let mut tasks = Vec::new();
+    for i in 0..500 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (http, wallet, bind, path) = (http.clone(), wallet.clone(), bind.clone(), format!("/v1/accounts/{acc}/bindings"));
+        let idem = if i % 4 < 2 { "bind-shared".to_owned() } else { format!("bind-{i}") };
+        tasks.push(tokio::spawn(async move {
+            send(&http, &base, &wallet, reqwest::Method::POST, &path, Some(&bind), Some(&idem)).await.unwrap()
+        }));
+    }
+    let mut ids = BTreeSet::new();
+    let mut codes: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        if s < 300 {
+            ids.insert(v["id"].as_str().unwrap().to_owned());
+        } else {
+            *codes.entry(v["error"]["code"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+        }
+    }
+    println!("500 identical binds on two instances: {} binding(s); refusals {codes:?}", ids.len());
+    assert_eq!(ids.len(), 1, "one binding for one card: {ids:?}");
+    for code in codes.keys() {
+        assert!(["IDEMPOTENCY_IN_PROGRESS", "OTP_RESEND_COOLDOWN"].contains(&code.as_str()), "unexpected refusal {code}");
+    }
+    let bid = ids.into_iter().next().unwrap();
+
+    // ---- 100 confirms at once with the code.
+    let inbox: Value = http
+        .get(format!("{}/v1/demo/inbox/{}", b.base, card["phone"].as_str().unwrap()))
+        .bearer_auth(&wallet)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .find_map(|b| b.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_owned))
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (http, wallet, path) = (http.clone(), wallet.clone(), format!("/v1/accounts/{acc}/bindings/{bid}/confirm"));
+        let idem = if i % 4 < 2 { "confirm-shared".to_owned() } else { format!("confirm-{i}") };
+        let body = json!({ "otp": code });
+        tasks.push(tokio::spawn(async move {
+            send(&http, &base, &wallet, reqwest::Method::POST, &path, Some(&body), Some(&idem)).await.unwrap()
+        }));
+    }
+    let mut active = 0;
+    let mut answers: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        if s < 300 && v["status"] == "active" {
+            active += 1;
+        }
+        *answers.entry(v["error"]["code"].as_str().map_or_else(|| format!("{s} {}", v["status"]), str::to_owned)).or_default() += 1;
+    }
+    println!("100 confirms at once: {answers:?}");
+    for code in answers.keys().filter(|k| !k.starts_with('2')) {
+        assert!(["IDEMPOTENCY_IN_PROGRESS", "BINDING_NOT_PENDING"].contains(&code.as_str()), "unexpected answer {code}");
+    }
+    assert!(active >= 1, "the code confirmed the card");
+    let live = count(&cluster, &format!("SELECT COUNT(*) FROM bindings WHERE account_id = '{acc}' AND status = 'active'")).await;
+    let tokens = count(&cluster, &format!("SELECT COUNT(*) FROM tokens WHERE binding_id = '{bid}'")).await;
+    let receipts = count(&cluster, &format!("SELECT COUNT(*) FROM receipts WHERE binding_id = '{bid}'")).await;
+    println!("100 confirms on two instances: {active} answered active; live bindings {live}, tokens {tokens}, receipts {receipts}");
+    assert_eq!((live, tokens, receipts), (1, 1, 1));
+    post(a.base.clone(), format!("/v1/accounts/{acc}/payment-password"), json!({ "password": "135790" })).await;
+
+    // ---- 50 payments and voids through B, killed at random moments.
+    let sim_available = || {
+        let (http, base) = (http.clone(), cluster.sim.base.clone());
+        async move {
+            let v: Value = http.get(format!("{base}/sim/cards/ok_debit/available")).send().await.unwrap().json().await.unwrap();
+            v["available_fen"].as_i64().unwrap()
+        }
+    };
+    let before = sim_available().await;
+    let (mut kills, mut failovers) = (0, 0);
+    for run in 0..50 {
+        let terms = json!({ "amount": 100 + run, "currency": "CNY", "merchant_id": "m_cluster", "payment_password": "135790" });
+        let cg = post(a.base.clone(), format!("/v1/accounts/{acc}/bindings/{bid}/cryptograms"), terms).await;
+        let pay = json!({ "token_number": cg["token_number"], "cryptogram": cg["cryptogram"], "amount": 100 + run, "currency": "CNY", "merchant_id": "m_cluster" });
+        for (path, body, idem) in
+            [("/v1/payments".to_owned(), Some(pay.clone()), format!("pay-{run}")), (String::new(), None, format!("void-{run}"))]
+        {
+            let path = if path.is_empty() {
+                // The void of this run's payment, found by its pay answer replayed from A.
+                let (_, p) = send(&http, &a.base, &wallet, reqwest::Method::POST, "/v1/payments", Some(&pay), Some(&format!("pay-{run}")))
+                    .await
+                    .unwrap();
+                match p["id"].as_str() {
+                    Some(pid) if p["status"] == "authorized" => format!("/v1/payments/{pid}/void"),
+                    _ => continue,
+                }
+            } else {
+                path
+            };
+            let kill_after = Duration::from_millis(rand::random::<u64>() % 40);
+            let req = send(&http, &b.base, &wallet, reqwest::Method::POST, &path, body.as_ref(), Some(&idem));
+            let killer = async {
+                tokio::time::sleep(kill_after).await;
+                !rand::random::<u8>().is_multiple_of(3)
+            };
+            let (answer, kill) = tokio::join!(req, killer);
+            if kill {
+                b.child.kill().unwrap();
+                b.child.wait().unwrap();
+                kills += 1;
+            }
+            if answer.is_err() || kill {
+                // The load balancer sends it to A, same key.
+                failovers += 1;
+                let (s, v) = send(&http, &a.base, &wallet, reqwest::Method::POST, &path, body.as_ref(), Some(&idem)).await.unwrap();
+                assert!(s < 500, "{path} on A after B died: {s} {v}");
+            }
+            if kill {
+                let fresh = cluster.instance("b").await;
+                b = fresh;
+            }
+        }
+    }
+    // Claims a killed instance held are stale after two minutes: move both clocks on, let the jobs finish.
+    for base in [&a.base, &b.base] {
+        send(&http, base, &wallet, reqwest::Method::POST, "/v1/demo/clock/advance", Some(&json!({ "by": "3m" })), None).await.unwrap();
+    }
+    let mut pending = i64::MAX;
+    for _ in 0..100 {
+        pending = count(&cluster, "SELECT COUNT(*) FROM payment_ops WHERE status = 'pending'").await
+            + count(&cluster, "SELECT COUNT(*) FROM payments WHERE status = 'pending'").await;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let payments = count(&cluster, "SELECT COUNT(*) FROM payments").await;
+    let authorized = count(&cluster, "SELECT COUNT(*) FROM payments WHERE status = 'authorized'").await;
+    let held = before - sim_available().await;
+    println!(
+        "50 pay+void runs with instance B killed {kills} times ({failovers} failovers): {payments} payments, pending {pending}, still authorized {authorized}, held at the bank {held}"
+    );
+    assert_eq!(pending, 0, "every interrupted operation was finished");
+    let authorized_fen = count(&cluster, "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE status = 'authorized'").await;
+    assert_eq!(held, authorized_fen, "the bank holds exactly what Bangka records as authorized");
+
+    let out = Command::new(bin()).args(["audit", "verify"]).args(cluster.store_args(&cluster.root.join("a"))).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "audit verify: {said}");
+    println!("{}", said.trim());
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(&cluster.root);
+}
