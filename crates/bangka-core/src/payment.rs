@@ -130,6 +130,11 @@ impl MerchantId {
     }
 }
 
+/// A pending payment operation older than this lost its request (a crash,
+/// or an issuer whose answer never came; connectors time out well before
+/// it): the payment job finishes it, asking the bank first.
+pub const RETRY_OPS_AFTER: Duration = Duration::seconds(30);
+
 #[cfg(test)]
 mod tests {
     use super::*;

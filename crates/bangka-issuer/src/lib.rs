@@ -68,6 +68,12 @@ pub trait IssuerConnector: Send + Sync {
     /// the first answer's hold and never holds twice.
     async fn authorize(&self, pan: &Pan, amount_fen: i64, reference: &str) -> Result<String, Failure>;
 
+    /// What became of the authorization asked for under `reference`: its
+    /// authorization code while the hold stands (or was captured), `None`
+    /// when the bank never authorized it (or released it). For an outcome a
+    /// lost answer left unknown; asking never acts.
+    async fn authorization(&self, reference: &str) -> Result<Option<String>, Failure>;
+
     /// Releases the hold of the authorization made under `reference`.
     /// Idempotent; a reference with no hold (the authorization never
     /// arrived) is a success.

@@ -504,6 +504,18 @@ impl IssuerConnector for Simulator {
         })
     }
 
+    async fn authorization(&self, reference: &str) -> Result<Option<String>, Failure> {
+        let found = self.holds.lock().expect("sim lock").get(reference).map(|h| (h.pan.clone(), h.code.clone(), h.voided));
+        let Some((pan, code, voided)) = found else { return Ok(None) };
+        let pan = Pan::parse(&pan).map_err(Failure::new)?;
+        self.with_pan(&pan, |bank| {
+            if bank.faulty {
+                return Err(ErrorCode::IssuerUnavailable.into());
+            }
+            Ok((!voided).then_some(code))
+        })
+    }
+
     async fn void(&self, reference: &str) -> Result<(), Failure> {
         if !self.holds.lock().expect("sim lock").contains_key(reference) {
             return Ok(());

@@ -330,6 +330,19 @@ pub struct PaymentView {
     pub operations: Vec<PaymentOpView>,
     pub created_at: String,
     pub updated_at: String,
+    /// While the bank has not confirmed the payment (its answer was lost on
+    /// the way): what the holder is told and when to look again. Bangka asks
+    /// the bank in the background and tells the holder when it knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<ConfirmationView>,
+}
+
+/// A payment waiting for the bank's confirmation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfirmationView {
+    pub message: String,
+    /// RFC 3339: poll `GET /v1/payments/{pid}` again from then.
+    pub check_again_at: String,
 }
 
 impl PaymentView {
@@ -357,6 +370,15 @@ impl PaymentView {
                 .collect(),
             created_at: rfc3339(p.created_at),
             updated_at: rfc3339(p.updated_at),
+            confirmation: (p.status.as_str() == "pending").then(|| ConfirmationView {
+                message: crate::i18n::say(
+                    "银行尚未确认这笔付款。我们会继续向银行查询，有结果后立即通知您；在此之前请不要重复付款。",
+                    "The bank has not confirmed this payment yet. We keep asking and will tell you as soon as it does; please do not pay again meanwhile.",
+                )
+                .get(crate::i18n::current())
+                .to_owned(),
+                check_again_at: rfc3339(p.updated_at + bangka_core::payment::RETRY_OPS_AFTER),
+            }),
         }
     }
 }

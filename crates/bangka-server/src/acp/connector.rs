@@ -287,6 +287,26 @@ impl IssuerConnector for HttpIssuer {
         Ok(a.auth_code.unwrap_or_default())
     }
 
+    async fn authorization(&self, reference: &str) -> Result<Option<String>, Failure> {
+        let req = self.reference_request(Operation::Query, reference);
+        let issuer = req.issuer.clone().unwrap_or_else(|| "*".into());
+        match self.send(&req).await {
+            Ok(a) if a.outcome == Outcome::Success => {
+                self.record(&issuer, true);
+                Ok(Some(a.auth_code.unwrap_or_default()))
+            }
+            Ok(a) if a.outcome == Outcome::NotFound => {
+                self.record(&issuer, true);
+                Ok(None)
+            }
+            Ok(_) => Err(Failure::new(ErrorCode::IssuerUnavailable)),
+            Err(_) => {
+                self.record(&issuer, false);
+                Err(Failure::new(ErrorCode::IssuerUnavailable))
+            }
+        }
+    }
+
     async fn void(&self, reference: &str) -> Result<(), Failure> {
         settle(self.call(self.reference_request(Operation::Void, reference)).await?).map(|_| ())
     }

@@ -102,7 +102,8 @@ pub struct Request {
     pub refund_id: Option<String>,
     pub amount_fen: Option<i64>,
     pub stolen: Option<bool>,
-    /// `query`: the order asked about.
+    /// `query`: the order asked about (or, without it, the authorization
+    /// under `reference`).
     pub query_order_id: Option<String>,
     /// The card details (`SealedCard`), AES-256-GCM, hex of nonce ‖ ciphertext.
     pub sealed_card: Option<String>,

@@ -93,6 +93,15 @@ impl SimService {
 
     /// Runs one order against the simulator, or replays its first answer.
     async fn process(&self, req: &Request) -> Answer {
+        if req.operation == Operation::Query && req.query_order_id.is_none() {
+            // By payment reference: what became of that authorization.
+            let reference = req.reference.as_deref().unwrap_or_default();
+            return match self.sim.authorization(reference).await {
+                Ok(Some(code)) => answer(&req.order_id, Outcome::Success, None, Some(code)),
+                Ok(None) => answer(&req.order_id, Outcome::NotFound, None, None),
+                Err(_) => answer(&req.order_id, Outcome::Unknown, None, None),
+            };
+        }
         if req.operation == Operation::Query {
             let asked = req.query_order_id.as_deref().unwrap_or_default();
             let found = self.orders.lock().expect("orders lock").get(asked).cloned();

@@ -392,13 +392,14 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
         }
         Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
             // A bank over the network may have authorized before its answer
-            // was lost: release any hold (void is idempotent and a no-op
-            // without one) before calling the payment failed. If the bank
-            // cannot be reached for that either, the op stays open and the
-            // payment job releases the hold and fails it later.
-            let unknown = f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown");
-            if unknown && app.bank().void(&payment.id).await.is_err() {
-                return Ok(Some(Err(issuer_failure(app, f.clone()))));
+            // was lost: the payment stays pending (its op written down
+            // before the call) and the payment job asks the bank what became
+            // of it, never sending it blind again. The holder is told the
+            // bank has not confirmed yet, and when to look again.
+            if f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown") {
+                tracing::warn!(payment_id = %payment.id, "the bank's answer to an authorization was lost; left pending for the payment job");
+                let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
+                return Ok(Some(Ok((StatusCode::ACCEPTED, view(app, &row, false).await?))));
             }
             let outcome = AuthOutcome::Failed { code: f.code.as_str() };
             if !app.store.finish_authorization(&payment.id, op.op_id, outcome, None, cause, now).await? {
@@ -729,14 +730,13 @@ pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<Va
 /// job voids it (uncaptured holds expire after 7 days on the card networks).
 pub const AUTHORIZATION_HOLD: time::Duration = time::Duration::days(7);
 
-/// A pending op older than this lost its request (a crash, or an issuer that
-/// never answered; connectors time out well before it).
-pub const RETRY_OPS_AFTER: time::Duration = time::Duration::seconds(30);
+pub use bangka_core::payment::RETRY_OPS_AFTER;
 
 /// The payment job: releases expired holds, and finishes what requests
-/// left pending. An authorization
-/// with no recorded answer is reversed at the issuer (void is a no-op when
-/// no hold exists) and the payment fails, freeing its cryptogram; a capture
+/// left pending. An authorization with no recorded answer (a crash, a lost
+/// answer) is asked about at the issuer: held, the payment is authorized;
+/// never made, it fails and frees its cryptogram; no answer, it waits for
+/// the next round (the holder is told either way when it ends); a capture
 /// or refund is sent again (idempotent per op at the issuer) until the bank
 /// confirms it. Each op is claimed first, so several instances never run
 /// the same one. Returns how many ops were finished.
@@ -757,6 +757,21 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         if !app.store.claim_op(&op, now).await? {
             continue;
         }
+        if op.kind == OpKind::Authorize {
+            // An authorization whose answer never arrived (a crash, a lost
+            // answer): ask the bank what became of it. Held: the payment is
+            // authorized; never made: it failed and holds nothing.
+            match app.bank().authorization(&op.payment_id).await {
+                Ok(found) => {
+                    finish_unconfirmed(app, &op, found).await?;
+                    finished += 1;
+                }
+                Err(f) => {
+                    tracing::warn!(op_id = %op.id, code = f.code.as_str(), tries = op.tries + 1, "authorization still unconfirmed by the issuer");
+                }
+            }
+            continue;
+        }
         let answer = match op.kind {
             OpKind::Authorize | OpKind::Void => app.bank().void(&op.payment_id).await,
             OpKind::Capture => app.bank().capture(&op.payment_id, op.amount).await,
@@ -767,10 +782,7 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
             continue;
         }
         match op.kind {
-            OpKind::Authorize => {
-                let outcome = AuthOutcome::Failed { code: ErrorCode::IssuerUnavailable.as_str() };
-                app.store.finish_authorization(&op.payment_id, &op.id, outcome, None, Cause::job(), app.clock.now()).await?;
-            }
+            OpKind::Authorize => unreachable!("answered by the query above"),
             OpKind::Capture | OpKind::Refund | OpKind::Void => {
                 app.store.finish_op(&op.id, app.refund_settles_after, app.clock.now()).await?
             }
@@ -779,4 +791,39 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         finished += 1;
     }
     Ok(finished)
+}
+
+/// Records what the bank said became of an authorization whose answer was
+/// lost, and tells the holder (they were told the bank had not confirmed).
+async fn finish_unconfirmed(app: &AppState, op: &bangka_store::PaymentOp, found: Option<String>) -> ApiResult<()> {
+    let Some(p) = app.store.get_payment(&op.payment_id).await? else { return Ok(()) };
+    let b = app.store.binding_by_id(&p.binding_id).await?.ok_or_else(|| anyhow::anyhow!("payment without binding"))?;
+    let amount = Currency::parse(&p.currency)
+        .ok()
+        .and_then(|c| Money::from_minor(p.amount, c))
+        .map_or_else(|| format!("{} fen", p.amount), Money::display);
+    let merchant = &p.merchant_id;
+    let (outcome, notice) = match &found {
+        Some(code) => (
+            AuthOutcome::Authorized { issuer_code: code },
+            super::card_notice(
+                &b,
+                &format!("向商户 {merchant} 支付的 {amount} 已由银行确认，付款成功。"),
+                &format!("the bank confirmed your payment of {amount} to {merchant}: it went through."),
+            ),
+        ),
+        None => (
+            AuthOutcome::Failed { code: ErrorCode::IssuerUnavailable.as_str() },
+            super::card_notice(
+                &b,
+                &format!("向商户 {merchant} 支付的 {amount} 未成功，银行没有扣款，可以重新付款。"),
+                &format!("your payment of {amount} to {merchant} did not go through; the bank took nothing, and you can pay again."),
+            ),
+        ),
+    };
+    let done = app.store.finish_authorization(&p.id, &op.id, outcome, Some(&notice), Cause::job(), app.clock.now()).await?;
+    if done {
+        tracing::info!(payment_id = %p.id, authorized = found.is_some(), "unconfirmed authorization resolved by asking the issuer");
+    }
+    Ok(())
 }

@@ -109,7 +109,7 @@ async fn resume_token(
 /// authorizes; capture and refund follow.
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", request_body = payments::PaymentBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 201, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
+    responses((status = 201, body = crate::views::PaymentView), (status = 202, description = "The bank has not confirmed yet (its answer was lost): `status` is `pending` and `confirmation` says when to look again; the holder is told when it resolves", body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_payment(State(app): State<AppState>, PaymentsAuth(who): PaymentsAuth, call: Idempotent) -> ApiResult<Response> {
     call.json(&app, &who, async |app, req| (payments::pay(app, &who, req)).await).await
@@ -154,7 +154,7 @@ async fn void_payment(
 /// holder is notified of every charge. The result is a payment like any other.
 #[utoipa::path(post, path = "/v1/mandates/{mid}/charges", tag = "payments", request_body = payments::ChargeBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
-    responses((status = 201, body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
+    responses((status = 201, body = crate::views::PaymentView), (status = 202, description = "The bank has not confirmed yet: `status` is `pending`, see `confirmation`", body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn charge_mandate(
     State(app): State<AppState>,

@@ -49,7 +49,8 @@ async fn networked() -> (TestApp, Bank) {
     let dir = std::env::temp_dir().join(format!("bangka-net-{}", crate::helpers::hex(6)));
     let keys = dir.join("issuer-keys.json");
     let bank = Bank::start(&keys).await;
-    let opts = Options { issuer: Some((bank.url.clone(), keys)), ..Options::default() };
+    // The payment job runs when a test says so (it asks the bank in the background otherwise).
+    let opts = Options { issuer: Some((bank.url.clone(), keys)), background_jobs: false, ..Options::default() };
     (spawn_app_with(Backend::Sqlite, opts).await.expect("sqlite always runs"), bank)
 }
 
@@ -122,11 +123,12 @@ async fn a_silent_bank_opens_the_circuit() {
 }
 
 /// The bank took the authorization but neither its answer nor any query
-/// gets through: the outcome stays unknown, so the payment releases
-/// whatever the bank may hold before it is called failed, and the holder
-/// is told when to try again.
+/// gets through: the outcome is unknown, so the payment stays pending and
+/// the holder is told the bank has not confirmed yet (and when to look
+/// again). The payment job asks the bank once it answers: the payment is
+/// authorized with the one hold the bank made, and the holder is told.
 #[tokio::test]
-async fn an_authorization_whose_outcome_stays_unknown_leaves_nothing_held() {
+async fn an_authorization_whose_answer_stays_lost_is_resolved_by_the_payment_job() {
     let (app, bank) = networked().await;
     let p = app.payer("ok_debit").await;
     let before = bank.available("ok_debit").await;
@@ -134,16 +136,27 @@ async fn an_authorization_whose_outcome_stays_unknown_leaves_nothing_held() {
     bank.fault("authorize", "answer_lost", None).await;
     bank.fault("query", "error_5xx", None).await;
     let r = app.pay(&token, &cg, 500, "m_net").await;
-    let e = r.assert_error("ISSUER_UNAVAILABLE");
-    assert!(e["retry_after"].is_string(), "{}", r.body);
-    assert_eq!(bank.available("ok_debit").await, before, "the hold the bank made was released");
-    let payments = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", p.account, p.binding)).await;
-    assert_eq!(payments.body[0]["status"], "failed", "{}", payments.body);
+    assert_eq!((r.status, r.body["status"].as_str()), (202, Some("pending")), "{}", r.body);
+    assert!(r.body["confirmation"]["message"].as_str().is_some_and(|m| m.contains("银行尚未确认")), "{}", r.body);
+    assert!(r.body["confirmation"]["check_again_at"].is_string());
+    assert_eq!(bank.available("ok_debit").await, before - 500, "the bank holds it once");
+    let pid = r.body["id"].as_str().unwrap().to_owned();
+
+    // Still unanswered: the job leaves it pending.
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 0);
+    assert_eq!(app.get(&format!("/v1/payments/{pid}")).await.body["status"], "pending");
+
+    // The bank answers again: the job asks, and the payment is authorized.
     bank.clear().await;
-    // The void got an answer, so the circuit is closed again: the card pays, once.
-    let (token, cg) = app.cryptogram_ok(&p, 500, "m_net").await;
-    assert_eq!(app.pay(&token, &cg, 500, "m_net").await.status, 201);
-    assert_eq!(bank.available("ok_debit").await, before - 500);
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 1);
+    let done = app.get(&format!("/v1/payments/{pid}")).await;
+    assert_eq!(done.body["status"], "authorized", "{}", done.body);
+    assert!(done.body["confirmation"].is_null());
+    assert_eq!(bank.available("ok_debit").await, before - 500, "still one hold");
+    let inbox = app.get(&format!("/v1/demo/inbox/{}", app.card("ok_debit").await["phone"].as_str().unwrap())).await;
+    assert!(inbox.body["messages"].to_string().contains("已由银行确认"), "the holder is told: {}", inbox.body);
 }
 
 /// `/v1/status` shows an open circuit with when it closes, and `/readyz`
