@@ -186,3 +186,63 @@ async fn status_and_readiness_show_the_bank() {
     let r = lonely.get("/readyz").await;
     assert_eq!((r.status, r.body["issuer"].as_str()), (503, Some("unreachable")), "{}", r.body);
 }
+
+const MODES: [&str; 7] = ["latency", "error_5xx", "reset", "answer_lost", "duplicate", "bad_signature", "no_answer"];
+
+/// Every fault mode on every money step after the authorization (capture,
+/// refund, void) and on the bind's verification and a lost-card report:
+/// the step goes through once — the bank's balance moves exactly as one
+/// effect would move it — and the holder sees the normal answer.
+#[tokio::test]
+async fn every_fault_on_every_step_acts_once() {
+    let (app, bank) = networked().await;
+    let p = app.payer("ok_debit").await;
+    let mut table = vec!["| step | fault | answer | bank moved by |".to_owned(), "|---|---|---|---|".to_owned()];
+    for step in ["capture", "refund", "void"] {
+        for mode in MODES {
+            bank.clear().await;
+            let start = bank.available("ok_debit").await;
+            let (token, cg) = app.cryptogram_ok(&p, 200, "m_net").await;
+            let paid = app.pay(&token, &cg, 200, "m_net").await;
+            assert_eq!(paid.status, 201, "{}", paid.body);
+            let pid = paid.body["id"].as_str().unwrap().to_owned();
+            if step == "refund" {
+                assert_eq!(app.post(&format!("/v1/payments/{pid}/capture"), json!({ "amount": 200 })).await.status, 200);
+            }
+            bank.fault(step, mode, Some(1)).await;
+            let r = match step {
+                "capture" => app.post(&format!("/v1/payments/{pid}/capture"), json!({ "amount": 150 })).await,
+                "refund" => app.post(&format!("/v1/payments/{pid}/refund"), json!({ "amount": 80 })).await,
+                _ => app.post(&format!("/v1/payments/{pid}/void"), json!({})).await,
+            };
+            let moved = start - bank.available("ok_debit").await;
+            table.push(format!("| {step} | {mode} | {} {} | {moved} |", r.status, r.body["status"].as_str().unwrap_or("")));
+            assert_eq!(r.status, 200, "{step} under {mode}: {}", r.body);
+            let expected = match step {
+                "capture" => 150, // the hold of 200 became a charge of 150, the rest released
+                "refund" => 200 - 80,
+                _ => 0,
+            };
+            assert_eq!(moved, expected, "{step} under {mode}: one effect");
+        }
+    }
+    // The bind's verification (asks only) and a lost-card report (acts).
+    let account = app.verified_account().await;
+    let card = app.card("ok_debit_ccb").await;
+    for mode in MODES {
+        bank.clear().await;
+        bank.fault("verify", mode, Some(1)).await;
+        let r = app.bind(&account, &card).await;
+        table.push(format!("| verify | {mode} | {} {} | - |", r.status, r.body["status"].as_str().or(r.code()).unwrap_or("")));
+        assert!(r.status < 300, "verify under {mode}: {}", r.body);
+    }
+    let pending = app.get(&format!("/v1/accounts/{account}/bindings")).await;
+    let pendings = pending.body.as_array().unwrap().iter().filter(|b| b["status"] == "pending_verification").count();
+    assert_eq!(pendings, 1, "seven binds of one card under faults: one pending binding");
+    bank.clear().await;
+    bank.fault("report_lost", "answer_lost", Some(1)).await;
+    let lost = app.post(&format!("/v1/accounts/{}/bindings/{}/freeze", p.account, p.binding), json!({ "reason": "card_lost" })).await;
+    table.push(format!("| report_lost | answer_lost | {} {} | - |", lost.status, lost.body["status"].as_str().unwrap_or("")));
+    assert_eq!((lost.status, lost.body["status"].as_str()), (200, Some("frozen")), "{}", lost.body);
+    println!("{}", table.join("\n"));
+}
