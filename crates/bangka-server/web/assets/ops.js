@@ -15,7 +15,8 @@
       tickets_h: "工单", reviews_h: "审核", accounts_h: "账户查询", maintenance_h: "维护窗口", status_h: "服务状态", charts_h: "图表", audit_h: "审计日志", tokens_h: "查看完整卡号",
       f_status: "状态", any: "全部", refresh: "刷新", f_account: "账户编号", look_up: "查询",
       ticket_status: { open: "待处理", escalated: "已升级", resolved: "已解决", closed: "已关闭" },
-      col: { number: "工单号", category: "类别", status: "状态", due: "答复期限", code: "错误码", account: "账户", note: "说明", kind: "类型", statement: "陈述", created: "提交时间", issuer: "发卡行", starts: "开始", ends: "结束", message: "公告", at: "时间", actor: "操作者", action: "操作", subject: "对象", reason: "原因", seq: "序号", rule: "规则", outcome: "结果", count: "次数", card: "卡", attempts: "尝试", rate: "失败率", maintenance: "维护中", phone: "手机" },
+      col: { number: "工单号", category: "类别", status: "状态", due: "答复期限", code: "错误码", account: "账户", note: "说明", kind: "类型", statement: "陈述", created: "提交时间", issuer: "发卡行", starts: "开始", ends: "结束", message: "公告", at: "时间", actor: "操作者", action: "操作", subject: "对象", reason: "原因", seq: "序号", rule: "规则", outcome: "结果", count: "次数", card: "卡", attempts: "尝试", rate: "失败率", maintenance: "维护中", phone: "手机", circuit: "银行连接" },
+      circuit_open: "暂停调用至 {time}",
       due_in: "剩 {time}", overdue: "已超时 {time}",
       comment: "回复", resolve: "解决", close: "关闭", close_unresolved: "无法解决，告知投诉途径", unlock_account: "解除账户锁定", evidence: "下载证据包",
       f_body: "内容", f_reason: "原因", approve: "通过", reject: "驳回", materials: "材料", events: "记录", context: "上下文",
@@ -34,7 +35,8 @@
       tickets_h: "Tickets", reviews_h: "Reviews", accounts_h: "Account lookup", maintenance_h: "Maintenance windows", status_h: "Service status", charts_h: "Charts", audit_h: "Audit log", tokens_h: "Detokenize",
       f_status: "Status", any: "any", refresh: "Refresh", f_account: "Account id", look_up: "Look up",
       ticket_status: { open: "open", escalated: "escalated", resolved: "resolved", closed: "closed" },
-      col: { number: "Ticket", category: "Category", status: "Status", due: "Answer due", code: "Code", account: "Account", note: "Note", kind: "Kind", statement: "Statement", created: "Submitted", issuer: "Issuer", starts: "Starts", ends: "Ends", message: "Announcement", at: "At", actor: "Actor", action: "Action", subject: "Subject", reason: "Reason", seq: "#", rule: "Rule", outcome: "Outcome", count: "Count", card: "Card", attempts: "Attempts", rate: "Failure rate", maintenance: "Maintenance", phone: "Phone" },
+      col: { number: "Ticket", category: "Category", status: "Status", due: "Answer due", code: "Code", account: "Account", note: "Note", kind: "Kind", statement: "Statement", created: "Submitted", issuer: "Issuer", starts: "Starts", ends: "Ends", message: "Announcement", at: "At", actor: "Actor", action: "Action", subject: "Subject", reason: "Reason", seq: "#", rule: "Rule", outcome: "Outcome", count: "Count", card: "Card", attempts: "Attempts", rate: "Failure rate", maintenance: "Maintenance", phone: "Phone", circuit: "Bank link" },
+      circuit_open: "not called until {time}",
       due_in: "{time} left", overdue: "late by {time}",
       comment: "Reply", resolve: "Resolve", close: "Close", close_unresolved: "Close unresolved (name the complaint routes)", unlock_account: "Unlock the account", evidence: "Download evidence",
       f_body: "Text", f_reason: "Reason", approve: "Approve", reject: "Reject", materials: "Materials", events: "History", context: "Context",
@@ -305,7 +307,7 @@
     const r = await api("GET", "/v1/status");
     if (!r.ok) return showFailure(box, r);
     const tb = el("table");
-    table(tb, [["issuer", (i) => i.id], ["maintenance", (i) => (i.in_maintenance ? "●" : "")], ["attempts", (i) => String(i.bind_attempts ?? i.attempts ?? "")], ["rate", (i) => (i.bind_failure_rate == null ? "" : Math.round(i.bind_failure_rate * 100) + "%")]], r.body.issuers);
+    table(tb, [["issuer", (i) => i.id], ["maintenance", (i) => (i.in_maintenance ? "●" : "")], ["attempts", (i) => String(i.bind_attempts ?? i.attempts ?? "")], ["rate", (i) => (i.bind_failure_rate == null ? "" : Math.round(i.bind_failure_rate * 100) + "%")], ["circuit", (i) => (i.circuit_open_until ? t("circuit_open", { time: when(i.circuit_open_until) }) : "")]], r.body.issuers);
     box.append(el("div", { class: "table-wrap" }, tb), el("details", {}, el("summary", { text: "JSON" }), el("pre", { text: JSON.stringify(r.body, null, 2) })));
   }
 
