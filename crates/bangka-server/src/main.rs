@@ -161,8 +161,10 @@ struct ServeArgs {
     /// Turn off the demo endpoints (test cards, phone inbox).
     #[arg(long)]
     no_demo: bool,
-    /// A bank over the network speaking the issuer protocol (e.g. the URL of
-    /// `bangka simulator serve`) instead of the in-process simulator.
+    /// Banks over the network speaking the issuer protocol (e.g. the URL of
+    /// `bangka simulator serve`) instead of the in-process simulator: one
+    /// URL for every issuer, or `ISSUER=URL` pairs (comma-separated) with an
+    /// optional bare URL for the rest.
     #[arg(long, env = "BANGKA_ISSUER_URL")]
     issuer_url: Option<String>,
     /// The issuer protocol keys the bank holds too (default:

@@ -5,11 +5,12 @@
 //! - 500 identical binds at once, split across the instances (half with one
 //!   shared `Idempotency-Key`, half with keys of their own), then 100
 //!   confirms at once: one binding, one token, one receipt.
-//! - 50 payments and voids sent to instance B, which is killed with SIGKILL
-//!   at random moments; a request that B drops goes to A with the same key
-//!   (what a load balancer does). Afterwards nothing is pending, the bank
-//!   holds nothing (every payment was voided or failed), and the audit
-//!   chain verifies.
+//! - 50 runs of pay and void, or pay, capture and refund, sent to instance
+//!   B, which is killed with SIGKILL at random moments; a request that B
+//!   drops goes to A with the same key (what a load balancer does).
+//!   Afterwards nothing is pending, the bank's balance moved by exactly what
+//!   Bangka records (holds, plus captures less refunds), and the audit chain
+//!   verifies.
 //!
 //! PostgreSQL only (several writers on one SQLite file is not a supported
 //! deployment); skipped loudly without a server unless
@@ -277,20 +278,25 @@ async fn two_instances_one_database_one_bank() {
         let terms = json!({ "amount": 100 + run, "currency": "CNY", "merchant_id": "m_cluster", "payment_password": "135790" });
         let cg = post(a.base.clone(), format!("/v1/accounts/{acc}/bindings/{bid}/cryptograms"), terms).await;
         let pay = json!({ "token_number": cg["token_number"], "cryptogram": cg["cryptogram"], "amount": 100 + run, "currency": "CNY", "merchant_id": "m_cluster" });
-        for (path, body, idem) in
-            [("/v1/payments".to_owned(), Some(pay.clone()), format!("pay-{run}")), (String::new(), None, format!("void-{run}"))]
-        {
-            let path = if path.is_empty() {
-                // The void of this run's payment, found by its pay answer replayed from A.
+        // Odd runs pay and void; even ones pay, capture and refund part.
+        let steps: Vec<(&str, Option<Value>)> = if run % 2 == 1 {
+            vec![("pay", Some(pay.clone())), ("void", Some(json!({})))]
+        } else {
+            vec![("pay", Some(pay.clone())), ("capture", Some(json!({ "amount": 100 + run }))), ("refund", Some(json!({ "amount": 50 })))]
+        };
+        for (step, body) in steps {
+            let idem = format!("{step}-{run}");
+            let path = if step == "pay" {
+                "/v1/payments".to_owned()
+            } else {
+                // This run's payment, found by its pay answer replayed from A.
                 let (_, p) = send(&http, &a.base, &wallet, reqwest::Method::POST, "/v1/payments", Some(&pay), Some(&format!("pay-{run}")))
                     .await
                     .unwrap();
                 match p["id"].as_str() {
-                    Some(pid) if p["status"] == "authorized" => format!("/v1/payments/{pid}/void"),
-                    _ => continue,
+                    Some(pid) if p["status"] == "authorized" => format!("/v1/payments/{pid}/{step}"),
+                    _ => break,
                 }
-            } else {
-                path
             };
             let kill_after = Duration::from_millis(rand::random::<u64>() % 40);
             let req = send(&http, &b.base, &wallet, reqwest::Method::POST, &path, body.as_ref(), Some(&idem));
@@ -332,12 +338,18 @@ async fn two_instances_one_database_one_bank() {
     let payments = count(&cluster, "SELECT COUNT(*) FROM payments").await;
     let authorized = count(&cluster, "SELECT COUNT(*) FROM payments WHERE status = 'authorized'").await;
     let held = before - sim_available().await;
+    let refunded = count(&cluster, "SELECT CAST(COALESCE(SUM(refunded), 0) AS BIGINT) FROM payments").await;
     println!(
-        "50 pay+void runs with instance B killed {kills} times ({failovers} failovers): {payments} payments, pending {pending}, still authorized {authorized}, held at the bank {held}"
+        "50 runs (pay+void, pay+capture+refund) with instance B killed {kills} times ({failovers} failovers): {payments} payments, \
+         pending {pending}, still authorized {authorized}, refunded {refunded} fen; the bank's balance moved by {held} fen, as Bangka records"
     );
     assert_eq!(pending, 0, "every interrupted operation was finished");
-    let authorized_fen = count(&cluster, "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM payments WHERE status = 'authorized'").await;
-    assert_eq!(held, authorized_fen, "the bank holds exactly what Bangka records as authorized");
+    let expected = count(
+        &cluster,
+        "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'authorized' THEN amount ELSE 0 END), 0) + COALESCE(SUM(captured - refunded), 0) AS BIGINT) FROM payments",
+    )
+    .await;
+    assert_eq!(held, expected, "the bank holds and has taken exactly what Bangka records (authorized, plus captured less refunded)");
 
     let out = Command::new(bin()).args(["audit", "verify"]).args(cluster.store_args(&cluster.root.join("a"))).output().unwrap();
     let said = String::from_utf8_lossy(&out.stdout).to_string();

@@ -44,7 +44,9 @@ struct Breaker {
 }
 
 pub struct HttpIssuer {
-    base: String,
+    /// Where each issuer is reached, and where the others are (if anywhere).
+    bases: HashMap<String, String>,
+    default_base: Option<String>,
     client: reqwest::Client,
     keys: Keys,
     clock: Arc<dyn Clock>,
@@ -59,14 +61,39 @@ enum Lost {
     NoAnswer,
     /// An answer came back but is not the bank's (bad signature, not JSON).
     Unreadable,
+    /// No URL reaches this issuer: nothing was sent.
+    Unreachable,
 }
 
 impl HttpIssuer {
-    pub fn new(base: &str, keys: Keys, clock: Arc<dyn Clock>, timeout: Duration) -> anyhow::Result<HttpIssuer> {
+    /// `urls` is `URL` (every issuer there), or `ISSUER=URL` pairs with
+    /// an optional bare `URL` for the rest, comma-separated:
+    /// `ICBC=http://icbc.example,CCB=http://ccb.example,http://gateway.example`.
+    pub fn new(urls: &str, keys: Keys, clock: Arc<dyn Clock>, timeout: Duration) -> anyhow::Result<HttpIssuer> {
+        let mut bases = HashMap::new();
+        let mut default_base = None;
+        for part in urls.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.split_once('=') {
+                Some((issuer, url)) if !issuer.contains('/') => {
+                    anyhow::ensure!(
+                        url.starts_with("http://") || url.starts_with("https://"),
+                        "--issuer-url {issuer}={url}: not an http(s) URL"
+                    );
+                    bases.insert(issuer.to_owned(), url.trim_end_matches('/').to_owned());
+                }
+                _ => {
+                    anyhow::ensure!(part.starts_with("http://") || part.starts_with("https://"), "--issuer-url {part}: not an http(s) URL");
+                    anyhow::ensure!(default_base.is_none(), "--issuer-url names more than one URL for every issuer");
+                    default_base = Some(part.trim_end_matches('/').to_owned());
+                }
+            }
+        }
+        anyhow::ensure!(!bases.is_empty() || default_base.is_some(), "--issuer-url names no URL");
         let client =
             reqwest::Client::builder().timeout(timeout).connect_timeout(Duration::from_secs(2)).pool_max_idle_per_host(64).build()?;
         Ok(HttpIssuer {
-            base: base.trim_end_matches('/').to_owned(),
+            bases,
+            default_base,
             client,
             keys,
             clock,
@@ -125,11 +152,16 @@ impl HttpIssuer {
         }
     }
 
+    fn base_for(&self, issuer: Option<&str>) -> Option<&str> {
+        issuer.and_then(|i| self.bases.get(i)).or(self.default_base.as_ref()).map(String::as_str)
+    }
+
     /// One POST of one order; the signed answer, or why there is none.
     async fn send(&self, req: &Request) -> Result<Answer, Lost> {
         let body = serde_json::to_vec(req).expect("serializable");
         let sig = self.keys.sign(req.issuer.as_deref(), &body);
-        let url = format!("{}/acp/v1/{}", self.base, req.operation.as_str());
+        let Some(base) = self.base_for(req.issuer.as_deref()) else { return Err(Lost::Unreachable) };
+        let url = format!("{base}/acp/v1/{}", req.operation.as_str());
         let res = self
             .client
             .post(url)
@@ -174,6 +206,10 @@ impl HttpIssuer {
             Ok(_) => {}
             Err(Lost::NoAnswer) => self.record(&issuer, false),
             Err(Lost::Unreadable) => tracing::warn!(issuer, order_id = %req.order_id, "an answer that is not the bank's (signature)"),
+            Err(Lost::Unreachable) => {
+                tracing::error!(issuer, "no --issuer-url reaches this issuer");
+                return Err(unknown(&issuer, &req, false));
+            }
         }
         if !req.operation.acts() {
             // Asking again cannot act twice.
@@ -341,8 +377,16 @@ impl IssuerConnector for HttpIssuer {
     }
 
     async fn ready(&self) -> bool {
-        let probe = self.client.get(format!("{}/healthz", self.base)).timeout(Duration::from_secs(1)).send().await;
-        probe.is_ok_and(|r| r.status().is_success())
+        let mut bases: Vec<&String> = self.bases.values().chain(self.default_base.as_ref()).collect();
+        bases.sort();
+        bases.dedup();
+        for base in bases {
+            let probe = self.client.get(format!("{base}/healthz")).timeout(Duration::from_secs(1)).send().await;
+            if !probe.is_ok_and(|r| r.status().is_success()) {
+                return false;
+            }
+        }
+        true
     }
 
     fn open_circuits(&self) -> Vec<(String, time::OffsetDateTime)> {

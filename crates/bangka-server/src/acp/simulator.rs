@@ -66,11 +66,25 @@ pub struct SimService {
     faults: Mutex<Vec<Fault>>,
     /// Each acting order's answer, by order id.
     orders: Mutex<HashMap<String, Answer>>,
+    /// Orders being answered now, and the most at once (`GET /sim/stats`):
+    /// shows whether callers wait on each other.
+    in_flight: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+    received: std::sync::atomic::AtomicU64,
 }
 
 impl SimService {
     pub fn new(sim: Arc<Simulator>, keys: Keys, latency: Duration, faults: Vec<Fault>) -> Arc<SimService> {
-        Arc::new(SimService { sim, keys, latency, faults: Mutex::new(faults), orders: Mutex::new(HashMap::new()) })
+        Arc::new(SimService {
+            sim,
+            keys,
+            latency,
+            faults: Mutex::new(faults),
+            orders: Mutex::new(HashMap::new()),
+            in_flight: Default::default(),
+            peak: Default::default(),
+            received: Default::default(),
+        })
     }
 
     /// The first fault matching the order, counted down.
@@ -194,7 +208,27 @@ fn plain(status: StatusCode, why: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": why }))).into_response()
 }
 
+/// Counts an order in flight for as long as it lives.
+struct InFlight<'a>(&'a SimService);
+
+impl<'a> InFlight<'a> {
+    fn enter(s: &'a SimService) -> InFlight<'a> {
+        use std::sync::atomic::Ordering::SeqCst;
+        s.received.fetch_add(1, SeqCst);
+        let now = s.in_flight.fetch_add(1, SeqCst) + 1;
+        s.peak.fetch_max(now, SeqCst);
+        InFlight(s)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 async fn order(State(s): State<Arc<SimService>>, Path(op): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let _counted = InFlight::enter(&s);
     let Some(sig) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) else {
         return plain(StatusCode::UNAUTHORIZED, "unsigned order");
     };
@@ -256,6 +290,15 @@ async fn add_fault(State(s): State<Arc<SimService>>, body: Bytes) -> Response {
     }
 }
 
+async fn stats(State(s): State<Arc<SimService>>) -> axum::Json<serde_json::Value> {
+    use std::sync::atomic::Ordering::SeqCst;
+    axum::Json(serde_json::json!({
+        "orders": s.received.load(SeqCst),
+        "in_flight": s.in_flight.load(SeqCst),
+        "peak_in_flight": s.peak.load(SeqCst),
+    }))
+}
+
 async fn list_faults(State(s): State<Arc<SimService>>) -> axum::Json<Vec<Fault>> {
     axum::Json(s.faults.lock().expect("faults lock").clone())
 }
@@ -285,6 +328,7 @@ pub fn router(s: Arc<SimService>) -> Router {
         .route("/acp/v1/{operation}", post(order))
         .route("/sim/faults", post(add_fault).get(list_faults).delete(clear_faults))
         .route("/sim/cards/{scenario}/available", get(available))
+        .route("/sim/stats", get(stats))
         .route("/v1/demo/cards", get(demo_cards))
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(s)

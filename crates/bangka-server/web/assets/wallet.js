@@ -542,7 +542,13 @@
       if (!c.ok) return fail(slot, c, b.id);
       const p = await api("POST", "/v1/payments", { ...terms, cryptogram: c.body.cryptogram, token_number: c.body.token_number });
       if (!p.ok) return fail(slot, p, b.id);
-      note(slot, t("pay_done", { amount: money(p.body.amount.minor, p.body.amount.currency), status: p.body.status }));
+      if (p.body.confirmation) {
+        // The bank's answer was lost: Bangka is asking it; say so, not "paid".
+        const when_ = Bangka.when(p.body.confirmation.check_again_at);
+        clear(slot).append(el("p", { class: "retry", role: "status", text: p.body.confirmation.message + " (" + when_ + ")" }));
+      } else {
+        note(slot, t("pay_done", { amount: money(p.body.amount.minor, p.body.amount.currency), status: p.body.status }));
+      }
       refreshActivity();
     });
   }
