@@ -5,6 +5,9 @@
 //! - 500 identical binds at once, split across the instances (half with one
 //!   shared `Idempotency-Key`, half with keys of their own), then 100
 //!   confirms at once: one binding, one token, one receipt.
+//! - Wrong codes sent at once to both instances: five tries per code in
+//!   all; failed binds alternating between them lock the account at the
+//!   tenth failure, counted once across both.
 //! - 50 runs of pay and void, or pay, capture and refund, sent to instance
 //!   B, which is killed with SIGKILL at random moments; a request that B
 //!   drops goes to A with the same key (what a load balancer does).
@@ -263,6 +266,57 @@ async fn two_instances_one_database_one_bank() {
     println!("100 confirms on two instances: {active} answered active; live bindings {live}, tokens {tokens}, receipts {receipts}");
     assert_eq!((live, tokens, receipts), (1, 1, 1));
     post(a.base.clone(), format!("/v1/accounts/{acc}/payment-password"), json!({ "password": "135790" })).await;
+
+    // ---- Code tries and risk counters are the database's, not an instance's.
+    let other = post(a.base.clone(), "/v1/accounts".into(), json!({ "phone": "13600000002", "phone_verified_by": "wallet" })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(b.base.clone(), format!("/v1/accounts/{other}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] }))
+        .await;
+    let ccb = cards.iter().find(|c| c["scenario"] == "ok_debit_ccb").unwrap().clone();
+    let ccb_bind = json!({ "card_number": ccb["card_number"], "holder_name": ccb["holder_name"], "id_number": ccb["id_number"], "phone": ccb["phone"] });
+    let pending = post(a.base.clone(), format!("/v1/accounts/{other}/bindings"), ccb_bind).await["id"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (http, wallet, path) = (http.clone(), wallet.clone(), format!("/v1/accounts/{other}/bindings/{pending}/confirm"));
+        // Never the code sent (that has six digits; this has a letter's worth of difference).
+        let body = json!({ "otp": format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000) });
+        tasks
+            .push(tokio::spawn(async move { send(&http, &base, &wallet, reqwest::Method::POST, &path, Some(&body), None).await.unwrap() }));
+    }
+    let mut tries: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tasks {
+        let (_, v) = t.await.unwrap();
+        *tries.entry(v["error"]["code"].as_str().unwrap_or("ok").to_owned()).or_default() += 1;
+    }
+    println!("12 wrong codes at once on two instances: {tries:?}");
+    assert!(tries.get("OTP_INCORRECT").copied().unwrap_or(0) <= 5, "five tries per code in all, not per instance");
+    assert!(tries.contains_key("OTP_ATTEMPTS_EXHAUSTED"));
+
+    let third = post(b.base.clone(), "/v1/accounts".into(), json!({ "phone": "13600000003", "phone_verified_by": "wallet" })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(a.base.clone(), format!("/v1/accounts/{third}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] }))
+        .await;
+    let wrong = cards.iter().find(|c| c["scenario"] == "phone_mismatch").unwrap().clone();
+    let wrong_bind = json!({ "card_number": wrong["card_number"], "holder_name": wrong["holder_name"], "id_number": wrong["id_number"], "phone": wrong["phone"] });
+    let mut answers = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let (_, v) = send(&http, base, &wallet, reqwest::Method::POST, &format!("/v1/accounts/{third}/bindings"), Some(&wrong_bind), None)
+            .await
+            .unwrap();
+        answers.push(v["error"]["code"].as_str().unwrap_or("ok").to_owned());
+    }
+    println!("12 binds with the wrong phone, alternating instances: {answers:?}");
+    let mismatches = answers.iter().filter(|c| *c == "FOUR_ELEMENTS_PHONE_MISMATCH").count();
+    // The tenth failure (threshold 10, counted across both) locks the
+    // account, and is itself answered with the lock, as on one instance.
+    assert_eq!(mismatches, 9, "{answers:?}");
+    assert!(answers[9..].iter().all(|c| c == "RISK_LOCKED"), "{answers:?}");
 
     // ---- 50 payments and voids through B, killed at random moments.
     let sim_available = || {
