@@ -323,12 +323,36 @@ async fn available(State(s): State<Arc<SimService>>, Path(scenario): Path<String
     }
 }
 
+/// `POST /sim/cards/{scenario}/state {"state", "answering"?}`: what the bank
+/// thinks of a test card (as Bangka's `POST /v1/demo/cards/{scenario}/bank-state`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: bangka_issuer::BankState,
+    answering: Option<bool>,
+}
+
+async fn set_state(State(s): State<Arc<SimService>>, Path(scenario): Path<String>, body: Bytes) -> Response {
+    let Ok(b) = serde_json::from_slice::<StateBody>(&body) else {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "{\"state\": normal | not_activated | frozen | lost | expired | closed, \"answering\"?: bool}",
+        );
+    };
+    if s.sim.set_bank_state(&scenario, b.state, b.answering.unwrap_or(true)) {
+        axum::Json(serde_json::json!({ "scenario": scenario, "state": b.state })).into_response()
+    } else {
+        plain(StatusCode::NOT_FOUND, "no such test card")
+    }
+}
+
 pub fn router(s: Arc<SimService>) -> Router {
     Router::new()
         .route("/acp/v1/{operation}", post(order))
         .route("/sim/faults", post(add_fault).get(list_faults).delete(clear_faults))
         .route("/sim/cards/{scenario}/available", get(available))
         .route("/sim/stats", get(stats))
+        .route("/sim/cards/{scenario}/state", post(set_state))
         .route("/v1/demo/cards", get(demo_cards))
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(s)

@@ -323,3 +323,48 @@ async fn binds_are_not_serialized_behind_a_slow_bank() {
     );
     assert!(peak >= 32, "binds wait on each other around the bank call: at most {peak} at the bank at once");
 }
+
+/// Every fault mode on an activation (the card's verification for it and
+/// the activation itself) and on the card-status question a diagnosis asks:
+/// the card ends activated once, and the diagnosis gets its answer.
+#[tokio::test]
+async fn every_fault_on_activation_and_status_gets_through() {
+    let (app, bank) = networked().await;
+    let account = app.verified_account().await;
+    let card = app.card("not_activated").await;
+    let body = json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": card["phone"] });
+    let mut table = vec!["| step | fault | answer |".to_owned(), "|---|---|---|".to_owned()];
+    for step in ["verify_activation", "activate"] {
+        for mode in MODES {
+            bank.clear().await;
+            let reset = bank
+                .client
+                .post(format!("{}/sim/cards/not_activated/state", bank.url))
+                .json(&json!({ "state": "not_activated" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reset.status(), 200);
+            bank.fault(step, mode, Some(1)).await;
+            let started = app.post(&format!("/v1/accounts/{account}/activations"), body.clone()).await;
+            assert!(started.status < 300, "{step} under {mode}: {}", started.body);
+            let aid = started.body["id"].as_str().unwrap().to_owned();
+            let code = app.latest_otp(card["phone"].as_str().unwrap()).await;
+            let done = app.post(&format!("/v1/accounts/{account}/activations/{aid}/confirm"), json!({ "otp": code })).await;
+            table.push(format!("| {step} | {mode} | {} {} |", done.status, done.body["status"].as_str().or(done.code()).unwrap_or("")));
+            assert_eq!((done.status, done.body["status"].as_str()), (200, Some("activated")), "{step} under {mode}: {}", done.body);
+        }
+    }
+    // A bound card's status, asked by the diagnosis.
+    let p = app.payer("ok_debit").await;
+    for mode in MODES {
+        bank.clear().await;
+        bank.fault("status", mode, Some(1)).await;
+        let d = app.get(&format!("/v1/accounts/{}/diagnosis?binding_id={}", p.account, p.binding)).await;
+        let item =
+            d.body["items"].as_array().and_then(|i| i.iter().find(|x| x["name"] == "issuer_card_state")).cloned().unwrap_or_default();
+        table.push(format!("| status | {mode} | {} {} |", d.status, item["result"].as_str().unwrap_or("")));
+        assert_eq!((d.status, item["result"].as_str()), (200, Some("passed")), "status under {mode}: {}", d.body);
+    }
+    println!("{}", table.join("\n"));
+}
