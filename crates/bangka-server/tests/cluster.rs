@@ -8,6 +8,8 @@
 //! - Wrong codes sent at once to both instances: five tries per code in
 //!   all; failed binds alternating between them lock the account at the
 //!   tenth failure, counted once across both.
+//! - Three cards bound, confirmed, unbound, confirmed and revoked, each
+//!   request sent to B while B is killed at random moments.
 //! - 50 runs of pay and void, or pay, capture and refund, sent to instance
 //!   B, which is killed with SIGKILL at random moments; a request that B
 //!   drops goes to A with the same key (what a load balancer does).
@@ -160,6 +162,43 @@ async fn send(
     let r = rb.send().await?;
     let status = r.status().as_u16();
     Ok((status, r.json().await.unwrap_or(Value::Null)))
+}
+
+/// Sends a POST to B while (two times in three) killing B with SIGKILL a
+/// moment later; whatever B dropped goes to A with the same key, as a load
+/// balancer would, and B is started again. Returns the answer that counts
+/// and whether B was killed.
+async fn through_b_with_kill(
+    cluster: &Cluster,
+    http: &reqwest::Client,
+    key: &str,
+    a: &Proc,
+    b: &mut Proc,
+    (path, body, idem): (&str, Option<&Value>, &str),
+) -> ((u16, Value), bool) {
+    let kill_after = Duration::from_millis(rand::random::<u64>() % 40);
+    let req = send(http, &b.base, key, reqwest::Method::POST, path, body, Some(idem));
+    let killer = async {
+        tokio::time::sleep(kill_after).await;
+        !rand::random::<u8>().is_multiple_of(3)
+    };
+    let (answer, kill) = tokio::join!(req, killer);
+    if kill {
+        b.child.kill().unwrap();
+        b.child.wait().unwrap();
+    }
+    let answer = match answer {
+        Ok(a) if !kill => a,
+        _ => {
+            let (s, v) = send(http, &a.base, key, reqwest::Method::POST, path, body, Some(idem)).await.unwrap();
+            assert!(s < 500, "{path} on A after B died: {s} {v}");
+            (s, v)
+        }
+    };
+    if kill {
+        *b = cluster.instance("b").await;
+    }
+    (answer, kill)
 }
 
 async fn count(c: &Cluster, sql: &str) -> i64 {
@@ -318,6 +357,105 @@ async fn two_instances_one_database_one_bank() {
     assert_eq!(mismatches, 9, "{answers:?}");
     assert!(answers[9..].iter().all(|c| c == "RISK_LOCKED"), "{answers:?}");
 
+    // ---- Bind, confirm, unbind, confirm and revoke through B, killed at random moments.
+    let holder = post(a.base.clone(), "/v1/accounts".into(), json!({ "phone": "13600000004", "phone_verified_by": "wallet" })).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(a.base.clone(), format!("/v1/accounts/{holder}/kyc"), json!({ "real_name": card["holder_name"], "id_number": card["id_number"] }))
+        .await;
+    post(a.base.clone(), format!("/v1/accounts/{holder}/payment-password"), json!({ "password": "135790" })).await;
+    let mut lifecycle_kills = 0;
+    for (run, scenario) in ["ok_debit_abc", "ok_debit_boc", "ok_prepaid"].into_iter().enumerate() {
+        let c = cards.iter().find(|c| c["scenario"] == scenario).unwrap();
+        let phone = c["phone"].as_str().unwrap().to_owned();
+        let body =
+            json!({ "card_number": c["card_number"], "holder_name": c["holder_name"], "id_number": c["id_number"], "phone": c["phone"] });
+        let code_for = |phone: String| {
+            let (http, wallet, base) = (http.clone(), wallet.clone(), a.base.clone());
+            async move {
+                let inbox: Value =
+                    http.get(format!("{base}/v1/demo/inbox/{phone}")).bearer_auth(&wallet).send().await.unwrap().json().await.unwrap();
+                inbox["messages"][0]["body"]
+                    .as_str()
+                    .unwrap()
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|w| w.len() == 6)
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        let ((s, v), k) = through_b_with_kill(
+            &cluster,
+            &http,
+            &wallet,
+            &a,
+            &mut b,
+            (&format!("/v1/accounts/{holder}/bindings"), Some(&body), &format!("lc-bind-{run}")),
+        )
+        .await;
+        lifecycle_kills += k as usize;
+        assert!(s < 300, "bind {scenario}: {s} {v}");
+        let id = v["id"].as_str().unwrap().to_owned();
+        let otp = json!({ "otp": code_for(phone.clone()).await });
+        let ((s, v), k) = through_b_with_kill(
+            &cluster,
+            &http,
+            &wallet,
+            &a,
+            &mut b,
+            (&format!("/v1/accounts/{holder}/bindings/{id}/confirm"), Some(&otp), &format!("lc-confirm-{run}")),
+        )
+        .await;
+        lifecycle_kills += k as usize;
+        assert!(s < 300 || v["error"]["code"] == "BINDING_NOT_PENDING", "confirm {scenario}: {s} {v}");
+        let ((s, v), k) = through_b_with_kill(
+            &cluster,
+            &http,
+            &wallet,
+            &a,
+            &mut b,
+            (&format!("/v1/accounts/{holder}/bindings/{id}/unbind"), Some(&json!({})), &format!("lc-unbind-{run}")),
+        )
+        .await;
+        lifecycle_kills += k as usize;
+        assert!(s < 300, "unbind {scenario}: {s} {v}");
+        let confirm = json!({ "otp": code_for(c["phone"].as_str().unwrap().to_owned()).await, "payment_password": "135790" });
+        let ((s, v), k) = through_b_with_kill(
+            &cluster,
+            &http,
+            &wallet,
+            &a,
+            &mut b,
+            (&format!("/v1/accounts/{holder}/bindings/{id}/unbind/confirm"), Some(&confirm), &format!("lc-unbind-confirm-{run}")),
+        )
+        .await;
+        lifecycle_kills += k as usize;
+        assert!(s < 300, "unbind confirm {scenario}: {s} {v}");
+        let ((s, v), k) = through_b_with_kill(
+            &cluster,
+            &http,
+            &wallet,
+            &a,
+            &mut b,
+            (&format!("/v1/accounts/{holder}/bindings/{id}/unbind/revoke"), None, &format!("lc-revoke-{run}")),
+        )
+        .await;
+        lifecycle_kills += k as usize;
+        assert!(s < 300, "revoke {scenario}: {s} {v}");
+    }
+    let live = count(&cluster, &format!("SELECT COUNT(*) FROM bindings WHERE account_id = '{holder}' AND status = 'active'")).await;
+    let tokens =
+        count(&cluster, &format!("SELECT COUNT(*) FROM tokens t JOIN bindings b ON b.id = t.binding_id WHERE b.account_id = '{holder}'"))
+            .await;
+    let half =
+        count(&cluster, &format!("SELECT COUNT(*) FROM bindings WHERE account_id = '{holder}' AND status NOT IN ('active', 'failed')"))
+            .await;
+    println!(
+        "3 cards bound, unbound and revoked through B with {lifecycle_kills} kills: live bindings {live}, tokens {tokens}, in between {half}"
+    );
+    assert_eq!((live, tokens, half), (3, 3, 0));
+
     // ---- 50 payments and voids through B, killed at random moments.
     let sim_available = || {
         let (http, base) = (http.clone(), cluster.sim.base.clone());
@@ -327,7 +465,7 @@ async fn two_instances_one_database_one_bank() {
         }
     };
     let before = sim_available().await;
-    let (mut kills, mut failovers) = (0, 0);
+    let mut kills = 0;
     for run in 0..50 {
         let terms = json!({ "amount": 100 + run, "currency": "CNY", "merchant_id": "m_cluster", "payment_password": "135790" });
         let cg = post(a.base.clone(), format!("/v1/accounts/{acc}/bindings/{bid}/cryptograms"), terms).await;
@@ -352,27 +490,9 @@ async fn two_instances_one_database_one_bank() {
                     _ => break,
                 }
             };
-            let kill_after = Duration::from_millis(rand::random::<u64>() % 40);
-            let req = send(&http, &b.base, &wallet, reqwest::Method::POST, &path, body.as_ref(), Some(&idem));
-            let killer = async {
-                tokio::time::sleep(kill_after).await;
-                !rand::random::<u8>().is_multiple_of(3)
-            };
-            let (answer, kill) = tokio::join!(req, killer);
-            if kill {
-                b.child.kill().unwrap();
-                b.child.wait().unwrap();
+            let (_, killed) = through_b_with_kill(&cluster, &http, &wallet, &a, &mut b, (&path, body.as_ref(), &idem)).await;
+            if killed {
                 kills += 1;
-            }
-            if answer.is_err() || kill {
-                // The load balancer sends it to A, same key.
-                failovers += 1;
-                let (s, v) = send(&http, &a.base, &wallet, reqwest::Method::POST, &path, body.as_ref(), Some(&idem)).await.unwrap();
-                assert!(s < 500, "{path} on A after B died: {s} {v}");
-            }
-            if kill {
-                let fresh = cluster.instance("b").await;
-                b = fresh;
             }
         }
     }
@@ -394,7 +514,7 @@ async fn two_instances_one_database_one_bank() {
     let held = before - sim_available().await;
     let refunded = count(&cluster, "SELECT CAST(COALESCE(SUM(refunded), 0) AS BIGINT) FROM payments").await;
     println!(
-        "50 runs (pay+void, pay+capture+refund) with instance B killed {kills} times ({failovers} failovers): {payments} payments, \
+        "50 runs (pay+void, pay+capture+refund) with instance B killed {kills} times (each request it dropped sent to A): {payments} payments, \
          pending {pending}, still authorized {authorized}, refunded {refunded} fen; the bank's balance moved by {held} fen, as Bangka records"
     );
     assert_eq!(pending, 0, "every interrupted operation was finished");
