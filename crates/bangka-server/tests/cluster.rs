@@ -251,7 +251,7 @@ async fn two_instances_one_database_one_bank() {
             *codes.entry(v["error"]["code"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
         }
     }
-    println!("500 identical binds on two instances: {} binding(s); refusals {codes:?}", ids.len());
+    println!("\n500 identical binds on two instances: {} binding(s); refusals {codes:?}", ids.len());
     assert_eq!(ids.len(), 1, "one binding for one card: {ids:?}");
     for code in codes.keys() {
         assert!(["IDEMPOTENCY_IN_PROGRESS", "OTP_RESEND_COOLDOWN"].contains(&code.as_str()), "unexpected refusal {code}");

@@ -79,7 +79,8 @@ async fn a_bind_and_a_payment_go_over_the_network() {
 async fn every_fault_on_an_authorization_holds_money_once_or_not_at_all() {
     let (app, bank) = networked().await;
     let p = app.payer("ok_debit").await;
-    println!("| fault on authorize | payment | held | holder was told |");
+    // A new line first: libtest prints the test's name on the line it starts.
+    println!("\n| fault on authorize | payment | held | holder was told |");
     println!("|---|---|---|---|");
     for mode in ["latency", "error_5xx", "reset", "answer_lost", "duplicate", "bad_signature", "no_answer"] {
         bank.clear().await;
@@ -248,7 +249,7 @@ async fn every_fault_on_every_step_acts_once() {
     let lost = app.post(&format!("/v1/accounts/{}/bindings/{}/freeze", p.account, p.binding), json!({ "reason": "card_lost" })).await;
     table.push(format!("| report_lost | answer_lost | {} {} | - |", lost.status, lost.body["status"].as_str().unwrap_or("")));
     assert_eq!((lost.status, lost.body["status"].as_str()), (200, Some("frozen")), "{}", lost.body);
-    println!("{}", table.join("\n"));
+    println!("\n{}", table.join("\n"));
 }
 
 /// `--issuer-url ICBC=URL,URL`: ICBC's cards go to their own bank, the
@@ -318,7 +319,7 @@ async fn binds_are_not_serialized_behind_a_slow_bank() {
     let after: Value = bank.client.get(format!("{}/sim/stats", bank.url)).send().await.unwrap().json().await.unwrap();
     let peak = after["peak_in_flight"].as_u64().unwrap();
     println!(
-        "64 binds at once behind 200 ms of bank latency: the bank held up to {peak} orders at once (before: {})",
+        "\n64 binds at once behind 200 ms of bank latency: the bank held up to {peak} orders at once (before: {})",
         before["peak_in_flight"]
     );
     assert!(peak >= 32, "binds wait on each other around the bank call: at most {peak} at the bank at once");
@@ -366,5 +367,5 @@ async fn every_fault_on_activation_and_status_gets_through() {
         table.push(format!("| status | {mode} | {} {} |", d.status, item["result"].as_str().unwrap_or("")));
         assert_eq!((d.status, item["result"].as_str()), (200, Some("passed")), "status under {mode}: {}", d.body);
     }
-    println!("{}", table.join("\n"));
+    println!("\n{}", table.join("\n"));
 }
