@@ -23,7 +23,7 @@ use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::{CardHolder, IssuerConnector, Simulator};
 use serde::{Deserialize, Serialize};
 
-use super::{Answer, Keys, Operation, Outcome, Request, SIGNATURE_HEADER};
+use super::{Answer, Keys, Operation, Outcome, Request, SIGNATURE_HEADER, SealedCard};
 
 /// What a fault does to the orders it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +106,7 @@ impl SimService {
     }
 
     /// Runs one order against the simulator, or replays its first answer.
-    async fn process(&self, req: &Request) -> Answer {
+    async fn process(&self, req: &Request, card: Option<&SealedCard>) -> Answer {
         if req.operation == Operation::Query && req.query_order_id.is_none() {
             // By payment reference: what became of that authorization.
             let reference = req.reference.as_deref().unwrap_or_default();
@@ -124,7 +124,7 @@ impl SimService {
         if let Some(first) = self.orders.lock().expect("orders lock").get(&req.order_id).cloned() {
             return first;
         }
-        let result = self.act(req).await;
+        let result = self.act(req, card).await;
         let a = match result {
             Ok(auth_code) => answer(&req.order_id, Outcome::Success, None, auth_code),
             Err(f) => answer(&req.order_id, Outcome::Failed, Some(f.code.as_str().to_owned()), None),
@@ -133,15 +133,18 @@ impl SimService {
         self.orders.lock().expect("orders lock").entry(req.order_id.clone()).or_insert(a).clone()
     }
 
-    async fn act(&self, req: &Request) -> Result<Option<String>, Failure> {
-        let card = req.sealed_card.as_deref().map(|s| self.keys.open(s).ok_or(ErrorCode::MalformedRequest)).transpose()?;
-        let pan = card.as_ref().map(|c| Pan::parse(&c.card_number)).transpose()?;
+    /// `card` is `sealed_card` opened (once, by the caller).
+    async fn act(&self, req: &Request, card: Option<&SealedCard>) -> Result<Option<String>, Failure> {
+        if req.sealed_card.is_some() && card.is_none() {
+            return Err(ErrorCode::MalformedRequest.into());
+        }
+        let pan = card.map(|c| Pan::parse(&c.card_number)).transpose()?;
         let reference = req.reference.as_deref().unwrap_or_default();
         let amount = req.amount_fen.unwrap_or(0);
         let need_pan = || pan.as_ref().ok_or(Failure::new(ErrorCode::MalformedRequest));
         match req.operation {
             Operation::Verify | Operation::VerifyActivation => {
-                let c = card.as_ref().ok_or(ErrorCode::MalformedRequest)?;
+                let c = card.ok_or(ErrorCode::MalformedRequest)?;
                 let field = |v: &Option<String>| v.clone().ok_or(Failure::new(ErrorCode::MalformedRequest));
                 let name = HolderName::parse(&field(&c.holder_name)?)?;
                 let id = IdNumber::parse(&field(&c.id_number)?)?;
@@ -247,14 +250,15 @@ async fn order(State(s): State<Arc<SimService>>, Path(op): Path<String>, headers
     if !s.latency.is_zero() {
         tokio::time::sleep(s.latency).await;
     }
-    let card_number = req.sealed_card.as_deref().and_then(|c| s.keys.open(c)).map(|c| c.card_number.clone());
-    let fault = s.fault_for(&req, card_number.as_deref());
+    let card = req.sealed_card.as_deref().and_then(|c| s.keys.open(c));
+    let card = card.as_ref();
+    let fault = s.fault_for(&req, card.map(|c| c.card_number.as_str()));
     let issuer = req.issuer.as_deref();
     match fault.map(|f| (f.mode, f.latency_ms)) {
-        None => s.signed(StatusCode::OK, &s.process(&req).await, issuer, false),
+        None => s.signed(StatusCode::OK, &s.process(&req, card).await, issuer, false),
         Some((FaultMode::Latency, ms)) => {
             tokio::time::sleep(Duration::from_millis(ms.unwrap_or(1000))).await;
-            s.signed(StatusCode::OK, &s.process(&req).await, issuer, false)
+            s.signed(StatusCode::OK, &s.process(&req, card).await, issuer, false)
         }
         Some((FaultMode::NoAnswer, _)) => {
             tokio::time::sleep(Duration::from_secs(600)).await;
@@ -263,15 +267,15 @@ async fn order(State(s): State<Arc<SimService>>, Path(op): Path<String>, headers
         Some((FaultMode::Error5xx, _)) => plain(StatusCode::SERVICE_UNAVAILABLE, "bank system busy"),
         Some((FaultMode::Reset, _)) => reset(),
         Some((FaultMode::AnswerLost, _)) => {
-            s.process(&req).await;
+            s.process(&req, card).await;
             reset()
         }
         Some((FaultMode::Duplicate, _)) => {
-            let (a, b) = tokio::join!(s.process(&req), s.process(&req));
+            let (a, b) = tokio::join!(s.process(&req, card), s.process(&req, card));
             debug_assert_eq!(a.outcome, b.outcome);
             s.signed(StatusCode::OK, &b, issuer, false)
         }
-        Some((FaultMode::BadSignature, _)) => s.signed(StatusCode::OK, &s.process(&req).await, issuer, true),
+        Some((FaultMode::BadSignature, _)) => s.signed(StatusCode::OK, &s.process(&req, card).await, issuer, true),
     }
 }
 

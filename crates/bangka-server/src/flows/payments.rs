@@ -426,13 +426,18 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
     Ok(Some(Ok((StatusCode::CREATED, view(app, &row, false).await?))))
 }
 
+/// A payment's amount as a notice writes it (`¥12.34`).
+fn amount_text(p: &PaymentRow) -> String {
+    Currency::parse(&p.currency)
+        .ok()
+        .and_then(|c| Money::from_minor(p.amount, c))
+        .map_or_else(|| format!("{} fen", p.amount), Money::display)
+}
+
 /// The holder's notice of one autopay charge.
 fn charge_notice(b: &BindingRow, p: &PaymentRow) -> NewMessage {
     let merchant = &p.merchant_id;
-    let amount = Currency::parse(&p.currency)
-        .ok()
-        .and_then(|c| Money::from_minor(p.amount, c))
-        .map_or_else(|| format!("{} fen", p.amount), Money::display);
+    let amount = amount_text(p);
     super::card_notice(
         b,
         &format!("通过与商户 {merchant} 的自动扣款支付了 {amount}。如有疑问，可在钱包中查看或取消该协议。"),
@@ -798,10 +803,7 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
 async fn finish_unconfirmed(app: &AppState, op: &bangka_store::PaymentOp, found: Option<String>) -> ApiResult<()> {
     let Some(p) = app.store.get_payment(&op.payment_id).await? else { return Ok(()) };
     let b = app.store.binding_by_id(&p.binding_id).await?.ok_or_else(|| anyhow::anyhow!("payment without binding"))?;
-    let amount = Currency::parse(&p.currency)
-        .ok()
-        .and_then(|c| Money::from_minor(p.amount, c))
-        .map_or_else(|| format!("{} fen", p.amount), Money::display);
+    let amount = amount_text(&p);
     let merchant = &p.merchant_id;
     let (outcome, notice) = match &found {
         Some(code) => (

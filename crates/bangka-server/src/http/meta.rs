@@ -284,10 +284,13 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
 #[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views::DemoCardView>> {
     // With a bank over the network (`--issuer-url`) the test cards are the
-    // same fixed list the simulator service holds.
+    // same fixed list the simulator service holds: made once.
+    static FIXED: std::sync::LazyLock<Vec<bangka_issuer::TestCard>> = std::sync::LazyLock::new(|| {
+        bangka_issuer::Simulator::new(std::sync::Arc::new(bangka_core::clock::SystemClock)).test_cards().to_vec()
+    });
     let cards = match &app.simulator {
         Some(s) => s.test_cards().to_vec(),
-        None => bangka_issuer::Simulator::new(app.clock.clone()).test_cards().to_vec(),
+        None => FIXED.clone(),
     };
     axum::Json(cards.into_iter().map(crate::views::DemoCardView::from).collect())
 }
