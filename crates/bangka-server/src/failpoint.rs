@@ -22,7 +22,8 @@
 //! for operations that call the bank after writing down their intent,
 //! `<kind>.after_intent` (the intent is committed, the bank not yet asked)
 //! and `<kind>.after_bank` (the bank answered, nothing of it recorded), with
-//! kind `authorize`, `op` (capture, refund, void), `mandate` or `freeze`.
+//! kind `authorize`, `op` (capture, refund, void), `mandate`, `freeze` or
+//! `activate`.
 
 use std::sync::Mutex;
 

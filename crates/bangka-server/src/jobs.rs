@@ -7,7 +7,7 @@
 //! Every step is safe on many instances: each claims its rows with a
 //! conditional update, so two instances never act on one row twice.
 
-use crate::flows::{outbox, payments, settlements, tickets, unbind};
+use crate::flows::{activation, freeze, outbox, payments, settlements, tickets, unbind};
 use crate::state::AppState;
 
 /// Pending binds and activations older than this are abandoned and their
@@ -20,7 +20,8 @@ const DELIVERY_PARALLELISM: usize = 16;
 /// The loop: on a wake-up, deliver what commits queued; every second,
 /// deliver leftovers, complete unbinds whose cooling-off ended and settle
 /// funds whose time came; every 5 s, escalate overdue tickets; every 10 s,
-/// release expired holds and finish payment ops left pending; every
+/// release expired holds, finish payment ops left pending, and settle
+/// activations and lost-card reports the bank has not confirmed; every
 /// minute, abandon stale pending operations and destroy card keys left
 /// behind.
 pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
@@ -45,10 +46,16 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
                 {
                     tracing::warn!(error = ?e, "ticket SLA escalation failed; will retry");
                 }
-                if tick.is_multiple_of(10)
-                    && let Err(e) = payments::recover(&app).await
-                {
-                    tracing::warn!(error = ?e, "payment job failed; will retry");
+                if tick.is_multiple_of(10) {
+                    if let Err(e) = payments::recover(&app).await {
+                        tracing::warn!(error = ?e, "payment job failed; will retry");
+                    }
+                    if let Err(e) = activation::resolve_unconfirmed(&app).await {
+                        tracing::warn!(error = ?e, "asking the bank about unconfirmed activations failed; will retry");
+                    }
+                    if let Err(e) = freeze::report_unconfirmed(&app).await {
+                        tracing::warn!(error = ?e, "telling the bank about lost cards failed; will retry");
+                    }
                 }
                 tick += 1;
             }

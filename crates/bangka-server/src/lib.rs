@@ -191,6 +191,7 @@ impl Application {
             signer,
             issuer,
             simulator,
+            population: bangka_issuer::Population::new(config.demo_population, POPULATION_SEED),
             clock,
             policy: Arc::new(policy),
             otp: OtpRules::default(),

@@ -148,6 +148,11 @@ enum SimulatorCommand {
         /// `POST /sim/faults` takes.
         #[arg(long)]
         faults: Option<std::path::PathBuf>,
+        /// Load cards, as `bangka serve --demo-population N` has them (the
+        /// same N on both sides: a card is derived from its index, so the
+        /// Bangka instances list the very cards this bank holds).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
+        demo_population: u64,
     },
 }
 
@@ -216,7 +221,8 @@ struct ServeArgs {
     body_timeout: time::Duration,
     /// Demo: the simulator gets this many more good cards, each with its own
     /// holder and reserved phone (`GET /v1/demo/population`), so a load
-    /// generator binds distinct cards. Costs no memory until used.
+    /// generator binds distinct cards. Costs no memory until used. With
+    /// `--issuer-url`, start `bangka simulator serve` with the same N.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
     demo_population: u64,
     /// At most this many connections at once (lowered to fit the open-files
@@ -379,7 +385,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Simulator { command: SimulatorCommand::Serve { listen, latency, keys, faults } } => {
+        Command::Simulator { command: SimulatorCommand::Serve { listen, latency, keys, faults, demo_population } } => {
             let keys =
                 bangka_server::acp::Keys::load_or_create(&keys).with_context(|| format!("the protocol keys in {}", keys.display()))?;
             let faults: Vec<bangka_server::acp::simulator::Fault> = match faults {
@@ -388,7 +394,7 @@ async fn main() -> anyhow::Result<()> {
                 None => Vec::new(),
             };
             let clock: Arc<dyn bangka_core::clock::Clock> = Arc::new(SystemClock);
-            let sim = Arc::new(bangka_issuer::Simulator::new(clock));
+            let sim = Arc::new(bangka_issuer::Simulator::new(clock).with_population(demo_population, bangka_server::POPULATION_SEED));
             let service = bangka_server::acp::simulator::SimService::new(sim, keys, latency.unsigned_abs(), faults);
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, "issuer simulator listening (POST /acp/v1/{{operation}}, POST /sim/faults)");

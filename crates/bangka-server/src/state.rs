@@ -20,6 +20,11 @@ pub struct AppState {
     /// The in-process simulator, when it is the issuer (demo endpoints read
     /// its test cards).
     pub simulator: Option<Arc<Simulator>>,
+    /// The bank's load cards (`--demo-population N`, listed by
+    /// `GET /v1/demo/population`): the in-process simulator's, or, with a
+    /// bank over the network, the same derivation the simulator service was
+    /// started with.
+    pub population: bangka_issuer::Population,
     pub clock: Arc<dyn Clock>,
     pub policy: Arc<WalletPolicy>,
     pub otp: OtpRules,

@@ -239,7 +239,8 @@ impl BindingView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivationView {
     pub id: String,
-    /// `pending_verification`, `activated` or `failed`.
+    /// `pending_verification`, `activating` (the bank was asked and has not
+    /// confirmed yet), `activated` or `failed`.
     pub status: String,
     pub card: CardView,
     pub next_action: Option<NextAction>,
@@ -247,6 +248,11 @@ pub struct ActivationView {
     /// After activation: what to do next.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_steps: Option<Vec<ActivationStepView>>,
+    /// While the bank has not confirmed the activation (its answer was
+    /// lost): what the holder is told and when to look again. Bangka asks
+    /// the bank in the background and tells the holder by SMS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<ConfirmationView>,
 }
 
 /// After an activation: the next thing to do.
@@ -269,6 +275,15 @@ impl ActivationView {
             next_action: next,
             created_at: rfc3339(a.created_at),
             next_steps: None,
+            confirmation: (a.status == "activating").then(|| ConfirmationView {
+                message: crate::i18n::say(
+                    "银行尚未确认激活。我们会继续向银行查询，有结果后短信通知您；在此之前无需重新激活。",
+                    "The bank has not confirmed the activation yet. We keep asking and will text you as soon as it does; there is no need to activate again meanwhile.",
+                )
+                .get(crate::i18n::current())
+                .to_owned(),
+                check_again_at: rfc3339(a.updated_at + bangka_core::payment::RETRY_OPS_AFTER),
+            }),
         }
     }
 }
@@ -337,11 +352,12 @@ pub struct PaymentView {
     pub confirmation: Option<ConfirmationView>,
 }
 
-/// A payment waiting for the bank's confirmation.
+/// A payment or activation waiting for the bank's confirmation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConfirmationView {
     pub message: String,
-    /// RFC 3339: poll `GET /v1/payments/{pid}` again from then.
+    /// RFC 3339: read the payment (`GET /v1/payments/{pid}`) or activation
+    /// again from then.
     pub check_again_at: String,
 }
 

@@ -708,6 +708,29 @@ pub struct ActivationRow {
     pub status: String,
     pub challenge_id: String,
     pub created_at: OffsetDateTime,
+    /// When the status last moved, or the job last asked the bank about it.
+    pub updated_at: OffsetDateTime,
+}
+
+/// Columns for [`activation_row`].
+const ACTIVATION_COLS: &str = "id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at";
+type ActivationTuple = (String, String, Option<String>, String, String, String, String, String, i64, i64);
+
+fn activation_row(
+    (id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at): ActivationTuple,
+) -> ActivationRow {
+    ActivationRow {
+        id,
+        account_id,
+        vault_id,
+        issuer,
+        bin,
+        last4,
+        status,
+        challenge_id,
+        created_at: from_ms(created_at),
+        updated_at: from_ms(updated_at),
+    }
 }
 
 impl Store {
@@ -753,28 +776,70 @@ impl Store {
     }
 
     pub async fn get_activation(&self, account_id: &str, id: &str) -> Result<Option<ActivationRow>, StoreError> {
-        type Row = (String, String, Option<String>, String, String, String, String, String, i64);
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at FROM activations WHERE id = $1 AND account_id = $2",
-        )
-        .bind(id)
-        .bind(account_id)
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        Ok(row.map(|(id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at)| ActivationRow {
-            id,
-            account_id,
-            vault_id,
-            issuer,
-            bin,
-            last4,
-            status,
-            challenge_id,
-            created_at: from_ms(created_at),
-        }))
+        let row: Option<ActivationTuple> =
+            sqlx::query_as(&format!("SELECT {ACTIVATION_COLS} FROM activations WHERE id = $1 AND account_id = $2"))
+                .bind(id)
+                .bind(account_id)
+                .fetch_optional(&mut *self.read().await?)
+                .await?;
+        Ok(row.map(activation_row))
     }
 
-    /// Ends an activation (`activated` or `failed`): the challenge is marked
+    /// Writes down, before the bank is asked to activate the card, that it
+    /// is being asked (`pending_verification` → `activating`): a crash or a
+    /// lost answer then leaves a row the job resolves by asking the bank.
+    /// False when the activation is no longer pending (another confirm got
+    /// there first), so the bank is asked once.
+    pub async fn begin_activating(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res =
+            sqlx::query("UPDATE activations SET status = 'activating', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
+                .bind(to_ms(now))
+                .bind(&a.id)
+                .write_on(self)
+                .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// The bank definitely did not activate (it refused, or was never
+    /// reached): the activation is pending again, and its code stays good
+    /// until it expires.
+    pub async fn undo_activating(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE activations SET status = 'pending_verification', updated_at = $1 WHERE id = $2 AND status = 'activating'")
+            .bind(to_ms(now))
+            .bind(&a.id)
+            .write_on(self)
+            .await?;
+        Ok(())
+    }
+
+    /// Activations the bank was asked about, last looked at before
+    /// `before`, with no definite answer yet: oldest first.
+    pub async fn unconfirmed_activations(&self, before: OffsetDateTime, limit: i64) -> Result<Vec<ActivationRow>, StoreError> {
+        let rows: Vec<ActivationTuple> = sqlx::query_as(&format!(
+            "SELECT {ACTIVATION_COLS} FROM activations WHERE status = 'activating' AND updated_at < $1 ORDER BY updated_at LIMIT $2"
+        ))
+        .bind(to_ms(before))
+        .bind(limit)
+        .fetch_all(&mut *self.read().await?)
+        .await?;
+        Ok(rows.into_iter().map(activation_row).collect())
+    }
+
+    /// Claims an unconfirmed activation for one question to the bank (a
+    /// conditional update: on many instances, one asks; the next question
+    /// waits for the interval again).
+    pub async fn claim_activation_check(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query("UPDATE activations SET updated_at = $1 WHERE id = $2 AND status = 'activating' AND updated_at = $3")
+            .bind(to_ms(now))
+            .bind(&a.id)
+            .bind(to_ms(a.updated_at))
+            .write_on(self)
+            .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Ends an activation (`activated` or `failed`), pending or being
+    /// activated (a status already final stays: false): the challenge is marked
     /// passed if it was, and the PAN kept for it is shredded — an activation
     /// needs it only until the issuer has answered.
     pub async fn finish_activation(
@@ -786,12 +851,14 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'pending_verification'")
-            .bind(status)
-            .bind(to_ms(now))
-            .bind(&a.id)
-            .execute(&mut *tx)
-            .await?;
+        let res = sqlx::query(
+            "UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ('pending_verification', 'activating')",
+        )
+        .bind(status)
+        .bind(to_ms(now))
+        .bind(&a.id)
+        .execute(&mut *tx)
+        .await?;
         if res.rows_affected() != 1 {
             return Ok(false);
         }

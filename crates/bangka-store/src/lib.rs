@@ -57,7 +57,7 @@ pub use bindings::{ActivateOutcome, ActivationRow, BindingRow, ChallengeRow, New
 pub use fill::FilledCard;
 pub use idempotency::IdemState;
 pub use key_rotation::{RekeyReport, kyc_context};
-pub use lifecycle::{MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
+pub use lifecycle::{LostReport, MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use maintenance::{BindBucket, IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use outbox::{GiveUp, InboxMessage, MessageKind, NewMessage, OutboxMessage, OutboxStatus};
 pub use payments::{
@@ -176,6 +176,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../migrations/sqlite/0019_scale_indexes.sql")),
     (20, include_str!("../migrations/sqlite/0020_phone_change.sql")),
     (21, include_str!("../migrations/sqlite/0021_key_checks.sql")),
+    (22, include_str!("../migrations/sqlite/0022_lost_reports.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -199,6 +200,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (19, include_str!("../migrations/postgres/0019_scale_indexes.sql")),
     (20, include_str!("../migrations/postgres/0020_phone_change.sql")),
     (21, include_str!("../migrations/postgres/0021_key_checks.sql")),
+    (22, include_str!("../migrations/postgres/0022_lost_reports.sql")),
 ];
 
 impl Store {

@@ -13,7 +13,7 @@ use crate::bindings::BindingRow;
 use crate::outbox::NewMessage;
 use crate::payments::move_token;
 use crate::receipts::ReceiptDraft;
-use crate::{Store, StoreError, from_ms, is_unique_violation, to_ms};
+use crate::{Store, StoreError, WriteOn, from_ms, is_unique_violation, to_ms};
 
 /// A token change that goes with a binding change.
 #[derive(Debug, Clone, Copy)]
@@ -29,6 +29,31 @@ pub struct TokenMove<'a> {
 pub struct Trail<'a> {
     pub cause: Cause<'a>,
     pub receipt: &'a ReceiptDraft<'a>,
+}
+
+/// Where the report of a lost or stolen card stands with its bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostReport {
+    /// Written down; the bank has not confirmed it yet (the job keeps trying).
+    Pending,
+    /// The bank has it: the card is blocked there.
+    Confirmed,
+    /// The card was deleted (its number shredded) before the bank was told.
+    Dropped,
+}
+
+impl LostReport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LostReport::Pending => "pending",
+            LostReport::Confirmed => "confirmed",
+            LostReport::Dropped => "dropped",
+        }
+    }
+
+    fn parse(s: &str) -> Option<LostReport> {
+        [LostReport::Pending, LostReport::Confirmed, LostReport::Dropped].into_iter().find(|r| r.as_str() == s)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -78,9 +103,83 @@ impl Store {
         if let Some(t) = token {
             move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
+        if reason.reports_to_issuer() {
+            // Written down with the freeze, before the bank is told.
+            sqlx::query(
+                "INSERT INTO lost_reports (binding_id, account_id, status, created_at, checked_at) VALUES ($1, $2, 'pending', $3, $3)
+                 ON CONFLICT (binding_id) DO NOTHING",
+            )
+            .bind(&b.id)
+            .bind(&b.account_id)
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
         self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Where the report of a card frozen as lost or stolen stands with its
+    /// bank (`None`: no report was made).
+    pub async fn lost_report(&self, binding_id: &str) -> Result<Option<LostReport>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT status FROM lost_reports WHERE binding_id = $1")
+            .bind(binding_id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        Ok(row.and_then(|(s,)| LostReport::parse(&s)))
+    }
+
+    /// Ends a pending report (`Confirmed` or `Dropped`) and queues the notice
+    /// with it; false when it had already ended (another instance).
+    pub async fn end_lost_report(
+        &self,
+        binding_id: &str,
+        to: LostReport,
+        notice: Option<&NewMessage>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let res = sqlx::query("UPDATE lost_reports SET status = $1, ended_at = $2 WHERE binding_id = $3 AND status = 'pending'")
+            .bind(to.as_str())
+            .bind(to_ms(now))
+            .bind(binding_id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if let Some(m) = notice {
+            self.insert_message(&mut tx, m, now).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Pending reports last looked at before `before`, oldest first, each
+    /// with when it was last looked at (for [`Store::claim_lost_report`]).
+    pub async fn pending_lost_reports(&self, before: OffsetDateTime, limit: i64) -> Result<Vec<(String, OffsetDateTime)>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT binding_id, checked_at FROM lost_reports WHERE status = 'pending' AND checked_at < $1 ORDER BY checked_at LIMIT $2",
+        )
+        .bind(to_ms(before))
+        .bind(limit)
+        .fetch_all(&mut *self.read().await?)
+        .await?;
+        Ok(rows.into_iter().map(|(id, at)| (id, from_ms(at))).collect())
+    }
+
+    /// Claims a pending report for one attempt to tell the bank (a
+    /// conditional update: on many instances, one tries; the next attempt
+    /// waits for the interval again).
+    pub async fn claim_lost_report(&self, binding_id: &str, seen: OffsetDateTime, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query("UPDATE lost_reports SET checked_at = $1 WHERE binding_id = $2 AND status = 'pending' AND checked_at = $3")
+            .bind(to_ms(now))
+            .bind(binding_id)
+            .bind(to_ms(seen))
+            .write_on(self)
+            .await?;
+        Ok(res.rows_affected() == 1)
     }
 
     /// Unfreezes a frozen binding after its SMS challenge passed (consumed

@@ -3,7 +3,8 @@
 //!
 //! - Pooled connections (one `reqwest` client), a timeout on every call.
 //! - A circuit breaker per issuer: after [`BREAKER_FAILURES`] calls in a row
-//!   without an answer, calls to that issuer fail at once with
+//!   without an answer (a call and the questions about its lost answer
+//!   count once), calls to that issuer fail at once with
 //!   `ISSUER_UNAVAILABLE` and the time to retry, for [`BREAKER_OPEN`].
 //! - Retries only where a repeat cannot act twice. A call that only asks
 //!   (verify, status) is sent again once. A call that acts (authorize,
@@ -243,8 +244,9 @@ impl HttpIssuer {
                         return Ok(a);
                     }
                 }
-                Ok(_) => {}
-                Err(_) => self.record(&issuer, false),
+                // The call already counts once against the breaker: one
+                // lost answer is one failure, however many questions follow.
+                Ok(_) | Err(_) => {}
             }
         }
         Err(unknown(&issuer, &req, true))

@@ -88,6 +88,7 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
         status: "pending_verification".into(),
         challenge_id: challenge.id.clone(),
         created_at: now,
+        updated_at: now,
     };
     let msg = otp_sms(app, OtpPurpose::Activate, &otp, pan.last4(), account_id, phone.as_str());
     app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
@@ -114,21 +115,10 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
         return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status })).into());
     }
     check_standing(&account, now)?;
-    let card_fp = match &a.vault_id {
-        Some(v) => app.store.vault_fingerprint(v).await?,
-        None => None,
-    };
-    if let Some(fp) = &card_fp {
+    let facts = attempt_facts(app, &a).await?;
+    if let Some(fp) = &facts.card_fp {
         super::risk::check_card_lock(app, account_id, fp).await?;
     }
-    let facts = AttemptFacts {
-        issuer: Some(a.issuer.clone()),
-        bin: Some(a.bin.clone()),
-        last4: Some(a.last4.clone()),
-        binding_id: None,
-        card_fp,
-        phone_masked: None,
-    };
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {
@@ -136,24 +126,180 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
         Ok(())
     })
     .await?;
-    let vault_id = a.vault_id.clone().ok_or(ErrorCode::ActivationNotPending)?;
-    let sealed = app.store.get_sealed(&vault_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
-    let pan = app.vault.open_pan(&sealed)?;
-    if let Err(f) = app.bank().activate(&pan).await {
-        return Err(failed(app, account_id, "activate", &facts, issuer_failure(app, f)).await);
-    }
-    let notice =
-        super::notice(account_id, &c.phone, &a.last4, "已激活，现在可以绑定到钱包。", "is now activated and can be bound to your wallet.");
-    if !app.store.finish_activation(&a, "activated", true, Some(&notice), now).await? {
+    let pan = card_number(app, &a).await?.ok_or(ErrorCode::ActivationNotPending)?;
+    // Written down and committed before the bank is asked (no transaction
+    // stays open across the call): a crash or a lost answer leaves an
+    // `activating` row that a retry or the job settles by asking the card's
+    // state first. Two confirms at once: one asks the bank.
+    if !app.store.begin_activating(&a, now).await? {
         return Err(ErrorCode::ActivationNotPending.into());
     }
-    record_attempt(app, account_id, "activate", &facts, None).await?;
-    let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
-    let hint = say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now.");
-    let next = crate::views::ActivationStepView {
-        kind: "bind".into(),
-        hint: hint.get(crate::i18n::current()).into(),
-        developer: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings")),
+    super::checkpoint(app, &super::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() }).await?;
+    ask_bank(app, &a, &facts, &pan, &c.phone).await
+}
+
+/// The attempt's card facts, from the activation row.
+async fn attempt_facts(app: &AppState, a: &ActivationRow) -> ApiResult<AttemptFacts> {
+    let card_fp = match &a.vault_id {
+        Some(v) => app.store.vault_fingerprint(v).await?,
+        None => None,
     };
-    Ok((StatusCode::OK, json!(ActivationView { next_steps: Some(vec![next]), ..ActivationView::new(&done, None) })))
+    Ok(AttemptFacts {
+        issuer: Some(a.issuer.clone()),
+        bin: Some(a.bin.clone()),
+        last4: Some(a.last4.clone()),
+        binding_id: None,
+        card_fp,
+        phone_masked: None,
+    })
+}
+
+/// The card number kept (sealed) for the activation, while it is kept.
+async fn card_number(app: &AppState, a: &ActivationRow) -> ApiResult<Option<Pan>> {
+    let Some(vault_id) = &a.vault_id else { return Ok(None) };
+    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
+    Ok(Some(app.vault.open_pan(&sealed)?))
+}
+
+/// Asks the bank to activate an activation written down as `activating`
+/// and answers from what it became.
+async fn ask_bank(app: &AppState, a: &ActivationRow, facts: &AttemptFacts, pan: &Pan, phone: &str) -> ApiResult<(StatusCode, Value)> {
+    match app.bank().activate(pan).await {
+        Ok(()) => {}
+        Err(f) if outcome_unknown(&f) => {
+            tracing::warn!(activation_id = %a.id, "the bank's answer to an activation was lost; the job will ask");
+            return answer(app, &a.account_id, &a.id).await;
+        }
+        Err(f) => {
+            // The bank did not activate: the activation is pending again,
+            // and the same code may be entered once more while it is valid.
+            app.store.undo_activating(a, app.clock.now()).await?;
+            return Err(failed(app, &a.account_id, "activate", facts, issuer_failure(app, f)).await);
+        }
+    }
+    app.failpoint("activate.after_bank").await?;
+    if !app.store.finish_activation(a, "activated", true, Some(&activated_notice(a, phone)), app.clock.now()).await? {
+        // The job settled it first (an answer that came very late).
+        return answer(app, &a.account_id, &a.id).await;
+    }
+    record_attempt(app, &a.account_id, "activate", facts, None).await?;
+    answer(app, &a.account_id, &a.id).await
+}
+
+/// How long an activation the bank has not confirmed waits before the job
+/// asks the bank about it (again).
+pub const ASK_BANK_AFTER: time::Duration = bangka_core::payment::RETRY_OPS_AFTER;
+
+/// Whether a failed bank call may have acted (its answer was lost and no
+/// query settled it), so only asking later can tell.
+fn outcome_unknown(f: &Failure) -> bool {
+    f.code == ErrorCode::IssuerUnavailable && f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown")
+}
+
+fn activated_notice(a: &ActivationRow, phone: &str) -> bangka_store::NewMessage {
+    super::notice(&a.account_id, phone, &a.last4, "已激活，现在可以绑定到钱包。", "is now activated and can be bound to your wallet.")
+}
+
+/// The answer to a confirm, from what the activation became: activated
+/// (with the next step: bind it), still waiting for the bank (202, with
+/// when to look again), or as it is.
+async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
+    match done.status.as_str() {
+        "activated" => {
+            let hint = say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now.");
+            let next = crate::views::ActivationStepView {
+                kind: "bind".into(),
+                hint: hint.get(crate::i18n::current()).into(),
+                developer: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings")),
+            };
+            Ok((StatusCode::OK, json!(ActivationView { next_steps: Some(vec![next]), ..ActivationView::new(&done, None) })))
+        }
+        "activating" => Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&done, None)))),
+        _ => get(app, account_id, activation_id).await,
+    }
+}
+
+/// Finishes a confirm a crash interrupted after the activation was written
+/// down (the retry of the same request): the card's state is asked first
+/// — a question that never acts. Not activated: the bank never got the
+/// activation (or refused it), and it is asked now — a card is activated
+/// once whatever happens, so this cannot act twice. Any other state: the
+/// activation went through. No answer: as a lost answer (the job settles it).
+pub(super) async fn resume(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
+    if a.status != "activating" {
+        return answer(app, account_id, activation_id).await;
+    }
+    let (Some(pan), Some(c)) = (card_number(app, &a).await?, app.store.get_challenge(&a.challenge_id).await?) else {
+        return answer(app, account_id, activation_id).await;
+    };
+    match settle(app, &a, &pan, &c.phone).await? {
+        Settled::NotActivated => ask_bank(app, &a, &attempt_facts(app, &a).await?, &pan, &c.phone).await,
+        Settled::Activated | Settled::Unknown => answer(app, account_id, activation_id).await,
+    }
+}
+
+enum Settled {
+    /// Finished as activated (the holder is texted).
+    Activated,
+    /// The card is still not activated: the bank did not act.
+    NotActivated,
+    /// The bank did not answer.
+    Unknown,
+}
+
+/// Asks the bank the card's state for an activation left `activating`, and
+/// finishes it as activated when the card no longer is "not activated".
+async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str) -> ApiResult<Settled> {
+    match app.bank().card_status(pan).await {
+        Err(f) if f.code == ErrorCode::CardNotActivated => Ok(Settled::NotActivated),
+        Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance | ErrorCode::PlatformMaintenance) => {
+            tracing::warn!(activation_id = %a.id, code = f.code.as_str(), "activation still unconfirmed by the issuer");
+            Ok(Settled::Unknown)
+        }
+        _ => {
+            if app.store.finish_activation(a, "activated", true, Some(&activated_notice(a, phone)), app.clock.now()).await? {
+                tracing::info!(activation_id = %a.id, "unconfirmed activation settled by asking the issuer: activated");
+            }
+            Ok(Settled::Activated)
+        }
+    }
+}
+
+/// The job: activations the bank was asked to make without a definite
+/// answer (a lost answer, a crash) are settled by asking the bank the
+/// card's state — a question that never acts. Still "not activated": the
+/// bank did not act, and the holder is told to start again; any other state
+/// means the activation went through. No answer: asked again later.
+pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
+    let now = app.clock.now();
+    let mut settled = 0;
+    for a in app.store.unconfirmed_activations(now - ASK_BANK_AFTER, 50).await? {
+        if !app.store.claim_activation_check(&a, now).await? {
+            continue;
+        }
+        let (Some(pan), Some(c)) = (card_number(app, &a).await?, app.store.get_challenge(&a.challenge_id).await?) else {
+            tracing::error!(activation_id = %a.id, "an activation waiting for the bank has no card number left");
+            continue;
+        };
+        match settle(app, &a, &pan, &c.phone).await? {
+            Settled::Activated => settled += 1,
+            Settled::Unknown => {}
+            Settled::NotActivated => {
+                let notice = super::notice(
+                    &a.account_id,
+                    &c.phone,
+                    &a.last4,
+                    "未能激活：银行没有完成激活。请在钱包中重新激活，或拨打卡片背面的银行客服电话。",
+                    "was not activated: the bank did not complete it. Start the activation again in the wallet, or call the number on the back of the card.",
+                );
+                if app.store.finish_activation(&a, "failed", false, Some(&notice), app.clock.now()).await? {
+                    tracing::info!(activation_id = %a.id, "unconfirmed activation settled by asking the issuer: not activated");
+                    settled += 1;
+                }
+            }
+        }
+    }
+    Ok(settled)
 }

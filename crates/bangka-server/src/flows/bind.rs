@@ -265,7 +265,7 @@ pub async fn binding_view(app: &AppState, b: &BindingRow) -> ApiResult<BindingVi
         return pending_view(app, b, None).await;
     }
     let token = app.store.token_for_binding(&b.id).await?;
-    Ok(BindingView::new(b, token.as_ref(), None, None))
+    with_lost_report(app, b, BindingView::new(b, token.as_ref(), None, None)).await
 }
 
 /// As [`view`], with the binding's token already read.
@@ -273,7 +273,28 @@ pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_sto
     if b.status == BindingStatus::PendingVerification {
         return view_pending(app, b, None).await;
     }
-    Ok(serde_json::to_value(BindingView::new(b, token, None, None)).map_err(anyhow::Error::from)?)
+    let v = with_lost_report(app, b, BindingView::new(b, token, None, None)).await?;
+    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+}
+
+/// A card frozen as lost or stolen shows whether its bank has the report
+/// yet, and, until it does, what the holder can do meanwhile (one more
+/// read, for such cards only).
+async fn with_lost_report(app: &AppState, b: &BindingRow, mut v: BindingView) -> ApiResult<BindingView> {
+    if b.status != BindingStatus::Frozen || !b.frozen_reason.is_some_and(bangka_core::binding::FreezeReason::reports_to_issuer) {
+        return Ok(v);
+    }
+    let report = app.store.lost_report(&b.id).await?;
+    v.issuer_notified = Some(report == Some(bangka_store::LostReport::Confirmed));
+    v.issuer_advice = (report == Some(bangka_store::LostReport::Pending)).then(|| {
+        crate::i18n::say(
+            "暂时还未能通知发卡银行：卡片已在钱包中冻结，无法付款；我们会继续通知银行，银行确认后短信告诉您。如需立即挂失，请拨打卡片背面的银行客服电话。",
+            "The bank has not been told yet: the card is frozen in the wallet and cannot pay; we keep telling the bank and will text you when it confirms. To report it to the bank at once, call the number on the back of the card.",
+        )
+        .get(crate::i18n::current())
+        .to_owned()
+    });
+    Ok(v)
 }
 
 /// The code a pending binding waits for; `BINDING_NOT_PENDING` otherwise.

@@ -20,7 +20,9 @@ use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{AccountRow, AccountUnfreezeOutcome, BindingRow, Cause, MessageKind, NewMessage, TokenMove, Trail, UnfreezeOutcome};
+use bangka_store::{
+    AccountRow, AccountUnfreezeOutcome, BindingRow, Cause, LostReport, MessageKind, NewMessage, TokenMove, Trail, UnfreezeOutcome,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -102,21 +104,14 @@ pub async fn freeze(
 
 /// Reports a card frozen as lost or stolen to the bank (the bank's own
 /// report is idempotent) and answers with the card, telling the holder
-/// plainly whether the bank was reached.
+/// plainly whether the bank has it yet (the job keeps telling it if not).
 async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let notified = report_to_issuer(app, &b, b.frozen_reason == Some(FreezeReason::CardStolen)).await;
+    if app.store.lost_report(&b.id).await? == Some(LostReport::Pending) && tell_bank(app, &b).await == Told::Yes {
+        app.store.end_lost_report(&b.id, LostReport::Confirmed, None, app.clock.now()).await?;
+    }
     app.failpoint("freeze.after_bank").await?;
-    let advice = say(
-        "暂时联系不上发卡银行：卡片已在钱包中冻结，请拨打卡片背面的银行客服电话办理挂失。",
-        "The bank could not be reached: the card is frozen in the wallet; call the number on the back of the card to report it lost.",
-    );
-    let v = crate::views::BindingView {
-        issuer_notified: Some(notified),
-        issuer_advice: (!notified).then(|| advice.get(crate::i18n::current()).to_owned()),
-        ..super::bind::binding_view(app, &b).await?
-    };
-    Ok((StatusCode::OK, json!(v)))
+    Ok((StatusCode::OK, json!(super::bind::binding_view(app, &b).await?)))
 }
 
 /// Finishes a lost or stolen freeze whose request crashed before the bank
@@ -125,20 +120,80 @@ pub(super) async fn resume_report(app: &AppState, account_id: &str, binding_id: 
     report_and_answer(app, account_id, binding_id).await
 }
 
-async fn report_to_issuer(app: &AppState, b: &BindingRow, stolen: bool) -> bool {
+/// How long a lost-card report the bank has not confirmed waits before the
+/// job tells the bank (again).
+pub const TELL_BANK_AGAIN_AFTER: time::Duration = bangka_core::payment::RETRY_OPS_AFTER;
+
+#[derive(Debug, PartialEq, Eq)]
+enum Told {
+    Yes,
+    /// The bank was not reached, or its answer was lost.
+    NotYet,
+    /// The card's number is gone (the card was deleted): nothing to tell.
+    Never,
+}
+
+/// Tells the bank a card is lost or stolen. The bank's report is
+/// idempotent: reporting a card the bank already blocked changes nothing.
+async fn tell_bank(app: &AppState, b: &BindingRow) -> Told {
     let pan = async {
         let vault_id = b.vault_id.as_deref()?;
         let sealed = app.store.get_sealed(vault_id).await.ok()??;
         app.vault.open_pan(&sealed).ok()
     };
-    let Some(pan) = pan.await else { return false };
-    match app.bank().report_lost(&pan, stolen).await {
-        Ok(()) => true,
+    let Some(pan) = pan.await else { return Told::Never };
+    match app.bank().report_lost(&pan, b.frozen_reason == Some(FreezeReason::CardStolen)).await {
+        Ok(()) => Told::Yes,
         Err(f) => {
-            tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed");
-            false
+            tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed; the job will try again");
+            Told::NotYet
         }
     }
+}
+
+/// The job: lost-card reports the bank has not confirmed (it could not be
+/// reached, its answer was lost, or the request crashed before telling it)
+/// are settled: the bank is asked the card's state first — a question that
+/// never acts — and told only if the card is not blocked there yet. The
+/// holder is texted when the bank has it.
+pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
+    let now = app.clock.now();
+    let mut settled = 0;
+    for (binding_id, seen) in app.store.pending_lost_reports(now - TELL_BANK_AGAIN_AFTER, 50).await? {
+        if !app.store.claim_lost_report(&binding_id, seen, now).await? {
+            continue;
+        }
+        let Some(b) = app.store.binding_by_id(&binding_id).await? else { continue };
+        let pan = async {
+            let sealed = app.store.get_sealed(b.vault_id.as_deref()?).await.ok()??;
+            app.vault.open_pan(&sealed).ok()
+        };
+        let told = match pan.await {
+            None => Told::Never,
+            Some(pan) => match app.bank().card_status(&pan).await {
+                Err(f) if f.code == ErrorCode::CardReportedLost => Told::Yes,
+                Err(f) if f.code == ErrorCode::IssuerUnavailable => Told::NotYet,
+                _ => tell_bank(app, &b).await,
+            },
+        };
+        let ended = match told {
+            Told::NotYet => continue,
+            Told::Never => app.store.end_lost_report(&b.id, LostReport::Dropped, None, app.clock.now()).await?,
+            Told::Yes => {
+                let notice = card_notice(
+                    &b,
+                    "已由发卡银行确认挂失：这张卡已停用，请向银行申请补办新卡。",
+                    "is now reported lost at the bank: the card is blocked there; ask the bank for a replacement.",
+                );
+                app.store.end_lost_report(&b.id, LostReport::Confirmed, Some(&notice), app.clock.now()).await?
+            }
+        };
+        if ended {
+            tracing::info!(binding_id = %b.id, outcome = ?told, "lost-card report settled with the bank");
+            settled += 1;
+        }
+    }
+    Ok(settled)
 }
 
 pub async fn unfreeze(

@@ -49,6 +49,8 @@ pub enum Resume {
     Mandate { account_id: String, mandate_id: String },
     /// A card frozen as lost or stolen, not yet reported to the bank.
     ReportLost { account_id: String, binding_id: String },
+    /// An activation written down as being asked of the bank.
+    Activate { account_id: String, activation_id: String },
 }
 
 impl Resume {
@@ -59,6 +61,7 @@ impl Resume {
             Resume::PaymentOp { .. } => "op",
             Resume::Mandate { .. } => "mandate",
             Resume::ReportLost { .. } => "freeze",
+            Resume::Activate { .. } => "activate",
         }
     }
 }
@@ -83,6 +86,7 @@ pub async fn resume(app: &AppState, who: &crate::auth::Principal, note: &str) ->
         Resume::PaymentOp { payment_id, op_id } => payments::resume_op(app, who, &payment_id, &op_id).await,
         Resume::Mandate { account_id, mandate_id } => mandates::resume(app, who, &account_id, &mandate_id).await,
         Resume::ReportLost { account_id, binding_id } => freeze::resume_report(app, &account_id, &binding_id).await,
+        Resume::Activate { account_id, activation_id } => activation::resume(app, &account_id, &activation_id).await,
     }
 }
 

@@ -239,15 +239,10 @@ async fn demo_population(State(app): State<AppState>, query: Result<Query<Popula
     if u64::from(q.offset.unwrap_or(0)) > bangka_issuer::Population::MAX {
         return Err(crate::error::malformed("offset", "at most 100000000").into());
     }
-    let sim = app.simulator.as_ref().ok_or(ErrorCode::NotFound)?;
-    let cards: Vec<crate::views::DemoCardView> = sim
-        .population()
-        .page(u64::from(q.offset.unwrap_or(0)), u64::from(limit))
-        .into_iter()
-        .map(crate::views::DemoCardView::from)
-        .collect();
+    let cards: Vec<crate::views::DemoCardView> =
+        app.population.page(u64::from(q.offset.unwrap_or(0)), u64::from(limit)).into_iter().map(crate::views::DemoCardView::from).collect();
     let mut res = axum::Json(cards).into_response();
-    res.headers_mut().insert("x-total-count", sim.population().len().into());
+    res.headers_mut().insert("x-total-count", app.population.len().into());
     Ok(res)
 }
 

@@ -23,6 +23,9 @@ const AUTHORIZE: &[&str] = &["authorize.after_intent", "authorize.after_bank", "
 /// The points of a capture or refund.
 const PAYMENT_OP: &[&str] = &["op.after_intent", "op.after_bank", "unit.before_commit", "unit.after_commit"];
 
+/// The points of an activation's confirm (intent, bank, answer).
+const ACTIVATE: &[&str] = &["activate.after_intent", "activate.after_bank", "unit.before_commit", "unit.after_commit"];
+
 fn options() -> Options {
     // The payment job would race the retry for what the crash left
     // pending; here the retry alone finishes it.
@@ -118,6 +121,41 @@ async fn payment_capture_refund(app: TestApp) {
     }
 }
 on_both_backends!(payment_capture_refund, super::options());
+
+/// An activation's confirm crashed at every point: the retry settles it by
+/// asking the card's state first, so the bank activates once and the
+/// holder is told once.
+async fn activation_confirm(app: TestApp) {
+    let card = app.card("not_activated").await;
+    let phone = card["phone"].as_str().unwrap().to_owned();
+    let body =
+        json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": phone });
+    for point in ACTIVATE {
+        assert_eq!(app.post("/v1/demo/cards/not_activated/bank-state", json!({ "state": "not_activated" })).await.status, 200);
+        let acc = app.verified_account().await;
+        let started = app.post(&format!("/v1/accounts/{acc}/activations"), body.clone()).await;
+        assert_eq!(started.status, 202, "{}", started.body);
+        let aid = started.body["id"].as_str().unwrap().to_owned();
+        let confirm = format!("/v1/accounts/{acc}/activations/{aid}/confirm");
+        let told_before = told_activated(&app, &phone).await;
+        let (_, retry) = crash_keyed(&app, point, &confirm, &json!({ "otp": app.latest_otp(&phone).await })).await;
+        assert_eq!((retry.status, retry.body["status"].as_str()), (200, Some("activated")), "{point}: {}", retry.body);
+        let told = told_activated(&app, &phone).await - told_before;
+        let states = count(&app, "SELECT COUNT(*) FROM activations WHERE account_id = $1 AND status = 'activated'", &acc).await;
+        assert_eq!((states, told), (1, 1), "activation at {point}: activated once, told once");
+        app.post("/v1/demo/cards/not_activated/bank-state", json!({ "state": "normal" })).await;
+        // The card the bank activated binds (it would say NOT_ACTIVATED otherwise).
+        assert!(app.bind(&acc, &card).await.status < 300, "{point}");
+        row("activation confirm", point, &retry, "activated once at the bank, 1 SMS");
+    }
+}
+on_both_backends!(activation_confirm, super::options());
+
+/// The "activated" texts `phone` received.
+async fn told_activated(app: &TestApp, phone: &str) -> usize {
+    let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await;
+    inbox.body["messages"].as_array().unwrap().iter().filter(|m| m["body"].as_str().is_some_and(|b| b.contains("已激活，"))).count()
+}
 
 async fn mandate_charge(app: TestApp) {
     let p = app.payer("ok_debit_boc").await;

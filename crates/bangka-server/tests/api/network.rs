@@ -369,3 +369,94 @@ async fn every_fault_on_activation_and_status_gets_through() {
     }
     println!("\n{}", table.join("\n"));
 }
+
+/// An activation whose answer is lost and whose order no query settles is
+/// written down as `activating`: the holder is told the bank has not
+/// confirmed yet (202, with when to look again), and the job settles it by
+/// asking the card's state — a question that never activates. The bank
+/// acted: the activation ends activated. The bank never got it: the
+/// activation ends failed. Either way the holder gets an SMS.
+#[tokio::test]
+async fn an_activation_whose_answer_stays_lost_is_resolved_by_the_job() {
+    let (app, bank) = networked().await;
+    let account = app.verified_account().await;
+    let card = app.card("not_activated").await;
+    let phone = card["phone"].as_str().unwrap().to_owned();
+    let body =
+        json!({ "card_number": card["card_number"], "holder_name": card["holder_name"], "id_number": card["id_number"], "phone": phone });
+    for (mode, ends) in [("no_answer", "failed"), ("answer_lost", "activated")] {
+        bank.clear().await;
+        let reset = bank.client.post(format!("{}/sim/cards/not_activated/state", bank.url)).json(&json!({ "state": "not_activated" }));
+        assert_eq!(reset.send().await.unwrap().status(), 200);
+        let started = app.post(&format!("/v1/accounts/{account}/activations"), body.clone()).await;
+        assert_eq!(started.status, 202, "{}", started.body);
+        let aid = started.body["id"].as_str().unwrap().to_owned();
+        let code = app.latest_otp(&phone).await;
+        bank.fault("activate", mode, None).await;
+        bank.fault("query", "error_5xx", None).await;
+        bank.fault("status", "error_5xx", None).await;
+        let r = app.post(&format!("/v1/accounts/{account}/activations/{aid}/confirm"), json!({ "otp": code })).await;
+        assert_eq!((r.status, r.body["status"].as_str()), (202, Some("activating")), "{mode}: {}", r.body);
+        assert!(r.body["confirmation"]["message"].as_str().is_some_and(|m| m.contains("银行尚未确认激活")), "{}", r.body);
+        assert!(r.body["confirmation"]["check_again_at"].is_string());
+        let again = app.post(&format!("/v1/accounts/{account}/activations/{aid}/confirm"), json!({ "otp": code })).await;
+        again.assert_error("ACTIVATION_NOT_PENDING");
+
+        // The bank still does not answer: the job leaves it waiting.
+        app.clock.advance(time::Duration::seconds(31));
+        assert_eq!(bangka_server::flows::activation::resolve_unconfirmed(&app.state).await.unwrap(), 0);
+        assert_eq!(app.get(&format!("/v1/accounts/{account}/activations/{aid}")).await.body["status"], "activating");
+
+        // It answers again: the job asks the card's state and settles it.
+        bank.clear().await;
+        app.clock.advance(time::Duration::seconds(31));
+        assert_eq!(bangka_server::flows::activation::resolve_unconfirmed(&app.state).await.unwrap(), 1, "{mode}");
+        let done = app.get(&format!("/v1/accounts/{account}/activations/{aid}")).await;
+        assert_eq!(done.body["status"], ends, "{mode}: {}", done.body);
+        assert!(done.body["confirmation"].is_null());
+        let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await;
+        let told = if ends == "activated" { "已激活" } else { "未能激活" };
+        assert!(inbox.body["messages"][0]["body"].as_str().is_some_and(|m| m.contains(told)), "{mode}: {}", inbox.body);
+    }
+    // The card the bank activated once binds.
+    let bound = app.bind(&account, &card).await;
+    assert!(bound.status < 300, "{}", bound.body);
+}
+
+/// A lost-card report the bank could not be given (or whose answer was
+/// lost) stays `pending` with the freeze: the holder is told the card is
+/// frozen in the wallet and the bank not told yet; the job asks the card's
+/// state and tells the bank only if it has not got the report, then texts
+/// the holder.
+#[tokio::test]
+async fn a_lost_card_report_the_bank_did_not_confirm_is_finished_by_the_job() {
+    let (app, bank) = networked().await;
+    for (mode, scenario) in [("answer_lost", "ok_debit"), ("error_5xx", "ok_debit_ccb")] {
+        bank.clear().await;
+        let p = app.payer(scenario).await;
+        bank.fault("report_lost", mode, None).await;
+        bank.fault("query", "error_5xx", None).await;
+        let path = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+        let r = app.post(&format!("{path}/freeze"), json!({ "reason": "card_lost" })).await;
+        assert_eq!(
+            (r.status, r.body["status"].as_str(), r.body["issuer_notified"].as_bool()),
+            (200, Some("frozen"), Some(false)),
+            "{}",
+            r.body
+        );
+        assert!(r.body["issuer_advice"].as_str().is_some_and(|a| a.contains("继续通知银行")), "{}", r.body);
+        assert_eq!(app.get(&path).await.body["issuer_notified"], false, "the card shows it too");
+
+        bank.clear().await;
+        app.clock.advance(time::Duration::seconds(31));
+        assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 1, "{mode}");
+        let done = app.get(&path).await;
+        assert_eq!((done.body["issuer_notified"].as_bool(), done.body["issuer_advice"].is_null()), (Some(true), true), "{}", done.body);
+        let phone = app.card(scenario).await["phone"].as_str().unwrap().to_owned();
+        let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await;
+        assert!(inbox.body["messages"][0]["body"].as_str().is_some_and(|m| m.contains("已由发卡银行确认挂失")), "{}", inbox.body);
+        // Settled once.
+        app.clock.advance(time::Duration::seconds(31));
+        assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 0);
+    }
+}

@@ -435,6 +435,11 @@
       if (!r.ok) return fail($("#bind-result"), r, c.kind === "binding" ? c.id : null);
       clear($("#bind-result"));
       if (c.kind === "activation") {
+        // The bank has not confirmed yet: its words, and no bind until it has.
+        if (r.body.status === "activating") {
+          $("#code-form").hidden = true;
+          return note($("#bind-result"), r.body.confirmation.message);
+        }
         note($("#bind-result"), t("activated"));
         $("#code-form").hidden = true;
         return sendBind(S.lastBind);
@@ -501,7 +506,9 @@
   async function freeze(b, slot, reason) {
     const r = await api("POST", acc("/bindings/" + b.id + "/freeze"), { reason });
     if (!r.ok) return fail(slot, r, b.id);
-    refreshCards();
+    await refreshCards();
+    // A lost card the bank has not been told about yet: say so, and what to do.
+    if (r.body.issuer_advice) note($("#cards-result"), r.body.issuer_advice);
   }
 
   async function unfreeze(b, slot) {
