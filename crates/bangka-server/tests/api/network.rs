@@ -460,3 +460,35 @@ async fn a_lost_card_report_the_bank_did_not_confirm_is_finished_by_the_job() {
         assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 0);
     }
 }
+
+/// Every fault mode on a lost-card report (one good card each): the card
+/// is frozen at once whatever the bank does, and the report reaches the
+/// bank within the request — the holder is told the bank has it.
+#[tokio::test]
+async fn every_fault_on_a_lost_card_report_still_reaches_the_bank() {
+    let (app, bank) = networked().await;
+    let cards = ["ok_debit", "ok_credit", "ok_debit_ccb", "ok_debit_abc", "ok_debit_boc", "ok_prepaid", "ok_credit_ccb"];
+    let mut table = vec!["| step | fault | answer | bank told |".to_owned(), "|---|---|---|---|".to_owned()];
+    for (mode, scenario) in MODES.into_iter().zip(cards) {
+        bank.clear().await;
+        let p = app.payer(scenario).await;
+        bank.fault("report_lost", mode, Some(1)).await;
+        let r = app.post(&format!("/v1/accounts/{}/bindings/{}/freeze", p.account, p.binding), json!({ "reason": "card_stolen" })).await;
+        table.push(format!(
+            "| report_lost | {mode} | {} {} | {} |",
+            r.status,
+            r.body["status"].as_str().unwrap_or(""),
+            r.body["issuer_notified"]
+        ));
+        assert_eq!(
+            (r.status, r.body["status"].as_str(), r.body["issuer_notified"].as_bool()),
+            (200, Some("frozen"), Some(true)),
+            "{mode}: {}",
+            r.body
+        );
+    }
+    // Nothing is left for the job.
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 0);
+    println!("\n{}", table.join("\n"));
+}
