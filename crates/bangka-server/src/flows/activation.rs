@@ -254,7 +254,7 @@ enum Settled {
 async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str) -> ApiResult<Settled> {
     match app.bank().card_status(pan).await {
         Err(f) if f.code == ErrorCode::CardNotActivated => Ok(Settled::NotActivated),
-        Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance | ErrorCode::PlatformMaintenance) => {
+        Err(f) if super::bank_not_answering(f.code) => {
             tracing::warn!(activation_id = %a.id, code = f.code.as_str(), "activation still unconfirmed by the issuer");
             Ok(Settled::Unknown)
         }

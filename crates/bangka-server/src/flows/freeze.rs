@@ -107,7 +107,10 @@ pub async fn freeze(
 /// plainly whether the bank has it yet (the job keeps telling it if not).
 async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    if app.store.lost_report(&b.id).await? == Some(LostReport::Pending) && tell_bank(app, &b).await == Told::Yes {
+    if app.store.lost_report(&b.id).await? == Some(LostReport::Pending)
+        && let Some(pan) = card_number(app, &b).await
+        && tell_bank(app, &b, &pan).await == Told::Yes
+    {
         app.store.end_lost_report(&b.id, LostReport::Confirmed, None, app.clock.now()).await?;
     }
     app.failpoint("freeze.after_bank").await?;
@@ -133,16 +136,16 @@ enum Told {
     Never,
 }
 
+/// The card's number, while the vault keeps it (a deleted card's is gone).
+async fn card_number(app: &AppState, b: &BindingRow) -> Option<bangka_core::card::Pan> {
+    let sealed = app.store.get_sealed(b.vault_id.as_deref()?).await.ok()??;
+    app.vault.open_pan(&sealed).ok()
+}
+
 /// Tells the bank a card is lost or stolen. The bank's report is
 /// idempotent: reporting a card the bank already blocked changes nothing.
-async fn tell_bank(app: &AppState, b: &BindingRow) -> Told {
-    let pan = async {
-        let vault_id = b.vault_id.as_deref()?;
-        let sealed = app.store.get_sealed(vault_id).await.ok()??;
-        app.vault.open_pan(&sealed).ok()
-    };
-    let Some(pan) = pan.await else { return Told::Never };
-    match app.bank().report_lost(&pan, b.frozen_reason == Some(FreezeReason::CardStolen)).await {
+async fn tell_bank(app: &AppState, b: &BindingRow, pan: &bangka_core::card::Pan) -> Told {
+    match app.bank().report_lost(pan, b.frozen_reason == Some(FreezeReason::CardStolen)).await {
         Ok(()) => Told::Yes,
         Err(f) => {
             tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed; the job will try again");
@@ -164,16 +167,12 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
             continue;
         }
         let Some(b) = app.store.binding_by_id(&binding_id).await? else { continue };
-        let pan = async {
-            let sealed = app.store.get_sealed(b.vault_id.as_deref()?).await.ok()??;
-            app.vault.open_pan(&sealed).ok()
-        };
-        let told = match pan.await {
+        let told = match card_number(app, &b).await {
             None => Told::Never,
             Some(pan) => match app.bank().card_status(&pan).await {
                 Err(f) if f.code == ErrorCode::CardReportedLost => Told::Yes,
-                Err(f) if f.code == ErrorCode::IssuerUnavailable => Told::NotYet,
-                _ => tell_bank(app, &b).await,
+                Err(f) if super::bank_not_answering(f.code) => Told::NotYet,
+                _ => tell_bank(app, &b, &pan).await,
             },
         };
         let ended = match told {

@@ -90,6 +90,12 @@ pub async fn resume(app: &AppState, who: &crate::auth::Principal, note: &str) ->
     }
 }
 
+/// Whether a refusal only says the bank cannot answer now (unreachable, or
+/// in maintenance), so a question about a card's state must be asked again.
+pub(super) fn bank_not_answering(code: ErrorCode) -> bool {
+    matches!(code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance | ErrorCode::PlatformMaintenance)
+}
+
 /// A notice about a bound card to its reserved phone, in both languages:
 /// `zh` and `en` complete "the card ending NNNN …".
 pub fn card_notice(b: &bangka_store::BindingRow, zh: &str, en: &str) -> NewMessage {

@@ -104,6 +104,23 @@ async fn every_fault_on_an_authorization_holds_money_once_or_not_at_all() {
             assert_eq!(r.status, 201, "{mode}: resolved without acting twice: {}", r.body);
         }
     }
+    // The question about a lost answer under every fault too: the answer of
+    // the authorization is lost, and the first query meets the fault.
+    for mode in MODES {
+        bank.clear().await;
+        let before = bank.available("ok_debit").await;
+        let (token, cg) = app.cryptogram_ok(&p, 100, "m_net").await;
+        bank.fault("authorize", "answer_lost", Some(1)).await;
+        bank.fault("query", mode, Some(1)).await;
+        let r = app.pay(&token, &cg, 100, "m_net").await;
+        let held = before - bank.available("ok_debit").await;
+        println!(
+            "| answer_lost, then {mode} on query | {} | {held} | {} |",
+            r.status,
+            r.body["status"].as_str().or(r.code()).unwrap_or("?")
+        );
+        assert_eq!((r.status, r.body["status"].as_str(), held), (201, Some("authorized"), 100), "query under {mode}: {}", r.body);
+    }
 }
 
 /// A bank that does not answer opens the circuit: the next calls are told
