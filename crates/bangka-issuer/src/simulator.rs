@@ -343,6 +343,11 @@ impl Simulator {
         self.windows.lock().expect("sim lock").push(window);
     }
 
+    /// Ends every maintenance window (the standing one included).
+    pub fn clear_maintenance(&self) {
+        self.windows.lock().expect("sim lock").clear();
+    }
+
     fn in_maintenance(&self, pan: &Pan) -> Option<Failure> {
         let issuer = bin::lookup(pan).ok()?.issuer;
         let now = self.clock.now();

@@ -38,6 +38,21 @@ pub const BREAKER_OPEN: Duration = Duration::from_secs(15);
 const QUERY_BACKOFF: [Duration; 4] =
     [Duration::from_millis(50), Duration::from_millis(200), Duration::from_millis(500), Duration::from_millis(1000)];
 
+/// How long the banks' announced maintenance windows are used before the
+/// banks are asked again (every bind checks them: they are not asked per
+/// request).
+pub const MAINTENANCE_REFRESH: time::Duration = time::Duration::seconds(30);
+/// The most a question about maintenance may take (a request waits on it
+/// once per refresh at most).
+const MAINTENANCE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The windows the banks announced, and when they were last asked.
+#[derive(Default)]
+struct Announced {
+    asked_at: Option<time::OffsetDateTime>,
+    windows: Vec<MaintenanceWindow>,
+}
+
 #[derive(Default)]
 struct Breaker {
     failures: u32,
@@ -54,6 +69,7 @@ pub struct HttpIssuer {
     breakers: Mutex<HashMap<String, Breaker>>,
     /// Which issuer a payment reference went to (for calls that name only it).
     references: Mutex<HashMap<String, String>>,
+    announced: Mutex<Announced>,
 }
 
 /// Why a call got no usable answer.
@@ -100,6 +116,7 @@ impl HttpIssuer {
             clock,
             breakers: Mutex::new(HashMap::new()),
             references: Mutex::new(HashMap::new()),
+            announced: Mutex::new(Announced::default()),
         })
     }
 
@@ -252,6 +269,27 @@ impl HttpIssuer {
         Err(unknown(&issuer, &req, true))
     }
 
+    /// Asks every bank URL once for its maintenance windows: a URL of its
+    /// own is asked about its issuer; the shared URL about every issuer it
+    /// serves. `None` when one of them did not answer.
+    async fn ask_maintenance(&self) -> Option<Vec<MaintenanceWindow>> {
+        let mut asked: Vec<(Option<&str>, bool)> = self.bases.keys().map(|i| (Some(i.as_str()), true)).collect();
+        if self.default_base.is_some() {
+            asked.push((None, false));
+        }
+        let mut windows = Vec::new();
+        for (issuer, own_url) in asked {
+            let req = self.request(Operation::Maintenance, issuer);
+            let answer = tokio::time::timeout(MAINTENANCE_TIMEOUT, self.send(&req)).await.ok()?.ok()?;
+            let announced = answer.windows.unwrap_or_default();
+            // A bank speaks for the issuers its URL serves, no others.
+            let serves =
+                |w: &&super::AnnouncedWindow| if own_url { Some(w.issuer.as_str()) == issuer } else { !self.bases.contains_key(&w.issuer) };
+            windows.extend(announced.iter().filter(serves).filter_map(super::AnnouncedWindow::to_window));
+        }
+        Some(windows)
+    }
+
     fn card_request(&self, operation: Operation, pan: &Pan, card: SealedCard) -> Request {
         let issuer = bangka_core::bin::lookup(pan).ok().map(|f| f.issuer);
         let mut req = self.request(operation, issuer);
@@ -373,9 +411,26 @@ impl IssuerConnector for HttpIssuer {
         settle(self.call(req).await?).map(|_| ())
     }
 
+    /// The banks' windows, asked with `maintenance` at most every
+    /// [`MAINTENANCE_REFRESH`]. The caller that finds them stale asks; the
+    /// others use the windows known meanwhile; a bank that does not answer
+    /// leaves them as they were.
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
-        // Not part of the protocol yet: Bangka's own windows still apply.
-        Vec::new()
+        let now = self.clock.now();
+        {
+            let mut known = self.announced.lock().expect("announced lock");
+            if known.asked_at.is_some_and(|at| now - at < MAINTENANCE_REFRESH) {
+                return known.windows.clone();
+            }
+            known.asked_at = Some(now);
+        }
+        let fresh = self.ask_maintenance().await;
+        let mut known = self.announced.lock().expect("announced lock");
+        match fresh {
+            Some(windows) => known.windows = windows,
+            None => tracing::warn!("a bank did not say whether it is in maintenance; using what it said before"),
+        }
+        known.windows.clone()
     }
 
     async fn ready(&self) -> bool {

@@ -43,10 +43,12 @@ pub enum Operation {
     ReportLost,
     Status,
     Query,
+    /// The bank's announced maintenance windows (current and upcoming).
+    Maintenance,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 11] = [
         Operation::Verify,
         Operation::VerifyActivation,
         Operation::Activate,
@@ -57,6 +59,7 @@ impl Operation {
         Operation::ReportLost,
         Operation::Status,
         Operation::Query,
+        Operation::Maintenance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl Operation {
             Operation::ReportLost => "report_lost",
             Operation::Status => "status",
             Operation::Query => "query",
+            Operation::Maintenance => "maintenance",
         }
     }
 
@@ -82,7 +86,7 @@ impl Operation {
     /// repeat of such an order must never act twice, so its outcome, when
     /// lost, is asked for with `query`, never sent blind again.
     pub fn acts(self) -> bool {
-        !matches!(self, Operation::Verify | Operation::VerifyActivation | Operation::Status | Operation::Query)
+        !matches!(self, Operation::Verify | Operation::VerifyActivation | Operation::Status | Operation::Query | Operation::Maintenance)
     }
 }
 
@@ -151,6 +155,46 @@ pub struct Answer {
     /// `authorize`: the bank's authorization code.
     pub auth_code: Option<String>,
     pub answered_at: String,
+    /// `maintenance`: the windows the bank announces (for the issuer asked
+    /// about, or every issuer it serves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<Vec<AnnouncedWindow>>,
+}
+
+/// A maintenance window as the bank announces it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnnouncedWindow {
+    pub issuer: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// RFC 3339.
+    pub ends_at: String,
+    pub message_zh: String,
+    pub message_en: String,
+}
+
+impl AnnouncedWindow {
+    pub fn from_window(w: &bangka_issuer::MaintenanceWindow) -> AnnouncedWindow {
+        AnnouncedWindow {
+            issuer: w.issuer.clone(),
+            starts_at: crate::error::rfc3339(w.starts_at),
+            ends_at: crate::error::rfc3339(w.ends_at),
+            message_zh: w.message_zh.clone(),
+            message_en: w.message_en.clone(),
+        }
+    }
+
+    /// `None` when a time is not RFC 3339.
+    pub fn to_window(&self) -> Option<bangka_issuer::MaintenanceWindow> {
+        let at = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
+        Some(bangka_issuer::MaintenanceWindow {
+            issuer: self.issuer.clone(),
+            starts_at: at(&self.starts_at)?,
+            ends_at: at(&self.ends_at)?,
+            message_zh: self.message_zh.clone(),
+            message_en: self.message_en.clone(),
+        })
+    }
 }
 
 /// One issuer key: `issuer` absent means every issuer.

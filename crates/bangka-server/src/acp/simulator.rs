@@ -116,6 +116,14 @@ impl SimService {
                 Err(_) => answer(&req.order_id, Outcome::Unknown, None, None),
             };
         }
+        if req.operation == Operation::Maintenance {
+            let windows = self.sim.maintenance_windows().await;
+            let windows = windows.iter().filter(|w| req.issuer.as_deref().is_none_or(|i| w.issuer == i));
+            return Answer {
+                windows: Some(windows.map(super::AnnouncedWindow::from_window).collect()),
+                ..answer(&req.order_id, Outcome::Success, None, None)
+            };
+        }
         if req.operation == Operation::Query {
             let asked = req.query_order_id.as_deref().unwrap_or_default();
             let found = self.orders.lock().expect("orders lock").get(asked).cloned();
@@ -173,7 +181,7 @@ impl SimService {
             Operation::Void => self.sim.void(reference).await.map(|_| None),
             Operation::ReportLost => self.sim.report_lost(need_pan()?, req.stolen.unwrap_or(false)).await.map(|_| None),
             Operation::Status => self.sim.card_status(need_pan()?).await.map(|_| None),
-            Operation::Query => unreachable!("answered above"),
+            Operation::Query | Operation::Maintenance => unreachable!("answered above"),
         }
     }
 
@@ -197,6 +205,7 @@ fn answer(order_id: &str, outcome: Outcome, code: Option<String>, auth_code: Opt
         code,
         auth_code,
         answered_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        windows: None,
     }
 }
 
@@ -288,7 +297,7 @@ async fn add_fault(State(s): State<Arc<SimService>>, body: Bytes) -> Response {
         _ => plain(
             StatusCode::BAD_REQUEST,
             "a fault is {\"issuer\"?, \"card_number\"?, \"operation\", \"mode\", \"latency_ms\"?, \"count\"?}; \
-             operation: verify, verify_activation, activate, authorize, capture, refund, void, report_lost, status, query; \
+             operation: verify, verify_activation, activate, authorize, capture, refund, void, report_lost, status, query, maintenance; \
              mode: latency, no_answer, error_5xx, reset, answer_lost, duplicate, bad_signature; count at least 1",
         ),
     }
@@ -350,12 +359,52 @@ async fn set_state(State(s): State<Arc<SimService>>, Path(scenario): Path<String
     }
 }
 
+/// `POST /sim/maintenance`: the bank announces a window (it refuses the
+/// issuer's cards meanwhile, and answers `maintenance` with it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaintenanceBody {
+    issuer: String,
+    /// RFC 3339; absent: now.
+    starts_at: Option<String>,
+    /// RFC 3339.
+    ends_at: String,
+    message_zh: Option<String>,
+    message_en: Option<String>,
+}
+
+async fn add_maintenance(State(s): State<Arc<SimService>>, body: Bytes) -> Response {
+    let usage = "{\"issuer\", \"starts_at\"?, \"ends_at\", \"message_zh\"?, \"message_en\"?} with RFC 3339 times, ending after it starts";
+    let Ok(b) = serde_json::from_slice::<MaintenanceBody>(&body) else { return plain(StatusCode::BAD_REQUEST, usage) };
+    let now = crate::error::rfc3339(time::OffsetDateTime::now_utc());
+    let announced = super::AnnouncedWindow {
+        message_zh: b.message_zh.unwrap_or_else(|| format!("{} 系统维护中，期间暂停绑卡和快捷支付。", b.issuer)),
+        message_en: b.message_en.unwrap_or_else(|| format!("{} is under maintenance; binding and quick payments are paused.", b.issuer)),
+        issuer: b.issuer,
+        starts_at: b.starts_at.unwrap_or(now),
+        ends_at: b.ends_at,
+    };
+    match announced.to_window() {
+        Some(w) if w.ends_at > w.starts_at && bangka_core::bin::issuer(&w.issuer).is_some() => {
+            s.sim.schedule_maintenance(w);
+            (StatusCode::CREATED, axum::Json(announced)).into_response()
+        }
+        _ => plain(StatusCode::BAD_REQUEST, usage),
+    }
+}
+
+async fn clear_maintenance(State(s): State<Arc<SimService>>) -> StatusCode {
+    s.sim.clear_maintenance();
+    StatusCode::NO_CONTENT
+}
+
 pub fn router(s: Arc<SimService>) -> Router {
     Router::new()
         .route("/acp/v1/{operation}", post(order))
         .route("/sim/faults", post(add_fault).get(list_faults).delete(clear_faults))
         .route("/sim/cards/{scenario}/available", get(available))
         .route("/sim/stats", get(stats))
+        .route("/sim/maintenance", post(add_maintenance).delete(clear_maintenance))
         .route("/sim/cards/{scenario}/state", post(set_state))
         .route("/v1/demo/cards", get(demo_cards))
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))

@@ -509,3 +509,50 @@ async fn every_fault_on_a_lost_card_report_still_reaches_the_bank() {
     assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 0);
     println!("\n{}", table.join("\n"));
 }
+
+/// A bank over the network announces its maintenance with `maintenance`:
+/// Bangka shows it on `/v1/status` and refuses that bank's cards at once,
+/// with when to come back, without sending them; asked again every 30 s,
+/// so a window the bank ends is gone after that.
+#[tokio::test]
+async fn the_bank_announces_its_maintenance_over_the_protocol() {
+    let (app, bank) = networked().await;
+    let issuer = |status: &Value, id: &str| status["issuers"].as_array().unwrap().iter().find(|i| i["id"] == id).cloned().unwrap();
+    // The simulator's standing window (PSBC) crosses the protocol.
+    let status = app.get("/v1/status").await.body;
+    assert_eq!(issuer(&status, "PSBC")["in_maintenance"], true, "{status}");
+    assert_eq!(issuer(&status, "ICBC")["in_maintenance"], false);
+
+    // ICBC announces one: seen once the windows are asked again.
+    let ends = time::OffsetDateTime::now_utc() + time::Duration::hours(2);
+    let body = json!({ "issuer": "ICBC", "ends_at": bangka_store::rfc3339(ends) });
+    let r = bank.client.post(format!("{}/sim/maintenance", bank.url)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    app.clock.advance(time::Duration::seconds(31));
+    let status = app.get("/v1/status").await.body;
+    assert_eq!(issuer(&status, "ICBC")["in_maintenance"], true, "{status}");
+    let account = app.verified_account().await;
+    let card = app.card("ok_debit").await;
+    let orders = |v: Value| v["orders"].as_u64().unwrap();
+    let before = orders(bank.client.get(format!("{}/sim/stats", bank.url)).send().await.unwrap().json().await.unwrap());
+    let refused = app.bind(&account, &card).await;
+    let e = refused.assert_error("ISSUER_MAINTENANCE");
+    assert!(e["retry_after"].is_string(), "when to come back: {e}");
+    let after = orders(bank.client.get(format!("{}/sim/stats", bank.url)).send().await.unwrap().json().await.unwrap());
+    assert_eq!(after, before, "the card was not sent to a bank in maintenance");
+
+    // The bank ends it: binds go through again after the next question.
+    assert_eq!(bank.client.delete(format!("{}/sim/maintenance", bank.url)).send().await.unwrap().status(), 204);
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(issuer(&app.get("/v1/status").await.body, "ICBC")["in_maintenance"], false);
+    assert!(app.bind(&account, &card).await.status < 300);
+    // A window that makes no sense is refused by the simulator's admin.
+    let bad = bank
+        .client
+        .post(format!("{}/sim/maintenance", bank.url))
+        .json(&json!({ "issuer": "NOPE", "ends_at": "soon" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
