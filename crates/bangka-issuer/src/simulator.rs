@@ -314,6 +314,12 @@ impl Simulator {
         true
     }
 
+    /// The bank's record of a test card's state.
+    pub fn bank_state(&self, scenario: &str) -> Option<BankState> {
+        let t = self.tests.iter().find(|t| t.scenario == scenario)?;
+        self.cards.lock().expect("sim lock").get(&t.card_number).map(|b| b.state)
+    }
+
     /// The balance or available credit of a test card, in fen.
     pub fn available_fen(&self, scenario: &str) -> Option<i64> {
         let t = self.tests.iter().find(|t| t.scenario == scenario)?;
@@ -567,6 +573,10 @@ impl IssuerConnector for Simulator {
         self.with_pan(pan, |bank| {
             if bank.faulty {
                 return Err(ErrorCode::IssuerUnavailable.into());
+            }
+            // A closed card has nothing left to block: the bank refuses.
+            if bank.state == Closed {
+                return Err(ErrorCode::CardClosed.into());
             }
             // The simulator has one blocked state for both.
             bank.state = Lost;

@@ -710,14 +710,29 @@ pub struct ActivationRow {
     pub created_at: OffsetDateTime,
     /// When the status last moved, or the job last asked the bank about it.
     pub updated_at: OffsetDateTime,
+    /// When `activate` was last sent to the bank (while `activating`).
+    pub asked_bank_at: Option<OffsetDateTime>,
+}
+
+/// Which activations [`Store::finish_activation`] may end.
+#[derive(Debug, Clone, Copy)]
+pub enum ActivationFrom {
+    /// Still waiting for its code (a code tried too often).
+    Pending,
+    /// The bank was asked, whenever: its answer or the card's state says
+    /// the card is activated.
+    Activating,
+    /// The bank was asked at exactly this time and not since (so a retry
+    /// that asked again makes a decision taken on what came before void).
+    AskedAt(Option<OffsetDateTime>),
 }
 
 /// Columns for [`activation_row`].
-const ACTIVATION_COLS: &str = "id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at";
-type ActivationTuple = (String, String, Option<String>, String, String, String, String, String, i64, i64);
+const ACTIVATION_COLS: &str = "id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at, asked_bank_at";
+type ActivationTuple = (String, String, Option<String>, String, String, String, String, String, i64, i64, Option<i64>);
 
 fn activation_row(
-    (id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at): ActivationTuple,
+    (id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at, asked_bank_at): ActivationTuple,
 ) -> ActivationRow {
     ActivationRow {
         id,
@@ -730,6 +745,7 @@ fn activation_row(
         challenge_id,
         created_at: from_ms(created_at),
         updated_at: from_ms(updated_at),
+        asked_bank_at: asked_bank_at.map(from_ms),
     }
 }
 
@@ -791,8 +807,9 @@ impl Store {
     /// False when the activation is no longer pending (another confirm got
     /// there first), so the bank is asked once.
     pub async fn begin_activating(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let res =
-            sqlx::query("UPDATE activations SET status = 'activating', updated_at = $1 WHERE id = $2 AND status = 'pending_verification'")
+        let res = sqlx::query(
+            "UPDATE activations SET status = 'activating', updated_at = $1, asked_bank_at = $1 WHERE id = $2 AND status = 'pending_verification'",
+        )
                 .bind(to_ms(now))
                 .bind(&a.id)
                 .write_on(self)
@@ -838,27 +855,47 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// Ends an activation (`activated` or `failed`), pending or being
-    /// activated (a status already final stays: false): the challenge is marked
+    /// Claims an unconfirmed activation to send `activate` again (a retry
+    /// after a crash found the card still not activated), recording when:
+    /// the job then cannot call it failed on what it saw before.
+    pub async fn claim_activation_resend(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE activations SET updated_at = $1, asked_bank_at = $1 WHERE id = $2 AND status = 'activating' AND updated_at = $3",
+        )
+        .bind(to_ms(now))
+        .bind(&a.id)
+        .bind(to_ms(a.updated_at))
+        .write_on(self)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Ends an activation (`activated` or `failed`) that is still as `from`
+    /// says (otherwise false, and nothing changes): the challenge is marked
     /// passed if it was, and the PAN kept for it is shredded — an activation
     /// needs it only until the issuer has answered.
     pub async fn finish_activation(
         &self,
         a: &ActivationRow,
+        from: ActivationFrom,
         status: &str,
         passed: bool,
         notice: Option<&NewMessage>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let res = sqlx::query(
-            "UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ('pending_verification', 'activating')",
-        )
-        .bind(status)
-        .bind(to_ms(now))
-        .bind(&a.id)
-        .execute(&mut *tx)
-        .await?;
+        let guard = match from {
+            ActivationFrom::Pending => "status = 'pending_verification'",
+            ActivationFrom::Activating => "status = 'activating'",
+            ActivationFrom::AskedAt(Some(_)) => "status = 'activating' AND asked_bank_at = $4",
+            ActivationFrom::AskedAt(None) => "status = 'activating' AND asked_bank_at IS NULL",
+        };
+        let sql = format!("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND {guard}");
+        let mut q = sqlx::query(&sql).bind(status).bind(to_ms(now)).bind(&a.id);
+        if let ActivationFrom::AskedAt(Some(at)) = from {
+            q = q.bind(to_ms(at));
+        }
+        let res = q.execute(&mut *tx).await?;
         if res.rows_affected() != 1 {
             return Ok(false);
         }

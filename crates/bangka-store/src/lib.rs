@@ -53,7 +53,9 @@ use unit::{Conn, Db, Tx, Unit, Writer};
 pub use accounts::{AccountRow, AccountUnfreezeOutcome, ApiKeyRow, Conflict, KycRecord, NewAccount};
 pub use attempts::AttemptRow;
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
-pub use bindings::{ActivateOutcome, ActivationRow, BindingRow, ChallengeRow, NewChallenge, NewPendingBinding, NewToken, PendingOutcome};
+pub use bindings::{
+    ActivateOutcome, ActivationFrom, ActivationRow, BindingRow, ChallengeRow, NewChallenge, NewPendingBinding, NewToken, PendingOutcome,
+};
 pub use fill::FilledCard;
 pub use idempotency::IdemState;
 pub use key_rotation::{RekeyReport, kyc_context};

@@ -38,7 +38,9 @@ pub enum LostReport {
     Pending,
     /// The bank has it: the card is blocked there.
     Confirmed,
-    /// The card was deleted (its number shredded) before the bank was told.
+    /// The bank could not be told: it refused the report, or the card was
+    /// deleted (its number shredded) first. The holder was told to call
+    /// the bank.
     Dropped,
 }
 

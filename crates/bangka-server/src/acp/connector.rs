@@ -46,11 +46,13 @@ pub const MAINTENANCE_REFRESH: time::Duration = time::Duration::seconds(30);
 /// once per refresh at most).
 const MAINTENANCE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The windows the banks announced, and when they were last asked.
+/// The windows the banks announced, by the URL that announced them (an
+/// issuer with a URL of its own, or `None`: the shared URL), and when they
+/// were last asked.
 #[derive(Default)]
 struct Announced {
     asked_at: Option<time::OffsetDateTime>,
-    windows: Vec<MaintenanceWindow>,
+    by_url: HashMap<Option<String>, Vec<MaintenanceWindow>>,
 }
 
 #[derive(Default)]
@@ -269,25 +271,29 @@ impl HttpIssuer {
         Err(unknown(&issuer, &req, true))
     }
 
-    /// Asks every bank URL once for its maintenance windows: a URL of its
-    /// own is asked about its issuer; the shared URL about every issuer it
-    /// serves. `None` when one of them did not answer.
-    async fn ask_maintenance(&self) -> Option<Vec<MaintenanceWindow>> {
-        let mut asked: Vec<(Option<&str>, bool)> = self.bases.keys().map(|i| (Some(i.as_str()), true)).collect();
+    /// Asks every bank URL for its maintenance windows, all at once: a URL
+    /// of an issuer's own is asked about that issuer, the shared URL about
+    /// every issuer it serves. Each URL that answered within
+    /// [`MAINTENANCE_TIMEOUT`] gives its windows; the others give `None`.
+    async fn ask_maintenance(&self) -> Vec<(Option<String>, Option<Vec<MaintenanceWindow>>)> {
+        let mut asked: Vec<Option<String>> = self.bases.keys().cloned().map(Some).collect();
         if self.default_base.is_some() {
-            asked.push((None, false));
+            asked.push(None);
         }
-        let mut windows = Vec::new();
-        for (issuer, own_url) in asked {
-            let req = self.request(Operation::Maintenance, issuer);
-            let answer = tokio::time::timeout(MAINTENANCE_TIMEOUT, self.send(&req)).await.ok()?.ok()?;
-            let announced = answer.windows.unwrap_or_default();
-            // A bank speaks for the issuers its URL serves, no others.
-            let serves =
-                |w: &&super::AnnouncedWindow| if own_url { Some(w.issuer.as_str()) == issuer } else { !self.bases.contains_key(&w.issuer) };
-            windows.extend(announced.iter().filter(serves).filter_map(super::AnnouncedWindow::to_window));
-        }
-        Some(windows)
+        let questions = asked.into_iter().map(|issuer| async move {
+            let req = self.request(Operation::Maintenance, issuer.as_deref());
+            let answer = tokio::time::timeout(MAINTENANCE_TIMEOUT, self.send(&req)).await.ok().and_then(Result::ok);
+            let windows = answer.map(|a| {
+                // A bank speaks for the issuers its URL serves, no others.
+                let serves = |w: &&super::AnnouncedWindow| match &issuer {
+                    Some(own) => &w.issuer == own,
+                    None => !self.bases.contains_key(&w.issuer),
+                };
+                a.windows.unwrap_or_default().iter().filter(serves).filter_map(super::AnnouncedWindow::to_window).collect()
+            });
+            (issuer, windows)
+        });
+        futures_util::future::join_all(questions).await
     }
 
     fn card_request(&self, operation: Operation, pan: &Pan, card: SealedCard) -> Request {
@@ -412,25 +418,34 @@ impl IssuerConnector for HttpIssuer {
     }
 
     /// The banks' windows, asked with `maintenance` at most every
-    /// [`MAINTENANCE_REFRESH`]. The caller that finds them stale asks; the
-    /// others use the windows known meanwhile; a bank that does not answer
-    /// leaves them as they were.
+    /// [`MAINTENANCE_REFRESH`]. The caller that finds them stale asks (every
+    /// URL at once, waiting [`MAINTENANCE_TIMEOUT`] at most); the others use
+    /// the windows known meanwhile; a bank that does not answer leaves its
+    /// own windows as they were.
     async fn maintenance_windows(&self) -> Vec<MaintenanceWindow> {
         let now = self.clock.now();
+        let all = |known: &Announced| known.by_url.values().flatten().cloned().collect::<Vec<_>>();
         {
             let mut known = self.announced.lock().expect("announced lock");
             if known.asked_at.is_some_and(|at| now - at < MAINTENANCE_REFRESH) {
-                return known.windows.clone();
+                return all(&known);
             }
             known.asked_at = Some(now);
         }
-        let fresh = self.ask_maintenance().await;
+        let answers = self.ask_maintenance().await;
         let mut known = self.announced.lock().expect("announced lock");
-        match fresh {
-            Some(windows) => known.windows = windows,
-            None => tracing::warn!("a bank did not say whether it is in maintenance; using what it said before"),
+        for (url, windows) in answers {
+            match windows {
+                Some(windows) => {
+                    known.by_url.insert(url, windows);
+                }
+                None => tracing::warn!(
+                    issuer = url.as_deref().unwrap_or("*"),
+                    "a bank did not say whether it is in maintenance; using what it said before"
+                ),
+            }
         }
-        known.windows.clone()
+        all(&known)
     }
 
     async fn ready(&self) -> bool {

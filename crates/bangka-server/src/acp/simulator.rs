@@ -377,15 +377,18 @@ async fn add_maintenance(State(s): State<Arc<SimService>>, body: Bytes) -> Respo
     let usage = "{\"issuer\", \"starts_at\"?, \"ends_at\", \"message_zh\"?, \"message_en\"?} with RFC 3339 times, ending after it starts";
     let Ok(b) = serde_json::from_slice::<MaintenanceBody>(&body) else { return plain(StatusCode::BAD_REQUEST, usage) };
     let now = crate::error::rfc3339(time::OffsetDateTime::now_utc());
+    let Some(bank) = bangka_core::bin::issuer(&b.issuer) else { return plain(StatusCode::BAD_REQUEST, usage) };
     let announced = super::AnnouncedWindow {
-        message_zh: b.message_zh.unwrap_or_else(|| format!("{} 系统维护中，期间暂停绑卡和快捷支付。", b.issuer)),
-        message_en: b.message_en.unwrap_or_else(|| format!("{} is under maintenance; binding and quick payments are paused.", b.issuer)),
+        message_zh: b.message_zh.unwrap_or_else(|| format!("{}系统维护中，期间暂停绑卡和快捷支付。", bank.name.zh)),
+        message_en: b
+            .message_en
+            .unwrap_or_else(|| format!("{} is under maintenance; binding and quick payments are paused.", bank.name.en)),
         issuer: b.issuer,
         starts_at: b.starts_at.unwrap_or(now),
         ends_at: b.ends_at,
     };
     match announced.to_window() {
-        Some(w) if w.ends_at > w.starts_at && bangka_core::bin::issuer(&w.issuer).is_some() => {
+        Some(w) if w.ends_at > w.starts_at => {
             s.sim.schedule_maintenance(w);
             (StatusCode::CREATED, axum::Json(announced)).into_response()
         }
@@ -398,6 +401,14 @@ async fn clear_maintenance(State(s): State<Arc<SimService>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// `GET /sim/cards/{scenario}/state`: what the bank thinks of a test card.
+async fn get_state(State(s): State<Arc<SimService>>, Path(scenario): Path<String>) -> Response {
+    match s.sim.bank_state(&scenario) {
+        Some(state) => axum::Json(serde_json::json!({ "scenario": scenario, "state": state })).into_response(),
+        None => plain(StatusCode::NOT_FOUND, "no such test card"),
+    }
+}
+
 pub fn router(s: Arc<SimService>) -> Router {
     Router::new()
         .route("/acp/v1/{operation}", post(order))
@@ -405,7 +416,7 @@ pub fn router(s: Arc<SimService>) -> Router {
         .route("/sim/cards/{scenario}/available", get(available))
         .route("/sim/stats", get(stats))
         .route("/sim/maintenance", post(add_maintenance).delete(clear_maintenance))
-        .route("/sim/cards/{scenario}/state", post(set_state))
+        .route("/sim/cards/{scenario}/state", post(set_state).get(get_state))
         .route("/v1/demo/cards", get(demo_cards))
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }))
         .with_state(s)

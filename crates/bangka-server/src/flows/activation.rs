@@ -10,7 +10,7 @@ use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{ActivationRow, new_id};
+use bangka_store::{ActivationFrom, ActivationRow, NewMessage, new_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -89,6 +89,7 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
         challenge_id: challenge.id.clone(),
         created_at: now,
         updated_at: now,
+        asked_bank_at: None,
     };
     let msg = otp_sms(app, OtpPurpose::Activate, &otp, pan.last4(), account_id, phone.as_str());
     app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
@@ -122,7 +123,7 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {
-        app.store.finish_activation(&a, "failed", false, None, now).await?;
+        app.store.finish_activation(&a, ActivationFrom::Pending, "failed", false, None, now).await?;
         Ok(())
     })
     .await?;
@@ -154,7 +155,8 @@ async fn attempt_facts(app: &AppState, a: &ActivationRow) -> ApiResult<AttemptFa
     })
 }
 
-/// The card number kept (sealed) for the activation, while it is kept.
+/// The card number kept (sealed) for the activation; `None` once it is
+/// shredded (a database error is an error, not a missing card).
 async fn card_number(app: &AppState, a: &ActivationRow) -> ApiResult<Option<Pan>> {
     let Some(vault_id) = &a.vault_id else { return Ok(None) };
     let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
@@ -165,7 +167,10 @@ async fn card_number(app: &AppState, a: &ActivationRow) -> ApiResult<Option<Pan>
 /// and answers from what it became.
 async fn ask_bank(app: &AppState, a: &ActivationRow, facts: &AttemptFacts, pan: &Pan, phone: &str) -> ApiResult<(StatusCode, Value)> {
     match app.bank().activate(pan).await {
+        // Already activated (at an ATM, or by an order of ours that
+        // arrived late): the card is activated all the same.
         Ok(()) => {}
+        Err(f) if f.code == ErrorCode::CardAlreadyActivated => {}
         Err(f) if outcome_unknown(&f) => {
             tracing::warn!(activation_id = %a.id, "the bank's answer to an activation was lost; the job will ask");
             return answer(app, &a.account_id, &a.id).await;
@@ -178,11 +183,11 @@ async fn ask_bank(app: &AppState, a: &ActivationRow, facts: &AttemptFacts, pan: 
         }
     }
     app.failpoint("activate.after_bank").await?;
-    if !app.store.finish_activation(a, "activated", true, Some(&activated_notice(a, phone)), app.clock.now()).await? {
-        // The job settled it first (an answer that came very late).
-        return answer(app, &a.account_id, &a.id).await;
+    let notice = activated_notice(a, phone);
+    if app.store.finish_activation(a, ActivationFrom::Activating, "activated", true, Some(&notice), app.clock.now()).await? {
+        record_attempt(app, &a.account_id, "activate", facts, None).await?;
     }
-    record_attempt(app, &a.account_id, "activate", facts, None).await?;
+    // Otherwise the job settled it first (an answer that came very late).
     answer(app, &a.account_id, &a.id).await
 }
 
@@ -190,13 +195,22 @@ async fn ask_bank(app: &AppState, a: &ActivationRow, facts: &AttemptFacts, pan: 
 /// asks the bank about it (again).
 pub const ASK_BANK_AFTER: time::Duration = bangka_core::payment::RETRY_OPS_AFTER;
 
+/// How long after `activate` was last sent a card still "not activated"
+/// means the bank never acted: the bank refuses orders older than five
+/// minutes (docs/issuer-protocol.md), so none sent then can still arrive.
+pub const ORDER_MAY_ARRIVE_FOR: time::Duration = time::Duration::minutes(6);
+
+/// How long the job keeps asking about one activation before it stops,
+/// shreds the card number and tells the holder to check with the bank.
+pub const GIVE_UP_AFTER: time::Duration = time::Duration::hours(24);
+
 /// Whether a failed bank call may have acted (its answer was lost and no
 /// query settled it), so only asking later can tell.
 fn outcome_unknown(f: &Failure) -> bool {
     f.code == ErrorCode::IssuerUnavailable && f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown")
 }
 
-fn activated_notice(a: &ActivationRow, phone: &str) -> bangka_store::NewMessage {
+fn activated_notice(a: &ActivationRow, phone: &str) -> NewMessage {
     super::notice(&a.account_id, phone, &a.last4, "已激活，现在可以绑定到钱包。", "is now activated and can be bound to your wallet.")
 }
 
@@ -222,10 +236,10 @@ async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiRes
 
 /// Finishes a confirm a crash interrupted after the activation was written
 /// down (the retry of the same request): the card's state is asked first
-/// — a question that never acts. Not activated: the bank never got the
-/// activation (or refused it), and it is asked now — a card is activated
-/// once whatever happens, so this cannot act twice. Any other state: the
-/// activation went through. No answer: as a lost answer (the job settles it).
+/// — a question that never acts. Not activated: `activate` is sent again,
+/// claimed and timed first so the job cannot decide on what came before (a
+/// card is activated once whatever arrives, so this cannot act twice).
+/// Activated: so it ends. No answer: as a lost answer (the job settles it).
 pub(super) async fn resume(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     if a.status != "activating" {
@@ -234,44 +248,92 @@ pub(super) async fn resume(app: &AppState, account_id: &str, activation_id: &str
     let (Some(pan), Some(c)) = (card_number(app, &a).await?, app.store.get_challenge(&a.challenge_id).await?) else {
         return answer(app, account_id, activation_id).await;
     };
-    match settle(app, &a, &pan, &c.phone).await? {
-        Settled::NotActivated => ask_bank(app, &a, &attempt_facts(app, &a).await?, &pan, &c.phone).await,
-        Settled::Activated | Settled::Unknown => answer(app, account_id, activation_id).await,
+    if let CardState::NotActivated = card_state(app, &a, &pan).await
+        && app.store.claim_activation_resend(&a, app.clock.now()).await?
+    {
+        // The claim is committed before the bank is asked again.
+        super::checkpoint(app, &super::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() }).await?;
+        return ask_bank(app, &a, &attempt_facts(app, &a).await?, &pan, &c.phone).await;
     }
+    settle(app, &a, &pan, &c.phone, app.clock.now()).await?;
+    answer(app, account_id, activation_id).await
 }
 
-enum Settled {
-    /// Finished as activated (the holder is texted).
+/// What the bank says of a card whose activation was asked for.
+enum CardState {
+    /// Activated (usable, or limited only by its online settings).
     Activated,
-    /// The card is still not activated: the bank did not act.
+    /// Still not activated.
     NotActivated,
+    /// In a state that says nothing of the activation (frozen, lost,
+    /// closed, expired, unknown to the bank): only the bank can tell.
+    Other(ErrorCode),
     /// The bank did not answer.
     Unknown,
 }
 
-/// Asks the bank the card's state for an activation left `activating`, and
-/// finishes it as activated when the card no longer is "not activated".
-async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str) -> ApiResult<Settled> {
+/// Asks the bank the card's state (a question that never acts).
+async fn card_state(app: &AppState, a: &ActivationRow, pan: &Pan) -> CardState {
     match app.bank().card_status(pan).await {
-        Err(f) if f.code == ErrorCode::CardNotActivated => Ok(Settled::NotActivated),
+        Ok(()) => CardState::Activated,
+        Err(f) if matches!(f.code, ErrorCode::OnlinePaymentsDisabled | ErrorCode::IssuerRestricted) => CardState::Activated,
+        Err(f) if f.code == ErrorCode::CardNotActivated => CardState::NotActivated,
         Err(f) if super::bank_not_answering(f.code) => {
             tracing::warn!(activation_id = %a.id, code = f.code.as_str(), "activation still unconfirmed by the issuer");
-            Ok(Settled::Unknown)
+            CardState::Unknown
         }
-        _ => {
-            if app.store.finish_activation(a, "activated", true, Some(&activated_notice(a, phone)), app.clock.now()).await? {
-                tracing::info!(activation_id = %a.id, "unconfirmed activation settled by asking the issuer: activated");
-            }
-            Ok(Settled::Activated)
-        }
+        Err(f) => CardState::Other(f.code),
     }
+}
+
+/// Settles an activation left `activating` from the card's state at the
+/// bank, texting the holder. True when it ended.
+async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, now: time::OffsetDateTime) -> ApiResult<bool> {
+    let notice = |zh: &str, en: &str| super::notice(&a.account_id, phone, &a.last4, zh, en);
+    let (from, status, notice) = match card_state(app, a, pan).await {
+        CardState::Activated => (ActivationFrom::Activating, "activated", activated_notice(a, phone)),
+        // Only once no order sent earlier can still arrive: a late one
+        // would activate the card after we said it was not.
+        CardState::NotActivated if a.asked_bank_at.is_none_or(|at| now - at > ORDER_MAY_ARRIVE_FOR) => (
+            ActivationFrom::AskedAt(a.asked_bank_at),
+            "failed",
+            notice(
+                "未能激活：银行没有完成激活。请在钱包中重新激活，或拨打卡片背面的银行客服电话。",
+                "was not activated: the bank did not complete it. Start the activation again in the wallet, or call the number on the back of the card.",
+            ),
+        ),
+        CardState::Other(code) => (
+            ActivationFrom::AskedAt(a.asked_bank_at),
+            "failed",
+            notice(
+                "未能确认已激活，且银行显示这张卡目前无法使用。请拨打卡片背面的银行客服电话确认。",
+                &format!(
+                    "could not be confirmed as activated, and the bank shows it cannot be used now ({}). Call the number on the back of the card.",
+                    code.as_str()
+                ),
+            ),
+        ),
+        CardState::NotActivated | CardState::Unknown if now - a.created_at > GIVE_UP_AFTER => (
+            ActivationFrom::AskedAt(a.asked_bank_at),
+            "failed",
+            notice(
+                "一直未能向银行确认是否已激活。请拨打卡片背面的银行客服电话确认；如未激活，可在钱包中重新激活。",
+                "could not be confirmed with the bank as activated. Call the number on the back of the card to check; if it is not activated, start again in the wallet.",
+            ),
+        ),
+        CardState::NotActivated | CardState::Unknown => return Ok(false),
+    };
+    let ended = app.store.finish_activation(a, from, status, status == "activated", Some(&notice), now).await?;
+    if ended {
+        tracing::info!(activation_id = %a.id, status, "unconfirmed activation settled by asking the issuer");
+    }
+    Ok(ended)
 }
 
 /// The job: activations the bank was asked to make without a definite
 /// answer (a lost answer, a crash) are settled by asking the bank the
-/// card's state — a question that never acts. Still "not activated": the
-/// bank did not act, and the holder is told to start again; any other state
-/// means the activation went through. No answer: asked again later.
+/// card's state — a question that never acts — every [`ASK_BANK_AFTER`],
+/// until it answers, for at most [`GIVE_UP_AFTER`]. The holder is texted.
 pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
     let now = app.clock.now();
     let mut settled = 0;
@@ -279,27 +341,26 @@ pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
         if !app.store.claim_activation_check(&a, now).await? {
             continue;
         }
-        let (Some(pan), Some(c)) = (card_number(app, &a).await?, app.store.get_challenge(&a.challenge_id).await?) else {
-            tracing::error!(activation_id = %a.id, "an activation waiting for the bank has no card number left");
+        let pan = card_number(app, &a).await?;
+        let Some(c) = app.store.get_challenge(&a.challenge_id).await? else {
+            tracing::error!(activation_id = %a.id, "an activation waiting for the bank has no challenge");
             continue;
         };
-        match settle(app, &a, &pan, &c.phone).await? {
-            Settled::Activated => settled += 1,
-            Settled::Unknown => {}
-            Settled::NotActivated => {
+        let ended = match pan {
+            Some(pan) => settle(app, &a, &pan, &c.phone, now).await?,
+            None => {
+                // Its card number is gone: nothing can be asked any more.
                 let notice = super::notice(
                     &a.account_id,
                     &c.phone,
                     &a.last4,
-                    "未能激活：银行没有完成激活。请在钱包中重新激活，或拨打卡片背面的银行客服电话。",
-                    "was not activated: the bank did not complete it. Start the activation again in the wallet, or call the number on the back of the card.",
+                    "未能向银行确认是否已激活。请拨打卡片背面的银行客服电话确认；如未激活，可在钱包中重新激活。",
+                    "could not be confirmed with the bank as activated. Call the number on the back of the card to check; if it is not activated, start again in the wallet.",
                 );
-                if app.store.finish_activation(&a, "failed", false, Some(&notice), app.clock.now()).await? {
-                    tracing::info!(activation_id = %a.id, "unconfirmed activation settled by asking the issuer: not activated");
-                    settled += 1;
-                }
+                app.store.finish_activation(&a, ActivationFrom::AskedAt(a.asked_bank_at), "failed", false, Some(&notice), now).await?
             }
-        }
+        };
+        settled += u64::from(ended);
     }
     Ok(settled)
 }

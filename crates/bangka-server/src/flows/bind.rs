@@ -284,16 +284,22 @@ async fn with_lost_report(app: &AppState, b: &BindingRow, mut v: BindingView) ->
     if b.status != BindingStatus::Frozen || !b.frozen_reason.is_some_and(bangka_core::binding::FreezeReason::reports_to_issuer) {
         return Ok(v);
     }
-    let report = app.store.lost_report(&b.id).await?;
-    v.issuer_notified = Some(report == Some(bangka_store::LostReport::Confirmed));
-    v.issuer_advice = (report == Some(bangka_store::LostReport::Pending)).then(|| {
-        crate::i18n::say(
+    // Cards frozen as lost before reports were written down have no row:
+    // nothing is claimed either way.
+    let Some(report) = app.store.lost_report(&b.id).await? else { return Ok(v) };
+    v.issuer_notified = Some(report == bangka_store::LostReport::Confirmed);
+    let advice = match report {
+        bangka_store::LostReport::Confirmed => None,
+        bangka_store::LostReport::Pending => Some(crate::i18n::say(
             "暂时还未能通知发卡银行：卡片已在钱包中冻结，无法付款；我们会继续通知银行，银行确认后短信告诉您。如需立即挂失，请拨打卡片背面的银行客服电话。",
             "The bank has not been told yet: the card is frozen in the wallet and cannot pay; we keep telling the bank and will text you when it confirms. To report it to the bank at once, call the number on the back of the card.",
-        )
-        .get(crate::i18n::current())
-        .to_owned()
-    });
+        )),
+        bangka_store::LostReport::Dropped => Some(crate::i18n::say(
+            "未能替您向发卡银行挂失：卡片已在钱包中冻结，无法付款。请立即拨打卡片背面的银行客服电话挂失。",
+            "We could not report the card lost to the bank for you: it is frozen in the wallet and cannot pay. Call the number on the back of the card now to report it.",
+        )),
+    };
+    v.issuer_advice = advice.map(|a| a.get(crate::i18n::current()).to_owned());
     Ok(v)
 }
 

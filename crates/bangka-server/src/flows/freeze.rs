@@ -108,10 +108,14 @@ pub async fn freeze(
 async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     if app.store.lost_report(&b.id).await? == Some(LostReport::Pending)
-        && let Some(pan) = card_number(app, &b).await
-        && tell_bank(app, &b, &pan).await == Told::Yes
+        && let Some(pan) = card_number(app, &b).await?
     {
-        app.store.end_lost_report(&b.id, LostReport::Confirmed, None, app.clock.now()).await?;
+        match tell_bank(app, &b, &pan).await {
+            Told::Yes => end_report(app, &b, Told::Yes, false).await?,
+            // The answer itself tells the holder to call the bank.
+            Told::Refused(code) => end_report(app, &b, Told::Refused(code), false).await?,
+            Told::NotYet | Told::Never => false,
+        };
     }
     app.failpoint("freeze.after_bank").await?;
     Ok((StatusCode::OK, json!(super::bind::binding_view(app, &b).await?)))
@@ -127,19 +131,29 @@ pub(super) async fn resume_report(app: &AppState, account_id: &str, binding_id: 
 /// job tells the bank (again).
 pub const TELL_BANK_AGAIN_AFTER: time::Duration = bangka_core::payment::RETRY_OPS_AFTER;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Told {
     Yes,
     /// The bank was not reached, or its answer was lost.
     NotYet,
+    /// The bank refused the report (the card is closed there, say).
+    Refused(ErrorCode),
     /// The card's number is gone (the card was deleted): nothing to tell.
     Never,
 }
 
-/// The card's number, while the vault keeps it (a deleted card's is gone).
-async fn card_number(app: &AppState, b: &BindingRow) -> Option<bangka_core::card::Pan> {
-    let sealed = app.store.get_sealed(b.vault_id.as_deref()?).await.ok()??;
-    app.vault.open_pan(&sealed).ok()
+/// The card's number while the vault keeps it; `None` once its key is
+/// destroyed (a database error is an error, not a missing card).
+async fn card_number(app: &AppState, b: &BindingRow) -> ApiResult<Option<bangka_core::card::Pan>> {
+    let Some(vault_id) = b.vault_id.as_deref() else { return Ok(None) };
+    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
+    match app.vault.open_pan(&sealed) {
+        Ok(pan) => Ok(Some(pan)),
+        Err(e) => {
+            tracing::warn!(binding_id = %b.id, error = %e, "a lost card's number cannot be opened (its key is destroyed)");
+            Ok(None)
+        }
+    }
 }
 
 /// Tells the bank a card is lost or stolen. The bank's report is
@@ -147,18 +161,52 @@ async fn card_number(app: &AppState, b: &BindingRow) -> Option<bangka_core::card
 async fn tell_bank(app: &AppState, b: &BindingRow, pan: &bangka_core::card::Pan) -> Told {
     match app.bank().report_lost(pan, b.frozen_reason == Some(FreezeReason::CardStolen)).await {
         Ok(()) => Told::Yes,
-        Err(f) => {
+        Err(f) if super::bank_not_answering(f.code) => {
             tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed; the job will try again");
             Told::NotYet
         }
+        Err(f) => {
+            tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "the bank refused the lost-card report");
+            Told::Refused(f.code)
+        }
     }
+}
+
+/// Ends a pending report as the bank's answer says, with an SMS to the
+/// holder when `text` (the job's case: the holder is not waiting for an
+/// answer). True when this ended it.
+async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool) -> ApiResult<bool> {
+    let (to, notice) = match told {
+        Told::NotYet => return Ok(false),
+        Told::Yes => (
+            LostReport::Confirmed,
+            card_notice(
+                b,
+                "已由发卡银行确认挂失：这张卡已停用，请向银行申请补办新卡。",
+                "is now reported lost at the bank: the card is blocked there; ask the bank for a replacement.",
+            ),
+        ),
+        Told::Refused(_) | Told::Never => (
+            LostReport::Dropped,
+            card_notice(
+                b,
+                "未能替您向发卡银行挂失：卡片在钱包中仍是冻结的，请立即拨打卡片背面的银行客服电话挂失。",
+                "could not be reported lost to the bank for you: it stays frozen in the wallet; call the number on the back of the card now to report it.",
+            ),
+        ),
+    };
+    let ended = app.store.end_lost_report(&b.id, to, text.then_some(&notice), app.clock.now()).await?;
+    if ended {
+        tracing::info!(binding_id = %b.id, outcome = ?told, "lost-card report settled with the bank");
+    }
+    Ok(ended)
 }
 
 /// The job: lost-card reports the bank has not confirmed (it could not be
 /// reached, its answer was lost, or the request crashed before telling it)
 /// are settled: the bank is asked the card's state first — a question that
 /// never acts — and told only if the card is not blocked there yet. The
-/// holder is texted when the bank has it.
+/// holder is texted either way: the bank has it, or call the bank.
 pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
     let now = app.clock.now();
     let mut settled = 0;
@@ -167,7 +215,7 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
             continue;
         }
         let Some(b) = app.store.binding_by_id(&binding_id).await? else { continue };
-        let told = match card_number(app, &b).await {
+        let told = match card_number(app, &b).await? {
             None => Told::Never,
             Some(pan) => match app.bank().card_status(&pan).await {
                 Err(f) if f.code == ErrorCode::CardReportedLost => Told::Yes,
@@ -175,22 +223,7 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
                 _ => tell_bank(app, &b, &pan).await,
             },
         };
-        let ended = match told {
-            Told::NotYet => continue,
-            Told::Never => app.store.end_lost_report(&b.id, LostReport::Dropped, None, app.clock.now()).await?,
-            Told::Yes => {
-                let notice = card_notice(
-                    &b,
-                    "已由发卡银行确认挂失：这张卡已停用，请向银行申请补办新卡。",
-                    "is now reported lost at the bank: the card is blocked there; ask the bank for a replacement.",
-                );
-                app.store.end_lost_report(&b.id, LostReport::Confirmed, Some(&notice), app.clock.now()).await?
-            }
-        };
-        if ended {
-            tracing::info!(binding_id = %b.id, outcome = ?told, "lost-card report settled with the bank");
-            settled += 1;
-        }
+        settled += u64::from(end_report(app, &b, told, true).await?);
     }
     Ok(settled)
 }

@@ -424,9 +424,11 @@ async fn an_activation_whose_answer_stays_lost_is_resolved_by_the_job() {
         assert_eq!(bangka_server::flows::activation::resolve_unconfirmed(&app.state).await.unwrap(), 0);
         assert_eq!(app.get(&format!("/v1/accounts/{account}/activations/{aid}")).await.body["status"], "activating");
 
-        // It answers again: the job asks the card's state and settles it.
+        // It answers again: the job asks the card's state and settles it
+        // (a card still not activated only once no order sent before can
+        // still arrive at the bank).
         bank.clear().await;
-        app.clock.advance(time::Duration::seconds(31));
+        app.clock.advance(time::Duration::minutes(7));
         assert_eq!(bangka_server::flows::activation::resolve_unconfirmed(&app.state).await.unwrap(), 1, "{mode}");
         let done = app.get(&format!("/v1/accounts/{account}/activations/{aid}")).await;
         assert_eq!(done.body["status"], ends, "{mode}: {}", done.body);
@@ -469,6 +471,9 @@ async fn a_lost_card_report_the_bank_did_not_confirm_is_finished_by_the_job() {
         assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 1, "{mode}");
         let done = app.get(&path).await;
         assert_eq!((done.body["issuer_notified"].as_bool(), done.body["issuer_advice"].is_null()), (Some(true), true), "{}", done.body);
+        let at_bank: Value =
+            bank.client.get(format!("{}/sim/cards/{scenario}/state", bank.url)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(at_bank["state"], "lost", "{mode}: the bank blocked {scenario}");
         let phone = app.card(scenario).await["phone"].as_str().unwrap().to_owned();
         let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await;
         assert!(inbox.body["messages"][0]["body"].as_str().is_some_and(|m| m.contains("已由发卡银行确认挂失")), "{}", inbox.body);
@@ -476,6 +481,22 @@ async fn a_lost_card_report_the_bank_did_not_confirm_is_finished_by_the_job() {
         app.clock.advance(time::Duration::seconds(31));
         assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 0);
     }
+    // A bank that refuses the report (the card is closed there): the card
+    // stays frozen, and the holder is told plainly to call the bank.
+    let p = app.payer("ok_debit_boc").await;
+    let closed = bank.client.post(format!("{}/sim/cards/ok_debit_boc/state", bank.url)).json(&json!({ "state": "closed" }));
+    assert_eq!(closed.send().await.unwrap().status(), 200);
+    let path = format!("/v1/accounts/{}/bindings/{}", p.account, p.binding);
+    let r = app.post(&format!("{path}/freeze"), json!({ "reason": "card_lost" })).await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str(), r.body["issuer_notified"].as_bool()),
+        (200, Some("frozen"), Some(false)),
+        "{}",
+        r.body
+    );
+    assert!(r.body["issuer_advice"].as_str().is_some_and(|a| a.contains("请立即拨打")), "{}", r.body);
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(bangka_server::flows::freeze::report_unconfirmed(&app.state).await.unwrap(), 0, "nothing left to try");
 }
 
 /// Every fault mode on a lost-card report (one good card each): the card
@@ -503,6 +524,9 @@ async fn every_fault_on_a_lost_card_report_still_reaches_the_bank() {
             "{mode}: {}",
             r.body
         );
+        let at_bank: Value =
+            bank.client.get(format!("{}/sim/cards/{scenario}/state", bank.url)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(at_bank["state"], "lost", "{mode}: the bank blocked {scenario}");
     }
     // Nothing is left for the job.
     app.clock.advance(time::Duration::seconds(31));

@@ -13,3 +13,10 @@ CREATE TABLE lost_reports (
     ended_at    BIGINT
 );
 CREATE INDEX lost_reports_pending ON lost_reports (checked_at) WHERE status = 'pending';
+
+-- An activation is written down as `activating` before the bank is asked
+-- to activate (issue 15); `asked_bank_at` is when `activate` was last sent.
+-- The job that settles an activation whose answer was lost calls it failed
+-- only once no order sent then can still arrive at the bank.
+ALTER TABLE activations ADD COLUMN asked_bank_at BIGINT;
+CREATE INDEX activations_activating ON activations (updated_at) WHERE status = 'activating';
