@@ -871,16 +871,17 @@ impl Store {
     }
 
     /// Ends an activation (`activated` or `failed`) that is still as `from`
-    /// says (otherwise false, and nothing changes): the challenge is marked
-    /// passed if it was, and the PAN kept for it is shredded — an activation
-    /// needs it only until the issuer has answered.
+    /// says (otherwise false, and nothing changes), with its audit entry:
+    /// the challenge is marked passed if it was activated, and the PAN kept
+    /// for it is shredded — an activation needs it only until the issuer
+    /// has answered.
     pub async fn finish_activation(
         &self,
         a: &ActivationRow,
         from: ActivationFrom,
         status: &str,
-        passed: bool,
         notice: Option<&NewMessage>,
+        cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
@@ -899,7 +900,11 @@ impl Store {
         if res.rows_affected() != 1 {
             return Ok(false);
         }
-        if passed {
+        let before = if let ActivationFrom::Pending = from { "pending_verification" } else { "activating" };
+        let change = Change { action: "activation.finish", subject: &a.id, before: Some(before), after: Some(status) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        // The code was right only for an activation that went through.
+        if status == "activated" {
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2")
                 .bind(to_ms(now))
                 .bind(&a.challenge_id)

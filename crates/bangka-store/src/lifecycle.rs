@@ -132,13 +132,15 @@ impl Store {
         Ok(row.and_then(|(s,)| LostReport::parse(&s)))
     }
 
-    /// Ends a pending report (`Confirmed` or `Dropped`) and queues the notice
-    /// with it; false when it had already ended (another instance).
+    /// Ends a pending report (`Confirmed` or `Dropped`) with its audit entry
+    /// and queues the notice with it; false when it had already ended
+    /// (another instance).
     pub async fn end_lost_report(
         &self,
         binding_id: &str,
         to: LostReport,
         notice: Option<&NewMessage>,
+        cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
@@ -151,6 +153,8 @@ impl Store {
         if res.rows_affected() != 1 {
             return Ok(false);
         }
+        let change = Change { action: "binding.lost_report", subject: binding_id, before: Some("pending"), after: Some(to.as_str()) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
         if let Some(m) = notice {
             self.insert_message(&mut tx, m, now).await?;
         }

@@ -10,13 +10,14 @@ use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{ActivationFrom, ActivationRow, NewMessage, new_id};
+use bangka_store::{ActivationFrom, ActivationRow, Cause, NewMessage, new_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::bind::issuer_failure;
 use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, record_attempt};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::say;
 use crate::state::AppState;
@@ -108,7 +109,8 @@ pub async fn get(app: &AppState, account_id: &str, activation_id: &str) -> ApiRe
     Ok((StatusCode::OK, json!(ActivationView::new(&a, next))))
 }
 
-pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, activation_id: &str, otp: &str) -> ApiResult<(StatusCode, Value)> {
+    let cause = Cause::api(who.actor());
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -123,11 +125,11 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {
-        app.store.finish_activation(&a, ActivationFrom::Pending, "failed", false, None, now).await?;
+        app.store.finish_activation(&a, ActivationFrom::Pending, "failed", None, cause, now).await?;
         Ok(())
     })
     .await?;
-    let pan = card_number(app, &a).await?.ok_or(ErrorCode::ActivationNotPending)?;
+    let pan = super::kept_card_number(app, a.vault_id.as_deref()).await?.ok_or(ErrorCode::ActivationNotPending)?;
     // Written down and committed before the bank is asked (no transaction
     // stays open across the call): a crash or a lost answer leaves an
     // `activating` row that a retry or the job settles by asking the card's
@@ -136,7 +138,7 @@ pub async fn confirm(app: &AppState, account_id: &str, activation_id: &str, otp:
         return Err(ErrorCode::ActivationNotPending.into());
     }
     super::checkpoint(app, &super::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() }).await?;
-    ask_bank(app, &a, &facts, &pan, &c.phone).await
+    ask_bank(app, &a, &facts, &pan, &c.phone, cause).await
 }
 
 /// The attempt's card facts, from the activation row.
@@ -155,17 +157,16 @@ async fn attempt_facts(app: &AppState, a: &ActivationRow) -> ApiResult<AttemptFa
     })
 }
 
-/// The card number kept (sealed) for the activation; `None` once it is
-/// shredded (a database error is an error, not a missing card).
-async fn card_number(app: &AppState, a: &ActivationRow) -> ApiResult<Option<Pan>> {
-    let Some(vault_id) = &a.vault_id else { return Ok(None) };
-    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
-    Ok(Some(app.vault.open_pan(&sealed)?))
-}
-
 /// Asks the bank to activate an activation written down as `activating`
 /// and answers from what it became.
-async fn ask_bank(app: &AppState, a: &ActivationRow, facts: &AttemptFacts, pan: &Pan, phone: &str) -> ApiResult<(StatusCode, Value)> {
+async fn ask_bank(
+    app: &AppState,
+    a: &ActivationRow,
+    facts: &AttemptFacts,
+    pan: &Pan,
+    phone: &str,
+    cause: Cause<'_>,
+) -> ApiResult<(StatusCode, Value)> {
     match app.bank().activate(pan).await {
         // Already activated (at an ATM, or by an order of ours that
         // arrived late): the card is activated all the same.
@@ -184,7 +185,7 @@ async fn ask_bank(app: &AppState, a: &ActivationRow, facts: &AttemptFacts, pan: 
     }
     app.failpoint("activate.after_bank").await?;
     let notice = activated_notice(a, phone);
-    if app.store.finish_activation(a, ActivationFrom::Activating, "activated", true, Some(&notice), app.clock.now()).await? {
+    if app.store.finish_activation(a, ActivationFrom::Activating, "activated", Some(&notice), cause, app.clock.now()).await? {
         record_attempt(app, &a.account_id, "activate", facts, None).await?;
     }
     // Otherwise the job settled it first (an answer that came very late).
@@ -240,12 +241,15 @@ async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiRes
 /// claimed and timed first so the job cannot decide on what came before (a
 /// card is activated once whatever arrives, so this cannot act twice).
 /// Activated: so it ends. No answer: as a lost answer (the job settles it).
-pub(super) async fn resume(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let cause = Cause::api(who.actor());
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     if a.status != "activating" {
         return answer(app, account_id, activation_id).await;
     }
-    let (Some(pan), Some(c)) = (card_number(app, &a).await?, app.store.get_challenge(&a.challenge_id).await?) else {
+    let (Some(pan), Some(c)) =
+        (super::kept_card_number(app, a.vault_id.as_deref()).await?, app.store.get_challenge(&a.challenge_id).await?)
+    else {
         return answer(app, account_id, activation_id).await;
     };
     if let CardState::NotActivated = card_state(app, &a, &pan).await
@@ -253,9 +257,9 @@ pub(super) async fn resume(app: &AppState, account_id: &str, activation_id: &str
     {
         // The claim is committed before the bank is asked again.
         super::checkpoint(app, &super::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() }).await?;
-        return ask_bank(app, &a, &attempt_facts(app, &a).await?, &pan, &c.phone).await;
+        return ask_bank(app, &a, &attempt_facts(app, &a).await?, &pan, &c.phone, cause).await;
     }
-    settle(app, &a, &pan, &c.phone, app.clock.now()).await?;
+    settle(app, &a, &pan, &c.phone, cause, app.clock.now()).await?;
     answer(app, account_id, activation_id).await
 }
 
@@ -288,7 +292,7 @@ async fn card_state(app: &AppState, a: &ActivationRow, pan: &Pan) -> CardState {
 
 /// Settles an activation left `activating` from the card's state at the
 /// bank, texting the holder. True when it ended.
-async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, now: time::OffsetDateTime) -> ApiResult<bool> {
+async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, cause: Cause<'_>, now: time::OffsetDateTime) -> ApiResult<bool> {
     let notice = |zh: &str, en: &str| super::notice(&a.account_id, phone, &a.last4, zh, en);
     let (from, status, notice) = match card_state(app, a, pan).await {
         CardState::Activated => (ActivationFrom::Activating, "activated", activated_notice(a, phone)),
@@ -323,7 +327,7 @@ async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, now: 
         ),
         CardState::NotActivated | CardState::Unknown => return Ok(false),
     };
-    let ended = app.store.finish_activation(a, from, status, status == "activated", Some(&notice), now).await?;
+    let ended = app.store.finish_activation(a, from, status, Some(&notice), cause, now).await?;
     if ended {
         tracing::info!(activation_id = %a.id, status, "unconfirmed activation settled by asking the issuer");
     }
@@ -341,13 +345,13 @@ pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
         if !app.store.claim_activation_check(&a, now).await? {
             continue;
         }
-        let pan = card_number(app, &a).await?;
+        let pan = super::kept_card_number(app, a.vault_id.as_deref()).await?;
         let Some(c) = app.store.get_challenge(&a.challenge_id).await? else {
             tracing::error!(activation_id = %a.id, "an activation waiting for the bank has no challenge");
             continue;
         };
         let ended = match pan {
-            Some(pan) => settle(app, &a, &pan, &c.phone, now).await?,
+            Some(pan) => settle(app, &a, &pan, &c.phone, Cause::job(), now).await?,
             None => {
                 // Its card number is gone: nothing can be asked any more.
                 let notice = super::notice(
@@ -357,7 +361,8 @@ pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
                     "未能向银行确认是否已激活。请拨打卡片背面的银行客服电话确认；如未激活，可在钱包中重新激活。",
                     "could not be confirmed with the bank as activated. Call the number on the back of the card to check; if it is not activated, start again in the wallet.",
                 );
-                app.store.finish_activation(&a, ActivationFrom::AskedAt(a.asked_bank_at), "failed", false, Some(&notice), now).await?
+                let from = ActivationFrom::AskedAt(a.asked_bank_at);
+                app.store.finish_activation(&a, from, "failed", Some(&notice), Cause::job(), now).await?
             }
         };
         settled += u64::from(ended);

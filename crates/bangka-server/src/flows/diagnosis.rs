@@ -259,9 +259,7 @@ fn item(name: &str, title: Say, result: Verdict, why: Option<ErrorCode>, evidenc
 /// cause otherwise (`ISSUER_UNAVAILABLE` when the bank does not answer).
 /// A card whose data was destroyed (deleted) is not asked about.
 async fn bank_status(app: &AppState, b: &BindingRow) -> ApiResult<Option<ErrorCode>> {
-    let Some(vault_id) = b.vault_id.as_deref() else { return Ok(None) };
-    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
-    let pan = app.vault.open_pan(&sealed)?;
+    let Some(pan) = super::kept_card_number(app, b.vault_id.as_deref()).await? else { return Ok(None) };
     Ok(app.bank().card_status(&pan).await.err().map(|f| f.code))
 }
 

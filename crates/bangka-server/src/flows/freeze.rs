@@ -96,7 +96,7 @@ pub async fn freeze(
         // The freeze stands whatever the bank answers; it is committed
         // before the bank is called.
         super::checkpoint(app, &super::Resume::ReportLost { account_id: account_id.into(), binding_id: binding_id.into() }).await?;
-        return report_and_answer(app, account_id, binding_id).await;
+        return report_and_answer(app, who, account_id, binding_id).await;
     }
     let frozen = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, view(app, &frozen).await?))
@@ -105,15 +105,16 @@ pub async fn freeze(
 /// Reports a card frozen as lost or stolen to the bank (the bank's own
 /// report is idempotent) and answers with the card, telling the holder
 /// plainly whether the bank has it yet (the job keeps telling it if not).
-async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+async fn report_and_answer(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let cause = Cause::api(who.actor());
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     if app.store.lost_report(&b.id).await? == Some(LostReport::Pending)
-        && let Some(pan) = card_number(app, &b).await?
+        && let Some(pan) = super::kept_card_number(app, b.vault_id.as_deref()).await?
     {
         match tell_bank(app, &b, &pan).await {
-            Told::Yes => end_report(app, &b, Told::Yes, false).await?,
+            Told::Yes => end_report(app, &b, Told::Yes, false, cause).await?,
             // The answer itself tells the holder to call the bank.
-            Told::Refused(code) => end_report(app, &b, Told::Refused(code), false).await?,
+            Told::Refused(code) => end_report(app, &b, Told::Refused(code), false, cause).await?,
             Told::NotYet | Told::Never => false,
         };
     }
@@ -123,8 +124,8 @@ async fn report_and_answer(app: &AppState, account_id: &str, binding_id: &str) -
 
 /// Finishes a lost or stolen freeze whose request crashed before the bank
 /// was told.
-pub(super) async fn resume_report(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
-    report_and_answer(app, account_id, binding_id).await
+pub(super) async fn resume_report(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+    report_and_answer(app, who, account_id, binding_id).await
 }
 
 /// How long a lost-card report the bank has not confirmed waits before the
@@ -140,20 +141,6 @@ enum Told {
     Refused(ErrorCode),
     /// The card's number is gone (the card was deleted): nothing to tell.
     Never,
-}
-
-/// The card's number while the vault keeps it; `None` once its key is
-/// destroyed (a database error is an error, not a missing card).
-async fn card_number(app: &AppState, b: &BindingRow) -> ApiResult<Option<bangka_core::card::Pan>> {
-    let Some(vault_id) = b.vault_id.as_deref() else { return Ok(None) };
-    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
-    match app.vault.open_pan(&sealed) {
-        Ok(pan) => Ok(Some(pan)),
-        Err(e) => {
-            tracing::warn!(binding_id = %b.id, error = %e, "a lost card's number cannot be opened (its key is destroyed)");
-            Ok(None)
-        }
-    }
 }
 
 /// Tells the bank a card is lost or stolen. The bank's report is
@@ -175,7 +162,7 @@ async fn tell_bank(app: &AppState, b: &BindingRow, pan: &bangka_core::card::Pan)
 /// Ends a pending report as the bank's answer says, with an SMS to the
 /// holder when `text` (the job's case: the holder is not waiting for an
 /// answer). True when this ended it.
-async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool) -> ApiResult<bool> {
+async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool, cause: Cause<'_>) -> ApiResult<bool> {
     let (to, notice) = match told {
         Told::NotYet => return Ok(false),
         Told::Yes => (
@@ -195,7 +182,7 @@ async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool) -> A
             ),
         ),
     };
-    let ended = app.store.end_lost_report(&b.id, to, text.then_some(&notice), app.clock.now()).await?;
+    let ended = app.store.end_lost_report(&b.id, to, text.then_some(&notice), cause, app.clock.now()).await?;
     if ended {
         tracing::info!(binding_id = %b.id, outcome = ?told, "lost-card report settled with the bank");
     }
@@ -215,7 +202,7 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
             continue;
         }
         let Some(b) = app.store.binding_by_id(&binding_id).await? else { continue };
-        let told = match card_number(app, &b).await? {
+        let told = match super::kept_card_number(app, b.vault_id.as_deref()).await? {
             None => Told::Never,
             Some(pan) => match app.bank().card_status(&pan).await {
                 Err(f) if f.code == ErrorCode::CardReportedLost => Told::Yes,
@@ -223,7 +210,7 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
                 _ => tell_bank(app, &b, &pan).await,
             },
         };
-        settled += u64::from(end_report(app, &b, told, true).await?);
+        settled += u64::from(end_report(app, &b, told, true, Cause::job()).await?);
     }
     Ok(settled)
 }

@@ -85,9 +85,18 @@ pub async fn resume(app: &AppState, who: &crate::auth::Principal, note: &str) ->
         Resume::Authorize { payment_id, op_id } => payments::resume_authorization(app, who, &payment_id, &op_id).await,
         Resume::PaymentOp { payment_id, op_id } => payments::resume_op(app, who, &payment_id, &op_id).await,
         Resume::Mandate { account_id, mandate_id } => mandates::resume(app, who, &account_id, &mandate_id).await,
-        Resume::ReportLost { account_id, binding_id } => freeze::resume_report(app, &account_id, &binding_id).await,
-        Resume::Activate { account_id, activation_id } => activation::resume(app, &account_id, &activation_id).await,
+        Resume::ReportLost { account_id, binding_id } => freeze::resume_report(app, who, &account_id, &binding_id).await,
+        Resume::Activate { account_id, activation_id } => activation::resume(app, who, &account_id, &activation_id).await,
     }
+}
+
+/// The card number a vault row still keeps; `None` once it is shredded (a
+/// deleted card, an ended activation). A database error is an error, not
+/// a missing card.
+pub(super) async fn kept_card_number(app: &AppState, vault_id: Option<&str>) -> ApiResult<Option<bangka_core::card::Pan>> {
+    let Some(vault_id) = vault_id else { return Ok(None) };
+    let Some(sealed) = app.store.get_sealed(vault_id).await? else { return Ok(None) };
+    Ok(Some(app.vault.open_pan(&sealed)?))
 }
 
 /// Whether a refusal only says the bank cannot answer now (unreachable, or

@@ -257,7 +257,7 @@ async fn confirm_activation(
     Path((id, aid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req: bind::OtpBody| activation::confirm(app, &id, &aid, &req.otp).await).await
+    call.json(&app, &who, async |app, req: bind::OtpBody| activation::confirm(app, &who, &id, &aid, &req.otp).await).await
 }
 
 fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {
