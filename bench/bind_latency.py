@@ -2,7 +2,7 @@
 """Load harness: the latency of one bind (bind request, then OTP confirm)
 against a running Bangka server with demo endpoints on.
 
-    bangka keys create --role wallet | tail -1   # -> KEY
+    bangka keys create --mode test --role wallet | tail -1   # -> KEY
     python3 bench/bind_latency.py --base http://127.0.0.1:8080 --key KEY --n 100
 
 Each iteration makes a fresh account (KYC'd as the demo holder), binds the

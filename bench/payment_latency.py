@@ -2,7 +2,7 @@
 """Load harness: the latency of paying with a bound card against a running
 Bangka server with demo endpoints on.
 
-    bangka keys create --role wallet | tail -1   # -> KEY
+    bangka keys create --mode test --role wallet | tail -1   # -> KEY
     python3 bench/payment_latency.py --base http://127.0.0.1:8080 --key KEY --n 100
 
 Binds `ok_debit` to a fresh account and sets a payment password, then N

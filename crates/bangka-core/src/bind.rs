@@ -150,6 +150,14 @@ impl AccountFreezeReason {
     pub fn parse(s: &str) -> Option<AccountFreezeReason> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// The freeze names the phone or the account itself as in someone
+    /// else's hands: no recovery may run through it (a password reset or
+    /// an unfreeze by a code sent to that phone). Only a reviewed phone
+    /// change or an identity review lifts it (issue 24).
+    pub fn distrusts_phone(self) -> bool {
+        matches!(self, AccountFreezeReason::PhoneLost | AccountFreezeReason::AccountCompromised)
+    }
 }
 
 /// A live binding, as shown in a limit error (masked facts only).

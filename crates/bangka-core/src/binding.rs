@@ -112,6 +112,14 @@ impl FreezeReason {
         matches!(self, FreezeReason::CardLost | FreezeReason::CardStolen)
     }
 
+    /// The holder said the phone with the wallet on it is gone: whoever has
+    /// it now receives the account's SMS codes, so no code sent to that phone
+    /// may lift this freeze (issue 24). The phone must be proven again
+    /// first (a reviewed phone change or an identity review).
+    pub fn distrusts_phone(self) -> bool {
+        matches!(self, FreezeReason::PhoneLost)
+    }
+
     /// The reason recorded on the token suspended with the binding.
     pub fn token_reason(self) -> crate::token::Reason {
         use crate::token::Reason;
@@ -152,6 +160,7 @@ mod tests {
             assert_eq!(FreezeReason::parse(r.as_str()), Some(r));
         }
         assert!(FreezeReason::CardStolen.reports_to_issuer() && !FreezeReason::PhoneLost.reports_to_issuer());
+        assert!(FreezeReason::PhoneLost.distrusts_phone() && !FreezeReason::CardLost.distrusts_phone());
         assert!(FreezeReason::SuspiciousActivity.token_reason().is_fraud_sensitive());
     }
 

@@ -30,6 +30,7 @@ pub mod diagnosis;
 pub mod failure;
 pub mod holder;
 pub mod mandate;
+pub mod mode;
 pub mod money;
 pub mod otp;
 pub mod payment;

@@ -135,6 +135,13 @@ impl MerchantId {
 /// it): the payment job finishes it, asking the bank first.
 pub const RETRY_OPS_AFTER: Duration = Duration::seconds(30);
 
+/// How long after an acting order (an authorization, an activation) was
+/// last sent it may still reach the bank and act: the bank refuses orders
+/// older than five minutes (docs/issuer-protocol.md), and a minute more
+/// covers clocks apart. Until then, a query that finds nothing does not
+/// mean the order was never made (a delaying network can still deliver it).
+pub const ORDER_MAY_ARRIVE_FOR: Duration = Duration::minutes(6);
+
 #[cfg(test)]
 mod tests {
     use super::*;

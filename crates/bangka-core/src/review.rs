@@ -23,13 +23,27 @@ pub enum ReviewKind {
     /// it wrongly (an ID number whose birth date is wrong on record, say).
     Kyc,
     /// Move the account to a new phone when the old one is lost (its SMS
-    /// codes cannot arrive); approving also lifts a `phone_lost` freeze.
+    /// codes cannot arrive); approving also lifts a `phone_lost` or
+    /// `account_compromised` freeze.
     PhoneChange,
+    /// Lift an account freeze that distrusts the phone (`phone_lost`,
+    /// `account_compromised`) while keeping the number (the carrier gave it
+    /// back): an identity check by a person, which the lost phone cannot
+    /// pass. Approving unfreezes the account and counts the phone as proven
+    /// again, so a card frozen `phone_lost` can then be unfrozen by code.
+    Unfreeze,
 }
 
 impl ReviewKind {
-    pub const ALL: [ReviewKind; 6] =
-        [ReviewKind::RiskLock, ReviewKind::Bind, ReviewKind::Unbind, ReviewKind::InfoChange, ReviewKind::Kyc, ReviewKind::PhoneChange];
+    pub const ALL: [ReviewKind; 7] = [
+        ReviewKind::RiskLock,
+        ReviewKind::Bind,
+        ReviewKind::Unbind,
+        ReviewKind::InfoChange,
+        ReviewKind::Kyc,
+        ReviewKind::PhoneChange,
+        ReviewKind::Unfreeze,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +53,7 @@ impl ReviewKind {
             ReviewKind::InfoChange => "info_change",
             ReviewKind::Kyc => "kyc",
             ReviewKind::PhoneChange => "phone_change",
+            ReviewKind::Unfreeze => "unfreeze",
         }
     }
 
@@ -55,7 +70,9 @@ impl ReviewKind {
             ReviewKind::Bind => &[MaterialType::IdFront, MaterialType::IdBack, MaterialType::BankCard],
             // Who asks matters most when the account's own phone cannot
             // confirm it: the holder holding the ID card too.
-            ReviewKind::Kyc | ReviewKind::PhoneChange => &[MaterialType::IdFront, MaterialType::IdBack, MaterialType::Selfie],
+            ReviewKind::Kyc | ReviewKind::PhoneChange | ReviewKind::Unfreeze => {
+                &[MaterialType::IdFront, MaterialType::IdBack, MaterialType::Selfie]
+            }
         }
     }
 }

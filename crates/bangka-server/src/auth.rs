@@ -11,6 +11,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use bangka_core::ErrorCode;
+use bangka_core::mode::Mode;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -47,11 +48,12 @@ impl Role {
     }
 }
 
-/// A new key: `bk_<role>_<64 hex>`.
-pub fn generate_key(role: Role) -> String {
+/// A new key: `bk_<mode>_<role>_<64 hex>` (`bk_live_wallet_…`), so a
+/// person (and a secret scanner) tells a live key from a test key at once.
+pub fn generate_key(role: Role, mode: Mode) -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("bk_{}_{}", role.as_str(), hex::encode(bytes))
+    format!("bk_{}_{}_{}", mode.as_str(), role.as_str(), hex::encode(bytes))
 }
 
 /// Session tokens look like keys but say what they are: `bk_hs_<64 hex>`.
@@ -80,6 +82,17 @@ pub struct Principal {
     /// Set for a holder session (role [`Role::Holder`]); `key_id` is then
     /// the wallet key that opened it (the token domain of what it binds).
     pub session: Option<HolderSession>,
+    /// Test or live: a caller finds only the accounts (and all under them)
+    /// of its own mode. A holder session's is its account's.
+    pub mode: Mode,
+}
+
+impl Principal {
+    /// `NOT_FOUND` for an account of the other mode: it is answered exactly
+    /// as one that does not exist (and so is everything under it).
+    pub fn check_mode(&self, account_id: &str) -> Result<(), ApiError> {
+        if Mode::of_account(account_id) == self.mode { Ok(()) } else { Err(ErrorCode::NotFound.into()) }
+    }
 }
 
 /// The holder session a request came with.
@@ -180,6 +193,17 @@ pub fn current_origin() -> Origin {
 pub use crate::key_cache::KeyCache;
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let p = authenticate_key(parts, state).await?;
+    if let Some(c) = parts.extensions.get::<crate::telemetry::Caller>() {
+        c.set(match &p.session {
+            Some(s) => format!("session:{}", s.id),
+            None => p.key_id.clone(),
+        });
+    }
+    Ok(p)
+}
+
+async fn authenticate_key(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(ErrorCode::Unauthenticated)?;
     let key = value.strip_prefix("Bearer ").map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or(ErrorCode::Unauthenticated)?;
     if key.starts_with(SESSION_TOKEN_PREFIX) {
@@ -192,20 +216,46 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiE
             o.device_id = Some(s.device_id.clone());
             o.client_ip = s.client_ip.clone();
         });
+        let mode = Mode::of_account(&s.account_id);
         let session = HolderSession { id: s.id, account_id: s.account_id, device_id: s.device_id, client_ip: s.client_ip };
-        return Ok(Principal { key_id: s.wallet_key_id, role: Role::Holder, merchant_id: None, session: Some(session) });
+        return Ok(Principal { key_id: s.wallet_key_id, role: Role::Holder, merchant_id: None, session: Some(session), mode });
     }
     let hash = hash_key(key);
-    let found = match state.api_keys.get(&hash) {
+    let now = state.clock.now();
+    let found = match state.api_keys.get(&hash, now) {
         Some(k) => k,
         None => {
-            let k = state.store.find_api_key(&hash).await?.ok_or(ErrorCode::Unauthenticated)?;
-            state.api_keys.put(hash, k.clone());
+            let k = state.store.find_api_key(&hash, now).await?.ok_or(ErrorCode::Unauthenticated)?;
+            state.api_keys.put(hash.clone(), k.clone());
             k
         }
     };
+    // A live server serves no test key: test data never reaches its bank.
+    if found.mode == Mode::Test && state.mode == Mode::Live {
+        let why = "a test key on a live-mode server: use it with a test-mode server (bangka serve --mode test)";
+        return Err(bangka_core::Failure::new(ErrorCode::Unauthenticated).with_details(serde_json::json!({ "reason": why })).into());
+    }
+    if found.last_used_at.is_none_or(|at| now - at > time::Duration::minutes(1)) {
+        // Noted in the background, at most once a minute per instance.
+        state.api_keys.put(hash, bangka_store::ApiKeyRow { last_used_at: Some(now), ..found.clone() });
+        let (store, id) = (state.store.clone(), found.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_api_key(&id, now).await {
+                tracing::warn!(key_id = %id, error = %e, "noting a key's last use failed");
+            }
+        });
+    }
     let role = Role::parse(&found.role).ok_or(ErrorCode::Unauthenticated)?;
-    Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id, session: None })
+    Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id, session: None, mode: found.mode })
+}
+
+/// The `{id}` of an `/v1/accounts/{id}/…` path: `Ok(None)` when the route
+/// has none, `Err` when the path does not decode (the handler's own `Path`
+/// then refuses the request as malformed, before it runs).
+async fn path_account_id(parts: &mut Parts, state: &AppState) -> Result<Option<String>, ()> {
+    let axum::extract::Path(params) =
+        axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state).await.map_err(|_| ())?;
+    Ok(params.get("id").cloned())
 }
 
 impl FromRequestParts<AppState> for WalletAuth {
@@ -215,6 +265,9 @@ impl FromRequestParts<AppState> for WalletAuth {
         let p = authenticate(parts, state).await?;
         if p.role != Role::Wallet {
             return Err(ErrorCode::Forbidden.into());
+        }
+        if let Ok(Some(id)) = path_account_id(parts, state).await {
+            p.check_mode(&id)?;
         }
         Ok(WalletAuth(p))
     }
@@ -233,7 +286,14 @@ impl FromRequestParts<AppState> for AccountAuth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let p = authenticate(parts, state).await?;
         match (&p.role, &p.session) {
-            (Role::Wallet, _) => Ok(AccountAuth(p)),
+            (Role::Wallet, _) => match path_account_id(parts, state).await {
+                Ok(Some(id)) => {
+                    p.check_mode(&id)?;
+                    Ok(AccountAuth(p))
+                }
+                Ok(None) => Err(ErrorCode::Forbidden.into()),
+                Err(()) => Ok(AccountAuth(p)),
+            },
             (Role::Holder, Some(s)) => {
                 let axum::extract::Path(params) =
                     axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)

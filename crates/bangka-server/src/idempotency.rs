@@ -25,7 +25,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{AfterCommit, Claim, IdemState, StoreError, from_ms, to_ms};
+use bangka_store::{AfterCommit, Claim, IdemState, StoreError, StoredAnswer, from_ms, to_ms};
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -152,7 +152,12 @@ async fn turn(app: &AppState, claim: &Claim, deadline: tokio::time::Instant) -> 
         match app.store.idem_peek(&claim.scope, &claim.key, &claim.request_hash).await? {
             None => return Ok(Turn::Run),
             Some(IdemState::Mismatch) => return Err(ErrorCode::IdempotencyKeyReused.into()),
-            Some(IdemState::Answered { status, response }) => return Ok(Turn::Done(replay(app, claim, status, &response))),
+            Some(IdemState::Answered { resume: Some(r), response, .. }) if advice_expired(&response, app.clock.now()) => {
+                // "Try again at T" was true then; T has passed, so the retry
+                // resumes the request and answers its state now.
+                return Ok(Turn::Resume(r));
+            }
+            Some(IdemState::Answered { status, response, .. }) => return Ok(Turn::Done(replay(app, claim, status, &response))),
             Some(IdemState::Running { resume, since }) if since + STALE_CLAIM < app.clock.now() => match resume {
                 Some(r) => return Ok(Turn::Resume(r)),
                 // Left by a version that claimed before its unit of work:
@@ -169,6 +174,12 @@ async fn turn(app: &AppState, claim: &Claim, deadline: tokio::time::Instant) -> 
             }
         }
     }
+}
+
+/// Whether a stored answer is a refusal whose `retry_after` has passed.
+fn advice_expired(stored: &str, now: time::OffsetDateTime) -> bool {
+    let v: Value = serde_json::from_str(stored).unwrap_or_default();
+    v["failure"]["retry_after_ms"].as_i64().is_some_and(|at| from_ms(at) <= now)
 }
 
 /// This request's unit lost the key to another request (which wrote
@@ -249,7 +260,11 @@ async fn conclude(
         unit.store.abort_unit().await;
         return Ok(Err(e));
     }
-    let after = match unit.store.finish_unit(stored.as_ref().map(|(s, b)| (*s, b.as_str()))).await {
+    // A refusal that says when to try again outlives nothing: the claim
+    // keeps its resume note (if the flow wrote one) for a later retry.
+    let transient = matches!(&outcome, Err(ApiError::Domain { failure, .. }) if failure.retry_after.is_some());
+    let answer = stored.as_ref().map(|(status, body)| StoredAnswer { status: *status, body: body.as_str(), transient });
+    let after = match unit.store.finish_unit(answer).await {
         Ok(after) => after,
         Err(StoreError::ClaimTaken) => return Err(ClaimLost),
         Err(e) => return Ok(Err(e.into())),

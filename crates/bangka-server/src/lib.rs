@@ -61,7 +61,15 @@ pub struct Config {
     /// Where card data keys are kept, when not beside the database (see
     /// `bangka_store::card_keys`).
     pub card_key_store_url: Option<String>,
-    /// Demo endpoints (test cards, phone inbox).
+    /// Test (the embedded default: demo conveniences, test cards) or live
+    /// (what a deployment runs: no demo endpoints, no test keys).
+    pub mode: bangka_core::mode::Mode,
+    /// Live mode with the in-process simulator as its bank, said on purpose
+    /// (`--issuer simulator`): a live server never falls back to it.
+    pub simulator_on_purpose: bool,
+    /// Test mode on an address other computers reach (`--allow-test-mode-on-network`).
+    pub allow_test_mode_on_network: bool,
+    /// Demo endpoints (test cards, phone inbox); test mode only.
     pub demo: bool,
     pub binding_limit: u32,
     /// Demo: this many more good cards for load (`--demo-population`).
@@ -98,6 +106,9 @@ impl Config {
             database_schema: None,
             notify_webhook: None,
             card_key_store_url: None,
+            mode: bangka_core::mode::Mode::Test,
+            simulator_on_purpose: false,
+            allow_test_mode_on_network: false,
             demo: true,
             binding_limit: WalletPolicy::default().binding_limit,
             demo_population: 0,
@@ -111,6 +122,33 @@ impl Config {
             issuer_keys: None,
             issuer_timeout: std::time::Duration::from_secs(5),
         }
+    }
+
+    /// What the mode forbids, said before anything starts: a live server
+    /// without a real bank, or with demo conveniences; a test server that
+    /// other computers reach (its demo endpoints hand out keys and show
+    /// every test code) unless told so.
+    pub fn check_mode(&self) -> anyhow::Result<()> {
+        use bangka_core::mode::Mode;
+        match self.mode {
+            Mode::Live => {
+                anyhow::ensure!(
+                    self.issuer_url.is_some() || self.simulator_on_purpose,
+                    "live mode needs a bank: --issuer-url URL (the issuer protocol), or --issuer simulator to run on the in-process simulator on purpose"
+                );
+                anyhow::ensure!(!self.demo, "live mode has no demo endpoints (pass --no-demo, or run --mode test)");
+            }
+            Mode::Test => {
+                let ip = self.listen.ip();
+                anyhow::ensure!(
+                    ip.is_loopback() || self.allow_test_mode_on_network,
+                    "test mode listens only on a loopback address ({} is not): its demo endpoints hand out keys and show every test code. \
+                     Run --mode live for a deployment, or pass --allow-test-mode-on-network for a shared test server",
+                    self.listen
+                );
+            }
+        }
+        Ok(())
     }
 
     pub fn database_url(&self) -> String {
@@ -129,13 +167,24 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Store, Vault)> {
     let fingerprint_version = store.fingerprint_key_version().await.context("reading the key versions")?;
     let vault = Vault::open(&config.data_dir, fingerprint_version).context("loading the vault keys")?;
     store.attach_vault(&vault);
+    // Every key an instance signs or seals with is made here, by whichever
+    // command opens the data directory first (`keys create` in
+    // docs/deploy.md), so copying the directory's key files before the
+    // first start copies them all (issue 24, finding 5).
+    let receipts = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
+    let webhooks = bangka_store::WebhookSigner::load_or_create(&config.data_dir).context("loading the webhook signing secret")?;
     // Instances sharing a database must hold the same keys (copied from the
-    // first one): a different key would seal cards the others cannot open.
-    let wrong = store.check_keys(&vault.key_checks(), time::OffsetDateTime::now_utc()).await.context("checking the key files")?;
+    // first one): a different key would seal cards the others cannot open,
+    // or sign receipts and webhooks the others' public key and secret do not verify.
+    let mut checks = vault.key_checks();
+    checks.push(("receipt-signing".into(), receipts.public_key_hex()));
+    checks.push(("webhook-signing".into(), webhooks.check_value()));
+    let wrong = store.check_keys(&checks, time::OffsetDateTime::now_utc()).await.context("checking the key files")?;
     anyhow::ensure!(
         wrong.is_empty(),
         "the key files in {} are not the ones this database was started with ({}): every instance sharing a database needs \
-         the same master.key, fingerprint key and payment-password.key (copy them from the first instance's data directory)",
+         the same master.key, fingerprint key, payment-password.key, receipt-signing.key and webhook-signing.key \
+         (copy them from the first instance's data directory)",
         config.data_dir.display(),
         wrong.join(", ")
     );
@@ -155,6 +204,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        config.check_mode()?;
         let (store, vault) = open_store(&config).await?;
         // The seed is fixed: a population card's number is the same on every
         // start, so a load generator can bind it across restarts.
@@ -197,6 +247,7 @@ impl Application {
             otp: OtpRules::default(),
             risk: Arc::new(config.risk_rules.clone().unwrap_or_default()),
             api_keys: Arc::new(key_cache::KeyCache::default()),
+            mode: config.mode,
             demo: config.demo,
             demo_clock: None,
             sink,
@@ -258,3 +309,31 @@ impl Application {
 }
 
 pub use bangka_core::clock::parse_duration;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bangka_core::mode::Mode;
+
+    fn config(mode: Mode, listen: &str) -> Config {
+        Config { mode, demo: mode == Mode::Test, ..Config::new(PathBuf::from("/nonexistent"), listen.parse().unwrap()) }
+    }
+
+    #[test]
+    fn live_mode_needs_a_bank_said_on_purpose_and_no_demo() {
+        let c = config(Mode::Live, "0.0.0.0:8080");
+        assert!(c.check_mode().unwrap_err().to_string().contains("--issuer simulator"));
+        assert!(Config { simulator_on_purpose: true, ..c.clone() }.check_mode().is_ok());
+        assert!(Config { issuer_url: Some("http://127.0.0.1:9".into()), ..c.clone() }.check_mode().is_ok());
+        assert!(Config { simulator_on_purpose: true, demo: true, ..c }.check_mode().is_err());
+    }
+
+    #[test]
+    fn test_mode_stays_on_loopback_unless_told() {
+        assert!(config(Mode::Test, "127.0.0.1:8080").check_mode().is_ok());
+        assert!(config(Mode::Test, "[::1]:8080").check_mode().is_ok());
+        let open = config(Mode::Test, "0.0.0.0:8080");
+        assert!(open.check_mode().unwrap_err().to_string().contains("--allow-test-mode-on-network"));
+        assert!(Config { allow_test_mode_on_network: true, ..open }.check_mode().is_ok());
+    }
+}

@@ -163,7 +163,19 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "BANGKA_LISTEN")]
     listen: SocketAddr,
-    /// Turn off the demo endpoints (test cards, phone inbox).
+    /// `test` (the default: the embedded demo, test cards, the phone inbox,
+    /// demo keys; loopback only) or `live` (what a deployment runs: no demo
+    /// endpoints, no test keys, and a bank said explicitly).
+    #[arg(long, value_enum, default_value = "test")]
+    mode: ServeMode,
+    /// Test mode on an address other computers reach (a shared test server).
+    #[arg(long)]
+    allow_test_mode_on_network: bool,
+    /// `simulator`: the in-process issuer simulator as the bank, said on
+    /// purpose (live mode refuses to fall back to it).
+    #[arg(long, value_parser = ["simulator"])]
+    issuer: Option<String>,
+    /// Turn off the demo endpoints (test cards, phone inbox); implied by `--mode live`.
     #[arg(long)]
     no_demo: bool,
     /// Banks over the network speaking the issuer protocol (e.g. the URL of
@@ -231,6 +243,21 @@ struct ServeArgs {
     max_connections: u32,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ServeMode {
+    Test,
+    Live,
+}
+
+impl ServeMode {
+    fn mode(self) -> bangka_core::mode::Mode {
+        match self {
+            ServeMode::Test => bangka_core::mode::Mode::Test,
+            ServeMode::Live => bangka_core::mode::Mode::Live,
+        }
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum LogFormat {
     Text,
@@ -243,11 +270,49 @@ enum KeysCommand {
     Create {
         #[arg(long, value_parser = ["wallet", "merchant", "support", "risk", "admin"])]
         role: String,
+        /// `live` (default) or `test`: a key finds only the accounts of its
+        /// mode, and a live-mode server refuses test keys.
+        #[arg(long, value_enum, default_value = "live")]
+        mode: ServeMode,
+        /// What the key is for (shown by `keys list`), e.g. `wallet-prod-1`.
+        #[arg(long)]
+        name: Option<String>,
+        /// The key stops working after this long, e.g. `90d` or `12h`.
+        #[arg(long, value_parser = bangka_server::parse_duration)]
+        expires: Option<time::Duration>,
         /// Bind a merchant key to this merchant id. Only a bound key can
         /// charge the merchant's autopay agreements, and its payments must
         /// name this merchant.
         #[arg(long)]
         merchant_id: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the API keys (never the keys themselves): id, name, role, mode,
+    /// created, last used, expires, revoked.
+    List {
+        /// One JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke an API key: every running instance refuses it within a second.
+    Revoke {
+        /// The key's id (`key_…`, from `keys list`).
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Rotate an API key: a new key (printed once, as the last line) with
+    /// the same role, mode, name and merchant; the old one keeps working for
+    /// the overlap, then expires.
+    Rotate {
+        /// The key's id (`key_…`, from `keys list`).
+        id: String,
+        /// How long both keys work, e.g. `24h` (default) or `10m` (`keys revoke` ends a key at once).
+        #[arg(long, default_value = "24h", value_parser = bangka_server::parse_duration)]
+        overlap: time::Duration,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -407,8 +472,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve(a) => {
             // Every setting travels in the one Config into Application::build.
-            let mut cfg = config(&a.store, a.listen, !a.no_demo, a.binding_limit);
-            cfg.demo_population = if a.no_demo { 0 } else { a.demo_population };
+            let live = a.mode == ServeMode::Live;
+            let demo = !a.no_demo && !live;
+            let mut cfg = config(&a.store, a.listen, demo, a.binding_limit);
+            cfg.mode = a.mode.mode();
+            cfg.simulator_on_purpose = a.issuer.is_some();
+            cfg.allow_test_mode_on_network = a.allow_test_mode_on_network;
+            if a.issuer.is_some() && a.issuer_url.is_some() {
+                anyhow::bail!("--issuer simulator and --issuer-url name two banks: pass one");
+            }
+            cfg.demo_population = if demo { a.demo_population } else { 0 };
             cfg.notify_webhook = a.notify_webhook.clone();
             cfg.issuer_url = a.issuer_url.clone();
             cfg.issuer_keys = a.issuer_keys.clone();
@@ -425,8 +498,8 @@ async fn main() -> anyhow::Result<()> {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 cfg.risk_rules = Some(bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?);
             }
-            if a.demo_clock && a.no_demo {
-                anyhow::bail!("--demo-clock needs the demo endpoints (drop --no-demo)");
+            if a.demo_clock && !demo {
+                anyhow::bail!("--demo-clock needs the demo endpoints (test mode, without --no-demo)");
             }
             let shifted = Arc::new(ShiftedClock::default());
             let clock: Arc<dyn bangka_core::clock::Clock> = if a.demo_clock { shifted.clone() } else { Arc::new(SystemClock) };
@@ -436,11 +509,12 @@ async fn main() -> anyhow::Result<()> {
                 app.state_mut().demo_clock = Some(shifted);
                 tracing::warn!("demo clock on: POST /v1/demo/clock/advance moves this service's time forward");
             }
-            tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), demo = cfg.demo, "bangka listening");
+            let mode = cfg.mode.as_str();
+            tracing::info!(addr = %app.local_addr(), data_dir = %cfg.data_dir.display(), mode, demo = cfg.demo, "bangka listening");
             if cfg.demo {
-                tracing::info!("demo mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");
+                tracing::info!("test mode: test cards at GET /v1/demo/cards, SMS inbox at GET /v1/demo/inbox/{{phone}}");
             }
-            tracing::info!("create an API key with: bangka keys create --role wallet --data-dir {}", cfg.data_dir.display());
+            tracing::info!("create an API key with: bangka keys create --role wallet --mode {mode} --data-dir {}", cfg.data_dir.display());
             app.run_until(shutdown_signal()).await
         }
         Command::Fill { cards, from, store } => {
@@ -493,8 +567,75 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", signer.expose_secret());
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Create { role, merchant_id, store } } => {
+        Command::Keys { command: KeysCommand::List { json, store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, _) = open_store(&cfg).await?;
+            let keys = store.list_api_keys().await?;
+            store.close().await;
+            if json {
+                println!("{}", serde_json::json!({ "keys": keys }));
+                return Ok(());
+            }
+            let when = |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), bangka_store::rfc3339);
+            println!(
+                "{:<26} {:<20} {:<9} {:<5} {:<24} {:<24} {:<24} REVOKED",
+                "ID", "NAME", "ROLE", "MODE", "CREATED", "LAST USED", "EXPIRES"
+            );
+            for k in keys {
+                println!(
+                    "{:<26} {:<20} {:<9} {:<5} {:<24} {:<24} {:<24} {}",
+                    k.id,
+                    k.name.as_deref().unwrap_or("-"),
+                    k.role,
+                    k.mode.as_str(),
+                    bangka_store::rfc3339(k.created_at),
+                    when(k.last_used_at),
+                    when(k.expires_at),
+                    when(k.revoked_at)
+                );
+            }
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Revoke { id, store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, _) = open_store(&cfg).await?;
+            let done = store.revoke_api_key(&id, bangka_store::Cause::api("cli"), time::OffsetDateTime::now_utc()).await?;
+            store.close().await;
+            match done {
+                bangka_store::KeyChange::Done => {
+                    println!("{id} revoked: every running instance refuses it within a second");
+                    Ok(())
+                }
+                bangka_store::KeyChange::Revoked => {
+                    println!("{id} was revoked already");
+                    Ok(())
+                }
+                bangka_store::KeyChange::NotFound => anyhow::bail!("no API key {id} (see bangka keys list)"),
+            }
+        }
+        Command::Keys { command: KeysCommand::Rotate { id, overlap, store } } => {
+            anyhow::ensure!(!overlap.is_negative(), "--overlap cannot be negative");
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, _) = open_store(&cfg).await?;
+            let Some(old) = store.get_api_key(&id).await? else { anyhow::bail!("no API key {id} (see bangka keys list)") };
+            let role = Role::parse(&old.role).context("unknown role")?;
+            let key = generate_key(role, old.mode);
+            let now = time::OffsetDateTime::now_utc();
+            let rotated = store.rotate_api_key(&id, &hash_key(&key), overlap, bangka_store::Cause::api("cli"), now).await?;
+            store.close().await;
+            let new_id = rotated.map_err(|_| anyhow::anyhow!("{id} is revoked, expired or rotated already: create a new key instead"))?;
+            tracing::info!(old = %id, new = %new_id, "rotated; the old key works until the overlap ends; the new key is shown only once, on stdout");
+            println!("{key}");
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::Create { role, mode, name, expires, merchant_id, store } } => {
             let role = Role::parse(&role).context("unknown role")?;
+            let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+            anyhow::ensure!(
+                name.as_deref().is_none_or(|n| n.chars().count() <= 100 && !n.chars().any(char::is_control)),
+                "--name takes up to 100 printable characters"
+            );
+            anyhow::ensure!(expires.is_none_or(|d| d.is_positive()), "--expires must be a positive duration, e.g. 90d");
             let merchant_id = match (role, merchant_id) {
                 (_, None) => None,
                 (Role::Merchant, Some(m)) => Some(
@@ -505,12 +646,20 @@ async fn main() -> anyhow::Result<()> {
             };
             let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
             let (store, _) = open_store(&cfg).await?;
-            let key = generate_key(role);
-            let id = store
-                .insert_api_key(role.as_str(), &hash_key(&key), merchant_id.as_ref().map(|m| m.as_str()), time::OffsetDateTime::now_utc())
-                .await?;
+            let mode = mode.mode();
+            let key = generate_key(role, mode);
+            let now = time::OffsetDateTime::now_utc();
+            let new = bangka_store::NewApiKey {
+                role: role.as_str(),
+                mode,
+                key_hash: &hash_key(&key),
+                name: name.as_deref(),
+                merchant_id: merchant_id.as_ref().map(|m| m.as_str()),
+                expires_at: expires.map(|d| now + d),
+            };
+            let id = store.create_api_key(new, bangka_store::Cause::api("cli"), now).await?;
             store.close().await;
-            tracing::info!(role = role.as_str(), key_id = %id, "created an API key; it is shown only once, on stdout");
+            tracing::info!(role = role.as_str(), mode = mode.as_str(), key_id = %id, "created an API key; it is shown only once, on stdout");
             println!("{key}");
             Ok(())
         }

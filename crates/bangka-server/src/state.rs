@@ -31,7 +31,9 @@ pub struct AppState {
     pub risk: Arc<RiskRules>,
     /// Recently seen API keys (a lookup per request saved; see [`crate::key_cache::KeyCache`]).
     pub api_keys: Arc<crate::key_cache::KeyCache>,
-    /// Demo endpoints and the demo phone inbox.
+    /// Test or live (`bangka serve --mode`): a live server refuses test keys.
+    pub mode: bangka_core::mode::Mode,
+    /// Demo endpoints and the demo phone inbox (test mode only).
     pub demo: bool,
     /// The clock as a demo may move it (`bangka serve --demo-clock`): then
     /// `POST /v1/demo/clock/advance` exists.

@@ -82,8 +82,11 @@ impl Cluster {
         let log_path = self.root.join(format!("{name}.log"));
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path).unwrap();
         let port = port();
+        // B logs JSON lines: the access log is checked in both formats.
+        let format = if name == "b" { "json" } else { "text" };
         let child = Command::new(bin())
             .args(["serve", "--demo-clock", "--listen", &format!("127.0.0.1:{port}"), "--issuer-url", &self.sim.base])
+            .args(["--log-format", format])
             .args(self.store_args(&dir))
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
@@ -121,7 +124,11 @@ async fn cluster() -> Option<(Cluster, Proc, Proc, String)> {
     let c = Cluster { root: root.clone(), pg: (url, format!("bk_cluster_{:08x}", rand::random::<u32>())), sim };
     // The first instance's data directory: made by `keys create` (0700),
     // then its key files copied to the second, as docs/issuer-protocol.md says.
-    let out = Command::new(bin()).args(["keys", "create", "--role", "wallet"]).args(c.store_args(&root.join("a"))).output().unwrap();
+    let out = Command::new(bin())
+        .args(["keys", "create", "--mode", "test", "--role", "wallet"])
+        .args(c.store_args(&root.join("a")))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "keys create: {}", String::from_utf8_lossy(&out.stderr));
     let wallet = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned();
     std::fs::copy(&keys, root.join("a/issuer-keys.json")).unwrap();
@@ -531,4 +538,81 @@ async fn two_instances_one_database_one_bank() {
     println!("{}", said.trim());
     drop((a, b));
     let _ = std::fs::remove_dir_all(&cluster.root);
+}
+
+/// Issue 24: a key revoked with `bangka keys revoke` is refused by every
+/// running instance within a second (their key caches included); `keys
+/// list` shows it revoked and when it was last used, never the key. Each
+/// instance's access log has a line per request naming the key's id, the
+/// route template, the status and the duration, never the key itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_is_refused_by_every_instance_within_a_second() {
+    let Some((c, a, b, wallet)) = cluster().await else { return };
+    let http = reqwest::Client::new();
+    let probe = |base: String| {
+        let (http, wallet) = (http.clone(), wallet.clone());
+        async move {
+            let r = http.get(format!("{base}/v1/accounts/acc_test_nosuchaccount0000")).bearer_auth(&wallet).send().await.unwrap();
+            r.status().as_u16()
+        }
+    };
+    // Finding 5: set up as docs/deploy.md says (`keys create` on A, A's key
+    // files copied to B before either starts), both sign receipts with one
+    // key and webhooks with one secret.
+    let public = |base: String| {
+        let http = http.clone();
+        async move { http.get(format!("{base}/v1/receipts/public-key")).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(public(a.base.clone()).await, public(b.base.clone()).await, "one receipt signing key");
+    let secret = |dir: &str| {
+        let out = Command::new(bin()).args(["keys", "webhook-secret", "--data-dir"]).arg(c.root.join(dir)).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(secret("a").starts_with("whsec_") && secret("a") == secret("b"), "one webhook secret");
+    // Both instances know (and cache) the key: 404 is an authenticated answer.
+    assert_eq!((probe(a.base.clone()).await, probe(b.base.clone()).await), (404, 404));
+    let list = |dir: &str| {
+        let out = Command::new(bin()).args(["keys", "list", "--json"]).args(c.store_args(&c.root.join(dir))).output().unwrap();
+        assert!(out.status.success(), "keys list: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains(&wallet), "keys list never shows a key");
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let keys = list("a");
+    let key = keys["keys"].as_array().unwrap().iter().find(|k| k["role"] == "wallet").unwrap().clone();
+    let id = key["id"].as_str().unwrap().to_owned();
+    assert_eq!((key["mode"].as_str(), key["revoked_at"].is_null()), (Some("test"), true), "{key}");
+    let out = Command::new(bin()).args(["keys", "revoke", &id]).args(c.store_args(&c.root.join("b"))).output().unwrap();
+    assert!(out.status.success(), "keys revoke: {}", String::from_utf8_lossy(&out.stderr));
+    let revoked = std::time::Instant::now();
+    let mut refused = (false, false);
+    while revoked.elapsed() < Duration::from_secs(3) && refused != (true, true) {
+        refused = (probe(a.base.clone()).await == 401, probe(b.base.clone()).await == 401);
+        if refused != (true, true) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let took = revoked.elapsed();
+    assert_eq!(refused, (true, true), "both instances refuse the revoked key");
+    assert!(took < Duration::from_secs(1), "refused everywhere within a second: {took:?}");
+    println!("revoked key refused by both instances after {} ms", took.as_millis());
+    let key = list("a")["keys"].as_array().unwrap().iter().find(|k| k["id"] == id.as_str()).unwrap().clone();
+    assert!(key["revoked_at"].is_string() && key["last_used_at"].is_string(), "{key}");
+
+    // The access log, text (A) and JSON (B).
+    drop((a, b));
+    let text = std::fs::read_to_string(c.root.join("a.log")).unwrap();
+    let line = text.lines().find(|l| l.contains("request") && l.contains(&id)).unwrap_or_else(|| panic!("an access line with {id}"));
+    assert!(line.contains("route=/v1/accounts/{id}") && line.contains("status=404") && line.contains("elapsed_ms"), "{line}");
+    let json = std::fs::read_to_string(c.root.join("b.log")).unwrap();
+    let lines: Vec<Value> =
+        json.lines().filter_map(|l| serde_json::from_str(l).ok()).filter(|v: &Value| v["message"] == "request").collect();
+    let refused = lines.iter().find(|v| v["status"] == 401).unwrap_or_else(|| panic!("an access line for the refusal: {json}"));
+    assert_eq!(refused["span"]["route"], "/v1/accounts/{id}", "{refused}");
+    assert!(refused["span"]["request_id"].as_str().is_some_and(|r| r.starts_with("req_")), "{refused}");
+    assert!(lines.iter().any(|v| v["key_id"] == id.as_str() && v["status"] == 404), "the key's id is named");
+    for log in [&text, &json] {
+        assert!(!log.contains(&wallet), "no key in the log");
+        assert!(!log.contains("acc_test_nosuchaccount0000"), "no raw path in the log");
+    }
 }

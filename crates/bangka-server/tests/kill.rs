@@ -48,7 +48,7 @@ fn bin() -> &'static str {
 }
 
 fn key(data: &Data, role: &str) -> String {
-    let out = Command::new(bin()).args(["keys", "create", "--role", role]).args(data.store_args()).output().unwrap();
+    let out = Command::new(bin()).args(["keys", "create", "--mode", "test", "--role", role]).args(data.store_args()).output().unwrap();
     assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned()
 }

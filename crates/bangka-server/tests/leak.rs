@@ -24,7 +24,7 @@ fn free_port() -> u16 {
 
 fn create_key(data_dir: &Path, role: &str) -> String {
     let bin = env!("CARGO_BIN_EXE_bangka");
-    let out = Command::new(bin).args(["keys", "create", "--role", role, "--data-dir"]).arg(data_dir).output().unwrap();
+    let out = Command::new(bin).args(["keys", "create", "--mode", "test", "--role", role, "--data-dir"]).arg(data_dir).output().unwrap();
     assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().lines().last().unwrap().trim().to_owned()
 }

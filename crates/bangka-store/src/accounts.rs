@@ -63,6 +63,8 @@ fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
 
 /// A new wallet account.
 pub struct NewAccount<'a> {
+    /// The mode of the key that opens it, written into its id.
+    pub mode: bangka_core::mode::Mode,
     pub phone: &'a str,
     /// The wallet verified the phone in its own sign-in (else Bangka sends
     /// an SMS code and the account waits for it).
@@ -97,7 +99,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<Result<AccountRow, Conflict>, StoreError> {
-        let id = new_id("acc");
+        let id = new_id(a.mode.account_id_prefix());
         let mut tx = self.begin().await?;
         let res = sqlx::query(
             "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email, phone_verified_at, phone_verified_by)
@@ -310,6 +312,7 @@ impl Store {
         }
         let change = Change { action: "account.freeze", subject: account_id, before: Some("active"), after: Some("frozen") };
         crate::audit::append(&mut tx, cause.with_note(reason.as_str()), change, now).await?;
+        end_all_sessions(&mut tx, account_id, now).await?;
         self.insert_message(&mut tx, notice, now).await?;
         tx.commit().await?;
         Ok(true)
@@ -346,50 +349,6 @@ impl Store {
     }
 }
 
-// ---------------------------------------------------------------- API keys
-
-impl Store {
-    /// Stores a key's hash with its role and, for a merchant key, the
-    /// merchant it speaks for.
-    pub async fn insert_api_key(
-        &self,
-        role: &str,
-        key_hash: &str,
-        merchant_id: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<String, StoreError> {
-        let id = new_id("key");
-        sqlx::query("INSERT INTO api_keys (id, role, key_hash, merchant_id, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(role)
-            .bind(key_hash)
-            .bind(merchant_id)
-            .bind(to_ms(now))
-            .write_on(self)
-            .await?;
-        Ok(id)
-    }
-
-    /// The unrevoked key with this hash.
-    pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {
-        let row: Option<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, role, merchant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-                .bind(key_hash)
-                .fetch_optional(&mut *self.read().await?)
-                .await?;
-        Ok(row.map(|(id, role, merchant_id)| ApiKeyRow { id, role, merchant_id }))
-    }
-}
-
-/// An API key as authentication sees it (never the key itself).
-#[derive(Debug, Clone)]
-pub struct ApiKeyRow {
-    pub id: String,
-    pub role: String,
-    /// The merchant a merchant key speaks for, if it was bound to one.
-    pub merchant_id: Option<String>,
-}
-
 /// Moves an account to a new phone, audited (without either number), in
 /// the caller's transaction. An account frozen because its phone was lost
 /// is unfrozen with it: the lost phone was the reason, and the new one has
@@ -402,31 +361,61 @@ pub(crate) async fn move_phone(
     cause: Cause<'_>,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let lost: Option<(String,)> =
-        sqlx::query_as("SELECT status FROM accounts WHERE id = $1 AND status = 'frozen' AND frozen_reason = 'phone_lost'")
-            .bind(account_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    sqlx::query(
-        "UPDATE accounts SET phone = $1, phone_verified_at = $3, phone_verified_by = 'sms',
-           status = CASE WHEN frozen_reason = 'phone_lost' THEN 'active' ELSE status END,
-           frozen_at = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_at END,
-           frozen_reason = CASE WHEN frozen_reason = 'phone_lost' THEN NULL ELSE frozen_reason END,
-           version = version + 1
-         WHERE id = $2",
-    )
-    .bind(phone)
-    .bind(account_id)
-    .bind(to_ms(now))
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query("UPDATE accounts SET phone = $1, version = version + 1 WHERE id = $2")
+        .bind(phone)
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
     let change = Change { action: "account.phone_change", subject: account_id, before: None, after: Some("changed") };
     crate::audit::append(tx, cause, change, now).await?;
-    if lost.is_some() {
+    phone_proven(tx, account_id, "sms", cause.with_note("new phone proven"), now).await
+}
+
+/// The SQL list of account freeze reasons that distrust the phone (kept
+/// beside [`AccountFreezeReason::distrusts_phone`] by a test).
+pub(crate) const PHONE_DISTRUSTING_SQL: &str = "('phone_lost','account_compromised')";
+
+/// The account's phone is proven again (`by`: `sms` for a phone change,
+/// `review` for an identity review): stamped, and a freeze that distrusted
+/// the phone is lifted (audited as `account.unfreeze`). A card frozen
+/// `phone_lost` before this moment can be unfrozen by a code from now on.
+pub(crate) async fn phone_proven(tx: &mut Tx, account_id: &str, by: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
+    let lifted: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT frozen_reason FROM accounts WHERE id = $1 AND status = 'frozen' AND frozen_reason IN {PHONE_DISTRUSTING_SQL}"
+    ))
+    .bind(account_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    sqlx::query(&format!(
+        "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = $2,
+           status = CASE WHEN frozen_reason IN {PHONE_DISTRUSTING_SQL} THEN 'active' ELSE status END,
+           frozen_at = CASE WHEN frozen_reason IN {PHONE_DISTRUSTING_SQL} THEN NULL ELSE frozen_at END,
+           frozen_reason = CASE WHEN frozen_reason IN {PHONE_DISTRUSTING_SQL} THEN NULL ELSE frozen_reason END,
+           version = version + 1
+         WHERE id = $3"
+    ))
+    .bind(to_ms(now))
+    .bind(by)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    if let Some((reason,)) = lifted {
         let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
-        crate::audit::append(tx, cause.with_note("phone_lost: new phone proven"), change, now).await?;
+        crate::audit::append(tx, cause.with_note(&reason), change, now).await?;
     }
     Ok(())
+}
+
+/// Ends every live holder session of the account (a freeze: whoever holds a
+/// session opened before it, a thief with the lost phone included, must
+/// sign in again through the wallet). Returns how many ended.
+pub(crate) async fn end_all_sessions(tx: &mut Tx, account_id: &str, now: OffsetDateTime) -> Result<u64, StoreError> {
+    let res = sqlx::query("UPDATE holder_sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
+        .bind(to_ms(now))
+        .bind(account_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(res.rows_affected())
 }
 
 impl Store {
@@ -494,5 +483,17 @@ impl Store {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT id FROM accounts WHERE phone = $1").bind(phone).fetch_optional(&mut *self.read().await?).await?;
         Ok(row.map(|r| r.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_distrusting_sql_lists_the_reasons_that_distrust_the_phone() {
+        for r in AccountFreezeReason::ALL {
+            assert_eq!(PHONE_DISTRUSTING_SQL.contains(&format!("'{}'", r.as_str())), r.distrusts_phone(), "{r:?}");
+        }
     }
 }

@@ -52,12 +52,14 @@ pub struct BindingRow {
     pub activated_at: Option<OffsetDateTime>,
     /// Why it is frozen, while it is.
     pub frozen_reason: Option<FreezeReason>,
+    /// When it was frozen, while it is.
+    pub frozen_at: Option<OffsetDateTime>,
 }
 
 const BINDING_COLS: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at";
 
 /// What a read returns: the inserted columns plus those later steps set.
-pub(crate) const BINDING_SELECT: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at, frozen_reason";
+pub(crate) const BINDING_SELECT: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at, frozen_reason, frozen_at";
 
 pub(crate) fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
     let status: String = r.try_get("status")?;
@@ -80,6 +82,7 @@ pub(crate) fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
         updated_at: from_ms(r.try_get("updated_at")?),
         activated_at: opt_time(r.try_get("activated_at")?),
         frozen_reason: r.try_get::<Option<String>, _>("frozen_reason")?.as_deref().and_then(FreezeReason::parse),
+        frozen_at: opt_time(r.try_get("frozen_at")?),
     })
 }
 

@@ -9,8 +9,12 @@ use crate::{Store, StoreError, from_ms, to_ms};
 /// An `Idempotency-Key` row as a request finds it before running.
 #[derive(Debug, PartialEq, Eq)]
 pub enum IdemState {
-    /// Answered: send this stored answer again.
-    Answered { status: u16, response: String },
+    /// Answered: send this stored answer again. `resume` is kept with a
+    /// transient answer (one that says when to try again) of a request
+    /// that wrote down an intent: once that time has passed, a retry
+    /// resumes the request and answers its state then, instead of
+    /// replaying advice that no longer holds.
+    Answered { status: u16, response: String, resume: Option<String> },
     /// Claimed and not answered: a request is running it, or committed its
     /// intent before a bank call and then crashed. `resume` says how to
     /// finish it (the flow's own JSON); `since` is when it was claimed or
@@ -33,7 +37,7 @@ impl Store {
         .await?;
         Ok(row.map(|(hash, status, response, created_at, resume)| match (status, response) {
             _ if hash != request_hash => IdemState::Mismatch,
-            (Some(s), Some(r)) => IdemState::Answered { status: s as u16, response: r },
+            (Some(s), Some(r)) => IdemState::Answered { status: s as u16, response: r, resume },
             _ => IdemState::Running { resume, since: from_ms(created_at) },
         }))
     }

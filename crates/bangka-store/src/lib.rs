@@ -21,6 +21,7 @@
 //!   payments), [`attempts`], [`outbox`], [`idempotency`], [`key_rotation`] …
 
 pub mod accounts;
+pub mod api_keys;
 pub mod attempts;
 pub mod audit;
 pub mod bindings;
@@ -50,7 +51,8 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use time::OffsetDateTime;
 use unit::{Conn, Db, Tx, Unit, Writer};
 
-pub use accounts::{AccountRow, AccountUnfreezeOutcome, ApiKeyRow, Conflict, KycRecord, NewAccount};
+pub use accounts::{AccountRow, AccountUnfreezeOutcome, Conflict, KycRecord, NewAccount};
+pub use api_keys::{ApiKeyRow, KeyChange, NewApiKey};
 pub use attempts::AttemptRow;
 pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
 pub use bindings::{
@@ -179,6 +181,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../migrations/sqlite/0020_phone_change.sql")),
     (21, include_str!("../migrations/sqlite/0021_key_checks.sql")),
     (22, include_str!("../migrations/sqlite/0022_lost_reports.sql")),
+    (23, include_str!("../migrations/sqlite/0023_order_sent_at.sql")),
+    (24, include_str!("../migrations/sqlite/0024_key_lifecycle.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -203,6 +207,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (20, include_str!("../migrations/postgres/0020_phone_change.sql")),
     (21, include_str!("../migrations/postgres/0021_key_checks.sql")),
     (22, include_str!("../migrations/postgres/0022_lost_reports.sql")),
+    (23, include_str!("../migrations/postgres/0023_order_sent_at.sql")),
+    (24, include_str!("../migrations/postgres/0024_key_lifecycle.sql")),
 ];
 
 impl Store {
@@ -313,21 +319,21 @@ impl Store {
     /// and returns what the commit left to do. A claim answered meanwhile
     /// by someone else (a resume race) is [`StoreError::ClaimTaken`], and
     /// nothing of this unit stands.
-    pub async fn finish_unit(&self, answer: Option<(u16, &str)>) -> Result<AfterCommit, StoreError> {
+    pub async fn finish_unit(&self, answer: Option<StoredAnswer<'_>>) -> Result<AfterCommit, StoreError> {
         let u = self.unit.as_ref().expect("finish_unit on a store bound to a unit");
         let mut state = u.state.lock().await;
-        if let (Some(c), Some((status, body))) = (&u.claim, answer) {
+        if let (Some(c), Some(StoredAnswer { status, body, transient })) = (&u.claim, answer) {
             state.ensure_open(&self.db, Some(c)).await?;
-            let stored = sqlx::query(
+            // A transient answer keeps the resume note (see IdemState); a
+            // claim still holding one may be answered again by its resumer.
+            let sql = if transient {
+                "UPDATE idempotency SET status_code = $1, response = $2
+                 WHERE scope = $3 AND idem_key = $4 AND (status_code IS NULL OR resume IS NOT NULL)"
+            } else {
                 "UPDATE idempotency SET status_code = $1, response = $2, resume = NULL
-                 WHERE scope = $3 AND idem_key = $4 AND status_code IS NULL",
-            )
-            .bind(i64::from(status))
-            .bind(body)
-            .bind(&c.scope)
-            .bind(&c.key)
-            .execute(state.conn())
-            .await;
+                 WHERE scope = $3 AND idem_key = $4 AND (status_code IS NULL OR resume IS NOT NULL)"
+            };
+            let stored = sqlx::query(sql).bind(i64::from(status)).bind(body).bind(&c.scope).bind(&c.key).execute(state.conn()).await;
             match stored {
                 Ok(r) if r.rows_affected() == 1 => {}
                 Ok(_) => {
@@ -679,5 +685,22 @@ impl<'q> WriteOn for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'
                 Ok(res)
             }
         }
+    }
+}
+
+/// The answer a unit stores with its effect for `Idempotency-Key` replays.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredAnswer<'a> {
+    pub status: u16,
+    pub body: &'a str,
+    /// It says when to try again (a transient refusal): the claim keeps its
+    /// resume note, so a retry after that time resumes the request.
+    pub transient: bool,
+}
+
+impl<'a> StoredAnswer<'a> {
+    /// An answer that holds for good.
+    pub fn lasting(status: u16, body: &'a str) -> StoredAnswer<'a> {
+        StoredAnswer { status, body, transient: false }
     }
 }

@@ -105,6 +105,9 @@ impl Store {
         if let Some(t) = token {
             move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
         }
+        if reason.distrusts_phone() {
+            crate::accounts::end_all_sessions(&mut tx, &b.account_id, now).await?;
+        }
         if reason.reports_to_issuer() {
             // Written down with the freeze, before the bank is told.
             sqlx::query(

@@ -178,8 +178,10 @@ impl Store {
         let copy_sql = format!(
             "INSERT INTO demo_inbox (id, phone, body, received_at, channel)
              SELECT id, recipient, body, $1, channel FROM outbox WHERE id IN ({list}) AND delivered_at IS NULL AND ended_at IS NULL
+             AND {}
              ORDER BY CASE id {} END
              ON CONFLICT (id) DO NOTHING",
+            test_account_sql(),
             order.join(" ")
         );
         let mark_sql = format!(
@@ -247,12 +249,16 @@ impl Store {
         Ok(())
     }
 
-    /// The demo sink: puts a message in the demo inbox of its recipient.
+    /// The demo sink: puts a message in the demo inbox of its recipient (a
+    /// test account's only: a live account's messages never show there).
     /// Idempotent per message id (a retried delivery lands once).
     pub async fn put_in_demo_inbox(&self, m: &OutboxMessage, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO demo_inbox (id, phone, body, received_at, channel) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO demo_inbox (id, phone, body, received_at, channel)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM outbox WHERE id = $1 AND {})
+             ON CONFLICT (id) DO NOTHING",
+            test_account_sql()
+        ))
         .bind(&m.id)
         .bind(&m.recipient)
         .bind(self.bodies.seal(&message_context(&m.id), &m.body))
@@ -372,4 +378,13 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// SQL true for a row whose `account_id` is a test account's (issue 24):
+/// only their messages reach the demo inbox, which anyone can read. A live
+/// account's message on a test-mode server is marked delivered without
+/// landing there (as the log sink does).
+fn test_account_sql() -> String {
+    let prefix = format!("{}_", bangka_core::mode::Mode::Test.account_id_prefix());
+    format!("substr(account_id, 1, {}) = '{prefix}'", prefix.len())
 }

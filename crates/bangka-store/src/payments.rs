@@ -429,6 +429,8 @@ pub struct PaymentOp {
     pub tries: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// When the order was last sent to the bank (see [`Store::claim_op`]).
+    pub sent_at: OffsetDateTime,
 }
 
 fn op_row(r: &AnyRow) -> Result<PaymentOp, StoreError> {
@@ -442,6 +444,7 @@ fn op_row(r: &AnyRow) -> Result<PaymentOp, StoreError> {
         tries: r.try_get("tries")?,
         created_at: from_ms(r.try_get("created_at")?),
         updated_at: from_ms(r.try_get("updated_at")?),
+        sent_at: from_ms(r.try_get("sent_at")?),
     })
 }
 
@@ -471,7 +474,7 @@ async fn insert_op(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO payment_ops (id, payment_id, kind, amount, status, tries, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5)",
+        "INSERT INTO payment_ops (id, payment_id, kind, amount, status, tries, created_at, updated_at, sent_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
     )
     .bind(id)
     .bind(payment_id)
@@ -715,7 +718,7 @@ impl Store {
     /// issuer did not answer).
     pub async fn stale_ops(&self, cutoff: OffsetDateTime, limit: i64) -> Result<Vec<PaymentOp>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at FROM payment_ops
+            "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at, sent_at FROM payment_ops
              WHERE status = 'pending' AND updated_at < $1 ORDER BY updated_at LIMIT $2",
         )
         .bind(to_ms(cutoff))
@@ -726,15 +729,16 @@ impl Store {
     }
 
     /// Claims a stale op for one retry: only one instance wins (the row's
-    /// `updated_at` and `tries` move on), the others skip it.
-    pub async fn claim_op(&self, op: &PaymentOp, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let res =
-            sqlx::query("UPDATE payment_ops SET tries = tries + 1, updated_at = $1 WHERE id = $2 AND status = 'pending' AND tries = $3")
-                .bind(to_ms(now))
-                .bind(&op.id)
-                .bind(op.tries)
-                .write_on(self)
-                .await?;
+    /// `updated_at` and `tries` move on), the others skip it. `sends`: the
+    /// claimer sends the order to the bank again (not just a query), so its
+    /// `sent_at` moves too and the bank's window starts over.
+    pub async fn claim_op(&self, op: &PaymentOp, sends: bool, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let sql = if sends {
+            "UPDATE payment_ops SET tries = tries + 1, updated_at = $1, sent_at = $1 WHERE id = $2 AND status = 'pending' AND tries = $3"
+        } else {
+            "UPDATE payment_ops SET tries = tries + 1, updated_at = $1 WHERE id = $2 AND status = 'pending' AND tries = $3"
+        };
+        let res = sqlx::query(sql).bind(to_ms(now)).bind(&op.id).bind(op.tries).write_on(self).await?;
         Ok(res.rows_affected() == 1)
     }
 
@@ -769,7 +773,7 @@ impl Store {
 
     pub async fn payment_ops(&self, payment_id: &str) -> Result<Vec<PaymentOp>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at FROM payment_ops WHERE payment_id = $1
+            "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at, sent_at FROM payment_ops WHERE payment_id = $1
              ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 WHEN 'void' THEN 1 ELSE 2 END, id",
         )
         .bind(payment_id)

@@ -247,6 +247,9 @@ impl Store {
                     };
                     crate::audit::append(&mut tx, cause, change, now).await?;
                 }
+                ReviewKind::Unfreeze => {
+                    crate::accounts::phone_proven(&mut tx, &review.account_id, "review", cause.with_note("identity review"), now).await?;
+                }
                 ReviewKind::Bind => {}
             }
         }

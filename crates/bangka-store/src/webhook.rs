@@ -54,6 +54,12 @@ impl WebhookSigner {
         format!("t={t},v1={}", hex::encode(sign(self.secret.expose().as_bytes(), t, body)))
     }
 
+    /// A value that tells whether two instances hold the same secret
+    /// without revealing it (the start-up key check compares it).
+    pub fn check_value(&self) -> String {
+        hex::encode(sign(self.secret.expose().as_bytes(), 0, b"bangka/key-check/v1"))
+    }
+
     /// The secret, for `bangka keys webhook-secret` only.
     pub fn expose_secret(&self) -> &str {
         self.secret.expose()

@@ -22,7 +22,8 @@ use bangka_core::card::{Pan, luhn_check_digit};
 use bangka_core::otp::OtpPurpose;
 use bangka_store::{
     AccountRow, ActivateOutcome, AttemptRow, BindingRow, Cause, Claim, Conflict, IdemState, KycRecord, MessageKind, NewAccount,
-    NewChallenge, NewMessage, NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, StoreError, Vault, new_id, to_ms,
+    NewChallenge, NewMessage, NewPendingBinding, NewToken, PendingOutcome, SealedCard, Store, StoreError, StoredAnswer, Vault, new_id,
+    to_ms,
 };
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -200,8 +201,16 @@ fn phone(n: u32) -> String {
 }
 
 async fn account(store: &Store, n: u32) -> AccountRow {
+    account_in(store, n, bangka_core::mode::Mode::Test).await
+}
+
+async fn account_in(store: &Store, n: u32, mode: bangka_core::mode::Mode) -> AccountRow {
     store
-        .create_account(NewAccount { phone: &phone(n), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), t0())
+        .create_account(
+            NewAccount { mode, phone: &phone(n), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+            Cause::job(),
+            t0(),
+        )
         .await
         .expect("db")
         .expect("phone free")
@@ -242,6 +251,7 @@ impl BindAttempt {
             updated_at: now,
             activated_at: None,
             frozen_reason: None,
+            frozen_at: None,
         };
         let challenge = NewChallenge {
             id: challenge_id.clone(),
@@ -335,19 +345,49 @@ fn notice(account: &AccountRow) -> NewMessage {
 async fn accounts(store: Store) {
     let now = t0();
     let acc = store
-        .create_account(NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), now)
+        .create_account(
+            NewAccount {
+                mode: bangka_core::mode::Mode::Live,
+                phone: &phone(1),
+                phone_verified_by_wallet: true,
+                language: "zh-CN",
+                email: None,
+            },
+            Cause::job(),
+            now,
+        )
         .await
         .unwrap()
         .expect("first account");
     assert!(acc.id.starts_with("acc_"));
 
     let dup = store
-        .create_account(NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), now)
+        .create_account(
+            NewAccount {
+                mode: bangka_core::mode::Mode::Live,
+                phone: &phone(1),
+                phone_verified_by_wallet: true,
+                language: "zh-CN",
+                email: None,
+            },
+            Cause::job(),
+            now,
+        )
         .await
         .expect("a duplicate phone is not a db error");
     assert_eq!(dup.map(|a| a.id), Err(Conflict::PhoneTaken));
     let other = store
-        .create_account(NewAccount { phone: &phone(2), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), now)
+        .create_account(
+            NewAccount {
+                mode: bangka_core::mode::Mode::Live,
+                phone: &phone(2),
+                phone_verified_by_wallet: true,
+                language: "zh-CN",
+                email: None,
+            },
+            Cause::job(),
+            now,
+        )
         .await
         .unwrap()
         .expect("another phone is free");
@@ -400,20 +440,57 @@ on_both_backends!(accounts);
 // ======================================================================
 
 /// Keys are found by hash only; unknown hashes and duplicate hashes fail.
+/// A revoked key is never found again, an expired one from its expiry on,
+/// and a rotated one until its overlap ends; each change is audited.
 async fn api_keys(store: Store) {
-    let id = store.insert_api_key("admin", "hash-admin", None, t0()).await.unwrap();
-    let other = store.insert_api_key("wallet", "hash-wallet", None, t0()).await.unwrap();
+    use bangka_core::mode::Mode;
+    let id = store.insert_api_key("admin", Mode::Live, "hash-admin", None, t0()).await.unwrap();
+    let other = store.insert_api_key("wallet", Mode::Test, "hash-wallet", None, t0()).await.unwrap();
     assert_ne!(id, other);
-    let found = |h: &'static str| {
+    let found = |h: &'static str, at: time::OffsetDateTime| {
         let store = store.clone();
-        async move { store.find_api_key(h).await.unwrap().map(|k| (k.id, k.role, k.merchant_id)) }
+        async move { store.find_api_key(h, at).await.unwrap().map(|k| (k.id, k.role, k.mode, k.merchant_id)) }
     };
-    assert_eq!(found("hash-admin").await, Some((id, "admin".to_owned(), None)));
-    assert_eq!(found("hash-wallet").await, Some((other, "wallet".to_owned(), None)));
-    let shop = store.insert_api_key("merchant", "hash-shop", Some("shop-1"), t0()).await.unwrap();
-    assert_eq!(found("hash-shop").await, Some((shop, "merchant".to_owned(), Some("shop-1".to_owned()))));
-    assert!(store.find_api_key("hash-unknown").await.unwrap().is_none());
-    assert!(store.insert_api_key("admin", "hash-admin", None, t0()).await.is_err(), "key hashes are unique");
+    assert_eq!(found("hash-admin", t0()).await, Some((id.clone(), "admin".to_owned(), Mode::Live, None)));
+    assert_eq!(found("hash-wallet", t0()).await, Some((other.clone(), "wallet".to_owned(), Mode::Test, None)));
+    let shop = store.insert_api_key("merchant", Mode::Live, "hash-shop", Some("shop-1"), t0()).await.unwrap();
+    assert_eq!(found("hash-shop", t0()).await, Some((shop, "merchant".to_owned(), Mode::Live, Some("shop-1".to_owned()))));
+    assert!(store.find_api_key("hash-unknown", t0()).await.unwrap().is_none());
+    assert!(store.insert_api_key("admin", Mode::Live, "hash-admin", None, t0()).await.is_err(), "key hashes are unique");
+
+    // Revoked: gone at once, and revoking again changes nothing.
+    assert_eq!(store.revoke_api_key(&other, Cause::api("cli"), t0()).await.unwrap(), bangka_store::KeyChange::Done);
+    assert!(found("hash-wallet", t0()).await.is_none());
+    assert_eq!(store.revoke_api_key(&other, Cause::api("cli"), t0()).await.unwrap(), bangka_store::KeyChange::Revoked);
+    assert_eq!(store.revoke_api_key("key_none", Cause::api("cli"), t0()).await.unwrap(), bangka_store::KeyChange::NotFound);
+    // Expiring: found until its expiry.
+    let k = bangka_store::NewApiKey {
+        role: "wallet",
+        mode: Mode::Live,
+        key_hash: "hash-brief",
+        name: Some("brief"),
+        merchant_id: None,
+        expires_at: Some(t0() + Duration::hours(1)),
+    };
+    store.create_api_key(k, Cause::api("cli"), t0()).await.unwrap();
+    assert!(found("hash-brief", t0() + Duration::minutes(59)).await.is_some());
+    assert!(found("hash-brief", t0() + Duration::hours(1)).await.is_none());
+    // Rotated: both work during the overlap, then only the new one.
+    let new = store.rotate_api_key(&id, "hash-admin-2", Duration::hours(2), Cause::api("cli"), t0()).await.unwrap().unwrap();
+    assert!(found("hash-admin", t0() + Duration::hours(1)).await.is_some());
+    assert_eq!(found("hash-admin-2", t0() + Duration::hours(1)).await.map(|k| k.0), Some(new.clone()));
+    assert!(found("hash-admin", t0() + Duration::hours(2)).await.is_none());
+    assert!(found("hash-admin-2", t0() + Duration::days(30)).await.is_some());
+    assert!(store.rotate_api_key(&id, "hash-admin-3", Duration::hours(2), Cause::api("cli"), t0()).await.unwrap().is_err(), "rotated once");
+    let listed = store.list_api_keys().await.unwrap();
+    assert_eq!(listed.iter().find(|k| k.id == id).unwrap().replaced_by.as_deref(), Some(new.as_str()));
+    assert_eq!(listed.iter().find(|k| k.id == new).unwrap().role, "admin");
+    // Last use, noted at most once a minute.
+    store.touch_api_key(&new, t0()).await.unwrap();
+    store.touch_api_key(&new, t0() + Duration::seconds(30)).await.unwrap();
+    assert_eq!(store.get_api_key(&new).await.unwrap().unwrap().last_used_at, Some(t0()));
+    let actions: Vec<String> = store.audit_entries(&id).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["api_key.create", "api_key.rotate"]);
 }
 on_both_backends!(api_keys);
 
@@ -747,17 +824,27 @@ async fn a_unit_commits_claim_effect_and_answer_together(store: Store) {
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
     let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
     let acc = unit
-        .create_account(NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), t0())
+        .create_account(
+            NewAccount {
+                mode: bangka_core::mode::Mode::Live,
+                phone: &phone(1),
+                phone_verified_by_wallet: true,
+                language: "zh-CN",
+                email: None,
+            },
+            Cause::job(),
+            t0(),
+        )
         .await
         .unwrap();
     let acc = acc.expect("phone free");
     // Not visible outside the unit before it commits.
     assert_eq!(store.get_account(&acc.id).await.unwrap().map(|a| a.id), None);
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), None);
-    let after = unit.finish_unit(Some((201, r#"{"id":"x"}"#))).await.unwrap();
+    let after = unit.finish_unit(Some(StoredAnswer::lasting(201, r#"{"id":"x"}"#))).await.unwrap();
     assert!(after.messages.is_empty());
     assert!(store.get_account(&acc.id).await.unwrap().is_some());
-    let answered = IdemState::Answered { status: 201, response: r#"{"id":"x"}"#.into() };
+    let answered = IdemState::Answered { status: 201, response: r#"{"id":"x"}"#.into(), resume: None };
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(answered));
     assert_eq!(store.idem_peek("acc_1", "k1", "h2").await.unwrap(), Some(IdemState::Mismatch));
     assert_eq!(store.idem_peek("acc_2", "k1", "h1").await.unwrap(), None, "keys are per scope");
@@ -770,7 +857,13 @@ on_both_backends!(a_unit_commits_claim_effect_and_answer_together);
 async fn an_unfinished_unit_leaves_nothing(store: Store) {
     let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
     unit.create_account(
-        NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        NewAccount {
+            mode: bangka_core::mode::Mode::Live,
+            phone: &phone(1),
+            phone_verified_by_wallet: true,
+            language: "zh-CN",
+            email: None,
+        },
         Cause::job(),
         t0(),
     )
@@ -784,7 +877,13 @@ async fn an_unfinished_unit_leaves_nothing(store: Store) {
     {
         let unit = store.unit(Some(claim("acc_1", "k2", "h1")));
         unit.create_account(
-            NewAccount { phone: &phone(2), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+            NewAccount {
+                mode: bangka_core::mode::Mode::Live,
+                phone: &phone(2),
+                phone_verified_by_wallet: true,
+                language: "zh-CN",
+                email: None,
+            },
             Cause::job(),
             t0(),
         )
@@ -800,7 +899,13 @@ async fn an_unfinished_unit_leaves_nothing(store: Store) {
 
     let unit = store.unit(None);
     unit.create_account(
-        NewAccount { phone: &phone(4), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        NewAccount {
+            mode: bangka_core::mode::Mode::Live,
+            phone: &phone(4),
+            phone_verified_by_wallet: true,
+            language: "zh-CN",
+            email: None,
+        },
         Cause::job(),
         t0(),
     )
@@ -808,12 +913,28 @@ async fn an_unfinished_unit_leaves_nothing(store: Store) {
     .unwrap()
     .unwrap();
     let dup = unit
-        .create_account(NewAccount { phone: &phone(4), phone_verified_by_wallet: true, language: "zh-CN", email: None }, Cause::job(), t0())
+        .create_account(
+            NewAccount {
+                mode: bangka_core::mode::Mode::Live,
+                phone: &phone(4),
+                phone_verified_by_wallet: true,
+                language: "zh-CN",
+                email: None,
+            },
+            Cause::job(),
+            t0(),
+        )
         .await
         .unwrap();
     assert!(dup.is_err(), "the second is a conflict, rolled back alone");
     unit.create_account(
-        NewAccount { phone: &phone(5), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        NewAccount {
+            mode: bangka_core::mode::Mode::Live,
+            phone: &phone(5),
+            phone_verified_by_wallet: true,
+            language: "zh-CN",
+            email: None,
+        },
         Cause::job(),
         t0(),
     )
@@ -830,7 +951,13 @@ on_both_backends!(an_unfinished_unit_leaves_nothing);
 async fn a_checkpoint_commits_the_intent_and_the_resume_note(store: Store) {
     let unit = store.unit(Some(claim("acc_1", "k1", "h1")));
     unit.create_account(
-        NewAccount { phone: &phone(1), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        NewAccount {
+            mode: bangka_core::mode::Mode::Live,
+            phone: &phone(1),
+            phone_verified_by_wallet: true,
+            language: "zh-CN",
+            email: None,
+        },
         Cause::job(),
         t0(),
     )
@@ -843,25 +970,40 @@ async fn a_checkpoint_commits_the_intent_and_the_resume_note(store: Store) {
     let running = IdemState::Running { resume: Some(r#"{"kind":"x"}"#.into()), since: t0() };
     assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(running));
     unit.create_account(
-        NewAccount { phone: &phone(2), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        NewAccount {
+            mode: bangka_core::mode::Mode::Live,
+            phone: &phone(2),
+            phone_verified_by_wallet: true,
+            language: "zh-CN",
+            email: None,
+        },
         Cause::job(),
         t0(),
     )
     .await
     .unwrap()
     .unwrap();
-    let _ = unit.finish_unit(Some((200, "{}"))).await.unwrap();
+    let _ = unit.finish_unit(Some(StoredAnswer::lasting(200, "{}"))).await.unwrap();
     assert_eq!(account_count(&store).await, 2);
-    assert_eq!(store.idem_peek("acc_1", "k1", "h1").await.unwrap(), Some(IdemState::Answered { status: 200, response: "{}".into() }));
+    assert_eq!(
+        store.idem_peek("acc_1", "k1", "h1").await.unwrap(),
+        Some(IdemState::Answered { status: 200, response: "{}".into(), resume: None })
+    );
 
     // A resumer owns the claim: its answer stands only if none stands yet.
     let late = store.unit(Some(Claim { owned: true, ..claim("acc_1", "k1", "h1") }));
-    assert!(matches!(late.finish_unit(Some((500, "{}"))).await, Err(StoreError::ClaimTaken)));
+    assert!(matches!(late.finish_unit(Some(StoredAnswer::lasting(500, "{}"))).await, Err(StoreError::ClaimTaken)));
 
     // A running claim with nothing to resume (left by an older version) can be taken over once.
     let unit = store.unit(Some(claim("acc_1", "k9", "h1")));
     unit.create_account(
-        NewAccount { phone: &phone(3), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+        NewAccount {
+            mode: bangka_core::mode::Mode::Live,
+            phone: &phone(3),
+            phone_verified_by_wallet: true,
+            language: "zh-CN",
+            email: None,
+        },
         Cause::job(),
         t0(),
     )
@@ -886,13 +1028,19 @@ async fn concurrent_units_under_one_key_make_one_effect(store: Store) {
             tokio::spawn(async move {
                 let made = unit
                     .create_account(
-                        NewAccount { phone: &phone(i), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+                        NewAccount {
+                            mode: bangka_core::mode::Mode::Live,
+                            phone: &phone(i),
+                            phone_verified_by_wallet: true,
+                            language: "zh-CN",
+                            email: None,
+                        },
                         Cause::job(),
                         t0(),
                     )
                     .await;
                 match made {
-                    Ok(_) => unit.finish_unit(Some((201, "{}"))).await.map(|_| ()),
+                    Ok(_) => unit.finish_unit(Some(StoredAnswer::lasting(201, "{}"))).await.map(|_| ()),
                     Err(e) => {
                         unit.abort_unit().await;
                         Err(e)
@@ -922,7 +1070,13 @@ async fn group_commit_keeps_every_finished_unit_and_nothing_else(store: Store) {
             let unit = store.unit(Some(claim("acc_1", &format!("k{i}"), "h")));
             tokio::spawn(async move {
                 unit.create_account(
-                    NewAccount { phone: &phone(i), phone_verified_by_wallet: true, language: "zh-CN", email: None },
+                    NewAccount {
+                        mode: bangka_core::mode::Mode::Live,
+                        phone: &phone(i),
+                        phone_verified_by_wallet: true,
+                        language: "zh-CN",
+                        email: None,
+                    },
                     Cause::job(),
                     t0(),
                 )
@@ -937,7 +1091,7 @@ async fn group_commit_keeps_every_finished_unit_and_nothing_else(store: Store) {
                     // Cancelled while holding the writer: dropped unfinished.
                     7 => false,
                     _ => {
-                        let _ = unit.finish_unit(Some((201, "{}"))).await.unwrap();
+                        let _ = unit.finish_unit(Some(StoredAnswer::lasting(201, "{}"))).await.unwrap();
                         true
                     }
                 }
@@ -1029,6 +1183,16 @@ async fn inbox_orders_by_arrival(store: Store) {
     let inbox: Vec<String> = store.inbox(&acc.phone).await.unwrap().into_iter().map(|m| m.id).collect();
     let expected: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
     assert_eq!(inbox, expected, "newest arrival (last delivered) first");
+
+    // A live account's message never lands in the demo inbox (issue 24).
+    let live = account_in(&store, 2, bangka_core::mode::Mode::Live).await;
+    assert!(!live.id.starts_with("acc_test_") && acc.id.starts_with("acc_test_"));
+    let a = BindAttempt::new(&vault, &live, &pan(20), "e", t0());
+    assert!(matches!(a.submit(&store, 5, t0()).await, PendingOutcome::Created));
+    let m = store.due_messages(t0(), t0(), 10).await.unwrap().into_iter().find(|m| m.recipient == live.phone).unwrap();
+    store.put_in_demo_inbox(&m, t0()).await.unwrap();
+    store.deliver_to_demo_inbox(std::slice::from_ref(&m.id), t0()).await.unwrap();
+    assert!(store.inbox(&live.phone).await.unwrap().is_empty(), "a live code is never shown");
 }
 on_both_backends!(inbox_orders_by_arrival);
 

@@ -1072,6 +1072,34 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::UnfreezeReviewRequired,
+        category: Category::Account,
+        http_status: 403,
+        fix_by: FixBy::Holder,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "账户因手机丢失或账户被盗而冻结，不能再用发往原手机的验证码解冻或找回，需要人工核实身份。",
+            "The account was frozen because its phone was lost or the account was taken over, so a code sent to that phone can no longer unfreeze or recover it: a person must check your identity.",
+        ),
+        cause: t(
+            "冻结时您告诉我们手机丢失或账户可能被他人控制。捡到或偷走手机的人能收到发往原号码的验证码，所以解冻、重置支付密码都不再接受这个号码的验证码；冻结时所有已登录的设备也都已退出。",
+            "When the account was frozen you told us the phone was lost or someone else may control the account. Whoever has that phone receives the codes sent to its number, so neither an unfreeze nor a payment-password reset accepts that number's codes any more; every signed-in device was signed out when it was frozen.",
+        ),
+        remediation: &[
+            t(
+                "如果您仍使用原号码（已到运营商补办），在钱包中提交“解冻”审核，上传身份证正反面和手持身份证照片；审核通过后账户解冻。",
+                "If you still use the number (your carrier gave it back), send an 'unfreeze' review in the wallet with both sides of your ID card and a photo of you holding it; once approved, the account is unfrozen.",
+            ),
+            t(
+                "如果要换用新号码：在钱包中更换手机号，新号码接收验证码并提交身份证照片审核，审核通过后账户自动解冻。",
+                "To move to a new number instead, change the account phone in the wallet: the new number receives a code, you send ID photos for a review, and the approval unfreezes the account.",
+            ),
+            t("在审核列表中查看审核进度。", "Follow the review in your list of reviews."),
+            t("如有疑问，请提交工单联系客服。", "If anything is unclear, open a ticket to contact support."),
+        ],
+    },
+    Entry {
         code: ErrorCode::AccountNotFrozen,
         category: Category::Account,
         http_status: 409,

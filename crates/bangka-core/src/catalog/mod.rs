@@ -220,6 +220,10 @@ error_codes! {
     AccountFrozen => "ACCOUNT_FROZEN",
     /// Unfreeze of an account that is not frozen.
     AccountNotFrozen => "ACCOUNT_NOT_FROZEN",
+    /// A recovery (unfreeze by SMS code, payment-password reset) through a
+    /// phone the freeze named as lost or compromised: only a reviewed phone
+    /// change or an identity review lifts such a freeze.
+    UnfreezeReviewRequired => "UNFREEZE_REVIEW_REQUIRED",
     KycAlreadyVerified => "KYC_ALREADY_VERIFIED",
     KycRejected => "KYC_REJECTED",
     PaymentPasswordIncorrect => "PAYMENT_PASSWORD_INCORRECT",

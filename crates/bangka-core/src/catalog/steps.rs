@@ -254,6 +254,7 @@ const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::AccountIncomplete, &[Api(VerifyPhone), Api(VerifyPhone), Api(ChangePhone)]),
     (E::AccountFrozen, &[Api(ListPayments), Api(UnfreezeAccount), Api(OpenTicket), Api(ChangePhone)]),
     (E::AccountNotFrozen, &[Api(ListCards), Api(ListCards)]),
+    (E::UnfreezeReviewRequired, &[Api(SubmitReview), Api(ChangePhone), Api(ListReviews), Api(OpenTicket)]),
     (E::KycAlreadyVerified, &[Api(Bind), Api(SubmitReview)]),
     (E::KycRejected, &[Api(VerifyKyc), Api(VerifyKyc), Api(SubmitReview)]),
     (E::PaymentPasswordIncorrect, &[Correct, Api(ResetPaymentPassword), Api(FreezeAccount)]),

@@ -44,6 +44,11 @@ pub enum FaultMode {
     Duplicate,
     /// Act and answer with a signature that does not verify.
     BadSignature,
+    /// A delaying proxy in front of the bank: the caller's connection is
+    /// dropped at once, and the order reaches the bank `latency_ms` later
+    /// (where it is checked for age then, as on arrival). Until then a
+    /// query finds nothing: "not found" is not "never made".
+    DelayThenDeliver,
 }
 
 /// One fault, as `POST /sim/faults` takes it.
@@ -285,6 +290,19 @@ async fn order(State(s): State<Arc<SimService>>, Path(op): Path<String>, headers
             s.signed(StatusCode::OK, &b, issuer, false)
         }
         Some((FaultMode::BadSignature, _)) => s.signed(StatusCode::OK, &s.process(&req, card).await, issuer, true),
+        Some((FaultMode::DelayThenDeliver, ms)) => {
+            let late = s.clone();
+            let req = req.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms.unwrap_or(1000))).await;
+                let sent = time::OffsetDateTime::parse(&req.sent_at, &time::format_description::well_known::Rfc3339);
+                if sent.is_ok_and(|t| time::OffsetDateTime::now_utc() - t <= time::Duration::minutes(5)) {
+                    let card = req.sealed_card.as_deref().and_then(|c| late.keys.open(c));
+                    late.process(&req, card.as_ref()).await;
+                }
+            });
+            reset()
+        }
     }
 }
 
@@ -298,7 +316,7 @@ async fn add_fault(State(s): State<Arc<SimService>>, body: Bytes) -> Response {
             StatusCode::BAD_REQUEST,
             "a fault is {\"issuer\"?, \"card_number\"?, \"operation\", \"mode\", \"latency_ms\"?, \"count\"?}; \
              operation: verify, verify_activation, activate, authorize, capture, refund, void, report_lost, status, query, maintenance; \
-             mode: latency, no_answer, error_5xx, reset, answer_lost, duplicate, bad_signature; count at least 1",
+             mode: latency, no_answer, error_5xx, reset, answer_lost, duplicate, bad_signature, delay_then_deliver; count at least 1",
         ),
     }
 }

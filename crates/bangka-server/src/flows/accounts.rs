@@ -56,6 +56,7 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
         Some(_) => return Err(crate::error::malformed("phone_verified_by", "sms or wallet").into()),
     };
     let new = NewAccount {
+        mode: who.mode,
         phone: phone.as_str(),
         phone_verified_by_wallet: by_wallet,
         language: language.tag(),
@@ -262,6 +263,18 @@ pub async fn check_payment_password(
 
 pub use super::password::{hash_password, verify_password};
 
+/// `UNFREEZE_REVIEW_REQUIRED`: a recovery through a phone a freeze named
+/// as lost or compromised, with the two ways that do work.
+pub fn unfreeze_review_required(account_id: &str, frozen_reason: Option<&str>) -> Failure {
+    Failure::new(ErrorCode::UnfreezeReviewRequired).with_details(json!({
+        "frozen_reason": frozen_reason,
+        "review": { "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"),
+                    "body": { "kind": "unfreeze", "statement": "…", "materials": ["id_front", "id_back", "selfie"] } },
+        "change_phone": { "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"),
+                          "body": { "new_phone": "…", "old_phone_lost": true } },
+    }))
+}
+
 /// Who may set or reset a payment password: a finished sign-up, no risk
 /// lock running, real-name verification done.
 fn check_password_holder(account: &bangka_store::AccountRow, now: time::OffsetDateTime) -> ApiResult<()> {
@@ -308,6 +321,10 @@ pub async fn reset_payment_password(
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     check_password_holder(&account, now)?;
+    // The reset's code goes to the phone the freeze says someone else has.
+    if account.frozen_reason.is_some_and(bangka_core::bind::AccountFreezeReason::distrusts_phone) {
+        return Err(unfreeze_review_required(account_id, account.frozen_reason.map(|r| r.as_str())).into());
+    }
     let facts = AttemptFacts::default();
     if account.kyc_name_mac.as_deref() != Some(&app.vault.kyc_name_mac(name.as_str())) {
         return Err(failed(app, account_id, "password_reset", &facts, ErrorCode::HolderNameNotKycName.into()).await);
@@ -429,7 +446,7 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
     if app.store.account_by_phone(phone.as_str()).await?.is_some() {
         return Err(ErrorCode::AccountPhoneTaken.into());
     }
-    let lost = body.old_phone_lost || account.frozen_reason == Some(AccountFreezeReason::PhoneLost);
+    let lost = body.old_phone_lost || account.frozen_reason.is_some_and(AccountFreezeReason::distrusts_phone);
     if account.status == AccountStatus::Frozen && !lost {
         super::check_standing(&account, now)?;
     }

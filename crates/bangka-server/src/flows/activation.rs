@@ -197,9 +197,8 @@ async fn ask_bank(
 pub const ASK_BANK_AFTER: time::Duration = bangka_core::payment::RETRY_OPS_AFTER;
 
 /// How long after `activate` was last sent a card still "not activated"
-/// means the bank never acted: the bank refuses orders older than five
-/// minutes (docs/issuer-protocol.md), so none sent then can still arrive.
-pub const ORDER_MAY_ARRIVE_FOR: time::Duration = time::Duration::minutes(6);
+/// may yet be activated by that order (the bank's window, and a minute).
+pub use bangka_core::payment::ORDER_MAY_ARRIVE_FOR;
 
 /// How long the job keeps asking about one activation before it stops,
 /// shreds the card number and tells the holder to check with the bank.

@@ -100,6 +100,7 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
         updated_at: now,
         activated_at: None,
         frozen_reason: None,
+        frozen_at: None,
     };
     let message = otp_sms(app, OtpPurpose::Bind, &otp, req.pan.last4(), account_id, req.phone.as_str());
     let outcome = app

@@ -242,6 +242,13 @@ pub async fn unfreeze(
     }
     let now = app.clock.now();
     check_standing(&account, now)?;
+    // A card frozen because the phone was lost opens only by a code to a
+    // phone proven since (a reviewed phone change, or an identity review).
+    if b.frozen_reason.is_some_and(FreezeReason::distrusts_phone)
+        && account.phone_verified_at.zip(b.frozen_at).is_none_or(|(proven, frozen)| proven <= frozen)
+    {
+        return Err(super::accounts::unfreeze_review_required(account_id, b.frozen_reason.map(FreezeReason::as_str)).into());
+    }
     let stored_password = app.store.payment_password_hash(account_id).await?;
 
     let Some(otp) = otp else {
@@ -357,16 +364,31 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
         step: s.get(crate::i18n::current()).to_owned(),
         developer,
     };
-    let next_steps = if reason == AccountFreezeReason::PhoneLost {
+    let next_steps = if reason.distrusts_phone() {
         vec![
             step(
                 say(
-                    "到运营商补办原号码后，用收到的验证码解冻；或者换用新手机号：新号码收验证码，并提交身份证照片人工审核，通过后自动解冻。",
-                    "Get your number back from your carrier and unfreeze with the code it receives; or move to a new number: it receives a code, you send ID photos for a review, and the approval unfreezes the account.",
+                    "换用新手机号：新号码收验证码，并提交身份证照片人工审核，通过后自动解冻。",
+                    "Move to a new number: it receives a code, you send ID photos for a review, and the approval unfreezes the account.",
                 ),
                 Some(
                     json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"), "body": { "new_phone": "…", "old_phone_lost": true } }),
                 ),
+            ),
+            step(
+                say(
+                    "如果到运营商补办了原号码，提交“解冻”审核（身份证正反面和手持身份证照片），通过后解冻。",
+                    "If your carrier gave the number back, send an 'unfreeze' review (both sides of your ID card and a photo of you holding it); the approval unfreezes the account.",
+                ),
+                Some(json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/reviews"),
+                             "body": { "kind": "unfreeze", "statement": "…", "materials": ["id_front", "id_back", "selfie"] } })),
+            ),
+            step(
+                say(
+                    "所有已登录的设备都已退出；发往原手机号的验证码不能再解冻账户或重置支付密码。",
+                    "Every signed-in device was signed out, and codes sent to the account's phone can no longer unfreeze it or reset the payment password.",
+                ),
+                None,
             ),
             step(
                 say(
@@ -413,6 +435,9 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
     let account = load_account(app, account_id).await?;
     if account.status != AccountStatus::Frozen {
         return Err(Failure::new(ErrorCode::AccountNotFrozen).with_details(json!({ "status": account.status.as_str() })).into());
+    }
+    if account.frozen_reason.is_some_and(AccountFreezeReason::distrusts_phone) {
+        return Err(super::accounts::unfreeze_review_required(account_id, account.frozen_reason.map(AccountFreezeReason::as_str)).into());
     }
     check_not_locked(&account, app.clock.now())?;
     let stored_password = app.store.payment_password_hash(account_id).await?;

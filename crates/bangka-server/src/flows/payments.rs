@@ -18,6 +18,7 @@ use bangka_core::bind::AccountStatus;
 use bangka_core::binding::BindingStatus;
 use bangka_core::holder::PaymentPassword;
 use bangka_core::mandate::MandateStatus;
+use bangka_core::mode::Mode;
 use bangka_core::money::{Currency, Money};
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, PaymentStatus};
@@ -256,6 +257,11 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     let now = app.clock.now();
 
     let token = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
+    let b = app.store.binding_by_id(&token.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
+    // A token of the other mode does not exist for this key (issue 24).
+    if Mode::of_account(&b.account_id) != who.mode {
+        return Err(ErrorCode::TokenNotFound.into());
+    }
     let issued = app.store.find_cryptogram(&app.vault, &token.id, presented.as_str()).await?.ok_or(ErrorCode::CryptogramInvalid)?;
     // A deleted token (the card was unbound) is the answer whatever else is
     // wrong with the cryptogram.
@@ -296,7 +302,6 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     // A frozen binding is named as such (its token is suspended with it,
     // but "unfreeze the card" is the remedy); then the token; then any other
     // state of the binding.
-    let b = app.store.binding_by_id(&token.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
     match b.status {
         BindingStatus::Frozen => return Err(ErrorCode::BindingFrozen.into()),
         BindingStatus::Unbinding => return Err(ErrorCode::BindingUnbinding.into()),
@@ -453,7 +458,7 @@ pub(super) async fn resume_authorization(app: &AppState, who: &Principal, paymen
     let p = own_payment(app, who, payment_id).await?;
     if p.status == PaymentStatus::Pending
         && let Some(op) = app.store.payment_ops(payment_id).await?.into_iter().find(|o| o.id == op_id)
-        && app.store.claim_op(&op, app.clock.now()).await?
+        && app.store.claim_op(&op, true, app.clock.now()).await?
     {
         // The claim keeps the payment job off it while the bank is asked.
         super::checkpoint(app, &super::Resume::Authorize { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
@@ -471,8 +476,9 @@ pub(super) async fn resume_authorization(app: &AppState, who: &Principal, paymen
             Err(ApiError::from(Failure::new(shown)).with_detail("payment_id", &p.id))
         }
         PaymentStatus::Failed => {
+            // Over for good (the bank holds nothing); the advice is fresh.
             let code = p.decline_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable);
-            Err(issuer_failure(app, code.into()).with_detail("payment_id", &p.id))
+            Err(issuer_failure(app, code.into()).with_detail("payment_id", &p.id).with_detail("payment_status", "failed"))
         }
         _ => Ok((StatusCode::CREATED, view(app, &p, false).await?)),
     }
@@ -519,7 +525,12 @@ pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: Cha
         return Err(e.into());
     };
     // Another merchant's agreement does not exist for this key.
-    let m = app.store.mandate_by_id(mandate_id).await?.filter(|m| m.merchant_id == merchant).ok_or(ErrorCode::NotFound)?;
+    let m = app
+        .store
+        .mandate_by_id(mandate_id)
+        .await?
+        .filter(|m| m.merchant_id == merchant && Mode::of_account(&m.account_id) == who.mode)
+        .ok_or(ErrorCode::NotFound)?;
     if m.status != MandateStatus::Active {
         return Err(Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": m.status.as_str() })).into());
     }
@@ -582,7 +593,7 @@ pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: Cha
 /// for it).
 async fn own_payment(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<PaymentRow> {
     let p = app.store.get_payment(payment_id).await?.ok_or(ErrorCode::NotFound)?;
-    if p.created_by != who.key_id {
+    if p.created_by != who.key_id || Mode::of_account(&p.account_id) != who.mode {
         return Err(ErrorCode::NotFound.into());
     }
     Ok(p)
@@ -682,7 +693,7 @@ async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<()> {
 pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<(StatusCode, Value)> {
     let p = own_payment(app, who, payment_id).await?;
     if let Some(op) = app.store.payment_ops(&p.id).await?.into_iter().find(|o| o.id == op_id && o.status == "pending")
-        && app.store.claim_op(&op, app.clock.now()).await?
+        && app.store.claim_op(&op, true, app.clock.now()).await?
     {
         super::checkpoint(app, &super::Resume::PaymentOp { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
         send_op(app, PendingOp { payment_id, op_id }).await?;
@@ -735,7 +746,7 @@ pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<Va
 /// job voids it (uncaptured holds expire after 7 days on the card networks).
 pub const AUTHORIZATION_HOLD: time::Duration = time::Duration::days(7);
 
-pub use bangka_core::payment::RETRY_OPS_AFTER;
+pub use bangka_core::payment::{ORDER_MAY_ARRIVE_FOR, RETRY_OPS_AFTER};
 
 /// The payment job: releases expired holds, and finishes what requests
 /// left pending. An authorization with no recorded answer (a crash, a lost
@@ -759,16 +770,29 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         }
     }
     for op in app.store.stale_ops(now - RETRY_OPS_AFTER, 100).await? {
-        if !app.store.claim_op(&op, now).await? {
+        // An authorization is only asked about; every other op is sent again.
+        if !app.store.claim_op(&op, op.kind != OpKind::Authorize, now).await? {
             continue;
         }
         if op.kind == OpKind::Authorize {
             // An authorization whose answer never arrived (a crash, a lost
             // answer): ask the bank what became of it. Held: the payment is
-            // authorized; never made: it failed and holds nothing.
+            // authorized. Not found: while the order may still reach the
+            // bank (a delaying network; issue 24) the payment stays pending,
+            // since failing it now would leave a late hold on a payment the
+            // holder was told to pay again; after that window it failed.
             match app.bank().authorization(&op.payment_id).await {
+                Ok(None) if now - op.sent_at <= ORDER_MAY_ARRIVE_FOR => {
+                    tracing::info!(op_id = %op.id, payment_id = %op.payment_id, "authorization not found yet; the order may still arrive");
+                }
                 Ok(found) => {
+                    let never_made = found.is_none();
                     finish_unconfirmed(app, &op, found).await?;
+                    if never_made {
+                        // Past the window the bank refuses the order; a void
+                        // releases anything a bank that took it anyway holds.
+                        let _ = app.bank().void(&op.payment_id).await;
+                    }
                     finished += 1;
                 }
                 Err(f) => {

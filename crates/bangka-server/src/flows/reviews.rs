@@ -44,7 +44,9 @@ pub struct ReviewBody {
     /// `risk_lock`, `bind` (with the held attempt's `attempt_id`), `unbind`
     /// (with `binding_id`), `info_change` or `kyc` (with `real_name` and
     /// `id_number`), or `phone_change` (with `new_phone` and the `otp` sent
-    /// to it by `POST /v1/accounts/{id}/phone`).
+    /// to it by `POST /v1/accounts/{id}/phone`), or `unfreeze` (an account
+    /// frozen `phone_lost` or `account_compromised`, or a card frozen
+    /// `phone_lost`, whose holder keeps the number: an identity check).
     pub kind: String,
     /// The holder's statement (1–1000 characters).
     pub statement: String,
@@ -78,6 +80,7 @@ fn kind_zh(k: ReviewKind) -> &'static str {
         ReviewKind::InfoChange => "实名信息修改",
         ReviewKind::Kyc => "实名认证",
         ReviewKind::PhoneChange => "更换手机号",
+        ReviewKind::Unfreeze => "账户解冻",
     }
 }
 
@@ -114,8 +117,8 @@ fn not_applicable(why: Say) -> crate::error::ApiError {
 pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: ReviewBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
-    let kind =
-        ReviewKind::parse(&body.kind).ok_or_else(|| malformed("kind", "risk_lock, bind, unbind, info_change, kyc or phone_change"))?;
+    let kind = ReviewKind::parse(&body.kind)
+        .ok_or_else(|| malformed("kind", "risk_lock, bind, unbind, info_change, kyc, phone_change or unfreeze"))?;
     let statement = super::required_text("statement", &body.statement, 1000)?;
     let mut materials = Vec::new();
     for (i, m) in body.materials.iter().enumerate() {
@@ -199,6 +202,21 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
                 app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
                 app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
             ));
+        }
+        ReviewKind::Unfreeze => {
+            let distrusted = account.frozen_reason.is_some_and(bangka_core::bind::AccountFreezeReason::distrusts_phone);
+            let card_distrusted = app
+                .store
+                .list_bindings(account_id, false)
+                .await?
+                .iter()
+                .any(|b| b.frozen_reason.is_some_and(bangka_core::binding::FreezeReason::distrusts_phone));
+            if !distrusted && !card_distrusted {
+                return Err(not_applicable(say(
+                    "账户没有因手机丢失或账户被盗而冻结：用发往手机的验证码解冻即可。",
+                    "Nothing was frozen for a lost phone or a taken-over account: unfreeze with the code sent to the phone.",
+                )));
+            }
         }
         ReviewKind::PhoneChange => {
             let phone = Phone::parse(body.new_phone.as_deref().ok_or_else(|| malformed("new_phone", "the new phone number"))?)?;

@@ -255,9 +255,9 @@ pub struct DemoKeyBody {
     pub merchant_id: Option<String>,
 }
 
-/// Demo: a fresh API key for trying the service (a wallet key, or a
-/// merchant key), as `bangka keys create` makes one; shown once. Operator
-/// roles are never handed out here.
+/// Demo: a fresh test-mode API key for trying the service (a wallet key,
+/// or a merchant key); shown once. A test key finds only test accounts
+/// (`acc_test_…`), never a live one. Operator roles are never handed out here.
 #[utoipa::path(post, path = "/v1/demo/keys", tag = "demo", request_body = Option<DemoKeyBody>,
     responses((status = 201, body = crate::views::DemoKeyView), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
@@ -268,10 +268,20 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
         _ => return Err(crate::error::malformed("role", "wallet or merchant").into()),
     };
     let merchant = req.merchant_id.as_deref().map(bangka_core::payment::MerchantId::parse).transpose()?;
-    let key = crate::auth::generate_key(role);
+    // Always a test key: it finds test accounts only, never a live one.
+    let mode = bangka_core::mode::Mode::Test;
+    let key = crate::auth::generate_key(role, mode);
     let hash = crate::auth::hash_key(&key);
-    app.store.insert_api_key(role.as_str(), &hash, merchant.as_ref().map(|m| m.as_str()), app.clock.now()).await?;
-    tracing::warn!(role = role.as_str(), "demo: API key handed out");
+    let new = bangka_store::NewApiKey {
+        role: role.as_str(),
+        mode,
+        key_hash: &hash,
+        name: Some("demo"),
+        merchant_id: merchant.as_ref().map(|m| m.as_str()),
+        expires_at: None,
+    };
+    app.store.create_api_key(new, bangka_store::Cause::api("demo"), app.clock.now()).await?;
+    tracing::warn!(role = role.as_str(), "demo: test API key handed out");
     Ok((StatusCode::CREATED, axum::Json(crate::views::DemoKeyView { role: role.as_str().into(), key })).into_response())
 }
 

@@ -137,8 +137,18 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
         Resp { status: anon.status().as_u16(), headers: anon.headers().clone(), body: anon.json().await.unwrap() },
         "UNAUTHENTICATED",
     );
-    let admin = bangka_server::auth::generate_key(bangka_server::auth::Role::Admin);
-    app.state.store.insert_api_key("admin", &bangka_server::auth::hash_key(&admin), None, time::OffsetDateTime::now_utc()).await.unwrap();
+    let admin = bangka_server::auth::generate_key(bangka_server::auth::Role::Admin, bangka_core::mode::Mode::Test);
+    app.state
+        .store
+        .insert_api_key(
+            "admin",
+            bangka_core::mode::Mode::Test,
+            &bangka_server::auth::hash_key(&admin),
+            None,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
     let r = app.client.get(format!("{}/v1/accounts/{acc}", app.base)).bearer_auth(&admin).send().await.unwrap();
     seen.expect(Resp { status: r.status().as_u16(), headers: r.headers().clone(), body: r.json().await.unwrap() }, "FORBIDDEN");
     app.bind_confirmed(&acc, "ok_debit").await;
@@ -326,6 +336,10 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     assert_eq!(app.post(&format!("/v1/accounts/{fa}/freeze"), json!({ "reason": "unknown_transactions" })).await.status, 200);
     seen.expect(app.bind(&fa, &debit).await, "ACCOUNT_FROZEN");
     seen.expect(app.post(&format!("/v1/accounts/{acc}/unfreeze"), json!({})).await, "ACCOUNT_NOT_FROZEN");
+    // Frozen because the phone was lost: no code to that phone unfreezes it.
+    let lost = app.verified_account().await;
+    app.post(&format!("/v1/accounts/{lost}/freeze"), json!({ "reason": "phone_lost" })).await;
+    seen.expect(app.post(&format!("/v1/accounts/{lost}/unfreeze"), json!({})).await, "UNFREEZE_REVIEW_REQUIRED");
     // Unbind: blocked, not requested, in progress, paying meanwhile, over.
     let leaving = app.payer("ok_prepaid").await;
     let lb = format!("/v1/accounts/{}/bindings/{}", leaving.account, leaving.binding);
@@ -414,7 +428,8 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     // Idempotency in progress: another instance holds the key.
     let body = json!({ "phone": "13600000009" });
     let hash = bangka_server::idempotency::request_hash(&app.state, "POST /v1/accounts", &serde_json::to_vec(&body).unwrap());
-    let key_id = app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key)).await.unwrap().unwrap().id;
+    let key_id =
+        app.state.store.find_api_key(&bangka_server::auth::hash_key(&app.key), time::OffsetDateTime::now_utc()).await.unwrap().unwrap().id;
     let now = bangka_core::clock::Clock::now(&*app.clock);
     let held = bangka_store::Claim { scope: key_id, key: "held".into(), request_hash: hash, at: now, owned: false };
     // Its intent written down before a bank call, the answer still to come.

@@ -87,6 +87,10 @@ pub struct Options {
     pub limits: Option<bangka_server::http::conn::Limits>,
     /// A bank over the network (`--issuer-url`) and its protocol keys.
     pub issuer: Option<(String, PathBuf)>,
+    /// The server's mode (test by default, as `bangka serve`); the test's
+    /// own keys are of this mode too. Live: no demo endpoints, the
+    /// in-process simulator said on purpose.
+    pub mode: bangka_core::mode::Mode,
 }
 
 impl Default for Options {
@@ -100,6 +104,7 @@ impl Default for Options {
             background_jobs: true,
             limits: None,
             issuer: None,
+            mode: bangka_core::mode::Mode::Test,
         }
     }
 }
@@ -140,7 +145,9 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         database_schema: schema.clone(),
         card_key_store_url: None,
         notify_webhook: opts.notify_webhook.clone(),
-        demo: true,
+        mode: opts.mode,
+        simulator_on_purpose: opts.mode == bangka_core::mode::Mode::Live && opts.issuer.is_none(),
+        demo: opts.mode == bangka_core::mode::Mode::Test,
         binding_limit: opts.binding_limit,
         demo_population: 1000,
         limits: opts.limits.unwrap_or_default(),
@@ -159,8 +166,8 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
     }
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
-    let key = generate_key(Role::Wallet);
-    state.store.insert_api_key("wallet", &hash_key(&key), None, clock_now(&clock)).await.unwrap();
+    let key = generate_key(Role::Wallet, opts.mode);
+    state.store.insert_api_key("wallet", opts.mode, &hash_key(&key), None, clock_now(&clock)).await.unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         app.run_until(async {
@@ -365,15 +372,23 @@ pub struct Payer {
 impl TestApp {
     /// A new API key with `role`.
     pub async fn key_for(&self, role: Role) -> String {
-        let key = generate_key(role);
-        self.state.store.insert_api_key(role.as_str(), &hash_key(&key), None, clock_now(&self.clock)).await.unwrap();
+        let key = generate_key(role, bangka_core::mode::Mode::Test);
+        self.state
+            .store
+            .insert_api_key(role.as_str(), bangka_core::mode::Mode::Test, &hash_key(&key), None, clock_now(&self.clock))
+            .await
+            .unwrap();
         key
     }
 
     /// A merchant key bound to `merchant_id` (what autopay charges need).
     pub async fn merchant_key(&self, merchant_id: &str) -> String {
-        let key = generate_key(Role::Merchant);
-        self.state.store.insert_api_key("merchant", &hash_key(&key), Some(merchant_id), clock_now(&self.clock)).await.unwrap();
+        let key = generate_key(Role::Merchant, bangka_core::mode::Mode::Test);
+        self.state
+            .store
+            .insert_api_key("merchant", bangka_core::mode::Mode::Test, &hash_key(&key), Some(merchant_id), clock_now(&self.clock))
+            .await
+            .unwrap();
         key
     }
 

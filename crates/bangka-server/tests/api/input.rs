@@ -124,10 +124,16 @@ async fn authentication_is_required(app: TestApp) {
     let wrong = app.client.get(format!("{}/v1/accounts/x", app.base)).bearer_auth("bk_wallet_nope").send().await.unwrap();
     assert_eq!(wrong.status(), 401);
     // A key of another role cannot use the wallet API.
-    let support = bangka_server::auth::generate_key(bangka_server::auth::Role::Support);
+    let support = bangka_server::auth::generate_key(bangka_server::auth::Role::Support, bangka_core::mode::Mode::Test);
     app.state
         .store
-        .insert_api_key("support", &bangka_server::auth::hash_key(&support), None, time::OffsetDateTime::now_utc())
+        .insert_api_key(
+            "support",
+            bangka_core::mode::Mode::Test,
+            &bangka_server::auth::hash_key(&support),
+            None,
+            time::OffsetDateTime::now_utc(),
+        )
         .await
         .unwrap();
     let r = app.client.get(format!("{}/v1/accounts/x", app.base)).bearer_auth(&support).send().await.unwrap();

@@ -185,6 +185,9 @@ async fn an_instance_with_other_keys_refuses_to_start(app: TestApp) {
     let refused = bangka_server::Application::build(config(&other), clock.clone()).await.err().expect("refused");
     let why = format!("{refused:#}");
     assert!(why.contains("not the ones this database was started with") && why.contains("master-v1"), "{why}");
+    // The signing keys are checked too (issue 24, finding 5): instances
+    // that sign with different keys cannot verify each other's receipts.
+    assert!(why.contains("receipt-signing") && why.contains("webhook-signing"), "{why}");
 
     let copy = std::env::temp_dir().join(format!("bangka-same-keys-{}", crate::helpers::hex(6)));
     std::fs::create_dir_all(&copy).unwrap();

@@ -22,10 +22,10 @@ async fn freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password(app:
     let phone = card["phone"].as_str().unwrap().to_owned();
     let (token, before_freeze) = app.cryptogram_ok(&p, 500, M).await;
 
-    let r = app.post(&freeze, json!({ "reason": "phone_lost" })).await;
+    let r = app.post(&freeze, json!({ "reason": "holder_request" })).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["status"], "frozen");
-    assert_eq!(r.body["frozen_reason"], "phone_lost");
+    assert_eq!(r.body["frozen_reason"], "holder_request");
     assert_eq!(r.body["token"]["status"], "suspended");
     assert_eq!(r.body["token"]["suspended_by"], "holder");
     let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await;
@@ -35,7 +35,7 @@ async fn freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password(app:
     app.cryptogram(&p, 500, M).await.assert_error("BINDING_FROZEN");
     // Freezing again answers the state and changes nothing.
     let audit_before = app.state.store.audit_entries(&p.binding).await.unwrap().len();
-    assert_eq!(app.post(&freeze, json!({ "reason": "holder_request" })).await.body["frozen_reason"], "phone_lost");
+    assert_eq!(app.post(&freeze, json!({ "reason": "suspicious_activity" })).await.body["frozen_reason"], "holder_request");
     assert_eq!(app.state.store.audit_entries(&p.binding).await.unwrap().len(), audit_before);
 
     // Unfreezing: first a code, then code and payment password together.

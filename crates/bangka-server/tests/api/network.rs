@@ -39,6 +39,13 @@ impl Bank {
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
 
+    /// A fault whose `latency_ms` is `ms` (a delay, or how late an order arrives).
+    async fn fault_after(&self, operation: &str, mode: &str, count: Option<u32>, ms: u64) {
+        let body = json!({ "operation": operation, "mode": mode, "count": count, "latency_ms": ms });
+        let r = self.client.post(format!("{}/sim/faults", self.url)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+
     async fn clear(&self) {
         self.client.delete(format!("{}/sim/faults", self.url)).send().await.unwrap();
     }
@@ -179,6 +186,68 @@ async fn an_authorization_whose_answer_stays_lost_is_resolved_by_the_payment_job
     assert_eq!(bank.available("ok_debit").await, before - 500, "still one hold");
     let inbox = app.get(&format!("/v1/demo/inbox/{}", app.card("ok_debit").await["phone"].as_str().unwrap())).await;
     assert!(inbox.body["messages"].to_string().contains("已由银行确认"), "the holder is told: {}", inbox.body);
+}
+
+/// Finding 2 of issue 24: a delaying proxy held the authorization while
+/// every query failed; the payment answered 202 pending; the payment job's
+/// query then found nothing and failed it ("the bank took nothing, pay
+/// again"), and the order reached the bank after that and held the money.
+/// Now "not found" is not "never made" while the order may still arrive
+/// (the bank's five minutes after `sent_at`, and one more): the payment
+/// stays pending, and the late hold is found and recorded. An order that
+/// never arrives fails only after that window, with nothing held.
+#[tokio::test]
+async fn a_late_delivered_authorization_never_leaves_money_held_on_a_failed_payment() {
+    let (app, bank) = networked().await;
+    let p = app.payer("ok_debit").await;
+    let before = bank.available("ok_debit").await;
+    let (token, cg) = app.cryptogram_ok(&p, 5000, "m_net").await;
+    bank.fault_after("authorize", "delay_then_deliver", Some(1), 4000).await;
+    bank.fault("query", "error_5xx", None).await;
+    let r = app.pay(&token, &cg, 5000, "m_net").await;
+    assert_eq!((r.status, r.body["status"].as_str()), (202, Some("pending")), "{}", r.body);
+    let pid = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(bank.available("ok_debit").await, before, "the order has not arrived yet");
+
+    // The queries answer again before the order has arrived: nothing found.
+    bank.clear().await;
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 0);
+    assert_eq!(app.get(&format!("/v1/payments/{pid}")).await.body["status"], "pending", "not found is not never made");
+    // The order reaches the bank, which holds the money.
+    for _ in 0..200 {
+        if bank.available("ok_debit").await != before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(bank.available("ok_debit").await, before - 5000, "the late order was delivered");
+    app.clock.advance(time::Duration::seconds(31));
+    assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 1);
+    let done = app.get(&format!("/v1/payments/{pid}")).await;
+    assert_eq!(done.body["status"], "authorized", "the hold is the payment's: {}", done.body);
+    // The merchant can release it: nothing is held that Bangka does not know of.
+    let void = app.post(&format!("/v1/payments/{pid}/void"), json!({})).await;
+    assert_eq!((void.status, void.body["status"].as_str()), (200, Some("voided")), "{}", void.body);
+    assert_eq!(bank.available("ok_debit").await, before);
+
+    // An order that never arrives (held past the bank's window): failed only then, nothing held.
+    let (token, cg) = app.cryptogram_ok(&p, 700, "m_net").await;
+    bank.fault_after("authorize", "delay_then_deliver", Some(1), 600_000).await;
+    bank.fault("query", "error_5xx", None).await;
+    let r = app.pay(&token, &cg, 700, "m_net").await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let pid = r.body["id"].as_str().unwrap().to_owned();
+    bank.clear().await;
+    for _ in 0..5 {
+        app.clock.advance(time::Duration::seconds(61));
+        bangka_server::flows::payments::recover(&app.state).await.unwrap();
+        assert_eq!(app.get(&format!("/v1/payments/{pid}")).await.body["status"], "pending", "within the window");
+    }
+    app.clock.advance(bangka_server::flows::payments::ORDER_MAY_ARRIVE_FOR);
+    assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 1);
+    assert_eq!(app.get(&format!("/v1/payments/{pid}")).await.body["status"], "failed");
+    assert_eq!(bank.available("ok_debit").await, before, "a failed payment holds nothing");
 }
 
 /// `/v1/status` shows an open circuit with when it closes, and `/readyz`

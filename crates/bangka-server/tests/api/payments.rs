@@ -429,9 +429,17 @@ async fn payment_job_finishes_what_requests_left(app: TestApp) {
     };
     assert!(app.state.store.begin_payment(&crashed, "op_crashed", bangka_store::Cause::api("someone")).await.unwrap());
     app.pay(&token, &cgm, 300, M).await.assert_error("CRYPTOGRAM_REPLAYED");
+    // The bank has not seen it, but its order may still arrive (issue 24):
+    // pending until the bank's window has passed, then failed.
     app.clock.advance(Duration::seconds(31));
+    assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 0);
+    assert_eq!(app.state.store.get_payment("pay_crashed").await.unwrap().unwrap().status.as_str(), "pending");
+    app.clock.advance(bangka_server::flows::payments::ORDER_MAY_ARRIVE_FOR);
     assert_eq!(bangka_server::flows::payments::recover(&app.state).await.unwrap(), 1);
     assert_eq!(app.state.store.get_payment("pay_crashed").await.unwrap().unwrap().status.as_str(), "failed");
+    // Its cryptogram is free again (no longer "replayed"), but by now past its five minutes.
+    app.pay(&token, &cgm, 300, M).await.assert_error("CRYPTOGRAM_EXPIRED");
+    let (token, cgm) = app.cryptogram_ok(&p, 300, M).await;
     let r = app.pay(&token, &cgm, 300, M).await;
     assert_eq!(r.status, 201, "{}", r.body);
 }

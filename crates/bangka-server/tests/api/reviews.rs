@@ -144,7 +144,7 @@ async fn a_held_bind_is_released_and_a_real_name_is_changed_by_review(app: TestA
 }
 on_both_backends!(a_held_bind_is_released_and_a_real_name_is_changed_by_review);
 
-fn id_docs_and_selfie() -> Value {
+pub(crate) fn id_docs_and_selfie() -> Value {
     json!([
         { "type": "id_front", "ref": "wallet://docs/id-front-2.jpg" },
         { "type": "id_back", "ref": "wallet://docs/id-back-2.jpg" },
@@ -152,12 +152,12 @@ fn id_docs_and_selfie() -> Value {
     ])
 }
 
-fn new_phone() -> String {
+pub(crate) fn new_phone() -> String {
     format!("136{:08}", rand::random::<u32>() % 100_000_000)
 }
 
 /// The codes in a phone's demo inbox, newest first.
-async fn codes_for(app: &TestApp, phone: &str) -> Vec<String> {
+pub(crate) async fn codes_for(app: &TestApp, phone: &str) -> Vec<String> {
     let r = app.get(&format!("/v1/demo/inbox/{phone}")).await;
     r.body["messages"]
         .as_array()

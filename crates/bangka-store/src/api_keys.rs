@@ -1,0 +1,231 @@
+//! API keys (issue 24): a key's hash with its role, mode, name, expiry and
+//! the time it was last used; never the key itself. Every change is
+//! audited. A revoked or expired key stops authenticating: the store never
+//! returns it, and each instance's key cache holds a key for under a second
+//! (`bangka_server::key_cache`), so a revocation reaches every instance
+//! within one.
+
+use bangka_core::mode::Mode;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::WriteOn;
+use crate::audit::{Cause, Change};
+use crate::{Store, StoreError, from_ms, new_id, opt_time, to_ms};
+
+/// An API key as authentication and `keys list` see it (never the key).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub role: String,
+    pub mode: Mode,
+    pub name: Option<String>,
+    /// The merchant a merchant key speaks for, if it was bound to one.
+    pub merchant_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    /// The key a rotation made in its place.
+    pub replaced_by: Option<String>,
+}
+
+impl ApiKeyRow {
+    /// Whether it may authenticate at `now`.
+    pub fn is_usable(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A key about to be stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewApiKey<'a> {
+    pub role: &'a str,
+    pub mode: Mode,
+    pub key_hash: &'a str,
+    pub name: Option<&'a str>,
+    pub merchant_id: Option<&'a str>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+const KEY_COLS: &str = "id, role, mode, name, merchant_id, created_at, last_used_at, expires_at, revoked_at, replaced_by";
+
+fn key_row(r: &AnyRow) -> Result<ApiKeyRow, StoreError> {
+    let mode: String = r.try_get("mode")?;
+    Ok(ApiKeyRow {
+        id: r.try_get("id")?,
+        role: r.try_get("role")?,
+        mode: Mode::parse(&mode).ok_or_else(|| StoreError::Corrupt(format!("key mode {mode}")))?,
+        name: r.try_get("name")?,
+        merchant_id: r.try_get("merchant_id")?,
+        created_at: from_ms(r.try_get("created_at")?),
+        last_used_at: opt_time(r.try_get("last_used_at")?),
+        expires_at: opt_time(r.try_get("expires_at")?),
+        revoked_at: opt_time(r.try_get("revoked_at")?),
+        replaced_by: r.try_get("replaced_by")?,
+    })
+}
+
+/// What a revoke or rotate found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyChange {
+    Done,
+    NotFound,
+    /// Revoked already (nothing changed).
+    Revoked,
+}
+
+impl Store {
+    /// Stores a key's hash, audited (`api_key.create`). Returns its id.
+    pub async fn create_api_key(&self, k: NewApiKey<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+        let id = new_id("key");
+        let mut tx = self.begin().await?;
+        insert(&mut tx, &id, &k, now).await?;
+        let after = format!("{} {}", k.mode.as_str(), k.role);
+        let change = Change { action: "api_key.create", subject: &id, before: None, after: Some(&after) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Stores a key's hash without a name or expiry (tests and tools).
+    pub async fn insert_api_key(
+        &self,
+        role: &str,
+        mode: Mode,
+        key_hash: &str,
+        merchant_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<String, StoreError> {
+        let k = NewApiKey { role, mode, key_hash, name: None, merchant_id, expires_at: None };
+        self.create_api_key(k, Cause::api("tool"), now).await
+    }
+
+    /// The key with this hash, if it may authenticate at `now`.
+    pub async fn find_api_key(&self, key_hash: &str, now: OffsetDateTime) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE key_hash = $1"))
+            .bind(key_hash)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        Ok(row.as_ref().map(key_row).transpose()?.filter(|k| k.is_usable(now)))
+    }
+
+    pub async fn get_api_key(&self, id: &str) -> Result<Option<ApiKeyRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *self.read().await?)
+            .await?;
+        row.as_ref().map(key_row).transpose()
+    }
+
+    /// Every key, newest first.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys ORDER BY created_at DESC, id LIMIT 10000"))
+            .fetch_all(&mut *self.read().await?)
+            .await?;
+        rows.iter().map(key_row).collect()
+    }
+
+    /// Revokes a key at once, audited (`api_key.revoke`).
+    pub async fn revoke_api_key(&self, id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<KeyChange, StoreError> {
+        let mut tx = self.begin().await?;
+        let res = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(to_ms(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if res.rows_affected() != 1 {
+            let exists: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM api_keys WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            return Ok(if exists.is_some() { KeyChange::Revoked } else { KeyChange::NotFound });
+        }
+        let change = Change { action: "api_key.revoke", subject: id, before: Some("active"), after: Some("revoked") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        tx.commit().await?;
+        Ok(KeyChange::Done)
+    }
+
+    /// Rotates a key: a new key of the same role, mode, name and merchant is
+    /// stored (its hash given), and the old one expires after `overlap`
+    /// (sooner if it expired sooner), so both work while the wallet moves
+    /// over. Audited (`api_key.rotate`, `api_key.create`). Returns the new id.
+    pub async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_hash: &str,
+        overlap: time::Duration,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Result<String, KeyChange>, StoreError> {
+        let Some(old) = self.get_api_key(id).await? else { return Ok(Err(KeyChange::NotFound)) };
+        if !old.is_usable(now) {
+            return Ok(Err(KeyChange::Revoked));
+        }
+        let new_id = new_id("key");
+        let mut tx = self.begin().await?;
+        let k = NewApiKey {
+            role: &old.role,
+            mode: old.mode,
+            key_hash: new_hash,
+            name: old.name.as_deref(),
+            merchant_id: old.merchant_id.as_deref(),
+            expires_at: old.expires_at,
+        };
+        insert(&mut tx, &new_id, &k, now).await?;
+        let until = old.expires_at.map_or(now + overlap, |e| e.min(now + overlap));
+        let res = sqlx::query(
+            "UPDATE api_keys SET expires_at = $1, replaced_by = $2 WHERE id = $3 AND revoked_at IS NULL AND replaced_by IS NULL",
+        )
+        .bind(to_ms(until))
+        .bind(&new_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            // Revoked or rotated meanwhile.
+            return Ok(Err(KeyChange::Revoked));
+        }
+        let after = format!("expires with the overlap; replaced by {new_id}");
+        let change = Change { action: "api_key.rotate", subject: id, before: Some("active"), after: Some(&after) };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        let after = format!("{} {}", old.mode.as_str(), old.role);
+        let change = Change { action: "api_key.create", subject: &new_id, before: None, after: Some(&after) };
+        crate::audit::append(&mut tx, cause.with_note("rotation"), change, now).await?;
+        tx.commit().await?;
+        Ok(Ok(new_id))
+    }
+
+    /// Notes that a key was used, at most once a minute (a write per
+    /// request would put the key's row in every request's way).
+    pub async fn touch_api_key(&self, id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+            .bind(to_ms(now))
+            .bind(id)
+            .bind(to_ms(now - time::Duration::minutes(1)))
+            .write_on(self)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn insert(tx: &mut crate::unit::Tx, id: &str, k: &NewApiKey<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, role, mode, key_hash, name, merchant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(k.role)
+    .bind(k.mode.as_str())
+    .bind(k.key_hash)
+    .bind(k.name)
+    .bind(k.merchant_id)
+    .bind(to_ms(now))
+    .bind(k.expires_at.map(to_ms))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
