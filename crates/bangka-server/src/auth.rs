@@ -192,15 +192,92 @@ pub fn current_origin() -> Origin {
 
 pub use crate::key_cache::KeyCache;
 
-async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
-    let p = authenticate_key(parts, state).await?;
-    if let Some(c) = parts.extensions.get::<crate::telemetry::Caller>() {
-        c.set(match &p.session {
-            Some(s) => format!("session:{}", s.id),
-            None => p.key_id.clone(),
-        });
+/// Authenticates the request, then takes it from its rate limits (issue
+/// 24): the key's (or session's) bucket, the account's (`{id}` in the path,
+/// or the session's account) and, for a holder session, its client
+/// address's. A failed authentication is taken from the connection's
+/// address instead, so guessing keys is bounded too.
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
+    use crate::rate_limit::Scope;
+    let caller = parts.extensions.get::<crate::telemetry::Caller>().cloned();
+    let peer = parts.extensions.get::<crate::http::conn::PeerAddr>().map(|p| crate::rate_limit::address_key(p.0.ip()));
+    let now = state.clock.now();
+    let p = match authenticate_key(parts, state).await {
+        Ok(p) => p,
+        Err(e) => {
+            if matches!(e.code(), ErrorCode::Unauthenticated | ErrorCode::SessionExpired)
+                && let Some(peer) = &peer
+            {
+                state.limiter.check(Scope::Address, peer, now)?;
+            }
+            return Err(e);
+        }
+    };
+    let who = match &p.session {
+        Some(s) => format!("session:{}", s.id),
+        None => p.key_id.clone(),
+    };
+    let account = match path_account_id(parts, state).await {
+        Ok(Some(id)) => Some(id),
+        _ => p.session.as_ref().map(|s| s.account_id.clone()),
+    };
+    let address = p.session.as_ref().and_then(|s| s.client_ip.clone()).or(peer);
+    let mut takes = vec![(Scope::Key, who.clone())];
+    takes.extend(account.map(|a| (Scope::Account, a)));
+    takes.extend(address.filter(|_| p.session.is_some()).map(|a| (Scope::Address, a)));
+    let mut tightest: Option<crate::rate_limit::Standing> = None;
+    for (scope, id) in takes {
+        match state.limiter.check(scope, &id, now) {
+            Ok(s) => {
+                if tightest.is_none_or(|t| s.remaining < t.remaining) {
+                    tightest = Some(s);
+                }
+            }
+            Err(f) => {
+                if let Some(c) = &caller {
+                    c.set(who);
+                    let wait = f.retry_after.map_or(1, |at| (at - now).whole_seconds().max(1) as u64);
+                    let limit = f.details.as_ref().and_then(|d| d["burst"].as_u64()).unwrap_or(0) as u32;
+                    c.set_standing(crate::rate_limit::Standing { limit, remaining: 0, reset_secs: wait });
+                }
+                tracing::warn!(limit = scope.as_str(), "rate limited");
+                return Err(f.into());
+            }
+        }
+    }
+    if let Some(c) = &caller {
+        c.set(who);
+        if let Some(s) = tightest {
+            c.set_standing(s);
+        }
     }
     Ok(p)
+}
+
+/// Middleware: a `/v1/` request with no credentials is taken from its
+/// connection address's rate limit (minting demo keys, reading the status,
+/// probing), before anything runs.
+pub async fn limit_anonymous(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with("/v1/")
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && let Some(peer) = req.extensions().get::<crate::http::conn::PeerAddr>()
+    {
+        let key = crate::rate_limit::address_key(peer.0.ip());
+        match state.limiter.check(crate::rate_limit::Scope::Address, &key, state.clock.now()) {
+            Ok(s) => {
+                if let Some(c) = req.extensions().get::<crate::telemetry::Caller>() {
+                    c.set_standing(s);
+                }
+            }
+            Err(f) => return ApiError::from(f).into_response(),
+        }
+    }
+    next.run(req).await
 }
 
 async fn authenticate_key(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {

@@ -32,8 +32,12 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
             _ = queue.notify.notified() => deliver_queued(&app, queue.take()).await,
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
                 outbox::deliver_now(&app).await;
+                if tick.is_multiple_of(2) {
+                    beat(&app).await;
+                }
                 if tick.is_multiple_of(60) {
                     sweep(&app).await;
+                    app.limiter.tidy();
                 }
                 if let Err(e) = unbind::complete_due(&app).await {
                     tracing::warn!(error = ?e, "unbind completion failed; will retry");
@@ -61,6 +65,19 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
             }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Notes this instance alive, shares the rate limits among the instances
+/// alive now (see `rate_limit`), and reloads the live webhook secrets.
+async fn beat(app: &AppState) {
+    let now = app.clock.now();
+    match app.store.instance_beat(&app.instance_id, now, now - crate::rate_limit::INSTANCE_FRESH).await {
+        Ok(n) => app.limiter.set_instances(n),
+        Err(e) => tracing::warn!(error = ?e, "instance heartbeat failed; will retry"),
+    }
+    if let Err(e) = crate::keys::refresh_webhook_secrets(&app.store, &app.vault, &app.webhooks, now).await {
+        tracing::warn!(error = ?e, "reloading the webhook secrets failed; will retry");
     }
 }
 

@@ -81,3 +81,53 @@ pub async fn rotate_fingerprint(
     let removed_versions = if keep_old { Vec::new() } else { staged.remove_old_fingerprint_files()? };
     Ok(FingerprintRotationReport { new_version: staged.fingerprint_version(), rekeyed, removed_versions })
 }
+
+/// Webhook secret rotation (issue 24): a new secret is sealed into the
+/// database and every running instance signs with it (and, during the
+/// overlap, with the secrets it replaces) within two seconds, without a
+/// restart. Returns the new secret, to be shown once.
+pub async fn rotate_webhook_secret(
+    store: &Store,
+    vault: &Vault,
+    signer: &bangka_store::WebhookSigner,
+    overlap: time::Duration,
+    now: time::OffsetDateTime,
+) -> Result<bangka_core::secret::Secret<String>, StoreError> {
+    use bangka_store::webhook::secret_context;
+    let first = signer.current();
+    let new = bangka_store::WebhookSigner::generate();
+    store
+        .rotate_webhook_secret(
+            |v| vault.seal_value(&secret_context(v), first.expose()),
+            |v| vault.seal_value(&secret_context(v), new.expose()),
+            overlap,
+            bangka_store::Cause::api("cli"),
+            now,
+        )
+        .await?;
+    refresh_webhook_secrets(store, vault, signer, now).await?;
+    Ok(new)
+}
+
+/// Loads the live webhook secrets from the database into `signer` (at
+/// start, and every two seconds from the background loop).
+pub async fn refresh_webhook_secrets(
+    store: &Store,
+    vault: &Vault,
+    signer: &bangka_store::WebhookSigner,
+    now: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    let mut live = Vec::new();
+    for (version, sealed) in store.live_webhook_secrets(now).await? {
+        let clear = vault.open_value(&bangka_store::webhook::secret_context(version), &sealed)?;
+        live.push(bangka_core::secret::Secret::new(clear.to_string()));
+    }
+    signer.set_live(live);
+    Ok(())
+}
+
+/// Prints a secret the operator must see once (a new webhook secret) as
+/// the last line on stdout, where `bangka keys …` prints what it made.
+pub fn print_once(secret: &bangka_core::secret::Secret<String>) {
+    println!("{}", secret.expose());
+}

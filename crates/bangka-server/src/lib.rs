@@ -25,6 +25,7 @@ pub mod key_cache;
 pub mod keys;
 pub mod metrics;
 pub mod notify;
+pub mod rate_limit;
 pub mod state;
 pub mod telemetry;
 pub mod views;
@@ -93,6 +94,8 @@ pub struct Config {
     pub issuer_keys: Option<PathBuf>,
     /// How long one call to a bank over the network may take.
     pub issuer_timeout: std::time::Duration,
+    /// Requests allowed per key, account and client address (`--rate-limits`).
+    pub rate_limits: rate_limit::Limits,
 }
 
 impl Config {
@@ -121,6 +124,7 @@ impl Config {
             issuer_url: None,
             issuer_keys: None,
             issuer_timeout: std::time::Duration::from_secs(5),
+            rate_limits: rate_limit::Limits::default(),
         }
     }
 
@@ -211,11 +215,10 @@ impl Application {
         let simulator = Arc::new(Simulator::new(clock.clone()).with_population(config.demo_population, POPULATION_SEED));
         let policy = WalletPolicy { binding_limit: config.binding_limit, regions: config.card_regions.clone(), ..WalletPolicy::default() };
         let signer = bangka_store::ReceiptSigner::load_or_create(&config.data_dir).context("loading the receipt signing key")?;
+        let webhooks = bangka_store::WebhookSigner::load_or_create(&config.data_dir).context("loading the webhook signing secret")?;
+        keys::refresh_webhook_secrets(&store, &vault, &webhooks, clock.now()).await.context("loading the webhook secrets")?;
         let sink: Arc<dyn notify::Sink> = match (&config.notify_webhook, config.demo) {
-            (Some(url), _) => {
-                let signer = bangka_store::WebhookSigner::load_or_create(&config.data_dir).context("loading the webhook signing secret")?;
-                Arc::new(notify::Webhook::new(url, signer)?)
-            }
+            (Some(url), _) => Arc::new(notify::Webhook::new(url, webhooks.clone())?),
             (None, true) => Arc::new(notify::DemoInbox { clock: clock.clone() }),
             (None, false) => Arc::new(notify::LogSink),
         };
@@ -247,6 +250,9 @@ impl Application {
             otp: OtpRules::default(),
             risk: Arc::new(config.risk_rules.clone().unwrap_or_default()),
             api_keys: Arc::new(key_cache::KeyCache::default()),
+            webhooks,
+            limiter: Arc::new(rate_limit::Limiter::new(config.rate_limits)),
+            instance_id: bangka_store::new_id("inst"),
             mode: config.mode,
             demo: config.demo,
             demo_clock: None,
@@ -290,10 +296,12 @@ impl Application {
         // request_id is outermost: the id exists before anything can fail.
         let body = (self.limits.body_timeout, http::BODY_LIMIT);
         let demo = self.state.demo;
+        let limited = self.state.clone();
         let app = http::router(self.state)
             .merge(web::router(demo))
             .layer(axum::middleware::from_fn_with_state(body, http::conn::read_body_in_time))
             .layer(axum::middleware::from_fn(auth::with_origin))
+            .layer(axum::middleware::from_fn_with_state(limited, auth::limit_anonymous))
             .layer(axum::middleware::from_fn(error::catch_panic))
             .layer(axum::middleware::from_fn_with_state(clock, error::render_errors))
             .layer(axum::middleware::from_fn(telemetry::request_id));

@@ -237,6 +237,12 @@ struct ServeArgs {
     /// `--issuer-url`, start `bangka simulator serve` with the same N.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=100_000_000))]
     demo_population: u64,
+    /// Rate limits as JSON: `{"per_key": {"per_second": N, "burst": B},
+    /// "per_account": {…}, "per_address": {…}}`; a scope left out keeps its
+    /// default (per second/burst: 10000/20000 per key, 1000/2000 per account,
+    /// 50/100 per address).
+    #[arg(long)]
+    rate_limits: Option<PathBuf>,
     /// At most this many connections at once (lowered to fit the open-files
     /// limit); more wait in the listen backlog.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
@@ -339,9 +345,18 @@ enum KeysCommand {
     /// see docs/webhooks.md), made in the data directory on first use; give it
     /// to the wallet backend that receives `--notify-webhook`.
     WebhookSecret {
-        /// Data directory (where `webhook-signing.key` lives).
-        #[arg(long, default_value = "./bangka-data", env = "BANGKA_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Rotate the webhook signing secret without a restart: the new secret is
+    /// printed once (last line); every running instance signs with it within
+    /// two seconds, and also with the old one until the overlap ends.
+    WebhookRotate {
+        /// How long deliveries carry the old secret's signature too, e.g. `24h` (default).
+        #[arg(long, default_value = "24h", value_parser = bangka_server::parse_duration)]
+        overlap: time::Duration,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -494,6 +509,10 @@ async fn main() -> anyhow::Result<()> {
                 body_timeout: a.body_timeout.unsigned_abs(),
                 max_connections: a.max_connections as usize,
             };
+            if let Some(path) = &a.rate_limits {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                cfg.rate_limits = bangka_server::rate_limit::Limits::from_json(&text).map_err(anyhow::Error::msg)?;
+            }
             if let Some(path) = &a.risk_rules {
                 let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
                 cfg.risk_rules = Some(bangka_core::risk::RiskRules::from_json(&text).map_err(anyhow::Error::msg)?);
@@ -561,10 +580,28 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys { command: KeysCommand::WebhookSecret { data_dir } } => {
-            bangka_server::data_dir::secure(&data_dir, false)?;
-            let signer = bangka_store::WebhookSigner::load_or_create(&data_dir)?;
-            println!("{}", signer.expose_secret());
+        Command::Keys { command: KeysCommand::WebhookSecret { store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, vault) = open_store(&cfg).await?;
+            let signer = bangka_store::WebhookSigner::load_or_create(&cfg.data_dir)?;
+            bangka_server::keys::refresh_webhook_secrets(&store, &vault, &signer, time::OffsetDateTime::now_utc()).await?;
+            store.close().await;
+            bangka_server::keys::print_once(&signer.current());
+            Ok(())
+        }
+        Command::Keys { command: KeysCommand::WebhookRotate { overlap, store } } => {
+            let cfg = config(&store, "127.0.0.1:0".parse().expect("literal address"), false, 5);
+            let (store, vault) = open_store(&cfg).await?;
+            let signer = bangka_store::WebhookSigner::load_or_create(&cfg.data_dir)?;
+            let now = time::OffsetDateTime::now_utc();
+            bangka_server::keys::refresh_webhook_secrets(&store, &vault, &signer, now).await?;
+            let new = bangka_server::keys::rotate_webhook_secret(&store, &vault, &signer, overlap, now).await?;
+            store.close().await;
+            tracing::info!(
+                until = %bangka_store::rfc3339(now + overlap),
+                "rotated: running instances sign with the new secret within two seconds, and with the old one too until the overlap ends; the new secret is shown only once, on stdout"
+            );
+            bangka_server::keys::print_once(&new);
             Ok(())
         }
         Command::Keys { command: KeysCommand::List { json, store } } => {

@@ -31,6 +31,13 @@ pub struct AppState {
     pub risk: Arc<RiskRules>,
     /// Recently seen API keys (a lookup per request saved; see [`crate::key_cache::KeyCache`]).
     pub api_keys: Arc<crate::key_cache::KeyCache>,
+    /// Signs webhook deliveries; its live secrets are reloaded from the
+    /// database every two seconds (rotation without a restart).
+    pub webhooks: bangka_store::WebhookSigner,
+    /// Rate limits per key, account and client address, this instance's share.
+    pub limiter: Arc<crate::rate_limit::Limiter>,
+    /// This process, in the `instances` table (how many share the limits).
+    pub instance_id: String,
     /// Test or live (`bangka serve --mode`): a live server refuses test keys.
     pub mode: bangka_core::mode::Mode,
     /// Demo endpoints and the demo phone inbox (test mode only).

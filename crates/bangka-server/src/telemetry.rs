@@ -17,18 +17,28 @@ pub struct RequestId(pub String);
 
 /// Who a request authenticated as, for its access-log line: filled by
 /// authentication (a key's id, or `session:<id>` for a holder session),
-/// read once the answer is out. Never the key or token itself.
+/// read once the answer is out. Never the key or token itself. Also where
+/// the request stands in its tightest rate limit, for the `RateLimit-*`
+/// headers.
 #[derive(Debug, Clone, Default)]
-pub struct Caller(std::sync::Arc<std::sync::OnceLock<String>>);
+pub struct Caller {
+    who: std::sync::Arc<std::sync::OnceLock<String>>,
+    standing: std::sync::Arc<std::sync::OnceLock<crate::rate_limit::Standing>>,
+}
 
 impl Caller {
     /// Records the caller (the first authentication of a request wins).
     pub fn set(&self, who: String) {
-        let _ = self.0.set(who);
+        let _ = self.who.set(who);
+    }
+
+    /// Records the request's rate-limit standing (the first one wins).
+    pub fn set_standing(&self, s: crate::rate_limit::Standing) {
+        let _ = self.standing.set(s);
     }
 
     fn get(&self) -> &str {
-        self.0.get().map_or("-", String::as_str)
+        self.who.get().map_or("-", String::as_str)
     }
 }
 
@@ -92,6 +102,13 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     span.in_scope(|| tracing::info!(target: "access", key_id, status, elapsed_ms, "request"));
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
+    }
+    if let Some(s) = caller.standing.get() {
+        // The IETF draft's names (draft-ietf-httpapi-ratelimit-headers).
+        let h = res.headers_mut();
+        h.insert("ratelimit-limit", HeaderValue::from(s.limit));
+        h.insert("ratelimit-remaining", HeaderValue::from(s.remaining));
+        h.insert("ratelimit-reset", HeaderValue::from(s.reset_secs));
     }
     res
 }

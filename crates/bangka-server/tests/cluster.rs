@@ -63,6 +63,8 @@ struct Cluster {
     root: PathBuf,
     pg: (String, String),
     sim: Proc,
+    /// More `serve` arguments for both instances.
+    extra: Vec<String>,
 }
 
 impl Cluster {
@@ -87,6 +89,7 @@ impl Cluster {
         let child = Command::new(bin())
             .args(["serve", "--demo-clock", "--listen", &format!("127.0.0.1:{port}"), "--issuer-url", &self.sim.base])
             .args(["--log-format", format])
+            .args(&self.extra)
             .args(self.store_args(&dir))
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
@@ -99,6 +102,10 @@ impl Cluster {
 }
 
 async fn cluster() -> Option<(Cluster, Proc, Proc, String)> {
+    cluster_with(Vec::new()).await
+}
+
+async fn cluster_with(extra: Vec<String>) -> Option<(Cluster, Proc, Proc, String)> {
     sqlx::any::install_default_drivers();
     let url = std::env::var("BANGKA_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let up = tokio::time::timeout(Duration::from_secs(3), sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url)).await;
@@ -121,7 +128,7 @@ async fn cluster() -> Option<(Cluster, Proc, Proc, String)> {
         .unwrap();
     let sim = Proc { child, base: format!("http://127.0.0.1:{sim_port}") };
     wait_ready(&sim, "/healthz", &sim_log).await;
-    let c = Cluster { root: root.clone(), pg: (url, format!("bk_cluster_{:08x}", rand::random::<u32>())), sim };
+    let c = Cluster { root: root.clone(), pg: (url, format!("bk_cluster_{:08x}", rand::random::<u32>())), sim, extra };
     // The first instance's data directory: made by `keys create` (0700),
     // then its key files copied to the second, as docs/issuer-protocol.md says.
     let out = Command::new(bin())
@@ -547,8 +554,42 @@ async fn two_instances_one_database_one_bank() {
 /// route template, the status and the duration, never the key itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_key_is_refused_by_every_instance_within_a_second() {
-    let Some((c, a, b, wallet)) = cluster().await else { return };
+    // One account may make 10 requests at once and 1 a second after (in
+    // all, across both instances).
+    let limits = std::env::temp_dir().join(format!("bangka-limits-{}.json", rand::random::<u32>()));
+    std::fs::write(&limits, r#"{"per_account": {"per_second": 1, "burst": 10}}"#).unwrap();
+    let Some((c, a, b, wallet)) = cluster_with(vec!["--rate-limits".into(), limits.display().to_string()]).await else { return };
     let http = reqwest::Client::new();
+
+    // The limits are shared: once both instances beat, each enforces half.
+    for _ in 0..100 {
+        let (la, lb) = (std::fs::read_to_string(c.root.join("a.log")).unwrap(), std::fs::read_to_string(c.root.join("b.log")).unwrap());
+        if la.contains("instances=2") && lb.contains("\"instances\":2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut answers = BTreeMap::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let r = http.get(format!("{base}/v1/accounts/acc_test_ratelimited00000000")).bearer_auth(&wallet).send().await.unwrap();
+        let status = r.status().as_u16();
+        if status == 429 {
+            assert!(r.headers().get("retry-after").is_some() && r.headers().get("ratelimit-remaining").is_some_and(|v| v == "0"));
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(
+                (body["error"]["code"].as_str(), body["error"]["details"]["limit"].as_str()),
+                (Some("RATE_LIMITED"), Some("account"))
+            );
+            assert!(body["error"]["retry_after"].is_string());
+        } else {
+            assert!(r.headers().get("ratelimit-limit").is_some_and(|v| v == "5"), "each instance's share of the burst");
+        }
+        *answers.entry(status).or_insert(0) += 1;
+    }
+    println!("rate limit shared by two instances: 20 requests on one account (burst 10 in all): {answers:?}");
+    let passed = answers.get(&404).copied().unwrap_or(0);
+    assert!((10..=12).contains(&passed), "about the burst in all, not twice it: {answers:?}");
     let probe = |base: String| {
         let (http, wallet) = (http.clone(), wallet.clone());
         async move {

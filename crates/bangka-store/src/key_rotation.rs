@@ -96,6 +96,11 @@ impl Store {
                 .await?;
             done += res.rows_affected();
         }
+        for (version, sealed) in self.all_webhook_secrets().await? {
+            let context = crate::webhook::secret_context(version);
+            let Some(new) = vault.rewrap_value(&context, &sealed).map_err(|_| StoreError::Rewrap(context.clone()))? else { continue };
+            done += self.replace_webhook_secret(version, &sealed, &new).await?;
+        }
         done += self.rewrap_texts(vault).await?;
         Ok(done)
     }
@@ -242,6 +247,7 @@ impl Store {
                 .fetch_all(&mut *self.read().await?)
                 .await?;
         blobs.extend(reviews.into_iter().flat_map(|(a, b)| [(a,), (b,)]));
+        blobs.extend(self.all_webhook_secrets().await?.into_iter().map(|(_, b)| (b,)));
         for table in ["outbox", "demo_inbox"] {
             let bodies: Vec<(String,)> =
                 sqlx::query_as(&format!("SELECT body FROM {table} WHERE body LIKE 'sealed:%'")).fetch_all(&mut *self.read().await?).await?;

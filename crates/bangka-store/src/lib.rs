@@ -183,6 +183,8 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/sqlite/0022_lost_reports.sql")),
     (23, include_str!("../migrations/sqlite/0023_order_sent_at.sql")),
     (24, include_str!("../migrations/sqlite/0024_key_lifecycle.sql")),
+    (25, include_str!("../migrations/sqlite/0025_instances.sql")),
+    (26, include_str!("../migrations/sqlite/0026_webhook_secrets.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -209,6 +211,8 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (22, include_str!("../migrations/postgres/0022_lost_reports.sql")),
     (23, include_str!("../migrations/postgres/0023_order_sent_at.sql")),
     (24, include_str!("../migrations/postgres/0024_key_lifecycle.sql")),
+    (25, include_str!("../migrations/postgres/0025_instances.sql")),
+    (26, include_str!("../migrations/postgres/0026_webhook_secrets.sql")),
 ];
 
 impl Store {
@@ -464,6 +468,23 @@ impl Store {
             .filter(|(name, value)| recorded.iter().any(|(n, v)| n == name && v != value))
             .map(|(name, _)| name.clone())
             .collect())
+    }
+
+    /// Notes that instance `id` is alive at `now` and returns how many
+    /// instances beat since `fresh_since` (itself included). Rows not seen
+    /// for an hour are removed.
+    pub async fn instance_beat(&self, id: &str, now: OffsetDateTime, fresh_since: OffsetDateTime) -> Result<u32, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO instances (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2")
+            .bind(id)
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM instances WHERE seen_at < $1").bind(to_ms(now - time::Duration::hours(1))).execute(&mut *tx).await?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM instances WHERE seen_at >= $1").bind(to_ms(fresh_since)).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX).max(1))
     }
 
     /// Whether the database answers (readiness).

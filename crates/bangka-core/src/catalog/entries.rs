@@ -821,6 +821,36 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::RateLimited,
+        category: Category::Policy,
+        http_status: 429,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "操作太频繁了，请稍等片刻，在提示的时间后再试。",
+            "Too many requests in a short time. Please wait a moment and try again after the time shown.",
+        ),
+        cause: t(
+            "为保护账户和服务，同一个密钥、同一个钱包账户或同一个网络地址在短时间内能发起的请求数有上限。本次请求超过了上限，没有被处理，也没有产生任何变更。",
+            "To protect accounts and the service, one API key, one wallet account or one network address may send only so many requests in a short time. This request went over that limit: it was not processed and changed nothing.",
+        ),
+        remediation: &[
+            t(
+                "在提示的时间后重试（响应头 Retry-After 给出秒数）。",
+                "Retry after the time shown (the Retry-After header gives the seconds).",
+            ),
+            t(
+                "不要连续快速重复点击或刷新；一次操作等待结果后再进行下一次。",
+                "Do not tap or refresh over and over: wait for each operation's result before the next.",
+            ),
+            t(
+                "接入方：按 RateLimit-Remaining 和 RateLimit-Reset 响应头控制请求速度；如果正常业务量超过上限，请联系运营方调整限额。",
+                "Integrators: pace requests by the RateLimit-Remaining and RateLimit-Reset headers; if your normal traffic exceeds the limit, ask the operator to raise it.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::Forbidden,
         category: Category::Policy,
         http_status: 403,

@@ -200,6 +200,9 @@ error_codes! {
     /// the wallet signs the holder in again and opens a new one.
     SessionExpired => "SESSION_EXPIRED",
     Forbidden => "FORBIDDEN",
+    /// Too many requests from one API key, account or client address
+    /// (`details.limit` names which); `retry_after` says when.
+    RateLimited => "RATE_LIMITED",
     /// A merchant key used for another merchant, or an autopay charge with a
     /// key not bound to any merchant.
     MerchantKeyMismatch => "MERCHANT_KEY_MISMATCH",

@@ -232,6 +232,7 @@ const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::IdempotencyKeyInvalid, &[Correct, Correct, Outside(Integrator)]),
     (E::IdempotencyKeyReused, &[Correct, Correct, Outside(Integrator)]),
     (E::IdempotencyInProgress, &[Retry, Advice, Outside(Integrator)]),
+    (E::RateLimited, &[Retry, Advice, Outside(Integrator)]),
     (E::AmountFormat, &[Correct, Correct, Correct]),
     (E::AmountOutOfRange, &[Correct, Correct, Correct]),
     (E::CurrencyNotSupported, &[Correct, Correct, Correct]),

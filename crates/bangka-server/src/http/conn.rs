@@ -108,11 +108,11 @@ pub async fn serve(
             s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
             _ = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     backoff = Duration::from_millis(5);
-                    stream
+                    (stream, peer)
                 }
                 Err(e) => {
                     // Out of descriptors or memory: wait for some to free up.
@@ -125,7 +125,8 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        // The connection's address, for the per-address rate limit.
+        let service = TowerToHyperService::new(tower_layer_peer(router.clone(), peer));
         let conn = builder.serve_connection(TokioIo::new(Explained::new(stream)), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
@@ -137,6 +138,17 @@ pub async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// The address a request's connection came from (the TCP peer: behind a
+/// proxy, the proxy's).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+/// The router with every request of one connection carrying its peer.
+fn tower_layer_peer(router: Router, peer: std::net::SocketAddr) -> axum::middleware::AddExtension<Router, PeerAddr> {
+    use tower_layer::Layer;
+    axum::Extension(PeerAddr(peer)).layer(router)
 }
 
 /// Middleware: reads the request body within the body timeout (and within

@@ -41,6 +41,7 @@ pub const COMMON_ERRORS: &[ErrorCode] = &[
     ErrorCode::Unauthenticated,
     ErrorCode::SessionExpired,
     ErrorCode::Forbidden,
+    ErrorCode::RateLimited,
     ErrorCode::Internal,
 ];
 

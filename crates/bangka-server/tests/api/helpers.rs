@@ -91,6 +91,9 @@ pub struct Options {
     /// own keys are of this mode too. Live: no demo endpoints, the
     /// in-process simulator said on purpose.
     pub mode: bangka_core::mode::Mode,
+    /// Rate limits (JSON, as `--rate-limits` reads them); none: so high
+    /// that no test meets them (the suite's tests run many requests fast).
+    pub rate_limits: Option<String>,
 }
 
 impl Default for Options {
@@ -105,6 +108,7 @@ impl Default for Options {
             limits: None,
             issuer: None,
             mode: bangka_core::mode::Mode::Test,
+            rate_limits: None,
         }
     }
 }
@@ -155,6 +159,10 @@ pub async fn spawn_app_with(backend: Backend, opts: Options) -> Option<TestApp> 
         issuer_url: opts.issuer.as_ref().map(|(url, _)| url.clone()),
         issuer_keys: opts.issuer.as_ref().map(|(_, keys)| keys.clone()),
         issuer_timeout: std::time::Duration::from_secs(1),
+        rate_limits: bangka_server::rate_limit::Limits::from_json(opts.rate_limits.as_deref().unwrap_or(
+            r#"{"per_key": {"per_second": 1000000, "burst": 1000000}, "per_account": {"per_second": 1000000, "burst": 1000000}, "per_address": {"per_second": 1000000, "burst": 1000000}}"#,
+        ))
+        .expect("valid rate limits"),
         ..Config::new(data_dir.clone(), "127.0.0.1:0".parse().unwrap())
     };
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));

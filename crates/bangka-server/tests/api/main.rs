@@ -14,6 +14,7 @@ mod input;
 mod keys;
 mod language;
 mod lifecycle;
+mod limits;
 mod modes;
 mod network;
 mod notifications;

@@ -195,3 +195,66 @@ async fn webhook_delivery_retries_with_backoff_and_drops_expired_codes() {
     bangka_server::flows::outbox::deliver_now(&app.state).await;
     assert_eq!(receiver.calls.load(Ordering::SeqCst), calls, "an expired code is never sent");
 }
+
+/// Issue 24: the webhook secret rotates without a restart. After `bangka
+/// keys webhook-rotate` (the same function), deliveries carry a signature
+/// under the new secret and one under the old, so a receiver holding
+/// either accepts them; once the overlap ends, only the new one signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_secret_rotates_with_an_overlap_and_no_restart() {
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let opts = Options { notify_webhook: Some(url), ..Options::default() };
+    let app = spawn_app_with(Backend::Sqlite, opts).await.unwrap();
+    let signup = |n: u32| {
+        let app = &app;
+        async move {
+            let r = app.post("/v1/accounts", json!({ "phone": format!("1371234{n:04}") })).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    let last = || receiver.signed.lock().unwrap().last().cloned().unwrap();
+    let verifies = |secret: &str, (header, raw): &(String, Vec<u8>)| {
+        bangka_store::webhook::verify(secret, header, raw, time::OffsetDateTime::now_utc().unix_timestamp(), 300)
+    };
+    let old = app.state.webhooks.current().expose().clone();
+    signup(1).await;
+    receiver.until_calls(&app, 1).await;
+    assert!(verifies(&old, &last()));
+
+    let now = crate::helpers::clock_now(&app.clock);
+    let new =
+        bangka_server::keys::rotate_webhook_secret(&app.state.store, &app.state.vault, &app.state.webhooks, time::Duration::hours(1), now)
+            .await
+            .unwrap();
+    let new = new.expose().clone();
+    assert!(new.starts_with("whsec_") && new != old);
+    signup(2).await;
+    receiver.until_calls(&app, 2).await;
+    let during = last();
+    assert!(verifies(&new, &during) && verifies(&old, &during), "both verify during the overlap: {}", during.0);
+    assert_eq!(during.0.matches("v1=").count(), 2);
+    // `keys webhook-secret` prints the new one.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bangka"))
+        .args(["keys", "webhook-secret", "--data-dir"])
+        .arg(&app.data_dir)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), new, "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The overlap ends (the background loop reloads every two seconds; here by hand).
+    app.clock.advance(time::Duration::hours(1) + time::Duration::seconds(1));
+    let now = crate::helpers::clock_now(&app.clock);
+    bangka_server::keys::refresh_webhook_secrets(&app.state.store, &app.state.vault, &app.state.webhooks, now).await.unwrap();
+    signup(3).await;
+    receiver.until_calls(&app, 3).await;
+    let after = last();
+    assert!(verifies(&new, &after) && !verifies(&old, &after), "only the new secret after the overlap: {}", after.0);
+    let trail: Vec<String> = app.state.store.audit_entries("webhook").await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(trail, ["webhook_secret.rotate"]);
+    // The sealed secrets move to a new master key with everything else.
+    let report = bangka_server::keys::rotate_master(&app.state.store, &app.state.vault, false).await.unwrap();
+    assert_eq!(report.removed_versions, [1], "nothing is left under the old master key");
+    bangka_server::keys::refresh_webhook_secrets(&app.state.store, &app.state.vault, &app.state.webhooks, now).await.unwrap();
+    assert_eq!(app.state.webhooks.current().expose(), &new);
+}
