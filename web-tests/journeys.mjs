@@ -10,7 +10,7 @@ import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import assert from "node:assert/strict";
 
-const [base, supportKey, riskKey, shots] = process.argv.slice(2);
+const [base, supportKey, riskKey, shots, adminKey] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
 let steps = 0;
@@ -261,6 +261,31 @@ await ops.screenshot({ path: `${shots}/ops-review.png`, fullPage: true });
 await ops.locator("#review-detail .approve-review").click();
 await ops.locator("#review-detail .ok", { hasText: "approved" }).waitFor();
 step("risk approved the review; the lock is released");
+await ops.getByRole("button", { name: "Sign out" }).click();
+
+// An admin makes a key in the console: shown once, then revoked.
+await ops.getByLabel("Operator key").fill(adminKey);
+await ops.getByRole("button", { name: "Sign in" }).click();
+await ops.locator("#who[data-role=admin]").waitFor();
+await ops.locator("#tab-keys").click();
+await ops.locator("#keys-table td", { hasText: "console-admin" }).waitFor();
+assert.ok(!(await ops.locator("#keys-table").innerText()).includes("bk_test_"), "the list never shows a key");
+await ops.locator("#key-role").selectOption("wallet");
+await ops.locator("#key-name").fill("journey-wallet");
+await ops.getByRole("button", { name: "Create", exact: true }).click();
+const shown = await ops.locator("#key-result code.new-key").innerText();
+assert.ok(shown.startsWith("bk_test_wallet_"), `the new key is shown once: ${shown}`);
+const made = ops.locator("#keys-table tr", { hasText: "journey-wallet" });
+await made.waitFor();
+assert.equal((await api("GET", "/v1/accounts/acc_test_nosuchaccount0000", null, shown)).status, 404, "the new key works");
+await ops.screenshot({ path: `${shots}/ops-keys.png`, fullPage: true });
+ops.once("dialog", (d) => d.accept());
+await made.locator("button.revoke-key").click();
+await ops.locator("#key-result .ok", { hasText: "Revoked" }).waitFor();
+await ops.locator("#keys-table tr", { hasText: "journey-wallet" }).filter({ hasText: "revoked" }).waitFor();
+await new Promise((r) => setTimeout(r, 1000));
+assert.equal((await api("GET", "/v1/accounts/acc_test_nosuchaccount0000", null, shown)).status, 401, "the revoked key is refused");
+step("an admin created a key in the console (shown once) and revoked it");
 clean(ops);
 
 // ---------------------------------------------------------------- API reference

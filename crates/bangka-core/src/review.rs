@@ -75,15 +75,36 @@ impl ReviewKind {
             }
         }
     }
+
+    /// How long after submission a reviewer may approve (issue 24, finding
+    /// 3). The kinds that hand the account to a phone it has not proven —
+    /// a new one, or one it had reported lost — wait a day, so whoever still
+    /// has the account's phone, push or email hears of it (each step is
+    /// told there) and can withdraw it before it takes effect.
+    pub fn waiting_period(self) -> time::Duration {
+        match self {
+            ReviewKind::PhoneChange | ReviewKind::Unfreeze => LOST_PHONE_WAIT,
+            _ => time::Duration::ZERO,
+        }
+    }
 }
 
-/// `submitted → approved | rejected`, decided once.
+/// The waiting period of a review that moves an account off a phone that
+/// cannot answer.
+pub const LOST_PHONE_WAIT: time::Duration = time::Duration::hours(24);
+
+/// `submitted → approved | rejected | withdrawn | void`, ended once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewStatus {
     Submitted,
     Approved,
     Rejected,
+    /// The holder took it back before a reviewer decided.
+    Withdrawn,
+    /// The account changed under it (the phone moved by another way) before
+    /// a reviewer decided: deciding it now would act on a stale request.
+    Void,
 }
 
 impl ReviewStatus {
@@ -92,11 +113,16 @@ impl ReviewStatus {
             ReviewStatus::Submitted => "submitted",
             ReviewStatus::Approved => "approved",
             ReviewStatus::Rejected => "rejected",
+            ReviewStatus::Withdrawn => "withdrawn",
+            ReviewStatus::Void => "void",
         }
     }
 
+    pub const ALL: [ReviewStatus; 5] =
+        [ReviewStatus::Submitted, ReviewStatus::Approved, ReviewStatus::Rejected, ReviewStatus::Withdrawn, ReviewStatus::Void];
+
     pub fn parse(s: &str) -> Option<ReviewStatus> {
-        [ReviewStatus::Submitted, ReviewStatus::Approved, ReviewStatus::Rejected].into_iter().find(|x| x.as_str() == s)
+        ReviewStatus::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -189,7 +215,7 @@ mod tests {
         for k in ReviewKind::ALL {
             assert_eq!(ReviewKind::parse(k.as_str()), Some(k));
         }
-        for s in [ReviewStatus::Submitted, ReviewStatus::Approved, ReviewStatus::Rejected] {
+        for s in ReviewStatus::ALL {
             assert_eq!(ReviewStatus::parse(s.as_str()), Some(s));
         }
     }

@@ -467,11 +467,21 @@ pub enum Duty {
     Maintenance,
     /// Reveal a card number behind a token (audited, with a reason).
     Detokenize,
+    /// List, create, revoke and rotate API keys (of the key's own mode).
+    ManageKeys,
 }
 
 impl Duty {
-    pub const ALL: [Duty; 7] =
-        [Duty::ReadOps, Duty::HandleTickets, Duty::Unlock, Duty::DecideReviews, Duty::SuspendTokens, Duty::Maintenance, Duty::Detokenize];
+    pub const ALL: [Duty; 8] = [
+        Duty::ReadOps,
+        Duty::HandleTickets,
+        Duty::Unlock,
+        Duty::DecideReviews,
+        Duty::SuspendTokens,
+        Duty::Maintenance,
+        Duty::Detokenize,
+        Duty::ManageKeys,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -482,6 +492,7 @@ impl Duty {
             Duty::SuspendTokens => "suspend_tokens",
             Duty::Maintenance => "maintenance",
             Duty::Detokenize => "detokenize",
+            Duty::ManageKeys => "manage_keys",
         }
     }
 
@@ -491,7 +502,7 @@ impl Duty {
             Duty::ReadOps => &[Role::Support, Role::Risk, Role::Admin],
             Duty::HandleTickets | Duty::Unlock => &[Role::Support, Role::Admin],
             Duty::DecideReviews | Duty::SuspendTokens => &[Role::Risk, Role::Admin],
-            Duty::Maintenance | Duty::Detokenize => &[Role::Admin],
+            Duty::Maintenance | Duty::Detokenize | Duty::ManageKeys => &[Role::Admin],
         }
     }
 

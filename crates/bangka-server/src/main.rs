@@ -667,11 +667,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys { command: KeysCommand::Create { role, mode, name, expires, merchant_id, store } } => {
             let role = Role::parse(&role).context("unknown role")?;
-            let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-            anyhow::ensure!(
-                name.as_deref().is_none_or(|n| n.chars().count() <= 100 && !n.chars().any(char::is_control)),
-                "--name takes up to 100 printable characters"
-            );
+            let name =
+                bangka_server::flows::api_keys::parse_key_name(name.as_deref()).map_err(|why| anyhow::anyhow!("--name takes {why}"))?;
             anyhow::ensure!(expires.is_none_or(|d| d.is_positive()), "--expires must be a positive duration, e.g. 90d");
             let merchant_id = match (role, merchant_id) {
                 (_, None) => None,

@@ -569,9 +569,10 @@ pub struct MaterialView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewView {
     pub id: String,
-    /// `risk_lock`, `bind`, `unbind`, `info_change`, `kyc` or `phone_change`.
+    /// `risk_lock`, `bind`, `unbind`, `info_change`, `kyc`, `phone_change` or `unfreeze`.
     pub kind: String,
-    /// `submitted`, `approved` or `rejected`.
+    /// `submitted`, `approved`, `rejected`, `withdrawn` (by the holder) or
+    /// `void` (the account changed under it before a decision).
     pub status: String,
     pub statement: String,
     pub materials: Vec<MaterialView>,
@@ -580,6 +581,11 @@ pub struct ReviewView {
     /// A phone change's requested number, masked.
     pub new_phone_masked: Option<String>,
     pub decision: Option<ReviewDecisionView>,
+    /// A waiting `phone_change` or `unfreeze` review: the earliest time a
+    /// reviewer may approve it (a day after it was sent, so the holder can
+    /// withdraw one they did not send).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approvable_from: Option<String>,
     pub created_at: String,
     /// Reviewers only: the account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -587,6 +593,34 @@ pub struct ReviewView {
     /// On approval: the locks the decision lifted (`account`, `card`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub released: Option<Vec<String>>,
+    /// `info_change` and `kyc`, while waiting: the name and ID number asked
+    /// for, masked (what a reviewer decides on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested: Option<KycValuesView>,
+    /// Reviewers only: the account as it is now, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<ReviewAccountView>,
+}
+
+/// A real name and ID number, masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KycValuesView {
+    pub real_name_masked: String,
+    pub id_number_masked: String,
+}
+
+/// The account a review is about, as a reviewer sees it (masked).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewAccountView {
+    pub phone_masked: String,
+    /// `active`, `frozen` or `closed`.
+    pub status: String,
+    pub frozen_reason: Option<String>,
+    /// `unverified`, `verified` or `rejected`.
+    pub kyc_status: String,
+    /// The real-name record on file, if any.
+    pub real_name_masked: Option<String>,
+    pub id_number_masked: Option<String>,
 }
 
 /// Reviewers' queue.
@@ -667,8 +701,12 @@ pub struct OperatorView {
     /// `support`, `risk` or `admin`.
     pub role: String,
     /// `read_ops`, `handle_tickets`, `unlock`, `decide_reviews`,
-    /// `suspend_tokens`, `maintenance`, `detokenize`.
+    /// `suspend_tokens`, `maintenance`, `detokenize`, `manage_keys`.
     pub duties: Vec<String>,
+    /// The key signed in with (its id, never the key).
+    pub key_id: String,
+    /// `test` or `live`: the objects and keys this key sees.
+    pub mode: String,
 }
 
 /// An operator lifted an account's risk locks.

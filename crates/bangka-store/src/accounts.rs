@@ -403,8 +403,33 @@ pub(crate) async fn phone_proven(tx: &mut Tx, account_id: &str, by: &str, cause:
         let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
         crate::audit::append(tx, cause.with_note(&reason), change, now).await?;
     }
+    // A request to move the account off its phone, still waiting, was made
+    // for the account as it was; the phone is settled now, so approving it
+    // later would undo the holder's own fix (issue 24, finding 3): void.
+    let stale: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM reviews WHERE account_id = $1 AND status = 'submitted' AND kind IN ('phone_change', 'unfreeze')")
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (id,) in &stale {
+        sqlx::query(
+            "UPDATE reviews SET status = 'void', decided_by = $1, decision_reason = $2, decided_at = $3, name_enc = NULL, id_enc = NULL
+             WHERE id = $4 AND status = 'submitted'",
+        )
+        .bind(cause.actor)
+        .bind(VOID_REASON)
+        .bind(to_ms(now))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        let change = Change { action: "review.void", subject: id, before: Some("submitted"), after: Some("void") };
+        crate::audit::append(tx, cause.with_note(VOID_REASON), change, now).await?;
+    }
     Ok(())
 }
+
+/// Why a waiting review became void.
+pub const VOID_REASON: &str = "the account phone was settled another way";
 
 /// Ends every live holder session of the account (a freeze: whoever holds a
 /// session opened before it, a thief with the lost phone included, must

@@ -192,13 +192,56 @@ fn describe_token(s: TokenState) -> String {
 // ---------------------------------------------------------------- payment challenges
 
 impl Store {
-    /// Creates a challenge and queues its SMS, at once.
-    pub async fn create_challenge(&self, c: &NewChallenge, message: &NewMessage) -> Result<(), StoreError> {
+    /// Creates a challenge and queues its SMS (and any notice about the
+    /// step it guards), at once.
+    pub async fn create_challenge(&self, c: &NewChallenge, messages: &[NewMessage]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         insert_challenge(&mut tx, c).await?;
-        self.insert_message(&mut tx, message, c.sent_at).await?;
+        for m in messages {
+            self.insert_message(&mut tx, m, c.sent_at).await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// When each challenge of `purpose` about `subject` sent since `since`
+    /// was last sent, oldest first (how often a step was started).
+    pub async fn challenges_sent_since(
+        &self,
+        subject: &str,
+        purpose: OtpPurpose,
+        since: OffsetDateTime,
+    ) -> Result<Vec<OffsetDateTime>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT last_sent_at FROM challenges WHERE subject = $1 AND purpose = $2 AND last_sent_at >= $3 ORDER BY last_sent_at",
+        )
+        .bind(subject)
+        .bind(purpose.as_str())
+        .bind(to_ms(since))
+        .fetch_all(&mut *self.read().await?)
+        .await?;
+        Ok(rows.into_iter().map(|(t,)| from_ms(t)).collect())
+    }
+
+    /// The newest challenge of `purpose` about `subject` bound to `context`
+    /// (a phone change's target number): another context's codes, sent in
+    /// the same moment, are never taken for it.
+    pub async fn latest_challenge_for(
+        &self,
+        subject: &str,
+        purpose: OtpPurpose,
+        context: &str,
+    ) -> Result<Option<ChallengeRow>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM challenges WHERE subject = $1 AND purpose = $2 AND context_mac = $3 ORDER BY last_sent_at DESC, id DESC LIMIT 1",
+        )
+        .bind(subject)
+        .bind(purpose.as_str())
+        .bind(context)
+        .fetch_optional(&mut *self.read().await?)
+        .await?;
+        let Some((id,)) = row else { return Ok(None) };
+        self.get_challenge(&id).await
     }
 
     /// The newest challenge for `purpose` guarding `subject`, with the

@@ -1,6 +1,7 @@
-//! Manual reviews: submission (one waiting per account and kind), and the
-//! reviewer's decision with its effect (unlock, real-name change), the
-//! holder's notice and the audit entries, in one transaction.
+//! Manual reviews: submission (one waiting per account and kind), the
+//! holder's withdrawal, and the reviewer's decision with its effect (unlock,
+//! real-name change, phone move), the holder's notices and the audit
+//! entries, each in one transaction.
 
 use bangka_core::review::{ReviewKind, ReviewStatus};
 use sqlx::Row;
@@ -91,6 +92,7 @@ impl Store {
     pub async fn create_review(
         &self,
         r: &NewReview<'_>,
+        notices: &[NewMessage],
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<Result<ReviewRow, String>, StoreError> {
@@ -136,6 +138,12 @@ impl Store {
         }
         let change = Change { action: "review.submit", subject: &id, before: None, after: Some(r.kind.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
+        for n in notices {
+            // A notice names the review: `{review_id}` is filled in here,
+            // where the id is made.
+            let n = NewMessage { zh: n.zh.replace("{review_id}", &id), en: n.en.replace("{review_id}", &id), ..n.clone() };
+            self.insert_message(&mut tx, &n, now).await?;
+        }
         tx.commit().await?;
         Ok(Ok(self.get_review(&id).await?.expect("just inserted")))
     }
@@ -175,6 +183,37 @@ impl Store {
         Ok(r.is_some())
     }
 
+    /// The holder takes back a review still waiting: withdrawn (the sealed
+    /// real-name values erased), the notice queued and the change audited,
+    /// in one transaction. `None` when it was no longer waiting.
+    pub async fn withdraw_review(
+        &self,
+        review: &ReviewRow,
+        notice: &NewMessage,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<ReviewRow>, StoreError> {
+        let mut tx = self.begin().await?;
+        let res = sqlx::query(
+            "UPDATE reviews SET status = 'withdrawn', decided_by = $1, decision_reason = 'withdrawn by the holder', decided_at = $2,
+               name_enc = NULL, id_enc = NULL
+             WHERE id = $3 AND status = 'submitted'",
+        )
+        .bind(cause.actor)
+        .bind(to_ms(now))
+        .bind(&review.id)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let change = Change { action: "review.withdraw", subject: &review.id, before: Some("submitted"), after: Some("withdrawn") };
+        crate::audit::append(&mut tx, cause, change, now).await?;
+        self.insert_message(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        self.get_review(&review.id).await
+    }
+
     /// Decides a submitted review: its status, the effect of an approval
     /// (a lock lifted, the real-name record replaced), the holder's notice
     /// and the audit entries, in one transaction. The requested real-name
@@ -185,7 +224,7 @@ impl Store {
         review: &ReviewRow,
         decision: ReviewDecision<'_>,
         reason: &str,
-        notice: &NewMessage,
+        notices: &[NewMessage],
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<Vec<String>>, StoreError> {
@@ -256,7 +295,9 @@ impl Store {
         let action = if approve { "review.approve" } else { "review.reject" };
         let change = Change { action, subject: &review.id, before: Some("submitted"), after: Some(status.as_str()) };
         crate::audit::append(&mut tx, cause, change, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
+        for n in notices {
+            self.insert_message(&mut tx, n, now).await?;
+        }
         tx.commit().await?;
         Ok(Some(released))
     }

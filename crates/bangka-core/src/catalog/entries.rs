@@ -1213,9 +1213,11 @@ pub(super) const ENTRIES: &[Entry] = &[
                 "如果信息无误，请在提示的日期（满 16 周岁）之后重新提交实名认证。",
                 "If the details are right, submit the real-name verification again on or after the date shown (your 16th birthday).",
             ),
+            // Not a manual review: the age comes from the ID number itself,
+            // and a person may not verify what the rule refuses (issue 24).
             t(
-                "如果认为判断有误（例如证件上的出生日期登记有误），请在钱包中提交实名认证人工审核，上传身份证正反面和手持身份证照片。",
-                "If you think this is wrong (the birth date on record is wrong, say), ask for a manual review of the verification in the wallet, with photos of both sides of your ID card and of you holding it.",
+                "如果证件上的出生日期登记有误，请先到户籍所在地派出所更正并换领身份证，再用新的身份证号重新提交实名认证。",
+                "If the birth date on your ID is registered wrongly, have the police station where your household is registered correct it and issue a new ID card, then submit the verification again with the new ID number.",
             ),
         ],
     },
@@ -2954,6 +2956,49 @@ pub(super) const ENTRIES: &[Entry] = &[
             t("刷新审核列表查看结果。", "Refresh the review list to see the decision."),
             t("如果需要重新审核，请让持卡人提交新的审核申请。", "If it needs another look, have the holder submit a new review."),
         ],
+    },
+    Entry {
+        code: ErrorCode::ReviewWaitingPeriod,
+        category: Category::Risk,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::At,
+        message: t(
+            "该审核还在等待期内，等待期结束后才能批准。",
+            "This review is still in its waiting period and can be approved only after it ends.",
+        ),
+        cause: t(
+            "把账户换到新手机号、或解除因手机丢失而设的冻结，会让一部没有验证过的手机接管账户。为防止他人冒用，这类申请提交后要等待 24 小时才能生效；期间账户原手机号、推送和邮箱都会收到通知，本人可以撤回。等待期结束的时间见 retry_after。",
+            "Moving an account to a new phone, or lifting a freeze set for a lost phone, hands the account to a phone it has not proven. So that nobody else can do it, such a request takes effect no sooner than 24 hours after it was sent; meanwhile the account's phone, push and email are told, and the holder can withdraw it. retry_after says when the waiting period ends.",
+        ),
+        remediation: &[
+            t("等待期结束后再批准；在此之前可以驳回。", "Approve after the waiting period ends; until then you may reject it."),
+            t(
+                "如果持卡人来电说不是本人申请，驳回该审核，或请持卡人在钱包中撤回。",
+                "If the holder calls to say they did not ask for it, reject the review, or have the holder withdraw it in the wallet.",
+            ),
+        ],
+    },
+    Entry {
+        code: ErrorCode::ApiKeyNotActive,
+        category: Category::Policy,
+        http_status: 409,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "这个 API 密钥已被吊销、已过期或已经轮换过，不能再轮换。",
+            "This API key is revoked, expired or rotated already, so it cannot be rotated.",
+        ),
+        cause: t(
+            "轮换会在旧密钥仍然有效时生成一个接替它的新密钥；已吊销、已过期或已有接替者的密钥不能再轮换。错误详情给出密钥的状态和接替它的密钥。",
+            "A rotation makes a new key to replace one that still works; a key that is revoked, expired or already replaced cannot be rotated again. The details give the key's status and the key that replaced it.",
+        ),
+        remediation: &[t(
+            "需要新密钥时，新建一个同角色的密钥（控制台“密钥”页，或 bangka keys create），把它配置到使用方后吊销不再使用的旧密钥。",
+            "If you need a key, create a new one with the same role (the console's Keys page, or bangka keys create), configure it where it is used, then revoke keys no longer in use.",
+        )],
     },
     // ------------------------------------------------------------------
     // system

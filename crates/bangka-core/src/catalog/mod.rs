@@ -346,6 +346,11 @@ error_codes! {
     ReviewAlreadyPending => "REVIEW_ALREADY_PENDING",
     /// A decision on a review that was already decided.
     ReviewAlreadyDecided => "REVIEW_ALREADY_DECIDED",
+    /// An approval before the review's waiting period ended (a lost-phone
+    /// change or an identity unfreeze waits a day after submission).
+    ReviewWaitingPeriod => "REVIEW_WAITING_PERIOD",
+    /// A rotation of an API key that is revoked, expired or rotated already.
+    ApiKeyNotActive => "API_KEY_NOT_ACTIVE",
     // system
     Internal => "INTERNAL",
 }

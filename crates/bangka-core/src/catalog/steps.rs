@@ -21,6 +21,7 @@ pub enum Operation {
     GetTicket,
     SubmitReview,
     ListReviews,
+    WithdrawReview,
     VerifyKyc,
     SetPaymentPassword,
     ResetPaymentPassword,
@@ -53,11 +54,13 @@ pub enum Operation {
     ListDevices,
     GetPayment,
     AccountRisk,
+    CreateApiKey,
 }
 
 impl Operation {
     /// `(method, path)` with `{id}` (account), `{bid}` (binding), `{mid}`
-    /// (mandate), `{number}` (ticket) and `{pid}` (payment) to fill in.
+    /// (mandate), `{number}` (ticket), `{rvid}` (review) and `{pid}` (payment)
+    /// to fill in.
     pub fn route(self) -> (&'static str, &'static str) {
         use Operation::*;
         match self {
@@ -65,6 +68,7 @@ impl Operation {
             GetTicket => ("GET", "/v1/accounts/{id}/tickets/{number}"),
             SubmitReview => ("POST", "/v1/accounts/{id}/reviews"),
             ListReviews => ("GET", "/v1/accounts/{id}/reviews"),
+            WithdrawReview => ("POST", "/v1/accounts/{id}/reviews/{rvid}/withdraw"),
             VerifyKyc => ("POST", "/v1/accounts/{id}/kyc"),
             SetPaymentPassword => ("POST", "/v1/accounts/{id}/payment-password"),
             ResetPaymentPassword => ("POST", "/v1/accounts/{id}/payment-password/reset"),
@@ -97,6 +101,7 @@ impl Operation {
             ListDevices => ("GET", "/v1/accounts/{id}/devices"),
             GetPayment => ("GET", "/v1/payments/{pid}"),
             AccountRisk => ("GET", "/v1/ops/accounts/{id}/risk"),
+            CreateApiKey => ("POST", "/v1/ops/keys"),
         }
     }
 
@@ -107,6 +112,7 @@ impl Operation {
             GetTicket => "get_ticket",
             SubmitReview => "submit_review",
             ListReviews => "list_reviews",
+            WithdrawReview => "withdraw_review",
             VerifyKyc => "verify_kyc",
             SetPaymentPassword => "set_payment_password",
             ResetPaymentPassword => "reset_payment_password",
@@ -139,6 +145,7 @@ impl Operation {
             ListDevices => "list_devices",
             GetPayment => "get_payment",
             AccountRisk => "account_risk",
+            CreateApiKey => "create_api_key",
         }
     }
 }
@@ -257,7 +264,7 @@ const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::AccountNotFrozen, &[Api(ListCards), Api(ListCards)]),
     (E::UnfreezeReviewRequired, &[Api(SubmitReview), Api(ChangePhone), Api(ListReviews), Api(OpenTicket)]),
     (E::KycAlreadyVerified, &[Api(Bind), Api(SubmitReview)]),
-    (E::KycRejected, &[Api(VerifyKyc), Api(VerifyKyc), Api(SubmitReview)]),
+    (E::KycRejected, &[Api(VerifyKyc), Api(VerifyKyc), Api(VerifyKyc)]),
     (E::PaymentPasswordIncorrect, &[Correct, Api(ResetPaymentPassword), Api(FreezeAccount)]),
     (E::PaymentPasswordNotSet, &[Api(SetPaymentPassword), Api(RequestCryptogram), Api(RequestPaymentCode)]),
     (E::PaymentVerificationRequired, &[Api(RequestCryptogram), Api(RequestPaymentCode), Correct, Api(RequestPaymentCode)]),
@@ -324,6 +331,8 @@ const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::ReviewNotApplicable, &[Advice, Api(OpenTicket)]),
     (E::ReviewAlreadyPending, &[Api(ListReviews), Api(OpenTicket)]),
     (E::ReviewAlreadyDecided, &[Api(ListReviews), Api(SubmitReview)]),
+    (E::ReviewWaitingPeriod, &[Retry, Api(WithdrawReview)]),
+    (E::ApiKeyNotActive, &[Api(CreateApiKey)]),
     (E::Internal, &[Retry, Api(OpenTicket), Advice]),
 ];
 

@@ -151,15 +151,7 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
     if status == KycState::Rejected {
-        let eligible = id.turns(MIN_KYC_AGE);
-        return Err(Failure::new(ErrorCode::KycRejected)
-            .with_details(json!({
-                "reason": "under_minimum_age",
-                "minimum_age": MIN_KYC_AGE,
-                "eligible_from": eligible.to_string(),
-                "submit_again": { "method": "POST", "path": format!("/v1/accounts/{account_id}/kyc"), "from": eligible.to_string() },
-            }))
-            .into());
+        return Err(under_age(account_id, &id).into());
     }
     let a = load_account(app, account_id).await?;
     let v = AccountView {
@@ -262,6 +254,18 @@ pub async fn check_payment_password(
 }
 
 pub use super::password::{hash_password, verify_password};
+
+/// `KYC_REJECTED` for an ID number under the minimum age, with the day it
+/// may be submitted again (the automatic check, and a reviewer's approval).
+pub fn under_age(account_id: &str, id: &IdNumber) -> Failure {
+    let eligible = id.turns(MIN_KYC_AGE);
+    Failure::new(ErrorCode::KycRejected).with_details(json!({
+        "reason": "under_minimum_age",
+        "minimum_age": MIN_KYC_AGE,
+        "eligible_from": eligible.to_string(),
+        "submit_again": { "method": "POST", "path": format!("/v1/accounts/{account_id}/kyc"), "from": eligible.to_string() },
+    }))
+}
 
 /// `UNFREEZE_REVIEW_REQUIRED`: a recovery through a phone a freeze named
 /// as lost or compromised, with the two ways that do work.
@@ -397,6 +401,12 @@ pub struct PhoneChangeBody {
     pub old_phone_lost: bool,
 }
 
+/// Phone changes an account may start per window (each sends a code to a
+/// new number): enough for typos, too few to probe which numbers have
+/// accounts.
+const PHONE_CHANGES_PER_WINDOW: usize = 5;
+const PHONE_CHANGE_WINDOW: time::Duration = time::Duration::hours(1);
+
 /// Binds a phone-change code to the number it is for: a code sent for one
 /// new number cannot confirm another.
 fn phone_mac(app: &AppState, account_id: &str, phone: &Phone) -> String {
@@ -420,8 +430,8 @@ async fn challenge_for(
     mac: &str,
 ) -> ApiResult<bangka_store::ChallengeRow> {
     let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
-    match app.store.latest_challenge(account_id, purpose).await? {
-        Some((c, bound)) if !c.challenge.passed && bound.as_deref() == Some(mac) => Ok(c),
+    match app.store.latest_challenge_for(account_id, purpose, mac).await? {
+        Some(c) if !c.challenge.passed => Ok(c),
         _ => Err(missing().into()),
     }
 }
@@ -443,8 +453,17 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
     if phone.as_str() == account.phone {
         return Err(crate::error::malformed("new_phone", "a number other than the account's phone").into());
     }
-    if app.store.account_by_phone(phone.as_str()).await?.is_some() {
-        return Err(ErrorCode::AccountPhoneTaken.into());
+    // Whether another account has the number is not told here (issue 24,
+    // finding 7: a session could probe which numbers have accounts): a
+    // taken number gets a notice instead of a code, and the answer is the
+    // same. Probing is bounded: a few phone changes an hour per account.
+    let taken = app.store.account_by_phone(phone.as_str()).await?.is_some();
+    if old_otp.is_none() && new_otp.is_none() {
+        let started = app.store.challenges_sent_since(account_id, OtpPurpose::PhoneChangeNew, now - PHONE_CHANGE_WINDOW).await?;
+        if started.len() >= PHONE_CHANGES_PER_WINDOW {
+            let details = json!({ "limit": "phone_change", "per_hour": PHONE_CHANGES_PER_WINDOW });
+            return Err(Failure::new(ErrorCode::RateLimited).with_details(details).retry_at(started[0] + PHONE_CHANGE_WINDOW).into());
+        }
     }
     let lost = body.old_phone_lost || account.frozen_reason.is_some_and(AccountFreezeReason::distrusts_phone);
     if account.status == AccountStatus::Frozen && !lost {
@@ -466,9 +485,35 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
     };
     match (old_otp, new_otp) {
         (None, None) => {
-            let new_action = super::send_code(app, account_id, phone.as_str(), OtpPurpose::PhoneChangeNew, Some(mac.clone()), |c| {
-                sms(phone.as_str(), c)
-            })
+            // Moving the account off a phone said to be lost is told to that
+            // phone and to every other channel (push, email), each step,
+            // with the way to stop it (issue 24, finding 3): whoever really
+            // holds the account hears of it before it can take effect.
+            let mut tell = vec![];
+            if lost {
+                let masked = phone.masked();
+                let hours = bangka_core::review::LOST_PHONE_WAIT.whole_hours();
+                tell.push(super::account_notice(
+                    account_id,
+                    &account.phone,
+                    format!("【Bangka】有人申请把您钱包账户的手机号更换为 {masked}，并称原手机号已无法使用。此申请要经人工审核，并在提交审核 {hours} 小时后才能生效。如非本人操作，请立即在钱包中冻结账户并联系客服；审核提交后也可以在钱包中撤回。"),
+                    format!("Bangka: someone asked to change the phone of your wallet account to {masked}, saying the current phone can no longer be used. This needs a manual review and cannot take effect sooner than {hours} hours after the review is sent. If this was not you, freeze the account in the wallet and contact support at once; once the review is sent you can also withdraw it in the wallet."),
+                ));
+            }
+            let new_action = super::send_code_and_tell(app, account_id, phone.as_str(), OtpPurpose::PhoneChangeNew, Some(mac.clone()), |c| {
+                if taken {
+                    // The number's owner learns why; the asker learns nothing.
+                    super::code_message(
+                        app,
+                        account_id,
+                        phone.as_str(),
+                        "【Bangka】有人申请把此号码设为另一个钱包账户的手机号。此号码已是一个钱包账户的手机号，不能再用于其他账户；如是您本人操作，请先在原账户中更换手机号。".into(),
+                        "Bangka: someone asked to make this number the phone of another wallet account. It is already the phone of a wallet account and cannot be used for another; if this was you, change the phone of that account first.".into(),
+                    )
+                } else {
+                    sms(phone.as_str(), c)
+                }
+            }, tell)
             .await?;
             let old_action = if lost {
                 None

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod activation;
+pub mod api_keys;
 pub mod bind;
 pub mod diagnosis;
 pub mod evidence;
@@ -122,6 +123,12 @@ pub fn notice(account_id: &str, phone: &str, last4: &str, zh: &str, en: &str) ->
         zh: format!("【Bangka】尾号{last4}的银行卡{zh}"),
         en: format!("Bangka: the card ending {last4} {en}"),
     }
+}
+
+/// A notice about the account (not one card), in both languages: by SMS to
+/// `phone`, and as a push and an email to the account.
+pub fn account_notice(account_id: &str, phone: &str, zh: String, en: String) -> NewMessage {
+    NewMessage { kind: MessageKind::Notice, account_id: account_id.into(), phone: phone.into(), zh, en }
 }
 
 /// The receipt for an operation on a binding: masked card facts only.
@@ -399,8 +406,29 @@ pub async fn send_code(
     context_mac: Option<String>,
     sms: impl FnOnce(&Otp) -> NewMessage,
 ) -> ApiResult<crate::views::NextAction> {
+    send_code_and_tell(app, subject, phone, purpose, context_mac, sms, vec![]).await
+}
+
+/// [`send_code`], with notices about the step queued in the same
+/// transaction as the code (a lost-phone change tells the current phone).
+pub async fn send_code_and_tell(
+    app: &AppState,
+    subject: &str,
+    phone: &str,
+    purpose: OtpPurpose,
+    context_mac: Option<String>,
+    sms: impl FnOnce(&Otp) -> NewMessage,
+    mut notices: Vec<NewMessage>,
+) -> ApiResult<crate::views::NextAction> {
     let now = app.clock.now();
-    if let Some((last, _)) = app.store.latest_challenge(subject, purpose).await?
+    // The cooldown is between codes for the same thing: a code for another
+    // context (a phone change to another number) is not held up by it, so
+    // someone else's request cannot block the holder's own (issue 24).
+    let last = match &context_mac {
+        Some(context) => app.store.latest_challenge_for(subject, purpose, context).await?,
+        None => app.store.latest_challenge(subject, purpose).await?.map(|(c, _)| c),
+    };
+    if let Some(last) = last
         && let Err(at) = last.challenge.check_resend(now, &app.otp)
     {
         return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
@@ -408,7 +436,8 @@ pub async fn send_code(
     let (mut challenge, code) = new_challenge(app, purpose, phone);
     challenge.subject = Some(subject.to_owned());
     challenge.context_mac = context_mac;
-    app.store.create_challenge(&challenge, &sms(&code)).await?;
+    notices.insert(0, sms(&code));
+    app.store.create_challenge(&challenge, &notices).await?;
     let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
     Ok(crate::views::NextAction::otp(&c, &app.otp))
 }

@@ -68,7 +68,7 @@ pub struct DecisionBody {
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct ReviewFilter {
-    /// `submitted` (default), `approved` or `rejected`.
+    /// `submitted` (default), `approved`, `rejected`, `withdrawn` or `void`.
     pub status: Option<String>,
 }
 
@@ -103,10 +103,62 @@ pub fn view(r: &ReviewRow) -> ReviewView {
         binding_id: r.binding_id.clone(),
         new_phone_masked: r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
         decision: r.decided_at.map(|at| ReviewDecisionView { reason: r.decision_reason.clone(), decided_at: rfc3339(at) }),
+        approvable_from: (r.status == ReviewStatus::Submitted && r.kind.waiting_period() > time::Duration::ZERO)
+            .then(|| rfc3339(r.created_at + r.kind.waiting_period())),
         created_at: rfc3339(r.created_at),
         account_id: None,
         released: None,
+        requested: None,
+        account: None,
     }
+}
+
+/// The name and ID number a real-name review asks for, opened and parsed
+/// again (the rules the automatic path runs take them parsed).
+fn requested_values(app: &AppState, r: &ReviewRow) -> ApiResult<Option<(HolderName, IdNumber)>> {
+    let (Some(n), Some(i)) = (&r.name_enc, &r.id_enc) else { return Ok(None) };
+    let name = app.vault.open_value(&kyc_context(&r.account_id, "name"), n)?;
+    let id = app.vault.open_value(&kyc_context(&r.account_id, "id"), i)?;
+    Ok(Some((HolderName::parse(name.as_str())?, IdNumber::parse(id.as_str())?)))
+}
+
+/// A review as a reviewer sees it: the values asked for and the account as
+/// it is now, masked (issue 24, finding 4: reviews were decided blind).
+async fn ops_view(app: &AppState, r: &ReviewRow) -> ApiResult<ReviewView> {
+    let requested = requested_values(app, r)?
+        .map(|(name, id)| crate::views::KycValuesView { real_name_masked: name.masked(), id_number_masked: id.masked() });
+    let account = match app.store.get_account(&r.account_id).await? {
+        Some(a) => {
+            let on_file = match app.store.kyc_sealed(&a.id).await? {
+                Some((n, i)) => {
+                    let name = app.vault.open_value(&kyc_context(&a.id, "name"), &n)?;
+                    let id = app.vault.open_value(&kyc_context(&a.id, "id"), &i)?;
+                    (HolderName::parse(name.as_str()).ok().map(|n| n.masked()), IdNumber::parse(id.as_str()).ok().map(|i| i.masked()))
+                }
+                None => (None, None),
+            };
+            Some(crate::views::ReviewAccountView {
+                phone_masked: Phone::parse(&a.phone).map(|p| p.masked()).unwrap_or_default(),
+                status: a.status.as_str().into(),
+                frozen_reason: a.frozen_reason.map(|f| f.as_str().into()),
+                kyc_status: a.kyc.as_str().into(),
+                real_name_masked: on_file.0,
+                id_number_masked: on_file.1,
+            })
+        }
+        None => None,
+    };
+    Ok(ReviewView { account_id: Some(r.account_id.clone()), requested, account, ..view(r) })
+}
+
+/// The rules the automatic real-name check runs, run again on a reviewer's
+/// approval: a person may not verify what the rules refuse (an ID number
+/// under the minimum age).
+fn kyc_rules(app: &AppState, account_id: &str, id: &IdNumber) -> ApiResult<()> {
+    if id.age_on(crate::views::beijing_date(app.clock.now())) < MIN_KYC_AGE {
+        return Err(super::accounts::under_age(account_id, id).into());
+    }
+    Ok(())
 }
 
 fn not_applicable(why: Say) -> crate::error::ApiError {
@@ -198,6 +250,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
             }
             let name = HolderName::parse(body.real_name.as_deref().ok_or_else(|| malformed("real_name", "the name on the ID card"))?)?;
             let id = IdNumber::parse(body.id_number.as_deref().ok_or_else(|| malformed("id_number", "the ID number on the card"))?)?;
+            kyc_rules(app, account_id, &id)?;
             sealed = Some((
                 app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
                 app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
@@ -226,6 +279,20 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
             new_phone = Some((phone.as_str().to_owned(), c.challenge.id.clone()));
         }
     }
+    // A review that moves the account off its phone is told to that phone
+    // and every other channel, with when it can take effect and how to
+    // withdraw it (issue 24, finding 3).
+    let mut tell = vec![];
+    let wait = kind.waiting_period();
+    if wait > time::Duration::ZERO {
+        let (when_zh, when_en) = crate::views::holder_time(now + wait);
+        tell.push(super::account_notice(
+            account_id,
+            &account.phone,
+            format!("【Bangka】您的钱包账户收到一项{}申请（审核编号 {{review_id}}），最早于 {when_zh} 生效。如非本人操作，请在钱包“我的审核”中撤回，并联系客服。", kind_zh(kind)),
+            format!("Bangka: your wallet account received a {} request (review {{review_id}}); it can take effect no sooner than {when_en}. If this was not you, withdraw it in the wallet under My reviews and contact support.", kind.as_str().replace('_', " ")),
+        ));
+    }
     let materials_json = json!(materials);
     let new = NewReview {
         account_id,
@@ -238,7 +305,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
         sealed: sealed.as_ref().map(|(n, i)| (n.as_slice(), i.as_slice())),
         new_phone: new_phone.as_ref().map(|(p, c)| (p.as_str(), c.as_str())),
     };
-    match app.store.create_review(&new, Cause::api(who.actor()), now).await? {
+    match app.store.create_review(&new, &tell, Cause::api(who.actor()), now).await? {
         Ok(r) => {
             tracing::info!(review_id = %r.id, account_id, kind = kind.as_str(), "review submitted");
             Ok((StatusCode::CREATED, json!(view(&r))))
@@ -261,15 +328,44 @@ pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult
     }
 }
 
+/// `POST /v1/accounts/{id}/reviews/{rvid}/withdraw`: the holder takes back
+/// a review still waiting (one they did not send included: a lost-phone
+/// change someone else asked for). The account's phone is told.
+pub async fn withdraw(app: &AppState, who: &Principal, account_id: &str, review_id: &str) -> ApiResult<(StatusCode, Value)> {
+    let account = load_account(app, account_id).await?;
+    let r = match app.store.get_review(review_id).await? {
+        Some(r) if r.account_id == account_id => r,
+        _ => return Err(ErrorCode::NotFound.into()),
+    };
+    let decided = |status: ReviewStatus| Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": status }));
+    if r.status != ReviewStatus::Submitted {
+        return Err(decided(r.status).into());
+    }
+    let notice = super::account_notice(
+        account_id,
+        &account.phone,
+        format!("【Bangka】您的{}申请（审核编号 {}）已撤回，不会生效。", kind_zh(r.kind), r.id),
+        format!("Bangka: your {} request (review {}) was withdrawn and will not take effect.", r.kind.as_str().replace('_', " "), r.id),
+    );
+    let Some(r) = app.store.withdraw_review(&r, &notice, Cause::api(who.actor()), app.clock.now()).await? else {
+        let now = app.store.get_review(review_id).await?.map(|r| r.status).unwrap_or(ReviewStatus::Void);
+        return Err(decided(now).into());
+    };
+    tracing::info!(review_id, account_id, "review withdrawn");
+    Ok((StatusCode::OK, json!(view(&r))))
+}
+
 /// `GET /v1/ops/reviews[?status=]` (support, risk, admin): oldest first.
 pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResult<(StatusCode, Value)> {
     who.require(Duty::ReadOps)?;
     let status = match f.status.as_deref() {
         None => ReviewStatus::Submitted,
-        Some(s) => ReviewStatus::parse(s).ok_or_else(|| malformed("status", "submitted, approved or rejected"))?,
+        Some(s) => ReviewStatus::parse(s).ok_or_else(|| malformed("status", "submitted, approved, rejected, withdrawn or void"))?,
     };
-    let list: Vec<ReviewView> =
-        app.store.ops_reviews(status).await?.iter().map(|r| ReviewView { account_id: Some(r.account_id.clone()), ..view(r) }).collect();
+    let mut list = Vec::new();
+    for r in app.store.ops_reviews(status).await? {
+        list.push(ops_view(app, &r).await?);
+    }
     Ok((StatusCode::OK, json!(ReviewQueueView { reviews: list })))
 }
 
@@ -283,6 +379,12 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
         return Err(decided().into());
     }
     let account = load_account(app, &r.account_id).await?;
+    let now = app.clock.now();
+    let approvable_from = r.created_at + r.kind.waiting_period();
+    if approve && now < approvable_from {
+        let details = json!({ "approvable_from": rfc3339(approvable_from) });
+        return Err(Failure::new(ErrorCode::ReviewWaitingPeriod).with_details(details).retry_at(approvable_from).into());
+    }
     // A real-name change: the new record's keyed hashes, from the sealed values.
     if approve
         && r.kind == ReviewKind::PhoneChange
@@ -292,12 +394,14 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
         // Taken since the holder asked: reject instead, saying why.
         return Err(ErrorCode::AccountPhoneTaken.into());
     }
-    let macs = match (approve, r.kind, &r.name_enc, &r.id_enc) {
-        (true, ReviewKind::InfoChange | ReviewKind::Kyc, Some(n), Some(i)) => {
-            let name = app.vault.open_value(&kyc_context(&r.account_id, "name"), n)?;
-            let id = app.vault.open_value(&kyc_context(&r.account_id, "id"), i)?;
-            Some((app.vault.kyc_name_mac(name.as_str()), app.vault.kyc_id_mac(id.as_str())))
-        }
+    let macs = match (approve, r.kind) {
+        (true, ReviewKind::InfoChange | ReviewKind::Kyc) => match requested_values(app, &r)? {
+            Some((name, id)) => {
+                kyc_rules(app, &r.account_id, &id)?;
+                Some((app.vault.kyc_name_mac(name.as_str()), app.vault.kyc_id_mac(id.expose())))
+            }
+            None => None,
+        },
         _ => None,
     };
     let decision = if approve {
@@ -311,19 +415,29 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
         (true, Some(p)) => p.clone(),
         _ => account.phone.clone(),
     };
-    let notice = NewMessage {
+    let mut notices = vec![NewMessage {
         kind: MessageKind::Notice,
         account_id: r.account_id.clone(),
         phone: to,
         zh: format!("【Bangka】您的{}审核{zh_outcome}：{reason}", kind_zh(r.kind)),
         en: format!("Bangka: your {} review {en_outcome}: {reason}", r.kind.as_str().replace('_', " ")),
-    };
-    let Some(released) =
-        app.store.decide_review(&r, decision, &reason, &notice, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?
+    }];
+    if let (true, Some(new_phone)) = (approve, r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok())) {
+        // The phone the account leaves hears of it too.
+        let (when_zh, when_en) = crate::views::holder_time(now);
+        let masked = new_phone.masked();
+        notices.push(super::account_notice(
+            &r.account_id,
+            &account.phone,
+            format!("【Bangka】您的钱包账户手机号已于 {when_zh} 经人工审核更换为 {masked}。如非本人操作，请立即联系客服。"),
+            format!("Bangka: the phone number of your wallet account was changed to {masked} by a manual review at {when_en}. If this was not you, contact support at once."),
+        ));
+    }
+    let Some(released) = app.store.decide_review(&r, decision, &reason, &notices, Cause::api(p.actor()).with_note(&reason), now).await?
     else {
         return Err(decided().into());
     };
     tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, json!(ReviewView { released: Some(released), ..view(&r) })))
+    Ok((StatusCode::OK, json!(ReviewView { released: Some(released), ..ops_view(app, &r).await? })))
 }

@@ -75,6 +75,18 @@ impl Idempotent {
         idempotency::run(app, who, self.key, &self.route, b"", flow).await
     }
 
+    /// As [`Idempotent::json_shown_once`], for a body that may be left out.
+    pub async fn optional_json_shown_once<T: DeserializeOwned + Default>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        shown_once: &[&str],
+        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
+    ) -> ApiResult<Response> {
+        let req = parse_optional_json(&self.headers, &self.body)?;
+        idempotency::run_shown_once(app, who, self.key, &self.route, &self.body, shown_once, async |app| flow(app, req).await).await
+    }
+
     /// As [`Idempotent::json`], for an answer holding a secret shown once
     /// (`shown_once` fields are not kept in the stored answer).
     pub async fn json_shown_once<T: DeserializeOwned>(

@@ -13,7 +13,7 @@ use super::idempotent::Idempotent;
 use super::ok;
 use crate::auth::{AccountAuth, MerchantAuth, OpsAuth, PaymentsAuth};
 use crate::error::ApiResult;
-use crate::flows::{maintenance, ops, payments, tokens};
+use crate::flows::{api_keys, maintenance, ops, payments, tokens};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,6 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(detokenize))
         .routes(routes!(schedule_maintenance, list_maintenance))
         .routes(routes!(cancel_maintenance))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(revoke_key))
+        .routes(routes!(rotate_key))
         .routes(routes!(ops_payment))
         .routes(routes!(ops_suspend_token))
         .routes(routes!(ops_resume_token))
@@ -247,4 +250,42 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
 async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(wid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
     call.empty(&app, &p, async |app| ({ maintenance::cancel(app, &who, &wid) }).await).await
+}
+
+/// The API keys of this admin key's mode, newest first (admin): name, role,
+/// created, last used, expiry and revocation; never a key itself.
+#[utoipa::path(get, path = "/v1/ops/keys", tag = "ops",
+    responses((status = 200, body = api_keys::ApiKeyListView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_keys(State(app): State<AppState>, who: OpsAuth) -> ApiResult<Response> {
+    ok(api_keys::list(&app, &who).await)
+}
+
+/// Create an API key (admin), of this admin key's mode. The key is in this
+/// answer only: a replay with the same `Idempotency-Key` leaves it out.
+#[utoipa::path(post, path = "/v1/ops/keys", tag = "ops", request_body = api_keys::NewKeyBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request, without the key")),
+    responses((status = 201, body = api_keys::NewApiKeyView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn create_key(State(app): State<AppState>, who: OpsAuth, call: Idempotent) -> ApiResult<Response> {
+    let p = who.0.clone();
+    call.json_shown_once(&app, &p, &["key"], async |app, req| (api_keys::create(app, &who, req)).await).await
+}
+
+/// Revoke an API key (admin): every instance refuses it within a second.
+#[utoipa::path(post, path = "/v1/ops/keys/{kid}/revoke", tag = "ops",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 200, body = api_keys::ApiKeyView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn revoke_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    let p = who.0.clone();
+    call.empty(&app, &p, async |app| ({ api_keys::revoke(app, &who, &kid) }).await).await
+}
+
+/// Rotate an API key (admin): a new key in its place, both working until
+/// the overlap ends (24 hours unless the body says). The new key is in this
+/// answer only.
+#[utoipa::path(post, path = "/v1/ops/keys/{kid}/rotate", tag = "ops", request_body = Option<api_keys::RotateBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request, without the key")),
+    responses((status = 201, body = api_keys::NewApiKeyView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn rotate_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    let p = who.0.clone();
+    call.optional_json_shown_once(&app, &p, &["key"], async |app, req| (api_keys::rotate(app, &who, &kid, req)).await).await
 }

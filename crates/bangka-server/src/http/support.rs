@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(escalate_ticket))
         .routes(routes!(submit_review, list_reviews))
         .routes(routes!(get_review))
+        .routes(routes!(withdraw_review))
         .routes(routes!(ops_me))
         .routes(routes!(ops_bind_stats))
         .routes(routes!(ops_audit))
@@ -302,13 +303,33 @@ async fn get_review(State(app): State<AppState>, _: AccountAuth, Path((id, rid))
     super::ok(reviews::get(&app, &id, &rid).await)
 }
 
+/// Withdraw a review still waiting: it will not take effect. For a
+/// lost-phone change or an identity unfreeze someone else sent, this is the
+/// holder's way to stop it during its waiting period.
+#[utoipa::path(post, path = "/v1/accounts/{id}/reviews/{rvid}/withdraw", tag = "support",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn withdraw_review(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path((id, rid)): Path<(String, String)>,
+    call: Idempotent,
+) -> ApiResult<Response> {
+    call.empty(&app, &who, async |app| ({ reviews::withdraw(app, &who, &id, &rid) }).await).await
+}
+
 /// The operator behind this key: role and duties (what the console offers).
 #[utoipa::path(get, path = "/v1/ops/me", tag = "ops",
     responses((status = 200, body = crate::views::OperatorView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_me(who: OpsAuth) -> axum::Json<crate::views::OperatorView> {
     let role = who.0.role;
     let duties = crate::auth::Duty::of(role).into_iter().map(|d| d.as_str().to_owned()).collect();
-    axum::Json(crate::views::OperatorView { role: role.as_str().into(), duties })
+    axum::Json(crate::views::OperatorView {
+        role: role.as_str().into(),
+        duties,
+        key_id: who.0.key_id.clone(),
+        mode: who.0.mode.as_str().into(),
+    })
 }
 
 /// Reviews for reviewers, oldest first (`?status=`, `submitted` by default).

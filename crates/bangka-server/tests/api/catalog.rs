@@ -348,6 +348,18 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     let lost = app.verified_account().await;
     app.post(&format!("/v1/accounts/{lost}/freeze"), json!({ "reason": "phone_lost" })).await;
     seen.expect(app.post(&format!("/v1/accounts/{lost}/unfreeze"), json!({})).await, "UNFREEZE_REVIEW_REQUIRED");
+    // Its identity review waits a day before a reviewer may approve it.
+    let identity = json!({ "kind": "unfreeze", "statement": "号码已补办", "materials": crate::reviews::id_docs_and_selfie() });
+    let waiting = app.post(&format!("/v1/accounts/{lost}/reviews"), identity).await;
+    let early = format!("/v1/ops/reviews/{}/approve", waiting.body["id"].as_str().unwrap());
+    let risk = app.key_for(bangka_server::auth::Role::Risk).await;
+    seen.expect(app.request_as(&risk, reqwest::Method::POST, &early, Some(&json!({ "reason": "ok" }))).await, "REVIEW_WAITING_PERIOD");
+    // An API key rotated already cannot be rotated again.
+    let admin = app.key_for(bangka_server::auth::Role::Admin).await;
+    let made = app.request_as(&admin, reqwest::Method::POST, "/v1/ops/keys", Some(&json!({ "role": "wallet" }))).await;
+    let rotate = format!("/v1/ops/keys/{}/rotate", made.body["api_key"]["id"].as_str().unwrap());
+    assert_eq!(app.request_as(&admin, reqwest::Method::POST, &rotate, None).await.status, 201);
+    seen.expect(app.request_as(&admin, reqwest::Method::POST, &rotate, None).await, "API_KEY_NOT_ACTIVE");
     // Unbind: blocked, not requested, in progress, paying meanwhile, over.
     let leaving = app.payer("ok_prepaid").await;
     let lb = format!("/v1/accounts/{}/bindings/{}", leaving.account, leaving.binding);

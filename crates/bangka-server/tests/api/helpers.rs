@@ -233,7 +233,14 @@ impl TestApp {
         self.request_with(&self.key, method, path, body, headers).await
     }
 
-    async fn request_with(&self, key: &str, method: reqwest::Method, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
+    pub async fn request_with(
+        &self,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let what = format!("{method} {path}");
         let mut rb = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key);
         for (k, v) in headers {

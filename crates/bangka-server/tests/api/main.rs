@@ -18,6 +18,7 @@ mod limits;
 mod modes;
 mod network;
 mod notifications;
+mod ops_keys;
 mod payments;
 mod remedies;
 mod reviews;

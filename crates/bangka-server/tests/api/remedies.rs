@@ -115,6 +115,17 @@ impl<'a> Walk<'a> {
         id
     }
 
+    /// An account frozen for a lost phone whose holder kept the number asks
+    /// for an identity review: (the answer, the review's path).
+    async fn identity_review(&self) -> (crate::helpers::Resp, String) {
+        let lost = self.app.verified_account().await;
+        self.app.post(&format!("/v1/accounts/{lost}/freeze"), json!({ "reason": "phone_lost" })).await;
+        let body = json!({ "kind": "unfreeze", "statement": "号码已补办", "materials": crate::reviews::id_docs_and_selfie() });
+        let r = self.app.post(&format!("/v1/accounts/{lost}/reviews"), body).await;
+        let path = format!("/v1/accounts/{lost}/reviews/{}", r.body["id"].as_str().unwrap_or_default());
+        (r, path)
+    }
+
     async fn carry_out(&self, op: Operation) -> (u16, Value) {
         let app = self.app;
         let base = self.base();
@@ -125,21 +136,13 @@ impl<'a> Walk<'a> {
                 let (_, t) = self.post(&format!("{base}/tickets"), json!({})).await;
                 self.get(&format!("{base}/tickets/{}", t["number"].as_str().unwrap())).await
             }
-            Operation::SubmitReview => {
-                // A verification the automatic check rejected goes to a person.
-                let acc = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13512340000" })).await.body["id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-                let id = under_age_id();
-                app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王小明", "id_number": id }))
-                    .await
-                    .assert_error("KYC_REJECTED");
-                let materials = json!([{ "type": "id_front", "ref": "w://f" }, { "type": "id_back", "ref": "w://b" }, { "type": "selfie", "ref": "w://s" }]);
-                let body = json!({ "kind": "kyc", "statement": "出生日期登记有误", "materials": materials, "real_name": "王小明", "id_number": id });
-                self.post(&format!("/v1/accounts/{acc}/reviews"), body).await
-            }
+            Operation::SubmitReview => self.identity_review().await.0.pipe(),
             Operation::ListReviews => self.get(&format!("{base}/reviews")).await,
+            Operation::WithdrawReview => {
+                // Taken back during its waiting period.
+                let (_, review) = self.identity_review().await;
+                self.post(&format!("{review}/withdraw"), json!({})).await
+            }
             Operation::VerifyKyc => {
                 let acc = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": "13512340001" })).await.body["id"]
                     .as_str()
@@ -262,20 +265,17 @@ impl<'a> Walk<'a> {
                 let r = app.request_as(&support, Method::GET, &format!("/v1/ops/accounts/{}/risk", self.acc), None).await;
                 (r.status, r.body)
             }
+            Operation::CreateApiKey => {
+                let admin = app.key_for(Role::Admin).await;
+                let r = app.request_as(&admin, Method::POST, "/v1/ops/keys", Some(&json!({ "role": "wallet", "name": "walk" }))).await;
+                (r.status, r.body)
+            }
         }
     }
 }
 
 fn mandate(binding: &str, merchant: &str) -> Value {
     json!({ "binding_id": binding, "merchant_id": merchant, "kind": "subscription", "max_amount": 3000, "currency": "CNY", "payment_password": PAY_PASSWORD })
-}
-
-/// A valid resident ID number of someone born on 2015-01-01 (under 16).
-fn under_age_id() -> String {
-    let body = "11010520150101001";
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body.bytes().zip(weights).map(|(b, w)| u32::from(b - b'0') * w).sum();
-    format!("{body}{}", "10X98765432".as_bytes()[(sum % 11) as usize] as char)
 }
 
 trait Pipe {

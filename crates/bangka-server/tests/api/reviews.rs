@@ -203,11 +203,22 @@ async fn a_lost_phone_account_moves_to_a_new_phone_through_a_review(app: TestApp
     // The code confirmed the submission and cannot be used again.
     app.post(&reviews, ask(&code)).await.assert_error("STRONG_VERIFICATION_REQUIRED");
 
+    // A move off a phone that cannot answer waits a day, told to that phone
+    // (and push, email) so whoever really holds the account can stop it.
+    let told = app.get(&format!("/v1/demo/inbox/{old}")).await.body.to_string();
+    assert!(told.contains(&rid) && told.contains("撤回"), "the current phone was not told of the review: {told}");
     let risk = app.key_for(Role::Risk).await;
-    let done = app
-        .request_as(&risk, Method::POST, &format!("/v1/ops/reviews/{rid}/approve"), Some(&json!({ "reason": "证件与手持照片一致" })))
-        .await;
+    let approve = || {
+        let (app, risk, path) = (&app, &risk, format!("/v1/ops/reviews/{rid}/approve"));
+        async move { app.request_as(risk, Method::POST, &path, Some(&json!({ "reason": "证件与手持照片一致" }))).await }
+    };
+    let early = approve().await;
+    assert!(early.assert_error("REVIEW_WAITING_PERIOD")["retry_after"].is_string(), "{}", early.body);
+    app.clock.advance(time::Duration::hours(24));
+    let done = approve().await;
     assert_eq!(done.status, 200, "{}", done.body);
+    let moved = app.get(&format!("/v1/demo/inbox/{old}")).await.body.to_string();
+    assert!(moved.contains("经人工审核更换为"), "the phone the account left was not told: {moved}");
     let a = app.get(&format!("/v1/accounts/{acc}")).await;
     assert_eq!(a.body["status"], "active", "unfrozen: {}", a.body);
     assert_eq!(a.body["phone_masked"], format!("{}****{}", &fresh[..3], &fresh[7..]));
@@ -234,7 +245,11 @@ async fn the_account_phone_changes_with_a_code_to_each_phone(app: TestApp) {
     app.post(&path, json!({ "new_phone": old })).await.assert_error("MALFORMED_REQUEST");
     let other = new_phone();
     app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": other })).await;
-    app.post(&path, json!({ "new_phone": other })).await.assert_error("ACCOUNT_PHONE_TAKEN");
+    // A number another account has: answered like any other (issue 24); its
+    // owner gets a notice, never a code.
+    let taken = app.post(&path, json!({ "new_phone": other })).await;
+    assert_eq!((taken.status, taken.body["review_required"].as_bool()), (202, Some(false)), "{}", taken.body);
+    assert!(codes_for(&app, &other).await.is_empty(), "no code to a number another account has");
     let fresh = new_phone();
     let step1 = app.post(&path, json!({ "new_phone": fresh })).await;
     assert_eq!(step1.status, 202, "{}", step1.body);
@@ -256,30 +271,75 @@ async fn the_account_phone_changes_with_a_code_to_each_phone(app: TestApp) {
 }
 on_both_backends!(the_account_phone_changes_with_a_code_to_each_phone);
 
-/// Dead end 2 of issue 16: a real-name verification rejected by the
-/// automatic check (here: the ID number says the holder is 11) goes to a
-/// person with the ID photos; the approval verifies the account, audited.
+/// Dead end 2 of issue 16, with the rules of issue 24 (finding 4): a
+/// reviewer decides a real-name review seeing what is asked for and the
+/// account as it is (masked), and an approval runs every rule the automatic
+/// check runs: an ID number under the minimum age is refused at submission,
+/// and one already waiting is refused at approval, so a person can never
+/// verify it.
 async fn a_rejected_kyc_is_corrected_by_a_reviewer(app: TestApp) {
     let acc = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": new_phone() })).await.body["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let reviews = format!("/v1/accounts/{acc}/reviews");
-    let id = resident_id("11010520150101001");
-    let ask = json!({ "kind": "kyc", "statement": "户口登记的出生日期有误，附派出所证明", "materials": id_docs_and_selfie(), "real_name": "王小明", "id_number": id });
-    app.post(&reviews, ask.clone()).await.assert_error("REVIEW_NOT_APPLICABLE");
-    app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王小明", "id_number": id })).await.assert_error("KYC_REJECTED");
-    let r = app.post(&reviews, ask).await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let rid = r.body["id"].as_str().unwrap();
+    let child = resident_id("11010520150101001");
+    app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王小明", "id_number": child })).await.assert_error("KYC_REJECTED");
+    let ask = |id: &str| json!({ "kind": "kyc", "statement": "请人工核实", "materials": id_docs_and_selfie(), "real_name": "王小明", "id_number": id });
+    // The age rule holds for a person too: an under-age number is refused at once.
+    let e = app.post(&reviews, ask(&child)).await;
+    assert_eq!(e.assert_error("KYC_REJECTED")["details"]["reason"], "under_minimum_age");
+    // One that waits from before this rule is refused at approval, and stays waiting.
+    let sealed = (
+        app.state.vault.seal_value(&bangka_store::kyc_context(&acc, "name"), "王小明"),
+        app.state.vault.seal_value(&bangka_store::kyc_context(&acc, "id"), &child),
+    );
+    let materials = json!([]);
+    let old = bangka_store::NewReview {
+        account_id: &acc,
+        kind: bangka_core::review::ReviewKind::Kyc,
+        statement: "户口登记的出生日期有误",
+        materials: &materials,
+        attempt_id: None,
+        binding_id: None,
+        card_fp: None,
+        sealed: Some((sealed.0.as_slice(), sealed.1.as_slice())),
+        new_phone: None,
+    };
+    let waiting = app
+        .state
+        .store
+        .create_review(&old, &[], bangka_store::Cause::api("before"), crate::helpers::clock_now(&app.clock))
+        .await
+        .unwrap()
+        .unwrap();
     let risk = app.key_for(Role::Risk).await;
-    let done = app
-        .request_as(&risk, Method::POST, &format!("/v1/ops/reviews/{rid}/approve"), Some(&json!({ "reason": "证明材料核实无误" })))
+    // The reviewer sees what is asked for, and the account as it is.
+    let queue = app.request_as(&risk, Method::GET, "/v1/ops/reviews", None).await;
+    let mine = queue.body["reviews"].as_array().unwrap().iter().find(|r| r["id"] == waiting.id.as_str()).unwrap().clone();
+    assert_eq!(mine["requested"]["real_name_masked"], "王*明", "{mine}");
+    assert!(mine["requested"]["id_number_masked"].as_str().is_some_and(|m| m.starts_with("1101") && m.contains('*')), "{mine}");
+    assert_eq!((mine["account"]["kyc_status"].as_str(), mine["account"]["status"].as_str()), (Some("rejected"), Some("active")), "{mine}");
+    assert!(mine["account"]["phone_masked"].as_str().is_some_and(|p| p.contains("****")), "{mine}");
+    let approve = |rid: String| {
+        let (app, risk) = (&app, &risk);
+        async move {
+            app.request_as(risk, Method::POST, &format!("/v1/ops/reviews/{rid}/approve"), Some(&json!({ "reason": "证明材料核实无误" })))
+                .await
+        }
+    };
+    approve(waiting.id.clone()).await.assert_error("KYC_REJECTED");
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}")).await.body["kyc_status"], "rejected");
+    // An adult's number is verified by a person as by the automatic check.
+    let adult = resident_id("11010519900101001");
+    let reject = app
+        .request_as(&risk, Method::POST, &format!("/v1/ops/reviews/{}/reject", waiting.id), Some(&json!({ "reason": "未满16周岁" })))
         .await;
+    assert_eq!(reject.status, 200, "{}", reject.body);
+    let r = app.post(&reviews, ask(&adult)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let done = approve(r.body["id"].as_str().unwrap().to_owned()).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert_eq!(app.get(&format!("/v1/accounts/{acc}")).await.body["kyc_status"], "verified");
-    app.post(&format!("/v1/accounts/{acc}/kyc"), json!({ "real_name": "王小明", "id_number": id }))
-        .await
-        .assert_error("KYC_ALREADY_VERIFIED");
 }
 on_both_backends!(a_rejected_kyc_is_corrected_by_a_reviewer);

@@ -11,19 +11,23 @@
       skip: "跳到正文", title: "Bangka 运营后台", nav_wallet: "钱包", nav_docs: "API 文档", sign_out: "退出", sign_in: "登录",
       signin_h: "登录", signin_intro: "用运营密钥登录（客服 support、风控 risk 或管理员 admin）。创建密钥：bangka keys create --role support", f_key: "运营密钥",
       role: { support: "客服", risk: "风控", admin: "管理员" },
-      tab: { tickets: "工单", reviews: "审核", accounts: "账户", maintenance: "维护", status: "状态", charts: "图表", audit: "审计日志", tokens: "查卡号" },
+      tab: { tickets: "工单", reviews: "审核", accounts: "账户", maintenance: "维护", status: "状态", charts: "图表", audit: "审计日志", tokens: "查卡号", keys: "密钥" },
       tickets_h: "工单", reviews_h: "审核", accounts_h: "账户查询", maintenance_h: "维护窗口", status_h: "服务状态", charts_h: "图表", audit_h: "审计日志", tokens_h: "查看完整卡号",
       f_status: "状态", any: "全部", refresh: "刷新", f_account: "账户编号", look_up: "查询",
       ticket_status: { open: "待处理", escalated: "已升级", resolved: "已解决", closed: "已关闭" },
-      col: { number: "工单号", category: "类别", status: "状态", due: "答复期限", code: "错误码", account: "账户", note: "说明", kind: "类型", statement: "陈述", created: "提交时间", issuer: "发卡行", starts: "开始", ends: "结束", message: "公告", at: "时间", actor: "操作者", action: "操作", subject: "对象", reason: "原因", seq: "序号", rule: "规则", outcome: "结果", count: "次数", card: "卡", attempts: "尝试", rate: "失败率", maintenance: "维护中", phone: "手机", circuit: "银行连接" },
+      col: { number: "工单号", category: "类别", status: "状态", due: "答复期限", code: "错误码", account: "账户", note: "说明", kind: "类型", statement: "陈述", created: "提交时间", issuer: "发卡行", starts: "开始", ends: "结束", message: "公告", at: "时间", actor: "操作者", action: "操作", subject: "对象", reason: "原因", seq: "序号", rule: "规则", outcome: "结果", count: "次数", card: "卡", attempts: "尝试", rate: "失败率", maintenance: "维护中", phone: "手机", circuit: "银行连接", id: "编号", name: "名称", role: "角色", mode: "模式", made: "创建时间", last_used: "最近使用", expires: "过期时间" },
       circuit_open: "暂停调用至 {time}",
       due_in: "剩 {time}", overdue: "已超时 {time}",
       comment: "回复", resolve: "解决", close: "关闭", close_unresolved: "无法解决，告知投诉途径", unlock_account: "解除账户锁定", evidence: "下载证据包",
-      f_body: "内容", f_reason: "原因", approve: "通过", reject: "驳回", materials: "材料", events: "记录", context: "上下文",
+      f_body: "内容", f_reason: "原因", approve: "通过", reject: "驳回", materials: "材料", requested: "申请改为", on_file: "账户现状", approvable_from: "等待期：最早 {time} 可以通过", events: "记录", context: "上下文",
       attempts_h: "尝试记录", risk_h: "风控决策", locked_until: "锁定至 {time}", not_locked: "未锁定", unlocked: "已解除：{what}",
       maintenance_new: "安排维护窗口", f_issuer: "发卡行（留空表示整个服务）", f_starts: "开始", f_ends: "结束", f_message_zh: "公告（中文）", f_message_en: "公告（英文）", schedule: "安排", cancel_window: "取消",
       chart_rate: "各发卡行绑卡成功率", chart_codes: "失败原因（按错误码）", chart_sms: "验证码短信（本实例）", chart_locks: "风控锁定（本实例）", f_hours: "小时", no_data: "暂无数据。",
       chain_ok: "哈希链完整：{n} 条，链头 {head}", chain_bad: "哈希链在第 {at} 条断开：{why}",
+      keys_h: "API 密钥", keys_intro: "与当前控制台密钥同一模式的密钥。密钥只在生成时显示一次，Bangka 只保存它的哈希值。吊销后一秒内所有实例都拒绝它。",
+      key_new: "新建密钥", f_role: "角色", f_name: "名称", f_expires: "有效期（如 90d；留空为不过期）", key_create: "新建", key_revoke: "吊销", key_rotate: "轮换（新旧密钥同时有效 24 小时）",
+      key_shown_once: "新密钥（只显示这一次，请立即保存）：", key_revoked: "已吊销：{id}", key_revoke_confirm: "吊销密钥 {id}（{name}）？使用它的系统将在一秒内无法再调用接口，且不能撤销。", key_self: "（当前使用的密钥）",
+      key_status: { active: "有效", expired: "已过期", revoked: "已吊销" },
       detokenize_intro: "显示支付标记对应的完整卡号。原因会先写入审计日志，再显示卡号。", f_token: "支付标记号", detokenize: "显示卡号", card_number: "卡号：{pan}（审计 {audit}）",
       done: "已完成。",
     },
@@ -31,19 +35,23 @@
       skip: "Skip to content", title: "Bangka operations", nav_wallet: "Wallet", nav_docs: "API", sign_out: "Sign out", sign_in: "Sign in",
       signin_h: "Sign in", signin_intro: "Sign in with your operator key (support, risk or admin). Create one with: bangka keys create --role support", f_key: "Operator key",
       role: { support: "support", risk: "risk", admin: "admin" },
-      tab: { tickets: "Tickets", reviews: "Reviews", accounts: "Accounts", maintenance: "Maintenance", status: "Status", charts: "Charts", audit: "Audit log", tokens: "Detokenize" },
+      tab: { tickets: "Tickets", reviews: "Reviews", accounts: "Accounts", maintenance: "Maintenance", status: "Status", charts: "Charts", audit: "Audit log", tokens: "Detokenize", keys: "Keys" },
       tickets_h: "Tickets", reviews_h: "Reviews", accounts_h: "Account lookup", maintenance_h: "Maintenance windows", status_h: "Service status", charts_h: "Charts", audit_h: "Audit log", tokens_h: "Detokenize",
       f_status: "Status", any: "any", refresh: "Refresh", f_account: "Account id", look_up: "Look up",
       ticket_status: { open: "open", escalated: "escalated", resolved: "resolved", closed: "closed" },
-      col: { number: "Ticket", category: "Category", status: "Status", due: "Answer due", code: "Code", account: "Account", note: "Note", kind: "Kind", statement: "Statement", created: "Submitted", issuer: "Issuer", starts: "Starts", ends: "Ends", message: "Announcement", at: "At", actor: "Actor", action: "Action", subject: "Subject", reason: "Reason", seq: "#", rule: "Rule", outcome: "Outcome", count: "Count", card: "Card", attempts: "Attempts", rate: "Failure rate", maintenance: "Maintenance", phone: "Phone", circuit: "Bank link" },
+      col: { number: "Ticket", category: "Category", status: "Status", due: "Answer due", code: "Code", account: "Account", note: "Note", kind: "Kind", statement: "Statement", created: "Submitted", issuer: "Issuer", starts: "Starts", ends: "Ends", message: "Announcement", at: "At", actor: "Actor", action: "Action", subject: "Subject", reason: "Reason", seq: "#", rule: "Rule", outcome: "Outcome", count: "Count", card: "Card", attempts: "Attempts", rate: "Failure rate", maintenance: "Maintenance", phone: "Phone", circuit: "Bank link", id: "Id", name: "Name", role: "Role", mode: "Mode", made: "Created", last_used: "Last used", expires: "Expires" },
       circuit_open: "not called until {time}",
       due_in: "{time} left", overdue: "late by {time}",
       comment: "Reply", resolve: "Resolve", close: "Close", close_unresolved: "Close unresolved (name the complaint routes)", unlock_account: "Unlock the account", evidence: "Download evidence",
-      f_body: "Text", f_reason: "Reason", approve: "Approve", reject: "Reject", materials: "Materials", events: "History", context: "Context",
+      f_body: "Text", f_reason: "Reason", approve: "Approve", reject: "Reject", materials: "Materials", requested: "Asked for", on_file: "On file now", approvable_from: "Waiting period: approvable from {time}", events: "History", context: "Context",
       attempts_h: "Attempts", risk_h: "Risk decisions", locked_until: "Locked until {time}", not_locked: "Not locked", unlocked: "Released: {what}",
       maintenance_new: "Schedule a window", f_issuer: "Issuer (empty: the whole service)", f_starts: "Starts", f_ends: "Ends", f_message_zh: "Announcement (Chinese)", f_message_en: "Announcement (English)", schedule: "Schedule", cancel_window: "Cancel",
       chart_rate: "Bind success rate by issuer", chart_codes: "Failures by code", chart_sms: "Code messages (this instance)", chart_locks: "Risk locks (this instance)", f_hours: "Hours", no_data: "No data yet.",
       chain_ok: "Hash chain intact: {n} entries, head {head}", chain_bad: "The hash chain breaks at entry {at}: {why}",
+      keys_h: "API keys", keys_intro: "Keys of this console key's mode. A key is shown once, when it is made; Bangka keeps only its hash. A revoked key is refused everywhere within a second.",
+      key_new: "Create a key", f_role: "Role", f_name: "Name", f_expires: "Expires in (e.g. 90d; empty: never)", key_create: "Create", key_revoke: "Revoke", key_rotate: "Rotate (both keys work for 24 hours)",
+      key_shown_once: "The new key (shown only this once; store it now):", key_revoked: "Revoked: {id}", key_revoke_confirm: "Revoke key {id} ({name})? Whatever uses it stops working within a second; this cannot be undone.", key_self: " (the key you are using)",
+      key_status: { active: "active", expired: "expired", revoked: "revoked" },
       detokenize_intro: "Shows the full card number behind a token. The reason is kept in the audit log before the number is shown.", f_token: "Token number", detokenize: "Show the card number", card_number: "Card number: {pan} (audit {audit})",
       done: "Done.",
     },
@@ -51,7 +59,7 @@
 
   const TABS = [
     ["tickets", "read_ops"], ["reviews", "read_ops"], ["accounts", "read_ops"], ["charts", "read_ops"],
-    ["maintenance", "read_ops"], ["status", "read_ops"], ["audit", "read_ops"], ["tokens", "detokenize"],
+    ["maintenance", "read_ops"], ["status", "read_ops"], ["audit", "read_ops"], ["tokens", "detokenize"], ["keys", "manage_keys"],
   ];
   const me = { role: null, duties: [] };
   const may = (duty) => me.duties.includes(duty);
@@ -114,6 +122,7 @@
     Bangka.setKey(key);
     me.role = r.body.role;
     me.duties = r.body.duties;
+    me.key_id = r.body.key_id;
     $("#signin").hidden = true;
     $("#console").hidden = false;
     $("#sign-out").hidden = false;
@@ -138,7 +147,7 @@
     sessionStorage.setItem("bangka.ops.tab", name);
     for (const [n] of TABS) $("#panel-" + n).hidden = n !== name;
     for (const b of $("#tabs").children) b.setAttribute("aria-selected", String(b.id === "tab-" + name));
-    ({ tickets: loadTickets, reviews: loadReviews, accounts: () => {}, maintenance: loadMaintenance, status: loadStatus, charts: loadCharts, audit: loadAudit, tokens: () => {} })[name]();
+    ({ tickets: loadTickets, reviews: loadReviews, accounts: () => {}, maintenance: loadMaintenance, status: loadStatus, charts: loadCharts, audit: loadAudit, tokens: () => {}, keys: loadKeys })[name]();
   }
 
   // ---------------------------------------------------------------- tickets
@@ -235,6 +244,13 @@
     box.append(el("h3", { text: x.kind + " · " + x.status }), el("p", { text: x.statement }),
       el("h3", { text: t("materials") }), el("ul", { class: "plain" }, x.materials.map((m) => el("li", {}, m.kind + ": ", el("code", { text: m.reference })))));
     if (x.new_phone_masked) box.append(el("p", { text: t("col.phone") + ": " + x.new_phone_masked }));
+    // What the decision is about, masked: the values asked for and the account as it is.
+    if (x.requested) box.append(el("p", { class: "requested" }, t("requested") + ": " + x.requested.real_name_masked + " · " + x.requested.id_number_masked));
+    if (x.account) {
+      const a = x.account;
+      box.append(el("p", { class: "on-file" }, t("on_file") + ": " + [a.real_name_masked, a.id_number_masked, a.phone_masked, a.kyc_status, a.status + (a.frozen_reason ? " (" + a.frozen_reason + ")" : "")].filter(Boolean).join(" · ")));
+    }
+    if (x.approvable_from) box.append(el("p", { class: "waiting" }, t("approvable_from", { time: when(x.approvable_from) })));
     if (x.status === "submitted" && may("decide_reviews")) {
       const decide = (verb) => async (v) => {
         const res = await api("POST", "/v1/ops/reviews/" + encodeURIComponent(x.id) + "/" + verb, { reason: v.reason });
@@ -412,6 +428,53 @@
     clear($("#chart-locks")).append(bars(counters(metrics, "bangka_risk_locks_total", (l) => l.scope + " · " + l.rule), t("chart_locks")));
   }
 
+  // ---------------------------------------------------------------- keys
+  async function loadKeys() {
+    const r = await api("GET", "/v1/ops/keys");
+    if (!r.ok) return showFailure($("#key-result"), r);
+    const rows = r.body.keys.map((k) => ({ ...k, __data: { key: k.id } }));
+    table($("#keys-table"), [
+      ["id", (k) => el("code", { text: k.id })],
+      ["name", (k) => (k.name || "") + (k.id === me.key_id ? t("key_self") : "")],
+      ["role", (k) => k.role],
+      ["mode", (k) => k.mode],
+      ["status", (k) => t("key_status." + k.status) + (k.replaced_by ? " → " + k.replaced_by : "")],
+      ["made", (k) => when(k.created_at)],
+      ["last_used", (k) => (k.last_used_at ? when(k.last_used_at) : "-")],
+      ["expires", (k) => (k.expires_at ? when(k.expires_at) : "-")],
+      ["action", (k) => k.status !== "active" ? "" : el("span", {},
+        el("button", { type: "button", class: "link rotate-key", onclick: () => keyChange(k, "rotate"), text: t("key_rotate") }), " ",
+        el("button", { type: "button", class: "link danger revoke-key", onclick: () => keyChange(k, "revoke"), text: t("key_revoke") }))],
+    ], rows);
+  }
+
+  /// The key itself, shown once in the answer that made it.
+  function showNewKey(body) {
+    clear($("#key-result")).append(el("p", { class: "ok", role: "status" }, t("key_shown_once") + " ", el("code", { class: "new-key", text: body.key })));
+  }
+
+  async function keyChange(k, verb) {
+    // Revoking cannot be undone and stops whatever uses the key: asked first.
+    if (verb === "revoke" && !window.confirm(t("key_revoke_confirm", { id: k.id, name: k.name || k.role }))) return;
+    const r = await api("POST", "/v1/ops/keys/" + encodeURIComponent(k.id) + "/" + verb);
+    if (!r.ok) return showFailure($("#key-result"), r);
+    if (verb === "rotate") showNewKey(r.body);
+    else clear($("#key-result")).append(el("p", { class: "ok", role: "status", text: t("key_revoked", { id: k.id }) }));
+    loadKeys();
+  }
+
+  async function createKey(ev) {
+    ev.preventDefault();
+    const body = { role: $("#key-role").value };
+    if ($("#key-name").value.trim()) body.name = $("#key-name").value.trim();
+    if ($("#key-expires").value.trim()) body.expires_in = $("#key-expires").value.trim();
+    const r = await api("POST", "/v1/ops/keys", body);
+    if (!r.ok) return showFailure($("#key-result"), r);
+    showNewKey(r.body);
+    $("#key-form").reset();
+    loadKeys();
+  }
+
   // ---------------------------------------------------------------- audit & tokens
   async function loadAudit() {
     const r = await api("GET", "/v1/ops/audit?limit=100");
@@ -447,6 +510,7 @@
     $("#account-form").addEventListener("submit", lookUp);
     $("#maintenance-form").addEventListener("submit", schedule);
     $("#detokenize-form").addEventListener("submit", detokenize);
+    $("#key-form").addEventListener("submit", createKey);
     Bangka.onLanguage(() => {
       if (me.role) {
         $("#who").textContent = t("role." + me.role);

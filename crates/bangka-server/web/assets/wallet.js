@@ -34,6 +34,9 @@
       account_freeze: "冻结我的账户", account_unfreeze: "解冻我的账户", freeze_reason: "原因",
       account_reason: { unknown_transactions: "有不认识的交易", phone_lost: "手机丢了", account_compromised: "账户可能被盗", holder_request: "我自己想冻结" },
       tickets_h: "我的工单", receipts_h: "凭证", mandates_h: "自动扣款协议", no_tickets: "没有工单。", no_receipts: "没有凭证。", no_mandates: "没有协议。",
+      reviews_h: "我的审核", no_reviews: "没有审核。", withdraw: "撤回", review_withdrawn: "已撤回，不会生效。", effective_from: "最早 {time} 生效",
+      review_kind: { risk_lock: "风控解锁", bind: "绑卡", unbind: "解绑", info_change: "实名信息修改", kyc: "实名认证", phone_change: "更换手机号", unfreeze: "账户解冻" },
+      review_status: { submitted: "审核中", approved: "已通过", rejected: "未通过", withdrawn: "已撤回", void: "已失效" },
       download: "下载", verify: "验证签名", verified_ok: "签名有效（密钥 {key}）", verified_bad: "签名无效：凭证被改动过",
       mandate_new: "与演示健身房签订自动扣款（每次最多 50 元）", mandate_cancel: "取消协议", refresh: "刷新",
       activate_card: "激活这张卡", activation_sent: "激活验证码已发送至 {phone}。", activated: "银行卡已激活，正在重新添加…",
@@ -68,6 +71,9 @@
       account_freeze: "Freeze my account", account_unfreeze: "Unfreeze my account", freeze_reason: "Reason",
       account_reason: { unknown_transactions: "Payments I do not recognise", phone_lost: "I lost my phone", account_compromised: "Someone may be in my account", holder_request: "I just want to freeze it" },
       tickets_h: "My tickets", receipts_h: "Receipts", mandates_h: "Autopay agreements", no_tickets: "No tickets.", no_receipts: "No receipts.", no_mandates: "No agreements.",
+      reviews_h: "My reviews", no_reviews: "No reviews.", withdraw: "Withdraw", review_withdrawn: "Withdrawn: it will not take effect.", effective_from: "takes effect no sooner than {time}",
+      review_kind: { risk_lock: "risk unlock", bind: "card binding", unbind: "unbind", info_change: "real-name change", kyc: "real-name verification", phone_change: "phone change", unfreeze: "account unfreeze" },
+      review_status: { submitted: "in review", approved: "approved", rejected: "not approved", withdrawn: "withdrawn", void: "void" },
       download: "Download", verify: "Verify signature", verified_ok: "Signature valid (key {key})", verified_bad: "Signature invalid: the receipt was changed",
       mandate_new: "Autopay with the demo gym (at most 50.00 a charge)", mandate_cancel: "Cancel agreement", refresh: "Refresh",
       activate_card: "Activate this card", activation_sent: "We texted an activation code to {phone}.", activated: "Card activated; adding it again…",
@@ -615,10 +621,28 @@
   async function refreshActivity() {
     if (!S.account) return;
     const body = clear($("#activity-body"));
-    const [tickets, receipts, mandates] = await Promise.all([api("GET", acc("/tickets")), api("GET", acc("/receipts")), api("GET", acc("/mandates"))]);
+    const [tickets, receipts, mandates, reviews] = await Promise.all([api("GET", acc("/tickets")), api("GET", acc("/receipts")), api("GET", acc("/mandates")), api("GET", acc("/reviews"))]);
     body.append(el("h3", { text: t("tickets_h") }));
     const tl = (tickets.ok && (tickets.body.tickets || tickets.body)) || [];
     body.append(tl.length ? el("ul", { class: "plain tickets" }, tl.map((x) => el("li", { dataset: { ticket: x.number } }, el("code", { text: x.number }), " · " + t("ticket_status." + x.status) + " · " + (x.note || "") + " · " + when(x.sla_due_at)))) : el("p", { class: "hint", text: t("no_tickets") }));
+
+    // Reviews, with a way to withdraw one still waiting: a lost-phone change
+    // someone else sent is stopped here during its waiting period.
+    body.append(el("h3", { text: t("reviews_h") }));
+    const vl = (reviews.ok && reviews.body) || [];
+    const vlist = el("ul", { class: "plain reviews" });
+    for (const v of vl) {
+      const li = el("li", { dataset: { review: v.id } }, el("code", { text: v.id }), " · " + t("review_kind." + v.kind) + " · " + t("review_status." + v.status) + " · " + when(v.created_at));
+      if (v.approvable_from) li.append(" · " + t("effective_from", { time: when(v.approvable_from) }));
+      if (v.status === "submitted") li.append(" ", el("button", { type: "button", class: "link", onclick: async () => {
+        const r = await api("POST", acc("/reviews/" + encodeURIComponent(v.id) + "/withdraw"));
+        if (!r.ok) return fail($("#activity-result"), r);
+        note($("#activity-result"), t("review_withdrawn"));
+        refreshActivity();
+      }, text: t("withdraw") }));
+      vlist.append(li);
+    }
+    body.append(vl.length ? vlist : el("p", { class: "hint", text: t("no_reviews") }));
 
     body.append(el("h3", { text: t("mandates_h") }));
     const ml = (mandates.ok && (mandates.body.mandates || mandates.body)) || [];
