@@ -1,6 +1,7 @@
 """Seeds a running Bangka with one of everything an operation's path can
 name (an account with a bound card, a payment, an autopay agreement, a
-receipt, a ticket, a review, a session, an activation, a maintenance window)
+receipt, a ticket, a review, a session, an activation, a maintenance window,
+an API key)
 and prints them as shell exports, so schemathesis reaches every operation
 with real ids instead of only ever getting 404 (.ci/schemathesis).
 
@@ -66,10 +67,11 @@ window = {
     "message": {"zh-CN": "演练维护。", "en": "Drill maintenance."},
 }
 wid = call("POST", "/v1/ops/maintenance-windows", window, key=admin)["id"]
+kid = call("POST", "/v1/ops/keys", {"role": "wallet", "name": "seed"}, key=admin)["api_key"]["id"]
 
 for name, value in {
     "BK_ACC": acc, "BK_BID": bid, "BK_PID": pid, "BK_MID": mid, "BK_RID": rid, "BK_TICKET": number, "BK_RVID": rvid,
-    "BK_SID": sid, "BK_DID": "seed-phone", "BK_AID": aid, "BK_WID": wid, "BK_TOKEN": cg["token_number"],
+    "BK_SID": sid, "BK_DID": "seed-phone", "BK_AID": aid, "BK_WID": wid, "BK_KID": kid, "BK_TOKEN": cg["token_number"],
     "BK_PHONE": debit["phone"],
 }.items():
     print(f"export {name}={value}")
