@@ -17,8 +17,8 @@ pub const ABANDON_PENDING_AFTER: time::Duration = time::Duration::hours(1);
 /// Notifications delivered at once, at most, when a wake-up brings many.
 const DELIVERY_PARALLELISM: usize = 16;
 
-/// The loop: on a wake-up, deliver what commits queued; every second,
-/// deliver leftovers, complete unbinds whose cooling-off ended and settle
+/// The loop: on a wake-up, deliver what commits queued; every second, seal
+/// the audit entries written since, deliver leftovers, complete unbinds whose cooling-off ended and settle
 /// funds whose time came; every 5 s, escalate overdue tickets; every 10 s,
 /// release expired holds, finish payment ops left pending, and settle
 /// activations and lost-card reports the bank has not confirmed; every
@@ -27,10 +27,15 @@ const DELIVERY_PARALLELISM: usize = 16;
 pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut tick: u64 = 0;
     let queue = app.store.outbox();
+    // An interval, not a sleep made anew each turn: deliveries waking the
+    // loop more often than once a second must not starve the timed work.
+    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = queue.notify.notified() => deliver_queued(&app, queue.take()).await,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {
+            _ = every_second.tick() => {
+                seal_audit(&app).await;
                 outbox::deliver_now(&app).await;
                 if tick.is_multiple_of(2) {
                     beat(&app).await;
@@ -63,7 +68,26 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
                 }
                 tick += 1;
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                // What this instance wrote last is sealed before it stops.
+                seal_audit(&app).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Seals the audit entries written since the last turn (see
+/// `bangka_store::audit`): every instance does it, taking turns on the head.
+async fn seal_audit(app: &AppState) {
+    loop {
+        match app.store.seal_audit().await {
+            Ok(n) if n == bangka_store::audit::SEAL_BATCH => continue,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = ?e, "sealing the audit log failed; will retry");
+                return;
+            }
         }
     }
 }

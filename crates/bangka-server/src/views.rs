@@ -1139,7 +1139,9 @@ pub struct BindStatsView {
 /// One audit entry.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditEntryView {
-    pub seq: i64,
+    /// Its number in the hash chain; `null` for an entry written in the
+    /// last moment and not sealed yet (the sealer runs every second).
+    pub seq: Option<i64>,
     pub id: String,
     pub at: String,
     /// The key, holder or job that acted.

@@ -2,18 +2,30 @@
 //!
 //! Every entry records who (an API key id, `system` for jobs, `cli`), from
 //! where (`api`, `job`, `cli`), what (an action on a subject), the state
-//! before and after, and why. Entries are numbered 1, 2, 3, … and each holds
-//! the previous entry's hash; its own hash covers its number and every field.
-//! `audit_head` holds the last number and hash, and is updated in the same
-//! transaction as each append, which also serializes appenders (a row lock
-//! on PostgreSQL, the single writer on SQLite) so the chain never forks.
+//! before and after, and why.
 //!
-//! [`Store::verify_audit`] (`bangka audit verify`) walks the chain: an edited
-//! entry no longer matches its hash, a deleted or reordered one breaks the
+//! Written, then sealed (issue 25). A unit of work inserts its entry with
+//! the hash of the entry's own content (`leaf_hash`, which a receipt carries)
+//! and touches no shared row: a head row every audited write locked until
+//! its commit made every write of every instance wait in one line. The
+//! sealer ([`Store::seal_audit`], run by every instance's background loop
+//! about once a second, and before every verification) takes the pending
+//! entries in the order they were written (`pos`) and gives each its number
+//! in the chain (`seq`: 1, 2, 3, …), its predecessor's hash and its chain
+//! hash, which covers its number, the predecessor's hash and its leaf hash;
+//! `audit_head` holds the last number and hash. Only sealers lock the head
+//! (so the chain never forks across instances), and a sealer seals hundreds
+//! of entries in one transaction.
+//!
+//! [`Store::verify_audit`] (`bangka audit verify`) seals what is pending,
+//! then walks the chain: an edited entry no longer matches its leaf hash, a
+//! deleted or reordered one (or one whose seal was removed) breaks the
 //! numbering or the links, and a removed tail no longer matches the head.
-//! The chain is tamper-evident, not tamper-proof: someone who can write the
-//! database could rewrite every later hash; signed receipts carry the hash
-//! of their entry, anchoring the chain outside the database.
+//! Entries chained before sealing existed (hash format v1) are checked by
+//! their v1 hash. The chain is tamper-evident, not tamper-proof: someone who
+//! can write the database could rewrite every later hash; signed receipts
+//! carry the leaf hash of their entry, anchoring entries outside the
+//! database.
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -61,7 +73,10 @@ pub struct Change<'a> {
 /// An entry as stored.
 #[derive(Debug, Clone)]
 pub struct AuditRecord {
-    pub seq: i64,
+    /// The order it was written in.
+    pub pos: i64,
+    /// Its number in the chain; `None` until it is sealed.
+    pub seq: Option<i64>,
     pub id: String,
     pub actor: String,
     pub origin: String,
@@ -71,57 +86,89 @@ pub struct AuditRecord {
     pub after: Option<String>,
     pub reason: Option<String>,
     pub created_at: OffsetDateTime,
+    /// The hash of its own content, set when it is written (`None`: an entry
+    /// chained before sealing existed, hash format v1).
+    pub leaf_hash: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }
 
+/// SHA-256 over the parts, each length-prefixed (no two lists of parts
+/// hash alike).
+fn hash_parts(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+const NONE: &str = "\u{0}none";
+
 impl AuditRecord {
-    /// The hash this entry must have: SHA-256 over its number, the previous
-    /// hash and every field, each length-prefixed (no two entries can
-    /// serialize the same).
-    pub fn expected_hash(&self) -> String {
-        let mut h = Sha256::new();
-        let none = "\u{0}none";
-        for part in [
-            "bangka/audit/v1",
-            &self.seq.to_string(),
-            &self.prev_hash,
+    /// The hash of the entry's content: every field but its place in the chain.
+    pub fn expected_leaf_hash(&self) -> String {
+        hash_parts(&[
+            "bangka/audit/leaf/v2",
             &self.id,
             &to_ms(self.created_at).to_string(),
             &self.actor,
             &self.origin,
             &self.action,
             &self.subject,
-            self.before.as_deref().unwrap_or(none),
-            self.after.as_deref().unwrap_or(none),
-            self.reason.as_deref().unwrap_or(none),
-        ] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part.as_bytes());
+            self.before.as_deref().unwrap_or(NONE),
+            self.after.as_deref().unwrap_or(NONE),
+            self.reason.as_deref().unwrap_or(NONE),
+        ])
+    }
+
+    /// The chain hash this entry must have: over its number, the previous
+    /// hash and its leaf hash (v2), or, for an entry chained before sealing
+    /// existed, over its number, the previous hash and every field (v1).
+    pub fn expected_hash(&self) -> String {
+        let seq = self.seq.unwrap_or_default().to_string();
+        match &self.leaf_hash {
+            Some(leaf) => hash_parts(&["bangka/audit/v2", &seq, &self.prev_hash, leaf]),
+            None => hash_parts(&[
+                "bangka/audit/v1",
+                &seq,
+                &self.prev_hash,
+                &self.id,
+                &to_ms(self.created_at).to_string(),
+                &self.actor,
+                &self.origin,
+                &self.action,
+                &self.subject,
+                self.before.as_deref().unwrap_or(NONE),
+                self.after.as_deref().unwrap_or(NONE),
+                self.reason.as_deref().unwrap_or(NONE),
+            ]),
         }
-        hex::encode(h.finalize())
     }
 }
 
-/// Where an appended entry sits in the chain.
+/// An entry just written (not sealed yet).
 #[derive(Debug, Clone)]
 pub struct AuditRef {
     pub id: String,
-    pub seq: i64,
-    pub hash: String,
+    /// The order it was written in.
+    pub pos: i64,
+    /// The hash of its content (what a receipt carries).
+    pub leaf_hash: String,
 }
 
-/// Appends one entry inside the caller's transaction.
+/// Appends one entry inside the caller's transaction: one insert, no shared
+/// row (the sealer chains it after the commit).
 pub(crate) async fn append(
     conn: &mut sqlx::AnyConnection,
     cause: Cause<'_>,
     change: Change<'_>,
     now: OffsetDateTime,
 ) -> Result<AuditRef, StoreError> {
-    let (seq, prev_hash): (i64, String) =
-        sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *conn).await?;
-    let mut rec = AuditRecord {
-        seq,
+    let rec = AuditRecord {
+        pos: 0,
+        seq: None,
         id: new_id("aud"),
         actor: cause.actor.to_owned(),
         origin: cause.origin.to_owned(),
@@ -131,15 +178,15 @@ pub(crate) async fn append(
         after: change.after.map(str::to_owned),
         reason: cause.note.map(str::to_owned),
         created_at: from_ms(to_ms(now)),
-        prev_hash,
+        leaf_hash: None,
+        prev_hash: String::new(),
         hash: String::new(),
     };
-    rec.hash = rec.expected_hash();
-    sqlx::query(
-        "INSERT INTO audit_log (seq, id, actor, origin, action, subject, before_state, after_state, reason, created_at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    let leaf_hash = rec.expected_leaf_hash();
+    let (pos,): (i64,) = sqlx::query_as(
+        "INSERT INTO audit_log (id, actor, origin, action, subject, before_state, after_state, reason, created_at, leaf_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pos",
     )
-    .bind(rec.seq)
     .bind(&rec.id)
     .bind(&rec.actor)
     .bind(&rec.origin)
@@ -149,18 +196,18 @@ pub(crate) async fn append(
     .bind(rec.after.as_deref())
     .bind(rec.reason.as_deref())
     .bind(to_ms(rec.created_at))
-    .bind(&rec.prev_hash)
-    .bind(&rec.hash)
-    .execute(&mut *conn)
+    .bind(&leaf_hash)
+    .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&rec.hash).execute(&mut *conn).await?;
-    Ok(AuditRef { id: rec.id, seq: rec.seq, hash: rec.hash })
+    Ok(AuditRef { id: rec.id, pos, leaf_hash })
 }
 
-const RECORD_COLS: &str = "seq, id, actor, origin, action, subject, before_state, after_state, reason, created_at, prev_hash, hash";
+const RECORD_COLS: &str =
+    "pos, seq, id, actor, origin, action, subject, before_state, after_state, reason, created_at, leaf_hash, prev_hash, hash";
 
 fn record(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
+        pos: r.try_get("pos")?,
         seq: r.try_get("seq")?,
         id: r.try_get("id")?,
         actor: r.try_get("actor")?,
@@ -171,6 +218,7 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
         after: r.try_get("after_state")?,
         reason: r.try_get("reason")?,
         created_at: from_ms(r.try_get("created_at")?),
+        leaf_hash: r.try_get("leaf_hash")?,
         prev_hash: r.try_get::<Option<String>, _>("prev_hash")?.unwrap_or_default(),
         hash: r.try_get::<Option<String>, _>("hash")?.unwrap_or_default(),
     })
@@ -179,6 +227,7 @@ fn record(r: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
 /// What `verify_audit` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditVerdict {
+    /// Sealed entries walked.
     pub entries: i64,
     pub head: String,
     /// The first break: the entry number and what is wrong there.
@@ -197,7 +246,7 @@ impl Store {
 
     /// The entries about one subject, in order.
     pub async fn audit_entries(&self, subject: &str) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE subject = $1 ORDER BY seq"))
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE subject = $1 ORDER BY pos"))
             .bind(subject)
             .fetch_all(&mut *self.read().await?)
             .await?;
@@ -206,86 +255,98 @@ impl Store {
 
     /// The latest `limit` entries, newest first (the console's audit view).
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY seq DESC LIMIT $1"))
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY pos DESC LIMIT $1"))
             .bind(limit)
             .fetch_all(&mut *self.read().await?)
             .await?;
         rows.iter().map(record).collect()
     }
 
-    /// Walks the whole chain; see the module docs.
+    /// Seals the pending entries, then walks the whole chain; see the
+    /// module docs.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY seq")).fetch_all(&mut *self.read().await?).await?;
+        while self.seal_audit().await? == SEAL_BATCH {}
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE seq IS NOT NULL ORDER BY seq"))
+            .fetch_all(&mut *self.read().await?)
+            .await?;
         let (head_seq, head_hash): (i64, String) =
             sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *self.read().await?).await?;
         let mut prev = GENESIS.to_owned();
         let mut expect = 1;
-        let broken = |at: i64, why: String, n: i64| Ok(AuditVerdict { entries: n, head: head_hash.clone(), problem: Some((at, why)) });
+        let n = rows.len() as i64;
+        let broken = |at: i64, why: String| Ok(AuditVerdict { entries: n, head: head_hash.clone(), problem: Some((at, why)) });
         for r in &rows {
             let rec = record(r)?;
-            if rec.seq != expect {
-                return broken(
-                    expect,
-                    format!("entry {expect} is missing or out of order (found entry {} next)", rec.seq),
-                    rows.len() as i64,
-                );
+            let seq = rec.seq.unwrap_or_default();
+            if seq != expect {
+                return broken(expect, format!("entry {expect} is missing or out of order (found entry {seq} next)"));
             }
             if rec.prev_hash != prev {
-                return broken(
-                    rec.seq,
-                    format!("entry {} does not follow entry {}: an entry was removed, inserted or moved", rec.seq, rec.seq - 1),
-                    rows.len() as i64,
-                );
+                return broken(seq, format!("entry {seq} does not follow entry {}: an entry was removed, inserted or moved", seq - 1));
             }
-            if rec.hash != rec.expected_hash() {
-                return broken(rec.seq, format!("entry {} was altered after it was written", rec.seq), rows.len() as i64);
+            let content_intact = rec.leaf_hash.as_ref().is_none_or(|leaf| *leaf == rec.expected_leaf_hash());
+            if !content_intact || rec.hash != rec.expected_hash() {
+                return broken(seq, format!("entry {seq} was altered after it was written"));
             }
             prev = rec.hash;
             expect += 1;
         }
         let last = expect - 1;
         if head_seq != last || head_hash != prev {
-            return broken(
-                last + 1,
-                format!("the log ends at entry {last} but {head_seq} were written: the last entries were removed"),
-                rows.len() as i64,
-            );
+            return broken(last + 1, format!("the log ends at entry {last} but {head_seq} were written: the last entries were removed"));
         }
-        Ok(AuditVerdict { entries: rows.len() as i64, head: head_hash, problem: None })
+        Ok(AuditVerdict { entries: n, head: head_hash, problem: None })
     }
 
-    /// Chains entries written before the log was chained (migration 0005).
-    pub(crate) async fn chain_unchained_audit(&self) -> Result<(), StoreError> {
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE hash IS NULL ORDER BY seq"))
-            .fetch_all(&mut *self.read().await?)
+    /// Seals up to [`SEAL_BATCH`] pending entries, in the order they were
+    /// written, in one transaction: each gets the next number, the hash
+    /// before it and its chain hash, and the head moves to the last. Safe on
+    /// many instances: the head's row lock (taken only here) makes sealers
+    /// take turns, and each seals what is still pending when its turn
+    /// comes. Returns how many it sealed.
+    pub async fn seal_audit(&self) -> Result<usize, StoreError> {
+        let mut tx = self.begin().await?;
+        let (mut seq, mut prev): (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
+        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE seq IS NULL ORDER BY pos LIMIT {SEAL_BATCH}"))
+            .fetch_all(&mut *tx)
             .await?;
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
-        let (mut seq, mut prev): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
         for r in &rows {
             let mut rec = record(r)?;
-            let old_seq = rec.seq;
             seq += 1;
-            rec.seq = seq;
+            // An entry from before the chain (migration 0005) has no origin.
+            if rec.origin.is_empty() {
+                rec.origin = "api".into();
+            }
+            let leaf = match &rec.leaf_hash {
+                Some(leaf) => leaf.clone(),
+                None => rec.expected_leaf_hash(),
+            };
+            rec.seq = Some(seq);
             rec.prev_hash = prev;
-            rec.origin = if rec.origin.is_empty() { "api".into() } else { rec.origin };
+            rec.leaf_hash = Some(leaf);
             rec.hash = rec.expected_hash();
-            sqlx::query("UPDATE audit_log SET seq = $1, origin = $2, prev_hash = $3, hash = $4 WHERE seq = $5 AND hash IS NULL")
-                .bind(rec.seq)
-                .bind(&rec.origin)
-                .bind(&rec.prev_hash)
-                .bind(&rec.hash)
-                .bind(old_seq)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE audit_log SET seq = $1, origin = $2, leaf_hash = $3, prev_hash = $4, hash = $5 WHERE pos = $6 AND seq IS NULL",
+            )
+            .bind(seq)
+            .bind(&rec.origin)
+            .bind(&rec.leaf_hash)
+            .bind(&rec.prev_hash)
+            .bind(&rec.hash)
+            .bind(rec.pos)
+            .execute(&mut *tx)
+            .await?;
             prev = rec.hash;
         }
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(rows.len())
     }
 }
+
+/// Entries one sealing transaction seals at most.
+pub const SEAL_BATCH: usize = 2000;

@@ -185,6 +185,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (24, include_str!("../migrations/sqlite/0024_key_lifecycle.sql")),
     (25, include_str!("../migrations/sqlite/0025_instances.sql")),
     (26, include_str!("../migrations/sqlite/0026_webhook_secrets.sql")),
+    (27, include_str!("../migrations/sqlite/0027_audit_sealed_in_batches.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -213,6 +214,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (24, include_str!("../migrations/postgres/0024_key_lifecycle.sql")),
     (25, include_str!("../migrations/postgres/0025_instances.sql")),
     (26, include_str!("../migrations/postgres/0026_webhook_secrets.sql")),
+    (27, include_str!("../migrations/postgres/0027_audit_sealed_in_batches.sql")),
 ];
 
 impl Store {
@@ -243,7 +245,9 @@ impl Store {
             sweep_from: Arc::default(),
         };
         store.migrate().await?;
-        store.chain_unchained_audit().await?;
+        // Entries written before a crash (or before sealing existed) are
+        // sealed before the instance serves.
+        while store.seal_audit().await? == audit::SEAL_BATCH {}
         store.move_legacy_card_keys().await?;
         store.destroy_shredded_keys().await?;
         Ok(store)

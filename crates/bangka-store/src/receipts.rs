@@ -12,8 +12,9 @@
 //!
 //! The signature covers the canonical form of `receipt` (object keys sorted,
 //! no whitespace), so a verifier re-serializes what it parsed and checks.
-//! `audit_hash` is the hash of the audit entry written with the operation,
-//! which anchors the audit chain outside the database. Receipts are written
+//! `audit_hash` is the hash of the audit entry written with the operation
+//! (its content hash, which its seal in the chain covers), anchoring the
+//! entry outside the database. Receipts are written
 //! in the same transaction as the operation: no operation without its
 //! receipt.
 
@@ -194,7 +195,7 @@ pub(crate) async fn issue(
         "card": d.card,
         "at": crate::rfc3339(now),
         "details": d.details,
-        "audit_hash": audit.hash,
+        "audit_hash": audit.leaf_hash,
     });
     let doc = d.signer.sign(body);
     sqlx::query(
@@ -205,7 +206,7 @@ pub(crate) async fn issue(
     .bind(d.binding_id)
     .bind(d.operation)
     .bind(doc.to_string())
-    .bind(audit.seq)
+    .bind(audit.pos)
     .bind(to_ms(now))
     .execute(&mut *conn)
     .await?;

@@ -1309,6 +1309,82 @@ async fn concurrent_audit_appends_keep_one_chain(store: Store) {
 }
 on_both_backends!(multi_thread concurrent_audit_appends_keep_one_chain);
 
+/// Sealing (issue 25): entries are chained after their commit, in the order
+/// they were written, by any number of sealers taking turns; a receipt's
+/// anchor (the leaf hash) is known at once; removing an entry's seal, or
+/// editing an entry before or after it is sealed, is found.
+async fn the_audit_chain_is_sealed_in_batches(store: Store) {
+    let now = OffsetDateTime::now_utc();
+    let write = |i: usize| {
+        let s = store.clone();
+        async move {
+            let subject = format!("sealed-{i}");
+            let change = bangka_store::Change { action: "test.seal", subject: &subject, before: None, after: Some("x") };
+            s.audit(bangka_store::Cause::api("key_test"), change, now).await.unwrap()
+        }
+    };
+    for i in 0..5 {
+        write(i).await;
+    }
+    let pending = store.audit_entries("sealed-0").await.unwrap().remove(0);
+    assert!(pending.seq.is_none() && pending.hash.is_empty(), "written, not sealed yet: {pending:?}");
+    assert_eq!(pending.leaf_hash.as_deref(), Some(pending.expected_leaf_hash().as_str()));
+    // Sealers on many instances, and writers, at once: still one chain.
+    let mut tasks = Vec::new();
+    for i in 5..45 {
+        let (s, w) = (store.clone(), write(i));
+        tasks.push(tokio::spawn(async move {
+            w.await;
+            s.seal_audit().await.unwrap()
+        }));
+    }
+    let mut sealed = 0;
+    for t in tasks {
+        sealed += t.await.unwrap();
+    }
+    assert!(sealed <= 45, "no entry sealed twice: {sealed}");
+    let verdict = store.verify_audit().await.unwrap();
+    assert_eq!((verdict.problem, verdict.entries), (None, 45));
+    let first = store.audit_entries("sealed-0").await.unwrap().remove(0);
+    assert_eq!((first.seq, first.leaf_hash.clone()), (Some(1), pending.leaf_hash.clone()), "sealed in the order written");
+    assert_eq!(store.seal_audit().await.unwrap(), 0, "nothing left to seal");
+
+    // An entry edited after it was written but before it was sealed: its
+    // leaf hash no longer matches, so sealing it does not hide the edit.
+    write(99).await;
+    sqlx::query("UPDATE audit_log SET reason = 'nothing to see' WHERE subject = 'sealed-99'").execute(store.pool()).await.unwrap();
+    let verdict = store.verify_audit().await.unwrap();
+    assert_eq!(verdict.problem, Some((46, "entry 46 was altered after it was written".to_owned())));
+    // A removed seal leaves a gap in the numbers (the entry is sealed again at the end).
+    sqlx::query("UPDATE audit_log SET seq = NULL, prev_hash = NULL, hash = NULL WHERE seq = 7").execute(store.pool()).await.unwrap();
+    let verdict = store.verify_audit().await.unwrap();
+    assert_eq!(verdict.problem.map(|p| p.0), Some(7), "a removed seal is found");
+}
+on_both_backends!(multi_thread the_audit_chain_is_sealed_in_batches);
+
+/// PostgreSQL (issue 25): an audited write never waits on the chain's head.
+/// With the head row locked by another transaction (a sealer mid-batch, or
+/// any other instance), audited writes still commit at once; before
+/// sealing, every audited unit of every instance queued on that row lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audited_writes_never_wait_on_the_chain_head() {
+    run_on_postgres("audited_writes_never_wait_on_the_chain_head", head_held_elsewhere).await;
+}
+
+async fn head_held_elsewhere(store: Store) {
+    let mut holder = store.pool().begin().await.unwrap();
+    sqlx::query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(&mut *holder).await.unwrap();
+    let change = bangka_store::Change { action: "test.no_wait", subject: "head-held", before: None, after: None };
+    let wrote = tokio::time::timeout(
+        StdDuration::from_secs(5),
+        store.audit(bangka_store::Cause::api("key_test"), change, OffsetDateTime::now_utc()),
+    )
+    .await;
+    assert!(wrote.is_ok_and(|r| r.is_ok()), "an audited write waited on the head row");
+    holder.rollback().await.unwrap();
+    assert_eq!(store.verify_audit().await.unwrap().problem, None);
+}
+
 /// A database from before the card key store kept each wrapped data key in
 /// its vault row: opening it moves every key to the key store and clears
 /// it from the row, and the card still opens.

@@ -23,17 +23,19 @@ pub enum Reader {
 
 /// The audit entries about `subjects`, oldest first.
 pub async fn audit_excerpt(app: &AppState, subjects: &[String], reader: Reader) -> ApiResult<Vec<Value>> {
+    // Sealed first, so every entry exported carries its place in the chain.
+    while app.store.seal_audit().await? == bangka_store::audit::SEAL_BATCH {}
     let mut entries: Vec<AuditRecord> = Vec::new();
     for s in subjects {
         entries.extend(app.store.audit_entries(s).await?);
     }
-    entries.sort_by_key(|e| e.seq);
+    entries.sort_by_key(|e| e.pos);
     Ok(entries
         .into_iter()
         .map(|e| {
             let mut v = json!({
                 "seq": e.seq, "id": e.id, "action": e.action, "subject": e.subject, "before": e.before, "after": e.after,
-                "at": rfc3339(e.created_at), "hash": e.hash, "prev_hash": e.prev_hash,
+                "at": rfc3339(e.created_at), "hash": e.hash, "prev_hash": e.prev_hash, "leaf_hash": e.leaf_hash,
             });
             if reader == Reader::Support {
                 v["actor"] = json!(e.actor);

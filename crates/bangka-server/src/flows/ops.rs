@@ -122,8 +122,9 @@ pub async fn audit(app: &AppState, who: &OpsAuth, q: AuditQuery) -> ApiResult<(S
     if !(1..=500).contains(&limit) {
         return Err(crate::error::malformed("limit", "a whole number from 1 to 500").into());
     }
-    let entries = app.store.recent_audit(limit).await?;
+    // Verifying seals what is pending first, so the entries shown are sealed.
     let verdict = app.store.verify_audit().await?;
+    let entries = app.store.recent_audit(limit).await?;
     let view = AuditView {
         entries: entries
             .into_iter()

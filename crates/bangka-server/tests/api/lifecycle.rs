@@ -149,7 +149,7 @@ async fn operations_leave_signed_receipts(app: TestApp) {
         app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().filter(|e| e.action != "binding.pending").collect();
     for (r, entry) in list.as_array().unwrap().iter().rev().zip(&audit) {
         assert_eq!(bangka_store::verify_receipt(r, Some(&public)), Ok(key["key_id"].as_str().unwrap().to_owned()));
-        assert_eq!(r["receipt"]["audit_hash"], entry.hash.as_str(), "the receipt anchors its audit entry");
+        assert_eq!(r["receipt"]["audit_hash"], entry.leaf_hash.as_deref().unwrap(), "the receipt anchors its audit entry");
         assert_eq!(r["receipt"]["card"]["last4"], pan[pan.len() - 4..]);
     }
 
