@@ -129,7 +129,7 @@ impl AuditRecord {
     pub fn expected_hash(&self) -> String {
         let seq = self.seq.unwrap_or_default().to_string();
         match &self.leaf_hash {
-            Some(leaf) => hash_parts(&["bangka/audit/v2", &seq, &self.prev_hash, leaf]),
+            Some(leaf) => chain_hash(self.seq.unwrap_or_default(), &self.prev_hash, leaf),
             None => hash_parts(&[
                 "bangka/audit/v1",
                 &seq,
@@ -308,45 +308,86 @@ impl Store {
         let mut tx = self.begin().await?;
         let (mut seq, mut prev): (i64, String) =
             sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE seq IS NULL ORDER BY pos LIMIT {SEAL_BATCH}"))
-            .fetch_all(&mut *tx)
-            .await?;
-        if rows.is_empty() {
+        // Only what the chain hash needs: the leaf hash, set when the entry
+        // was written (the sealer holds the writer; decoding whole entries
+        // was most of its time).
+        let pending: Vec<(i64, Option<String>)> =
+            sqlx::query_as(&format!("SELECT pos, leaf_hash FROM audit_log WHERE seq IS NULL ORDER BY pos LIMIT {SEAL_BATCH}"))
+                .fetch_all(&mut *tx)
+                .await?;
+        if pending.is_empty() {
             return Ok(0);
         }
-        for r in &rows {
-            let mut rec = record(r)?;
-            seq += 1;
-            // An entry from before the chain (migration 0005) has no origin.
-            if rec.origin.is_empty() {
-                rec.origin = "api".into();
-            }
-            let leaf = match &rec.leaf_hash {
-                Some(leaf) => leaf.clone(),
-                None => rec.expected_leaf_hash(),
+        let mut sealed: Vec<(i64, i64, String, String)> = Vec::with_capacity(pending.len());
+        for (pos, leaf) in pending {
+            let leaf = match leaf {
+                Some(leaf) => leaf,
+                None => legacy_leaf(&mut tx, pos).await?,
             };
-            rec.seq = Some(seq);
-            rec.prev_hash = prev;
-            rec.leaf_hash = Some(leaf);
-            rec.hash = rec.expected_hash();
-            sqlx::query(
-                "UPDATE audit_log SET seq = $1, origin = $2, leaf_hash = $3, prev_hash = $4, hash = $5 WHERE pos = $6 AND seq IS NULL",
-            )
-            .bind(seq)
-            .bind(&rec.origin)
-            .bind(&rec.leaf_hash)
-            .bind(&rec.prev_hash)
-            .bind(&rec.hash)
-            .bind(rec.pos)
-            .execute(&mut *tx)
-            .await?;
-            prev = rec.hash;
+            seq += 1;
+            let hash = chain_hash(seq, &prev, &leaf);
+            sealed.push((pos, seq, std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        // Many rows a statement (a statement costs a round trip to the
+        // database, or a thread hop to SQLite's); VALUES columns are named
+        // column1, column2, … on both databases.
+        for chunk in sealed.chunks(SEALS_PER_STATEMENT) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 4;
+                    format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+                })
+                .collect();
+            let sql = format!(
+                "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4
+                 FROM (VALUES {}) AS v WHERE audit_log.pos = v.column1 AND audit_log.seq IS NULL",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (pos, seq, prev_hash, hash) in chunk {
+                q = q.bind(pos).bind(seq).bind(prev_hash).bind(hash);
+            }
+            let res = q.execute(&mut *tx).await?;
+            if res.rows_affected() != chunk.len() as u64 {
+                // Sealed by someone else under our lock: the store is not
+                // what this code wrote; seal nothing rather than fork.
+                return Err(StoreError::Corrupt("audit entries sealed while the head was held".into()));
+            }
         }
         sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(rows.len())
+        Ok(sealed.len())
     }
+}
+
+/// The chain hash of entry `seq` (format v2): over its number, the hash
+/// before it and its leaf hash.
+fn chain_hash(seq: i64, prev: &str, leaf: &str) -> String {
+    hash_parts(&["bangka/audit/v2", &seq.to_string(), prev, leaf])
+}
+
+/// An entry written before sealing existed (and never chained, from before
+/// migration 0005): its origin defaulted and its leaf hash computed and
+/// stored, so it is sealed like any other.
+async fn legacy_leaf(tx: &mut sqlx::AnyConnection, pos: i64) -> Result<String, StoreError> {
+    let row = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE pos = $1")).bind(pos).fetch_one(&mut *tx).await?;
+    let mut rec = record(&row)?;
+    if rec.origin.is_empty() {
+        rec.origin = "api".into();
+    }
+    let leaf = rec.expected_leaf_hash();
+    sqlx::query("UPDATE audit_log SET origin = $1, leaf_hash = $2 WHERE pos = $3")
+        .bind(&rec.origin)
+        .bind(&leaf)
+        .bind(pos)
+        .execute(&mut *tx)
+        .await?;
+    Ok(leaf)
 }
 
 /// Entries one sealing transaction seals at most.
 pub const SEAL_BATCH: usize = 2000;
+
+/// Entries one statement seals (6 parameters each: well under SQLite's and
+/// PostgreSQL's limits on parameters per statement).
+const SEALS_PER_STATEMENT: usize = 250;

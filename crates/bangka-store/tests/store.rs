@@ -1362,6 +1362,20 @@ async fn the_audit_chain_is_sealed_in_batches(store: Store) {
 }
 on_both_backends!(multi_thread the_audit_chain_is_sealed_in_batches);
 
+/// An entry from before the chain existed (no origin, no hashes) is sealed
+/// like any other: its origin defaulted, its leaf hash computed.
+async fn entries_from_before_the_chain_are_sealed(store: Store) {
+    let change = bangka_store::Change { action: "test.legacy", subject: "legacy", before: None, after: None };
+    store.audit(bangka_store::Cause::api("key_old"), change, OffsetDateTime::now_utc()).await.unwrap();
+    sqlx::query("UPDATE audit_log SET origin = NULL, leaf_hash = NULL WHERE subject = 'legacy'").execute(store.pool()).await.unwrap();
+    let verdict = store.verify_audit().await.unwrap();
+    assert_eq!((verdict.problem, verdict.entries), (None, 1));
+    let e = store.audit_entries("legacy").await.unwrap().remove(0);
+    assert_eq!((e.origin.as_str(), e.seq), ("api", Some(1)));
+    assert_eq!(e.leaf_hash, Some(e.expected_leaf_hash()));
+}
+on_both_backends!(entries_from_before_the_chain_are_sealed);
+
 /// PostgreSQL (issue 25): an audited write never waits on the chain's head.
 /// With the head row locked by another transaction (a sealer mid-batch, or
 /// any other instance), audited writes still commit at once; before
