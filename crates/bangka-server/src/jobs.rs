@@ -29,7 +29,11 @@ pub async fn run(app: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>
     let queue = app.store.outbox();
     // An interval, not a sleep made anew each turn: deliveries waking the
     // loop more often than once a second must not starve the timed work.
-    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    // Its first turn comes a second after the start, as before: a request
+    // retried at once after a restart resumes its own interrupted work
+    // before the payment job (tick 0) goes looking for it.
+    let second = std::time::Duration::from_secs(1);
+    let mut every_second = tokio::time::interval_at(tokio::time::Instant::now() + second, second);
     every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
