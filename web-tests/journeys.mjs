@@ -255,6 +255,8 @@ await ops.locator("#who[data-role=risk]").waitFor();
 await ops.locator("#tab-reviews").click();
 await ops.locator(`#review-table tr[data-review="${review.id}"]`).click();
 await ops.locator("#review-detail .approve-review").waitFor();
+// The materials show their type and where the wallet keeps them (issue 29: "undefined:").
+assert.equal(await ops.locator("#review-detail .materials li").first().innerText(), "id_front: wallet://docs/f.jpg");
 assert.equal(await ops.locator("#ticket-detail button.unlock-ticket").count(), 0);
 await ops.locator("#review-detail form:has(.approve-review) .field-reason").fill("证件一致");
 await ops.screenshot({ path: `${shots}/ops-review.png`, fullPage: true });

@@ -120,8 +120,9 @@ pub struct ApiKeyListView {
 #[derive(Serialize, ToSchema)]
 pub struct NewApiKeyView {
     /// The key (`bk_<mode>_<role>_…`). Shown only in this answer: a replay
-    /// of the request does not carry it, and Bangka keeps only its hash.
-    pub key: String,
+    /// of the request (same `Idempotency-Key`) has `key: null`, and Bangka
+    /// keeps only its hash.
+    pub key: Option<String>,
     pub api_key: ApiKeyView,
 }
 
@@ -178,7 +179,7 @@ pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResul
     let id = app.store.create_api_key(new, Cause::api(p.actor()), now).await?;
     tracing::info!(key_id = %id, role = role.as_str(), mode = p.mode.as_str(), "API key created");
     let row = app.store.get_api_key(&id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::CREATED, json!(NewApiKeyView { key, api_key: ApiKeyView::new(&row, now) })))
+    Ok((StatusCode::CREATED, json!(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) })))
 }
 
 /// `POST /v1/ops/keys/{kid}/revoke` (admin): refused by every instance
@@ -217,5 +218,5 @@ pub async fn rotate(app: &AppState, who: &OpsAuth, id: &str, body: RotateBody) -
     };
     tracing::info!(old = %id, new = %new_id, "API key rotated");
     let row = app.store.get_api_key(&new_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::CREATED, json!(NewApiKeyView { key, api_key: ApiKeyView::new(&row, now) })))
+    Ok((StatusCode::CREATED, json!(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) })))
 }

@@ -266,7 +266,7 @@ pub async fn binding_view(app: &AppState, b: &BindingRow) -> ApiResult<BindingVi
         return pending_view(app, b, None).await;
     }
     let token = app.store.token_for_binding(&b.id).await?;
-    with_lost_report(app, b, BindingView::new(b, token.as_ref(), None, None)).await
+    with_state_details(app, b, BindingView::new(b, token.as_ref(), None, None)).await
 }
 
 /// As [`view`], with the binding's token already read.
@@ -274,14 +274,23 @@ pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_sto
     if b.status == BindingStatus::PendingVerification {
         return view_pending(app, b, None).await;
     }
-    let v = with_lost_report(app, b, BindingView::new(b, token, None, None)).await?;
+    let v = with_state_details(app, b, BindingView::new(b, token, None, None)).await?;
     Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
 }
 
-/// A card frozen as lost or stolen shows whether its bank has the report
-/// yet, and, until it does, what the holder can do meanwhile (one more
-/// read, for such cards only).
-async fn with_lost_report(app: &AppState, b: &BindingRow, mut v: BindingView) -> ApiResult<BindingView> {
+/// What the card's state needs said beside it (one more read, for such
+/// cards only): an unbind in its cooling-off shows when that ends and how to
+/// take it back (issue 29: the wallet said the cooling-off was over while a
+/// day remained); a card frozen as lost or stolen shows whether its bank
+/// has the report yet, and, until it does, what the holder can do meanwhile.
+async fn with_state_details(app: &AppState, b: &BindingRow, mut v: BindingView) -> ApiResult<BindingView> {
+    if b.status == BindingStatus::Unbinding {
+        if let Some(ends) = app.store.latest_unbind_request(&b.id).await?.and_then(|r| r.cooling_off_ends_at) {
+            v.cooling_off_ends_at = Some(crate::views::rfc3339(ends));
+            v.revoke = Some(crate::views::Link::post(format!("/v1/accounts/{}/bindings/{}/unbind/revoke", b.account_id, b.id)));
+        }
+        return Ok(v);
+    }
     if b.status != BindingStatus::Frozen || !b.frozen_reason.is_some_and(bangka_core::binding::FreezeReason::reports_to_issuer) {
         return Ok(v);
     }

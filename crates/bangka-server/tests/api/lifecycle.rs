@@ -282,6 +282,15 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!((r.body["status"].as_str(), r.body["token"]["status"].as_str()), (Some("unbinding"), Some("suspended")));
     assert!(r.body["cooling_off_ends_at"].is_string());
+    // The card read back (one card, or the list the wallet shows) says the
+    // same end and how to take it back (issue 29: the wallet said the
+    // cooling-off was over while a day remained).
+    let read = app.get(&base).await;
+    assert_eq!(read.body["cooling_off_ends_at"], r.body["cooling_off_ends_at"], "{}", read.body);
+    assert_eq!(read.body["revoke"]["path"], format!("{base}/unbind/revoke"), "{}", read.body);
+    let listed = app.get(&format!("/v1/accounts/{}/bindings", p.account)).await;
+    let mine = listed.body.as_array().unwrap().iter().find(|b| b["id"] == p.binding.as_str()).unwrap().clone();
+    assert_eq!(mine["cooling_off_ends_at"], r.body["cooling_off_ends_at"]);
     assert_eq!(app.get(&format!("/v1/accounts/{}/mandates/{mid}", p.account)).await.body["status"], "revoked");
     // Pay during cooling-off, unbind twice, freeze during unbinding: each its own answer.
     app.pay(&token, &before, 100, M).await.assert_error("BINDING_UNBINDING");

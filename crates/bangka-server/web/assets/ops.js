@@ -242,7 +242,7 @@
     const box = clear($("#review-detail"));
     const result = el("div", { class: "slot" });
     box.append(el("h3", { text: x.kind + " · " + x.status }), el("p", { text: x.statement }),
-      el("h3", { text: t("materials") }), el("ul", { class: "plain" }, x.materials.map((m) => el("li", {}, m.kind + ": ", el("code", { text: m.reference })))));
+      el("h3", { text: t("materials") }), el("ul", { class: "plain materials" }, x.materials.map((m) => el("li", {}, m.type + ": ", el("code", { text: m.ref })))));
     if (x.new_phone_masked) box.append(el("p", { text: t("col.phone") + ": " + x.new_phone_masked }));
     // What the decision is about, masked: the values asked for and the account as it is.
     if (x.requested) box.append(el("p", { class: "requested" }, t("requested") + ": " + x.requested.real_name_masked + " · " + x.requested.id_number_masked));
