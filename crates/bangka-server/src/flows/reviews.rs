@@ -104,13 +104,19 @@ pub fn view(r: &ReviewRow) -> ReviewView {
         new_phone_masked: r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
         decision: r.decided_at.map(|at| ReviewDecisionView { reason: r.decision_reason.clone(), decided_at: rfc3339(at) }),
         approvable_from: (r.status == ReviewStatus::Submitted && r.kind.waiting_period() > time::Duration::ZERO)
-            .then(|| rfc3339(r.created_at + r.kind.waiting_period())),
+            .then(|| rfc3339(approvable_from(r))),
         created_at: rfc3339(r.created_at),
         account_id: None,
         released: None,
         requested: None,
         account: None,
     }
+}
+
+/// The earliest time a reviewer may approve `r`: its waiting period after
+/// it was sent (none for most kinds).
+fn approvable_from(r: &ReviewRow) -> time::OffsetDateTime {
+    r.created_at + r.kind.waiting_period()
 }
 
 /// The name and ID number a real-name review asks for, opened and parsed
@@ -380,10 +386,10 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     }
     let account = load_account(app, &r.account_id).await?;
     let now = app.clock.now();
-    let approvable_from = r.created_at + r.kind.waiting_period();
-    if approve && now < approvable_from {
-        let details = json!({ "approvable_from": rfc3339(approvable_from) });
-        return Err(Failure::new(ErrorCode::ReviewWaitingPeriod).with_details(details).retry_at(approvable_from).into());
+    let from = approvable_from(&r);
+    if approve && now < from {
+        let details = json!({ "approvable_from": rfc3339(from) });
+        return Err(Failure::new(ErrorCode::ReviewWaitingPeriod).with_details(details).retry_at(from).into());
     }
     // A real-name change: the new record's keyed hashes, from the sealed values.
     if approve
