@@ -88,39 +88,91 @@ pub async fn run_shown_once(
     flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
 ) -> ApiResult<Response> {
     crate::failpoint::serving(route.to_owned(), async {
-        let Some(key) = key else {
-            let unit = app.in_unit(None);
-            let outcome = run_flow(&unit, flow).await;
-            return match conclude(app, &unit, None, outcome, shown_once).await {
-                Ok(answer) => answer,
-                Err(ClaimLost) => Err(lost_claim(app)),
-            };
+        let (claim, deadline) = match claim_for(app, who, key, route, body, shown_once).await? {
+            Claimed::Run(claim, deadline) => (claim, deadline),
+            Claimed::Answered(answer) => return answer,
         };
-        // Keyed: a bind body holds a card number, which a plain hash would
-        // let anyone with the database guess from the BIN and last four.
-        let claim =
-            Claim { scope: who.idempotency_scope(), key, request_hash: request_hash(app, route, body), at: app.clock.now(), owned: false };
-        let deadline = tokio::time::Instant::now() + app.idempotency_wait;
-        match turn(app, &claim, deadline).await? {
-            Turn::Done(answer) => return answer,
-            Turn::Resume(resume) => return resume_request(app, who, claim, &resume, shown_once, deadline).await,
-            Turn::Run => {}
-        }
-        let unit = app.in_unit(Some(claim.clone()));
-        let outcome = run_flow(&unit, flow).await;
-        match conclude(app, &unit, Some(&claim), outcome, shown_once).await {
+        let unit = app.in_unit(claim.clone());
+        let outcome = run_flow(flow(&unit)).await;
+        match conclude(app, &unit, claim.as_ref(), outcome, shown_once).await {
             Ok(answer) => answer,
-            // Another request holds the key: answer as it did.
-            Err(ClaimLost) => after_lost_claim(app, &claim, deadline).await,
+            Err(Unconcluded::ClaimLost | Unconcluded::Conflict) => after_lost_claim(app, claim.as_ref(), deadline).await,
         }
     })
     .await
 }
 
+/// As [`run`], for a flow in the read-decide-apply shape: it runs in a
+/// deciding unit (`Store::deciding_unit`), so what it stages is applied at
+/// its end as one write-set and it never holds the writer. If the state it
+/// decided on moved before the apply (the write-set was refused whole,
+/// nothing of it written), it reads and decides again, on the unit path,
+/// which takes the writer for its reads and cannot be refused that way.
+pub async fn run_decided<F>(
+    app: &AppState,
+    who: &Principal,
+    key: Option<String>,
+    route: &str,
+    body: &[u8],
+    flow: impl Fn(AppState) -> F,
+) -> ApiResult<Response>
+where
+    F: Future<Output = ApiResult<Answer>> + Send,
+{
+    crate::failpoint::serving(route.to_owned(), async {
+        let (claim, deadline) = match claim_for(app, who, key, route, body, &[]).await? {
+            Claimed::Run(claim, deadline) => (claim, deadline),
+            Claimed::Answered(answer) => return answer,
+        };
+        let unit = app.in_deciding_unit(claim.clone());
+        let outcome = run_flow(flow(unit.clone())).await;
+        match conclude(app, &unit, claim.as_ref(), outcome, &[]).await {
+            Ok(answer) => return answer,
+            Err(Unconcluded::ClaimLost) => return after_lost_claim(app, claim.as_ref(), deadline).await,
+            Err(Unconcluded::Conflict) => crate::metrics::decided_again(),
+        }
+        let unit = app.in_unit(claim.clone());
+        let outcome = run_flow(flow(unit.clone())).await;
+        match conclude(app, &unit, claim.as_ref(), outcome, &[]).await {
+            Ok(answer) => answer,
+            Err(Unconcluded::ClaimLost | Unconcluded::Conflict) => after_lost_claim(app, claim.as_ref(), deadline).await,
+        }
+    })
+    .await
+}
+
+/// Whether the request runs (with its claim, if keyed, and how long it may
+/// wait for a duplicate) or is answered already.
+enum Claimed {
+    Run(Option<Claim>, tokio::time::Instant),
+    Answered(ApiResult<Response>),
+}
+
+async fn claim_for(
+    app: &AppState,
+    who: &Principal,
+    key: Option<String>,
+    route: &str,
+    body: &[u8],
+    shown_once: &[&str],
+) -> ApiResult<Claimed> {
+    let deadline = tokio::time::Instant::now() + app.idempotency_wait;
+    let Some(key) = key else { return Ok(Claimed::Run(None, deadline)) };
+    // Keyed: a bind body holds a card number, which a plain hash would
+    // let anyone with the database guess from the BIN and last four.
+    let claim =
+        Claim { scope: who.idempotency_scope(), key, request_hash: request_hash(app, route, body), at: app.clock.now(), owned: false };
+    Ok(match turn(app, &claim, deadline).await? {
+        Turn::Done(answer) => Claimed::Answered(answer),
+        Turn::Resume(resume) => Claimed::Answered(resume_request(app, who, claim, &resume, shown_once, deadline).await),
+        Turn::Run => Claimed::Run(Some(claim), deadline),
+    })
+}
+
 /// Runs the flow; an answer whose free text had card or ID numbers masked
 /// says so (`"redacted": ["card_number"]`).
-async fn run_flow(unit: &AppState, flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>) -> ApiResult<Answer> {
-    let (outcome, redacted) = crate::flows::noting_redactions(flow(unit)).await;
+async fn run_flow(flow: impl Future<Output = ApiResult<Answer>>) -> ApiResult<Answer> {
+    let (outcome, redacted) = crate::flows::noting_redactions(flow).await;
     outcome.map(|(status, mut v)| {
         if !redacted.is_empty()
             && let Some(map) = v.as_object_mut()
@@ -184,7 +236,8 @@ fn advice_expired(stored: &str, now: time::OffsetDateTime) -> bool {
 
 /// This request's unit lost the key to another request (which wrote
 /// nothing of this one's): wait for its answer and give it.
-async fn after_lost_claim(app: &AppState, claim: &Claim, deadline: tokio::time::Instant) -> ApiResult<Response> {
+async fn after_lost_claim(app: &AppState, claim: Option<&Claim>, deadline: tokio::time::Instant) -> ApiResult<Response> {
+    let Some(claim) = claim else { return Err(lost_claim(app)) };
     match turn(app, claim, deadline).await? {
         Turn::Done(answer) => answer,
         // The other request rolled back after all, and this one's flow is
@@ -212,12 +265,17 @@ async fn resume_request(
     let outcome = crate::flows::resume(&unit, who, resume).await;
     match conclude(app, &unit, Some(&claim), outcome, shown_once).await {
         Ok(answer) => answer,
-        Err(ClaimLost) => after_lost_claim(app, &claim, deadline).await,
+        Err(Unconcluded::ClaimLost | Unconcluded::Conflict) => after_lost_claim(app, Some(&claim), deadline).await,
     }
 }
 
-/// The unit's claim was taken by another request.
-struct ClaimLost;
+/// A unit that ended without an answer, having written nothing.
+enum Unconcluded {
+    /// Its claim was taken by another request.
+    ClaimLost,
+    /// Its write-set was decided on a state that moved before the apply.
+    Conflict,
+}
 
 /// Ends the unit: stores the answer with the effect and commits (a catalog
 /// failure is an answer too: its attempt and risk count stand), or rolls
@@ -229,14 +287,20 @@ async fn conclude(
     claim: Option<&Claim>,
     outcome: ApiResult<Answer>,
     shown_once: &[&str],
-) -> Result<ApiResult<Response>, ClaimLost> {
-    let claim_taken =
-        |e: &ApiError| matches!(e, ApiError::Internal(a) if matches!(a.downcast_ref::<StoreError>(), Some(StoreError::ClaimTaken)));
+) -> Result<ApiResult<Response>, Unconcluded> {
+    let store_error = |e: &ApiError| match e {
+        ApiError::Internal(a) => match a.downcast_ref::<StoreError>() {
+            Some(StoreError::ClaimTaken) => Some(Unconcluded::ClaimLost),
+            Some(StoreError::Conflict(_)) if unit.store.is_deciding() => Some(Unconcluded::Conflict),
+            _ => None,
+        },
+        _ => None,
+    };
     if let Err(e) = &outcome
-        && claim_taken(e)
+        && let Some(why) = store_error(e)
     {
         unit.store.abort_unit().await;
-        return Err(ClaimLost);
+        return Err(why);
     }
     let stored = match (&outcome, claim) {
         (Err(ApiError::Internal(_)), _) => {
@@ -266,7 +330,11 @@ async fn conclude(
     let answer = stored.as_ref().map(|(status, body)| StoredAnswer { status: *status, body: body.as_str(), transient });
     let after = match unit.store.finish_unit(answer).await {
         Ok(after) => after,
-        Err(StoreError::ClaimTaken) => return Err(ClaimLost),
+        Err(StoreError::ClaimTaken) => return Err(Unconcluded::ClaimLost),
+        Err(StoreError::Conflict(what)) if unit.store.is_deciding() => {
+            tracing::debug!(what, "a write-set was refused: the state moved while the request decided; deciding again");
+            return Err(Unconcluded::Conflict);
+        }
         Err(e) => return Ok(Err(e.into())),
     };
     after_commit(app, after).await;

@@ -76,6 +76,7 @@ struct Metrics {
     tickets_overdue: Gauge,
     resident_memory: Gauge,
     latency: LatencyFamily,
+    decided_again: Counter,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -91,6 +92,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         tickets_overdue: Gauge::default(),
         resident_memory: Gauge::default(),
         latency: Family::new_with_constructor(|| Histogram::new(BUCKETS)),
+        decided_again: Counter::default(),
     };
     // A counter's exposed name gets `_total` appended.
     registry.register("bangka_attempts", "Attempts by kind, issuer and outcome (an error code, or ok)", m.attempts.clone());
@@ -106,6 +108,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry.register("bangka_tickets_overdue", "Tickets owed an answer past their deadline", m.tickets_overdue.clone());
     registry.register("process_resident_memory_bytes", "Resident memory size in bytes", m.resident_memory.clone());
     registry.register("bangka_http_request_duration_seconds", "Request latency by route template, method and status", m.latency.clone());
+    registry.register(
+        "bangka_write_sets_refused",
+        "Requests whose write-set was refused because the state moved while they decided (they decided again)",
+        m.decided_again.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -133,6 +140,11 @@ pub fn ticket_opened(category: &str) {
 
 pub fn sla_breached(category: &str) {
     METRICS.sla_breaches.get_or_create(&CategoryLabels { category: category.to_owned() }).inc();
+}
+
+/// A request's write-set was refused as a conflict; it decides again.
+pub fn decided_again() {
+    METRICS.decided_again.inc();
 }
 
 /// One HTTP request's latency, by route template, method and status.

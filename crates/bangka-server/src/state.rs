@@ -68,6 +68,12 @@ impl AppState {
         AppState { store: self.store.unit(claim), ..self.clone() }
     }
 
+    /// As [`AppState::in_unit`], for a flow that reads, decides and then
+    /// stages its writes as one write-set (`Store::deciding_unit`).
+    pub fn in_deciding_unit(&self, claim: Option<bangka_store::Claim>) -> AppState {
+        AppState { store: self.store.deciding_unit(claim), ..self.clone() }
+    }
+
     /// The issuer, for one bank call. Never inside an open unit of work: it
     /// would hold the database writer (or row locks) for the bank's latency.
     pub fn bank(&self) -> &dyn IssuerConnector {

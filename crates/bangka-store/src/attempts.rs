@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use crate::WriteOn;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, to_ms};
 
 /// One try at binding or activating, successful or not (diagnosis and risk).
@@ -53,28 +53,15 @@ fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
 }
 
 impl Store {
+    /// Records an attempt now (what follows may count it: risk rules do).
     pub async fn record_attempt(&self, a: &AttemptRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip, phone_masked, client)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&a.id)
-        .bind(&a.account_id)
-        .bind(&a.kind)
-        .bind(&a.binding_id)
-        .bind(&a.issuer)
-        .bind(&a.bin)
-        .bind(&a.last4)
-        .bind(&a.code)
-        .bind(to_ms(a.created_at))
-        .bind(&a.card_fp)
-        .bind(&a.device_id)
-        .bind(&a.client_ip)
-        .bind(&a.phone_masked)
-        .bind(a.client.as_ref().map(|c| c.to_string()))
-        .write_on(self)
-        .await?;
-        Ok(())
+        self.write_now(attempt_write(a)).await
+    }
+
+    /// Stages an attempt for the request's write-set (nothing in the
+    /// request reads it back before the commit).
+    pub async fn stage_attempt(&self, a: &AttemptRow) -> Result<(), StoreError> {
+        self.stage(attempt_write(a)).await
     }
 
     /// One of the account's attempts.
@@ -110,4 +97,31 @@ impl Store {
                 .await?;
         rows.iter().map(attempt_row).collect()
     }
+}
+
+fn attempt_write(a: &AttemptRow) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "attempt",
+        "INSERT INTO attempts (id, account_id, kind, binding_id, issuer, bin, last4, code, created_at, card_fp, device_id, client_ip, phone_masked, client)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        vec![
+            (&a.id).into(),
+            (&a.account_id).into(),
+            (&a.kind).into(),
+            (&a.binding_id).into(),
+            (&a.issuer).into(),
+            (&a.bin).into(),
+            (&a.last4).into(),
+            (&a.code).into(),
+            to_ms(a.created_at).into(),
+            (&a.card_fp).into(),
+            (&a.device_id).into(),
+            (&a.client_ip).into(),
+            (&a.phone_masked).into(),
+            a.client.as_ref().map(|c| c.to_string()).into(),
+        ],
+        Expect::Any,
+    );
+    set
 }

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 /// The `prev_hash` of entry 1.
@@ -166,6 +167,53 @@ pub(crate) async fn append(
     change: Change<'_>,
     now: OffsetDateTime,
 ) -> Result<AuditRef, StoreError> {
+    let (rec, leaf_hash) = new_entry(cause, change, now);
+    let (pos,): (i64,) = sqlx::query_as(&format!("{INSERT_ENTRY} RETURNING pos"))
+        .bind(&rec.id)
+        .bind(&rec.actor)
+        .bind(&rec.origin)
+        .bind(&rec.action)
+        .bind(&rec.subject)
+        .bind(rec.before.as_deref())
+        .bind(rec.after.as_deref())
+        .bind(rec.reason.as_deref())
+        .bind(to_ms(rec.created_at))
+        .bind(&leaf_hash)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(AuditRef { id: rec.id, pos, leaf_hash })
+}
+
+const INSERT_ENTRY: &str =
+    "INSERT INTO audit_log (id, actor, origin, action, subject, before_state, after_state, reason, created_at, leaf_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// One entry for a write-set (see [`crate::writeset`]).
+pub(crate) fn entry_write(cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> WriteSet {
+    let (rec, leaf_hash) = new_entry(cause, change, now);
+    let mut set = WriteSet::new();
+    set.push(
+        "audit entry",
+        INSERT_ENTRY,
+        vec![
+            rec.id.into(),
+            rec.actor.into(),
+            rec.origin.into(),
+            rec.action.into(),
+            rec.subject.into(),
+            rec.before.into(),
+            rec.after.into(),
+            rec.reason.into(),
+            to_ms(rec.created_at).into(),
+            leaf_hash.into(),
+        ],
+        Expect::Any,
+    );
+    set
+}
+
+/// An entry as written, and the hash of its content.
+fn new_entry(cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> (AuditRecord, String) {
     let rec = AuditRecord {
         pos: 0,
         seq: None,
@@ -183,23 +231,7 @@ pub(crate) async fn append(
         hash: String::new(),
     };
     let leaf_hash = rec.expected_leaf_hash();
-    let (pos,): (i64,) = sqlx::query_as(
-        "INSERT INTO audit_log (id, actor, origin, action, subject, before_state, after_state, reason, created_at, leaf_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pos",
-    )
-    .bind(&rec.id)
-    .bind(&rec.actor)
-    .bind(&rec.origin)
-    .bind(&rec.action)
-    .bind(&rec.subject)
-    .bind(rec.before.as_deref())
-    .bind(rec.after.as_deref())
-    .bind(rec.reason.as_deref())
-    .bind(to_ms(rec.created_at))
-    .bind(&leaf_hash)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(AuditRef { id: rec.id, pos, leaf_hash })
+    (rec, leaf_hash)
 }
 
 const RECORD_COLS: &str =

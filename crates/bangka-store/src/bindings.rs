@@ -15,6 +15,7 @@ use crate::audit::{Cause, Change};
 use crate::card_keys::WrappedKey;
 use crate::outbox::NewMessage;
 use crate::unit::Tx;
+use crate::writeset::{Expect, WriteSet};
 use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, to_ms};
 
 use crate::opt_time;
@@ -255,34 +256,44 @@ impl Store {
         }
         insert_sealed(&mut tx, p.sealed, p.now).await?;
         insert_challenge(&mut tx, p.challenge).await?;
-        sqlx::query(&format!(
-            "INSERT INTO bindings ({BINDING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
-        ))
-        .bind(&b.id)
-        .bind(&b.account_id)
-        .bind(&b.fingerprint)
-        .bind(&b.vault_id)
-        .bind(&b.bin)
-        .bind(&b.last4)
-        .bind(&b.brand)
-        .bind(&b.card_type)
-        .bind(&b.issuer)
-        .bind(&b.expiry)
-        .bind(&b.phone)
-        .bind(&b.elements_mac)
-        .bind(b.status.as_str())
-        .bind(&b.challenge_id)
-        .bind(to_ms(b.created_at))
-        .bind(to_ms(b.updated_at))
-        .bind(b.activated_at.map(to_ms))
-        .execute(&mut *tx)
-        .await?;
+        binding_write(b).run_on(&mut tx).await?;
         self.insert_message(&mut tx, p.message, p.now).await?;
-        let change =
-            Change { action: "binding.pending", subject: &b.id, before: None, after: Some(BindingStatus::PendingVerification.as_str()) };
-        crate::audit::append(&mut tx, p.cause, change, p.now).await?;
+        crate::audit::append(&mut tx, p.cause, pending_change(b), p.now).await?;
         tx.commit().await?;
         Ok(PendingOutcome::Created)
+    }
+
+    /// Stages a new pending binding for the request's write-set (see
+    /// [`crate::writeset`]): the flow read that the account has room and no
+    /// binding of this card, live or pending; the write-set holds that as
+    /// its guard (under the account row, so concurrent binds of one account
+    /// are applied one after the other on PostgreSQL too) and is refused
+    /// whole if it no longer holds. The card's data key goes to the key
+    /// store now, and is forgotten if the write-set does not commit.
+    /// `to` is the holder's language and email (the notice's wording and
+    /// channels).
+    pub async fn stage_pending_binding(&self, p: NewPendingBinding<'_>, to: (&str, Option<&str>)) -> Result<(), StoreError> {
+        let b = p.binding;
+        let mut set = WriteSet::new();
+        set.push("account", "UPDATE accounts SET version = version + 1 WHERE id = $1", vec![(&b.account_id).into()], Expect::One);
+        set.push(
+            "no binding of this card, and room under the limit",
+            format!(
+                "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM bindings WHERE account_id = $1 AND fingerprint = $2
+                   AND (status = 'pending_verification' OR status IN {LIVE_STATUSES_SQL}))
+                 AND (SELECT COUNT(*) FROM bindings WHERE account_id = $1 AND status IN {LIVE_STATUSES_SQL}) < $3"
+            ),
+            vec![(&b.account_id).into(), (&b.fingerprint).into(), i64::from(p.limit).into()],
+            Expect::Row,
+        );
+        set.extend(sealed_write(p.sealed, p.now));
+        set.extend(challenge_write(p.challenge));
+        set.extend(binding_write(b));
+        set.extend(self.message_writes(p.message, to.0, to.1, p.now));
+        set.extend(crate::audit::entry_write(p.cause, pending_change(b), p.now));
+        self.put_card_key(p.sealed, p.now).await?;
+        self.note_staged_key(&p.sealed.id).await;
+        self.stage(set).await
     }
 
     /// Passes the challenge, activates the binding and issues its token, at
@@ -451,16 +462,18 @@ async fn audit_failed_pending(tx: &mut Tx, binding_id: &str, cause: Cause<'_>, n
 /// The vault row of a sealed card: the ciphertext only. Its data key went
 /// to the card key store first ([`Store::put_card_key`]).
 async fn insert_sealed(tx: &mut Tx, s: &SealedCard, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO vault_cards (id, fingerprint, key_version, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&s.id)
-        .bind(&s.fingerprint)
-        .bind(s.key_version)
-        .bind(&s.pan_ct)
-        .bind(&s.pan_nonce)
-        .bind(to_ms(now))
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    sealed_write(s, now).run_on(tx).await
+}
+
+fn sealed_write(s: &SealedCard, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "vault row",
+        "INSERT INTO vault_cards (id, fingerprint, key_version, pan_ct, pan_nonce, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![(&s.id).into(), (&s.fingerprint).into(), s.key_version.into(), (&s.pan_ct).into(), (&s.pan_nonce).into(), to_ms(now).into()],
+        Expect::Any,
+    );
+    set
 }
 
 /// Uses up a passed challenge (an SMS code) in the transaction of what it
@@ -608,22 +621,83 @@ pub struct ChallengeRow {
     pub sends: i64,
 }
 
+fn binding_write(b: &BindingRow) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "binding",
+        format!(
+            "INSERT INTO bindings ({BINDING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        ),
+        vec![
+            (&b.id).into(),
+            (&b.account_id).into(),
+            (&b.fingerprint).into(),
+            (&b.vault_id).into(),
+            (&b.bin).into(),
+            (&b.last4).into(),
+            (&b.brand).into(),
+            (&b.card_type).into(),
+            (&b.issuer).into(),
+            (&b.expiry).into(),
+            (&b.phone).into(),
+            (&b.elements_mac).into(),
+            b.status.as_str().into(),
+            (&b.challenge_id).into(),
+            to_ms(b.created_at).into(),
+            to_ms(b.updated_at).into(),
+            b.activated_at.map(to_ms).into(),
+        ],
+        Expect::Any,
+    );
+    set
+}
+
+fn pending_change(b: &BindingRow) -> Change<'_> {
+    Change { action: "binding.pending", subject: &b.id, before: None, after: Some(BindingStatus::PendingVerification.as_str()) }
+}
+
 pub(crate) async fn insert_challenge(tx: &mut Tx, c: &NewChallenge) -> Result<(), StoreError> {
-    sqlx::query(
+    challenge_write(c).run_on(tx).await
+}
+
+fn challenge_write(c: &NewChallenge) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "challenge",
         "INSERT INTO challenges (id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, subject, context_mac)
          VALUES ($1, $2, $3, $4, $5, 0, 1, $6, $7, $8)",
-    )
-    .bind(&c.id)
-    .bind(c.purpose.as_str())
-    .bind(&c.phone)
-    .bind(&c.code_mac)
-    .bind(to_ms(c.expires_at))
-    .bind(to_ms(c.sent_at))
-    .bind(c.subject.as_deref())
-    .bind(c.context_mac.as_deref())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+        vec![
+            (&c.id).into(),
+            c.purpose.as_str().into(),
+            (&c.phone).into(),
+            (&c.code_mac).into(),
+            to_ms(c.expires_at).into(),
+            to_ms(c.sent_at).into(),
+            (&c.subject).into(),
+            (&c.context_mac).into(),
+        ],
+        Expect::Any,
+    );
+    set
+}
+
+impl ChallengeRow {
+    /// A challenge as it is right after it is written.
+    pub fn fresh(c: &NewChallenge) -> ChallengeRow {
+        ChallengeRow {
+            challenge: Challenge {
+                id: c.id.clone(),
+                purpose: c.purpose,
+                code_mac: c.code_mac.clone(),
+                expires_at: c.expires_at,
+                attempts: 0,
+                last_sent_at: c.sent_at,
+                passed: false,
+            },
+            phone: c.phone.clone(),
+            sends: 1,
+        }
+    }
 }
 
 async fn challenge_in(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<(Challenge, ChallengeRow)>, StoreError> {

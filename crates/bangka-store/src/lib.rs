@@ -42,6 +42,7 @@ pub mod tickets;
 pub mod unit;
 pub mod vault;
 pub mod webhook;
+pub mod writeset;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
 pub use unit::{AfterCommit, Claim, Outbox, collecting};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 pub use webhook::WebhookSigner;
+pub use writeset::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -98,6 +100,14 @@ pub enum StoreError {
     /// The commit holding this unit's writes failed: nothing of it stands.
     #[error("commit failed: {0}")]
     Commit(String),
+    /// SQLite's writer thread failed (see [`writeset`]).
+    #[error("database error: {0}")]
+    Sqlite(String),
+    /// A write-set was decided on a state that has moved since (the named
+    /// write's expectation failed): nothing of it was written; read again
+    /// and decide again.
+    #[error("the state changed while the request was deciding ({0})")]
+    Conflict(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,7 +318,54 @@ impl Store {
     /// through it joins one transaction, opened at the first write (which
     /// inserts `claim` first) and committed by [`Store::finish_unit`].
     pub fn unit(&self, claim: Option<Claim>) -> Store {
-        Store { unit: Some(Arc::new(Unit::new(claim))), ..self.clone() }
+        Store { unit: Some(Arc::new(Unit::new(claim, false))), ..self.clone() }
+    }
+
+    /// As [`Store::unit`], for a flow in the read-decide-apply shape: what
+    /// it stages ([`Store::stage`]) before any write of the unit path is
+    /// applied at [`Store::finish_unit`] as one write-set with the claim
+    /// and the answer, without the flow ever holding the writer. Its finish
+    /// may refuse with [`StoreError::Conflict`]; the caller then runs the
+    /// flow again in a [`Store::unit`].
+    pub fn deciding_unit(&self, claim: Option<Claim>) -> Store {
+        Store { unit: Some(Arc::new(Unit::new(claim, true))), ..self.clone() }
+    }
+
+    /// Whether this store is bound to a deciding unit.
+    pub fn is_deciding(&self) -> bool {
+        self.unit.as_ref().is_some_and(|u| u.defer)
+    }
+
+    /// Whether writes staged now are deferred to the finish (a deciding
+    /// unit that has not opened): a flow takes its write-set path then.
+    pub async fn defers(&self) -> bool {
+        match &self.unit {
+            Some(u) if u.defer => !u.state.lock().await.is_open(),
+            _ => false,
+        }
+    }
+
+    /// Hands the store a write-set. In a deciding unit that has not opened
+    /// it is staged for the finish; otherwise it runs now, in a savepoint
+    /// of the request's unit or a transaction of its own.
+    pub async fn stage(&self, set: WriteSet) -> Result<(), StoreError> {
+        if let Some(u) = &self.unit
+            && u.defer
+        {
+            let mut state = u.state.lock().await;
+            if !state.is_open() {
+                state.messages.extend(set.messages.iter().cloned());
+                state.codes.extend(set.codes.iter().cloned());
+                state.staged.extend(set);
+                return Ok(());
+            }
+        }
+        let mut tx = self.begin().await?;
+        set.run_on(&mut tx).await?;
+        for id in &set.messages {
+            tx.note_message(id);
+        }
+        tx.commit().await
     }
 
     /// The store outside any unit (for work that must not join the
@@ -330,18 +387,34 @@ impl Store {
     pub async fn finish_unit(&self, answer: Option<StoredAnswer<'_>>) -> Result<AfterCommit, StoreError> {
         let u = self.unit.as_ref().expect("finish_unit on a store bound to a unit");
         let mut state = u.state.lock().await;
-        if let (Some(c), Some(StoredAnswer { status, body, transient })) = (&u.claim, answer) {
+        if !state.is_open() && !state.poisoned {
+            self.finish_as_write_set(u, &mut state, answer).await?;
+        } else {
+            self.finish_open_unit(u, &mut state, answer).await?;
+        }
+        state.staged_keys.clear();
+        let after = AfterCommit { messages: std::mem::take(&mut state.messages), shredded: state.shredded };
+        if after.shredded
+            && let Err(e) = self.base().destroy_shredded_keys().await
+        {
+            // The job destroys them on its next pass.
+            tracing::warn!(error = %e, "destroying shredded card keys after the commit failed; the job will retry");
+        }
+        Ok(after)
+    }
+
+    /// Stores the answer in the open unit (opening it if need be) and
+    /// commits the unit.
+    async fn finish_open_unit(&self, u: &Unit, state: &mut unit::UnitState, answer: Option<StoredAnswer<'_>>) -> Result<(), StoreError> {
+        if let (Some(c), Some(a)) = (&u.claim, answer) {
             state.ensure_open(&self.db, Some(c)).await?;
-            // A transient answer keeps the resume note (see IdemState); a
-            // claim still holding one may be answered again by its resumer.
-            let sql = if transient {
-                "UPDATE idempotency SET status_code = $1, response = $2
-                 WHERE scope = $3 AND idem_key = $4 AND (status_code IS NULL OR resume IS NOT NULL)"
-            } else {
-                "UPDATE idempotency SET status_code = $1, response = $2, resume = NULL
-                 WHERE scope = $3 AND idem_key = $4 AND (status_code IS NULL OR resume IS NOT NULL)"
-            };
-            let stored = sqlx::query(sql).bind(i64::from(status)).bind(body).bind(&c.scope).bind(&c.key).execute(state.conn()).await;
+            let stored = sqlx::query(answer_sql(a.transient))
+                .bind(i64::from(a.status))
+                .bind(a.body)
+                .bind(&c.scope)
+                .bind(&c.key)
+                .execute(state.conn())
+                .await;
             match stored {
                 Ok(r) if r.rows_affected() == 1 => {}
                 Ok(_) => {
@@ -354,15 +427,93 @@ impl Store {
                 }
             }
         }
-        state.commit().await?;
-        let after = AfterCommit { messages: std::mem::take(&mut state.messages), shredded: state.shredded };
-        if after.shredded
-            && let Err(e) = self.base().destroy_shredded_keys().await
-        {
-            // The job destroys them on its next pass.
-            tracing::warn!(error = %e, "destroying shredded card keys after the commit failed; the job will retry");
+        state.commit().await
+    }
+
+    /// Runs a write-set now: in the request's unit (opening it; one
+    /// write-set is atomic there by itself, a failure fails the request) or
+    /// in a transaction of its own.
+    pub(crate) async fn write_now(&self, set: WriteSet) -> Result<(), StoreError> {
+        match &self.unit {
+            Some(u) => {
+                let mut state = u.state.clone().lock_owned().await;
+                state.ensure_open(&self.db, u.claim.as_ref()).await?;
+                set.run_on(state.conn()).await?;
+                state.messages.extend(set.messages);
+                Ok(())
+            }
+            None => {
+                let mut tx = self.begin().await?;
+                set.run_on(&mut tx).await?;
+                for id in &set.messages {
+                    tx.note_message(id);
+                }
+                tx.commit().await
+            }
         }
-        Ok(after)
+    }
+
+    /// A card key put for a staged vault row (forgotten if the unit does
+    /// not commit).
+    pub(crate) async fn note_staged_key(&self, vault_id: &str) {
+        if let Some(u) = &self.unit {
+            u.state.lock().await.staged_keys.push(vault_id.to_owned());
+        }
+    }
+
+    /// While the unit defers: how many of `ids` are staged codes by text or
+    /// call. `None` once its writes are in the database.
+    pub(crate) async fn staged_codes(&self, ids: &[String]) -> Option<u64> {
+        let u = self.unit.as_ref().filter(|u| u.defer)?;
+        let state = u.state.lock().await;
+        if state.is_open() {
+            return None;
+        }
+        Some(ids.iter().filter(|id| state.codes.contains(id)).count() as u64)
+    }
+
+    /// A unit that never opened ends as one write-set: the claim, what the
+    /// flow staged and the answer, applied whole or refused whole.
+    async fn finish_as_write_set(&self, u: &Unit, state: &mut unit::UnitState, answer: Option<StoredAnswer<'_>>) -> Result<(), StoreError> {
+        let mut set = WriteSet::new();
+        if let Some(c) = &u.claim
+            && !state.claimed
+        {
+            set.push(
+                "claim",
+                "INSERT INTO idempotency (scope, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (scope, idem_key) DO NOTHING",
+                vec![c.scope.as_str().into(), c.key.as_str().into(), c.request_hash.as_str().into(), to_ms(c.at).into()],
+                writeset::Expect::Claim,
+            );
+        }
+        set.extend(std::mem::take(&mut state.staged));
+        if let (Some(c), Some(a)) = (&u.claim, answer) {
+            set.push("answer", answer_sql(a.transient), answer_args(c, a), writeset::Expect::Claim);
+        }
+        if !set.is_empty()
+            && let Err(e) = self.db.apply(set).await
+        {
+            state.messages.clear();
+            state.codes.clear();
+            self.forget_staged_keys(state).await;
+            if matches!(e, StoreError::ClaimTaken) {
+                state.poisoned = true;
+            }
+            return Err(e);
+        }
+        state.claimed = true;
+        Ok(())
+    }
+
+    async fn forget_staged_keys(&self, state: &mut unit::UnitState) {
+        let keys = std::mem::take(&mut state.staged_keys);
+        if !keys.is_empty()
+            && let Err(e) = self.keys.forget(&keys).await
+        {
+            // The orphan sweep destroys them later.
+            tracing::warn!(error = %e, "forgetting the card keys of a refused write-set failed");
+        }
     }
 
     /// The outbox rows this unit has written so far.
@@ -376,7 +527,9 @@ impl Store {
     /// Ends the unit without its writes.
     pub async fn abort_unit(&self) {
         if let Some(u) = &self.unit {
-            u.state.lock().await.abort().await;
+            let mut state = u.state.lock().await;
+            state.abort().await;
+            self.forget_staged_keys(&mut state).await;
         }
     }
 
@@ -592,7 +745,12 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
                 })
                 .connect(&url)
                 .await?;
-            Ok((Db::Sqlite { writer: Writer::new(conn), reads }, poke, backend))
+            let writer = Writer::new(conn);
+            let applier = match sqlite_file(&url) {
+                Some(file) => Some(unit::Applier::start(&file, SQLITE_MAIN_WRITER_PRAGMAS, writer.clone())?),
+                None => None,
+            };
+            Ok((Db::Sqlite { writer, applier, reads }, poke, backend))
         }
     }
 }
@@ -634,6 +792,16 @@ async fn postgres_pool(url: &str, schema: Option<&str>, size: u32) -> Result<Any
         })
         .connect(url)
         .await?)
+}
+
+/// The database file of a `sqlite:` url (none for an in-memory one).
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    if path.contains(":memory:") {
+        return None;
+    }
+    Some(path.trim_start_matches("//").to_owned())
 }
 
 fn sqlite_url_with_create(url: &str) -> String {
@@ -711,6 +879,23 @@ impl<'q> WriteOn for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'
             }
         }
     }
+}
+
+/// Stores a unit's answer on its claim. A transient answer keeps the
+/// resume note (see IdemState); a claim still holding one may be answered
+/// again by its resumer.
+fn answer_sql(transient: bool) -> &'static str {
+    if transient {
+        "UPDATE idempotency SET status_code = $1, response = $2
+         WHERE scope = $3 AND idem_key = $4 AND (status_code IS NULL OR resume IS NOT NULL)"
+    } else {
+        "UPDATE idempotency SET status_code = $1, response = $2, resume = NULL
+         WHERE scope = $3 AND idem_key = $4 AND (status_code IS NULL OR resume IS NOT NULL)"
+    }
+}
+
+fn answer_args(c: &Claim, a: StoredAnswer<'_>) -> Vec<writeset::Arg> {
+    vec![i64::from(a.status).into(), a.body.into(), c.scope.as_str().into(), c.key.as_str().into()]
 }
 
 /// The answer a unit stores with its effect for `Idempotency-Key` replays.

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::unit::Tx;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Bodies, Store, StoreError, from_ms, new_id, to_ms};
 
 /// What a message is: a one-time code (worthless after `expires_at`, so
@@ -169,7 +170,7 @@ impl Store {
         // The ids are $2, $3, … ($1 is the time; the count binds it too).
         let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
         let list = list.join(", ");
-        let mut tx = self.begin().await?;
+        let staged = self.staged_codes(ids).await;
         let count_sql = format!(
             "SELECT COUNT(*) FROM outbox WHERE id IN ({list}) AND kind = 'code' AND channel IN ('sms', 'voice') AND delivered_at IS NULL AND created_at <= $1"
         );
@@ -188,19 +189,23 @@ impl Store {
             "UPDATE outbox SET delivered_at = $1, body = NULL, tries = tries + 1, claimed_until = NULL, last_error = NULL
              WHERE id IN ({list}) AND delivered_at IS NULL AND ended_at IS NULL"
         );
+        let args: Vec<crate::writeset::Arg> = std::iter::once(to_ms(now).into()).chain(ids.iter().map(Into::into)).collect();
+        let mut set = WriteSet::new();
+        set.push("demo inbox", copy_sql, args.clone(), Expect::Any);
+        set.push("delivered", mark_sql, args, Expect::Any);
+        // Staged rows are not in the database yet: the write-set copies
+        // them at its apply, and the count is what was staged.
+        if let Some(codes) = staged {
+            self.stage(set).await?;
+            return Ok(codes);
+        }
+        let mut tx = self.begin().await?;
         let mut codes = sqlx::query(&count_sql).bind(to_ms(now));
         for id in ids {
             codes = codes.bind(id);
         }
         let code_sms: i64 = codes.fetch_one(&mut *tx).await?.try_get(0)?;
-        let mut copy = sqlx::query(&copy_sql).bind(to_ms(now));
-        let mut mark = sqlx::query(&mark_sql).bind(to_ms(now));
-        for id in ids {
-            copy = copy.bind(id);
-            mark = mark.bind(id);
-        }
-        copy.execute(&mut *tx).await?;
-        mark.execute(&mut *tx).await?;
+        set.run_on(&mut tx).await?;
         tx.commit().await?;
         Ok(code_sms as u64)
     }
@@ -342,6 +347,17 @@ impl Store {
         let account: Option<(String, Option<String>)> =
             sqlx::query_as("SELECT language, email FROM accounts WHERE id = $1").bind(&m.account_id).fetch_optional(&mut **tx).await?;
         let (language, email) = account.unwrap_or_else(|| ("zh-CN".into(), None));
+        let set = self.message_writes(m, &language, email.as_deref(), now);
+        for id in &set.messages {
+            tx.note_message(id);
+        }
+        set.run_on(tx).await
+    }
+
+    /// The outbox rows of one message (a row per channel) for a write-set,
+    /// worded in `language`, to `email` too when it is a notice.
+    pub(crate) fn message_writes(&self, m: &NewMessage, language: &str, email: Option<&str>, now: OffsetDateTime) -> WriteSet {
+        let mut set = WriteSet::new();
         let body = if language == "en" { &m.en } else { &m.zh };
         let (kind, expires_at) = match m.kind {
             MessageKind::Code { expires_at, .. } => ("code", Some(to_ms(expires_at))),
@@ -355,28 +371,34 @@ impl Store {
         if !matches!(m.kind, MessageKind::Code { .. }) {
             channels.push(("push", m.account_id.clone()));
             if let Some(e) = email {
-                channels.push(("email", e));
+                channels.push(("email", e.to_owned()));
             }
         }
         for (channel, recipient) in channels {
             let id = new_id("msg");
-            tx.note_message(&id);
-            sqlx::query(
+            if kind == "code" && matches!(channel, "sms" | "voice") {
+                set.codes.push(id.clone());
+            }
+            set.messages.push(id.clone());
+            let sealed = self.bodies.seal(&message_context(&id), body);
+            set.push(
+                "message",
                 "INSERT INTO outbox (id, channel, recipient, body, created_at, tries, account_id, kind, expires_at, next_attempt_at)
                  VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $5)",
-            )
-            .bind(&id)
-            .bind(channel)
-            .bind(&recipient)
-            .bind(self.bodies.seal(&message_context(&id), body))
-            .bind(to_ms(now))
-            .bind(&m.account_id)
-            .bind(kind)
-            .bind(expires_at)
-            .execute(&mut **tx)
-            .await?;
+                vec![
+                    id.into(),
+                    channel.into(),
+                    recipient.into(),
+                    sealed.into(),
+                    to_ms(now).into(),
+                    (&m.account_id).into(),
+                    kind.into(),
+                    expires_at.into(),
+                ],
+                Expect::Any,
+            );
         }
-        Ok(())
+        set
     }
 }
 

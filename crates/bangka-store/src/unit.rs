@@ -55,6 +55,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard, oneshot};
 
+use crate::writeset::{WriteSet, sqlite};
 use crate::{StoreError, to_ms};
 
 /// At most this many units share one commit.
@@ -68,6 +69,9 @@ pub(crate) enum Db {
     /// One writer connection and a pool of read-only readers.
     Sqlite {
         writer: Arc<Writer>,
+        /// The writer thread for write-sets (none for an in-memory
+        /// database, which a second connection would not see).
+        applier: Option<Applier>,
         reads: AnyPool,
     },
     Postgres {
@@ -80,6 +84,29 @@ impl Db {
         match self {
             Db::Sqlite { reads, .. } => reads,
             Db::Postgres { pool } => pool,
+        }
+    }
+
+    /// Applies a write-set whole, or refuses it whole (see
+    /// [`crate::writeset`]); returns once its commit is durable.
+    pub(crate) async fn apply(&self, set: WriteSet) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { applier: Some(a), .. } => a.apply(set).await,
+            Db::Sqlite { writer, applier: None, .. } => {
+                let (mut g, sp) = writer.enter().await?;
+                match set.run_on(&mut g.conn).await {
+                    Ok(()) => writer.leave(g, &sp).await,
+                    Err(e) => {
+                        writer.abort(g, &sp).await;
+                        Err(e)
+                    }
+                }
+            }
+            Db::Postgres { pool } => {
+                let mut tx = pool.begin().await?;
+                set.run_on(&mut tx).await?;
+                Ok(tx.commit().await?)
+            }
         }
     }
 }
@@ -216,6 +243,20 @@ impl Writer {
         });
     }
 
+    /// For the writer thread ([`Applier`]): takes the writer, waiting as a
+    /// unit would, and commits the batch the unit path left open.
+    pub(crate) fn blocking_exclusive(&self, rt: &tokio::runtime::Handle) -> tokio::sync::MutexGuard<'_, WriterConn> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let queued = Queued(&self.queued);
+        let mut g = self.conn.blocking_lock();
+        drop(queued);
+        rt.block_on(async {
+            g.settle().await;
+            g.commit_batch().await;
+        });
+        g
+    }
+
     /// Runs `sql` outside any batch (a checkpoint, migrations at start):
     /// commits what is pending first.
     pub(crate) async fn exclusive(&self) -> OwnedMutexGuard<WriterConn> {
@@ -289,22 +330,25 @@ pub struct Claim {
 /// A request's unit of work: see the module docs.
 pub(crate) struct Unit {
     pub(crate) claim: Option<Claim>,
+    /// Its flow may stage writes as a write-set ([`crate::Store::stage`])
+    /// applied at its finish, instead of opening the unit.
+    pub(crate) defer: bool,
     pub(crate) state: Arc<Mutex<UnitState>>,
 }
 
 impl Unit {
-    pub(crate) fn new(claim: Option<Claim>) -> Unit {
+    pub(crate) fn new(claim: Option<Claim>, defer: bool) -> Unit {
         let claimed = claim.as_ref().is_some_and(|c| c.owned);
-        Unit { claim, state: Arc::new(Mutex::new(UnitState::new(claimed))) }
+        Unit { claim, defer, state: Arc::new(Mutex::new(UnitState::new(claimed))) }
     }
 }
 
 pub(crate) struct UnitState {
     open: Option<Open>,
     /// The claim row is in the open transaction or committed.
-    claimed: bool,
+    pub(crate) claimed: bool,
     /// The claim was taken by another request: this unit may write nothing.
-    poisoned: bool,
+    pub(crate) poisoned: bool,
     names: u32,
     /// Savepoints of store methods that returned without committing.
     abandoned: Vec<String>,
@@ -312,6 +356,14 @@ pub(crate) struct UnitState {
     pub(crate) messages: Vec<String>,
     /// Vault rows were shredded (their keys are destroyed after the commit).
     pub(crate) shredded: bool,
+    /// Writes staged while the unit is not open: applied as one write-set
+    /// at its finish, or run first thing when it opens.
+    pub(crate) staged: WriteSet,
+    /// Card keys put in the key store for staged vault rows: forgotten if
+    /// the unit does not commit.
+    pub(crate) staged_keys: Vec<String>,
+    /// Outbox rows (of `messages`) that are codes by text or call.
+    pub(crate) codes: Vec<String>,
 }
 
 enum Open {
@@ -370,7 +422,18 @@ impl Open {
 
 impl UnitState {
     pub(crate) fn new(claimed: bool) -> UnitState {
-        UnitState { open: None, claimed, poisoned: false, names: 0, abandoned: Vec::new(), messages: Vec::new(), shredded: false }
+        UnitState {
+            open: None,
+            claimed,
+            poisoned: false,
+            names: 0,
+            abandoned: Vec::new(),
+            messages: Vec::new(),
+            shredded: false,
+            staged: WriteSet::new(),
+            staged_keys: Vec::new(),
+            codes: Vec::new(),
+        }
     }
 
     pub(crate) fn is_open(&self) -> bool {
@@ -417,6 +480,13 @@ impl UnitState {
                 }
             }
         }
+        // What the flow staged before it wrote this way comes first, in
+        // the order it was decided.
+        let staged = std::mem::take(&mut self.staged);
+        if let Err(e) = staged.run_on(open.conn()).await {
+            open.abort().await;
+            return Err(e);
+        }
         self.open = Some(open);
         Ok(())
     }
@@ -456,6 +526,7 @@ impl UnitState {
 
     pub(crate) async fn abort(&mut self) {
         self.abandoned.clear();
+        self.staged = WriteSet::new();
         if let Some(open) = self.open.take() {
             open.abort().await;
         }
@@ -649,4 +720,113 @@ impl DerefMut for Conn {
 pub(crate) async fn settled(mut state: OwnedMutexGuard<UnitState>) -> Result<Conn, StoreError> {
     state.settle().await?;
     Ok(Conn::Unit(state))
+}
+
+// ------------------------------------------------------- the writer thread
+
+/// At most this many write-sets share one commit.
+const MAX_WRITE_SETS: usize = 256;
+
+struct Job {
+    set: WriteSet,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// SQLite's writer thread for write-sets (see [`crate::writeset`]).
+pub(crate) struct Applier {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl Applier {
+    /// Opens a connection to the database file at `path` and starts the
+    /// thread. `unit_writer` is the unit path's writer, taken in turn.
+    pub(crate) fn start(path: &str, pragmas: &str, unit_writer: Arc<Writer>) -> Result<Applier, StoreError> {
+        let conn = rusqlite::Connection::open(path).map_err(sqlite)?;
+        conn.execute_batch(pragmas).map_err(sqlite)?;
+        conn.set_prepared_statement_cache_capacity(128);
+        let rt = tokio::runtime::Handle::current();
+        let (jobs, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("bangka-sqlite-writer".into())
+            .spawn(move || run(&conn, &rx, &unit_writer, &rt))
+            .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
+        Ok(Applier { jobs })
+    }
+
+    /// Applies `set` in the next batch; returns once its commit is durable.
+    pub(crate) async fn apply(&self, set: WriteSet) -> Result<(), StoreError> {
+        let (done, answer) = oneshot::channel();
+        self.jobs.send(Job { set, done }).map_err(|_| StoreError::Commit("the writer thread has stopped".into()))?;
+        answer.await.unwrap_or_else(|_| Err(StoreError::Commit("the writer thread stopped before the commit".into())))
+    }
+}
+
+/// The writer thread: waits for a write-set, takes the writer, applies it
+/// and every write-set queued meanwhile, commits once, answers them all.
+/// Ends when the store (every [`Applier`] sender) is dropped.
+fn run(conn: &rusqlite::Connection, rx: &std::sync::mpsc::Receiver<Job>, unit_writer: &Writer, rt: &tokio::runtime::Handle) {
+    while let Ok(first) = rx.recv() {
+        // SQLite has one writer: take it from the unit path, committing
+        // the batch it left open for its next unit.
+        let unit_side = unit_writer.blocking_exclusive(rt);
+        let mut applied = Vec::new();
+        let mut next = Some(first);
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let _ = next.take().expect("the first job").done.send(Err(sqlite(e)));
+        }
+        while let Some(job) = next.take() {
+            match apply_one(conn, &job.set) {
+                Ok(()) => applied.push(job.done),
+                Err(Broken(e)) => {
+                    // The transaction is in an unknown state: nothing of
+                    // this batch stands.
+                    let _ = conn.execute_batch("ROLLBACK");
+                    let why = e.to_string();
+                    let _ = job.done.send(Err(e));
+                    for done in applied.drain(..) {
+                        let _ = done.send(Err(StoreError::Commit(why.clone())));
+                    }
+                    break;
+                }
+                Err(Refused(e)) => {
+                    let _ = job.done.send(Err(e));
+                }
+            }
+            if applied.len() < MAX_WRITE_SETS {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !applied.is_empty() {
+            let res = conn.execute_batch("COMMIT").map_err(|e| {
+                let _ = conn.execute_batch("ROLLBACK");
+                tracing::error!(error = %e, write_sets = applied.len(), "commit failed; the batch is rolled back");
+                e.to_string()
+            });
+            for done in applied {
+                let _ = done.send(res.clone().map_err(StoreError::Commit));
+            }
+        } else if !conn.is_autocommit() {
+            let _ = conn.execute_batch("COMMIT");
+        }
+        drop(unit_side);
+    }
+}
+
+/// A write-set refused (nothing of it stands; the batch goes on), or a
+/// batch broken (rolled back whole).
+enum Outcome {
+    Refused(StoreError),
+    Broken(StoreError),
+}
+use Outcome::{Broken, Refused};
+
+fn apply_one(conn: &rusqlite::Connection, set: &WriteSet) -> Result<(), Outcome> {
+    conn.execute_batch("SAVEPOINT ws").map_err(|e| Broken(sqlite(e)))?;
+    for w in &set.writes {
+        if let Err(e) = w.run_sqlite(conn) {
+            conn.execute_batch("ROLLBACK TO ws; RELEASE ws").map_err(|e| Broken(sqlite(e)))?;
+            return Err(Refused(e));
+        }
+    }
+    conn.execute_batch("RELEASE ws").map_err(|e| Broken(sqlite(e)))
 }

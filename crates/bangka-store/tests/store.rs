@@ -1110,6 +1110,126 @@ async fn group_commit_keeps_every_finished_unit_and_nothing_else(store: Store) {
 }
 on_both_backends!(multi_thread group_commit_keeps_every_finished_unit_and_nothing_else);
 
+/// Rows of `table` (for counting what a write-set left).
+async fn rows(store: &Store, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(store.pool()).await.unwrap();
+    n
+}
+
+fn attempt_for(a: &BindAttempt) -> AttemptRow {
+    AttemptRow {
+        id: new_id("att"),
+        account_id: a.binding.account_id.clone(),
+        kind: "bind".into(),
+        binding_id: Some(a.id().into()),
+        issuer: Some("ICBC".into()),
+        bin: None,
+        last4: None,
+        code: None,
+        created_at: t0(),
+        card_fp: None,
+        device_id: None,
+        client_ip: None,
+        phone_masked: None,
+        client: None,
+    }
+}
+
+/// Stages `a` (and its attempt) in a deciding unit under `key` and
+/// finishes it with an answer.
+async fn bind_as_write_set(store: &Store, a: &BindAttempt, key: &str) -> Result<bangka_store::AfterCommit, StoreError> {
+    let unit = store.deciding_unit(Some(claim(&a.binding.account_id, key, "h")));
+    assert!(unit.defers().await, "a deciding unit defers until it opens");
+    let new = NewPendingBinding {
+        binding: &a.binding,
+        sealed: &a.sealed,
+        challenge: &a.challenge,
+        message: &a.message,
+        limit: 5,
+        cause: Cause::api("key_test"),
+        now: t0(),
+    };
+    unit.stage_pending_binding(new, ("zh-CN", None)).await?;
+    unit.stage_attempt(&attempt_for(a)).await?;
+    // Staged, not written: the flow has not taken the writer.
+    assert!(!unit.holds_open_unit());
+    assert!(store.get_binding(&a.binding.account_id, a.id()).await.unwrap().is_none());
+    unit.finish_unit(Some(StoredAnswer::lasting(202, r#"{"status":"pending_verification"}"#))).await
+}
+
+/// A write-set is applied whole with its claim and answer, or refused
+/// whole when what it was decided on has moved: the second attempt of one
+/// card was decided on "no binding of this card" and finds one at its
+/// apply, so nothing of it stands (no claim, no binding, no attempt, no
+/// message, its card key forgotten) and its caller decides again.
+async fn a_write_set_is_applied_whole_or_refused_whole(store: Store) {
+    let vault = Vault::ephemeral();
+    store.attach_vault(&vault);
+    let acc = account(&store, 1).await;
+    let (attempts, messages, audit) = (rows(&store, "attempts").await, rows(&store, "outbox").await, rows(&store, "audit_log").await);
+    let first = BindAttempt::new(&vault, &acc, &pan(1), "e1", t0());
+    let after = bind_as_write_set(&store, &first, "k1").await.expect("applied");
+    assert_eq!(after.messages.len(), 1, "the code's SMS is delivered after the commit");
+    assert_eq!(binding_status(&store, &first).await, BindingStatus::PendingVerification);
+    assert!(store.get_sealed(first.vault_id()).await.unwrap().is_some(), "the card opens");
+    assert_eq!(store.get_challenge(&first.challenge.id).await.unwrap().map(|c| c.sends), Some(1));
+    assert_eq!(rows(&store, "attempts").await, attempts + 1);
+    assert_eq!(rows(&store, "outbox").await, messages + 1);
+    assert_eq!(rows(&store, "audit_log").await, audit + 1);
+    assert!(matches!(store.idem_peek(&acc.id, "k1", "h").await.unwrap(), Some(IdemState::Answered { status: 202, .. })));
+
+    let second = BindAttempt::new(&vault, &acc, &pan(1), "e2", t0());
+    let refused = bind_as_write_set(&store, &second, "k2").await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert!(store.get_binding(&acc.id, second.id()).await.unwrap().is_none());
+    assert!(store.get_sealed(second.vault_id()).await.unwrap().is_none());
+    assert!(!store.card_key_exists(second.vault_id()).await.unwrap(), "the refused card's key is forgotten");
+    assert_eq!(store.idem_peek(&acc.id, "k2", "h").await.unwrap(), None, "a retry runs for the first time");
+    assert_eq!(rows(&store, "attempts").await, attempts + 1);
+    assert_eq!(rows(&store, "outbox").await, messages + 1);
+    assert_eq!(rows(&store, "audit_log").await, audit + 1);
+
+    // A key already claimed refuses the write-set as taken.
+    let third = BindAttempt::new(&vault, &acc, &pan(2), "e3", t0());
+    assert!(matches!(bind_as_write_set(&store, &third, "k1").await, Err(StoreError::ClaimTaken)));
+    assert!(store.get_binding(&acc.id, third.id()).await.unwrap().is_none());
+}
+on_both_backends!(a_write_set_is_applied_whole_or_refused_whole);
+
+/// Write-sets and units of the unit path run side by side on many tasks:
+/// SQLite's writer thread and the unit path take the one writer in turn,
+/// write-sets queued together share a commit, and every one of them is
+/// there afterwards.
+async fn write_sets_and_units_share_the_writer(store: Store) {
+    let vault = Vault::ephemeral();
+    store.attach_vault(&vault);
+    let mut tasks = Vec::new();
+    for n in 0..40u32 {
+        let store = store.clone();
+        let vault = vault.clone();
+        tasks.push(tokio::spawn(async move {
+            let acc = account(&store, n + 10).await;
+            let a = BindAttempt::new(&vault, &acc, &pan(u64::from(n) + 10), "e", t0());
+            if n % 2 == 0 {
+                let _ = bind_as_write_set(&store, &a, "k").await.expect("applied");
+            } else {
+                let unit = store.unit(Some(claim(&acc.id, "k", "h")));
+                assert!(matches!(a.submit(&unit, 5, t0()).await, PendingOutcome::Created));
+                unit.record_attempt(&attempt_for(&a)).await.unwrap();
+                let _ = unit.finish_unit(Some(StoredAnswer::lasting(202, "{}"))).await.unwrap();
+            }
+            a
+        }));
+    }
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(binding_status(&store, &a).await, BindingStatus::PendingVerification);
+        assert!(store.idem_peek(&a.binding.account_id, "k", "h").await.unwrap().is_some());
+    }
+    assert_eq!(rows(&store, "attempts").await, 40);
+}
+on_both_backends!(multi_thread write_sets_and_units_share_the_writer);
+
 // ======================================================================
 // 7. Outbox and demo inbox
 // ======================================================================

@@ -67,15 +67,15 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
         phone_masked: Some(req.phone.masked()),
         ..AttemptFacts::card(&req.facts, req.pan.last4(), app.vault.fingerprint(&req.pan))
     };
-    match check_and_verify(app, &account, &req, body.payment_password.as_deref()).await {
-        Ok(Some(existing)) => {
+    let superseding = match check_and_verify(app, &account, &req, body.payment_password.as_deref()).await {
+        Ok(Checked::Waiting(existing)) => {
             let attempt =
                 record_attempt(app, account_id, "bind", &AttemptFacts { binding_id: Some(existing.id.clone()), ..facts }, None).await?;
             return Ok((StatusCode::ACCEPTED, view_pending(app, &existing, Some(attempt)).await?));
         }
-        Ok(None) => {}
+        Ok(Checked::New { superseding }) => superseding,
         Err(e) => return Err(failed(app, account_id, "bind", &facts, offer_activation(e, account_id)).await),
-    }
+    };
 
     let binding_id = new_id("bnd");
     let vault_id = new_id("vc");
@@ -103,19 +103,29 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
         frozen_at: None,
     };
     let message = otp_sms(app, OtpPurpose::Bind, &otp, req.pan.last4(), account_id, req.phone.as_str());
-    let outcome = app
-        .store
-        .create_pending_binding(NewPendingBinding {
-            binding: &binding,
-            sealed: &sealed,
-            challenge: &challenge,
-            message: &message,
-            limit: app.policy.binding_limit,
-            cause: Cause::api(who.actor()),
-            now,
-        })
-        .await?;
+    let new = NewPendingBinding {
+        binding: &binding,
+        sealed: &sealed,
+        challenge: &challenge,
+        message: &message,
+        limit: app.policy.binding_limit,
+        cause: Cause::api(who.actor()),
+        now,
+    };
     let with_binding = |id: &str| AttemptFacts { binding_id: Some(id.to_owned()), ..facts.clone() };
+    // Decided: a new card for this account, room under the limit, no
+    // attempt of this card to end first. The write-set holds that as its
+    // guard; if it no longer holds at the apply, nothing is written and
+    // the request decides again on the unit path below.
+    if !superseding && app.store.defers().await {
+        app.store.stage_pending_binding(new, (&account.language, account.email.as_deref())).await?;
+        let attempt = super::attempt_row(app, account_id, "bind", &with_binding(&binding_id), None);
+        app.store.stage_attempt(&attempt).await?;
+        tracing::info!(binding_id, issuer = req.facts.issuer, card = %req.pan.masked(), "bind pending verification");
+        let next = NextAction::otp(&bangka_store::ChallengeRow::fresh(&challenge), &app.otp);
+        return Ok((StatusCode::ACCEPTED, json!(BindingView::new(&binding, None, Some(next), Some(attempt.id)))));
+    }
+    let outcome = app.store.create_pending_binding(new).await?;
     match outcome {
         PendingOutcome::Created => {
             let attempt = record_attempt(app, account_id, "bind", &with_binding(&binding_id), None).await?;
@@ -163,14 +173,22 @@ pub fn elements_mac_of(vault: &bangka_store::Vault, req: &BindRequest) -> String
     vault.mac("bind-elements", &[req.holder_name.as_str(), req.id_number.expose(), req.phone.as_str(), &expiry])
 }
 
-/// Account-side checks, then the issuer. `Ok(Some(b))`: an identical pending
-/// binding already waits for its code.
+/// What the checks found, when they pass.
+enum Checked {
+    /// An identical pending binding already waits for its code.
+    Waiting(Box<BindingRow>),
+    /// The card may be bound; `superseding`: an earlier attempt of it,
+    /// pending with other elements or a spent code, ends first.
+    New { superseding: bool },
+}
+
+/// Account-side checks, then the issuer.
 async fn check_and_verify(
     app: &AppState,
     account: &bangka_store::AccountRow,
     req: &BindRequest,
     password: Option<&str>,
-) -> ApiResult<Option<BindingRow>> {
+) -> ApiResult<Checked> {
     let now = app.clock.now();
     let fingerprint = app.vault.fingerprint(&req.pan);
     let name_matches = account.kyc_name_mac.as_deref() == Some(&app.vault.kyc_name_mac(req.holder_name.as_str()));
@@ -201,14 +219,15 @@ async fn check_and_verify(
         _ => f,
     })?;
     let step_up = super::risk::before_bind(app, account, &fingerprint, password).await?;
-    if let Some(p) = app.store.pending_binding_for_card(&account.id, &fingerprint).await?
+    let pending = app.store.pending_binding_for_card(&account.id, &fingerprint).await?;
+    if let Some(p) = pending.as_ref()
         && p.elements_mac == elements_mac(app, req)
-        && challenge_usable(app, &p).await?
+        && challenge_usable(app, p).await?
     {
         if let Some(s) = step_up {
             s.record(app, &account.id).await?;
         }
-        return Ok(Some(p));
+        return Ok(Checked::Waiting(Box::new(pending.expect("just matched"))));
     }
     let card = CardHolder {
         pan: &req.pan,
@@ -223,7 +242,7 @@ async fn check_and_verify(
         s.record(app, &account.id).await?;
     }
     verified.map_err(|f| issuer_failure(app, f))?;
-    Ok(None)
+    Ok(Checked::New { superseding: pending.is_some() })
 }
 
 async fn challenge_usable(app: &AppState, b: &BindingRow) -> ApiResult<bool> {

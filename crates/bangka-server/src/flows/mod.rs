@@ -251,29 +251,33 @@ pub async fn record_attempt(
     facts: &AttemptFacts,
     code: Option<ErrorCode>,
 ) -> ApiResult<String> {
-    let id = new_id("att");
+    let row = attempt_row(app, account_id, kind, facts, code);
+    app.store.record_attempt(&row).await?;
+    Ok(row.id)
+}
+
+/// An attempt as recorded (and counted in the metrics): for a flow that
+/// stages it in its write-set.
+pub fn attempt_row(app: &AppState, account_id: &str, kind: &str, facts: &AttemptFacts, code: Option<ErrorCode>) -> AttemptRow {
     crate::metrics::attempt(kind, facts.issuer.as_deref(), code.map(|c| c.as_str()));
     // The holder session's device and IP, when the request came with one.
     let origin = crate::auth::current_origin();
-    app.store
-        .record_attempt(&AttemptRow {
-            id: id.clone(),
-            account_id: account_id.into(),
-            kind: kind.into(),
-            binding_id: facts.binding_id.clone(),
-            issuer: facts.issuer.clone(),
-            bin: facts.bin.clone(),
-            last4: facts.last4.clone(),
-            code: code.map(|c| c.as_str().into()),
-            created_at: app.clock.now(),
-            card_fp: facts.card_fp.clone(),
-            device_id: origin.device_id,
-            client_ip: origin.client_ip,
-            phone_masked: facts.phone_masked.clone(),
-            client: origin.client.map(|c| serde_json::json!(c)),
-        })
-        .await?;
-    Ok(id)
+    AttemptRow {
+        id: new_id("att"),
+        account_id: account_id.into(),
+        kind: kind.into(),
+        binding_id: facts.binding_id.clone(),
+        issuer: facts.issuer.clone(),
+        bin: facts.bin.clone(),
+        last4: facts.last4.clone(),
+        code: code.map(|c| c.as_str().into()),
+        created_at: app.clock.now(),
+        card_fp: facts.card_fp.clone(),
+        device_id: origin.device_id,
+        client_ip: origin.client_ip,
+        phone_masked: facts.phone_masked.clone(),
+        client: origin.client.map(|c| serde_json::json!(c)),
+    }
 }
 
 /// Records a failed attempt, applies the risk rules, and returns the error

@@ -54,6 +54,25 @@ impl Idempotent {
         idempotency::run(app, who, self.key, &self.route, &self.body, async |app| flow(app, req).await).await
     }
 
+    /// As [`Idempotent::json`], for a flow in the read-decide-apply shape
+    /// (see [`idempotency::run_decided`]): it may run twice, so it is
+    /// called with its own copy of the state, and the body is parsed for
+    /// each run (a card number is not copied around to run again).
+    pub async fn decided_json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
+    where
+        T: DeserializeOwned + Send,
+        F: Future<Output = ApiResult<Answer>> + Send,
+    {
+        let (headers, body) = (&self.headers, &self.body);
+        parse_json::<T>(headers, body)?;
+        let run = |app| {
+            let req = parse_json::<T>(headers, body);
+            let flow = &flow;
+            async move { flow(app, req?).await }
+        };
+        idempotency::run_decided(app, who, self.key, &self.route, body, run).await
+    }
+
     /// The operation's body may be left out (its fields are all optional).
     pub async fn optional_json<T: DeserializeOwned + Default>(
         self,

@@ -162,7 +162,11 @@ async fn create_binding(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (bind::start(app, &who, &id, req)).await).await
+    let flow = |app: AppState, req: bind::BindBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { bind::start(&app, &who, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.
