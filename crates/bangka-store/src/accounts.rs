@@ -12,6 +12,7 @@ use crate::bindings::use_challenge;
 use crate::opt_time;
 use crate::outbox::NewMessage;
 use crate::unit::Tx;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 #[derive(Debug, Clone)]
@@ -61,6 +62,14 @@ fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
     })
 }
 
+const SET_KYC: &str =
+    "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
+     WHERE id = $6 AND kyc_status = $7";
+
+const INSERT_ACCOUNT: &str =
+    "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email, phone_verified_at, phone_verified_by)
+     VALUES ($1, $2, 'unverified', 'active', $3, $4, $5, $6, $7)";
+
 /// A new wallet account.
 pub struct NewAccount<'a> {
     /// The mode of the key that opens it, written into its id.
@@ -101,19 +110,16 @@ impl Store {
     ) -> Result<Result<AccountRow, Conflict>, StoreError> {
         let id = new_id(a.mode.account_id_prefix());
         let mut tx = self.begin().await?;
-        let res = sqlx::query(
-            "INSERT INTO accounts (id, phone, kyc_status, status, created_at, language, email, phone_verified_at, phone_verified_by)
-             VALUES ($1, $2, 'unverified', 'active', $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(a.phone)
-        .bind(to_ms(now))
-        .bind(a.language)
-        .bind(a.email)
-        .bind(a.phone_verified_by_wallet.then(|| to_ms(now)))
-        .bind(a.phone_verified_by_wallet.then_some("wallet"))
-        .execute(&mut *tx)
-        .await;
+        let res = sqlx::query(INSERT_ACCOUNT)
+            .bind(&id)
+            .bind(a.phone)
+            .bind(to_ms(now))
+            .bind(a.language)
+            .bind(a.email)
+            .bind(a.phone_verified_by_wallet.then(|| to_ms(now)))
+            .bind(a.phone_verified_by_wallet.then_some("wallet"))
+            .execute(&mut *tx)
+            .await;
         match res {
             Ok(_) => {}
             Err(e) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => return Ok(Err(Conflict::PhoneTaken)),
@@ -123,6 +129,49 @@ impl Store {
         crate::audit::append(&mut tx, cause, change, now).await?;
         tx.commit().await?;
         Ok(Ok(self.get_account(&id).await?.expect("just inserted")))
+    }
+
+    /// Stages a new account for the request's write-set (see
+    /// [`crate::writeset`]) and returns it as it will be. A phone taken
+    /// meanwhile refuses the write-set; the request decides again (and is
+    /// told the phone is taken).
+    pub async fn stage_account(&self, a: NewAccount<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<AccountRow, StoreError> {
+        let now = from_ms(to_ms(now));
+        let row = AccountRow {
+            id: new_id(a.mode.account_id_prefix()),
+            phone: a.phone.to_owned(),
+            kyc: KycState::Unverified,
+            kyc_name_mac: None,
+            kyc_id_mac: None,
+            status: AccountStatus::Active,
+            frozen_reason: None,
+            frozen_at: None,
+            locked_until: None,
+            payment_password_set_at: None,
+            created_at: now,
+            language: a.language.to_owned(),
+            email: a.email.map(str::to_owned),
+            phone_verified_at: a.phone_verified_by_wallet.then_some(now),
+        };
+        let mut set = WriteSet::new();
+        set.push(
+            "the phone free",
+            INSERT_ACCOUNT,
+            vec![
+                (&row.id).into(),
+                a.phone.into(),
+                to_ms(now).into(),
+                a.language.into(),
+                a.email.into(),
+                a.phone_verified_by_wallet.then(|| to_ms(now)).into(),
+                a.phone_verified_by_wallet.then_some("wallet").into(),
+            ],
+            Expect::Any,
+        );
+        let change = Change { action: "account.create", subject: &row.id, before: None, after: Some("active") };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.stage(set).await?;
+        Ok(row)
     }
 
     pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
@@ -137,6 +186,44 @@ impl Store {
     /// Returns false when the account's KYC was already settled.
     /// Records the KYC result, only over `unverified`, with its audit entry
     /// (the status only: never the name or ID number).
+    /// Stages the KYC result for the request's write-set, decided on the
+    /// account as read (its KYC state is the guard: settled meanwhile, the
+    /// write-set is refused and the request decides again). Returns the
+    /// account as it will be.
+    pub async fn stage_kyc(
+        &self,
+        account: &AccountRow,
+        kyc: &KycRecord,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<AccountRow, StoreError> {
+        let mut set = WriteSet::new();
+        set.push(
+            "the KYC state read",
+            SET_KYC,
+            vec![
+                kyc.status.as_str().into(),
+                (&kyc.name_mac).into(),
+                (&kyc.id_mac).into(),
+                (&kyc.name_sealed).into(),
+                (&kyc.id_sealed).into(),
+                (&account.id).into(),
+                account.kyc.as_str().into(),
+            ],
+            Expect::One,
+        );
+        let change =
+            Change { action: "account.kyc", subject: &account.id, before: Some(account.kyc.as_str()), after: Some(kyc.status.as_str()) };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.stage(set).await?;
+        Ok(AccountRow {
+            kyc: kyc.status,
+            kyc_name_mac: Some(kyc.name_mac.clone()),
+            kyc_id_mac: Some(kyc.id_mac.clone()),
+            ..account.clone()
+        })
+    }
+
     pub async fn set_kyc(&self, account_id: &str, kyc: &KycRecord, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         // From unverified, or again after a rejection (the holder has come of
@@ -147,19 +234,16 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
         let Some((before,)) = before else { return Ok(false) };
-        let res = sqlx::query(
-            "UPDATE accounts SET kyc_status = $1, kyc_name_mac = $2, kyc_id_mac = $3, kyc_name_enc = $4, kyc_id_enc = $5, version = version + 1
-             WHERE id = $6 AND kyc_status = $7",
-        )
-        .bind(kyc.status.as_str())
-        .bind(&kyc.name_mac)
-        .bind(&kyc.id_mac)
-        .bind(&kyc.name_sealed)
-        .bind(&kyc.id_sealed)
-        .bind(account_id)
-        .bind(&before)
-        .execute(&mut *tx)
-        .await?;
+        let res = sqlx::query(SET_KYC)
+            .bind(kyc.status.as_str())
+            .bind(&kyc.name_mac)
+            .bind(&kyc.id_mac)
+            .bind(&kyc.name_sealed)
+            .bind(&kyc.id_sealed)
+            .bind(account_id)
+            .bind(&before)
+            .execute(&mut *tx)
+            .await?;
         if res.rows_affected() != 1 {
             return Ok(false);
         }

@@ -190,7 +190,14 @@ const INSERT_ENTRY: &str =
 
 /// One entry for a write-set (see [`crate::writeset`]).
 pub(crate) fn entry_write(cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> WriteSet {
+    entry_write_ref(cause, change, now).0
+}
+
+/// As [`entry_write`], with the entry's id and content hash (what a
+/// receipt in the same write-set points at).
+pub(crate) fn entry_write_ref(cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> (WriteSet, String, String) {
     let (rec, leaf_hash) = new_entry(cause, change, now);
+    let (id, hash) = (rec.id.clone(), leaf_hash.clone());
     let mut set = WriteSet::new();
     set.push(
         "audit entry",
@@ -209,7 +216,7 @@ pub(crate) fn entry_write(cause: Cause<'_>, change: Change<'_>, now: OffsetDateT
         ],
         Expect::Any,
     );
-    set
+    (set, id, hash)
 }
 
 /// An entry as written, and the hash of its content.

@@ -296,6 +296,73 @@ impl Store {
         self.stage(set).await
     }
 
+    /// Stages an activation for the request's write-set (see
+    /// [`crate::writeset`]): the binding as read is pending and the account
+    /// has room under the limit; the write-set holds both as guards (under
+    /// the account row) and a token number drawn taken meanwhile refuses it
+    /// too. Refused, the request decides again on the unit path (which
+    /// draws again and names the limit). Returns the binding and its token
+    /// as they will be. `to`: the holder's language and email.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn stage_activation(
+        &self,
+        binding: &BindingRow,
+        token: &NewToken,
+        notice: &NewMessage,
+        to: (&str, Option<&str>),
+        limit: u32,
+        trail: crate::Trail<'_>,
+        now: OffsetDateTime,
+    ) -> Result<(BindingRow, crate::TokenRow), StoreError> {
+        let now = from_ms(to_ms(now));
+        let mut set = WriteSet::new();
+        set.push("account", "UPDATE accounts SET version = version + 1 WHERE id = $1", vec![(&binding.account_id).into()], Expect::One);
+        set.push(
+            "room under the limit",
+            format!("SELECT 1 WHERE (SELECT COUNT(*) FROM bindings WHERE account_id = $1 AND status IN {LIVE_STATUSES_SQL}) < $2"),
+            vec![(&binding.account_id).into(), i64::from(limit).into()],
+            Expect::Row,
+        );
+        set.push(
+            "the binding pending",
+            "UPDATE bindings SET status = 'active', activated_at = $1, updated_at = $1 WHERE id = $2 AND status = 'pending_verification'",
+            vec![to_ms(now).into(), (&binding.id).into()],
+            Expect::One,
+        );
+        if let Some(cid) = &binding.challenge_id {
+            set.push("challenge", "UPDATE challenges SET passed_at = $1 WHERE id = $2", vec![to_ms(now).into(), cid.into()], Expect::Any);
+        }
+        set.push(
+            "a free token number",
+            INSERT_TOKEN,
+            vec![
+                (&token.id).into(),
+                (&binding.id).into(),
+                (&token.number).into(),
+                (&token.domain).into(),
+                (&token.key_sealed).into(),
+                to_ms(now).into(),
+            ],
+            Expect::Any,
+        );
+        set.extend(self.message_writes(notice, to.0, to.1, now));
+        let (audit, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, activate_change(binding), now);
+        set.extend(audit);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
+        self.stage(set).await?;
+        let active = BindingRow { status: BindingStatus::Active, activated_at: Some(now), updated_at: now, ..binding.clone() };
+        let token = crate::TokenRow {
+            id: token.id.clone(),
+            binding_id: binding.id.clone(),
+            number: token.number.clone(),
+            state: bangka_core::token::TokenState { status: bangka_core::token::TokenStatus::Active, suspended_by: None, reason: None },
+            domain: token.domain.clone(),
+            atc: 0,
+            key_sealed: Some(token.key_sealed.clone()),
+        };
+        Ok((active, token))
+    }
+
     /// Passes the challenge, activates the binding and issues its token, at
     /// once. The binding limit is checked again here, under the account row
     /// lock: several binds may be pending at once, and only `limit` of them
@@ -328,18 +395,15 @@ impl Store {
         if let Some(cid) = &binding.challenge_id {
             sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2").bind(to_ms(now)).bind(cid).execute(&mut *tx).await?;
         }
-        let inserted = sqlx::query(
-            "INSERT INTO tokens (id, binding_id, number, status, domain, atc, key_sealed, created_at, updated_at)
-             VALUES ($1, $2, $3, 'active', $4, 0, $5, $6, $6)",
-        )
-        .bind(&token.id)
-        .bind(&binding.id)
-        .bind(&token.number)
-        .bind(&token.domain)
-        .bind(&token.key_sealed)
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await;
+        let inserted = sqlx::query(INSERT_TOKEN)
+            .bind(&token.id)
+            .bind(&binding.id)
+            .bind(&token.number)
+            .bind(&token.domain)
+            .bind(&token.key_sealed)
+            .bind(to_ms(now))
+            .execute(&mut *tx)
+            .await;
         match inserted {
             Ok(_) => {}
             // Rolled back whole; the caller draws another number.
@@ -347,13 +411,7 @@ impl Store {
             Err(e) => return Err(e.into()),
         }
         self.insert_message(&mut tx, notice, now).await?;
-        let change = crate::Change {
-            action: "binding.activate",
-            subject: &binding.id,
-            before: Some(BindingStatus::PendingVerification.as_str()),
-            after: Some(BindingStatus::Active.as_str()),
-        };
-        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
+        let audit_ref = crate::audit::append(&mut tx, trail.cause, activate_change(binding), now).await?;
         crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
         tx.commit().await?;
         Ok(ActivateOutcome::Activated)
@@ -650,6 +708,18 @@ fn binding_write(b: &BindingRow) -> WriteSet {
         Expect::Any,
     );
     set
+}
+
+const INSERT_TOKEN: &str = "INSERT INTO tokens (id, binding_id, number, status, domain, atc, key_sealed, created_at, updated_at)
+     VALUES ($1, $2, $3, 'active', $4, 0, $5, $6, $6)";
+
+fn activate_change(b: &BindingRow) -> Change<'_> {
+    Change {
+        action: "binding.activate",
+        subject: &b.id,
+        before: Some(BindingStatus::PendingVerification.as_str()),
+        after: Some(BindingStatus::Active.as_str()),
+    }
 }
 
 fn pending_change(b: &BindingRow) -> Change<'_> {

@@ -31,6 +31,7 @@
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+use crate::writeset::{Expect, WriteSet};
 use crate::{Backend, StoreError, open_pool, to_ms};
 
 /// A card's data key as the key store holds it.
@@ -41,10 +42,13 @@ pub struct WrappedKey {
     pub dek_nonce: Vec<u8>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CardKeys {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: a writer thread that puts the keys of concurrent binds with
+    /// one fsync (see [`crate::writeset`]); a put is on every bind's path.
+    puts: Option<crate::unit::Applier>,
 }
 
 /// Where the key store of the database at `url` lives (url, schema).
@@ -92,7 +96,11 @@ impl CardKeys {
         .await?;
         // The orphan sweep walks keys by age.
         pool.execute("CREATE INDEX IF NOT EXISTS card_keys_by_time ON card_keys (created_at, vault_id)").await?;
-        Ok(CardKeys { pool, backend })
+        let puts = match crate::sqlite_file(url) {
+            Some(file) if backend == Backend::Sqlite => Some(crate::unit::Applier::start(&file, crate::SQLITE_WRITER_PRAGMAS, None)?),
+            _ => None,
+        };
+        Ok(CardKeys { pool, backend, puts })
     }
 
     pub(crate) async fn close(&self) {
@@ -101,18 +109,18 @@ impl CardKeys {
 
     /// Stores a card's key; a repeat for the same card is a no-op.
     pub(crate) async fn put(&self, vault_id: &str, key: &WrappedKey, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "card key",
             "INSERT INTO card_keys (vault_id, key_version, wrapped_dek, dek_nonce, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (vault_id) DO NOTHING",
-        )
-        .bind(vault_id)
-        .bind(key.key_version)
-        .bind(&key.wrapped_dek)
-        .bind(&key.dek_nonce)
-        .bind(to_ms(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+            vec![vault_id.into(), key.key_version.into(), (&key.wrapped_dek).into(), (&key.dek_nonce).into(), to_ms(now).into()],
+            Expect::Any,
+        );
+        match &self.puts {
+            Some(puts) => puts.apply(set).await,
+            None => set.run_on(&mut *self.pool.acquire().await?).await,
+        }
     }
 
     /// Stores many keys in one transaction (scale data).

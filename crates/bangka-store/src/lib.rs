@@ -747,7 +747,7 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
                 .await?;
             let writer = Writer::new(conn);
             let applier = match sqlite_file(&url) {
-                Some(file) => Some(unit::Applier::start(&file, SQLITE_MAIN_WRITER_PRAGMAS, writer.clone())?),
+                Some(file) => Some(unit::Applier::start(&file, SQLITE_MAIN_WRITER_PRAGMAS, Some(writer.clone()))?),
                 None => None,
             };
             Ok((Db::Sqlite { writer, applier, reads }, poke, backend))
@@ -761,7 +761,7 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
 /// free pages. `temp_store=MEMORY` keeps statement journals (every
 /// statement inside a savepoint may need one) off the disk: a temporary
 /// file created and deleted per statement was most of a write's cost.
-const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
+pub(crate) const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; \
      PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;";
 
 /// The main database's writer: as [`SQLITE_WRITER_PRAGMAS`], but deleted
@@ -795,7 +795,7 @@ async fn postgres_pool(url: &str, schema: Option<&str>, size: u32) -> Result<Any
 }
 
 /// The database file of a `sqlite:` url (none for an in-memory one).
-fn sqlite_file(url: &str) -> Option<String> {
+pub(crate) fn sqlite_file(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite:")?;
     let path = rest.split_once('?').map_or(rest, |(p, _)| p);
     if path.contains(":memory:") {

@@ -18,6 +18,7 @@ use crate::audit::{Cause, Change};
 use crate::bindings::{ChallengeRow, NewChallenge, insert_challenge};
 use crate::outbox::NewMessage;
 use crate::vault::CryptogramInput;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
 
 // ---------------------------------------------------------------- tokens
@@ -355,6 +356,67 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(CryptogramOutcome::Issued(IssuedCryptogram { id, value, atc }))
+    }
+
+    /// Stages a cryptogram for the request's write-set (see
+    /// [`crate::writeset`]), decided on the token as the flow read it: the
+    /// ATC after the one read, guarded by that ATC and the token being
+    /// active (and the code, if one confirmed it, unused). A concurrent
+    /// cryptogram of the same token, a suspension or a used code refuses
+    /// the write-set whole; the request then decides again.
+    pub async fn stage_cryptogram(
+        &self,
+        vault: &Vault,
+        token: &TokenRow,
+        key_sealed: &[u8],
+        req: &CryptogramRequest<'_>,
+        now: OffsetDateTime,
+    ) -> Result<IssuedCryptogram, StoreError> {
+        let atc = token.atc + 1;
+        let input = CryptogramInput {
+            token_number: &token.number,
+            atc,
+            amount_minor: req.amount,
+            currency: req.currency,
+            merchant_id: req.merchant_id,
+            expires_at_ms: to_ms(req.expires_at),
+        };
+        let value = vault.cryptogram(&token.id, key_sealed, &input)?;
+        let id = new_id("cgm");
+        let mut set = WriteSet::new();
+        if let Some(cid) = req.challenge_id {
+            set.push(
+                "the code unused",
+                "UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL",
+                vec![to_ms(now).into(), cid.into()],
+                Expect::One,
+            );
+        }
+        set.push(
+            "the token active at the ATC read",
+            "UPDATE tokens SET atc = $1 WHERE id = $2 AND status = 'active' AND atc = $3",
+            vec![atc.into(), (&token.id).into(), token.atc.into()],
+            Expect::One,
+        );
+        set.push(
+            "cryptogram",
+            "INSERT INTO cryptograms (id, token_id, lookup, atc, amount, currency, merchant_id, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                (&id).into(),
+                (&token.id).into(),
+                cryptogram_lookup(vault, &token.id, &value).into(),
+                atc.into(),
+                req.amount.into(),
+                req.currency.into(),
+                req.merchant_id.into(),
+                to_ms(req.expires_at).into(),
+                to_ms(now).into(),
+            ],
+            Expect::Any,
+        );
+        self.stage(set).await?;
+        Ok(IssuedCryptogram { id, value, atc })
     }
 
     /// The cryptogram `value` issued to this token, if any.

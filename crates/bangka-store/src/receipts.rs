@@ -185,19 +185,7 @@ pub(crate) async fn issue(
     audit: &crate::audit::AuditRef,
     now: OffsetDateTime,
 ) -> Result<String, StoreError> {
-    let id = new_id("rcp");
-    let body = json!({
-        "version": 1,
-        "id": id,
-        "operation": d.operation,
-        "account_id": d.account_id,
-        "binding_id": d.binding_id,
-        "card": d.card,
-        "at": crate::rfc3339(now),
-        "details": d.details,
-        "audit_hash": audit.leaf_hash,
-    });
-    let doc = d.signer.sign(body);
+    let (id, doc) = signed(d, &audit.leaf_hash, now);
     sqlx::query(
         "INSERT INTO receipts (id, account_id, binding_id, operation, document, audit_seq, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -211,6 +199,46 @@ pub(crate) async fn issue(
     .execute(&mut *conn)
     .await?;
     Ok(id)
+}
+
+/// A receipt for a write-set: it points at the audit entry `audit_id`
+/// written earlier in the same write-set (its position is the database's).
+pub(crate) fn issue_write(d: &ReceiptDraft<'_>, audit_id: &str, leaf_hash: &str, now: OffsetDateTime) -> crate::WriteSet {
+    let (id, doc) = signed(d, leaf_hash, now);
+    let mut set = crate::WriteSet::new();
+    set.push(
+        "receipt",
+        "INSERT INTO receipts (id, account_id, binding_id, operation, document, audit_seq, created_at)
+         VALUES ($1, $2, $3, $4, $5, (SELECT pos FROM audit_log WHERE id = $6), $7)",
+        vec![
+            id.into(),
+            d.account_id.into(),
+            d.binding_id.into(),
+            d.operation.into(),
+            doc.to_string().into(),
+            audit_id.into(),
+            to_ms(now).into(),
+        ],
+        crate::writeset::Expect::Any,
+    );
+    set
+}
+
+fn signed(d: &ReceiptDraft<'_>, leaf_hash: &str, now: OffsetDateTime) -> (String, Value) {
+    let id = new_id("rcp");
+    let body = json!({
+        "version": 1,
+        "id": id,
+        "operation": d.operation,
+        "account_id": d.account_id,
+        "binding_id": d.binding_id,
+        "card": d.card,
+        "at": crate::rfc3339(now),
+        "details": d.details,
+        "audit_hash": leaf_hash,
+    });
+    let doc = d.signer.sign(body);
+    (id, doc)
 }
 
 impl Store {

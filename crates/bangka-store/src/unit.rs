@@ -733,14 +733,16 @@ struct Job {
 }
 
 /// SQLite's writer thread for write-sets (see [`crate::writeset`]).
+#[derive(Clone)]
 pub(crate) struct Applier {
     jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl Applier {
     /// Opens a connection to the database file at `path` and starts the
-    /// thread. `unit_writer` is the unit path's writer, taken in turn.
-    pub(crate) fn start(path: &str, pragmas: &str, unit_writer: Arc<Writer>) -> Result<Applier, StoreError> {
+    /// thread. `unit_writer` is the unit path's writer, taken in turn (none
+    /// where every write is a write-set: the card key store's puts).
+    pub(crate) fn start(path: &str, pragmas: &str, unit_writer: Option<Arc<Writer>>) -> Result<Applier, StoreError> {
         let conn = rusqlite::Connection::open(path).map_err(sqlite)?;
         conn.execute_batch(pragmas).map_err(sqlite)?;
         conn.set_prepared_statement_cache_capacity(128);
@@ -748,7 +750,7 @@ impl Applier {
         let (jobs, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("bangka-sqlite-writer".into())
-            .spawn(move || run(&conn, &rx, &unit_writer, &rt))
+            .spawn(move || run(&conn, &rx, unit_writer.as_deref(), &rt))
             .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
         Ok(Applier { jobs })
     }
@@ -764,11 +766,11 @@ impl Applier {
 /// The writer thread: waits for a write-set, takes the writer, applies it
 /// and every write-set queued meanwhile, commits once, answers them all.
 /// Ends when the store (every [`Applier`] sender) is dropped.
-fn run(conn: &rusqlite::Connection, rx: &std::sync::mpsc::Receiver<Job>, unit_writer: &Writer, rt: &tokio::runtime::Handle) {
+fn run(conn: &rusqlite::Connection, rx: &std::sync::mpsc::Receiver<Job>, unit_writer: Option<&Writer>, rt: &tokio::runtime::Handle) {
     while let Ok(first) = rx.recv() {
         // SQLite has one writer: take it from the unit path, committing
         // the batch it left open for its next unit.
-        let unit_side = unit_writer.blocking_exclusive(rt);
+        let unit_side = unit_writer.map(|w| w.blocking_exclusive(rt));
         let mut applied = Vec::new();
         let mut next = Some(first);
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {

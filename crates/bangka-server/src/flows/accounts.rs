@@ -62,9 +62,15 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
         language: language.tag(),
         email: email.as_ref().map(Email::as_str),
     };
-    let a = match app.store.create_account(new, Cause::api(who.actor()), app.clock.now()).await? {
-        Ok(a) => a,
-        Err(Conflict::PhoneTaken) => return Err(ErrorCode::AccountPhoneTaken.into()),
+    // Decided: a new account (its phone's uniqueness is the write-set's
+    // guard; taken meanwhile, the request decides again below and is told).
+    let a = if by_wallet && app.store.defers().await {
+        app.store.stage_account(new, Cause::api(who.actor()), app.clock.now()).await?
+    } else {
+        match app.store.create_account(new, Cause::api(who.actor()), app.clock.now()).await? {
+            Ok(a) => a,
+            Err(Conflict::PhoneTaken) => return Err(ErrorCode::AccountPhoneTaken.into()),
+        }
     };
     let next_action = if by_wallet { None } else { Some(send_phone_code(app, &a).await?) };
     Ok((StatusCode::CREATED, json!(AccountView { next_action, ..AccountView::from_row(&a, app.clock.now()) })))
@@ -147,13 +153,19 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
         name_sealed: app.vault.seal_value(&kyc_context(account_id, "name"), name.as_str()),
         id_sealed: app.vault.seal_value(&kyc_context(account_id, "id"), id.expose()),
     };
-    if !app.store.set_kyc(account_id, &record, Cause::api(who.actor()), now).await? {
-        return Err(ErrorCode::KycAlreadyVerified.into());
-    }
+    // Decided on the account as read: its KYC state is the write-set's
+    // guard (settled meanwhile, the request decides again below).
+    let a = if app.store.defers().await {
+        app.store.stage_kyc(&account, &record, Cause::api(who.actor()), now).await?
+    } else {
+        if !app.store.set_kyc(account_id, &record, Cause::api(who.actor()), now).await? {
+            return Err(ErrorCode::KycAlreadyVerified.into());
+        }
+        load_account(app, account_id).await?
+    };
     if status == KycState::Rejected {
         return Err(under_age(account_id, &id).into());
     }
-    let a = load_account(app, account_id).await?;
     let v = AccountView {
         real_name_masked: Some(name.masked()),
         id_number_masked: Some(id.masked()),

@@ -421,6 +421,20 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         &b,
         json!({ "phone_masked": bangka_core::holder::Phone::parse(&b.phone).map(|p| p.masked()).unwrap_or_default() }),
     );
+    // Decided: the binding as read is pending and the account has room; the
+    // write-set holds that as its guard (and a token number drawn taken
+    // meanwhile refuses it): refused, the request decides again below.
+    if app.store.defers().await {
+        let id = new_id("tok");
+        let key_sealed = app.vault.new_token_key(&id);
+        let token = NewToken { id, number: new_token_number(), domain: token_domain(who), key_sealed };
+        let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
+        let to = (account.language.as_str(), account.email.as_deref());
+        let (active, token) = app.store.stage_activation(&b, &token, &notice, to, app.policy.binding_limit, trail, now).await?;
+        app.store.stage_attempt(&super::attempt_row(app, account_id, "confirm", &facts, None)).await?;
+        tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
+        return Ok((StatusCode::OK, view_with(app, &active, Some(&token)).await?));
+    }
     // Token numbers are drawn at random (10^9 per BIN); a number already in
     // use rolls the activation back and another is drawn.
     let mut draws = 0;

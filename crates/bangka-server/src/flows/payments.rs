@@ -223,15 +223,25 @@ pub async fn cryptogram(
         expires_at,
         challenge_id: challenge_id.as_deref(),
     };
-    let issued = match app.store.issue_cryptogram(&app.vault, &token, &key, &req, now).await? {
-        CryptogramOutcome::Issued(c) => c,
-        CryptogramOutcome::ChallengeUsed => return Err(verification_required("code_already_used").into()),
-        CryptogramOutcome::TokenNotActive => {
-            let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
-            return Err(t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into());
-        }
+    // Decided: the token as read pays, at its next ATC. The write-set holds
+    // that as its guard; a concurrent change refuses it and the request
+    // decides again on the unit path below.
+    let issued = if app.store.defers().await {
+        let issued = app.store.stage_cryptogram(&app.vault, &token, &key, &req, now).await?;
+        app.store.stage_attempt(&super::attempt_row(app, account_id, "cryptogram", &facts, None)).await?;
+        issued
+    } else {
+        let issued = match app.store.issue_cryptogram(&app.vault, &token, &key, &req, now).await? {
+            CryptogramOutcome::Issued(c) => c,
+            CryptogramOutcome::ChallengeUsed => return Err(verification_required("code_already_used").into()),
+            CryptogramOutcome::TokenNotActive => {
+                let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
+                return Err(t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into());
+            }
+        };
+        record_attempt(app, account_id, "cryptogram", &facts, None).await?;
+        issued
     };
-    record_attempt(app, account_id, "cryptogram", &facts, None).await?;
     tracing::info!(binding_id = %b.id, atc = issued.atc, "cryptogram issued");
     Ok((
         StatusCode::CREATED,

@@ -67,7 +67,11 @@ pub fn router(app: AppState) -> Router {
     responses((status = 201, body = crate::views::AccountView), (status = "4XX", body = envelope::ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (accounts::create(app, &who, req)).await).await
+    let flow = |app: AppState, req: accounts::NewAccountBody| {
+        let who = who.clone();
+        async move { accounts::create(&app, &who, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Show an account (phone masked).
@@ -87,7 +91,11 @@ async fn verify_kyc(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (accounts::verify_kyc(app, &who, &id, req)).await).await
+    let flow = |app: AppState, req: accounts::KycBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { accounts::verify_kyc(&app, &who, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Set the payment password (6 digits), or change it with `current_password`.
@@ -213,7 +221,11 @@ async fn confirm_binding(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ bind::confirm(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: bind::OtpBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { bind::confirm(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;

@@ -52,7 +52,11 @@ async fn create_cryptogram(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ payments::cryptogram(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: payments::CryptogramBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { payments::cryptogram(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Send an SMS code that confirms exactly this payment (amount and merchant named in the message).
