@@ -2,8 +2,6 @@
 //! account freeze, the phone (verification and change) and API keys.
 
 use bangka_core::bind::{AccountFreezeReason, AccountStatus, KycState};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::WriteOn;
@@ -11,6 +9,7 @@ use crate::audit::{Cause, Change};
 use crate::bindings::use_challenge;
 use crate::opt_time;
 use crate::outbox::NewMessage;
+use crate::readers::Cols;
 use crate::unit::Tx;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
@@ -38,27 +37,27 @@ pub struct AccountRow {
     pub phone_verified_at: Option<OffsetDateTime>,
 }
 
-fn account_row(r: &AnyRow) -> Result<AccountRow, StoreError> {
-    let kyc: String = r.try_get("kyc_status")?;
-    let status: String = r.try_get("status")?;
-    let frozen_reason: Option<String> = r.try_get("frozen_reason")?;
+fn account_row(r: &impl Cols) -> Result<AccountRow, StoreError> {
+    let kyc: String = r.col("kyc_status")?;
+    let status: String = r.col("status")?;
+    let frozen_reason: Option<String> = r.col("frozen_reason")?;
     Ok(AccountRow {
-        id: r.try_get("id")?,
-        phone: r.try_get("phone")?,
+        id: r.col("id")?,
+        phone: r.col("phone")?,
         kyc: KycState::parse(&kyc).ok_or_else(|| StoreError::Corrupt(format!("kyc_status {kyc}")))?,
-        kyc_name_mac: r.try_get("kyc_name_mac")?,
-        kyc_id_mac: r.try_get("kyc_id_mac")?,
+        kyc_name_mac: r.col("kyc_name_mac")?,
+        kyc_id_mac: r.col("kyc_id_mac")?,
         status: AccountStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("account status {status}")))?,
         frozen_reason: frozen_reason
             .map(|r| AccountFreezeReason::parse(&r).ok_or_else(|| StoreError::Corrupt(format!("account frozen_reason {r}"))))
             .transpose()?,
-        frozen_at: opt_time(r.try_get("frozen_at")?),
-        locked_until: opt_time(r.try_get("locked_until")?),
-        payment_password_set_at: opt_time(r.try_get("payment_password_set_at")?),
-        created_at: from_ms(r.try_get("created_at")?),
-        language: r.try_get("language")?,
-        email: r.try_get("email")?,
-        phone_verified_at: opt_time(r.try_get("phone_verified_at")?),
+        frozen_at: opt_time(r.col("frozen_at")?),
+        locked_until: opt_time(r.col("locked_until")?),
+        payment_password_set_at: opt_time(r.col("payment_password_set_at")?),
+        created_at: from_ms(r.col("created_at")?),
+        language: r.col("language")?,
+        email: r.col("email")?,
+        phone_verified_at: opt_time(r.col("phone_verified_at")?),
     })
 }
 
@@ -175,11 +174,7 @@ impl Store {
     }
 
     pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        row.as_ref().map(account_row).transpose()
+        self.fetch_row(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"), &[id], account_row, |r| account_row(r)).await
     }
 
     /// Records the KYC outcome, only for an account not yet verified.
@@ -266,11 +261,10 @@ impl Store {
 
     /// The stored payment password hash (PHC string), if one is set.
     pub async fn payment_password_hash(&self, account_id: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT payment_password_hash FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        Ok(row.and_then(|r| r.0))
+        let sql = "SELECT payment_password_hash FROM accounts WHERE id = $1";
+        let row: Option<Option<String>> =
+            self.fetch_row(sql, &[account_id], |r| r.col("payment_password_hash"), |r| r.col("payment_password_hash")).await?;
+        Ok(row.flatten())
     }
 
     /// Sets the payment password hash, only if the stored one is still

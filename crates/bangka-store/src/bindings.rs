@@ -7,13 +7,13 @@ use bangka_core::bind::LiveCard;
 use bangka_core::binding::{BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
 use bangka_core::otp::{Challenge, OtpPurpose};
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::card_keys::WrappedKey;
 use crate::outbox::NewMessage;
+use crate::readers::Cols;
 use crate::unit::Tx;
 use crate::writeset::{Expect, WriteSet};
 use crate::{SealedCard, Store, StoreError, from_ms, is_unique_violation, to_ms};
@@ -62,28 +62,28 @@ const BINDING_COLS: &str = "id, account_id, fingerprint, vault_id, bin, last4, b
 /// What a read returns: the inserted columns plus those later steps set.
 pub(crate) const BINDING_SELECT: &str = "id, account_id, fingerprint, vault_id, bin, last4, brand, card_type, issuer, expiry, phone, elements_mac, status, challenge_id, created_at, updated_at, activated_at, frozen_reason, frozen_at";
 
-pub(crate) fn binding_row(r: &AnyRow) -> Result<BindingRow, StoreError> {
-    let status: String = r.try_get("status")?;
+pub(crate) fn binding_row(r: &impl Cols) -> Result<BindingRow, StoreError> {
+    let status: String = r.col("status")?;
     Ok(BindingRow {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        fingerprint: r.try_get("fingerprint")?,
-        vault_id: r.try_get("vault_id")?,
-        bin: r.try_get("bin")?,
-        last4: r.try_get("last4")?,
-        brand: r.try_get("brand")?,
-        card_type: r.try_get("card_type")?,
-        issuer: r.try_get("issuer")?,
-        expiry: r.try_get("expiry")?,
-        phone: r.try_get("phone")?,
-        elements_mac: r.try_get("elements_mac")?,
+        id: r.col("id")?,
+        account_id: r.col("account_id")?,
+        fingerprint: r.col("fingerprint")?,
+        vault_id: r.col("vault_id")?,
+        bin: r.col("bin")?,
+        last4: r.col("last4")?,
+        brand: r.col("brand")?,
+        card_type: r.col("card_type")?,
+        issuer: r.col("issuer")?,
+        expiry: r.col("expiry")?,
+        phone: r.col("phone")?,
+        elements_mac: r.col("elements_mac")?,
         status: BindingStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("binding status {status}")))?,
-        challenge_id: r.try_get("challenge_id")?,
-        created_at: from_ms(r.try_get("created_at")?),
-        updated_at: from_ms(r.try_get("updated_at")?),
-        activated_at: opt_time(r.try_get("activated_at")?),
-        frozen_reason: r.try_get::<Option<String>, _>("frozen_reason")?.as_deref().and_then(FreezeReason::parse),
-        frozen_at: opt_time(r.try_get("frozen_at")?),
+        challenge_id: r.col("challenge_id")?,
+        created_at: from_ms(r.col("created_at")?),
+        updated_at: from_ms(r.col("updated_at")?),
+        activated_at: opt_time(r.col("activated_at")?),
+        frozen_reason: r.col::<Option<String>>("frozen_reason")?.as_deref().and_then(FreezeReason::parse),
+        frozen_at: opt_time(r.col("frozen_at")?),
     })
 }
 
@@ -142,21 +142,14 @@ pub enum ActivateOutcome {
 
 impl Store {
     pub async fn get_binding(&self, account_id: &str, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1 AND account_id = $2"))
-            .bind(binding_id)
-            .bind(account_id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        row.as_ref().map(binding_row).transpose()
+        let sql = format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1 AND account_id = $2");
+        self.fetch_row(&sql, &[binding_id, account_id], binding_row, |r| binding_row(r)).await
     }
 
     /// A binding by id alone (the payment path knows the token, not the account).
     pub async fn binding_by_id(&self, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1"))
-            .bind(binding_id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        row.as_ref().map(binding_row).transpose()
+        let sql = format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1");
+        self.fetch_row(&sql, &[binding_id], binding_row, |r| binding_row(r)).await
     }
 
     /// The account's bindings, newest first; abandoned attempts (`failed`)
@@ -177,25 +170,14 @@ impl Store {
 
     /// The live binding of this card in this account, if any.
     pub async fn live_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT id FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status IN {LIVE_STATUSES_SQL}"
-        ))
-        .bind(account_id)
-        .bind(fingerprint)
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        Ok(row.map(|r| r.0))
+        let sql = format!("SELECT id FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status IN {LIVE_STATUSES_SQL}");
+        self.fetch_row(&sql, &[account_id, fingerprint], |r| r.col("id"), |r| r.col("id")).await
     }
 
     pub async fn pending_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<BindingRow>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'"
-        ))
-        .bind(account_id)
-        .bind(fingerprint)
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        row.as_ref().map(binding_row).transpose()
+        let sql =
+            format!("SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'");
+        self.fetch_row(&sql, &[account_id, fingerprint], binding_row, |r| binding_row(r)).await
     }
 
     /// Records a pending bind with its sealed card, challenge and SMS, or

@@ -104,6 +104,7 @@ impl CardKeys {
     }
 
     pub(crate) async fn close(&self) {
+        self.puts.iter().for_each(crate::unit::Applier::close);
         self.pool.close().await;
     }
 

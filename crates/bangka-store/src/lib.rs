@@ -33,6 +33,7 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod outbox;
 pub mod payments;
+mod readers;
 pub mod receipts;
 pub mod reviews;
 pub mod risk;
@@ -312,6 +313,39 @@ impl Store {
             }
         }
         Ok(Conn::Pool(self.db.reads().acquire().await?))
+    }
+
+    /// One row of `sql` (`args` bound to `$1`, `$2`, …): on SQLite read on
+    /// this thread ([`readers`]) unless the request's unit is open (its own
+    /// writes are visible only there), else through sqlx. `any` and `lite`
+    /// are the row's decoder for each driver (one generic function).
+    pub(crate) async fn fetch_row<T>(
+        &self,
+        sql: &str,
+        args: &[&str],
+        any: impl FnOnce(&sqlx::any::AnyRow) -> Result<T, StoreError>,
+        lite: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        if let Some(inline) = self.inline_readers().await {
+            let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
+            return inline.with(|c| readers::query_row(c, sql, &params, lite));
+        }
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = q.bind(*a);
+        }
+        let row = q.fetch_optional(&mut *self.read().await?).await?;
+        row.as_ref().map(any).transpose()
+    }
+
+    async fn inline_readers(&self) -> Option<&readers::InlineReaders> {
+        let unit::Db::Sqlite { inline: Some(inline), .. } = &*self.db else { return None };
+        if let Some(u) = &self.unit
+            && u.state.lock().await.is_open()
+        {
+            return None;
+        }
+        Some(inline)
     }
 
     /// This store bound to a new unit of work (see [`unit`]): every call
@@ -665,7 +699,9 @@ impl Store {
     pub async fn close(&self) {
         self.db.reads().close().await;
         self.poke.close().await;
-        if let Db::Sqlite { writer, .. } = &*self.db {
+        if let Db::Sqlite { writer, applier, inline, .. } = &*self.db {
+            applier.iter().for_each(unit::Applier::close);
+            inline.iter().for_each(readers::InlineReaders::close);
             let g = writer.exclusive().await;
             drop(g);
         }
@@ -750,7 +786,11 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
                 Some(file) => Some(unit::Applier::start(&file, SQLITE_MAIN_WRITER_PRAGMAS, Some(writer.clone()))?),
                 None => None,
             };
-            Ok((Db::Sqlite { writer, applier, reads }, poke, backend))
+            let inline = match sqlite_file(&url) {
+                Some(file) => Some(readers::InlineReaders::open(&file, readers as usize)?),
+                None => None,
+            };
+            Ok((Db::Sqlite { writer, applier, reads, inline }, poke, backend))
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::bindings::{ChallengeRow, NewChallenge, insert_challenge};
 use crate::outbox::NewMessage;
+use crate::readers::Cols;
 use crate::vault::CryptogramInput;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, Vault, from_ms, new_id, to_ms};
@@ -38,30 +39,37 @@ pub struct TokenRow {
 
 const TOKEN_COLS: &str = "id, binding_id, number, status, suspended_by, reason, domain, atc, key_sealed";
 
-fn token_row(r: &AnyRow) -> Result<TokenRow, StoreError> {
+fn token_row(r: &impl Cols) -> Result<TokenRow, StoreError> {
     token_row_as(r, "")
+}
+
+/// A binding with its token (columns `t_…`), if it has one.
+fn binding_and_token(r: &impl Cols) -> Result<(crate::BindingRow, Option<TokenRow>), StoreError> {
+    let b = crate::bindings::binding_row(r)?;
+    let t = if r.col::<Option<String>>("t_id")?.is_some() { Some(token_row_as(r, "t_")?) } else { None };
+    Ok((b, t))
 }
 
 /// A token from columns named `{prefix}{column}` (joined queries alias
 /// them, e.g. `t_id`).
-pub(crate) fn token_row_as(r: &AnyRow, prefix: &str) -> Result<TokenRow, StoreError> {
+pub(crate) fn token_row_as(r: &impl Cols, prefix: &str) -> Result<TokenRow, StoreError> {
     let col = |c: &str| format!("{prefix}{c}");
-    let status: String = r.try_get(col("status").as_str())?;
-    let by: Option<String> = r.try_get(col("suspended_by").as_str())?;
-    let reason: Option<String> = r.try_get(col("reason").as_str())?;
+    let status: String = r.col(col("status").as_str())?;
+    let by: Option<String> = r.col(col("suspended_by").as_str())?;
+    let reason: Option<String> = r.col(col("reason").as_str())?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("token {what}"));
     Ok(TokenRow {
-        id: r.try_get(col("id").as_str())?,
-        binding_id: r.try_get(col("binding_id").as_str())?,
-        number: r.try_get(col("number").as_str())?,
+        id: r.col(col("id").as_str())?,
+        binding_id: r.col(col("binding_id").as_str())?,
+        number: r.col(col("number").as_str())?,
         state: TokenState {
             status: TokenStatus::parse(&status).ok_or_else(|| corrupt(&status))?,
             suspended_by: by.as_deref().map(|a| Actor::parse(a).ok_or_else(|| corrupt(a))).transpose()?,
             reason: reason.as_deref().map(|a| Reason::parse(a).ok_or_else(|| corrupt(a))).transpose()?,
         },
-        domain: r.try_get(col("domain").as_str())?,
-        atc: r.try_get(col("atc").as_str())?,
-        key_sealed: r.try_get(col("key_sealed").as_str())?,
+        domain: r.col(col("domain").as_str())?,
+        atc: r.col(col("atc").as_str())?,
+        key_sealed: r.col(col("key_sealed").as_str())?,
     })
 }
 
@@ -75,36 +83,22 @@ impl Store {
     ) -> Result<Option<(crate::BindingRow, Option<TokenRow>)>, StoreError> {
         let token_cols: Vec<String> = TOKEN_COLS.split(", ").map(|c| format!("t.{c} AS t_{c}")).collect();
         let binding_cols: Vec<String> = crate::bindings::BINDING_SELECT.split(", ").map(|c| format!("b.{c}")).collect();
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "SELECT {}, {} FROM bindings b LEFT JOIN tokens t ON t.binding_id = b.id WHERE b.id = $1 AND b.account_id = $2
              ORDER BY t.created_at DESC LIMIT 1",
             binding_cols.join(", "),
             token_cols.join(", ")
-        ))
-        .bind(binding_id)
-        .bind(account_id)
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let b = crate::bindings::binding_row(&r)?;
-        let t = if r.try_get::<Option<String>, _>("t_id")?.is_some() { Some(token_row_as(&r, "t_")?) } else { None };
-        Ok(Some((b, t)))
+        );
+        self.fetch_row(&sql, &[binding_id, account_id], binding_and_token, |r| binding_and_token(r)).await
     }
 
     pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1"))
-            .bind(binding_id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        row.as_ref().map(token_row).transpose()
+        let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1");
+        self.fetch_row(&sql, &[binding_id], token_row, |r| token_row(r)).await
     }
 
     pub async fn token_by_number(&self, number: &str) -> Result<Option<TokenRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1"))
-            .bind(number)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        row.as_ref().map(token_row).transpose()
+        self.fetch_row(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1"), &[number], token_row, |r| token_row(r)).await
     }
 
     /// Gives a token issued before tokens had keys its key; returns the key

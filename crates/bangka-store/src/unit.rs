@@ -73,6 +73,9 @@ pub(crate) enum Db {
         /// database, which a second connection would not see).
         applier: Option<Applier>,
         reads: AnyPool,
+        /// Read-only connections used on the calling thread for the
+        /// hottest point reads (see `readers`).
+        inline: Option<crate::readers::InlineReaders>,
     },
     Postgres {
         pool: AnyPool,
@@ -736,6 +739,8 @@ struct Job {
 #[derive(Clone)]
 pub(crate) struct Applier {
     jobs: std::sync::mpsc::Sender<Job>,
+    /// Set by `Store::close`: write-sets are refused from then on.
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Applier {
@@ -752,14 +757,23 @@ impl Applier {
             .name("bangka-sqlite-writer".into())
             .spawn(move || run(&conn, &rx, unit_writer.as_deref(), &rt))
             .map_err(|e| StoreError::Sqlite(format!("cannot start the writer thread: {e}")))?;
-        Ok(Applier { jobs })
+        Ok(Applier { jobs, closed: Arc::default() })
     }
 
     /// Applies `set` in the next batch; returns once its commit is durable.
     pub(crate) async fn apply(&self, set: WriteSet) -> Result<(), StoreError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(StoreError::Commit("the store is closed".into()));
+        }
         let (done, answer) = oneshot::channel();
         self.jobs.send(Job { set, done }).map_err(|_| StoreError::Commit("the writer thread has stopped".into()))?;
         answer.await.unwrap_or_else(|_| Err(StoreError::Commit("the writer thread stopped before the commit".into())))
+    }
+}
+
+impl Applier {
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
     }
 }
 
