@@ -174,7 +174,7 @@ impl Store {
     }
 
     pub async fn get_account(&self, id: &str) -> Result<Option<AccountRow>, StoreError> {
-        self.fetch_row(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"), &[id], account_row, |r| account_row(r)).await
+        self.fetch_row(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"), &[id.into()], account_row, |r| account_row(r)).await
     }
 
     /// Records the KYC outcome, only for an account not yet verified.
@@ -263,7 +263,7 @@ impl Store {
     pub async fn payment_password_hash(&self, account_id: &str) -> Result<Option<String>, StoreError> {
         let sql = "SELECT payment_password_hash FROM accounts WHERE id = $1";
         let row: Option<Option<String>> =
-            self.fetch_row(sql, &[account_id], |r| r.col("payment_password_hash"), |r| r.col("payment_password_hash")).await?;
+            self.fetch_row(sql, &[account_id.into()], |r| r.col("payment_password_hash"), |r| r.col("payment_password_hash")).await?;
         Ok(row.flatten())
     }
 

@@ -6,7 +6,6 @@
 use bangka_core::bind::LiveCard;
 use bangka_core::binding::{BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
 use bangka_core::otp::{Challenge, OtpPurpose};
-use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::WriteOn;
@@ -143,13 +142,13 @@ pub enum ActivateOutcome {
 impl Store {
     pub async fn get_binding(&self, account_id: &str, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
         let sql = format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1 AND account_id = $2");
-        self.fetch_row(&sql, &[binding_id, account_id], binding_row, |r| binding_row(r)).await
+        self.fetch_row(&sql, &[binding_id.into(), account_id.into()], binding_row, |r| binding_row(r)).await
     }
 
     /// A binding by id alone (the payment path knows the token, not the account).
     pub async fn binding_by_id(&self, binding_id: &str) -> Result<Option<BindingRow>, StoreError> {
         let sql = format!("SELECT {BINDING_SELECT} FROM bindings WHERE id = $1");
-        self.fetch_row(&sql, &[binding_id], binding_row, |r| binding_row(r)).await
+        self.fetch_row(&sql, &[binding_id.into()], binding_row, |r| binding_row(r)).await
     }
 
     /// The account's bindings, newest first; abandoned attempts (`failed`)
@@ -165,19 +164,19 @@ impl Store {
     }
 
     pub async fn live_cards(&self, account_id: &str) -> Result<Vec<LiveCard>, StoreError> {
-        live_cards(&mut *self.read().await?, account_id).await
+        self.fetch_rows(&live_cards_sql(), &[account_id.into()], live_card, |r| live_card(r)).await
     }
 
     /// The live binding of this card in this account, if any.
     pub async fn live_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<String>, StoreError> {
         let sql = format!("SELECT id FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status IN {LIVE_STATUSES_SQL}");
-        self.fetch_row(&sql, &[account_id, fingerprint], |r| r.col("id"), |r| r.col("id")).await
+        self.fetch_row(&sql, &[account_id.into(), fingerprint.into()], |r| r.col("id"), |r| r.col("id")).await
     }
 
     pub async fn pending_binding_for_card(&self, account_id: &str, fingerprint: &str) -> Result<Option<BindingRow>, StoreError> {
         let sql =
             format!("SELECT {BINDING_SELECT} FROM bindings WHERE account_id = $1 AND fingerprint = $2 AND status = 'pending_verification'");
-        self.fetch_row(&sql, &[account_id, fingerprint], binding_row, |r| binding_row(r)).await
+        self.fetch_row(&sql, &[account_id.into(), fingerprint.into()], binding_row, |r| binding_row(r)).await
     }
 
     /// Records a pending bind with its sealed card, challenge and SMS, or
@@ -459,13 +458,18 @@ impl Store {
 }
 
 async fn live_cards(conn: &mut sqlx::AnyConnection, account_id: &str) -> Result<Vec<LiveCard>, StoreError> {
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+    let rows = sqlx::query(&live_cards_sql()).bind(account_id).fetch_all(&mut *conn).await?;
+    rows.iter().map(live_card).collect()
+}
+
+fn live_cards_sql() -> String {
+    format!(
         "SELECT id, issuer, card_type, last4 FROM bindings WHERE account_id = $1 AND status IN {LIVE_STATUSES_SQL} ORDER BY created_at, id"
-    ))
-    .bind(account_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().map(|(binding_id, issuer, card_type, last4)| LiveCard { binding_id, issuer, card_type, last4 }).collect())
+    )
+}
+
+fn live_card(r: &impl Cols) -> Result<LiveCard, StoreError> {
+    Ok(LiveCard { binding_id: r.col("id")?, issuer: r.col("issuer")?, card_type: r.col("card_type")?, last4: r.col("last4")? })
 }
 
 /// Ends a pending binding and shreds its card; false when it was no longer
@@ -752,31 +756,32 @@ impl ChallengeRow {
     }
 }
 
+const CHALLENGE_BY_ID: &str =
+    "SELECT id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, passed_at FROM challenges WHERE id = $1";
+
 async fn challenge_in(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<(Challenge, ChallengeRow)>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, purpose, phone, code_mac, expires_at, attempts, sends, last_sent_at, passed_at FROM challenges WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let purpose: String = r.try_get("purpose")?;
+    let row = sqlx::query(CHALLENGE_BY_ID).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(challenge_row).transpose()
+}
+
+fn challenge_row(r: &impl Cols) -> Result<(Challenge, ChallengeRow), StoreError> {
+    let purpose: String = r.col("purpose")?;
     let c = Challenge {
-        id: r.try_get("id")?,
+        id: r.col("id")?,
         purpose: OtpPurpose::parse(&purpose).ok_or_else(|| StoreError::Corrupt(format!("purpose {purpose}")))?,
-        code_mac: r.try_get("code_mac")?,
-        expires_at: from_ms(r.try_get("expires_at")?),
-        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
-        last_sent_at: from_ms(r.try_get("last_sent_at")?),
-        passed: r.try_get::<Option<i64>, _>("passed_at")?.is_some(),
+        code_mac: r.col("code_mac")?,
+        expires_at: from_ms(r.col("expires_at")?),
+        attempts: u32::try_from(r.col::<i64>("attempts")?).unwrap_or(u32::MAX),
+        last_sent_at: from_ms(r.col("last_sent_at")?),
+        passed: r.col::<Option<i64>>("passed_at")?.is_some(),
     };
-    let row = ChallengeRow { challenge: c.clone(), phone: r.try_get("phone")?, sends: r.try_get("sends")? };
-    Ok(Some((c, row)))
+    let row = ChallengeRow { challenge: c.clone(), phone: r.col("phone")?, sends: r.col("sends")? };
+    Ok((c, row))
 }
 
 impl Store {
     pub async fn get_challenge(&self, id: &str) -> Result<Option<ChallengeRow>, StoreError> {
-        Ok(challenge_in(&mut *self.read().await?, id).await?.map(|(_, r)| r))
+        Ok(self.fetch_row(CHALLENGE_BY_ID, &[id.into()], challenge_row, |r| challenge_row(r)).await?.map(|(_, r)| r))
     }
 
     /// Counts a wrong code, only while tries remain (concurrent wrong codes

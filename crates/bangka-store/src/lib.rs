@@ -322,20 +322,38 @@ impl Store {
     pub(crate) async fn fetch_row<T>(
         &self,
         sql: &str,
-        args: &[&str],
+        args: &[writeset::Arg],
         any: impl FnOnce(&sqlx::any::AnyRow) -> Result<T, StoreError>,
         lite: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
         if let Some(inline) = self.inline_readers().await {
-            let params: Vec<&dyn rusqlite::ToSql> = args.iter().map(|a| a as &dyn rusqlite::ToSql).collect();
-            return inline.with(|c| readers::query_row(c, sql, &params, lite));
+            return inline.with(|c| readers::query(c, sql, args, |rows| rows.next().map_err(writeset::sqlite)?.map(lite).transpose()));
         }
-        let mut q = sqlx::query(sql);
-        for a in args {
-            q = q.bind(*a);
-        }
-        let row = q.fetch_optional(&mut *self.read().await?).await?;
+        let row = writeset::bind_all(sqlx::query(sql), args).fetch_optional(&mut *self.read().await?).await?;
         row.as_ref().map(any).transpose()
+    }
+
+    /// Every row of `sql`, as [`Store::fetch_row`].
+    pub(crate) async fn fetch_rows<T>(
+        &self,
+        sql: &str,
+        args: &[writeset::Arg],
+        any: impl Fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
+        lite: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        if let Some(inline) = self.inline_readers().await {
+            return inline.with(|c| {
+                readers::query(c, sql, args, |rows| {
+                    let mut out = Vec::new();
+                    while let Some(r) = rows.next().map_err(writeset::sqlite)? {
+                        out.push(lite(r)?);
+                    }
+                    Ok(out)
+                })
+            });
+        }
+        let rows = writeset::bind_all(sqlx::query(sql), args).fetch_all(&mut *self.read().await?).await?;
+        rows.iter().map(any).collect()
     }
 
     async fn inline_readers(&self) -> Option<&readers::InlineReaders> {

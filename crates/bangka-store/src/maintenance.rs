@@ -2,11 +2,10 @@
 //! window"), and the recent bind outcomes per issuer that `/v1/status`
 //! shows so a holder can tell "is it just me?".
 
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
+use crate::readers::Cols;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewMaintenance<'a> {
@@ -59,15 +58,15 @@ pub struct BindBucket {
 
 const COLS: &str = "id, issuer, starts_at, ends_at, message_zh, message_en, created_at";
 
-fn row(r: &AnyRow) -> Result<MaintenanceRow, StoreError> {
+fn row(r: &impl Cols) -> Result<MaintenanceRow, StoreError> {
     Ok(MaintenanceRow {
-        id: r.try_get("id")?,
-        issuer: r.try_get("issuer")?,
-        starts_at: from_ms(r.try_get("starts_at")?),
-        ends_at: from_ms(r.try_get("ends_at")?),
-        message_zh: r.try_get("message_zh")?,
-        message_en: r.try_get("message_en")?,
-        created_at: from_ms(r.try_get("created_at")?),
+        id: r.col("id")?,
+        issuer: r.col("issuer")?,
+        starts_at: from_ms(r.col("starts_at")?),
+        ends_at: from_ms(r.col("ends_at")?),
+        message_zh: r.col("message_zh")?,
+        message_en: r.col("message_en")?,
+        created_at: from_ms(r.col("created_at")?),
     })
 }
 
@@ -124,13 +123,9 @@ impl Store {
     /// Windows not cancelled and not over at `now` (current and upcoming),
     /// soonest first.
     pub async fn open_maintenance(&self, now: OffsetDateTime) -> Result<Vec<MaintenanceRow>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM maintenance_windows WHERE cancelled_at IS NULL AND ends_at > $1 ORDER BY starts_at, id LIMIT 200"
-        ))
-        .bind(to_ms(now))
-        .fetch_all(&mut *self.read().await?)
-        .await?;
-        rows.iter().map(row).collect()
+        let sql =
+            format!("SELECT {COLS} FROM maintenance_windows WHERE cancelled_at IS NULL AND ends_at > $1 ORDER BY starts_at, id LIMIT 200");
+        self.fetch_rows(&sql, &[to_ms(now).into()], row, |r| row(r)).await
     }
 
     /// Bind attempts per issuer since `since`, and their failures by code.

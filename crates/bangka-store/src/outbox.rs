@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::WriteOn;
+use crate::readers::Cols;
 use crate::unit::Tx;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Bodies, Store, StoreError, from_ms, new_id, to_ms};
@@ -90,6 +91,11 @@ pub enum GiveUp {
     Expired,
     /// The sink kept failing for the whole retry budget.
     Exhausted,
+}
+
+/// A demo inbox row: id, channel, phone, sealed body, received at.
+fn inbox_row(r: &impl Cols) -> Result<(String, String, String, String, i64), StoreError> {
+    Ok((r.col("id")?, r.col("channel")?, r.col("phone")?, r.col("body")?, r.col("received_at")?))
 }
 
 impl Store {
@@ -276,11 +282,8 @@ impl Store {
 
     /// The demo inbox of a phone number, account id (push) or email address.
     pub async fn inbox(&self, recipient: &str) -> Result<Vec<InboxMessage>, StoreError> {
-        let rows: Vec<(String, String, String, String, i64)> =
-            sqlx::query_as("SELECT id, channel, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY seq DESC LIMIT 50")
-                .bind(recipient)
-                .fetch_all(&mut *self.read().await?)
-                .await?;
+        let sql = "SELECT id, channel, phone, body, received_at FROM demo_inbox WHERE phone = $1 ORDER BY seq DESC LIMIT 50";
+        let rows = self.fetch_rows(sql, &[recipient.into()], inbox_row, |r| inbox_row(r)).await?;
         rows.into_iter()
             .map(|(id, channel, phone, body, t)| {
                 let body = self.bodies.open(&message_context(&id), &body)?;

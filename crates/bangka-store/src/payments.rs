@@ -89,16 +89,16 @@ impl Store {
             binding_cols.join(", "),
             token_cols.join(", ")
         );
-        self.fetch_row(&sql, &[binding_id, account_id], binding_and_token, |r| binding_and_token(r)).await
+        self.fetch_row(&sql, &[binding_id.into(), account_id.into()], binding_and_token, |r| binding_and_token(r)).await
     }
 
     pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {
         let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE binding_id = $1 ORDER BY created_at DESC LIMIT 1");
-        self.fetch_row(&sql, &[binding_id], token_row, |r| token_row(r)).await
+        self.fetch_row(&sql, &[binding_id.into()], token_row, |r| token_row(r)).await
     }
 
     pub async fn token_by_number(&self, number: &str) -> Result<Option<TokenRow>, StoreError> {
-        self.fetch_row(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1"), &[number], token_row, |r| token_row(r)).await
+        self.fetch_row(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE number = $1"), &[number.into()], token_row, |r| token_row(r)).await
     }
 
     /// Gives a token issued before tokens had keys its key; returns the key

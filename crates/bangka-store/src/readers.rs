@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::StoreError;
-use crate::writeset::sqlite;
+use crate::writeset::{Arg, sqlite};
 
 /// A column value both drivers decode.
 pub(crate) trait Col: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + rusqlite::types::FromSql {}
@@ -92,23 +92,20 @@ impl InlineReaders {
     }
 }
 
-/// The first row of `sql` with `args` bound to `$1`, `$2`, …, decoded by
-/// `decode`.
-pub(crate) fn query_row<T>(
+/// Runs `sql` with `args` bound to `$1`, `$2`, … (a statement prepared
+/// once and cached) and hands its rows to `f`.
+pub(crate) fn query<T>(
     conn: &rusqlite::Connection,
     sql: &str,
-    args: &[&dyn rusqlite::ToSql],
-    decode: impl FnOnce(&rusqlite::Row<'_>) -> Result<T, StoreError>,
-) -> Result<Option<T>, StoreError> {
+    args: &[Arg],
+    f: impl FnOnce(&mut rusqlite::Rows<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
     for (i, a) in args.iter().enumerate() {
+        // `$n` is a named parameter to SQLite: its slot is looked up.
         if let Some(slot) = stmt.parameter_index(&format!("${}", i + 1)).map_err(sqlite)? {
-            stmt.raw_bind_parameter(slot, a).map_err(sqlite)?;
+            a.bind_to(&mut stmt, slot)?;
         }
     }
-    let mut rows = stmt.raw_query();
-    match rows.next().map_err(sqlite)? {
-        Some(r) => Ok(Some(decode(r)?)),
-        None => Ok(None),
-    }
+    f(&mut stmt.raw_query())
 }

@@ -8,6 +8,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
+use crate::readers::Cols;
 use crate::unit::Tx;
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
@@ -65,6 +66,10 @@ pub struct Firing<'a> {
     pub count: u32,
 }
 
+fn subject_lock(per: Subject, r: &impl Cols) -> Result<SubjectLock, StoreError> {
+    Ok(SubjectLock { per, rule: r.col("rule")?, locked_until: from_ms(r.col("locked_until")?) })
+}
+
 impl Store {
     /// How many times `signal` happened for the subject since `since`.
     pub async fn count_signal(&self, per: Subject, value: &str, signal: Signal, since: OffsetDateTime) -> Result<u32, StoreError> {
@@ -79,12 +84,9 @@ impl Store {
             Signal::DistinctCards => ("COUNT(DISTINCT card_fp)".to_owned(), "kind = 'bind' AND card_fp IS NOT NULL".to_owned()),
             Signal::DistinctAccounts => ("COUNT(DISTINCT account_id)".to_owned(), "kind = 'bind'".to_owned()),
         };
-        let (n,): (i64,) = sqlx::query_as(&format!("SELECT {what} FROM attempts WHERE {col} = $1 AND created_at >= $2 AND {filter}"))
-            .bind(value)
-            .bind(to_ms(since))
-            .fetch_one(&mut *self.read().await?)
-            .await?;
-        Ok(n as u32)
+        let sql = format!("SELECT {what} AS n FROM attempts WHERE {col} = $1 AND created_at >= $2 AND {filter}");
+        let n: Option<i64> = self.fetch_row(&sql, &[value.into(), to_ms(since).into()], |r| r.col("n"), |r| r.col("n")).await?;
+        Ok(n.unwrap_or(0) as u32)
     }
 
     /// Whether the subject already made a bind attempt with `other` (a card
@@ -98,16 +100,13 @@ impl Store {
         other_value: &str,
         since: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let r: Option<(String,)> = sqlx::query_as(&format!(
+        let sql = format!(
             "SELECT id FROM attempts WHERE {} = $1 AND {} = $2 AND kind = 'bind' AND created_at >= $3 LIMIT 1",
             column(per),
             column(other)
-        ))
-        .bind(value)
-        .bind(other_value)
-        .bind(to_ms(since))
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
+        );
+        let args = [value.into(), other_value.into(), to_ms(since).into()];
+        let r: Option<String> = self.fetch_row(&sql, &args, |r| r.col("id"), |r| r.col("id")).await?;
         Ok(r.is_some())
     }
 
@@ -196,17 +195,10 @@ impl Store {
     pub async fn active_subject_locks(&self, subjects: &[(Subject, &str)], now: OffsetDateTime) -> Result<Vec<SubjectLock>, StoreError> {
         let mut out = Vec::new();
         for (per, value) in subjects {
-            let rows = sqlx::query(
-                "SELECT rule, locked_until FROM risk_locks WHERE subject_kind = $1 AND subject = $2 AND locked_until > $3 AND released_at IS NULL",
-            )
-            .bind(per.as_str())
-            .bind(*value)
-            .bind(to_ms(now))
-            .fetch_all(&mut *self.read().await?)
-            .await?;
-            for r in rows {
-                out.push(SubjectLock { per: *per, rule: r.try_get("rule")?, locked_until: from_ms(r.try_get("locked_until")?) });
-            }
+            let sql = "SELECT rule, locked_until FROM risk_locks WHERE subject_kind = $1 AND subject = $2 AND locked_until > $3 AND released_at IS NULL";
+            let args = [per.as_str().into(), (*value).into(), to_ms(now).into()];
+            let found = self.fetch_rows(sql, &args, |r| subject_lock(*per, r), |r| subject_lock(*per, r)).await?;
+            out.extend(found);
         }
         out.sort_by_key(|l| std::cmp::Reverse(l.locked_until));
         Ok(out)

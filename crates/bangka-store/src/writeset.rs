@@ -160,16 +160,36 @@ impl WriteSet {
     }
 }
 
+/// Binds `args` to an sqlx query in order.
+pub(crate) fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::Int(v) => q.bind(*v),
+            Arg::Text(v) => q.bind(v.clone()),
+            Arg::Blob(v) => q.bind(v.clone()),
+        };
+    }
+    q
+}
+
+impl Arg {
+    /// Binds this value to slot `slot` of a rusqlite statement.
+    pub(crate) fn bind_to(&self, stmt: &mut rusqlite::Statement<'_>, slot: usize) -> Result<(), StoreError> {
+        match self {
+            Arg::Int(v) => stmt.raw_bind_parameter(slot, v),
+            Arg::Text(v) => stmt.raw_bind_parameter(slot, v),
+            Arg::Blob(v) => stmt.raw_bind_parameter(slot, v),
+        }
+        .map_err(sqlite)
+    }
+}
+
 impl Write {
     async fn run_on(&self, conn: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
-        let mut q = sqlx::query(&self.sql);
-        for a in &self.args {
-            q = match a {
-                Arg::Int(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::Blob(v) => q.bind(v.clone()),
-            };
-        }
+        let q = bind_all(sqlx::query(&self.sql), &self.args);
         let changed = match self.expect {
             Expect::Row => u64::from(q.fetch_optional(&mut *conn).await.map_err(|e| self.refused(e))?.is_some()),
             _ => q.execute(&mut *conn).await.map_err(|e| self.refused(e))?.rows_affected(),
@@ -202,12 +222,7 @@ impl Write {
             // `$n` is a named parameter to SQLite: look its slot up (the
             // same `$n` may appear twice, or after a higher one).
             let Some(slot) = stmt.parameter_index(&format!("${}", i + 1)).map_err(sqlite)? else { continue };
-            match a {
-                Arg::Int(v) => stmt.raw_bind_parameter(slot, v),
-                Arg::Text(v) => stmt.raw_bind_parameter(slot, v),
-                Arg::Blob(v) => stmt.raw_bind_parameter(slot, v),
-            }
-            .map_err(sqlite)?;
+            a.bind_to(&mut stmt, slot)?;
         }
         let changed = match self.expect {
             Expect::Row => u64::from(stmt.raw_query().next().map_err(|e| self.refused_sqlite(e))?.is_some()),
