@@ -2,7 +2,6 @@
 //! transaction of the change they tell about, then delivered and erased.
 
 use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
 use crate::WriteOn;
@@ -127,14 +126,11 @@ impl Store {
     /// commit just queued: the committer delivers its own at once).
     pub async fn undelivered(&self, ids: &[String]) -> Result<Vec<OutboxMessage>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
+        let sql = format!("SELECT {MESSAGE_COLS} FROM outbox WHERE id = $1 AND delivered_at IS NULL AND ended_at IS NULL");
         for id in ids {
-            let row =
-                sqlx::query(&format!("SELECT {MESSAGE_COLS} FROM outbox WHERE id = $1 AND delivered_at IS NULL AND ended_at IS NULL"))
-                    .bind(id)
-                    .fetch_optional(&mut *self.read().await?)
-                    .await?;
-            if let Some(r) = row {
-                out.push(message_row(&r, &self.bodies)?);
+            let bodies = &self.bodies;
+            if let Some(m) = self.fetch_row(&sql, &[id.into()], |r| message_row(r, bodies), |r| message_row(r, bodies)).await? {
+                out.push(m);
             }
         }
         Ok(out)
@@ -157,12 +153,8 @@ impl Store {
 
     /// How many messages another delivery attempt holds right now.
     pub async fn deliveries_in_flight(&self, now: OffsetDateTime) -> Result<i64, StoreError> {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND ended_at IS NULL AND claimed_until > $1")
-                .bind(to_ms(now))
-                .fetch_one(&mut *self.read().await?)
-                .await?;
-        Ok(n)
+        let sql = "SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND ended_at IS NULL AND claimed_until > $1";
+        Ok(self.fetch_row(sql, &[to_ms(now).into()], |r| r.col("n"), |r| r.col("n")).await?.unwrap_or(0))
     }
 
     /// Delivers these messages into the demo inbox inside the current unit
@@ -327,16 +319,16 @@ pub(crate) fn message_context(id: &str) -> String {
     format!("message:{id}")
 }
 
-fn message_row(r: &AnyRow, bodies: &Bodies) -> Result<OutboxMessage, StoreError> {
-    let id: String = r.try_get("id")?;
-    let body = r.try_get::<Option<String>, _>("body")?.map(|b| bodies.open(&message_context(&id), &b)).transpose()?;
+fn message_row(r: &impl Cols, bodies: &Bodies) -> Result<OutboxMessage, StoreError> {
+    let id: String = r.col("id")?;
+    let body = r.col::<Option<String>>("body")?.map(|b| bodies.open(&message_context(&id), &b)).transpose()?;
     Ok(OutboxMessage {
         id,
-        channel: r.try_get("channel")?,
-        recipient: r.try_get("recipient")?,
+        channel: r.col("channel")?,
+        recipient: r.col("recipient")?,
         body: body.unwrap_or_default(),
-        tries: r.try_get("tries")?,
-        expires_at: r.try_get::<Option<i64>, _>("expires_at")?.map(from_ms),
+        tries: r.col("tries")?,
+        expires_at: r.col::<Option<i64>>("expires_at")?.map(from_ms),
     })
 }
 

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
+use crate::readers::Cols;
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 pub struct NewReview<'a> {
@@ -172,14 +173,9 @@ impl Store {
 
     /// Whether a reviewer approved binding this card to this account since `since`.
     pub async fn approved_bind_review(&self, account_id: &str, card_fp: &str, since: OffsetDateTime) -> Result<bool, StoreError> {
-        let r: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM reviews WHERE account_id = $1 AND card_fp = $2 AND kind = 'bind' AND status = 'approved' AND decided_at >= $3 LIMIT 1",
-        )
-        .bind(account_id)
-        .bind(card_fp)
-        .bind(to_ms(since))
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
+        let sql = "SELECT id FROM reviews WHERE account_id = $1 AND card_fp = $2 AND kind = 'bind' AND status = 'approved' AND decided_at >= $3 LIMIT 1";
+        let args = [account_id.into(), card_fp.into(), to_ms(since).into()];
+        let r: Option<String> = self.fetch_row(sql, &args, |r| r.col("id"), |r| r.col("id")).await?;
         Ok(r.is_some())
     }
 

@@ -117,36 +117,24 @@ impl Store {
     /// Another rule's lock consumes nothing: a daily cap keeps counting
     /// through the hourly rule's short locks, which is what makes it a cap.
     pub async fn risk_counted_from(&self, per: Subject, value: &str, rule: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        // Each query answers one row with one (maybe NULL) time.
         let (cleared, locked): (Option<i64>, Option<i64>) = match per {
             Subject::Account => {
-                let cleared: Option<(Option<i64>,)> = sqlx::query_as("SELECT risk_cleared_at FROM accounts WHERE id = $1")
-                    .bind(value)
-                    .fetch_optional(&mut *self.read().await?)
-                    .await?;
-                let (locked,): (Option<i64>,) = sqlx::query_as(
-                    "SELECT MAX(created_at) FROM risk_decisions WHERE subject_kind = 'account' AND account_id = $1 AND rule = $2 AND outcome = 'lock'",
-                )
-                .bind(value)
-                .bind(rule)
-                .fetch_one(&mut *self.read().await?)
-                .await?;
-                (cleared.and_then(|(c,)| c), locked)
+                let sql = "SELECT risk_cleared_at AS t FROM accounts WHERE id = $1";
+                let cleared = self.fetch_row(sql, &[value.into()], |r| r.col::<Option<i64>>("t"), |r| r.col::<Option<i64>>("t")).await?;
+                let sql = "SELECT MAX(created_at) AS t FROM risk_decisions WHERE subject_kind = 'account' AND account_id = $1 AND rule = $2 AND outcome = 'lock'";
+                let locked =
+                    self.fetch_row(sql, &[value.into(), rule.into()], |r| r.col::<Option<i64>>("t"), |r| r.col::<Option<i64>>("t")).await?;
+                (cleared.flatten(), locked.flatten())
             }
             _ => {
-                let (cleared,): (Option<i64>,) =
-                    sqlx::query_as("SELECT MAX(released_at) FROM risk_locks WHERE subject_kind = $1 AND subject = $2")
-                        .bind(per.as_str())
-                        .bind(value)
-                        .fetch_one(&mut *self.read().await?)
-                        .await?;
-                let (locked,): (Option<i64>,) =
-                    sqlx::query_as("SELECT MAX(created_at) FROM risk_locks WHERE subject_kind = $1 AND subject = $2 AND rule = $3")
-                        .bind(per.as_str())
-                        .bind(value)
-                        .bind(rule)
-                        .fetch_one(&mut *self.read().await?)
-                        .await?;
-                (cleared, locked)
+                let sql = "SELECT MAX(released_at) AS t FROM risk_locks WHERE subject_kind = $1 AND subject = $2";
+                let args = [per.as_str().into(), value.into()];
+                let cleared = self.fetch_row(sql, &args, |r| r.col::<Option<i64>>("t"), |r| r.col::<Option<i64>>("t")).await?;
+                let sql = "SELECT MAX(created_at) AS t FROM risk_locks WHERE subject_kind = $1 AND subject = $2 AND rule = $3";
+                let args = [per.as_str().into(), value.into(), rule.into()];
+                let locked = self.fetch_row(sql, &args, |r| r.col::<Option<i64>>("t"), |r| r.col::<Option<i64>>("t")).await?;
+                (cleared.flatten(), locked.flatten())
             }
         };
         Ok(cleared.max(locked).map(from_ms))
