@@ -550,11 +550,11 @@ impl Store {
     /// A card's ciphertext with its data key; `None` once shredded.
     pub async fn get_sealed(&self, vault_id: &str) -> Result<Option<SealedCard>, StoreError> {
         type Row = (String, String, Option<Vec<u8>>, Option<Vec<u8>>);
-        let row: Option<Row> =
-            sqlx::query_as("SELECT id, fingerprint, pan_ct, pan_nonce FROM vault_cards WHERE id = $1 AND shredded_at IS NULL")
-                .bind(vault_id)
-                .fetch_optional(&mut *self.read().await?)
-                .await?;
+        fn vault_row(r: &impl Cols) -> Result<Row, StoreError> {
+            Ok((r.col("id")?, r.col("fingerprint")?, r.col("pan_ct")?, r.col("pan_nonce")?))
+        }
+        let sql = "SELECT id, fingerprint, pan_ct, pan_nonce FROM vault_cards WHERE id = $1 AND shredded_at IS NULL";
+        let row = self.fetch_row(sql, &[vault_id.into()], vault_row, |r| vault_row(r)).await?;
         let Some((id, fingerprint, Some(pan_ct), Some(pan_nonce))) = row else { return Ok(None) };
         let Some(k) = self.keys.get(&id).await? else { return Ok(None) };
         Ok(Some(SealedCard {

@@ -31,6 +31,7 @@
 use sqlx::{AnyPool, Executor};
 use time::OffsetDateTime;
 
+use crate::readers::Cols;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Backend, StoreError, open_pool, to_ms};
 
@@ -49,6 +50,8 @@ pub struct CardKeys {
     /// SQLite: a writer thread that puts the keys of concurrent binds with
     /// one fsync (see [`crate::writeset`]); a put is on every bind's path.
     puts: Option<crate::unit::Applier>,
+    /// SQLite: a key read on the calling thread (every payment reads one).
+    inline: Option<std::sync::Arc<crate::readers::InlineReaders>>,
 }
 
 /// Where the key store of the database at `url` lives (url, schema).
@@ -96,15 +99,19 @@ impl CardKeys {
         .await?;
         // The orphan sweep walks keys by age.
         pool.execute("CREATE INDEX IF NOT EXISTS card_keys_by_time ON card_keys (created_at, vault_id)").await?;
-        let puts = match crate::sqlite_file(url) {
-            Some(file) if backend == Backend::Sqlite => Some(crate::unit::Applier::start(&file, crate::SQLITE_WRITER_PRAGMAS, None)?),
-            _ => None,
+        let (puts, inline) = match crate::sqlite_file(url) {
+            Some(file) if backend == Backend::Sqlite => (
+                Some(crate::unit::Applier::start(&file, crate::SQLITE_WRITER_PRAGMAS, None)?),
+                Some(std::sync::Arc::new(crate::readers::InlineReaders::open(&file, 2)?)),
+            ),
+            _ => (None, None),
         };
-        Ok(CardKeys { pool, backend, puts })
+        Ok(CardKeys { pool, backend, puts, inline })
     }
 
     pub(crate) async fn close(&self) {
         self.puts.iter().for_each(crate::unit::Applier::close);
+        self.inline.iter().for_each(|r| r.close());
         self.pool.close().await;
     }
 
@@ -146,11 +153,20 @@ impl CardKeys {
     }
 
     pub(crate) async fn get(&self, vault_id: &str) -> Result<Option<WrappedKey>, StoreError> {
-        let row: Option<(i64, Vec<u8>, Vec<u8>)> =
-            sqlx::query_as("SELECT key_version, wrapped_dek, dek_nonce FROM card_keys WHERE vault_id = $1")
-                .bind(vault_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        const SQL: &str = "SELECT key_version, wrapped_dek, dek_nonce FROM card_keys WHERE vault_id = $1";
+        if let Some(inline) = &self.inline {
+            return inline.with(|c| {
+                crate::readers::query(c, SQL, &[vault_id.into()], |rows| match rows.next().map_err(crate::writeset::sqlite)? {
+                    Some(r) => Ok(Some(WrappedKey {
+                        key_version: r.col("key_version")?,
+                        wrapped_dek: r.col("wrapped_dek")?,
+                        dek_nonce: r.col("dek_nonce")?,
+                    })),
+                    None => Ok(None),
+                })
+            });
+        }
+        let row: Option<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(SQL).bind(vault_id).fetch_optional(&self.pool).await?;
         Ok(row.map(|(key_version, wrapped_dek, dek_nonce)| WrappedKey { key_version, wrapped_dek, dek_nonce }))
     }
 

@@ -9,8 +9,6 @@ use bangka_core::otp::OtpPurpose;
 use bangka_core::payment::PaymentStatus;
 use bangka_core::settlement::SettlementKind;
 use bangka_core::token::{Actor, Reason, TokenState, TokenStatus};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use time::{Duration, OffsetDateTime};
 
 use crate::WriteOn;
@@ -415,25 +413,23 @@ impl Store {
 
     /// The cryptogram `value` issued to this token, if any.
     pub async fn find_cryptogram(&self, vault: &Vault, token_id: &str, value: &str) -> Result<Option<CryptogramRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, token_id, atc, amount, currency, merchant_id, expires_at, used_at FROM cryptograms WHERE token_id = $1 AND lookup = $2",
-        )
-        .bind(token_id)
-        .bind(cryptogram_lookup(vault, token_id, value))
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        Ok(Some(CryptogramRow {
-            id: r.try_get("id")?,
-            token_id: r.try_get("token_id")?,
-            atc: r.try_get("atc")?,
-            amount: r.try_get("amount")?,
-            currency: r.try_get("currency")?,
-            merchant_id: r.try_get("merchant_id")?,
-            expires_at: from_ms(r.try_get("expires_at")?),
-            used_at: r.try_get::<Option<i64>, _>("used_at")?.map(from_ms),
-        }))
+        let sql = "SELECT id, token_id, atc, amount, currency, merchant_id, expires_at, used_at FROM cryptograms WHERE token_id = $1 AND lookup = $2";
+        let args = [token_id.into(), cryptogram_lookup(vault, token_id, value).into()];
+        self.fetch_row(sql, &args, cryptogram_row, |r| cryptogram_row(r)).await
     }
+}
+
+fn cryptogram_row(r: &impl Cols) -> Result<CryptogramRow, StoreError> {
+    Ok(CryptogramRow {
+        id: r.col("id")?,
+        token_id: r.col("token_id")?,
+        atc: r.col("atc")?,
+        amount: r.col("amount")?,
+        currency: r.col("currency")?,
+        merchant_id: r.col("merchant_id")?,
+        expires_at: from_ms(r.col("expires_at")?),
+        used_at: r.col::<Option<i64>>("used_at")?.map(from_ms),
+    })
 }
 
 // ---------------------------------------------------------------- payments
@@ -467,27 +463,27 @@ pub struct PaymentRow {
 const PAYMENT_COLS: &str = "id, account_id, binding_id, token_id, cryptogram_id, mandate_id, created_by, merchant_id, currency, amount, captured, refunded, \
                             status, decline_code, shown_code, issuer_code, created_at, updated_at";
 
-fn payment_row(r: &AnyRow) -> Result<PaymentRow, StoreError> {
-    let status: String = r.try_get("status")?;
+fn payment_row(r: &impl Cols) -> Result<PaymentRow, StoreError> {
+    let status: String = r.col("status")?;
     Ok(PaymentRow {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        binding_id: r.try_get("binding_id")?,
-        token_id: r.try_get("token_id")?,
-        cryptogram_id: r.try_get("cryptogram_id")?,
-        mandate_id: r.try_get("mandate_id")?,
-        created_by: r.try_get("created_by")?,
-        merchant_id: r.try_get("merchant_id")?,
-        currency: r.try_get("currency")?,
-        amount: r.try_get("amount")?,
-        captured: r.try_get("captured")?,
-        refunded: r.try_get("refunded")?,
+        id: r.col("id")?,
+        account_id: r.col("account_id")?,
+        binding_id: r.col("binding_id")?,
+        token_id: r.col("token_id")?,
+        cryptogram_id: r.col("cryptogram_id")?,
+        mandate_id: r.col("mandate_id")?,
+        created_by: r.col("created_by")?,
+        merchant_id: r.col("merchant_id")?,
+        currency: r.col("currency")?,
+        amount: r.col("amount")?,
+        captured: r.col("captured")?,
+        refunded: r.col("refunded")?,
         status: PaymentStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("payment status {status}")))?,
-        decline_code: r.try_get("decline_code")?,
-        shown_code: r.try_get("shown_code")?,
-        issuer_code: r.try_get("issuer_code")?,
-        created_at: from_ms(r.try_get("created_at")?),
-        updated_at: from_ms(r.try_get("updated_at")?),
+        decline_code: r.col("decline_code")?,
+        shown_code: r.col("shown_code")?,
+        issuer_code: r.col("issuer_code")?,
+        created_at: from_ms(r.col("created_at")?),
+        updated_at: from_ms(r.col("updated_at")?),
     })
 }
 
@@ -532,18 +528,18 @@ pub struct PaymentOp {
     pub sent_at: OffsetDateTime,
 }
 
-fn op_row(r: &AnyRow) -> Result<PaymentOp, StoreError> {
-    let kind: String = r.try_get("kind")?;
+fn op_row(r: &impl Cols) -> Result<PaymentOp, StoreError> {
+    let kind: String = r.col("kind")?;
     Ok(PaymentOp {
-        id: r.try_get("id")?,
-        payment_id: r.try_get("payment_id")?,
+        id: r.col("id")?,
+        payment_id: r.col("payment_id")?,
         kind: OpKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("payment op {kind}")))?,
-        amount: r.try_get("amount")?,
-        status: r.try_get("status")?,
-        tries: r.try_get("tries")?,
-        created_at: from_ms(r.try_get("created_at")?),
-        updated_at: from_ms(r.try_get("updated_at")?),
-        sent_at: from_ms(r.try_get("sent_at")?),
+        amount: r.col("amount")?,
+        status: r.col("status")?,
+        tries: r.col("tries")?,
+        created_at: from_ms(r.col("created_at")?),
+        updated_at: from_ms(r.col("updated_at")?),
+        sent_at: from_ms(r.col("sent_at")?),
     })
 }
 
@@ -842,11 +838,7 @@ impl Store {
     }
 
     pub async fn get_payment(&self, id: &str) -> Result<Option<PaymentRow>, StoreError> {
-        let row = sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        row.as_ref().map(payment_row).transpose()
+        self.fetch_row(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE id = $1"), &[id.into()], payment_row, |r| payment_row(r)).await
     }
 
     /// Payments matching `filter` (SQL over the payments table with `$1`
@@ -871,13 +863,9 @@ impl Store {
     }
 
     pub async fn payment_ops(&self, payment_id: &str) -> Result<Vec<PaymentOp>, StoreError> {
-        let rows = sqlx::query(
+        let sql =
             "SELECT id, payment_id, kind, amount, status, tries, created_at, updated_at, sent_at FROM payment_ops WHERE payment_id = $1
-             ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 WHEN 'void' THEN 1 ELSE 2 END, id",
-        )
-        .bind(payment_id)
-        .fetch_all(&mut *self.read().await?)
-        .await?;
-        rows.iter().map(op_row).collect()
+             ORDER BY created_at, CASE kind WHEN 'authorize' THEN 0 WHEN 'capture' THEN 1 WHEN 'void' THEN 1 ELSE 2 END, id";
+        self.fetch_rows(sql, &[payment_id.into()], op_row, |r| op_row(r)).await
     }
 }
