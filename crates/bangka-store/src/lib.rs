@@ -383,9 +383,10 @@ impl Store {
         Store { unit: Some(Arc::new(Unit::new(claim, true))), ..self.clone() }
     }
 
-    /// Whether this store is bound to a deciding unit.
+    /// Whether this store is bound to a deciding unit that may still decide
+    /// again (it has not made an intent durable with a checkpoint).
     pub fn is_deciding(&self) -> bool {
-        self.unit.as_ref().is_some_and(|u| u.defer)
+        self.unit.as_ref().is_some_and(|u| u.defer && !u.decided.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// Whether writes staged now are deferred to the finish (a deciding
@@ -440,7 +441,7 @@ impl Store {
         let u = self.unit.as_ref().expect("finish_unit on a store bound to a unit");
         let mut state = u.state.lock().await;
         if !state.is_open() && !state.poisoned {
-            self.finish_as_write_set(u, &mut state, answer).await?;
+            self.finish_as_write_set(u, &mut state, answer, WriteSet::new()).await?;
         } else {
             self.finish_open_unit(u, &mut state, answer).await?;
         }
@@ -526,7 +527,13 @@ impl Store {
 
     /// A unit that never opened ends as one write-set: the claim, what the
     /// flow staged and the answer, applied whole or refused whole.
-    async fn finish_as_write_set(&self, u: &Unit, state: &mut unit::UnitState, answer: Option<StoredAnswer<'_>>) -> Result<(), StoreError> {
+    async fn finish_as_write_set(
+        &self,
+        u: &Unit,
+        state: &mut unit::UnitState,
+        answer: Option<StoredAnswer<'_>>,
+        tail: WriteSet,
+    ) -> Result<(), StoreError> {
         let mut set = WriteSet::new();
         if let Some(c) = &u.claim
             && !state.claimed
@@ -543,6 +550,7 @@ impl Store {
         if let (Some(c), Some(a)) = (&u.claim, answer) {
             set.push("answer", answer_sql(a.transient), answer_args(c, a), writeset::Expect::Claim);
         }
+        set.extend(tail);
         if !set.is_empty()
             && let Err(e) = self.db.apply(set).await
         {
@@ -592,6 +600,23 @@ impl Store {
     pub async fn checkpoint(&self, resume: &str, now: OffsetDateTime) -> Result<(), StoreError> {
         let Some(u) = &self.unit else { return Ok(()) };
         let mut state = u.state.lock().await;
+        if u.defer && !state.is_open() && !state.poisoned {
+            // A deciding unit's intent is one write-set: the claim, what the
+            // flow staged and the resume note. Past it, the flow has made
+            // its decision durable: it is not decided again.
+            let mut set = WriteSet::new();
+            if let Some(c) = &u.claim {
+                set.push(
+                    "resume note",
+                    "UPDATE idempotency SET resume = $1, created_at = $2 WHERE scope = $3 AND idem_key = $4",
+                    vec![resume.into(), to_ms(now).into(), c.scope.as_str().into(), c.key.as_str().into()],
+                    writeset::Expect::Claim,
+                );
+            }
+            self.finish_as_write_set(u, &mut state, None, set).await?;
+            u.decided.store(true, std::sync::atomic::Ordering::SeqCst);
+            return Ok(());
+        }
         if let Some(c) = &u.claim {
             state.ensure_open(&self.db, Some(c)).await?;
             let marked = sqlx::query("UPDATE idempotency SET resume = $1, created_at = $2 WHERE scope = $3 AND idem_key = $4")

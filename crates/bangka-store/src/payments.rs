@@ -568,49 +568,74 @@ async fn insert_op(
     amount: i64,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    op_write(id, payment_id, kind, amount, now).run_on(conn).await
+}
+
+fn op_write(id: &str, payment_id: &str, kind: OpKind, amount: i64, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "payment op",
         "INSERT INTO payment_ops (id, payment_id, kind, amount, status, tries, created_at, updated_at, sent_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
-    )
-    .bind(id)
-    .bind(payment_id)
-    .bind(kind.as_str())
-    .bind(amount)
-    .bind(to_ms(now))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        vec![id.into(), payment_id.into(), kind.as_str().into(), amount.into(), to_ms(now).into()],
+        Expect::Any,
+    );
+    set
+}
+
+/// A new payment (pending) consuming its cryptogram: what
+/// `begin_payment` writes and `stage_payment` stages.
+fn payment_write(p: &PaymentRow) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "the cryptogram unused",
+        "UPDATE cryptograms SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
+        vec![to_ms(p.created_at).into(), (&p.cryptogram_id).into()],
+        Expect::One,
+    );
+    set.push(
+        "payment",
+        format!("INSERT INTO payments ({PAYMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, 'pending', NULL, NULL, NULL, $11, $11)"),
+        vec![
+            (&p.id).into(),
+            (&p.account_id).into(),
+            (&p.binding_id).into(),
+            (&p.token_id).into(),
+            (&p.cryptogram_id).into(),
+            (&p.mandate_id).into(),
+            (&p.created_by).into(),
+            (&p.merchant_id).into(),
+            (&p.currency).into(),
+            p.amount.into(),
+            to_ms(p.created_at).into(),
+        ],
+        Expect::Any,
+    );
+    set
 }
 
 impl Store {
     /// Consumes the cryptogram and records the payment as `pending` with its
     /// authorization op, at once. Returns false (nothing written) when the
     /// cryptogram was already used: a replay, even a concurrent one.
+    /// Stages a new payment with its pending authorization op for the
+    /// request's write-set (applied at its checkpoint, before the bank is
+    /// asked). A cryptogram used meanwhile refuses the write-set; the
+    /// request decides again (and is told the cryptogram was used).
+    pub async fn stage_payment(&self, p: &PaymentRow, op_id: &str, cause: Cause<'_>) -> Result<(), StoreError> {
+        let mut set = payment_write(p);
+        set.extend(op_write(op_id, &p.id, OpKind::Authorize, p.amount, p.created_at));
+        let change = Change { action: "payment.create", subject: &p.id, before: None, after: Some(PaymentStatus::Pending.as_str()) };
+        set.extend(crate::audit::entry_write(cause, change, p.created_at));
+        self.stage(set).await
+    }
+
     pub async fn begin_payment(&self, p: &PaymentRow, op_id: &str, cause: Cause<'_>) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE cryptograms SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-            .bind(to_ms(p.created_at))
-            .bind(&p.cryptogram_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
+        match payment_write(p).run_on(&mut tx).await {
+            // The cryptogram was used by a concurrent payment.
+            Err(StoreError::Conflict(_)) => return Ok(false),
+            done => done?,
         }
-        sqlx::query(&format!(
-            "INSERT INTO payments ({PAYMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, 'pending', NULL, NULL, NULL, $11, $11)"
-        ))
-        .bind(&p.id)
-        .bind(&p.account_id)
-        .bind(&p.binding_id)
-        .bind(&p.token_id)
-        .bind(&p.cryptogram_id)
-        .bind(&p.mandate_id)
-        .bind(&p.created_by)
-        .bind(&p.merchant_id)
-        .bind(&p.currency)
-        .bind(p.amount)
-        .bind(to_ms(p.created_at))
-        .execute(&mut *tx)
-        .await?;
         insert_op(&mut tx, op_id, &p.id, OpKind::Authorize, p.amount, p.created_at).await?;
         let change = Change { action: "payment.create", subject: &p.id, before: None, after: Some(PaymentStatus::Pending.as_str()) };
         crate::audit::append(&mut tx, cause, change, p.created_at).await?;

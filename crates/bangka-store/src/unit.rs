@@ -336,13 +336,16 @@ pub(crate) struct Unit {
     /// Its flow may stage writes as a write-set ([`crate::Store::stage`])
     /// applied at its finish, instead of opening the unit.
     pub(crate) defer: bool,
+    /// A checkpoint made its decision durable: a conflict later is an
+    /// error, never a reason to run the flow again.
+    pub(crate) decided: std::sync::atomic::AtomicBool,
     pub(crate) state: Arc<Mutex<UnitState>>,
 }
 
 impl Unit {
     pub(crate) fn new(claim: Option<Claim>, defer: bool) -> Unit {
         let claimed = claim.as_ref().is_some_and(|c| c.owned);
-        Unit { claim, defer, state: Arc::new(Mutex::new(UnitState::new(claimed))) }
+        Unit { claim, defer, decided: Default::default(), state: Arc::new(Mutex::new(UnitState::new(claimed))) }
     }
 }
 

@@ -355,7 +355,12 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
 /// autopay agreement share.
 async fn authorize(app: &AppState, who: &Principal, payment: &PaymentRow) -> ApiResult<(StatusCode, Value)> {
     let op_id = new_id("op");
-    if !app.store.begin_payment(payment, &op_id, Cause::api(who.actor())).await? {
+    // Decided: the cryptogram as read is unused. Staged, the payment and its
+    // op are applied with the checkpoint as one write-set (refused if the
+    // cryptogram was used meanwhile: the request decides again below).
+    if app.store.defers().await {
+        app.store.stage_payment(payment, &op_id, Cause::api(who.actor())).await?;
+    } else if !app.store.begin_payment(payment, &op_id, Cause::api(who.actor())).await? {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
     let resume = super::Resume::Authorize { payment_id: payment.id.clone(), op_id: op_id.clone() };

@@ -119,7 +119,11 @@ async fn resume_token(
     responses((status = 201, body = crate::views::PaymentView), (status = 202, description = "The bank has not confirmed yet (its answer was lost): `status` is `pending` and `confirmation` says when to look again; the holder is told when it resolves", body = crate::views::PaymentView), (status = "4XX", body = ErrorEnvelope), (status = "5XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn create_payment(State(app): State<AppState>, PaymentsAuth(who): PaymentsAuth, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (payments::pay(app, &who, req)).await).await
+    let flow = |app: AppState, req: payments::PaymentBody| {
+        let who = who.clone();
+        async move { payments::pay(&app, &who, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// One payment this caller made.
