@@ -16,8 +16,10 @@ for n in 1 2; do
   ports=()
   for i in $(seq 1 "$n"); do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    # Limits far above the load: one wallet key drives it (see bench/fresh.sh).
+    echo '{"per_key": {"per_second": 1000000, "burst": 1000000}, "per_account": {"per_second": 1000000, "burst": 1000000}, "per_address": {"per_second": 1000000, "burst": 1000000}}' > "$dir/limits.json"
     "$BIN" serve --data-dir "$dir/data" --database-url "$DB" --database-schema "$schema" --listen "127.0.0.1:$port" \
-      --demo-population 3000000 > "$dir/server-$i.log" 2>&1 &
+      --demo-population 3000000 --rate-limits "$dir/limits.json" > "$dir/server-$i.log" 2>&1 &
     pids+=($!)
     ports+=("$port")
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
