@@ -563,6 +563,8 @@ impl Store {
             return Err(e);
         }
         state.claimed = true;
+        // Their vault rows are committed now: never forgotten after this.
+        state.staged_keys.clear();
         Ok(())
     }
 
@@ -632,6 +634,7 @@ impl Store {
             }
         }
         state.commit().await?;
+        state.staged_keys.clear();
         if state.shredded {
             state.shredded = false;
             self.base().destroy_shredded_keys().await?;

@@ -321,33 +321,10 @@ impl Store {
             return Ok(CryptogramOutcome::TokenNotActive);
         }
         let (atc,): (i64,) = sqlx::query_as("SELECT atc FROM tokens WHERE id = $1").bind(&token.id).fetch_one(&mut *tx).await?;
-        let input = CryptogramInput {
-            token_number: &token.number,
-            atc,
-            amount_minor: req.amount,
-            currency: req.currency,
-            merchant_id: req.merchant_id,
-            expires_at_ms: to_ms(req.expires_at),
-        };
-        let value = vault.cryptogram(&token.id, key_sealed, &input)?;
-        let id = new_id("cgm");
-        sqlx::query(
-            "INSERT INTO cryptograms (id, token_id, lookup, atc, amount, currency, merchant_id, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&id)
-        .bind(&token.id)
-        .bind(cryptogram_lookup(vault, &token.id, &value))
-        .bind(atc)
-        .bind(req.amount)
-        .bind(req.currency)
-        .bind(req.merchant_id)
-        .bind(to_ms(req.expires_at))
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?;
+        let (issued, insert) = cryptogram_write(vault, token, key_sealed, req, atc, now)?;
+        insert.run_on(&mut tx).await?;
         tx.commit().await?;
-        Ok(CryptogramOutcome::Issued(IssuedCryptogram { id, value, atc }))
+        Ok(CryptogramOutcome::Issued(issued))
     }
 
     /// Stages a cryptogram for the request's write-set (see
@@ -365,16 +342,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<IssuedCryptogram, StoreError> {
         let atc = token.atc + 1;
-        let input = CryptogramInput {
-            token_number: &token.number,
-            atc,
-            amount_minor: req.amount,
-            currency: req.currency,
-            merchant_id: req.merchant_id,
-            expires_at_ms: to_ms(req.expires_at),
-        };
-        let value = vault.cryptogram(&token.id, key_sealed, &input)?;
-        let id = new_id("cgm");
+        let (issued, insert) = cryptogram_write(vault, token, key_sealed, req, atc, now)?;
         let mut set = WriteSet::new();
         if let Some(cid) = req.challenge_id {
             set.push(
@@ -390,25 +358,9 @@ impl Store {
             vec![atc.into(), (&token.id).into(), token.atc.into()],
             Expect::One,
         );
-        set.push(
-            "cryptogram",
-            "INSERT INTO cryptograms (id, token_id, lookup, atc, amount, currency, merchant_id, expires_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            vec![
-                (&id).into(),
-                (&token.id).into(),
-                cryptogram_lookup(vault, &token.id, &value).into(),
-                atc.into(),
-                req.amount.into(),
-                req.currency.into(),
-                req.merchant_id.into(),
-                to_ms(req.expires_at).into(),
-                to_ms(now).into(),
-            ],
-            Expect::Any,
-        );
+        set.extend(insert);
         self.stage(set).await?;
-        Ok(IssuedCryptogram { id, value, atc })
+        Ok(issued)
     }
 
     /// The cryptogram `value` issued to this token, if any.
@@ -417,6 +369,47 @@ impl Store {
         let args = [token_id.into(), cryptogram_lookup(vault, token_id, value).into()];
         self.fetch_row(sql, &args, cryptogram_row, |r| cryptogram_row(r)).await
     }
+}
+
+/// The cryptogram for `req` at `atc`, and the insert that records it (its
+/// lookup hash only: the value is never stored).
+fn cryptogram_write(
+    vault: &Vault,
+    token: &TokenRow,
+    key_sealed: &[u8],
+    req: &CryptogramRequest<'_>,
+    atc: i64,
+    now: OffsetDateTime,
+) -> Result<(IssuedCryptogram, WriteSet), StoreError> {
+    let input = CryptogramInput {
+        token_number: &token.number,
+        atc,
+        amount_minor: req.amount,
+        currency: req.currency,
+        merchant_id: req.merchant_id,
+        expires_at_ms: to_ms(req.expires_at),
+    };
+    let value = vault.cryptogram(&token.id, key_sealed, &input)?;
+    let id = new_id("cgm");
+    let mut set = WriteSet::new();
+    set.push(
+        "cryptogram",
+        "INSERT INTO cryptograms (id, token_id, lookup, atc, amount, currency, merchant_id, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            (&id).into(),
+            (&token.id).into(),
+            cryptogram_lookup(vault, &token.id, &value).into(),
+            atc.into(),
+            req.amount.into(),
+            req.currency.into(),
+            req.merchant_id.into(),
+            to_ms(req.expires_at).into(),
+            to_ms(now).into(),
+        ],
+        Expect::Any,
+    );
+    Ok((IssuedCryptogram { id, value, atc }, set))
 }
 
 fn cryptogram_row(r: &impl Cols) -> Result<CryptogramRow, StoreError> {
