@@ -43,7 +43,7 @@ pub mod tickets;
 pub mod unit;
 pub mod vault;
 pub mod webhook;
-pub mod writeset;
+mod writeset;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -78,7 +78,7 @@ pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
 pub use unit::{AfterCommit, Claim, Outbox, collecting};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 pub use webhook::WebhookSigner;
-pub use writeset::WriteSet;
+use writeset::WriteSet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -401,7 +401,7 @@ impl Store {
     /// Hands the store a write-set. In a deciding unit that has not opened
     /// it is staged for the finish; otherwise it runs now, in a savepoint
     /// of the request's unit or a transaction of its own.
-    pub async fn stage(&self, set: WriteSet) -> Result<(), StoreError> {
+    pub(crate) async fn stage(&self, set: WriteSet) -> Result<(), StoreError> {
         if let Some(u) = &self.unit
             && u.defer
         {

@@ -79,15 +79,18 @@ impl Store {
         account_id: &str,
         binding_id: &str,
     ) -> Result<Option<(crate::BindingRow, Option<TokenRow>)>, StoreError> {
-        let token_cols: Vec<String> = TOKEN_COLS.split(", ").map(|c| format!("t.{c} AS t_{c}")).collect();
-        let binding_cols: Vec<String> = crate::bindings::BINDING_SELECT.split(", ").map(|c| format!("b.{c}")).collect();
-        let sql = format!(
-            "SELECT {}, {} FROM bindings b LEFT JOIN tokens t ON t.binding_id = b.id WHERE b.id = $1 AND b.account_id = $2
-             ORDER BY t.created_at DESC LIMIT 1",
-            binding_cols.join(", "),
-            token_cols.join(", ")
-        );
-        self.fetch_row(&sql, &[binding_id.into(), account_id.into()], binding_and_token, |r| binding_and_token(r)).await
+        // Built once: this is the read a wallet makes most.
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let token_cols: Vec<String> = TOKEN_COLS.split(", ").map(|c| format!("t.{c} AS t_{c}")).collect();
+            let binding_cols: Vec<String> = crate::bindings::BINDING_SELECT.split(", ").map(|c| format!("b.{c}")).collect();
+            format!(
+                "SELECT {}, {} FROM bindings b LEFT JOIN tokens t ON t.binding_id = b.id WHERE b.id = $1 AND b.account_id = $2
+                 ORDER BY t.created_at DESC LIMIT 1",
+                binding_cols.join(", "),
+                token_cols.join(", ")
+            )
+        });
+        self.fetch_row(&SQL, &[binding_id.into(), account_id.into()], binding_and_token, |r| binding_and_token(r)).await
     }
 
     pub async fn token_for_binding(&self, binding_id: &str) -> Result<Option<TokenRow>, StoreError> {

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::StoreError;
-use crate::writeset::{Arg, sqlite};
+use crate::writeset::{Arg, bind_sqlite, sqlite};
 
 /// A column value both drivers decode.
 pub(crate) trait Col: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + rusqlite::types::FromSql {}
@@ -84,9 +84,7 @@ impl InlineReaders {
         let g = self.conns[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&g)
     }
-}
 
-impl InlineReaders {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
     }
@@ -101,11 +99,6 @@ pub(crate) fn query<T>(
     f: impl FnOnce(&mut rusqlite::Rows<'_>) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(sqlite)?;
-    for (i, a) in args.iter().enumerate() {
-        // `$n` is a named parameter to SQLite: its slot is looked up.
-        if let Some(slot) = stmt.parameter_index(&format!("${}", i + 1)).map_err(sqlite)? {
-            a.bind_to(&mut stmt, slot)?;
-        }
-    }
+    bind_sqlite(&mut stmt, args)?;
     f(&mut stmt.raw_query())
 }

@@ -772,9 +772,7 @@ impl Applier {
         self.jobs.send(Job { set, done }).map_err(|_| StoreError::Commit("the writer thread has stopped".into()))?;
         answer.await.unwrap_or_else(|_| Err(StoreError::Commit("the writer thread stopped before the commit".into())))
     }
-}
 
-impl Applier {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
     }

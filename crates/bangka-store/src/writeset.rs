@@ -36,8 +36,10 @@
 use crate::StoreError;
 
 /// A value bound to a statement's `$n`. Nulls keep their type: PostgreSQL
-/// needs to know what an absent value would have been.
-#[derive(Debug, Clone)]
+/// needs to know what an absent value would have been. Not `Debug`: the
+/// values include phone numbers and sealed blobs, and nothing should print
+/// them by accident.
+#[derive(Clone)]
 pub enum Arg {
     Int(Option<i64>),
     Text(Option<String>),
@@ -110,7 +112,7 @@ pub enum Expect {
 }
 
 /// One statement of a write-set.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Write {
     pub(crate) sql: String,
     pub(crate) args: Vec<Arg>,
@@ -120,7 +122,7 @@ pub struct Write {
 }
 
 /// Everything one request changes, in order (see the module docs).
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use]
 pub struct WriteSet {
     pub(crate) writes: Vec<Write>,
@@ -175,16 +177,23 @@ pub(crate) fn bind_all<'q>(
     q
 }
 
-impl Arg {
-    /// Binds this value to slot `slot` of a rusqlite statement.
-    pub(crate) fn bind_to(&self, stmt: &mut rusqlite::Statement<'_>, slot: usize) -> Result<(), StoreError> {
-        match self {
+/// Binds `args` to `$1`, `$2`, … of a rusqlite statement. `$n` is a named
+/// parameter to SQLite: its slot is looked up (the same `$n` may appear
+/// twice, or after a higher one).
+pub(crate) fn bind_sqlite(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreError> {
+    let mut name = String::with_capacity(4);
+    for (i, a) in args.iter().enumerate() {
+        name.clear();
+        std::fmt::Write::write_fmt(&mut name, format_args!("${}", i + 1)).expect("writing to a String");
+        let Some(slot) = stmt.parameter_index(&name).map_err(sqlite)? else { continue };
+        match a {
             Arg::Int(v) => stmt.raw_bind_parameter(slot, v),
             Arg::Text(v) => stmt.raw_bind_parameter(slot, v),
             Arg::Blob(v) => stmt.raw_bind_parameter(slot, v),
         }
-        .map_err(sqlite)
+        .map_err(sqlite)?;
     }
+    Ok(())
 }
 
 impl Write {
@@ -218,12 +227,7 @@ impl Write {
 
     pub(crate) fn run_sqlite(&self, conn: &rusqlite::Connection) -> Result<(), StoreError> {
         let mut stmt = conn.prepare_cached(&self.sql).map_err(sqlite)?;
-        for (i, a) in self.args.iter().enumerate() {
-            // `$n` is a named parameter to SQLite: look its slot up (the
-            // same `$n` may appear twice, or after a higher one).
-            let Some(slot) = stmt.parameter_index(&format!("${}", i + 1)).map_err(sqlite)? else { continue };
-            a.bind_to(&mut stmt, slot)?;
-        }
+        bind_sqlite(&mut stmt, &self.args)?;
         let changed = match self.expect {
             Expect::Row => u64::from(stmt.raw_query().next().map_err(|e| self.refused_sqlite(e))?.is_some()),
             _ => stmt.raw_execute().map_err(|e| self.refused_sqlite(e))? as u64,

@@ -56,17 +56,19 @@ impl Idempotent {
 
     /// As [`Idempotent::json`], for a flow in the read-decide-apply shape
     /// (see [`idempotency::run_decided`]): it may run twice, so it is
-    /// called with its own copy of the state, and the body is parsed for
-    /// each run (a card number is not copied around to run again).
+    /// called with its own copy of the state, and a second run parses the
+    /// body again (a card number is not copied around to run again).
     pub async fn decided_json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
     where
         T: DeserializeOwned + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
         let (headers, body) = (&self.headers, &self.body);
-        parse_json::<T>(headers, body)?;
+        // Parsed once for the first run; again only if it decides again.
+        let first = std::sync::Mutex::new(Some(parse_json::<T>(headers, body)?));
         let run = |app| {
-            let req = parse_json::<T>(headers, body);
+            let parsed = first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            let req = parsed.map_or_else(|| parse_json::<T>(headers, body), Ok);
             let flow = &flow;
             async move { flow(app, req?).await }
         };
