@@ -96,7 +96,7 @@ pub async fn run_shown_once(
         let outcome = run_flow(flow(&unit)).await;
         match conclude(app, &unit, claim.as_ref(), outcome, shown_once).await {
             Ok(answer) => answer,
-            Err(Unconcluded::ClaimLost | Unconcluded::Conflict) => after_lost_claim(app, claim.as_ref(), deadline).await,
+            Err(_) => after_lost_claim(app, claim.as_ref(), deadline).await,
         }
     })
     .await
@@ -108,6 +108,9 @@ pub async fn run_shown_once(
 /// decided on moved before the apply (the write-set was refused whole,
 /// nothing of it written), it reads and decides again, on the unit path,
 /// which takes the writer for its reads and cannot be refused that way.
+/// Refused after a checkpoint (its intent durable, the bank perhaps
+/// called), it is not decided again: it is finished by its resume note, as
+/// a retry after a crash at that point would finish it.
 pub async fn run_decided<F>(
     app: &AppState,
     who: &Principal,
@@ -129,13 +132,17 @@ where
         match conclude(app, &unit, claim.as_ref(), outcome, &[]).await {
             Ok(answer) => return answer,
             Err(Unconcluded::ClaimLost) => return after_lost_claim(app, claim.as_ref(), deadline).await,
+            Err(Unconcluded::Resume(note)) => {
+                crate::metrics::decided_again();
+                return resume_request(app, who, claim, &note, &[], deadline).await;
+            }
             Err(Unconcluded::Conflict) => crate::metrics::decided_again(),
         }
         let unit = app.in_unit(claim.clone());
         let outcome = run_flow(flow(unit.clone())).await;
         match conclude(app, &unit, claim.as_ref(), outcome, &[]).await {
             Ok(answer) => answer,
-            Err(Unconcluded::ClaimLost | Unconcluded::Conflict) => after_lost_claim(app, claim.as_ref(), deadline).await,
+            Err(_) => after_lost_claim(app, claim.as_ref(), deadline).await,
         }
     })
     .await
@@ -164,7 +171,7 @@ async fn claim_for(
         Claim { scope: who.idempotency_scope(), key, request_hash: request_hash(app, route, body), at: app.clock.now(), owned: false };
     Ok(match turn(app, &claim, deadline).await? {
         Turn::Done(answer) => Claimed::Answered(answer),
-        Turn::Resume(resume) => Claimed::Answered(resume_request(app, who, claim, &resume, shown_once, deadline).await),
+        Turn::Resume(resume) => Claimed::Answered(resume_request(app, who, Some(claim), &resume, shown_once, deadline).await),
         Turn::Run => Claimed::Run(Some(claim), deadline),
     })
 }
@@ -250,22 +257,24 @@ fn lost_claim(app: &AppState) -> ApiError {
     Failure::new(ErrorCode::IdempotencyInProgress).retry_at(app.clock.now() + Duration::seconds(1)).into()
 }
 
-/// Finishes a request a crash interrupted after it wrote down its intent.
+/// Finishes a request a crash interrupted after it wrote down its intent
+/// (or whose last write-set was refused after it: the same point). Its
+/// claim, if keyed, is already in the database.
 async fn resume_request(
     app: &AppState,
     who: &Principal,
-    claim: Claim,
+    claim: Option<Claim>,
     resume: &str,
     shown_once: &[&str],
     deadline: tokio::time::Instant,
 ) -> ApiResult<Response> {
     tracing::warn!(resume, "resuming a request interrupted after its intent was written");
-    let claim = Claim { owned: true, at: app.clock.now(), ..claim };
-    let unit = app.in_unit(Some(claim.clone()));
+    let claim = claim.map(|c| Claim { owned: true, at: app.clock.now(), ..c });
+    let unit = app.in_unit(claim.clone());
     let outcome = crate::flows::resume(&unit, who, resume).await;
-    match conclude(app, &unit, Some(&claim), outcome, shown_once).await {
+    match conclude(app, &unit, claim.as_ref(), outcome, shown_once).await {
         Ok(answer) => answer,
-        Err(Unconcluded::ClaimLost | Unconcluded::Conflict) => after_lost_claim(app, Some(&claim), deadline).await,
+        Err(_) => after_lost_claim(app, claim.as_ref(), deadline).await,
     }
 }
 
@@ -275,6 +284,9 @@ enum Unconcluded {
     ClaimLost,
     /// Its write-set was decided on a state that moved before the apply.
     Conflict,
+    /// As `Conflict`, after a checkpoint: the request is finished by this
+    /// resume note.
+    Resume(String),
 }
 
 /// Ends the unit: stores the answer with the effect and commits (a catalog
@@ -288,10 +300,17 @@ async fn conclude(
     outcome: ApiResult<Answer>,
     shown_once: &[&str],
 ) -> Result<ApiResult<Response>, Unconcluded> {
+    // Past a checkpoint, a refused write-set is finished by the note.
+    let note = unit.store.resume_note().await;
+    let refused = || match (unit.store.is_deciding(), &note) {
+        (true, _) => Some(Unconcluded::Conflict),
+        (false, Some(n)) => Some(Unconcluded::Resume(n.clone())),
+        (false, None) => None,
+    };
     let store_error = |e: &ApiError| match e {
         ApiError::Internal(a) => match a.downcast_ref::<StoreError>() {
             Some(StoreError::ClaimTaken) => Some(Unconcluded::ClaimLost),
-            Some(StoreError::Conflict(_)) if unit.store.is_deciding() => Some(Unconcluded::Conflict),
+            Some(StoreError::Conflict(_)) => refused(),
             _ => None,
         },
         _ => None,
@@ -331,9 +350,9 @@ async fn conclude(
     let after = match unit.store.finish_unit(answer).await {
         Ok(after) => after,
         Err(StoreError::ClaimTaken) => return Err(Unconcluded::ClaimLost),
-        Err(StoreError::Conflict(what)) if unit.store.is_deciding() => {
+        Err(StoreError::Conflict(what)) if refused().is_some() => {
             tracing::debug!(what, "a write-set was refused: the state moved while the request decided; deciding again");
-            return Err(Unconcluded::Conflict);
+            return Err(refused().expect("checked"));
         }
         Err(e) => return Ok(Err(e.into())),
     };

@@ -376,28 +376,22 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the account active",
             "UPDATE accounts SET status = 'frozen', frozen_reason = $1, frozen_at = $2, version = version + 1 WHERE id = $3 AND status = 'active'",
-        )
-        .bind(reason.as_str())
-        .bind(to_ms(now))
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+            vec![reason.as_str().into(), to_ms(now).into(), account_id.into()],
+            Expect::One,
+        );
         let change = Change { action: "account.freeze", subject: account_id, before: Some("active"), after: Some("frozen") };
-        crate::audit::append(&mut tx, cause.with_note(reason.as_str()), change, now).await?;
-        end_all_sessions(&mut tx, account_id, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause.with_note(reason.as_str()), change, now));
+        set.extend(end_all_sessions_write(account_id, now));
+        set.extend(self.message_set(notice, now).await?);
+        self.put(set).await
     }
 
     /// Unfreezes a frozen account, using up the SMS code that verified it,
-    /// with its audit entry and notice, in one transaction.
+    /// with its audit entry and notice, at once.
     pub async fn unfreeze_account(
         &self,
         account_id: &str,
@@ -406,24 +400,22 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<AccountUnfreezeOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        if !use_challenge(&mut tx, challenge_id, now).await? {
-            return Ok(AccountUnfreezeOutcome::ChallengeUsed);
-        }
-        let res = sqlx::query(
+        let mut set = crate::bindings::use_challenge_write(challenge_id, now);
+        set.push(
+            "the account frozen",
             "UPDATE accounts SET status = 'active', frozen_reason = NULL, frozen_at = NULL, version = version + 1 WHERE id = $1 AND status = 'frozen'",
-        )
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(AccountUnfreezeOutcome::NotFrozen);
-        }
+            vec![account_id.into()],
+            Expect::One,
+        );
         let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(AccountUnfreezeOutcome::Unfrozen)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        set.extend(self.message_set(notice, now).await?);
+        if self.put(set).await? {
+            return Ok(AccountUnfreezeOutcome::Unfrozen);
+        }
+        // Refused whole: say which expectation failed.
+        let code_used = self.get_challenge(challenge_id).await?.is_none_or(|c| c.challenge.passed);
+        Ok(if code_used { AccountUnfreezeOutcome::ChallengeUsed } else { AccountUnfreezeOutcome::NotFrozen })
     }
 }
 
@@ -509,16 +501,18 @@ pub(crate) async fn phone_proven(tx: &mut Tx, account_id: &str, by: &str, cause:
 /// Why a waiting review became void.
 pub const VOID_REASON: &str = "the account phone was settled another way";
 
-/// Ends every live holder session of the account (a freeze: whoever holds a
-/// session opened before it, a thief with the lost phone included, must
-/// sign in again through the wallet). Returns how many ended.
-pub(crate) async fn end_all_sessions(tx: &mut Tx, account_id: &str, now: OffsetDateTime) -> Result<u64, StoreError> {
-    let res = sqlx::query("UPDATE holder_sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
-        .bind(to_ms(now))
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(res.rows_affected())
+/// Ends every live holder session of the account, for a write-set (a
+/// freeze: whoever holds a session opened before it, a thief with the lost
+/// phone included, must sign in again through the wallet).
+pub(crate) fn end_all_sessions_write(account_id: &str, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "sessions ended",
+        "UPDATE holder_sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL",
+        vec![to_ms(now).into(), account_id.into()],
+        Expect::Any,
+    );
+    set
 }
 
 impl Store {

@@ -523,12 +523,17 @@ fn sealed_write(s: &SealedCard, now: OffsetDateTime) -> WriteSet {
 /// Uses up a passed challenge (an SMS code) in the transaction of what it
 /// confirmed; false if it was used already, so a code confirms one change.
 pub(crate) async fn use_challenge(tx: &mut Tx, challenge_id: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
-    let res = sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL")
-        .bind(to_ms(now))
-        .bind(challenge_id)
-        .execute(&mut **tx)
-        .await?;
+    let res = sqlx::query(USE_CHALLENGE).bind(to_ms(now)).bind(challenge_id).execute(&mut **tx).await?;
     Ok(res.rows_affected() == 1)
+}
+
+const USE_CHALLENGE: &str = "UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL";
+
+/// As [`use_challenge`], for a write-set: expects the code unused.
+pub(crate) fn use_challenge_write(challenge_id: &str, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push("the code unused", USE_CHALLENGE, vec![to_ms(now).into(), challenge_id.into()], Expect::One);
+    set
 }
 
 /// Crypto-shredding, inside the operation's transaction: the ciphertext
@@ -716,7 +721,7 @@ pub(crate) async fn insert_challenge(tx: &mut Tx, c: &NewChallenge) -> Result<()
     challenge_write(c).run_on(tx).await
 }
 
-fn challenge_write(c: &NewChallenge) -> WriteSet {
+pub(crate) fn challenge_write(c: &NewChallenge) -> WriteSet {
     let mut set = WriteSet::new();
     set.push(
         "challenge",

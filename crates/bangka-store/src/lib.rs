@@ -421,6 +421,31 @@ impl Store {
         tx.commit().await
     }
 
+    /// Hands the store a write-set whose expectations the flow decided on
+    /// (see [`writeset`]). In a deciding unit that has not opened it is
+    /// staged and `true` is the answer the flow goes on with: the apply
+    /// checks the expectations, and a refusal decides again (before a
+    /// checkpoint) or finishes the request by its resume note (after one).
+    /// Otherwise it runs now: `false` when an expectation failed (nothing
+    /// of it written).
+    pub(crate) async fn put(&self, set: WriteSet) -> Result<bool, StoreError> {
+        match self.stage(set).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(what)) => {
+                tracing::debug!(what, "a write-set's expectation failed");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The resume note of a deciding unit past its checkpoint: a write-set
+    /// refused after it finishes the request this way (see [`Store::put`]).
+    pub async fn resume_note(&self) -> Option<String> {
+        let u = self.unit.as_ref().filter(|u| u.defer && u.decided.load(std::sync::atomic::Ordering::SeqCst))?;
+        u.state.lock().await.resume.clone()
+    }
+
     /// The store outside any unit (for work that must not join the
     /// request's transaction, such as delivery after the commit).
     pub fn base(&self) -> Store {
@@ -616,6 +641,7 @@ impl Store {
                 );
             }
             self.finish_as_write_set(u, &mut state, None, set).await?;
+            state.resume = Some(resume.to_owned());
             u.decided.store(true, std::sync::atomic::Ordering::SeqCst);
             return Ok(());
         }
@@ -635,6 +661,11 @@ impl Store {
         }
         state.commit().await?;
         state.staged_keys.clear();
+        if u.defer {
+            // Writes staged after this point are past the decision too.
+            state.resume = Some(resume.to_owned());
+            u.decided.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         if state.shredded {
             state.shredded = false;
             self.base().destroy_shredded_keys().await?;

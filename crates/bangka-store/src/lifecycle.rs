@@ -11,9 +11,10 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::bindings::BindingRow;
 use crate::outbox::NewMessage;
-use crate::payments::move_token;
+use crate::payments::{move_token, move_token_write};
 use crate::receipts::ReceiptDraft;
-use crate::{Store, StoreError, WriteOn, from_ms, is_unique_violation, to_ms};
+use crate::writeset::{Expect, WriteSet};
+use crate::{Store, StoreError, WriteOn, from_ms, to_ms};
 
 /// A token change that goes with a binding change.
 #[derive(Debug, Clone, Copy)]
@@ -81,48 +82,38 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the binding active",
             "UPDATE bindings SET status = 'frozen', frozen_reason = $1, frozen_at = $2, updated_at = $2 WHERE id = $3 AND status = 'active'",
-        )
-        .bind(reason.as_str())
-        .bind(to_ms(now))
-        .bind(&b.id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+            vec![reason.as_str().into(), to_ms(now).into(), b.id.as_str().into()],
+            Expect::One,
+        );
         let after = format!("frozen ({})", reason.as_str());
-        let audit_ref = crate::audit::append(
-            &mut tx,
-            trail.cause,
-            Change { action: "binding.freeze", subject: &b.id, before: Some("active"), after: Some(&after) },
-            now,
-        )
-        .await?;
-        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        let change = Change { action: "binding.freeze", subject: &b.id, before: Some("active"), after: Some(&after) };
+        let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+        set.extend(entry);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
         if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+            // A token moved meanwhile (the bank suspended it) refuses the
+            // set; decided again, the freeze leaves that token as it is.
+            set.extend(move_token_write(t.token_id, t.from, t.to, trail.cause, now));
         }
         if reason.distrusts_phone() {
-            crate::accounts::end_all_sessions(&mut tx, &b.account_id, now).await?;
+            set.extend(crate::accounts::end_all_sessions_write(&b.account_id, now));
         }
         if reason.reports_to_issuer() {
             // Written down with the freeze, before the bank is told.
-            sqlx::query(
+            set.push(
+                "lost report",
                 "INSERT INTO lost_reports (binding_id, account_id, status, created_at, checked_at) VALUES ($1, $2, 'pending', $3, $3)
                  ON CONFLICT (binding_id) DO NOTHING",
-            )
-            .bind(&b.id)
-            .bind(&b.account_id)
-            .bind(to_ms(now))
-            .execute(&mut *tx)
-            .await?;
+                vec![b.id.as_str().into(), b.account_id.as_str().into(), to_ms(now).into()],
+                Expect::Any,
+            );
         }
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(self.message_set(notice, now).await?);
+        self.put(set).await
     }
 
     /// Where the report of a card frozen as lost or stolen stands with its
@@ -203,35 +194,30 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<UnfreezeOutcome, StoreError> {
-        let mut tx = self.begin().await?;
-        if !crate::bindings::use_challenge(&mut tx, challenge_id, now).await? {
-            return Ok(UnfreezeOutcome::ChallengeUsed);
-        }
-        let res = sqlx::query(
+        let mut set = crate::bindings::use_challenge_write(challenge_id, now);
+        set.push(
+            "the binding frozen",
             "UPDATE bindings SET status = 'active', frozen_reason = NULL, frozen_at = NULL, updated_at = $1 WHERE id = $2 AND status = 'frozen'",
-        )
-        .bind(to_ms(now))
-        .bind(&b.id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(UnfreezeOutcome::NotFrozen);
-        }
+            vec![to_ms(now).into(), b.id.as_str().into()],
+            Expect::One,
+        );
         let before = format!("frozen ({})", b.frozen_reason.map(FreezeReason::as_str).unwrap_or("unknown"));
-        let audit_ref = crate::audit::append(
-            &mut tx,
-            trail.cause,
-            Change { action: "binding.unfreeze", subject: &b.id, before: Some(&before), after: Some("active") },
-            now,
-        )
-        .await?;
-        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        let change = Change { action: "binding.unfreeze", subject: &b.id, before: Some(&before), after: Some("active") };
+        let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+        set.extend(entry);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
         if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+            // After the binding's own move: a token becomes active only
+            // beside an active binding.
+            set.extend(move_token_write(t.token_id, t.from, t.to, trail.cause, now));
         }
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(UnfreezeOutcome::Unfrozen)
+        set.extend(self.message_set(notice, now).await?);
+        if self.put(set).await? {
+            return Ok(UnfreezeOutcome::Unfrozen);
+        }
+        // Refused whole: say which expectation failed.
+        let code_used = self.get_challenge(challenge_id).await?.is_none_or(|c| c.challenge.passed);
+        Ok(if code_used { UnfreezeOutcome::ChallengeUsed } else { UnfreezeOutcome::NotFrozen })
     }
 }
 
@@ -290,81 +276,60 @@ impl Store {
     /// Records a new agreement as `pending`. Returns false (nothing written)
     /// when one already stands for this card and merchant.
     pub async fn create_mandate(&self, m: &NewMandate<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(&format!(
-            "INSERT INTO mandates ({MANDATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, $8, NULL, NULL)"
-        ))
-        .bind(m.id)
-        .bind(m.account_id)
-        .bind(m.binding_id)
-        .bind(m.merchant_id)
-        .bind(m.kind.as_str())
-        .bind(m.max_amount)
-        .bind(m.currency)
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e, "mandates_one_standing", "mandates.binding_id") => return Ok(false),
-            Err(e) => return Err(e.into()),
-        }
-        crate::audit::append(&mut tx, cause, Change { action: "mandate.create", subject: m.id, before: None, after: Some("pending") }, now)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
+        let mut set = WriteSet::new();
+        // One standing agreement per card and merchant: a second one is a
+        // unique violation, which refuses the set.
+        set.push(
+            "no standing mandate of this card and merchant",
+            format!("INSERT INTO mandates ({MANDATE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', NULL, $8, $8, NULL, NULL)"),
+            vec![
+                m.id.into(),
+                m.account_id.into(),
+                m.binding_id.into(),
+                m.merchant_id.into(),
+                m.kind.as_str().into(),
+                m.max_amount.into(),
+                m.currency.into(),
+                to_ms(now).into(),
+            ],
+            Expect::Any,
+        );
+        let change = Change { action: "mandate.create", subject: m.id, before: None, after: Some("pending") };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.put(set).await
     }
 
-    /// Moves a mandate from one of `from` to `to` (audited, with an
-    /// optional notice); `failure_code` is kept for a failed setup. Returns
-    /// false when it was in none of `from`.
+    /// Moves a mandate from its status as read (`m`) to `to` (audited, with
+    /// an optional notice); `failure_code` is kept for a failed setup.
+    /// Returns false when it had moved meanwhile.
     #[allow(clippy::too_many_arguments)]
     pub async fn move_mandate(
         &self,
-        id: &str,
-        from: &[MandateStatus],
+        m: &MandateRow,
         to: MandateStatus,
         failure_code: Option<&str>,
         notice: Option<&NewMessage>,
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let current: Option<(String,)> =
-            sqlx::query_as("SELECT status FROM mandates WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-        let Some((current,)) = current else { return Ok(false) };
-        if !from.iter().any(|s| s.as_str() == current) {
-            return Ok(false);
-        }
-        let res = sqlx::query(
+        let current = m.status.as_str();
+        let mut set = WriteSet::new();
+        set.push(
+            "the mandate as read",
             "UPDATE mandates SET status = $1, failure_code = COALESCE($2, failure_code), updated_at = $3,
                  activated_at = CASE WHEN $1 = 'active' AND activated_at IS NULL THEN $3 ELSE activated_at END,
                  revoked_at = CASE WHEN $1 = 'revoked' THEN $3 ELSE revoked_at END
              WHERE id = $4 AND status = $5",
-        )
-        .bind(to.as_str())
-        .bind(failure_code)
-        .bind(to_ms(now))
-        .bind(id)
-        .bind(&current)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+            vec![to.as_str().into(), failure_code.into(), to_ms(now).into(), m.id.as_str().into(), current.into()],
+            Expect::One,
+        );
         let action = format!("mandate.{}", to.as_str());
-        crate::audit::append(
-            &mut tx,
-            cause,
-            Change { action: &action, subject: id, before: Some(&current), after: Some(to.as_str()) },
-            now,
-        )
-        .await?;
+        let change = Change { action: &action, subject: &m.id, before: Some(current), after: Some(to.as_str()) };
+        set.extend(crate::audit::entry_write(cause, change, now));
         if let Some(n) = notice {
-            self.insert_message(&mut tx, n, now).await?;
+            set.extend(self.message_set(n, now).await?);
         }
-        tx.commit().await?;
-        Ok(true)
+        self.put(set).await
     }
 
     /// A mandate by id alone (a merchant charging it; the caller checks
@@ -451,22 +416,24 @@ impl Store {
         challenge: &crate::NewChallenge,
         message: &NewMessage,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        crate::bindings::insert_challenge(&mut tx, challenge).await?;
-        self.insert_message(&mut tx, message, r.created_at).await?;
-        sqlx::query(&format!("INSERT INTO unbind_requests ({UNBIND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, NULL)"))
-            .bind(&r.id)
-            .bind(&r.binding_id)
-            .bind(&r.account_id)
-            .bind(&r.challenge_id)
-            .bind(i64::from(r.cancel_mandates))
-            .bind(i64::from(r.delete_card))
-            .bind(i64::from(r.needs_password))
-            .bind(to_ms(r.created_at))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        let mut set = crate::bindings::challenge_write(challenge);
+        set.extend(self.message_set(message, r.created_at).await?);
+        set.push(
+            "unbind request",
+            format!("INSERT INTO unbind_requests ({UNBIND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, 'requested', $8, NULL)"),
+            vec![
+                r.id.as_str().into(),
+                r.binding_id.as_str().into(),
+                r.account_id.as_str().into(),
+                r.challenge_id.as_str().into(),
+                i64::from(r.cancel_mandates).into(),
+                i64::from(r.delete_card).into(),
+                i64::from(r.needs_password).into(),
+                to_ms(r.created_at).into(),
+            ],
+            Expect::Any,
+        );
+        self.stage(set).await
     }
 
     /// The newest unbind request for a binding.
@@ -494,13 +461,14 @@ impl Store {
 
     /// Confirms an unbind: the challenge is consumed, the binding becomes
     /// `unbinding`, the token is suspended, the listed mandates are revoked,
-    /// the cooling-off starts — with audit entries, receipt and notice, in
-    /// one transaction. Returns false (nothing changed) if anything moved
-    /// meanwhile.
+    /// the cooling-off starts — with audit entries, receipt and notice, at
+    /// once. Decided on the binding `b`, the request `r` and the mandates as
+    /// read; returns false (nothing changed) if any of them moved meanwhile.
     #[allow(clippy::too_many_arguments)]
     pub async fn confirm_unbind(
         &self,
         r: &UnbindRequest,
+        b: &BindingRow,
         token: Option<TokenMove<'_>>,
         mandates: &[String],
         ends_at: OffsetDateTime,
@@ -508,103 +476,86 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
+        let from = b.status.as_str();
+        let mut set = crate::bindings::use_challenge_write(&r.challenge_id, now);
+        set.push(
+            "the unbind requested",
+            "UPDATE unbind_requests SET status = 'cooling_off', confirmed_at = $1, cooling_off_ends_at = $2 WHERE id = $3 AND status = 'requested'",
+            vec![to_ms(now).into(), to_ms(ends_at).into(), r.id.as_str().into()],
+            Expect::One,
+        );
         // An active card, or one frozen because it was reported lost or
-        // stolen (the bank blocked it; it is never unfrozen). Checked here
-        // again: a freeze for any other reason may have come meanwhile.
-        let from: Option<(String,)> = sqlx::query_as(
-            "SELECT status FROM bindings WHERE id = $1 AND (status = 'active' OR (status = 'frozen' AND frozen_reason IN ('card_lost', 'card_stolen')))",
-        )
-        .bind(&r.binding_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((from,)) = from else { return Ok(false) };
-        let steps = [
-            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(&r.challenge_id),
-            sqlx::query("UPDATE unbind_requests SET status = 'cooling_off', confirmed_at = $1, cooling_off_ends_at = $2 WHERE id = $3 AND status = 'requested'")
-                .bind(to_ms(now))
-                .bind(to_ms(ends_at))
-                .bind(&r.id),
-            sqlx::query("UPDATE bindings SET status = 'unbinding', updated_at = $1 WHERE id = $2 AND status = $3")
-                .bind(to_ms(now))
-                .bind(&r.binding_id)
-                .bind(&from),
-        ];
-        for q in steps {
-            if q.execute(&mut *tx).await?.rows_affected() != 1 {
-                return Ok(false);
-            }
-        }
+        // stolen (the bank blocked it; it is never unfrozen). A freeze for
+        // any other reason may have come meanwhile: it refuses the set.
+        set.push(
+            "the binding as read",
+            "UPDATE bindings SET status = 'unbinding', updated_at = $1
+             WHERE id = $2 AND status = $3 AND (status = 'active' OR (status = 'frozen' AND frozen_reason IN ('card_lost', 'card_stolen')))",
+            vec![to_ms(now).into(), r.binding_id.as_str().into(), from.into()],
+            Expect::One,
+        );
         for m in mandates {
-            let res = sqlx::query(&format!(
-                "UPDATE mandates SET status = 'revoked', revoked_at = $1, updated_at = $1 WHERE id = $2 AND status IN {STANDING_STATUSES_SQL}"
-            ))
-            .bind(to_ms(now))
-            .bind(m)
-            .execute(&mut *tx)
-            .await?;
-            if res.rows_affected() == 1 {
-                let cause = trail.cause.with_note("cancelled with the unbind");
-                crate::audit::append(
-                    &mut tx,
-                    cause,
-                    Change { action: "mandate.revoked", subject: m, before: Some("standing"), after: Some("revoked") },
-                    now,
-                )
-                .await?;
-            }
+            set.push(
+                "the mandate standing",
+                format!("UPDATE mandates SET status = 'revoked', revoked_at = $1, updated_at = $1 WHERE id = $2 AND status IN {STANDING_STATUSES_SQL}"),
+                vec![to_ms(now).into(), m.as_str().into()],
+                Expect::One,
+            );
+            let cause = trail.cause.with_note("cancelled with the unbind");
+            let change = Change { action: "mandate.revoked", subject: m, before: Some("standing"), after: Some("revoked") };
+            set.extend(crate::audit::entry_write(cause, change, now));
         }
-        let change = Change { action: "binding.unbind", subject: &r.binding_id, before: Some(&from), after: Some("unbinding") };
-        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
-        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        let change = Change { action: "binding.unbind", subject: &r.binding_id, before: Some(from), after: Some("unbinding") };
+        let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+        set.extend(entry);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
         if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+            set.extend(move_token_write(t.token_id, t.from, t.to, trail.cause, now));
         }
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(self.message_set(notice, now).await?);
+        self.put(set).await
     }
 
     /// Revokes an unbind during its cooling-off: the binding is `active`
     /// again (or `frozen` again, when it was frozen as lost or stolen: the
-    /// freeze reason stays through the unbind) and the token resumed, in one
-    /// transaction. Returns false if the window had closed or it was no
-    /// longer cooling off.
+    /// freeze reason stays through the unbind) and the token resumed, at
+    /// once. Returns false if the window had closed or it was no longer
+    /// cooling off.
     pub async fn revoke_unbind(
         &self,
         r: &UnbindRequest,
+        b: &BindingRow,
         token: Option<TokenMove<'_>>,
         notice: &NewMessage,
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let steps = [
-            sqlx::query("UPDATE unbind_requests SET status = 'revoked', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at > $1")
-                .bind(to_ms(now))
-                .bind(&r.id),
-            sqlx::query(
-                "UPDATE bindings SET status = CASE WHEN frozen_reason IS NULL THEN 'active' ELSE 'frozen' END, updated_at = $1
-                 WHERE id = $2 AND status = 'unbinding'",
-            )
-            .bind(to_ms(now))
-            .bind(&r.binding_id),
-        ];
-        for q in steps {
-            if q.execute(&mut *tx).await?.rows_affected() != 1 {
-                return Ok(false);
-            }
+        let to = if b.frozen_reason.is_none() { "active" } else { "frozen" };
+        let mut set = WriteSet::new();
+        set.push(
+            "the unbind cooling off",
+            "UPDATE unbind_requests SET status = 'revoked', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at > $1",
+            vec![to_ms(now).into(), r.id.as_str().into()],
+            Expect::One,
+        );
+        set.push(
+            "the binding unbinding",
+            // The freeze reason, read with `b`, does not change while a card unbinds.
+            "UPDATE bindings SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'unbinding'",
+            vec![to.into(), to_ms(now).into(), r.binding_id.as_str().into()],
+            Expect::One,
+        );
+        let change = Change { action: "binding.unbind_revoke", subject: &r.binding_id, before: Some("unbinding"), after: Some(to) };
+        let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+        set.extend(entry);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
+        // A token resumes only beside an active binding: a card frozen as
+        // lost keeps its token suspended.
+        if let Some(t) = token.filter(|_| to == "active") {
+            set.extend(move_token_write(t.token_id, t.from, t.to, trail.cause, now));
         }
-        let (to,): (String,) = sqlx::query_as("SELECT status FROM bindings WHERE id = $1").bind(&r.binding_id).fetch_one(&mut *tx).await?;
-        let change = Change { action: "binding.unbind_revoke", subject: &r.binding_id, before: Some("unbinding"), after: Some(&to) };
-        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
-        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
-        if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
-        }
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(self.message_set(notice, now).await?);
+        self.put(set).await
     }
 
     /// Completes an unbind after its cooling-off (the job): the binding is

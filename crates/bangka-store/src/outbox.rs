@@ -349,6 +349,24 @@ impl Store {
         set.run_on(tx).await
     }
 
+    /// The outbox rows of one message for a write-set, worded in the
+    /// account's language as read now (a language changed before the apply
+    /// words one notice the old way, as a message queued a moment earlier
+    /// would).
+    pub(crate) async fn message_set(&self, m: &NewMessage, now: OffsetDateTime) -> Result<WriteSet, StoreError> {
+        const SQL: &str = "SELECT language, email FROM accounts WHERE id = $1";
+        let to = self
+            .fetch_row(
+                SQL,
+                &[m.account_id.as_str().into()],
+                |r| Ok((r.col::<String>("language")?, r.col::<Option<String>>("email")?)),
+                |r| Ok((r.col::<String>("language")?, r.col::<Option<String>>("email")?)),
+            )
+            .await?;
+        let (language, email) = to.unwrap_or_else(|| ("zh-CN".into(), None));
+        Ok(self.message_writes(m, &language, email.as_deref(), now))
+    }
+
     /// The outbox rows of one message (a row per channel) for a write-set,
     /// worded in `language`, to `email` too when it is a notice.
     pub(crate) fn message_writes(&self, m: &NewMessage, language: &str, email: Option<&str>, now: OffsetDateTime) -> WriteSet {

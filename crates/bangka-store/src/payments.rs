@@ -126,12 +126,7 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        if !move_token(&mut tx, token_id, from, to, cause, now).await? {
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        self.put(move_token_write(token_id, from, to, cause, now)).await
     }
 }
 
@@ -147,23 +142,34 @@ pub(crate) async fn move_token(
     cause: Cause<'_>,
     now: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let res = sqlx::query(
+    match move_token_write(token_id, from, to, cause, now).run_on(conn).await {
+        Ok(()) => Ok(true),
+        // Moved meanwhile (nothing of the move was written).
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The token half of a state change for a write-set, as [`move_token`]:
+/// expects the token still in `from`.
+pub(crate) fn move_token_write(token_id: &str, from: TokenState, to: TokenState, cause: Cause<'_>, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "the token as read",
         "UPDATE tokens SET status = $1, suspended_by = $2, reason = $3, updated_at = $4
          WHERE id = $5 AND status = $6 AND COALESCE(suspended_by, '') = $7
            AND ($1 <> 'active' OR EXISTS (SELECT 1 FROM bindings b WHERE b.id = tokens.binding_id AND b.status = 'active'))",
-    )
-    .bind(to.status.as_str())
-    .bind(to.suspended_by.map(Actor::as_str))
-    .bind(to.reason.map(Reason::as_str))
-    .bind(to_ms(now))
-    .bind(token_id)
-    .bind(from.status.as_str())
-    .bind(from.suspended_by.map(Actor::as_str).unwrap_or(""))
-    .execute(&mut *conn)
-    .await?;
-    if res.rows_affected() != 1 {
-        return Ok(false);
-    }
+        vec![
+            to.status.as_str().into(),
+            to.suspended_by.map(Actor::as_str).into(),
+            to.reason.map(Reason::as_str).into(),
+            to_ms(now).into(),
+            token_id.into(),
+            from.status.as_str().into(),
+            from.suspended_by.map(Actor::as_str).unwrap_or("").into(),
+        ],
+        Expect::One,
+    );
     let action = match to.status {
         TokenStatus::Active => "token.resume",
         TokenStatus::Suspended => "token.suspend",
@@ -171,8 +177,8 @@ pub(crate) async fn move_token(
     };
     let (before, after) = (describe_token(from), describe_token(to));
     let change = Change { action, subject: token_id, before: Some(&before), after: Some(&after) };
-    crate::audit::append(conn, cause, change, now).await?;
-    Ok(true)
+    set.extend(crate::audit::entry_write(cause, change, now));
+    set
 }
 
 /// A token state as the audit log records it, e.g. `suspended by issuer (stolen)`.
@@ -348,12 +354,7 @@ impl Store {
         let (issued, insert) = cryptogram_write(vault, token, key_sealed, req, atc, now)?;
         let mut set = WriteSet::new();
         if let Some(cid) = req.challenge_id {
-            set.push(
-                "the code unused",
-                "UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL",
-                vec![to_ms(now).into(), cid.into()],
-                Expect::One,
-            );
+            set.extend(crate::bindings::use_challenge_write(cid, now));
         }
         set.push(
             "the token active at the ATC read",
@@ -540,6 +541,7 @@ fn op_row(r: &impl Cols) -> Result<PaymentOp, StoreError> {
 }
 
 /// How the issuer answered an authorization.
+#[derive(Clone, Copy)]
 pub enum AuthOutcome<'a> {
     Authorized {
         issuer_code: &'a str,
@@ -650,7 +652,6 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
         let (status, decline, shown, issuer_code, op_status) = match outcome {
             AuthOutcome::Authorized { issuer_code } => (PaymentStatus::Authorized, None, None, Some(issuer_code), "done"),
             AuthOutcome::Declined { decline_code, shown_code } => {
@@ -658,41 +659,36 @@ impl Store {
             }
             AuthOutcome::Failed { code } => (PaymentStatus::Failed, Some(code), Some(code), None, "failed"),
         };
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the payment pending",
             "UPDATE payments SET status = $1, decline_code = $2, shown_code = $3, issuer_code = $4, updated_at = $5 WHERE id = $6 AND status = 'pending'",
-        )
-        .bind(status.as_str())
-        .bind(decline)
-        .bind(shown)
-        .bind(issuer_code)
-        .bind(to_ms(now))
-        .bind(payment_id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE payment_ops SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(op_status)
-            .bind(to_ms(now))
-            .bind(op_id)
-            .execute(&mut *tx)
-            .await?;
+            vec![status.as_str().into(), decline.into(), shown.into(), issuer_code.into(), to_ms(now).into(), payment_id.into()],
+            Expect::One,
+        );
+        set.push(
+            "authorization op",
+            "UPDATE payment_ops SET status = $1, updated_at = $2 WHERE id = $3",
+            vec![op_status.into(), to_ms(now).into(), op_id.into()],
+            Expect::Any,
+        );
         if status == PaymentStatus::Failed {
-            sqlx::query("UPDATE cryptograms SET used_at = NULL WHERE id = (SELECT cryptogram_id FROM payments WHERE id = $1)")
-                .bind(payment_id)
-                .execute(&mut *tx)
-                .await?;
+            // The bank took nothing: the cryptogram may pay again.
+            set.push(
+                "cryptogram released",
+                "UPDATE cryptograms SET used_at = NULL WHERE id = (SELECT cryptogram_id FROM payments WHERE id = $1)",
+                vec![payment_id.into()],
+                Expect::Any,
+            );
         }
         let action = format!("payment.{}", status.as_str());
         let change =
             Change { action: &action, subject: payment_id, before: Some(PaymentStatus::Pending.as_str()), after: Some(status.as_str()) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        set.extend(crate::audit::entry_write(cause, change, now));
         if let Some(m) = notice {
-            self.insert_message(&mut tx, m, now).await?;
+            set.extend(self.message_set(m, now).await?);
         }
-        tx.commit().await?;
-        Ok(true)
+        self.put(set).await
     }
 
     /// Marks an authorized payment captured for `amount` and writes the
@@ -705,23 +701,17 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the payment authorized",
             "UPDATE payments SET status = 'captured', captured = $1, updated_at = $2 WHERE id = $3 AND status = 'authorized' AND amount >= $1",
-        )
-        .bind(amount)
-        .bind(to_ms(now))
-        .bind(payment_id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_op(&mut tx, op_id, payment_id, OpKind::Capture, amount, now).await?;
+            vec![amount.into(), to_ms(now).into(), payment_id.into()],
+            Expect::One,
+        );
+        set.extend(op_write(op_id, payment_id, OpKind::Capture, amount, now));
         let change = Change { action: "payment.capture", subject: payment_id, before: Some("authorized"), after: Some("captured") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.put(set).await
     }
 
     /// Adds a refund of `amount` to a payment read with `refunded_before`
@@ -738,83 +728,70 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the payment refundable as read",
             "UPDATE payments SET refunded = refunded + $1, status = $2, updated_at = $3
              WHERE id = $4 AND refunded = $5 AND status IN ('captured', 'partially_refunded') AND captured - refunded >= $1",
-        )
-        .bind(amount)
-        .bind(new_status.as_str())
-        .bind(to_ms(now))
-        .bind(payment_id)
-        .bind(refunded_before)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_op(&mut tx, op_id, payment_id, OpKind::Refund, amount, now).await?;
+            vec![amount.into(), new_status.as_str().into(), to_ms(now).into(), payment_id.into(), refunded_before.into()],
+            Expect::One,
+        );
+        set.extend(op_write(op_id, payment_id, OpKind::Refund, amount, now));
         let change = Change { action: "payment.refund", subject: payment_id, before: None, after: Some(new_status.as_str()) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.put(set).await
     }
 
     /// Marks a capture, refund or void op done once the issuer confirmed
     /// it. A confirmed refund is money on its way to the card: it is
     /// recorded as in transit until `refund_settles_after` has passed
     /// (unbinding waits for it), in the same transaction.
-    pub async fn finish_op(&self, op_id: &str, refund_settles_after: Duration, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE payment_ops SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'pending'")
-            .bind(to_ms(now))
-            .bind(op_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() == 1 {
-            let refund: Option<(String, String, String, String, i64)> = sqlx::query_as(
-                "SELECT p.id, p.account_id, p.binding_id, p.currency, o.amount FROM payment_ops o JOIN payments p ON p.id = o.payment_id
-                 WHERE o.id = $1 AND o.kind = 'refund'",
-            )
-            .bind(op_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((payment_id, account_id, binding_id, currency, amount)) = refund {
-                let s = crate::settlements::NewSettlement {
-                    account_id: &account_id,
-                    binding_id: &binding_id,
-                    kind: SettlementKind::Refund,
-                    payment_id: Some(&payment_id),
-                    op_id: Some(op_id),
-                    amount,
-                    currency: &currency,
-                    expected_at: now + refund_settles_after,
-                };
-                crate::settlements::insert(&mut tx, &s, Cause::job(), now).await?;
-            }
+    pub async fn finish_op(&self, op_id: &str, refund_settles_after: Duration, now: OffsetDateTime) -> Result<bool, StoreError> {
+        const REFUND: &str =
+            "SELECT p.id, p.account_id, p.binding_id, p.currency, o.amount FROM payment_ops o JOIN payments p ON p.id = o.payment_id
+                              WHERE o.id = $1 AND o.kind = 'refund'";
+        fn refund_row(r: &impl Cols) -> Result<(String, String, String, String, i64), StoreError> {
+            Ok((r.col("id")?, r.col("account_id")?, r.col("binding_id")?, r.col("currency")?, r.col("amount")?))
         }
-        tx.commit().await?;
-        Ok(())
+        let refund = self.fetch_row(REFUND, &[op_id.into()], refund_row, |r| refund_row(r)).await?;
+        let mut set = WriteSet::new();
+        set.push(
+            "the op pending",
+            "UPDATE payment_ops SET status = 'done', updated_at = $1 WHERE id = $2 AND status = 'pending'",
+            vec![to_ms(now).into(), op_id.into()],
+            Expect::One,
+        );
+        if let Some((payment_id, account_id, binding_id, currency, amount)) = refund {
+            let s = crate::settlements::NewSettlement {
+                account_id: &account_id,
+                binding_id: &binding_id,
+                kind: SettlementKind::Refund,
+                payment_id: Some(&payment_id),
+                op_id: Some(op_id),
+                amount,
+                currency: &currency,
+                expected_at: now + refund_settles_after,
+            };
+            set.extend(crate::settlements::settlement_write(&s, Cause::job(), now).0);
+        }
+        // False when done already (the payment job confirmed it first).
+        self.put(set).await
     }
 
     /// Voids an authorized payment (nothing was captured) and writes the
     /// void op. Returns false when it was no longer `authorized`.
-    pub async fn begin_void(&self, payment_id: &str, op_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE payments SET status = 'voided', updated_at = $1 WHERE id = $2 AND status = 'authorized'")
-            .bind(to_ms(now))
-            .bind(payment_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let amount: (i64,) = sqlx::query_as("SELECT amount FROM payments WHERE id = $1").bind(payment_id).fetch_one(&mut *tx).await?;
-        insert_op(&mut tx, op_id, payment_id, OpKind::Void, amount.0, now).await?;
-        let change = Change { action: "payment.void", subject: payment_id, before: Some("authorized"), after: Some("voided") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(true)
+    pub async fn begin_void(&self, payment: &PaymentRow, op_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut set = WriteSet::new();
+        set.push(
+            "the payment authorized",
+            "UPDATE payments SET status = 'voided', updated_at = $1 WHERE id = $2 AND status = 'authorized'",
+            vec![to_ms(now).into(), payment.id.as_str().into()],
+            Expect::One,
+        );
+        set.extend(op_write(op_id, &payment.id, OpKind::Void, payment.amount, now));
+        let change = Change { action: "payment.void", subject: &payment.id, before: Some("authorized"), after: Some("voided") };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.put(set).await
     }
 
     /// Authorized payments created before `cutoff` and never captured: holds

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
 use crate::unit::Tx;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewSettlement<'a> {
@@ -62,25 +63,37 @@ fn row(r: &AnyRow) -> Result<SettlementRow, StoreError> {
 
 /// Records funds in transit, audited, inside the caller's transaction.
 pub(crate) async fn insert(tx: &mut Tx, s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-    let id = new_id("stl");
-    sqlx::query(&format!(
-        "INSERT INTO settlements ({COLS}, op_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_transit', $8, NULL, $9, $10, $9)"
-    ))
-    .bind(&id)
-    .bind(s.account_id)
-    .bind(s.binding_id)
-    .bind(s.kind.as_str())
-    .bind(s.payment_id)
-    .bind(s.amount)
-    .bind(s.currency)
-    .bind(to_ms(s.expected_at))
-    .bind(to_ms(now))
-    .bind(s.op_id)
-    .execute(&mut **tx)
-    .await?;
-    let change = Change { action: "settlement.create", subject: &id, before: None, after: Some(SettlementStatus::InTransit.as_str()) };
-    crate::audit::append(tx, cause, change, now).await?;
+    let (set, id) = settlement_write(s, cause, now);
+    set.run_on(tx).await?;
     Ok(id)
+}
+
+/// A new settlement in transit with its audit entry, for a write-set.
+pub(crate) fn settlement_write(s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> (WriteSet, String) {
+    let id = new_id("stl");
+    let mut set = WriteSet::new();
+    set.push(
+        "settlement",
+        format!(
+            "INSERT INTO settlements ({COLS}, op_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'in_transit', $8, NULL, $9, $10, $9)"
+        ),
+        vec![
+            id.as_str().into(),
+            s.account_id.into(),
+            s.binding_id.into(),
+            s.kind.as_str().into(),
+            s.payment_id.into(),
+            s.amount.into(),
+            s.currency.into(),
+            to_ms(s.expected_at).into(),
+            to_ms(now).into(),
+            s.op_id.into(),
+        ],
+        Expect::Any,
+    );
+    let change = Change { action: "settlement.create", subject: &id, before: None, after: Some(SettlementStatus::InTransit.as_str()) };
+    set.extend(crate::audit::entry_write(cause, change, now));
+    (set, id)
 }
 
 impl Store {

@@ -336,8 +336,9 @@ pub(crate) struct Unit {
     /// Its flow may stage writes as a write-set ([`crate::Store::stage`])
     /// applied at its finish, instead of opening the unit.
     pub(crate) defer: bool,
-    /// A checkpoint made its decision durable: a conflict later is an
-    /// error, never a reason to run the flow again.
+    /// A checkpoint made its decision durable: a conflict later never runs
+    /// the flow again; the request is finished by its resume note, as after
+    /// a crash at that point.
     pub(crate) decided: std::sync::atomic::AtomicBool,
     pub(crate) state: Arc<Mutex<UnitState>>,
 }
@@ -370,6 +371,8 @@ pub(crate) struct UnitState {
     pub(crate) staged_keys: Vec<String>,
     /// Outbox rows (of `messages`) that are codes by text or call.
     pub(crate) codes: Vec<String>,
+    /// The resume note of the unit's last checkpoint.
+    pub(crate) resume: Option<String>,
 }
 
 enum Open {
@@ -439,6 +442,7 @@ impl UnitState {
             staged: WriteSet::new(),
             staged_keys: Vec::new(),
             codes: Vec::new(),
+            resume: None,
         }
     }
 

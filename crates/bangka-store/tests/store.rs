@@ -1196,6 +1196,51 @@ async fn a_write_set_is_applied_whole_or_refused_whole(store: Store) {
 }
 on_both_backends!(a_write_set_is_applied_whole_or_refused_whole);
 
+/// Past its checkpoint, a deciding unit does not decide again: its intent
+/// (here a pending autopay agreement) is committed with the resume note,
+/// and a later write-set decided on that intent (pending → active, after
+/// the bank) that finds it moved (the holder cancelled it meanwhile) is
+/// refused whole, leaving the intent and the note for the request to be
+/// finished by, as after a crash at that point.
+async fn past_its_checkpoint_a_refused_write_set_leaves_the_intent_and_its_resume_note(store: Store) {
+    let vault = Vault::ephemeral();
+    store.attach_vault(&vault);
+    let acc = account(&store, 7).await;
+    let a = BindAttempt::new(&vault, &acc, &pan(7), "e", t0());
+    let _ = bind_as_write_set(&store, &a, "k0").await.expect("applied");
+    let unit = store.deciding_unit(Some(claim(&acc.id, "k", "h")));
+    let new = bangka_store::NewMandate {
+        id: "mdt_1",
+        account_id: &acc.id,
+        binding_id: a.id(),
+        merchant_id: "m_1",
+        kind: bangka_core::mandate::MandateKind::Subscription,
+        max_amount: 100,
+        currency: "CNY",
+    };
+    assert!(unit.create_mandate(&new, Cause::api("key_test"), t0()).await.unwrap(), "staged");
+    assert!(store.get_mandate(&acc.id, "mdt_1").await.unwrap().is_none(), "staged, not written");
+    unit.checkpoint(r#"{"resume":"mandate"}"#, t0()).await.unwrap();
+    assert!(!unit.is_deciding(), "past the checkpoint it does not decide again");
+    let pending = store.get_mandate(&acc.id, "mdt_1").await.unwrap().expect("the intent is committed");
+    assert!(matches!(store.idem_peek(&acc.id, "k", "h").await.unwrap(), Some(IdemState::Running { resume: Some(_), .. })));
+
+    use bangka_core::mandate::MandateStatus;
+    assert!(store.move_mandate(&pending, MandateStatus::Revoked, None, None, Cause::api("key_holder"), t0()).await.unwrap());
+    let audit = rows(&store, "audit_log").await;
+    assert!(unit.move_mandate(&pending, MandateStatus::Active, None, None, Cause::api("key_test"), t0()).await.unwrap(), "staged");
+    let refused = unit.finish_unit(Some(StoredAnswer::lasting(201, "{}"))).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert_eq!(unit.resume_note().await.as_deref(), Some(r#"{"resume":"mandate"}"#));
+    assert_eq!(store.get_mandate(&acc.id, "mdt_1").await.unwrap().map(|m| m.status), Some(MandateStatus::Revoked));
+    assert_eq!(rows(&store, "audit_log").await, audit, "nothing of the refused set");
+    assert!(
+        matches!(store.idem_peek(&acc.id, "k", "h").await.unwrap(), Some(IdemState::Running { resume: Some(_), .. })),
+        "no answer stored: the note finishes the request"
+    );
+}
+on_both_backends!(past_its_checkpoint_a_refused_write_set_leaves_the_intent_and_its_resume_note);
+
 /// Write-sets and units of the unit path run side by side on many tasks:
 /// SQLite's writer thread and the unit path take the one writer in turn,
 /// write-sets queued together share a commit, and every one of them is

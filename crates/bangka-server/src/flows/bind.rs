@@ -288,13 +288,20 @@ pub async fn binding_view(app: &AppState, b: &BindingRow) -> ApiResult<BindingVi
     with_state_details(app, b, BindingView::new(b, token.as_ref(), None, None)).await
 }
 
-/// As [`view`], with the binding's token already read.
+/// As [`view`], with the binding's token already read (or as a flow just
+/// decided it).
 pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_store::TokenRow>) -> ApiResult<Value> {
     if b.status == BindingStatus::PendingVerification {
         return view_pending(app, b, None).await;
     }
-    let v = with_state_details(app, b, BindingView::new(b, token, None, None)).await?;
+    let v = binding_view_with(app, b, token).await?;
     Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+}
+
+/// As [`binding_view`], for a card past its verification with its token
+/// already in hand.
+pub async fn binding_view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_store::TokenRow>) -> ApiResult<BindingView> {
+    with_state_details(app, b, BindingView::new(b, token, None, None)).await
 }
 
 /// What the card's state needs said beside it (one more read, for such

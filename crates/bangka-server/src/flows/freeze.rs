@@ -21,7 +21,7 @@ use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{
-    AccountRow, AccountUnfreezeOutcome, BindingRow, Cause, LostReport, MessageKind, NewMessage, TokenMove, Trail, UnfreezeOutcome,
+    AccountRow, AccountUnfreezeOutcome, BindingRow, Cause, LostReport, MessageKind, NewMessage, TokenMove, TokenRow, Trail, UnfreezeOutcome,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -98,8 +98,11 @@ pub async fn freeze(
         super::checkpoint(app, &super::Resume::ReportLost { account_id: account_id.into(), binding_id: binding_id.into() }).await?;
         return report_and_answer(app, who, account_id, binding_id).await;
     }
-    let frozen = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, view(app, &frozen).await?))
+    // As decided (its write-set may not be applied yet).
+    let moved_to = token_move.map(|m| m.to);
+    let frozen = BindingRow { status: BindingStatus::Frozen, frozen_reason: Some(reason), frozen_at: Some(now), updated_at: now, ..b };
+    let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
+    Ok((StatusCode::OK, super::bind::view_with(app, &frozen, token.as_ref()).await?))
 }
 
 /// Reports a card frozen as lost or stolen to the bank (the bank's own
@@ -297,14 +300,7 @@ pub async fn unfreeze(
     );
     match app
         .store
-        .unfreeze_binding(
-            &b,
-            &c.challenge.id,
-            token_move,
-            &msg,
-            Trail { cause: Cause::api(who.actor()), receipt: &receipt },
-            app.clock.now(),
-        )
+        .unfreeze_binding(&b, &c.challenge.id, token_move, &msg, Trail { cause: Cause::api(who.actor()), receipt: &receipt }, now)
         .await?
     {
         UnfreezeOutcome::Unfrozen => {}
@@ -312,8 +308,11 @@ pub async fn unfreeze(
         UnfreezeOutcome::NotFrozen => return Err(ErrorCode::BindingNotFrozen.into()),
     }
     tracing::info!(binding_id = %b.id, "binding unfrozen");
-    let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, view(app, &active).await?))
+    // As decided (its write-set may not be applied yet).
+    let moved_to = token_move.map(|m| m.to);
+    let active = BindingRow { status: BindingStatus::Active, frozen_reason: None, frozen_at: None, updated_at: now, ..b };
+    let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
+    Ok((StatusCode::OK, super::bind::view_with(app, &active, token.as_ref()).await?))
 }
 
 // ---------------------------------------------------------------- the whole account
@@ -354,12 +353,14 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
         "is frozen: no card can pay, bind or unbind. If this was not you, contact support at once.",
     );
     let reason = body.reason;
-    if !app.store.freeze_account(account_id, reason, &msg, Cause::api(who.actor()), app.clock.now()).await? {
+    let now = app.clock.now();
+    if !app.store.freeze_account(account_id, reason, &msg, Cause::api(who.actor()), now).await? {
         // Frozen concurrently (or closed): answer with what it is now.
-        return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, app.clock.now()))));
+        return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, now))));
     }
     tracing::info!(account_id, reason = reason.as_str(), "account frozen");
-    let frozen = load_account(app, account_id).await?;
+    // As decided (its write-set may not be applied yet).
+    let frozen = AccountRow { status: AccountStatus::Frozen, frozen_reason: Some(reason), frozen_at: Some(now), ..account };
     let step = |s: crate::i18n::Say, developer: Option<Value>| crate::views::NextStepView {
         step: s.get(crate::i18n::current()).to_owned(),
         developer,
@@ -422,7 +423,7 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
             ),
         ]
     };
-    let v = json!(AccountView { next_steps: Some(next_steps), ..AccountView::from_row(&frozen, app.clock.now()) });
+    let v = json!(AccountView { next_steps: Some(next_steps), ..AccountView::from_row(&frozen, now) });
     Ok((StatusCode::OK, v))
 }
 
@@ -480,12 +481,14 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
         "已解冻，可以正常使用。如非本人操作，请立即再次冻结并联系客服。",
         "is unfrozen and can be used again. If this was not you, freeze it again and contact support.",
     );
-    match app.store.unfreeze_account(account_id, &c.challenge.id, &msg, Cause::api(who.actor()), app.clock.now()).await? {
+    let now = app.clock.now();
+    match app.store.unfreeze_account(account_id, &c.challenge.id, &msg, Cause::api(who.actor()), now).await? {
         AccountUnfreezeOutcome::Unfrozen => {}
         AccountUnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
         AccountUnfreezeOutcome::NotFrozen => return Err(ErrorCode::AccountNotFrozen.into()),
     }
     tracing::info!(account_id, "account unfrozen");
-    let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
+    // As decided (its write-set may not be applied yet).
+    let a = AccountRow { status: AccountStatus::Active, frozen_reason: None, frozen_at: None, ..account };
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
 }

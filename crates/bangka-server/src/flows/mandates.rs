@@ -119,7 +119,7 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
 /// nothing twice) and moves the pending agreement to `active` or `failed`;
 /// answers with what the agreement became.
 async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
-    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     if m.status == MandateStatus::Pending {
         let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
         let check = async {
@@ -138,7 +138,7 @@ async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> A
         app.failpoint("mandate.after_bank").await?;
         let cause = Cause::api(who.actor());
         let later = app.clock.now();
-        match checked {
+        let (to, failure, notice) = match &checked {
             Ok(()) => {
                 let limit = Currency::parse(&m.currency).ok().and_then(|c| Money::from_minor(m.max_amount, c));
                 let limit = limit.map_or_else(|| format!("{} fen", m.max_amount), Money::display);
@@ -148,31 +148,44 @@ async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> A
                     &format!("已与商户 {merchant} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。"),
                     &format!("has autopay with {merchant} on, up to {limit} per charge. Cancel it any time in the wallet."),
                 );
-                app.store.move_mandate(id, &[MandateStatus::Pending], MandateStatus::Active, None, Some(&notice), cause, later).await?;
+                (MandateStatus::Active, None, Some(notice))
             }
-            Err(f) => {
-                let moved = app
-                    .store
-                    .move_mandate(id, &[MandateStatus::Pending], MandateStatus::Failed, Some(f.code.as_str()), None, cause, later)
-                    .await?;
-                if moved {
-                    let e = if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) {
-                        issuer_failure(app, f)
-                    } else {
-                        f.into()
-                    };
-                    return Err(e.with_detail("mandate_id", id));
-                }
+            Err(f) => (MandateStatus::Failed, Some(f.code.as_str()), None),
+        };
+        m = if app.store.move_mandate(&m, to, failure, notice.as_ref(), cause, later).await? {
+            if let Err(f) = checked {
+                let e = if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) {
+                    issuer_failure(app, f)
+                } else {
+                    f.into()
+                };
+                return Err(e.with_detail("mandate_id", id));
             }
-        }
+            moved(m, to, failure, later)
+        } else {
+            // Moved by someone else (the holder cancelled it meanwhile).
+            app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?
+        };
     }
-    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     match m.status {
         MandateStatus::Failed => {
             let code = m.failure_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable);
             Err(ApiError::from(Failure::new(code)).with_detail("mandate_id", id))
         }
         _ => Ok((StatusCode::CREATED, to_value(&m)?)),
+    }
+}
+
+/// A mandate as [`bangka_store::Store::move_mandate`] records its move
+/// (the write-set may not be applied yet).
+fn moved(m: MandateRow, to: MandateStatus, failure_code: Option<&str>, now: time::OffsetDateTime) -> MandateRow {
+    MandateRow {
+        status: to,
+        failure_code: failure_code.map(str::to_owned).or(m.failure_code),
+        updated_at: now,
+        activated_at: if to == MandateStatus::Active { m.activated_at.or(Some(now)) } else { m.activated_at },
+        revoked_at: if to == MandateStatus::Revoked { Some(now) } else { m.revoked_at },
+        ..m
     }
 }
 
@@ -203,11 +216,18 @@ pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str)
         &format!("no longer has autopay with {}: it is cancelled.", m.merchant_id),
     );
     let standing = [MandateStatus::Pending, MandateStatus::Active, MandateStatus::Suspended];
-    if !app.store.move_mandate(id, &standing, MandateStatus::Revoked, None, Some(&notice), Cause::api(who.actor()), app.clock.now()).await?
-    {
-        let now_m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
-        return Err(Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": now_m.status.as_str() })).into());
+    let now = app.clock.now();
+    let not_active = |m: &MandateRow| Failure::new(ErrorCode::MandateNotActive).with_details(json!({ "status": m.status.as_str() }));
+    let mut m = m;
+    // A move meanwhile between standing states (a suspension) still cancels.
+    for _ in 0..3 {
+        if !standing.contains(&m.status) {
+            return Err(not_active(&m).into());
+        }
+        if app.store.move_mandate(&m, MandateStatus::Revoked, None, Some(&notice), Cause::api(who.actor()), now).await? {
+            return Ok((StatusCode::OK, to_value(&moved(m, MandateStatus::Revoked, None, now))?));
+        }
+        m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     }
-    let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, to_value(&m)?))
+    Err(anyhow::anyhow!("mandate {id} kept changing").into())
 }

@@ -35,7 +35,7 @@ use utoipa::ToSchema;
 use super::accounts::check_payment_password;
 use super::bind::{issuer_failure, token_domain};
 use super::maintenance::check_issuer_open;
-use super::{AttemptFacts, check_otp, check_standing, load_account, record_attempt, send_code};
+use super::{AttemptFacts, check_otp, check_standing, load_account, send_code};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -223,25 +223,12 @@ pub async fn cryptogram(
         expires_at,
         challenge_id: challenge_id.as_deref(),
     };
-    // Decided: the token as read pays, at its next ATC. The write-set holds
-    // that as its guard; a concurrent change refuses it and the request
-    // decides again on the unit path below.
-    let issued = if app.store.defers().await {
-        let issued = app.store.stage_cryptogram(&app.vault, &token, &key, &req, now).await?;
-        app.store.stage_attempt(&super::attempt_row(app, account_id, "cryptogram", &facts, None)).await?;
-        issued
-    } else {
-        let issued = match app.store.issue_cryptogram(&app.vault, &token, &key, &req, now).await? {
-            CryptogramOutcome::Issued(c) => c,
-            CryptogramOutcome::ChallengeUsed => return Err(verification_required("code_already_used").into()),
-            CryptogramOutcome::TokenNotActive => {
-                let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
-                return Err(t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into());
-            }
-        };
-        record_attempt(app, account_id, "cryptogram", &facts, None).await?;
-        issued
+    let issued = match next_cryptogram(app, &token, &key, &req, now).await? {
+        CryptogramOutcome::Issued(c) => c,
+        CryptogramOutcome::ChallengeUsed => return Err(verification_required("code_already_used").into()),
+        CryptogramOutcome::TokenNotActive => return Err(token_refusal(app, &b.id).await),
     };
+    app.store.stage_attempt(&super::attempt_row(app, account_id, "cryptogram", &facts, None)).await?;
     tracing::info!(binding_id = %b.id, atc = issued.atc, "cryptogram issued");
     Ok((
         StatusCode::CREATED,
@@ -256,6 +243,32 @@ pub async fn cryptogram(
             binding_id: b.id,
         }),
     ))
+}
+
+/// The token's next cryptogram. Decided on the token as read: it pays, at
+/// the ATC after the one read; staged, the write-set holds that as its
+/// guard, and a concurrent change refuses it (the request decides again on
+/// the unit path, which issues at the ATC it finds).
+async fn next_cryptogram(
+    app: &AppState,
+    token: &TokenRow,
+    key: &[u8],
+    req: &CryptogramRequest<'_>,
+    now: time::OffsetDateTime,
+) -> ApiResult<CryptogramOutcome> {
+    if app.store.defers().await {
+        return Ok(CryptogramOutcome::Issued(app.store.stage_cryptogram(&app.vault, token, key, req, now).await?));
+    }
+    Ok(app.store.issue_cryptogram(&app.vault, token, key, req, now).await?)
+}
+
+/// Why the card's token does not pay now, as read again.
+async fn token_refusal(app: &AppState, binding_id: &str) -> ApiError {
+    match app.store.token_for_binding(binding_id).await {
+        Ok(Some(t)) => t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into(),
+        Ok(None) => ErrorCode::BindingNotActive.into(),
+        Err(e) => e.into(),
+    }
 }
 
 /// `POST /v1/payments`: the merchant presents the token and cryptogram.
@@ -383,6 +396,13 @@ struct PendingOp<'a> {
 /// id at the issuer) and records its answer with the attempt and, for an
 /// autopay charge, the holder's notice. `None` when the payment was no
 /// longer pending (the payment job ended it first).
+///
+/// Past the checkpoint, the answer is decided on the payment as read after
+/// the bank answered (pending) and staged: the request's last write-set
+/// holds it with the attempt and the stored answer. Should the payment job
+/// end the payment in the moment between, that write-set is refused and the
+/// request is finished by its resume note, as after a crash
+/// ([`resume_authorization`]).
 async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<Option<ApiResult<(StatusCode, Value)>>> {
     let payment = app.store.get_payment(op.payment_id).await?.ok_or(ErrorCode::NotFound)?;
     if payment.status != PaymentStatus::Pending {
@@ -399,17 +419,8 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
     let facts = AttemptFacts::binding(&b);
     let cause = Cause::api(who.actor());
     let notice = payment.mandate_id.is_some().then(|| charge_notice(&b, &payment));
-    let refusal: Option<ApiError> = match &answer {
-        Ok(code) => {
-            let outcome = AuthOutcome::Authorized { issuer_code: code };
-            if !app.store.finish_authorization(&payment.id, op.op_id, outcome, notice.as_ref(), cause, now).await? {
-                // The payment job gave up on this slow answer and failed the
-                // payment: release the hold that arrived after all.
-                let _ = app.bank().void(&payment.id).await;
-                return Ok(None);
-            }
-            None
-        }
+    let (outcome, refusal): (AuthOutcome<'_>, Option<ApiError>) = match &answer {
+        Ok(code) => (AuthOutcome::Authorized { issuer_code: code }, None),
         Err(f) if matches!(f.code, ErrorCode::IssuerUnavailable | ErrorCode::IssuerMaintenance) => {
             // A bank over the network may have authorized before its answer
             // was lost: the payment stays pending (its op written down
@@ -418,32 +429,46 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
             // bank has not confirmed yet, and when to look again.
             if f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown") {
                 tracing::warn!(payment_id = %payment.id, "the bank's answer to an authorization was lost; left pending for the payment job");
-                let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
-                return Ok(Some(Ok((StatusCode::ACCEPTED, view(app, &row, false).await?))));
+                return Ok(Some(Ok((StatusCode::ACCEPTED, view(app, &payment, false).await?))));
             }
-            let outcome = AuthOutcome::Failed { code: f.code.as_str() };
-            if !app.store.finish_authorization(&payment.id, op.op_id, outcome, None, cause, now).await? {
-                return Ok(None);
-            }
-            Some(issuer_failure(app, f.clone()))
+            (AuthOutcome::Failed { code: f.code.as_str() }, Some(issuer_failure(app, f.clone())))
         }
         Err(f) => {
             let shown = payment::shown_to_payer(f.code);
-            let outcome = AuthOutcome::Declined { decline_code: f.code.as_str(), shown_code: shown.as_str() };
-            if !app.store.finish_authorization(&payment.id, op.op_id, outcome, None, cause, now).await? {
-                return Ok(None);
-            }
             tracing::info!(payment_id = %payment.id, decline = f.code.as_str(), shown = shown.as_str(), "payment declined");
-            Some(Failure::new(shown).into())
+            (AuthOutcome::Declined { decline_code: f.code.as_str(), shown_code: shown.as_str() }, Some(Failure::new(shown).into()))
         }
     };
-    let attempt = record_attempt(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code)).await?;
-    if let Some(e) = refusal {
-        return Ok(Some(Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt))));
+    let notice = notice.filter(|_| refusal.is_none());
+    // Read again after the bank: the decision below is staged on "still
+    // pending", and a refusal at the apply could no longer release a hold.
+    let still_pending = app.store.get_payment(&payment.id).await?.is_some_and(|p| p.status == PaymentStatus::Pending);
+    if !still_pending || !app.store.finish_authorization(&payment.id, op.op_id, outcome, notice.as_ref(), cause, now).await? {
+        if answer.is_ok() {
+            // The payment job gave up on this slow answer and failed the
+            // payment: release the hold that arrived after all.
+            let _ = app.bank().void(&payment.id).await;
+        }
+        return Ok(None);
     }
-    let row = app.store.get_payment(&payment.id).await?.ok_or(ErrorCode::NotFound)?;
+    let attempt = super::attempt_row(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code));
+    app.store.stage_attempt(&attempt).await?;
+    if let Some(e) = refusal {
+        return Ok(Some(Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt.id))));
+    }
+    // The payment as recorded (the write-set may not be applied yet).
+    let row = authorized(payment, outcome, now);
     tracing::info!(payment_id = %row.id, status = row.status.as_str(), mandate_id = ?row.mandate_id, "payment authorized");
-    Ok(Some(Ok((StatusCode::CREATED, view(app, &row, false).await?))))
+    Ok(Some(Ok((StatusCode::CREATED, view_with(app, &row, Some(op.op_id), false).await?))))
+}
+
+/// A pending payment as `finish_authorization` records it authorized.
+fn authorized(p: PaymentRow, outcome: AuthOutcome<'_>, now: time::OffsetDateTime) -> PaymentRow {
+    let issuer_code = match outcome {
+        AuthOutcome::Authorized { issuer_code } => Some(issuer_code.to_owned()),
+        _ => None,
+    };
+    PaymentRow { status: PaymentStatus::Authorized, issuer_code, updated_at: now, ..p }
 }
 
 /// A payment's amount as a notice writes it (`¥12.34`).
@@ -574,12 +599,9 @@ pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: Cha
         expires_at: now + CRYPTOGRAM_TTL,
         challenge_id: None,
     };
-    let issued = match app.store.issue_cryptogram(&app.vault, &token, &key, &req, now).await? {
+    let issued = match next_cryptogram(app, &token, &key, &req, now).await? {
         CryptogramOutcome::Issued(c) => c,
-        CryptogramOutcome::TokenNotActive | CryptogramOutcome::ChallengeUsed => {
-            let t = app.store.token_for_binding(&b.id).await?.ok_or(ErrorCode::BindingNotActive)?;
-            return Err(t.state.payment_refusal().unwrap_or_else(|| ErrorCode::TokenStateConflict.into()).into());
-        }
+        CryptogramOutcome::TokenNotActive | CryptogramOutcome::ChallengeUsed => return Err(token_refusal(app, &b.id).await),
     };
     let payment = PaymentRow {
         id: new_id("pay"),
@@ -666,7 +688,7 @@ pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResul
         return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": p.status.as_str() })).into());
     }
     let op_id = new_id("op");
-    if !app.store.begin_void(&p.id, &op_id, Cause::api(who.actor()), app.clock.now()).await? {
+    if !app.store.begin_void(&p, &op_id, Cause::api(who.actor()), app.clock.now()).await? {
         let now_p = own_payment(app, who, payment_id).await?;
         return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": now_p.status.as_str() })).into());
     }
@@ -679,19 +701,20 @@ pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResul
 async fn run_op(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<(StatusCode, Value)> {
     let resume = super::Resume::PaymentOp { payment_id: op.payment_id.to_owned(), op_id: op.op_id.to_owned() };
     super::checkpoint(app, &resume).await?;
-    send_op(app, op).await?;
+    let settled = send_op(app, op).await?;
     let row = own_payment(app, who, op.payment_id).await?;
-    Ok((StatusCode::OK, view(app, &row, false).await?))
+    Ok((StatusCode::OK, view_with(app, &row, settled.then_some(op.op_id), false).await?))
 }
 
 /// Sends a pending op to the issuer (idempotent per op there) and records
-/// the confirmation; an op no longer pending is left alone.
-async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<()> {
+/// the confirmation; an op no longer pending is left alone. True when this
+/// recorded the confirmation.
+async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<bool> {
     let Some(o) = app.store.payment_ops(op.payment_id).await?.into_iter().find(|o| o.id == op.op_id) else {
         return Err(ErrorCode::NotFound.into());
     };
     if o.status != "pending" {
-        return Ok(());
+        return Ok(false);
     }
     let answer = match o.kind {
         OpKind::Capture => app.bank().capture(op.payment_id, o.amount).await,
@@ -720,12 +743,12 @@ pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str,
 /// Records the issuer's confirmation of a capture or refund; when the issuer
 /// did not answer, the op stays pending and the payment job retries it (the
 /// issuer call is idempotent per op).
-async fn settle_op(app: &AppState, payment_id: &str, op_id: &str, answer: Result<(), Failure>) -> ApiResult<()> {
+async fn settle_op(app: &AppState, payment_id: &str, op_id: &str, answer: Result<(), Failure>) -> ApiResult<bool> {
     match answer {
         Ok(()) => Ok(app.store.finish_op(op_id, app.refund_settles_after, app.clock.now()).await?),
         Err(f) => {
             tracing::warn!(payment_id, op_id, code = f.code.as_str(), "issuer did not confirm; the payment job will retry");
-            Ok(())
+            Ok(false)
         }
     }
 }
@@ -751,8 +774,17 @@ pub async fn list_for_binding(app: &AppState, account_id: &str, binding_id: &str
 /// A payment as the payer sees it, or (`for_ops`) with the issuer's precise
 /// decline reason.
 pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<Value> {
+    view_with(app, p, None, for_ops).await
+}
+
+/// As [`view`], for a payment whose op `done_op` this request has just
+/// recorded done: shown as staged, before its write-set is applied.
+async fn view_with(app: &AppState, p: &PaymentRow, done_op: Option<&str>, for_ops: bool) -> ApiResult<Value> {
     let b = app.store.binding_by_id(&p.binding_id).await?.ok_or_else(|| anyhow::anyhow!("payment without binding"))?;
-    let ops = app.store.payment_ops(&p.id).await?;
+    let mut ops = app.store.payment_ops(&p.id).await?;
+    for o in ops.iter_mut().filter(|o| Some(o.id.as_str()) == done_op) {
+        o.status = "done".into();
+    }
     let v = PaymentView::new(p, &b, &ops, for_ops);
     Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
 }
@@ -778,7 +810,7 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
     // card networks do: the void op is written first, then sent below.
     for p in app.store.stale_authorizations(now - AUTHORIZATION_HOLD, 100).await? {
         let op_id = new_id("op");
-        if app.store.begin_void(&p.id, &op_id, Cause::job().with_note("authorization expired"), now).await? {
+        if app.store.begin_void(&p, &op_id, Cause::job().with_note("authorization expired"), now).await? {
             tracing::info!(payment_id = %p.id, "authorization expired uncaptured; releasing the hold");
             settle_op(app, &p.id, &op_id, app.bank().void(&p.id).await).await?;
             finished += 1;
@@ -828,7 +860,7 @@ pub async fn recover(app: &AppState) -> ApiResult<u64> {
         match op.kind {
             OpKind::Authorize => unreachable!("answered by the query above"),
             OpKind::Capture | OpKind::Refund | OpKind::Void => {
-                app.store.finish_op(&op.id, app.refund_settles_after, app.clock.now()).await?
+                app.store.finish_op(&op.id, app.refund_settles_after, app.clock.now()).await?;
             }
         }
         tracing::info!(op_id = %op.id, kind = op.kind.as_str(), payment_id = %op.payment_id, "payment op finished by the job");

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::bind::view;
+use super::bind::view_with;
 use super::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, Role};
 use crate::error::ApiResult;
@@ -90,13 +90,14 @@ async fn transition(
     token: TokenRow,
     step: impl Fn(TokenState) -> Result<TokenState, bangka_core::token::Refusal>,
     cause: Cause<'_>,
-) -> ApiResult<()> {
+) -> ApiResult<TokenRow> {
     let mut t = token;
     for _ in 0..5 {
         let to = step(t.state).map_err(|r| r.failure(t.state))?;
         if app.store.change_token_state(&t.id, t.state, to, cause, app.clock.now()).await? {
             tracing::info!(token_id = %t.id, status = to.status.as_str(), by = ?to.suspended_by, "token state changed");
-            return Ok(());
+            // As decided (its write-set may not be applied yet).
+            return Ok(TokenRow { state: to, ..t });
         }
         t = app.store.token_by_number(&t.number).await?.ok_or(ErrorCode::NotFound)?;
     }
@@ -116,8 +117,8 @@ pub async fn suspend(
         return Err(ErrorCode::MalformedRequest.into());
     }
     let (b, t) = binding_token(app, account_id, binding_id).await?;
-    transition(app, t, |s| s.suspend(by, reason), Cause::api(who.actor())).await?;
-    Ok((StatusCode::OK, view(app, &b).await?))
+    let t = transition(app, t, |s| s.suspend(by, reason), Cause::api(who.actor())).await?;
+    Ok((StatusCode::OK, view_with(app, &b, Some(&t)).await?))
 }
 
 pub async fn resume(
@@ -130,13 +131,16 @@ pub async fn resume(
     let by = wallet_actor(who, body.by)?;
     let (b, t) = binding_token(app, account_id, binding_id).await?;
     check_can_resume(&b)?;
-    if let Err(e) = transition(app, t, |s| s.resume(by), Cause::api(who.actor())).await {
-        // Frozen or unbinding meanwhile: say so.
-        let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-        check_can_resume(&now_b)?;
-        return Err(e);
-    }
-    Ok((StatusCode::OK, view(app, &b).await?))
+    let t = match transition(app, t, |s| s.resume(by), Cause::api(who.actor())).await {
+        Ok(t) => t,
+        Err(e) => {
+            // Frozen or unbinding meanwhile: say so.
+            let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+            check_can_resume(&now_b)?;
+            return Err(e);
+        }
+    };
+    Ok((StatusCode::OK, view_with(app, &b, Some(&t)).await?))
 }
 
 /// The ops side: the issuer's or risk control's decision, recorded by an
@@ -152,17 +156,16 @@ pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTo
     let number = TokenNumber::parse(number)?;
     let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
     let cause = Cause::api(&p.key_id).with_note(&note);
-    if suspend {
+    let t = if suspend {
         let reason = body.reason.unwrap_or(Reason::Fraud);
         if !matches!(reason, Reason::Lost | Reason::Stolen | Reason::Fraud | Reason::CardReissued) {
             return Err(ErrorCode::MalformedRequest.into());
         }
-        transition(app, t.clone(), |s| s.suspend(actor, reason), cause).await?;
+        transition(app, t, |s| s.suspend(actor, reason), cause).await?
     } else {
         let b = app.store.binding_by_id(&t.binding_id).await?.ok_or(ErrorCode::TokenNotFound)?;
         check_can_resume(&b)?;
-        transition(app, t.clone(), |s| s.resume(actor), cause).await?;
-    }
-    let t = app.store.token_by_number(number.as_str()).await?.ok_or(ErrorCode::TokenNotFound)?;
+        transition(app, t, |s| s.resume(actor), cause).await?
+    };
     Ok((StatusCode::OK, serde_json::to_value(crate::views::TokenView::from_row(&t)).map_err(anyhow::Error::from)?))
 }

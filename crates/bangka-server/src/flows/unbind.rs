@@ -24,7 +24,7 @@ use bangka_core::holder::PaymentPassword;
 use bangka_core::otp::{Otp, OtpPurpose};
 use bangka_core::token::{Actor, Reason, TokenStatus};
 use bangka_core::{ErrorCode, Failure};
-use bangka_store::{BindingRow, Cause, TokenMove, Trail, UnbindRequest, new_id};
+use bangka_store::{BindingRow, Cause, TokenMove, TokenRow, Trail, UnbindRequest, new_id};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::Duration;
@@ -204,7 +204,7 @@ pub async fn request(
     };
     let sms = otp_sms(app, OtpPurpose::Unbind, &code, &b.last4, &b.account_id, &b.phone);
     app.store.create_unbind_request(&r, &challenge, &sms).await?;
-    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
+    let c = bangka_store::ChallengeRow::fresh(&challenge);
     tracing::info!(binding_id = %b.id, by = %who.actor(), delete = body.delete, "unbind requested");
     Ok((StatusCode::ACCEPTED, requested(app, &b, &r, &c).await?))
 }
@@ -278,16 +278,20 @@ pub async fn confirm(
         &format!("will be unbound on {ends_en}; you can revoke this until then. If this was not you, revoke it and contact support."),
     );
     let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
-    if !app.store.confirm_unbind(&r, token_move, &mandates, ends_at, &msg, trail, now).await? {
+    if !app.store.confirm_unbind(&r, &b, token_move, &mandates, ends_at, &msg, trail, now).await? {
         return Err(ErrorCode::UnbindNotRequested.into());
     }
     tracing::info!(binding_id = %b.id, "unbind confirmed; cooling-off started");
-    let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    // As decided (its write-set may not be applied yet).
+    let moved_to = token_move.map(|m| m.to);
+    let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
+    let revoke = crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/unbind/revoke", b.id));
+    let unbinding = BindingRow { status: BindingStatus::Unbinding, updated_at: now, ..b };
     let v = crate::views::BindingView {
         cooling_off_ends_at: Some(rfc3339(ends_at)),
         cancelled_mandates: Some(mandates),
-        revoke: Some(crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/unbind/revoke", b.id))),
-        ..super::bind::binding_view(app, &now_b).await?
+        revoke: Some(revoke),
+        ..super::bind::binding_view_with(app, &unbinding, token.as_ref()).await?
     };
     Ok((StatusCode::ACCEPTED, json!(v)))
 }
@@ -315,11 +319,18 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
         card_notice(&b, "的解绑已撤销，卡片恢复可用。", "stays bound: the unbind was revoked.")
     };
     let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
-    if !app.store.revoke_unbind(&r, token_move, &msg, trail, now).await? {
+    if !app.store.revoke_unbind(&r, &b, token_move, &msg, trail, now).await? {
         return Err(over().into());
     }
-    let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, view(app, &now_b).await?))
+    // As decided (its write-set may not be applied yet): a card frozen as
+    // lost is frozen again, its token still suspended.
+    let (status, moved_to) = match b.frozen_reason {
+        None => (BindingStatus::Active, token_move.map(|m| m.to)),
+        Some(_) => (BindingStatus::Frozen, None),
+    };
+    let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
+    let now_b = BindingRow { status, updated_at: now, ..b };
+    Ok((StatusCode::OK, super::bind::view_with(app, &now_b, token.as_ref()).await?))
 }
 
 /// The job: completes every unbind whose cooling-off ended. Safe on several

@@ -63,12 +63,51 @@ impl Idempotent {
         T: DeserializeOwned + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
+        self.decided(app, who, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
+    }
+
+    /// As [`Idempotent::decided_json`], for a body that may be left out.
+    pub async fn decided_optional_json<T, F>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        flow: impl Fn(AppState, T) -> F + Sync,
+    ) -> ApiResult<Response>
+    where
+        T: DeserializeOwned + Default + Send,
+        F: Future<Output = ApiResult<Answer>> + Send,
+    {
+        self.decided(app, who, |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
+    }
+
+    /// As [`Idempotent::empty`], for a flow in the read-decide-apply shape.
+    pub async fn decided_empty<F>(mut self, app: &AppState, who: &Principal, flow: impl Fn(AppState) -> F + Sync) -> ApiResult<Response>
+    where
+        F: Future<Output = ApiResult<Answer>> + Send,
+    {
+        // The path is the whole request: its body is neither read nor part
+        // of the request's fingerprint.
+        self.body = Bytes::new();
+        self.decided(app, who, |_, _| Ok(()), |app, ()| flow(app)).await
+    }
+
+    async fn decided<T, F>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        parse: impl Fn(&HeaderMap, &[u8]) -> ApiResult<T> + Sync,
+        flow: impl Fn(AppState, T) -> F + Sync,
+    ) -> ApiResult<Response>
+    where
+        T: Send,
+        F: Future<Output = ApiResult<Answer>> + Send,
+    {
         let (headers, body) = (&self.headers, &self.body);
         // Parsed once for the first run; again only if it decides again.
-        let first = std::sync::Mutex::new(Some(parse_json::<T>(headers, body)?));
+        let first = std::sync::Mutex::new(Some(parse(headers, body)?));
         let run = |app| {
             let parsed = first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-            let req = parsed.map_or_else(|| parse_json::<T>(headers, body), Ok);
+            let req = parsed.map_or_else(|| parse(headers, body), Ok);
             let flow = &flow;
             async move { flow(app, req?).await }
         };

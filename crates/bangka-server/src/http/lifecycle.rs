@@ -48,7 +48,11 @@ async fn create_mandate(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (mandates::create(app, &who, &id, req)).await).await
+    let flow = |app: AppState, req: mandates::MandateBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { mandates::create(&app, &who, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// The account's autopay agreements, newest first.
@@ -75,7 +79,11 @@ async fn cancel_mandate(
     Path((id, mid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| ({ mandates::cancel(app, &who, &id, &mid) }).await).await
+    let flow = |app: AppState| {
+        let (who, id, mid) = (who.clone(), id.clone(), mid.clone());
+        async move { mandates::cancel(&app, &who, &id, &mid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// The account's receipts, newest first: each a self-contained signed JSON
@@ -129,7 +137,11 @@ async fn freeze_account(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ freeze::freeze_account(app, &who, &id, req) }).await).await
+    let flow = |app: AppState, req: freeze::AccountFreezeBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { freeze::freeze_account(&app, &who, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Unfreeze the account: first without `otp` (an SMS code is sent to the
@@ -145,7 +157,11 @@ async fn unfreeze_account(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ freeze::unfreeze_account(app, &who, &id, req) }).await).await
+    let flow = |app: AppState, req: freeze::UnfreezeBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { freeze::unfreeze_account(&app, &who, &id, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Report wallet balance withdrawn to this card and when the bank expects
@@ -180,7 +196,11 @@ async fn freeze_binding(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ freeze::freeze(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: freeze::FreezeBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { freeze::freeze(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Unfreeze a card: first without `otp` (an SMS code is sent, `202`), then
@@ -195,7 +215,11 @@ async fn unfreeze_binding(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ freeze::unfreeze(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: freeze::UnfreezeBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { freeze::unfreeze(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Unbind a card: every blocker is answered at once (`409 UNBIND_BLOCKED`);
@@ -212,7 +236,11 @@ async fn request_unbind(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ unbind::request(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: unbind::UnbindBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { unbind::request(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Confirm an unbind with the SMS code (and the payment password when asked):
@@ -226,7 +254,11 @@ async fn confirm_unbind(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ unbind::confirm(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: unbind::UnbindConfirmBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { unbind::confirm(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Revoke an unbind during its cooling-off: the card is bound and pays again.
@@ -239,7 +271,11 @@ async fn revoke_unbind(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| ({ unbind::revoke(app, &who, &id, &bid) }).await).await
+    let flow = |app: AppState| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { unbind::revoke(&app, &who, &id, &bid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// Delete an unbound card: sends an SMS code; confirm with it and the payment

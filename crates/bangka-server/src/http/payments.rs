@@ -95,7 +95,11 @@ async fn suspend_token(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ tokens::suspend(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: tokens::SuspendBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { tokens::suspend(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Resume a token the holder or wallet suspended. A suspension by the issuer
@@ -109,7 +113,11 @@ async fn resume_token(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ tokens::resume(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: tokens::SuspendBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { tokens::resume(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Pay with a token and a one-time cryptogram (merchant side). The issuer
@@ -143,7 +151,11 @@ async fn capture_payment(
     Path(pid): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ payments::capture(app, &who, &pid, req) }).await).await
+    let flow = |app: AppState, req: payments::AmountBody| {
+        let (who, pid) = (who.clone(), pid.clone());
+        async move { payments::capture(&app, &who, &pid, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Release an authorized hold that will not be captured (a hold not captured
@@ -157,7 +169,11 @@ async fn void_payment(
     Path(pid): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| (payments::void(app, &who, &pid)).await).await
+    let flow = |app: AppState| {
+        let (who, pid) = (who.clone(), pid.clone());
+        async move { payments::void(&app, &who, &pid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// Charge an active autopay agreement (merchant key bound to the
@@ -173,7 +189,11 @@ async fn charge_mandate(
     Path(mid): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ payments::charge(app, &who, &mid, req) }).await).await
+    let flow = |app: AppState, req: payments::ChargeBody| {
+        let (who, mid) = (who.clone(), mid.clone());
+        async move { payments::charge(&app, &who, &mid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Refund `amount` fen of a captured payment (several partial refunds allowed, never more than captured).
@@ -186,7 +206,11 @@ async fn refund_payment(
     Path(pid): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (payments::refund(app, &who, &pid, req)).await).await
+    let flow = |app: AppState, req: payments::AmountBody| {
+        let (who, pid) = (who.clone(), pid.clone());
+        async move { payments::refund(&app, &who, &pid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Ops (admin only): the full card number behind a token. The reason is
@@ -217,7 +241,11 @@ async fn ops_suspend_token(
     Path(token_number): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &token_number, req, true).await).await
+    let flow = |app: AppState, req: tokens::OpsTokenBody| {
+        let (who, number) = (who.clone(), token_number.clone());
+        async move { tokens::ops_change(&app, &who, &number, req, true).await }
+    };
+    call.decided_json(&app, &who.0, flow).await
 }
 
 /// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
@@ -230,7 +258,11 @@ async fn ops_resume_token(
     Path(token_number): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| tokens::ops_change(app, &who, &token_number, req, false).await).await
+    let flow = |app: AppState, req: tokens::OpsTokenBody| {
+        let (who, number) = (who.clone(), token_number.clone());
+        async move { tokens::ops_change(&app, &who, &number, req, false).await }
+    };
+    call.decided_json(&app, &who.0, flow).await
 }
 
 /// Schedule a maintenance window with its announcement, for one issuer or
