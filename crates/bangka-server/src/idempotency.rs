@@ -117,30 +117,31 @@ pub async fn run_decided<F>(
     key: Option<String>,
     route: &str,
     body: &[u8],
+    shown_once: &[&str],
     flow: impl Fn(AppState) -> F,
 ) -> ApiResult<Response>
 where
     F: Future<Output = ApiResult<Answer>> + Send,
 {
     crate::failpoint::serving(route.to_owned(), async {
-        let (claim, deadline) = match claim_for(app, who, key, route, body, &[]).await? {
+        let (claim, deadline) = match claim_for(app, who, key, route, body, shown_once).await? {
             Claimed::Run(claim, deadline) => (claim, deadline),
             Claimed::Answered(answer) => return answer,
         };
         let unit = app.in_deciding_unit(claim.clone());
         let outcome = run_flow(flow(unit.clone())).await;
-        match conclude(app, &unit, claim.as_ref(), outcome, &[]).await {
+        match conclude(app, &unit, claim.as_ref(), outcome, shown_once).await {
             Ok(answer) => return answer,
             Err(Unconcluded::ClaimLost) => return after_lost_claim(app, claim.as_ref(), deadline).await,
             Err(Unconcluded::Resume(note)) => {
                 crate::metrics::decided_again();
-                return resume_request(app, who, claim, &note, &[], deadline).await;
+                return resume_request(app, who, claim, &note, shown_once, deadline).await;
             }
             Err(Unconcluded::Conflict) => crate::metrics::decided_again(),
         }
         let unit = app.in_unit(claim.clone());
         let outcome = run_flow(flow(unit.clone())).await;
-        match conclude(app, &unit, claim.as_ref(), outcome, &[]).await {
+        match conclude(app, &unit, claim.as_ref(), outcome, shown_once).await {
             Ok(answer) => answer,
             Err(_) => after_lost_claim(app, claim.as_ref(), deadline).await,
         }

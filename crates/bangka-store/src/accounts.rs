@@ -280,31 +280,19 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let q = match expected {
-            Some(old) => sqlx::query(
-                "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3 AND payment_password_hash = $4",
-            )
-            .bind(hash)
-            .bind(to_ms(now))
-            .bind(account_id)
-            .bind(old),
-            None => sqlx::query(
-                "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3 AND payment_password_hash IS NULL",
-            )
-            .bind(hash)
-            .bind(to_ms(now))
-            .bind(account_id),
-        };
-        let mut tx = self.begin().await?;
-        if q.execute(&mut *tx).await?.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let mut set = WriteSet::new();
+        set.push(
+            "the payment password as verified",
+            "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1
+             WHERE id = $3 AND COALESCE(payment_password_hash, '') = $4",
+            vec![hash.into(), to_ms(now).into(), account_id.into(), expected.unwrap_or("").into()],
+            Expect::One,
+        );
         let (before, after) = if expected.is_some() { ("set", "changed") } else { ("unset", "set") };
         let change = Change { action: "account.payment_password", subject: account_id, before: Some(before), after: Some(after) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        set.extend(self.message_set(notice, now).await?);
+        self.put(set).await
     }
 }
 
@@ -323,21 +311,17 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        if !use_challenge(&mut tx, challenge_id, now).await? {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3")
-            .bind(hash)
-            .bind(to_ms(now))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
+        let mut set = crate::bindings::use_challenge_write(challenge_id, now);
+        set.push(
+            "password",
+            "UPDATE accounts SET payment_password_hash = $1, payment_password_set_at = $2, version = version + 1 WHERE id = $3",
+            vec![hash.into(), to_ms(now).into(), account_id.into()],
+            Expect::Any,
+        );
         let change = Change { action: "account.payment_password", subject: account_id, before: None, after: Some("reset") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        set.extend(self.message_set(notice, now).await?);
+        self.put(set).await
     }
 
     /// Replaces an older kind of payment-password hash (argon2) with its

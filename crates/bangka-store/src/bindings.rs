@@ -541,14 +541,20 @@ pub(crate) fn use_challenge_write(challenge_id: &str, now: OffsetDateTime) -> Wr
 /// the card key store right after commit ([`Store::destroy_shredded_keys`]).
 /// The fingerprint stays for audit.
 pub(crate) async fn shred(tx: &mut Tx, vault_id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query(
+    shred_write(vault_id, now).run_on(tx).await
+}
+
+/// As [`shred`], for a write-set (the caller marks the unit so the key is
+/// destroyed after the commit).
+pub(crate) fn shred_write(vault_id: &str, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "card data shredded",
         "UPDATE vault_cards SET wrapped_dek = NULL, dek_nonce = NULL, pan_ct = NULL, pan_nonce = NULL, shredded_at = $1 WHERE id = $2",
-    )
-    .bind(to_ms(now))
-    .bind(vault_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+        vec![to_ms(now).into(), vault_id.into()],
+        Expect::Any,
+    );
+    set
 }
 
 impl Store {

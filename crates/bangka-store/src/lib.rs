@@ -399,12 +399,18 @@ impl Store {
     }
 
     /// Hands the store a write-set. In a deciding unit that has not opened
-    /// it is staged for the finish; otherwise it runs now, in a savepoint
-    /// of the request's unit or a transaction of its own.
+    /// it is staged for the finish; in any other unit it runs now, in a
+    /// savepoint of the request's unit; outside a unit (a job) it is applied
+    /// on its own, by SQLite's writer thread, and its messages are handed to
+    /// delivery once it is durable.
     pub(crate) async fn stage(&self, set: WriteSet) -> Result<(), StoreError> {
-        if let Some(u) = &self.unit
-            && u.defer
-        {
+        let Some(u) = &self.unit else {
+            let messages = set.messages.clone();
+            self.db.apply(set).await?;
+            self.outbox.queue(messages);
+            return Ok(());
+        };
+        if u.defer {
             let mut state = u.state.lock().await;
             if !state.is_open() {
                 state.messages.extend(set.messages.iter().cloned());
@@ -510,7 +516,7 @@ impl Store {
 
     /// Runs a write-set now: in the request's unit (opening it; one
     /// write-set is atomic there by itself, a failure fails the request) or
-    /// in a transaction of its own.
+    /// on its own ([`Store::stage`]).
     pub(crate) async fn write_now(&self, set: WriteSet) -> Result<(), StoreError> {
         match &self.unit {
             Some(u) => {
@@ -520,14 +526,7 @@ impl Store {
                 state.messages.extend(set.messages);
                 Ok(())
             }
-            None => {
-                let mut tx = self.begin().await?;
-                set.run_on(&mut tx).await?;
-                for id in &set.messages {
-                    tx.note_message(id);
-                }
-                tx.commit().await
-            }
+            None => self.stage(set).await,
         }
     }
 

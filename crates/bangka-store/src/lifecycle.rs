@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::bindings::BindingRow;
 use crate::outbox::NewMessage;
-use crate::payments::{move_token, move_token_write};
+use crate::payments::move_token_write;
 use crate::receipts::ReceiptDraft;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, WriteOn, from_ms, to_ms};
@@ -574,47 +574,50 @@ impl Store {
         delete_receipt: Option<&ReceiptDraft<'_>>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let claimed = sqlx::query("UPDATE unbind_requests SET status = 'completed', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at <= $1")
-            .bind(to_ms(now))
-            .bind(&r.id)
-            .execute(&mut *tx)
-            .await?;
-        if claimed.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let mut set = WriteSet::new();
+        set.push(
+            "the unbind due",
+            "UPDATE unbind_requests SET status = 'completed', finished_at = $1 WHERE id = $2 AND status = 'cooling_off' AND cooling_off_ends_at <= $1",
+            vec![to_ms(now).into(), r.id.as_str().into()],
+            Expect::One,
+        );
         let end = if r.delete_card { "deleted" } else { "unbound" };
-        let res = sqlx::query("UPDATE bindings SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'unbinding'")
-            .bind(end)
-            .bind(to_ms(now))
-            .bind(&r.binding_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+        set.push(
+            "the binding unbinding",
+            "UPDATE bindings SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'unbinding'",
+            vec![end.into(), to_ms(now).into(), r.binding_id.as_str().into()],
+            Expect::One,
+        );
         let change = Change { action: "binding.unbound", subject: &r.binding_id, before: Some("unbinding"), after: Some("unbound") };
-        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
-        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
+        let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+        set.extend(entry);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
         if let Some(t) = token {
-            move_token(&mut tx, t.token_id, t.from, t.to, trail.cause, now).await?;
+            // A token moved meanwhile refuses the set: the next pass decides again.
+            set.extend(move_token_write(t.token_id, t.from, t.to, trail.cause, now));
         }
+        let shreds = matches!((r.delete_card, b.vault_id.as_deref(), delete_receipt), (true, Some(_), Some(_)));
         if let (true, Some(vault_id), Some(receipt)) = (r.delete_card, b.vault_id.as_deref(), delete_receipt) {
             // Crypto-shredding: the data key goes, so the PAN cannot be
             // recovered even from a backup taken before.
-            crate::bindings::shred(&mut tx, vault_id, now).await?;
+            set.extend(crate::bindings::shred_write(vault_id, now));
             let change = Change {
                 action: "binding.delete",
                 subject: &r.binding_id,
                 before: Some("unbound"),
                 after: Some("deleted (card data key destroyed)"),
             };
-            let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
-            crate::receipts::issue(&mut tx, receipt, &audit_ref, now).await?;
+            let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+            set.extend(entry);
+            set.extend(crate::receipts::issue_write(receipt, &audit_id, &leaf_hash, now));
         }
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        self.destroy_shredded_keys_after_commit().await?;
+        set.extend(self.message_set(notice, now).await?);
+        if !self.put(set).await? {
+            return Ok(false);
+        }
+        if shreds {
+            self.destroy_shredded_keys_after_commit().await?;
+        }
         Ok(true)
     }
 
@@ -631,27 +634,27 @@ impl Store {
         trail: Trail<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let steps = [
-            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2 AND passed_at IS NULL").bind(to_ms(now)).bind(challenge_id),
-            sqlx::query("UPDATE bindings SET status = 'deleted', updated_at = $1 WHERE id = $2 AND status = 'unbound'")
-                .bind(to_ms(now))
-                .bind(&b.id),
-        ];
-        for q in steps {
-            if q.execute(&mut *tx).await?.rows_affected() != 1 {
-                return Ok(false);
-            }
-        }
+        let mut set = crate::bindings::use_challenge_write(challenge_id, now);
+        set.push(
+            "the binding unbound",
+            "UPDATE bindings SET status = 'deleted', updated_at = $1 WHERE id = $2 AND status = 'unbound'",
+            vec![to_ms(now).into(), b.id.as_str().into()],
+            Expect::One,
+        );
         if let Some(vault_id) = b.vault_id.as_deref() {
-            crate::bindings::shred(&mut tx, vault_id, now).await?;
+            set.extend(crate::bindings::shred_write(vault_id, now));
         }
         let change =
             Change { action: "binding.delete", subject: &b.id, before: Some("unbound"), after: Some("deleted (card data key destroyed)") };
-        let audit_ref = crate::audit::append(&mut tx, trail.cause, change, now).await?;
-        crate::receipts::issue(&mut tx, trail.receipt, &audit_ref, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
+        let (entry, audit_id, leaf_hash) = crate::audit::entry_write_ref(trail.cause, change, now);
+        set.extend(entry);
+        set.extend(crate::receipts::issue_write(trail.receipt, &audit_id, &leaf_hash, now));
+        set.extend(self.message_set(notice, now).await?);
+        if !self.put(set).await? {
+            return Ok(false);
+        }
+        // The data key goes once the shred is durable (never before: a
+        // refused set would leave a card nobody can read).
         self.destroy_shredded_keys_after_commit().await?;
         Ok(true)
     }

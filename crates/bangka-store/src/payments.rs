@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
-use crate::bindings::{ChallengeRow, NewChallenge, insert_challenge};
+use crate::bindings::{ChallengeRow, NewChallenge};
 use crate::outbox::NewMessage;
 use crate::readers::Cols;
 use crate::vault::CryptogramInput;
@@ -130,28 +130,9 @@ impl Store {
     }
 }
 
-/// The token half of a state change, inside the caller's transaction:
-/// conditional on the token still being in `from` (and, to become active,
-/// on its binding being active: a frozen or unbinding card's token never
-/// pays again by itself), audited.
-pub(crate) async fn move_token(
-    conn: &mut sqlx::AnyConnection,
-    token_id: &str,
-    from: TokenState,
-    to: TokenState,
-    cause: Cause<'_>,
-    now: OffsetDateTime,
-) -> Result<bool, StoreError> {
-    match move_token_write(token_id, from, to, cause, now).run_on(conn).await {
-        Ok(()) => Ok(true),
-        // Moved meanwhile (nothing of the move was written).
-        Err(StoreError::Conflict(_)) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
-/// The token half of a state change for a write-set, as [`move_token`]:
-/// expects the token still in `from`.
+/// The token half of a state change, for a write-set: expects the token
+/// still in `from` (and, to become active, its binding active: a frozen or
+/// unbinding card's token never pays again by itself), audited.
 pub(crate) fn move_token_write(token_id: &str, from: TokenState, to: TokenState, cause: Cause<'_>, now: OffsetDateTime) -> WriteSet {
     let mut set = WriteSet::new();
     set.push(
@@ -197,13 +178,11 @@ impl Store {
     /// Creates a challenge and queues its SMS (and any notice about the
     /// step it guards), at once.
     pub async fn create_challenge(&self, c: &NewChallenge, messages: &[NewMessage]) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        insert_challenge(&mut tx, c).await?;
+        let mut set = crate::bindings::challenge_write(c);
         for m in messages {
-            self.insert_message(&mut tx, m, c.sent_at).await?;
+            set.extend(self.message_set(m, c.sent_at).await?);
         }
-        tx.commit().await?;
-        Ok(())
+        self.stage(set).await
     }
 
     /// When each challenge of `purpose` about `subject` sent since `since`

@@ -7,9 +7,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use crate::WriteOn;
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
+use crate::readers::Cols;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, to_ms};
 
 pub struct NewSession<'a> {
@@ -83,54 +84,58 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let added = sqlx::query(
-            "INSERT INTO devices (account_id, device_id, name, last_ip, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)
-             ON CONFLICT (account_id, device_id) DO NOTHING",
-        )
-        .bind(s.account_id)
-        .bind(s.device_id)
-        .bind(s.device_name)
-        .bind(s.client_ip)
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if added {
-            let subject = format!("{}/{}", s.account_id, s.device_id);
-            let change = Change { action: "device.add", subject: &subject, before: None, after: Some("known") };
-            crate::audit::append(&mut tx, cause, change, now).await?;
-            self.insert_message(&mut tx, on_new_device, now).await?;
-        } else {
-            sqlx::query(
-                "UPDATE devices SET last_seen_at = $1, name = COALESCE($2, name), last_ip = COALESCE($3, last_ip)
-                 WHERE account_id = $4 AND device_id = $5",
-            )
-            .bind(to_ms(now))
-            .bind(s.device_name)
-            .bind(s.client_ip)
-            .bind(s.account_id)
-            .bind(s.device_id)
-            .execute(&mut *tx)
-            .await?;
-            if let Some(m) = on_known_device {
-                self.insert_message(&mut tx, m, now).await?;
+        const KNOWN: &str = "SELECT device_id FROM devices WHERE account_id = $1 AND device_id = $2";
+        // Decided on the device as read: new (added, audited, the holder
+        // told) or known (seen again). A device added or removed meanwhile
+        // refuses the set, and it is decided again.
+        for _ in 0..3 {
+            let args = [s.account_id.into(), s.device_id.into()];
+            let known = self.fetch_row(KNOWN, &args, |r| r.col::<String>("device_id"), |r| r.col::<String>("device_id")).await?.is_some();
+            let mut set = WriteSet::new();
+            if known {
+                set.push(
+                    "the device known",
+                    "UPDATE devices SET last_seen_at = $1, name = COALESCE($2, name), last_ip = COALESCE($3, last_ip)
+                     WHERE account_id = $4 AND device_id = $5",
+                    vec![to_ms(now).into(), s.device_name.into(), s.client_ip.into(), s.account_id.into(), s.device_id.into()],
+                    Expect::One,
+                );
+                if let Some(m) = on_known_device {
+                    set.extend(self.message_set(m, now).await?);
+                }
+            } else {
+                set.push(
+                    "the device new",
+                    "INSERT INTO devices (account_id, device_id, name, last_ip, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)
+                     ON CONFLICT (account_id, device_id) DO NOTHING",
+                    vec![s.account_id.into(), s.device_id.into(), s.device_name.into(), s.client_ip.into(), to_ms(now).into()],
+                    Expect::One,
+                );
+                let subject = format!("{}/{}", s.account_id, s.device_id);
+                let change = Change { action: "device.add", subject: &subject, before: None, after: Some("known") };
+                set.extend(crate::audit::entry_write(cause, change, now));
+                set.extend(self.message_set(on_new_device, now).await?);
+            }
+            set.push(
+                "session",
+                format!("INSERT INTO holder_sessions ({SESSION_COLS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)"),
+                vec![
+                    s.id.into(),
+                    s.account_id.into(),
+                    s.wallet_key_id.into(),
+                    s.device_id.into(),
+                    s.client_ip.into(),
+                    to_ms(now).into(),
+                    to_ms(s.expires_at).into(),
+                    s.token_hash.into(),
+                ],
+                Expect::Any,
+            );
+            if self.put(set).await? {
+                return Ok(!known);
             }
         }
-        sqlx::query(&format!("INSERT INTO holder_sessions ({SESSION_COLS}, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)"))
-            .bind(s.id)
-            .bind(s.account_id)
-            .bind(s.wallet_key_id)
-            .bind(s.device_id)
-            .bind(s.client_ip)
-            .bind(to_ms(now))
-            .bind(to_ms(s.expires_at))
-            .bind(s.token_hash)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(added)
+        Err(StoreError::Conflict("the device kept changing".into()))
     }
 
     /// The session a token hash belongs to, live or not (so an expired
@@ -150,21 +155,22 @@ impl Store {
     /// Ends one of the account's sessions (sign-out): `None` when the
     /// account has no such session, else whether this call ended it.
     pub async fn end_account_session(&self, account_id: &str, id: &str, now: OffsetDateTime) -> Result<Option<bool>, StoreError> {
-        let res = sqlx::query("UPDATE holder_sessions SET ended_at = $1 WHERE id = $2 AND account_id = $3 AND ended_at IS NULL")
-            .bind(to_ms(now))
-            .bind(id)
-            .bind(account_id)
-            .write_on(self)
-            .await?;
-        if res.rows_affected() == 1 {
-            return Ok(Some(true));
+        const LIVE: &str = "SELECT ended_at FROM holder_sessions WHERE id = $1 AND account_id = $2";
+        let args = [id.into(), account_id.into()];
+        let ended = self.fetch_row(LIVE, &args, |r| r.col::<Option<i64>>("ended_at"), |r| r.col::<Option<i64>>("ended_at")).await?;
+        let Some(ended) = ended else { return Ok(None) };
+        if ended.is_some() {
+            return Ok(Some(false));
         }
-        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM holder_sessions WHERE id = $1 AND account_id = $2")
-            .bind(id)
-            .bind(account_id)
-            .fetch_optional(&mut *self.read().await?)
-            .await?;
-        Ok(exists.map(|_| false))
+        let mut set = WriteSet::new();
+        set.push(
+            "the session live",
+            "UPDATE holder_sessions SET ended_at = $1 WHERE id = $2 AND account_id = $3 AND ended_at IS NULL",
+            vec![to_ms(now).into(), id.into(), account_id.into()],
+            Expect::One,
+        );
+        // Not live any more: ended meanwhile.
+        Ok(Some(self.put(set).await?))
     }
 
     /// The account's known devices, most recently used first.
@@ -198,25 +204,22 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query("DELETE FROM devices WHERE account_id = $1 AND device_id = $2")
-            .bind(account_id)
-            .bind(device_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE holder_sessions SET ended_at = $1 WHERE account_id = $2 AND device_id = $3 AND ended_at IS NULL")
-            .bind(to_ms(now))
-            .bind(account_id)
-            .bind(device_id)
-            .execute(&mut *tx)
-            .await?;
+        let mut set = WriteSet::new();
+        set.push(
+            "the device known",
+            "DELETE FROM devices WHERE account_id = $1 AND device_id = $2",
+            vec![account_id.into(), device_id.into()],
+            Expect::One,
+        );
+        set.push(
+            "its sessions ended",
+            "UPDATE holder_sessions SET ended_at = $1 WHERE account_id = $2 AND device_id = $3 AND ended_at IS NULL",
+            vec![to_ms(now).into(), account_id.into(), device_id.into()],
+            Expect::Any,
+        );
         let subject = format!("{account_id}/{device_id}");
         let change = Change { action: "device.remove", subject: &subject, before: Some("known"), after: None };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.put(set).await
     }
 }

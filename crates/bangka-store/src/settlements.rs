@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
-use crate::unit::Tx;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
@@ -61,13 +60,6 @@ fn row(r: &AnyRow) -> Result<SettlementRow, StoreError> {
     })
 }
 
-/// Records funds in transit, audited, inside the caller's transaction.
-pub(crate) async fn insert(tx: &mut Tx, s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-    let (set, id) = settlement_write(s, cause, now);
-    set.run_on(tx).await?;
-    Ok(id)
-}
-
 /// A new settlement in transit with its audit entry, for a write-set.
 pub(crate) fn settlement_write(s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> (WriteSet, String) {
     let id = new_id("stl");
@@ -98,11 +90,28 @@ pub(crate) fn settlement_write(s: &NewSettlement<'_>, cause: Cause<'_>, now: Off
 
 impl Store {
     /// Records a withdrawal to the card the wallet reported.
-    pub async fn create_settlement(&self, s: &NewSettlement<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-        let mut tx = self.begin().await?;
-        let id = insert(&mut tx, s, cause, now).await?;
-        tx.commit().await?;
-        Ok(id)
+    /// Returns it as written (the write-set may be staged, not yet applied).
+    pub async fn create_settlement(
+        &self,
+        s: &NewSettlement<'_>,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<SettlementRow, StoreError> {
+        let (set, id) = settlement_write(s, cause, now);
+        self.stage(set).await?;
+        Ok(SettlementRow {
+            id,
+            account_id: s.account_id.into(),
+            binding_id: s.binding_id.into(),
+            kind: s.kind,
+            payment_id: s.payment_id.map(str::to_owned),
+            amount: s.amount,
+            currency: s.currency.into(),
+            status: SettlementStatus::InTransit,
+            expected_at: s.expected_at,
+            settled_at: None,
+            created_at: now,
+        })
     }
 
     pub async fn get_settlement(&self, account_id: &str, id: &str) -> Result<Option<SettlementRow>, StoreError> {

@@ -239,8 +239,9 @@ pub async fn set_payment_password(
         // Changed concurrently: the current password verified is no longer current.
         return Err(ErrorCode::PaymentPasswordIncorrect.into());
     }
-    let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
+    // As decided (its write-set may not be applied yet).
+    let a = bangka_store::AccountRow { payment_password_set_at: Some(now), ..account };
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
 }
 
 /// Checks the holder's payment password as one attempt of `kind` (a
@@ -393,8 +394,9 @@ pub async fn reset_payment_password(
         return Err(missing().into());
     }
     tracing::info!(account_id, "payment password reset");
-    let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
+    // As decided (its write-set may not be applied yet).
+    let a = bangka_store::AccountRow { payment_password_set_at: Some(now), ..account };
+    Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
 }
 
 #[derive(Deserialize, ToSchema)]

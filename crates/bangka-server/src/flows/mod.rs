@@ -442,8 +442,8 @@ pub async fn send_code_and_tell(
     challenge.context_mac = context_mac;
     notices.insert(0, sms(&code));
     app.store.create_challenge(&challenge, &notices).await?;
-    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge just created"))?;
-    Ok(crate::views::NextAction::otp(&c, &app.otp))
+    // As written (it may be staged, not yet applied).
+    Ok(crate::views::NextAction::otp(&bangka_store::ChallengeRow::fresh(&challenge), &app.otp))
 }
 
 /// The SMS carrying a code (SMS only, never push or email: the code proves

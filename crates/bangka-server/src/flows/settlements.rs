@@ -113,8 +113,7 @@ pub async fn report_withdrawal(
         currency: money.currency().as_str(),
         expected_at,
     };
-    let id = app.store.create_settlement(&new, Cause::api(who.actor()), now).await?;
-    let s = app.store.get_settlement(account_id, &id).await?.ok_or(ErrorCode::NotFound)?;
+    let s = app.store.create_settlement(&new, Cause::api(who.actor()), now).await?;
     Ok((StatusCode::CREATED, json!(SettlementView::new(&s))))
 }
 

@@ -449,11 +449,13 @@ pub async fn confirm_delete(
     let receipt = receipt_draft(app, "delete", &b, json!({ "card_data": "destroyed (data key shredded)" }));
     let msg = card_notice(&b, "已删除，卡片数据已销毁。", "is deleted; its card data is destroyed.");
     let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
-    if !app.store.delete_unbound(&b, &c.challenge.id, &msg, trail, app.clock.now()).await? {
+    let now = app.clock.now();
+    if !app.store.delete_unbound(&b, &c.challenge.id, &msg, trail, now).await? {
         let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
         return Err(delete_refusal(app, &now_b).await?.unwrap_or_else(missing).into());
     }
     tracing::info!(binding_id = %b.id, "card deleted");
-    let deleted = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    // As decided (its write-set may not be applied yet).
+    let deleted = BindingRow { status: BindingStatus::Deleted, updated_at: now, ..b };
     Ok((StatusCode::OK, view(app, &deleted).await?))
 }

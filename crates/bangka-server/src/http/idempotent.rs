@@ -63,7 +63,23 @@ impl Idempotent {
         T: DeserializeOwned + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
-        self.decided(app, who, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
+        self.decided(app, who, &[], |h, b| Ok(parse_json::<T>(h, b)?), flow).await
+    }
+
+    /// As [`Idempotent::decided_json`], for an answer holding a secret
+    /// shown once (`shown_once` fields are not kept in the stored answer).
+    pub async fn decided_json_shown_once<T, F>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        shown_once: &[&str],
+        flow: impl Fn(AppState, T) -> F + Sync,
+    ) -> ApiResult<Response>
+    where
+        T: DeserializeOwned + Send,
+        F: Future<Output = ApiResult<Answer>> + Send,
+    {
+        self.decided(app, who, shown_once, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
     }
 
     /// As [`Idempotent::decided_json`], for a body that may be left out.
@@ -77,7 +93,7 @@ impl Idempotent {
         T: DeserializeOwned + Default + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
-        self.decided(app, who, |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
+        self.decided(app, who, &[], |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
     }
 
     /// As [`Idempotent::empty`], for a flow in the read-decide-apply shape.
@@ -88,13 +104,14 @@ impl Idempotent {
         // The path is the whole request: its body is neither read nor part
         // of the request's fingerprint.
         self.body = Bytes::new();
-        self.decided(app, who, |_, _| Ok(()), |app, ()| flow(app)).await
+        self.decided(app, who, &[], |_, _| Ok(()), |app, ()| flow(app)).await
     }
 
     async fn decided<T, F>(
         self,
         app: &AppState,
         who: &Principal,
+        shown_once: &[&str],
         parse: impl Fn(&HeaderMap, &[u8]) -> ApiResult<T> + Sync,
         flow: impl Fn(AppState, T) -> F + Sync,
     ) -> ApiResult<Response>
@@ -111,7 +128,7 @@ impl Idempotent {
             let flow = &flow;
             async move { flow(app, req?).await }
         };
-        idempotency::run_decided(app, who, self.key, &self.route, body, run).await
+        idempotency::run_decided(app, who, self.key, &self.route, body, shown_once, run).await
     }
 
     /// The operation's body may be left out (its fields are all optional).

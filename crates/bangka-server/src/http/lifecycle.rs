@@ -175,7 +175,11 @@ async fn report_withdrawal(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ settlements::report_withdrawal(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: settlements::WithdrawalBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { settlements::report_withdrawal(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Funds on their way to the account's cards (refunds, withdrawals), newest first.
@@ -291,7 +295,11 @@ async fn request_delete(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| ({ unbind::request_delete(app, &id, &bid) }).await).await
+    let flow = |app: AppState| {
+        let (id, bid) = (id.clone(), bid.clone());
+        async move { unbind::request_delete(&app, &id, &bid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// Confirm a delete with the SMS code and the payment password: the card's
@@ -305,5 +313,9 @@ async fn confirm_delete(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ unbind::confirm_delete(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: unbind::DeleteConfirmBody| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { unbind::confirm_delete(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }

@@ -108,7 +108,11 @@ async fn set_payment_password(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ accounts::set_payment_password(app, &who, &id, req) }).await).await
+    let flow = |app: AppState, req: accounts::PaymentPasswordBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { accounts::set_payment_password(&app, &who, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Finish the sign-up: verify the account phone with the SMS code sent when
@@ -155,7 +159,11 @@ async fn reset_payment_password(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ accounts::reset_payment_password(app, &who, &id, req) }).await).await
+    let flow = |app: AppState, req: accounts::ResetPasswordBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { accounts::reset_payment_password(&app, &who, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// Start binding a card: local checks, issuer checks, then an SMS code to the

@@ -70,7 +70,11 @@ async fn request_payment_otp(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ payments::request_otp(app, &who, &id, &bid, req) }).await).await
+    let flow = |app: AppState, req: payments::PaymentTerms| {
+        let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
+        async move { payments::request_otp(&app, &who, &id, &bid, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// The card's payments (consumption records), newest first.

@@ -85,7 +85,11 @@ async fn open_session(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json_shown_once(&app, &who, &["token"], async |app, req| (sessions::open(app, &who, &id, req)).await).await
+    let flow = |app: AppState, req: sessions::SessionBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { sessions::open(&app, &who, &id, req).await }
+    };
+    call.decided_json_shown_once(&app, &who, &["token"], flow).await
 }
 
 /// Sign out: end one of the account's sessions.
@@ -99,7 +103,11 @@ async fn end_session(
     Path((id, sid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| (sessions::end(app, &id, &sid)).await).await
+    let flow = |app: AppState| {
+        let (id, sid) = (id.clone(), sid.clone());
+        async move { sessions::end(&app, &id, &sid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// The devices the account has signed in on, most recent first (IP masked).
@@ -121,7 +129,11 @@ async fn remove_device(
     Path((id, did)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| ({ sessions::remove_device(app, &who, &id, &did) }).await).await
+    let flow = |app: AppState| {
+        let (who, id, did) = (who.clone(), id.clone(), did.clone());
+        async move { sessions::remove_device(&app, &who, &id, &did).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// Why a bind failed, or why a bound card cannot be used: the triage
