@@ -819,24 +819,16 @@ impl Store {
         not_before_last_sent: OffsetDateTime,
         message: &NewMessage,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the code unused and past its cooldown",
             "UPDATE challenges SET code_mac = $1, expires_at = $2, sends = sends + 1, last_sent_at = $3
              WHERE id = $4 AND passed_at IS NULL AND last_sent_at <= $5",
-        )
-        .bind(code_mac)
-        .bind(to_ms(expires_at))
-        .bind(to_ms(now))
-        .bind(id)
-        .bind(to_ms(not_before_last_sent))
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
-        self.insert_message(&mut tx, message, now).await?;
-        tx.commit().await?;
-        Ok(true)
+            vec![code_mac.into(), to_ms(expires_at).into(), to_ms(now).into(), id.into(), to_ms(not_before_last_sent).into()],
+            Expect::One,
+        );
+        set.extend(self.message_set(message, now).await?);
+        self.put(set).await
     }
 }
 
@@ -912,28 +904,31 @@ impl Store {
         message: &NewMessage,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        self.put_card_key(sealed, now).await?;
-        let mut tx = self.begin().await?;
-        insert_sealed(&mut tx, sealed, now).await?;
-        insert_challenge(&mut tx, challenge).await?;
-        sqlx::query(
+        let mut set = sealed_write(sealed, now);
+        set.extend(challenge_write(challenge));
+        set.push(
+            "activation",
             "INSERT INTO activations (id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-        )
-        .bind(&a.id)
-        .bind(&a.account_id)
-        .bind(&a.vault_id)
-        .bind(&a.issuer)
-        .bind(&a.bin)
-        .bind(&a.last4)
-        .bind(&a.status)
-        .bind(&a.challenge_id)
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?;
-        self.insert_message(&mut tx, message, now).await?;
-        tx.commit().await?;
-        Ok(())
+            vec![
+                a.id.as_str().into(),
+                a.account_id.as_str().into(),
+                a.vault_id.as_deref().into(),
+                a.issuer.as_str().into(),
+                a.bin.as_str().into(),
+                a.last4.as_str().into(),
+                a.status.as_str().into(),
+                a.challenge_id.as_str().into(),
+                to_ms(now).into(),
+            ],
+            Expect::Any,
+        );
+        set.extend(self.message_set(message, now).await?);
+        // The key is durable before the row that needs it; forgotten if the
+        // request's write-set is refused.
+        self.put_card_key(sealed, now).await?;
+        self.note_staged_key(&sealed.id).await;
+        self.stage(set).await
     }
 
     pub async fn get_activation(&self, account_id: &str, id: &str) -> Result<Option<ActivationRow>, StoreError> {
@@ -952,26 +947,28 @@ impl Store {
     /// False when the activation is no longer pending (another confirm got
     /// there first), so the bank is asked once.
     pub async fn begin_activating(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let res = sqlx::query(
+        let mut set = WriteSet::new();
+        set.push(
+            "the activation pending",
             "UPDATE activations SET status = 'activating', updated_at = $1, asked_bank_at = $1 WHERE id = $2 AND status = 'pending_verification'",
-        )
-                .bind(to_ms(now))
-                .bind(&a.id)
-                .write_on(self)
-                .await?;
-        Ok(res.rows_affected() == 1)
+            vec![to_ms(now).into(), a.id.as_str().into()],
+            Expect::One,
+        );
+        self.put(set).await
     }
 
     /// The bank definitely did not activate (it refused, or was never
     /// reached): the activation is pending again, and its code stays good
     /// until it expires.
     pub async fn undo_activating(&self, a: &ActivationRow, now: OffsetDateTime) -> Result<(), StoreError> {
-        sqlx::query("UPDATE activations SET status = 'pending_verification', updated_at = $1 WHERE id = $2 AND status = 'activating'")
-            .bind(to_ms(now))
-            .bind(&a.id)
-            .write_on(self)
-            .await?;
-        Ok(())
+        let mut set = WriteSet::new();
+        set.push(
+            "activation pending again",
+            "UPDATE activations SET status = 'pending_verification', updated_at = $1 WHERE id = $2 AND status = 'activating'",
+            vec![to_ms(now).into(), a.id.as_str().into()],
+            Expect::Any,
+        );
+        self.stage(set).await
     }
 
     /// Activations the bank was asked about, last looked at before
@@ -1029,40 +1026,44 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
         let guard = match from {
             ActivationFrom::Pending => "status = 'pending_verification'",
             ActivationFrom::Activating => "status = 'activating'",
             ActivationFrom::AskedAt(Some(_)) => "status = 'activating' AND asked_bank_at = $4",
             ActivationFrom::AskedAt(None) => "status = 'activating' AND asked_bank_at IS NULL",
         };
-        let sql = format!("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND {guard}");
-        let mut q = sqlx::query(&sql).bind(status).bind(to_ms(now)).bind(&a.id);
+        let mut args = vec![status.into(), to_ms(now).into(), a.id.as_str().into()];
         if let ActivationFrom::AskedAt(Some(at)) = from {
-            q = q.bind(to_ms(at));
+            args.push(to_ms(at).into());
         }
-        let res = q.execute(&mut *tx).await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let mut set = WriteSet::new();
+        set.push(
+            "the activation as read",
+            format!("UPDATE activations SET status = $1, updated_at = $2 WHERE id = $3 AND {guard}"),
+            args,
+            Expect::One,
+        );
         let before = if let ActivationFrom::Pending = from { "pending_verification" } else { "activating" };
         let change = Change { action: "activation.finish", subject: &a.id, before: Some(before), after: Some(status) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        set.extend(crate::audit::entry_write(cause, change, now));
         // The code was right only for an activation that went through.
         if status == "activated" {
-            sqlx::query("UPDATE challenges SET passed_at = $1 WHERE id = $2")
-                .bind(to_ms(now))
-                .bind(&a.challenge_id)
-                .execute(&mut *tx)
-                .await?;
+            set.push(
+                "code used",
+                "UPDATE challenges SET passed_at = $1 WHERE id = $2",
+                vec![to_ms(now).into(), a.challenge_id.as_str().into()],
+                Expect::Any,
+            );
         }
         if let Some(vid) = &a.vault_id {
-            shred(&mut tx, vid, now).await?;
+            set.extend(shred_write(vid, now));
         }
         if let Some(m) = notice {
-            self.insert_message(&mut tx, m, now).await?;
+            set.extend(self.message_set(m, now).await?);
         }
-        tx.commit().await?;
+        if !self.put(set).await? {
+            return Ok(false);
+        }
         self.destroy_shredded_keys_after_commit().await?;
         Ok(true)
     }

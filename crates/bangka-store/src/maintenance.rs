@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::readers::Cols;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewMaintenance<'a> {
@@ -71,45 +72,58 @@ fn row(r: &impl Cols) -> Result<MaintenanceRow, StoreError> {
 }
 
 impl Store {
-    /// Schedules a window, audited as the admin's action.
-    pub async fn schedule_maintenance(&self, m: &NewMaintenance<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+    /// Schedules a window, audited as the admin's action; returns it as
+    /// written (the write-set may be staged, not yet applied).
+    pub async fn schedule_maintenance(
+        &self,
+        m: &NewMaintenance<'_>,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<MaintenanceRow, StoreError> {
         let id = new_id("mnt");
-        let mut tx = self.begin().await?;
-        sqlx::query(&format!(
-            "INSERT INTO maintenance_windows ({COLS}, created_by, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"
-        ))
-        .bind(&id)
-        .bind(m.issuer)
-        .bind(to_ms(m.starts_at))
-        .bind(to_ms(m.ends_at))
-        .bind(m.message_zh)
-        .bind(m.message_en)
-        .bind(to_ms(now))
-        .bind(m.created_by)
-        .execute(&mut *tx)
-        .await?;
+        let mut set = WriteSet::new();
+        set.push(
+            "window",
+            format!("INSERT INTO maintenance_windows ({COLS}, created_by, cancelled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)"),
+            vec![
+                id.as_str().into(),
+                m.issuer.into(),
+                to_ms(m.starts_at).into(),
+                to_ms(m.ends_at).into(),
+                m.message_zh.into(),
+                m.message_en.into(),
+                to_ms(now).into(),
+                m.created_by.into(),
+            ],
+            Expect::Any,
+        );
         let after = format!("{} {}..{}", m.issuer.unwrap_or("platform"), crate::rfc3339(m.starts_at), crate::rfc3339(m.ends_at));
         let change = Change { action: "maintenance.schedule", subject: &id, before: None, after: Some(&after) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(id)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.stage(set).await?;
+        Ok(MaintenanceRow {
+            id,
+            issuer: m.issuer.map(str::to_owned),
+            starts_at: m.starts_at,
+            ends_at: m.ends_at,
+            message_zh: m.message_zh.into(),
+            message_en: m.message_en.into(),
+            created_at: now,
+        })
     }
 
     /// Cancels a window not yet over. Returns false when there is none.
     pub async fn cancel_maintenance(&self, id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE maintenance_windows SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ends_at > $1")
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let mut set = WriteSet::new();
+        set.push(
+            "the window not over",
+            "UPDATE maintenance_windows SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ends_at > $1",
+            vec![to_ms(now).into(), id.into()],
+            Expect::One,
+        );
         let change = Change { action: "maintenance.cancel", subject: id, before: Some("scheduled"), after: Some("cancelled") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(true)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        self.put(set).await
     }
 
     pub async fn get_maintenance(&self, id: &str) -> Result<Option<MaintenanceRow>, StoreError> {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::bind::issuer_failure;
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, record_attempt};
+use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::say;
@@ -94,8 +94,9 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
     };
     let msg = otp_sms(app, OtpPurpose::Activate, &otp, pan.last4(), account_id, phone.as_str());
     app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
-    record_attempt(app, account_id, "activate", &attempt_facts, None).await?;
-    let c = app.store.get_challenge(&challenge.id).await?.ok_or_else(|| anyhow::anyhow!("challenge vanished"))?;
+    app.store.stage_attempt(&super::attempt_row(app, account_id, "activate", &attempt_facts, None)).await?;
+    // As written (its write-set may not be applied yet).
+    let c = bangka_store::ChallengeRow::fresh(&challenge);
     Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&activation, Some(NextAction::otp(&c, &app.otp))))))
 }
 
@@ -185,8 +186,12 @@ async fn ask_bank(
     }
     app.failpoint("activate.after_bank").await?;
     let notice = activated_notice(a, phone);
-    if app.store.finish_activation(a, ActivationFrom::Activating, "activated", Some(&notice), cause, app.clock.now()).await? {
-        record_attempt(app, &a.account_id, "activate", facts, None).await?;
+    let now = app.clock.now();
+    if app.store.finish_activation(a, ActivationFrom::Activating, "activated", Some(&notice), cause, now).await? {
+        app.store.stage_attempt(&super::attempt_row(app, &a.account_id, "activate", facts, None)).await?;
+        // As decided (its write-set may not be applied yet).
+        let done = ActivationRow { status: "activated".into(), updated_at: now, ..a.clone() };
+        return answer_for(app, done).await;
     }
     // Otherwise the job settled it first (an answer that came very late).
     answer(app, &a.account_id, &a.id).await
@@ -219,6 +224,12 @@ fn activated_notice(a: &ActivationRow, phone: &str) -> NewMessage {
 /// when to look again), or as it is.
 async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
     let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
+    answer_for(app, done).await
+}
+
+/// As [`answer`], for the activation as it is (or as this request made it).
+async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCode, Value)> {
+    let (account_id, activation_id) = (done.account_id.as_str(), done.id.as_str());
     match done.status.as_str() {
         "activated" => {
             let hint = say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now.");

@@ -385,12 +385,19 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: Re
         CodeChannel::Sms => otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone),
         CodeChannel::Voice => super::otp_voice(app, &otp, &b.last4, &b.account_id, &c.phone),
     };
-    let sent = app.store.resend_challenge(&c.challenge.id, &mac, now + app.otp.ttl, now, now - app.otp.resend_cooldown, &msg).await?;
+    let expires_at = now + app.otp.ttl;
+    let sent = app.store.resend_challenge(&c.challenge.id, &mac, expires_at, now, now - app.otp.resend_cooldown, &msg).await?;
     if !sent {
         // A concurrent resend won; this one waits like any other.
         return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(now + app.otp.resend_cooldown).into());
     }
-    Ok((StatusCode::OK, view_pending(app, &b, None).await?))
+    // The code as resent (its write-set may not be applied yet).
+    let resent = bangka_store::ChallengeRow {
+        challenge: bangka_core::otp::Challenge { code_mac: mac, expires_at, last_sent_at: now, ..c.challenge },
+        sends: c.sends + 1,
+        ..c
+    };
+    Ok((StatusCode::OK, json!(BindingView::new(&b, None, Some(NextAction::otp(&resent, &app.otp)), None))))
 }
 
 /// `POST …/bindings/{bid}/confirm`: the OTP makes the binding active and
@@ -527,7 +534,9 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
         }
         Err(f) => Err(f.code),
     };
-    let attempt = record_attempt(app, account_id, "test_authorization", &facts, outcome.err()).await?;
+    let attempt = super::attempt_row(app, account_id, "test_authorization", &facts, outcome.err());
+    app.store.stage_attempt(&attempt).await?;
+    let attempt = attempt.id;
     // The card is active, so the holder did not report it: a lost or
     // stolen mark is the bank's, and shown in its safe form.
     let lang = crate::i18n::current();

@@ -168,9 +168,8 @@ pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiRes
     }
     let (zh, en) = (parse_message("message.zh-CN", &body.message.zh)?, parse_message("message.en", &body.message.en)?);
     let new = NewMaintenance { issuer, starts_at, ends_at, message_zh: &zh, message_en: &en, created_by: &p.key_id };
-    let id = app.store.schedule_maintenance(&new, Cause::api(&p.key_id), now).await?;
-    tracing::info!(window_id = %id, issuer = issuer.unwrap_or("platform"), "maintenance window scheduled");
-    let w = app.store.get_maintenance(&id).await?.ok_or(ErrorCode::NotFound)?;
+    let w = app.store.schedule_maintenance(&new, Cause::api(&p.key_id), now).await?;
+    tracing::info!(window_id = %w.id, issuer = issuer.unwrap_or("platform"), "maintenance window scheduled");
     Ok((StatusCode::CREATED, json!(WindowView::new(&w, now))))
 }
 

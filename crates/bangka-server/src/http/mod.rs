@@ -216,7 +216,11 @@ async fn resend_binding_otp(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| (bind::resend(app, &id, &bid, req)).await).await
+    let flow = |app: AppState, req: bind::ResendBody| {
+        let (id, bid) = (id.clone(), bid.clone());
+        async move { bind::resend(&app, &id, &bid, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
@@ -248,7 +252,11 @@ async fn test_authorization(
     Path((id, bid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| ({ bind::test_authorization(app, &id, &bid) }).await).await
+    let flow = |app: AppState| {
+        let (id, bid) = (id.clone(), bid.clone());
+        async move { bind::test_authorization(&app, &id, &bid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
@@ -261,7 +269,11 @@ async fn start_activation(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (activation::start(app, &id, req)).await).await
+    let flow = |app: AppState, req: activation::ActivationBody| {
+        let id = id.clone();
+        async move { activation::start(&app, &id, req).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 /// One activation.
@@ -281,7 +293,11 @@ async fn confirm_activation(
     Path((id, aid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req: bind::OtpBody| activation::confirm(app, &who, &id, &aid, &req.otp).await).await
+    let flow = |app: AppState, req: bind::OtpBody| {
+        let (who, id, aid) = (who.clone(), id.clone(), aid.clone());
+        async move { activation::confirm(&app, &who, &id, &aid, &req.otp).await }
+    };
+    call.decided_json(&app, &who, flow).await
 }
 
 fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {

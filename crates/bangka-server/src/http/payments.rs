@@ -277,7 +277,11 @@ async fn ops_resume_token(
     responses((status = 201, body = maintenance::WindowView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    call.json(&app, &p, async |app, req| (maintenance::schedule(app, &who, req)).await).await
+    let flow = |app: AppState, req: maintenance::WindowBody| {
+        let who = who.clone();
+        async move { maintenance::schedule(&app, &who, req).await }
+    };
+    call.decided_json(&app, &p, flow).await
 }
 
 /// Current and upcoming maintenance windows (any operator).
@@ -293,7 +297,11 @@ async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResul
     responses((status = 200, body = crate::views::CancelledView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(wid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    call.empty(&app, &p, async |app| ({ maintenance::cancel(app, &who, &wid) }).await).await
+    let flow = |app: AppState| {
+        let (who, wid) = (who.clone(), wid.clone());
+        async move { maintenance::cancel(&app, &who, &wid).await }
+    };
+    call.decided_empty(&app, &p, flow).await
 }
 
 /// The API keys of this admin key's mode, newest first (admin): name, role,
