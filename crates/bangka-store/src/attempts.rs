@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 
+use crate::readers::Cols;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, to_ms};
 
@@ -80,13 +81,9 @@ impl Store {
             return Ok(0);
         }
         let list = codes.iter().map(|c| format!("'{}'", c.replace('\'', ""))).collect::<Vec<_>>().join(",");
-        let (n,): (i64,) =
-            sqlx::query_as(&format!("SELECT COUNT(*) FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})"))
-                .bind(account_id)
-                .bind(to_ms(since))
-                .fetch_one(&mut *self.read().await?)
-                .await?;
-        Ok(n as u32)
+        let sql = format!("SELECT COUNT(*) AS n FROM attempts WHERE account_id = $1 AND created_at >= $2 AND code IN ({list})");
+        let n = self.fetch_row(&sql, &[account_id.into(), to_ms(since).into()], |r| r.col::<i64>("n"), |r| r.col::<i64>("n")).await?;
+        Ok(n.unwrap_or(0) as u32)
     }
 
     pub async fn list_attempts(&self, account_id: &str) -> Result<Vec<AttemptRow>, StoreError> {

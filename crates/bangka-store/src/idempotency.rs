@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::WriteOn;
+use crate::readers::Cols;
 use crate::{Store, StoreError, from_ms, to_ms};
 
 /// An `Idempotency-Key` row as a request finds it before running.
@@ -28,13 +29,13 @@ impl Store {
     /// What a request with this key and hash finds (`None`: the key is new).
     pub async fn idem_peek(&self, scope: &str, key: &str, request_hash: &str) -> Result<Option<IdemState>, StoreError> {
         type Row = (String, Option<i64>, Option<String>, i64, Option<String>);
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT request_hash, status_code, response, created_at, resume FROM idempotency WHERE scope = $1 AND idem_key = $2",
-        )
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
+        fn claim_row(r: &impl Cols) -> Result<Row, StoreError> {
+            Ok((r.col("request_hash")?, r.col("status_code")?, r.col("response")?, r.col("created_at")?, r.col("resume")?))
+        }
+        // Every keyed request asks first: read on this thread (no hop).
+        const SQL: &str =
+            "SELECT request_hash, status_code, response, created_at, resume FROM idempotency WHERE scope = $1 AND idem_key = $2";
+        let row = self.fetch_row(SQL, &[scope.into(), key.into()], claim_row, |r| claim_row(r)).await?;
         Ok(row.map(|(hash, status, response, created_at, resume)| match (status, response) {
             _ if hash != request_hash => IdemState::Mismatch,
             (Some(s), Some(r)) => IdemState::Answered { status: s as u16, response: r, resume },

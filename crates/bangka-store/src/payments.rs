@@ -213,29 +213,22 @@ impl Store {
         purpose: OtpPurpose,
         context: &str,
     ) -> Result<Option<ChallengeRow>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT id FROM challenges WHERE subject = $1 AND purpose = $2 AND context_mac = $3 ORDER BY last_sent_at DESC, id DESC LIMIT 1",
-        )
-        .bind(subject)
-        .bind(purpose.as_str())
-        .bind(context)
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        let Some((id,)) = row else { return Ok(None) };
+        const SQL: &str = "SELECT id FROM challenges WHERE subject = $1 AND purpose = $2 AND context_mac = $3 ORDER BY last_sent_at DESC, id DESC LIMIT 1";
+        let args = [subject.into(), purpose.as_str().into(), context.into()];
+        let Some(id) = self.fetch_row(SQL, &args, |r| r.col::<String>("id"), |r| r.col::<String>("id")).await? else { return Ok(None) };
         self.get_challenge(&id).await
     }
 
     /// The newest challenge for `purpose` guarding `subject`, with the
     /// context it was bound to.
     pub async fn latest_challenge(&self, subject: &str, purpose: OtpPurpose) -> Result<Option<(ChallengeRow, Option<String>)>, StoreError> {
-        let row: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT id, context_mac FROM challenges WHERE subject = $1 AND purpose = $2 ORDER BY last_sent_at DESC, id DESC LIMIT 1",
-        )
-        .bind(subject)
-        .bind(purpose.as_str())
-        .fetch_optional(&mut *self.read().await?)
-        .await?;
-        let Some((id, context)) = row else { return Ok(None) };
+        const SQL: &str =
+            "SELECT id, context_mac FROM challenges WHERE subject = $1 AND purpose = $2 ORDER BY last_sent_at DESC, id DESC LIMIT 1";
+        fn latest(r: &impl Cols) -> Result<(String, Option<String>), StoreError> {
+            Ok((r.col("id")?, r.col("context_mac")?))
+        }
+        let args = [subject.into(), purpose.as_str().into()];
+        let Some((id, context)) = self.fetch_row(SQL, &args, latest, |r| latest(r)).await? else { return Ok(None) };
         Ok(self.get_challenge(&id).await?.map(|c| (c, context)))
     }
 }
