@@ -407,7 +407,7 @@ impl Store {
         let Some(u) = &self.unit else {
             let messages = set.messages.clone();
             self.db.apply(set).await?;
-            self.outbox.queue(messages);
+            self.outbox.committed_outside_a_request(messages);
             return Ok(());
         };
         if u.defer {

@@ -583,12 +583,8 @@ impl Tx {
             None => {
                 self.state.commit().await?;
                 let ids = std::mem::take(&mut self.state.messages);
-                // A job collecting its own messages delivers them itself;
-                // otherwise the delivery job is woken for them.
-                if let Err(ids) = collected(ids)
-                    && let Some(o) = &self.outbox
-                {
-                    o.committed(ids);
+                if let Some(o) = &self.outbox {
+                    o.committed_outside_a_request(ids);
                 }
             }
         }
@@ -677,6 +673,15 @@ impl Outbox {
     /// Queues rows a request's unit committed, for the delivery job.
     pub fn queue(&self, ids: Vec<String>) {
         self.committed(ids);
+    }
+
+    /// Rows committed outside a request (by a job): a job collecting its
+    /// own messages ([`collecting`]) delivers them itself; otherwise the
+    /// delivery job is woken for them.
+    pub(crate) fn committed_outside_a_request(&self, ids: Vec<String>) {
+        if let Err(ids) = collected(ids) {
+            self.committed(ids);
+        }
     }
 
     /// Takes the ids committed since the last call.
