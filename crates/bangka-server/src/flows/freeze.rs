@@ -71,26 +71,36 @@ pub async fn freeze(
         other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
     }
     let reason = body.reason;
-    let token = app.store.token_for_binding(&b.id).await?;
-    let token_move = token.as_ref().filter(|t| t.state.status == TokenStatus::Active).and_then(|t| {
-        t.state.suspend(Actor::Holder, reason.token_reason()).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to })
-    });
     let msg = card_notice(
         &b,
         "已冻结，暂时无法付款。如非本人操作，请立即联系客服。",
         "is frozen and cannot pay for now. If this was not you, contact support at once.",
     );
-    let now = app.clock.now();
     let cause = Cause::api(who.actor()).with_note(reason.as_str());
     let receipt = receipt_draft(app, "freeze", &b, json!({ "reason": reason.as_str() }));
-    if !app.store.freeze_binding(&b, reason, token_move, &msg, Trail { cause, receipt: &receipt }, now).await? {
+    // The freeze is decided on the binding and its token as read. A token
+    // moved meanwhile (the bank suspended it) refuses the write-set; the
+    // freeze must happen all the same: the token is read again.
+    let mut tries = 0;
+    let (token, moved_to, now) = loop {
+        let now = app.clock.now();
+        let token = app.store.token_for_binding(&b.id).await?;
+        let token_move = token.as_ref().filter(|t| t.state.status == TokenStatus::Active).and_then(|t| {
+            t.state.suspend(Actor::Holder, reason.token_reason()).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to })
+        });
+        let moved_to = token_move.map(|m| m.to);
+        if app.store.freeze_binding(&b, reason, token_move, &msg, Trail { cause, receipt: &receipt }, now).await? {
+            break (token, moved_to, now);
+        }
         // Frozen (or unbound) concurrently: answer with what it is now.
         let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-        if now_b.status != BindingStatus::Frozen {
-            return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": now_b.status.as_str() })).into());
+        match now_b.status {
+            BindingStatus::Frozen => return Ok((StatusCode::OK, view(app, &now_b).await?)),
+            BindingStatus::Active if tries < 2 => tries += 1,
+            BindingStatus::Active => return Err(anyhow::anyhow!("the card's token kept changing during a freeze").into()),
+            other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
         }
-        return Ok((StatusCode::OK, view(app, &now_b).await?));
-    }
+    };
     tracing::info!(binding_id = %b.id, reason = reason.as_str(), "binding frozen");
     if reason.reports_to_issuer() {
         // The freeze stands whatever the bank answers; it is committed
@@ -99,7 +109,6 @@ pub async fn freeze(
         return report_and_answer(app, who, account_id, binding_id).await;
     }
     // As decided (its write-set may not be applied yet).
-    let moved_to = token_move.map(|m| m.to);
     let frozen = BindingRow { status: BindingStatus::Frozen, frozen_reason: Some(reason), frozen_at: Some(now), updated_at: now, ..b };
     let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
     Ok((StatusCode::OK, super::bind::view_with(app, &frozen, token.as_ref()).await?))
