@@ -26,6 +26,7 @@ pub mod attempts;
 pub mod audit;
 pub mod bindings;
 pub mod card_keys;
+mod checkpointer;
 pub mod fill;
 pub mod idempotency;
 pub mod key_rotation;
@@ -775,9 +776,10 @@ impl Store {
     pub async fn close(&self) {
         self.db.reads().close().await;
         self.poke.close().await;
-        if let Db::Sqlite { writer, applier, inline, .. } = &*self.db {
+        if let Db::Sqlite { writer, applier, inline, checkpointer, .. } = &*self.db {
             applier.iter().for_each(unit::Applier::close);
             inline.iter().for_each(readers::InlineReaders::close);
+            checkpointer.iter().for_each(checkpointer::Checkpointer::close);
             let g = writer.exclusive().await;
             drop(g);
         }
@@ -843,8 +845,15 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
         }
         Backend::Sqlite => {
             let url = sqlite_url_with_create(url);
+            let file = sqlite_file(&url);
+            // A file database is checkpointed by a thread of its own, never
+            // by a writer (see `checkpointer`); in memory there is no WAL.
+            let writer_pragmas = match file {
+                Some(_) => format!("{SQLITE_MAIN_WRITER_PRAGMAS} {}", checkpointer::NO_AUTOCHECKPOINT),
+                None => SQLITE_MAIN_WRITER_PRAGMAS.to_owned(),
+            };
             let mut conn = AnyConnection::connect(&url).await?;
-            conn.execute(SQLITE_MAIN_WRITER_PRAGMAS).await?;
+            conn.execute(writer_pragmas.as_str()).await?;
             let readers = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2) as u32;
             let reads = AnyPoolOptions::new()
                 .max_connections(readers)
@@ -858,15 +867,19 @@ async fn open_db(url: &str, schema: Option<&str>) -> Result<(Db, AnyPool, Backen
                 .connect(&url)
                 .await?;
             let writer = Writer::new(conn);
-            let applier = match sqlite_file(&url) {
-                Some(file) => Some(unit::Applier::start(&file, SQLITE_MAIN_WRITER_PRAGMAS, Some(writer.clone()))?),
+            let applier = match &file {
+                Some(file) => Some(unit::Applier::start(file, &writer_pragmas, Some(writer.clone()))?),
                 None => None,
             };
-            let inline = match sqlite_file(&url) {
-                Some(file) => Some(readers::InlineReaders::open(&file, readers as usize)?),
+            let inline = match &file {
+                Some(file) => Some(readers::InlineReaders::open(file, readers as usize)?),
                 None => None,
             };
-            Ok((Db::Sqlite { writer, applier, reads, inline }, poke, backend))
+            let checkpointer = match &file {
+                Some(file) => Some(checkpointer::Checkpointer::start(file)?),
+                None => None,
+            };
+            Ok((Db::Sqlite { writer, applier, reads, inline, checkpointer }, poke, backend))
         }
     }
 }

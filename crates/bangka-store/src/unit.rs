@@ -76,6 +76,9 @@ pub(crate) enum Db {
         /// Read-only connections used on the calling thread for the
         /// hottest point reads (see `readers`).
         inline: Option<crate::readers::InlineReaders>,
+        /// Copies the WAL into the file beside the writers (none in
+        /// memory; see `checkpointer`).
+        checkpointer: Option<crate::checkpointer::Checkpointer>,
     },
     Postgres {
         pool: AnyPool,
@@ -744,7 +747,17 @@ const MAX_WRITE_SETS: usize = 256;
 
 struct Job {
     set: WriteSet,
-    done: oneshot::Sender<Result<(), StoreError>>,
+    /// The answer, and the write-set handed back: it is freed by the task
+    /// that built it, not on the writer thread (freeing another thread's
+    /// allocations took the allocator's lock of that thread and the time
+    /// of the one thread every commit waits for).
+    done: oneshot::Sender<(Result<(), StoreError>, WriteSet)>,
+}
+
+impl Job {
+    fn answer(self, res: Result<(), StoreError>) {
+        let _ = self.done.send((res, self.set));
+    }
 }
 
 /// SQLite's writer thread for write-sets (see [`crate::writeset`]).
@@ -779,7 +792,10 @@ impl Applier {
         }
         let (done, answer) = oneshot::channel();
         self.jobs.send(Job { set, done }).map_err(|_| StoreError::Commit("the writer thread has stopped".into()))?;
-        answer.await.unwrap_or_else(|_| Err(StoreError::Commit("the writer thread stopped before the commit".into())))
+        match answer.await {
+            Ok((res, _set)) => res,
+            Err(_) => Err(StoreError::Commit("the writer thread stopped before the commit".into())),
+        }
     }
 
     pub(crate) fn close(&self) {
@@ -798,24 +814,24 @@ fn run(conn: &rusqlite::Connection, rx: &std::sync::mpsc::Receiver<Job>, unit_wr
         let mut applied = Vec::new();
         let mut next = Some(first);
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            let _ = next.take().expect("the first job").done.send(Err(sqlite(e)));
+            next.take().expect("the first job").answer(Err(sqlite(e)));
         }
         while let Some(job) = next.take() {
             match apply_one(conn, &job.set) {
-                Ok(()) => applied.push(job.done),
+                Ok(()) => applied.push(job),
                 Err(Broken(e)) => {
                     // The transaction is in an unknown state: nothing of
                     // this batch stands.
                     let _ = conn.execute_batch("ROLLBACK");
                     let why = e.to_string();
-                    let _ = job.done.send(Err(e));
+                    job.answer(Err(e));
                     for done in applied.drain(..) {
-                        let _ = done.send(Err(StoreError::Commit(why.clone())));
+                        done.answer(Err(StoreError::Commit(why.clone())));
                     }
                     break;
                 }
                 Err(Refused(e)) => {
-                    let _ = job.done.send(Err(e));
+                    job.answer(Err(e));
                 }
             }
             if applied.len() < MAX_WRITE_SETS {
@@ -829,7 +845,7 @@ fn run(conn: &rusqlite::Connection, rx: &std::sync::mpsc::Receiver<Job>, unit_wr
                 e.to_string()
             });
             for done in applied {
-                let _ = done.send(res.clone().map_err(StoreError::Commit));
+                done.answer(res.clone().map_err(StoreError::Commit));
             }
         } else if !conn.is_autocommit() {
             let _ = conn.execute_batch("COMMIT");

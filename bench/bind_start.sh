@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Bind start (or read) alone, under the peer script's load generator
+# (../shared/peer-bench/loadgen: one client thread, so the server, not the
+# generator, is what queues): a fresh server on a fresh data directory,
+# the peer script's risk rules and rate limits far above the load. Prints
+# the generator's JSON line with the server's cores used. With SWITCHES=1
+# it also records why SQLite's writer thread leaves the CPU, for
+# `perf report -i /tmp/bangka-writer-switches.data --no-children`.
+# Usage: BIN=target/release/bangka bench/bind_start.sh [bindstart|read] [CONCURRENCY] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-target/release/bangka}
+LOADGEN=${LOADGEN:-}
+if [ -z "$LOADGEN" ]; then
+  src=../shared/peer-bench/loadgen
+  [ -d "$src" ] || { echo "no load generator: set LOADGEN or put the peer bench beside the checkout" >&2; exit 1; }
+  cargo build --release -q --manifest-path "$src/Cargo.toml" --target-dir target/loadgen
+  LOADGEN=target/loadgen/release/loadgen
+fi
+scenario=${1:-bindstart}; conc=${2:-64}; secs=${3:-10}
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$dir/limits.json" <<'JSON'
+{"per_key": {"per_second": 1000000, "burst": 1000000}, "per_account": {"per_second": 1000000, "burst": 1000000}, "per_address": {"per_second": 1000000, "burst": 1000000}}
+JSON
+# The peer script's rules: the same demo card binds on every account.
+cat > "$dir/risk.json" <<'JSON'
+{ "rules": [
+  { "name": "account_failed_verifications", "signal": "failed_verification", "per": "account", "window": "1h", "threshold": 10, "action": "lock", "lock_for": "30m" }
+] }
+JSON
+key=$("$BIN" keys create --role wallet --mode test --data-dir "$dir/data" 2>/dev/null | tail -1)
+"$BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --rate-limits "$dir/limits.json" --risk-rules "$dir/risk.json" > "$dir/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the server did not come up; its log:" >&2; cat "$dir/server.log" >&2; exit 1; }
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+"$LOADGEN" "http://127.0.0.1:$port" "$key" "$scenario" "$conc" "$secs" > "$dir/out.json" 2> "$dir/loadgen.err" &
+lp=$!
+# The measured window starts once the generator's set-up (accounts) ends.
+if [ "$scenario" = bindstart ]; then
+  for _ in $(seq 1 1200); do grep -q setup "$dir/loadgen.err" 2>/dev/null && break; sleep 0.1; done
+fi
+s0=$(cpu $pid); t0=$(date +%s.%N)
+if [ -n "${SWITCHES:-}" ]; then
+  sleep 2
+  w=$(for t in /proc/$pid/task/*; do echo "$(cat "$t/comm") ${t##*/}"; done | grep "bangka-sqlite-w" | head -1 | awk '{print $2}')
+  perf record -e sched:sched_switch --call-graph dwarf,16384 -t "$w" -o /tmp/bangka-writer-switches.data -- sleep 2 > /dev/null 2>&1
+fi
+wait $lp
+s1=$(cpu $pid); t1=$(date +%s.%N)
+python3 -c "import json,sys; b=json.load(open(sys.argv[1])); b['server_cores']=round(($s1-$s0)/$(getconf CLK_TCK)/($t1-$t0),2); print(json.dumps(b,separators=(',',':')))" "$dir/out.json"
