@@ -638,7 +638,7 @@ async fn main() -> anyhow::Result<()> {
             let (store, _) = open_store(&cfg).await?;
             let done = store.revoke_api_key(&id, bangka_store::Cause::api("cli"), time::OffsetDateTime::now_utc()).await?;
             store.close().await;
-            match done {
+            match done.0 {
                 bangka_store::KeyChange::Done => {
                     println!("{id} revoked: every running instance refuses it within a second");
                     Ok(())
@@ -660,8 +660,8 @@ async fn main() -> anyhow::Result<()> {
             let now = time::OffsetDateTime::now_utc();
             let rotated = store.rotate_api_key(&id, &hash_key(&key), overlap, bangka_store::Cause::api("cli"), now).await?;
             store.close().await;
-            let new_id = rotated.map_err(|_| anyhow::anyhow!("{id} is revoked, expired or rotated already: create a new key instead"))?;
-            tracing::info!(old = %id, new = %new_id, "rotated; the old key works until the overlap ends; the new key is shown only once, on stdout");
+            let new = rotated.map_err(|_| anyhow::anyhow!("{id} is revoked, expired or rotated already: create a new key instead"))?;
+            tracing::info!(old = %id, new = %new.id, "rotated; the old key works until the overlap ends; the new key is shown only once, on stdout");
             println!("{key}");
             Ok(())
         }
@@ -691,9 +691,9 @@ async fn main() -> anyhow::Result<()> {
                 merchant_id: merchant_id.as_ref().map(|m| m.as_str()),
                 expires_at: expires.map(|d| now + d),
             };
-            let id = store.create_api_key(new, bangka_store::Cause::api("cli"), now).await?;
+            let created = store.create_api_key(new, bangka_store::Cause::api("cli"), now).await?;
             store.close().await;
-            tracing::info!(role = role.as_str(), mode = mode.as_str(), key_id = %id, "created an API key; it is shown only once, on stdout");
+            tracing::info!(role = role.as_str(), mode = mode.as_str(), key_id = %created.id, "created an API key; it is shown only once, on stdout");
             println!("{key}");
             Ok(())
         }

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, opt_time, to_ms};
 
 /// An API key as authentication and `keys list` see it (never the key).
@@ -81,16 +82,20 @@ pub enum KeyChange {
 }
 
 impl Store {
-    /// Stores a key's hash, audited (`api_key.create`). Returns its id.
-    pub async fn create_api_key(&self, k: NewApiKey<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
+    /// Stores a key's hash, audited (`api_key.create`), as one write-set.
+    /// Returns the key as it will be.
+    pub async fn create_api_key(&self, k: NewApiKey<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<ApiKeyRow, StoreError> {
         let id = new_id("key");
-        let mut tx = self.begin().await?;
-        insert(&mut tx, &id, &k, now).await?;
+        let mut set = insert(&id, &k, now);
         let after = format!("{} {}", k.mode.as_str(), k.role);
         let change = Change { action: "api_key.create", subject: &id, before: None, after: Some(&after) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(id)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        // A new id; the hash is unique (a key made of 256 random bits never
+        // repeats, so a refusal is a tool storing a hash twice).
+        if !self.put(set).await? {
+            return Err(StoreError::Conflict("an API key with this hash exists".into()));
+        }
+        Ok(new_row(id, &k, now))
     }
 
     /// Stores a key's hash without a name or expiry (tests and tools).
@@ -103,7 +108,7 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<String, StoreError> {
         let k = NewApiKey { role, mode, key_hash, name: None, merchant_id, expires_at: None };
-        self.create_api_key(k, Cause::api("tool"), now).await
+        Ok(self.create_api_key(k, Cause::api("tool"), now).await?.id)
     }
 
     /// The key with this hash, if it may authenticate at `now`.
@@ -131,29 +136,41 @@ impl Store {
         rows.iter().map(key_row).collect()
     }
 
-    /// Revokes a key at once, audited (`api_key.revoke`).
-    pub async fn revoke_api_key(&self, id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<KeyChange, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(to_ms(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            let exists: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM api_keys WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-            return Ok(if exists.is_some() { KeyChange::Revoked } else { KeyChange::NotFound });
+    /// Revokes a key at once, audited (`api_key.revoke`), as one write-set
+    /// decided on the key as read (its guard: not revoked meanwhile).
+    /// Returns the key as it will be, with what was found.
+    pub async fn revoke_api_key(
+        &self,
+        id: &str,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<(KeyChange, Option<ApiKeyRow>), StoreError> {
+        let Some(key) = self.get_api_key(id).await? else { return Ok((KeyChange::NotFound, None)) };
+        if key.revoked_at.is_some() {
+            return Ok((KeyChange::Revoked, Some(key)));
         }
+        let mut set = WriteSet::new();
+        set.push(
+            "key not revoked",
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            vec![to_ms(now).into(), id.into()],
+            Expect::One,
+        );
         let change = Change { action: "api_key.revoke", subject: id, before: Some("active"), after: Some("revoked") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(KeyChange::Done)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        if !self.put(set).await? {
+            // Revoked meanwhile.
+            return Ok((KeyChange::Revoked, self.get_api_key(id).await?));
+        }
+        Ok((KeyChange::Done, Some(ApiKeyRow { revoked_at: Some(from_ms(to_ms(now))), ..key })))
     }
 
     /// Rotates a key: a new key of the same role, mode, name and merchant is
     /// stored (its hash given), and the old one expires after `overlap`
     /// (sooner if it expired sooner), so both work while the wallet moves
-    /// over. Audited (`api_key.rotate`, `api_key.create`). Returns the new id.
+    /// over. Audited (`api_key.rotate`, `api_key.create`), as one write-set
+    /// decided on the old key as read (its guard: not revoked or rotated
+    /// meanwhile). Returns the new key as it will be.
     pub async fn rotate_api_key(
         &self,
         id: &str,
@@ -161,13 +178,12 @@ impl Store {
         overlap: time::Duration,
         cause: Cause<'_>,
         now: OffsetDateTime,
-    ) -> Result<Result<String, KeyChange>, StoreError> {
+    ) -> Result<Result<ApiKeyRow, KeyChange>, StoreError> {
         let Some(old) = self.get_api_key(id).await? else { return Ok(Err(KeyChange::NotFound)) };
         if !old.is_usable(now) {
             return Ok(Err(KeyChange::Revoked));
         }
         let new_id = new_id("key");
-        let mut tx = self.begin().await?;
         let k = NewApiKey {
             role: &old.role,
             mode: old.mode,
@@ -176,28 +192,25 @@ impl Store {
             merchant_id: old.merchant_id.as_deref(),
             expires_at: old.expires_at,
         };
-        insert(&mut tx, &new_id, &k, now).await?;
+        let mut set = insert(&new_id, &k, now);
         let until = old.expires_at.map_or(now + overlap, |e| e.min(now + overlap));
-        let res = sqlx::query(
+        set.push(
+            "old key neither revoked nor rotated",
             "UPDATE api_keys SET expires_at = $1, replaced_by = $2 WHERE id = $3 AND revoked_at IS NULL AND replaced_by IS NULL",
-        )
-        .bind(to_ms(until))
-        .bind(&new_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
+            vec![to_ms(until).into(), (&new_id).into(), id.into()],
+            Expect::One,
+        );
+        let after = format!("expires with the overlap; replaced by {new_id}");
+        let change = Change { action: "api_key.rotate", subject: id, before: Some("active"), after: Some(&after) };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        let after = format!("{} {}", old.mode.as_str(), old.role);
+        let change = Change { action: "api_key.create", subject: &new_id, before: None, after: Some(&after) };
+        set.extend(crate::audit::entry_write(cause.with_note("rotation"), change, now));
+        if !self.put(set).await? {
             // Revoked or rotated meanwhile.
             return Ok(Err(KeyChange::Revoked));
         }
-        let after = format!("expires with the overlap; replaced by {new_id}");
-        let change = Change { action: "api_key.rotate", subject: id, before: Some("active"), after: Some(&after) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        let after = format!("{} {}", old.mode.as_str(), old.role);
-        let change = Change { action: "api_key.create", subject: &new_id, before: None, after: Some(&after) };
-        crate::audit::append(&mut tx, cause.with_note("rotation"), change, now).await?;
-        tx.commit().await?;
-        Ok(Ok(new_id))
+        Ok(Ok(new_row(new_id, &k, now)))
     }
 
     /// Notes that a key was used, at most once a minute (a write per
@@ -213,19 +226,38 @@ impl Store {
     }
 }
 
-async fn insert(tx: &mut crate::unit::Tx, id: &str, k: &NewApiKey<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
-    sqlx::query(
+fn insert(id: &str, k: &NewApiKey<'_>, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "new key",
         "INSERT INTO api_keys (id, role, mode, key_hash, name, merchant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(k.role)
-    .bind(k.mode.as_str())
-    .bind(k.key_hash)
-    .bind(k.name)
-    .bind(k.merchant_id)
-    .bind(to_ms(now))
-    .bind(k.expires_at.map(to_ms))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+        vec![
+            id.into(),
+            k.role.into(),
+            k.mode.as_str().into(),
+            k.key_hash.into(),
+            k.name.into(),
+            k.merchant_id.into(),
+            to_ms(now).into(),
+            k.expires_at.map(to_ms).into(),
+        ],
+        Expect::One,
+    );
+    set
+}
+
+/// A key just created, as it will read.
+fn new_row(id: String, k: &NewApiKey<'_>, now: OffsetDateTime) -> ApiKeyRow {
+    ApiKeyRow {
+        id,
+        role: k.role.to_owned(),
+        mode: k.mode,
+        name: k.name.map(str::to_owned),
+        merchant_id: k.merchant_id.map(str::to_owned),
+        created_at: from_ms(to_ms(now)),
+        last_used_at: None,
+        expires_at: k.expires_at.map(|e| from_ms(to_ms(e))),
+        revoked_at: None,
+        replaced_by: None,
+    }
 }

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
 use crate::readers::Cols;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
 pub struct NewReview<'a> {
@@ -181,7 +182,9 @@ impl Store {
 
     /// The holder takes back a review still waiting: withdrawn (the sealed
     /// real-name values erased), the notice queued and the change audited,
-    /// in one transaction. `None` when it was no longer waiting.
+    /// as one write-set guarded by the status. Returns the review as it
+    /// will be, or `None` when it was no longer waiting (applied now;
+    /// staged, the request decides again).
     pub async fn withdraw_review(
         &self,
         review: &ReviewRow,
@@ -189,25 +192,31 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<Option<ReviewRow>, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(
-            "UPDATE reviews SET status = 'withdrawn', decided_by = $1, decision_reason = 'withdrawn by the holder', decided_at = $2,
+        const REASON: &str = "withdrawn by the holder";
+        let mut set = WriteSet::new();
+        set.push(
+            "review still waiting",
+            "UPDATE reviews SET status = 'withdrawn', decided_by = $1, decision_reason = $2, decided_at = $3,
                name_enc = NULL, id_enc = NULL
-             WHERE id = $3 AND status = 'submitted'",
-        )
-        .bind(cause.actor)
-        .bind(to_ms(now))
-        .bind(&review.id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
+             WHERE id = $4 AND status = 'submitted'",
+            vec![cause.actor.into(), REASON.into(), to_ms(now).into(), (&review.id).into()],
+            Expect::One,
+        );
+        let change = Change { action: "review.withdraw", subject: &review.id, before: Some("submitted"), after: Some("withdrawn") };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        set.extend(self.message_set(notice, now).await?);
+        if review.status != ReviewStatus::Submitted || !self.put(set).await? {
             return Ok(None);
         }
-        let change = Change { action: "review.withdraw", subject: &review.id, before: Some("submitted"), after: Some("withdrawn") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        self.insert_message(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        self.get_review(&review.id).await
+        Ok(Some(ReviewRow {
+            status: ReviewStatus::Withdrawn,
+            decided_by: Some(cause.actor.to_owned()),
+            decision_reason: Some(REASON.to_owned()),
+            decided_at: Some(from_ms(to_ms(now))),
+            name_enc: None,
+            id_enc: None,
+            ..review.clone()
+        }))
     }
 
     /// Decides a submitted review: its status, the effect of an approval

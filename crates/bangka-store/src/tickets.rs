@@ -1,5 +1,5 @@
 //! Support tickets: numbering, status changes (each with its event and its
-//! audit entry in one transaction), and the overdue scan the SLA job runs.
+//! audit entry in one write-set), and the overdue scan the SLA job runs.
 
 use bangka_core::ticket::{TicketStatus, ticket_number};
 use sqlx::Row;
@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
+use crate::readers::Cols;
 use crate::unit::Tx;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewTicket<'a> {
@@ -93,37 +95,75 @@ pub struct TicketMove<'a> {
 
 impl Store {
     /// Opens a ticket with the day's next number, its first event and its
-    /// audit entry, in one transaction.
-    pub async fn create_ticket(&self, t: &NewTicket<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<TicketRow, StoreError> {
-        let mut tx = self.begin().await?;
-        let day = now.date();
-        let (seq,): (i64,) = sqlx::query_as(
-            "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-        )
-        .bind(day.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = ticket_number(day, seq as u32);
-        sqlx::query(&format!(
-            "INSERT INTO tickets ({COLS}, updated_at) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL, $10, $10)"
-        ))
-        .bind(&number)
-        .bind(t.account_id)
-        .bind(t.category)
-        .bind(t.attempt_id)
-        .bind(t.binding_id)
-        .bind(t.error_code)
-        .bind(t.note)
-        .bind(t.context.to_string())
-        .bind(to_ms(t.sla_due_at))
-        .bind(to_ms(now))
-        .execute(&mut *tx)
-        .await?;
-        insert_event(&mut tx, &number, "open", cause.actor, t.note, now).await?;
+    /// audit entry, as one write-set. The number is decided on the day's
+    /// counter as read, which the write-set holds as its guard: a ticket
+    /// opened meanwhile took it, and then (applied now) the answer is `None`
+    /// and the caller reads again, or (staged) the request decides again.
+    /// Returns the ticket as it will be.
+    pub async fn open_ticket(&self, t: &NewTicket<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<Option<TicketRow>, StoreError> {
+        let day = now.date().to_string();
+        const LAST: &str = "SELECT last FROM ticket_counters WHERE day = $1";
+        let last: Option<i64> = self.fetch_row(LAST, &[(&day).into()], |r| r.col("last"), |r| r.col("last")).await?;
+        let seq = last.unwrap_or(0) + 1;
+        let number = ticket_number(now.date(), seq as u32);
+        let mut set = WriteSet::new();
+        match last {
+            None => set.push(
+                "the day's first ticket number",
+                "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) ON CONFLICT (day) DO NOTHING",
+                vec![(&day).into()],
+                Expect::One,
+            ),
+            Some(last) => set.push(
+                "the day's next ticket number",
+                "UPDATE ticket_counters SET last = $2 WHERE day = $1 AND last = $3",
+                vec![(&day).into(), seq.into(), last.into()],
+                Expect::One,
+            ),
+        }
+        set.push(
+            "ticket",
+            format!(
+                "INSERT INTO tickets ({COLS}, updated_at) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, NULL, NULL, NULL, NULL, $10, $10)"
+            ),
+            vec![
+                (&number).into(),
+                t.account_id.into(),
+                t.category.into(),
+                t.attempt_id.into(),
+                t.binding_id.into(),
+                t.error_code.into(),
+                t.note.into(),
+                t.context.to_string().into(),
+                to_ms(t.sla_due_at).into(),
+                to_ms(now).into(),
+            ],
+            Expect::One,
+        );
+        set.extend(event_write(&number, "open", cause.actor, t.note, now));
         let change = Change { action: "ticket.open", subject: &number, before: None, after: Some("open") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(self.get_ticket(&number).await?.expect("just created"))
+        set.extend(crate::audit::entry_write(cause, change, now));
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        Ok(Some(TicketRow {
+            number,
+            account_id: t.account_id.to_owned(),
+            category: t.category.to_owned(),
+            status: TicketStatus::Open,
+            attempt_id: t.attempt_id.map(str::to_owned),
+            binding_id: t.binding_id.map(str::to_owned),
+            error_code: t.error_code.map(str::to_owned),
+            note: t.note.map(str::to_owned),
+            context: t.context.clone(),
+            sla_due_at: t.sla_due_at,
+            escalated_at: None,
+            escalation_reason: None,
+            resolved_at: None,
+            closed_at: None,
+            // As stored: to the millisecond.
+            created_at: from_ms(to_ms(now)),
+        }))
     }
 
     pub async fn get_ticket(&self, number: &str) -> Result<Option<TicketRow>, StoreError> {
@@ -162,11 +202,22 @@ impl Store {
         rows.iter().map(ticket_row).collect()
     }
 
-    /// Moves a ticket if it is in one of `m.from` (the conditional update is
-    /// the claim: two agents, or the job and an agent, cannot both move it).
-    /// Returns false when it was not.
-    pub async fn move_ticket(&self, number: &str, m: &TicketMove<'_>, cause: Cause<'_>, now: OffsetDateTime) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
+    /// Moves a ticket decided to be in one of `m.from`, with its event, its
+    /// audit entry and the holder's notice, as one write-set; the status is
+    /// its guard (two agents, or the job and an agent, cannot both move it).
+    /// Returns the ticket and its new event as they will be, or `None` when
+    /// it was not in one of `m.from` (as read, or at the apply when applied
+    /// now; staged, the request decides again).
+    pub async fn move_ticket(
+        &self,
+        t: &TicketRow,
+        m: &TicketMove<'_>,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<(TicketRow, TicketEvent)>, StoreError> {
+        if !m.from.contains(&t.status) {
+            return Ok(None);
+        }
         let from = m.from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
         let stamp = match m.to {
             TicketStatus::Escalated => "escalated_at",
@@ -175,46 +226,68 @@ impl Store {
             TicketStatus::Open => "updated_at",
         };
         let (reason, due) = m.escalation.map_or((None, None), |(r, d)| (Some(r), Some(to_ms(d))));
-        let res = sqlx::query(&format!(
-            "UPDATE tickets SET status = $1, {stamp} = $2, updated_at = $2, escalation_reason = COALESCE($3, escalation_reason),
-             sla_due_at = CASE WHEN $4 < sla_due_at THEN $4 ELSE sla_due_at END WHERE number = $5 AND status IN ({from})"
-        ))
-        .bind(m.to.as_str())
-        .bind(to_ms(now))
-        .bind(reason)
-        .bind(due)
-        .bind(number)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let mut set = WriteSet::new();
+        set.push(
+            "ticket in the status the move starts from",
+            format!(
+                "UPDATE tickets SET status = $1, {stamp} = $2, updated_at = $2, escalation_reason = COALESCE($3, escalation_reason),
+                 sla_due_at = CASE WHEN $4 < sla_due_at THEN $4 ELSE sla_due_at END WHERE number = $5 AND status IN ({from})"
+            ),
+            vec![m.to.as_str().into(), to_ms(now).into(), reason.into(), due.into(), (&t.number).into()],
+            Expect::One,
+        );
         let body = match (m.kind, reason) {
             ("escalate", Some(r)) => Some(m.body.map_or_else(|| r.to_owned(), |b| format!("{r}: {b}"))),
             _ => m.body.map(str::to_owned),
         };
-        insert_event(&mut tx, number, m.kind, cause.actor, body.as_deref(), now).await?;
+        set.extend(event_write(&t.number, m.kind, cause.actor, body.as_deref(), now));
         let action = format!("ticket.{}", m.kind);
-        let change = Change { action: &action, subject: number, before: None, after: Some(m.to.as_str()) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        let change = Change { action: &action, subject: &t.number, before: None, after: Some(m.to.as_str()) };
+        set.extend(crate::audit::entry_write(cause, change, now));
         if let Some(n) = m.notice {
-            self.insert_message(&mut tx, n, now).await?;
+            set.extend(self.message_set(n, now).await?);
         }
-        tx.commit().await?;
-        Ok(true)
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        let at = Some(from_ms(to_ms(now)));
+        let mut moved = TicketRow { status: m.to, ..t.clone() };
+        match m.to {
+            TicketStatus::Escalated => moved.escalated_at = at,
+            TicketStatus::Resolved => moved.resolved_at = at,
+            TicketStatus::Closed => moved.closed_at = at,
+            TicketStatus::Open => {}
+        }
+        if let Some(r) = reason {
+            moved.escalation_reason = Some(r.to_owned());
+        }
+        if let Some((_, d)) = m.escalation {
+            moved.sla_due_at = moved.sla_due_at.min(from_ms(to_ms(d)));
+        }
+        Ok(Some((moved, TicketEvent { kind: m.kind.to_owned(), actor: cause.actor.to_owned(), body, at: from_ms(to_ms(now)) })))
     }
 
-    /// An agent's comment (or an evidence export), audited. The ticket row
-    /// is updated first: its lock orders concurrent events on the ticket.
-    pub async fn ticket_note(&self, number: &str, kind: &str, body: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(number).execute(&mut *tx).await?;
-        insert_event(&mut tx, number, kind, cause.actor, Some(body), now).await?;
+    /// An agent's comment (or an evidence export), audited, as one
+    /// write-set. The ticket row is updated first: its lock orders
+    /// concurrent events on the ticket. Returns the event as it will be.
+    pub async fn ticket_note(
+        &self,
+        number: &str,
+        kind: &str,
+        body: &str,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<TicketEvent, StoreError> {
+        let mut set = WriteSet::new();
+        set.push("ticket", "UPDATE tickets SET updated_at = $1 WHERE number = $2", vec![to_ms(now).into(), number.into()], Expect::One);
+        set.extend(event_write(number, kind, cause.actor, Some(body), now));
         let action = format!("ticket.{kind}");
         let change = Change { action: &action, subject: number, before: None, after: None };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(())
+        set.extend(crate::audit::entry_write(cause, change, now));
+        // The ticket exists (the caller read it) and tickets are never
+        // deleted: the one guard cannot fail.
+        self.put(set).await?;
+        Ok(TicketEvent { kind: kind.to_owned(), actor: cause.actor.to_owned(), body: Some(body.to_owned()), at: from_ms(to_ms(now)) })
     }
 
     /// Lifts the locks that stop the ticket's account, with the ticket's
@@ -284,6 +357,21 @@ impl Store {
             .await?;
         Ok(n)
     }
+}
+
+/// A ticket's event, numbered in the ticket's own sequence at the apply
+/// (times can tie); a racing writer hits the unique index and its
+/// write-set is refused whole.
+fn event_write(number: &str, kind: &str, actor: &str, body: Option<&str>, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "ticket event",
+        "INSERT INTO ticket_events (id, number, seq, kind, actor, body, created_at)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE number = $2), $3, $4, $5, $6)",
+        vec![new_id("tev").into(), number.into(), kind.into(), actor.into(), body.into(), to_ms(now).into()],
+        Expect::One,
+    );
+    set
 }
 
 async fn insert_event(

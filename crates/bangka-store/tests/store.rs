@@ -459,10 +459,14 @@ async fn api_keys(store: Store) {
     assert!(store.insert_api_key("admin", Mode::Live, "hash-admin", None, t0()).await.is_err(), "key hashes are unique");
 
     // Revoked: gone at once, and revoking again changes nothing.
-    assert_eq!(store.revoke_api_key(&other, Cause::api("cli"), t0()).await.unwrap(), bangka_store::KeyChange::Done);
+    // The key each answers is the key as stored.
+    let (done, revoked) = store.revoke_api_key(&other, Cause::api("cli"), t0()).await.unwrap();
+    assert_eq!(done, bangka_store::KeyChange::Done);
+    let stored = store.get_api_key(&other).await.unwrap();
+    assert_eq!(format!("{revoked:?}"), format!("{stored:?}"));
     assert!(found("hash-wallet", t0()).await.is_none());
-    assert_eq!(store.revoke_api_key(&other, Cause::api("cli"), t0()).await.unwrap(), bangka_store::KeyChange::Revoked);
-    assert_eq!(store.revoke_api_key("key_none", Cause::api("cli"), t0()).await.unwrap(), bangka_store::KeyChange::NotFound);
+    assert_eq!(store.revoke_api_key(&other, Cause::api("cli"), t0()).await.unwrap().0, bangka_store::KeyChange::Revoked);
+    assert_eq!(store.revoke_api_key("key_none", Cause::api("cli"), t0()).await.unwrap().0, bangka_store::KeyChange::NotFound);
     // Expiring: found until its expiry.
     let k = bangka_store::NewApiKey {
         role: "wallet",
@@ -476,7 +480,10 @@ async fn api_keys(store: Store) {
     assert!(found("hash-brief", t0() + Duration::minutes(59)).await.is_some());
     assert!(found("hash-brief", t0() + Duration::hours(1)).await.is_none());
     // Rotated: both work during the overlap, then only the new one.
-    let new = store.rotate_api_key(&id, "hash-admin-2", Duration::hours(2), Cause::api("cli"), t0()).await.unwrap().unwrap();
+    let rotated = store.rotate_api_key(&id, "hash-admin-2", Duration::hours(2), Cause::api("cli"), t0()).await.unwrap().unwrap();
+    let stored = store.get_api_key(&rotated.id).await.unwrap().unwrap();
+    assert_eq!(format!("{rotated:?}"), format!("{stored:?}"));
+    let new = rotated.id;
     assert!(found("hash-admin", t0() + Duration::hours(1)).await.is_some());
     assert_eq!(found("hash-admin-2", t0() + Duration::hours(1)).await.map(|k| k.0), Some(new.clone()));
     assert!(found("hash-admin", t0() + Duration::hours(2)).await.is_none());

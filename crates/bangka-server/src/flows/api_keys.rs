@@ -176,9 +176,8 @@ pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResul
         merchant_id: merchant_id.as_ref().map(|m| m.as_str()),
         expires_at: expires.map(|d| now + d),
     };
-    let id = app.store.create_api_key(new, Cause::api(p.actor()), now).await?;
-    tracing::info!(key_id = %id, role = role.as_str(), mode = p.mode.as_str(), "API key created");
-    let row = app.store.get_api_key(&id).await?.ok_or(ErrorCode::NotFound)?;
+    let row = app.store.create_api_key(new, Cause::api(p.actor()), now).await?;
+    tracing::info!(key_id = %row.id, role = role.as_str(), mode = p.mode.as_str(), "API key created");
     Ok((StatusCode::CREATED, json!(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) })))
 }
 
@@ -188,12 +187,13 @@ pub async fn revoke(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(Statu
     let p = who.require(Duty::ManageKeys)?;
     own_mode_key(app, p.mode, id).await?;
     let now = app.clock.now();
-    match app.store.revoke_api_key(id, Cause::api(p.actor()), now).await? {
+    let (change, row) = app.store.revoke_api_key(id, Cause::api(p.actor()), now).await?;
+    match change {
         KeyChange::Done => tracing::info!(key_id = %id, "API key revoked"),
         KeyChange::Revoked => {}
         KeyChange::NotFound => return Err(ErrorCode::NotFound.into()),
     }
-    let row = app.store.get_api_key(id).await?.ok_or(ErrorCode::NotFound)?;
+    let row = row.ok_or(ErrorCode::NotFound)?;
     Ok((StatusCode::OK, json!(ApiKeyView::new(&row, now))))
 }
 
@@ -207,8 +207,8 @@ pub async fn rotate(app: &AppState, who: &OpsAuth, id: &str, body: RotateBody) -
     let role = Role::parse(&old.role).ok_or_else(|| anyhow::anyhow!("key {id} has the unknown role {}", old.role))?;
     let now = app.clock.now();
     let key = generate_key(role, old.mode);
-    let new_id = match app.store.rotate_api_key(id, &hash_key(&key), overlap, Cause::api(p.actor()), now).await? {
-        Ok(new_id) => new_id,
+    let row = match app.store.rotate_api_key(id, &hash_key(&key), overlap, Cause::api(p.actor()), now).await? {
+        Ok(row) => row,
         Err(KeyChange::NotFound) => return Err(ErrorCode::NotFound.into()),
         Err(_) => {
             let old = ApiKeyView::new(&app.store.get_api_key(id).await?.ok_or(ErrorCode::NotFound)?, now);
@@ -216,7 +216,6 @@ pub async fn rotate(app: &AppState, who: &OpsAuth, id: &str, body: RotateBody) -
             return Err(bangka_core::Failure::new(ErrorCode::ApiKeyNotActive).with_details(details).into());
         }
     };
-    tracing::info!(old = %id, new = %new_id, "API key rotated");
-    let row = app.store.get_api_key(&new_id).await?.ok_or(ErrorCode::NotFound)?;
+    tracing::info!(old = %id, new = %row.id, "API key rotated");
     Ok((StatusCode::CREATED, json!(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) })))
 }

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::Failure;
 use bangka_core::ticket::{ESCALATED_SLA, TicketCategory, TicketStatus, is_ticket_number};
-use bangka_store::{Cause, MessageKind, NewMessage, NewTicket, TicketMove, TicketRow};
+use bangka_store::{Cause, MessageKind, NewMessage, NewTicket, TicketEvent, TicketMove, TicketRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -216,7 +216,17 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
         context: &context,
         sla_due_at: now + category.sla(),
     };
-    let t = app.store.create_ticket(&new, Cause::api(who.actor()), now).await?;
+    // The day's next number is decided on the counter as read: a ticket
+    // opened meanwhile took it, so read again (applied now) — staged, the
+    // apply refuses and the request decides again.
+    let mut opened = None;
+    for _ in 0..5 {
+        opened = app.store.open_ticket(&new, Cause::api(who.actor()), now).await?;
+        if opened.is_some() {
+            break;
+        }
+    }
+    let t = opened.ok_or_else(|| bangka_store::StoreError::Conflict("the day's ticket numbers kept moving".into()))?;
     crate::metrics::ticket_opened(category.as_str());
     tracing::info!(ticket = %t.number, account_id, category = category.as_str(), "ticket opened");
     Ok((StatusCode::CREATED, json!(view(&t, now))))
@@ -246,11 +256,17 @@ const HOLDER_EVENTS: &[&str] = &["open", "escalate", "resolve", "close", "close_
 
 pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(StatusCode, Value)> {
     let t = account_ticket(app, account_id, number).await?;
-    let mut v = view(&t, app.clock.now());
-    let events: Vec<TicketEventView> = app
-        .store
-        .ticket_events(number)
-        .await?
+    let history = app.store.ticket_events(number).await?;
+    Ok(holder_view(app, &t, history))
+}
+
+/// The ticket as its holder sees it, with its history. A flow that moved
+/// it passes the history read before the move with the move's event added:
+/// the move is applied at the request's end, or (deciding again) in the
+/// request's transaction, where a read would see it already.
+fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (StatusCode, Value) {
+    let mut v = view(t, app.clock.now());
+    let events: Vec<TicketEventView> = history
         .into_iter()
         .filter(|e| HOLDER_EVENTS.contains(&e.kind.as_str()))
         .map(|e| {
@@ -265,7 +281,7 @@ pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(S
         })
         .collect();
     v.events = Some(events);
-    Ok((StatusCode::OK, json!(v)))
+    (StatusCode::OK, json!(v))
 }
 
 fn conflict(t: &TicketRow) -> crate::error::ApiError {
@@ -304,10 +320,12 @@ pub async fn escalate(
         escalation: Some(("holder_request", now + ESCALATED_SLA)),
         notice: Some(&notice),
     };
-    if !app.store.move_ticket(number, &m, Cause::api(who.actor()), now).await? {
+    let mut history = app.store.ticket_events(&t.number).await?;
+    let Some((moved, event)) = app.store.move_ticket(&t, &m, Cause::api(who.actor()), now).await? else {
         return Err(conflict(&t));
-    }
-    get(app, account_id, number).await
+    };
+    history.push(event);
+    Ok(holder_view(app, &moved, history))
 }
 
 /// The SLA job: open tickets past their deadline are escalated (the
@@ -330,7 +348,7 @@ async fn escalate_overdue_work(app: &AppState) -> ApiResult<u64> {
             escalation: Some(("sla_breach", now + ESCALATED_SLA)),
             notice: Some(&notice),
         };
-        if app.store.move_ticket(&t.number, &m, Cause::job().with_note("SLA breached"), now).await? {
+        if app.store.move_ticket(&t, &m, Cause::job().with_note("SLA breached"), now).await?.is_some() {
             tracing::warn!(ticket = %t.number, due = %rfc3339(t.sla_due_at), "ticket past its SLA: escalated");
             crate::metrics::sla_breached(&t.category);
             n += 1;
@@ -363,14 +381,20 @@ async fn ops_ticket(app: &AppState, number: &str) -> ApiResult<TicketRow> {
 pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
     who.require(Duty::ReadOps)?;
     let t = ops_ticket(app, number).await?;
-    let mut v = view(&t, app.clock.now());
+    let history = app.store.ticket_events(number).await?;
+    ops_view(app, &t, history).await
+}
+
+/// The ticket as support sees it, with its history (read before a change
+/// this request made, with the change's event added: see [`holder_view`]).
+async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> ApiResult<(StatusCode, Value)> {
+    let mut v = view(t, app.clock.now());
     v.account_id = Some(t.account_id.clone());
     // The bank's precise answer, which the holder may not have been shown.
     if let Some(a) = &t.attempt_id {
         v.attempt_code = app.store.get_attempt(&t.account_id, a).await?.and_then(|a| a.code);
     }
-    let events = app.store.ticket_events(number).await?;
-    v.events = Some(events.into_iter().map(|e| TicketEventView { kind: e.kind, by: e.actor, body: e.body, at: rfc3339(e.at) }).collect());
+    v.events = Some(history.into_iter().map(|e| TicketEventView { kind: e.kind, by: e.actor, body: e.body, at: rfc3339(e.at) }).collect());
     Ok((StatusCode::OK, json!(v)))
 }
 
@@ -383,8 +407,9 @@ pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let text = agent_text(&body)?;
-    app.store.ticket_note(&t.number, "comment", &text, Cause::api(p.actor()), app.clock.now()).await?;
-    ops_get(app, who, number).await
+    let mut history = app.store.ticket_events(&t.number).await?;
+    history.push(app.store.ticket_note(&t.number, "comment", &text, Cause::api(p.actor()), app.clock.now()).await?);
+    ops_view(app, &t, history).await
 }
 
 /// `POST /v1/ops/tickets/{number}/unlock` (support, admin): lifts the
@@ -426,10 +451,12 @@ pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
         escalation: None,
         notice: Some(&notice),
     };
-    if !app.store.move_ticket(number, &m, Cause::api(p.actor()), app.clock.now()).await? {
+    let mut history = app.store.ticket_events(&t.number).await?;
+    let Some((moved, event)) = app.store.move_ticket(&t, &m, Cause::api(p.actor()), app.clock.now()).await? else {
         return Err(conflict(&t));
-    }
-    ops_get(app, who, number).await
+    };
+    history.push(event);
+    ops_view(app, &moved, history).await
 }
 
 /// `POST /v1/ops/tickets/{number}/close` (support, admin): after a
@@ -470,10 +497,12 @@ pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody)
         escalation: None,
         notice: notice.as_ref(),
     };
-    if !app.store.move_ticket(number, &m, Cause::api(p.actor()), app.clock.now()).await? {
+    let mut history = app.store.ticket_events(&t.number).await?;
+    let Some((moved, event)) = app.store.move_ticket(&t, &m, Cause::api(p.actor()), app.clock.now()).await? else {
         return Err(conflict(&t));
-    }
-    ops_get(app, who, number).await
+    };
+    history.push(event);
+    ops_view(app, &moved, history).await
 }
 
 /// `GET /v1/ops/tickets/{number}/evidence` (support, admin): for a

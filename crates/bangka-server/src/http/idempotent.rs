@@ -82,6 +82,22 @@ impl Idempotent {
         self.decided(app, who, shown_once, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
     }
 
+    /// As [`Idempotent::decided_json_shown_once`], for a body that may be
+    /// left out.
+    pub async fn decided_optional_json_shown_once<T, F>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        shown_once: &[&str],
+        flow: impl Fn(AppState, T) -> F + Sync,
+    ) -> ApiResult<Response>
+    where
+        T: DeserializeOwned + Default + Send,
+        F: Future<Output = ApiResult<Answer>> + Send,
+    {
+        self.decided(app, who, shown_once, |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
+    }
+
     /// As [`Idempotent::decided_json`], for a body that may be left out.
     pub async fn decided_optional_json<T, F>(
         self,
@@ -96,7 +112,8 @@ impl Idempotent {
         self.decided(app, who, &[], |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
     }
 
-    /// As [`Idempotent::empty`], for a flow in the read-decide-apply shape.
+    /// The path is the whole request (a body, if any, is not read), for a flow
+    /// in the read-decide-apply shape.
     pub async fn decided_empty<F>(mut self, app: &AppState, who: &Principal, flow: impl Fn(AppState) -> F + Sync) -> ApiResult<Response>
     where
         F: Future<Output = ApiResult<Answer>> + Send,
@@ -140,40 +157,5 @@ impl Idempotent {
     ) -> ApiResult<Response> {
         let req = parse_optional_json(&self.headers, &self.body)?;
         idempotency::run(app, who, self.key, &self.route, &self.body, async |app| flow(app, req).await).await
-    }
-
-    /// The path is the whole request (a body, if any, is not read).
-    pub async fn empty(
-        self,
-        app: &AppState,
-        who: &Principal,
-        flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
-    ) -> ApiResult<Response> {
-        idempotency::run(app, who, self.key, &self.route, b"", flow).await
-    }
-
-    /// As [`Idempotent::json_shown_once`], for a body that may be left out.
-    pub async fn optional_json_shown_once<T: DeserializeOwned + Default>(
-        self,
-        app: &AppState,
-        who: &Principal,
-        shown_once: &[&str],
-        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
-    ) -> ApiResult<Response> {
-        let req = parse_optional_json(&self.headers, &self.body)?;
-        idempotency::run_shown_once(app, who, self.key, &self.route, &self.body, shown_once, async |app| flow(app, req).await).await
-    }
-
-    /// As [`Idempotent::json`], for an answer holding a secret shown once
-    /// (`shown_once` fields are not kept in the stored answer).
-    pub async fn json_shown_once<T: DeserializeOwned>(
-        self,
-        app: &AppState,
-        who: &Principal,
-        shown_once: &[&str],
-        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
-    ) -> ApiResult<Response> {
-        let req = parse_json(&self.headers, &self.body)?;
-        idempotency::run_shown_once(app, who, self.key, &self.route, &self.body, shown_once, async |app| flow(app, req).await).await
     }
 }

@@ -319,7 +319,11 @@ async fn list_keys(State(app): State<AppState>, who: OpsAuth) -> ApiResult<Respo
     responses((status = 201, body = api_keys::NewApiKeyView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn create_key(State(app): State<AppState>, who: OpsAuth, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    call.json_shown_once(&app, &p, &["key"], async |app, req| (api_keys::create(app, &who, req)).await).await
+    let flow = |app: AppState, req: api_keys::NewKeyBody| {
+        let who = who.clone();
+        async move { api_keys::create(&app, &who, req).await }
+    };
+    call.decided_json_shown_once(&app, &p, &["key"], flow).await
 }
 
 /// Revoke an API key (admin): every instance refuses it within a second.
@@ -328,7 +332,11 @@ async fn create_key(State(app): State<AppState>, who: OpsAuth, call: Idempotent)
     responses((status = 200, body = api_keys::ApiKeyView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn revoke_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    call.empty(&app, &p, async |app| ({ api_keys::revoke(app, &who, &kid) }).await).await
+    let flow = |app: AppState| {
+        let (who, kid) = (who.clone(), kid.clone());
+        async move { api_keys::revoke(&app, &who, &kid).await }
+    };
+    call.decided_empty(&app, &p, flow).await
 }
 
 /// Rotate an API key (admin): a new key in its place, both working until
@@ -339,5 +347,9 @@ async fn revoke_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<S
     responses((status = 201, body = api_keys::NewApiKeyView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn rotate_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<String>, call: Idempotent) -> ApiResult<Response> {
     let p = who.0.clone();
-    call.optional_json_shown_once(&app, &p, &["key"], async |app, req| (api_keys::rotate(app, &who, &kid, req)).await).await
+    let flow = |app: AppState, req: api_keys::RotateBody| {
+        let (who, kid) = (who.clone(), kid.clone());
+        async move { api_keys::rotate(&app, &who, &kid, req).await }
+    };
+    call.decided_optional_json_shown_once(&app, &p, &["key"], flow).await
 }

@@ -165,7 +165,11 @@ async fn open_ticket(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ tickets::open(app, &who, &id, req) }).await).await
+    let flow = |app: AppState, req: tickets::TicketBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { tickets::open(&app, &who, &id, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// The account's tickets, newest first.
@@ -192,7 +196,11 @@ async fn escalate_ticket(
     Path((id, number)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ tickets::escalate(app, &who, &id, &number, req) }).await).await
+    let flow = |app: AppState, req: tickets::EscalateBody| {
+        let (who, id, number) = (who.clone(), id.clone(), number.clone());
+        async move { tickets::escalate(&app, &who, &id, &number, req).await }
+    };
+    call.decided_optional_json(&app, &who, flow).await
 }
 
 /// Bind attempts over time by issuer and failures by code, from the
@@ -242,7 +250,12 @@ async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Pat
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| ({ tickets::comment(app, &who, &number, req) }).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: tickets::AgentBody| {
+        let (who, number) = (who.clone(), number.clone());
+        async move { tickets::comment(&app, &who, &number, req).await }
+    };
+    call.decided_json(&app, &principal, flow).await
 }
 
 /// Lift the ticket's account's risk locks (support), with the reason in the ticket and the audit log.
@@ -258,7 +271,12 @@ async fn ops_ticket_unlock(State(app): State<AppState>, who: OpsAuth, Path(numbe
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| ({ tickets::resolve(app, &who, &number, req) }).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: tickets::AgentBody| {
+        let (who, number) = (who.clone(), number.clone());
+        async move { tickets::resolve(&app, &who, &number, req).await }
+    };
+    call.decided_json(&app, &principal, flow).await
 }
 
 /// Close a resolved ticket (support); or, with `unresolved` and a reason,
@@ -268,7 +286,12 @@ async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.optional_json(&app, &who.0, async |app, req| (tickets::close(app, &who, &number, req)).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: tickets::CloseBody| {
+        let (who, number) = (who.clone(), number.clone());
+        async move { tickets::close(&app, &who, &number, req).await }
+    };
+    call.decided_optional_json(&app, &principal, flow).await
 }
 
 /// Evidence for a complaint: the ticket, its history, the receipts and the
@@ -327,7 +350,11 @@ async fn withdraw_review(
     Path((id, rid)): Path<(String, String)>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.empty(&app, &who, async |app| ({ reviews::withdraw(app, &who, &id, &rid) }).await).await
+    let flow = |app: AppState| {
+        let (who, id, rid) = (who.clone(), id.clone(), rid.clone());
+        async move { reviews::withdraw(&app, &who, &id, &rid).await }
+    };
+    call.decided_empty(&app, &who, flow).await
 }
 
 /// The operator behind this key: role and duties (what the console offers).

@@ -385,3 +385,33 @@ async fn an_unresolved_ticket_names_where_to_go_next(app: TestApp) {
     assert!(inbox.to_string().contains("12363"), "{inbox}");
 }
 on_both_backends!(an_unresolved_ticket_names_where_to_go_next);
+
+/// Tickets opened at the same moment each take their own number: the day's
+/// counter is the guard of the write-set that takes it, and a request that
+/// lost the race decides again. Each answer is the ticket as stored.
+async fn tickets_opened_at_once_take_distinct_numbers(app: TestApp) {
+    let acc = app.verified_account().await;
+    let app = std::sync::Arc::new(app);
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (app, acc) = (app.clone(), acc.clone());
+        set.spawn(async move { app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "note": format!("ticket {i}") })).await });
+    }
+    let mut answered = Vec::new();
+    while let Some(r) = set.join_next().await {
+        let r = r.unwrap();
+        assert_eq!(r.status, 201, "{}", r.body);
+        answered.push((r.body["number"].as_str().unwrap().to_owned(), r.body["note"].clone()));
+    }
+    answered.sort_by(|a, b| a.0.cmp(&b.0));
+    let listed = app.get(&format!("/v1/accounts/{acc}/tickets")).await.body;
+    let mut stored: Vec<(String, serde_json::Value)> =
+        listed.as_array().unwrap().iter().map(|t| (t["number"].as_str().unwrap().to_owned(), t["note"].clone())).collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(stored.len(), 8, "{stored:?}");
+    assert_eq!(answered, stored);
+    let day: Vec<u32> = stored.iter().map(|(n, _)| n[12..].parse().unwrap()).collect();
+    assert_eq!(day, (day[0]..day[0] + 8).collect::<Vec<_>>(), "numbers follow each other");
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+}
+on_both_backends!(tickets_opened_at_once_take_distinct_numbers);
