@@ -2,7 +2,7 @@
 //! issue 5's next steps, unbind and delete). Each change moves the binding,
 //! its token, the audit log and the notice together in one transaction.
 
-use bangka_core::binding::FreezeReason;
+use bangka_core::binding::{BindingStatus, FreezeReason};
 use bangka_core::mandate::{MandateKind, MandateStatus, STANDING_STATUSES_SQL};
 use bangka_core::token::TokenState;
 use sqlx::Row;
@@ -66,6 +66,10 @@ pub enum UnfreezeOutcome {
     NotFrozen,
     /// The SMS code was used by a concurrent request.
     ChallengeUsed,
+    /// Still frozen and the code unused: the card's token moved meanwhile
+    /// (the bank or the wallet suspended or resumed it), so the unfreeze is
+    /// decided again on the token as it is now.
+    TokenMoved,
 }
 
 impl Store {
@@ -217,7 +221,11 @@ impl Store {
         }
         // Refused whole: say which expectation failed.
         let code_used = self.get_challenge(challenge_id).await?.is_none_or(|c| c.challenge.passed);
-        Ok(if code_used { UnfreezeOutcome::ChallengeUsed } else { UnfreezeOutcome::NotFrozen })
+        if code_used {
+            return Ok(UnfreezeOutcome::ChallengeUsed);
+        }
+        let frozen = self.get_binding(&b.account_id, &b.id).await?.is_some_and(|now| now.status == BindingStatus::Frozen);
+        Ok(if frozen { UnfreezeOutcome::TokenMoved } else { UnfreezeOutcome::NotFrozen })
     }
 }
 

@@ -290,12 +290,6 @@ pub async fn unfreeze(
     }
     check_otp(app, account_id, "unfreeze", &f, &c, &otp, async || Ok(())).await?;
 
-    let token = app.store.token_for_binding(&b.id).await?;
-    // Only the freeze's own suspension is lifted.
-    let token_move = token
-        .as_ref()
-        .filter(|t| t.state.suspended_by == Some(Actor::Holder))
-        .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| TokenMove { token_id: &t.id, from: t.state, to }));
     let msg = card_notice(
         &b,
         "已解冻，可以正常付款。如非本人操作，请立即冻结并联系客服。",
@@ -307,18 +301,29 @@ pub async fn unfreeze(
         &b,
         json!({ "verified_with": if f_password_used { "sms_code+payment_password" } else { "sms_code" } }),
     );
-    match app
-        .store
-        .unfreeze_binding(&b, &c.challenge.id, token_move, &msg, Trail { cause: Cause::api(who.actor()), receipt: &receipt }, now)
-        .await?
-    {
-        UnfreezeOutcome::Unfrozen => {}
-        UnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
-        UnfreezeOutcome::NotFrozen => return Err(ErrorCode::BindingNotFrozen.into()),
-    }
+    // Decided on the token as read; a token moved meanwhile refuses the
+    // write-set, and the unfreeze is decided again on it as it is now.
+    let mut tries = 0;
+    let (token, token_move) = loop {
+        let token = app.store.token_for_binding(&b.id).await?;
+        // Only the freeze's own suspension is lifted.
+        let token_move = token
+            .as_ref()
+            .filter(|t| t.state.suspended_by == Some(Actor::Holder))
+            .and_then(|t| t.state.resume(Actor::Holder).ok().map(|to| (t.id.clone(), t.state, to)));
+        let moving = token_move.as_ref().map(|(id, from, to)| TokenMove { token_id: id, from: *from, to: *to });
+        let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
+        match app.store.unfreeze_binding(&b, &c.challenge.id, moving, &msg, trail, now).await? {
+            UnfreezeOutcome::Unfrozen => break (token, token_move),
+            UnfreezeOutcome::ChallengeUsed => return Err(missing("sms_code_request").into()),
+            UnfreezeOutcome::NotFrozen => return Err(ErrorCode::BindingNotFrozen.into()),
+            UnfreezeOutcome::TokenMoved if tries < 2 => tries += 1,
+            UnfreezeOutcome::TokenMoved => return Err(anyhow::anyhow!("the card's token kept changing during an unfreeze").into()),
+        }
+    };
     tracing::info!(binding_id = %b.id, "binding unfrozen");
     // As decided (its write-set may not be applied yet).
-    let moved_to = token_move.map(|m| m.to);
+    let moved_to = token_move.map(|(_, _, to)| to);
     let active = BindingRow { status: BindingStatus::Active, frozen_reason: None, frozen_at: None, updated_at: now, ..b };
     let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
     Ok((StatusCode::OK, super::bind::view_with(app, &active, token.as_ref()).await?))

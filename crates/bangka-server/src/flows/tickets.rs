@@ -154,6 +154,10 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> TicketView {
     }
 }
 
+/// How many times a ticket's opening decides its number again before it
+/// gives up (an internal error a retry runs afresh).
+const OPEN_TRIES: usize = 32;
+
 /// `POST /v1/accounts/{id}/tickets`.
 pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
@@ -218,9 +222,11 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     };
     // The day's next number is decided on the counter as read: a ticket
     // opened meanwhile took it, so read again (applied now) — staged, the
-    // apply refuses and the request decides again.
+    // apply refuses and the request decides again. Each round one of the
+    // requests racing for a number wins it (on PostgreSQL they decide again
+    // side by side), so this many rounds serve that many opened at once.
     let mut opened = None;
-    for _ in 0..5 {
+    for _ in 0..OPEN_TRIES {
         opened = app.store.open_ticket(&new, Cause::api(who.actor()), now).await?;
         if opened.is_some() {
             break;
