@@ -284,9 +284,13 @@ impl Store {
         let action = format!("ticket.{kind}");
         let change = Change { action: &action, subject: number, before: None, after: None };
         set.extend(crate::audit::entry_write(cause, change, now));
-        // The ticket exists (the caller read it) and tickets are never
-        // deleted: the one guard cannot fail.
-        self.put(set).await?;
+        // The ticket exists (the caller read it; tickets are never deleted)
+        // and its row's update orders concurrent events, so a refusal is not
+        // expected; if one comes, the note was not written and must not be
+        // answered as if it had been.
+        if !self.put(set).await? {
+            return Err(StoreError::Conflict(format!("ticket {number} changed while a note was added")));
+        }
         Ok(TicketEvent { kind: kind.to_owned(), actor: cause.actor.to_owned(), body: Some(body.to_owned()), at: from_ms(to_ms(now)) })
     }
 
