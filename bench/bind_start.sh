@@ -18,11 +18,8 @@ if [ -z "$LOADGEN" ]; then
   LOADGEN=target/loadgen/release/loadgen
 fi
 scenario=${1:-bindstart}; conc=${2:-64}; secs=${3:-10}
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$dir/limits.json" <<'JSON'
-{"per_key": {"per_second": 1000000, "burst": 1000000}, "per_account": {"per_second": 1000000, "burst": 1000000}, "per_address": {"per_second": 1000000, "burst": 1000000}}
-JSON
+. bench/serve.sh
+fresh_dir
 # The peer script's rules: the same demo card binds on every account.
 cat > "$dir/risk.json" <<'JSON'
 { "rules": [
@@ -30,11 +27,7 @@ cat > "$dir/risk.json" <<'JSON'
 ] }
 JSON
 key=$("$BIN" keys create --role wallet --mode test --data-dir "$dir/data" 2>/dev/null | tail -1)
-"$BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --rate-limits "$dir/limits.json" --risk-rules "$dir/risk.json" > "$dir/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the server did not come up; its log:" >&2; cat "$dir/server.log" >&2; exit 1; }
+serve --risk-rules "$dir/risk.json"
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 "$LOADGEN" "http://127.0.0.1:$port" "$key" "$scenario" "$conc" "$secs" > "$dir/out.json" 2> "$dir/loadgen.err" &
 lp=$!

@@ -11,18 +11,9 @@ BIN=${BIN:-target/release/bangka}
 serve_args=()
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do serve_args+=("$1"); shift; done
 [ "${1:-}" = "--" ] && shift
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# One wallet key drives the whole load: the per-key rate limit (10,000/s by
-# default, tests/api/limits.rs) would measure the limit, not the server.
-cat > "$dir/limits.json" <<'JSON'
-{"per_key": {"per_second": 1000000, "burst": 1000000}, "per_account": {"per_second": 1000000, "burst": 1000000}, "per_address": {"per_second": 1000000, "burst": 1000000}}
-JSON
-"$BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --demo-population 2000000 --rate-limits "$dir/limits.json" "${serve_args[@]}" > "$dir/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || { echo "the server did not come up; its log:" >&2; cat "$dir/server.log" >&2; exit 1; }
+. bench/serve.sh
+fresh_dir
+serve --demo-population 2000000 ${serve_args[@]+"${serve_args[@]}"}
 counts() { echo "$(awk '{print $14+$15}' "/proc/$pid/stat") $(awk '/ctxt_switches/{s+=$2} END{print s}' /proc/"$pid"/task/*/status)"; }
 before=$(counts)
 "$BIN" bench --target "http://127.0.0.1:$port" "$@" 2>/dev/null > "$dir/bench.json"

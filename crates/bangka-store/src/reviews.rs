@@ -193,6 +193,9 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Option<ReviewRow>, StoreError> {
         const REASON: &str = "withdrawn by the holder";
+        if review.status != ReviewStatus::Submitted {
+            return Ok(None);
+        }
         let mut set = WriteSet::new();
         set.push(
             "review still waiting",
@@ -205,7 +208,7 @@ impl Store {
         let change = Change { action: "review.withdraw", subject: &review.id, before: Some("submitted"), after: Some("withdrawn") };
         set.extend(crate::audit::entry_write(cause, change, now));
         set.extend(self.message_set(notice, now).await?);
-        if review.status != ReviewStatus::Submitted || !self.put(set).await? {
+        if !self.put(set).await? {
             return Ok(None);
         }
         Ok(Some(ReviewRow {
