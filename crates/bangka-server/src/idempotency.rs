@@ -20,7 +20,7 @@
 //! that hold one: their values are sealed under the master key before the
 //! answer is stored and opened again on replay. A secret that must be
 //! shown only once (a session token) is dropped from the stored answer
-//! instead ([`run_shown_once`]).
+//! instead ([`run`]'s `shown_once`).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -59,50 +59,11 @@ pub fn key_from(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(s.to_owned()))
 }
 
-/// Runs `flow` as one unit of work, at most once per (caller, key).
-/// `route` names the operation and target (e.g. `POST
+/// Runs `flow` at most once per (caller, key), in the read-decide-apply
+/// shape. `route` names the operation and target (e.g. `POST
 /// /v1/accounts/acc_x/bindings`), so one key cannot be replayed against
-/// another resource.
-pub async fn run(
-    app: &AppState,
-    who: &Principal,
-    key: Option<String>,
-    route: &str,
-    body: &[u8],
-    flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
-) -> ApiResult<Response> {
-    run_shown_once(app, who, key, route, body, &[], flow).await
-}
-
-/// As [`run`], for an answer holding a secret shown once (a session
-/// token): the stored answer has the `shown_once` top-level fields set to
-/// null, so the secret never rests in the idempotency table. A repeat still
-/// makes no second effect; it replays the answer without the secret.
-pub async fn run_shown_once(
-    app: &AppState,
-    who: &Principal,
-    key: Option<String>,
-    route: &str,
-    body: &[u8],
-    shown_once: &[&str],
-    flow: impl AsyncFnOnce(&AppState) -> ApiResult<Answer>,
-) -> ApiResult<Response> {
-    crate::failpoint::serving(route.to_owned(), async {
-        let (claim, deadline) = match claim_for(app, who, key, route, body, shown_once).await? {
-            Claimed::Run(claim, deadline) => (claim, deadline),
-            Claimed::Answered(answer) => return answer,
-        };
-        let unit = app.in_unit(claim.clone());
-        let outcome = run_flow(flow(&unit)).await;
-        match conclude(app, &unit, claim.as_ref(), outcome, shown_once).await {
-            Ok(answer) => answer,
-            Err(_) => after_lost_claim(app, claim.as_ref(), deadline).await,
-        }
-    })
-    .await
-}
-
-/// As [`run`], for a flow in the read-decide-apply shape: it runs in a
+/// another resource; `shown_once` fields of the answer (a secret shown once)
+/// are not kept in the stored answer. The flow runs in a
 /// deciding unit (`Store::deciding_unit`), so what it stages is applied at
 /// its end as one write-set and it never holds the writer. If the state it
 /// decided on moved before the apply (the write-set was refused whole,
@@ -111,7 +72,7 @@ pub async fn run_shown_once(
 /// Refused after a checkpoint (its intent durable, the bank perhaps
 /// called), it is not decided again: it is finished by its resume note, as
 /// a retry after a crash at that point would finish it.
-pub async fn run_decided<F>(
+pub async fn run<F>(
     app: &AppState,
     who: &Principal,
     key: Option<String>,

@@ -6,11 +6,9 @@ use time::OffsetDateTime;
 
 use crate::WriteOn;
 use crate::audit::{Cause, Change};
-use crate::bindings::use_challenge;
 use crate::opt_time;
 use crate::outbox::NewMessage;
 use crate::readers::Cols;
-use crate::unit::Tx;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
 
@@ -403,26 +401,24 @@ impl Store {
     }
 }
 
-/// Moves an account to a new phone, audited (without either number), in
-/// the caller's transaction. An account frozen because its phone was lost
-/// is unfrozen with it: the lost phone was the reason, and the new one has
-/// been proven. A number another account took meanwhile fails the
-/// transaction (the unique constraint), so nothing changes.
-pub(crate) async fn move_phone(
-    tx: &mut Tx,
-    account_id: &str,
-    phone: &str,
-    cause: Cause<'_>,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET phone = $1, version = version + 1 WHERE id = $2")
-        .bind(phone)
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
-    let change = Change { action: "account.phone_change", subject: account_id, before: None, after: Some("changed") };
-    crate::audit::append(tx, cause, change, now).await?;
-    phone_proven(tx, account_id, "sms", cause.with_note("new phone proven"), now).await
+/// Moves an account to a new phone, audited (without either number), for
+/// a write-set guarded by the phone as read: an account frozen because its
+/// phone was lost is unfrozen with it (the lost phone was the reason, and
+/// the new one has been proven, see [`phone_proven_write`]). A number
+/// another account took meanwhile refuses the write-set (the unique
+/// constraint), so nothing changes.
+pub(crate) fn move_phone_write(account: &AccountRow, stale: &[String], phone: &str, cause: Cause<'_>, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    set.push(
+        "the account's phone as read",
+        "UPDATE accounts SET phone = $1, version = version + 1 WHERE id = $2 AND phone = $3",
+        vec![phone.into(), (&account.id).into(), (&account.phone).into()],
+        Expect::One,
+    );
+    let change = Change { action: "account.phone_change", subject: &account.id, before: None, after: Some("changed") };
+    set.extend(crate::audit::entry_write(cause, change, now));
+    set.extend(phone_proven_write(account, stale, "sms", cause.with_note("new phone proven"), now));
+    set
 }
 
 /// The SQL list of account freeze reasons that distrust the phone (kept
@@ -430,57 +426,78 @@ pub(crate) async fn move_phone(
 pub(crate) const PHONE_DISTRUSTING_SQL: &str = "('phone_lost','account_compromised')";
 
 /// The account's phone is proven again (`by`: `sms` for a phone change,
-/// `review` for an identity review): stamped, and a freeze that distrusted
-/// the phone is lifted (audited as `account.unfreeze`). A card frozen
-/// `phone_lost` before this moment can be unfrozen by a code from now on.
-pub(crate) async fn phone_proven(tx: &mut Tx, account_id: &str, by: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
-    let lifted: Option<(String,)> = sqlx::query_as(&format!(
-        "SELECT frozen_reason FROM accounts WHERE id = $1 AND status = 'frozen' AND frozen_reason IN {PHONE_DISTRUSTING_SQL}"
-    ))
-    .bind(account_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    sqlx::query(&format!(
-        "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = $2,
-           status = CASE WHEN frozen_reason IN {PHONE_DISTRUSTING_SQL} THEN 'active' ELSE status END,
-           frozen_at = CASE WHEN frozen_reason IN {PHONE_DISTRUSTING_SQL} THEN NULL ELSE frozen_at END,
-           frozen_reason = CASE WHEN frozen_reason IN {PHONE_DISTRUSTING_SQL} THEN NULL ELSE frozen_reason END,
-           version = version + 1
-         WHERE id = $3"
-    ))
-    .bind(to_ms(now))
-    .bind(by)
-    .bind(account_id)
-    .execute(&mut **tx)
-    .await?;
-    if let Some((reason,)) = lifted {
-        let change = Change { action: "account.unfreeze", subject: account_id, before: Some("frozen"), after: Some("active") };
-        crate::audit::append(tx, cause.with_note(&reason), change, now).await?;
+/// `review` for an identity review), for a write-set decided on the
+/// account as read: stamped, and a freeze that distrusted the phone is
+/// lifted (audited as `account.unfreeze`); a card frozen `phone_lost`
+/// before this moment can be unfrozen by a code from now on. A request to
+/// move the account off its phone still waiting (`stale`, as read by
+/// [`Store::stale_phone_reviews`]) was made for the account as it was; the
+/// phone is settled now, so approving it later would undo the holder's own
+/// fix (issue 24, finding 3): void. Guarded by the freeze as read and by
+/// as many such requests waiting.
+pub(crate) fn phone_proven_write(account: &AccountRow, stale: &[String], by: &str, cause: Cause<'_>, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    match lifted_freeze(account) {
+        Some(reason) => {
+            set.push(
+                "the account frozen for its phone as read",
+                "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = $2, status = 'active', frozen_at = NULL, frozen_reason = NULL,
+                   version = version + 1
+                 WHERE id = $3 AND status = 'frozen' AND frozen_reason = $4",
+                vec![to_ms(now).into(), by.into(), (&account.id).into(), reason.as_str().into()],
+                Expect::One,
+            );
+            let change = Change { action: "account.unfreeze", subject: &account.id, before: Some("frozen"), after: Some("active") };
+            set.extend(crate::audit::entry_write(cause.with_note(reason.as_str()), change, now));
+        }
+        None => set.push(
+            "the account not frozen for its phone",
+            format!(
+                "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = $2, version = version + 1
+                 WHERE id = $3 AND (status <> 'frozen' OR frozen_reason IS NULL OR frozen_reason NOT IN {PHONE_DISTRUSTING_SQL})"
+            ),
+            vec![to_ms(now).into(), by.into(), (&account.id).into()],
+            Expect::One,
+        ),
     }
-    // A request to move the account off its phone, still waiting, was made
-    // for the account as it was; the phone is settled now, so approving it
-    // later would undo the holder's own fix (issue 24, finding 3): void.
-    let stale: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM reviews WHERE account_id = $1 AND status = 'submitted' AND kind IN ('phone_change', 'unfreeze')")
-            .bind(account_id)
-            .fetch_all(&mut **tx)
-            .await?;
-    for (id,) in &stale {
-        sqlx::query(
+    set.push(
+        "the same phone requests waiting",
+        format!("SELECT 1 AS one WHERE (SELECT COUNT(*) FROM reviews WHERE {STALE_REVIEWS}) = $2"),
+        vec![(&account.id).into(), (stale.len() as i64).into()],
+        Expect::Row,
+    );
+    for id in stale {
+        set.push(
+            "a phone request still waiting",
             "UPDATE reviews SET status = 'void', decided_by = $1, decision_reason = $2, decided_at = $3, name_enc = NULL, id_enc = NULL
              WHERE id = $4 AND status = 'submitted'",
-        )
-        .bind(cause.actor)
-        .bind(VOID_REASON)
-        .bind(to_ms(now))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+            vec![cause.actor.into(), VOID_REASON.into(), to_ms(now).into(), id.into()],
+            Expect::One,
+        );
         let change = Change { action: "review.void", subject: id, before: Some("submitted"), after: Some("void") };
-        crate::audit::append(tx, cause.with_note(VOID_REASON), change, now).await?;
+        set.extend(crate::audit::entry_write(cause.with_note(VOID_REASON), change, now));
     }
-    Ok(())
+    set
 }
+
+/// The freeze a proven phone lifts, if the account has one.
+fn lifted_freeze(account: &AccountRow) -> Option<AccountFreezeReason> {
+    account.frozen_reason.filter(|r| account.status == AccountStatus::Frozen && r.distrusts_phone())
+}
+
+/// The account as [`phone_proven_write`] leaves it.
+pub fn phone_proven_row(account: &AccountRow, now: OffsetDateTime) -> AccountRow {
+    let mut a = AccountRow { phone_verified_at: Some(from_ms(to_ms(now))), ..account.clone() };
+    if lifted_freeze(account).is_some() {
+        a.status = AccountStatus::Active;
+        a.frozen_reason = None;
+        a.frozen_at = None;
+    }
+    a
+}
+
+/// The requests waiting to move an account off its phone (`$1`).
+const STALE_REVIEWS: &str = "account_id = $1 AND status = 'submitted' AND kind IN ('phone_change', 'unfreeze')";
 
 /// Why a waiting review became void.
 pub const VOID_REASON: &str = "the account phone was settled another way";
@@ -500,63 +517,67 @@ pub(crate) fn end_all_sessions_write(account_id: &str, now: OffsetDateTime) -> W
 }
 
 impl Store {
+    /// The ids of the requests waiting to move the account off its phone
+    /// (a proven phone voids them: [`phone_proven_write`]).
+    pub async fn stale_phone_reviews(&self, account_id: &str) -> Result<Vec<String>, StoreError> {
+        let sql = format!("SELECT id FROM reviews WHERE {STALE_REVIEWS} ORDER BY id");
+        self.fetch_rows(&sql, &[account_id.into()], |r| r.col("id"), |r| r.col("id")).await
+    }
+
     /// Changes the account phone once both SMS codes (to the old and the
     /// new phone) passed: both used up, the number moved, the notices to
-    /// both phones, in one transaction. `Ok(false)`: a code was used
-    /// meanwhile, nothing changed.
+    /// both phones, as one write-set decided on the account as read.
+    /// Returns the account as it will be, or `None` when the state moved
+    /// meanwhile (a code used, the number taken, the account changed:
+    /// applied now, nothing written; staged, the request decides again).
     pub async fn change_account_phone(
         &self,
-        account_id: &str,
+        account: &AccountRow,
         challenges: &[&str],
         phone: &str,
         notices: &[NewMessage],
         cause: Cause<'_>,
         now: OffsetDateTime,
-    ) -> Result<Result<bool, Conflict>, StoreError> {
-        let mut tx = self.begin().await?;
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let stale = self.stale_phone_reviews(&account.id).await?;
+        let mut set = WriteSet::new();
         for c in challenges {
-            if !use_challenge(&mut tx, c, now).await? {
-                return Ok(Ok(false));
-            }
+            set.extend(crate::bindings::use_challenge_write(c, now));
         }
-        match move_phone(&mut tx, account_id, phone, cause, now).await {
-            Ok(()) => {}
-            Err(StoreError::Db(e)) if is_unique_violation(&e, "accounts_phone_key", "accounts.phone") => {
-                return Ok(Err(Conflict::PhoneTaken));
-            }
-            Err(e) => return Err(e),
-        }
+        set.extend(move_phone_write(account, &stale, phone, cause, now));
         for n in notices {
-            self.insert_message(&mut tx, n, now).await?;
+            set.extend(self.message_set(n, now).await?);
         }
-        tx.commit().await?;
-        Ok(Ok(true))
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        Ok(Some(AccountRow { phone: phone.to_owned(), ..phone_proven_row(account, now) }))
     }
 
     /// Marks the account phone verified by the SMS code sent at sign-up
-    /// (used up here), audited. False: the code was used meanwhile.
+    /// (used up here), audited, as one write-set. `None`: the code was used
+    /// or the phone verified meanwhile (applied now, nothing written;
+    /// staged, the request decides again).
     pub async fn verify_account_phone(
         &self,
-        account_id: &str,
+        account: &AccountRow,
         challenge_id: &str,
         cause: Cause<'_>,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        if !use_challenge(&mut tx, challenge_id, now).await? {
-            return Ok(false);
-        }
-        sqlx::query(
+    ) -> Result<Option<AccountRow>, StoreError> {
+        let mut set = crate::bindings::use_challenge_write(challenge_id, now);
+        set.push(
+            "the phone not verified yet",
             "UPDATE accounts SET phone_verified_at = $1, phone_verified_by = 'sms', version = version + 1 WHERE id = $2 AND phone_verified_at IS NULL",
-        )
-        .bind(to_ms(now))
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        let change = Change { action: "account.phone_verified", subject: account_id, before: None, after: Some("sms") };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(true)
+            vec![to_ms(now).into(), (&account.id).into()],
+            Expect::One,
+        );
+        let change = Change { action: "account.phone_verified", subject: &account.id, before: None, after: Some("sms") };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        Ok(Some(AccountRow { phone_verified_at: Some(from_ms(to_ms(now))), ..account.clone() }))
     }
 
     /// The account that has this phone, if any.

@@ -275,12 +275,12 @@ pub struct AuditVerdict {
 
 impl Store {
     /// Records a change that touches nothing else (e.g. a detokenization),
-    /// in its own transaction. Returns the entry id.
+    /// durable before it returns (outside a request's unit: by the writer,
+    /// on its own). Returns the entry id.
     pub async fn audit(&self, cause: Cause<'_>, change: Change<'_>, now: OffsetDateTime) -> Result<String, StoreError> {
-        let mut tx = self.begin().await?;
-        let r = append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(r.id)
+        let (set, id, _) = entry_write_ref(cause, change, now);
+        self.write_now(set).await?;
+        Ok(id)
     }
 
     /// The entries about one subject, in order.

@@ -71,8 +71,8 @@ pub use payments::{
     AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,
 };
 pub use receipts::{ReceiptDraft, ReceiptProblem, ReceiptSigner, canonical, verify_receipt};
-pub use reviews::{NewReview, ReviewDecision, ReviewRow};
-pub use risk::{Firing, RiskDecision, SubjectLock};
+pub use reviews::{NewReview, ReviewDecided, ReviewDecision, ReviewRow};
+pub use risk::{AccountLocks, Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
 pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};

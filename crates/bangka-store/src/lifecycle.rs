@@ -141,23 +141,19 @@ impl Store {
         cause: Cause<'_>,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.begin().await?;
-        let res = sqlx::query("UPDATE lost_reports SET status = $1, ended_at = $2 WHERE binding_id = $3 AND status = 'pending'")
-            .bind(to.as_str())
-            .bind(to_ms(now))
-            .bind(binding_id)
-            .execute(&mut *tx)
-            .await?;
-        if res.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let mut set = WriteSet::new();
+        set.push(
+            "the report still pending",
+            "UPDATE lost_reports SET status = $1, ended_at = $2 WHERE binding_id = $3 AND status = 'pending'",
+            vec![to.as_str().into(), to_ms(now).into(), binding_id.into()],
+            Expect::One,
+        );
         let change = Change { action: "binding.lost_report", subject: binding_id, before: Some("pending"), after: Some(to.as_str()) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        set.extend(crate::audit::entry_write(cause, change, now));
         if let Some(m) = notice {
-            self.insert_message(&mut tx, m, now).await?;
+            set.extend(self.message_set(m, now).await?);
         }
-        tx.commit().await?;
-        Ok(true)
+        self.put(set).await
     }
 
     /// Pending reports last looked at before `before`, oldest first, each

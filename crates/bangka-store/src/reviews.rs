@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
 use crate::readers::Cols;
-use crate::writeset::{Expect, WriteSet};
-use crate::{Store, StoreError, from_ms, is_unique_violation, new_id, to_ms};
+use crate::writeset::{Arg, Expect, WriteSet};
+use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 pub struct NewReview<'a> {
     pub account_id: &'a str,
@@ -52,6 +52,14 @@ pub struct ReviewRow {
     pub created_at: OffsetDateTime,
 }
 
+/// What a review's decision leaves (see [`Store::decide_review`]).
+pub struct ReviewDecided {
+    pub review: ReviewRow,
+    pub account: crate::AccountRow,
+    /// The scopes an approval's unlock released.
+    pub released: Vec<String>,
+}
+
 /// A reviewer's decision.
 pub enum ReviewDecision<'a> {
     Reject,
@@ -89,8 +97,11 @@ fn review_row(r: &AnyRow) -> Result<ReviewRow, StoreError> {
 }
 
 impl Store {
-    /// Submits a review, audited. `Err(id)` when one of the kind is
-    /// already waiting for the account (then nothing changes).
+    /// Submits a review, audited, with its notices, as one write-set (a
+    /// phone change's code used up with it). `Err(id)` when one of the kind
+    /// is already waiting for the account, `Err("")` when the code was used
+    /// meanwhile (applied now, nothing written; staged, the state it was
+    /// decided on moved and the request decides again).
     pub async fn create_review(
         &self,
         r: &NewReview<'_>,
@@ -99,55 +110,66 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Result<ReviewRow, String>, StoreError> {
         let id = new_id("rev");
-        let mut tx = self.begin().await?;
-        let res = sqlx::query(&format!(
-            "INSERT INTO reviews ({COLS}) VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, $11, $12)"
-        ))
-        .bind(&id)
-        .bind(r.account_id)
-        .bind(r.kind.as_str())
-        .bind(r.statement)
-        .bind(r.materials.to_string())
-        .bind(r.attempt_id)
-        .bind(r.binding_id)
-        .bind(r.card_fp)
-        .bind(r.sealed.map(|s| s.0))
-        .bind(r.sealed.map(|s| s.1))
-        .bind(to_ms(now))
-        .bind(r.new_phone.map(|p| p.0))
-        .execute(&mut *tx)
-        .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e, "reviews_one_pending", "reviews.account_id, reviews.kind") => {
-                drop(tx);
-                let pending: Option<(String,)> =
-                    sqlx::query_as("SELECT id FROM reviews WHERE account_id = $1 AND kind = $2 AND status = 'submitted'")
-                        .bind(r.account_id)
-                        .bind(r.kind.as_str())
-                        .fetch_optional(&mut *self.read().await?)
-                        .await?;
-                // Decided in between: the caller may simply submit again.
-                return Ok(Err(pending.map(|(id,)| id).unwrap_or_default()));
-            }
-            Err(e) => return Err(e.into()),
-        }
-        if let Some((_, challenge_id)) = r.new_phone
-            && !crate::bindings::use_challenge(&mut tx, challenge_id, now).await?
-        {
-            // The code was used meanwhile: nothing submitted.
-            return Ok(Err(String::new()));
+        let mut set = WriteSet::new();
+        // The unique index on a waiting review of the kind refuses a second.
+        set.push(
+            "no review of the kind waiting",
+            format!(
+                "INSERT INTO reviews ({COLS}) VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, $11, $12)"
+            ),
+            vec![
+                (&id).into(),
+                r.account_id.into(),
+                r.kind.as_str().into(),
+                r.statement.into(),
+                r.materials.to_string().into(),
+                r.attempt_id.into(),
+                r.binding_id.into(),
+                r.card_fp.into(),
+                Arg::Blob(r.sealed.map(|s| s.0.to_vec())),
+                Arg::Blob(r.sealed.map(|s| s.1.to_vec())),
+                to_ms(now).into(),
+                r.new_phone.map(|p| p.0).into(),
+            ],
+            Expect::One,
+        );
+        if let Some((_, challenge_id)) = r.new_phone {
+            set.extend(crate::bindings::use_challenge_write(challenge_id, now));
         }
         let change = Change { action: "review.submit", subject: &id, before: None, after: Some(r.kind.as_str()) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        set.extend(crate::audit::entry_write(cause, change, now));
         for n in notices {
             // A notice names the review: `{review_id}` is filled in here,
             // where the id is made.
             let n = NewMessage { zh: n.zh.replace("{review_id}", &id), en: n.en.replace("{review_id}", &id), ..n.clone() };
-            self.insert_message(&mut tx, &n, now).await?;
+            set.extend(self.message_set(&n, now).await?);
         }
-        tx.commit().await?;
-        Ok(Ok(self.get_review(&id).await?.expect("just inserted")))
+        if !self.put(set).await? {
+            let sql = "SELECT id FROM reviews WHERE account_id = $1 AND kind = $2 AND status = 'submitted'";
+            let pending: Option<String> =
+                self.fetch_row(sql, &[r.account_id.into(), r.kind.as_str().into()], |r| r.col("id"), |r| r.col("id")).await?;
+            // None: the code was used, or the review decided in between
+            // (the caller may simply submit again).
+            return Ok(Err(pending.unwrap_or_default()));
+        }
+        Ok(Ok(ReviewRow {
+            id,
+            account_id: r.account_id.to_owned(),
+            kind: r.kind,
+            status: ReviewStatus::Submitted,
+            statement: r.statement.to_owned(),
+            materials: r.materials.clone(),
+            attempt_id: r.attempt_id.map(str::to_owned),
+            binding_id: r.binding_id.map(str::to_owned),
+            card_fp: r.card_fp.map(str::to_owned),
+            name_enc: r.sealed.map(|s| s.0.to_vec()),
+            id_enc: r.sealed.map(|s| s.1.to_vec()),
+            new_phone: r.new_phone.map(|p| p.0.to_owned()),
+            decided_by: None,
+            decision_reason: None,
+            decided_at: None,
+            created_at: from_ms(to_ms(now)),
+        }))
     }
 
     pub async fn get_review(&self, id: &str) -> Result<Option<ReviewRow>, StoreError> {
@@ -223,67 +245,77 @@ impl Store {
     }
 
     /// Decides a submitted review: its status, the effect of an approval
-    /// (a lock lifted, the real-name record replaced), the holder's notice
-    /// and the audit entries, in one transaction. The requested real-name
-    /// values are erased from the review either way. Returns what was
-    /// released by an unlock, or `None` when the review was not waiting.
+    /// (a lock lifted, the real-name record replaced, the phone moved or
+    /// proven), the holder's notices and the audit entries, as one
+    /// write-set decided on the review and its `account` as read. The
+    /// requested real-name values are erased from the review either way.
+    /// Returns the review and its account as they will be, or
+    /// `None` when the state moved meanwhile (the review decided, the
+    /// locks or the account changed: applied now, nothing written; staged,
+    /// the request decides again).
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_review(
         &self,
         review: &ReviewRow,
+        account: &crate::AccountRow,
         decision: ReviewDecision<'_>,
         reason: &str,
         notices: &[NewMessage],
         cause: Cause<'_>,
         now: OffsetDateTime,
-    ) -> Result<Option<Vec<String>>, StoreError> {
-        let mut tx = self.begin().await?;
+    ) -> Result<Option<ReviewDecided>, StoreError> {
+        if review.status != ReviewStatus::Submitted {
+            return Ok(None);
+        }
         let approve = matches!(decision, ReviewDecision::Approve { .. });
+        let mut set = WriteSet::new();
         let mut released = Vec::new();
+        let mut after = account.clone();
         if let ReviewDecision::Approve { kyc_macs: Some((name_mac, id_mac)) } = decision {
             // A real-name change, or a verification a reviewer corrected:
             // either way the account is verified with these details.
-            sqlx::query(
+            set.push(
+                "account",
                 "UPDATE accounts SET kyc_status = 'verified', kyc_name_mac = $1, kyc_id_mac = $2,
                  kyc_name_enc = (SELECT name_enc FROM reviews WHERE id = $3), kyc_id_enc = (SELECT id_enc FROM reviews WHERE id = $3),
                  version = version + 1 WHERE id = $4",
-            )
-            .bind(name_mac)
-            .bind(id_mac)
-            .bind(&review.id)
-            .bind(&review.account_id)
-            .execute(&mut *tx)
-            .await?;
+                vec![name_mac.into(), id_mac.into(), (&review.id).into(), (&review.account_id).into()],
+                Expect::One,
+            );
+            after.kyc = bangka_core::bind::KycState::Verified;
+            after.kyc_name_mac = Some(name_mac.to_owned());
+            after.kyc_id_mac = Some(id_mac.to_owned());
         }
         let status = if approve { ReviewStatus::Approved } else { ReviewStatus::Rejected };
-        let res = sqlx::query(
+        set.push(
+            "review still waiting",
             "UPDATE reviews SET status = $1, decided_by = $2, decision_reason = $3, decided_at = $4, name_enc = NULL, id_enc = NULL
              WHERE id = $5 AND status = 'submitted'",
-        )
-        .bind(status.as_str())
-        .bind(cause.actor)
-        .bind(reason)
-        .bind(to_ms(now))
-        .bind(&review.id)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            return Ok(None);
-        }
+            vec![status.as_str().into(), cause.actor.into(), reason.into(), to_ms(now).into(), (&review.id).into()],
+            Expect::One,
+        );
         if approve {
             match review.kind {
                 ReviewKind::RiskLock | ReviewKind::Unbind => {
-                    released = crate::risk::unlock_in(&mut tx, &review.account_id, cause, now).await?;
+                    let locks = self.account_locks(&review.account_id, now).await?;
+                    if !locks.is_empty() {
+                        set.extend(crate::risk::unlock_write(&review.account_id, &locks, cause, now));
+                        released = locks.scopes();
+                        after.locked_until = None;
+                    }
                 }
                 ReviewKind::Kyc => {
                     let change =
                         Change { action: "account.kyc", subject: &review.account_id, before: Some("rejected"), after: Some("verified") };
-                    crate::audit::append(&mut tx, cause, change, now).await?;
+                    set.extend(crate::audit::entry_write(cause, change, now));
                 }
                 ReviewKind::PhoneChange => {
                     let Some(phone) = review.new_phone.as_deref() else {
                         return Err(StoreError::Corrupt(format!("phone change review {} without a phone", review.id)));
                     };
-                    crate::accounts::move_phone(&mut tx, &review.account_id, phone, cause, now).await?;
+                    let stale = self.stale_others(review).await?;
+                    set.extend(crate::accounts::move_phone_write(account, &stale, phone, cause, now));
+                    after = crate::accounts::AccountRow { phone: phone.to_owned(), ..crate::accounts::phone_proven_row(&after, now) };
                 }
                 ReviewKind::InfoChange => {
                     let change = Change {
@@ -292,21 +324,40 @@ impl Store {
                         before: Some("verified"),
                         after: Some("verified"),
                     };
-                    crate::audit::append(&mut tx, cause, change, now).await?;
+                    set.extend(crate::audit::entry_write(cause, change, now));
                 }
                 ReviewKind::Unfreeze => {
-                    crate::accounts::phone_proven(&mut tx, &review.account_id, "review", cause.with_note("identity review"), now).await?;
+                    let stale = self.stale_others(review).await?;
+                    set.extend(crate::accounts::phone_proven_write(account, &stale, "review", cause.with_note("identity review"), now));
+                    after = crate::accounts::phone_proven_row(&after, now);
                 }
                 ReviewKind::Bind => {}
             }
         }
         let action = if approve { "review.approve" } else { "review.reject" };
         let change = Change { action, subject: &review.id, before: Some("submitted"), after: Some(status.as_str()) };
-        crate::audit::append(&mut tx, cause, change, now).await?;
+        set.extend(crate::audit::entry_write(cause, change, now));
         for n in notices {
-            self.insert_message(&mut tx, n, now).await?;
+            set.extend(self.message_set(n, now).await?);
         }
-        tx.commit().await?;
-        Ok(Some(released))
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        let review = ReviewRow {
+            status,
+            decided_by: Some(cause.actor.to_owned()),
+            decision_reason: Some(reason.to_owned()),
+            decided_at: Some(from_ms(to_ms(now))),
+            name_enc: None,
+            id_enc: None,
+            ..review.clone()
+        };
+        Ok(Some(ReviewDecided { review, account: after, released }))
+    }
+
+    /// The phone requests waiting besides `review` (which its decision
+    /// takes out of the waiting ones first).
+    async fn stale_others(&self, review: &ReviewRow) -> Result<Vec<String>, StoreError> {
+        Ok(self.stale_phone_reviews(&review.account_id).await?.into_iter().filter(|id| *id != review.id).collect())
     }
 }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::readers::Cols;
 use crate::unit::Tx;
+use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
 /// The attempts column a subject is counted by.
@@ -202,18 +203,37 @@ impl Store {
         Ok(r.is_some())
     }
 
-    /// Support lifts the account's risk locks (its own, and those on cards,
-    /// devices and IPs its attempts caused), audited with the reason.
-    /// Failures before now stop counting. Returns the scopes released;
-    /// empty when nothing was locked (and then nothing changes).
-    pub async fn unlock_account(&self, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.begin().await?;
-        let released = unlock_in(&mut tx, account_id, cause, now).await?;
-        if released.is_empty() {
-            return Ok(released);
-        }
-        tx.commit().await?;
-        Ok(released)
+    /// The locks that stop the account now ([`ACCOUNT_LOCKS`]), as an
+    /// unlock decides on them (support's unlock, a ticket's, an approved
+    /// review's).
+    pub async fn account_locks(&self, account_id: &str, now: OffsetDateTime) -> Result<AccountLocks, StoreError> {
+        let args = [account_id.into(), to_ms(now).into()];
+        let sql = "SELECT id FROM accounts WHERE id = $1 AND locked_until > $2";
+        let account: Option<String> = self.fetch_row(sql, &args, |r| r.col("id"), |r| r.col("id")).await?;
+        let sql =
+            format!("SELECT subject_kind, COUNT(*) AS n FROM risk_locks WHERE {ACCOUNT_LOCKS} GROUP BY subject_kind ORDER BY subject_kind");
+        let kinds: Vec<(String, i64)> = self
+            .fetch_rows(&sql, &args, |r| Ok((r.col("subject_kind")?, r.col("n")?)), |r| Ok((r.col("subject_kind")?, r.col("n")?)))
+            .await?;
+        Ok(AccountLocks {
+            account: account.is_some(),
+            subject_locks: kinds.iter().map(|(_, n)| n).sum(),
+            kinds: kinds.into_iter().map(|(k, _)| k).collect(),
+        })
+    }
+
+    /// Support lifts the account's risk locks as read (`locks`), audited
+    /// with the reason in `cause`: one write-set ([`unlock_write`]).
+    /// False when they changed meanwhile (applied now, nothing written;
+    /// staged, the request decides again).
+    pub async fn unlock_account(
+        &self,
+        account_id: &str,
+        locks: &AccountLocks,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.put(unlock_write(account_id, locks, cause, now)).await
     }
 
     /// The account's risk decisions, newest first.
@@ -267,40 +287,70 @@ async fn insert_decision(
     Ok(())
 }
 
-/// Lifts the locks that stop the account inside `tx` (support's unlock,
-/// an approved review): its own, and those on its cards, devices and IPs
-/// ([`ACCOUNT_LOCKS`]). Returns the scopes released; when there were any,
-/// failures before now stop counting and the `account.unlock` audit entry
-/// is appended under `cause`.
-pub(crate) async fn unlock_in(tx: &mut Tx, account_id: &str, cause: Cause<'_>, now: OffsetDateTime) -> Result<Vec<String>, StoreError> {
-    let actor = cause.actor;
-    let mut released = Vec::new();
-    let acc = sqlx::query("UPDATE accounts SET locked_until = NULL, version = version + 1 WHERE id = $1 AND locked_until > $2")
-        .bind(account_id)
-        .bind(to_ms(now))
-        .execute(&mut **tx)
-        .await?;
-    if acc.rows_affected() == 1 {
-        released.push("account".to_owned());
+/// The locks that stop an account, as read ([`Store::account_locks`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountLocks {
+    /// The account's own lock runs.
+    pub account: bool,
+    /// The kinds of subject (card, device, ip) with a running lock, in order.
+    pub kinds: Vec<String>,
+    /// How many subject locks run: the unlock's guard.
+    pub subject_locks: i64,
+}
+
+impl AccountLocks {
+    /// What an unlock releases: `account` first, then the subjects' kinds.
+    pub fn scopes(&self) -> Vec<String> {
+        self.account.then(|| "account".to_owned()).into_iter().chain(self.kinds.iter().cloned()).collect()
     }
-    let kinds: Vec<(String,)> =
-        sqlx::query_as(&format!("SELECT DISTINCT subject_kind FROM risk_locks WHERE {ACCOUNT_LOCKS} ORDER BY subject_kind"))
-            .bind(account_id)
-            .bind(to_ms(now))
-            .fetch_all(&mut **tx)
-            .await?;
-    sqlx::query(&format!("UPDATE risk_locks SET released_at = $2, released_by = $3 WHERE {ACCOUNT_LOCKS}"))
-        .bind(account_id)
-        .bind(to_ms(now))
-        .bind(actor)
-        .execute(&mut **tx)
-        .await?;
-    released.extend(kinds.into_iter().map(|(k,)| k));
-    if !released.is_empty() {
-        sqlx::query("UPDATE accounts SET risk_cleared_at = $1 WHERE id = $2").bind(to_ms(now)).bind(account_id).execute(&mut **tx).await?;
-        let before = format!("locked: {}", released.join(", "));
-        let change = Change { action: "account.unlock", subject: account_id, before: Some(&before), after: Some("unlocked") };
-        crate::audit::append(tx, cause, change, now).await?;
+
+    pub fn is_empty(&self) -> bool {
+        !self.account && self.subject_locks == 0
     }
-    Ok(released)
+}
+
+/// Lifts the locks that stop the account, as read (`locks`, not empty):
+/// its own and those on its cards, devices and IPs ([`ACCOUNT_LOCKS`]);
+/// failures before now stop counting; the `account.unlock` audit entry
+/// under `cause`. Guarded by what was read: the account's own lock as it
+/// was, and as many subject locks running, else the write-set conflicts.
+pub(crate) fn unlock_write(account_id: &str, locks: &AccountLocks, cause: Cause<'_>, now: OffsetDateTime) -> WriteSet {
+    let mut set = WriteSet::new();
+    if locks.account {
+        set.push(
+            "the account's lock still running",
+            "UPDATE accounts SET locked_until = NULL, risk_cleared_at = $2, version = version + 1 WHERE id = $1 AND locked_until > $2",
+            vec![account_id.into(), to_ms(now).into()],
+            Expect::One,
+        );
+    } else {
+        set.push(
+            "the account still not locked itself",
+            "SELECT id FROM accounts WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)",
+            vec![account_id.into(), to_ms(now).into()],
+            Expect::Row,
+        );
+        set.push(
+            "failures before now stop counting",
+            "UPDATE accounts SET risk_cleared_at = $2 WHERE id = $1",
+            vec![account_id.into(), to_ms(now).into()],
+            Expect::Any,
+        );
+    }
+    set.push(
+        "the same subject locks running",
+        format!("SELECT 1 AS one WHERE (SELECT COUNT(*) FROM risk_locks WHERE {ACCOUNT_LOCKS}) = $3"),
+        vec![account_id.into(), to_ms(now).into(), locks.subject_locks.into()],
+        Expect::Row,
+    );
+    set.push(
+        "subject locks released",
+        format!("UPDATE risk_locks SET released_at = $2, released_by = $3 WHERE {ACCOUNT_LOCKS}"),
+        vec![account_id.into(), to_ms(now).into(), cause.actor.into()],
+        Expect::Any,
+    );
+    let before = format!("locked: {}", locks.scopes().join(", "));
+    let change = Change { action: "account.unlock", subject: account_id, before: Some(&before), after: Some("unlocked") };
+    set.extend(crate::audit::entry_write(cause, change, now));
+    set
 }

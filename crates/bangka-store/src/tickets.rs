@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use crate::audit::{Cause, Change};
 use crate::outbox::NewMessage;
 use crate::readers::Cols;
-use crate::unit::Tx;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
@@ -294,28 +293,35 @@ impl Store {
         Ok(TicketEvent { kind: kind.to_owned(), actor: cause.actor.to_owned(), body: Some(body.to_owned()), at: from_ms(to_ms(now)) })
     }
 
-    /// Lifts the locks that stop the ticket's account, with the ticket's
-    /// event and both audit entries, in one transaction. Returns the scopes
-    /// released; empty (and nothing changed) when nothing was locked.
+    /// Lifts the locks that stop the ticket's account, as read (`locks`,
+    /// not empty), with the ticket's event and both audit entries, as one
+    /// write-set. Returns the event, or `None` when the locks changed
+    /// meanwhile (applied now, nothing written; staged, the request
+    /// decides again).
     pub async fn ticket_unlock(
         &self,
         t: &TicketRow,
+        locks: &crate::AccountLocks,
         reason: &str,
         cause: Cause<'_>,
         now: OffsetDateTime,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE tickets SET updated_at = $1 WHERE number = $2").bind(to_ms(now)).bind(&t.number).execute(&mut *tx).await?;
-        let released = crate::risk::unlock_in(&mut tx, &t.account_id, cause, now).await?;
-        if released.is_empty() {
-            return Ok(released);
-        }
-        let body = format!("unlocked {}: {reason}", released.join(", "));
-        insert_event(&mut tx, &t.number, "unlock", cause.actor, Some(&body), now).await?;
+    ) -> Result<Option<TicketEvent>, StoreError> {
+        let mut set = WriteSet::new();
+        set.push(
+            "ticket touched",
+            "UPDATE tickets SET updated_at = $1 WHERE number = $2",
+            vec![to_ms(now).into(), (&t.number).into()],
+            Expect::One,
+        );
+        set.extend(crate::risk::unlock_write(&t.account_id, locks, cause, now));
+        let body = format!("unlocked {}: {reason}", locks.scopes().join(", "));
+        set.extend(event_write(&t.number, "unlock", cause.actor, Some(&body), now));
         let change = Change { action: "ticket.unlock", subject: &t.number, before: None, after: None };
-        crate::audit::append(&mut tx, cause, change, now).await?;
-        tx.commit().await?;
-        Ok(released)
+        set.extend(crate::audit::entry_write(cause, change, now));
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        Ok(Some(TicketEvent { kind: "unlock".into(), actor: cause.actor.to_owned(), body: Some(body), at: from_ms(to_ms(now)) }))
     }
 
     pub async fn ticket_events(&self, number: &str) -> Result<Vec<TicketEvent>, StoreError> {
@@ -376,29 +382,4 @@ fn event_write(number: &str, kind: &str, actor: &str, body: Option<&str>, now: O
         Expect::One,
     );
     set
-}
-
-async fn insert_event(
-    tx: &mut Tx,
-    number: &str,
-    kind: &str,
-    actor: &str,
-    body: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<(), StoreError> {
-    // The ticket's own sequence (times can tie); a racing writer hits the
-    // unique index and its transaction rolls back whole.
-    sqlx::query(
-        "INSERT INTO ticket_events (id, number, seq, kind, actor, body, created_at)
-         VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ticket_events WHERE number = $2), $3, $4, $5, $6)",
-    )
-    .bind(new_id("tev"))
-    .bind(number)
-    .bind(kind)
-    .bind(actor)
-    .bind(body)
-    .bind(to_ms(now))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }

@@ -432,6 +432,20 @@ async fn accounts(store: Store) {
     };
     store.risk_lock(&firing, until, t0()).await.unwrap();
     assert_eq!(store.get_account(&acc.id).await.unwrap().unwrap().locked_until.map(to_ms), Some(to_ms(until)));
+
+    // Support's unlock is decided on the locks as read: one added since
+    // refuses it whole, and it is decided again on what runs now.
+    let locks = store.account_locks(&acc.id, t0()).await.unwrap();
+    assert_eq!(locks.scopes(), ["account"]);
+    let device = bangka_store::Firing { per: bangka_core::risk::Subject::Device, subject: "dev_store_test", ..firing };
+    store.risk_lock(&device, until, t0()).await.unwrap();
+    assert!(!store.unlock_account(&acc.id, &locks, Cause::job(), t0()).await.unwrap(), "a lock added since refuses the unlock");
+    assert!(store.get_account(&acc.id).await.unwrap().unwrap().locked_until.is_some(), "nothing of the refused unlock is written");
+    let locks = store.account_locks(&acc.id, t0()).await.unwrap();
+    assert_eq!(locks.scopes(), ["account", "device"]);
+    assert!(store.unlock_account(&acc.id, &locks, Cause::job(), t0()).await.unwrap());
+    assert!(store.account_locks(&acc.id, t0()).await.unwrap().is_empty(), "every lock lifted");
+    assert!(store.get_account(&acc.id).await.unwrap().unwrap().locked_until.is_none());
 }
 on_both_backends!(accounts);
 

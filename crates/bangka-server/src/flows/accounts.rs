@@ -118,11 +118,12 @@ pub async fn verify_phone(app: &AppState, who: &Principal, account_id: &str, bod
         return Err(missing().into());
     }
     super::check_otp(app, account_id, "verify_phone", &AttemptFacts::default(), &c, &otp, async || Ok(())).await?;
-    if !app.store.verify_account_phone(account_id, &c.challenge.id, Cause::api(who.actor()), now).await? {
+    // Decided on the code and the account as read: the write-set's guards.
+    let Some(verified) = app.store.verify_account_phone(&account, &c.challenge.id, Cause::api(who.actor()), now).await? else {
         return Err(missing().into());
-    }
+    };
     tracing::info!(account_id, "account phone verified");
-    Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, now))))
+    Ok((StatusCode::OK, json!(AccountView::from_row(&verified, now))))
 }
 
 pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
@@ -593,18 +594,20 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
                 ),
             ];
             let ids = [old_c.challenge.id.as_str(), new_c.challenge.id.as_str()];
-            match app.store.change_account_phone(account_id, &ids, phone.as_str(), &notices, Cause::api(who.actor()), now).await? {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(Failure::new(ErrorCode::StrongVerificationRequired)
-                        .with_details(json!({ "missing": "sms_code_request" }))
-                        .into());
+            // Decided on the codes and the account as read (its phone, its
+            // freeze, the phone requests waiting): the write-set's guards.
+            let cause = Cause::api(who.actor());
+            let Some(moved) = app.store.change_account_phone(&account, &ids, phone.as_str(), &notices, cause, now).await? else {
+                // Moved meanwhile (applied at once: the second decision).
+                if app.store.account_by_phone(phone.as_str()).await?.is_some_and(|other| other != account_id) {
+                    return Err(ErrorCode::AccountPhoneTaken.into());
                 }
-                Err(_) => return Err(ErrorCode::AccountPhoneTaken.into()),
-            }
+                return Err(Failure::new(ErrorCode::StrongVerificationRequired)
+                    .with_details(json!({ "missing": "sms_code_request" }))
+                    .into());
+            };
             tracing::info!(account_id, "account phone changed");
-            let a = load_account(app, account_id).await?;
-            Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
+            Ok((StatusCode::OK, json!(AccountView::from_row(&moved, now))))
         }
         (_, Some(_)) if lost => {
             Err(crate::error::malformed("new_phone_otp", "with the old phone lost, send this code in a phone_change review").into())

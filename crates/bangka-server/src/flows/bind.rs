@@ -281,11 +281,17 @@ pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
 
 /// The binding as its holder sees it (with the code it waits for, if pending).
 pub async fn binding_view(app: &AppState, b: &BindingRow) -> ApiResult<BindingView> {
+    binding_view_reported(app, b, None).await
+}
+
+/// As [`binding_view`], for a card whose lost report this request just
+/// ended as `reported` (its write-set may not be applied yet).
+pub async fn binding_view_reported(app: &AppState, b: &BindingRow, reported: Option<bangka_store::LostReport>) -> ApiResult<BindingView> {
     if b.status == BindingStatus::PendingVerification {
         return pending_view(app, b, None).await;
     }
     let token = app.store.token_for_binding(&b.id).await?;
-    with_state_details(app, b, BindingView::new(b, token.as_ref(), None, None)).await
+    with_state_details(app, b, BindingView::new(b, token.as_ref(), None, None), reported).await
 }
 
 /// As [`view`], with the binding's token already read (or as a flow just
@@ -301,7 +307,7 @@ pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_sto
 /// As [`binding_view`], for a card past its verification with its token
 /// already in hand.
 pub async fn binding_view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_store::TokenRow>) -> ApiResult<BindingView> {
-    with_state_details(app, b, BindingView::new(b, token, None, None)).await
+    with_state_details(app, b, BindingView::new(b, token, None, None), None).await
 }
 
 /// What the card's state needs said beside it (one more read, for such
@@ -309,7 +315,12 @@ pub async fn binding_view_with(app: &AppState, b: &BindingRow, token: Option<&ba
 /// take it back (issue 29: the wallet said the cooling-off was over while a
 /// day remained); a card frozen as lost or stolen shows whether its bank
 /// has the report yet, and, until it does, what the holder can do meanwhile.
-async fn with_state_details(app: &AppState, b: &BindingRow, mut v: BindingView) -> ApiResult<BindingView> {
+async fn with_state_details(
+    app: &AppState,
+    b: &BindingRow,
+    mut v: BindingView,
+    reported: Option<bangka_store::LostReport>,
+) -> ApiResult<BindingView> {
     if b.status == BindingStatus::Unbinding {
         if let Some(ends) = app.store.latest_unbind_request(&b.id).await?.and_then(|r| r.cooling_off_ends_at) {
             v.cooling_off_ends_at = Some(crate::views::rfc3339(ends));
@@ -322,7 +333,13 @@ async fn with_state_details(app: &AppState, b: &BindingRow, mut v: BindingView) 
     }
     // Cards frozen as lost before reports were written down have no row:
     // nothing is claimed either way.
-    let Some(report) = app.store.lost_report(&b.id).await? else { return Ok(v) };
+    let report = match reported {
+        Some(r) => r,
+        None => match app.store.lost_report(&b.id).await? {
+            Some(r) => r,
+            None => return Ok(v),
+        },
+    };
     v.issuer_notified = Some(report == bangka_store::LostReport::Confirmed);
     let advice = match report {
         bangka_store::LostReport::Confirmed => None,

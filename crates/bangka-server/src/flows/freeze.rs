@@ -120,18 +120,20 @@ pub async fn freeze(
 async fn report_and_answer(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
     let cause = Cause::api(who.actor());
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
+    let mut reported = None;
     if app.store.lost_report(&b.id).await? == Some(LostReport::Pending)
         && let Some(pan) = super::kept_card_number(app, b.vault_id.as_deref()).await?
     {
-        match tell_bank(app, &b, &pan).await {
+        reported = match tell_bank(app, &b, &pan).await {
             Told::Yes => end_report(app, &b, Told::Yes, false, cause).await?,
             // The answer itself tells the holder to call the bank.
             Told::Refused(code) => end_report(app, &b, Told::Refused(code), false, cause).await?,
-            Told::NotYet | Told::Never => false,
+            Told::NotYet | Told::Never => None,
         };
     }
     app.failpoint("freeze.after_bank").await?;
-    Ok((StatusCode::OK, json!(super::bind::binding_view(app, &b).await?)))
+    // As this request ended the report (its write-set may not be applied yet).
+    Ok((StatusCode::OK, json!(super::bind::binding_view_reported(app, &b, reported).await?)))
 }
 
 /// Finishes a lost or stolen freeze whose request crashed before the bank
@@ -173,10 +175,10 @@ async fn tell_bank(app: &AppState, b: &BindingRow, pan: &bangka_core::card::Pan)
 
 /// Ends a pending report as the bank's answer says, with an SMS to the
 /// holder when `text` (the job's case: the holder is not waiting for an
-/// answer). True when this ended it.
-async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool, cause: Cause<'_>) -> ApiResult<bool> {
+/// answer). The report's end when this ended it.
+async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool, cause: Cause<'_>) -> ApiResult<Option<LostReport>> {
     let (to, notice) = match told {
-        Told::NotYet => return Ok(false),
+        Told::NotYet => return Ok(None),
         Told::Yes => (
             LostReport::Confirmed,
             card_notice(
@@ -195,10 +197,11 @@ async fn end_report(app: &AppState, b: &BindingRow, told: Told, text: bool, caus
         ),
     };
     let ended = app.store.end_lost_report(&b.id, to, text.then_some(&notice), cause, app.clock.now()).await?;
-    if ended {
-        tracing::info!(binding_id = %b.id, outcome = ?told, "lost-card report settled with the bank");
+    if !ended {
+        return Ok(None);
     }
-    Ok(ended)
+    tracing::info!(binding_id = %b.id, outcome = ?told, "lost-card report settled with the bank");
+    Ok(Some(to))
 }
 
 /// The job: lost-card reports the bank has not confirmed (it could not be
@@ -222,7 +225,7 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
                 _ => tell_bank(app, &b, &pan).await,
             },
         };
-        settled += u64::from(end_report(app, &b, told, true, Cause::job()).await?);
+        settled += u64::from(end_report(app, &b, told, true, Cause::job()).await?.is_some());
     }
     Ok(settled)
 }

@@ -131,11 +131,27 @@ fn requested_values(app: &AppState, r: &ReviewRow) -> ApiResult<Option<(HolderNa
 /// A review as a reviewer sees it: the values asked for and the account as
 /// it is now, masked (issue 24, finding 4: reviews were decided blind).
 async fn ops_view(app: &AppState, r: &ReviewRow) -> ApiResult<ReviewView> {
+    let account = app.store.get_account(&r.account_id).await?;
+    let on_file = match &account {
+        Some(a) => app.store.kyc_sealed(&a.id).await?,
+        None => None,
+    };
+    review_ops_view(app, r, account.as_ref(), on_file)
+}
+
+/// The review as a reviewer sees it, beside its account and the real-name
+/// record on file (sealed), as read or as a decision leaves them.
+fn review_ops_view(
+    app: &AppState,
+    r: &ReviewRow,
+    account: Option<&bangka_store::AccountRow>,
+    on_file: Option<(Vec<u8>, Vec<u8>)>,
+) -> ApiResult<ReviewView> {
     let requested = requested_values(app, r)?
         .map(|(name, id)| crate::views::KycValuesView { real_name_masked: name.masked(), id_number_masked: id.masked() });
-    let account = match app.store.get_account(&r.account_id).await? {
+    let account = match account {
         Some(a) => {
-            let on_file = match app.store.kyc_sealed(&a.id).await? {
+            let on_file = match on_file {
                 Some((n, i)) => {
                     let name = app.vault.open_value(&kyc_context(&a.id, "name"), &n)?;
                     let id = app.vault.open_value(&kyc_context(&a.id, "id"), &i)?;
@@ -439,11 +455,19 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
             format!("Bangka: the phone number of your wallet account was changed to {masked} by a manual review at {when_en}. If this was not you, contact support at once."),
         ));
     }
-    let Some(released) = app.store.decide_review(&r, decision, &reason, &notices, Cause::api(p.actor()).with_note(&reason), now).await?
-    else {
-        return Err(decided().into());
+    // Decided on the review and the account as read (and what the real-name
+    // record on file was): the answer is built from them, not read again.
+    let on_file = match (&macs, &r.name_enc, &r.id_enc) {
+        (Some(_), Some(n), Some(i)) => Some((n.clone(), i.clone())),
+        _ => app.store.kyc_sealed(&account.id).await?,
+    };
+    let cause = Cause::api(p.actor()).with_note(&reason);
+    let Some(decided) = app.store.decide_review(&r, &account, decision, &reason, &notices, cause, now).await? else {
+        // Moved meanwhile (applied at once: the request's second decision).
+        let status = app.store.get_review(review_id).await?.map_or(r.status, |r| r.status);
+        return Err(Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": status })).into());
     };
     tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
-    let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, json!(ReviewView { released: Some(released), ..ops_view(app, &r).await? })))
+    let v = review_ops_view(app, &decided.review, Some(&decided.account), on_file)?;
+    Ok((StatusCode::OK, json!(ReviewView { released: Some(decided.released), ..v })))
 }

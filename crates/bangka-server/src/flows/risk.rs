@@ -232,19 +232,25 @@ pub struct UnlockBody {
 pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(Duty::Unlock)?;
     let reason = super::ops_reason(&body.reason, 1)?;
-    load_account(app, account_id).await?;
-    let released = app.store.unlock_account(account_id, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?;
-    if released.is_empty() {
+    let account = load_account(app, account_id).await?;
+    let now = app.clock.now();
+    // Decided on the locks as read: they are the write-set's guard.
+    let locks = app.store.account_locks(account_id, now).await?;
+    if locks.is_empty() {
+        return Err(ErrorCode::AccountNotLocked.into());
+    }
+    if !app.store.unlock_account(account_id, &locks, Cause::api(p.actor()).with_note(&reason), now).await? {
+        // Changed meanwhile (applied at once: the request's second decision).
         return Err(ErrorCode::AccountNotLocked.into());
     }
     tracing::info!(account_id, operator = %p.key_id, "risk lock lifted by support");
-    let account = load_account(app, account_id).await?;
+    let account = bangka_store::AccountRow { locked_until: None, ..account };
     Ok((
         StatusCode::OK,
         json!(crate::views::UnlockView {
             account_id: account_id.into(),
-            released,
-            account: crate::views::AccountView::from_row(&account, app.clock.now()),
+            released: locks.scopes(),
+            account: crate::views::AccountView::from_row(&account, now),
         }),
     ))
 }

@@ -9,7 +9,7 @@
 //!
 //! The token is shown once. With an `Idempotency-Key`, a repeat opens no
 //! second session and replays the answer without the token (it is never
-//! stored, only its hash): `idempotency::run_shown_once`.
+//! stored, only its hash): `idempotency::run` with `shown_once`.
 
 use axum::http::StatusCode;
 use bangka_core::session::{DeviceId, DeviceName, mask_ip, parse_client_ip};

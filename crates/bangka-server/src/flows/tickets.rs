@@ -427,12 +427,20 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody
     if reason.chars().count() > 500 {
         return Err(malformed("body", "an unlock reason is at most 500 characters").into());
     }
-    let released = app.store.ticket_unlock(&t, &reason, Cause::api(p.actor()).with_note(&reason), app.clock.now()).await?;
-    if released.is_empty() {
+    let now = app.clock.now();
+    // Decided on the locks as read: they are the write-set's guard.
+    let locks = app.store.account_locks(&t.account_id, now).await?;
+    if locks.is_empty() {
         return Err(ErrorCode::AccountNotLocked.into());
     }
+    let mut history = app.store.ticket_events(&t.number).await?;
+    let Some(event) = app.store.ticket_unlock(&t, &locks, &reason, Cause::api(p.actor()).with_note(&reason), now).await? else {
+        // Changed meanwhile (applied at once: the request's second decision).
+        return Err(ErrorCode::AccountNotLocked.into());
+    };
     tracing::info!(ticket = %t.number, operator = %p.key_id, "risk locks lifted for a ticket");
-    ops_get(app, who, number).await
+    history.push(event);
+    ops_view(app, &t, history).await
 }
 
 /// `POST /v1/ops/tickets/{number}/resolve` (support, admin): the resolution

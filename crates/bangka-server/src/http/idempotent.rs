@@ -4,7 +4,8 @@
 //! another resource) and the raw body — and runs the flow once per key as
 //! one unit of work ([`crate::idempotency::run`]), parsing the body the way
 //! the operation takes it: [`Idempotent::json`], [`Idempotent::optional_json`]
-//! or [`Idempotent::empty`]. No handler types its route by hand.
+//! or [`Idempotent::empty`] (and `*_shown_once` for an answer holding a
+//! secret). No handler types its route by hand.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -43,32 +44,22 @@ impl FromRequest<AppState> for Idempotent {
 }
 
 impl Idempotent {
-    /// The operation takes a JSON object body.
-    pub async fn json<T: DeserializeOwned>(
-        self,
-        app: &AppState,
-        who: &Principal,
-        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
-    ) -> ApiResult<Response> {
-        let req = parse_json(&self.headers, &self.body)?;
-        idempotency::run(app, who, self.key, &self.route, &self.body, async |app| flow(app, req).await).await
-    }
-
-    /// As [`Idempotent::json`], for a flow in the read-decide-apply shape
-    /// (see [`idempotency::run_decided`]): it may run twice, so it is
-    /// called with its own copy of the state, and a second run parses the
-    /// body again (a card number is not copied around to run again).
-    pub async fn decided_json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
+    /// The operation takes a JSON object body. The flow is in the
+    /// read-decide-apply shape (see [`idempotency::run`]): it may run twice,
+    /// so it is called with its own copy of the state, and a second run
+    /// parses the body again (a card number is not copied around to run
+    /// again).
+    pub async fn json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
     where
         T: DeserializeOwned + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
-        self.decided(app, who, &[], |h, b| Ok(parse_json::<T>(h, b)?), flow).await
+        self.run(app, who, &[], |h, b| Ok(parse_json::<T>(h, b)?), flow).await
     }
 
-    /// As [`Idempotent::decided_json`], for an answer holding a secret
+    /// As [`Idempotent::json`], for an answer holding a secret
     /// shown once (`shown_once` fields are not kept in the stored answer).
-    pub async fn decided_json_shown_once<T, F>(
+    pub async fn json_shown_once<T, F>(
         self,
         app: &AppState,
         who: &Principal,
@@ -79,12 +70,12 @@ impl Idempotent {
         T: DeserializeOwned + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
-        self.decided(app, who, shown_once, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
+        self.run(app, who, shown_once, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
     }
 
-    /// As [`Idempotent::decided_json_shown_once`], for a body that may be
+    /// As [`Idempotent::json_shown_once`], for a body that may be
     /// left out.
-    pub async fn decided_optional_json_shown_once<T, F>(
+    pub async fn optional_json_shown_once<T, F>(
         self,
         app: &AppState,
         who: &Principal,
@@ -95,36 +86,31 @@ impl Idempotent {
         T: DeserializeOwned + Default + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
-        self.decided(app, who, shown_once, |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
+        self.run(app, who, shown_once, |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
     }
 
-    /// As [`Idempotent::decided_json`], for a body that may be left out.
-    pub async fn decided_optional_json<T, F>(
-        self,
-        app: &AppState,
-        who: &Principal,
-        flow: impl Fn(AppState, T) -> F + Sync,
-    ) -> ApiResult<Response>
+    /// As [`Idempotent::json`], for a body that may be left out.
+    pub async fn optional_json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
     where
         T: DeserializeOwned + Default + Send,
         F: Future<Output = ApiResult<Answer>> + Send,
     {
-        self.decided(app, who, &[], |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
+        self.run(app, who, &[], |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
     }
 
     /// The path is the whole request (a body, if any, is not read), for a flow
     /// in the read-decide-apply shape.
-    pub async fn decided_empty<F>(mut self, app: &AppState, who: &Principal, flow: impl Fn(AppState) -> F + Sync) -> ApiResult<Response>
+    pub async fn empty<F>(mut self, app: &AppState, who: &Principal, flow: impl Fn(AppState) -> F + Sync) -> ApiResult<Response>
     where
         F: Future<Output = ApiResult<Answer>> + Send,
     {
         // The path is the whole request: its body is neither read nor part
         // of the request's fingerprint.
         self.body = Bytes::new();
-        self.decided(app, who, &[], |_, _| Ok(()), |app, ()| flow(app)).await
+        self.run(app, who, &[], |_, _| Ok(()), |app, ()| flow(app)).await
     }
 
-    async fn decided<T, F>(
+    async fn run<T, F>(
         self,
         app: &AppState,
         who: &Principal,
@@ -145,17 +131,6 @@ impl Idempotent {
             let flow = &flow;
             async move { flow(app, req?).await }
         };
-        idempotency::run_decided(app, who, self.key, &self.route, body, shown_once, run).await
-    }
-
-    /// The operation's body may be left out (its fields are all optional).
-    pub async fn optional_json<T: DeserializeOwned + Default>(
-        self,
-        app: &AppState,
-        who: &Principal,
-        flow: impl AsyncFnOnce(&AppState, T) -> ApiResult<Answer>,
-    ) -> ApiResult<Response> {
-        let req = parse_optional_json(&self.headers, &self.body)?;
-        idempotency::run(app, who, self.key, &self.route, &self.body, async |app| flow(app, req).await).await
+        idempotency::run(app, who, self.key, &self.route, body, shown_once, run).await
     }
 }

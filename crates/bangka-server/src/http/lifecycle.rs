@@ -52,7 +52,7 @@ async fn create_mandate(
         let (who, id) = (who.clone(), id.clone());
         async move { mandates::create(&app, &who, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// The account's autopay agreements, newest first.
@@ -83,7 +83,7 @@ async fn cancel_mandate(
         let (who, id, mid) = (who.clone(), id.clone(), mid.clone());
         async move { mandates::cancel(&app, &who, &id, &mid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// The account's receipts, newest first: each a self-contained signed JSON
@@ -141,7 +141,7 @@ async fn freeze_account(
         let (who, id) = (who.clone(), id.clone());
         async move { freeze::freeze_account(&app, &who, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Unfreeze the account: first without `otp` (an SMS code is sent to the
@@ -161,7 +161,7 @@ async fn unfreeze_account(
         let (who, id) = (who.clone(), id.clone());
         async move { freeze::unfreeze_account(&app, &who, &id, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Report wallet balance withdrawn to this card and when the bank expects
@@ -179,7 +179,7 @@ async fn report_withdrawal(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { settlements::report_withdrawal(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Funds on their way to the account's cards (refunds, withdrawals), newest first.
@@ -204,7 +204,7 @@ async fn freeze_binding(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { freeze::freeze(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Unfreeze a card: first without `otp` (an SMS code is sent, `202`), then
@@ -223,7 +223,7 @@ async fn unfreeze_binding(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { freeze::unfreeze(&app, &who, &id, &bid, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Unbind a card: every blocker is answered at once (`409 UNBIND_BLOCKED`);
@@ -244,7 +244,7 @@ async fn request_unbind(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { unbind::request(&app, &who, &id, &bid, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Confirm an unbind with the SMS code (and the payment password when asked):
@@ -262,7 +262,7 @@ async fn confirm_unbind(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { unbind::confirm(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Revoke an unbind during its cooling-off: the card is bound and pays again.
@@ -279,7 +279,7 @@ async fn revoke_unbind(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { unbind::revoke(&app, &who, &id, &bid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// Delete an unbound card: sends an SMS code; confirm with it and the payment
@@ -299,7 +299,7 @@ async fn request_delete(
         let (id, bid) = (id.clone(), bid.clone());
         async move { unbind::request_delete(&app, &id, &bid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// Confirm a delete with the SMS code and the payment password: the card's
@@ -317,5 +317,5 @@ async fn confirm_delete(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { unbind::confirm_delete(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }

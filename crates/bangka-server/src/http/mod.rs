@@ -71,7 +71,7 @@ async fn create_account(State(app): State<AppState>, WalletAuth(who): WalletAuth
         let who = who.clone();
         async move { accounts::create(&app, &who, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Show an account (phone masked).
@@ -95,7 +95,7 @@ async fn verify_kyc(
         let (who, id) = (who.clone(), id.clone());
         async move { accounts::verify_kyc(&app, &who, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Set the payment password (6 digits), or change it with `current_password`.
@@ -112,7 +112,7 @@ async fn set_payment_password(
         let (who, id) = (who.clone(), id.clone());
         async move { accounts::set_payment_password(&app, &who, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Finish the sign-up: verify the account phone with the SMS code sent when
@@ -127,7 +127,12 @@ async fn verify_phone(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.optional_json(&app, &who, async |app, req| ({ accounts::verify_phone(app, &who, &id, req) }).await).await
+    let principal = who.clone();
+    let flow = |app: AppState, req: accounts::VerifyPhoneBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { accounts::verify_phone(&app, &who, &id, req).await }
+    };
+    call.optional_json(&app, &principal, flow).await
 }
 
 /// Change the account phone: first with `new_phone` (codes go to the old and
@@ -143,7 +148,12 @@ async fn change_phone(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| ({ accounts::change_phone(app, &who, &id, req) }).await).await
+    let principal = who.clone();
+    let flow = |app: AppState, req: accounts::PhoneChangeBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { accounts::change_phone(&app, &who, &id, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
 
 /// Reset a forgotten payment password: first with the real-name details on
@@ -163,7 +173,7 @@ async fn reset_payment_password(
         let (who, id) = (who.clone(), id.clone());
         async move { accounts::reset_payment_password(&app, &who, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Start binding a card: local checks, issuer checks, then an SMS code to the
@@ -182,7 +192,7 @@ async fn create_binding(
         let (who, id) = (who.clone(), id.clone());
         async move { bind::start(&app, &who, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// The account's bindings (abandoned attempts left out), newest first.
@@ -220,7 +230,7 @@ async fn resend_binding_otp(
         let (id, bid) = (id.clone(), bid.clone());
         async move { bind::resend(&app, &id, &bid, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Confirm a binding with the SMS code: the binding becomes active and gets a token.
@@ -237,7 +247,7 @@ async fn confirm_binding(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { bind::confirm(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Small test authorization (小额测试): 0.01 CNY authorized and voided at once;
@@ -256,7 +266,7 @@ async fn test_authorization(
         let (id, bid) = (id.clone(), bid.clone());
         async move { bind::test_authorization(&app, &id, &bid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// Activate a not-yet-activated card through the wallet (SMS code to the reserved phone).
@@ -273,7 +283,7 @@ async fn start_activation(
         let id = id.clone();
         async move { activation::start(&app, &id, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// One activation.
@@ -297,7 +307,7 @@ async fn confirm_activation(
         let (who, id, aid) = (who.clone(), id.clone(), aid.clone());
         async move { activation::confirm(&app, &who, &id, &aid, &req.otp).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {

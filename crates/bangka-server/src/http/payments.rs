@@ -56,7 +56,7 @@ async fn create_cryptogram(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { payments::cryptogram(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Send an SMS code that confirms exactly this payment (amount and merchant named in the message).
@@ -74,7 +74,7 @@ async fn request_payment_otp(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { payments::request_otp(&app, &who, &id, &bid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// The card's payments (consumption records), newest first.
@@ -103,7 +103,7 @@ async fn suspend_token(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { tokens::suspend(&app, &who, &id, &bid, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Resume a token the holder or wallet suspended. A suspension by the issuer
@@ -121,7 +121,7 @@ async fn resume_token(
         let (who, id, bid) = (who.clone(), id.clone(), bid.clone());
         async move { tokens::resume(&app, &who, &id, &bid, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Pay with a token and a one-time cryptogram (merchant side). The issuer
@@ -135,7 +135,7 @@ async fn create_payment(State(app): State<AppState>, PaymentsAuth(who): Payments
         let who = who.clone();
         async move { payments::pay(&app, &who, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// One payment this caller made.
@@ -159,7 +159,7 @@ async fn capture_payment(
         let (who, pid) = (who.clone(), pid.clone());
         async move { payments::capture(&app, &who, &pid, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Release an authorized hold that will not be captured (a hold not captured
@@ -177,7 +177,7 @@ async fn void_payment(
         let (who, pid) = (who.clone(), pid.clone());
         async move { payments::void(&app, &who, &pid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// Charge an active autopay agreement (merchant key bound to the
@@ -197,7 +197,7 @@ async fn charge_mandate(
         let (who, mid) = (who.clone(), mid.clone());
         async move { payments::charge(&app, &who, &mid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Refund `amount` fen of a captured payment (several partial refunds allowed, never more than captured).
@@ -214,7 +214,7 @@ async fn refund_payment(
         let (who, pid) = (who.clone(), pid.clone());
         async move { payments::refund(&app, &who, &pid, req).await }
     };
-    call.decided_json(&app, &who, flow).await
+    call.json(&app, &who, flow).await
 }
 
 /// Ops (admin only): the full card number behind a token. The reason is
@@ -249,7 +249,7 @@ async fn ops_suspend_token(
         let (who, number) = (who.clone(), token_number.clone());
         async move { tokens::ops_change(&app, &who, &number, req, true).await }
     };
-    call.decided_json(&app, &who.0, flow).await
+    call.json(&app, &who.0, flow).await
 }
 
 /// Ops: lift a suspension made on behalf of the issuer or risk control (audited).
@@ -266,7 +266,7 @@ async fn ops_resume_token(
         let (who, number) = (who.clone(), token_number.clone());
         async move { tokens::ops_change(&app, &who, &number, req, false).await }
     };
-    call.decided_json(&app, &who.0, flow).await
+    call.json(&app, &who.0, flow).await
 }
 
 /// Schedule a maintenance window with its announcement, for one issuer or
@@ -281,7 +281,7 @@ async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, call: I
         let who = who.clone();
         async move { maintenance::schedule(&app, &who, req).await }
     };
-    call.decided_json(&app, &p, flow).await
+    call.json(&app, &p, flow).await
 }
 
 /// Current and upcoming maintenance windows (any operator).
@@ -301,7 +301,7 @@ async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(wid)
         let (who, wid) = (who.clone(), wid.clone());
         async move { maintenance::cancel(&app, &who, &wid).await }
     };
-    call.decided_empty(&app, &p, flow).await
+    call.empty(&app, &p, flow).await
 }
 
 /// The API keys of this admin key's mode, newest first (admin): name, role,
@@ -323,7 +323,7 @@ async fn create_key(State(app): State<AppState>, who: OpsAuth, call: Idempotent)
         let who = who.clone();
         async move { api_keys::create(&app, &who, req).await }
     };
-    call.decided_json_shown_once(&app, &p, &["key"], flow).await
+    call.json_shown_once(&app, &p, &["key"], flow).await
 }
 
 /// Revoke an API key (admin): every instance refuses it within a second.
@@ -336,7 +336,7 @@ async fn revoke_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<S
         let (who, kid) = (who.clone(), kid.clone());
         async move { api_keys::revoke(&app, &who, &kid).await }
     };
-    call.decided_empty(&app, &p, flow).await
+    call.empty(&app, &p, flow).await
 }
 
 /// Rotate an API key (admin): a new key in its place, both working until
@@ -351,5 +351,5 @@ async fn rotate_key(State(app): State<AppState>, who: OpsAuth, Path(kid): Path<S
         let (who, kid) = (who.clone(), kid.clone());
         async move { api_keys::rotate(&app, &who, &kid, req).await }
     };
-    call.decided_optional_json_shown_once(&app, &p, &["key"], flow).await
+    call.optional_json_shown_once(&app, &p, &["key"], flow).await
 }

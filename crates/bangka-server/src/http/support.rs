@@ -57,7 +57,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, body = crate::views::UnlockView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn ops_unlock(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| (risk::unlock(app, &who, &id, req)).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: risk::UnlockBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { risk::unlock(&app, &who, &id, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
 
 /// The account's risk decisions, each with the rule that fired, and its lock.
@@ -89,7 +94,7 @@ async fn open_session(
         let (who, id) = (who.clone(), id.clone());
         async move { sessions::open(&app, &who, &id, req).await }
     };
-    call.decided_json_shown_once(&app, &who, &["token"], flow).await
+    call.json_shown_once(&app, &who, &["token"], flow).await
 }
 
 /// Sign out: end one of the account's sessions.
@@ -107,7 +112,7 @@ async fn end_session(
         let (id, sid) = (id.clone(), sid.clone());
         async move { sessions::end(&app, &id, &sid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// The devices the account has signed in on, most recent first (IP masked).
@@ -133,7 +138,7 @@ async fn remove_device(
         let (who, id, did) = (who.clone(), id.clone(), did.clone());
         async move { sessions::remove_device(&app, &who, &id, &did).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// Why a bind failed, or why a bound card cannot be used: the triage
@@ -169,7 +174,7 @@ async fn open_ticket(
         let (who, id) = (who.clone(), id.clone());
         async move { tickets::open(&app, &who, &id, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// The account's tickets, newest first.
@@ -200,7 +205,7 @@ async fn escalate_ticket(
         let (who, id, number) = (who.clone(), id.clone(), number.clone());
         async move { tickets::escalate(&app, &who, &id, &number, req).await }
     };
-    call.decided_optional_json(&app, &who, flow).await
+    call.optional_json(&app, &who, flow).await
 }
 
 /// Bind attempts over time by issuer and failures by code, from the
@@ -255,7 +260,7 @@ async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
         let (who, number) = (who.clone(), number.clone());
         async move { tickets::comment(&app, &who, &number, req).await }
     };
-    call.decided_json(&app, &principal, flow).await
+    call.json(&app, &principal, flow).await
 }
 
 /// Lift the ticket's account's risk locks (support), with the reason in the ticket and the audit log.
@@ -263,7 +268,12 @@ async fn ops_comment(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_ticket_unlock(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| ({ tickets::unlock(app, &who, &number, req) }).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: tickets::AgentBody| {
+        let (who, number) = (who.clone(), number.clone());
+        async move { tickets::unlock(&app, &who, &number, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
 
 /// Resolve a ticket (support); the resolution is sent to the holder.
@@ -276,7 +286,7 @@ async fn ops_resolve(State(app): State<AppState>, who: OpsAuth, Path(number): Pa
         let (who, number) = (who.clone(), number.clone());
         async move { tickets::resolve(&app, &who, &number, req).await }
     };
-    call.decided_json(&app, &principal, flow).await
+    call.json(&app, &principal, flow).await
 }
 
 /// Close a resolved ticket (support); or, with `unresolved` and a reason,
@@ -291,7 +301,7 @@ async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path
         let (who, number) = (who.clone(), number.clone());
         async move { tickets::close(&app, &who, &number, req).await }
     };
-    call.decided_optional_json(&app, &principal, flow).await
+    call.optional_json(&app, &principal, flow).await
 }
 
 /// Evidence for a complaint: the ticket, its history, the receipts and the
@@ -321,7 +331,12 @@ async fn submit_review(
     Path(id): Path<String>,
     call: Idempotent,
 ) -> ApiResult<Response> {
-    call.json(&app, &who, async |app, req| (reviews::submit(app, &who, &id, req)).await).await
+    let principal = who.clone();
+    let flow = |app: AppState, req: reviews::ReviewBody| {
+        let (who, id) = (who.clone(), id.clone());
+        async move { reviews::submit(&app, &who, &id, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
 
 /// The account's reviews and their decisions, newest first.
@@ -354,7 +369,7 @@ async fn withdraw_review(
         let (who, id, rid) = (who.clone(), id.clone(), rid.clone());
         async move { reviews::withdraw(&app, &who, &id, &rid).await }
     };
-    call.decided_empty(&app, &who, flow).await
+    call.empty(&app, &who, flow).await
 }
 
 /// The operator behind this key: role and duties (what the console offers).
@@ -387,7 +402,12 @@ async fn ops_reviews(
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_approve_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, true, req) }).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: reviews::DecisionBody| {
+        let (who, rid) = (who.clone(), rid.clone());
+        async move { reviews::decide(&app, &who, &rid, true, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
 
 /// Reject a review (risk), with the reason told to the holder.
@@ -395,5 +415,10 @@ async fn ops_approve_review(State(app): State<AppState>, who: OpsAuth, Path(rid)
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
     responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_reject_review(State(app): State<AppState>, who: OpsAuth, Path(rid): Path<String>, call: Idempotent) -> ApiResult<Response> {
-    call.json(&app, &who.0, async |app, req| ({ reviews::decide(app, &who, &rid, false, req) }).await).await
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: reviews::DecisionBody| {
+        let (who, rid) = (who.clone(), rid.clone());
+        async move { reviews::decide(&app, &who, &rid, false, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
