@@ -13,9 +13,11 @@
 //! entries in the order they were written (`pos`) and gives each its number
 //! in the chain (`seq`: 1, 2, 3, …), its predecessor's hash and its chain
 //! hash, which covers its number, the predecessor's hash and its leaf hash;
-//! `audit_head` holds the last number and hash. Only sealers lock the head
-//! (so the chain never forks across instances), and a sealer seals hundreds
-//! of entries in one transaction.
+//! `audit_head` holds the last number and hash. Only sealers move the head,
+//! each with a write-set guarded by the head as it read it (so the chain
+//! never forks across instances: a sealer that lost the race reads again),
+//! and a sealer seals up to thousands of entries in one write-set, computed
+//! before the writer is taken.
 //!
 //! [`Store::verify_audit`] (`bangka audit verify`) seals what is pending,
 //! then walks the chain: an edited entry no longer matches its leaf hash, a
@@ -31,6 +33,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+use crate::readers::Cols;
 use crate::writeset::{Expect, WriteSet};
 use crate::{Store, StoreError, from_ms, new_id, to_ms};
 
@@ -338,71 +341,121 @@ impl Store {
     }
 
     /// Seals up to [`SEAL_BATCH`] pending entries, in the order they were
-    /// written, in one transaction: each gets the next number, the hash
+    /// written, as one write-set: each gets the next number, the hash
     /// before it and its chain hash, and the head moves to the last. Safe on
-    /// many instances: the head's row lock (taken only here) makes sealers
-    /// take turns, and each seals what is still pending when its turn
-    /// comes. Returns how many it sealed.
+    /// many instances: the write-set is guarded by the head as read, so of
+    /// two sealers that read the same head one applies and the other reads
+    /// again. Returns how many it sealed.
     pub async fn seal_audit(&self) -> Result<usize, StoreError> {
-        // Most turns of an idle instance find nothing: asked on the read
-        // side first, so they take neither the writer nor the head's lock.
-        let any: Option<(i64,)> =
-            sqlx::query_as("SELECT pos FROM audit_log WHERE seq IS NULL LIMIT 1").fetch_optional(&mut *self.read().await?).await?;
-        if any.is_none() {
-            return Ok(0);
+        // Another instance's sealer moved the head between this one's read
+        // and its apply: read again (each turn seals what is pending then).
+        for _ in 0..5 {
+            if let Some(n) = self.base().seal_once().await? {
+                return Ok(n);
+            }
         }
-        let mut tx = self.begin().await?;
-        let (mut seq, mut prev): (i64, String) =
-            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash").fetch_one(&mut *tx).await?;
-        // Only what the chain hash needs: the leaf hash, set when the entry
-        // was written (the sealer holds the writer; decoding whole entries
-        // was most of its time).
+        Ok(0)
+    }
+
+    /// One sealing turn in the read-decide-apply shape: the head and the
+    /// pending entries read on the read side, the chain computed, and one
+    /// write-set guarded by the head as read (only a sealer moves it, so
+    /// the entries read as pending still are), applied by the writer
+    /// thread on SQLite: the sealer never holds the writer while it
+    /// computes. `None`: the head moved meanwhile, nothing written.
+    /// (An idle instance's turn is two small reads.)
+    async fn seal_once(&self) -> Result<Option<usize>, StoreError> {
+        // The head first, then what is pending: if the head has not moved
+        // by the apply, no sealer sealed anything since it was read, so
+        // every entry read as pending still is.
+        let sql = "SELECT seq, hash FROM audit_head WHERE id = 1";
+        let head: Option<(i64, String)> =
+            self.fetch_row(sql, &[], |r| Ok((r.col("seq")?, r.col("hash")?)), |r| Ok((r.col("seq")?, r.col("hash")?))).await?;
+        let (mut seq, mut prev) = head.ok_or_else(|| StoreError::Corrupt("the audit head is missing".into()))?;
+        let sql = format!("SELECT pos, leaf_hash FROM audit_log WHERE seq IS NULL ORDER BY pos LIMIT {SEAL_BATCH}");
         let pending: Vec<(i64, Option<String>)> =
-            sqlx::query_as(&format!("SELECT pos, leaf_hash FROM audit_log WHERE seq IS NULL ORDER BY pos LIMIT {SEAL_BATCH}"))
-                .fetch_all(&mut *tx)
-                .await?;
+            self.fetch_rows(&sql, &[], |r| Ok((r.col("pos")?, r.col("leaf_hash")?)), |r| Ok((r.col("pos")?, r.col("leaf_hash")?))).await?;
         if pending.is_empty() {
-            return Ok(0);
+            return Ok(Some(0));
         }
+        let (head_seq, head_hash) = (seq, prev.clone());
+        let mut set = WriteSet::new();
         let mut sealed: Vec<(i64, i64, String, String)> = Vec::with_capacity(pending.len());
         for (pos, leaf) in pending {
             let leaf = match leaf {
                 Some(leaf) => leaf,
-                None => legacy_leaf(&mut tx, pos).await?,
+                None => {
+                    let (write, leaf) = self.legacy_leaf(pos).await?;
+                    set.extend(write);
+                    leaf
+                }
             };
             seq += 1;
             let hash = chain_hash(seq, &prev, &leaf);
             sealed.push((pos, seq, std::mem::replace(&mut prev, hash.clone()), hash));
         }
-        // Many rows a statement (a statement costs a round trip to the
-        // database, or a thread hop to SQLite's); VALUES columns are named
-        // column1, column2, … on both databases.
-        for chunk in sealed.chunks(SEALS_PER_STATEMENT) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 4;
-                    format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
-                })
-                .collect();
-            let sql = format!(
-                "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4
-                 FROM (VALUES {}) AS v WHERE audit_log.pos = v.column1 AND audit_log.seq IS NULL",
-                values.join(", ")
-            );
-            let mut q = sqlx::query(&sql);
-            for (pos, seq, prev_hash, hash) in chunk {
-                q = q.bind(pos).bind(seq).bind(prev_hash).bind(hash);
+        set.push(
+            "the audit head as read",
+            "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4",
+            vec![seq.into(), (&prev).into(), head_seq.into(), head_hash.into()],
+            Expect::One,
+        );
+        if self.backend == crate::Backend::Postgres {
+            // Many rows a statement: each costs PostgreSQL a round trip.
+            // VALUES columns are named column1, column2, ….
+            for chunk in sealed.chunks(SEALS_PER_STATEMENT) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|i| {
+                        let b = i * 4;
+                        format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4)
+                    })
+                    .collect();
+                let sql = format!(
+                    "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4
+                     FROM (VALUES {}) AS v WHERE audit_log.pos = v.column1 AND audit_log.seq IS NULL",
+                    values.join(", ")
+                );
+                let args =
+                    chunk.iter().flat_map(|(pos, seq, prev, hash)| [(*pos).into(), (*seq).into(), prev.into(), hash.into()]).collect();
+                set.push("audit entries still pending", sql, args, Expect::Any);
             }
-            let res = q.execute(&mut *tx).await?;
-            if res.rows_affected() != chunk.len() as u64 {
-                // Sealed by someone else under our lock: the store is not
-                // what this code wrote; seal nothing rather than fork.
-                return Err(StoreError::Corrupt("audit entries sealed while the head was held".into()));
+        } else {
+            // One prepared statement a row on the writer thread: cheaper
+            // than one statement with thousands of named parameters.
+            for (pos, seq, prev, hash) in &sealed {
+                set.push(
+                    "an audit entry still pending",
+                    "UPDATE audit_log SET seq = $1, prev_hash = $2, hash = $3 WHERE pos = $4 AND seq IS NULL",
+                    vec![(*seq).into(), prev.into(), hash.into(), (*pos).into()],
+                    Expect::One,
+                );
             }
         }
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(&prev).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(sealed.len())
+        Ok(self.put(set).await?.then_some(sealed.len()))
+    }
+
+    /// An entry written before sealing existed (and never chained, from
+    /// before migration 0005): its origin defaulted and its leaf hash
+    /// computed, and the write that stores both, so it is sealed like any
+    /// other.
+    async fn legacy_leaf(&self, pos: i64) -> Result<(WriteSet, String), StoreError> {
+        let row = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE pos = $1"))
+            .bind(pos)
+            .fetch_one(&mut *self.read().await?)
+            .await?;
+        let mut rec = record(&row)?;
+        if rec.origin.is_empty() {
+            rec.origin = "api".into();
+        }
+        let leaf = rec.expected_leaf_hash();
+        let mut set = WriteSet::new();
+        set.push(
+            "a legacy audit entry",
+            "UPDATE audit_log SET origin = $1, leaf_hash = $2 WHERE pos = $3",
+            vec![(&rec.origin).into(), (&leaf).into(), pos.into()],
+            Expect::One,
+        );
+        Ok((set, leaf))
     }
 }
 
@@ -410,25 +463,6 @@ impl Store {
 /// before it and its leaf hash.
 fn chain_hash(seq: i64, prev: &str, leaf: &str) -> String {
     hash_parts(&["bangka/audit/v2", &seq.to_string(), prev, leaf])
-}
-
-/// An entry written before sealing existed (and never chained, from before
-/// migration 0005): its origin defaulted and its leaf hash computed and
-/// stored, so it is sealed like any other.
-async fn legacy_leaf(tx: &mut sqlx::AnyConnection, pos: i64) -> Result<String, StoreError> {
-    let row = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log WHERE pos = $1")).bind(pos).fetch_one(&mut *tx).await?;
-    let mut rec = record(&row)?;
-    if rec.origin.is_empty() {
-        rec.origin = "api".into();
-    }
-    let leaf = rec.expected_leaf_hash();
-    sqlx::query("UPDATE audit_log SET origin = $1, leaf_hash = $2 WHERE pos = $3")
-        .bind(&rec.origin)
-        .bind(&leaf)
-        .bind(pos)
-        .execute(&mut *tx)
-        .await?;
-    Ok(leaf)
 }
 
 /// Entries one sealing transaction seals at most.
