@@ -5,7 +5,11 @@
 # the peer script's risk rules and rate limits far above the load. Prints
 # the generator's JSON line with the server's cores used. With SWITCHES=1
 # it also records why SQLite's writer thread leaves the CPU, for
-# `perf report -i /tmp/bangka-writer-switches.data --no-children`.
+# `perf report -i /tmp/bangka-writer-switches.data --no-children`. With
+# THREADS=1 it prints each busy server thread's cores and voluntary context
+# switches a second over 5 s of the run (to stderr).
+# The shared generator pre-creates 150 accounts per task per second of run
+# (2,400/s in all): past that rate, point LOADGEN at a copy with a larger pool.
 # Usage: BIN=target/release/bangka bench/bind_start.sh [bindstart|read] [CONCURRENCY] [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +44,11 @@ if [ -n "${SWITCHES:-}" ]; then
   sleep 2
   w=$(for t in /proc/$pid/task/*; do echo "$(cat "$t/comm") ${t##*/}"; done | grep "bangka-sqlite-w" | head -1 | awk '{print $2}')
   perf record -e sched:sched_switch --call-graph dwarf,16384 -t "$w" -o /tmp/bangka-writer-switches.data -- sleep 2 > /dev/null 2>&1
+fi
+if [ -n "${THREADS:-}" ]; then
+  snap() { for t in /proc/$pid/task/*; do echo "${t##*/} $(tr ' ' _ < "$t/comm") $(awk '{print $14+$15}' "$t/stat") $(awk '/^voluntary/{print $2}' "$t/status")"; done | sort; }
+  sleep 1; snap > "$dir/threads.a"; sleep 5; snap > "$dir/threads.b"
+  join "$dir/threads.a" "$dir/threads.b" | awk -v hz="$(getconf CLK_TCK)" '{c=($6-$3)/hz/5; if (c>0.01) printf "%-24s %.2f cores  %d switches/s\n", $2, c, ($7-$4)/5}' | sort -k2 -nr >&2
 fi
 wait $lp
 s1=$(cpu $pid); t1=$(date +%s.%N)
