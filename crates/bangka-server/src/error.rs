@@ -127,13 +127,27 @@ impl IntoResponse for ApiError {
 
 pub use bangka_store::rfc3339;
 
+/// The catalog's message, naming the field for an unknown one (the
+/// field's path was checked to be a name, not a value: `http::body`).
+fn message(p: &PendingError, lang: Lang) -> String {
+    let base = p.failure.code.entry().message.get(lang);
+    let field = p.failure.details.as_ref().and_then(|d| d.get("field")).and_then(Value::as_str);
+    match (p.failure.code, field) {
+        (ErrorCode::UnknownField, Some(f)) => match lang {
+            Lang::Zh => format!("{base}字段：{f}"),
+            Lang::En => format!("{base} Field: {f}"),
+        },
+        _ => base.to_owned(),
+    }
+}
+
 /// The error envelope (`{"error": {...}}`) in the holder's language.
 pub fn envelope(p: &PendingError, lang: Lang, request_id: &str) -> Value {
     let e = p.failure.code.entry();
     let mut body = json!({
         "code": e.code.as_str(),
         "category": e.category,
-        "message": e.message.get(lang),
+        "message": message(p, lang),
         "remediation": e.remediation.iter().map(|t| t.get(lang)).collect::<Vec<_>>(),
         // The same steps with how each is carried out: the Bangka operation
         // to wire it to, or who outside Bangka does it.

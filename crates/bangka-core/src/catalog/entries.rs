@@ -42,6 +42,33 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::UnknownField,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "请求中有接口不认识的字段，可能是字段名拼写错误：请求未被处理。",
+            "The request has a field the API does not know, perhaps a misspelled name: it was not processed.",
+        ),
+        cause: t(
+            "Bangka 只接受接口文档列出的字段。多出的字段不会被悄悄忽略：拼错的字段名（例如把 language 写成 langauge）若被忽略，请求会按默认值执行，结果与您的本意不同。因此请求在处理前即被拒绝，没有产生任何变更。",
+            "Bangka only accepts the fields the API reference lists. An extra field is not silently ignored: a misspelled name (langauge for language, say) would otherwise run the request with a default you did not mean. So the request was stopped before any processing, and nothing was changed.",
+        ),
+        remediation: &[
+            t(
+                "查看响应中 details.field 指出的字段，对照接口文档改正字段名，或去掉该字段。",
+                "Look at the field named in details.field and correct its name against the API reference, or remove it.",
+            ),
+            t("修正后重新发送请求；这次失败没有产生任何变更。", "Send the corrected request again; the failed one changed nothing."),
+            t(
+                "如果您是持卡人并看到此提示，请将钱包应用更新到最新版本后重试；仍然失败请联系钱包客服并提供请求编号。",
+                "If you are a cardholder seeing this, update the wallet app to the latest version and try again; if it still fails, contact wallet support with the request id.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::UnsupportedMediaType,
         category: Category::Input,
         http_status: 415,

@@ -152,6 +152,7 @@ macro_rules! error_codes {
 error_codes! {
     // input: the request itself is wrong
     MalformedRequest => "MALFORMED_REQUEST",
+    UnknownField => "UNKNOWN_FIELD",
     UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
     PayloadTooLarge => "PAYLOAD_TOO_LARGE",
     NotFound => "NOT_FOUND",

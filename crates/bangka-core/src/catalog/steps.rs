@@ -214,6 +214,7 @@ use Step::{Advice, Api, Correct, Outside, Retry};
 /// Each code's steps, in the order of its remediation.
 const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::MalformedRequest, &[Correct, Correct, Correct, Outside(Wallet)]),
+    (E::UnknownField, &[Correct, Correct, Outside(Wallet)]),
     (E::UnsupportedMediaType, &[Correct, Correct, Correct]),
     (E::PayloadTooLarge, &[Correct, Outside(Integrator), Correct]),
     (E::NotFound, &[Correct, Outside(Integrator), Outside(Integrator)]),

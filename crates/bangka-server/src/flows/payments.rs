@@ -55,10 +55,17 @@ pub struct PaymentTerms {
 /// `POST /v1/accounts/{id}/bindings/{bid}/cryptograms`: the payment terms and
 /// exactly one of `payment_password` or `otp` (an SMS code requested with
 /// `…/cryptograms/otp` for the same terms).
+///
+/// The terms' fields are spelled out, not flattened in: a flattened struct
+/// would hide a misspelled field from the check that refuses unknown ones.
 #[derive(Deserialize, ToSchema)]
 pub struct CryptogramBody {
-    #[serde(flatten)]
-    pub terms: PaymentTerms,
+    /// Minor units (fen) as a JSON integer: 12.34 CNY is `1234`.
+    #[schema(value_type = i64)]
+    pub amount: Value,
+    /// `CNY`.
+    pub currency: String,
+    pub merchant_id: String,
     pub payment_password: Option<String>,
     pub otp: Option<String>,
 }
@@ -68,8 +75,12 @@ pub struct CryptogramBody {
 pub struct PaymentBody {
     pub token_number: String,
     pub cryptogram: String,
-    #[serde(flatten)]
-    pub terms: PaymentTerms,
+    /// Minor units (fen) as a JSON integer: 12.34 CNY is `1234`.
+    #[schema(value_type = i64)]
+    pub amount: Value,
+    /// `CNY`.
+    pub currency: String,
+    pub merchant_id: String,
 }
 
 /// `POST /v1/payments/{pid}/capture` (amount optional: all of it) and
@@ -87,7 +98,11 @@ struct Terms {
 }
 
 fn parse_terms(t: &PaymentTerms) -> Result<Terms, Failure> {
-    Ok(Terms { money: Money::parse(&t.amount, &t.currency)?, merchant: MerchantId::parse(&t.merchant_id)? })
+    terms_of(&t.amount, &t.currency, &t.merchant_id)
+}
+
+fn terms_of(amount: &Value, currency: &str, merchant_id: &str) -> Result<Terms, Failure> {
+    Ok(Terms { money: Money::parse(amount, currency)?, merchant: MerchantId::parse(merchant_id)? })
 }
 
 /// How the holder confirmed.
@@ -182,7 +197,7 @@ pub async fn cryptogram(
     binding_id: &str,
     body: CryptogramBody,
 ) -> ApiResult<(StatusCode, Value)> {
-    let terms = parse_terms(&body.terms)?;
+    let terms = terms_of(&body.amount, &body.currency, &body.merchant_id)?;
     let confirmation = parse_confirmation(&body)?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
@@ -275,7 +290,7 @@ async fn token_refusal(app: &AppState, binding_id: &str) -> ApiError {
 pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResult<(StatusCode, Value)> {
     let number = TokenNumber::parse(&body.token_number)?;
     let presented = CryptogramValue::parse(&body.cryptogram)?;
-    let terms = parse_terms(&body.terms)?;
+    let terms = terms_of(&body.amount, &body.currency, &body.merchant_id)?;
     check_merchant(who, &terms.merchant)?;
     let now = app.clock.now();
 

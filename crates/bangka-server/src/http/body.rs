@@ -21,15 +21,35 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
         };
         return Err(Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "reason": reason })));
     }
-    serde_json::from_slice(body).map_err(|e| {
+    // Read through two wrappers: one notes every field the type does not
+    // know (serde would drop it silently: a misspelled `langauge` made a
+    // zh-CN account), the other where a value failed (a path of field
+    // names and indices, never the value).
+    let mut unknown: Option<String> = None;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut note = |path: serde_ignored::Path<'_>| {
+        unknown.get_or_insert_with(|| path.to_string());
+    };
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note));
+    if let Some(field) = unknown {
+        // Named only when it reads as a field name: a key is text the caller
+        // typed, and could be a card number.
+        // An optional value's path has a `?` step (`terms.?.x`): not a name.
+        let field = field.split('.').filter(|p| *p != "?").collect::<Vec<_>>().join(".");
+        let field = safe_path(&field);
+        return Err(Failure::new(ErrorCode::UnknownField).with_details(json!({ "field": field })));
+    }
+    let value = parsed.map_err(|err| {
+        let path = safe_path(&err.path().to_string());
+        let e = err.into_inner();
         let reason = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
                 "body is not valid JSON".to_owned()
             }
             serde_json::error::Category::Data => {
                 let msg = e.to_string();
-                // Only serde's "missing field `x`" / "unknown field `x`" are
-                // safe to repeat: they name a field, not a value.
+                // Only serde's "missing field `x`" is safe to repeat: it
+                // names a field, not a value.
                 match msg.find("field `") {
                     Some(i) if msg.starts_with("missing field") => {
                         msg[..msg[i + 7..].find('`').map(|j| i + 8 + j).unwrap_or(msg.len())].to_owned()
@@ -38,8 +58,36 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
                 }
             }
         };
-        Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "reason": reason, "line": e.line(), "column": e.column() }))
-    })
+        let mut details = json!({ "reason": reason, "line": e.line(), "column": e.column() });
+        if let Some(p) = path.filter(|p| p != ".") {
+            details["field"] = json!(p);
+        }
+        Failure::new(ErrorCode::MalformedRequest).with_details(details)
+    })?;
+    // Nothing but whitespace may follow the object.
+    de.end().map_err(|e| {
+        let details = json!({ "reason": "body is not valid JSON", "line": e.line(), "column": e.column() });
+        Failure::new(ErrorCode::MalformedRequest).with_details(details)
+    })?;
+    Ok(value)
+}
+
+/// A field's path (`materials.0.type`) as it may be repeated to the caller:
+/// each part a field name (letters, digits and `_`, not starting with a
+/// digit) or an index, at most 128 characters. Anything else may be a
+/// value the caller typed as a key (a card number) and is not repeated.
+fn safe_path(path: &str) -> Option<String> {
+    let index = |p: &str| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit());
+    let part_ok = |p: &str| {
+        // `materials[0]`: a name, then indices.
+        let mut pieces = p.split('[');
+        let name = pieces.next().unwrap_or("");
+        let name_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.len() <= 64;
+        (name_ok || index(name)) && pieces.all(|i| i.strip_suffix(']').is_some_and(index))
+    };
+    (path.len() <= 128 && path.split('.').all(part_ok)).then(|| path.to_owned())
 }
 
 /// A body that may be left out entirely (no fields needed): empty means
@@ -89,5 +137,14 @@ mod tests {
         assert_eq!(e.details.unwrap()["reason"], "body must be a JSON object");
         let e = parse_json::<B>(&json_headers(), b"not json").unwrap_err();
         assert_eq!(e.details.unwrap()["reason"], "body is not valid JSON");
+        // A field it does not know is named, unless it could be a value.
+        let e = parse_json::<B>(&json_headers(), br#"{"card_number": "x", "card_numbr": "y"}"#).unwrap_err();
+        assert_eq!((e.code, e.details.unwrap()["field"].clone()), (ErrorCode::UnknownField, json!("card_numbr")));
+        let e = parse_json::<B>(&json_headers(), format!(r#"{{"card_number": "x", "{number}": 1}}"#).as_bytes()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnknownField);
+        assert!(!e.details.unwrap().to_string().contains(&number[..8]));
+        // A wrong type names its field.
+        let e = parse_json::<B>(&json_headers(), br#"{"card_number": 1}"#).unwrap_err();
+        assert_eq!(e.details.unwrap()["field"], "card_number");
     }
 }

@@ -31,6 +31,7 @@ pub struct ApiDoc;
 /// our side. The document lists them once (`x-common-error-codes`).
 pub const COMMON_ERRORS: &[ErrorCode] = &[
     ErrorCode::MalformedRequest,
+    ErrorCode::UnknownField,
     ErrorCode::UnsupportedMediaType,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UriTooLong,
@@ -106,4 +107,57 @@ pub fn describe_errors(doc: &mut utoipa::openapi::OpenApi) {
     let mut ext = Extensions::default();
     ext.insert("x-common-error-codes".into(), serde_json::json!(common));
     doc.extensions.get_or_insert_with(Default::default).merge(ext);
+}
+
+/// Marks every request body's schema closed (`additionalProperties:
+/// false`), as the server reads it: a field it does not know is refused
+/// with `UNKNOWN_FIELD` (`http::body`), never silently dropped. Schemas
+/// that answers use too are left open (an answer may gain fields).
+pub fn close_request_bodies(doc: &mut utoipa::openapi::OpenApi) {
+    use std::collections::BTreeSet;
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AdditionalProperties, Schema};
+
+    fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()).and_then(|r| r.strip_prefix("#/components/schemas/")) {
+                    out.push(r.to_owned());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let Some(components) = doc.components.as_ref() else { return };
+    // Every schema reachable from `start`, through the components.
+    let reach = |start: Vec<String>| {
+        let mut seen = BTreeSet::new();
+        let mut todo = start;
+        while let Some(name) = todo.pop() {
+            if seen.insert(name.clone())
+                && let Some(s) = components.schemas.get(&name)
+            {
+                refs(&serde_json::to_value(s).unwrap_or_default(), &mut todo);
+            }
+        }
+        seen
+    };
+    let (mut asked, mut answered) = (Vec::new(), Vec::new());
+    for item in doc.paths.paths.values() {
+        for op in [&item.get, &item.post, &item.put, &item.delete].into_iter().flatten() {
+            if let Some(b) = &op.request_body {
+                refs(&serde_json::to_value(b).unwrap_or_default(), &mut asked);
+            }
+            refs(&serde_json::to_value(&op.responses).unwrap_or_default(), &mut answered);
+        }
+    }
+    let (asked, answered) = (reach(asked), reach(answered));
+    let Some(components) = doc.components.as_mut() else { return };
+    for name in asked.difference(&answered) {
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
+            o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
 }

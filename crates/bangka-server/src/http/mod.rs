@@ -320,5 +320,6 @@ fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Re
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = routes(true, true).into_openapi();
     doc::describe_errors(&mut doc);
+    doc::close_request_bodies(&mut doc);
     doc
 }

@@ -77,6 +77,7 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
         }
     };
     seen.expect(raw("{", "application/json").await, "MALFORMED_REQUEST");
+    seen.expect(app.post(&bindings, with(&debit, "card_numbr", json!("x"))).await, "UNKNOWN_FIELD");
     seen.expect(raw("{}", "text/plain").await, "UNSUPPORTED_MEDIA_TYPE");
     let big = app
         .client

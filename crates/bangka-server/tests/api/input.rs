@@ -116,6 +116,38 @@ async fn bad_account_input_and_unknown_routes(app: TestApp) {
 }
 on_both_backends!(bad_account_input_and_unknown_routes);
 
+/// A field the API does not know is refused, named, and changes nothing
+/// (a misspelled `langauge` used to make a zh-CN account silently); a wrong
+/// type names its field; the document says the bodies are closed.
+async fn unknown_fields_are_refused_by_name(app: TestApp) {
+    let phone = "+8613912345678";
+    let r = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": phone, "langauge": "en" })).await;
+    let e = r.assert_error("UNKNOWN_FIELD");
+    assert_eq!((r.status, e["details"]["field"].as_str()), (400, Some("langauge")), "{e}");
+    assert!(e["message"].as_str().is_some_and(|m| m.contains("langauge")), "{e}");
+    // Nested fields are named by their path, and a value typed as a key is not repeated.
+    let acc = app.verified_account().await;
+    let before = state_counts(&app).await;
+    let review = json!({ "kind": "risk_lock", "statement": "我没有做过这些操作", "materials": [{ "type": "id_front", "ref": "r1", "colour": "red" }] });
+    let e = app.post(&format!("/v1/accounts/{acc}/reviews"), review).await.assert_error("UNKNOWN_FIELD").clone();
+    assert_eq!(e["details"]["field"], "materials.0.colour", "{e}");
+    let card = app.card("ok_debit").await;
+    let number = card["card_number"].as_str().unwrap().to_owned();
+    let mut bind = TestApp::bind_body(&card);
+    bind[number.as_str()] = json!(1);
+    let r = app.post(&format!("/v1/accounts/{acc}/bindings"), bind).await;
+    let e = r.assert_error("UNKNOWN_FIELD");
+    assert!(e["details"]["field"].is_null() && !r.body.to_string().contains(&number[6..]), "{}", r.body);
+    let e = app.post("/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": phone, "language": 7 })).await;
+    assert_eq!(e.assert_error("MALFORMED_REQUEST")["details"]["field"], "language");
+    assert!(app.state.store.account_by_phone(phone).await.unwrap().is_none(), "nothing was created");
+    assert_eq!(state_counts(&app).await, before, "refused input changed stored state");
+    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
+    assert_eq!(doc["components"]["schemas"]["NewAccountBody"]["additionalProperties"], json!(false));
+    assert_eq!(doc["components"]["schemas"]["MaterialBody"]["additionalProperties"], json!(false));
+}
+on_both_backends!(unknown_fields_are_refused_by_name);
+
 async fn authentication_is_required(app: TestApp) {
     let anon = app.client.post(format!("{}/v1/accounts", app.base)).json(&json!({ "phone": "13800138000" })).send().await.unwrap();
     assert_eq!(anon.status(), 401);
