@@ -7,6 +7,25 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use crate::error::rfc3339;
+
+/// A moment in an answer, typed until it is written: RFC 3339 in UTC to the
+/// millisecond (`2026-12-07T22:43:59.285Z`, [`rfc3339`]), `format:
+/// date-time` in the document (each field says so: `#[schema(value_type =
+/// String, format = DateTime)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(pub time::OffsetDateTime);
+
+impl From<time::OffsetDateTime> for Timestamp {
+    fn from(t: time::OffsetDateTime) -> Timestamp {
+        Timestamp(t)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&rfc3339(self.0))
+    }
+}
 use bangka_core::otp::OtpRules;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,10 +39,12 @@ pub struct AccountView {
     /// Why the holder froze the account, while it is frozen.
     pub frozen_reason: Option<String>,
     /// A risk lock's end, while one runs.
-    pub locked_until: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub locked_until: Option<Timestamp>,
     /// Whether a payment password is set (the password itself is never shown).
     pub payment_password_set: bool,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
     /// The language of the holder's notices (`zh-CN` or `en`).
     pub language: String,
     /// Where notices also go by email, masked (`l***@example.com`).
@@ -63,9 +84,9 @@ impl AccountView {
             kyc_status: a.kyc.as_str().into(),
             status: a.status.as_str().into(),
             frozen_reason: a.frozen_reason.map(|r| r.as_str().into()),
-            locked_until: a.locked_until.filter(|u| *u > now).map(rfc3339),
+            locked_until: a.locked_until.filter(|u| *u > now).map(Timestamp),
             payment_password_set: a.payment_password_set_at.is_some(),
-            created_at: rfc3339(a.created_at),
+            created_at: Timestamp(a.created_at),
             language: a.language.clone(),
             email_masked: a.email.as_deref().map(bangka_core::holder::mask_email),
             phone_verified: a.phone_verified_at.is_some(),
@@ -166,8 +187,10 @@ pub struct NextAction {
     pub kind: String,
     pub challenge_id: String,
     pub masked_phone: String,
-    pub expires_at: String,
-    pub resend_available_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub resend_available_at: Timestamp,
     pub attempts_remaining: u32,
 }
 
@@ -178,8 +201,8 @@ impl NextAction {
             kind: "otp".into(),
             challenge_id: c.challenge.id.clone(),
             masked_phone: masked,
-            expires_at: rfc3339(c.challenge.expires_at),
-            resend_available_at: rfc3339(c.challenge.resend_available_at(rules)),
+            expires_at: Timestamp(c.challenge.expires_at),
+            resend_available_at: Timestamp(c.challenge.resend_available_at(rules)),
             attempts_remaining: rules.max_attempts.saturating_sub(c.challenge.attempts),
         }
     }
@@ -196,8 +219,10 @@ pub struct BindingView {
     pub token: Option<TokenView>,
     pub next_action: Option<NextAction>,
     pub attempt_id: Option<String>,
-    pub created_at: String,
-    pub activated_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub activated_at: Option<Timestamp>,
     /// After a lost or stolen report: whether the bank was told.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_notified: Option<bool>,
@@ -206,7 +231,8 @@ pub struct BindingView {
     pub issuer_advice: Option<String>,
     /// After an unbind is confirmed: when the cooling-off ends.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cooling_off_ends_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub cooling_off_ends_at: Option<Timestamp>,
     /// After an unbind is confirmed: the autopay agreements it cancelled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancelled_mandates: Option<Vec<String>>,
@@ -225,8 +251,8 @@ impl BindingView {
             token: token.map(TokenView::from_row),
             next_action: next,
             attempt_id,
-            created_at: rfc3339(b.created_at),
-            activated_at: b.activated_at.map(rfc3339),
+            created_at: Timestamp(b.created_at),
+            activated_at: b.activated_at.map(Timestamp),
             issuer_notified: None,
             issuer_advice: None,
             cooling_off_ends_at: None,
@@ -244,7 +270,8 @@ pub struct ActivationView {
     pub status: String,
     pub card: CardView,
     pub next_action: Option<NextAction>,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
     /// After activation: what to do next.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_steps: Option<Vec<ActivationStepView>>,
@@ -273,7 +300,7 @@ impl ActivationView {
             status: a.status.clone(),
             card: CardView::from_activation(a),
             next_action: next,
-            created_at: rfc3339(a.created_at),
+            created_at: Timestamp(a.created_at),
             next_steps: None,
             confirmation: (a.status == "activating").then(|| ConfirmationView {
                 message: crate::i18n::say(
@@ -282,7 +309,7 @@ impl ActivationView {
                 )
                 .get(crate::i18n::current())
                 .to_owned(),
-                check_again_at: rfc3339(a.updated_at + bangka_core::payment::RETRY_OPS_AFTER),
+                check_again_at: Timestamp(a.updated_at + bangka_core::payment::RETRY_OPS_AFTER),
             }),
         }
     }
@@ -317,7 +344,8 @@ pub struct PaymentOpView {
     pub amount: i64,
     /// `pending` (the bank has not confirmed yet; retried automatically), `done` or `failed`.
     pub status: String,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
 }
 
 /// A payment (a consumption record, 消费记录).
@@ -343,8 +371,10 @@ pub struct PaymentView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer_reason: Option<ReasonView>,
     pub operations: Vec<PaymentOpView>,
-    pub created_at: String,
-    pub updated_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
     /// While the bank has not confirmed the payment (its answer was lost on
     /// the way): what the holder is told and when to look again. Bangka asks
     /// the bank in the background and tells the holder when it knows.
@@ -358,7 +388,8 @@ pub struct ConfirmationView {
     pub message: String,
     /// RFC 3339: read the payment (`GET /v1/payments/{pid}`) or activation
     /// again from then.
-    pub check_again_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub check_again_at: Timestamp,
 }
 
 impl PaymentView {
@@ -381,11 +412,11 @@ impl PaymentView {
                     kind: o.kind.as_str().into(),
                     amount: o.amount,
                     status: o.status.clone(),
-                    created_at: rfc3339(o.created_at),
+                    created_at: Timestamp(o.created_at),
                 })
                 .collect(),
-            created_at: rfc3339(p.created_at),
-            updated_at: rfc3339(p.updated_at),
+            created_at: Timestamp(p.created_at),
+            updated_at: Timestamp(p.updated_at),
             confirmation: (p.status.as_str() == "pending").then(|| ConfirmationView {
                 message: crate::i18n::say(
                     "银行尚未确认这笔付款。我们会继续向银行查询，有结果后立即通知您；在此之前请不要重复付款。",
@@ -393,7 +424,7 @@ impl PaymentView {
                 )
                 .get(crate::i18n::current())
                 .to_owned(),
-                check_again_at: rfc3339(p.updated_at + bangka_core::payment::RETRY_OPS_AFTER),
+                check_again_at: Timestamp(p.updated_at + bangka_core::payment::RETRY_OPS_AFTER),
             }),
         }
     }
@@ -455,7 +486,8 @@ pub struct CryptogramView {
     pub token_number: String,
     /// 16 hexadecimal digits; good for one payment until `expires_at`.
     pub cryptogram: String,
-    pub expires_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
     /// The token's application transaction counter.
     pub atc: i64,
     /// In minor units (fen).
@@ -497,7 +529,8 @@ pub struct TicketEventView {
     /// `holder`, `support` or `system` (agents see the operator).
     pub by: String,
     pub body: Option<String>,
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
 }
 
 /// A support ticket.
@@ -509,7 +542,8 @@ pub struct TicketView {
     pub status: String,
     /// `issuer`, `account`, `risk`, `payment`, `card` or `other`.
     pub category: String,
-    pub sla_due_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub sla_due_at: Timestamp,
     pub overdue: bool,
     pub attempt_id: Option<String>,
     pub binding_id: Option<String>,
@@ -519,11 +553,15 @@ pub struct TicketView {
     /// account (masked), the device, the diagnosis, recent payments, attachments.
     #[schema(value_type = Object)]
     pub context: serde_json::Value,
-    pub escalated_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub escalated_at: Option<Timestamp>,
     pub escalation_reason: Option<String>,
-    pub resolved_at: Option<String>,
-    pub closed_at: Option<String>,
-    pub created_at: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
     /// `resolved`, or `unresolved` for a ticket closed without a resolution.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
@@ -552,7 +590,8 @@ pub struct TicketQueueView {
 pub struct ReviewDecisionView {
     /// Why, as told to the holder.
     pub reason: Option<String>,
-    pub decided_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub decided_at: Timestamp,
 }
 
 /// A supporting document: a reference the wallet stored, never the image.
@@ -586,7 +625,8 @@ pub struct ReviewView {
     /// withdraw one they did not send).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approvable_from: Option<String>,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
     /// Reviewers only: the account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
@@ -637,7 +677,8 @@ pub struct InboxMessageView {
     pub channel: String,
     pub to: String,
     pub body: String,
-    pub received_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: Timestamp,
 }
 
 /// Demo: what a phone number, account (push) or email address received, newest first.
@@ -803,8 +844,10 @@ pub struct BinView {
 /// A maintenance window of a bank, as it announced it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WindowSpanView {
-    pub starts_at: String,
-    pub ends_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
 }
 
 /// A bank, what of it the wallet accepts, and its maintenance.
@@ -818,7 +861,8 @@ pub struct IssuerView {
     pub accepted_card_types: Vec<String>,
     pub bins: Vec<BinView>,
     pub in_maintenance: bool,
-    pub maintenance_ends_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub maintenance_ends_at: Option<Timestamp>,
     pub maintenance_windows: Vec<WindowSpanView>,
 }
 
@@ -845,7 +889,8 @@ pub struct SessionDeviceView {
 pub struct SessionView {
     pub token: Option<String>,
     pub session_id: String,
-    pub expires_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
     pub device: SessionDeviceView,
 }
 
@@ -865,8 +910,10 @@ pub struct DeviceView {
     pub device_tag: Option<String>,
     pub name: Option<String>,
     pub last_ip_masked: Option<String>,
-    pub first_seen_at: String,
-    pub last_seen_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen_at: Timestamp,
 }
 
 /// A device removed, its sessions ended.
@@ -905,7 +952,8 @@ pub struct AttemptView {
     /// The app, OS and device model the request named.
     #[schema(value_type = Option<Object>)]
     pub client: Option<serde_json::Value>,
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
 }
 
 /// An account's attempts, newest first.
@@ -926,15 +974,18 @@ pub struct RiskDecisionView {
     pub outcome: String,
     pub count: i64,
     pub attempt_id: Option<String>,
-    pub locked_until: Option<String>,
-    pub created_at: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub locked_until: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
 }
 
 /// An account's risk decisions and its lock.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RiskView {
     pub account_id: String,
-    pub locked_until: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub locked_until: Option<Timestamp>,
     pub decisions: Vec<RiskDecisionView>,
 }
 
@@ -1143,7 +1194,8 @@ pub struct AuditEntryView {
     /// last moment and not sealed yet (the sealer runs every second).
     pub seq: Option<i64>,
     pub id: String,
-    pub at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
     /// The key, holder or job that acted.
     pub actor: String,
     pub origin: String,
@@ -1162,7 +1214,7 @@ pub struct AuditChainView {
     pub entries: i64,
     pub head: String,
     /// The first entry where the chain breaks, if it does.
-    pub broken_at: Option<i64>,
+    pub broken_entry: Option<i64>,
     pub problem: Option<String>,
 }
 

@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use crate::auth::{Duty, OpsAuth, Role, generate_key, hash_key};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::Timestamp;
 
 /// How long both keys work after a rotation, unless the request says.
 pub const DEFAULT_OVERLAP: Duration = Duration::hours(24);
@@ -77,10 +77,14 @@ pub struct ApiKeyView {
     /// `active`, `expired` or `revoked`.
     pub status: String,
     pub merchant_id: Option<String>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub expires_at: Option<String>,
-    pub revoked_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: crate::views::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<crate::views::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<crate::views::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<crate::views::Timestamp>,
     /// The key a rotation made in its place.
     pub replaced_by: Option<String>,
 }
@@ -101,10 +105,10 @@ impl ApiKeyView {
             mode: k.mode.as_str().into(),
             status: status.into(),
             merchant_id: k.merchant_id.clone(),
-            created_at: rfc3339(k.created_at),
-            last_used_at: k.last_used_at.map(rfc3339),
-            expires_at: k.expires_at.map(rfc3339),
-            revoked_at: k.revoked_at.map(rfc3339),
+            created_at: Timestamp(k.created_at),
+            last_used_at: k.last_used_at.map(Timestamp),
+            expires_at: k.expires_at.map(Timestamp),
+            revoked_at: k.revoked_at.map(Timestamp),
             replaced_by: k.replaced_by.clone(),
         }
     }

@@ -323,7 +323,7 @@ async fn with_state_details(
 ) -> ApiResult<BindingView> {
     if b.status == BindingStatus::Unbinding {
         if let Some(ends) = app.store.latest_unbind_request(&b.id).await?.and_then(|r| r.cooling_off_ends_at) {
-            v.cooling_off_ends_at = Some(crate::views::rfc3339(ends));
+            v.cooling_off_ends_at = Some(crate::views::Timestamp(ends));
             v.revoke = Some(crate::views::Link::post(format!("/v1/accounts/{}/bindings/{}/unbind/revoke", b.account_id, b.id)));
         }
         return Ok(v);

@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use crate::auth::{Duty, OpsAuth};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::{Timestamp, rfc3339};
 
 /// The period `/v1/status` reports bind outcomes over.
 pub const STATUS_PERIOD: Duration = Duration::minutes(15);
@@ -46,8 +46,10 @@ pub struct WindowBody {
     /// An issuer id from `GET /v1/issuers`; absent for the whole platform.
     pub issuer: Option<String>,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub starts_at: String,
     /// RFC 3339, after `starts_at`, in the future, at most 7 days after the start.
+    #[schema(format = DateTime)]
     pub ends_at: String,
     pub message: Message,
 }
@@ -61,8 +63,10 @@ pub struct WindowView {
     pub issuer: Option<String>,
     /// `bangka` (scheduled by an operator) or `issuer` (announced by the bank).
     pub source: &'static str,
-    pub starts_at: String,
-    pub ends_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: crate::views::Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: crate::views::Timestamp,
     pub message: Message,
     /// Whether it is running now.
     pub active: bool,
@@ -74,8 +78,8 @@ impl WindowView {
             id: Some(w.id.clone()),
             issuer: w.issuer.clone(),
             source: "bangka",
-            starts_at: rfc3339(w.starts_at),
-            ends_at: rfc3339(w.ends_at),
+            starts_at: Timestamp(w.starts_at),
+            ends_at: Timestamp(w.ends_at),
             message: Message { zh: w.message_zh.clone(), en: w.message_en.clone() },
             active: w.is_active(now),
         }
@@ -86,8 +90,8 @@ impl WindowView {
             id: None,
             issuer: Some(w.issuer.clone()),
             source: "issuer",
-            starts_at: rfc3339(w.starts_at),
-            ends_at: rfc3339(w.ends_at),
+            starts_at: Timestamp(w.starts_at),
+            ends_at: Timestamp(w.ends_at),
             message: Message { zh: w.message_zh.clone(), en: w.message_en.clone() },
             active: w.is_active(now),
         }
@@ -234,7 +238,8 @@ pub struct IssuerStatusView {
     pub id: String,
     pub name: Message,
     pub in_maintenance: bool,
-    pub maintenance_ends_at: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub maintenance_ends_at: Option<crate::views::Timestamp>,
     /// Bind attempts in the period.
     pub bind_attempts: i64,
     pub bind_failures: i64,
@@ -245,7 +250,8 @@ pub struct IssuerStatusView {
     pub bank_failure_rate: Option<f64>,
     /// The bank stopped answering: calls to it fail at once until then
     /// (RFC 3339; `null` while it answers).
-    pub circuit_open_until: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub circuit_open_until: Option<crate::views::Timestamp>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -293,13 +299,13 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
             id: i.id.into(),
             name: Message { zh: i.name.zh.into(), en: i.name.en.into() },
             in_maintenance: until.is_some(),
-            maintenance_ends_at: until.map(rfc3339),
+            maintenance_ends_at: until.map(Timestamp),
             bind_attempts: attempts,
             bind_failures: failures,
             bind_failure_rate: rate(failures),
             bind_failures_by_side: FailuresBySide { bank, holder_input: holder, wallet },
             bank_failure_rate: rate(bank),
-            circuit_open_until: circuits.iter().find(|(issuer, _)| issuer == i.id).map(|(_, until)| rfc3339(*until)),
+            circuit_open_until: circuits.iter().find(|(issuer, _)| issuer == i.id).map(|(_, until)| Timestamp(*until)),
         });
     }
     // Ours and the banks' own announced windows, soonest end first.

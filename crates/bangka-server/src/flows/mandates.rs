@@ -23,7 +23,7 @@ use super::{AttemptFacts, check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::Timestamp;
 
 /// `POST /v1/accounts/{id}/mandates`.
 #[derive(Deserialize, ToSchema)]
@@ -54,9 +54,12 @@ pub struct MandateView {
     pub currency: String,
     /// Why the setup failed: a catalog code and its help page.
     pub failure: Option<Value>,
-    pub created_at: String,
-    pub activated_at: Option<String>,
-    pub revoked_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: crate::views::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub activated_at: Option<crate::views::Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<crate::views::Timestamp>,
 }
 
 impl MandateView {
@@ -70,9 +73,9 @@ impl MandateView {
             max_amount: m.max_amount,
             currency: m.currency.clone(),
             failure: m.failure_code.as_ref().map(|c| json!({ "code": c, "doc_url": format!("/help/errors/{c}") })),
-            created_at: rfc3339(m.created_at),
-            activated_at: m.activated_at.map(rfc3339),
-            revoked_at: m.revoked_at.map(rfc3339),
+            created_at: Timestamp(m.created_at),
+            activated_at: m.activated_at.map(Timestamp),
+            revoked_at: m.revoked_at.map(Timestamp),
         }
     }
 }

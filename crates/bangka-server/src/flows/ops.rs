@@ -131,7 +131,7 @@ pub async fn audit(app: &AppState, who: &OpsAuth, q: AuditQuery) -> ApiResult<(S
             .map(|e| AuditEntryView {
                 seq: e.seq,
                 id: e.id,
-                at: crate::error::rfc3339(e.created_at),
+                at: crate::views::Timestamp(e.created_at),
                 actor: e.actor,
                 origin: e.origin,
                 action: e.action,
@@ -145,7 +145,7 @@ pub async fn audit(app: &AppState, who: &OpsAuth, q: AuditQuery) -> ApiResult<(S
             intact: verdict.problem.is_none(),
             entries: verdict.entries,
             head: verdict.head,
-            broken_at: verdict.problem.as_ref().map(|(at, _)| *at),
+            broken_entry: verdict.problem.as_ref().map(|(at, _)| *at),
             problem: verdict.problem.map(|(_, why)| why),
         },
     };

@@ -250,7 +250,7 @@ pub async fn cryptogram(
         json!(crate::views::CryptogramView {
             token_number: token.number,
             cryptogram: issued.value,
-            expires_at: rfc3339(expires_at),
+            expires_at: crate::views::Timestamp(expires_at),
             atc: issued.atc,
             amount: terms.money.minor(),
             currency: terms.money.currency().as_str().into(),

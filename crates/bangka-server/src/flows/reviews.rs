@@ -102,10 +102,10 @@ pub fn view(r: &ReviewRow) -> ReviewView {
         attempt_id: r.attempt_id.clone(),
         binding_id: r.binding_id.clone(),
         new_phone_masked: r.new_phone.as_deref().and_then(|p| Phone::parse(p).ok()).map(|p| p.masked()),
-        decision: r.decided_at.map(|at| ReviewDecisionView { reason: r.decision_reason.clone(), decided_at: rfc3339(at) }),
+        decision: r.decided_at.map(|at| ReviewDecisionView { reason: r.decision_reason.clone(), decided_at: crate::views::Timestamp(at) }),
         approvable_from: (r.status == ReviewStatus::Submitted && r.kind.waiting_period() > time::Duration::ZERO)
             .then(|| rfc3339(approvable_from(r))),
-        created_at: rfc3339(r.created_at),
+        created_at: crate::views::Timestamp(r.created_at),
         account_id: None,
         released: None,
         requested: None,

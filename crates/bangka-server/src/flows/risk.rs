@@ -21,7 +21,7 @@ use super::{AttemptFacts, load_account};
 use crate::auth::{Duty, OpsAuth, current_origin};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::Timestamp;
 
 /// The subject's value for a rule, when the request has it.
 fn subject_value<'a>(
@@ -272,11 +272,11 @@ pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRe
             outcome: d.outcome,
             count: d.count,
             attempt_id: d.attempt_id,
-            locked_until: d.locked_until.map(rfc3339),
-            created_at: rfc3339(d.created_at),
+            locked_until: d.locked_until.map(Timestamp),
+            created_at: Timestamp(d.created_at),
         })
         .collect();
-    let v = crate::views::RiskView { account_id: account_id.into(), locked_until: account.locked_until.map(rfc3339), decisions };
+    let v = crate::views::RiskView { account_id: account_id.into(), locked_until: account.locked_until.map(Timestamp), decisions };
     Ok((StatusCode::OK, json!(v)))
 }
 
@@ -312,7 +312,7 @@ pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRes
                 device_id: a.device_id,
                 phone_used_masked: a.phone_masked,
                 client: a.client,
-                at: rfc3339(a.created_at),
+                at: Timestamp(a.created_at),
             }
         })
         .collect();

@@ -23,7 +23,7 @@ use super::load_account;
 use crate::auth::{Principal, generate_session_token, hash_key};
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::Timestamp;
 
 #[derive(Deserialize, ToSchema)]
 pub struct SessionBody {
@@ -102,7 +102,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
         json!(crate::views::SessionView {
             token: Some(token.to_string()),
             session_id: id.to_string(),
-            expires_at: rfc3339(expires_at),
+            expires_at: Timestamp(expires_at),
             device: crate::views::SessionDeviceView {
                 device_id: device.as_str().into(),
                 device_tag: label.to_string(),
@@ -136,8 +136,8 @@ pub async fn devices(app: &AppState, account_id: &str) -> ApiResult<(StatusCode,
                 device_tag: tag,
                 name: d.name,
                 last_ip_masked: ip,
-                first_seen_at: rfc3339(d.first_seen_at),
-                last_seen_at: rfc3339(d.last_seen_at),
+                first_seen_at: Timestamp(d.first_seen_at),
+                last_seen_at: Timestamp(d.last_seen_at),
             }
         })
         .collect();

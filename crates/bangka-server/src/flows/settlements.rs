@@ -24,7 +24,7 @@ use super::load_account;
 use crate::auth::Principal;
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
-use crate::views::rfc3339;
+use crate::views::Timestamp;
 
 /// The default time a confirmed refund takes to reach the card
 /// (`bangka serve --refund-settles-after`).
@@ -42,6 +42,7 @@ pub struct WithdrawalBody {
     pub amount: Value,
     pub currency: String,
     /// When the bank expects it on the card (RFC 3339, within 30 days).
+    #[schema(format = DateTime)]
     pub expected_at: String,
 }
 
@@ -57,9 +58,12 @@ pub struct SettlementView {
     pub currency: String,
     /// `in_transit` or `settled`.
     pub status: String,
-    pub expected_at: String,
-    pub settled_at: Option<String>,
-    pub created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expected_at: crate::views::Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub settled_at: Option<crate::views::Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: crate::views::Timestamp,
 }
 
 impl SettlementView {
@@ -72,9 +76,9 @@ impl SettlementView {
             amount: s.amount,
             currency: s.currency.clone(),
             status: s.status.as_str().into(),
-            expected_at: rfc3339(s.expected_at),
-            settled_at: s.settled_at.map(rfc3339),
-            created_at: rfc3339(s.created_at),
+            expected_at: Timestamp(s.expected_at),
+            settled_at: s.settled_at.map(Timestamp),
+            created_at: Timestamp(s.created_at),
         }
     }
 }

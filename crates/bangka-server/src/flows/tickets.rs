@@ -134,18 +134,18 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> TicketView {
         number: t.number.clone(),
         status: t.status.as_str().into(),
         category: t.category.clone(),
-        sla_due_at: rfc3339(t.sla_due_at),
+        sla_due_at: crate::views::Timestamp(t.sla_due_at),
         overdue: t.status.is_pending() && t.sla_due_at <= now,
         attempt_id: t.attempt_id.clone(),
         binding_id: t.binding_id.clone(),
         error_code: t.error_code.clone(),
         note: t.note.clone(),
         context: t.context.clone(),
-        escalated_at: t.escalated_at.map(rfc3339),
+        escalated_at: t.escalated_at.map(crate::views::Timestamp),
         escalation_reason: t.escalation_reason.clone(),
-        resolved_at: t.resolved_at.map(rfc3339),
-        closed_at: t.closed_at.map(rfc3339),
-        created_at: rfc3339(t.created_at),
+        resolved_at: t.resolved_at.map(crate::views::Timestamp),
+        closed_at: t.closed_at.map(crate::views::Timestamp),
+        created_at: crate::views::Timestamp(t.created_at),
         outcome: if unresolved { Some("unresolved".into()) } else { t.resolved_at.map(|_| "resolved".into()) },
         escalation_routes: unresolved.then(escalation_routes),
         events: None,
@@ -283,7 +283,7 @@ fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (Sta
             } else {
                 "holder"
             };
-            TicketEventView { kind: e.kind, by: by.into(), body: e.body, at: rfc3339(e.at) }
+            TicketEventView { kind: e.kind, by: by.into(), body: e.body, at: crate::views::Timestamp(e.at) }
         })
         .collect();
     v.events = Some(events);
@@ -400,7 +400,12 @@ async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> A
     if let Some(a) = &t.attempt_id {
         v.attempt_code = app.store.get_attempt(&t.account_id, a).await?.and_then(|a| a.code);
     }
-    v.events = Some(history.into_iter().map(|e| TicketEventView { kind: e.kind, by: e.actor, body: e.body, at: rfc3339(e.at) }).collect());
+    v.events = Some(
+        history
+            .into_iter()
+            .map(|e| TicketEventView { kind: e.kind, by: e.actor, body: e.body, at: crate::views::Timestamp(e.at) })
+            .collect(),
+    );
     Ok((StatusCode::OK, json!(v)))
 }
 

@@ -288,7 +288,7 @@ pub async fn confirm(
     let revoke = crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/unbind/revoke", b.id));
     let unbinding = BindingRow { status: BindingStatus::Unbinding, updated_at: now, ..b };
     let v = crate::views::BindingView {
-        cooling_off_ends_at: Some(rfc3339(ends_at)),
+        cooling_off_ends_at: Some(crate::views::Timestamp(ends_at)),
         cancelled_mandates: Some(mandates),
         revoke: Some(revoke),
         ..super::bind::binding_view_with(app, &unbinding, token.as_ref()).await?

@@ -80,10 +80,13 @@ async fn issuers(State(app): State<AppState>) -> axum::Json<crate::views::Issuer
                     })
                     .collect(),
                 in_maintenance: current.is_some(),
-                maintenance_ends_at: current.map(|w| rfc3339(w.ends_at)),
+                maintenance_ends_at: current.map(|w| crate::views::Timestamp(w.ends_at)),
                 maintenance_windows: mine
                     .iter()
-                    .map(|w| WindowSpanView { starts_at: rfc3339(w.starts_at), ends_at: rfc3339(w.ends_at) })
+                    .map(|w| WindowSpanView {
+                        starts_at: crate::views::Timestamp(w.starts_at),
+                        ends_at: crate::views::Timestamp(w.ends_at),
+                    })
                     .collect(),
             }
         })
@@ -323,7 +326,7 @@ async fn demo_inbox(State(app): State<AppState>, Path(recipient): Path<String>) 
             channel: m.channel,
             to: m.phone,
             body: m.body,
-            received_at: rfc3339(m.received_at),
+            received_at: crate::views::Timestamp(m.received_at),
         })
         .collect();
     Ok(axum::Json(crate::views::InboxView { phone: recipient.clone(), recipient, messages }).into_response())

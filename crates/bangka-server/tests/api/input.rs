@@ -173,3 +173,31 @@ async fn authentication_is_required(app: TestApp) {
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "FORBIDDEN");
 }
 on_both_backends!(authentication_is_required);
+
+/// Every time in the document is typed as one (issue 26): each `*_at`
+/// property, at any depth, is a `date-time` string.
+#[test]
+fn every_time_in_the_document_is_a_date_time() {
+    fn walk(path: &str, v: &Value, bad: &mut Vec<String>) {
+        let Some(map) = v.as_object() else {
+            if let Some(a) = v.as_array() {
+                a.iter().for_each(|x| walk(path, x, bad));
+            }
+            return;
+        };
+        if let Some(props) = map.get("properties").and_then(Value::as_object) {
+            for (name, p) in props {
+                if name.ends_with("_at") && p["format"] != "date-time" {
+                    bad.push(format!("{path}.{name}"));
+                }
+            }
+        }
+        for (k, x) in map {
+            walk(&format!("{path}.{k}"), x, bad);
+        }
+    }
+    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
+    let mut bad = Vec::new();
+    walk("", &doc, &mut bad);
+    assert!(bad.is_empty(), "times without format: date-time: {bad:?}");
+}

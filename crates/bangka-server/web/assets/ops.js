@@ -481,7 +481,7 @@
     if (!r.ok) return showFailure($("#audit-chain"), r);
     const c = r.body.chain;
     const p = $("#audit-chain");
-    p.textContent = c.intact ? t("chain_ok", { n: c.entries, head: c.head.slice(0, 16) + "…" }) : t("chain_bad", { at: c.broken_at, why: c.problem });
+    p.textContent = c.intact ? t("chain_ok", { n: c.entries, head: c.head.slice(0, 16) + "…" }) : t("chain_bad", { at: c.broken_entry, why: c.problem });
     p.className = c.intact ? "ok" : "bad";
     table($("#audit-table"), [["seq", (e) => (e.seq == null ? "…" : String(e.seq))], ["at", (e) => when(e.at)], ["actor", (e) => e.actor], ["action", (e) => e.action], ["subject", (e) => el("code", { text: e.subject })], ["reason", (e) => e.reason || ""]], r.body.entries);
   }
