@@ -486,7 +486,7 @@ fn lifted_freeze(account: &AccountRow) -> Option<AccountFreezeReason> {
 }
 
 /// The account as [`phone_proven_write`] leaves it.
-pub fn phone_proven_row(account: &AccountRow, now: OffsetDateTime) -> AccountRow {
+pub(crate) fn phone_proven_row(account: &AccountRow, now: OffsetDateTime) -> AccountRow {
     let mut a = AccountRow { phone_verified_at: Some(from_ms(to_ms(now))), ..account.clone() };
     if lifted_freeze(account).is_some() {
         a.status = AccountStatus::Active;

@@ -52,6 +52,22 @@ pub struct ReviewRow {
     pub created_at: OffsetDateTime,
 }
 
+impl ReviewRow {
+    /// The review as its end leaves it (decided, withdrawn): the requested
+    /// real-name values erased.
+    fn ended(&self, status: ReviewStatus, by: &str, reason: &str, now: OffsetDateTime) -> ReviewRow {
+        ReviewRow {
+            status,
+            decided_by: Some(by.to_owned()),
+            decision_reason: Some(reason.to_owned()),
+            decided_at: Some(from_ms(to_ms(now))),
+            name_enc: None,
+            id_enc: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// What a review's decision leaves (see [`Store::decide_review`]).
 pub struct ReviewDecided {
     pub review: ReviewRow,
@@ -233,15 +249,7 @@ impl Store {
         if !self.put(set).await? {
             return Ok(None);
         }
-        Ok(Some(ReviewRow {
-            status: ReviewStatus::Withdrawn,
-            decided_by: Some(cause.actor.to_owned()),
-            decision_reason: Some(REASON.to_owned()),
-            decided_at: Some(from_ms(to_ms(now))),
-            name_enc: None,
-            id_enc: None,
-            ..review.clone()
-        }))
+        Ok(Some(review.ended(ReviewStatus::Withdrawn, cause.actor, REASON, now)))
     }
 
     /// Decides a submitted review: its status, the effect of an approval
@@ -343,16 +351,7 @@ impl Store {
         if !self.put(set).await? {
             return Ok(None);
         }
-        let review = ReviewRow {
-            status,
-            decided_by: Some(cause.actor.to_owned()),
-            decision_reason: Some(reason.to_owned()),
-            decided_at: Some(from_ms(to_ms(now))),
-            name_enc: None,
-            id_enc: None,
-            ..review.clone()
-        };
-        Ok(Some(ReviewDecided { review, account: after, released }))
+        Ok(Some(ReviewDecided { review: review.ended(status, cause.actor, reason, now), account: after, released }))
     }
 
     /// The phone requests waiting besides `review` (which its decision

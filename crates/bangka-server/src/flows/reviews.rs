@@ -465,6 +465,11 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     let Some(decided) = app.store.decide_review(&r, &account, decision, &reason, &notices, cause, now).await? else {
         // Moved meanwhile (applied at once: the request's second decision).
         let status = app.store.get_review(review_id).await?.map_or(r.status, |r| r.status);
+        if status == ReviewStatus::Submitted {
+            // Still waiting: what moved was the account (decided again
+            // under the writer, this cannot happen short of a bug).
+            return Err(anyhow::anyhow!("review {review_id}: its decision was refused twice while it waited").into());
+        }
         return Err(Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": status })).into());
     };
     tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
