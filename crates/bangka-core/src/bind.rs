@@ -70,7 +70,8 @@ impl BindRequest {
 }
 
 /// The account's real-name state, as far as binding cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KycState {
     Unverified,
     Verified,
@@ -86,14 +87,17 @@ impl KycState {
         }
     }
 
+    pub const ALL: [KycState; 3] = [KycState::Unverified, KycState::Verified, KycState::Rejected];
+
     pub fn parse(s: &str) -> Option<KycState> {
-        [KycState::Unverified, KycState::Verified, KycState::Rejected].into_iter().find(|k| k.as_str() == s)
+        KycState::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
 /// The account's standing (SPEC "Account"). A risk lock is separate
 /// (`locked_until`): it ends by itself, a freeze only by the holder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Active,
     /// Frozen by the holder (unknown transactions, a lost phone): nothing
@@ -111,8 +115,10 @@ impl AccountStatus {
         }
     }
 
+    pub const ALL: [AccountStatus; 3] = [AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed];
+
     pub fn parse(s: &str) -> Option<AccountStatus> {
-        [AccountStatus::Active, AccountStatus::Frozen, AccountStatus::Closed].into_iter().find(|k| k.as_str() == s)
+        AccountStatus::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

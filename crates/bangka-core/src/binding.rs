@@ -136,6 +136,37 @@ impl FreezeReason {
 /// counts (kept next to [`BindingStatus::is_live`] so the two cannot drift).
 pub const LIVE_STATUSES_SQL: &str = "('active','frozen','unbinding')";
 
+/// Where an activation of a card not yet activated stands (issue 26: it
+/// had no state type): `pending_verification` (a code went to the card's
+/// phone) → `activating` (the bank was asked and has not confirmed yet) →
+/// `activated`; or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivationStatus {
+    PendingVerification,
+    Activating,
+    Activated,
+    Failed,
+}
+
+impl ActivationStatus {
+    pub const ALL: [ActivationStatus; 4] =
+        [ActivationStatus::PendingVerification, ActivationStatus::Activating, ActivationStatus::Activated, ActivationStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivationStatus::PendingVerification => "pending_verification",
+            ActivationStatus::Activating => "activating",
+            ActivationStatus::Activated => "activated",
+            ActivationStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ActivationStatus> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +182,14 @@ mod tests {
     fn live_statuses_match_sql_list() {
         for s in BindingStatus::ALL {
             assert_eq!(s.is_live(), LIVE_STATUSES_SQL.contains(&format!("'{}'", s.as_str())), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn activation_statuses_round_trip() {
+        for s in ActivationStatus::ALL {
+            assert_eq!(ActivationStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
     }
 

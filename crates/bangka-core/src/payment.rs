@@ -130,6 +130,33 @@ impl MerchantId {
     }
 }
 
+/// Where a payment operation (an authorization, capture, refund or void
+/// sent to the bank) stands: `pending` (the bank has not confirmed yet;
+/// retried automatically), `done` or `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    Pending,
+    Done,
+    Failed,
+}
+
+impl OpStatus {
+    pub const ALL: [OpStatus; 3] = [OpStatus::Pending, OpStatus::Done, OpStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpStatus::Pending => "pending",
+            OpStatus::Done => "done",
+            OpStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OpStatus> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 /// A pending payment operation older than this lost its request (a crash,
 /// or an issuer whose answer never came; connectors time out well before
 /// it): the payment job finishes it, asking the bank first.

@@ -34,7 +34,8 @@ impl SettlementKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SettlementStatus {
     InTransit,
     Settled,
@@ -48,8 +49,10 @@ impl SettlementStatus {
         }
     }
 
+    pub const ALL: [SettlementStatus; 2] = [SettlementStatus::InTransit, SettlementStatus::Settled];
+
     pub fn parse(s: &str) -> Option<SettlementStatus> {
-        [SettlementStatus::InTransit, SettlementStatus::Settled].into_iter().find(|k| k.as_str() == s)
+        SettlementStatus::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -28,8 +28,10 @@ impl TicketStatus {
         }
     }
 
+    pub const ALL: [TicketStatus; 4] = [TicketStatus::Open, TicketStatus::Escalated, TicketStatus::Resolved, TicketStatus::Closed];
+
     pub fn parse(s: &str) -> Option<TicketStatus> {
-        [TicketStatus::Open, TicketStatus::Escalated, TicketStatus::Resolved, TicketStatus::Closed].into_iter().find(|t| t.as_str() == s)
+        TicketStatus::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
     /// Escalation (the holder asks, or the deadline passed): only an open ticket.

@@ -28,8 +28,10 @@ impl TokenStatus {
         }
     }
 
+    pub const ALL: [TokenStatus; 3] = [TokenStatus::Active, TokenStatus::Suspended, TokenStatus::Deleted];
+
     pub fn parse(s: &str) -> Option<TokenStatus> {
-        [TokenStatus::Active, TokenStatus::Suspended, TokenStatus::Deleted].into_iter().find(|t| t.as_str() == s)
+        TokenStatus::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
 

@@ -8,6 +8,72 @@ use utoipa::ToSchema;
 
 pub use crate::error::rfc3339;
 
+/// A state held as its enum until it is written, and listed whole in the
+/// document: a field of type `T` says `#[schema(schema_with =
+/// crate::views::states::<T>)]`, and the document gets an `enum` of every
+/// value `T` has (issue 26: states were strings with the values in prose).
+pub trait States: Sized + Copy + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+/// The document's schema for a state of type `T`: a string, one of `T`'s values.
+pub fn states<T: States>() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(T::ALL.iter().map(|s| s.name())))
+        .build()
+}
+
+macro_rules! states {
+    ($($t:ty),+ $(,)?) => {$(
+        impl States for $t {
+            const ALL: &'static [Self] = &<$t>::ALL;
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+        }
+    )+};
+}
+
+states!(
+    bangka_core::bind::AccountStatus,
+    bangka_core::bind::KycState,
+    bangka_core::binding::BindingStatus,
+    bangka_core::binding::ActivationStatus,
+    bangka_core::token::TokenStatus,
+    bangka_core::payment::PaymentStatus,
+    bangka_core::payment::OpStatus,
+    bangka_core::mandate::MandateStatus,
+    bangka_core::review::ReviewStatus,
+    bangka_core::ticket::TicketStatus,
+    bangka_core::settlement::SettlementStatus,
+    HealthStatus,
+);
+
+/// What a health check answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Alive (`/healthz`).
+    Ok,
+    /// Ready to serve (`/readyz`).
+    Ready,
+    NotReady,
+}
+
+impl HealthStatus {
+    pub const ALL: [HealthStatus; 3] = [HealthStatus::Ok, HealthStatus::Ready, HealthStatus::NotReady];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Ok => "ok",
+            HealthStatus::Ready => "ready",
+            HealthStatus::NotReady => "not_ready",
+        }
+    }
+}
+
 /// A moment in an answer, typed until it is written: RFC 3339 in UTC to the
 /// millisecond (`2026-12-07T22:43:59.285Z`, [`rfc3339`]), `format:
 /// date-time` in the document (each field says so: `#[schema(value_type =
@@ -33,9 +99,11 @@ pub struct AccountView {
     pub id: String,
     pub phone_masked: String,
     /// `unverified`, `verified` or `rejected`.
-    pub kyc_status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::bind::KycState>)]
+    pub kyc_status: bangka_core::bind::KycState,
     /// `active`, `frozen` (by the holder; see `frozen_reason`) or `closed`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::bind::AccountStatus>)]
+    pub status: bangka_core::bind::AccountStatus,
     /// Why the holder froze the account, while it is frozen.
     pub frozen_reason: Option<String>,
     /// A risk lock's end, while one runs.
@@ -81,8 +149,8 @@ impl AccountView {
         AccountView {
             id: a.id.clone(),
             phone_masked: masked,
-            kyc_status: a.kyc.as_str().into(),
-            status: a.status.as_str().into(),
+            kyc_status: a.kyc,
+            status: a.status,
             frozen_reason: a.frozen_reason.map(|r| r.as_str().into()),
             locked_until: a.locked_until.filter(|u| *u > now).map(Timestamp),
             payment_password_set: a.payment_password_set_at.is_some(),
@@ -157,7 +225,8 @@ impl CardView {
 pub struct TokenView {
     pub number_last4: String,
     /// `active`, `suspended` or `deleted`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::token::TokenStatus>)]
+    pub status: bangka_core::token::TokenStatus,
     /// Who suspended it: `holder`, `wallet`, `issuer`, `risk` or `system`.
     /// A suspension by the issuer or risk control can only be lifted by them.
     pub suspended_by: Option<String>,
@@ -171,7 +240,7 @@ impl TokenView {
     pub fn from_row(t: &TokenRow) -> Self {
         TokenView {
             number_last4: t.number[t.number.len() - 4..].to_owned(),
-            status: t.state.status.as_str().into(),
+            status: t.state.status,
             suspended_by: t.state.suspended_by.map(|a| a.as_str().into()),
             reason: t.state.reason.map(|r| r.as_str().into()),
             atc: t.atc,
@@ -212,7 +281,8 @@ impl NextAction {
 pub struct BindingView {
     pub id: String,
     /// `pending_verification`, `active`, `frozen`, `unbinding`, `unbound`, `deleted` or `failed`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::binding::BindingStatus>)]
+    pub status: bangka_core::binding::BindingStatus,
     pub card: CardView,
     /// While frozen: `holder_request`, `phone_lost`, `suspicious_activity`, `card_lost` or `card_stolen`.
     pub frozen_reason: Option<String>,
@@ -245,7 +315,7 @@ impl BindingView {
     pub fn new(b: &BindingRow, token: Option<&TokenRow>, next: Option<NextAction>, attempt_id: Option<String>) -> Self {
         BindingView {
             id: b.id.clone(),
-            status: b.status.as_str().into(),
+            status: b.status,
             card: CardView::from_binding(b),
             frozen_reason: b.frozen_reason.map(|r| r.as_str().into()),
             token: token.map(TokenView::from_row),
@@ -267,7 +337,8 @@ pub struct ActivationView {
     pub id: String,
     /// `pending_verification`, `activating` (the bank was asked and has not
     /// confirmed yet), `activated` or `failed`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::binding::ActivationStatus>)]
+    pub status: bangka_core::binding::ActivationStatus,
     pub card: CardView,
     pub next_action: Option<NextAction>,
     #[schema(value_type = String, format = DateTime)]
@@ -297,12 +368,12 @@ impl ActivationView {
     pub fn new(a: &ActivationRow, next: Option<NextAction>) -> Self {
         ActivationView {
             id: a.id.clone(),
-            status: a.status.clone(),
+            status: a.status,
             card: CardView::from_activation(a),
             next_action: next,
             created_at: Timestamp(a.created_at),
             next_steps: None,
-            confirmation: (a.status == "activating").then(|| ConfirmationView {
+            confirmation: (a.status == bangka_core::binding::ActivationStatus::Activating).then(|| ConfirmationView {
                 message: crate::i18n::say(
                     "银行尚未确认激活。我们会继续向银行查询，有结果后短信通知您；在此之前无需重新激活。",
                     "The bank has not confirmed the activation yet. We keep asking and will text you as soon as it does; there is no need to activate again meanwhile.",
@@ -343,7 +414,8 @@ pub struct PaymentOpView {
     pub kind: String,
     pub amount: i64,
     /// `pending` (the bank has not confirmed yet; retried automatically), `done` or `failed`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::payment::OpStatus>)]
+    pub status: bangka_core::payment::OpStatus,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -354,7 +426,8 @@ pub struct PaymentView {
     pub id: String,
     /// `pending`, `authorized`, `declined`, `failed`, `voided`, `captured`,
     /// `partially_refunded` or `refunded`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::payment::PaymentStatus>)]
+    pub status: bangka_core::payment::PaymentStatus,
     pub amount: AmountView,
     pub captured: i64,
     pub refunded: i64,
@@ -396,7 +469,7 @@ impl PaymentView {
     pub fn new(p: &PaymentRow, b: &BindingRow, ops: &[PaymentOp], for_ops: bool) -> Self {
         PaymentView {
             id: p.id.clone(),
-            status: p.status.as_str().into(),
+            status: p.status,
             amount: AmountView { minor: p.amount, currency: p.currency.clone() },
             captured: p.captured,
             refunded: p.refunded,
@@ -411,7 +484,7 @@ impl PaymentView {
                 .map(|o| PaymentOpView {
                     kind: o.kind.as_str().into(),
                     amount: o.amount,
-                    status: o.status.clone(),
+                    status: o.status,
                     created_at: Timestamp(o.created_at),
                 })
                 .collect(),
@@ -539,7 +612,8 @@ pub struct TicketView {
     /// `BK-YYYYMMDD-NNNNNN`.
     pub number: String,
     /// `open`, `escalated`, `resolved` or `closed`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::ticket::TicketStatus>)]
+    pub status: bangka_core::ticket::TicketStatus,
     /// `issuer`, `account`, `risk`, `payment`, `card` or `other`.
     pub category: String,
     #[schema(value_type = String, format = DateTime)]
@@ -612,7 +686,8 @@ pub struct ReviewView {
     pub kind: String,
     /// `submitted`, `approved`, `rejected`, `withdrawn` (by the holder) or
     /// `void` (the account changed under it before a decision).
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::review::ReviewStatus>)]
+    pub status: bangka_core::review::ReviewStatus,
     pub statement: String,
     pub materials: Vec<MaterialView>,
     pub attempt_id: Option<String>,
@@ -654,10 +729,12 @@ pub struct KycValuesView {
 pub struct ReviewAccountView {
     pub phone_masked: String,
     /// `active`, `frozen` or `closed`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::bind::AccountStatus>)]
+    pub status: bangka_core::bind::AccountStatus,
     pub frozen_reason: Option<String>,
     /// `unverified`, `verified` or `rejected`.
-    pub kyc_status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::bind::KycState>)]
+    pub kyc_status: bangka_core::bind::KycState,
     /// The real-name record on file, if any.
     pub real_name_masked: Option<String>,
     pub id_number_masked: Option<String>,
@@ -762,7 +839,8 @@ pub struct UnlockView {
 /// `{"status":"ok"}` (liveness) or `ready` / `not_ready` (readiness).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthView {
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<HealthStatus>)]
+    pub status: HealthStatus,
     /// On `not_ready`: what is down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,

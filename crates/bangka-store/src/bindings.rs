@@ -4,7 +4,7 @@
 //! methods, and each multi-row change is one transaction here.
 
 use bangka_core::bind::LiveCard;
-use bangka_core::binding::{BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
+use bangka_core::binding::{ActivationStatus, BindingStatus, FreezeReason, LIVE_STATUSES_SQL};
 use bangka_core::otp::{Challenge, OtpPurpose};
 use time::OffsetDateTime;
 
@@ -842,7 +842,7 @@ pub struct ActivationRow {
     pub issuer: String,
     pub bin: String,
     pub last4: String,
-    pub status: String,
+    pub status: ActivationStatus,
     pub challenge_id: String,
     pub created_at: OffsetDateTime,
     /// When the status last moved, or the job last asked the bank about it.
@@ -870,8 +870,9 @@ type ActivationTuple = (String, String, Option<String>, String, String, String, 
 
 fn activation_row(
     (id, account_id, vault_id, issuer, bin, last4, status, challenge_id, created_at, updated_at, asked_bank_at): ActivationTuple,
-) -> ActivationRow {
-    ActivationRow {
+) -> Result<ActivationRow, StoreError> {
+    let status = ActivationStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("activation status {status}")))?;
+    Ok(ActivationRow {
         id,
         account_id,
         vault_id,
@@ -883,7 +884,7 @@ fn activation_row(
         created_at: from_ms(created_at),
         updated_at: from_ms(updated_at),
         asked_bank_at: asked_bank_at.map(from_ms),
-    }
+    })
 }
 
 impl Store {
@@ -938,7 +939,7 @@ impl Store {
                 .bind(account_id)
                 .fetch_optional(&mut *self.read().await?)
                 .await?;
-        Ok(row.map(activation_row))
+        row.map(activation_row).transpose()
     }
 
     /// Writes down, before the bank is asked to activate the card, that it
@@ -981,7 +982,7 @@ impl Store {
         .bind(limit)
         .fetch_all(&mut *self.read().await?)
         .await?;
-        Ok(rows.into_iter().map(activation_row).collect())
+        rows.into_iter().map(activation_row).collect()
     }
 
     /// Claims an unconfirmed activation for one question to the bank (a
@@ -1021,7 +1022,7 @@ impl Store {
         &self,
         a: &ActivationRow,
         from: ActivationFrom,
-        status: &str,
+        to: ActivationStatus,
         notice: Option<&NewMessage>,
         cause: Cause<'_>,
         now: OffsetDateTime,
@@ -1032,6 +1033,7 @@ impl Store {
             ActivationFrom::AskedAt(Some(_)) => "status = 'activating' AND asked_bank_at = $4",
             ActivationFrom::AskedAt(None) => "status = 'activating' AND asked_bank_at IS NULL",
         };
+        let status = to.as_str();
         let mut args = vec![status.into(), to_ms(now).into(), a.id.as_str().into()];
         if let ActivationFrom::AskedAt(Some(at)) = from {
             args.push(to_ms(at).into());
@@ -1047,7 +1049,7 @@ impl Store {
         let change = Change { action: "activation.finish", subject: &a.id, before: Some(before), after: Some(status) };
         set.extend(crate::audit::entry_write(cause, change, now));
         // The code was right only for an activation that went through.
-        if status == "activated" {
+        if to == ActivationStatus::Activated {
             set.push(
                 "code used",
                 "UPDATE challenges SET passed_at = $1 WHERE id = $2",

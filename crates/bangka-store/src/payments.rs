@@ -6,7 +6,7 @@
 //! requests (or several instances) cannot make one effect twice.
 
 use bangka_core::otp::OtpPurpose;
-use bangka_core::payment::PaymentStatus;
+use bangka_core::payment::{OpStatus, PaymentStatus};
 use bangka_core::settlement::SettlementKind;
 use bangka_core::token::{Actor, Reason, TokenState, TokenStatus};
 use time::{Duration, OffsetDateTime};
@@ -489,7 +489,7 @@ pub struct PaymentOp {
     pub kind: OpKind,
     pub amount: i64,
     /// `pending` (written, the issuer's answer not yet recorded), `done`, `failed`.
-    pub status: String,
+    pub status: OpStatus,
     pub tries: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -504,7 +504,10 @@ fn op_row(r: &impl Cols) -> Result<PaymentOp, StoreError> {
         payment_id: r.col("payment_id")?,
         kind: OpKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("payment op {kind}")))?,
         amount: r.col("amount")?,
-        status: r.col("status")?,
+        status: {
+            let s: String = r.col("status")?;
+            OpStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("payment op status {s}")))?
+        },
         tries: r.col("tries")?,
         created_at: from_ms(r.col("created_at")?),
         updated_at: from_ms(r.col("updated_at")?),

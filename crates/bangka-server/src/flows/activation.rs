@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use bangka_core::bin;
 use bangka_core::bind::KycState;
+use bangka_core::binding::ActivationStatus;
 use bangka_core::card::Pan;
 use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::otp::{Otp, OtpPurpose};
@@ -86,7 +87,7 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
         issuer: facts.issuer.into(),
         bin: facts.bin.into(),
         last4: pan.last4().into(),
-        status: "pending_verification".into(),
+        status: ActivationStatus::PendingVerification,
         challenge_id: challenge.id.clone(),
         created_at: now,
         updated_at: now,
@@ -102,7 +103,7 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
 
 pub async fn get(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
-    let next = if a.status == "pending_verification" {
+    let next = if a.status == ActivationStatus::PendingVerification {
         app.store.get_challenge(&a.challenge_id).await?.map(|c| NextAction::otp(&c, &app.otp))
     } else {
         None
@@ -115,8 +116,8 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, activati
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
-    if a.status != "pending_verification" {
-        return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status })).into());
+    if a.status != ActivationStatus::PendingVerification {
+        return Err(Failure::new(ErrorCode::ActivationNotPending).with_details(json!({ "status": a.status.as_str() })).into());
     }
     check_standing(&account, now)?;
     let facts = attempt_facts(app, &a).await?;
@@ -126,7 +127,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, activati
     let otp = Otp::parse(otp)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or(ErrorCode::ActivationNotPending)?;
     check_otp(app, account_id, "activate", &facts, &c, &otp, async || {
-        app.store.finish_activation(&a, ActivationFrom::Pending, "failed", None, cause, now).await?;
+        app.store.finish_activation(&a, ActivationFrom::Pending, ActivationStatus::Failed, None, cause, now).await?;
         Ok(())
     })
     .await?;
@@ -187,10 +188,10 @@ async fn ask_bank(
     app.failpoint("activate.after_bank").await?;
     let notice = activated_notice(a, phone);
     let now = app.clock.now();
-    if app.store.finish_activation(a, ActivationFrom::Activating, "activated", Some(&notice), cause, now).await? {
+    if app.store.finish_activation(a, ActivationFrom::Activating, ActivationStatus::Activated, Some(&notice), cause, now).await? {
         app.store.stage_attempt(&super::attempt_row(app, &a.account_id, "activate", facts, None)).await?;
         // As decided (its write-set may not be applied yet).
-        let done = ActivationRow { status: "activated".into(), updated_at: now, ..a.clone() };
+        let done = ActivationRow { status: ActivationStatus::Activated, updated_at: now, ..a.clone() };
         return answer_for(app, done).await;
     }
     // Otherwise the job settled it first (an answer that came very late).
@@ -230,8 +231,8 @@ async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiRes
 /// As [`answer`], for the activation as it is (or as this request made it).
 async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCode, Value)> {
     let (account_id, activation_id) = (done.account_id.as_str(), done.id.as_str());
-    match done.status.as_str() {
-        "activated" => {
+    match done.status {
+        ActivationStatus::Activated => {
             let hint = say("卡片已激活：现在可以用同一张卡绑定到钱包。", "The card is activated: bind the same card to your wallet now.");
             let next = crate::views::ActivationStepView {
                 kind: "bind".into(),
@@ -240,7 +241,7 @@ async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCod
             };
             Ok((StatusCode::OK, json!(ActivationView { next_steps: Some(vec![next]), ..ActivationView::new(&done, None) })))
         }
-        "activating" => Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&done, None)))),
+        ActivationStatus::Activating => Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&done, None)))),
         _ => get(app, account_id, activation_id).await,
     }
 }
@@ -254,7 +255,7 @@ async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCod
 pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
     let cause = Cause::api(who.actor());
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
-    if a.status != "activating" {
+    if a.status != ActivationStatus::Activating {
         return answer(app, account_id, activation_id).await;
     }
     let (Some(pan), Some(c)) =
@@ -305,12 +306,12 @@ async fn card_state(app: &AppState, a: &ActivationRow, pan: &Pan) -> CardState {
 async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, cause: Cause<'_>, now: time::OffsetDateTime) -> ApiResult<bool> {
     let notice = |zh: &str, en: &str| super::notice(&a.account_id, phone, &a.last4, zh, en);
     let (from, status, notice) = match card_state(app, a, pan).await {
-        CardState::Activated => (ActivationFrom::Activating, "activated", activated_notice(a, phone)),
+        CardState::Activated => (ActivationFrom::Activating, ActivationStatus::Activated, activated_notice(a, phone)),
         // Only once no order sent earlier can still arrive: a late one
         // would activate the card after we said it was not.
         CardState::NotActivated if a.asked_bank_at.is_none_or(|at| now - at > ORDER_MAY_ARRIVE_FOR) => (
             ActivationFrom::AskedAt(a.asked_bank_at),
-            "failed",
+            ActivationStatus::Failed,
             notice(
                 "未能激活：银行没有完成激活。请在钱包中重新激活，或拨打卡片背面的银行客服电话。",
                 "was not activated: the bank did not complete it. Start the activation again in the wallet, or call the number on the back of the card.",
@@ -318,7 +319,7 @@ async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, cause
         ),
         CardState::Other(code) => (
             ActivationFrom::AskedAt(a.asked_bank_at),
-            "failed",
+            ActivationStatus::Failed,
             notice(
                 "未能确认已激活，且银行显示这张卡目前无法使用。请拨打卡片背面的银行客服电话确认。",
                 &format!(
@@ -329,7 +330,7 @@ async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, cause
         ),
         CardState::NotActivated | CardState::Unknown if now - a.created_at > GIVE_UP_AFTER => (
             ActivationFrom::AskedAt(a.asked_bank_at),
-            "failed",
+            ActivationStatus::Failed,
             notice(
                 "一直未能向银行确认是否已激活。请拨打卡片背面的银行客服电话确认；如未激活，可在钱包中重新激活。",
                 "could not be confirmed with the bank as activated. Call the number on the back of the card to check; if it is not activated, start again in the wallet.",
@@ -339,7 +340,7 @@ async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, cause
     };
     let ended = app.store.finish_activation(a, from, status, Some(&notice), cause, now).await?;
     if ended {
-        tracing::info!(activation_id = %a.id, status, "unconfirmed activation settled by asking the issuer");
+        tracing::info!(activation_id = %a.id, status = status.as_str(), "unconfirmed activation settled by asking the issuer");
     }
     Ok(ended)
 }
@@ -372,7 +373,7 @@ pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
                     "could not be confirmed with the bank as activated. Call the number on the back of the card to check; if it is not activated, start again in the wallet.",
                 );
                 let from = ActivationFrom::AskedAt(a.asked_bank_at);
-                app.store.finish_activation(&a, from, "failed", Some(&notice), Cause::job(), now).await?
+                app.store.finish_activation(&a, from, ActivationStatus::Failed, Some(&notice), Cause::job(), now).await?
             }
         };
         settled += u64::from(ended);

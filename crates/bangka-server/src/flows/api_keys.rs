@@ -75,7 +75,8 @@ pub struct ApiKeyView {
     /// `test` or `live`.
     pub mode: String,
     /// `active`, `expired` or `revoked`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<KeyStatus>)]
+    pub status: KeyStatus,
     pub merchant_id: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: crate::views::Timestamp,
@@ -89,21 +90,50 @@ pub struct ApiKeyView {
     pub replaced_by: Option<String>,
 }
 
+/// Where a key stands: `active`, `expired` (past its `expires_at`) or
+/// `revoked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub const ALL: [KeyStatus; 3] = [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+}
+
+impl crate::views::States for KeyStatus {
+    const ALL: &'static [Self] = &KeyStatus::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl ApiKeyView {
     fn new(k: &ApiKeyRow, now: OffsetDateTime) -> ApiKeyView {
         let status = if k.revoked_at.is_some() {
-            "revoked"
+            KeyStatus::Revoked
         } else if k.is_usable(now) {
-            "active"
+            KeyStatus::Active
         } else {
-            "expired"
+            KeyStatus::Expired
         };
         ApiKeyView {
             id: k.id.clone(),
             name: k.name.clone(),
             role: k.role.clone(),
             mode: k.mode.as_str().into(),
-            status: status.into(),
+            status,
             merchant_id: k.merchant_id.clone(),
             created_at: Timestamp(k.created_at),
             last_used_at: k.last_used_at.map(Timestamp),

@@ -49,7 +49,8 @@ pub struct MandateView {
     pub merchant_id: String,
     pub kind: String,
     /// `pending`, `active`, `suspended`, `revoked`, `expired` or `failed` (the setup failed; never active).
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::mandate::MandateStatus>)]
+    pub status: bangka_core::mandate::MandateStatus,
     pub max_amount: i64,
     pub currency: String,
     /// Why the setup failed: a catalog code and its help page.
@@ -69,7 +70,7 @@ impl MandateView {
             binding_id: m.binding_id.clone(),
             merchant_id: m.merchant_id.clone(),
             kind: m.kind.as_str().into(),
-            status: m.status.as_str().into(),
+            status: m.status,
             max_amount: m.max_amount,
             currency: m.currency.clone(),
             failure: m.failure_code.as_ref().map(|c| json!({ "code": c, "doc_url": format!("/help/errors/{c}") })),

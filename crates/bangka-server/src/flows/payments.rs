@@ -21,7 +21,7 @@ use bangka_core::mandate::MandateStatus;
 use bangka_core::mode::Mode;
 use bangka_core::money::{Currency, Money};
 use bangka_core::otp::{Otp, OtpPurpose};
-use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, PaymentStatus};
+use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, OpStatus, PaymentStatus};
 use bangka_core::token::{CryptogramValue, TokenNumber};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{
@@ -728,7 +728,7 @@ async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<bool> {
     let Some(o) = app.store.payment_ops(op.payment_id).await?.into_iter().find(|o| o.id == op.op_id) else {
         return Err(ErrorCode::NotFound.into());
     };
-    if o.status != "pending" {
+    if o.status != OpStatus::Pending {
         return Ok(false);
     }
     let answer = match o.kind {
@@ -745,7 +745,7 @@ async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<bool> {
 /// the payment.
 pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<(StatusCode, Value)> {
     let p = own_payment(app, who, payment_id).await?;
-    if let Some(op) = app.store.payment_ops(&p.id).await?.into_iter().find(|o| o.id == op_id && o.status == "pending")
+    if let Some(op) = app.store.payment_ops(&p.id).await?.into_iter().find(|o| o.id == op_id && o.status == OpStatus::Pending)
         && app.store.claim_op(&op, true, app.clock.now()).await?
     {
         super::checkpoint(app, &super::Resume::PaymentOp { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
@@ -798,7 +798,7 @@ async fn view_with(app: &AppState, p: &PaymentRow, done_op: Option<&str>, for_op
     let b = app.store.binding_by_id(&p.binding_id).await?.ok_or_else(|| anyhow::anyhow!("payment without binding"))?;
     let mut ops = app.store.payment_ops(&p.id).await?;
     for o in ops.iter_mut().filter(|o| Some(o.id.as_str()) == done_op) {
-        o.status = "done".into();
+        o.status = OpStatus::Done;
     }
     let v = PaymentView::new(p, &b, &ops, for_ops);
     Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)

@@ -96,7 +96,7 @@ pub fn view(r: &ReviewRow) -> ReviewView {
     ReviewView {
         id: r.id.clone(),
         kind: r.kind.as_str().into(),
-        status: r.status.as_str().into(),
+        status: r.status,
         statement: r.statement.clone(),
         materials: materials.unwrap_or_default(),
         attempt_id: r.attempt_id.clone(),
@@ -161,9 +161,9 @@ fn review_ops_view(
             };
             Some(crate::views::ReviewAccountView {
                 phone_masked: Phone::parse(&a.phone).map(|p| p.masked()).unwrap_or_default(),
-                status: a.status.as_str().into(),
+                status: a.status,
                 frozen_reason: a.frozen_reason.map(|f| f.as_str().into()),
-                kyc_status: a.kyc.as_str().into(),
+                kyc_status: a.kyc,
                 real_name_masked: on_file.0,
                 id_number_masked: on_file.1,
             })

@@ -57,7 +57,8 @@ pub struct SettlementView {
     pub amount: i64,
     pub currency: String,
     /// `in_transit` or `settled`.
-    pub status: String,
+    #[schema(schema_with = crate::views::states::<bangka_core::settlement::SettlementStatus>)]
+    pub status: bangka_core::settlement::SettlementStatus,
     #[schema(value_type = String, format = DateTime)]
     pub expected_at: crate::views::Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -75,7 +76,7 @@ impl SettlementView {
             payment_id: s.payment_id.clone(),
             amount: s.amount,
             currency: s.currency.clone(),
-            status: s.status.as_str().into(),
+            status: s.status,
             expected_at: Timestamp(s.expected_at),
             settled_at: s.settled_at.map(Timestamp),
             created_at: Timestamp(s.created_at),

@@ -132,7 +132,7 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> TicketView {
     let unresolved = t.status == TicketStatus::Closed && t.resolved_at.is_none();
     TicketView {
         number: t.number.clone(),
-        status: t.status.as_str().into(),
+        status: t.status,
         category: t.category.clone(),
         sla_due_at: crate::views::Timestamp(t.sla_due_at),
         overdue: t.status.is_pending() && t.sla_due_at <= now,

@@ -186,7 +186,7 @@ async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<R
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = crate::views::HealthView), (status = "4XX", body = ErrorEnvelope)))]
 async fn healthz() -> Json {
-    Json(json!(crate::views::HealthView { status: "ok".into(), database: None, issuer: None }))
+    Json(json!(crate::views::HealthView { status: crate::views::HealthStatus::Ok, database: None, issuer: None }))
 }
 
 /// Readiness: the database answers.
@@ -197,10 +197,10 @@ async fn readyz(State(app): State<AppState>) -> Response {
     use crate::views::HealthView;
     let (database, issuer) = tokio::join!(app.store.ping(), app.bank().ready());
     if database && issuer {
-        axum::Json(HealthView { status: "ready".into(), database: None, issuer: None }).into_response()
+        axum::Json(HealthView { status: crate::views::HealthStatus::Ready, database: None, issuer: None }).into_response()
     } else {
         let down = HealthView {
-            status: "not_ready".into(),
+            status: crate::views::HealthStatus::NotReady,
             database: (!database).then(|| "unreachable".into()),
             issuer: (!issuer).then(|| "unreachable".into()),
         };

@@ -201,3 +201,38 @@ fn every_time_in_the_document_is_a_date_time() {
     walk("", &doc, &mut bad);
     assert!(bad.is_empty(), "times without format: date-time: {bad:?}");
 }
+
+/// Every state in the document lists its values (issue 26): each `status`
+/// or `*_status` property, at any depth, has an `enum`, and the values
+/// are what the answers carry.
+#[test]
+fn every_state_in_the_document_lists_its_values() {
+    fn walk(path: &str, v: &Value, bad: &mut Vec<String>, seen: &mut usize) {
+        let Some(map) = v.as_object() else {
+            if let Some(a) = v.as_array() {
+                a.iter().for_each(|x| walk(path, x, bad, seen));
+            }
+            return;
+        };
+        if let Some(props) = map.get("properties").and_then(Value::as_object) {
+            for (name, p) in props {
+                if name == "status" || (name.ends_with("_status") && name != "http_status") {
+                    *seen += 1;
+                    if p["enum"].as_array().is_none_or(|e| e.is_empty()) {
+                        bad.push(format!("{path}.{name}"));
+                    }
+                }
+            }
+        }
+        for (k, x) in map {
+            walk(&format!("{path}.{k}"), x, bad, seen);
+        }
+    }
+    let doc = serde_json::to_value(bangka_server::http::openapi()).unwrap();
+    let (mut bad, mut seen) = (Vec::new(), 0);
+    walk("", &doc, &mut bad, &mut seen);
+    assert!(bad.is_empty() && seen >= 15, "states without an enum: {bad:?} ({seen} seen)");
+    let binding = &doc["components"]["schemas"]["BindingView"]["properties"]["status"]["enum"];
+    let want: Vec<&str> = bangka_core::binding::BindingStatus::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(binding, &json!(want));
+}
