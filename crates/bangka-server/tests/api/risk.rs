@@ -85,6 +85,35 @@ async fn ten_wrong_codes_lock_the_account_until_support_unlocks_it(app: TestApp)
 }
 on_both_backends!(ten_wrong_codes_lock_the_account_until_support_unlocks_it);
 
+/// An unlock is decided on the locks as read: of agents unlocking the same
+/// account at once, one lifts the locks and the others are told nothing is
+/// locked any more; the audit log has one unlock.
+async fn agents_unlocking_at_once_lift_the_locks_once(app: TestApp) {
+    let acc = app.verified_account().await;
+    wrong_codes(&app, &acc, "ok_debit", 5).await;
+    wrong_codes(&app, &acc, "ok_debit", 5).await[4].assert_error("RISK_LOCKED");
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let path = format!("/v1/ops/accounts/{acc}/unlock");
+    let tries =
+        (0..4).map(|i| {
+            let (app, support, path) = (&app, &support, &path);
+            async move {
+                app.request_as(support, Method::POST, path, Some(&json!({ "reason": format!("agent {i} verified the holder") }))).await
+            }
+        });
+    let answers = futures_util::future::join_all(tries).await;
+    let lifted: Vec<_> = answers.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(lifted.len(), 1, "one unlock: {:?}", answers.iter().map(|r| r.body.to_string()).collect::<Vec<_>>());
+    assert_eq!(lifted[0].body["released"], json!(["account", "card"]));
+    for r in answers.iter().filter(|r| r.status != 200) {
+        r.assert_error("ACCOUNT_NOT_LOCKED");
+    }
+    let unlocks = app.state.store.audit_entries(&acc).await.unwrap().into_iter().filter(|e| e.action == "account.unlock").count();
+    assert_eq!(unlocks, 1);
+    assert!(app.get(&format!("/v1/accounts/{acc}")).await.body["locked_until"].is_null());
+}
+on_both_backends!(agents_unlocking_at_once_lift_the_locks_once);
+
 async fn many_cards_on_one_account_step_up_and_one_card_on_many_accounts_goes_to_review(app: TestApp) {
     // Step-up: the sixth distinct card tried in a day needs the payment
     // password (failed tries count: card testing mostly fails).
