@@ -597,13 +597,60 @@ pub struct EscalationRoute {
 /// One event of a ticket's history, as the holder sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketEventView {
-    /// `open`, `escalate`, `resolve`, `close`, `close_unresolved` (and, for agents, `comment`, `unlock`).
+    /// `open`, `escalate`, `resolve`, `close`, `close_unresolved` (and, for agents, `comment`, `unlock`,
+    /// `message`, `reply`, `attachment`: the thread is also in the ticket's `messages`).
     pub kind: String,
     /// `holder`, `support` or `system` (agents see the operator).
     pub by: String,
     pub body: Option<String>,
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
+}
+
+/// Who wrote a message on a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFrom {
+    Holder,
+    Agent,
+}
+
+impl MessageFrom {
+    pub const ALL: [MessageFrom; 2] = [MessageFrom::Holder, MessageFrom::Agent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageFrom::Holder => "holder",
+            MessageFrom::Agent => "agent",
+        }
+    }
+}
+
+states!(MessageFrom);
+
+/// A document attached to a ticket message: a typed reference.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    /// `screenshot`, `bank_proof` or `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+}
+
+/// One message of a ticket's thread: the holder's words (the opening note
+/// first) and the agents' replies; an agent's internal notes only to agents.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketMessageView {
+    #[schema(schema_with = crate::views::states::<MessageFrom>)]
+    pub from: MessageFrom,
+    pub text: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub attachments: Vec<AttachmentView>,
+    /// Agents only: a note the holder never sees.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// A support ticket.
@@ -645,6 +692,9 @@ pub struct TicketView {
     /// The history (on `GET` of one ticket).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<TicketEventView>>,
+    /// The thread (on `GET` of one ticket), oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<TicketMessageView>>,
     /// Agents only: the account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,

@@ -75,7 +75,7 @@ pub use reviews::{NewReview, ReviewDecided, ReviewDecision, ReviewRow};
 pub use risk::{AccountLocks, Firing, RiskDecision, SubjectLock};
 pub use sessions::{DeviceRow, NewSession, SessionRow};
 pub use settlements::{NewSettlement, SettlementRow};
-pub use tickets::{NewTicket, TicketEvent, TicketMove, TicketRow};
+pub use tickets::{NewTicket, TicketEvent, TicketMessage, TicketMove, TicketRow};
 pub use unit::{AfterCommit, Claim, Outbox, collecting};
 pub use vault::{CryptogramInput, SealedCard, Vault, sealed_value_version, token_key_context};
 pub use webhook::WebhookSigner;

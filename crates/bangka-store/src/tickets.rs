@@ -42,6 +42,18 @@ pub struct TicketRow {
     pub created_at: OffsetDateTime,
 }
 
+/// A message for [`Store::ticket_message`].
+pub struct TicketMessage<'a> {
+    /// `message` (the holder), `reply` (an agent, shown to the holder) or
+    /// `comment` (an agent's internal note).
+    pub kind: &'a str,
+    pub text: &'a str,
+    /// Typed references: `(type, ref)`.
+    pub attachments: &'a [(String, String)],
+    /// The holder's notice of a reply.
+    pub notice: Option<&'a NewMessage>,
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TicketEvent {
     pub kind: String,
@@ -291,6 +303,57 @@ impl Store {
             return Err(StoreError::Conflict(format!("ticket {number} changed while a note was added")));
         }
         Ok(TicketEvent { kind: kind.to_owned(), actor: cause.actor.to_owned(), body: Some(body.to_owned()), at: from_ms(to_ms(now)) })
+    }
+
+    /// A message on a ticket — the holder's, or an agent's reply or internal
+    /// note — with its attachments (typed references: `(type, ref)`), audited,
+    /// and the holder's notice of a reply, as one write-set guarded by the
+    /// ticket's status as read being one of `from`. Returns the events as
+    /// they will be (the message first), or `None` when the ticket moved
+    /// meanwhile (applied now, nothing written; staged, the request decides
+    /// again).
+    pub async fn ticket_message(
+        &self,
+        t: &TicketRow,
+        from: &[TicketStatus],
+        m: &TicketMessage<'_>,
+        cause: Cause<'_>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<TicketEvent>>, StoreError> {
+        if !from.contains(&t.status) {
+            return Ok(None);
+        }
+        let statuses = from.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",");
+        let mut set = WriteSet::new();
+        set.push(
+            "ticket in a status that takes messages",
+            format!("UPDATE tickets SET updated_at = $1 WHERE number = $2 AND status IN ({statuses})"),
+            vec![to_ms(now).into(), (&t.number).into()],
+            Expect::One,
+        );
+        let at = from_ms(to_ms(now));
+        let mut events = vec![TicketEvent { kind: m.kind.to_owned(), actor: cause.actor.to_owned(), body: Some(m.text.to_owned()), at }];
+        for (kind, reference) in m.attachments {
+            events.push(TicketEvent {
+                kind: "attachment".into(),
+                actor: cause.actor.to_owned(),
+                body: Some(format!("{kind} {reference}")),
+                at,
+            });
+        }
+        for e in &events {
+            set.extend(event_write(&t.number, &e.kind, cause.actor, e.body.as_deref(), now));
+        }
+        let action = format!("ticket.{}", m.kind);
+        let change = Change { action: &action, subject: &t.number, before: None, after: None };
+        set.extend(crate::audit::entry_write(cause, change, now));
+        if let Some(n) = m.notice {
+            set.extend(self.message_set(n, now).await?);
+        }
+        if !self.put(set).await? {
+            return Ok(None);
+        }
+        Ok(Some(events))
     }
 
     /// Lifts the locks that stop the ticket's account, as read (`locks`,

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::Failure;
 use bangka_core::ticket::{ESCALATED_SLA, TicketCategory, TicketStatus, is_ticket_number};
-use bangka_store::{Cause, MessageKind, NewMessage, NewTicket, TicketEvent, TicketMove, TicketRow};
+use bangka_store::{Cause, MessageKind, NewMessage, NewTicket, TicketEvent, TicketMessage, TicketMove, TicketRow};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -21,7 +21,9 @@ use super::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, current_origin};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
-use crate::views::{EscalationRoute, TicketEventView, TicketQueueView, TicketView, rfc3339};
+use crate::views::{
+    AttachmentView, EscalationRoute, MessageFrom, TicketEventView, TicketMessageView, TicketQueueView, TicketView, rfc3339,
+};
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct TicketBody {
@@ -94,6 +96,26 @@ pub struct AgentBody {
     pub body: String,
 }
 
+/// `POST /v1/accounts/{id}/tickets/{number}/messages`: the holder writes back.
+#[derive(Deserialize, ToSchema)]
+pub struct MessageBody {
+    /// The holder's words (1 to 2000 characters; card and ID numbers in it are masked).
+    pub text: String,
+    /// Up to 5 more documents, as when opening the ticket.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentBody>,
+}
+
+/// `POST /v1/ops/tickets/{number}/reply`: an agent answers.
+#[derive(Deserialize, ToSchema)]
+pub struct ReplyBody {
+    /// 1 to 2000 characters.
+    pub text: String,
+    /// An internal note: never shown or sent to the holder.
+    #[serde(default)]
+    pub internal: bool,
+}
+
 #[derive(Deserialize, ToSchema, Default)]
 pub struct CloseBody {
     /// Close a ticket that could not be resolved here (from `open` or
@@ -149,6 +171,7 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> TicketView {
         outcome: if unresolved { Some("unresolved".into()) } else { t.resolved_at.map(|_| "resolved".into()) },
         escalation_routes: unresolved.then(escalation_routes),
         events: None,
+        messages: None,
         account_id: None,
         attempt_code: None,
     }
@@ -272,6 +295,7 @@ pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(S
 /// request's transaction, where a read would see it already.
 fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (StatusCode, Value) {
     let mut v = view(t, app.clock.now());
+    let history_for_thread = history.clone();
     let events: Vec<TicketEventView> = history
         .into_iter()
         .filter(|e| HOLDER_EVENTS.contains(&e.kind.as_str()))
@@ -287,7 +311,45 @@ fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (Sta
         })
         .collect();
     v.events = Some(events);
+    v.messages = Some(thread(t, &history_for_thread, false));
     (StatusCode::OK, json!(v))
+}
+
+/// The ticket's thread from its history: the opening note, then each
+/// holder message (with the attachments written with it) and agent reply;
+/// with `internal`, an agent's internal notes too (marked).
+fn thread(t: &TicketRow, history: &[TicketEvent], internal: bool) -> Vec<TicketMessageView> {
+    let mut out = Vec::new();
+    if let Some(note) = &t.note {
+        out.push(TicketMessageView {
+            from: MessageFrom::Holder,
+            text: note.clone(),
+            at: crate::views::Timestamp(t.created_at),
+            attachments: vec![],
+            internal: false,
+        });
+    }
+    for e in history {
+        let text = e.body.clone().unwrap_or_default();
+        let at = crate::views::Timestamp(e.at);
+        match e.kind.as_str() {
+            "message" => out.push(TicketMessageView { from: MessageFrom::Holder, text, at, attachments: vec![], internal: false }),
+            "reply" => out.push(TicketMessageView { from: MessageFrom::Agent, text, at, attachments: vec![], internal: false }),
+            "comment" if internal => {
+                out.push(TicketMessageView { from: MessageFrom::Agent, text, at, attachments: vec![], internal: true })
+            }
+            // Written with its message, in the same write-set (same time).
+            "attachment" => {
+                if let Some(m) = out.last_mut().filter(|m| m.from == MessageFrom::Holder && m.at == at)
+                    && let Some((kind, reference)) = text.split_once(' ')
+                {
+                    m.attachments.push(AttachmentView { kind: kind.into(), reference: reference.into() });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 fn conflict(t: &TicketRow) -> crate::error::ApiError {
@@ -400,6 +462,7 @@ async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> A
     if let Some(a) = &t.attempt_id {
         v.attempt_code = app.store.get_attempt(&t.account_id, a).await?.and_then(|a| a.code);
     }
+    v.messages = Some(thread(t, &history, true));
     v.events = Some(
         history
             .into_iter()
@@ -421,6 +484,72 @@ pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
     let mut history = app.store.ticket_events(&t.number).await?;
     history.push(app.store.ticket_note(&t.number, "comment", &text, Cause::api(p.actor()), app.clock.now()).await?);
     ops_view(app, &t, history).await
+}
+
+/// Statuses a holder may write in: a resolved ticket that did not help is
+/// a new ticket (see `TicketStatus`).
+const HOLDER_WRITES_IN: &[TicketStatus] = &[TicketStatus::Open, TicketStatus::Escalated];
+
+/// Statuses an agent may answer in: after a resolution too, not once closed.
+const AGENT_WRITES_IN: &[TicketStatus] = &[TicketStatus::Open, TicketStatus::Escalated, TicketStatus::Resolved];
+
+/// `POST /v1/accounts/{id}/tickets/{number}/messages`: the holder writes
+/// back, with more documents if need be (issue 29: tickets went one way).
+pub async fn post_message(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    number: &str,
+    body: MessageBody,
+) -> ApiResult<(StatusCode, Value)> {
+    let t = account_ticket(app, account_id, number).await?;
+    let text = super::required_text("text", &body.text, 2000)?;
+    let attached: Vec<(String, String)> = attachments(&body.attachments)?
+        .iter()
+        .map(|a| (a["type"].as_str().unwrap_or_default().to_owned(), a["ref"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    if !HOLDER_WRITES_IN.contains(&t.status) {
+        return Err(conflict(&t));
+    }
+    let m = TicketMessage { kind: "message", text: &text, attachments: &attached, notice: None };
+    let mut history = app.store.ticket_events(&t.number).await?;
+    let Some(events) = app.store.ticket_message(&t, HOLDER_WRITES_IN, &m, Cause::api(who.actor()), app.clock.now()).await? else {
+        // Moved meanwhile (applied at once: the request's second decision).
+        let now_t = account_ticket(app, account_id, number).await?;
+        return Err(conflict(&now_t));
+    };
+    history.extend(events);
+    let (_, v) = holder_view(app, &t, history);
+    Ok((StatusCode::CREATED, v))
+}
+
+/// `POST /v1/ops/tickets/{number}/reply` (support, admin): an answer the
+/// holder sees (and is told of by a notice), or an internal note.
+pub async fn reply(app: &AppState, who: &OpsAuth, number: &str, body: ReplyBody) -> ApiResult<(StatusCode, Value)> {
+    let p = who.require(Duty::HandleTickets)?;
+    let t = ops_ticket(app, number).await?;
+    let text = super::required_text("text", &body.text, 2000)?;
+    if !AGENT_WRITES_IN.contains(&t.status) {
+        return Err(conflict(&t));
+    }
+    let account = load_account(app, &t.account_id).await?;
+    let notice = (!body.internal).then(|| NewMessage {
+        kind: MessageKind::Notice,
+        account_id: t.account_id.clone(),
+        phone: account.phone.clone(),
+        zh: format!("【Bangka】客服回复了您的工单 {}：{text}", t.number),
+        en: format!("Bangka: support answered your ticket {}: {text}", t.number),
+    });
+    let kind = if body.internal { "comment" } else { "reply" };
+    let m = TicketMessage { kind, text: &text, attachments: &[], notice: notice.as_ref() };
+    let mut history = app.store.ticket_events(&t.number).await?;
+    let Some(events) = app.store.ticket_message(&t, AGENT_WRITES_IN, &m, Cause::api(p.actor()), app.clock.now()).await? else {
+        let now_t = ops_ticket(app, number).await?;
+        return Err(conflict(&now_t));
+    };
+    history.extend(events);
+    let (_, v) = ops_view(app, &t, history).await?;
+    Ok((StatusCode::CREATED, v))
 }
 
 /// `POST /v1/ops/tickets/{number}/unlock` (support, admin): lifts the

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open_ticket, list_tickets))
         .routes(routes!(get_ticket))
         .routes(routes!(escalate_ticket))
+        .routes(routes!(post_ticket_message))
         .routes(routes!(submit_review, list_reviews))
         .routes(routes!(get_review))
         .routes(routes!(withdraw_review))
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(ops_tickets))
         .routes(routes!(ops_ticket))
         .routes(routes!(ops_comment))
+        .routes(routes!(ops_reply))
         .routes(routes!(ops_ticket_unlock))
         .routes(routes!(ops_resolve))
         .routes(routes!(ops_close))
@@ -208,6 +210,24 @@ async fn escalate_ticket(
     call.optional_json(&app, &who, flow).await
 }
 
+/// Write back on an open or escalated ticket, with more documents if need
+/// be; the thread (`messages`) shows it with the agents' replies.
+#[utoipa::path(post, path = "/v1/accounts/{id}/tickets/{number}/messages", tag = "support", request_body = tickets::MessageBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn post_ticket_message(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path((id, number)): Path<(String, String)>,
+    call: Idempotent,
+) -> ApiResult<Response> {
+    let flow = |app: AppState, req: tickets::MessageBody| {
+        let (who, id, number) = (who.clone(), id.clone(), number.clone());
+        async move { tickets::post_message(&app, &who, &id, &number, req).await }
+    };
+    call.json(&app, &who, flow).await
+}
+
 /// Bind attempts over time by issuer and failures by code, from the
 /// database (`?hours=`, 24 by default): what the console charts.
 #[utoipa::path(get, path = "/v1/ops/stats/binds", tag = "ops", params(crate::flows::ops::StatsQuery),
@@ -248,6 +268,20 @@ async fn ops_tickets(
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
     super::ok(tickets::ops_get(&app, &who, &number).await)
+}
+
+/// An agent's reply (support): shown to the holder, who is told by a notice;
+/// with `internal`, a note only agents see.
+#[utoipa::path(post, path = "/v1/ops/tickets/{number}/reply", tag = "ops", request_body = tickets::ReplyBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 201, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn ops_reply(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>, call: Idempotent) -> ApiResult<Response> {
+    let principal = who.0.clone();
+    let flow = |app: AppState, req: tickets::ReplyBody| {
+        let (who, number) = (who.clone(), number.clone());
+        async move { tickets::reply(&app, &who, &number, req).await }
+    };
+    call.json(&app, &principal, flow).await
 }
 
 /// An agent's comment on a ticket (support), audited.

@@ -415,3 +415,73 @@ async fn tickets_opened_at_once_take_distinct_numbers(app: TestApp) {
     assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
 }
 on_both_backends!(tickets_opened_at_once_take_distinct_numbers);
+
+/// Tickets go both ways (issue 29): the holder writes back with documents,
+/// an agent answers (the holder is told) or leaves an internal note (the
+/// holder never sees it); the thread shows both sides in order; a closed
+/// ticket takes no more messages, and a refused message changes nothing.
+async fn tickets_go_both_ways(app: TestApp) {
+    let acc = app.verified_account().await;
+    let t = app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "note": "绑卡一直失败" })).await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let number = t.body["number"].as_str().unwrap().to_owned();
+    let mine = format!("/v1/accounts/{acc}/tickets/{number}");
+    let shot = json!([{ "type": "screenshot", "ref": "wallet/shots/1.png" }]);
+    let r = app.post(&format!("{mine}/messages"), json!({ "text": "补充截图", "attachments": shot })).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let thread = r.body["messages"].as_array().unwrap();
+    assert_eq!(thread.len(), 2, "the opening note, then the message: {thread:?}");
+    assert_eq!((thread[0]["from"].as_str(), thread[0]["text"].as_str()), (Some("holder"), Some("绑卡一直失败")));
+    assert_eq!(thread[1]["attachments"], shot);
+    // Bad input is refused and changes nothing.
+    app.post(&format!("{mine}/messages"), json!({ "text": "  " })).await.assert_error("MALFORMED_REQUEST");
+    app.post(&format!("/v1/accounts/{acc}/tickets/BK-20200101-000001/messages"), json!({ "text": "x" })).await.assert_error("NOT_FOUND");
+
+    let support = app.key_for(bangka_server::auth::Role::Support).await;
+    let reply = |text: &str, internal: bool| {
+        let (app, support, number) = (&app, &support, &number);
+        let body = json!({ "text": text, "internal": internal });
+        async move { app.request_as(support, Method::POST, &format!("/v1/ops/tickets/{number}/reply"), Some(&body)).await }
+    };
+    let r = reply("已转发银行核实，请稍候", false).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = reply("疑似银行侧风控，内部跟进", true).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["messages"].as_array().unwrap().last().unwrap()["internal"], true, "agents see their notes");
+    app.request_as(&support, Method::POST, &format!("/v1/ops/tickets/{number}/reply"), Some(&json!({ "text": "x", "channel": "sms" })))
+        .await
+        .assert_error("UNKNOWN_FIELD");
+
+    let seen = app.get(&mine).await.body;
+    let thread: Vec<(String, String)> = seen["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["from"].as_str().unwrap().to_owned(), m["text"].as_str().unwrap().to_owned()))
+        .collect();
+    let want = [("holder", "绑卡一直失败"), ("holder", "补充截图"), ("agent", "已转发银行核实，请稍候")];
+    assert_eq!(thread, want.map(|(a, b)| (a.to_owned(), b.to_owned())), "the internal note is not the holder's to see");
+    assert!(!seen.to_string().contains("内部跟进"));
+    let phone = app.state.store.get_account(&acc).await.unwrap().unwrap().phone;
+    let inbox = app.get(&format!("/v1/demo/inbox/{phone}")).await.body;
+    let told = inbox["messages"].as_array().unwrap().iter().filter_map(|m| m["body"].as_str()).any(|b| b.contains("已转发银行核实"));
+    assert!(told, "the holder is told of the reply: {inbox}");
+    assert!(!inbox.to_string().contains("内部跟进"), "never of an internal note");
+
+    // Closed: no more messages from either side.
+    let close = app
+        .request_as(
+            &support,
+            Method::POST,
+            &format!("/v1/ops/tickets/{number}/close"),
+            Some(&json!({ "unresolved": true, "reason": "需由银行处理" })),
+        )
+        .await;
+    assert_eq!(close.status, 200, "{}", close.body);
+    let before = app.state.store.ticket_events(&number).await.unwrap().len();
+    app.post(&format!("{mine}/messages"), json!({ "text": "还在吗" })).await.assert_error("TICKET_STATE_CONFLICT");
+    reply("补充说明", false).await.assert_error("TICKET_STATE_CONFLICT");
+    assert_eq!(app.state.store.ticket_events(&number).await.unwrap().len(), before, "refused messages changed nothing");
+    assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
+}
+on_both_backends!(tickets_go_both_ways);
