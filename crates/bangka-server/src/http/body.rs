@@ -31,7 +31,9 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
         unknown.get_or_insert_with(|| path.to_string());
     };
     let parsed: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note));
-    if let Some(field) = unknown {
+    // A body that is not JSON at all is that first, whatever fields it had.
+    let broken = parsed.as_ref().err().is_some_and(|e| !matches!(e.inner().classify(), serde_json::error::Category::Data));
+    if let Some(field) = unknown.filter(|_| !broken) {
         // Named only when it reads as a field name: a key is text the caller
         // typed, and could be a card number.
         // An optional value's path has a `?` step (`terms.?.x`): not a name.
@@ -146,5 +148,8 @@ mod tests {
         // A wrong type names its field.
         let e = parse_json::<B>(&json_headers(), br#"{"card_number": 1}"#).unwrap_err();
         assert_eq!(e.details.unwrap()["field"], "card_number");
+        // Cut off after an unknown field: not JSON, first.
+        let e = parse_json::<B>(&json_headers(), br#"{"card_numbr": "y", "#).unwrap_err();
+        assert_eq!((e.code, e.details.unwrap()["reason"].clone()), (ErrorCode::MalformedRequest, json!("body is not valid JSON")));
     }
 }
