@@ -50,8 +50,8 @@ pub struct AttachmentBody {
     pub reference: String,
 }
 
-/// Checks a ticket's attachments: typed references only.
-fn attachments(list: &[AttachmentBody]) -> ApiResult<Vec<Value>> {
+/// Checks a ticket's attachments: typed references only, as `(type, ref)`.
+fn attachments(list: &[AttachmentBody]) -> ApiResult<Vec<(String, String)>> {
     if list.len() > 5 {
         return Err(malformed("attachments", "at most 5").into());
     }
@@ -66,7 +66,7 @@ fn attachments(list: &[AttachmentBody]) -> ApiResult<Vec<Value>> {
                 )
                 .into());
             }
-            Ok(json!({ "type": a.kind, "ref": a.reference }))
+            Ok((a.kind.clone(), a.reference.clone()))
         })
         .collect()
 }
@@ -228,7 +228,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
             "client": client,
         },
         "recent_payments": payments,
-        "attachments": attachments,
+        "attachments": attachments.iter().map(|(kind, reference)| json!({ "type": kind, "ref": reference })).collect::<Vec<_>>(),
         "diagnosis": diagnosis["items"],
         "prepare_for_support": diagnosis["prepare_for_support"],
     });
@@ -295,7 +295,7 @@ pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(S
 /// request's transaction, where a read would see it already.
 fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (StatusCode, Value) {
     let mut v = view(t, app.clock.now());
-    let history_for_thread = history.clone();
+    v.messages = Some(thread(t, &history, false));
     let events: Vec<TicketEventView> = history
         .into_iter()
         .filter(|e| HOLDER_EVENTS.contains(&e.kind.as_str()))
@@ -311,7 +311,6 @@ fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (Sta
         })
         .collect();
     v.events = Some(events);
-    v.messages = Some(thread(t, &history_for_thread, false));
     (StatusCode::OK, json!(v))
 }
 
@@ -504,10 +503,7 @@ pub async fn post_message(
 ) -> ApiResult<(StatusCode, Value)> {
     let t = account_ticket(app, account_id, number).await?;
     let text = super::required_text("text", &body.text, 2000)?;
-    let attached: Vec<(String, String)> = attachments(&body.attachments)?
-        .iter()
-        .map(|a| (a["type"].as_str().unwrap_or_default().to_owned(), a["ref"].as_str().unwrap_or_default().to_owned()))
-        .collect();
+    let attached = attachments(&body.attachments)?;
     if !HOLDER_WRITES_IN.contains(&t.status) {
         return Err(conflict(&t));
     }
@@ -532,14 +528,17 @@ pub async fn reply(app: &AppState, who: &OpsAuth, number: &str, body: ReplyBody)
     if !AGENT_WRITES_IN.contains(&t.status) {
         return Err(conflict(&t));
     }
-    let account = load_account(app, &t.account_id).await?;
-    let notice = (!body.internal).then(|| NewMessage {
-        kind: MessageKind::Notice,
-        account_id: t.account_id.clone(),
-        phone: account.phone.clone(),
-        zh: format!("【Bangka】客服回复了您的工单 {}：{text}", t.number),
-        en: format!("Bangka: support answered your ticket {}: {text}", t.number),
-    });
+    // A public reply is told to the holder; an internal note to no one.
+    let notice = match body.internal {
+        true => None,
+        false => Some(NewMessage {
+            kind: MessageKind::Notice,
+            account_id: t.account_id.clone(),
+            phone: load_account(app, &t.account_id).await?.phone,
+            zh: format!("【Bangka】客服回复了您的工单 {}：{text}", t.number),
+            en: format!("Bangka: support answered your ticket {}: {text}", t.number),
+        }),
+    };
     let kind = if body.internal { "comment" } else { "reply" };
     let m = TicketMessage { kind, text: &text, attachments: &[], notice: notice.as_ref() };
     let mut history = app.store.ticket_events(&t.number).await?;
