@@ -26,6 +26,7 @@ from bangka_client.models import (
     CryptogramBody,
     CryptogramView,
     DecisionBody,
+    DemoCardList,
     DemoCardView,
     ErrorEnvelope,
     InboxView,
@@ -39,7 +40,7 @@ from bangka_client.models import (
     ReviewBody,
     ReviewView,
     TicketBody,
-    TicketQueueView,
+    TicketList,
     TicketView,
     UnbindBody,
     UnbindConfirmBody,
@@ -71,9 +72,9 @@ def code_for(phone):
 
 
 def card(scenario):
-    cards = demo_cards.sync(client=wallet)
-    assert cards, "demo cards"
-    return next(typed(c, DemoCardView) for c in cards if c.scenario == scenario)
+    cards = typed(demo_cards.sync(client=wallet, limit=100), DemoCardList)
+    assert cards.data and not cards.has_more, "demo cards on one page"
+    return next(typed(c, DemoCardView) for c in cards.data if c.scenario == scenario)
 
 
 def account():
@@ -125,8 +126,8 @@ mismatch = card("phone_mismatch")
 for _ in range(10):
     create_binding.sync(locked, client=wallet, body=bind_body(mismatch))
 t = typed(open_ticket.sync(locked, client=wallet, body=TicketBody(note="绑卡一直失败")), TicketView)
-queue = typed(ops_tickets.sync(client=support), TicketQueueView)
-assert any(x.number == t.number for x in queue.tickets), "the ticket is in the queue"
+queue = typed(ops_tickets.sync(client=support, limit=100), TicketList)
+assert any(x.number == t.number for x in queue.data), "the ticket is in the queue"
 typed(ops_comment.sync(t.number, client=support, body=AgentBody(body="已核实身份，正在处理")), TicketView)
 unlocked = typed(ops_unlock.sync(locked, client=support, body=UnlockBody(reason="ticket " + t.number + ": identity checked by phone")), UnlockView)
 assert "account" in unlocked.released, unlocked.released

@@ -38,7 +38,7 @@ def id_check(body17):
     return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, weights)) % 11]
 
 
-cards = {c["scenario"]: c for c in call("GET", "/v1/demo/cards")}
+cards = {c["scenario"]: c for c in call("GET", "/v1/demo/cards?limit=100")["data"]}
 debit, fresh = cards["ok_debit"], cards["not_activated"]
 acc = call("POST", "/v1/accounts", {"phone": "13500135000", "phone_verified_by": "wallet"})["id"]
 call("POST", f"/v1/accounts/{acc}/kyc", {"real_name": debit["holder_name"], "id_number": debit["id_number"]})
@@ -51,7 +51,7 @@ cg = call("POST", f"/v1/accounts/{acc}/bindings/{bid}/cryptograms", dict(terms, 
 pid = call("POST", "/v1/payments", dict(terms, cryptogram=cg["cryptogram"], token_number=cg["token_number"]))["id"]
 mandate = {"binding_id": bid, "merchant_id": merchant, "kind": "subscription", "max_amount": 3000, "currency": "CNY", "payment_password": "135790"}
 mid = call("POST", f"/v1/accounts/{acc}/mandates", mandate)["id"]
-rid = call("GET", f"/v1/accounts/{acc}/receipts")[0]["receipt"]["id"]
+rid = call("GET", f"/v1/accounts/{acc}/receipts")["data"][0]["receipt"]["id"]
 number = call("POST", f"/v1/accounts/{acc}/tickets", {"binding_id": bid, "note": "seed"})["number"]
 docs = [{"type": "id_front", "ref": "wallet://seed/f"}, {"type": "id_back", "ref": "wallet://seed/b"}]
 review = {"kind": "info_change", "statement": "seed", "materials": docs, "real_name": "李四", "id_number": id_check("11010519850101001")}

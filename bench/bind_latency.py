@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--n", type=int, default=50)
     a = ap.parse_args()
-    cards = call(a.base, a.key, "GET", "/v1/demo/cards")[1]
+    cards = call(a.base, a.key, "GET", "/v1/demo/cards?limit=100")[1]["data"]
     card = next(c for c in cards if c["scenario"] == "ok_debit")
     body = {k: card[k] for k in ("card_number", "holder_name", "id_number", "phone")}
     binds, confirms = [], []

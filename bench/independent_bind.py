@@ -47,7 +47,7 @@ async def main():
                     off = next_offset[0] % total
                     next_offset[0] += 500
                     async with s.get(f"{base}/v1/demo/population?offset={off}&limit={min(500, total - off)}") as r:
-                        cards.extend(reversed(await r.json()))
+                        cards.extend(reversed((await r.json())["data"]))
                 return cards.pop()
 
         async def post(path, body):

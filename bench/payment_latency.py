@@ -22,7 +22,7 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--n", type=int, default=50)
     a = ap.parse_args()
-    cards = call(a.base, a.key, "GET", "/v1/demo/cards")[1]
+    cards = call(a.base, a.key, "GET", "/v1/demo/cards?limit=100")[1]["data"]
     card = next(c for c in cards if c["scenario"] == "ok_debit")
     s, acc = call(a.base, a.key, "POST", "/v1/accounts", {"phone_verified_by": "wallet", "phone": "13%09d" % random.randrange(10**9)})
     assert s == 201, acc

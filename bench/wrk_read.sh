@@ -7,7 +7,7 @@ set -euo pipefail
 B=${1:-http://127.0.0.1:8080}
 py() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 KEY=$(curl -sf -X POST "$B/v1/demo/keys" -H 'content-type: application/json' -d '{}' | py '["key"]')
-CARD=$(curl -sf "$B/v1/demo/population?offset=$((RANDOM * 30))&limit=1" | py '[0]' | tr "'" '"')
+CARD=$(curl -sf "$B/v1/demo/population?offset=$((RANDOM * 30))&limit=1" | py '["data"][0]' | tr "'" '"')
 field() { echo "$CARD" | python3 -c "import ast,sys; print(ast.literal_eval(sys.stdin.read())['$1'])"; }
 PHONE=$(field phone); NAME=$(field holder_name); ID=$(field id_number); PAN=$(field card_number)
 H=(-H 'content-type: application/json' -H "authorization: Bearer $KEY")

@@ -184,7 +184,7 @@ console.log("operations journey");
 // Set-up through the API (what other holders did meanwhile): an account
 // locked by repeated failures, and one that asks for a review.
 const wallet = (await api("POST", "/v1/demo/keys", { role: "wallet" })).body.key;
-const cards = (await api("GET", "/v1/demo/cards", null, wallet)).body;
+const cards = (await api("GET", "/v1/demo/cards?limit=100", null, wallet)).body.data;
 const ok = cards.find((c) => c.scenario === "ok_debit");
 const mismatch = cards.find((c) => c.scenario === "phone_mismatch");
 async function lockedAccount() {

@@ -160,7 +160,7 @@ impl Cards {
         let offset = self.next.fetch_add(500, Ordering::SeqCst) % self.end;
         let limit = 500.min(self.end - offset);
         let v = conn.expect("GET", &format!("/v1/demo/population?offset={offset}&limit={limit}"), None, 200).await?;
-        let mut cards: Vec<Value> = v.as_array().cloned().unwrap_or_default();
+        let mut cards: Vec<Value> = v["data"].as_array().cloned().unwrap_or_default();
         cards.reverse();
         let c = cards.pop().ok_or_else(|| anyhow!("empty population page"))?;
         *page = cards;

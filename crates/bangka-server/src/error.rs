@@ -92,6 +92,9 @@ impl From<ErrorCode> for ApiError {
 
 impl From<bangka_store::StoreError> for ApiError {
     fn from(e: bangka_store::StoreError) -> Self {
+        if let bangka_store::StoreError::UnknownCursor = e {
+            return malformed("starting_after", "the id of an item of this list (the last one of the page before)").into();
+        }
         ApiError::Internal(e.into())
     }
 }

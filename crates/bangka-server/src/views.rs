@@ -8,6 +8,67 @@ use utoipa::ToSchema;
 
 pub use crate::error::rfc3339;
 
+/// One page of a list (`?limit=&starting_after=`, `http::list`): the items
+/// in the list's order and whether more follow. Each list has its own named
+/// type, so generated clients get `BindingList`, not a generic wrapper.
+macro_rules! list_view {
+    ($(#[$doc:meta])* $name:ident of $item:ty) => {
+        $(#[$doc])*
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub data: Vec<$item>,
+            /// More items follow: ask again with `starting_after` set to the
+            /// last item's id.
+            pub has_more: bool,
+        }
+
+        impl $name {
+            pub fn new(page: bangka_store::Page<$item>) -> Self {
+                $name { data: page.items, has_more: page.has_more }
+            }
+        }
+    };
+}
+pub(crate) use list_view;
+
+list_view!(
+    /// The account's bindings, newest first.
+    BindingList of BindingView
+);
+list_view!(
+    /// The card's payments, newest first.
+    PaymentList of PaymentView
+);
+list_view!(
+    /// The account's devices, most recently used first.
+    DeviceList of DeviceView
+);
+list_view!(
+    /// Tickets: an account's newest first; the agents' queue soonest deadline first.
+    TicketList of TicketView
+);
+list_view!(
+    /// Reviews: an account's newest first; the reviewers' queue oldest first.
+    ReviewList of ReviewView
+);
+/// The account's signed receipts, newest first (each as it was signed).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptList {
+    #[schema(value_type = Vec<SignedDocumentView>)]
+    pub data: Vec<serde_json::Value>,
+    /// More items follow: ask again with `starting_after` set to the last
+    /// receipt's `receipt.id`.
+    pub has_more: bool,
+}
+list_view!(
+    /// The account's attempts, newest first.
+    AttemptList of AttemptView
+);
+list_view!(
+    /// Test cards (demo).
+    DemoCardList of DemoCardView
+);
+
 /// A state held as its enum until it is written, and listed whole in the
 /// document: a field of type `T` says `#[schema(schema_with =
 /// crate::views::states::<T>)]`, and the document gets an `enum` of every
@@ -703,12 +764,6 @@ pub struct TicketView {
     pub attempt_code: Option<String>,
 }
 
-/// Agents' ticket queue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TicketQueueView {
-    pub tickets: Vec<TicketView>,
-}
-
 /// A review's decision.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewDecisionView {
@@ -788,12 +843,6 @@ pub struct ReviewAccountView {
     /// The real-name record on file, if any.
     pub real_name_masked: Option<String>,
     pub id_number_masked: Option<String>,
-}
-
-/// Reviewers' queue.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReviewQueueView {
-    pub reviews: Vec<ReviewView>,
 }
 
 /// A message the demo phone (or push, or email) received.
@@ -1084,13 +1133,6 @@ pub struct AttemptView {
     pub at: Timestamp,
 }
 
-/// An account's attempts, newest first.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttemptsView {
-    pub account_id: String,
-    pub attempts: Vec<AttemptView>,
-}
-
 /// A risk rule's decision.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RiskDecisionView {
@@ -1349,6 +1391,10 @@ pub struct AuditChainView {
 /// The latest audit entries, newest first, and the chain's state.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditView {
-    pub entries: Vec<AuditEntryView>,
+    /// The entries, newest first.
+    pub data: Vec<AuditEntryView>,
+    /// Older entries follow: ask again with `starting_after` set to the last
+    /// entry's id.
+    pub has_more: bool,
     pub chain: AuditChainView,
 }

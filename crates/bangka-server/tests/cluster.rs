@@ -235,7 +235,8 @@ async fn two_instances_one_database_one_bank() {
             v
         }
     };
-    let cards: Vec<Value> = http.get(format!("{}/v1/demo/cards", a.base)).send().await.unwrap().json().await.unwrap();
+    let cards: Value = http.get(format!("{}/v1/demo/cards?limit=100", a.base)).send().await.unwrap().json().await.unwrap();
+    let cards = cards["data"].as_array().unwrap().clone();
     let card = cards.iter().find(|c| c["scenario"] == "ok_debit").unwrap().clone();
     let acc = post(a.base.clone(), "/v1/accounts".into(), json!({ "phone": "13600000001", "phone_verified_by": "wallet" })).await["id"]
         .as_str()

@@ -119,8 +119,8 @@ const CARDS: &[&str] = &["ok_debit", "ok_debit_ccb", "ok_debit_abc", "ok_debit_b
 /// An account with a good card bound and a payment password; returns
 /// (account, binding).
 async fn payer(c: &Client, s: &Server, n: usize) -> (String, String) {
-    let cards: Vec<Value> = c.c.get(format!("{}/v1/demo/cards", s.base)).send().await.unwrap().json().await.unwrap();
-    let card = cards.into_iter().find(|x| x["scenario"] == CARDS[n % CARDS.len()]).unwrap();
+    let cards: Value = c.c.get(format!("{}/v1/demo/cards?limit=100", s.base)).send().await.unwrap().json().await.unwrap();
+    let card = cards["data"].as_array().unwrap().iter().find(|x| x["scenario"] == CARDS[n % CARDS.len()]).cloned().unwrap();
     let acc = c.post(s, "/v1/accounts", json!({ "phone_verified_by": "wallet", "phone": format!("1360000{n:04}") })).await["id"]
         .as_str()
         .unwrap()

@@ -89,7 +89,8 @@ fn search(files: &[PathBuf], secrets: &[String]) -> Vec<String> {
 /// Binds every test card, pays with each bound one and detokenizes it.
 /// Returns the cards and the cryptograms handed out.
 async fn exercise(c: &reqwest::Client, base: &str, key: &str, admin: &str) -> (Vec<Value>, Vec<String>, Vec<String>) {
-    let cards: Vec<Value> = c.get(format!("{base}/v1/demo/cards")).send().await.unwrap().json().await.unwrap();
+    let page: Value = c.get(format!("{base}/v1/demo/cards?limit=100")).send().await.unwrap().json().await.unwrap();
+    let cards: Vec<Value> = page["data"].as_array().unwrap().clone();
     let post = |path: String, body: Value| {
         let c = c.clone();
         let url = format!("{base}{path}");

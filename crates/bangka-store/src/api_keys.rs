@@ -128,6 +128,13 @@ impl Store {
         row.as_ref().map(key_row).transpose()
     }
 
+    /// A page of the keys of one mode, newest first.
+    pub async fn api_key_page(&self, mode: Mode, page: &crate::PageRequest) -> Result<crate::Page<ApiKeyRow>, StoreError> {
+        let list =
+            crate::page::Listing { table: "api_keys", cols: KEY_COLS, scope: "mode = $1", key: "created_at", id: "id", descending: true };
+        self.page(&list, vec![mode.as_str().into()], page, key_row).await
+    }
+
     /// Every key, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys ORDER BY created_at DESC, id LIMIT 10000"))

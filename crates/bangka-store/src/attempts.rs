@@ -86,6 +86,7 @@ impl Store {
         Ok(n.unwrap_or(0) as u32)
     }
 
+    /// The account's latest 500 attempts, newest first (what diagnosis reads).
     pub async fn list_attempts(&self, account_id: &str) -> Result<Vec<AttemptRow>, StoreError> {
         let rows =
             sqlx::query(&format!("SELECT {ATTEMPT_COLS} FROM attempts WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 500"))
@@ -93,6 +94,19 @@ impl Store {
                 .fetch_all(&mut *self.read().await?)
                 .await?;
         rows.iter().map(attempt_row).collect()
+    }
+
+    /// A page of the account's attempts, newest first.
+    pub async fn attempt_page(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<AttemptRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "attempts",
+            cols: ATTEMPT_COLS,
+            scope: "account_id = $1",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
+        self.page(&list, vec![account_id.into()], page, attempt_row).await
     }
 }
 

@@ -295,13 +295,10 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// The latest `limit` entries, newest first (the console's audit view).
-    pub async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditRecord>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {RECORD_COLS} FROM audit_log ORDER BY pos DESC LIMIT $1"))
-            .bind(limit)
-            .fetch_all(&mut *self.read().await?)
-            .await?;
-        rows.iter().map(record).collect()
+    /// A page of the log, newest first (the console's audit view).
+    pub async fn audit_page(&self, page: &crate::PageRequest) -> Result<crate::Page<AuditRecord>, StoreError> {
+        let list = crate::page::Listing { table: "audit_log", cols: RECORD_COLS, scope: "1 = 1", key: "pos", id: "id", descending: true };
+        self.page(&list, vec![], page, record).await
     }
 
     /// Seals the pending entries, then walks the whole chain; see the

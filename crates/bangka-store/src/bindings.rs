@@ -151,6 +151,20 @@ impl Store {
         self.fetch_row(&sql, &[binding_id.into()], binding_row, |r| binding_row(r)).await
     }
 
+    /// A page of the account's bindings, newest first, abandoned attempts
+    /// (`failed`) left out.
+    pub async fn binding_page(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<BindingRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "bindings",
+            cols: BINDING_SELECT,
+            scope: "account_id = $1 AND status <> 'failed'",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
+        self.page(&list, vec![account_id.into()], page, binding_row).await
+    }
+
     /// The account's bindings, newest first; abandoned attempts (`failed`)
     /// are left out unless asked for.
     pub async fn list_bindings(&self, account_id: &str, include_failed: bool) -> Result<Vec<BindingRow>, StoreError> {

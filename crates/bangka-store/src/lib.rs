@@ -33,6 +33,7 @@ pub mod key_rotation;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod outbox;
+pub mod page;
 pub mod payments;
 mod readers;
 pub mod receipts;
@@ -67,6 +68,7 @@ pub use key_rotation::{RekeyReport, kyc_context};
 pub use lifecycle::{LostReport, MandateRow, NewMandate, TokenMove, Trail, UnbindRequest, UnfreezeOutcome};
 pub use maintenance::{BindBucket, IssuerBindStats, MaintenanceRow, NewMaintenance};
 pub use outbox::{GiveUp, InboxMessage, MessageKind, NewMessage, OutboxMessage, OutboxStatus};
+pub use page::{Page, PageRequest};
 pub use payments::{
     AuthOutcome, CryptogramOutcome, CryptogramRequest, CryptogramRow, IssuedCryptogram, OpKind, PaymentOp, PaymentRow, TokenRow,
 };
@@ -110,6 +112,9 @@ pub enum StoreError {
     /// and decide again.
     #[error("the state changed while the request was deciding ({0})")]
     Conflict(String),
+    /// A page was asked for after an item that is not in that list.
+    #[error("starting_after names no item of this list")]
+    UnknownCursor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -356,12 +356,16 @@ impl Store {
     }
 
     /// The account's agreements, newest first.
-    pub async fn mandates(&self, account_id: &str) -> Result<Vec<MandateRow>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {MANDATE_COLS} FROM mandates WHERE account_id = $1 ORDER BY created_at DESC, id DESC"))
-            .bind(account_id)
-            .fetch_all(&mut *self.read().await?)
-            .await?;
-        rows.iter().map(mandate_row).collect()
+    pub async fn mandate_page(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<MandateRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "mandates",
+            cols: MANDATE_COLS,
+            scope: "account_id = $1",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
+        self.page(&list, vec![account_id.into()], page, mandate_row).await
     }
 
     /// The agreements that still stand on a card (what an unbind must deal with).

@@ -142,6 +142,24 @@ impl Store {
         self.fetch_rows(&sql, &[to_ms(now).into()], row, |r| row(r)).await
     }
 
+    /// A page of the windows not cancelled and not over at `now`, soonest
+    /// first.
+    pub async fn maintenance_page(
+        &self,
+        now: OffsetDateTime,
+        page: &crate::PageRequest,
+    ) -> Result<crate::Page<MaintenanceRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "maintenance_windows",
+            cols: COLS,
+            scope: "cancelled_at IS NULL AND ends_at > $1",
+            key: "starts_at",
+            id: "id",
+            descending: false,
+        };
+        self.page(&list, vec![to_ms(now).into()], page, row).await
+    }
+
     /// Bind attempts per issuer since `since`, and their failures by code.
     pub async fn bind_stats_since(&self, since: OffsetDateTime) -> Result<Vec<IssuerBindStats>, StoreError> {
         let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(

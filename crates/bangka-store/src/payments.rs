@@ -824,7 +824,21 @@ impl Store {
         rows.iter().map(payment_row).collect()
     }
 
-    /// A binding's payments, newest first (the holder's consumption records).
+    /// A page of a binding's payments, newest first (the holder's
+    /// consumption records).
+    pub async fn payment_page(&self, binding_id: &str, page: &crate::PageRequest) -> Result<crate::Page<PaymentRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "payments",
+            cols: PAYMENT_COLS,
+            scope: "binding_id = $1",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
+        self.page(&list, vec![binding_id.into()], page, payment_row).await
+    }
+
+    /// A binding's latest payments, newest first.
     pub async fn payments_for_binding(&self, binding_id: &str, limit: i64) -> Result<Vec<PaymentRow>, StoreError> {
         let rows =
             sqlx::query(&format!("SELECT {PAYMENT_COLS} FROM payments WHERE binding_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"))

@@ -242,13 +242,31 @@ fn signed(d: &ReceiptDraft<'_>, leaf_hash: &str, now: OffsetDateTime) -> (String
 }
 
 impl Store {
-    /// An account's receipts, newest first (each the signed document).
+    /// Every receipt of an account, newest first (for evidence bundles).
     pub async fn receipts(&self, account_id: &str) -> Result<Vec<Value>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as("SELECT document FROM receipts WHERE account_id = $1 ORDER BY audit_seq DESC")
             .bind(account_id)
             .fetch_all(&mut *self.read().await?)
             .await?;
         rows.into_iter().map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))).collect()
+    }
+
+    /// A page of an account's receipts, newest first (each the signed
+    /// document).
+    pub async fn receipt_page(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<Value>, StoreError> {
+        let list = crate::page::Listing {
+            table: "receipts",
+            cols: "document",
+            scope: "account_id = $1",
+            key: "audit_seq",
+            id: "id",
+            descending: true,
+        };
+        let row = |r: &sqlx::any::AnyRow| {
+            let d: String = sqlx::Row::try_get(r, "document")?;
+            serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("receipt: {e}")))
+        };
+        self.page(&list, vec![account_id.into()], page, row).await
     }
 
     pub async fn receipt(&self, account_id: &str, id: &str) -> Result<Option<Value>, StoreError> {

@@ -193,21 +193,17 @@ impl Store {
         r.as_ref().map(review_row).transpose()
     }
 
-    pub async fn account_reviews(&self, account_id: &str) -> Result<Vec<ReviewRow>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {COLS} FROM reviews WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 100"))
-            .bind(account_id)
-            .fetch_all(&mut *self.read().await?)
-            .await?;
-        rows.iter().map(review_row).collect()
+    pub async fn account_reviews(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<ReviewRow>, StoreError> {
+        let list =
+            crate::page::Listing { table: "reviews", cols: COLS, scope: "account_id = $1", key: "created_at", id: "id", descending: true };
+        self.page(&list, vec![account_id.into()], page, review_row).await
     }
 
-    /// Reviews for reviewers, oldest first.
-    pub async fn ops_reviews(&self, status: ReviewStatus) -> Result<Vec<ReviewRow>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {COLS} FROM reviews WHERE status = $1 ORDER BY created_at, id LIMIT 500"))
-            .bind(status.as_str())
-            .fetch_all(&mut *self.read().await?)
-            .await?;
-        rows.iter().map(review_row).collect()
+    /// Reviews for reviewers, oldest first (the queue's order).
+    pub async fn ops_reviews(&self, status: ReviewStatus, page: &crate::PageRequest) -> Result<crate::Page<ReviewRow>, StoreError> {
+        let list =
+            crate::page::Listing { table: "reviews", cols: COLS, scope: "status = $1", key: "created_at", id: "id", descending: false };
+        self.page(&list, vec![status.as_str().into()], page, review_row).await
     }
 
     /// Whether a reviewer approved binding this card to this account since `since`.

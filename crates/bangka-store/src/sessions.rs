@@ -173,26 +173,26 @@ impl Store {
         Ok(Some(self.put(set).await?))
     }
 
-    /// The account's known devices, most recently used first.
-    pub async fn list_devices(&self, account_id: &str) -> Result<Vec<DeviceRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT device_id, name, last_ip, first_seen_at, last_seen_at FROM devices WHERE account_id = $1
-             ORDER BY last_seen_at DESC, device_id LIMIT 100",
-        )
-        .bind(account_id)
-        .fetch_all(&mut *self.read().await?)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DeviceRow {
-                    device_id: r.try_get("device_id")?,
-                    name: r.try_get("name")?,
-                    last_ip: r.try_get("last_ip")?,
-                    first_seen_at: from_ms(r.try_get("first_seen_at")?),
-                    last_seen_at: from_ms(r.try_get("last_seen_at")?),
-                })
+    /// A page of the account's known devices, most recently used first.
+    pub async fn device_page(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<DeviceRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "devices",
+            cols: "device_id, name, last_ip, first_seen_at, last_seen_at",
+            scope: "account_id = $1",
+            key: "last_seen_at",
+            id: "device_id",
+            descending: true,
+        };
+        let row = |r: &sqlx::any::AnyRow| {
+            Ok(DeviceRow {
+                device_id: r.try_get("device_id")?,
+                name: r.try_get("name")?,
+                last_ip: r.try_get("last_ip")?,
+                first_seen_at: from_ms(r.try_get("first_seen_at")?),
+                last_seen_at: from_ms(r.try_get("last_seen_at")?),
             })
-            .collect()
+        };
+        self.page(&list, vec![account_id.into()], page, row).await
     }
 
     /// Forgets a device and ends every session opened on it, audited

@@ -123,14 +123,17 @@ impl Store {
         r.as_ref().map(row).transpose()
     }
 
-    /// An account's settlements, newest first.
-    pub async fn settlements(&self, account_id: &str) -> Result<Vec<SettlementRow>, StoreError> {
-        let rows =
-            sqlx::query(&format!("SELECT {COLS} FROM settlements WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200"))
-                .bind(account_id)
-                .fetch_all(&mut *self.read().await?)
-                .await?;
-        rows.iter().map(row).collect()
+    /// A page of an account's settlements, newest first.
+    pub async fn settlement_page(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<SettlementRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "settlements",
+            cols: COLS,
+            scope: "account_id = $1",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
+        self.page(&list, vec![account_id.into()], page, row).await
     }
 
     /// A card's funds still in transit, soonest first (what blocks its unbind).

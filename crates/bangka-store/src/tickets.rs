@@ -186,31 +186,26 @@ impl Store {
     }
 
     /// The account's tickets, newest first.
-    pub async fn account_tickets(&self, account_id: &str) -> Result<Vec<TicketRow>, StoreError> {
-        let rows =
-            sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE account_id = $1 ORDER BY created_at DESC, number DESC LIMIT 200"))
-                .bind(account_id)
-                .fetch_all(&mut *self.read().await?)
-                .await?;
-        rows.iter().map(ticket_row).collect()
+    pub async fn account_tickets(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<TicketRow>, StoreError> {
+        let list = crate::page::Listing {
+            table: "tickets",
+            cols: COLS,
+            scope: "account_id = $1",
+            key: "created_at",
+            id: "number",
+            descending: true,
+        };
+        self.page(&list, vec![account_id.into()], page, ticket_row).await
     }
 
     /// Tickets for agents: by status, soonest deadline first.
-    pub async fn ops_tickets(&self, status: Option<TicketStatus>) -> Result<Vec<TicketRow>, StoreError> {
-        let rows = match status {
-            Some(s) => {
-                sqlx::query(&format!("SELECT {COLS} FROM tickets WHERE status = $1 ORDER BY sla_due_at, number LIMIT 500"))
-                    .bind(s.as_str())
-                    .fetch_all(&mut *self.read().await?)
-                    .await?
-            }
-            None => {
-                sqlx::query(&format!("SELECT {COLS} FROM tickets ORDER BY sla_due_at, number LIMIT 500"))
-                    .fetch_all(&mut *self.read().await?)
-                    .await?
-            }
+    pub async fn ops_tickets(&self, status: Option<TicketStatus>, page: &crate::PageRequest) -> Result<crate::Page<TicketRow>, StoreError> {
+        let (scope, args) = match status {
+            Some(s) => ("status = $1", vec![s.as_str().into()]),
+            None => ("1 = 1", vec![]),
         };
-        rows.iter().map(ticket_row).collect()
+        let list = crate::page::Listing { table: "tickets", cols: COLS, scope, key: "sla_due_at", id: "number", descending: false };
+        self.page(&list, args, page, ticket_row).await
     }
 
     /// Moves a ticket decided to be in one of `m.from`, with its event, its

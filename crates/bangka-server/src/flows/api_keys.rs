@@ -144,11 +144,10 @@ impl ApiKeyView {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ApiKeyListView {
-    /// Newest first.
-    pub keys: Vec<ApiKeyView>,
-}
+crate::views::list_view!(
+    /// The keys of this admin key's mode, newest first.
+    ApiKeyList of ApiKeyView
+);
 
 /// A key just made (created or rotated in): the key itself, shown this once.
 #[derive(Serialize, ToSchema)]
@@ -176,11 +175,10 @@ async fn own_mode_key(app: &AppState, mode: Mode, id: &str) -> ApiResult<ApiKeyR
 }
 
 /// `GET /v1/ops/keys` (admin): every key of the caller's mode, newest first.
-pub async fn list(app: &AppState, who: &OpsAuth) -> ApiResult<(StatusCode, Value)> {
+pub async fn list(app: &AppState, who: &OpsAuth, page: &bangka_store::PageRequest) -> ApiResult<ApiKeyList> {
     let p = who.require(Duty::ManageKeys)?;
     let now = app.clock.now();
-    let keys = app.store.list_api_keys().await?.iter().filter(|k| k.mode == p.mode).map(|k| ApiKeyView::new(k, now)).collect();
-    Ok((StatusCode::OK, json!(ApiKeyListView { keys })))
+    Ok(ApiKeyList::new(app.store.api_key_page(p.mode, page).await?.map(|k| ApiKeyView::new(&k, now))))
 }
 
 /// `POST /v1/ops/keys` (admin).

@@ -188,12 +188,16 @@ pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(Statu
 }
 
 /// `GET /v1/ops/maintenance-windows` (any operator): current and upcoming.
-pub async fn list(app: &AppState, who: &OpsAuth) -> ApiResult<(StatusCode, Value)> {
+pub async fn list(app: &AppState, who: &OpsAuth, page: &bangka_store::PageRequest) -> ApiResult<WindowList> {
     who.require(Duty::ReadOps)?;
     let now = app.clock.now();
-    let out: Vec<WindowView> = app.store.open_maintenance(now).await?.iter().map(|w| WindowView::new(w, now)).collect();
-    Ok((StatusCode::OK, json!(out)))
+    Ok(WindowList::new(app.store.maintenance_page(now, page).await?.map(|w| WindowView::new(&w, now))))
 }
+
+crate::views::list_view!(
+    /// Current and upcoming maintenance windows, soonest first.
+    WindowList of WindowView
+);
 
 /// The maintenance that stops requests needing `issuer`, if one runs now:
 /// the service's own windows (that issuer's, or platform-wide) and the

@@ -198,10 +198,14 @@ pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, id
     setup(app, who, account_id, id).await
 }
 
-pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+crate::views::list_view!(
+    /// The account's autopay agreements, newest first.
+    MandateList of MandateView
+);
+
+pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageRequest) -> ApiResult<MandateList> {
     load_account(app, account_id).await?;
-    let out: Vec<MandateView> = app.store.mandates(account_id).await?.iter().map(MandateView::new).collect();
-    Ok((StatusCode::OK, serde_json::to_value(out).map_err(anyhow::Error::from)?))
+    Ok(MandateList::new(app.store.mandate_page(account_id, page).await?.map(|m| MandateView::new(&m))))
 }
 
 pub async fn get(app: &AppState, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {

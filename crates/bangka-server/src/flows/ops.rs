@@ -105,28 +105,18 @@ pub async fn bind_stats(app: &AppState, who: &OpsAuth, q: StatsQuery) -> ApiResu
     Ok((StatusCode::OK, json!(view)))
 }
 
-/// `GET /v1/ops/audit?limit=N` (1–500, 50 by default).
-#[derive(Deserialize, utoipa::IntoParams, Default)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// How many of the latest entries (1–500).
-    pub limit: Option<i64>,
-}
-
 /// The latest audit entries, newest first, and whether the whole hash chain
 /// is intact (the check `bangka audit verify` makes).
-pub async fn audit(app: &AppState, who: &OpsAuth, q: AuditQuery) -> ApiResult<(StatusCode, Value)> {
+pub async fn audit(app: &AppState, who: &OpsAuth, page: &bangka_store::PageRequest) -> ApiResult<crate::views::AuditView> {
     use crate::views::{AuditChainView, AuditEntryView, AuditView};
     who.require(Duty::ReadOps)?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(crate::error::malformed("limit", "a whole number from 1 to 500").into());
-    }
     // Verifying seals what is pending first, so the entries shown are sealed.
     let verdict = app.store.verify_audit().await?;
-    let entries = app.store.recent_audit(limit).await?;
+    let page = app.store.audit_page(page).await?;
     let view = AuditView {
-        entries: entries
+        has_more: page.has_more,
+        data: page
+            .items
             .into_iter()
             .map(|e| AuditEntryView {
                 seq: e.seq,
@@ -149,5 +139,5 @@ pub async fn audit(app: &AppState, who: &OpsAuth, q: AuditQuery) -> ApiResult<(S
             problem: verdict.problem.map(|(_, why)| why),
         },
     };
-    Ok((StatusCode::OK, json!(view)))
+    Ok(view)
 }

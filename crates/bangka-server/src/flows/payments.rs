@@ -25,8 +25,8 @@ use bangka_core::payment::{self, Amounts, CRYPTOGRAM_TTL, MerchantId, OpStatus, 
 use bangka_core::token::{CryptogramValue, TokenNumber};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{
-    AccountRow, AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PaymentRow,
-    TokenRow, new_id,
+    AccountRow, AuthOutcome, BindingRow, Cause, CryptogramInput, CryptogramOutcome, CryptogramRequest, NewMessage, OpKind, PageRequest,
+    PaymentRow, TokenRow, new_id,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ use super::{AttemptFacts, check_otp, check_standing, load_account, send_code};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::views::{PaymentView, rfc3339};
+use crate::views::{PaymentList, PaymentView, rfc3339};
 
 /// What one payment is for: the holder confirms exactly this.
 #[derive(Deserialize, ToSchema)]
@@ -776,14 +776,16 @@ pub async fn get(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult
 
 /// `GET /v1/accounts/{id}/bindings/{bid}/payments`: the holder's consumption
 /// records for one card, newest first.
-pub async fn list_for_binding(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn list_for_binding(app: &AppState, account_id: &str, binding_id: &str, page: &PageRequest) -> ApiResult<PaymentList> {
     load_account(app, account_id).await?;
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let mut out = Vec::new();
-    for p in app.store.payments_for_binding(&b.id, 200).await? {
-        out.push(view(app, &p, false).await?);
+    let page = app.store.payment_page(&b.id, page).await?;
+    let mut data = Vec::with_capacity(page.items.len());
+    for p in &page.items {
+        let ops = app.store.payment_ops(&p.id).await?;
+        data.push(PaymentView::new(p, &b, &ops, false));
     }
-    Ok((StatusCode::OK, Value::Array(out)))
+    Ok(PaymentList { data, has_more: page.has_more })
 }
 
 /// A payment as the payer sees it, or (`for_ops`) with the issuer's precise

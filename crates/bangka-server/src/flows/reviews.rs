@@ -25,7 +25,7 @@ use crate::auth::{Duty, OpsAuth, Principal};
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
 use crate::state::AppState;
-use crate::views::{MaterialView, ReviewDecisionView, ReviewQueueView, ReviewView, rfc3339};
+use crate::views::{MaterialView, ReviewDecisionView, ReviewList, ReviewView, rfc3339};
 
 pub use super::risk::BIND_REVIEW_VALID;
 
@@ -337,10 +337,9 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     }
 }
 
-pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageRequest) -> ApiResult<ReviewList> {
     load_account(app, account_id).await?;
-    let list: Vec<ReviewView> = app.store.account_reviews(account_id).await?.iter().map(view).collect();
-    Ok((StatusCode::OK, json!(list)))
+    Ok(ReviewList::new(app.store.account_reviews(account_id, page).await?.map(|r| view(&r))))
 }
 
 pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult<(StatusCode, Value)> {
@@ -378,17 +377,18 @@ pub async fn withdraw(app: &AppState, who: &Principal, account_id: &str, review_
 }
 
 /// `GET /v1/ops/reviews[?status=]` (support, risk, admin): oldest first.
-pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter) -> ApiResult<(StatusCode, Value)> {
+pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter, page: &bangka_store::PageRequest) -> ApiResult<ReviewList> {
     who.require(Duty::ReadOps)?;
     let status = match f.status.as_deref() {
         None => ReviewStatus::Submitted,
         Some(s) => ReviewStatus::parse(s).ok_or_else(|| malformed("status", "submitted, approved, rejected, withdrawn or void"))?,
     };
-    let mut list = Vec::new();
-    for r in app.store.ops_reviews(status).await? {
-        list.push(ops_view(app, &r).await?);
+    let page = app.store.ops_reviews(status, page).await?;
+    let mut data = Vec::with_capacity(page.items.len());
+    for r in &page.items {
+        data.push(ops_view(app, r).await?);
     }
-    Ok((StatusCode::OK, json!(ReviewQueueView { reviews: list })))
+    Ok(ReviewList { data, has_more: page.has_more })
 }
 
 /// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).

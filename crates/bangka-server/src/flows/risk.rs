@@ -283,40 +283,39 @@ pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRe
 /// `GET /v1/ops/accounts/{id}/attempts` (any operator): the account's
 /// attempts with the bank's precise codes (what the holder saw may be the
 /// safe form, docs/safe-messages.md), device and masked card.
-pub async fn attempts(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn attempts(
+    app: &AppState,
+    who: &OpsAuth,
+    account_id: &str,
+    page: &bangka_store::PageRequest,
+) -> ApiResult<crate::views::AttemptList> {
     who.require(Duty::ReadOps)?;
     load_account(app, account_id).await?;
-    let list: Vec<crate::views::AttemptView> = app
-        .store
-        .list_attempts(account_id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            let card = match (&a.bin, &a.last4) {
-                (Some(b), Some(l)) => Some(crate::views::masked_card(b, l)),
-                _ => None,
-            };
-            let shown = a
-                .code
-                .as_deref()
-                .and_then(ErrorCode::parse)
-                .map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
-            crate::views::AttemptView {
-                holder_was_shown: shown.map(|c| c.as_str().into()),
-                id: a.id,
-                kind: a.kind,
-                code: a.code,
-                issuer: a.issuer,
-                card_masked: card,
-                binding_id: a.binding_id,
-                device_id: a.device_id,
-                phone_used_masked: a.phone_masked,
-                client: a.client,
-                at: Timestamp(a.created_at),
-            }
-        })
-        .collect();
-    Ok((StatusCode::OK, json!(crate::views::AttemptsView { account_id: account_id.into(), attempts: list })))
+    let page = app.store.attempt_page(account_id, page).await?.map(|a| {
+        let card = match (&a.bin, &a.last4) {
+            (Some(b), Some(l)) => Some(crate::views::masked_card(b, l)),
+            _ => None,
+        };
+        let shown = a
+            .code
+            .as_deref()
+            .and_then(ErrorCode::parse)
+            .map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
+        crate::views::AttemptView {
+            holder_was_shown: shown.map(|c| c.as_str().into()),
+            id: a.id,
+            kind: a.kind,
+            code: a.code,
+            issuer: a.issuer,
+            card_masked: card,
+            binding_id: a.binding_id,
+            device_id: a.device_id,
+            phone_used_masked: a.phone_masked,
+            client: a.client,
+            at: Timestamp(a.created_at),
+        }
+    });
+    Ok(crate::views::AttemptList::new(page))
 }
 
 /// How long an approved bind review vouches for the card on the account.

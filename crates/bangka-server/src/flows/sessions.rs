@@ -121,27 +121,21 @@ pub async fn end(app: &AppState, account_id: &str, session_id: &str) -> ApiResul
 }
 
 /// `GET /v1/accounts/{id}/devices`: where the account has been used.
-pub async fn devices(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn devices(app: &AppState, account_id: &str, page: &bangka_store::PageRequest) -> ApiResult<crate::views::DeviceList> {
     load_account(app, account_id).await?;
-    let list: Vec<crate::views::DeviceView> = app
-        .store
-        .list_devices(account_id)
-        .await?
-        .into_iter()
-        .map(|d| {
-            let ip = d.last_ip.as_deref().and_then(|i| parse_client_ip(i).ok()).map(|i| mask_ip(&i));
-            let tag = DeviceId::parse(&d.device_id).map(|id| device_tag(&id)).ok();
-            crate::views::DeviceView {
-                device_id: d.device_id,
-                device_tag: tag,
-                name: d.name,
-                last_ip_masked: ip,
-                first_seen_at: Timestamp(d.first_seen_at),
-                last_seen_at: Timestamp(d.last_seen_at),
-            }
-        })
-        .collect();
-    Ok((StatusCode::OK, json!(list)))
+    let page = app.store.device_page(account_id, page).await?.map(|d| {
+        let ip = d.last_ip.as_deref().and_then(|i| parse_client_ip(i).ok()).map(|i| mask_ip(&i));
+        let tag = DeviceId::parse(&d.device_id).map(|id| device_tag(&id)).ok();
+        crate::views::DeviceView {
+            device_id: d.device_id,
+            device_tag: tag,
+            name: d.name,
+            last_ip_masked: ip,
+            first_seen_at: Timestamp(d.first_seen_at),
+            last_seen_at: Timestamp(d.last_seen_at),
+        }
+    });
+    Ok(crate::views::DeviceList::new(page))
 }
 
 /// `POST /v1/accounts/{id}/devices/{did}/remove`: "that was not me" — the

@@ -123,11 +123,15 @@ pub async fn report_withdrawal(
 }
 
 /// `GET /v1/accounts/{id}/settlements`: newest first.
-pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageRequest) -> ApiResult<SettlementList> {
     load_account(app, account_id).await?;
-    let out: Vec<SettlementView> = app.store.settlements(account_id).await?.iter().map(SettlementView::new).collect();
-    Ok((StatusCode::OK, json!(out)))
+    Ok(SettlementList::new(app.store.settlement_page(account_id, page).await?.map(|s| SettlementView::new(&s))))
 }
+
+crate::views::list_view!(
+    /// Funds on their way to the account's cards, newest first.
+    SettlementList of SettlementView
+);
 
 /// The settle job: marks due settlements arrived, each with its audit
 /// entry and the holder's notice. Safe on many instances (each row is

@@ -21,9 +21,7 @@ use super::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, current_origin};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
-use crate::views::{
-    AttachmentView, EscalationRoute, MessageFrom, TicketEventView, TicketMessageView, TicketQueueView, TicketView, rfc3339,
-};
+use crate::views::{AttachmentView, EscalationRoute, MessageFrom, TicketEventView, TicketList, TicketMessageView, TicketView, rfc3339};
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct TicketBody {
@@ -272,11 +270,10 @@ async fn account_ticket(app: &AppState, account_id: &str, number: &str) -> ApiRe
     }
 }
 
-pub async fn list(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageRequest) -> ApiResult<TicketList> {
     load_account(app, account_id).await?;
     let now = app.clock.now();
-    let list: Vec<TicketView> = app.store.account_tickets(account_id).await?.iter().map(|t| view(t, now)).collect();
-    Ok((StatusCode::OK, json!(list)))
+    Ok(TicketList::new(app.store.account_tickets(account_id, page).await?.map(|t| view(&t, now))))
 }
 
 /// What the holder sees of a ticket's history: its status changes and the
@@ -429,12 +426,11 @@ fn parse_status(s: Option<&str>) -> ApiResult<Option<TicketStatus>> {
 }
 
 /// `GET /v1/ops/tickets[?status=]` (support, risk, admin): soonest deadline first.
-pub async fn ops_list(app: &AppState, who: &OpsAuth, f: TicketFilter) -> ApiResult<(StatusCode, Value)> {
+pub async fn ops_list(app: &AppState, who: &OpsAuth, f: TicketFilter, page: &bangka_store::PageRequest) -> ApiResult<TicketList> {
     who.require(Duty::ReadOps)?;
     let status = parse_status(f.status.as_deref())?;
     let now = app.clock.now();
-    let tickets = app.store.ops_tickets(status).await?.iter().map(|t| view(t, now)).collect();
-    Ok((StatusCode::OK, json!(TicketQueueView { tickets })))
+    Ok(TicketList::new(app.store.ops_tickets(status, page).await?.map(|t| view(&t, now))))
 }
 
 async fn ops_ticket(app: &AppState, number: &str) -> ApiResult<TicketRow> {

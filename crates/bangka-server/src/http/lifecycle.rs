@@ -1,6 +1,9 @@
 //! Routes for a bound card's lifecycle (freeze, unbind, delete, mandates,
 //! funds in transit, receipts) and the account's own freeze.
 
+use axum::Json;
+
+use super::list::Paging;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -57,9 +60,15 @@ async fn create_mandate(
 
 /// The account's autopay agreements, newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/mandates", tag = "mandates",
-    responses((status = 200, body = Vec<mandates::MandateView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_mandates(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(mandates::list(&app, &id).await)
+    params(super::list::ListQuery),
+    responses((status = 200, body = mandates::MandateList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_mandates(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<mandates::MandateList>> {
+    mandates::list(&app, &id, &page).await.map(Json)
 }
 
 /// One autopay agreement.
@@ -90,11 +99,17 @@ async fn cancel_mandate(
 /// document (`receipt` and its Ed25519 `signature`), verifiable offline with
 /// `bangka receipt verify FILE --public-key …`.
 #[utoipa::path(get, path = "/v1/accounts/{id}/receipts", tag = "receipts",
-    responses((status = 200, body = Vec<crate::views::SignedDocumentView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_receipts(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::ReceiptList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_receipts(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::ReceiptList>> {
     crate::flows::load_account(&app, &id).await?;
-    let list = app.store.receipts(&id).await?;
-    Ok(axum::Json(serde_json::Value::Array(list)).into_response())
+    let page = app.store.receipt_page(&id, &page).await?;
+    Ok(Json(crate::views::ReceiptList { data: page.items, has_more: page.has_more }))
 }
 
 /// The holder's evidence for one card, for a complaint: the card as it is,
@@ -184,9 +199,15 @@ async fn report_withdrawal(
 
 /// Funds on their way to the account's cards (refunds, withdrawals), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/settlements", tag = "accounts",
-    responses((status = 200, body = Vec<settlements::SettlementView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_settlements(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(settlements::list(&app, &id).await)
+    params(super::list::ListQuery),
+    responses((status = 200, body = settlements::SettlementList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_settlements(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<settlements::SettlementList>> {
+    settlements::list(&app, &id, &page).await.map(Json)
 }
 
 /// Freeze a card at once (no SMS code): its token is suspended and payments

@@ -216,35 +216,48 @@ async fn openapi_json() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], DOC.clone()).into_response()
 }
 
-/// `GET /v1/demo/population?offset=K&limit=L`.
+/// `GET /v1/demo/population?limit=L&starting_after=CARD` (or `offset=K`).
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PopulationQuery {
-    /// The first card (0-based; a population has at most 100 million).
+    /// How many (1 to 1000; 100 by default: load tools read big pages).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// The card number of the last card of the page before.
+    pub starting_after: Option<String>,
+    /// Or: the first card by position (0-based; a population has at most
+    /// 100 million), for load tools that start part-way through.
     #[param(maximum = 100_000_000)]
     pub offset: Option<u32>,
-    /// How many (at most 1000; 100 by default).
-    #[param(maximum = 1000)]
-    pub limit: Option<u32>,
 }
 
 /// Demo: the load population (`bangka serve --demo-population N`): N good
 /// cards, each with its own holder and reserved phone, in the
 /// `/v1/demo/cards` format; `X-Total-Count` says how many there are.
 #[utoipa::path(get, path = "/v1/demo/population", tag = "demo", params(PopulationQuery),
-    responses((status = 200, body = Vec<crate::views::DemoCardView>), (status = "4XX", body = ErrorEnvelope)))]
+    responses((status = 200, body = crate::views::DemoCardList), (status = "4XX", body = ErrorEnvelope)))]
 async fn demo_population(State(app): State<AppState>, query: Result<Query<PopulationQuery>, QueryRejection>) -> ApiResult<Response> {
-    let Query(q) = query.map_err(|_| crate::error::malformed("offset", "whole numbers: offset, and limit up to 1000"))?;
+    use crate::error::malformed;
+    let Query(q) =
+        query.map_err(|_| malformed("query", "limit (1 to 1000), and starting_after (a card number) or offset (a whole number)"))?;
     let limit = q.limit.unwrap_or(100);
-    if limit > 1000 {
-        return Err(crate::error::malformed("limit", "at most 1000").into());
+    if !(1..=1000).contains(&limit) {
+        return Err(malformed("limit", "a whole number from 1 to 1000").into());
     }
-    if u64::from(q.offset.unwrap_or(0)) > bangka_issuer::Population::MAX {
-        return Err(crate::error::malformed("offset", "at most 100000000").into());
-    }
-    let cards: Vec<crate::views::DemoCardView> =
-        app.population.page(u64::from(q.offset.unwrap_or(0)), u64::from(limit)).into_iter().map(crate::views::DemoCardView::from).collect();
-    let mut res = axum::Json(cards).into_response();
+    let first = match (q.starting_after.as_deref(), q.offset) {
+        (Some(_), Some(_)) => return Err(malformed("offset", "starting_after or offset, not both").into()),
+        (Some(card), None) => {
+            app.population.find(card).ok_or_else(|| malformed("starting_after", "a card number of this population"))?.index + 1
+        }
+        (None, offset) if u64::from(offset.unwrap_or(0)) > bangka_issuer::Population::MAX => {
+            return Err(malformed("offset", "at most 100000000").into());
+        }
+        (None, offset) => u64::from(offset.unwrap_or(0)),
+    };
+    let data: Vec<crate::views::DemoCardView> =
+        app.population.page(first, u64::from(limit)).into_iter().map(crate::views::DemoCardView::from).collect();
+    let has_more = first.saturating_add(u64::from(limit)) < app.population.len();
+    let mut res = axum::Json(crate::views::DemoCardList { data, has_more }).into_response();
     res.headers_mut().insert("x-total-count", app.population.len().into());
     Ok(res)
 }
@@ -289,8 +302,12 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
 }
 
 /// Demo: the simulator's test cards (one per scenario) as a person types them.
-#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", responses((status = 200, body = Vec<crate::views::DemoCardView>), (status = "4XX", body = ErrorEnvelope)))]
-async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views::DemoCardView>> {
+#[utoipa::path(get, path = "/v1/demo/cards", tag = "demo", params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::DemoCardList), (status = "4XX", body = ErrorEnvelope)))]
+async fn demo_cards(
+    State(app): State<AppState>,
+    super::list::Paging(page): super::list::Paging,
+) -> ApiResult<axum::Json<crate::views::DemoCardList>> {
     // With a bank over the network (`--issuer-url`) the test cards are the
     // same fixed list the simulator service holds: made once.
     static FIXED: std::sync::LazyLock<Vec<bangka_issuer::TestCard>> = std::sync::LazyLock::new(|| {
@@ -300,7 +317,9 @@ async fn demo_cards(State(app): State<AppState>) -> axum::Json<Vec<crate::views:
         Some(s) => s.test_cards().to_vec(),
         None => FIXED.clone(),
     };
-    axum::Json(cards.into_iter().map(crate::views::DemoCardView::from).collect())
+    let cards: Vec<crate::views::DemoCardView> = cards.into_iter().map(crate::views::DemoCardView::from).collect();
+    let page = super::list::page_of(cards, |c| &c.card_number, &page)?;
+    Ok(axum::Json(crate::views::DemoCardList::new(page)))
 }
 
 /// Demo: the messages a phone number received by SMS (codes readable), or

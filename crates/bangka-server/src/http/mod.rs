@@ -8,6 +8,7 @@ mod doc;
 mod envelope;
 mod idempotent;
 mod lifecycle;
+mod list;
 mod meta;
 mod payments;
 mod support;
@@ -197,14 +198,21 @@ async fn create_binding(
 
 /// The account's bindings (abandoned attempts left out), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings", tag = "bindings",
-    responses((status = 200, body = Vec<crate::views::BindingView>), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_bindings(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
+    params(list::ListQuery),
+    responses((status = 200, body = crate::views::BindingList), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_bindings(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    list::Paging(page): list::Paging,
+) -> ApiResult<axum::Json<crate::views::BindingList>> {
     crate::flows::load_account(&app, &id).await?;
-    let mut out = Vec::new();
-    for b in app.store.list_bindings(&id, false).await? {
-        out.push(bind::view(&app, &b).await?);
+    let page = app.store.binding_page(&id, &page).await?;
+    let mut data = Vec::with_capacity(page.items.len());
+    for b in &page.items {
+        data.push(bind::binding_view(&app, b).await?);
     }
-    ok(Ok((axum::http::StatusCode::OK, serde_json::Value::Array(out))))
+    Ok(axum::Json(crate::views::BindingList { data, has_more: page.has_more }))
 }
 
 /// One binding.

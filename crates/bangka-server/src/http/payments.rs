@@ -1,5 +1,8 @@
 //! Routes for tokens, cryptograms, payments and the operations API.
 
+use axum::Json;
+
+use super::list::Paging;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -79,13 +82,15 @@ async fn request_payment_otp(
 
 /// The card's payments (consumption records), newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/bindings/{bid}/payments", tag = "payments",
-    responses((status = 200, body = Vec<crate::views::PaymentView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::PaymentList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn list_binding_payments(
     State(app): State<AppState>,
     _: AccountAuth,
     Path((id, bid)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    ok(payments::list_for_binding(&app, &id, &bid).await)
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::PaymentList>> {
+    payments::list_for_binding(&app, &id, &bid, &page).await.map(Json)
 }
 
 /// Suspend the card's token (the holder's or the wallet's decision); it can
@@ -286,9 +291,10 @@ async fn schedule_maintenance(State(app): State<AppState>, who: OpsAuth, call: I
 
 /// Current and upcoming maintenance windows (any operator).
 #[utoipa::path(get, path = "/v1/ops/maintenance-windows", tag = "ops",
-    responses((status = 200, body = Vec<maintenance::WindowView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_maintenance(State(app): State<AppState>, who: OpsAuth) -> ApiResult<Response> {
-    ok(maintenance::list(&app, &who).await)
+    params(super::list::ListQuery),
+    responses((status = 200, body = maintenance::WindowList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_maintenance(State(app): State<AppState>, who: OpsAuth, Paging(page): Paging) -> ApiResult<Json<maintenance::WindowList>> {
+    maintenance::list(&app, &who, &page).await.map(Json)
 }
 
 /// Cancel a maintenance window that has not ended (admin).
@@ -307,9 +313,10 @@ async fn cancel_maintenance(State(app): State<AppState>, who: OpsAuth, Path(wid)
 /// The API keys of this admin key's mode, newest first (admin): name, role,
 /// created, last used, expiry and revocation; never a key itself.
 #[utoipa::path(get, path = "/v1/ops/keys", tag = "ops",
-    responses((status = 200, body = api_keys::ApiKeyListView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_keys(State(app): State<AppState>, who: OpsAuth) -> ApiResult<Response> {
-    ok(api_keys::list(&app, &who).await)
+    params(super::list::ListQuery),
+    responses((status = 200, body = api_keys::ApiKeyList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_keys(State(app): State<AppState>, who: OpsAuth, Paging(page): Paging) -> ApiResult<Json<api_keys::ApiKeyList>> {
+    api_keys::list(&app, &who, &page).await.map(Json)
 }
 
 /// Create an API key (admin), of this admin key's mode. The key is in this

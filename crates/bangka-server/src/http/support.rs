@@ -1,6 +1,9 @@
 //! Routes for the support path: holder sessions and devices, diagnosis,
 //! tickets, and the ops side (tickets, risk decisions, unlock).
 
+use axum::Json;
+
+use super::list::Paging;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -119,10 +122,16 @@ async fn end_session(
 
 /// The devices the account has signed in on, most recent first (IP masked).
 #[utoipa::path(get, path = "/v1/accounts/{id}/devices", tag = "sessions",
-    responses((status = 200, body = Vec<crate::views::DeviceView>), (status = "4XX", body = ErrorEnvelope)),
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::DeviceList), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
-async fn list_devices(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(sessions::devices(&app, &id).await)
+async fn list_devices(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::DeviceList>> {
+    sessions::devices(&app, &id, &page).await.map(Json)
 }
 
 /// "That was not me": forget a device and end every session opened on it.
@@ -181,9 +190,15 @@ async fn open_ticket(
 
 /// The account's tickets, newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/tickets", tag = "support",
-    responses((status = 200, body = Vec<crate::views::TicketView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_tickets(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(tickets::list(&app, &id).await)
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::TicketList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_tickets(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::TicketList>> {
+    tickets::list(&app, &id, &page).await.map(Json)
 }
 
 /// One ticket with its history.
@@ -242,25 +257,22 @@ async fn ops_bind_stats(
 
 /// The latest audit entries, newest first, and whether the hash chain is
 /// intact (`?limit=`, 50 by default).
-#[utoipa::path(get, path = "/v1/ops/audit", tag = "ops", params(crate::flows::ops::AuditQuery),
+#[utoipa::path(get, path = "/v1/ops/audit", tag = "ops", params(super::list::ListQuery),
     responses((status = 200, body = crate::views::AuditView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_audit(
-    State(app): State<AppState>,
-    who: OpsAuth,
-    q: Result<Query<crate::flows::ops::AuditQuery>, QueryRejection>,
-) -> ApiResult<Response> {
-    super::ok(crate::flows::ops::audit(&app, &who, query(q)?).await)
+async fn ops_audit(State(app): State<AppState>, who: OpsAuth, Paging(page): Paging) -> ApiResult<Json<crate::views::AuditView>> {
+    crate::flows::ops::audit(&app, &who, &page).await.map(Json)
 }
 
 /// Tickets for agents, soonest deadline first (`?status=`).
-#[utoipa::path(get, path = "/v1/ops/tickets", tag = "ops", params(tickets::TicketFilter),
-    responses((status = 200, body = crate::views::TicketQueueView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ops/tickets", tag = "ops", params(tickets::TicketFilter, super::list::ListQuery),
+    responses((status = 200, body = crate::views::TicketList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_tickets(
     State(app): State<AppState>,
     who: OpsAuth,
     f: Result<Query<tickets::TicketFilter>, QueryRejection>,
-) -> ApiResult<Response> {
-    super::ok(tickets::ops_list(&app, &who, query(f)?).await)
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::TicketList>> {
+    tickets::ops_list(&app, &who, query(f)?, &page).await.map(Json)
 }
 
 /// A ticket with its account and history.
@@ -348,10 +360,16 @@ async fn ops_evidence(State(app): State<AppState>, who: OpsAuth, Path(number): P
 
 /// The account's attempts with the bank's precise codes and what the holder was shown.
 #[utoipa::path(get, path = "/v1/ops/accounts/{id}/attempts", tag = "ops",
-    responses((status = 200, body = crate::views::AttemptsView), (status = "4XX", body = ErrorEnvelope)),
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::AttemptList), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
-async fn ops_attempts(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(risk::attempts(&app, &who, &id).await)
+async fn ops_attempts(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::AttemptList>> {
+    risk::attempts(&app, &who, &id, &page).await.map(Json)
 }
 
 /// Ask for a manual review with materials: a risk lock, a bind held for
@@ -375,9 +393,15 @@ async fn submit_review(
 
 /// The account's reviews and their decisions, newest first.
 #[utoipa::path(get, path = "/v1/accounts/{id}/reviews", tag = "support",
-    responses((status = 200, body = Vec<crate::views::ReviewView>), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn list_reviews(State(app): State<AppState>, _: AccountAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(reviews::list(&app, &id).await)
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::ReviewList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+async fn list_reviews(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::ReviewList>> {
+    reviews::list(&app, &id, &page).await.map(Json)
 }
 
 /// One review.
@@ -421,14 +445,15 @@ async fn ops_me(who: OpsAuth) -> axum::Json<crate::views::OperatorView> {
 }
 
 /// Reviews for reviewers, oldest first (`?status=`, `submitted` by default).
-#[utoipa::path(get, path = "/v1/ops/reviews", tag = "ops", params(reviews::ReviewFilter),
-    responses((status = 200, body = crate::views::ReviewQueueView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/ops/reviews", tag = "ops", params(reviews::ReviewFilter, super::list::ListQuery),
+    responses((status = 200, body = crate::views::ReviewList), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_reviews(
     State(app): State<AppState>,
     who: OpsAuth,
     f: Result<Query<reviews::ReviewFilter>, QueryRejection>,
-) -> ApiResult<Response> {
-    super::ok(reviews::ops_list(&app, &who, query(f)?).await)
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::ReviewList>> {
+    reviews::ops_list(&app, &who, query(f)?, &page).await.map(Json)
 }
 
 /// Approve a review (risk): it takes effect at once, and the holder is told the reason.

@@ -33,7 +33,7 @@ async fn ok_debit_binds_end_to_end(app: TestApp) {
     assert!(!r.body.to_string().contains(number), "full PAN in response");
     // The binding is listed and readable; confirming again is refused.
     let list = app.get(&format!("/v1/accounts/{acc}/bindings")).await;
-    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    assert_eq!(list.list().len(), 1);
     let one = app.get(&format!("/v1/accounts/{acc}/bindings/{bid}")).await;
     assert_eq!(one.body["status"], "active");
     let again = app.post(&format!("/v1/accounts/{acc}/bindings/{bid}/confirm"), json!({ "otp": otp })).await;
@@ -217,7 +217,7 @@ async fn binding_limit_lists_the_current_cards(backend: Backend) {
     assert_eq!(r.status, 409);
     r.assert_error("BINDING_LIMIT_REACHED");
     let live = app.get(&format!("/v1/accounts/{acc}/bindings")).await;
-    assert_eq!(live.body.as_array().unwrap().iter().filter(|b| b["status"] == "active").count(), 2);
+    assert_eq!(live.list().iter().filter(|b| b["status"] == "active").count(), 2);
 }
 
 mod binding_limit_lists_the_current_cards {
@@ -286,7 +286,7 @@ async fn accounts_are_isolated(app: TestApp) {
     r.assert_error("NOT_FOUND");
     let r = app.post(&format!("/v1/accounts/{b}/bindings/{bid}/confirm"), json!({ "otp": "123456" })).await;
     r.assert_error("NOT_FOUND");
-    assert_eq!(app.get(&format!("/v1/accounts/{b}/bindings")).await.body.as_array().unwrap().len(), 0);
+    assert_eq!(app.get(&format!("/v1/accounts/{b}/bindings")).await.list().len(), 0);
 }
 on_both_backends!(accounts_are_isolated);
 

@@ -68,8 +68,8 @@ async fn autopay_charges_go_through_the_payment_path(app: TestApp) {
     assert_eq!(cap.body["status"], "captured", "{}", cap.body);
     // Another merchant's key sees no such payment.
     app.request_as(&other, Method::GET, &format!("/v1/payments/{pid}"), None).await.assert_error("NOT_FOUND");
-    let records = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", p.account, p.binding)).await.body;
-    assert_eq!(records[0]["mandate_id"], mid.as_str());
+    let records = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", p.account, p.binding)).await;
+    assert_eq!(records.list()[0]["mandate_id"], mid.as_str());
 
     // A bound key pays only as its own merchant, even with a valid cryptogram.
     let (token, cgm) = app.cryptogram_ok(&p, 100, "m_music").await;
@@ -180,7 +180,7 @@ async fn funds_in_transit_block_unbind_until_they_settle(app: TestApp) {
     ] {
         app.post(&report, body).await.assert_error(code);
     }
-    assert_eq!(app.get(&list).await.body.as_array().unwrap().len(), 1, "bad reports record nothing");
+    assert_eq!(app.get(&list).await.list().len(), 1, "bad reports record nothing");
     let w = app.post(&report, json!({ "amount": 5000, "currency": "CNY", "expected_at": at(Duration::hours(2)) })).await;
     assert_eq!((w.status, w.body["kind"].as_str(), w.body["status"].as_str()), (201, Some("withdrawal"), Some("in_transit")), "{}", w.body);
 
@@ -206,7 +206,7 @@ async fn funds_in_transit_block_unbind_until_they_settle(app: TestApp) {
         tokio::join!(bangka_server::flows::settlements::settle_due(&app.state), bangka_server::flows::settlements::settle_due(&app.state));
     assert_eq!(a.unwrap() + b.unwrap(), 1, "settled once across two job runs");
     let all = app.get(&list).await.body;
-    assert!(all.as_array().unwrap().iter().all(|s| s["status"] == "settled" && s["settled_at"].is_string()), "{all}");
+    assert!(all["data"].as_array().unwrap().iter().all(|s| s["status"] == "settled" && s["settled_at"].is_string()), "{all}");
     assert_eq!(app.post(&format!("{base}/unbind"), json!({})).await.status, 202);
     let sid = w.body["id"].as_str().unwrap();
     let trail: Vec<String> = app.state.store.audit_entries(sid).await.unwrap().into_iter().map(|e| e.action).collect();

@@ -40,6 +40,13 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The items of a list's page (`{"data": [...], "has_more": bool}`).
+    #[track_caller]
+    pub fn list(&self) -> &Vec<Value> {
+        assert!(self.body["has_more"].is_boolean(), "not a list page: {}", self.body);
+        self.body["data"].as_array().unwrap_or_else(|| panic!("not a list page: {}", self.body))
+    }
+
     pub fn code(&self) -> Option<&str> {
         self.body["error"]["code"].as_str()
     }
@@ -322,7 +329,7 @@ impl TestApp {
     }
 
     pub async fn cards(&self) -> Vec<Value> {
-        self.get("/v1/demo/cards").await.body.as_array().unwrap().clone()
+        self.get("/v1/demo/cards?limit=100").await.list().clone()
     }
 
     pub async fn card(&self, scenario: &str) -> Value {

@@ -69,7 +69,7 @@ async fn concurrent_identical_binds_make_one_binding(app: TestApp) {
     let ids = bind_concurrently(&app, &path2, &body2, None).await;
     assert_eq!(ids.len(), 1, "identical binds share one pending binding");
     let all = app.get(&path2).await;
-    assert_eq!(all.body.as_array().unwrap().len(), 1);
+    assert_eq!(all.list().len(), 1);
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM bindings WHERE account_id = $1").bind(&acc2).fetch_one(app.state.store.pool()).await.unwrap();
     assert_eq!(n, 1, "no abandoned duplicates either");

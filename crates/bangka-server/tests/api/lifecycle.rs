@@ -79,8 +79,8 @@ async fn reporting_a_card_stolen_tells_the_bank(app: TestApp) {
     assert!(!e.body.to_string().contains("LOST") && !e.body.to_string().contains("挂失"), "{}", e.body);
     let support = app.key_for(bangka_server::auth::Role::Support).await;
     let attempts = app.request_as(&support, reqwest::Method::GET, &format!("/v1/ops/accounts/{other}/attempts"), None).await;
-    assert_eq!(attempts.body["attempts"][0]["code"], "CARD_REPORTED_LOST", "{}", attempts.body);
-    assert_eq!(attempts.body["attempts"][0]["holder_was_shown"], "CARD_UNAVAILABLE");
+    assert_eq!(attempts.body["data"][0]["code"], "CARD_REPORTED_LOST", "{}", attempts.body);
+    assert_eq!(attempts.body["data"][0]["holder_was_shown"], "CARD_UNAVAILABLE");
     let attempt_id = e.body["error"]["attempt_id"].as_str().unwrap();
     let d = app.get(&format!("/v1/accounts/{other}/diagnosis?attempt_id={attempt_id}")).await;
     assert!(!d.body.to_string().contains("CARD_REPORTED_LOST"), "the diagnosis keeps the safe form: {}", d.body);
@@ -139,7 +139,7 @@ async fn operations_leave_signed_receipts(app: TestApp) {
 
     let key = app.get("/v1/receipts/public-key").await.body;
     let public = key["public_key"].as_str().unwrap().to_owned();
-    let list = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let list = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body["data"].clone();
     let ops: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["receipt"]["operation"].as_str().unwrap()).collect();
     assert_eq!(ops, ["unfreeze", "freeze", "bind"]);
     let pan = app.card("ok_debit").await["card_number"].as_str().unwrap().to_owned();
@@ -229,7 +229,7 @@ async fn mandates_are_honest_about_their_state(app: TestApp) {
     app.post("/v1/demo/cards/ok_debit/bank-state", json!({ "state": "normal", "answering": false })).await;
     let e = app.post(&path, body("m_news", &p.binding)).await;
     assert!(e.assert_error("ISSUER_UNAVAILABLE")["retry_after"].is_string());
-    let list = app.get(&path).await.body;
+    let list = app.get(&path).await.body["data"].clone();
     let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|m| m["status"].as_str().unwrap()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == "active").count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == "failed").count(), 2, "{statuses:?}");
@@ -289,7 +289,7 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
     assert_eq!(read.body["cooling_off_ends_at"], r.body["cooling_off_ends_at"], "{}", read.body);
     assert_eq!(read.body["revoke"]["path"], format!("{base}/unbind/revoke"), "{}", read.body);
     let listed = app.get(&format!("/v1/accounts/{}/bindings", p.account)).await;
-    let mine = listed.body.as_array().unwrap().iter().find(|b| b["id"] == p.binding.as_str()).unwrap().clone();
+    let mine = listed.list().iter().find(|b| b["id"] == p.binding.as_str()).unwrap().clone();
     assert_eq!(mine["cooling_off_ends_at"], r.body["cooling_off_ends_at"]);
     assert_eq!(app.get(&format!("/v1/accounts/{}/mandates/{mid}", p.account)).await.body["status"], "revoked");
     // Pay during cooling-off, unbind twice, freeze during unbinding: each its own answer.
@@ -334,7 +334,7 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
         ["binding.pending", "binding.activate", "binding.unbind", "binding.unbind_revoke", "binding.unbind", "binding.unbound"]
     );
     assert_eq!(ops.last().unwrap().actor, "system");
-    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body["data"].clone();
     let kinds: Vec<&str> = receipts.as_array().unwrap().iter().map(|r| r["receipt"]["operation"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["unbind_complete", "unbind", "unbind_revoke", "unbind", "bind"]);
     assert!(app.state.store.verify_audit().await.unwrap().problem.is_none());
@@ -478,7 +478,7 @@ async fn unbind_with_delete_shreds_the_card(app: TestApp) {
     let admin = app.key_for(Role::Admin).await;
     let body = json!({ "token_number": token, "reason": "after deletion, nothing to see" });
     app.request_as(&admin, Method::POST, "/v1/ops/detokenize", Some(&body)).await.assert_error("TOKEN_DELETED");
-    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body["data"].clone();
     assert_eq!(receipts[0]["receipt"]["operation"], "delete");
     // The masked facts stay for the records.
     assert_eq!(app.get(&base).await.body["card"]["last4"].as_str().unwrap().len(), 4);
@@ -528,7 +528,7 @@ async fn delete_comes_only_after_unbind(app: TestApp) {
     assert_eq!(r.body["status"], "deleted");
     assert!(!app.state.store.card_key_exists(&vault_id.0).await.unwrap(), "the data key is destroyed");
     app.post(&format!("{base}/delete"), json!({})).await.assert_error("BINDING_ALREADY_DELETED");
-    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body["data"].clone();
     assert_eq!(receipts[0]["receipt"]["operation"], "delete");
     let trail: Vec<String> = app.state.store.audit_entries(&p.binding).await.unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(trail.last().map(String::as_str), Some("binding.delete"));
@@ -539,7 +539,7 @@ on_both_backends!(delete_comes_only_after_unbind);
 async fn unbind_state(app: &TestApp, p: &Payer, mandate: &str) -> serde_json::Value {
     let b = app.get(&format!("/v1/accounts/{}/bindings/{}", p.account, p.binding)).await.body;
     let m = app.get(&format!("/v1/accounts/{}/mandates/{mandate}", p.account)).await.body;
-    let receipts = app.get(&format!("/v1/accounts/{}/receipts", p.account)).await.body;
+    let receipts = app.get(&format!("/v1/accounts/{}/receipts?limit=100", p.account)).await.body["data"].clone();
     let audit = app.state.store.verify_audit().await.unwrap();
     assert!(audit.problem.is_none(), "{:?}", audit.problem);
     let requests: Vec<(String,)> = sqlx::query_as("SELECT status FROM unbind_requests WHERE binding_id = $1 ORDER BY created_at")

@@ -15,6 +15,7 @@ mod keys;
 mod language;
 mod lifecycle;
 mod limits;
+mod lists;
 mod modes;
 mod network;
 mod notifications;

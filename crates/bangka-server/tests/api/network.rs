@@ -328,7 +328,7 @@ async fn every_fault_on_every_step_acts_once() {
         assert!(r.status < 300, "verify under {mode}: {}", r.body);
     }
     let pending = app.get(&format!("/v1/accounts/{account}/bindings")).await;
-    let pendings = pending.body.as_array().unwrap().iter().filter(|b| b["status"] == "pending_verification").count();
+    let pendings = pending.list().iter().filter(|b| b["status"] == "pending_verification").count();
     assert_eq!(pendings, 1, "seven binds of one card under faults: one pending binding");
     bank.clear().await;
     bank.fault("report_lost", "answer_lost", Some(1)).await;

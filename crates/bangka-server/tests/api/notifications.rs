@@ -181,7 +181,7 @@ async fn webhook_delivery_retries_with_backoff_and_drops_expired_codes() {
     // The webhook goes down for good: the next code expires undelivered.
     receiver.failing.store(usize::MAX, Ordering::SeqCst);
     app.clock.advance(time::Duration::seconds(61));
-    let bid = app.get(&format!("/v1/accounts/{acc}/bindings")).await.body[0]["id"].as_str().unwrap().to_owned();
+    let bid = app.get(&format!("/v1/accounts/{acc}/bindings")).await.list()[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(app.post(&format!("/v1/accounts/{acc}/bindings/{bid}/otp/resend"), json!({})).await.status, 200);
     receiver.until_calls(&app, 4).await;
     app.clock.advance(time::Duration::minutes(5));

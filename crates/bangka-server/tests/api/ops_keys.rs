@@ -28,7 +28,7 @@ async fn works(app: &TestApp, key: &str, expect: bool) {
 }
 
 fn key_in(list: &Resp, id: &str) -> Value {
-    list.body["keys"].as_array().unwrap().iter().find(|k| k["id"] == id).cloned().unwrap_or(Value::Null)
+    list.body["data"].as_array().unwrap().iter().find(|k| k["id"] == id).cloned().unwrap_or(Value::Null)
 }
 
 async fn an_admin_manages_the_keys_of_its_mode(app: TestApp) {
@@ -43,7 +43,7 @@ async fn an_admin_manages_the_keys_of_its_mode(app: TestApp) {
     app.request_as(&support, Method::POST, "/v1/ops/keys", Some(&json!({ "role": "admin" }))).await.assert_error("FORBIDDEN");
 
     // Bad input changes nothing.
-    let before = as_admin(Method::GET, "/v1/ops/keys", None).await.body["keys"].as_array().unwrap().len();
+    let before = as_admin(Method::GET, "/v1/ops/keys", None).await.body["data"].as_array().unwrap().len();
     for bad in [
         json!({ "role": "holder" }),
         json!({ "role": "root" }),
@@ -56,7 +56,7 @@ async fn an_admin_manages_the_keys_of_its_mode(app: TestApp) {
     ] {
         as_admin(Method::POST, "/v1/ops/keys", Some(bad.clone())).await.assert_error("MALFORMED_REQUEST");
     }
-    assert_eq!(as_admin(Method::GET, "/v1/ops/keys", None).await.body["keys"].as_array().unwrap().len(), before);
+    assert_eq!(as_admin(Method::GET, "/v1/ops/keys", None).await.body["data"].as_array().unwrap().len(), before);
 
     // Create: the key once, in the answer; a replay leaves it out.
     let body = json!({ "role": "wallet", "name": "wallet-app-1", "expires_in": "90d" });

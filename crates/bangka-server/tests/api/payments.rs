@@ -71,7 +71,7 @@ async fn pay_capture_refund(app: TestApp) {
     assert_eq!(trail, ["payment.create", "payment.authorized", "payment.capture", "payment.refund", "payment.refund"]);
 
     let list = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", p.account, p.binding)).await;
-    let list = list.body.as_array().unwrap();
+    let list = list.list();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], pid.as_str());
     assert_eq!(list[0]["amount"], json!({ "minor": 1234, "currency": "CNY" }));
@@ -200,7 +200,7 @@ async fn every_refusal_has_its_own_code(app: TestApp) {
     assert!(!e.body.to_string().contains("LOST"), "{}", e.body);
     let pid = err["details"]["payment_id"].as_str().unwrap().to_owned();
     let holder_view = app.get(&format!("/v1/accounts/{}/bindings/{}/payments", lost.account, lost.binding)).await;
-    assert_eq!(holder_view.body[0]["reason"]["code"], "ISSUER_DECLINED");
+    assert_eq!(holder_view.list()[0]["reason"]["code"], "ISSUER_DECLINED");
     assert!(!holder_view.body.to_string().contains("CARD_REPORTED_LOST"));
     let support = app.key_for(Role::Support).await;
     let ops_view = app.request_as(&support, Method::GET, &format!("/v1/ops/payments/{pid}"), None).await;

@@ -39,7 +39,7 @@ async fn a_locked_holder_is_unlocked_by_an_approved_review(app: TestApp) {
     let bad_ref = json!({ "kind": "risk_lock", "statement": "x", "materials": [{ "type": "id_front", "ref": "no spaces" }, { "type": "id_back", "ref": "b" }] });
     app.post(&reviews, bad_ref).await.assert_error("REVIEW_MATERIALS_INVALID");
     app.post(&reviews, json!({ "kind": "amnesty", "statement": "x", "materials": id_docs() })).await.assert_error("MALFORMED_REQUEST");
-    assert_eq!(app.get(&reviews).await.body.as_array().unwrap().len(), 0, "refusals recorded nothing");
+    assert_eq!(app.get(&reviews).await.list().len(), 0, "refusals recorded nothing");
     let r = app.post(&reviews, ask.clone()).await;
     assert_eq!((r.status, r.body["status"].as_str()), (201, Some("submitted")), "{}", r.body);
     let rid = r.body["id"].as_str().unwrap().to_owned();
@@ -49,7 +49,7 @@ async fn a_locked_holder_is_unlocked_by_an_approved_review(app: TestApp) {
     let risk = app.key_for(Role::Risk).await;
     let support = app.key_for(Role::Support).await;
     let queue = app.request_as(&support, Method::GET, "/v1/ops/reviews", None).await;
-    assert!(queue.body["reviews"].as_array().unwrap().iter().any(|r| r["id"] == rid.as_str()), "{}", queue.body);
+    assert!(queue.body["data"].as_array().unwrap().iter().any(|r| r["id"] == rid.as_str()), "{}", queue.body);
     let approve = format!("/v1/ops/reviews/{rid}/approve");
     app.request_as(&support, Method::POST, &approve, Some(&json!({ "reason": "ok" }))).await.assert_error("FORBIDDEN");
     app.request_as(&risk, Method::POST, &approve, Some(&json!({ "reason": " " }))).await.assert_error("OPS_REASON_REQUIRED");
@@ -316,7 +316,7 @@ async fn a_rejected_kyc_is_corrected_by_a_reviewer(app: TestApp) {
     let risk = app.key_for(Role::Risk).await;
     // The reviewer sees what is asked for, and the account as it is.
     let queue = app.request_as(&risk, Method::GET, "/v1/ops/reviews", None).await;
-    let mine = queue.body["reviews"].as_array().unwrap().iter().find(|r| r["id"] == waiting.id.as_str()).unwrap().clone();
+    let mine = queue.body["data"].as_array().unwrap().iter().find(|r| r["id"] == waiting.id.as_str()).unwrap().clone();
     assert_eq!(mine["requested"]["real_name_masked"], "王*明", "{mine}");
     assert!(mine["requested"]["id_number_masked"].as_str().is_some_and(|m| m.starts_with("1101") && m.contains('*')), "{mine}");
     assert_eq!((mine["account"]["kyc_status"].as_str(), mine["account"]["status"].as_str()), (Some("rejected"), Some("active")), "{mine}");

@@ -100,9 +100,9 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
     let push = app.get(&format!("/v1/demo/inbox/{acc}")).await.body["messages"][0]["body"].as_str().unwrap().to_owned();
     assert!(push.contains("登录提醒"), "{push}");
     let devices = app.request_as(&token, Method::GET, &format!("/v1/accounts/{acc}/devices"), None).await;
-    assert_eq!(devices.body.as_array().unwrap().len(), 1);
-    assert_eq!(devices.body[0]["last_ip_masked"], "203.0.113.*");
-    assert_eq!(devices.body[0]["device_tag"], tag.as_str());
+    assert_eq!(devices.list().len(), 1);
+    assert_eq!(devices.list()[0]["last_ip_masked"], "203.0.113.*");
+    assert_eq!(devices.list()[0]["device_tag"], tag.as_str());
 
     // Bad device details change nothing and say which field.
     for (body, field) in [
@@ -114,7 +114,7 @@ async fn sessions_act_on_their_account_only_and_expire(app: TestApp) {
         assert_eq!(r.assert_error("DEVICE_INFO_FORMAT")["details"]["field"], field);
     }
     let devices = app.get(&format!("/v1/accounts/{acc}/devices")).await;
-    assert_eq!(devices.body.as_array().unwrap().len(), 1, "no device recorded by a refused request");
+    assert_eq!(devices.list().len(), 1, "no device recorded by a refused request");
 
     // A repeat with the same Idempotency-Key opens no second session, and
     // the token is not kept for the replay: only its hash is ever stored.
@@ -225,7 +225,7 @@ async fn every_holder_endpoint_refuses_another_holders_session(app: TestApp) {
         ("{bid}", victim.binding.clone()),
         ("{mid}", mandate.body["id"].as_str().unwrap().to_owned()),
         ("{aid}", act.body["id"].as_str().unwrap().to_owned()),
-        ("{rid}", receipts.body[0]["receipt"]["id"].as_str().expect("the bind's receipt").to_owned()),
+        ("{rid}", receipts.list()[0]["receipt"]["id"].as_str().expect("the bind's receipt").to_owned()),
         ("{sid}", victim_session.clone()),
         ("{did}", "victim-phone".to_owned()),
         ("{number}", ticket.body["number"].as_str().unwrap().to_owned()),

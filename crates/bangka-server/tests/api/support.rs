@@ -42,7 +42,7 @@ async fn maintenance_windows_fail_fast_and_show_in_status(app: TestApp) {
         app.request_as(&admin, Method::POST, path, Some(&bad)).await.assert_error("MALFORMED_REQUEST");
     }
     let listed = app.request_as(&support, Method::GET, path, None).await;
-    assert_eq!(listed.body.as_array().map(Vec::len), Some(0), "{}", listed.body);
+    assert_eq!(listed.list().len(), 0, "{}", listed.body);
 
     let r = app.request_as(&admin, Method::POST, path, Some(&window)).await;
     assert_eq!((r.status, r.body["active"].as_bool()), (201, Some(true)), "{}", r.body);
@@ -189,14 +189,14 @@ async fn a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_lat
 
     // Bad input changes nothing.
     let other = app.verified_account().await;
-    let tickets_before = app.get(&format!("/v1/accounts/{acc}/tickets")).await.body.as_array().unwrap().len();
+    let tickets_before = app.get(&format!("/v1/accounts/{acc}/tickets")).await.list().len();
     app.post(&format!("/v1/accounts/{other}/tickets"), json!({ "attempt_id": attempt })).await.assert_error("NOT_FOUND");
     app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "attempt_id": attempt, "binding_id": "bnd_x" }))
         .await
         .assert_error("MALFORMED_REQUEST");
     app.post(&format!("/v1/accounts/{acc}/tickets"), json!({ "note": "x".repeat(1001) })).await.assert_error("MALFORMED_REQUEST");
     app.get(&format!("/v1/accounts/{acc}/tickets/BK-20000101-000001")).await.assert_error("NOT_FOUND");
-    assert_eq!(app.get(&format!("/v1/accounts/{acc}/tickets")).await.body.as_array().unwrap().len(), tickets_before);
+    assert_eq!(app.get(&format!("/v1/accounts/{acc}/tickets")).await.list().len(), tickets_before);
 
     // The holder escalates the second ticket once.
     let esc = app.post(&format!("/v1/accounts/{acc}/tickets/{n2}/escalate"), json!({ "reason": "急用" })).await;
@@ -220,7 +220,7 @@ async fn a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_lat
     let support = app.key_for(bangka_server::auth::Role::Support).await;
     let queue = app.request_as(&support, Method::GET, "/v1/ops/tickets?status=escalated", None).await;
     assert_eq!(queue.status, 200, "{}", queue.body);
-    let numbers: Vec<&str> = queue.body["tickets"].as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap()).collect();
+    let numbers: Vec<&str> = queue.body["data"].as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap()).collect();
     assert!(numbers.contains(&number.as_str()) && numbers.contains(&n2.as_str()));
     app.get("/v1/ops/tickets").await.assert_error("FORBIDDEN");
     app.request_as(&support, Method::GET, "/v1/ops/tickets?status=lost", None).await.assert_error("MALFORMED_REQUEST");
@@ -404,9 +404,9 @@ async fn tickets_opened_at_once_take_distinct_numbers(app: TestApp) {
         answered.push((r.body["number"].as_str().unwrap().to_owned(), r.body["note"].clone()));
     }
     answered.sort_by(|a, b| a.0.cmp(&b.0));
-    let listed = app.get(&format!("/v1/accounts/{acc}/tickets")).await.body;
+    let listed = app.get(&format!("/v1/accounts/{acc}/tickets?limit=100")).await;
     let mut stored: Vec<(String, serde_json::Value)> =
-        listed.as_array().unwrap().iter().map(|t| (t["number"].as_str().unwrap().to_owned(), t["note"].clone())).collect();
+        listed.list().iter().map(|t| (t["number"].as_str().unwrap().to_owned(), t["note"].clone())).collect();
     stored.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(stored.len(), 8, "{stored:?}");
     assert_eq!(answered, stored);

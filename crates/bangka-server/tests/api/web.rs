@@ -94,7 +94,7 @@ async fn the_console_charts_binds_over_time_and_shows_the_audit_chain(app: TestA
     let audit = app.request_as(&support, Method::GET, "/v1/ops/audit?limit=5", None).await;
     assert_eq!(audit.status, 200, "{}", audit.body);
     assert_eq!(audit.body["chain"]["intact"], true, "{}", audit.body);
-    let entries = audit.body["entries"].as_array().unwrap();
+    let entries = audit.body["data"].as_array().unwrap();
     assert!(!entries.is_empty() && entries.len() <= 5);
     assert!(entries.windows(2).all(|w| w[0]["seq"].as_i64() > w[1]["seq"].as_i64()), "newest first");
     let bad = app.request_as(&support, Method::GET, "/v1/ops/audit?limit=501", None).await;

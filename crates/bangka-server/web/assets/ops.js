@@ -23,6 +23,7 @@
       attempts_h: "尝试记录", risk_h: "风控决策", locked_until: "锁定至 {time}", not_locked: "未锁定", unlocked: "已解除：{what}",
       maintenance_new: "安排维护窗口", f_issuer: "发卡行（留空表示整个服务）", f_starts: "开始", f_ends: "结束", f_message_zh: "公告（中文）", f_message_en: "公告（英文）", schedule: "安排", cancel_window: "取消",
       chart_rate: "各发卡行绑卡成功率", chart_codes: "失败原因（按错误码）", chart_sms: "验证码短信（本实例）", chart_locks: "风控锁定（本实例）", f_hours: "小时", no_data: "暂无数据。",
+      next_page: "下一页", first_page: "回到第一页",
       chain_ok: "哈希链完整：{n} 条，链头 {head}", chain_bad: "哈希链在第 {at} 条断开：{why}",
       keys_h: "API 密钥", keys_intro: "与当前控制台密钥同一模式的密钥。密钥只在生成时显示一次，Bangka 只保存它的哈希值。吊销后一秒内所有实例都拒绝它。",
       key_new: "新建密钥", f_role: "角色", f_name: "名称", f_expires: "有效期（如 90d；留空为不过期）", key_create: "新建", key_revoke: "吊销", key_rotate: "轮换（新旧密钥同时有效 24 小时）",
@@ -47,6 +48,7 @@
       attempts_h: "Attempts", risk_h: "Risk decisions", locked_until: "Locked until {time}", not_locked: "Not locked", unlocked: "Released: {what}",
       maintenance_new: "Schedule a window", f_issuer: "Issuer (empty: the whole service)", f_starts: "Starts", f_ends: "Ends", f_message_zh: "Announcement (Chinese)", f_message_en: "Announcement (English)", schedule: "Schedule", cancel_window: "Cancel",
       chart_rate: "Bind success rate by issuer", chart_codes: "Failures by code", chart_sms: "Code messages (this instance)", chart_locks: "Risk locks (this instance)", f_hours: "Hours", no_data: "No data yet.",
+      next_page: "Next page", first_page: "Back to the first page",
       chain_ok: "Hash chain intact: {n} entries, head {head}", chain_bad: "The hash chain breaks at entry {at}: {why}",
       keys_h: "API keys", keys_intro: "Keys of this console key's mode. A key is shown once, when it is made; Bangka keeps only its hash. A revoked key is refused everywhere within a second.",
       key_new: "Create a key", f_role: "Role", f_name: "Name", f_expires: "Expires in (e.g. 90d; empty: never)", key_create: "Create", key_revoke: "Revoke", key_rotate: "Rotate (both keys work for 24 hours)",
@@ -68,6 +70,22 @@
   function duration(s) {
     const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
     return (d ? d + "d " : "") + (d || h ? h + "h " : "") + m + "m";
+  }
+
+  // Under a list's page: "next page" when more follow (the API's has_more;
+  // the page after the last item shown), "first page" when not on the first.
+  function pager(node, page, after, idOf, load) {
+    const box = clear(node);
+    if (after) box.append(el("button", { type: "button", class: "link", onclick: () => load(), text: t("first_page") }), " ");
+    if (page.has_more && page.data.length) box.append(el("button", { type: "button", class: "link", onclick: () => load(idOf(page.data[page.data.length - 1])), text: t("next_page") }));
+  }
+
+  // The query string of a list's page.
+  function pageQuery(params, after) {
+    const q = new URLSearchParams(params);
+    q.set("limit", "50");
+    if (after) q.set("starting_after", after);
+    return "?" + q.toString();
   }
 
   function table(node, columns, rows, onRow) {
@@ -151,11 +169,12 @@
   }
 
   // ---------------------------------------------------------------- tickets
-  async function loadTickets() {
+  async function loadTickets(after) {
     const status = $("#ticket-status").value;
-    const r = await api("GET", "/v1/ops/tickets" + (status ? "?status=" + status : ""));
+    const r = await api("GET", "/v1/ops/tickets" + pageQuery(status ? { status } : {}, after));
     if (!r.ok) return showFailure($("#ticket-detail"), r);
-    const rows = r.body.tickets.map((x) => ({ ...x, __data: { ticket: x.number } }));
+    pager($("#ticket-pager"), r.body, after, (x) => x.number, loadTickets);
+    const rows = r.body.data.map((x) => ({ ...x, __data: { ticket: x.number } }));
     table($("#ticket-table"), [
       ["number", (x) => el("code", { text: x.number })],
       ["status", (x) => t("ticket_status." + x.status)],
@@ -225,10 +244,11 @@
   }
 
   // ---------------------------------------------------------------- reviews
-  async function loadReviews() {
-    const r = await api("GET", "/v1/ops/reviews");
+  async function loadReviews(after) {
+    const r = await api("GET", "/v1/ops/reviews" + pageQuery({}, after));
     if (!r.ok) return showFailure($("#review-detail"), r);
-    const rows = r.body.reviews.map((x) => ({ ...x, __data: { review: x.id } }));
+    pager($("#review-pager"), r.body, after, (x) => x.id, loadReviews);
+    const rows = r.body.data.map((x) => ({ ...x, __data: { review: x.id } }));
     table($("#review-table"), [
       ["created", (x) => when(x.created_at)],
       ["kind", (x) => x.kind],
@@ -269,7 +289,7 @@
     ev.preventDefault();
     const id = $("#account-id").value.trim();
     const box = clear($("#account-detail"));
-    const [risk, attempts] = await Promise.all([api("GET", "/v1/ops/accounts/" + encodeURIComponent(id) + "/risk"), api("GET", "/v1/ops/accounts/" + encodeURIComponent(id) + "/attempts")]);
+    const [risk, attempts] = await Promise.all([api("GET", "/v1/ops/accounts/" + encodeURIComponent(id) + "/risk"), api("GET", "/v1/ops/accounts/" + encodeURIComponent(id) + "/attempts?limit=100")]);
     if (!risk.ok) return showFailure(box, risk);
     const result = el("div", { class: "slot" });
     box.append(el("p", { class: risk.body.locked_until ? "bad" : "hint", text: risk.body.locked_until ? t("locked_until", { time: when(risk.body.locked_until) }) : t("not_locked") }));
@@ -286,16 +306,16 @@
     box.append(el("div", { class: "table-wrap" }, rt), el("h3", { text: t("attempts_h") }));
     if (attempts.ok) {
       const at = el("table");
-      table(at, [["at", (a) => when(a.at || a.created_at)], ["kind", (a) => a.kind], ["code", (a) => el("code", { text: a.code || "ok" })], ["issuer", (a) => a.issuer || ""], ["card", (a) => a.card_masked || ""], ["phone", (a) => a.phone_used_masked || ""]], attempts.body.attempts);
+      table(at, [["at", (a) => when(a.at || a.created_at)], ["kind", (a) => a.kind], ["code", (a) => el("code", { text: a.code || "ok" })], ["issuer", (a) => a.issuer || ""], ["card", (a) => a.card_masked || ""], ["phone", (a) => a.phone_used_masked || ""]], attempts.body.data);
       box.append(el("div", { class: "table-wrap" }, at));
     }
   }
 
   // ---------------------------------------------------------------- maintenance & status
   async function loadMaintenance() {
-    const r = await api("GET", "/v1/ops/maintenance-windows");
+    const r = await api("GET", "/v1/ops/maintenance-windows?limit=100");
     if (!r.ok) return showFailure($("#maintenance-result"), r);
-    const rows = r.body.windows || r.body;
+    const rows = r.body.data;
     table($("#maintenance-table"), [
       ["issuer", (w) => w.issuer || "—"], ["starts", (w) => when(w.starts_at)], ["ends", (w) => when(w.ends_at)],
       ["message", (w) => (w.message && (Bangka.language() === "zh-CN" ? w.message["zh-CN"] : w.message.en)) || ""],
@@ -430,9 +450,9 @@
 
   // ---------------------------------------------------------------- keys
   async function loadKeys() {
-    const r = await api("GET", "/v1/ops/keys");
+    const r = await api("GET", "/v1/ops/keys?limit=100");
     if (!r.ok) return showFailure($("#key-result"), r);
-    const rows = r.body.keys.map((k) => ({ ...k, __data: { key: k.id } }));
+    const rows = r.body.data.map((k) => ({ ...k, __data: { key: k.id } }));
     table($("#keys-table"), [
       ["id", (k) => el("code", { text: k.id })],
       ["name", (k) => (k.name || "") + (k.id === me.key_id ? t("key_self") : "")],
@@ -476,14 +496,15 @@
   }
 
   // ---------------------------------------------------------------- audit & tokens
-  async function loadAudit() {
-    const r = await api("GET", "/v1/ops/audit?limit=100");
+  async function loadAudit(after) {
+    const r = await api("GET", "/v1/ops/audit" + pageQuery({}, after));
     if (!r.ok) return showFailure($("#audit-chain"), r);
+    pager($("#audit-pager"), r.body, after, (e) => e.id, loadAudit);
     const c = r.body.chain;
     const p = $("#audit-chain");
     p.textContent = c.intact ? t("chain_ok", { n: c.entries, head: c.head.slice(0, 16) + "…" }) : t("chain_bad", { at: c.broken_entry, why: c.problem });
     p.className = c.intact ? "ok" : "bad";
-    table($("#audit-table"), [["seq", (e) => (e.seq == null ? "…" : String(e.seq))], ["at", (e) => when(e.at)], ["actor", (e) => e.actor], ["action", (e) => e.action], ["subject", (e) => el("code", { text: e.subject })], ["reason", (e) => e.reason || ""]], r.body.entries);
+    table($("#audit-table"), [["seq", (e) => (e.seq == null ? "…" : String(e.seq))], ["at", (e) => when(e.at)], ["actor", (e) => e.actor], ["action", (e) => e.action], ["subject", (e) => el("code", { text: e.subject })], ["reason", (e) => e.reason || ""]], r.body.data);
   }
 
   async function detokenize(ev) {
@@ -502,9 +523,9 @@
       Bangka.setKey("");
       location.reload();
     });
-    $("#ticket-status").addEventListener("change", loadTickets);
-    $("#tickets-refresh").addEventListener("click", loadTickets);
-    $("#reviews-refresh").addEventListener("click", loadReviews);
+    $("#ticket-status").addEventListener("change", () => loadTickets());
+    $("#tickets-refresh").addEventListener("click", () => loadTickets());
+    $("#reviews-refresh").addEventListener("click", () => loadReviews());
     $("#charts-refresh").addEventListener("click", loadCharts);
     $("#chart-hours").addEventListener("change", loadCharts);
     $("#account-form").addEventListener("submit", lookUp);

@@ -275,12 +275,12 @@
   // ---------------------------------------------------------------- demo cards
   async function loadDemoCards() {
     if (!Bangka.DEMO) return;
-    const r = await api("GET", "/v1/demo/cards");
+    const r = await api("GET", "/v1/demo/cards?limit=100");
     if (!r.ok) return;
-    S.demoCards = r.body;
+    S.demoCards = r.body.data;
     const sel = clear($("#test-card"));
     sel.append(el("option", { value: "", text: "—" }));
-    for (const c of r.body) sel.append(el("option", { value: c.scenario, text: c.scenario + " · " + c.issuer + " · " + c.card_type }));
+    for (const c of S.demoCards) sel.append(el("option", { value: c.scenario, text: c.scenario + " · " + c.issuer + " · " + c.card_type }));
   }
 
   function pickTestCard() {
@@ -467,10 +467,10 @@
 
   // ---------------------------------------------------------------- cards
   async function refreshCards() {
-    const r = await api("GET", acc("/bindings"));
+    const r = await api("GET", acc("/bindings?limit=100"));
     if (!r.ok) return fail($("#cards-result"), r);
     const list = clear($("#card-list"));
-    const cards = r.body.filter((b) => b.status !== "failed" && b.status !== "deleted");
+    const cards = r.body.data.filter((b) => b.status !== "failed" && b.status !== "deleted");
     $("#cards-empty").hidden = cards.length > 0;
     for (const b of cards) list.append(cardItem(b));
   }
@@ -567,9 +567,9 @@
   }
 
   async function payments(b, slot) {
-    const r = await api("GET", acc("/bindings/" + b.id + "/payments"));
+    const r = await api("GET", acc("/bindings/" + b.id + "/payments?limit=20"));
     if (!r.ok) return fail(slot, r, b.id);
-    const rows = r.body.payments || r.body;
+    const rows = r.body.data;
     if (!rows.length) return note(slot, t("no_payments"));
     const list = el("ul", { class: "plain payments" });
     for (const p of rows) {
@@ -621,15 +621,15 @@
   async function refreshActivity() {
     if (!S.account) return;
     const body = clear($("#activity-body"));
-    const [tickets, receipts, mandates, reviews] = await Promise.all([api("GET", acc("/tickets")), api("GET", acc("/receipts")), api("GET", acc("/mandates")), api("GET", acc("/reviews"))]);
+    const [tickets, receipts, mandates, reviews] = await Promise.all([api("GET", acc("/tickets?limit=20")), api("GET", acc("/receipts?limit=20")), api("GET", acc("/mandates?limit=100")), api("GET", acc("/reviews?limit=20"))]);
     body.append(el("h3", { text: t("tickets_h") }));
-    const tl = (tickets.ok && (tickets.body.tickets || tickets.body)) || [];
+    const tl = (tickets.ok && tickets.body.data) || [];
     body.append(tl.length ? el("ul", { class: "plain tickets" }, tl.map((x) => el("li", { dataset: { ticket: x.number } }, el("code", { text: x.number }), " · " + t("ticket_status." + x.status) + " · " + (x.note || "") + " · " + when(x.sla_due_at)))) : el("p", { class: "hint", text: t("no_tickets") }));
 
     // Reviews, with a way to withdraw one still waiting: a lost-phone change
     // someone else sent is stopped here during its waiting period.
     body.append(el("h3", { text: t("reviews_h") }));
-    const vl = (reviews.ok && reviews.body) || [];
+    const vl = (reviews.ok && reviews.body.data) || [];
     const vlist = el("ul", { class: "plain reviews" });
     for (const v of vl) {
       const li = el("li", { dataset: { review: v.id } }, el("code", { text: v.id }), " · " + t("review_kind." + v.kind) + " · " + t("review_status." + v.status) + " · " + when(v.created_at));
@@ -645,7 +645,7 @@
     body.append(vl.length ? vlist : el("p", { class: "hint", text: t("no_reviews") }));
 
     body.append(el("h3", { text: t("mandates_h") }));
-    const ml = (mandates.ok && (mandates.body.mandates || mandates.body)) || [];
+    const ml = (mandates.ok && mandates.body.data) || [];
     const mlist = el("ul", { class: "plain" });
     for (const m of ml) {
       const li = el("li", {}, m.merchant_id + " · " + m.kind + " · " + m.status);
@@ -660,7 +660,7 @@
     body.append(el("button", { type: "button", class: "secondary", onclick: newMandate, text: t("mandate_new") }));
 
     body.append(el("h3", { text: t("receipts_h") }));
-    const rl = (receipts.ok && receipts.body) || [];
+    const rl = (receipts.ok && receipts.body.data) || [];
     if (!rl.length) body.append(el("p", { class: "hint", text: t("no_receipts") }));
     const rlist = el("ul", { class: "plain receipts" });
     for (const doc of rl) {
@@ -675,8 +675,8 @@
   }
 
   async function newMandate(ev) {
-    const r = await api("GET", acc("/bindings"));
-    const card = r.ok && r.body.find((b) => b.status === "active");
+    const r = await api("GET", acc("/bindings?limit=100"));
+    const card = r.ok && r.body.data.find((b) => b.status === "active");
     if (!card) return;
     ask($("#activity-result"), [["payment_password", "f_payment_password", "password"]], "mandate_new", async (v) => {
       const m = await api("POST", acc("/mandates"), { binding_id: card.id, merchant_id: "m_demo_gym", kind: "subscription", max_amount: 5000, currency: "CNY", payment_password: v.payment_password });
