@@ -58,7 +58,7 @@ fn luhn_sum(digits: &str, double_first_from_right: bool) -> u32 {
 }
 
 /// A card number: 12–19 digits, Luhn-valid. Whether its BIN is known is the
-/// BIN table's business ([`crate::bin::lookup`]).
+/// BIN table's business (`bin::lookup`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pan(Secret<String, FirstSixLastFour>);
 

@@ -12,7 +12,7 @@ use bangka_core::bin::{self, CardType};
 use bangka_core::card::{Expiry, luhn_check_digit};
 use bangka_core::holder::id_check_char;
 
-use crate::simulator::TestCard;
+use crate::test_card::TestCard;
 
 /// The good debit ranges population cards are issued in (19 digits, banks
 /// the wallet accepts).

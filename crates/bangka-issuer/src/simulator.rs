@@ -16,6 +16,7 @@ use bangka_core::{ErrorCode, Failure};
 use serde::Serialize;
 use time::Duration;
 
+use crate::test_card::TestCard;
 use crate::{CardHolder, IssuerConnector, MaintenanceWindow, Population};
 
 /// The demo holder every test card is typed in the name of (the mismatch
@@ -53,22 +54,6 @@ struct BankCard {
     faulty: bool,
     /// Balance (debit/prepaid) or available credit, in fen.
     available_fen: i64,
-}
-
-/// A test card as a person types it, with the code the bind is expected to end in.
-#[derive(Debug, Clone, Serialize)]
-pub struct TestCard {
-    pub scenario: &'static str,
-    pub card_number: String,
-    pub holder_name: String,
-    pub id_number: String,
-    pub phone: String,
-    pub expiry: Option<String>,
-    pub cvv: Option<String>,
-    pub issuer: &'static str,
-    pub card_type: &'static str,
-    pub expect_code: Option<&'static str>,
-    pub note: &'static str,
 }
 
 struct Scenario {

@@ -1,7 +1,7 @@
 //! The request's language for holder sentences a flow builds.
 //!
 //! Catalog failures are rendered in the caller's language by
-//! [`crate::error::render_errors`]; but flows also put sentences into answer
+//! the error renderer (`error::render_errors`); but flows also put sentences into answer
 //! bodies and failure details (what resolves an unbind blocker, what to do
 //! after freezing the account, what a diagnosis item means). Passing the
 //! language through every flow would thread a parameter through ~80

@@ -141,7 +141,7 @@ async fn claim_for(
 /// Runs the flow; an answer whose free text had card or ID numbers masked
 /// says so (`"redacted": ["card_number"]`).
 async fn run_flow(flow: impl Future<Output = ApiResult<Answer>>) -> ApiResult<Answer> {
-    let (outcome, redacted) = crate::flows::noting_redactions(flow).await;
+    let (outcome, redacted) = crate::flows::text::noting_redactions(flow).await;
     outcome.map(|(status, mut v)| {
         if !redacted.is_empty()
             && let Some(map) = v.as_object_mut()

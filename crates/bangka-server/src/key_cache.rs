@@ -1,4 +1,4 @@
-//! The API-key cache [`crate::state::AppState`] holds and authentication
+//! The API-key cache the application state holds and authentication
 //! reads (a leaf: both depend on it, it depends on neither).
 
 /// API keys found recently, by hash: every request authenticates, and a key

@@ -1,6 +1,6 @@
 //! The catalog's entries, one per [`ErrorCode`]. Wording rules: speak to the holder, name the cause precisely,
 //! never blame vaguely, never echo card numbers, ID numbers or codes; remediation steps are concrete actions in order.
-use super::{Category, Entry, ErrorCode, FixBy, RetryHint, Text};
+use super::code::{Category, Entry, ErrorCode, FixBy, RetryHint, Text};
 
 const fn t(zh: &'static str, en: &'static str) -> Text {
     Text { zh, en }

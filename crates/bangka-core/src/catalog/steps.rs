@@ -12,7 +12,7 @@
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::ErrorCode;
+use super::code::ErrorCode;
 
 /// A Bangka operation a remediation step names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::{AttemptFacts, check_not_locked, failed, load_account};
+use super::attempts::AttemptFacts;
+use super::risk::failed;
+use super::standing::{check_not_locked, load_account};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::i18n::say;
@@ -79,9 +81,9 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
 /// The sign-up code to the account phone.
 async fn send_phone_code(app: &AppState, a: &bangka_store::AccountRow) -> ApiResult<crate::views::NextAction> {
     let ttl = app.otp.ttl.whole_minutes();
-    super::send_code(app, &a.id, &a.phone, bangka_core::otp::OtpPurpose::VerifyPhone, None, |code| {
+    super::codes::send_code(app, &a.id, &a.phone, bangka_core::otp::OtpPurpose::VerifyPhone, None, |code| {
         let code = code.expose();
-        super::code_message(
+        super::codes::code_message(
             app,
             &a.id,
             &a.phone,
@@ -117,7 +119,7 @@ pub async fn verify_phone(app: &AppState, who: &Principal, account_id: &str, bod
     if c.challenge.passed {
         return Err(missing().into());
     }
-    super::check_otp(app, account_id, "verify_phone", &AttemptFacts::default(), &c, &otp, async || Ok(())).await?;
+    super::codes::check_otp(app, account_id, "verify_phone", &AttemptFacts::default(), &c, &otp, async || Ok(())).await?;
     // Decided on the code and the account as read: the write-set's guards.
     let Some(verified) = app.store.verify_account_phone(&account, &c.challenge.id, Cause::api(who.actor()), now).await? else {
         return Err(missing().into());
@@ -139,7 +141,7 @@ pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Val
 /// typed wrong the first time).
 pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body: KycBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
-    super::check_complete(&account)?;
+    super::standing::check_complete(&account)?;
     if account.kyc == KycState::Verified {
         return Err(ErrorCode::KycAlreadyVerified.into());
     }
@@ -296,7 +298,7 @@ pub fn unfreeze_review_required(account_id: &str, frozen_reason: Option<&str>) -
 /// Who may set or reset a payment password: a finished sign-up, no risk
 /// lock running, real-name verification done.
 fn check_password_holder(account: &bangka_store::AccountRow, now: time::OffsetDateTime) -> ApiResult<()> {
-    super::check_complete(account)?;
+    super::standing::check_complete(account)?;
     check_not_locked(account, now)?;
     if account.kyc != KycState::Verified {
         return Err(ErrorCode::KycRequired.into());
@@ -354,9 +356,9 @@ pub async fn reset_payment_password(
         // Step one: the code to the account's phone.
         let ttl = app.otp.ttl.whole_minutes();
         let purpose = bangka_core::otp::OtpPurpose::ResetPassword;
-        let next_action = super::send_code(app, account_id, &account.phone, purpose, None, |code| {
+        let next_action = super::codes::send_code(app, account_id, &account.phone, purpose, None, |code| {
             let code = code.expose();
-            super::code_message(
+            super::codes::code_message(
                 app,
                 account_id,
                 &account.phone,
@@ -379,7 +381,7 @@ pub async fn reset_payment_password(
     if c.challenge.passed {
         return Err(missing().into());
     }
-    super::check_otp(app, account_id, "password_reset", &facts, &c, &otp, async || Ok(())).await?;
+    super::codes::check_otp(app, account_id, "password_reset", &facts, &c, &otp, async || Ok(())).await?;
     let (when_zh, when_en) = crate::views::holder_time(now);
     let notice = bangka_store::NewMessage {
         kind: bangka_store::MessageKind::Notice,
@@ -482,13 +484,13 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
     }
     let lost = body.old_phone_lost || account.frozen_reason.is_some_and(AccountFreezeReason::distrusts_phone);
     if account.status == AccountStatus::Frozen && !lost {
-        super::check_standing(&account, now)?;
+        super::standing::check_standing(&account, now)?;
     }
     let mac = phone_mac(app, account_id, &phone);
     let ttl = app.otp.ttl.whole_minutes();
     let sms = |to: &str, code: &Otp| {
         let code = code.expose();
-        super::code_message(
+        super::codes::code_message(
             app,
             account_id,
             to,
@@ -508,17 +510,17 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
             if lost {
                 let masked = phone.masked();
                 let hours = bangka_core::review::LOST_PHONE_WAIT.whole_hours();
-                tell.push(super::account_notice(
+                tell.push(super::notices::account_notice(
                     account_id,
                     &account.phone,
                     format!("【Bangka】有人申请把您钱包账户的手机号更换为 {masked}，并称原手机号已无法使用。此申请要经人工审核，并在提交审核 {hours} 小时后才能生效。如非本人操作，请立即在钱包中冻结账户并联系客服；审核提交后也可以在钱包中撤回。"),
                     format!("Bangka: someone asked to change the phone of your wallet account to {masked}, saying the current phone can no longer be used. This needs a manual review and cannot take effect sooner than {hours} hours after the review is sent. If this was not you, freeze the account in the wallet and contact support at once; once the review is sent you can also withdraw it in the wallet."),
                 ));
             }
-            let new_action = super::send_code_and_tell(app, account_id, phone.as_str(), OtpPurpose::PhoneChangeNew, Some(mac.clone()), |c| {
+            let new_action = super::codes::send_code_and_tell(app, account_id, phone.as_str(), OtpPurpose::PhoneChangeNew, Some(mac.clone()), |c| {
                 if taken {
                     // The number's owner learns why; the asker learns nothing.
-                    super::code_message(
+                    super::codes::code_message(
                         app,
                         account_id,
                         phone.as_str(),
@@ -534,8 +536,10 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
                 None
             } else {
                 Some(
-                    super::send_code(app, account_id, &account.phone, OtpPurpose::PhoneChangeOld, Some(mac), |c| sms(&account.phone, c))
-                        .await?,
+                    super::codes::send_code(app, account_id, &account.phone, OtpPurpose::PhoneChangeOld, Some(mac), |c| {
+                        sms(&account.phone, c)
+                    })
+                    .await?,
                 )
             };
             let then = if lost {
@@ -568,8 +572,8 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
             let new_c = new_phone_challenge(app, &account, &phone).await?;
             let old_c = challenge_for(app, account_id, OtpPurpose::PhoneChangeOld, &phone_mac(app, account_id, &phone)).await?;
             let facts = AttemptFacts::default();
-            super::check_otp(app, account_id, "phone_change", &facts, &old_c, &old_otp, async || Ok(())).await?;
-            super::check_otp(app, account_id, "phone_change", &facts, &new_c, &new_otp, async || Ok(())).await?;
+            super::codes::check_otp(app, account_id, "phone_change", &facts, &old_c, &old_otp, async || Ok(())).await?;
+            super::codes::check_otp(app, account_id, "phone_change", &facts, &new_c, &new_otp, async || Ok(())).await?;
             let (when_zh, when_en) = crate::views::holder_time(now);
             let masked = phone.masked();
             let notice = |to: &str, zh: String, en: String| bangka_store::NewMessage {

@@ -16,8 +16,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::attempts::AttemptFacts;
 use super::bind::issuer_failure;
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms};
+use super::codes::{check_otp, new_challenge, otp_sms};
+use super::risk::failed;
+use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::say;
@@ -95,7 +98,7 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
     };
     let msg = otp_sms(app, OtpPurpose::Activate, &otp, pan.last4(), account_id, phone.as_str());
     app.store.create_activation(&activation, &sealed, &challenge, &msg, now).await?;
-    app.store.stage_attempt(&super::attempt_row(app, account_id, "activate", &attempt_facts, None)).await?;
+    app.store.stage_attempt(&super::attempts::attempt_row(app, account_id, "activate", &attempt_facts, None)).await?;
     // As written (its write-set may not be applied yet).
     let c = bangka_store::ChallengeRow::fresh(&challenge);
     Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&activation, Some(NextAction::otp(&c, &app.otp))))))
@@ -131,7 +134,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, activati
         Ok(())
     })
     .await?;
-    let pan = super::kept_card_number(app, a.vault_id.as_deref()).await?.ok_or(ErrorCode::ActivationNotPending)?;
+    let pan = super::bank::kept_card_number(app, a.vault_id.as_deref()).await?.ok_or(ErrorCode::ActivationNotPending)?;
     // Written down and committed before the bank is asked (no transaction
     // stays open across the call): a crash or a lost answer leaves an
     // `activating` row that a retry or the job settles by asking the card's
@@ -139,7 +142,8 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, activati
     if !app.store.begin_activating(&a, now).await? {
         return Err(ErrorCode::ActivationNotPending.into());
     }
-    super::checkpoint(app, &super::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() }).await?;
+    super::bank::checkpoint(app, &super::bank::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() })
+        .await?;
     ask_bank(app, &a, &facts, &pan, &c.phone, cause).await
 }
 
@@ -189,7 +193,7 @@ async fn ask_bank(
     let notice = activated_notice(a, phone);
     let now = app.clock.now();
     if app.store.finish_activation(a, ActivationFrom::Activating, ActivationStatus::Activated, Some(&notice), cause, now).await? {
-        app.store.stage_attempt(&super::attempt_row(app, &a.account_id, "activate", facts, None)).await?;
+        app.store.stage_attempt(&super::attempts::attempt_row(app, &a.account_id, "activate", facts, None)).await?;
         // As decided (its write-set may not be applied yet).
         let done = ActivationRow { status: ActivationStatus::Activated, updated_at: now, ..a.clone() };
         return answer_for(app, done).await;
@@ -217,7 +221,13 @@ fn outcome_unknown(f: &Failure) -> bool {
 }
 
 fn activated_notice(a: &ActivationRow, phone: &str) -> NewMessage {
-    super::notice(&a.account_id, phone, &a.last4, "已激活，现在可以绑定到钱包。", "is now activated and can be bound to your wallet.")
+    super::notices::notice(
+        &a.account_id,
+        phone,
+        &a.last4,
+        "已激活，现在可以绑定到钱包。",
+        "is now activated and can be bound to your wallet.",
+    )
 }
 
 /// The answer to a confirm, from what the activation became: activated
@@ -259,7 +269,7 @@ pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, ac
         return answer(app, account_id, activation_id).await;
     }
     let (Some(pan), Some(c)) =
-        (super::kept_card_number(app, a.vault_id.as_deref()).await?, app.store.get_challenge(&a.challenge_id).await?)
+        (super::bank::kept_card_number(app, a.vault_id.as_deref()).await?, app.store.get_challenge(&a.challenge_id).await?)
     else {
         return answer(app, account_id, activation_id).await;
     };
@@ -267,7 +277,8 @@ pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, ac
         && app.store.claim_activation_resend(&a, app.clock.now()).await?
     {
         // The claim is committed before the bank is asked again.
-        super::checkpoint(app, &super::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() }).await?;
+        super::bank::checkpoint(app, &super::bank::Resume::Activate { account_id: account_id.into(), activation_id: activation_id.into() })
+            .await?;
         return ask_bank(app, &a, &attempt_facts(app, &a).await?, &pan, &c.phone, cause).await;
     }
     settle(app, &a, &pan, &c.phone, cause, app.clock.now()).await?;
@@ -293,7 +304,7 @@ async fn card_state(app: &AppState, a: &ActivationRow, pan: &Pan) -> CardState {
         Ok(()) => CardState::Activated,
         Err(f) if matches!(f.code, ErrorCode::OnlinePaymentsDisabled | ErrorCode::IssuerRestricted) => CardState::Activated,
         Err(f) if f.code == ErrorCode::CardNotActivated => CardState::NotActivated,
-        Err(f) if super::bank_not_answering(f.code) => {
+        Err(f) if super::bank::bank_not_answering(f.code) => {
             tracing::warn!(activation_id = %a.id, code = f.code.as_str(), "activation still unconfirmed by the issuer");
             CardState::Unknown
         }
@@ -304,7 +315,7 @@ async fn card_state(app: &AppState, a: &ActivationRow, pan: &Pan) -> CardState {
 /// Settles an activation left `activating` from the card's state at the
 /// bank, texting the holder. True when it ended.
 async fn settle(app: &AppState, a: &ActivationRow, pan: &Pan, phone: &str, cause: Cause<'_>, now: time::OffsetDateTime) -> ApiResult<bool> {
-    let notice = |zh: &str, en: &str| super::notice(&a.account_id, phone, &a.last4, zh, en);
+    let notice = |zh: &str, en: &str| super::notices::notice(&a.account_id, phone, &a.last4, zh, en);
     let (from, status, notice) = match card_state(app, a, pan).await {
         CardState::Activated => (ActivationFrom::Activating, ActivationStatus::Activated, activated_notice(a, phone)),
         // Only once no order sent earlier can still arrive: a late one
@@ -356,7 +367,7 @@ pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
         if !app.store.claim_activation_check(&a, now).await? {
             continue;
         }
-        let pan = super::kept_card_number(app, a.vault_id.as_deref()).await?;
+        let pan = super::bank::kept_card_number(app, a.vault_id.as_deref()).await?;
         let Some(c) = app.store.get_challenge(&a.challenge_id).await? else {
             tracing::error!(activation_id = %a.id, "an activation waiting for the bank has no challenge");
             continue;
@@ -365,7 +376,7 @@ pub async fn resolve_unconfirmed(app: &AppState) -> ApiResult<u64> {
             Some(pan) => settle(app, &a, &pan, &c.phone, Cause::job(), now).await?,
             None => {
                 // Its card number is gone: nothing can be asked any more.
-                let notice = super::notice(
+                let notice = super::notices::notice(
                     &a.account_id,
                     &c.phone,
                     &a.last4,

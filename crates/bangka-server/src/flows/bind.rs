@@ -16,7 +16,11 @@ use serde_json::{Value, json};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::{AttemptFacts, check_otp, check_standing, failed, load_account, new_challenge, otp_sms, receipt_draft, record_attempt};
+use super::attempts::{AttemptFacts, record_attempt};
+use super::codes::{check_otp, new_challenge, otp_sms};
+use super::notices::receipt_draft;
+use super::risk::failed;
+use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -119,7 +123,7 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
     // the request decides again on the unit path below.
     if !superseding && app.store.defers().await {
         app.store.stage_pending_binding(new, (&account.language, account.email.as_deref())).await?;
-        let attempt = super::attempt_row(app, account_id, "bind", &with_binding(&binding_id), None);
+        let attempt = super::attempts::attempt_row(app, account_id, "bind", &with_binding(&binding_id), None);
         app.store.stage_attempt(&attempt).await?;
         tracing::info!(binding_id, issuer = req.facts.issuer, card = %req.pan.masked(), "bind pending verification");
         let next = NextAction::otp(&bangka_store::ChallengeRow::fresh(&challenge), &app.otp);
@@ -400,7 +404,7 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: Re
     let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
     let msg: NewMessage = match body.channel.unwrap_or_default() {
         CodeChannel::Sms => otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone),
-        CodeChannel::Voice => super::otp_voice(app, &otp, &b.last4, &b.account_id, &c.phone),
+        CodeChannel::Voice => super::codes::otp_voice(app, &otp, &b.last4, &b.account_id, &c.phone),
     };
     let expires_at = now + app.otp.ttl;
     let sent = app.store.resend_challenge(&c.challenge.id, &mac, expires_at, now, now - app.otp.resend_cooldown, &msg).await?;
@@ -439,7 +443,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         Ok(app.store.fail_pending_binding(&b, Cause::api(who.actor()).with_note("the code's tries are used up"), now).await?)
     })
     .await?;
-    let notice = super::notice(
+    let notice = super::notices::notice(
         account_id,
         &c.phone,
         &b.last4,
@@ -462,7 +466,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         let trail = Trail { cause: Cause::api(who.actor()), receipt: &receipt };
         let to = (account.language.as_str(), account.email.as_deref());
         let (active, token) = app.store.stage_activation(&b, &token, &notice, to, app.policy.binding_limit, trail, now).await?;
-        app.store.stage_attempt(&super::attempt_row(app, account_id, "confirm", &facts, None)).await?;
+        app.store.stage_attempt(&super::attempts::attempt_row(app, account_id, "confirm", &facts, None)).await?;
         tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
         return Ok((StatusCode::OK, view_with(app, &active, Some(&token)).await?));
     }
@@ -551,7 +555,7 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
         }
         Err(f) => Err(f.code),
     };
-    let attempt = super::attempt_row(app, account_id, "test_authorization", &facts, outcome.err());
+    let attempt = super::attempts::attempt_row(app, account_id, "test_authorization", &facts, outcome.err());
     app.store.stage_attempt(&attempt).await?;
     let attempt = attempt.id;
     // The card is active, so the holder did not report it: a lost or

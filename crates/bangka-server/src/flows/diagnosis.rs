@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
-use super::load_account;
+use super::standing::load_account;
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
 use crate::state::AppState;
@@ -259,7 +259,7 @@ fn item(name: &str, title: Say, result: Verdict, why: Option<ErrorCode>, evidenc
 /// cause otherwise (`ISSUER_UNAVAILABLE` when the bank does not answer).
 /// A card whose data was destroyed (deleted) is not asked about.
 async fn bank_status(app: &AppState, b: &BindingRow) -> ApiResult<Option<ErrorCode>> {
-    let Some(pan) = super::kept_card_number(app, b.vault_id.as_deref()).await? else { return Ok(None) };
+    let Some(pan) = super::bank::kept_card_number(app, b.vault_id.as_deref()).await? else { return Ok(None) };
     Ok(app.bank().card_status(&pan).await.err().map(|f| f.code))
 }
 

@@ -7,7 +7,7 @@
 use bangka_store::AuditRecord;
 use serde_json::{Value, json};
 
-use super::load_account;
+use super::standing::load_account;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::views::rfc3339;

@@ -28,11 +28,11 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::check_payment_password;
+use super::attempts::AttemptFacts;
 use super::bind::view;
-use super::{
-    AttemptFacts, card_notice, check_not_locked, check_otp, check_standing, code_message, load_account, receipt_draft, send_binding_code,
-    send_code,
-};
+use super::codes::{check_otp, code_message, send_binding_code, send_code};
+use super::notices::{card_notice, receipt_draft};
+use super::standing::{check_not_locked, check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::i18n::say;
@@ -105,7 +105,8 @@ pub async fn freeze(
     if reason.reports_to_issuer() {
         // The freeze stands whatever the bank answers; it is committed
         // before the bank is called.
-        super::checkpoint(app, &super::Resume::ReportLost { account_id: account_id.into(), binding_id: binding_id.into() }).await?;
+        super::bank::checkpoint(app, &super::bank::Resume::ReportLost { account_id: account_id.into(), binding_id: binding_id.into() })
+            .await?;
         return report_and_answer(app, who, account_id, binding_id).await;
     }
     // As decided (its write-set may not be applied yet).
@@ -122,7 +123,7 @@ async fn report_and_answer(app: &AppState, who: &Principal, account_id: &str, bi
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let mut reported = None;
     if app.store.lost_report(&b.id).await? == Some(LostReport::Pending)
-        && let Some(pan) = super::kept_card_number(app, b.vault_id.as_deref()).await?
+        && let Some(pan) = super::bank::kept_card_number(app, b.vault_id.as_deref()).await?
     {
         reported = match tell_bank(app, &b, &pan).await {
             Told::Yes => end_report(app, &b, Told::Yes, false, cause).await?,
@@ -162,7 +163,7 @@ enum Told {
 async fn tell_bank(app: &AppState, b: &BindingRow, pan: &bangka_core::card::Pan) -> Told {
     match app.bank().report_lost(pan, b.frozen_reason == Some(FreezeReason::CardStolen)).await {
         Ok(()) => Told::Yes,
-        Err(f) if super::bank_not_answering(f.code) => {
+        Err(f) if super::bank::bank_not_answering(f.code) => {
             tracing::warn!(binding_id = %b.id, code = f.code.as_str(), "reporting the card lost to the bank failed; the job will try again");
             Told::NotYet
         }
@@ -217,11 +218,11 @@ pub async fn report_unconfirmed(app: &AppState) -> ApiResult<u64> {
             continue;
         }
         let Some(b) = app.store.binding_by_id(&binding_id).await? else { continue };
-        let told = match super::kept_card_number(app, b.vault_id.as_deref()).await? {
+        let told = match super::bank::kept_card_number(app, b.vault_id.as_deref()).await? {
             None => Told::Never,
             Some(pan) => match app.bank().card_status(&pan).await {
                 Err(f) if f.code == ErrorCode::CardReportedLost => Told::Yes,
-                Err(f) if super::bank_not_answering(f.code) => Told::NotYet,
+                Err(f) if super::bank::bank_not_answering(f.code) => Told::NotYet,
                 _ => tell_bank(app, &b, &pan).await,
             },
         };

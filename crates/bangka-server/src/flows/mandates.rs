@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::check_payment_password;
+use super::attempts::AttemptFacts;
 use super::bind::{TEST_AUTHORIZATION_FEN, issuer_failure};
-use super::{AttemptFacts, check_standing, load_account};
+use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -114,7 +115,7 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
         return Err(Failure::new(ErrorCode::MandateAlreadyExists).with_details(json!({ "mandate_id": existing })).into());
     }
 
-    super::checkpoint(app, &super::Resume::Mandate { account_id: account_id.to_owned(), mandate_id: id.clone() }).await?;
+    super::bank::checkpoint(app, &super::bank::Resume::Mandate { account_id: account_id.to_owned(), mandate_id: id.clone() }).await?;
     setup(app, who, account_id, &id).await
 }
 
@@ -147,7 +148,7 @@ async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> A
                 let limit = Currency::parse(&m.currency).ok().and_then(|c| Money::from_minor(m.max_amount, c));
                 let limit = limit.map_or_else(|| format!("{} fen", m.max_amount), Money::display);
                 let merchant = &m.merchant_id;
-                let notice = super::card_notice(
+                let notice = super::notices::card_notice(
                     &b,
                     &format!("已与商户 {merchant} 开通自动扣款，单笔上限 {limit}。可随时在钱包中取消。"),
                     &format!("has autopay with {merchant} on, up to {limit} per charge. Cancel it any time in the wallet."),
@@ -218,7 +219,7 @@ pub async fn get(app: &AppState, account_id: &str, id: &str) -> ApiResult<(Statu
 pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
     let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    let notice = super::card_notice(
+    let notice = super::notices::card_notice(
         &b,
         &format!("与商户 {} 的自动扣款已取消。", m.merchant_id),
         &format!("no longer has autopay with {}: it is cancelled.", m.merchant_id),

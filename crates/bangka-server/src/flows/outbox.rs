@@ -1,5 +1,5 @@
 //! Delivering the notification outbox (a leaf: the flows that write
-//! notices call it, and [`crate::jobs`] schedules it; it calls neither). Messages are written in the same
+//! notices call it, and the jobs loop schedules it; it calls neither). Messages are written in the same
 //! transaction as the change they tell about; delivery happens after commit
 //! (right away, and again from the background job for anything left over)
 //! through the configured [`crate::notify::Sink`]. Each attempt claims its

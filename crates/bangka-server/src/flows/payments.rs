@@ -33,9 +33,11 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::accounts::check_payment_password;
+use super::attempts::AttemptFacts;
 use super::bind::{issuer_failure, token_domain};
+use super::codes::{check_otp, send_code};
 use super::maintenance::check_issuer_open;
-use super::{AttemptFacts, check_otp, check_standing, load_account, send_code};
+use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -171,7 +173,7 @@ pub async fn request_otp(
     let (last4, merchant, amount, ttl) = (&b.last4, terms.merchant.as_str(), terms.money.display(), app.otp.ttl.whole_minutes());
     let next_action = send_code(app, &b.id, &b.phone, OtpPurpose::Pay, Some(terms_mac(app, &b.id, &terms)), |otp| {
         let code = otp.expose();
-        super::code_message(
+        super::codes::code_message(
             app,
             account_id,
             &b.phone,
@@ -243,7 +245,7 @@ pub async fn cryptogram(
         CryptogramOutcome::ChallengeUsed => return Err(verification_required("code_already_used").into()),
         CryptogramOutcome::TokenNotActive => return Err(token_refusal(app, &b.id).await),
     };
-    app.store.stage_attempt(&super::attempt_row(app, account_id, "cryptogram", &facts, None)).await?;
+    app.store.stage_attempt(&super::attempts::attempt_row(app, account_id, "cryptogram", &facts, None)).await?;
     tracing::info!(binding_id = %b.id, atc = issued.atc, "cryptogram issued");
     Ok((
         StatusCode::CREATED,
@@ -391,8 +393,8 @@ async fn authorize(app: &AppState, who: &Principal, payment: &PaymentRow) -> Api
     } else if !app.store.begin_payment(payment, &op_id, Cause::api(who.actor())).await? {
         return Err(ErrorCode::CryptogramReplayed.into());
     }
-    let resume = super::Resume::Authorize { payment_id: payment.id.clone(), op_id: op_id.clone() };
-    super::checkpoint(app, &resume).await?;
+    let resume = super::bank::Resume::Authorize { payment_id: payment.id.clone(), op_id: op_id.clone() };
+    super::bank::checkpoint(app, &resume).await?;
     let op = PendingOp { payment_id: &payment.id, op_id: &op_id };
     match finish_authorization(app, who, op).await? {
         Some(answer) => answer,
@@ -466,7 +468,7 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
         }
         return Ok(None);
     }
-    let attempt = super::attempt_row(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code));
+    let attempt = super::attempts::attempt_row(app, &b.account_id, "payment", &facts, refusal.as_ref().map(ApiError::code));
     app.store.stage_attempt(&attempt).await?;
     if let Some(e) = refusal {
         return Ok(Some(Err(e.with_detail("payment_id", &payment.id).with_attempt(&attempt.id))));
@@ -498,7 +500,7 @@ fn amount_text(p: &PaymentRow) -> String {
 fn charge_notice(b: &BindingRow, p: &PaymentRow) -> NewMessage {
     let merchant = &p.merchant_id;
     let amount = amount_text(p);
-    super::card_notice(
+    super::notices::card_notice(
         b,
         &format!("通过与商户 {merchant} 的自动扣款支付了 {amount}。如有疑问，可在钱包中查看或取消该协议。"),
         &format!("paid {amount} to {merchant} under your autopay agreement. You can review or cancel it in the wallet."),
@@ -516,7 +518,7 @@ pub(super) async fn resume_authorization(app: &AppState, who: &Principal, paymen
         && app.store.claim_op(&op, true, app.clock.now()).await?
     {
         // The claim keeps the payment job off it while the bank is asked.
-        super::checkpoint(app, &super::Resume::Authorize { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
+        super::bank::checkpoint(app, &super::bank::Resume::Authorize { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
         if let Some(answer) = finish_authorization(app, who, PendingOp { payment_id, op_id }).await? {
             return answer;
         }
@@ -714,8 +716,8 @@ pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResul
 /// intent, sends it to the issuer and records the confirmation; answers
 /// with the payment.
 async fn run_op(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<(StatusCode, Value)> {
-    let resume = super::Resume::PaymentOp { payment_id: op.payment_id.to_owned(), op_id: op.op_id.to_owned() };
-    super::checkpoint(app, &resume).await?;
+    let resume = super::bank::Resume::PaymentOp { payment_id: op.payment_id.to_owned(), op_id: op.op_id.to_owned() };
+    super::bank::checkpoint(app, &resume).await?;
     let settled = send_op(app, op).await?;
     let row = own_payment(app, who, op.payment_id).await?;
     Ok((StatusCode::OK, view_with(app, &row, settled.then_some(op.op_id), false).await?))
@@ -748,7 +750,7 @@ pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str,
     if let Some(op) = app.store.payment_ops(&p.id).await?.into_iter().find(|o| o.id == op_id && o.status == OpStatus::Pending)
         && app.store.claim_op(&op, true, app.clock.now()).await?
     {
-        super::checkpoint(app, &super::Resume::PaymentOp { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
+        super::bank::checkpoint(app, &super::bank::Resume::PaymentOp { payment_id: payment_id.into(), op_id: op_id.into() }).await?;
         send_op(app, PendingOp { payment_id, op_id }).await?;
     }
     let row = own_payment(app, who, payment_id).await?;
@@ -896,7 +898,7 @@ async fn finish_unconfirmed(app: &AppState, op: &bangka_store::PaymentOp, found:
     let (outcome, notice) = match &found {
         Some(code) => (
             AuthOutcome::Authorized { issuer_code: code },
-            super::card_notice(
+            super::notices::card_notice(
                 &b,
                 &format!("向商户 {merchant} 支付的 {amount} 已由银行确认，付款成功。"),
                 &format!("the bank confirmed your payment of {amount} to {merchant}: it went through."),
@@ -904,7 +906,7 @@ async fn finish_unconfirmed(app: &AppState, op: &bangka_store::PaymentOp, found:
         ),
         None => (
             AuthOutcome::Failed { code: ErrorCode::IssuerUnavailable.as_str() },
-            super::card_notice(
+            super::notices::card_notice(
                 &b,
                 &format!("向商户 {merchant} 支付的 {amount} 未成功，银行没有扣款，可以重新付款。"),
                 &format!("your payment of {amount} to {merchant} did not go through; the bank took nothing, and you can pay again."),

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use super::load_account;
+use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, Principal};
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
@@ -193,7 +193,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     let now = app.clock.now();
     let kind = ReviewKind::parse(&body.kind)
         .ok_or_else(|| malformed("kind", "risk_lock, bind, unbind, info_change, kyc, phone_change or unfreeze"))?;
-    let statement = super::required_text("statement", &body.statement, 1000)?;
+    let statement = super::text::required_text("statement", &body.statement, 1000)?;
     let mut materials = Vec::new();
     for (i, m) in body.materials.iter().enumerate() {
         materials.push(
@@ -297,7 +297,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
             let phone = Phone::parse(body.new_phone.as_deref().ok_or_else(|| malformed("new_phone", "the new phone number"))?)?;
             let otp = Otp::parse(body.otp.as_deref().ok_or_else(|| malformed("otp", "the code sent to the new phone"))?)?;
             let c = super::accounts::new_phone_challenge(app, &account, &phone).await?;
-            super::check_otp(app, account_id, "phone_change", &Default::default(), &c, &otp, async || Ok(())).await?;
+            super::codes::check_otp(app, account_id, "phone_change", &Default::default(), &c, &otp, async || Ok(())).await?;
             new_phone = Some((phone.as_str().to_owned(), c.challenge.id.clone()));
         }
     }
@@ -308,7 +308,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     let wait = kind.waiting_period();
     if wait > time::Duration::ZERO {
         let (when_zh, when_en) = crate::views::holder_time(now + wait);
-        tell.push(super::account_notice(
+        tell.push(super::notices::account_notice(
             account_id,
             &account.phone,
             format!("【Bangka】您的钱包账户收到一项{}申请（审核编号 {{review_id}}），最早于 {when_zh} 生效。如非本人操作，请在钱包“我的审核”中撤回，并联系客服。", kind_zh(kind)),
@@ -362,7 +362,7 @@ pub async fn withdraw(app: &AppState, who: &Principal, account_id: &str, review_
     if r.status != ReviewStatus::Submitted {
         return Err(decided(r.status).into());
     }
-    let notice = super::account_notice(
+    let notice = super::notices::account_notice(
         account_id,
         &account.phone,
         format!("【Bangka】您的{}申请（审核编号 {}）已撤回，不会生效。", kind_zh(r.kind), r.id),
@@ -394,7 +394,7 @@ pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter, page: &ban
 /// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).
 pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: bool, body: DecisionBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(Duty::DecideReviews)?;
-    let reason = super::ops_reason(&body.reason, 1)?;
+    let reason = super::text::ops_reason(&body.reason, 1)?;
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
     let decided = || Failure::new(ErrorCode::ReviewAlreadyDecided).with_details(json!({ "status": r.status }));
     if r.status != ReviewStatus::Submitted {
@@ -448,7 +448,7 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
         // The phone the account leaves hears of it too.
         let (when_zh, when_en) = crate::views::holder_time(now);
         let masked = new_phone.masked();
-        notices.push(super::account_notice(
+        notices.push(super::notices::account_notice(
             &r.account_id,
             &account.phone,
             format!("【Bangka】您的钱包账户手机号已于 {when_zh} 经人工审核更换为 {masked}。如非本人操作，请立即联系客服。"),

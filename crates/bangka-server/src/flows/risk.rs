@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::{AttemptFacts, load_account};
+use super::attempts::AttemptFacts;
+use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, current_origin};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -231,7 +232,7 @@ pub struct UnlockBody {
 /// IPs; failures before now stop counting. Audited with the reason.
 pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(Duty::Unlock)?;
-    let reason = super::ops_reason(&body.reason, 1)?;
+    let reason = super::text::ops_reason(&body.reason, 1)?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     // Decided on the locks as read: they are the write-set's guard.
@@ -324,4 +325,25 @@ pub const BIND_REVIEW_VALID: time::Duration = time::Duration::days(7);
 /// Whether a reviewer vouched for binding this card to this account.
 pub async fn vouched(app: &AppState, account_id: &str, card_fp: &str) -> ApiResult<bool> {
     Ok(app.store.approved_bind_review(account_id, card_fp, app.clock.now() - BIND_REVIEW_VALID).await?)
+}
+
+/// Records a failed attempt, applies the risk rules, and returns the error
+/// carrying the attempt id (so support and diagnosis can find it).
+pub async fn failed(app: &AppState, account_id: &str, kind: &str, facts: &AttemptFacts, err: ApiError) -> ApiError {
+    let code = err.code();
+    let attempt = match super::attempts::record_attempt(app, account_id, kind, facts, Some(code)).await {
+        Ok(id) => id,
+        Err(e) => return e,
+    };
+    match after_failure(app, account_id, code, facts, &attempt).await {
+        Err(e) => e,
+        // This failure locked something: say so now, with what caused it,
+        // rather than invite another try that will be refused. The cause is
+        // told in its safe form (only verification failures lock today, none
+        // of them fraud-sensitive; this keeps it so if a rule ever counts one).
+        Ok(Some((scope, until))) => {
+            locked(account_id, scope, until).with_detail("because", code.for_new_card().as_str()).with_attempt(&attempt)
+        }
+        Ok(None) => err.with_attempt(&attempt),
+    }
 }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::load_account;
+use super::standing::load_account;
 use crate::auth::{Principal, generate_session_token, hash_key};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -55,7 +55,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
     let name = body
         .device_name
         .as_deref()
-        .map(|n| DeviceName::parse(&super::mask_free_text(n)))
+        .map(|n| DeviceName::parse(&super::text::mask_free_text(n)))
         .transpose()
         .map_err(|_| bad_device("device_name"))?;
     let ip = body.client_ip.as_deref().map(parse_client_ip).transpose().map_err(|_| bad_device("client_ip"))?;

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::load_account;
+use super::standing::load_account;
 use crate::auth::Principal;
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
@@ -150,7 +150,7 @@ async fn settle_due_work(app: &AppState) -> ApiResult<u64> {
             .and_then(|c| Money::from_minor(s.amount, c))
             .map_or_else(|| format!("{} {}", s.amount, s.currency), Money::display);
         let (zh, en) = s.kind.noun();
-        let notice = super::card_notice(&b, &format!("的{zh} {amount} 已到账。"), &format!("has received the {en} of {amount}."));
+        let notice = super::notices::card_notice(&b, &format!("的{zh} {amount} 已到账。"), &format!("has received the {en} of {amount}."));
         if app.store.settle(&s.id, &notice, Cause::job(), now).await? {
             tracing::info!(settlement_id = %s.id, kind = s.kind.as_str(), "funds arrived on the card");
             settled += 1;

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::diagnosis::{self, DiagnosisQuery};
-use super::load_account;
+use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, current_origin};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
@@ -182,7 +182,7 @@ const OPEN_TRIES: usize = 32;
 /// `POST /v1/accounts/{id}/tickets`.
 pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
-    let note = super::optional_text("note", body.note.as_deref(), 1000)?;
+    let note = super::text::optional_text("note", body.note.as_deref(), 1000)?;
     let attachments = attachments(&body.attachments)?;
     let q = DiagnosisQuery { attempt_id: body.attempt_id.clone(), binding_id: body.binding_id.clone() };
     let subjects = diagnosis::subjects(app, account_id, &q).await?;
@@ -373,7 +373,7 @@ pub async fn escalate(
 ) -> ApiResult<(StatusCode, Value)> {
     let account = load_account(app, account_id).await?;
     let t = account_ticket(app, account_id, number).await?;
-    let reason = super::optional_text("reason", body.reason.as_deref(), 500)?;
+    let reason = super::text::optional_text("reason", body.reason.as_deref(), 500)?;
     let now = app.clock.now();
     let notice = escalation_notice(&t, &account.phone);
     let m = TicketMove {
@@ -468,7 +468,7 @@ async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> A
 }
 
 fn agent_text(body: &AgentBody) -> ApiResult<String> {
-    super::required_text("body", &body.body, 2000)
+    super::text::required_text("body", &body.body, 2000)
 }
 
 /// `POST /v1/ops/tickets/{number}/comment` (support, admin).
@@ -498,7 +498,7 @@ pub async fn post_message(
     body: MessageBody,
 ) -> ApiResult<(StatusCode, Value)> {
     let t = account_ticket(app, account_id, number).await?;
-    let text = super::required_text("text", &body.text, 2000)?;
+    let text = super::text::required_text("text", &body.text, 2000)?;
     let attached = attachments(&body.attachments)?;
     if !HOLDER_WRITES_IN.contains(&t.status) {
         return Err(conflict(&t));
@@ -520,7 +520,7 @@ pub async fn post_message(
 pub async fn reply(app: &AppState, who: &OpsAuth, number: &str, body: ReplyBody) -> ApiResult<(StatusCode, Value)> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
-    let text = super::required_text("text", &body.text, 2000)?;
+    let text = super::text::required_text("text", &body.text, 2000)?;
     if !AGENT_WRITES_IN.contains(&t.status) {
         return Err(conflict(&t));
     }
@@ -608,7 +608,7 @@ pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody)
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let reason = match (body.unresolved, body.reason.as_deref()) {
-        (true, Some(r)) => Some(super::ops_reason(r, 1)?),
+        (true, Some(r)) => Some(super::text::ops_reason(r, 1)?),
         (true, None) => return Err(ErrorCode::OpsReasonRequired.into()),
         (false, _) => None,
     };

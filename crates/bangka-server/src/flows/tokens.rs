@@ -15,7 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::bind::view_with;
-use super::load_account;
+use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, Role};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -47,7 +47,7 @@ pub struct OpsTokenBody {
 
 /// An operator's stated reason for a token action, 5–500 characters.
 pub fn ops_reason(note: &str) -> ApiResult<String> {
-    super::ops_reason(note, 5)
+    super::text::ops_reason(note, 5)
 }
 
 /// Who is acting, from the credential: a holder session is the holder

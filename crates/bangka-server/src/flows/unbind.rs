@@ -31,15 +31,17 @@ use time::Duration;
 use utoipa::ToSchema;
 
 use super::accounts::check_payment_password;
+use super::attempts::AttemptFacts;
 use super::bind::view;
-use super::{
-    AttemptFacts, VERIFICATION_FAILURES, card_notice, check_otp, load_account, new_challenge, otp_sms, receipt_draft, send_binding_code,
-};
+use super::codes::{check_otp, new_challenge, otp_sms, send_binding_code};
+use super::notices::{card_notice, receipt_draft};
+use super::standing::load_account;
 use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::i18n::{Say, say};
 use crate::state::AppState;
 use crate::views::{NextAction, holder_time, rfc3339};
+use bangka_core::risk::VERIFICATION_FAILURES;
 
 /// The default cooling-off (`bangka serve --cooling-off`).
 pub const DEFAULT_COOLING_OFF: Duration = Duration::hours(24);

@@ -1,5 +1,5 @@
 //! The OpenAPI document's frame: title, security scheme and the error
-//! envelope. The operations are added by the router (`super::routes`), each
+//! envelope. The operations are added by the router (`http::routes`), each
 //! with its route, so the two cannot differ.
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::answer::ok;
 use super::envelope::ErrorEnvelope;
 use super::idempotent::Idempotent;
 use crate::auth::AccountAuth;
@@ -75,7 +76,7 @@ async fn list_mandates(
 #[utoipa::path(get, path = "/v1/accounts/{id}/mandates/{mid}", tag = "mandates",
     responses((status = 200, body = mandates::MandateView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_mandate(State(app): State<AppState>, _: AccountAuth, Path((id, mid)): Path<(String, String)>) -> ApiResult<Response> {
-    super::ok(mandates::get(&app, &id, &mid).await)
+    ok(mandates::get(&app, &id, &mid).await)
 }
 
 /// Cancel an autopay agreement at once (no code needed to stop charges).
@@ -107,7 +108,7 @@ async fn list_receipts(
     Path(id): Path<String>,
     Paging(page): Paging,
 ) -> ApiResult<Json<crate::views::ReceiptList>> {
-    crate::flows::load_account(&app, &id).await?;
+    crate::flows::standing::load_account(&app, &id).await?;
     let page = app.store.receipt_page(&id, &page).await?;
     Ok(Json(crate::views::ReceiptList { data: page.items, has_more: page.has_more }))
 }

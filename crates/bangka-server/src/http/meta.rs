@@ -27,7 +27,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(healthz))
         .routes(routes!(metrics))
         .routes(routes!(readyz))
-        .route("/openapi.json", axum::routing::get(openapi_json))
 }
 
 /// Demo mode's routes; `with_clock` adds the clock that can be moved on.
@@ -41,6 +40,7 @@ pub fn demo_router(with_clock: bool) -> OpenApiRouter<AppState> {
     if with_clock { r.routes(routes!(demo_clock_advance)) } else { r }
 }
 
+use super::answer::ok;
 pub use super::envelope::ErrorEnvelope;
 
 /// Is it just me? Current and upcoming maintenance windows with their
@@ -48,7 +48,7 @@ pub use super::envelope::ErrorEnvelope;
 /// failure rate over the last 15 minutes. Public.
 #[utoipa::path(get, path = "/v1/status", tag = "meta", responses((status = 200, body = crate::flows::maintenance::StatusView), (status = "4XX", body = ErrorEnvelope)))]
 async fn service_status(State(app): State<AppState>) -> ApiResult<Response> {
-    super::ok(crate::flows::maintenance::status(&app).await)
+    ok(crate::flows::maintenance::status(&app).await)
 }
 
 /// The banks and card types this wallet accepts, with maintenance state.
@@ -208,14 +208,6 @@ async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
-/// The document is the same for the life of the process: built and
-/// serialized once.
-async fn openapi_json() -> Response {
-    static DOC: std::sync::LazyLock<axum::body::Bytes> =
-        std::sync::LazyLock::new(|| serde_json::to_vec(&super::openapi()).expect("the API document serializes").into());
-    ([(header::CONTENT_TYPE, "application/json")], DOC.clone()).into_response()
-}
-
 /// `GET /v1/demo/population?limit=L&starting_after=CARD` (or `offset=K`).
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -371,7 +363,7 @@ async fn demo_clock_advance(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let req: ClockAdvanceBody = super::body::parse_json(&headers, &body)?;
-    let by = crate::parse_duration(&req.by).map_err(|problem| {
+    let by = bangka_core::clock::parse_duration(&req.by).map_err(|problem| {
         bangka_core::Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": "by", "problem": problem }))
     })?;
     let clock = app.demo_clock.as_ref().ok_or(ErrorCode::NotFound)?;

@@ -2,6 +2,7 @@
 //! authenticate and hand over to [`crate::flows`]; they hold no SQL and no
 //! business rules.
 
+mod answer;
 mod body;
 pub mod conn;
 mod doc;
@@ -24,6 +25,7 @@ use crate::auth::{AccountAuth, WalletAuth};
 use crate::error::ApiResult;
 use crate::flows::{accounts, activation, bind};
 use crate::state::AppState;
+use answer::ok;
 use idempotent::Idempotent;
 
 pub use doc::ApiDoc;
@@ -59,7 +61,9 @@ fn routes(demo: bool, demo_clock: bool) -> OpenApiRouter<AppState> {
 
 pub fn router(app: AppState) -> Router {
     let (r, _) = routes(app.demo, app.demo_clock.is_some()).split_for_parts();
-    r.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(app)
+    // The document of every route, here above them (the routes' modules do
+    // not refer back to this one).
+    r.route("/openapi.json", axum::routing::get(openapi_json)).layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(app)
 }
 
 /// Create a wallet account for a phone number.
@@ -206,7 +210,7 @@ async fn list_bindings(
     Path(id): Path<String>,
     list::Paging(page): list::Paging,
 ) -> ApiResult<axum::Json<crate::views::BindingList>> {
-    crate::flows::load_account(&app, &id).await?;
+    crate::flows::standing::load_account(&app, &id).await?;
     let page = app.store.binding_page(&id, &page).await?;
     let mut data = Vec::with_capacity(page.items.len());
     for b in &page.items {
@@ -318,9 +322,13 @@ async fn confirm_activation(
     call.json(&app, &who, flow).await
 }
 
-fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {
+/// The document is the same for the life of the process: built and
+/// serialized once.
+async fn openapi_json() -> Response {
     use axum::response::IntoResponse;
-    r.map(|(s, v)| (s, axum::Json(v)).into_response())
+    static DOC: std::sync::LazyLock<axum::body::Bytes> =
+        std::sync::LazyLock::new(|| serde_json::to_vec(&openapi()).expect("the API document serializes").into());
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], DOC.clone()).into_response()
 }
 
 /// The whole API as documented, demo operations included (they are tagged

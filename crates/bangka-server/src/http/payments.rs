@@ -10,10 +10,10 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::answer::ok;
 use super::body::parse_json;
 use super::envelope::ErrorEnvelope;
 use super::idempotent::Idempotent;
-use super::ok;
 use crate::auth::{AccountAuth, MerchantAuth, OpsAuth, PaymentsAuth};
 use crate::error::ApiResult;
 use crate::flows::{api_keys, maintenance, ops, payments, tokens};

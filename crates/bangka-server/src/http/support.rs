@@ -10,6 +10,7 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::answer::ok;
 use super::envelope::ErrorEnvelope;
 use super::idempotent::Idempotent;
 use crate::auth::{AccountAuth, OpsAuth, WalletAuth};
@@ -75,7 +76,7 @@ async fn ops_unlock(State(app): State<AppState>, who: OpsAuth, Path(id): Path<St
     responses((status = 200, body = crate::views::RiskView), (status = "4XX", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 async fn ops_risk(State(app): State<AppState>, who: OpsAuth, Path(id): Path<String>) -> ApiResult<Response> {
-    super::ok(risk::decisions(&app, &who, &id).await)
+    ok(risk::decisions(&app, &who, &id).await)
 }
 
 /// Open a holder session for the account (wallet key only): a bearer token
@@ -165,7 +166,7 @@ async fn diagnose(
     Query(q): Query<diagnosis::DiagnosisQuery>,
 ) -> ApiResult<Response> {
     let v = diagnosis::diagnose(&app, &id, &q).await?;
-    super::ok(Ok((axum::http::StatusCode::OK, v)))
+    ok(Ok((axum::http::StatusCode::OK, v)))
 }
 
 /// Open a ticket from a failure (`attempt_id`) or about a card
@@ -205,7 +206,7 @@ async fn list_tickets(
 #[utoipa::path(get, path = "/v1/accounts/{id}/tickets/{number}", tag = "support",
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_ticket(State(app): State<AppState>, _: AccountAuth, Path((id, number)): Path<(String, String)>) -> ApiResult<Response> {
-    super::ok(tickets::get(&app, &id, &number).await)
+    ok(tickets::get(&app, &id, &number).await)
 }
 
 /// Ask for a specialist sooner: an open ticket is escalated (new deadline: 4 hours).
@@ -252,7 +253,7 @@ async fn ops_bind_stats(
     who: OpsAuth,
     q: Result<Query<crate::flows::ops::StatsQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    super::ok(crate::flows::ops::bind_stats(&app, &who, query(q)?).await)
+    ok(crate::flows::ops::bind_stats(&app, &who, query(q)?).await)
 }
 
 /// The latest audit entries, newest first, and whether the hash chain is
@@ -279,7 +280,7 @@ async fn ops_tickets(
 #[utoipa::path(get, path = "/v1/ops/tickets/{number}", tag = "ops",
     responses((status = 200, body = crate::views::TicketView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_ticket(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
-    super::ok(tickets::ops_get(&app, &who, &number).await)
+    ok(tickets::ops_get(&app, &who, &number).await)
 }
 
 /// An agent's reply (support): shown to the holder, who is told by a notice;
@@ -355,7 +356,7 @@ async fn ops_close(State(app): State<AppState>, who: OpsAuth, Path(number): Path
 #[utoipa::path(get, path = "/v1/ops/tickets/{number}/evidence", tag = "ops",
     responses((status = 200, body = crate::views::SignedDocumentView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_evidence(State(app): State<AppState>, who: OpsAuth, Path(number): Path<String>) -> ApiResult<Response> {
-    super::ok(tickets::evidence(&app, &who, &number).await)
+    ok(tickets::evidence(&app, &who, &number).await)
 }
 
 /// The account's attempts with the bank's precise codes and what the holder was shown.
@@ -408,7 +409,7 @@ async fn list_reviews(
 #[utoipa::path(get, path = "/v1/accounts/{id}/reviews/{rvid}", tag = "support",
     responses((status = 200, body = crate::views::ReviewView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_review(State(app): State<AppState>, _: AccountAuth, Path((id, rid)): Path<(String, String)>) -> ApiResult<Response> {
-    super::ok(reviews::get(&app, &id, &rid).await)
+    ok(reviews::get(&app, &id, &rid).await)
 }
 
 /// Withdraw a review still waiting: it will not take effect. For a
