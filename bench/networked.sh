@@ -7,6 +7,7 @@
 # Usage: bench/networked.sh [--concurrency 64] [--duration 10s] [--latencies "0s 50ms"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/lib.sh
 BIN=${BIN:-target/release/bangka}
 concurrency=64 duration=10s latencies="0s 50ms"
 while [ $# -gt 0 ]; do
@@ -17,8 +18,6 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { for _ in $(seq 1 100); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "not ready: $1" >&2; return 1; }
 population=2000000
 first="" last=""
 for latency in $latencies; do
@@ -27,12 +26,12 @@ for latency in $latencies; do
   "$BIN" simulator serve --listen "127.0.0.1:$sim_port" --latency "$latency" --keys "$dir/issuer-keys.json" \
     --demo-population "$population" > "$dir/sim.log" 2>&1 &
   sim=$!
-  wait_ready "http://127.0.0.1:$sim_port/healthz"
+  wait_ready "http://127.0.0.1:$sim_port/healthz" "$dir/sim.log"
   "$BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --demo-population "$population" \
     --issuer-url "http://127.0.0.1:$sim_port" --issuer-keys "$dir/issuer-keys.json" > "$dir/server.log" 2>&1 &
   srv=$!
   trap 'kill $srv $sim 2>/dev/null; wait $srv $sim 2>/dev/null; rm -rf "$dir"' EXIT
-  wait_ready "http://127.0.0.1:$port/readyz"
+  wait_ready "http://127.0.0.1:$port/readyz" "$dir/server.log"
   line=$("$BIN" bench --target "http://127.0.0.1:$port" --scenario bind --duration "$duration" --concurrency "$concurrency" 2>/dev/null)
   echo "{\"bank_latency\":\"$latency\",\"result\":$line}"
   rps=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["rps"])' "$line")

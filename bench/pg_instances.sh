@@ -6,6 +6,7 @@
 # Usage: bench/pg_instances.sh [SCENARIO] [DATABASE_URL]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/lib.sh
 BIN=${BIN:-target/release/bangka}
 SCENARIO=${1:-bind}
 DB=${2:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -22,7 +23,7 @@ for n in 1 2; do
       --demo-population 3000000 --rate-limits "$dir/limits.json" > "$dir/server-$i.log" 2>&1 &
     pids+=($!)
     ports+=("$port")
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+    wait_ready "http://127.0.0.1:$port/readyz" "$dir/server-$i.log"
   done
   outs=()
   for i in $(seq 0 $((n - 1))); do

@@ -6,6 +6,7 @@
 # Usage: bench/scale.sh [DATA_DIR] [SIZES...]   e.g. bench/scale.sh /var/tmp/scale 10000 1000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/lib.sh
 BIN=${BIN:-target/release/bangka}
 DIR=${1:-/var/tmp/bangka-scale}
 shift || true
@@ -24,7 +25,7 @@ for size in ${SIZES[@]}; do
   # (past any fill), so a later fill never meets a holder a bench signed up.
   "$BIN" serve --data-dir "$DIR" --listen "127.0.0.1:$port" --demo-population 12000000 > "$DIR.server.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+  wait_ready "http://127.0.0.1:$port/readyz" "$DIR.server.log"
   for scenario in read pay bind; do
     r=$("$BIN" bench --target "http://127.0.0.1:$port" --scenario "$scenario" --duration 10s --concurrency 64 --offset "$((10000000 + RANDOM * 50))" 2>/dev/null)
     echo "{\"step\":\"bench\",\"size\":$size,\"result\":$r}" | tee -a "$OUT"

@@ -8,9 +8,11 @@
 #   serve ARGS  starts "$BIN" serve on $dir/data and $port with those limits
 #               and ARGS, sets $pid, and fails loudly, with the server's log,
 #               if it does not come up.
+. .ci/lib.sh
+
 fresh_dir() {
   dir=$(mktemp -d)
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   pid=
   # `|| true`: the trap runs under `set -e`, and a server that already
   # exited makes `kill` and `wait` fail, which would skip the clean-up.
@@ -21,10 +23,5 @@ JSON
 }
 
 serve() {
-  "$BIN" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" --rate-limits "$dir/limits.json" "$@" > "$dir/server.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.1; done
-  echo "the server did not come up; its log:" >&2
-  cat "$dir/server.log" >&2
-  exit 1
+  start_bangka "$dir" "$port" --rate-limits "$dir/limits.json" "$@" || exit 1
 }
