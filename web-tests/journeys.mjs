@@ -216,12 +216,19 @@ await ops.locator(`#ticket-table tr[data-ticket="${ticket}"]`).waitFor();
 await ops.locator(`#ticket-table tr[data-ticket="${lockedTicket}"]`).waitFor();
 step(`the queue holds ${ticket} (from the wallet) and ${lockedTicket}, with SLA timers`);
 await ops.screenshot({ path: `${shots}/ops-tickets.png`, fullPage: true });
+// A public reply on the wallet holder's ticket, an internal note on the other.
+await ops.locator(`#ticket-table tr[data-ticket="${ticket}"]`).click();
+await ops.locator("#ticket-detail h3", { hasText: ticket }).waitFor();
+await ops.locator("#ticket-detail form.reply .field-body").fill("请到银行柜台更新预留手机号后再试");
+await ops.locator("#ticket-detail form.reply button[type=submit]").click();
+await ops.locator("#ticket-detail .thread li.from-agent", { hasText: "预留手机号" }).waitFor();
 await ops.locator(`#ticket-table tr[data-ticket="${lockedTicket}"]`).click();
 await ops.locator("#ticket-detail h3", { hasText: lockedTicket }).waitFor();
-await ops.locator("#ticket-detail .field-body").first().fill("已核实身份，正在处理");
-await ops.getByRole("button", { name: "Reply" }).click();
-await ops.locator("#ticket-detail li", { hasText: "已核实身份" }).waitFor();
-step("replied on the ticket");
+await ops.locator("#ticket-detail form.reply .field-body").fill("已核实身份，正在处理");
+await ops.locator("#ticket-detail form.reply .field-internal").check();
+await ops.locator("#ticket-detail form.reply button[type=submit]").click();
+await ops.locator("#ticket-detail .thread li.from-agent.internal", { hasText: "已核实身份" }).waitFor();
+step("replied to one holder and left an internal note on the other ticket");
 await ops.locator("#ticket-detail .unlock-ticket").evaluate((f) => f.scrollIntoView());
 await ops.locator("#ticket-detail form:has(.unlock-ticket) .field-body, #ticket-detail form:has(button.unlock-ticket) .field-body").first().fill("identity checked by phone");
 await ops.locator("#ticket-detail button.unlock-ticket").click();
@@ -289,6 +296,24 @@ await new Promise((r) => setTimeout(r, 1000));
 assert.equal((await api("GET", "/v1/accounts/acc_test_nosuchaccount0000", null, shown)).status, 401, "the revoked key is refused");
 step("an admin created a key in the console (shown once) and revoked it");
 clean(ops);
+
+// ---------------------------------------------------------------- the holder again
+// The reply reached the holder's ticket; the holder answers in the thread.
+// The failed bind is in their attempts, with its diagnosis.
+await holder.locator("#activity-refresh").click();
+const mine = holder.locator(`#activity-body li[data-ticket="${ticket}"]`);
+await mine.locator("button.thread-open").click();
+await mine.locator(".thread li.from-agent", { hasText: "预留手机号" }).waitFor();
+await mine.locator(".field-reply").fill("好的，我已经更新了预留手机号");
+await mine.locator("form.reply button[type=submit]").click();
+await mine.locator(".thread li.from-holder", { hasText: "已经更新" }).waitFor();
+step(`the holder read support's reply on ${ticket} and answered in the thread`);
+const failed = holder.locator("#activity-body .attempts li", { hasText: "FOUR_ELEMENTS_PHONE_MISMATCH" }).first();
+await failed.locator("button.diagnose").click();
+await failed.locator('.diagnosis li[data-check="reserved_phone"][data-result="failed"]').waitFor();
+step("the holder's failed bind is in their attempts; its diagnosis names the reserved phone");
+await holder.screenshot({ path: `${shots}/wallet-thread.png`, fullPage: true });
+clean(holder);
 
 // ---------------------------------------------------------------- API reference
 console.log("API reference");

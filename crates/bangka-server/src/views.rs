@@ -1133,6 +1133,39 @@ pub struct AttemptView {
     pub at: Timestamp,
 }
 
+/// One of the holder's own attempts: what they tried, when, what they were
+/// told, and where to ask about it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HolderAttemptView {
+    /// Name it to diagnosis or a ticket.
+    pub id: String,
+    /// `bind`, `activate`, `confirm`, `cryptogram`, `payment`, …
+    pub kind: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// Whether it went through.
+    pub succeeded: bool,
+    /// What the holder was told when it failed (for a card not yet shown
+    /// to be theirs, the safe form: docs/safe-messages.md).
+    pub code: Option<String>,
+    /// That code's message, in the request's language.
+    pub message: Option<String>,
+    pub card_masked: Option<String>,
+    pub binding_id: Option<String>,
+    /// What went wrong, checked step by step on the live state
+    /// (`GET …/diagnosis?attempt_id=`); failed attempts only.
+    pub diagnose: Option<Link>,
+    /// Ask support about it: `POST …/tickets` with `{"attempt_id": id}`,
+    /// so the ticket arrives with the attempt and its diagnosis attached;
+    /// failed attempts only.
+    pub ask_support: Option<Link>,
+}
+
+list_view!(
+    /// The holder's own attempts, newest first.
+    HolderAttemptList of HolderAttemptView
+);
+
 /// A risk rule's decision.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RiskDecisionView {

@@ -7,6 +7,45 @@ use bangka_store::{AttemptRow, new_id};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::{HolderAttemptList, HolderAttemptView, Link, Timestamp};
+
+/// What the holder was told for an attempt: the precise code, or for a card
+/// not yet shown to be theirs (a bind, an activation) its safe form.
+pub fn shown_code(a: &AttemptRow) -> Option<ErrorCode> {
+    let code = a.code.as_deref().and_then(ErrorCode::parse)?;
+    Some(if matches!(a.kind.as_str(), "bind" | "activate") { code.for_new_card() } else { code })
+}
+
+/// `GET /v1/accounts/{id}/attempts`: the holder's own attempts, newest
+/// first, each with what they were told and, when it failed, where to ask
+/// about it (a diagnosis, a ticket). The bank's precise code, the device and
+/// the address stay with support (`GET /v1/ops/accounts/{id}/attempts`).
+pub async fn holder_list(app: &AppState, account_id: &str, page: &bangka_store::PageRequest) -> ApiResult<HolderAttemptList> {
+    super::standing::load_account(app, account_id).await?;
+    let lang = crate::i18n::current();
+    let page = app.store.attempt_page(account_id, page).await?.map(|a| {
+        let shown = shown_code(&a);
+        let failed = a.code.is_some();
+        let card_masked = match (&a.bin, &a.last4) {
+            (Some(b), Some(l)) => Some(crate::views::masked_card(b, l)),
+            _ => None,
+        };
+        HolderAttemptView {
+            diagnose: failed
+                .then(|| Link { method: "GET".into(), path: format!("/v1/accounts/{account_id}/diagnosis?attempt_id={}", a.id) }),
+            ask_support: failed.then(|| Link::post(format!("/v1/accounts/{account_id}/tickets"))),
+            succeeded: !failed,
+            code: shown.map(|c| c.as_str().to_owned()),
+            message: shown.map(|c| c.entry().message.get(lang).to_owned()),
+            card_masked,
+            binding_id: a.binding_id,
+            kind: a.kind,
+            at: Timestamp(a.created_at),
+            id: a.id,
+        }
+    });
+    Ok(HolderAttemptList::new(page))
+}
 
 /// The card facts an attempt is recorded with (masked only).
 #[derive(Default, Clone)]

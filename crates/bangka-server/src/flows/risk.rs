@@ -297,11 +297,7 @@ pub async fn attempts(
             (Some(b), Some(l)) => Some(crate::views::masked_card(b, l)),
             _ => None,
         };
-        let shown = a
-            .code
-            .as_deref()
-            .and_then(ErrorCode::parse)
-            .map(|c| if matches!(a.kind.as_str(), "bind" | "activate") { c.for_new_card() } else { c });
+        let shown = super::attempts::shown_code(&a);
         crate::views::AttemptView {
             holder_was_shown: shown.map(|c| c.as_str().into()),
             id: a.id,

@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open_session))
         .routes(routes!(end_session))
         .routes(routes!(list_devices))
+        .routes(routes!(list_attempts))
         .routes(routes!(remove_device))
         .routes(routes!(diagnose))
         .routes(routes!(open_ticket, list_tickets))
@@ -133,6 +134,22 @@ async fn list_devices(
     Paging(page): Paging,
 ) -> ApiResult<Json<crate::views::DeviceList>> {
     sessions::devices(&app, &id, &page).await.map(Json)
+}
+
+/// The account's own attempts (binds, activations, payments…), newest
+/// first: what was tried, what the holder was told, and for a failed one
+/// where to ask about it (diagnosis, a ticket naming it).
+#[utoipa::path(get, path = "/v1/accounts/{id}/attempts", tag = "support",
+    params(super::list::ListQuery),
+    responses((status = 200, body = crate::views::HolderAttemptList), (status = "4XX", body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+async fn list_attempts(
+    State(app): State<AppState>,
+    _: AccountAuth,
+    Path(id): Path<String>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::HolderAttemptList>> {
+    crate::flows::attempts::holder_list(&app, &id, &page).await.map(Json)
 }
 
 /// "That was not me": forget a device and end every session opened on it.

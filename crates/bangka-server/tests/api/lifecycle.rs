@@ -84,6 +84,21 @@ async fn reporting_a_card_stolen_tells_the_bank(app: TestApp) {
     let attempt_id = e.body["error"]["attempt_id"].as_str().unwrap();
     let d = app.get(&format!("/v1/accounts/{other}/diagnosis?attempt_id={attempt_id}")).await;
     assert!(!d.body.to_string().contains("CARD_REPORTED_LOST"), "the diagnosis keeps the safe form: {}", d.body);
+    // The holder's own list of attempts: the safe form too, and where to ask.
+    let mine = app.get(&format!("/v1/accounts/{other}/attempts")).await;
+    let first = &mine.list()[0];
+    assert_eq!(
+        (first["id"].as_str(), first["code"].as_str(), first["succeeded"].as_bool()),
+        (Some(attempt_id), Some("CARD_UNAVAILABLE"), Some(false))
+    );
+    assert!(
+        !mine.body.to_string().contains("CARD_REPORTED_LOST") && first["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        mine.body
+    );
+    assert_eq!(app.get(first["diagnose"]["path"].as_str().unwrap()).await.status, 200, "the diagnosis link works");
+    let asked = app.post(first["ask_support"]["path"].as_str().unwrap(), json!({ "attempt_id": attempt_id })).await;
+    assert_eq!((asked.status, asked.body["attempt_id"].as_str()), (201, Some(attempt_id)), "{}", asked.body);
     // The card's owner, who reported it, is told plainly.
     let e = app.post(&unfreeze, json!({})).await;
     let next = e.assert_error("CARD_REPORTED_LOST")["details"]["next"].as_str().unwrap().to_owned();

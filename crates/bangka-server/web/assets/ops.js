@@ -18,7 +18,9 @@
       col: { number: "工单号", category: "类别", status: "状态", due: "答复期限", code: "错误码", account: "账户", note: "说明", kind: "类型", statement: "陈述", created: "提交时间", issuer: "发卡行", starts: "开始", ends: "结束", message: "公告", at: "时间", actor: "操作者", action: "操作", subject: "对象", reason: "原因", seq: "序号", rule: "规则", outcome: "结果", count: "次数", card: "卡", attempts: "尝试", rate: "失败率", maintenance: "维护中", phone: "手机", circuit: "银行连接", id: "编号", name: "名称", role: "角色", mode: "模式", made: "创建时间", last_used: "最近使用", expires: "过期时间" },
       circuit_open: "暂停调用至 {time}",
       due_in: "剩 {time}", overdue: "已超时 {time}",
-      comment: "回复", resolve: "解决", close: "关闭", close_unresolved: "无法解决，告知投诉途径", unlock_account: "解除账户锁定", evidence: "下载证据包",
+      comment: "内部备注", reply: "回复", internal: "仅内部可见（客户看不到）", conversation: "与客户的对话", no_messages: "还没有对话。",
+      from: { holder: "客户", agent: "客服" }, internal_tag: "（内部）", close_reason: "告诉客户为什么无法解决（会发给客户）",
+      resolve: "解决", close: "关闭", close_unresolved: "无法解决，告知投诉途径", unlock_account: "解除账户锁定", evidence: "下载证据包",
       f_body: "内容", f_reason: "原因", approve: "通过", reject: "驳回", materials: "材料", requested: "申请改为", on_file: "账户现状", approvable_from: "等待期：最早 {time} 可以通过", events: "记录", context: "上下文",
       attempts_h: "尝试记录", risk_h: "风控决策", locked_until: "锁定至 {time}", not_locked: "未锁定", unlocked: "已解除：{what}",
       maintenance_new: "安排维护窗口", f_issuer: "发卡行（留空表示整个服务）", f_starts: "开始", f_ends: "结束", f_message_zh: "公告（中文）", f_message_en: "公告（英文）", schedule: "安排", cancel_window: "取消",
@@ -43,7 +45,9 @@
       col: { number: "Ticket", category: "Category", status: "Status", due: "Answer due", code: "Code", account: "Account", note: "Note", kind: "Kind", statement: "Statement", created: "Submitted", issuer: "Issuer", starts: "Starts", ends: "Ends", message: "Announcement", at: "At", actor: "Actor", action: "Action", subject: "Subject", reason: "Reason", seq: "#", rule: "Rule", outcome: "Outcome", count: "Count", card: "Card", attempts: "Attempts", rate: "Failure rate", maintenance: "Maintenance", phone: "Phone", circuit: "Bank link", id: "Id", name: "Name", role: "Role", mode: "Mode", made: "Created", last_used: "Last used", expires: "Expires" },
       circuit_open: "not called until {time}",
       due_in: "{time} left", overdue: "late by {time}",
-      comment: "Reply", resolve: "Resolve", close: "Close", close_unresolved: "Close unresolved (name the complaint routes)", unlock_account: "Unlock the account", evidence: "Download evidence",
+      comment: "Internal note", reply: "Reply", internal: "Internal only (the holder does not see it)", conversation: "The conversation with the holder", no_messages: "No messages yet.",
+      from: { holder: "Holder", agent: "Support" }, internal_tag: " (internal)", close_reason: "Tell the holder why it cannot be resolved (they receive this)",
+      resolve: "Resolve", close: "Close", close_unresolved: "Close unresolved (name the complaint routes)", unlock_account: "Unlock the account", evidence: "Download evidence",
       f_body: "Text", f_reason: "Reason", approve: "Approve", reject: "Reject", materials: "Materials", requested: "Asked for", on_file: "On file now", approvable_from: "Waiting period: approvable from {time}", events: "History", context: "Context",
       attempts_h: "Attempts", risk_h: "Risk decisions", locked_until: "Locked until {time}", not_locked: "Not locked", unlocked: "Released: {what}",
       maintenance_new: "Schedule a window", f_issuer: "Issuer (empty: the whole service)", f_starts: "Starts", f_ends: "Ends", f_message_zh: "Announcement (Chinese)", f_message_en: "Announcement (English)", schedule: "Schedule", cancel_window: "Cancel",
@@ -218,13 +222,35 @@
       if (!res.ok) return showFailure(result, res);
       reload();
     };
+    // The conversation: what the holder wrote and what agents answered
+    // (internal notes marked; the holder sees only the public replies).
+    const msgs = x.messages || [];
+    box.append(el("h3", { text: t("conversation") }), msgs.length
+      ? el("ul", { class: "plain thread" }, msgs.map((m) => el("li", { class: "from-" + m.from + (m.internal ? " internal" : "") },
+        el("strong", { text: t("from." + m.from) + (m.internal ? t("internal_tag") : "") }), " · " + when(m.at) + " · " + m.text)))
+      : el("p", { class: "hint", text: t("no_messages") }));
     if (x.status !== "closed" && may("handle_tickets")) {
-      box.append(form([["body", "f_body", "textarea"]], "comment", (v) => post("/comment", v)()));
+      // A reply goes to the holder (notified) unless marked internal.
+      const text = el("textarea", { required: true, class: "field-body", maxlength: 2000 });
+      const internal = el("input", { type: "checkbox", class: "field-internal" });
+      const submit = el("button", { type: "submit", text: t("reply") });
+      const reply = el("form", { class: "stack inline-form reply" }, el("label", {}, el("span", { text: t("f_body") }), text),
+        el("label", { class: "check" }, internal, el("span", { text: t("internal") })), submit);
+      reply.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        busy(submit, post("/reply", { text: text.value.trim(), internal: internal.checked }));
+      });
+      box.append(reply);
       const actions = el("div", { class: "row" });
       actions.append(el("button", { type: "button", class: "secondary", onclick: (ev) => busy(ev.currentTarget, post("/resolve", { body: t("done") })), text: t("resolve") }));
       actions.append(el("button", { type: "button", class: "secondary", onclick: (ev) => busy(ev.currentTarget, post("/close")), text: t("close") }));
-      actions.append(el("button", { type: "button", class: "danger", onclick: (ev) => busy(ev.currentTarget, post("/close", { unresolved: true, reason: x.note || x.number })), text: t("close_unresolved") }));
-      box.append(actions);
+      // Irreversible, and the holder is told the reason: asked for first,
+      // in the agent's own words (never the holder's note).
+      const closeSlot = el("div", { class: "slot" });
+      actions.append(el("button", { type: "button", class: "danger", onclick: () => {
+        clear(closeSlot).append(form([["reason", "close_reason", "textarea"]], "close_unresolved", (v) => post("/close", { unresolved: true, reason: v.reason })(), "danger"));
+      }, text: t("close_unresolved") }));
+      box.append(actions, closeSlot);
     }
     if (x.account_id && may("unlock")) {
       box.append(form([["body", "f_reason", "textarea"]], "unlock_account", async (v) => {

@@ -34,6 +34,11 @@
       account_freeze: "冻结我的账户", account_unfreeze: "解冻我的账户", freeze_reason: "原因",
       account_reason: { unknown_transactions: "有不认识的交易", phone_lost: "手机丢了", account_compromised: "账户可能被盗", holder_request: "我自己想冻结" },
       tickets_h: "我的工单", receipts_h: "凭证", mandates_h: "自动扣款协议", no_tickets: "没有工单。", no_receipts: "没有凭证。", no_mandates: "没有协议。",
+      attempts_h: "最近的操作", no_attempts: "还没有操作记录。", attempt_ok: "成功", diagnose: "查看原因", ask_support: "联系客服",
+      attempt_kind: { bind: "绑卡", activate: "激活", confirm: "验证码确认", cryptogram: "付款授权", payment: "付款", test_authorization: "小额测试" },
+      diag_result: { passed: "✓", failed: "✗", unknown: "?" },
+      thread_open: "查看对话", thread_h: "工单 {n} 的对话", reply: "回复", reply_text: "回复内容", reply_sent: "已发送，客服会在这里回复你。",
+      from: { holder: "我", agent: "客服" }, no_messages: "还没有对话。", sep: "：",
       reviews_h: "我的审核", no_reviews: "没有审核。", withdraw: "撤回", review_withdrawn: "已撤回，不会生效。", effective_from: "最早 {time} 生效",
       review_kind: { risk_lock: "风控解锁", bind: "绑卡", unbind: "解绑", info_change: "实名信息修改", kyc: "实名认证", phone_change: "更换手机号", unfreeze: "账户解冻" },
       review_status: { submitted: "审核中", approved: "已通过", rejected: "未通过", withdrawn: "已撤回", void: "已失效" },
@@ -71,6 +76,11 @@
       account_freeze: "Freeze my account", account_unfreeze: "Unfreeze my account", freeze_reason: "Reason",
       account_reason: { unknown_transactions: "Payments I do not recognise", phone_lost: "I lost my phone", account_compromised: "Someone may be in my account", holder_request: "I just want to freeze it" },
       tickets_h: "My tickets", receipts_h: "Receipts", mandates_h: "Autopay agreements", no_tickets: "No tickets.", no_receipts: "No receipts.", no_mandates: "No agreements.",
+      attempts_h: "Recent attempts", no_attempts: "Nothing tried yet.", attempt_ok: "went through", diagnose: "What went wrong", ask_support: "Ask support",
+      attempt_kind: { bind: "Bind", activate: "Activate", confirm: "Code", cryptogram: "Payment approval", payment: "Payment", test_authorization: "Test payment" },
+      diag_result: { passed: "✓", failed: "✗", unknown: "?" },
+      thread_open: "Open the conversation", thread_h: "Ticket {n}: the conversation", reply: "Reply", reply_text: "Your reply", reply_sent: "Sent: support will answer here.",
+      from: { holder: "Me", agent: "Support" }, no_messages: "No messages yet.", sep: ": ",
       reviews_h: "My reviews", no_reviews: "No reviews.", withdraw: "Withdraw", review_withdrawn: "Withdrawn: it will not take effect.", effective_from: "takes effect no sooner than {time}",
       review_kind: { risk_lock: "risk unlock", bind: "card binding", unbind: "unbind", info_change: "real-name change", kyc: "real-name verification", phone_change: "phone change", unfreeze: "account unfreeze" },
       review_status: { submitted: "in review", approved: "approved", rejected: "not approved", withdrawn: "withdrawn", void: "void" },
@@ -621,10 +631,36 @@
   async function refreshActivity() {
     if (!S.account) return;
     const body = clear($("#activity-body"));
-    const [tickets, receipts, mandates, reviews] = await Promise.all([api("GET", acc("/tickets?limit=20")), api("GET", acc("/receipts?limit=20")), api("GET", acc("/mandates?limit=100")), api("GET", acc("/reviews?limit=20"))]);
+    const [tickets, receipts, mandates, reviews, attempts] = await Promise.all([api("GET", acc("/tickets?limit=20")), api("GET", acc("/receipts?limit=20")), api("GET", acc("/mandates?limit=100")), api("GET", acc("/reviews?limit=20")), api("GET", acc("/attempts?limit=10"))]);
+
+    // The holder's own attempts: what they were told, and for a failed one
+    // the diagnosis and a ticket that carries it.
+    body.append(el("h3", { text: t("attempts_h") }));
+    const al = (attempts.ok && attempts.body.data) || [];
+    const alist = el("ul", { class: "plain attempts" });
+    for (const a of al) {
+      const kind = t("attempt_kind." + a.kind);
+      const what = (kind.startsWith("attempt_kind.") ? a.kind : kind) + (a.card_masked ? " " + a.card_masked : "");
+      const li = el("li", { dataset: { attempt: a.id } }, when(a.at) + " · " + what + " · ", a.succeeded ? t("attempt_ok") : el("span", {}, el("code", { text: a.code }), " " + (a.message || "")));
+      if (!a.succeeded) {
+        const out = el("div", { class: "slot" });
+        li.append(" ",
+          el("button", { type: "button", class: "link diagnose", onclick: () => diagnose(a, out), text: t("diagnose") }), " ",
+          el("button", { type: "button", class: "link ask-support", onclick: () => askAbout(a, out), text: t("ask_support") }), out);
+      }
+      alist.append(li);
+    }
+    body.append(al.length ? alist : el("p", { class: "hint", text: t("no_attempts") }));
+
     body.append(el("h3", { text: t("tickets_h") }));
     const tl = (tickets.ok && tickets.body.data) || [];
-    body.append(tl.length ? el("ul", { class: "plain tickets" }, tl.map((x) => el("li", { dataset: { ticket: x.number } }, el("code", { text: x.number }), " · " + t("ticket_status." + x.status) + " · " + (x.note || "") + " · " + when(x.sla_due_at)))) : el("p", { class: "hint", text: t("no_tickets") }));
+    const tlist = el("ul", { class: "plain tickets" });
+    for (const x of tl) {
+      const out = el("div", { class: "slot" });
+      tlist.append(el("li", { dataset: { ticket: x.number } }, el("code", { text: x.number }), " · " + t("ticket_status." + x.status) + " · " + (x.note || "") + " · " + when(x.sla_due_at) + " ",
+        el("button", { type: "button", class: "link thread-open", onclick: () => thread(x.number, out), text: t("thread_open") }), out));
+    }
+    body.append(tl.length ? tlist : el("p", { class: "hint", text: t("no_tickets") }));
 
     // Reviews, with a way to withdraw one still waiting: a lost-phone change
     // someone else sent is stopped here during its waiting period.
@@ -672,6 +708,55 @@
         el("button", { type: "button", class: "link", onclick: () => verifyReceipt(doc, out), text: t("verify") }), " ", out));
     }
     body.append(rlist);
+  }
+
+  /// The diagnosis of a failed attempt: each check on the live state, and
+  /// what to do where one failed.
+  async function diagnose(a, out) {
+    const r = await api("GET", a.diagnose.path);
+    if (!r.ok) return fail(out, r);
+    const list = el("ul", { class: "plain diagnosis" });
+    for (const i of r.body.items) {
+      const li = el("li", { dataset: { check: i.name, result: i.result } }, t("diag_result." + i.result) + " " + i.title + t("sep") + i.summary);
+      if (i.remedy.length) li.append(el("ol", {}, i.remedy.map((s) => el("li", { text: s }))));
+      list.append(li);
+    }
+    clear(out).append(list);
+  }
+
+  /// A ticket about one attempt: support gets the attempt, its card and its
+  /// diagnosis with it.
+  async function askAbout(a, out) {
+    const r = await api("POST", a.ask_support.path, { attempt_id: a.id, note: t("ticket_note", { code: a.code, message: a.message || "" }) });
+    if (!r.ok) return fail(out, r);
+    note(out, t("ticket_created", { n: r.body.number, due: when(r.body.sla_due_at) }));
+    refreshActivity();
+  }
+
+  /// A ticket's conversation, and a reply to it.
+  async function thread(number, out) {
+    const r = await api("GET", acc("/tickets/" + encodeURIComponent(number)));
+    if (!r.ok) return fail(out, r);
+    const box = clear(out);
+    box.append(el("h4", { text: t("thread_h", { n: number }) }));
+    const msgs = r.body.messages || [];
+    box.append(msgs.length
+      ? el("ul", { class: "plain thread" }, msgs.map((m) => el("li", { class: "from-" + m.from }, el("strong", { text: t("from." + m.from) }), " · " + when(m.at) + t("sep") + m.text)))
+      : el("p", { class: "hint", text: t("no_messages") }));
+    if (r.body.status === "closed") return;
+    const text = el("textarea", { rows: 3, maxlength: 2000, required: true, class: "field-reply" });
+    const submit = el("button", { type: "submit", text: t("reply") });
+    const form = el("form", { class: "stack inline-form reply" }, el("label", {}, el("span", { text: t("reply_text") }), text), submit);
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(submit, async () => {
+        const s = await api("POST", acc("/tickets/" + encodeURIComponent(number) + "/messages"), { text: text.value.trim() });
+        if (!s.ok) return fail(out, s);
+        await thread(number, out);
+        out.append(el("p", { class: "ok", role: "status", text: t("reply_sent") }));
+      });
+    });
+    box.append(form);
   }
 
   async function newMandate(ev) {
@@ -743,6 +828,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     for (const e of document.querySelectorAll(".demo-only")) if (!Bangka.DEMO) e.hidden = true;
     $("#start-demo").addEventListener("click", startDemo);
+    $("#activity-refresh").addEventListener("click", () => refreshActivity());
     $("#start-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       Bangka.setKey($("#start-key").value.trim());
