@@ -46,8 +46,9 @@ pub const STALE_CLAIM: Duration = Duration::seconds(60);
 /// card.
 pub const SEALED_FIELDS: &[&str] = &["cryptogram", "card_number"];
 
-/// What a flow answers: a status and a JSON body.
-pub type Answer = (StatusCode, Value);
+/// What a flow answers, as written: a status and its JSON (the runner keeps
+/// it for the replay).
+pub use crate::views::Written as Answer;
 
 /// The key from the headers, validated (1–255 visible ASCII characters).
 pub fn key_from(headers: &HeaderMap) -> ApiResult<Option<String>> {
@@ -142,13 +143,13 @@ async fn claim_for(
 /// says so (`"redacted": ["card_number"]`).
 async fn run_flow(flow: impl Future<Output = ApiResult<Answer>>) -> ApiResult<Answer> {
     let (outcome, redacted) = crate::flows::text::noting_redactions(flow).await;
-    outcome.map(|(status, mut v)| {
+    outcome.map(|Answer { status, body: mut v }| {
         if !redacted.is_empty()
             && let Some(map) = v.as_object_mut()
         {
             map.insert("redacted".into(), json!(redacted));
         }
-        (status, v)
+        Answer { status, body: v }
     })
 }
 
@@ -332,14 +333,14 @@ pub async fn after_commit(app: &AppState, after: AfterCommit) {
     crate::flows::outbox::deliver(app, after.messages).await;
 }
 
-fn respond((status, v): Answer) -> Response {
+fn respond(Answer { status, body: v }: Answer) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
 /// The answer as stored: secrets sealed, shown-once fields dropped.
 fn stored_answer(app: &AppState, claim: &Claim, outcome: &ApiResult<Answer>, shown_once: &[&str]) -> ApiResult<(u16, String)> {
     match outcome {
-        Ok((status, v)) => {
+        Ok(Answer { status, body: v }) => {
             let mut kept = v.clone();
             for field in shown_once {
                 if let Some(slot) = kept.get_mut(*field) {

@@ -8,6 +8,65 @@ use utoipa::ToSchema;
 
 pub use crate::error::rfc3339;
 
+/// What a flow answers: a status and its typed body, written to JSON only
+/// by the response (or by the runner that keeps an idempotent request's
+/// answer for its replay: [`Written`]).
+#[derive(Debug)]
+pub struct Answer<T> {
+    pub status: axum::http::StatusCode,
+    pub body: T,
+}
+
+impl<T: Serialize> Answer<T> {
+    pub fn ok(body: T) -> Self {
+        Answer { status: axum::http::StatusCode::OK, body }
+    }
+
+    pub fn created(body: T) -> Self {
+        Answer { status: axum::http::StatusCode::CREATED, body }
+    }
+
+    pub fn accepted(body: T) -> Self {
+        Answer { status: axum::http::StatusCode::ACCEPTED, body }
+    }
+
+    /// The answer as written: what the runner keeps and replays.
+    pub fn written(self) -> crate::error::ApiResult<Written> {
+        Ok(Written { status: self.status, body: serde_json::to_value(self.body).map_err(anyhow::Error::from)? })
+    }
+}
+
+impl<T: Serialize> axum::response::IntoResponse for Answer<T> {
+    fn into_response(self) -> axum::response::Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+/// The answer of a two-step operation: the first call sends a code and
+/// waits for it (`202`, `Waiting`), the call with the code does it (`Done`).
+/// Written as the one or the other, unchanged (no tag).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Stepped<W, D> {
+    Waiting(W),
+    Done(D),
+}
+
+/// A document Bangka signed (a receipt, an evidence bundle): the JSON as
+/// signed (`receipt` and its Ed25519 `signature`), carried unchanged, since
+/// the signature covers its exact canonical form.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct SignedDocument(pub serde_json::Value);
+
+/// An answer written to JSON: an idempotent request's, kept to be replayed
+/// byte for byte (secrets in it sealed: `idempotency::SEALED_FIELDS`).
+#[derive(Debug)]
+pub struct Written {
+    pub status: axum::http::StatusCode,
+    pub body: serde_json::Value,
+}
+
 /// One page of a list (`?limit=&starting_after=`, `http::list`): the items
 /// in the list's order and whether more follow. Each list has its own named
 /// type, so generated clients get `BindingList`, not a generic wrapper.

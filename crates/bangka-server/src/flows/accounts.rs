@@ -1,13 +1,12 @@
 //! Wallet accounts and real-name verification (KYC).
 
-use axum::http::StatusCode;
 use bangka_core::bind::{KycState, MIN_KYC_AGE};
 use bangka_core::catalog::Lang;
 use bangka_core::holder::{Email, HolderName, IdNumber, PaymentPassword, Phone};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Cause, Conflict, KycRecord, NewAccount, kyc_context};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::attempts::AttemptFacts;
@@ -18,6 +17,7 @@ use crate::error::ApiResult;
 use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::AccountView;
+use crate::views::{Answer, Stepped};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewAccountBody {
@@ -47,7 +47,7 @@ pub struct KycBody {
     pub id_number: String,
 }
 
-pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> ApiResult<Answer<AccountView>> {
     let phone = Phone::parse(&body.phone)?;
     let language =
         body.language.as_deref().map(|l| Lang::from_tag(l).ok_or(ErrorCode::LanguageNotSupported)).transpose()?.unwrap_or_default();
@@ -75,7 +75,7 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
         }
     };
     let next_action = if by_wallet { None } else { Some(send_phone_code(app, &a).await?) };
-    Ok((StatusCode::CREATED, json!(AccountView { next_action, ..AccountView::from_row(&a, app.clock.now()) })))
+    Ok(Answer::created(AccountView { next_action, ..AccountView::from_row(&a, app.clock.now()) }))
 }
 
 /// The sign-up code to the account phone.
@@ -96,23 +96,28 @@ async fn send_phone_code(app: &AppState, a: &bangka_store::AccountRow) -> ApiRes
 
 /// `POST /v1/accounts/{id}/phone/verify`: finishes the sign-up with the
 /// code sent to the account phone (without `otp`, sends a new one).
-pub async fn verify_phone(app: &AppState, who: &Principal, account_id: &str, body: VerifyPhoneBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn verify_phone(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    body: VerifyPhoneBody,
+) -> ApiResult<Answer<Stepped<crate::views::AccountCodeSentView, AccountView>>> {
     let otp = body.otp.as_deref().map(bangka_core::otp::Otp::parse).transpose()?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     if account.phone_verified_at.is_some() {
         // Nothing left to do: answered with the account as it is.
-        return Ok((StatusCode::OK, json!(AccountView::from_row(&account, now))));
+        return Ok(Answer::ok(Stepped::Done(AccountView::from_row(&account, now))));
     }
     check_not_locked(&account, now)?;
     let Some(otp) = otp else {
-        let v = json!(crate::views::AccountCodeSentView {
+        let v = crate::views::AccountCodeSentView {
             account_id: account_id.into(),
             next_action: send_phone_code(app, &account).await?,
             then: None,
             developer: None,
-        });
-        return Ok((StatusCode::ACCEPTED, v));
+        };
+        return Ok(Answer::accepted(Stepped::Waiting(v)));
     };
     let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
     let (c, _) = app.store.latest_challenge(account_id, bangka_core::otp::OtpPurpose::VerifyPhone).await?.ok_or_else(missing)?;
@@ -125,12 +130,12 @@ pub async fn verify_phone(app: &AppState, who: &Principal, account_id: &str, bod
         return Err(missing().into());
     };
     tracing::info!(account_id, "account phone verified");
-    Ok((StatusCode::OK, json!(AccountView::from_row(&verified, now))))
+    Ok(Answer::ok(Stepped::Done(AccountView::from_row(&verified, now))))
 }
 
-pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn get(app: &AppState, account_id: &str) -> ApiResult<Answer<AccountView>> {
     let a = load_account(app, account_id).await?;
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, app.clock.now()))))
+    Ok(Answer::ok(AccountView::from_row(&a, app.clock.now())))
 }
 
 /// Verifies the real name: the ID number must be well-formed with a valid
@@ -139,7 +144,7 @@ pub async fn get(app: &AppState, account_id: &str) -> ApiResult<(StatusCode, Val
 /// verification is not the end: the answer says the day the holder turns
 /// 16, and the holder may submit again (then, or at once with an ID number
 /// typed wrong the first time).
-pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body: KycBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body: KycBody) -> ApiResult<Answer<AccountView>> {
     let account = load_account(app, account_id).await?;
     super::standing::check_complete(&account)?;
     if account.kyc == KycState::Verified {
@@ -174,7 +179,7 @@ pub async fn verify_kyc(app: &AppState, who: &Principal, account_id: &str, body:
         id_number_masked: Some(id.masked()),
         ..AccountView::from_row(&a, app.clock.now())
     };
-    Ok((StatusCode::OK, json!(v)))
+    Ok(Answer::ok(v))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -193,7 +198,7 @@ pub async fn set_payment_password(
     who: &Principal,
     account_id: &str,
     body: PaymentPasswordBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<AccountView>> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     check_password_holder(&account, now)?;
@@ -244,7 +249,7 @@ pub async fn set_payment_password(
     }
     // As decided (its write-set may not be applied yet).
     let a = bangka_store::AccountRow { payment_password_set_at: Some(now), ..account };
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
+    Ok(Answer::ok(AccountView::from_row(&a, now)))
 }
 
 /// Checks the holder's payment password as one attempt of `kind` (a
@@ -329,7 +334,7 @@ pub async fn reset_payment_password(
     who: &Principal,
     account_id: &str,
     body: ResetPasswordBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<Stepped<crate::views::AccountCodeSentView, AccountView>>> {
     let name = HolderName::parse(&body.real_name)?;
     let id = IdNumber::parse(&body.id_number)?;
     let otp = body.otp.as_deref().map(bangka_core::otp::Otp::parse).transpose()?;
@@ -368,13 +373,13 @@ pub async fn reset_payment_password(
         })
         .await?;
         let then = say("请输入收到的验证码并设置新的支付密码。", "Enter the code you received and choose a new payment password.");
-        let v = json!(crate::views::AccountCodeSentView {
+        let v = crate::views::AccountCodeSentView {
             account_id: account_id.into(),
             next_action,
             then: Some(then.get(crate::i18n::current()).into()),
             developer: Some(json!({ "then": "the same request again with otp and new_password" })),
-        });
-        return Ok((StatusCode::ACCEPTED, v));
+        };
+        return Ok(Answer::accepted(Stepped::Waiting(v)));
     };
     let missing = || Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": "sms_code_request" }));
     let (c, _) = app.store.latest_challenge(account_id, bangka_core::otp::OtpPurpose::ResetPassword).await?.ok_or_else(missing)?;
@@ -399,7 +404,7 @@ pub async fn reset_payment_password(
     tracing::info!(account_id, "payment password reset");
     // As decided (its write-set may not be applied yet).
     let a = bangka_store::AccountRow { payment_password_set_at: Some(now), ..account };
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
+    Ok(Answer::ok(Stepped::Done(AccountView::from_row(&a, now))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -458,7 +463,12 @@ async fn challenge_for(
 /// current phone; step two, with both codes, moves the account. With the
 /// old phone lost, step two is a `phone_change` review instead, which also
 /// lifts a `phone_lost` freeze when approved.
-pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, body: PhoneChangeBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn change_phone(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    body: PhoneChangeBody,
+) -> ApiResult<Answer<Stepped<crate::views::PhoneChangeStartedView, AccountView>>> {
     use bangka_core::bind::{AccountFreezeReason, AccountStatus};
     use bangka_core::otp::{Otp, OtpPurpose};
     let phone = Phone::parse(&body.new_phone)?;
@@ -557,7 +567,7 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
                 json!({ "method": "POST", "path": format!("/v1/accounts/{account_id}/phone"),
                         "body": { "new_phone": "<the new phone>", "old_phone_otp": "<code>", "new_phone_otp": "<code>" } })
             };
-            let v = json!(crate::views::PhoneChangeStartedView {
+            let v = crate::views::PhoneChangeStartedView {
                 account_id: account_id.into(),
                 new_phone_masked: phone.masked(),
                 next_action: new_action,
@@ -565,8 +575,8 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
                 review_required: lost,
                 then: then.get(crate::i18n::current()).into(),
                 developer,
-            });
-            Ok((StatusCode::ACCEPTED, v))
+            };
+            Ok(Answer::accepted(Stepped::Waiting(v)))
         }
         (Some(old_otp), Some(new_otp)) if !lost => {
             let new_c = new_phone_challenge(app, &account, &phone).await?;
@@ -611,7 +621,7 @@ pub async fn change_phone(app: &AppState, who: &Principal, account_id: &str, bod
                     .into());
             };
             tracing::info!(account_id, "account phone changed");
-            Ok((StatusCode::OK, json!(AccountView::from_row(&moved, now))))
+            Ok(Answer::ok(Stepped::Done(AccountView::from_row(&moved, now))))
         }
         (_, Some(_)) if lost => {
             Err(crate::error::malformed("new_phone_otp", "with the old phone lost, send this code in a phone_change review").into())

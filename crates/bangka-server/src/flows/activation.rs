@@ -2,7 +2,6 @@
 //! checks the elements, the holder proves the reserved phone with an OTP,
 //! the issuer activates the card. The PAN is kept sealed only until then.
 
-use axum::http::StatusCode;
 use bangka_core::bin;
 use bangka_core::bind::KycState;
 use bangka_core::binding::ActivationStatus;
@@ -13,7 +12,7 @@ use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
 use bangka_store::{ActivationFrom, ActivationRow, Cause, NewMessage, new_id};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::attempts::AttemptFacts;
@@ -25,6 +24,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::say;
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{ActivationView, NextAction};
 
 #[derive(Deserialize, ToSchema)]
@@ -38,11 +38,11 @@ pub struct ActivationBody {
 /// Starts a activation. The card is not shown to be the caller's yet, so a
 /// fraud-sensitive refusal is answered in its holder-safe form
 /// ([`ErrorCode::for_new_card`]); the attempt keeps the bank's precise code.
-pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn start(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<Answer<ActivationView>> {
     begin(app, account_id, body).await.map_err(crate::error::ApiError::for_new_card)
 }
 
-async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<(StatusCode, Value)> {
+async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiResult<Answer<ActivationView>> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let parsed = (|| -> Result<_, Failure> {
@@ -101,20 +101,26 @@ async fn begin(app: &AppState, account_id: &str, body: ActivationBody) -> ApiRes
     app.store.stage_attempt(&super::attempts::attempt_row(app, account_id, "activate", &attempt_facts, None)).await?;
     // As written (its write-set may not be applied yet).
     let c = bangka_store::ChallengeRow::fresh(&challenge);
-    Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&activation, Some(NextAction::otp(&c, &app.otp))))))
+    Ok(Answer::accepted(ActivationView::new(&activation, Some(NextAction::otp(&c, &app.otp)))))
 }
 
-pub async fn get(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn get(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<Answer<ActivationView>> {
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     let next = if a.status == ActivationStatus::PendingVerification {
         app.store.get_challenge(&a.challenge_id).await?.map(|c| NextAction::otp(&c, &app.otp))
     } else {
         None
     };
-    Ok((StatusCode::OK, json!(ActivationView::new(&a, next))))
+    Ok(Answer::ok(ActivationView::new(&a, next)))
 }
 
-pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, activation_id: &str, otp: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn confirm(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    activation_id: &str,
+    otp: &str,
+) -> ApiResult<Answer<ActivationView>> {
     let cause = Cause::api(who.actor());
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
@@ -172,7 +178,7 @@ async fn ask_bank(
     pan: &Pan,
     phone: &str,
     cause: Cause<'_>,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<ActivationView>> {
     match app.bank().activate(pan).await {
         // Already activated (at an ATM, or by an order of ours that
         // arrived late): the card is activated all the same.
@@ -233,13 +239,13 @@ fn activated_notice(a: &ActivationRow, phone: &str) -> NewMessage {
 /// The answer to a confirm, from what the activation became: activated
 /// (with the next step: bind it), still waiting for the bank (202, with
 /// when to look again), or as it is.
-async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+async fn answer(app: &AppState, account_id: &str, activation_id: &str) -> ApiResult<Answer<ActivationView>> {
     let done = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     answer_for(app, done).await
 }
 
 /// As [`answer`], for the activation as it is (or as this request made it).
-async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCode, Value)> {
+async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<Answer<ActivationView>> {
     let (account_id, activation_id) = (done.account_id.as_str(), done.id.as_str());
     match done.status {
         ActivationStatus::Activated => {
@@ -249,9 +255,9 @@ async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCod
                 hint: hint.get(crate::i18n::current()).into(),
                 developer: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings")),
             };
-            Ok((StatusCode::OK, json!(ActivationView { next_steps: Some(vec![next]), ..ActivationView::new(&done, None) })))
+            Ok(Answer::ok(ActivationView { next_steps: Some(vec![next]), ..ActivationView::new(&done, None) }))
         }
-        ActivationStatus::Activating => Ok((StatusCode::ACCEPTED, json!(ActivationView::new(&done, None)))),
+        ActivationStatus::Activating => Ok(Answer::accepted(ActivationView::new(&done, None))),
         _ => get(app, account_id, activation_id).await,
     }
 }
@@ -262,7 +268,7 @@ async fn answer_for(app: &AppState, done: ActivationRow) -> ApiResult<(StatusCod
 /// claimed and timed first so the job cannot decide on what came before (a
 /// card is activated once whatever arrives, so this cannot act twice).
 /// Activated: so it ends. No answer: as a lost answer (the job settles it).
-pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, activation_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, activation_id: &str) -> ApiResult<Answer<ActivationView>> {
     let cause = Cause::api(who.actor());
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
     if a.status != ActivationStatus::Activating {

@@ -9,18 +9,18 @@
 //! audited by the store in the change's transaction; a revocation reaches
 //! every instance within a second (`crate::key_cache`).
 
-use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::mode::Mode;
 use bangka_store::{ApiKeyRow, Cause, KeyChange, NewApiKey};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::auth::{Duty, OpsAuth, Role, generate_key, hash_key};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::Timestamp;
 
 /// How long both keys work after a rotation, unless the request says.
@@ -182,7 +182,7 @@ pub async fn list(app: &AppState, who: &OpsAuth, page: &bangka_store::PageReques
 }
 
 /// `POST /v1/ops/keys` (admin).
-pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResult<Answer<NewApiKeyView>> {
     let p = who.require(Duty::ManageKeys)?;
     let role = Role::parse(&body.role).ok_or_else(|| malformed("role", "wallet, merchant, support, risk or admin"))?;
     if let Some(m) = body.mode.as_deref()
@@ -210,12 +210,12 @@ pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResul
     };
     let row = app.store.create_api_key(new, Cause::api(p.actor()), now).await?;
     tracing::info!(key_id = %row.id, role = role.as_str(), mode = p.mode.as_str(), "API key created");
-    Ok((StatusCode::CREATED, json!(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) })))
+    Ok(Answer::created(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) }))
 }
 
 /// `POST /v1/ops/keys/{kid}/revoke` (admin): refused by every instance
 /// within a second. Revoking one revoked already changes nothing.
-pub async fn revoke(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn revoke(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<Answer<ApiKeyView>> {
     let p = who.require(Duty::ManageKeys)?;
     own_mode_key(app, p.mode, id).await?;
     let now = app.clock.now();
@@ -226,13 +226,13 @@ pub async fn revoke(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(Statu
         KeyChange::NotFound => return Err(ErrorCode::NotFound.into()),
     }
     let row = row.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, json!(ApiKeyView::new(&row, now))))
+    Ok(Answer::ok(ApiKeyView::new(&row, now)))
 }
 
 /// `POST /v1/ops/keys/{kid}/rotate` (admin): a new key with the same role,
 /// mode, name, merchant and expiry; the old one works until the overlap
 /// ends, so the wallet moves over without a gap.
-pub async fn rotate(app: &AppState, who: &OpsAuth, id: &str, body: RotateBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn rotate(app: &AppState, who: &OpsAuth, id: &str, body: RotateBody) -> ApiResult<Answer<NewApiKeyView>> {
     let p = who.require(Duty::ManageKeys)?;
     let old = own_mode_key(app, p.mode, id).await?;
     let overlap = body.overlap.as_deref().map(|d| duration("overlap", d, MAX_OVERLAP)).transpose()?.unwrap_or(DEFAULT_OVERLAP);
@@ -249,5 +249,5 @@ pub async fn rotate(app: &AppState, who: &OpsAuth, id: &str, body: RotateBody) -
         }
     };
     tracing::info!(old = %id, new = %row.id, "API key rotated");
-    Ok((StatusCode::CREATED, json!(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) })))
+    Ok(Answer::created(NewApiKeyView { key: Some(key), api_key: ApiKeyView::new(&row, now) }))
 }

@@ -1,7 +1,6 @@
 //! The bind flow (SPEC "The bind flow"): local checks → issuer checks → OTP →
 //! active binding with a vaulted PAN and a token.
 
-use axum::http::StatusCode;
 use bangka_core::bin::TOKEN_BIN;
 use bangka_core::bind::{AccountFacts, BindRequest, RawCardHolder, check_account};
 use bangka_core::binding::BindingStatus;
@@ -12,7 +11,7 @@ use bangka_issuer::CardHolder;
 use bangka_store::{ActivateOutcome, BindingRow, Cause, NewMessage, NewPendingBinding, NewToken, PendingOutcome, Trail, new_id};
 use rand::Rng;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::Duration;
 use utoipa::ToSchema;
 
@@ -24,6 +23,7 @@ use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{BindingView, NextAction};
 
 /// `POST /v1/accounts/{id}/bindings`. Credit cards also need `expiry`
@@ -48,11 +48,11 @@ pub struct OtpBody {
 /// Starts a bind. The card is not shown to be the caller's yet, so a
 /// fraud-sensitive refusal is answered in its holder-safe form
 /// ([`ErrorCode::for_new_card`]); the attempt keeps the bank's precise code.
-pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn start(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<Answer<BindingView>> {
     begin(app, who, account_id, body).await.map_err(crate::error::ApiError::for_new_card)
 }
 
-async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<(StatusCode, Value)> {
+async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody) -> ApiResult<Answer<BindingView>> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let raw = RawCardHolder {
@@ -75,7 +75,7 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
         Ok(Checked::Waiting(existing)) => {
             let attempt =
                 record_attempt(app, account_id, "bind", &AttemptFacts { binding_id: Some(existing.id.clone()), ..facts }, None).await?;
-            return Ok((StatusCode::ACCEPTED, view_pending(app, &existing, Some(attempt)).await?));
+            return Ok(Answer::accepted(pending_view(app, &existing, Some(attempt)).await?));
         }
         Ok(Checked::New { superseding }) => superseding,
         Err(e) => return Err(failed(app, account_id, "bind", &facts, offer_activation(e, account_id)).await),
@@ -127,18 +127,18 @@ async fn begin(app: &AppState, who: &Principal, account_id: &str, body: BindBody
         app.store.stage_attempt(&attempt).await?;
         tracing::info!(binding_id, issuer = req.facts.issuer, card = %req.pan.masked(), "bind pending verification");
         let next = NextAction::otp(&bangka_store::ChallengeRow::fresh(&challenge), &app.otp);
-        return Ok((StatusCode::ACCEPTED, json!(BindingView::new(&binding, None, Some(next), Some(attempt.id)))));
+        return Ok(Answer::accepted(BindingView::new(&binding, None, Some(next), Some(attempt.id))));
     }
     let outcome = app.store.create_pending_binding(new).await?;
     match outcome {
         PendingOutcome::Created => {
             let attempt = record_attempt(app, account_id, "bind", &with_binding(&binding_id), None).await?;
             tracing::info!(binding_id, issuer = req.facts.issuer, card = %req.pan.masked(), "bind pending verification");
-            Ok((StatusCode::ACCEPTED, view_pending(app, &binding, Some(attempt)).await?))
+            Ok(Answer::accepted(pending_view(app, &binding, Some(attempt)).await?))
         }
         PendingOutcome::Existing(b) => {
             let attempt = record_attempt(app, account_id, "bind", &with_binding(&b.id), None).await?;
-            Ok((StatusCode::ACCEPTED, view_pending(app, &b, Some(attempt)).await?))
+            Ok(Answer::accepted(pending_view(app, &b, Some(attempt)).await?))
         }
         PendingOutcome::Duplicate(id) => {
             let e = Failure::new(ErrorCode::CardAlreadyBound).with_details(json!({ "binding_id": id }));
@@ -267,20 +267,12 @@ pub fn issuer_failure(app: &AppState, f: Failure) -> ApiError {
     f.into()
 }
 
-async fn view_pending(app: &AppState, b: &BindingRow, attempt: Option<String>) -> ApiResult<Value> {
-    Ok(json!(pending_view(app, b, attempt).await?))
-}
-
 async fn pending_view(app: &AppState, b: &BindingRow, attempt: Option<String>) -> ApiResult<BindingView> {
     let next = match &b.challenge_id {
         Some(cid) => app.store.get_challenge(cid).await?.map(|c| NextAction::otp(&c, &app.otp)),
         None => None,
     };
     Ok(BindingView::new(b, None, next, attempt))
-}
-
-pub async fn view(app: &AppState, b: &BindingRow) -> ApiResult<Value> {
-    Ok(json!(binding_view(app, b).await?))
 }
 
 /// The binding as its holder sees it (with the code it waits for, if pending).
@@ -298,14 +290,13 @@ pub async fn binding_view_reported(app: &AppState, b: &BindingRow, reported: Opt
     with_state_details(app, b, BindingView::new(b, token.as_ref(), None, None), reported).await
 }
 
-/// As [`view`], with the binding's token already read (or as a flow just
+/// As [`binding_view`], with the binding's token already read (or as a flow just
 /// decided it).
-pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_store::TokenRow>) -> ApiResult<Value> {
+pub async fn view_with(app: &AppState, b: &BindingRow, token: Option<&bangka_store::TokenRow>) -> ApiResult<BindingView> {
     if b.status == BindingStatus::PendingVerification {
-        return view_pending(app, b, None).await;
+        return pending_view(app, b, None).await;
     }
-    let v = binding_view_with(app, b, token).await?;
-    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+    binding_view_with(app, b, token).await
 }
 
 /// As [`binding_view`], for a card past its verification with its token
@@ -381,7 +372,7 @@ pub struct ResendBody {
 
 /// `POST …/bindings/{bid}/otp/resend`: a new code after the cooldown, by
 /// text or by a call.
-pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: ResendBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: ResendBody) -> ApiResult<Answer<BindingView>> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -418,12 +409,12 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: Re
         sends: c.sends + 1,
         ..c
     };
-    Ok((StatusCode::OK, json!(BindingView::new(&b, None, Some(NextAction::otp(&resent, &app.otp)), None))))
+    Ok(Answer::ok(BindingView::new(&b, None, Some(NextAction::otp(&resent, &app.otp)), None)))
 }
 
 /// `POST …/bindings/{bid}/confirm`: the OTP makes the binding active and
 /// issues its token, in one transaction.
-pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_id: &str, body: OtpBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_id: &str, body: OtpBody) -> ApiResult<Answer<BindingView>> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -468,7 +459,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
         let (active, token) = app.store.stage_activation(&b, &token, &notice, to, app.policy.binding_limit, trail, now).await?;
         app.store.stage_attempt(&super::attempts::attempt_row(app, account_id, "confirm", &facts, None)).await?;
         tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
-        return Ok((StatusCode::OK, view_with(app, &active, Some(&token)).await?));
+        return Ok(Answer::ok(view_with(app, &active, Some(&token)).await?));
     }
     // Token numbers are drawn at random (10^9 per BIN); a number already in
     // use rolls the activation back and another is drawn.
@@ -505,7 +496,7 @@ pub async fn confirm(app: &AppState, who: &Principal, account_id: &str, binding_
     record_attempt(app, account_id, "confirm", &facts, None).await?;
     tracing::info!(binding_id = %b.id, issuer = %b.issuer, "binding active");
     let active = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, view(app, &active).await?))
+    Ok(Answer::ok(binding_view(app, &active).await?))
 }
 
 /// The domain a token is provisioned for: the wallet (API key) that bound
@@ -530,7 +521,11 @@ pub const TEST_AUTHORIZATION_FEN: i64 = 1;
 /// card can pay online (seed 000: "激活卡片后先小额测试一次"). A decline is the
 /// answer, not an error; only a test that could not run (the bank is down or
 /// in maintenance) is an error, with its retry time.
-pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn test_authorization(
+    app: &AppState,
+    account_id: &str,
+    binding_id: &str,
+) -> ApiResult<Answer<crate::views::TestAuthorizationView>> {
     load_account(app, account_id).await?;
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     if b.status != BindingStatus::Active {
@@ -579,7 +574,7 @@ pub async fn test_authorization(app: &AppState, account_id: &str, binding_id: &s
         attempt_id: attempt,
         reason,
     };
-    Ok((StatusCode::OK, json!(v)))
+    Ok(Answer::ok(v))
 }
 
 #[cfg(test)]

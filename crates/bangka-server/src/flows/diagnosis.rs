@@ -62,14 +62,14 @@ pub async fn subjects(app: &AppState, account_id: &str, q: &DiagnosisQuery) -> A
 }
 
 /// `GET /v1/accounts/{id}/diagnosis`: `{items, prepare_for_support}`.
-pub async fn diagnose(app: &AppState, account_id: &str, q: &DiagnosisQuery) -> ApiResult<Value> {
+pub async fn diagnose(app: &AppState, account_id: &str, q: &DiagnosisQuery) -> ApiResult<DiagnosisView> {
     let account = load_account(app, account_id).await?;
     let s = subjects(app, account_id, q).await?;
     evaluate(app, &account, &s).await
 }
 
 /// The checklist for an account and what it is about.
-pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> ApiResult<Value> {
+pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> ApiResult<DiagnosisView> {
     let now = app.clock.now();
     let code = s.attempt.as_ref().and_then(|a| a.code.as_deref()).and_then(ErrorCode::parse);
     let shape = if s.attempt.is_some() || s.binding.is_some() {
@@ -230,14 +230,14 @@ pub async fn evaluate(app: &AppState, account: &AccountRow, s: &Subjects) -> Api
     if let Some(b) = &s.binding {
         items.push(binding_item(app, b).await?);
     }
-    Ok(json!(DiagnosisView {
+    Ok(DiagnosisView {
         as_of: rfc3339(now),
         attempt_id: s.attempt.as_ref().map(|a| a.id.clone()),
         binding_id: s.binding.as_ref().map(|b| b.id.clone()),
         error_code: bank_said.map(str::to_owned),
         items,
         prepare_for_support: prepare(account, s, bank_said, card, issuer),
-    }))
+    })
 }
 
 /// One checklist item in the request's language: the cause and remedy of

@@ -58,7 +58,7 @@ pub async fn for_binding(app: &AppState, account_id: &str, binding_id: &str) -> 
         "operation": "card_evidence",
         "id": format!("{binding_id}@{}", app.clock.now().unix_timestamp()),
         "at": rfc3339(app.clock.now()),
-        "binding": super::bind::view(app, &b).await?,
+        "binding": super::bind::binding_view(app, &b).await?,
         "receipts": receipts,
         "audit_excerpt": audit_excerpt(app, std::slice::from_ref(&b.id), Reader::Holder).await?,
         // Both languages: the bundle is a document to hand to a complaint body.

@@ -13,7 +13,6 @@
 //! the payment password. It resumes the token only if the freeze suspended
 //! it; a suspension by the bank or risk control stays.
 
-use axum::http::StatusCode;
 use bangka_core::bind::{AccountFreezeReason, AccountStatus};
 use bangka_core::binding::{BindingStatus, FreezeReason};
 use bangka_core::holder::PaymentPassword;
@@ -29,7 +28,7 @@ use utoipa::ToSchema;
 
 use super::accounts::check_payment_password;
 use super::attempts::AttemptFacts;
-use super::bind::view;
+use super::bind::binding_view as view;
 use super::codes::{check_otp, code_message, send_binding_code, send_code};
 use super::notices::{card_notice, receipt_draft};
 use super::standing::{check_not_locked, check_standing, load_account};
@@ -38,6 +37,7 @@ use crate::error::ApiResult;
 use crate::i18n::say;
 use crate::state::AppState;
 use crate::views::AccountView;
+use crate::views::{Answer, Stepped};
 
 /// `POST …/bindings/{bid}/freeze`.
 #[derive(Deserialize, ToSchema)]
@@ -62,11 +62,11 @@ pub async fn freeze(
     account_id: &str,
     binding_id: &str,
     body: FreezeBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::BindingView>> {
     load_account(app, account_id).await?;
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     match b.status {
-        BindingStatus::Frozen => return Ok((StatusCode::OK, view(app, &b).await?)),
+        BindingStatus::Frozen => return Ok(Answer::ok(view(app, &b).await?)),
         BindingStatus::Active => {}
         other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
     }
@@ -95,7 +95,7 @@ pub async fn freeze(
         // Frozen (or unbound) concurrently: answer with what it is now.
         let now_b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
         match now_b.status {
-            BindingStatus::Frozen => return Ok((StatusCode::OK, view(app, &now_b).await?)),
+            BindingStatus::Frozen => return Ok(Answer::ok(view(app, &now_b).await?)),
             BindingStatus::Active if tries < 2 => tries += 1,
             BindingStatus::Active => return Err(anyhow::anyhow!("the card's token kept changing during a freeze").into()),
             other => return Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() })).into()),
@@ -112,13 +112,18 @@ pub async fn freeze(
     // As decided (its write-set may not be applied yet).
     let frozen = BindingRow { status: BindingStatus::Frozen, frozen_reason: Some(reason), frozen_at: Some(now), updated_at: now, ..b };
     let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
-    Ok((StatusCode::OK, super::bind::view_with(app, &frozen, token.as_ref()).await?))
+    Ok(Answer::ok(super::bind::view_with(app, &frozen, token.as_ref()).await?))
 }
 
 /// Reports a card frozen as lost or stolen to the bank (the bank's own
 /// report is idempotent) and answers with the card, telling the holder
 /// plainly whether the bank has it yet (the job keeps telling it if not).
-async fn report_and_answer(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+async fn report_and_answer(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+) -> ApiResult<Answer<crate::views::BindingView>> {
     let cause = Cause::api(who.actor());
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let mut reported = None;
@@ -134,12 +139,17 @@ async fn report_and_answer(app: &AppState, who: &Principal, account_id: &str, bi
     }
     app.failpoint("freeze.after_bank").await?;
     // As this request ended the report (its write-set may not be applied yet).
-    Ok((StatusCode::OK, json!(super::bind::binding_view_reported(app, &b, reported).await?)))
+    Ok(Answer::ok(super::bind::binding_view_reported(app, &b, reported).await?))
 }
 
 /// Finishes a lost or stolen freeze whose request crashed before the bank
 /// was told.
-pub(super) async fn resume_report(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub(super) async fn resume_report(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    binding_id: &str,
+) -> ApiResult<Answer<crate::views::BindingView>> {
     report_and_answer(app, who, account_id, binding_id).await
 }
 
@@ -237,7 +247,7 @@ pub async fn unfreeze(
     account_id: &str,
     binding_id: &str,
     body: UnfreezeBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<Stepped<crate::views::UnfreezeCodeSentView, crate::views::BindingView>>> {
     let otp = body.otp.as_deref().map(Otp::parse).transpose()?;
     let password = body.payment_password.as_deref().map(PaymentPassword::parse_for_check).transpose()?;
     let account = load_account(app, account_id).await?;
@@ -270,15 +280,12 @@ pub async fn unfreeze(
     let Some(otp) = otp else {
         // Step one: send the code.
         let next_action = send_binding_code(app, &b, OtpPurpose::Unfreeze).await?;
-        return Ok((
-            StatusCode::ACCEPTED,
-            json!(crate::views::UnfreezeCodeSentView {
-                binding_id: Some(b.id),
-                account_id: None,
-                next_action,
-                payment_password_required: stored_password.is_some(),
-            }),
-        ));
+        return Ok(Answer::accepted(Stepped::Waiting(crate::views::UnfreezeCodeSentView {
+            binding_id: Some(b.id),
+            account_id: None,
+            next_action,
+            payment_password_required: stored_password.is_some(),
+        })));
     };
 
     let missing = |what: &str| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": what }));
@@ -330,7 +337,7 @@ pub async fn unfreeze(
     let moved_to = token_move.map(|(_, _, to)| to);
     let active = BindingRow { status: BindingStatus::Active, frozen_reason: None, frozen_at: None, updated_at: now, ..b };
     let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
-    Ok((StatusCode::OK, super::bind::view_with(app, &active, token.as_ref()).await?))
+    Ok(Answer::ok(Stepped::Done(super::bind::view_with(app, &active, token.as_ref()).await?)))
 }
 
 // ---------------------------------------------------------------- the whole account
@@ -360,10 +367,10 @@ fn account_notice(account: &AccountRow, zh: &str, en: &str) -> NewMessage {
 /// phone may be what was lost); nothing pays, binds, unbinds or changes a
 /// card until the account is unfrozen. Freezing a frozen account answers
 /// its state.
-pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, body: AccountFreezeBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, body: AccountFreezeBody) -> ApiResult<Answer<AccountView>> {
     let account = load_account(app, account_id).await?;
     if account.status == AccountStatus::Frozen {
-        return Ok((StatusCode::OK, json!(AccountView::from_row(&account, app.clock.now()))));
+        return Ok(Answer::ok(AccountView::from_row(&account, app.clock.now())));
     }
     let msg = account_notice(
         &account,
@@ -374,7 +381,7 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
     let now = app.clock.now();
     if !app.store.freeze_account(account_id, reason, &msg, Cause::api(who.actor()), now).await? {
         // Frozen concurrently (or closed): answer with what it is now.
-        return Ok((StatusCode::OK, json!(AccountView::from_row(&load_account(app, account_id).await?, now))));
+        return Ok(Answer::ok(AccountView::from_row(&load_account(app, account_id).await?, now)));
     }
     tracing::info!(account_id, reason = reason.as_str(), "account frozen");
     // As decided (its write-set may not be applied yet).
@@ -441,14 +448,19 @@ pub async fn freeze_account(app: &AppState, who: &Principal, account_id: &str, b
             ),
         ]
     };
-    let v = json!(AccountView { next_steps: Some(next_steps), ..AccountView::from_row(&frozen, now) });
-    Ok((StatusCode::OK, v))
+    let v = AccountView { next_steps: Some(next_steps), ..AccountView::from_row(&frozen, now) };
+    Ok(Answer::ok(v))
 }
 
 /// `POST /v1/accounts/{id}/unfreeze`: without `otp`, sends an SMS code to
 /// the account's phone; then with `otp` (and `payment_password` when one
 /// is set).
-pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str, body: UnfreezeBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn unfreeze_account(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    body: UnfreezeBody,
+) -> ApiResult<Answer<Stepped<crate::views::UnfreezeCodeSentView, AccountView>>> {
     let otp = body.otp.as_deref().map(Otp::parse).transpose()?;
     let password = body.payment_password.as_deref().map(PaymentPassword::parse_for_check).transpose()?;
     let account = load_account(app, account_id).await?;
@@ -474,13 +486,13 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
             )
         })
         .await?;
-        let v = json!(crate::views::UnfreezeCodeSentView {
+        let v = crate::views::UnfreezeCodeSentView {
             binding_id: None,
             account_id: Some(account_id.into()),
             next_action,
             payment_password_required: stored_password.is_some(),
-        });
-        return Ok((StatusCode::ACCEPTED, v));
+        };
+        return Ok(Answer::accepted(Stepped::Waiting(v)));
     };
 
     let missing = |what: &str| Failure::new(ErrorCode::StrongVerificationRequired).with_details(json!({ "missing": what }));
@@ -508,5 +520,5 @@ pub async fn unfreeze_account(app: &AppState, who: &Principal, account_id: &str,
     tracing::info!(account_id, "account unfrozen");
     // As decided (its write-set may not be applied yet).
     let a = AccountRow { status: AccountStatus::Active, frozen_reason: None, frozen_at: None, ..account };
-    Ok((StatusCode::OK, json!(AccountView::from_row(&a, now))))
+    Ok(Answer::ok(Stepped::Done(AccountView::from_row(&a, now))))
 }

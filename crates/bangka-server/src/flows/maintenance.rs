@@ -10,20 +10,20 @@
 //! `GET /v1/status` shows current and upcoming windows and each issuer's
 //! bind failure rate over the last 15 minutes.
 
-use axum::http::StatusCode;
 use bangka_core::bin::ISSUERS;
 use bangka_core::catalog::FixBy;
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::MaintenanceWindow;
 use bangka_store::{Cause, MaintenanceRow, NewMaintenance};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use utoipa::ToSchema;
 
 use crate::auth::{Duty, OpsAuth};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{Timestamp, rfc3339};
 
 /// The period `/v1/status` reports bind outcomes over.
@@ -155,7 +155,7 @@ fn parse_message(field: &str, s: &str) -> Result<String, Failure> {
 }
 
 /// `POST /v1/ops/maintenance-windows` (admin).
-pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiResult<Answer<WindowView>> {
     let p = who.require(Duty::Maintenance)?;
     let now = app.clock.now();
     let issuer = match body.issuer.as_deref() {
@@ -174,17 +174,17 @@ pub async fn schedule(app: &AppState, who: &OpsAuth, body: WindowBody) -> ApiRes
     let new = NewMaintenance { issuer, starts_at, ends_at, message_zh: &zh, message_en: &en, created_by: &p.key_id };
     let w = app.store.schedule_maintenance(&new, Cause::api(&p.key_id), now).await?;
     tracing::info!(window_id = %w.id, issuer = issuer.unwrap_or("platform"), "maintenance window scheduled");
-    Ok((StatusCode::CREATED, json!(WindowView::new(&w, now))))
+    Ok(Answer::created(WindowView::new(&w, now)))
 }
 
 /// `POST /v1/ops/maintenance-windows/{id}/cancel` (admin).
-pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn cancel(app: &AppState, who: &OpsAuth, id: &str) -> ApiResult<Answer<crate::views::CancelledView>> {
     let p = who.require(Duty::Maintenance)?;
     let now = app.clock.now();
     if !app.store.cancel_maintenance(id, Cause::api(&p.key_id), now).await? {
         return Err(ErrorCode::NotFound.into());
     }
-    Ok((StatusCode::OK, json!(crate::views::CancelledView { id: id.into(), cancelled: true })))
+    Ok(Answer::ok(crate::views::CancelledView { id: id.into(), cancelled: true }))
 }
 
 /// `GET /v1/ops/maintenance-windows` (any operator): current and upcoming.
@@ -275,7 +275,7 @@ pub struct StatusView {
 
 /// `GET /v1/status` (public): windows, and per issuer whether it is in
 /// maintenance and how binds went over the last 15 minutes.
-pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
+pub async fn status(app: &AppState) -> ApiResult<Answer<StatusView>> {
     let now = app.clock.now();
     let windows = app.store.open_maintenance(now).await?;
     let announced = app.issuer.maintenance_windows().await;
@@ -320,13 +320,10 @@ pub async fn status(app: &AppState) -> ApiResult<(StatusCode, Value)> {
         all.sort_by_key(|(end, _)| *end);
         all.into_iter().map(|(_, v)| v).collect()
     };
-    Ok((
-        StatusCode::OK,
-        json!(StatusView {
-            now: rfc3339(now),
-            period_minutes: STATUS_PERIOD.whole_minutes(),
-            maintenance: MaintenanceNow { current: view(true), upcoming: view(false) },
-            issuers,
-        }),
-    ))
+    Ok(Answer::ok(StatusView {
+        now: rfc3339(now),
+        period_minutes: STATUS_PERIOD.whole_minutes(),
+        maintenance: MaintenanceNow { current: view(true), upcoming: view(false) },
+        issuers,
+    }))
 }

@@ -6,7 +6,6 @@
 //! authorization, voided at once), and only then does it become `active`. A
 //! refusal leaves it `failed` with the bank's reason — never `active`.
 
-use axum::http::StatusCode;
 use bangka_core::holder::PaymentPassword;
 use bangka_core::mandate::{MandateKind, MandateStatus};
 use bangka_core::money::{Currency, Money};
@@ -24,6 +23,7 @@ use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::Timestamp;
 
 /// `POST /v1/accounts/{id}/mandates`.
@@ -82,11 +82,7 @@ impl MandateView {
     }
 }
 
-fn to_value(m: &MandateRow) -> ApiResult<Value> {
-    Ok(serde_json::to_value(MandateView::new(m)).map_err(anyhow::Error::from)?)
-}
-
-pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: MandateBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: MandateBody) -> ApiResult<Answer<MandateView>> {
     let merchant = MerchantId::parse(&body.merchant_id)?;
     let limit = Money::parse(&body.max_amount, &body.currency)?;
     let password = PaymentPassword::parse_for_check(&body.payment_password)?;
@@ -123,7 +119,7 @@ pub async fn create(app: &AppState, who: &Principal, account_id: &str, body: Man
 /// authorized and voided, one reference per agreement, so a repeat holds
 /// nothing twice) and moves the pending agreement to `active` or `failed`;
 /// answers with what the agreement became.
-async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<Answer<MandateView>> {
     let mut m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     if m.status == MandateStatus::Pending {
         let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -177,7 +173,7 @@ async fn setup(app: &AppState, who: &Principal, account_id: &str, id: &str) -> A
             let code = m.failure_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable);
             Err(ApiError::from(Failure::new(code)).with_detail("mandate_id", id))
         }
-        _ => Ok((StatusCode::CREATED, to_value(&m)?)),
+        _ => Ok(Answer::created(MandateView::new(&m))),
     }
 }
 
@@ -195,7 +191,7 @@ fn moved(m: MandateRow, to: MandateStatus, failure_code: Option<&str>, now: time
 }
 
 /// Finishes an agreement whose request crashed after it was written down.
-pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+pub(super) async fn resume(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<Answer<MandateView>> {
     setup(app, who, account_id, id).await
 }
 
@@ -209,14 +205,14 @@ pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageReq
     Ok(MandateList::new(app.store.mandate_page(account_id, page).await?.map(|m| MandateView::new(&m))))
 }
 
-pub async fn get(app: &AppState, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn get(app: &AppState, account_id: &str, id: &str) -> ApiResult<Answer<MandateView>> {
     let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, to_value(&m)?))
+    Ok(Answer::ok(MandateView::new(&m)))
 }
 
 /// `POST /v1/accounts/{id}/mandates/{mid}/cancel`: the holder revokes an
 /// agreement at once (cancelling never needs a code).
-pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str) -> ApiResult<Answer<MandateView>> {
     let m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     let b = app.store.binding_by_id(&m.binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let notice = super::notices::card_notice(
@@ -234,7 +230,7 @@ pub async fn cancel(app: &AppState, who: &Principal, account_id: &str, id: &str)
             return Err(not_active(&m).into());
         }
         if app.store.move_mandate(&m, MandateStatus::Revoked, None, Some(&notice), Cause::api(who.actor()), now).await? {
-            return Ok((StatusCode::OK, to_value(&moved(m, MandateStatus::Revoked, None, now))?));
+            return Ok(Answer::ok(MandateView::new(&moved(m, MandateStatus::Revoked, None, now))));
         }
         m = app.store.get_mandate(account_id, id).await?.ok_or(ErrorCode::NotFound)?;
     }

@@ -35,19 +35,20 @@ pub mod unbind;
 
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::Written;
 use bank::Resume;
 
 /// Finishes a request a crash interrupted after its [`bank::checkpoint`]: never
 /// by running it again, but by taking its written-down intent to its end
 /// (the same bank reference, so the bank acts once) and answering from
 /// what it became.
-pub async fn resume(app: &AppState, who: &crate::auth::Principal, note: &str) -> ApiResult<(axum::http::StatusCode, serde_json::Value)> {
+pub async fn resume(app: &AppState, who: &crate::auth::Principal, note: &str) -> ApiResult<Written> {
     let r: Resume = serde_json::from_str(note).map_err(|e| anyhow::anyhow!("resume note {note}: {e}"))?;
     match r {
-        Resume::Authorize { payment_id, op_id } => payments::resume_authorization(app, who, &payment_id, &op_id).await,
-        Resume::PaymentOp { payment_id, op_id } => payments::resume_op(app, who, &payment_id, &op_id).await,
-        Resume::Mandate { account_id, mandate_id } => mandates::resume(app, who, &account_id, &mandate_id).await,
-        Resume::ReportLost { account_id, binding_id } => freeze::resume_report(app, who, &account_id, &binding_id).await,
-        Resume::Activate { account_id, activation_id } => activation::resume(app, who, &account_id, &activation_id).await,
+        Resume::Authorize { payment_id, op_id } => payments::resume_authorization(app, who, &payment_id, &op_id).await?.written(),
+        Resume::PaymentOp { payment_id, op_id } => payments::resume_op(app, who, &payment_id, &op_id).await?.written(),
+        Resume::Mandate { account_id, mandate_id } => mandates::resume(app, who, &account_id, &mandate_id).await?.written(),
+        Resume::ReportLost { account_id, binding_id } => freeze::resume_report(app, who, &account_id, &binding_id).await?.written(),
+        Resume::Activate { account_id, activation_id } => activation::resume(app, who, &account_id, &activation_id).await?.written(),
     }
 }

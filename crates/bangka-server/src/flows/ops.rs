@@ -2,12 +2,10 @@
 //! a payment. Each is limited by role, and detokenization is audited (with
 //! its stated reason) before the card number is handed out.
 
-use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::token::TokenNumber;
 use bangka_store::{Cause, Change};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::payments;
@@ -15,6 +13,7 @@ use super::tokens::ops_reason;
 use crate::auth::{Duty, OpsAuth};
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::Answer;
 
 /// `POST /v1/ops/detokenize`.
 #[derive(Deserialize, ToSchema)]
@@ -27,7 +26,7 @@ pub struct DetokenizeBody {
 /// The full card number behind a token, for an administrator, with the
 /// reason recorded first: if the audit entry cannot be written, the number
 /// is not returned.
-pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> ApiResult<Answer<crate::views::DetokenizedView>> {
     let p = who.require(Duty::Detokenize)?;
     let number = TokenNumber::parse(&body.token_number)?;
     let reason = ops_reason(&body.reason)?;
@@ -40,23 +39,20 @@ pub async fn detokenize(app: &AppState, who: &OpsAuth, body: DetokenizeBody) -> 
     let audit_id = app.store.audit(Cause::api(&p.key_id).with_note(&reason), change, app.clock.now()).await?;
     let pan = app.vault.open_pan(&sealed)?;
     tracing::warn!(token_id = %t.id, audit_id, operator = %p.key_id, "detokenized by an operator");
-    Ok((
-        StatusCode::OK,
-        json!(crate::views::DetokenizedView {
-            token_number: t.number,
-            card_number: pan.expose().to_owned(),
-            binding_id: b.id,
-            account_id: b.account_id,
-            audit_id,
-        }),
-    ))
+    Ok(Answer::ok(crate::views::DetokenizedView {
+        token_number: t.number,
+        card_number: pan.expose().to_owned(),
+        binding_id: b.id,
+        account_id: b.account_id,
+        audit_id,
+    }))
 }
 
 /// `GET /v1/ops/payments/{pid}`: a payment with the issuer's precise reason.
-pub async fn payment(app: &AppState, who: &OpsAuth, payment_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn payment(app: &AppState, who: &OpsAuth, payment_id: &str) -> ApiResult<Answer<crate::views::PaymentView>> {
     who.require(Duty::ReadOps)?;
     let p = app.store.get_payment(payment_id).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, payments::view(app, &p, true).await?))
+    Ok(Answer::ok(payments::view(app, &p, true).await?))
 }
 
 /// `GET /v1/ops/stats/binds?hours=H` (1–168, 24 by default).
@@ -70,7 +66,7 @@ pub struct StatsQuery {
 /// Bind attempts over time, per issuer, with their failures by code: what
 /// the console charts. Read from the database, so every instance answers
 /// the same.
-pub async fn bind_stats(app: &AppState, who: &OpsAuth, q: StatsQuery) -> ApiResult<(StatusCode, Value)> {
+pub async fn bind_stats(app: &AppState, who: &OpsAuth, q: StatsQuery) -> ApiResult<Answer<crate::views::BindStatsView>> {
     use crate::views::{BindBucketView, BindStatsView, CodeCountView};
     who.require(Duty::ReadOps)?;
     let hours = q.hours.unwrap_or(24);
@@ -102,7 +98,7 @@ pub async fn bind_stats(app: &AppState, who: &OpsAuth, q: StatsQuery) -> ApiResu
     by_code.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
     let view =
         BindStatsView { since: crate::error::rfc3339(since), bucket_seconds: bucket.whole_seconds(), series, failures_by_code: by_code };
-    Ok((StatusCode::OK, json!(view)))
+    Ok(Answer::ok(view))
 }
 
 /// The latest audit entries, newest first, and whether the whole hash chain

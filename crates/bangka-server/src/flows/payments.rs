@@ -13,7 +13,6 @@
 //!    call is written down first as a pending op, so a crash or an issuer
 //!    outage leaves work the payment job finishes.
 
-use axum::http::StatusCode;
 use bangka_core::bind::AccountStatus;
 use bangka_core::binding::BindingStatus;
 use bangka_core::holder::PaymentPassword;
@@ -41,6 +40,7 @@ use super::standing::{check_standing, load_account};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{PaymentList, PaymentView, rfc3339};
 
 /// What one payment is for: the holder confirms exactly this.
@@ -164,7 +164,7 @@ pub async fn request_otp(
     account_id: &str,
     binding_id: &str,
     body: PaymentTerms,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::CodeSentView>> {
     let terms = parse_terms(&body)?;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
@@ -186,7 +186,7 @@ pub async fn request_otp(
         )
     })
     .await?;
-    Ok((StatusCode::ACCEPTED, json!(crate::views::CodeSentView { binding_id: b.id, next_action })))
+    Ok(Answer::accepted(crate::views::CodeSentView { binding_id: b.id, next_action }))
 }
 
 /// `POST …/bindings/{bid}/cryptograms`: the holder's confirmation buys one
@@ -198,7 +198,7 @@ pub async fn cryptogram(
     account_id: &str,
     binding_id: &str,
     body: CryptogramBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::CryptogramView>> {
     let terms = terms_of(&body.amount, &body.currency, &body.merchant_id)?;
     let confirmation = parse_confirmation(&body)?;
     let account = load_account(app, account_id).await?;
@@ -247,19 +247,16 @@ pub async fn cryptogram(
     };
     app.store.stage_attempt(&super::attempts::attempt_row(app, account_id, "cryptogram", &facts, None)).await?;
     tracing::info!(binding_id = %b.id, atc = issued.atc, "cryptogram issued");
-    Ok((
-        StatusCode::CREATED,
-        json!(crate::views::CryptogramView {
-            token_number: token.number,
-            cryptogram: issued.value,
-            expires_at: crate::views::Timestamp(expires_at),
-            atc: issued.atc,
-            amount: terms.money.minor(),
-            currency: terms.money.currency().as_str().into(),
-            merchant_id: terms.merchant.as_str().into(),
-            binding_id: b.id,
-        }),
-    ))
+    Ok(Answer::created(crate::views::CryptogramView {
+        token_number: token.number,
+        cryptogram: issued.value,
+        expires_at: crate::views::Timestamp(expires_at),
+        atc: issued.atc,
+        amount: terms.money.minor(),
+        currency: terms.money.currency().as_str().into(),
+        merchant_id: terms.merchant.as_str().into(),
+        binding_id: b.id,
+    }))
 }
 
 /// The token's next cryptogram. Decided on the token as read: it pays, at
@@ -289,7 +286,7 @@ async fn token_refusal(app: &AppState, binding_id: &str) -> ApiError {
 }
 
 /// `POST /v1/payments`: the merchant presents the token and cryptogram.
-pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResult<Answer<PaymentView>> {
     let number = TokenNumber::parse(&body.token_number)?;
     let presented = CryptogramValue::parse(&body.cryptogram)?;
     let terms = terms_of(&body.amount, &body.currency, &body.merchant_id)?;
@@ -383,7 +380,7 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
 /// authorization op and commits that intent, asks the issuer, and records
 /// the answer: the part of a payment the holder's confirmation and an
 /// autopay agreement share.
-async fn authorize(app: &AppState, who: &Principal, payment: &PaymentRow) -> ApiResult<(StatusCode, Value)> {
+async fn authorize(app: &AppState, who: &Principal, payment: &PaymentRow) -> ApiResult<Answer<PaymentView>> {
     let op_id = new_id("op");
     // Decided: the cryptogram as read is unused. Staged, the payment and its
     // op are applied with the checkpoint as one write-set (refused if the
@@ -420,7 +417,7 @@ struct PendingOp<'a> {
 /// end the payment in the moment between, that write-set is refused and the
 /// request is finished by its resume note, as after a crash
 /// ([`resume_authorization`]).
-async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<Option<ApiResult<(StatusCode, Value)>>> {
+async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<Option<ApiResult<Answer<PaymentView>>>> {
     let payment = app.store.get_payment(op.payment_id).await?.ok_or(ErrorCode::NotFound)?;
     if payment.status != PaymentStatus::Pending {
         return Ok(None);
@@ -446,7 +443,7 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
             // bank has not confirmed yet, and when to look again.
             if f.details.as_ref().is_some_and(|d| d["outcome"] == "unknown") {
                 tracing::warn!(payment_id = %payment.id, "the bank's answer to an authorization was lost; left pending for the payment job");
-                return Ok(Some(Ok((StatusCode::ACCEPTED, view(app, &payment, false).await?))));
+                return Ok(Some(Ok(Answer::accepted(view(app, &payment, false).await?))));
             }
             (AuthOutcome::Failed { code: f.code.as_str() }, Some(issuer_failure(app, f.clone())))
         }
@@ -476,7 +473,7 @@ async fn finish_authorization(app: &AppState, who: &Principal, op: PendingOp<'_>
     // The payment as recorded (the write-set may not be applied yet).
     let row = authorized(payment, outcome, now);
     tracing::info!(payment_id = %row.id, status = row.status.as_str(), mandate_id = ?row.mandate_id, "payment authorized");
-    Ok(Some(Ok((StatusCode::CREATED, view_with(app, &row, Some(op.op_id), false).await?))))
+    Ok(Some(Ok(Answer::created(view_with(app, &row, Some(op.op_id), false).await?))))
 }
 
 /// A pending payment as `finish_authorization` records it authorized.
@@ -511,7 +508,7 @@ fn charge_notice(b: &BindingRow, p: &PaymentRow) -> NewMessage {
 /// authorization: asks the issuer now if nothing has ended it yet (the same
 /// reference, so the bank holds the funds once), else answers from what
 /// the payment became.
-pub(super) async fn resume_authorization(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub(super) async fn resume_authorization(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<Answer<PaymentView>> {
     let p = own_payment(app, who, payment_id).await?;
     if p.status == PaymentStatus::Pending
         && let Some(op) = app.store.payment_ops(payment_id).await?.into_iter().find(|o| o.id == op_id)
@@ -537,7 +534,7 @@ pub(super) async fn resume_authorization(app: &AppState, who: &Principal, paymen
             let code = p.decline_code.as_deref().and_then(ErrorCode::parse).unwrap_or(ErrorCode::IssuerUnavailable);
             Err(issuer_failure(app, code.into()).with_detail("payment_id", &p.id).with_detail("payment_status", "failed"))
         }
-        _ => Ok((StatusCode::CREATED, view(app, &p, false).await?)),
+        _ => Ok(Answer::created(view(app, &p, false).await?)),
     }
 }
 
@@ -575,7 +572,7 @@ pub struct ChargeBody {
 /// charge's one-time cryptogram under the token's key; from there it is a
 /// payment like any other (capture, refund, void, consumption records), and
 /// the holder gets a notice of every charge.
-pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: ChargeBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn charge(app: &AppState, who: &Principal, mandate_id: &str, body: ChargeBody) -> ApiResult<Answer<PaymentView>> {
     let money = Money::parse(&body.amount, &body.currency)?;
     let Some(merchant) = who.merchant_id.as_deref() else {
         let e = Failure::new(ErrorCode::MerchantKeyMismatch).with_details(json!({ "reason": "key_not_bound_to_merchant" }));
@@ -663,7 +660,7 @@ fn parse_amount(v: Option<&Value>, p: &PaymentRow) -> Result<Option<i64>, Failur
 }
 
 /// `POST /v1/payments/{pid}/capture`.
-pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: AmountBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: AmountBody) -> ApiResult<Answer<PaymentView>> {
     let p = own_payment(app, who, payment_id).await?;
     let requested = parse_amount(body.amount.as_ref(), &p)?;
     let amount = payment::capture_amount(p.status, amounts(&p), requested)?;
@@ -678,7 +675,7 @@ pub async fn capture(app: &AppState, who: &Principal, payment_id: &str, body: Am
 }
 
 /// `POST /v1/payments/{pid}/refund`.
-pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: AmountBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: AmountBody) -> ApiResult<Answer<PaymentView>> {
     let p = own_payment(app, who, payment_id).await?;
     let Some(amount) = parse_amount(body.amount.as_ref(), &p)? else {
         return Err(Failure::new(ErrorCode::MalformedRequest).with_details(json!({ "field": "amount", "problem": "required" })).into());
@@ -699,7 +696,7 @@ pub async fn refund(app: &AppState, who: &Principal, payment_id: &str, body: Amo
 
 /// `POST /v1/payments/{pid}/void`: the merchant releases an authorized
 /// hold it will not capture (the holder's funds are freed at the bank).
-pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<Answer<PaymentView>> {
     let p = own_payment(app, who, payment_id).await?;
     if p.status != PaymentStatus::Authorized {
         return Err(Failure::new(ErrorCode::PaymentStateConflict).with_details(json!({ "status": p.status.as_str() })).into());
@@ -715,12 +712,12 @@ pub async fn void(app: &AppState, who: &Principal, payment_id: &str) -> ApiResul
 /// A capture, refund or void written down as a pending op: commits that
 /// intent, sends it to the issuer and records the confirmation; answers
 /// with the payment.
-async fn run_op(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<(StatusCode, Value)> {
+async fn run_op(app: &AppState, who: &Principal, op: PendingOp<'_>) -> ApiResult<Answer<PaymentView>> {
     let resume = super::bank::Resume::PaymentOp { payment_id: op.payment_id.to_owned(), op_id: op.op_id.to_owned() };
     super::bank::checkpoint(app, &resume).await?;
     let settled = send_op(app, op).await?;
     let row = own_payment(app, who, op.payment_id).await?;
-    Ok((StatusCode::OK, view_with(app, &row, settled.then_some(op.op_id), false).await?))
+    Ok(Answer::ok(view_with(app, &row, settled.then_some(op.op_id), false).await?))
 }
 
 /// Sends a pending op to the issuer (idempotent per op there) and records
@@ -745,7 +742,7 @@ async fn send_op(app: &AppState, op: PendingOp<'_>) -> ApiResult<bool> {
 /// Finishes a capture, refund or void whose request crashed after writing
 /// it down: sends it now unless the payment job has it, then answers with
 /// the payment.
-pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str, op_id: &str) -> ApiResult<Answer<PaymentView>> {
     let p = own_payment(app, who, payment_id).await?;
     if let Some(op) = app.store.payment_ops(&p.id).await?.into_iter().find(|o| o.id == op_id && o.status == OpStatus::Pending)
         && app.store.claim_op(&op, true, app.clock.now()).await?
@@ -754,7 +751,7 @@ pub(super) async fn resume_op(app: &AppState, who: &Principal, payment_id: &str,
         send_op(app, PendingOp { payment_id, op_id }).await?;
     }
     let row = own_payment(app, who, payment_id).await?;
-    Ok((StatusCode::OK, view(app, &row, false).await?))
+    Ok(Answer::ok(view(app, &row, false).await?))
 }
 
 /// Records the issuer's confirmation of a capture or refund; when the issuer
@@ -771,9 +768,9 @@ async fn settle_op(app: &AppState, payment_id: &str, op_id: &str, answer: Result
 }
 
 /// `GET /v1/payments/{pid}`.
-pub async fn get(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn get(app: &AppState, who: &Principal, payment_id: &str) -> ApiResult<Answer<PaymentView>> {
     let p = own_payment(app, who, payment_id).await?;
-    Ok((StatusCode::OK, view(app, &p, false).await?))
+    Ok(Answer::ok(view(app, &p, false).await?))
 }
 
 /// `GET /v1/accounts/{id}/bindings/{bid}/payments`: the holder's consumption
@@ -792,20 +789,19 @@ pub async fn list_for_binding(app: &AppState, account_id: &str, binding_id: &str
 
 /// A payment as the payer sees it, or (`for_ops`) with the issuer's precise
 /// decline reason.
-pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<Value> {
+pub async fn view(app: &AppState, p: &PaymentRow, for_ops: bool) -> ApiResult<PaymentView> {
     view_with(app, p, None, for_ops).await
 }
 
 /// As [`view`], for a payment whose op `done_op` this request has just
 /// recorded done: shown as staged, before its write-set is applied.
-async fn view_with(app: &AppState, p: &PaymentRow, done_op: Option<&str>, for_ops: bool) -> ApiResult<Value> {
+async fn view_with(app: &AppState, p: &PaymentRow, done_op: Option<&str>, for_ops: bool) -> ApiResult<PaymentView> {
     let b = app.store.binding_by_id(&p.binding_id).await?.ok_or_else(|| anyhow::anyhow!("payment without binding"))?;
     let mut ops = app.store.payment_ops(&p.id).await?;
     for o in ops.iter_mut().filter(|o| Some(o.id.as_str()) == done_op) {
         o.status = OpStatus::Done;
     }
-    let v = PaymentView::new(p, &b, &ops, for_ops);
-    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+    Ok(PaymentView::new(p, &b, &ops, for_ops))
 }
 
 /// How long an authorization holds the holder's funds before the payment

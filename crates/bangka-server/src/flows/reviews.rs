@@ -9,7 +9,6 @@
 //! replaced; an approved bind review lets that card bind to that account
 //! for 7 days without the review and step-up rules.
 
-use axum::http::StatusCode;
 use bangka_core::bind::{KycState, MIN_KYC_AGE};
 use bangka_core::holder::{HolderName, IdNumber, Phone};
 use bangka_core::otp::Otp;
@@ -17,7 +16,7 @@ use bangka_core::review::{Material, ReviewKind, ReviewStatus, check_materials};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Cause, MessageKind, NewMessage, NewReview, ReviewDecision, ReviewRow, kyc_context};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::standing::load_account;
@@ -25,6 +24,7 @@ use crate::auth::{Duty, OpsAuth, Principal};
 use crate::error::{ApiResult, malformed};
 use crate::i18n::{Say, say};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{MaterialView, ReviewDecisionView, ReviewList, ReviewView, rfc3339};
 
 pub use super::risk::BIND_REVIEW_VALID;
@@ -188,7 +188,7 @@ fn not_applicable(why: Say) -> crate::error::ApiError {
 }
 
 /// `POST /v1/accounts/{id}/reviews`.
-pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: ReviewBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: ReviewBody) -> ApiResult<Answer<ReviewView>> {
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let kind = ReviewKind::parse(&body.kind)
@@ -330,7 +330,7 @@ pub async fn submit(app: &AppState, who: &Principal, account_id: &str, body: Rev
     match app.store.create_review(&new, &tell, Cause::api(who.actor()), now).await? {
         Ok(r) => {
             tracing::info!(review_id = %r.id, account_id, kind = kind.as_str(), "review submitted");
-            Ok((StatusCode::CREATED, json!(view(&r))))
+            Ok(Answer::created(view(&r)))
         }
         Err(pending) if pending.is_empty() && kind == ReviewKind::PhoneChange => Err(ErrorCode::OtpExpired.into()),
         Err(pending) => Err(Failure::new(ErrorCode::ReviewAlreadyPending).with_details(json!({ "review_id": pending })).into()),
@@ -342,9 +342,9 @@ pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageReq
     Ok(ReviewList::new(app.store.account_reviews(account_id, page).await?.map(|r| view(&r))))
 }
 
-pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult<Answer<ReviewView>> {
     match app.store.get_review(review_id).await? {
-        Some(r) if r.account_id == account_id => Ok((StatusCode::OK, json!(view(&r)))),
+        Some(r) if r.account_id == account_id => Ok(Answer::ok(view(&r))),
         _ => Err(ErrorCode::NotFound.into()),
     }
 }
@@ -352,7 +352,7 @@ pub async fn get(app: &AppState, account_id: &str, review_id: &str) -> ApiResult
 /// `POST /v1/accounts/{id}/reviews/{rvid}/withdraw`: the holder takes back
 /// a review still waiting (one they did not send included: a lost-phone
 /// change someone else asked for). The account's phone is told.
-pub async fn withdraw(app: &AppState, who: &Principal, account_id: &str, review_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn withdraw(app: &AppState, who: &Principal, account_id: &str, review_id: &str) -> ApiResult<Answer<ReviewView>> {
     let account = load_account(app, account_id).await?;
     let r = match app.store.get_review(review_id).await? {
         Some(r) if r.account_id == account_id => r,
@@ -373,7 +373,7 @@ pub async fn withdraw(app: &AppState, who: &Principal, account_id: &str, review_
         return Err(decided(now).into());
     };
     tracing::info!(review_id, account_id, "review withdrawn");
-    Ok((StatusCode::OK, json!(view(&r))))
+    Ok(Answer::ok(view(&r)))
 }
 
 /// `GET /v1/ops/reviews[?status=]` (support, risk, admin): oldest first.
@@ -392,7 +392,7 @@ pub async fn ops_list(app: &AppState, who: &OpsAuth, f: ReviewFilter, page: &ban
 }
 
 /// `POST /v1/ops/reviews/{rid}/approve|reject` (risk, admin).
-pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: bool, body: DecisionBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: bool, body: DecisionBody) -> ApiResult<Answer<ReviewView>> {
     let p = who.require(Duty::DecideReviews)?;
     let reason = super::text::ops_reason(&body.reason, 1)?;
     let r = app.store.get_review(review_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -474,5 +474,5 @@ pub async fn decide(app: &AppState, who: &OpsAuth, review_id: &str, approve: boo
     };
     tracing::info!(review_id, approve, operator = %p.key_id, "review decided");
     let v = review_ops_view(app, &decided.review, Some(&decided.account), on_file)?;
-    Ok((StatusCode::OK, json!(ReviewView { released: Some(decided.released), ..v })))
+    Ok(Answer::ok(ReviewView { released: Some(decided.released), ..v }))
 }

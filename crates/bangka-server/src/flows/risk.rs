@@ -7,13 +7,12 @@
 //!
 //! The rules are `bangka_core::risk` (pure, loaded from `--risk-rules`).
 
-use axum::http::StatusCode;
 use bangka_core::holder::PaymentPassword;
 use bangka_core::risk::{Outcome, Signal, Subject};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{AccountRow, Cause, Firing};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -22,6 +21,7 @@ use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, current_origin};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::Timestamp;
 
 /// The subject's value for a rule, when the request has it.
@@ -230,7 +230,7 @@ pub struct UnlockBody {
 /// `POST /v1/ops/accounts/{id}/unlock` (support, admin): lifts the
 /// account's risk locks and those its attempts put on cards, devices and
 /// IPs; failures before now stop counting. Audited with the reason.
-pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: UnlockBody) -> ApiResult<Answer<crate::views::UnlockView>> {
     let p = who.require(Duty::Unlock)?;
     let reason = super::text::ops_reason(&body.reason, 1)?;
     let account = load_account(app, account_id).await?;
@@ -246,19 +246,16 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, account_id: &str, body: Unloc
     }
     tracing::info!(account_id, operator = %p.key_id, "risk lock lifted by support");
     let account = bangka_store::AccountRow { locked_until: None, ..account };
-    Ok((
-        StatusCode::OK,
-        json!(crate::views::UnlockView {
-            account_id: account_id.into(),
-            released: locks.scopes(),
-            account: crate::views::AccountView::from_row(&account, now),
-        }),
-    ))
+    Ok(Answer::ok(crate::views::UnlockView {
+        account_id: account_id.into(),
+        released: locks.scopes(),
+        account: crate::views::AccountView::from_row(&account, now),
+    }))
 }
 
 /// `GET /v1/ops/accounts/{id}/risk` (any operator): the account's risk
 /// decisions with the rule that fired, and its locks.
-pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiResult<Answer<crate::views::RiskView>> {
     who.require(Duty::ReadOps)?;
     let account = load_account(app, account_id).await?;
     let decisions = app
@@ -278,7 +275,7 @@ pub async fn decisions(app: &AppState, who: &OpsAuth, account_id: &str) -> ApiRe
         })
         .collect();
     let v = crate::views::RiskView { account_id: account_id.into(), locked_until: account.locked_until.map(Timestamp), decisions };
-    Ok((StatusCode::OK, json!(v)))
+    Ok(Answer::ok(v))
 }
 
 /// `GET /v1/ops/accounts/{id}/attempts` (any operator): the account's

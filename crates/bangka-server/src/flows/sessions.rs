@@ -11,18 +11,18 @@
 //! second session and replays the answer without the token (it is never
 //! stored, only its hash): `idempotency::run` with `shown_once`.
 
-use axum::http::StatusCode;
 use bangka_core::session::{DeviceId, DeviceName, mask_ip, parse_client_ip};
 use bangka_core::{ErrorCode, Failure};
 use bangka_store::{Cause, MessageKind, NewMessage, NewSession, new_id};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::standing::load_account;
 use crate::auth::{Principal, generate_session_token, hash_key};
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::Timestamp;
 
 #[derive(Deserialize, ToSchema)]
@@ -49,7 +49,7 @@ fn bad_device(field: &str) -> Failure {
 }
 
 /// `POST /v1/accounts/{id}/sessions` (wallet key): a holder session.
-pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: SessionBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: SessionBody) -> ApiResult<Answer<crate::views::SessionView>> {
     let account = load_account(app, account_id).await?;
     let device = DeviceId::parse(&body.device_id).map_err(|_| bad_device("device_id"))?;
     let name = body
@@ -97,27 +97,20 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Sessi
     };
     let is_new = app.store.open_session(&session, &new_device, Some(&known_device), Cause::api(who.actor()), now).await?;
     tracing::info!(account_id, session_id = %id, new_device = is_new, "holder session opened");
-    Ok((
-        StatusCode::CREATED,
-        json!(crate::views::SessionView {
-            token: Some(token.to_string()),
-            session_id: id.to_string(),
-            expires_at: Timestamp(expires_at),
-            device: crate::views::SessionDeviceView {
-                device_id: device.as_str().into(),
-                device_tag: label.to_string(),
-                new_device: is_new
-            },
-        }),
-    ))
+    Ok(Answer::created(crate::views::SessionView {
+        token: Some(token.to_string()),
+        session_id: id.to_string(),
+        expires_at: Timestamp(expires_at),
+        device: crate::views::SessionDeviceView { device_id: device.as_str().into(), device_tag: label.to_string(), new_device: is_new },
+    }))
 }
 
 /// `POST /v1/accounts/{id}/sessions/{sid}/end`: sign-out. A holder ends
 /// sessions of its own account only (the path is checked by the extractor;
 /// the session must belong to the account).
-pub async fn end(app: &AppState, account_id: &str, session_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn end(app: &AppState, account_id: &str, session_id: &str) -> ApiResult<Answer<crate::views::SessionEndedView>> {
     let ended = app.store.end_account_session(account_id, session_id, app.clock.now()).await?.ok_or(ErrorCode::NotFound)?;
-    Ok((StatusCode::OK, json!(crate::views::SessionEndedView { session_id: session_id.into(), ended: true, already_ended: !ended })))
+    Ok(Answer::ok(crate::views::SessionEndedView { session_id: session_id.into(), ended: true, already_ended: !ended }))
 }
 
 /// `GET /v1/accounts/{id}/devices`: where the account has been used.
@@ -140,11 +133,16 @@ pub async fn devices(app: &AppState, account_id: &str, page: &bangka_store::Page
 
 /// `POST /v1/accounts/{id}/devices/{did}/remove`: "that was not me" — the
 /// device is forgotten and every session opened on it ends at once.
-pub async fn remove_device(app: &AppState, who: &Principal, account_id: &str, device_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn remove_device(
+    app: &AppState,
+    who: &Principal,
+    account_id: &str,
+    device_id: &str,
+) -> ApiResult<Answer<crate::views::DeviceRemovedView>> {
     load_account(app, account_id).await?;
     if !app.store.remove_device(account_id, device_id, Cause::api(who.actor()), app.clock.now()).await? {
         return Err(ErrorCode::NotFound.into());
     }
     tracing::warn!(account_id, "device removed; its sessions ended");
-    Ok((StatusCode::OK, json!(crate::views::DeviceRemovedView { device_id: device_id.into(), removed: true, sessions_ended: true })))
+    Ok(Answer::ok(crate::views::DeviceRemovedView { device_id: device_id.into(), removed: true, sessions_ended: true }))
 }

@@ -9,7 +9,6 @@
 //! expected date; the settle job marks them arrived when that time comes
 //! and tells the holder.
 
-use axum::http::StatusCode;
 use bangka_core::binding::BindingStatus;
 use bangka_core::money::Money;
 use bangka_core::settlement::SettlementKind;
@@ -24,6 +23,7 @@ use super::standing::load_account;
 use crate::auth::Principal;
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::Timestamp;
 
 /// The default time a confirmed refund takes to reach the card
@@ -99,7 +99,7 @@ pub async fn report_withdrawal(
     account_id: &str,
     binding_id: &str,
     body: WithdrawalBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<SettlementView>> {
     let money = Money::parse(&body.amount, &body.currency)?;
     let now = app.clock.now();
     let expected_at = parse_expected(&body.expected_at, now)?;
@@ -119,7 +119,7 @@ pub async fn report_withdrawal(
         expected_at,
     };
     let s = app.store.create_settlement(&new, Cause::api(who.actor()), now).await?;
-    Ok((StatusCode::CREATED, json!(SettlementView::new(&s))))
+    Ok(Answer::created(SettlementView::new(&s)))
 }
 
 /// `GET /v1/accounts/{id}/settlements`: newest first.

@@ -7,7 +7,6 @@
 //! unlock, resolve and close through the ops API, all audited, and export a
 //! ticket's evidence (receipts and audit excerpt) as one signed bundle.
 
-use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::Failure;
 use bangka_core::ticket::{ESCALATED_SLA, TicketCategory, TicketStatus, is_ticket_number};
@@ -21,6 +20,7 @@ use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, current_origin};
 use crate::error::{ApiResult, malformed};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{AttachmentView, EscalationRoute, MessageFrom, TicketEventView, TicketList, TicketMessageView, TicketView, rfc3339};
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -180,7 +180,7 @@ pub fn view(t: &TicketRow, now: time::OffsetDateTime) -> TicketView {
 const OPEN_TRIES: usize = 32;
 
 /// `POST /v1/accounts/{id}/tickets`.
-pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: TicketBody) -> ApiResult<Answer<TicketView>> {
     let account = load_account(app, account_id).await?;
     let note = super::text::optional_text("note", body.note.as_deref(), 1000)?;
     let attachments = attachments(&body.attachments)?;
@@ -189,7 +189,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     let diagnosis = diagnosis::evaluate(app, &account, &subjects).await?;
     // The code the holder saw (the diagnosis shows a fraud-sensitive cause
     // in its safe form too); agents find the bank's own on the attempt.
-    let code = diagnosis["error_code"].as_str().and_then(ErrorCode::parse);
+    let code = diagnosis.error_code.as_deref().and_then(ErrorCode::parse);
     // A holder stopped by a risk lock is answered first, even when the
     // ticket names no attempt (the lock's answer links here directly).
     let now = app.clock.now();
@@ -214,10 +214,10 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
         "attempt": subjects.attempt.as_ref().map(|a| json!({
             "id": a.id, "operation": a.kind, "at": rfc3339(a.created_at), "phone_used_masked": a.phone_masked, "client": a.client,
         })),
-        "card": diagnosis["prepare_for_support"]["card_masked"],
-        "issuer": diagnosis["prepare_for_support"]["issuer"],
+        "card": diagnosis.prepare_for_support.card_masked,
+        "issuer": diagnosis.prepare_for_support.issuer,
         "account": {
-            "phone_masked": diagnosis["prepare_for_support"]["account_phone_masked"],
+            "phone_masked": diagnosis.prepare_for_support.account_phone_masked,
             "kyc_status": account.kyc.as_str(),
             "holder": holder_masked(app, account_id).await?,
         },
@@ -227,8 +227,8 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
         },
         "recent_payments": payments,
         "attachments": attachments.iter().map(|(kind, reference)| json!({ "type": kind, "ref": reference })).collect::<Vec<_>>(),
-        "diagnosis": diagnosis["items"],
-        "prepare_for_support": diagnosis["prepare_for_support"],
+        "diagnosis": diagnosis.items,
+        "prepare_for_support": diagnosis.prepare_for_support,
     });
     let binding_id = subjects.binding.as_ref().map(|b| b.id.clone());
     let new = NewTicket {
@@ -256,7 +256,7 @@ pub async fn open(app: &AppState, who: &Principal, account_id: &str, body: Ticke
     let t = opened.ok_or_else(|| bangka_store::StoreError::Conflict("the day's ticket numbers kept moving".into()))?;
     crate::metrics::ticket_opened(category.as_str());
     tracing::info!(ticket = %t.number, account_id, category = category.as_str(), "ticket opened");
-    Ok((StatusCode::CREATED, json!(view(&t, now))))
+    Ok(Answer::created(view(&t, now)))
 }
 
 /// A ticket of this account, or `NOT_FOUND` (as for a number that does not exist).
@@ -280,17 +280,17 @@ pub async fn list(app: &AppState, account_id: &str, page: &bangka_store::PageReq
 /// resolution, not agents' internal comments or who they are.
 const HOLDER_EVENTS: &[&str] = &["open", "escalate", "resolve", "close", "close_unresolved"];
 
-pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn get(app: &AppState, account_id: &str, number: &str) -> ApiResult<Answer<TicketView>> {
     let t = account_ticket(app, account_id, number).await?;
     let history = app.store.ticket_events(number).await?;
-    Ok(holder_view(app, &t, history))
+    Ok(Answer::ok(holder_view(app, &t, history)))
 }
 
 /// The ticket as its holder sees it, with its history. A flow that moved
 /// it passes the history read before the move with the move's event added:
 /// the move is applied at the request's end, or (deciding again) in the
 /// request's transaction, where a read would see it already.
-fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (StatusCode, Value) {
+fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> TicketView {
     let mut v = view(t, app.clock.now());
     v.messages = Some(thread(t, &history, false));
     let events: Vec<TicketEventView> = history
@@ -308,7 +308,7 @@ fn holder_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> (Sta
         })
         .collect();
     v.events = Some(events);
-    (StatusCode::OK, json!(v))
+    v
 }
 
 /// The ticket's thread from its history: the opening note, then each
@@ -370,7 +370,7 @@ pub async fn escalate(
     account_id: &str,
     number: &str,
     body: EscalateBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<TicketView>> {
     let account = load_account(app, account_id).await?;
     let t = account_ticket(app, account_id, number).await?;
     let reason = super::text::optional_text("reason", body.reason.as_deref(), 500)?;
@@ -389,7 +389,7 @@ pub async fn escalate(
         return Err(conflict(&t));
     };
     history.push(event);
-    Ok(holder_view(app, &moved, history))
+    Ok(Answer::ok(holder_view(app, &moved, history)))
 }
 
 /// The SLA job: open tickets past their deadline are escalated (the
@@ -441,16 +441,16 @@ async fn ops_ticket(app: &AppState, number: &str) -> ApiResult<TicketRow> {
 }
 
 /// `GET /v1/ops/tickets/{number}`: the ticket with its history.
-pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn ops_get(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<Answer<TicketView>> {
     who.require(Duty::ReadOps)?;
     let t = ops_ticket(app, number).await?;
     let history = app.store.ticket_events(number).await?;
-    ops_view(app, &t, history).await
+    ops_view(app, &t, history).await.map(Answer::ok)
 }
 
 /// The ticket as support sees it, with its history (read before a change
 /// this request made, with the change's event added: see [`holder_view`]).
-async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> ApiResult<(StatusCode, Value)> {
+async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> ApiResult<TicketView> {
     let mut v = view(t, app.clock.now());
     v.account_id = Some(t.account_id.clone());
     // The bank's precise answer, which the holder may not have been shown.
@@ -464,7 +464,7 @@ async fn ops_view(app: &AppState, t: &TicketRow, history: Vec<TicketEvent>) -> A
             .map(|e| TicketEventView { kind: e.kind, by: e.actor, body: e.body, at: crate::views::Timestamp(e.at) })
             .collect(),
     );
-    Ok((StatusCode::OK, json!(v)))
+    Ok(v)
 }
 
 fn agent_text(body: &AgentBody) -> ApiResult<String> {
@@ -472,13 +472,13 @@ fn agent_text(body: &AgentBody) -> ApiResult<String> {
 }
 
 /// `POST /v1/ops/tickets/{number}/comment` (support, admin).
-pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn comment(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<Answer<TicketView>> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let text = agent_text(&body)?;
     let mut history = app.store.ticket_events(&t.number).await?;
     history.push(app.store.ticket_note(&t.number, "comment", &text, Cause::api(p.actor()), app.clock.now()).await?);
-    ops_view(app, &t, history).await
+    ops_view(app, &t, history).await.map(Answer::ok)
 }
 
 /// Statuses a holder may write in: a resolved ticket that did not help is
@@ -496,7 +496,7 @@ pub async fn post_message(
     account_id: &str,
     number: &str,
     body: MessageBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<TicketView>> {
     let t = account_ticket(app, account_id, number).await?;
     let text = super::text::required_text("text", &body.text, 2000)?;
     let attached = attachments(&body.attachments)?;
@@ -511,13 +511,13 @@ pub async fn post_message(
         return Err(conflict(&now_t));
     };
     history.extend(events);
-    let (_, v) = holder_view(app, &t, history);
-    Ok((StatusCode::CREATED, v))
+    let v = holder_view(app, &t, history);
+    Ok(Answer::created(v))
 }
 
 /// `POST /v1/ops/tickets/{number}/reply` (support, admin): an answer the
 /// holder sees (and is told of by a notice), or an internal note.
-pub async fn reply(app: &AppState, who: &OpsAuth, number: &str, body: ReplyBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn reply(app: &AppState, who: &OpsAuth, number: &str, body: ReplyBody) -> ApiResult<Answer<TicketView>> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let text = super::text::required_text("text", &body.text, 2000)?;
@@ -543,13 +543,13 @@ pub async fn reply(app: &AppState, who: &OpsAuth, number: &str, body: ReplyBody)
         return Err(conflict(&now_t));
     };
     history.extend(events);
-    let (_, v) = ops_view(app, &t, history).await?;
-    Ok((StatusCode::CREATED, v))
+    let v = ops_view(app, &t, history).await?;
+    Ok(Answer::created(v))
 }
 
 /// `POST /v1/ops/tickets/{number}/unlock` (support, admin): lifts the
 /// account's risk locks for this ticket, with the reason in both trails.
-pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<Answer<TicketView>> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let reason = agent_text(&body)?;
@@ -569,12 +569,12 @@ pub async fn unlock(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody
     };
     tracing::info!(ticket = %t.number, operator = %p.key_id, "risk locks lifted for a ticket");
     history.push(event);
-    ops_view(app, &t, history).await
+    ops_view(app, &t, history).await.map(Answer::ok)
 }
 
 /// `POST /v1/ops/tickets/{number}/resolve` (support, admin): the resolution
 /// is told to the holder.
-pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBody) -> ApiResult<Answer<TicketView>> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let text = agent_text(&body)?;
@@ -599,12 +599,12 @@ pub async fn resolve(app: &AppState, who: &OpsAuth, number: &str, body: AgentBod
         return Err(conflict(&t));
     };
     history.push(event);
-    ops_view(app, &moved, history).await
+    ops_view(app, &moved, history).await.map(Answer::ok)
 }
 
 /// `POST /v1/ops/tickets/{number}/close` (support, admin): after a
 /// resolution; or unresolved, with a reason, from `open` or `escalated`.
-pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody) -> ApiResult<(StatusCode, Value)> {
+pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody) -> ApiResult<Answer<TicketView>> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let reason = match (body.unresolved, body.reason.as_deref()) {
@@ -645,14 +645,14 @@ pub async fn close(app: &AppState, who: &OpsAuth, number: &str, body: CloseBody)
         return Err(conflict(&t));
     };
     history.push(event);
-    ops_view(app, &moved, history).await
+    ops_view(app, &moved, history).await.map(Answer::ok)
 }
 
 /// `GET /v1/ops/tickets/{number}/evidence` (support, admin): for a
 /// complaint, the ticket, its history, the account's receipts and the audit
 /// entries about the ticket, account and card, as one JSON bundle signed
 /// with the receipt key (`bangka receipts verify` checks it).
-pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<Answer<crate::views::SignedDocument>> {
     let p = who.require(Duty::HandleTickets)?;
     let t = ops_ticket(app, number).await?;
     let now = app.clock.now();
@@ -676,5 +676,5 @@ pub async fn evidence(app: &AppState, who: &OpsAuth, number: &str) -> ApiResult<
         "audit_excerpt": audit,
     });
     app.store.ticket_note(&t.number, "evidence_export", "evidence bundle exported", Cause::api(p.actor()), now).await?;
-    Ok((StatusCode::OK, app.signer.sign(bundle)))
+    Ok(Answer::ok(crate::views::SignedDocument(app.signer.sign(bundle))))
 }

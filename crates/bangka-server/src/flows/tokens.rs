@@ -6,12 +6,10 @@
 //! lift ([`bangka_core::token::TokenState::resume`]), so a fraudster holding
 //! the wallet cannot undo them.
 
-use axum::http::StatusCode;
 use bangka_core::ErrorCode;
 use bangka_core::token::{Actor, Reason, TokenNumber, TokenState};
 use bangka_store::{Cause, TokenRow};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::bind::view_with;
@@ -19,6 +17,7 @@ use super::standing::load_account;
 use crate::auth::{Duty, OpsAuth, Principal, Role};
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::views::Answer;
 
 /// `POST …/bindings/{bid}/token/suspend`.
 #[derive(Deserialize, ToSchema, Default)]
@@ -110,7 +109,7 @@ pub async fn suspend(
     account_id: &str,
     binding_id: &str,
     body: SuspendBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::BindingView>> {
     let by = wallet_actor(who, body.by)?;
     let reason = body.reason.unwrap_or(Reason::HolderRequest);
     if !matches!(reason, Reason::HolderRequest | Reason::Lost | Reason::Stolen) {
@@ -118,7 +117,7 @@ pub async fn suspend(
     }
     let (b, t) = binding_token(app, account_id, binding_id).await?;
     let t = transition(app, t, |s| s.suspend(by, reason), Cause::api(who.actor())).await?;
-    Ok((StatusCode::OK, view_with(app, &b, Some(&t)).await?))
+    Ok(Answer::ok(view_with(app, &b, Some(&t)).await?))
 }
 
 pub async fn resume(
@@ -127,7 +126,7 @@ pub async fn resume(
     account_id: &str,
     binding_id: &str,
     body: SuspendBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::BindingView>> {
     let by = wallet_actor(who, body.by)?;
     let (b, t) = binding_token(app, account_id, binding_id).await?;
     check_can_resume(&b)?;
@@ -140,12 +139,18 @@ pub async fn resume(
             return Err(e);
         }
     };
-    Ok((StatusCode::OK, view_with(app, &b, Some(&t)).await?))
+    Ok(Answer::ok(view_with(app, &b, Some(&t)).await?))
 }
 
 /// The ops side: the issuer's or risk control's decision, recorded by an
 /// operator (admin for either; a risk reviewer only for risk).
-pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTokenBody, suspend: bool) -> ApiResult<(StatusCode, Value)> {
+pub async fn ops_change(
+    app: &AppState,
+    who: &OpsAuth,
+    number: &str,
+    body: OpsTokenBody,
+    suspend: bool,
+) -> ApiResult<Answer<crate::views::TokenView>> {
     let p = who.require(Duty::SuspendTokens)?;
     let actor = body.on_behalf_of;
     match (p.role, actor) {
@@ -167,5 +172,5 @@ pub async fn ops_change(app: &AppState, who: &OpsAuth, number: &str, body: OpsTo
         check_can_resume(&b)?;
         transition(app, t, |s| s.resume(actor), cause).await?
     };
-    Ok((StatusCode::OK, serde_json::to_value(crate::views::TokenView::from_row(&t)).map_err(anyhow::Error::from)?))
+    Ok(Answer::ok(crate::views::TokenView::from_row(&t)))
 }

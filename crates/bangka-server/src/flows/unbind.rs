@@ -17,7 +17,6 @@
 //!
 //! Each step is one transaction with its audit entries, receipt and notice.
 
-use axum::http::StatusCode;
 use bangka_core::bind::AccountStatus;
 use bangka_core::binding::{BindingStatus, FreezeReason};
 use bangka_core::holder::PaymentPassword;
@@ -32,7 +31,7 @@ use utoipa::ToSchema;
 
 use super::accounts::check_payment_password;
 use super::attempts::AttemptFacts;
-use super::bind::view;
+use super::bind::binding_view as view;
 use super::codes::{check_otp, new_challenge, otp_sms, send_binding_code};
 use super::notices::{card_notice, receipt_draft};
 use super::standing::load_account;
@@ -40,6 +39,7 @@ use crate::auth::Principal;
 use crate::error::ApiResult;
 use crate::i18n::{Say, say};
 use crate::state::AppState;
+use crate::views::Answer;
 use crate::views::{NextAction, holder_time, rfc3339};
 use bangka_core::risk::VERIFICATION_FAILURES;
 
@@ -153,7 +153,7 @@ pub async fn request(
     account_id: &str,
     binding_id: &str,
     body: UnbindBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::UnbindRequestedView>> {
     let account = load_account(app, account_id).await?;
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     match b.status {
@@ -186,7 +186,7 @@ pub async fn request(
         && let Err(at) = c.challenge.check_resend(now, &app.otp)
     {
         if prev.delete_card == body.delete && prev.cancel_mandates == body.cancel_mandates {
-            return Ok((StatusCode::ACCEPTED, requested(app, &b, &prev, &c).await?));
+            return Ok(Answer::accepted(requested(app, &b, &prev, &c).await?));
         }
         return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
     }
@@ -208,15 +208,20 @@ pub async fn request(
     app.store.create_unbind_request(&r, &challenge, &sms).await?;
     let c = bangka_store::ChallengeRow::fresh(&challenge);
     tracing::info!(binding_id = %b.id, by = %who.actor(), delete = body.delete, "unbind requested");
-    Ok((StatusCode::ACCEPTED, requested(app, &b, &r, &c).await?))
+    Ok(Answer::accepted(requested(app, &b, &r, &c).await?))
 }
 
 /// An unbind request waiting for its code, as its answer shows it.
-async fn requested(app: &AppState, b: &BindingRow, r: &UnbindRequest, c: &bangka_store::ChallengeRow) -> ApiResult<Value> {
+async fn requested(
+    app: &AppState,
+    b: &BindingRow,
+    r: &UnbindRequest,
+    c: &bangka_store::ChallengeRow,
+) -> ApiResult<crate::views::UnbindRequestedView> {
     let cancels: Vec<String> =
         if r.cancel_mandates { app.store.standing_mandates(&b.id).await?.into_iter().map(|m| m.id).collect() } else { Vec::new() };
     let verification = if r.needs_password { vec!["sms_code", "payment_password"] } else { vec!["sms_code"] };
-    Ok(json!(crate::views::UnbindRequestedView {
+    Ok(crate::views::UnbindRequestedView {
         unbind_request_id: r.id.clone(),
         binding_id: b.id.clone(),
         next_action: NextAction::otp(c, &app.otp),
@@ -225,7 +230,7 @@ async fn requested(app: &AppState, b: &BindingRow, r: &UnbindRequest, c: &bangka
         delete: r.delete_card,
         cooling_off_seconds: app.cooling_off.whole_seconds(),
         confirm: crate::views::Link::post(format!("/v1/accounts/{}/bindings/{}/unbind/confirm", b.account_id, b.id)),
-    }))
+    })
 }
 
 pub async fn confirm(
@@ -234,7 +239,7 @@ pub async fn confirm(
     account_id: &str,
     binding_id: &str,
     body: UnbindConfirmBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::BindingView>> {
     let otp = Otp::parse(&body.otp)?;
     let password = body.payment_password.as_deref().map(PaymentPassword::parse_for_check).transpose()?;
     load_account(app, account_id).await?;
@@ -295,10 +300,10 @@ pub async fn confirm(
         revoke: Some(revoke),
         ..super::bind::binding_view_with(app, &unbinding, token.as_ref()).await?
     };
-    Ok((StatusCode::ACCEPTED, json!(v)))
+    Ok(Answer::accepted(v))
 }
 
-pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_id: &str) -> ApiResult<Answer<crate::views::BindingView>> {
     load_account(app, account_id).await?;
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     let r = app.store.latest_unbind_request(&b.id).await?.ok_or(ErrorCode::UnbindNotRequested)?;
@@ -332,7 +337,7 @@ pub async fn revoke(app: &AppState, who: &Principal, account_id: &str, binding_i
     };
     let token = token.map(|t| TokenRow { state: moved_to.unwrap_or(t.state), ..t });
     let now_b = BindingRow { status, updated_at: now, ..b };
-    Ok((StatusCode::OK, super::bind::view_with(app, &now_b, token.as_ref()).await?))
+    Ok(Answer::ok(super::bind::view_with(app, &now_b, token.as_ref()).await?))
 }
 
 /// The job: completes every unbind whose cooling-off ended. Safe on several
@@ -401,7 +406,7 @@ async fn delete_refusal(app: &AppState, b: &BindingRow) -> ApiResult<Option<Fail
 /// `POST …/bindings/{bid}/delete`: deleting an unbound card asks for more
 /// than the unbind did — an SMS code and the payment password. This sends
 /// the code; anything else than an unbound card is refused with why.
-pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<(StatusCode, Value)> {
+pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) -> ApiResult<Answer<crate::views::DeleteRequestedView>> {
     let account = load_account(app, account_id).await?;
     let b = app.store.get_binding(account_id, binding_id).await?.ok_or(ErrorCode::NotFound)?;
     if let Some(f) = delete_refusal(app, &b).await? {
@@ -412,15 +417,12 @@ pub async fn request_delete(app: &AppState, account_id: &str, binding_id: &str) 
         return Err(e.into());
     }
     let next_action = send_binding_code(app, &b, OtpPurpose::Delete).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        json!(crate::views::DeleteRequestedView {
-            confirm: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/delete/confirm", b.id)),
-            binding_id: b.id,
-            next_action,
-            verification: vec!["sms_code".into(), "payment_password".into()],
-        }),
-    ))
+    Ok(Answer::accepted(crate::views::DeleteRequestedView {
+        confirm: crate::views::Link::post(format!("/v1/accounts/{account_id}/bindings/{}/delete/confirm", b.id)),
+        binding_id: b.id,
+        next_action,
+        verification: vec!["sms_code".into(), "payment_password".into()],
+    }))
 }
 
 /// `POST …/bindings/{bid}/delete/confirm` {otp, payment_password}: the card's
@@ -431,7 +433,7 @@ pub async fn confirm_delete(
     account_id: &str,
     binding_id: &str,
     body: DeleteConfirmBody,
-) -> ApiResult<(StatusCode, Value)> {
+) -> ApiResult<Answer<crate::views::BindingView>> {
     let otp = Otp::parse(&body.otp)?;
     let password = PaymentPassword::parse_for_check(&body.payment_password)?;
     load_account(app, account_id).await?;
@@ -459,5 +461,5 @@ pub async fn confirm_delete(
     tracing::info!(binding_id = %b.id, "card deleted");
     // As decided (its write-set may not be applied yet).
     let deleted = BindingRow { status: BindingStatus::Deleted, updated_at: now, ..b };
-    Ok((StatusCode::OK, view(app, &deleted).await?))
+    Ok(Answer::ok(view(app, &deleted).await?))
 }

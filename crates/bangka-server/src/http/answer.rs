@@ -3,8 +3,9 @@
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiResult;
+use crate::views::Answer;
 
-/// A flow's status and JSON body as the response.
-pub fn ok(r: ApiResult<(axum::http::StatusCode, serde_json::Value)>) -> ApiResult<Response> {
-    r.map(|(s, v)| (s, axum::Json(v)).into_response())
+/// A flow's typed answer as the response (its status, its body as JSON).
+pub fn ok<T: serde::Serialize>(r: ApiResult<Answer<T>>) -> ApiResult<Response> {
+    r.map(IntoResponse::into_response)
 }

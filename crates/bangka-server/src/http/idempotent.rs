@@ -16,8 +16,9 @@ use serde::de::DeserializeOwned;
 use super::body::{parse_json, parse_optional_json};
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::idempotency::{self, Answer};
+use crate::idempotency;
 use crate::state::AppState;
+use crate::views::Answer as Typed;
 
 /// A state-changing request: its key (checked: 1–255 visible ASCII), its
 /// route and its body, not yet parsed.
@@ -49,17 +50,18 @@ impl Idempotent {
     /// so it is called with its own copy of the state, and a second run
     /// parses the body again (a card number is not copied around to run
     /// again).
-    pub async fn json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
+    pub async fn json<T, F, B>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
     where
         T: DeserializeOwned + Send,
-        F: Future<Output = ApiResult<Answer>> + Send,
+        F: Future<Output = ApiResult<Typed<B>>> + Send,
+        B: serde::Serialize,
     {
         self.run(app, who, &[], |h, b| Ok(parse_json::<T>(h, b)?), flow).await
     }
 
     /// As [`Idempotent::json`], for an answer holding a secret
     /// shown once (`shown_once` fields are not kept in the stored answer).
-    pub async fn json_shown_once<T, F>(
+    pub async fn json_shown_once<T, F, B>(
         self,
         app: &AppState,
         who: &Principal,
@@ -68,14 +70,15 @@ impl Idempotent {
     ) -> ApiResult<Response>
     where
         T: DeserializeOwned + Send,
-        F: Future<Output = ApiResult<Answer>> + Send,
+        F: Future<Output = ApiResult<Typed<B>>> + Send,
+        B: serde::Serialize,
     {
         self.run(app, who, shown_once, |h, b| Ok(parse_json::<T>(h, b)?), flow).await
     }
 
     /// As [`Idempotent::json_shown_once`], for a body that may be
     /// left out.
-    pub async fn optional_json_shown_once<T, F>(
+    pub async fn optional_json_shown_once<T, F, B>(
         self,
         app: &AppState,
         who: &Principal,
@@ -84,25 +87,33 @@ impl Idempotent {
     ) -> ApiResult<Response>
     where
         T: DeserializeOwned + Default + Send,
-        F: Future<Output = ApiResult<Answer>> + Send,
+        F: Future<Output = ApiResult<Typed<B>>> + Send,
+        B: serde::Serialize,
     {
         self.run(app, who, shown_once, |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
     }
 
     /// As [`Idempotent::json`], for a body that may be left out.
-    pub async fn optional_json<T, F>(self, app: &AppState, who: &Principal, flow: impl Fn(AppState, T) -> F + Sync) -> ApiResult<Response>
+    pub async fn optional_json<T, F, B>(
+        self,
+        app: &AppState,
+        who: &Principal,
+        flow: impl Fn(AppState, T) -> F + Sync,
+    ) -> ApiResult<Response>
     where
         T: DeserializeOwned + Default + Send,
-        F: Future<Output = ApiResult<Answer>> + Send,
+        F: Future<Output = ApiResult<Typed<B>>> + Send,
+        B: serde::Serialize,
     {
         self.run(app, who, &[], |h, b| Ok(parse_optional_json::<T>(h, b)?), flow).await
     }
 
     /// The path is the whole request (a body, if any, is not read), for a flow
     /// in the read-decide-apply shape.
-    pub async fn empty<F>(mut self, app: &AppState, who: &Principal, flow: impl Fn(AppState) -> F + Sync) -> ApiResult<Response>
+    pub async fn empty<F, B>(mut self, app: &AppState, who: &Principal, flow: impl Fn(AppState) -> F + Sync) -> ApiResult<Response>
     where
-        F: Future<Output = ApiResult<Answer>> + Send,
+        F: Future<Output = ApiResult<Typed<B>>> + Send,
+        B: serde::Serialize,
     {
         // The path is the whole request: its body is neither read nor part
         // of the request's fingerprint.
@@ -110,7 +121,7 @@ impl Idempotent {
         self.run(app, who, &[], |_, _| Ok(()), |app, ()| flow(app)).await
     }
 
-    async fn run<T, F>(
+    async fn run<T, F, B>(
         self,
         app: &AppState,
         who: &Principal,
@@ -120,7 +131,8 @@ impl Idempotent {
     ) -> ApiResult<Response>
     where
         T: Send,
-        F: Future<Output = ApiResult<Answer>> + Send,
+        F: Future<Output = ApiResult<Typed<B>>> + Send,
+        B: serde::Serialize,
     {
         let (headers, body) = (&self.headers, &self.body);
         // Parsed once for the first run; again only if it decides again.
@@ -129,7 +141,7 @@ impl Idempotent {
             let parsed = first.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             let req = parsed.map_or_else(|| parse(headers, body), Ok);
             let flow = &flow;
-            async move { flow(app, req?).await }
+            async move { flow(app, req?).await?.written() }
         };
         idempotency::run(app, who, self.key, &self.route, body, shown_once, run).await
     }

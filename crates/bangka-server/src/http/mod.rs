@@ -224,7 +224,7 @@ async fn list_bindings(
     responses((status = 200, body = crate::views::BindingView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
 async fn get_binding(State(app): State<AppState>, _: AccountAuth, Path((id, bid)): Path<(String, String)>) -> ApiResult<Response> {
     let (b, token) = app.store.binding_with_token(&id, &bid).await?.ok_or(bangka_core::ErrorCode::NotFound)?;
-    ok(Ok((axum::http::StatusCode::OK, bind::view_with(&app, &b, token.as_ref()).await?)))
+    ok(Ok(crate::views::Answer::ok(bind::view_with(&app, &b, token.as_ref()).await?)))
 }
 
 /// Send a new code (after the cooldown): by SMS, or with `{"channel":"voice"}`

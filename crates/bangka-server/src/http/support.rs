@@ -183,7 +183,7 @@ async fn diagnose(
     Query(q): Query<diagnosis::DiagnosisQuery>,
 ) -> ApiResult<Response> {
     let v = diagnosis::diagnose(&app, &id, &q).await?;
-    ok(Ok((axum::http::StatusCode::OK, v)))
+    ok(Ok(crate::views::Answer::ok(v)))
 }
 
 /// Open a ticket from a failure (`attempt_id`) or about a card
