@@ -20,6 +20,7 @@
 //! - [`redact`]: card and ID numbers typed into free text, masked.
 //! - [`catalog`]: every error code with its bilingual explanation.
 
+pub mod api_version;
 pub mod bin;
 pub mod bind;
 pub mod binding;

@@ -323,6 +323,11 @@ async fn authenticate_key(parts: &Parts, state: &AppState) -> Result<Principal, 
         });
     }
     let role = Role::parse(&found.role).ok_or(ErrorCode::Unauthenticated)?;
+    // The answers this key's wallet was built against, unless the request
+    // asks for a version itself.
+    if let Some(v) = parts.extensions.get::<crate::versioning::RequestVersion>() {
+        v.pin(found.api_version);
+    }
     Ok(Principal { key_id: found.id, role, merchant_id: found.merchant_id, session: None, mode: found.mode })
 }
 

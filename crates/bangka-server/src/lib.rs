@@ -28,6 +28,7 @@ pub mod notify;
 pub mod rate_limit;
 pub mod state;
 pub mod telemetry;
+pub mod versioning;
 pub mod views;
 pub mod web;
 
@@ -299,6 +300,7 @@ impl Application {
         let limited = self.state.clone();
         let app = http::router(self.state)
             .merge(web::router(demo))
+            .layer(axum::middleware::from_fn(versioning::versioned))
             .layer(axum::middleware::from_fn_with_state(body, http::conn::read_body_in_time))
             .layer(axum::middleware::from_fn(auth::with_origin))
             .layer(axum::middleware::from_fn_with_state(limited, auth::limit_anonymous))

@@ -690,6 +690,7 @@ async fn main() -> anyhow::Result<()> {
                 name: name.as_deref(),
                 merchant_id: merchant_id.as_ref().map(|m| m.as_str()),
                 expires_at: expires.map(|d| now + d),
+                api_version: bangka_core::api_version::ApiVersion::CURRENT,
             };
             let created = store.create_api_key(new, bangka_store::Cause::api("cli"), now).await?;
             store.close().await;

@@ -157,6 +157,7 @@ macro_rules! states {
 }
 
 states!(
+    bangka_core::api_version::ApiVersion,
     bangka_core::bind::AccountStatus,
     bangka_core::bind::KycState,
     bangka_core::binding::BindingStatus,

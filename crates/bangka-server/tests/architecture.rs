@@ -512,7 +512,8 @@ fn answers_are_typed_from_the_flow_to_the_response() {
     let mut found = Vec::new();
     for (file, text) in sources("crates/bangka-server/src") {
         let text = shipped(&text);
-        for untyped in ["(StatusCode, Value)", "(axum::http::StatusCode, serde_json::Value)", "Answer<Value>", "Answer<serde_json::Value>"] {
+        for untyped in ["(StatusCode, Value)", "(axum::http::StatusCode, serde_json::Value)", "Answer<Value>", "Answer<serde_json::Value>"]
+        {
             if text.contains(untyped) {
                 found.push(format!("{file}: {untyped}"));
             }

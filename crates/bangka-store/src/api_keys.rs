@@ -5,6 +5,7 @@
 //! (`bangka_server::key_cache`), so a revocation reaches every instance
 //! within one.
 
+use bangka_core::api_version::ApiVersion;
 use bangka_core::mode::Mode;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -34,6 +35,8 @@ pub struct ApiKeyRow {
     pub revoked_at: Option<OffsetDateTime>,
     /// The key a rotation made in its place.
     pub replaced_by: Option<String>,
+    /// The API version its requests get unless they ask for another.
+    pub api_version: ApiVersion,
 }
 
 impl ApiKeyRow {
@@ -52,9 +55,11 @@ pub struct NewApiKey<'a> {
     pub name: Option<&'a str>,
     pub merchant_id: Option<&'a str>,
     pub expires_at: Option<OffsetDateTime>,
+    /// Pinned for the key's life (a new key: the current version).
+    pub api_version: ApiVersion,
 }
 
-const KEY_COLS: &str = "id, role, mode, name, merchant_id, created_at, last_used_at, expires_at, revoked_at, replaced_by";
+const KEY_COLS: &str = "id, role, mode, name, merchant_id, created_at, last_used_at, expires_at, revoked_at, replaced_by, api_version";
 
 fn key_row(r: &AnyRow) -> Result<ApiKeyRow, StoreError> {
     let mode: String = r.try_get("mode")?;
@@ -69,6 +74,10 @@ fn key_row(r: &AnyRow) -> Result<ApiKeyRow, StoreError> {
         expires_at: opt_time(r.try_get("expires_at")?),
         revoked_at: opt_time(r.try_get("revoked_at")?),
         replaced_by: r.try_get("replaced_by")?,
+        api_version: {
+            let v: String = r.try_get("api_version")?;
+            ApiVersion::parse(&v).ok_or_else(|| StoreError::Corrupt(format!("key api_version {v}")))?
+        },
     })
 }
 
@@ -107,7 +116,7 @@ impl Store {
         merchant_id: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<String, StoreError> {
-        let k = NewApiKey { role, mode, key_hash, name: None, merchant_id, expires_at: None };
+        let k = NewApiKey { role, mode, key_hash, name: None, merchant_id, expires_at: None, api_version: ApiVersion::CURRENT };
         Ok(self.create_api_key(k, Cause::api("tool"), now).await?.id)
     }
 
@@ -198,6 +207,9 @@ impl Store {
             name: old.name.as_deref(),
             merchant_id: old.merchant_id.as_deref(),
             expires_at: old.expires_at,
+            // A rotation changes the secret, not what the wallet was built
+            // against.
+            api_version: old.api_version,
         };
         let mut set = insert(&new_id, &k, now);
         let until = old.expires_at.map_or(now + overlap, |e| e.min(now + overlap));
@@ -237,7 +249,7 @@ fn insert(id: &str, k: &NewApiKey<'_>, now: OffsetDateTime) -> WriteSet {
     let mut set = WriteSet::new();
     set.push(
         "new key",
-        "INSERT INTO api_keys (id, role, mode, key_hash, name, merchant_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO api_keys (id, role, mode, key_hash, name, merchant_id, created_at, expires_at, api_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         vec![
             id.into(),
             k.role.into(),
@@ -247,6 +259,7 @@ fn insert(id: &str, k: &NewApiKey<'_>, now: OffsetDateTime) -> WriteSet {
             k.merchant_id.into(),
             to_ms(now).into(),
             k.expires_at.map(to_ms).into(),
+            k.api_version.as_str().into(),
         ],
         Expect::One,
     );
@@ -266,5 +279,6 @@ fn new_row(id: String, k: &NewApiKey<'_>, now: OffsetDateTime) -> ApiKeyRow {
         expires_at: k.expires_at.map(|e| from_ms(to_ms(e))),
         revoked_at: None,
         replaced_by: None,
+        api_version: k.api_version,
     }
 }

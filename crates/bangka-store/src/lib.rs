@@ -203,6 +203,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (25, include_str!("../migrations/sqlite/0025_instances.sql")),
     (26, include_str!("../migrations/sqlite/0026_webhook_secrets.sql")),
     (27, include_str!("../migrations/sqlite/0027_audit_sealed_in_batches.sql")),
+    (28, include_str!("../migrations/sqlite/0028_api_version.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -232,6 +233,7 @@ const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
     (25, include_str!("../migrations/postgres/0025_instances.sql")),
     (26, include_str!("../migrations/postgres/0026_webhook_secrets.sql")),
     (27, include_str!("../migrations/postgres/0027_audit_sealed_in_batches.sql")),
+    (28, include_str!("../migrations/postgres/0028_api_version.sql")),
 ];
 
 impl Store {

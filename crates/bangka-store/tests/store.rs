@@ -489,6 +489,7 @@ async fn api_keys(store: Store) {
         name: Some("brief"),
         merchant_id: None,
         expires_at: Some(t0() + Duration::hours(1)),
+        api_version: bangka_core::api_version::ApiVersion::CURRENT,
     };
     store.create_api_key(k, Cause::api("cli"), t0()).await.unwrap();
     assert!(found("hash-brief", t0() + Duration::minutes(59)).await.is_some());

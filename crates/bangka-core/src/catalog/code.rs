@@ -142,6 +142,7 @@ error_codes! {
     // input: the request itself is wrong
     MalformedRequest => "MALFORMED_REQUEST",
     UnknownField => "UNKNOWN_FIELD",
+    ApiVersionUnknown => "API_VERSION_UNKNOWN",
     UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
     PayloadTooLarge => "PAYLOAD_TOO_LARGE",
     NotFound => "NOT_FOUND",

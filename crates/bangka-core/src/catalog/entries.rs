@@ -69,6 +69,33 @@ pub(super) const ENTRIES: &[Entry] = &[
         ],
     },
     Entry {
+        code: ErrorCode::ApiVersionUnknown,
+        category: Category::Input,
+        http_status: 400,
+        fix_by: FixBy::Wallet,
+        ticket_advised: false,
+        retry: RetryHint::Never,
+        message: t(
+            "请求指定的接口版本不存在：请求未被处理。",
+            "The API version the request asked for does not exist: it was not processed.",
+        ),
+        cause: t(
+            "请求头 Bangka-Version 指定的版本不是 Bangka 提供的版本（版本以生效日期命名，例如 2026-12-01）。不带这个请求头时，请求按所用密钥绑定的版本处理。",
+            "The Bangka-Version header names a version Bangka does not have (versions are named by the date they took effect, e.g. 2026-12-01). Without the header, a request gets the version its key is pinned to.",
+        ),
+        remediation: &[
+            t(
+                "把 Bangka-Version 改为 details.known 列出的版本之一，或去掉这个请求头以使用密钥绑定的版本。",
+                "Set Bangka-Version to one of the versions in details.known, or leave the header out to use your key's version.",
+            ),
+            t("修正后重新发送请求；这次失败没有产生任何变更。", "Send the corrected request again; the failed one changed nothing."),
+            t(
+                "如果您是持卡人并看到此提示，请将钱包应用更新到最新版本后重试；仍然失败请联系钱包客服并提供请求编号。",
+                "If you are a cardholder seeing this, update the wallet app to the latest version and try again; if it still fails, contact wallet support with the request id.",
+            ),
+        ],
+    },
+    Entry {
         code: ErrorCode::UnsupportedMediaType,
         category: Category::Input,
         http_status: 415,

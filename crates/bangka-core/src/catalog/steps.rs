@@ -215,6 +215,7 @@ use Step::{Advice, Api, Correct, Outside, Retry};
 const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::MalformedRequest, &[Correct, Correct, Correct, Outside(Wallet)]),
     (E::UnknownField, &[Correct, Correct, Outside(Wallet)]),
+    (E::ApiVersionUnknown, &[Correct, Correct, Outside(Wallet)]),
     (E::UnsupportedMediaType, &[Correct, Correct, Correct]),
     (E::PayloadTooLarge, &[Correct, Outside(Integrator), Correct]),
     (E::NotFound, &[Correct, Outside(Integrator), Outside(Integrator)]),

@@ -10,6 +10,7 @@
 //! every instance within a second (`crate::key_cache`).
 
 use bangka_core::ErrorCode;
+use bangka_core::api_version::ApiVersion;
 use bangka_core::mode::Mode;
 use bangka_store::{ApiKeyRow, Cause, KeyChange, NewApiKey};
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,9 @@ pub struct NewKeyBody {
     pub expires_in: Option<String>,
     /// A merchant key only: the merchant it speaks for.
     pub merchant_id: Option<String>,
+    /// The API version the key's requests get (the current one by default:
+    /// `2026-12-01`); an older one for a wallet built against it.
+    pub api_version: Option<String>,
 }
 
 /// `POST /v1/ops/keys/{kid}/rotate`.
@@ -88,6 +92,9 @@ pub struct ApiKeyView {
     pub revoked_at: Option<crate::views::Timestamp>,
     /// The key a rotation made in its place.
     pub replaced_by: Option<String>,
+    /// The API version its requests get unless they send `Bangka-Version`.
+    #[schema(schema_with = crate::views::states::<ApiVersion>)]
+    pub api_version: ApiVersion,
 }
 
 /// Where a key stands: `active`, `expired` (past its `expires_at`) or
@@ -140,6 +147,7 @@ impl ApiKeyView {
             expires_at: k.expires_at.map(Timestamp),
             revoked_at: k.revoked_at.map(Timestamp),
             replaced_by: k.replaced_by.clone(),
+            api_version: k.api_version,
         }
     }
 }
@@ -198,6 +206,10 @@ pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResul
         (_, Some(_)) => return Err(malformed("merchant_id", "only for a merchant key").into()),
     };
     let expires = body.expires_in.as_deref().map(|d| duration("expires_in", d, MAX_EXPIRY)).transpose()?;
+    let api_version = match body.api_version.as_deref() {
+        None => ApiVersion::CURRENT,
+        Some(v) => ApiVersion::parse(v).ok_or_else(|| malformed("api_version", "a version the API has, e.g. 2026-12-01"))?,
+    };
     let now = app.clock.now();
     let key = generate_key(role, p.mode);
     let new = NewApiKey {
@@ -207,6 +219,7 @@ pub async fn create(app: &AppState, who: &OpsAuth, body: NewKeyBody) -> ApiResul
         name: name.as_deref(),
         merchant_id: merchant_id.as_ref().map(|m| m.as_str()),
         expires_at: expires.map(|d| now + d),
+        api_version,
     };
     let row = app.store.create_api_key(new, Cause::api(p.actor()), now).await?;
     tracing::info!(key_id = %row.id, role = role.as_str(), mode = p.mode.as_str(), "API key created");

@@ -20,7 +20,11 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself."),
+    info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself.\n\n\
+Versions: an API key is pinned to the dated version current when it was made; `Bangka-Version: 2026-12-01` on a request asks for \
+a version, and every answer says its version in `Bangka-Version`. This document is 2026-12-01, where every list answers one page \
+(`{\"data\": [...], \"has_more\"}`, `limit` and `starting_after`); on 2026-11-01 lists answer the whole list as they did before \
+(an array, or the operator lists' `{keys}`, `{tickets}`, `{reviews}`, `{entries, chain}`, `{account_id, attempts}`)."),
     components(schemas(ErrorEnvelope, ErrorBody)),
     modifiers(&BearerAuth),
 )]
@@ -32,6 +36,7 @@ pub struct ApiDoc;
 pub const COMMON_ERRORS: &[ErrorCode] = &[
     ErrorCode::MalformedRequest,
     ErrorCode::UnknownField,
+    ErrorCode::ApiVersionUnknown,
     ErrorCode::UnsupportedMediaType,
     ErrorCode::PayloadTooLarge,
     ErrorCode::UriTooLong,

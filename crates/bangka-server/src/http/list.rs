@@ -49,7 +49,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
         let Query(raw) = Query::<Raw>::from_request_parts(parts, state)
             .await
             .map_err(|_| malformed("query", "each parameter at most once, as documented"))?;
-        Ok(Paging(parse(raw)?))
+        let mut page = parse(raw)?;
+        // A wallet on the version before pages read lists whole: it gets
+        // the largest page unless it asks for a size.
+        let before_pages = parts.extensions.get::<crate::versioning::RequestVersion>().is_some_and(|v| !v.get().pages_lists());
+        if before_pages && !parts.uri.query().unwrap_or("").split('&').any(|p| p.starts_with("limit=")) {
+            page.limit = MAX_LIMIT;
+        }
+        Ok(Paging(page))
     }
 }
 

@@ -287,6 +287,7 @@ async fn demo_key(State(app): State<AppState>, headers: HeaderMap, body: axum::b
         name: Some("demo"),
         merchant_id: merchant.as_ref().map(|m| m.as_str()),
         expires_at: None,
+        api_version: bangka_core::api_version::ApiVersion::CURRENT,
     };
     app.store.create_api_key(new, bangka_store::Cause::api("demo"), app.clock.now()).await?;
     tracing::warn!(role = role.as_str(), "demo: test API key handed out");

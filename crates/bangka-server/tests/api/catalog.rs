@@ -78,6 +78,11 @@ pub async fn reach_every_code(app: &TestApp) -> BTreeSet<String> {
     };
     seen.expect(raw("{", "application/json").await, "MALFORMED_REQUEST");
     seen.expect(app.post(&bindings, with(&debit, "card_numbr", json!("x"))).await, "UNKNOWN_FIELD");
+    let versioned = [("bangka-version", "2027-01-01")];
+    seen.expect(
+        app.request_with(&app.key, reqwest::Method::POST, &bindings, Some(&TestApp::bind_body(&debit)), &versioned).await,
+        "API_VERSION_UNKNOWN",
+    );
     seen.expect(raw("{}", "text/plain").await, "UNSUPPORTED_MEDIA_TYPE");
     let big = app
         .client

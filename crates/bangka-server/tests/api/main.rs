@@ -29,4 +29,5 @@ mod secrets;
 mod sessions;
 mod support;
 mod tokens;
+mod versions;
 mod web;

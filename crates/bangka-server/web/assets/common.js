@@ -129,9 +129,13 @@ const Bangka = (() => {
   /// failure resolves too (status 0), so callers show it like any failure.
   /// Writes carry a fresh Idempotency-Key: a double click or a retry of the
   /// same action (pass `idempotencyKey`) replays instead of acting twice.
+  const API_VERSION = "2026-12-01";
+
   async function api(method, path, body, opts) {
     const o = opts || {};
-    const headers = { "accept-language": lang, accept: "application/json" };
+    // The pages are built against this API version: they say so, so a key
+    // pinned to an older one (made before versions existed) still works here.
+    const headers = { "accept-language": lang, accept: "application/json", "bangka-version": API_VERSION };
     const k = o.key != null ? o.key : key;
     if (k) headers.authorization = "Bearer " + k;
     if (method !== "GET") headers["idempotency-key"] = o.idempotencyKey || newIdempotencyKey();
