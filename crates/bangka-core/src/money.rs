@@ -27,6 +27,13 @@ impl Currency {
         }
     }
 
+    /// How people write it before an amount.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Currency::Cny => "¥",
+        }
+    }
+
     /// Decimal places of the minor unit (fen).
     pub fn exponent(self) -> u32 {
         match self {
@@ -78,10 +85,11 @@ impl Money {
         self.currency
     }
 
-    /// `12.34 CNY`, for messages to people.
+    /// `¥12.34`, for messages to people (the currency as people write it,
+    /// not its code).
     pub fn display(self) -> String {
         let unit = 10i64.pow(self.currency.exponent());
-        format!("{}.{:02} {}", self.minor / unit, self.minor % unit, self.currency.as_str())
+        format!("{}{}.{:02}", self.currency.symbol(), self.minor / unit, self.minor % unit)
     }
 }
 
@@ -112,8 +120,8 @@ mod tests {
     fn whole_fen_in_range() {
         let m = Money::parse(&json!(1234), "CNY").unwrap();
         assert_eq!((m.minor(), m.currency()), (1234, Currency::Cny));
-        assert_eq!(m.display(), "12.34 CNY");
-        assert_eq!(Money::parse(&json!(1), "CNY").unwrap().display(), "0.01 CNY");
+        assert_eq!(m.display(), "¥12.34");
+        assert_eq!(Money::parse(&json!(1), "CNY").unwrap().display(), "¥0.01");
         assert!(Money::parse(&json!(MAX_PAYMENT_MINOR), "CNY").is_ok());
     }
 

@@ -135,11 +135,27 @@ pub use bangka_store::rfc3339;
 fn message(p: &PendingError, lang: Lang) -> String {
     let base = p.failure.code.entry().message.get(lang);
     let field = p.failure.details.as_ref().and_then(|d| d.get("field")).and_then(Value::as_str);
-    match (p.failure.code, field) {
-        (ErrorCode::UnknownField, Some(f)) => match lang {
+    let missing = p.failure.details.as_ref().and_then(|d| d.get("missing")).and_then(Value::as_str);
+    match (p.failure.code, field, missing) {
+        (ErrorCode::UnknownField, Some(f), _) => match lang {
             Lang::Zh => format!("{base}字段：{f}"),
             Lang::En => format!("{base} Field: {f}"),
         },
+        // What is missing, in the holder's words (the field name stays in
+        // details.missing for the wallet's code).
+        (ErrorCode::StrongVerificationRequired, _, Some(m)) => {
+            let (zh, en) = match m {
+                "sms_code_request" => ("请先获取短信验证码。", "Get an SMS code first."),
+                "payment_password" => ("还需要输入支付密码。", "Your payment password is needed too."),
+                "current_password" => ("需要输入当前的支付密码。", "Enter your current payment password."),
+                _ => ("", ""),
+            };
+            match lang {
+                Lang::Zh => format!("{base}{zh}"),
+                Lang::En if en.is_empty() => base.to_owned(),
+                Lang::En => format!("{base} {en}"),
+            }
+        }
         _ => base.to_owned(),
     }
 }

@@ -1192,7 +1192,7 @@ pub(super) const ENTRIES: &[Entry] = &[
         retry: RetryHint::Never,
         message: t("您的钱包账户没有被冻结，无需解冻。", "Your wallet account is not frozen, so there is nothing to unfreeze."),
         cause: t(
-            "只有已冻结的账户才能解冻。账户当前的状态见返回信息中的 status。",
+            "只有已冻结的账户才能解冻。账户当前的状态可以在钱包的账户页面查看。",
             "Only a frozen account can be unfrozen. The account's current status is in the response's details.",
         ),
         remediation: &[
@@ -2146,7 +2146,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "This autopay agreement is already cancelled, expired or was never set up, so it cannot be changed.",
         ),
         cause: t(
-            "只有待生效、生效中或已暂停的协议才能取消。这份协议的状态见返回信息中的 status。",
+            "只有待生效、生效中或已暂停的协议才能取消。这份协议当前的状态可以在钱包的自动扣款协议列表中查看。",
             "Only a pending, active or suspended agreement can be cancelled. This agreement's status is in the response's details.",
         ),
         remediation: &[
@@ -2195,7 +2195,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "This card cannot be unbound yet; every reason is listed in the response, and nothing was changed.",
         ),
         cause: t(
-            "解绑前会一次性检查所有条件，返回信息的 blockers 列出了每一项未满足的原因：这张卡上仍有生效中的自动扣款协议；有尚未结清的付款（已授权但商户尚未扣款，或退款、扣款仍在等待银行确认）；这张卡已被冻结；或账户已被临时锁定。Bangka 绝不会在您不知情时替您取消自动扣款协议，所以会先停下来告诉您。",
+            "解绑前会一次性检查所有条件，并逐项列出未满足的原因：这张卡上仍有生效中的自动扣款协议；有尚未结清的付款（已授权但商户尚未扣款，或退款、扣款仍在等待银行确认）；这张卡已被冻结；或账户已被临时锁定。Bangka 绝不会在您不知情时替您取消自动扣款协议，所以会先停下来告诉您。",
             "Before unbinding, every condition is checked at once, and blockers in the response details lists each one not met: the card still has active autopay agreements; some payments are not settled yet (authorized but not yet charged by the merchant, or a refund or charge still waiting for the bank's confirmation); the card is frozen; or the account is temporarily locked. Bangka never cancels your autopay agreements without telling you, so it stops and tells you first.",
         ),
         remediation: &[
@@ -2392,19 +2392,22 @@ pub(super) const ENTRIES: &[Entry] = &[
         ticket_advised: false,
         retry: RetryHint::Never,
         message: t(
-            "解冻需要加强验证：请同时输入短信验证码和支付密码。",
-            "Unfreezing needs strong verification: enter both the SMS code and your payment password.",
+            "这一步需要更强的身份验证，本次还缺少一项。",
+            "This step needs stronger proof that it is you, and part of it is missing.",
         ),
         cause: t(
-            "冻结是保护措施，解冻则会让这张卡重新可以付款，所以需要比冻结更强的验证：发送到银行预留手机号的短信验证码，以及（已设置时）支付密码。本次请求缺少其中一项，或尚未获取验证码。",
-            "Freezing protects you, and unfreezing makes the card able to pay again, so it needs stronger proof than freezing did: the SMS code sent to the card's reserved phone and, if you have set one, your payment password. This request lacked one of them, or no code was requested yet.",
+            "会让卡重新可以付款、解绑卡片、修改支付密码或更换手机号的操作，需要比普通操作更强的验证：发送到手机的短信验证码，以及（已设置时）支付密码；修改支付密码时需要当前的支付密码。本次请求缺少其中一项，或尚未获取验证码。",
+            "Steps that let a card pay again, unbind a card, change the payment password or change the phone need stronger proof than other steps: the SMS code sent to the phone and, if you have set one, your payment password; changing the payment password needs the current one. This request lacked one of them, or no code was requested yet.",
         ),
         remediation: &[
             t(
-                "先发起解冻获取短信验证码（不带验证码提交一次即可发送）。",
-                "First start the unfreeze to get an SMS code (submitting it without a code sends one).",
+                "先获取短信验证码：不带验证码提交一次，验证码就会发到手机上。",
+                "Get an SMS code first: submit once without a code, and one is sent to the phone.",
             ),
-            t("然后同时提交短信验证码和支付密码完成解冻。", "Then submit the SMS code together with your payment password to finish."),
+            t(
+                "然后把短信验证码和要求的支付密码一起提交（修改支付密码时填写当前的支付密码）。",
+                "Then submit the code together with the payment password asked for (the current one, when changing it).",
+            ),
             t(
                 "忘记支付密码时，可在钱包中通过实名信息和短信验证码重置；原手机号已不用、收不到短信时，请先更换账户手机号。",
                 "If you forgot the payment password, reset it in the wallet with your real-name details and an SMS code; if texts cannot arrive because the old phone is gone, change the account phone first.",
@@ -2503,17 +2506,17 @@ pub(super) const ENTRIES: &[Entry] = &[
             "This card's token is suspended, so it cannot be used to pay for now.",
         ),
         cause: t(
-            "支付标记是付款时代替真实卡号使用的号码。它已被暂停，响应详情中的 suspended_by 说明了由谁暂停：holder（您本人）、wallet（钱包）、issuer（发卡银行）或 risk（风控）。由发卡银行或风控暂停的，只能由他们解除。",
+            "支付标记是付款时代替真实卡号使用的号码。它已被暂停，暂停的一方可能是您本人、钱包、发卡银行或风控（钱包会告诉您是哪一方）。由发卡银行或风控暂停的，只能由他们解除。",
             "A token is the stand-in number used instead of the card number when paying. This one is suspended; suspended_by in the response details says by whom: holder (you), wallet, issuer (your bank) or risk (risk control). A suspension by the bank or risk control can only be lifted by them.",
         ),
         remediation: &[
             t(
-                "如果是您本人暂停的（holder），在钱包的银行卡管理中恢复这张卡的支付标记即可。",
-                "If you suspended it (holder), resume the card's token in card management in the wallet.",
+                "如果是您本人暂停的，在钱包的银行卡管理中恢复这张卡的支付标记即可。",
+                "If you suspended it yourself, resume the card's token in card management in the wallet.",
             ),
             t(
-                "如果是发卡银行暂停的（issuer），请拨打卡片背面的银行客服电话询问；如果是钱包或风控暂停的（wallet、risk），请联系钱包客服并提供请求编号。",
-                "If your bank suspended it (issuer), call the service number on the back of the card; if the wallet or risk control did (wallet, risk), contact wallet support with the request id.",
+                "如果是发卡银行暂停的，请拨打卡片背面的银行客服电话询问；如果是钱包或风控暂停的，请联系钱包客服并提供请求编号。",
+                "If your bank suspended it, call the service number on the back of the card; if the wallet or risk control did, contact wallet support with the request id.",
             ),
             t("在此期间，可以改用其他已绑定的卡付款。", "Meanwhile, pay with another card bound to your wallet."),
         ],
@@ -2943,7 +2946,7 @@ pub(super) const ENTRIES: &[Entry] = &[
             "The review materials are incomplete or not in the right form. Please add what is missing and submit again.",
         ),
         cause: t(
-            "人工审核需要上传身份证正反面照片；绑卡审核还需要银行卡照片。每次最多 10 份材料，每份材料需是钱包上传后得到的引用。错误详情中的 missing 列出缺少的材料。",
+            "人工审核需要上传身份证正反面照片；绑卡审核还需要银行卡照片。每次最多 10 份材料，每份材料需是钱包上传后得到的引用。提示中会列出缺少的材料。",
             "A manual review needs photos of both sides of the ID card; a card review also needs a photo of the bank card. At most 10 materials, each a reference the wallet got when it uploaded the file. `missing` in the details lists what is missing.",
         ),
         remediation: &[

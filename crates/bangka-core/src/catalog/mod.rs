@@ -59,7 +59,10 @@ pub fn entries() -> impl Iterator<Item = &'static Entry> {
 /// What every holder should have at hand when contacting support (seed 000
 /// "联系客服前要准备的材料"); the diagnosis and tickets fill these in.
 pub const PREPARE_FOR_SUPPORT: &[Text] = &[
-    Text { zh: "错误码与请求编号（request_id / attempt_id）", en: "The error code and request id (request_id / attempt_id)" },
+    Text {
+        zh: "错误码和请求编号（钱包的错误提示中会显示）",
+        en: "The error code and the request id (the wallet shows them with the error)",
+    },
     Text { zh: "操作时间", en: "The time of the operation" },
     Text {
         zh: "卡片后四位与发卡行（切勿提供完整卡号、密码或验证码）",

@@ -310,7 +310,7 @@ const STEPS: &[(ErrorCode, &[Step])] = &[
     (E::DeleteRequiresUnbind, &[Api(Unbind), Api(DeleteCard)]),
     (E::BindingAlreadyDeleted, &[Api(ListReceipts), Api(Bind)]),
     (E::BindingNotFrozen, &[Api(ListCards), Advice]),
-    (E::StrongVerificationRequired, &[Api(UnfreezeCard), Api(UnfreezeCard), Api(ResetPaymentPassword)]),
+    (E::StrongVerificationRequired, &[Correct, Correct, Api(ResetPaymentPassword)]),
     (E::TokenNotFound, &[Correct, Outside(Integrator), Api(RequestCryptogram)]),
     (E::TokenSuspended, &[Api(ResumeToken), Outside(Bank), Api(RequestCryptogram)]),
     (E::TokenDeleted, &[Api(Bind), Api(Bind), Api(RequestCryptogram), Api(OpenTicket)]),

@@ -141,10 +141,23 @@ pub(super) async fn payable(app: &AppState, who: &Principal, account_id: &str, b
     Ok((b, token))
 }
 
+/// Why a frozen card cannot pay, in words that lead somewhere: a card
+/// reported lost or stolen is never unfrozen, so "unfreeze it" would be a
+/// dead end; it is answered in the report's safe form (whoever pays may
+/// not be its holder: docs/safe-messages.md), which sends the holder to
+/// the bank and its new card. Any other freeze is unfrozen.
+pub fn frozen(b: &BindingRow) -> ErrorCode {
+    use bangka_core::binding::FreezeReason;
+    match b.frozen_reason {
+        Some(FreezeReason::CardLost | FreezeReason::CardStolen) => ErrorCode::CardReportedLost.for_new_card(),
+        _ => ErrorCode::BindingFrozen,
+    }
+}
+
 fn check_binding_can_pay(b: &BindingRow) -> Result<(), Failure> {
     match b.status {
         BindingStatus::Active => Ok(()),
-        BindingStatus::Frozen => Err(ErrorCode::BindingFrozen.into()),
+        BindingStatus::Frozen => Err(frozen(b).into()),
         BindingStatus::Unbinding => Err(ErrorCode::BindingUnbinding.into()),
         other => Err(Failure::new(ErrorCode::BindingNotActive).with_details(json!({ "status": other.as_str() }))),
     }
@@ -340,7 +353,7 @@ pub async fn pay(app: &AppState, who: &Principal, body: PaymentBody) -> ApiResul
     // but "unfreeze the card" is the remedy); then the token; then any other
     // state of the binding.
     match b.status {
-        BindingStatus::Frozen => return Err(ErrorCode::BindingFrozen.into()),
+        BindingStatus::Frozen => return Err(frozen(&b).into()),
         BindingStatus::Unbinding => return Err(ErrorCode::BindingUnbinding.into()),
         _ => {}
     }

@@ -408,7 +408,10 @@ async fn escalate_overdue_work(app: &AppState) -> ApiResult<u64> {
             from: &[TicketStatus::Open],
             to: TicketStatus::Escalated,
             kind: "escalate",
-            body: Some("the answer was due and is late"),
+            // No sentence of its own: `escalation_reason` (sla_breach) says
+            // why, and the holder's notice says it in their language (the
+            // English sentence this wrote reached zh-CN holders).
+            body: None,
             escalation: Some(("sla_breach", now + ESCALATED_SLA)),
             notice: Some(&notice),
         };

@@ -67,7 +67,7 @@ fn check_can_resume(b: &bangka_store::BindingRow) -> ApiResult<()> {
     use bangka_core::binding::BindingStatus;
     match b.status {
         BindingStatus::Active => Ok(()),
-        BindingStatus::Frozen => Err(ErrorCode::BindingFrozen.into()),
+        BindingStatus::Frozen => Err(super::payments::frozen(b).into()),
         BindingStatus::Unbinding => Err(ErrorCode::BindingUnbinding.into()),
         other => {
             Err(bangka_core::Failure::new(ErrorCode::BindingNotActive).with_details(serde_json::json!({ "status": other.as_str() })).into())

@@ -60,7 +60,7 @@ async fn autopay_charges_go_through_the_payment_path(app: TestApp) {
     );
     let pid = r.body["id"].as_str().unwrap().to_owned();
     assert_eq!(available(&app, "ok_debit"), before - 2500);
-    assert!(inbox_text(&app, "ok_debit").await.contains("m_video 的自动扣款支付了 25.00 CNY"), "the holder hears of every charge");
+    assert!(inbox_text(&app, "ok_debit").await.contains("m_video 的自动扣款支付了 ¥25.00"), "the holder hears of every charge");
     let b = app.get(&format!("/v1/accounts/{}/bindings/{}", p.account, p.binding)).await.body;
     assert_eq!(b["token"]["atc"], 1, "the charge's cryptogram moved the token's counter");
 
@@ -199,7 +199,7 @@ async fn funds_in_transit_block_unbind_until_they_settle(app: TestApp) {
     assert_eq!(bangka_server::flows::settlements::settle_due(&app.state).await.unwrap(), 1);
     let e = app.post(&format!("{base}/unbind"), json!({})).await;
     assert_eq!(e.assert_error("UNBIND_BLOCKED")["details"]["blockers"].as_array().unwrap().len(), 1);
-    assert!(inbox_text(&app, "ok_debit").await.contains("提现 50.00 CNY 已到账"));
+    assert!(inbox_text(&app, "ok_debit").await.contains("提现 ¥50.00 已到账"));
 
     app.clock.advance(Duration::hours(70));
     let (a, b) =

@@ -46,7 +46,11 @@ async fn freeze_stops_payments_at_once_and_unfreeze_needs_code_and_password(app:
     assert_eq!(r.body["payment_password_required"], true);
     let otp = app.latest_otp(&phone).await;
     let e = app.post(&unfreeze, json!({ "otp": otp })).await;
-    assert_eq!(e.assert_error("STRONG_VERIFICATION_REQUIRED")["details"]["missing"], "payment_password");
+    let err = e.assert_error("STRONG_VERIFICATION_REQUIRED");
+    assert_eq!(err["details"]["missing"], "payment_password");
+    // In the holder's words, naming what is missing, and not only for unfreezing.
+    let said = err["message"].as_str().unwrap();
+    assert!(said.contains("支付密码") && !said.contains("解冻") && !said.contains("payment_password"), "{said}");
     app.post(&unfreeze, json!({ "otp": otp, "payment_password": "024680" })).await.assert_error("PAYMENT_PASSWORD_INCORRECT");
     let wrong = if otp == "000000" { "111111" } else { "000000" };
     app.post(&unfreeze, json!({ "otp": wrong, "payment_password": PAY_PASSWORD })).await.assert_error("OTP_INCORRECT");
@@ -71,6 +75,9 @@ async fn reporting_a_card_stolen_tells_the_bank(app: TestApp) {
     let (freeze, unfreeze) = paths(&p);
     let r = app.post(&freeze, json!({ "reason": "card_stolen" })).await;
     assert_eq!((r.body["status"].as_str(), r.body["issuer_notified"].as_bool()), (Some("frozen"), Some(true)), "{}", r.body);
+    // A card reported stolen is never unfrozen: a payment with it is not
+    // told to "unfreeze the card" but the report's safe form (to the bank).
+    app.cryptogram(&p, 100, M).await.assert_error("CARD_UNAVAILABLE");
     // The bank now refuses the card to anyone, and whoever holds it is not
     // told it was reported stolen; support sees the bank's own answer.
     let other = app.verified_account().await;

@@ -331,7 +331,7 @@ async fn sms_code_confirms_one_payment(app: TestApp) {
     app.post(&format!("{base}/otp"), terms.clone()).await.assert_error("OTP_RESEND_COOLDOWN");
     let inbox = app.get(&format!("/v1/demo/inbox/{}", card["phone"].as_str().unwrap())).await;
     let sms = inbox.body["messages"][0]["body"].as_str().unwrap().to_owned();
-    assert!(sms.contains("12.34 CNY") && sms.contains(M), "{sms}");
+    assert!(sms.contains("¥12.34") && !sms.contains("CNY") && sms.contains(M), "{sms}");
     let otp = app.latest_otp(card["phone"].as_str().unwrap()).await;
 
     let mut other = terms.clone();
