@@ -38,6 +38,11 @@ pub struct NewAccountBody {
 pub struct VerifyPhoneBody {
     /// The code sent to the account phone; without it, a new code is sent.
     pub otp: Option<String>,
+    /// How a new code is sent: `sms` (default), or `voice`, a call that
+    /// reads it out, for when texts do not arrive.
+    #[schema(value_type = Option<String>, example = "voice")]
+    #[serde(default)]
+    pub channel: Option<bangka_core::otp::CodeChannel>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,14 +79,21 @@ pub async fn create(app: &AppState, who: &Principal, body: NewAccountBody) -> Ap
             Err(Conflict::PhoneTaken) => return Err(ErrorCode::AccountPhoneTaken.into()),
         }
     };
-    let next_action = if by_wallet { None } else { Some(send_phone_code(app, &a).await?) };
+    let next_action = if by_wallet { None } else { Some(send_phone_code(app, &a, bangka_core::otp::CodeChannel::Sms).await?) };
     Ok(Answer::created(AccountView { next_action, ..AccountView::from_row(&a, app.clock.now()) }))
 }
 
 /// The sign-up code to the account phone.
-async fn send_phone_code(app: &AppState, a: &bangka_store::AccountRow) -> ApiResult<crate::views::NextAction> {
+async fn send_phone_code(
+    app: &AppState,
+    a: &bangka_store::AccountRow,
+    channel: bangka_core::otp::CodeChannel,
+) -> ApiResult<crate::views::NextAction> {
     let ttl = app.otp.ttl.whole_minutes();
     super::codes::send_code(app, &a.id, &a.phone, bangka_core::otp::OtpPurpose::VerifyPhone, None, |code| {
+        if channel == bangka_core::otp::CodeChannel::Voice {
+            return super::codes::voice_code(app, code, &a.id, &a.phone, "验证开通钱包账户的手机号", "verify the phone number of your new wallet account");
+        }
         let code = code.expose();
         super::codes::code_message(
             app,
@@ -113,7 +125,7 @@ pub async fn verify_phone(
     let Some(otp) = otp else {
         let v = crate::views::AccountCodeSentView {
             account_id: account_id.into(),
-            next_action: send_phone_code(app, &account).await?,
+            next_action: send_phone_code(app, &account, body.channel.unwrap_or(bangka_core::otp::CodeChannel::Sms)).await?,
             then: None,
             developer: None,
         };

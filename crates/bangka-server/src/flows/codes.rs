@@ -145,19 +145,24 @@ pub fn otp_sms(app: &AppState, purpose: OtpPurpose, otp: &Otp, last4: &str, acco
 }
 
 /// The binding code read out by a call (语音验证码), for when texts do not
-/// arrive: digit by digit, twice, as voice-code services read them.
+/// arrive.
 pub fn otp_voice(app: &AppState, otp: &Otp, last4: &str, account_id: &str, phone: &str) -> NewMessage {
+    voice_code(app, otp, account_id, phone, &format!("绑定尾号{last4}银行卡"), &format!("bind the card ending {last4}"))
+}
+
+/// A code read out by a call, for when texts do not arrive: digit by
+/// digit, twice, as voice-code services read them. `zh_what` and `en_what`
+/// say what the code is for ("绑定尾号0178银行卡" / "bind the card ending 0178").
+pub fn voice_code(app: &AppState, otp: &Otp, account_id: &str, phone: &str, zh_what: &str, en_what: &str) -> NewMessage {
     let spoken = otp.expose().chars().map(String::from).collect::<Vec<_>>().join(" ");
     let ttl = app.otp.ttl.whole_minutes();
     NewMessage {
         kind: MessageKind::Code { expires_at: app.clock.now() + app.otp.ttl, channel: CodeChannel::Voice },
         account_id: account_id.into(),
         phone: phone.into(),
-        zh: format!(
-            "您好，这里是 Bangka。您绑定尾号{last4}银行卡的验证码是：{spoken}。重复一遍：{spoken}。{ttl}分钟内有效，请勿告诉任何人。"
-        ),
+        zh: format!("您好，这里是 Bangka。您{zh_what}的验证码是：{spoken}。重复一遍：{spoken}。{ttl}分钟内有效，请勿告诉任何人。"),
         en: format!(
-            "Hello, this is Bangka. Your code to bind the card ending {last4} is: {spoken}. Again: {spoken}. It is valid for {ttl} minutes. Never share it."
+            "Hello, this is Bangka. Your code to {en_what} is: {spoken}. Again: {spoken}. It is valid for {ttl} minutes. Never share it."
         ),
     }
 }
