@@ -296,6 +296,13 @@ impl Simulator {
         let Some(bank) = cards.get_mut(&t.card_number) else { return false };
         bank.state = state;
         bank.faulty = !answering;
+        // Back to normal is everything the holder fixed at the bank: online
+        // payments switched on, a restriction lifted (the remedies those
+        // failures give), so the card binds and pays again.
+        if state == BankState::Normal {
+            bank.online_payments = true;
+            bank.restricted = false;
+        }
         true
     }
 

@@ -516,3 +516,20 @@ async fn an_argon2_payment_password_is_upgraded_on_its_next_check(app: TestApp) 
     app.cryptogram_ok(&p, 100, "m_pw").await;
 }
 on_both_backends!(an_argon2_payment_password_is_upgraded_on_its_next_check);
+
+/// Issue 29: a test card's bank set back to `normal` is everything the
+/// holder fixed at the bank (online payments switched on, a restriction
+/// lifted), so the remedy those failures give works: the card binds.
+async fn a_bank_back_to_normal_lifts_what_the_holder_fixed(app: TestApp) {
+    for scenario in ["online_payments_disabled", "issuer_restricted"] {
+        let card = app.card(scenario).await;
+        let acc = app.verified_account().await;
+        let expected = card["expect_code"].as_str().unwrap().to_owned();
+        app.bind(&acc, &card).await.assert_error(&expected);
+        let r = app.post(&format!("/v1/demo/cards/{scenario}/bank-state"), json!({ "state": "normal" })).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let bound = app.bind(&acc, &card).await;
+        assert_eq!((bound.status, bound.body["status"].as_str()), (202, Some("pending_verification")), "{scenario}: {}", bound.body);
+    }
+}
+on_both_backends!(a_bank_back_to_normal_lifts_what_the_holder_fixed);
