@@ -200,8 +200,16 @@ async fn check_and_verify(
     let live = app.store.live_cards(&account.id).await?;
     let duplicate = app.store.live_binding_for_card(&account.id, &fingerprint).await?;
     let maintenance = super::maintenance::maintenance_until(app, req.facts.issuer, now).await?;
-    // Frozen or locked first, with the way out in the details.
-    check_standing(account, now)?;
+    // Frozen or locked first, with the way out in the details; a locked
+    // account is told the longest of the locks this bind meets.
+    if let Err(e) = check_standing(account, now) {
+        if e.code() == ErrorCode::RiskLocked
+            && let Some((per, until)) = super::risk::longest_bind_lock(app, account, &fingerprint, now).await?
+        {
+            return Err(super::risk::locked(&account.id, per, until));
+        }
+        return Err(e);
+    }
     check_account(
         &AccountFacts {
             status: account.status,

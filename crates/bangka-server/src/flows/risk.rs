@@ -99,6 +99,30 @@ async fn already_locked_until(
     Ok(app.store.active_subject_locks(&[(per, value)], now).await?.first().map(|l| l.locked_until))
 }
 
+/// The lock on a bind that runs longest: the account's own and those on
+/// this card, device and address. Several fire together (an account lock
+/// of 30 minutes and a card lock of a day, after the same wrong phone);
+/// the answer names the one that ends last, else the holder waits out the
+/// first only to be refused again until the next day.
+pub async fn longest_bind_lock(
+    app: &AppState,
+    account: &AccountRow,
+    card_fp: &str,
+    now: OffsetDateTime,
+) -> ApiResult<Option<(Subject, OffsetDateTime)>> {
+    let origin = current_origin();
+    let mut subjects = vec![(Subject::Card, card_fp)];
+    if let Some(d) = origin.device_id.as_deref() {
+        subjects.push((Subject::Device, d));
+    }
+    if let Some(ip) = origin.client_ip.as_deref() {
+        subjects.push((Subject::Ip, ip));
+    }
+    let own = account.locked_until.filter(|u| *u > now).map(|u| (Subject::Account, u));
+    let others = app.store.active_subject_locks(&subjects, now).await?.into_iter().map(|l| (l.per, l.locked_until));
+    Ok(own.into_iter().chain(others).max_by_key(|(_, until)| *until))
+}
+
 /// `RISK_LOCKED` for the holder (built in the core: authentication needs it too).
 pub fn locked(account_id: &str, scope: Subject, until: OffsetDateTime) -> ApiError {
     bangka_core::risk::locked(account_id, scope, until).into()
@@ -136,15 +160,8 @@ impl PassedStepUp {
 pub async fn before_bind(app: &AppState, account: &AccountRow, card_fp: &str, password: Option<&str>) -> ApiResult<Option<PassedStepUp>> {
     let now = app.clock.now();
     let origin = current_origin();
-    let mut subjects = vec![(Subject::Card, card_fp)];
-    if let Some(d) = origin.device_id.as_deref() {
-        subjects.push((Subject::Device, d));
-    }
-    if let Some(ip) = origin.client_ip.as_deref() {
-        subjects.push((Subject::Ip, ip));
-    }
-    if let Some(l) = app.store.active_subject_locks(&subjects, now).await?.first() {
-        return Err(locked(&account.id, l.per, l.locked_until));
+    if let Some((per, until)) = longest_bind_lock(app, account, card_fp, now).await? {
+        return Err(locked(&account.id, per, until));
     }
     let mut step_up = None;
     // A reviewer approved this card on this account: no review or step-up.

@@ -45,6 +45,15 @@ async fn ten_wrong_codes_lock_the_account_until_support_unlocks_it(app: TestApp)
     assert_eq!(e["details"]["unlock"]["or_contact_support"]["path"], format!("/v1/accounts/{acc}/tickets"));
     assert!(e["details"]["rule"].is_null(), "which rule fired is for ops, not the holder");
     assert_eq!(app.get(&format!("/v1/accounts/{acc}")).await.body["locked_until"], e["retry_after"]);
+    // The card tried is locked for a day as well: binding it names the
+    // day, the lock that ends last (issue 29: it named the 30 minutes, and
+    // after them the card was refused until the next day).
+    let same = app.bind(&acc, &app.card("ok_debit").await).await;
+    let e = same.assert_error("RISK_LOCKED");
+    let until = time::OffsetDateTime::parse(e["retry_after"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let lasts = until - crate::helpers::clock_now(&app.clock);
+    assert!(lasts > time::Duration::hours(23), "the card's day, not the account's 30 minutes: {lasts}");
+    assert_eq!(e["details"]["scope"], "card");
 
     // Ops see the decision with its rule.
     let support = app.key_for(bangka_server::auth::Role::Support).await;
