@@ -52,6 +52,7 @@ fn routes(demo: bool, demo_clock: bool) -> OpenApiRouter<AppState> {
         .routes(routes!(start_activation))
         .routes(routes!(get_activation))
         .routes(routes!(confirm_activation))
+        .routes(routes!(resend_activation_otp))
         .merge(payments::router())
         .merge(lifecycle::router())
         .merge(support::router())
@@ -241,6 +242,24 @@ async fn resend_binding_otp(
     let flow = |app: AppState, req: bind::ResendBody| {
         let (id, bid) = (id.clone(), bid.clone());
         async move { bind::resend(&app, &id, &bid, req).await }
+    };
+    call.optional_json(&app, &who, flow).await
+}
+
+/// Send a new activation code (after the cooldown): by SMS, or with
+/// `{"channel":"voice"}` by a call that reads it out, when texts do not arrive.
+#[utoipa::path(post, path = "/v1/accounts/{id}/activations/{aid}/otp/resend", tag = "activations", request_body = Option<bind::ResendBody>,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request")),
+    responses((status = 200, body = crate::views::ActivationView), (status = "4XX", body = envelope::ErrorEnvelope)), security(("bearer" = [])))]
+async fn resend_activation_otp(
+    State(app): State<AppState>,
+    AccountAuth(who): AccountAuth,
+    Path((id, aid)): Path<(String, String)>,
+    call: Idempotent,
+) -> ApiResult<Response> {
+    let flow = |app: AppState, req: bind::ResendBody| {
+        let (id, aid) = (id.clone(), aid.clone());
+        async move { activation::resend(&app, &id, &aid, req).await }
     };
     call.optional_json(&app, &who, flow).await
 }

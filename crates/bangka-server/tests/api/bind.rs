@@ -92,7 +92,19 @@ async fn not_activated_card_binds_after_activation(app: TestApp) {
         assert_eq!(act.status, 202, "{}", act.body);
         assert_eq!(act.body["next_action"]["type"], "otp");
         let aid = act.body["id"].as_str().unwrap();
-        let otp = app.latest_otp(card["phone"].as_str().unwrap()).await;
+        let phone = card["phone"].as_str().unwrap();
+        // Texts not arriving: after the cooldown, a call reads a new code out
+        // (issue 29: activation had no resend and no voice).
+        let resend = format!("/v1/accounts/{acc}/activations/{aid}/otp/resend");
+        app.post(&resend, json!({ "channel": "voice" })).await.assert_error("OTP_RESEND_COOLDOWN");
+        app.clock.advance(time::Duration::seconds(61));
+        let r = app.post(&resend, json!({ "channel": "voice" })).await;
+        assert_eq!((r.status, r.body["next_action"]["type"].as_str()), (200, Some("otp")), "{}", r.body);
+        let call = app.get(&format!("/v1/demo/inbox/{phone}")).await.body["messages"][0].clone();
+        assert_eq!(call["channel"], "voice", "{call}");
+        let said = call["body"].as_str().unwrap();
+        assert!(said.contains("激活尾号"), "{said}");
+        let otp: String = said.split('：').nth(1).unwrap().split('。').next().unwrap().chars().filter(char::is_ascii_digit).collect();
         let wrong = app.post(&format!("/v1/accounts/{acc}/activations/{aid}/confirm"), json!({ "otp": "abc" })).await;
         wrong.assert_error("OTP_FORMAT");
         let done = app.post(&format!("/v1/accounts/{acc}/activations/{aid}/confirm"), json!({ "otp": otp })).await;

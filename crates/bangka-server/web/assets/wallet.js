@@ -433,8 +433,9 @@
   async function resendCode(channel) {
     const c = S.code;
     if (!c) return;
-    const path = c.kind === "binding" ? acc("/bindings/" + c.id + "/otp/resend") : acc("/activations/" + c.id);
-    if (c.kind !== "binding") return; // activations send one code; start again for another
+    // A binding's code and an activation's are resent the same way, by
+    // text or by a call.
+    const path = c.kind === "binding" ? acc("/bindings/" + c.id + "/otp/resend") : acc("/activations/" + c.id + "/otp/resend");
     const r = await api("POST", path, channel ? { channel } : {});
     if (!r.ok) return fail($("#bind-result"), r, c.id);
     clear($("#bind-result"));
