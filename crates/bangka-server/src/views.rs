@@ -1459,8 +1459,13 @@ pub struct AuditEntryView {
     pub id: String,
     #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
-    /// The key, holder or job that acted.
+    /// The key, holder session or job that acted (its id, or `system`).
     pub actor: String,
+    /// The acting key's name, when it has one.
+    pub actor_name: Option<String>,
+    /// `wallet`, `merchant`, `support`, `risk` or `admin` for a key;
+    /// `holder` for a holder session.
+    pub actor_role: Option<String>,
     pub origin: String,
     pub action: String,
     pub subject: String,

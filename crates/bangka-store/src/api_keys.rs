@@ -144,6 +144,20 @@ impl Store {
         self.page(&list, vec![mode.as_str().into()], page, key_row).await
     }
 
+    /// The keys with these ids (those that exist), to name the actors of
+    /// audit entries.
+    pub async fn api_keys_by_id(&self, ids: &[&str]) -> Result<Vec<ApiKeyRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {KEY_COLS} FROM api_keys WHERE id IN ({})", marks.join(", "));
+        let rows = crate::writeset::bind_all(sqlx::query(&sql), &ids.iter().map(|i| (*i).into()).collect::<Vec<_>>())
+            .fetch_all(&mut *self.read().await?)
+            .await?;
+        rows.iter().map(key_row).collect()
+    }
+
     /// Every key, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys ORDER BY created_at DESC, id LIMIT 10000"))

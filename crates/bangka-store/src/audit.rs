@@ -276,6 +276,14 @@ pub struct AuditVerdict {
     pub problem: Option<(i64, String)>,
 }
 
+/// Which entries of the log to list (each given field must match).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub subject: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+}
+
 impl Store {
     /// Records a change that touches nothing else (e.g. a detokenization),
     /// durable before it returns (outside a request's unit: by the writer,
@@ -295,10 +303,20 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// A page of the log, newest first (the console's audit view).
-    pub async fn audit_page(&self, page: &crate::PageRequest) -> Result<crate::Page<AuditRecord>, StoreError> {
-        let list = crate::page::Listing { table: "audit_log", cols: RECORD_COLS, scope: "1 = 1", key: "pos", id: "id", descending: true };
-        self.page(&list, vec![], page, record).await
+    /// A page of the log, newest first (the console's audit view), of the
+    /// entries about `subject`, of `action` and by `actor` where given.
+    pub async fn audit_page(&self, filter: &AuditFilter, page: &crate::PageRequest) -> Result<crate::Page<AuditRecord>, StoreError> {
+        let mut scope = vec!["1 = 1".to_owned()];
+        let mut args: Vec<crate::writeset::Arg> = Vec::new();
+        for (column, value) in [("subject", &filter.subject), ("action", &filter.action), ("actor", &filter.actor)] {
+            if let Some(v) = value {
+                args.push(v.as_str().into());
+                scope.push(format!("{column} = ${}", args.len()));
+            }
+        }
+        let scope = scope.join(" AND ");
+        let list = crate::page::Listing { table: "audit_log", cols: RECORD_COLS, scope: &scope, key: "pos", id: "id", descending: true };
+        self.page(&list, args, page, record).await
     }
 
     /// Seals the pending entries, then walks the whole chain; see the

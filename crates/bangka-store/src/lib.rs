@@ -58,7 +58,7 @@ use unit::{Conn, Db, Tx, Unit, Writer};
 pub use accounts::{AccountRow, AccountUnfreezeOutcome, Conflict, KycRecord, NewAccount};
 pub use api_keys::{ApiKeyRow, KeyChange, NewApiKey};
 pub use attempts::AttemptRow;
-pub use audit::{AuditRecord, AuditVerdict, Cause, Change};
+pub use audit::{AuditFilter, AuditRecord, AuditVerdict, Cause, Change};
 pub use bindings::{
     ActivateOutcome, ActivationFrom, ActivationRow, BindingRow, ChallengeRow, NewChallenge, NewPendingBinding, NewToken, PendingOutcome,
 };

@@ -275,10 +275,15 @@ async fn ops_bind_stats(
 
 /// The latest audit entries, newest first, and whether the hash chain is
 /// intact (`?limit=`, 50 by default).
-#[utoipa::path(get, path = "/v1/ops/audit", tag = "ops", params(super::list::ListQuery),
+#[utoipa::path(get, path = "/v1/ops/audit", tag = "ops", params(crate::flows::ops::AuditQuery, super::list::ListQuery),
     responses((status = 200, body = crate::views::AuditView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
-async fn ops_audit(State(app): State<AppState>, who: OpsAuth, Paging(page): Paging) -> ApiResult<Json<crate::views::AuditView>> {
-    crate::flows::ops::audit(&app, &who, &page).await.map(Json)
+async fn ops_audit(
+    State(app): State<AppState>,
+    who: OpsAuth,
+    q: Result<Query<crate::flows::ops::AuditQuery>, QueryRejection>,
+    Paging(page): Paging,
+) -> ApiResult<Json<crate::views::AuditView>> {
+    crate::flows::ops::audit(&app, &who, query(q)?, &page).await.map(Json)
 }
 
 /// Tickets for agents, soonest deadline first (`?status=`).

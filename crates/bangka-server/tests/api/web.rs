@@ -99,5 +99,24 @@ async fn the_console_charts_binds_over_time_and_shows_the_audit_chain(app: TestA
     assert!(entries.windows(2).all(|w| w[0]["seq"].as_i64() > w[1]["seq"].as_i64()), "newest first");
     let bad = app.request_as(&support, Method::GET, "/v1/ops/audit?limit=501", None).await;
     assert_eq!(bad.assert_error("MALFORMED_REQUEST")["details"]["field"], "limit");
+
+    // Filters (issue 29): one account's entries, one action, one actor;
+    // a key's entries name it by its name and role.
+    let admin = app.key_for(bangka_server::auth::Role::Admin).await;
+    let made =
+        app.request_as(&admin, Method::POST, "/v1/ops/keys", Some(&serde_json::json!({ "role": "support", "name": "night-desk" }))).await;
+    let made_id = made.body["api_key"]["id"].as_str().unwrap().to_owned();
+    let acc = app.verified_account().await;
+    let mine = app.request_as(&support, Method::GET, &format!("/v1/ops/audit?subject={acc}&limit=100"), None).await;
+    let entries = mine.list();
+    assert!(!entries.is_empty() && entries.iter().all(|e| e["subject"] == acc.as_str()), "{}", mine.body);
+    let creates = app.request_as(&support, Method::GET, "/v1/ops/audit?action=api_key.create&limit=100", None).await;
+    let entry = creates.list().iter().find(|e| e["subject"] == made_id.as_str()).cloned().expect("the key's creation is audited");
+    assert!(creates.list().iter().all(|e| e["action"] == "api_key.create"));
+    let by_admin = app.request_as(&support, Method::GET, &format!("/v1/ops/audit?actor={}", entry["actor"].as_str().unwrap()), None).await;
+    assert!(by_admin.list().iter().all(|e| e["actor"] == entry["actor"]) && !by_admin.list().is_empty());
+    assert_eq!(entry["actor_role"], "admin", "{entry}");
+    let bad = app.request_as(&support, Method::GET, "/v1/ops/audit?subject=", None).await;
+    assert_eq!(bad.assert_error("MALFORMED_REQUEST")["details"]["field"], "subject");
 }
 on_both_backends!(the_console_charts_binds_over_time_and_shows_the_audit_chain);

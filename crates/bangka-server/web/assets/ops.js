@@ -25,7 +25,7 @@
       attempts_h: "尝试记录", risk_h: "风控决策", locked_until: "锁定至 {time}", not_locked: "未锁定", unlocked: "已解除：{what}",
       maintenance_new: "安排维护窗口", f_issuer: "发卡行（留空表示整个服务）", f_starts: "开始", f_ends: "结束", f_message_zh: "公告（中文）", f_message_en: "公告（英文）", schedule: "安排", cancel_window: "取消",
       chart_rate: "各发卡行绑卡成功率", chart_codes: "失败原因（按错误码）", chart_sms: "验证码短信（本实例）", chart_locks: "风控锁定（本实例）", f_hours: "小时", no_data: "暂无数据。",
-      next_page: "下一页", first_page: "回到第一页",
+      next_page: "下一页", first_page: "回到第一页", f_subject: "对象", f_action: "操作", f_actor: "操作人", filter: "筛选",
       chain_ok: "哈希链完整：{n} 条，链头 {head}", chain_bad: "哈希链在第 {at} 条断开：{why}",
       keys_h: "API 密钥", keys_intro: "与当前控制台密钥同一模式的密钥。密钥只在生成时显示一次，Bangka 只保存它的哈希值。吊销后一秒内所有实例都拒绝它。",
       key_new: "新建密钥", f_role: "角色", f_name: "名称", f_expires: "有效期（如 90d；留空为不过期）", key_create: "新建", key_revoke: "吊销", key_rotate: "轮换（新旧密钥同时有效 24 小时）",
@@ -52,7 +52,7 @@
       attempts_h: "Attempts", risk_h: "Risk decisions", locked_until: "Locked until {time}", not_locked: "Not locked", unlocked: "Released: {what}",
       maintenance_new: "Schedule a window", f_issuer: "Issuer (empty: the whole service)", f_starts: "Starts", f_ends: "Ends", f_message_zh: "Announcement (Chinese)", f_message_en: "Announcement (English)", schedule: "Schedule", cancel_window: "Cancel",
       chart_rate: "Bind success rate by issuer", chart_codes: "Failures by code", chart_sms: "Code messages (this instance)", chart_locks: "Risk locks (this instance)", f_hours: "Hours", no_data: "No data yet.",
-      next_page: "Next page", first_page: "Back to the first page",
+      next_page: "Next page", first_page: "Back to the first page", f_subject: "About", f_action: "Action", f_actor: "By", filter: "Filter",
       chain_ok: "Hash chain intact: {n} entries, head {head}", chain_bad: "The hash chain breaks at entry {at}: {why}",
       keys_h: "API keys", keys_intro: "Keys of this console key's mode. A key is shown once, when it is made; Bangka keeps only its hash. A revoked key is refused everywhere within a second.",
       key_new: "Create a key", f_role: "Role", f_name: "Name", f_expires: "Expires in (e.g. 90d; empty: never)", key_create: "Create", key_revoke: "Revoke", key_rotate: "Rotate (both keys work for 24 hours)",
@@ -522,15 +522,29 @@
   }
 
   // ---------------------------------------------------------------- audit & tokens
+  // Who acted, as people know them: a key by its name and role, a holder
+  // session as the holder; the id beside it for searching.
+  function actorOf(e) {
+    const who = [e.actor_name, e.actor_role].filter(Boolean).join(" · ");
+    return who ? el("span", {}, who + " ", el("code", { class: "hint", text: e.actor })) : el("code", { text: e.actor });
+  }
+
   async function loadAudit(after) {
-    const r = await api("GET", "/v1/ops/audit" + pageQuery({}, after));
+    // Filters: each one given must match (an account, card or ticket id;
+    // an action like binding.freeze; a key id).
+    const f = {};
+    for (const k of ["subject", "action", "actor"]) {
+      const v = $("#audit-" + k).value.trim();
+      if (v) f[k] = v;
+    }
+    const r = await api("GET", "/v1/ops/audit" + pageQuery(f, after));
     if (!r.ok) return showFailure($("#audit-chain"), r);
     pager($("#audit-pager"), r.body, after, (e) => e.id, loadAudit);
     const c = r.body.chain;
     const p = $("#audit-chain");
     p.textContent = c.intact ? t("chain_ok", { n: c.entries, head: c.head.slice(0, 16) + "…" }) : t("chain_bad", { at: c.broken_entry, why: c.problem });
     p.className = c.intact ? "ok" : "bad";
-    table($("#audit-table"), [["seq", (e) => (e.seq == null ? "…" : String(e.seq))], ["at", (e) => when(e.at)], ["actor", (e) => e.actor], ["action", (e) => e.action], ["subject", (e) => el("code", { text: e.subject })], ["reason", (e) => e.reason || ""]], r.body.data);
+    table($("#audit-table"), [["seq", (e) => (e.seq == null ? "…" : String(e.seq))], ["at", (e) => when(e.at)], ["actor", (e) => actorOf(e)], ["action", (e) => e.action], ["subject", (e) => el("code", { text: e.subject })], ["reason", (e) => e.reason || ""]], r.body.data);
   }
 
   async function detokenize(ev) {
@@ -550,6 +564,10 @@
       location.reload();
     });
     $("#ticket-status").addEventListener("change", () => loadTickets());
+    $("#audit-filter").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      loadAudit();
+    });
     $("#tickets-refresh").addEventListener("click", () => loadTickets());
     $("#reviews-refresh").addEventListener("click", () => loadReviews());
     $("#charts-refresh").addEventListener("click", loadCharts);
