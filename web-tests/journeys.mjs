@@ -166,11 +166,17 @@ await holder.getByRole("button", { name: "确认", exact: true }).click();
 await holder.locator("#card-list li[data-status=active]").nth(1).waitFor();
 step("activated a not-activated card from its failure, then bound it");
 
-// Report a card lost in one tap.
+// Report a card lost: it cannot be undone, so the wallet says what follows
+// and asks first; the frozen card then offers no unfreeze that cannot work.
 const second = holder.locator("#card-list li[data-status=active]").nth(1);
 await second.getByRole("button", { name: "挂失（卡丢了）" }).click();
-await holder.locator("#card-list li[data-status=frozen]").waitFor();
-step("reported a card lost: it is frozen at once");
+await second.locator(".confirm", { hasText: "不能再解冻" }).waitFor();
+await second.locator("button.confirm-lost").click();
+const lostCard = holder.locator("#card-list li[data-status=frozen]");
+await lostCard.waitFor();
+await lostCard.locator(".lost-frozen").waitFor();
+assert.equal(await lostCard.getByRole("button", { name: "解冻" }).count(), 0, "no unfreeze button on a card reported lost");
+step("reported a card lost after a confirmation naming what follows: frozen, no unfreeze offered");
 
 // The holder's language is switchable.
 await holder.getByRole("button", { name: "English" }).click();

@@ -27,6 +27,8 @@
       kyc: { verified: "已认证", unverified: "未认证", rejected: "未通过", pending: "审核中" },
       status: { active: "正常", frozen: "已冻结", pending_verification: "待验证", unbinding: "解绑冷静期", unbound: "已解绑", deleted: "已删除", failed: "失败", locked: "已锁定", phone_lost: "手机丢失，已冻结" },
       token_label: "支付标记", token_status: { active: "可用", suspended: "已暂停", deleted: "已删除" },
+      lost_confirm: "挂失后，银行会收到这张卡的挂失，这张卡在钱包中不能再解冻或付款；以后请绑定银行补发的新卡。只是暂时找不到卡的话，请改用“冻结”，之后可以解冻。", lost_confirm_go: "确认挂失",
+      lost_frozen: "这张卡已挂失，不能解冻：请绑定银行补发的新卡，或解绑这张卡。",
       freeze: "冻结", unfreeze: "解冻", report_lost: "挂失（卡丢了）", unbind: "解绑", delete: "删除", revoke: "撤销解绑", test_pay: "小额测试（0.01 元）", pay: "向演示商户付款 12.34 元", payments: "交易记录", continue_code: "继续验证",
       cooling_off: "冷静期剩余 {time}，期间可撤销", cooling_off_over: "冷静期已结束",
       unbind_code: "解绑需要验证码{pw}", with_password: "和支付密码", confirm_unbind: "确认解绑", confirm_delete: "确认删除", cancel: "取消",
@@ -69,6 +71,8 @@
       kyc: { verified: "verified", unverified: "not verified", rejected: "not accepted", pending: "in review" },
       status: { active: "active", frozen: "frozen", pending_verification: "waiting for the code", unbinding: "cooling-off", unbound: "unbound", deleted: "deleted", failed: "failed", locked: "locked", phone_lost: "frozen: phone lost" },
       token_label: "Payment token", token_status: { active: "active", suspended: "suspended", deleted: "deleted" },
+      lost_confirm: "Reporting it lost tells the bank, and the card can no longer be unfrozen or pay in the wallet; bind the new card the bank issues instead. If you just cannot find it for now, use Freeze: you can unfreeze it later.", lost_confirm_go: "Report it lost",
+      lost_frozen: "This card was reported lost and cannot be unfrozen: bind the new card from your bank, or unbind this one.",
       freeze: "Freeze", unfreeze: "Unfreeze", report_lost: "Report lost", unbind: "Unbind", delete: "Delete", revoke: "Revoke the unbind", test_pay: "Small test (0.01)", pay: "Pay the demo shop 12.34", payments: "Payments", continue_code: "Enter the code",
       cooling_off: "Cooling-off: {time} left to revoke", cooling_off_over: "The cooling-off is over",
       unbind_code: "Unbinding needs the code{pw}", with_password: " and your payment password", confirm_unbind: "Confirm unbind", confirm_delete: "Confirm delete", cancel: "Cancel",
@@ -504,7 +508,10 @@
     const button = (label, f, cls) => el("button", { type: "button", class: cls || "secondary", onclick: (ev) => busy(ev.currentTarget, () => f(b, slot)), text: t(label) });
     if (b.status === "active") {
       actions.append(button("pay", pay), button("test_pay", testPay), button("payments", payments), button("freeze", (x, s) => freeze(x, s, "holder_request")),
-        button("report_lost", (x, s) => freeze(x, s, "card_lost"), "danger"), button("unbind", unbind));
+        button("report_lost", confirmLost, "danger"), button("unbind", unbind));
+    } else if (b.status === "frozen" && (b.frozen_reason === "card_lost" || b.frozen_reason === "card_stolen")) {
+      // Reported to the bank: never unfrozen, so no button that cannot work.
+      actions.append(el("p", { class: "hint lost-frozen", text: t("lost_frozen") }), button("unbind", unbind));
     } else if (b.status === "frozen") {
       actions.append(button("unfreeze", unfreeze), button("unbind", unbind));
     } else if (b.status === "unbinding") {
@@ -518,6 +525,15 @@
     }
     li.append(actions, slot);
     return li;
+  }
+
+  /// Reporting a card lost cannot be undone: the consequences first, then
+  /// the holder's own confirmation.
+  function confirmLost(b, slot) {
+    const go = el("button", { type: "button", class: "danger confirm-lost", onclick: (ev) => busy(ev.currentTarget, () => freeze(b, slot, "card_lost")), text: t("lost_confirm_go") });
+    clear(slot).append(el("div", { class: "confirm", role: "alertdialog" }, el("p", { text: t("lost_confirm") }),
+      el("div", { class: "row" }, go, el("button", { type: "button", class: "secondary", onclick: () => clear(slot), text: t("cancel") }))));
+    go.focus();
   }
 
   async function freeze(b, slot, reason) {
