@@ -139,6 +139,10 @@ step("paid the demo shop 12.34 with the payment password");
 await active.getByRole("button", { name: "交易记录" }).click();
 await active.locator(".payments li", { hasText: "m_demo_shop" }).waitFor();
 step("the card's payments list the payment");
+// Unbinding now is refused, naming what stands in the way and until when.
+await active.getByRole("button", { name: "解绑" }).click();
+await active.locator('.failure .blockers li[data-blocker="unsettled_payment"]', { hasText: "自动释放" }).waitFor();
+step("an unbind refused by the authorized payment names it and the day it is released");
 
 // A receipt downloaded and its signature checked in the browser.
 await holder.locator("#activity-body .receipts li").first().waitFor();

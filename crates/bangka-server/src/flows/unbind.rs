@@ -136,12 +136,29 @@ async fn blockers(app: &AppState, b: &BindingRow, cancel_mandates: bool) -> ApiR
         }));
     }
     for p in app.store.unsettled_payments(&b.id).await? {
-        out.push(json!({
-            "type": "unsettled_payment", "payment_id": p.id, "amount": { "minor": p.amount, "currency": p.currency }, "status": p.status.as_str(),
-            "resolve": say(
+        // An authorization the merchant never takes is released by the
+        // payment job when its hold ends: the date the holder can count on.
+        let released_by =
+            (p.status == bangka_core::payment::PaymentStatus::Authorized).then(|| p.created_at + super::payments::AUTHORIZATION_HOLD);
+        let resolve = match released_by {
+            Some(at) => {
+                let (zh, en) = holder_time(at);
+                Say::new(
+                    format!("有一笔已授权、商户尚未扣款的付款：商户扣款或撤销后即可解绑；商户一直不处理的话，{zh}会自动释放。"),
+                    format!(
+                        "A payment is authorized but not yet taken by the merchant: unbind once they take or release it; if they never do, it is released on {en}."
+                    ),
+                )
+            }
+            None => say(
                 "有一笔付款尚未完成：等商户扣款或撤销、银行确认后再解绑。",
                 "A payment is not finished yet: unbind once the merchant has taken or released it and the bank has confirmed.",
             ),
+        };
+        out.push(json!({
+            "type": "unsettled_payment", "payment_id": p.id, "amount": { "minor": p.amount, "currency": p.currency }, "status": p.status.as_str(),
+            "released_by": released_by.map(rfc3339),
+            "resolve": resolve,
         }));
     }
     Ok(out)

@@ -286,6 +286,11 @@ async fn unbind_with_cooling_off_and_revoke(app: TestApp) {
     assert_eq!(kinds, ["mandate", "unsettled_payment"], "all blockers at once: {blockers:?}");
     assert_eq!(blockers[0]["mandate_id"], mid.as_str());
     assert_eq!(blockers[1]["payment_id"], pid.as_str());
+    // Until when (issue 29): the hold's end, when the job releases it.
+    let released =
+        time::OffsetDateTime::parse(blockers[1]["released_by"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    assert!((released - crate::helpers::clock_now(&app.clock) - time::Duration::days(7)).abs() < time::Duration::minutes(1));
+    assert!(blockers[1]["resolve"].as_str().unwrap().contains("自动释放"), "{blockers:?}");
     assert_eq!(app.get(&base).await.body["status"], "active", "nothing changed");
     app.post(&format!("/v1/payments/{pid}/capture"), json!({})).await;
 

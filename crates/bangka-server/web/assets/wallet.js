@@ -178,6 +178,14 @@
 
   function fail(slot, res, bindingId, actions) {
     showFailure(slot, res, { onTicket: ticketFor(bindingId), actions: stepActions(actions) });
+    // What stands in the way, each in the holder's words with its date (a
+    // refused unbind names its mandates, payments and funds in transit),
+    // before the general remedies.
+    const blockers = res.body && res.body.error && res.body.error.details && res.body.error.details.blockers;
+    if (Array.isArray(blockers) && blockers.length && slot.firstChild) {
+      const list = el("ul", { class: "blockers" }, blockers.map((x) => el("li", { dataset: { blocker: x.type }, text: x.resolve })));
+      slot.firstChild.insertBefore(list, slot.firstChild.children[1] || null);
+    }
   }
 
   // ---------------------------------------------------------------- sign-in
