@@ -124,7 +124,6 @@ pub async fn resend(
     body: super::bind::ResendBody,
 ) -> ApiResult<Answer<ActivationView>> {
     use bangka_core::otp::CodeChannel;
-    use rand::Rng;
     let account = load_account(app, account_id).await?;
     let now = app.clock.now();
     let a = app.store.get_activation(account_id, activation_id).await?.ok_or(ErrorCode::NotFound)?;
@@ -134,36 +133,19 @@ pub async fn resend(
     }
     check_standing(&account, now)?;
     let c = app.store.get_challenge(&a.challenge_id).await?.ok_or_else(not_pending)?;
-    if c.challenge.attempts >= app.otp.max_attempts {
-        return Err(ErrorCode::OtpAttemptsExhausted.into());
-    }
-    if let Err(at) = c.challenge.check_resend(now, &app.otp) {
-        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
-    }
-    let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
-    let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
-    let msg: NewMessage = match body.channel.unwrap_or_default() {
-        CodeChannel::Sms => otp_sms(app, OtpPurpose::Activate, &otp, &a.last4, account_id, &c.phone),
+    let phone = c.phone.clone();
+    let resent = super::codes::resend_code(app, c, |otp| match body.channel.unwrap_or_default() {
+        CodeChannel::Sms => otp_sms(app, OtpPurpose::Activate, otp, &a.last4, account_id, &phone),
         CodeChannel::Voice => super::codes::voice_code(
             app,
-            &otp,
+            otp,
             account_id,
-            &c.phone,
+            &phone,
             &format!("激活尾号{}银行卡", a.last4),
             &format!("activate the card ending {}", a.last4),
         ),
-    };
-    let expires_at = now + app.otp.ttl;
-    if !app.store.resend_challenge(&c.challenge.id, &mac, expires_at, now, now - app.otp.resend_cooldown, &msg).await? {
-        // A concurrent resend won; this one waits like any other.
-        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(now + app.otp.resend_cooldown).into());
-    }
-    // The code as resent (its write-set may not be applied yet).
-    let resent = bangka_store::ChallengeRow {
-        challenge: bangka_core::otp::Challenge { code_mac: mac, expires_at, last_sent_at: now, ..c.challenge },
-        sends: c.sends + 1,
-        ..c
-    };
+    })
+    .await?;
     Ok(Answer::ok(ActivationView::new(&a, Some(NextAction::otp(&resent, &app.otp)))))
 }
 

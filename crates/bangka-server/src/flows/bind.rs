@@ -8,7 +8,7 @@ use bangka_core::card::luhn_check_digit;
 use bangka_core::otp::{CodeChannel, Otp, OtpPurpose};
 use bangka_core::{ErrorCode, Failure};
 use bangka_issuer::CardHolder;
-use bangka_store::{ActivateOutcome, BindingRow, Cause, NewMessage, NewPendingBinding, NewToken, PendingOutcome, Trail, new_id};
+use bangka_store::{ActivateOutcome, BindingRow, Cause, NewPendingBinding, NewToken, PendingOutcome, Trail, new_id};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::json;
@@ -387,35 +387,19 @@ pub async fn resend(app: &AppState, account_id: &str, binding_id: &str, body: Re
     let ready = async {
         check_standing(&account, now)?;
         let c = pending_challenge(app, &b).await?;
-        if c.challenge.attempts >= app.otp.max_attempts {
-            return Err(ErrorCode::OtpAttemptsExhausted.into());
-        }
-        if let Err(at) = c.challenge.check_resend(now, &app.otp) {
-            return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
-        }
-        Ok::<_, ApiError>(c)
+        let phone = c.phone.clone();
+        super::codes::resend_code(app, c, |otp| match body.channel.unwrap_or_default() {
+            CodeChannel::Sms => otp_sms(app, OtpPurpose::Bind, otp, &b.last4, &b.account_id, &phone),
+            CodeChannel::Voice => super::codes::otp_voice(app, otp, &b.last4, &b.account_id, &phone),
+        })
+        .await
     };
-    let c = match ready.await {
+    let resent = match ready.await {
         Ok(c) => c,
-        Err(e) => return Err(failed(app, account_id, "resend", &AttemptFacts::binding(&b), e).await),
-    };
-    let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
-    let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
-    let msg: NewMessage = match body.channel.unwrap_or_default() {
-        CodeChannel::Sms => otp_sms(app, OtpPurpose::Bind, &otp, &b.last4, &b.account_id, &c.phone),
-        CodeChannel::Voice => super::codes::otp_voice(app, &otp, &b.last4, &b.account_id, &c.phone),
-    };
-    let expires_at = now + app.otp.ttl;
-    let sent = app.store.resend_challenge(&c.challenge.id, &mac, expires_at, now, now - app.otp.resend_cooldown, &msg).await?;
-    if !sent {
-        // A concurrent resend won; this one waits like any other.
-        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(now + app.otp.resend_cooldown).into());
-    }
-    // The code as resent (its write-set may not be applied yet).
-    let resent = bangka_store::ChallengeRow {
-        challenge: bangka_core::otp::Challenge { code_mac: mac, expires_at, last_sent_at: now, ..c.challenge },
-        sends: c.sends + 1,
-        ..c
+        // A refused resend (tries used up, too soon) counts as an attempt;
+        // a store that failed is not the holder's attempt.
+        Err(e @ ApiError::Domain { .. }) => return Err(failed(app, account_id, "resend", &AttemptFacts::binding(&b), e).await),
+        Err(e) => return Err(e),
     };
     Ok(Answer::ok(BindingView::new(&b, None, Some(NextAction::otp(&resent, &app.otp)), None)))
 }

@@ -86,6 +86,33 @@ pub async fn send_code(
     send_code_and_tell(app, subject, phone, purpose, context_mac, sms, vec![]).await
 }
 
+/// Sends a challenge's code again, worded by `message` (a text, or a call
+/// that reads it out): refused when its tries are used up or during the
+/// resend cooldown (also when a concurrent resend won). Returns the
+/// challenge as resent (its write-set may not be applied yet).
+pub async fn resend_code(app: &AppState, c: ChallengeRow, message: impl FnOnce(&Otp) -> NewMessage) -> ApiResult<ChallengeRow> {
+    let now = app.clock.now();
+    if c.challenge.attempts >= app.otp.max_attempts {
+        return Err(ErrorCode::OtpAttemptsExhausted.into());
+    }
+    if let Err(at) = c.challenge.check_resend(now, &app.otp) {
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(at).into());
+    }
+    let otp = Otp::from_generated(rand::rngs::OsRng.gen_range(0..1_000_000));
+    let mac = app.vault.otp_mac(&c.challenge.id, otp.expose());
+    let msg = message(&otp);
+    let expires_at = now + app.otp.ttl;
+    if !app.store.resend_challenge(&c.challenge.id, &mac, expires_at, now, now - app.otp.resend_cooldown, &msg).await? {
+        // A concurrent resend won; this one waits like any other.
+        return Err(Failure::new(ErrorCode::OtpResendCooldown).retry_at(now + app.otp.resend_cooldown).into());
+    }
+    Ok(ChallengeRow {
+        challenge: bangka_core::otp::Challenge { code_mac: mac, expires_at, last_sent_at: now, ..c.challenge },
+        sends: c.sends + 1,
+        ..c
+    })
+}
+
 /// [`send_code`], with notices about the step queued in the same
 /// transaction as the code (a lost-phone change tells the current phone).
 pub async fn send_code_and_tell(
