@@ -300,11 +300,14 @@ impl Application {
         let limited = self.state.clone();
         let app = http::router(self.state)
             .merge(web::router(demo))
-            .layer(axum::middleware::from_fn(versioning::versioned))
             .layer(axum::middleware::from_fn_with_state(body, http::conn::read_body_in_time))
             .layer(axum::middleware::from_fn(auth::with_origin))
             .layer(axum::middleware::from_fn_with_state(limited, auth::limit_anonymous))
             .layer(axum::middleware::from_fn(error::catch_panic))
+            // Inside the error renderer (its refusal of an unknown version is
+            // rendered), outside everything else (every answer says its
+            // version, a refusal of the layers below too).
+            .layer(axum::middleware::from_fn(versioning::versioned))
             .layer(axum::middleware::from_fn_with_state(clock, error::render_errors))
             .layer(axum::middleware::from_fn(telemetry::request_id));
         http::conn::serve(self.listener, app, self.limits, shutdown).await?;

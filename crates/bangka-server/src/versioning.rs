@@ -37,6 +37,11 @@ impl RequestVersion {
     pub fn get(&self) -> ApiVersion {
         self.0.get().copied().unwrap_or(ApiVersion::CURRENT)
     }
+
+    /// Whether the version is settled (asked for by the header, or pinned).
+    pub fn asked(&self) -> bool {
+        self.0.get().is_some()
+    }
 }
 
 /// The middleware: reads `Bangka-Version` (an unknown one is refused,
@@ -92,7 +97,10 @@ enum BeforePages {
 async fn lists_as_before_pages(path: &str, res: Response) -> Response {
     let (mut parts, body) = res.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, parts.headers).into_response();
+        // The answer could not be read back: an internal error, rendered
+        // like any other (the envelope, not a half answer).
+        return crate::error::ApiError::Internal(anyhow::anyhow!("reading a list answer to write it in its version's shape"))
+            .into_response();
     };
     let page = serde_json::from_slice::<Value>(&bytes).ok().filter(|v| v["data"].is_array() && v["has_more"].is_boolean());
     let Some(mut page) = page else { return Response::from_parts(parts, Body::from(bytes)) };

@@ -139,8 +139,15 @@ impl Store {
 
     /// A page of the keys of one mode, newest first.
     pub async fn api_key_page(&self, mode: Mode, page: &crate::PageRequest) -> Result<crate::Page<ApiKeyRow>, StoreError> {
-        let list =
-            crate::page::Listing { table: "api_keys", cols: KEY_COLS, scope: "mode = $1", key: "created_at", id: "id", descending: true };
+        let list = crate::page::Listing {
+            table: "api_keys",
+            cols: KEY_COLS,
+            scope: "mode = $1",
+            owner: "mode = $1",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
         self.page(&list, vec![mode.as_str().into()], page, key_row).await
     }
 

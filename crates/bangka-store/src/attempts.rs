@@ -102,6 +102,7 @@ impl Store {
             table: "attempts",
             cols: ATTEMPT_COLS,
             scope: "account_id = $1",
+            owner: "account_id = $1",
             key: "created_at",
             id: "id",
             descending: true,

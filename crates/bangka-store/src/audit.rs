@@ -315,7 +315,15 @@ impl Store {
             }
         }
         let scope = scope.join(" AND ");
-        let list = crate::page::Listing { table: "audit_log", cols: RECORD_COLS, scope: &scope, key: "pos", id: "id", descending: true };
+        let list = crate::page::Listing {
+            table: "audit_log",
+            cols: RECORD_COLS,
+            scope: &scope,
+            owner: "1 = 1",
+            key: "pos",
+            id: "id",
+            descending: true,
+        };
         self.page(&list, args, page, record).await
     }
 

@@ -158,6 +158,7 @@ impl Store {
             table: "bindings",
             cols: BINDING_SELECT,
             scope: "account_id = $1 AND status <> 'failed'",
+            owner: "account_id = $1",
             key: "created_at",
             id: "id",
             descending: true,

@@ -361,6 +361,7 @@ impl Store {
             table: "mandates",
             cols: MANDATE_COLS,
             scope: "account_id = $1",
+            owner: "account_id = $1",
             key: "created_at",
             id: "id",
             descending: true,

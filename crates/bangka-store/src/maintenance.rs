@@ -153,6 +153,7 @@ impl Store {
             table: "maintenance_windows",
             cols: COLS,
             scope: "cancelled_at IS NULL AND ends_at > $1",
+            owner: "1 = 1",
             key: "starts_at",
             id: "id",
             descending: false,

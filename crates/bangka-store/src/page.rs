@@ -3,7 +3,10 @@
 //!
 //! Keyset, not offset: each page is one indexed range read wherever it
 //! starts, and an item written between two pages neither repeats nor pushes
-//! another one out of sight (an offset would shift under it).
+//! another one out of sight (an offset would shift under it). A list sorted
+//! by a value that changes (a device's last use, a ticket's deadline) can
+//! show an item that moved between two pages twice, or not at all: the
+//! next read shows it where it is now.
 
 use crate::readers::Cols;
 use crate::writeset::Arg;
@@ -40,11 +43,17 @@ impl<T> Page<T> {
 
 /// How one list is kept: the rows of `table` that `scope` selects (its
 /// parameters `$1`, `$2`, … are the scope's arguments), in `key` order and
-/// then by `id`, a column unique within the scope (the cursor names it).
+/// then by `id`, a column unique within `owner` (the cursor names it).
+/// `owner` is the part of the scope that says whose list it is (an
+/// account's, or everyone's: `1 = 1`), using no parameter but the scope's
+/// first (`$1`): a cursor must be an item of the owner's, and may have left the
+/// list's filter since (a review decided, a ticket escalated) and still
+/// mark where the next page starts.
 pub(crate) struct Listing<'a> {
     pub table: &'a str,
     pub cols: &'a str,
     pub scope: &'a str,
+    pub owner: &'a str,
     pub key: &'a str,
     pub id: &'a str,
     /// Newest (largest key) first.
@@ -62,15 +71,16 @@ impl Store {
         page: &PageRequest,
         row: impl Fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
     ) -> Result<Page<T>, StoreError> {
-        let Listing { table, cols, scope, key, id, descending } = *list;
+        let Listing { table, cols, scope, owner, key, id, descending } = *list;
         let (cmp, dir) = if descending { ("<", " DESC") } else { (">", "") };
         let mut args = scope_args;
         let mut after = String::new();
         if let Some(cursor) = &page.starting_after {
-            let n = args.len() + 1;
-            let mut probe = args.clone();
+            // The check binds only what it names: the owner's `$1`, if any,
+            // and the cursor.
+            let mut probe: Vec<Arg> = if owner.contains("$1") { args[..1].to_vec() } else { Vec::new() };
             probe.push(cursor.as_str().into());
-            let check = format!("SELECT 1 AS found FROM {table} WHERE {scope} AND {id} = ${n}");
+            let check = format!("SELECT 1 AS found FROM {table} WHERE {owner} AND {id} = ${}", probe.len());
             let known: Option<i64> = self.fetch_row(&check, &probe, |r| r.col("found"), |r| r.col("found")).await?;
             if known.is_none() {
                 return Err(StoreError::UnknownCursor);
@@ -78,7 +88,7 @@ impl Store {
             args.push(cursor.as_str().into());
             // Row values compare the key, then the id: the items strictly
             // after the cursor's item in this list's order.
-            after = format!(" AND ({key}, {id}) {cmp} (SELECT {key}, {id} FROM {table} WHERE {scope} AND {id} = ${n})");
+            after = format!(" AND ({key}, {id}) {cmp} (SELECT {key}, {id} FROM {table} WHERE {owner} AND {id} = ${})", args.len());
         }
         args.push(i64::from(page.limit.max(1)).saturating_add(1).into());
         let sql = format!("SELECT {cols} FROM {table} WHERE {scope}{after} ORDER BY {key}{dir}, {id}{dir} LIMIT ${}", args.len());

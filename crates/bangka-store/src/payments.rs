@@ -831,6 +831,7 @@ impl Store {
             table: "payments",
             cols: PAYMENT_COLS,
             scope: "binding_id = $1",
+            owner: "binding_id = $1",
             key: "created_at",
             id: "id",
             descending: true,

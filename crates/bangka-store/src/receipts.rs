@@ -258,6 +258,7 @@ impl Store {
             table: "receipts",
             cols: "document",
             scope: "account_id = $1",
+            owner: "account_id = $1",
             key: "audit_seq",
             id: "id",
             descending: true,

@@ -194,15 +194,29 @@ impl Store {
     }
 
     pub async fn account_reviews(&self, account_id: &str, page: &crate::PageRequest) -> Result<crate::Page<ReviewRow>, StoreError> {
-        let list =
-            crate::page::Listing { table: "reviews", cols: COLS, scope: "account_id = $1", key: "created_at", id: "id", descending: true };
+        let list = crate::page::Listing {
+            table: "reviews",
+            cols: COLS,
+            scope: "account_id = $1",
+            owner: "account_id = $1",
+            key: "created_at",
+            id: "id",
+            descending: true,
+        };
         self.page(&list, vec![account_id.into()], page, review_row).await
     }
 
     /// Reviews for reviewers, oldest first (the queue's order).
     pub async fn ops_reviews(&self, status: ReviewStatus, page: &crate::PageRequest) -> Result<crate::Page<ReviewRow>, StoreError> {
-        let list =
-            crate::page::Listing { table: "reviews", cols: COLS, scope: "status = $1", key: "created_at", id: "id", descending: false };
+        let list = crate::page::Listing {
+            table: "reviews",
+            cols: COLS,
+            scope: "status = $1",
+            owner: "1 = 1",
+            key: "created_at",
+            id: "id",
+            descending: false,
+        };
         self.page(&list, vec![status.as_str().into()], page, review_row).await
     }
 

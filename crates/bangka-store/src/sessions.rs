@@ -179,6 +179,7 @@ impl Store {
             table: "devices",
             cols: "device_id, name, last_ip, first_seen_at, last_seen_at",
             scope: "account_id = $1",
+            owner: "account_id = $1",
             key: "last_seen_at",
             id: "device_id",
             descending: true,

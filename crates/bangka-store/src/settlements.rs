@@ -129,6 +129,7 @@ impl Store {
             table: "settlements",
             cols: COLS,
             scope: "account_id = $1",
+            owner: "account_id = $1",
             key: "created_at",
             id: "id",
             descending: true,

@@ -191,6 +191,7 @@ impl Store {
             table: "tickets",
             cols: COLS,
             scope: "account_id = $1",
+            owner: "account_id = $1",
             key: "created_at",
             id: "number",
             descending: true,
@@ -204,7 +205,15 @@ impl Store {
             Some(s) => ("status = $1", vec![s.as_str().into()]),
             None => ("1 = 1", vec![]),
         };
-        let list = crate::page::Listing { table: "tickets", cols: COLS, scope, key: "sla_due_at", id: "number", descending: false };
+        let list = crate::page::Listing {
+            table: "tickets",
+            cols: COLS,
+            scope,
+            owner: "1 = 1",
+            key: "sla_due_at",
+            id: "number",
+            descending: false,
+        };
         self.page(&list, args, page, ticket_row).await
     }
 

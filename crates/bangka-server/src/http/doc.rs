@@ -23,8 +23,8 @@ impl Modify for BearerAuth {
     info(title = "Bangka", description = "Card binding for digital wallets: bind, activate and manage bank cards; every failure explains itself.\n\n\
 Versions: an API key is pinned to the dated version current when it was made; `Bangka-Version: 2026-12-01` on a request asks for \
 a version, and every answer says its version in `Bangka-Version`. This document is 2026-12-01, where every list answers one page \
-(`{\"data\": [...], \"has_more\"}`, `limit` and `starting_after`); on 2026-11-01 lists answer the whole list as they did before \
-(an array, or the operator lists' `{keys}`, `{tickets}`, `{reviews}`, `{entries, chain}`, `{account_id, attempts}`)."),
+(`{\"data\": [...], \"has_more\"}`, `limit` and `starting_after`); on 2026-11-01 lists answer in the shape they had before \
+(an array, or the operator lists' `{keys}`, `{tickets}`, `{reviews}`, `{entries, chain}`, `{account_id, attempts}`; up to 500 items)."),
     components(schemas(ErrorEnvelope, ErrorBody)),
     modifiers(&BearerAuth),
 )]

@@ -15,6 +15,10 @@ use crate::error::{ApiError, malformed};
 pub const DEFAULT_LIMIT: u32 = 20;
 /// The most a page holds.
 pub const MAX_LIMIT: u32 = 100;
+/// On the version before pages (2026-11-01) a list was read at once, cut at
+/// 100 to 500 items depending on the list: such a wallet gets pages of up
+/// to 500, and 500 when it names no size.
+pub const BEFORE_PAGES_LIMIT: u32 = 500;
 
 /// The page parameters, as the document lists them on each list operation.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -49,25 +53,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
         let Query(raw) = Query::<Raw>::from_request_parts(parts, state)
             .await
             .map_err(|_| malformed("query", "each parameter at most once, as documented"))?;
-        let mut page = parse(raw)?;
-        // A wallet on the version before pages read lists whole: it gets
-        // the largest page unless it asks for a size.
         let before_pages = parts.extensions.get::<crate::versioning::RequestVersion>().is_some_and(|v| !v.get().pages_lists());
-        if before_pages && !parts.uri.query().unwrap_or("").split('&').any(|p| p.starts_with("limit=")) {
-            page.limit = MAX_LIMIT;
-        }
-        Ok(Paging(page))
+        Ok(Paging(parse(raw, before_pages)?))
     }
 }
 
-fn parse(raw: Raw) -> Result<PageRequest, ApiError> {
+fn parse(raw: Raw, before_pages: bool) -> Result<PageRequest, ApiError> {
+    let (default, max) = if before_pages { (BEFORE_PAGES_LIMIT, BEFORE_PAGES_LIMIT) } else { (DEFAULT_LIMIT, MAX_LIMIT) };
     let limit = match raw.limit.as_deref() {
-        None => DEFAULT_LIMIT,
+        None => default,
         Some(l) => l
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| malformed("limit", "a whole number from 1 to 100"))?,
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| malformed("limit", &format!("a whole number from 1 to {max}")))?,
     };
     let starting_after = match raw.starting_after {
         None => None,
@@ -89,10 +88,10 @@ pub fn page_of<T>(items: Vec<T>, id: impl Fn(&T) -> &str, page: &PageRequest) ->
     Ok(bangka_store::Page { items: items.into_iter().skip(start).take(limit).collect(), has_more })
 }
 
-/// Ids, ticket numbers and card numbers are short runs of letters, digits,
-/// `_` and `-`.
+/// Ids, ticket numbers, card numbers and device ids are short runs of
+/// letters, digits and `_ - . :` (a device id may be 128 long).
 fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty() && s.len() <= 128 && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 #[cfg(test)]
@@ -105,13 +104,21 @@ mod tests {
 
     #[test]
     fn pages_are_checked() {
-        assert_eq!(parse(raw(None, None)).ok(), Some(PageRequest { starting_after: None, limit: 20 }));
-        assert_eq!(parse(raw(Some("100"), Some("bnd_1"))).ok(), Some(PageRequest { starting_after: Some("bnd_1".into()), limit: 100 }));
+        assert_eq!(parse(raw(None, None), false).ok(), Some(PageRequest { starting_after: None, limit: 20 }));
+        assert_eq!(
+            parse(raw(Some("100"), Some("bnd_1")), false).ok(),
+            Some(PageRequest { starting_after: Some("bnd_1".into()), limit: 100 })
+        );
         for bad in ["0", "101", "-1", "ten", ""] {
-            assert!(parse(raw(Some(bad), None)).is_err(), "{bad}");
+            assert!(parse(raw(Some(bad), None), false).is_err(), "{bad}");
         }
-        for bad in ["", "a b", "x'--", &"x".repeat(65)] {
-            assert!(parse(raw(None, Some(bad))).is_err(), "{bad}");
+        for bad in ["", "a b", "x'--", &"x".repeat(129)] {
+            assert!(parse(raw(None, Some(bad)), false).is_err(), "{bad}");
         }
+        // A device id, with its dots and colons.
+        assert!(parse(raw(None, Some("ios-1.2:ab")), false).is_ok());
+        // The version before pages: whole lists (up to 500) unless sized.
+        assert_eq!(parse(raw(None, None), true).ok().map(|p| p.limit), Some(500));
+        assert!(parse(raw(Some("500"), None), true).is_ok() && parse(raw(Some("501"), None), true).is_err());
     }
 }

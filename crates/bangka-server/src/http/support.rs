@@ -274,7 +274,7 @@ async fn ops_bind_stats(
 }
 
 /// The latest audit entries, newest first, and whether the hash chain is
-/// intact (`?limit=`, 50 by default).
+/// intact; filtered by subject, action or actor, a page at a time.
 #[utoipa::path(get, path = "/v1/ops/audit", tag = "ops", params(crate::flows::ops::AuditQuery, super::list::ListQuery),
     responses((status = 200, body = crate::views::AuditView), (status = "4XX", body = ErrorEnvelope)), security(("bearer" = [])))]
 async fn ops_audit(

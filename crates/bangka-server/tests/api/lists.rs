@@ -65,6 +65,16 @@ async fn pages_walk_a_list_once(app: TestApp) {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 6);
+    // The cursor's item may leave the list's filter between two pages (a
+    // ticket resolved meanwhile): it still marks where the next page starts.
+    let first = app.request_as(&support, Method::GET, "/v1/ops/tickets?status=open&limit=2", None).await;
+    let last = first.list()[1]["number"].as_str().unwrap().to_owned();
+    let resolved =
+        app.request_as(&support, Method::POST, &format!("/v1/ops/tickets/{last}/resolve"), Some(&json!({ "body": "done" }))).await;
+    assert_eq!(resolved.body["status"], "resolved", "{}", resolved.body);
+    let next = app.request_as(&support, Method::GET, &format!("/v1/ops/tickets?status=open&limit=10&starting_after={last}"), None).await;
+    let rest: Vec<&str> = next.list().iter().map(|t| t["number"].as_str().unwrap()).collect();
+    assert_eq!(rest.len(), 4, "the rest of the queue after the resolved ticket: {rest:?}");
 
     // Refused by name: another account's ticket as the cursor, bad limits.
     let r = app.get(&format!("{mine}?starting_after={stranger}")).await;

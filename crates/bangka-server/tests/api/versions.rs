@@ -45,6 +45,17 @@ async fn pinned_keys_keep_their_answers(app: TestApp) {
     assert_eq!((asked.list().len(), asked.headers["bangka-version"].to_str().unwrap()), (1, "2026-12-01"));
     let back = app.request_with(&app.key, Method::GET, &path, None, &[("bangka-version", "2026-11-01")]).await;
     assert!(back.body.is_array(), "{}", back.body);
+    // The holder's app in a session the old wallet opened speaks its version.
+    let opened = app
+        .request_as(&old, Method::POST, &format!("/v1/accounts/{acc}/sessions"), Some(&json!({ "device_id": "dev-old-1" })))
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let token = opened.body["token"].as_str().unwrap().to_owned();
+    let in_session = app.request_as(&token, Method::GET, &path, None).await;
+    assert_eq!((in_session.body.is_array(), in_session.headers["bangka-version"].to_str().unwrap()), (true, "2026-11-01"));
+    // Without a size, the old version reads up to 500 at once; more is refused.
+    let r = app.request_as(&old, Method::GET, &format!("{path}?limit=501"), None).await;
+    assert_eq!(r.assert_error("MALFORMED_REQUEST")["details"]["field"], "limit");
     // An operator list comes back in its old wrapper.
     let support = key_on(&app, Role::Support, ApiVersion::V2026_11_01).await;
     let queue = app.request_as(&support, Method::GET, "/v1/ops/tickets", None).await;

@@ -529,17 +529,23 @@
     return who ? el("span", {}, who + " ", el("code", { class: "hint", text: e.actor })) : el("code", { text: e.actor });
   }
 
-  async function loadAudit(after) {
-    // Filters: each one given must match (an account, card or ticket id;
-    // an action like binding.freeze; a key id).
+  // Filters: each one given must match (an account, card or ticket id; an
+  // action like binding.freeze; a key id). Read when the list is loaded,
+  // and kept for its next pages (a cursor belongs to the filtered list).
+  function auditFilter() {
     const f = {};
     for (const k of ["subject", "action", "actor"]) {
       const v = $("#audit-" + k).value.trim();
       if (v) f[k] = v;
     }
+    return f;
+  }
+
+  async function loadAudit(after, filter) {
+    const f = filter || auditFilter();
     const r = await api("GET", "/v1/ops/audit" + pageQuery(f, after));
     if (!r.ok) return showFailure($("#audit-chain"), r);
-    pager($("#audit-pager"), r.body, after, (e) => e.id, loadAudit);
+    pager($("#audit-pager"), r.body, after, (e) => e.id, (next) => loadAudit(next, f));
     const c = r.body.chain;
     const p = $("#audit-chain");
     p.textContent = c.intact ? t("chain_ok", { n: c.entries, head: c.head.slice(0, 16) + "…" }) : t("chain_bad", { at: c.broken_entry, why: c.problem });

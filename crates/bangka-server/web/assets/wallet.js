@@ -36,8 +36,8 @@
       account_freeze: "冻结我的账户", account_unfreeze: "解冻我的账户", freeze_reason: "原因",
       account_reason: { unknown_transactions: "有不认识的交易", phone_lost: "手机丢了", account_compromised: "账户可能被盗", holder_request: "我自己想冻结" },
       tickets_h: "我的工单", receipts_h: "凭证", mandates_h: "自动扣款协议", no_tickets: "没有工单。", no_receipts: "没有凭证。", no_mandates: "没有协议。",
-      attempts_h: "最近的操作", no_attempts: "还没有操作记录。", attempt_ok: "成功", diagnose: "查看原因", ask_support: "联系客服",
-      attempt_kind: { bind: "绑卡", activate: "激活", confirm: "验证码确认", cryptogram: "付款授权", payment: "付款", test_authorization: "小额测试" },
+      attempt_other: "其他操作", attempts_h: "最近的操作", no_attempts: "还没有操作记录。", attempt_ok: "成功", diagnose: "查看原因", ask_support: "联系客服",
+      attempt_kind: { bind: "绑卡", activate: "激活", confirm: "验证码确认", resend: "重发验证码", cryptogram: "付款授权", payment: "付款", test_authorization: "小额测试", mandate: "自动扣款协议", unfreeze: "解冻卡片", unbind: "解绑", delete: "删除卡片", account_unfreeze: "解冻账户", payment_password: "支付密码", password_reset: "重置支付密码", phone_change: "更换手机号", verify_phone: "验证手机号" },
       diag_result: { passed: "✓", failed: "✗", unknown: "?" },
       thread_open: "查看对话", thread_h: "工单 {n} 的对话", reply: "回复", reply_text: "回复内容", reply_sent: "已发送，客服会在这里回复你。",
       from: { holder: "我", agent: "客服" }, no_messages: "还没有对话。", sep: "：",
@@ -80,8 +80,8 @@
       account_freeze: "Freeze my account", account_unfreeze: "Unfreeze my account", freeze_reason: "Reason",
       account_reason: { unknown_transactions: "Payments I do not recognise", phone_lost: "I lost my phone", account_compromised: "Someone may be in my account", holder_request: "I just want to freeze it" },
       tickets_h: "My tickets", receipts_h: "Receipts", mandates_h: "Autopay agreements", no_tickets: "No tickets.", no_receipts: "No receipts.", no_mandates: "No agreements.",
-      attempts_h: "Recent attempts", no_attempts: "Nothing tried yet.", attempt_ok: "went through", diagnose: "What went wrong", ask_support: "Ask support",
-      attempt_kind: { bind: "Bind", activate: "Activate", confirm: "Code", cryptogram: "Payment approval", payment: "Payment", test_authorization: "Test payment" },
+      attempt_other: "Another operation", attempts_h: "Recent attempts", no_attempts: "Nothing tried yet.", attempt_ok: "went through", diagnose: "What went wrong", ask_support: "Ask support",
+      attempt_kind: { bind: "Bind", activate: "Activate", confirm: "Code", resend: "New code", cryptogram: "Payment approval", payment: "Payment", test_authorization: "Test payment", mandate: "Autopay agreement", unfreeze: "Unfreeze the card", unbind: "Unbind", delete: "Delete the card", account_unfreeze: "Unfreeze the account", payment_password: "Payment password", password_reset: "Password reset", phone_change: "Phone change", verify_phone: "Phone verification" },
       diag_result: { passed: "✓", failed: "✗", unknown: "?" },
       thread_open: "Open the conversation", thread_h: "Ticket {n}: the conversation", reply: "Reply", reply_text: "Your reply", reply_sent: "Sent: support will answer here.",
       from: { holder: "Me", agent: "Support" }, no_messages: "No messages yet.", sep: ": ",
@@ -449,7 +449,7 @@
     // text or by a call.
     const path = c.kind === "binding" ? acc("/bindings/" + c.id + "/otp/resend") : acc("/activations/" + c.id + "/otp/resend");
     const r = await api("POST", path, channel ? { channel } : {});
-    if (!r.ok) return fail($("#bind-result"), r, c.id);
+    if (!r.ok) return fail($("#bind-result"), r, c.kind === "binding" ? c.id : null);
     clear($("#bind-result"));
     askCode({ ...c, nextAction: r.body.next_action });
   }
@@ -664,8 +664,10 @@
     const al = (attempts.ok && attempts.body.data) || [];
     const alist = el("ul", { class: "plain attempts" });
     for (const a of al) {
+      // Every kind the server records has its words; an unknown one (a newer
+      // server) is shown as "an operation", never as its English name.
       const kind = t("attempt_kind." + a.kind);
-      const what = (kind.startsWith("attempt_kind.") ? a.kind : kind) + (a.card_masked ? " " + a.card_masked : "");
+      const what = (kind.startsWith("attempt_kind.") ? t("attempt_other") : kind) + (a.card_masked ? " " + a.card_masked : "");
       const li = el("li", { dataset: { attempt: a.id } }, when(a.at) + " · " + what + " · ", a.succeeded ? t("attempt_ok") : el("span", {}, el("code", { text: a.code }), " " + (a.message || "")));
       if (!a.succeeded) {
         const out = el("div", { class: "slot" });
