@@ -46,9 +46,8 @@ async fn pinned_keys_keep_their_answers(app: TestApp) {
     let back = app.request_with(&app.key, Method::GET, &path, None, &[("bangka-version", "2026-11-01")]).await;
     assert!(back.body.is_array(), "{}", back.body);
     // The holder's app in a session the old wallet opened speaks its version.
-    let opened = app
-        .request_as(&old, Method::POST, &format!("/v1/accounts/{acc}/sessions"), Some(&json!({ "device_id": "dev-old-1" })))
-        .await;
+    let opened =
+        app.request_as(&old, Method::POST, &format!("/v1/accounts/{acc}/sessions"), Some(&json!({ "device_id": "dev-old-1" }))).await;
     assert_eq!(opened.status, 201, "{}", opened.body);
     let token = opened.body["token"].as_str().unwrap().to_owned();
     let in_session = app.request_as(&token, Method::GET, &path, None).await;
