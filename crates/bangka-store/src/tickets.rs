@@ -246,15 +246,15 @@ impl Store {
             "ticket in the status the move starts from",
             format!(
                 "UPDATE tickets SET status = $1, {stamp} = $2, updated_at = $2, escalation_reason = COALESCE($3, escalation_reason),
-                 sla_due_at = CASE WHEN $4 < sla_due_at THEN $4 ELSE sla_due_at END WHERE number = $5 AND status IN ({from})"
+                 sla_due_at = CASE WHEN $4 < sla_due_at OR sla_due_at <= $2 THEN $4 ELSE sla_due_at END WHERE number = $5 AND status IN ({from})"
             ),
             vec![m.to.as_str().into(), to_ms(now).into(), reason.into(), due.into(), (&t.number).into()],
             Expect::One,
         );
-        let body = match (m.kind, reason) {
-            ("escalate", Some(r)) => Some(m.body.map_or_else(|| r.to_owned(), |b| format!("{r}: {b}"))),
-            _ => m.body.map(str::to_owned),
-        };
+        // The event keeps the words someone wrote (the holder's reason); why
+        // it was escalated is `escalation_reason`, a code the views put in
+        // words (it reached zh-CN holders as "sla_breach").
+        let body = m.body.map(str::to_owned);
         set.extend(event_write(&t.number, m.kind, cause.actor, body.as_deref(), now));
         let action = format!("ticket.{}", m.kind);
         let change = Change { action: &action, subject: &t.number, before: None, after: Some(m.to.as_str()) };
@@ -276,8 +276,12 @@ impl Store {
         if let Some(r) = reason {
             moved.escalation_reason = Some(r.to_owned());
         }
+        // An escalation's deadline: the earlier of the two, unless the old
+        // one has passed (an overdue ticket gets its new hours; it stayed
+        // overdue).
         if let Some((_, d)) = m.escalation {
-            moved.sla_due_at = moved.sla_due_at.min(from_ms(to_ms(d)));
+            let d = from_ms(to_ms(d));
+            moved.sla_due_at = if moved.sla_due_at <= from_ms(to_ms(now)) { d } else { moved.sla_due_at.min(d) };
         }
         Ok(Some((moved, TicketEvent { kind: m.kind.to_owned(), actor: cause.actor.to_owned(), body, at: from_ms(to_ms(now)) })))
     }

@@ -213,6 +213,12 @@ async fn a_failed_bind_is_diagnosed_and_becomes_a_ticket_that_escalates_when_lat
     assert_eq!(bangka_server::flows::tickets::escalate_overdue(&app.state).await.unwrap(), 0, "once");
     let t1 = app.get(&format!("/v1/accounts/{acc}/tickets/{number}")).await.body;
     assert_eq!((t1["status"].as_str(), t1["escalation_reason"].as_str()), (Some("escalated"), Some("sla_breach")));
+    // It gets its escalated hours (issue 29: the passed deadline stayed, so
+    // it stayed overdue), and no English code reaches the holder's history.
+    assert_eq!(t1["overdue"], false, "{t1}");
+    let due = time::OffsetDateTime::parse(t1["sla_due_at"].as_str().unwrap(), &Rfc3339).unwrap();
+    assert!(due > crate::helpers::clock_now(&app.clock) + Duration::hours(3), "{t1}");
+    assert!(!t1["events"].to_string().contains("sla_breach"), "{}", t1["events"]);
     let push = app.get(&format!("/v1/demo/inbox/{acc}")).await.body["messages"][0]["body"].as_str().unwrap().to_owned();
     assert!(push.contains(&number) && push.contains("升级"), "{push}");
 
