@@ -294,12 +294,10 @@ async fn authenticate_key(parts: &Parts, state: &AppState) -> Result<Principal, 
             o.client_ip = s.client_ip.clone();
         });
         // The holder's app speaks the version of the wallet that opened the
-        // session (its key's), unless the request asks for one itself.
-        if let Some(v) = parts.extensions.get::<crate::versioning::RequestVersion>()
-            && !v.asked()
-            && let Some(wallet) = state.store.get_api_key(&s.wallet_key_id).await?
-        {
-            v.pin(wallet.api_version);
+        // session (its key's, read with the session), unless the request
+        // asks for one itself.
+        if let Some(v) = parts.extensions.get::<crate::versioning::RequestVersion>() {
+            v.pin(s.api_version);
         }
         let mode = Mode::of_account(&s.account_id);
         let session = HolderSession { id: s.id, account_id: s.account_id, device_id: s.device_id, client_ip: s.client_ip };

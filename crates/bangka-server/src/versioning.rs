@@ -37,11 +37,6 @@ impl RequestVersion {
     pub fn get(&self) -> ApiVersion {
         self.0.get().copied().unwrap_or(ApiVersion::CURRENT)
     }
-
-    /// Whether the version is settled (asked for by the header, or pinned).
-    pub fn asked(&self) -> bool {
-        self.0.get().is_some()
-    }
 }
 
 /// The middleware: reads `Bangka-Version` (an unknown one is refused,

@@ -34,6 +34,9 @@ pub struct SessionRow {
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
     pub ended_at: Option<OffsetDateTime>,
+    /// The API version of the wallet key that opened it (read with the
+    /// session: its requests speak it unless they ask for another).
+    pub api_version: bangka_core::api_version::ApiVersion,
 }
 
 impl SessionRow {
@@ -67,6 +70,10 @@ fn session_row(r: &AnyRow) -> Result<SessionRow, StoreError> {
         created_at: from_ms(r.try_get("created_at")?),
         expires_at: from_ms(r.try_get("expires_at")?),
         ended_at: r.try_get::<Option<i64>, _>("ended_at")?.map(from_ms),
+        api_version: {
+            let v: String = r.try_get("api_version")?;
+            bangka_core::api_version::ApiVersion::parse(&v).ok_or_else(|| StoreError::Corrupt(format!("key api_version {v}")))?
+        },
     })
 }
 
@@ -143,7 +150,7 @@ impl Store {
     /// opened it is not revoked: revoking a key ends its sessions.
     pub async fn find_session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
         let r = sqlx::query(
-            "SELECT s.id, s.account_id, s.wallet_key_id, s.device_id, s.client_ip, s.created_at, s.expires_at, s.ended_at
+            "SELECT s.id, s.account_id, s.wallet_key_id, s.device_id, s.client_ip, s.created_at, s.expires_at, s.ended_at, k.api_version
              FROM holder_sessions s JOIN api_keys k ON k.id = s.wallet_key_id WHERE s.token_hash = $1 AND k.revoked_at IS NULL",
         )
         .bind(token_hash)
